@@ -1,48 +1,85 @@
 //===- Diagnostics.cpp - compiler-style diagnostics -------------*- C++ -*-===//
 #include "flashgen/Frontend/Diagnostics.h"
 
+#include <algorithm>
+#include <cstdio>
+
 using namespace flashgen;
 
-void DiagnosticEngine::emit(llvm::SMLoc loc, llvm::SourceMgr::DiagKind kind,
-                            const llvm::Twine &msg,
-                            llvm::ArrayRef<llvm::SMRange> ranges) {
-  srcMgr.PrintMessage(os, loc, kind, msg, ranges);
+void DiagnosticEngine::add(llvm::SMLoc loc, llvm::SourceMgr::DiagKind kind,
+                           const llvm::Twine &msg,
+                           llvm::ArrayRef<llvm::SMRange> ranges) {
+  Held h{loc, kind, msg.str(), std::vector<llvm::SMRange>(ranges.begin(), ranges.end()), {}};
+  if (kind == llvm::SourceMgr::DK_Note && !held.empty())
+    held.back().notes.push_back(std::move(h));
+  else
+    held.push_back(std::move(h));
+}
+
+void DiagnosticEngine::flush() {
+  // All locations point into buffers of one SourceMgr; order by buffer, then
+  // by position. stable_sort keeps same-place reports in emission order.
+  auto key = [&](const Held &h) {
+    unsigned id = h.loc.isValid() ? srcMgr.FindBufferContainingLoc(h.loc) : 0;
+    return std::make_pair(id, h.loc.getPointer());
+  };
+  std::stable_sort(held.begin(), held.end(), [&](const Held &a, const Held &b) {
+    return key(a) < key(b);
+  });
+  for (const Held &h : held) {
+    srcMgr.PrintMessage(os, h.loc, h.kind, h.msg, h.ranges);
+    for (const Held &n : h.notes)
+      srcMgr.PrintMessage(os, n.loc, n.kind, n.msg, n.ranges);
+  }
+  held.clear();
+  if (truncated)
+    os << "flashgen: too many errors, stopped after " << kMaxErrors << "\n";
+  truncated = false;
 }
 
 void DiagnosticEngine::error(llvm::SMLoc loc, const llvm::Twine &msg,
                              llvm::ArrayRef<llvm::SMRange> ranges) {
   ++numErrors;
   if (numErrors > kMaxErrors) {
-    if (!truncated)
-      os << "flashgen: too many errors, stopping after " << kMaxErrors << "\n";
     truncated = true;
     return;
   }
-  emit(loc, llvm::SourceMgr::DK_Error, msg, ranges);
+  add(loc, llvm::SourceMgr::DK_Error, msg, ranges);
 }
 
 void DiagnosticEngine::warning(llvm::SMLoc loc, const llvm::Twine &msg,
                                llvm::ArrayRef<llvm::SMRange> ranges) {
   if (!truncated)
-    emit(loc, llvm::SourceMgr::DK_Warning, msg, ranges);
+    add(loc, llvm::SourceMgr::DK_Warning, msg, ranges);
 }
 
 void DiagnosticEngine::note(llvm::SMLoc loc, const llvm::Twine &msg) {
   if (!truncated)
-    emit(loc, llvm::SourceMgr::DK_Note, msg, {});
+    add(loc, llvm::SourceMgr::DK_Note, msg, {});
+}
+
+std::string flashgen::formatNumber(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", v);
+  return buf;
 }
 
 std::optional<llvm::StringRef>
 flashgen::suggestSpelling(llvm::StringRef word,
                           llvm::ArrayRef<llvm::StringRef> candidates) {
   // Allow about one edit per three characters: "casual" -> "causal",
-  // "head_dm" -> "head_dim", but not "x" -> "h".
-  unsigned best = std::max<unsigned>(1, word.size() / 3) + 1;
+  // "head_dm" -> "head_dim", but not "x" -> "h". On a tie, prefer a
+  // candidate that extends the word ("sm_90" -> "sm_90a", not "sm_80").
+  unsigned limit = std::max<unsigned>(1, word.size() / 3) + 1;
   std::optional<llvm::StringRef> result;
+  unsigned best = 2 * limit;
   for (llvm::StringRef c : candidates) {
-    unsigned d = word.edit_distance(c, /*AllowReplacements=*/true, best);
-    if (d < best) {
-      best = d;
+    unsigned d = word.edit_distance(c, /*AllowReplacements=*/true, limit);
+    if (d >= limit)
+      continue;
+    unsigned score = 2 * d + (c.starts_with(word) ? 0 : 1);
+    if (score < best) {
+      best = score;
       result = c;
     }
   }

@@ -175,6 +175,14 @@ Value VariantLowering::lowerExpr(const Expr &e) {
     return lowerCall(cast<CallExpr>(e), l);
   case Expr::Kind::Unary: {
     auto &u = cast<UnaryExpr>(e);
+    // Negative literals become one constant, as the user wrote them.
+    if (u.op == UnaryOp::Neg) {
+      if (auto *i = llvm::dyn_cast<IntExpr>(u.operand.get()))
+        return arith::ConstantIntOp::create(b, l, -i->value, 32);
+      if (auto *f = llvm::dyn_cast<FloatExpr>(u.operand.get()))
+        return arith::ConstantFloatOp::create(
+            b, l, b.getF32Type(), llvm::APFloat(static_cast<float>(-f->value)));
+    }
     Value v = lowerExpr(*u.operand);
     if (u.op == UnaryOp::Not)
       return arith::XOrIOp::create(b, l, v,
@@ -248,7 +256,8 @@ attn::VariantOp VariantLowering::lower() {
     const SparsitySpec &s = *spec.sparsity;
     sparsity = attn::SparsityAttr::get(
         ctx, static_cast<attn::SparsityKind>(s.kind), s.blockSize, s.width,
-        s.stride, s.numGlobal, s.rows, s.cols, s.layout);
+        s.stride, s.numGlobal, s.rows, s.cols,
+        s.layout.empty() ? DenseI64ArrayAttr() : b.getDenseI64ArrayAttr(s.layout));
   }
   std::vector<Attribute> tensors;
   for (const TensorSpec &t : spec.tensors) {

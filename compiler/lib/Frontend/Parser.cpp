@@ -29,6 +29,14 @@ bool Parser::expect(TokenKind k, const llvm::Twine &context) {
   return false;
 }
 
+bool Parser::startsNewLine() const {
+  if (!prevEnd.isValid() || tok.is(TokenKind::Eof))
+    return false;
+  return llvm::StringRef(prevEnd.getPointer(),
+                         tok.text.data() - prevEnd.getPointer())
+      .contains('\n');
+}
+
 void Parser::skipToItemEnd() {
   // Skip to just after the next ';' at this nesting level, or stop before a
   // '}' that closes the variant, so the next item parses cleanly.
@@ -184,6 +192,13 @@ bool Parser::parseProperty(VariantDecl &variant) {
     p.value = std::make_unique<ListExpr>(rangeFrom(start), std::move(elems));
   } else {
     p.value = std::move(first);
+  }
+  if (tok.isNot(TokenKind::Semi) && startsNewLine()) {
+    // A forgotten ';' at the end of a line: report it where it belongs and
+    // keep the property, so the next line still parses and gets checked.
+    diags.error(prevEnd, "expected ';' after the value of '" + p.key + "'");
+    variant.properties.push_back(std::move(p));
+    return true;
   }
   if (!expect(TokenKind::Semi, "after the value of '" + p.key + "'"))
     return false;

@@ -322,7 +322,7 @@ void VariantChecker::checkProperty(PropertyDecl &p) {
     if (std::optional<double> s = constNumber(v, "scale")) {
       if (!std::isfinite(*s) || *s <= 0)
         diags.error(v.getLoc(), "'scale' must be finite and positive, got " +
-                                    llvm::formatv("{0}", *s).str(),
+                                    formatNumber(*s),
                     v.getRange());
       else {
         spec.scale = *s;
@@ -333,7 +333,7 @@ void VariantChecker::checkProperty(PropertyDecl &p) {
     if (std::optional<double> d = constNumber(v, "dropout")) {
       if (!(*d >= 0.0 && *d < 1.0))
         diags.error(v.getLoc(), "'dropout' must be in [0, 1), got " +
-                                    llvm::formatv("{0}", *d).str(),
+                                    formatNumber(*d),
                     v.getRange());
       else
         spec.dropout = *d;
@@ -373,9 +373,15 @@ void VariantChecker::checkProperty(PropertyDecl &p) {
     else
       diags.error(v.getLoc(), "'varlen' must be true or false", v.getRange());
   } else {
-    diags.error(p.keyRange.Start, "unknown property '" + p.key + "'" +
-                                      didYouMean(p.key, kPropertyNames),
+    std::string hint = didYouMean(p.key, kPropertyNames);
+    diags.error(p.keyRange.Start, "unknown property '" + p.key + "'" + hint,
                 p.keyRange);
+    if (hint.empty()) {
+      std::string all;
+      for (llvm::StringRef n : kPropertyNames)
+        all += (all.empty() ? "" : ", ") + n.str();
+      diags.note(p.keyRange.Start, "known properties: " + all);
+    }
   }
 }
 

@@ -45,7 +45,10 @@ LogicalResult
 SparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                      SparsityKind kind, int64_t blockSize, int64_t width,
                      int64_t stride, int64_t numGlobal, int64_t rows,
-                     int64_t cols, ArrayRef<int64_t> layout) {
+                     int64_t cols, DenseI64ArrayAttr layoutAttr) {
+  ArrayRef<int64_t> layout;
+  if (layoutAttr)
+    layout = layoutAttr.asArrayRef();
   // Block size must be a whole number of kernel tiles; 16 is the MMA row
   // granularity, 256 the largest tile any target holds.
   if (blockSize < 16 || blockSize > 256 || blockSize % 16 != 0)

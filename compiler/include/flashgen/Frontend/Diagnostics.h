@@ -2,7 +2,10 @@
 //
 // A thin layer over llvm::SourceMgr: `file:line:col: error: message`, the
 // source line and a caret. Counts errors so every stage can keep going and
-// report all of them, and offers "did you mean" suggestions.
+// report all of them, and offers "did you mean" suggestions. Diagnostics are
+// held until flush() (or destruction) and printed in source order, so the
+// parser's and Sema's reports interleave as a reader expects; a note stays
+// with the error before it.
 //
 //===----------------------------------------------------------------------===//
 #ifndef FLASHGEN_FRONTEND_DIAGNOSTICS_H
@@ -17,6 +20,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace flashgen {
 
@@ -24,6 +28,12 @@ class DiagnosticEngine {
 public:
   DiagnosticEngine(llvm::SourceMgr &srcMgr, llvm::raw_ostream &os)
       : srcMgr(srcMgr), os(os) {}
+  ~DiagnosticEngine() { flush(); }
+  DiagnosticEngine(const DiagnosticEngine &) = delete;
+  DiagnosticEngine &operator=(const DiagnosticEngine &) = delete;
+
+  /// Prints the held diagnostics in source order.
+  void flush();
 
   void error(llvm::SMLoc loc, const llvm::Twine &msg,
              llvm::ArrayRef<llvm::SMRange> ranges = {});
@@ -40,8 +50,17 @@ public:
   static constexpr unsigned kMaxErrors = 50;
 
 private:
-  void emit(llvm::SMLoc loc, llvm::SourceMgr::DiagKind kind,
-            const llvm::Twine &msg, llvm::ArrayRef<llvm::SMRange> ranges);
+  void add(llvm::SMLoc loc, llvm::SourceMgr::DiagKind kind,
+           const llvm::Twine &msg, llvm::ArrayRef<llvm::SMRange> ranges);
+
+  struct Held {
+    llvm::SMLoc loc;
+    llvm::SourceMgr::DiagKind kind;
+    std::string msg;
+    std::vector<llvm::SMRange> ranges;
+    std::vector<Held> notes;
+  };
+  std::vector<Held> held;
 
   llvm::SourceMgr &srcMgr;
   llvm::raw_ostream &os;
@@ -53,6 +72,9 @@ private:
 /// a plausible typo.
 std::optional<llvm::StringRef>
 suggestSpelling(llvm::StringRef word, llvm::ArrayRef<llvm::StringRef> candidates);
+
+/// A number as a person writes it: 1.5, 0.125, 1e-06.
+std::string formatNumber(double v);
 
 /// " (did you mean 'x'?)" or "".
 std::string didYouMean(llvm::StringRef word,

@@ -60,6 +60,8 @@ private:
   /// Reports "expected X" at the current token and returns false.
   bool expect(TokenKind k, const llvm::Twine &context);
   void skipToItemEnd();
+  /// True if a line break separates the previous token from the current one.
+  bool startsNewLine() const;
 
   bool parseVariant(ast::SpecFile &file);
   bool parseItem(ast::VariantDecl &variant);

@@ -86,23 +86,23 @@ def Attn_SparsityAttr : Attn_Attr<"Sparsity", "sparsity"> {
 
     ```mlir
     #attn.sparsity<local, block_size = 128, width = 2>
-    #attn.sparsity<layout, block_size = 64, rows = 2, cols = 2, layout = [1, 0, 1, 1]>
+    #attn.sparsity<layout, block_size = 64, rows = 2, cols = 2, layout = array<i64: 1, 0, 1, 1>>
     ```
   }];
   let parameters = (ins
     "::flashgen::attn::SparsityKind":$kind,
-    "int64_t":$blockSize,
+    "int64_t":$block_size,
     DefaultValuedParameter<"int64_t", "0">:$width,
     DefaultValuedParameter<"int64_t", "0">:$stride,
-    DefaultValuedParameter<"int64_t", "0">:$numGlobal,
+    DefaultValuedParameter<"int64_t", "0">:$global,
     DefaultValuedParameter<"int64_t", "0">:$rows,
     DefaultValuedParameter<"int64_t", "0">:$cols,
-    OptionalArrayRefParameter<"int64_t">:$layout);
+    OptionalParameter<"::mlir::DenseI64ArrayAttr">:$layout);
+  // struct() prints only the parameters that differ from their defaults, in
+  // any order on input.
   let assemblyFormat = [{
-    `<` $kind `,` `block_size` `=` $blockSize
-        (`,` `width` `=` $width^)? (`,` `stride` `=` $stride^)?
-        (`,` `global` `=` $numGlobal^)? (`,` `rows` `=` $rows^)?
-        (`,` `cols` `=` $cols^)? (`,` `layout` `=` `[` $layout^ `]`)? `>`
+    `<` $kind `,` struct($block_size, $width, $stride, $global, $rows, $cols,
+                         $layout) `>`
   }];
   let genVerifyDecl = 1;
 }
