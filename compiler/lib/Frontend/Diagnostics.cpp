@@ -67,10 +67,13 @@ std::string flashgen::formatNumber(double v) {
 std::optional<llvm::StringRef>
 flashgen::suggestSpelling(llvm::StringRef word,
                           llvm::ArrayRef<llvm::StringRef> candidates) {
-  // Allow about one edit per three characters: "casual" -> "causal",
-  // "head_dm" -> "head_dim", but not "x" -> "h". On a tie, prefer a
-  // candidate that extends the word ("sm_90" -> "sm_90a", not "sm_80").
-  unsigned limit = std::max<unsigned>(1, word.size() / 3) + 1;
+  // Allow about one edit per three characters, rounded up: "casual" ->
+  // "causal", "lfet" -> "left" (a transposition is two edits). Words under
+  // three characters get no guess: "x" -> "h" would be noise. On a tie,
+  // prefer a candidate that extends the word ("sm_90" -> "sm_90a").
+  if (word.size() < 3)
+    return std::nullopt;
+  unsigned limit = (word.size() + 2) / 3 + 1; // distances below this count
   std::optional<llvm::StringRef> result;
   unsigned best = 2 * limit;
   for (llvm::StringRef c : candidates) {

@@ -159,7 +159,7 @@ Token Lexer::lexNumber(const char *start) {
     while (cur != end && std::isdigit(static_cast<unsigned char>(*cur)))
       ++cur;
   };
-  bool isFloat = false;
+  bool isFloat = *start == '.'; // ".5"
   digits();
   if (cur != end && *cur == '.') {
     isFloat = true;
