@@ -4,6 +4,7 @@
 // driver of the lit tests of every pass.
 //
 //===----------------------------------------------------------------------===//
+#include "flashgen/Dialect/Attn/Transforms/Passes.h"
 #include "flashgen/Frontend/Frontend.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -15,6 +16,7 @@ int main(int argc, char **argv) {
   flashgen::registerAttnDialects(registry);
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
+  flashgen::attn::registerAttnPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "flashgen optimizer driver\n", registry));
 }

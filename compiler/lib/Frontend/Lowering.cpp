@@ -270,6 +270,11 @@ attn::VariantOp VariantLowering::lower() {
         b.getArrayAttr(dims)));
   }
 
+  attn::TilingAttr tileOverride;
+  if (spec.blockM || spec.blockN || spec.warps || spec.stages)
+    tileOverride = attn::TilingAttr::get(ctx, spec.blockM, spec.blockN, spec.warps,
+                                         spec.stages, false, 0, 0, 0);
+
   auto op = attn::VariantOp::create(
       b, l, b.getStringAttr(spec.name),
       attn::ElementTypeAttr::get(ctx, dtype), b.getI64IntegerAttr(spec.qkHeadDim),
@@ -279,7 +284,9 @@ attn::VariantOp VariantLowering::lower() {
       b.getF64FloatAttr(spec.scale), b.getF64FloatAttr(spec.dropout),
       attn::PassesAttr::get(ctx, passes), attn::TargetAttr::get(ctx, target),
       spec.varlen ? b.getUnitAttr() : UnitAttr(), sparsity,
-      b.getArrayAttr(tensors));
+      b.getArrayAttr(tensors), tileOverride, /*mask_shape=*/nullptr,
+      /*score_shape=*/nullptr, /*fwd_tiling=*/nullptr, /*bwd_tiling=*/nullptr,
+      /*tiling_notes=*/nullptr);
 
   OpBuilder::InsertionGuard guard(b);
   fillRegion(op.getMask(), spec.mask, /*isScore=*/false);

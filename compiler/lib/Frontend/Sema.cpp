@@ -26,7 +26,8 @@ namespace {
 const llvm::StringRef kPropertyNames[] = {
     "dtype",   "head_dim", "qk_head_dim", "v_head_dim", "heads",
     "kv_heads", "scale",   "mask",        "score",      "dropout",
-    "sparsity", "passes",  "target",      "varlen"};
+    "sparsity", "passes",  "target",      "varlen",     "block_m",
+    "block_n",  "warps",   "stages"};
 
 const llvm::StringRef kExtents[] = {
     "batch", "heads", "kv_heads", "seq_q", "seq_k", "tokens_q", "tokens_k"};
@@ -367,6 +368,33 @@ void VariantChecker::checkProperty(PropertyDecl &p) {
                     : *k == "sm_89" ? Target::SM89
                     : *k == "sm_90a" ? Target::SM90a
                                      : Target::Native;
+  } else if (p.key == "block_m" || p.key == "block_n") {
+    // Tiles are whole MMA slices (16 rows) and at most 256 wide.
+    if (std::optional<int64_t> n = constInt(v, p.key)) {
+      if (*n < 16 || *n > 256 || *n % 16 != 0)
+        diags.error(v.getLoc(), "'" + p.key + "' must be a multiple of 16 in "
+                                "[16, 256], got " + llvm::Twine(*n),
+                    v.getRange());
+      else
+        (p.key == "block_m" ? spec.blockM : spec.blockN) = *n;
+    }
+  } else if (p.key == "warps") {
+    if (std::optional<int64_t> n = constInt(v, p.key)) {
+      if (*n != 1 && *n != 2 && *n != 4 && *n != 8 && *n != 16)
+        diags.error(v.getLoc(), "'warps' must be 1, 2, 4, 8 or 16, got " +
+                                    llvm::Twine(*n),
+                    v.getRange());
+      else
+        spec.warps = *n;
+    }
+  } else if (p.key == "stages") {
+    if (std::optional<int64_t> n = constInt(v, p.key)) {
+      if (*n < 1 || *n > 4)
+        diags.error(v.getLoc(), "'stages' must be in [1, 4], got " + llvm::Twine(*n),
+                    v.getRange());
+      else
+        spec.stages = *n;
+    }
   } else if (p.key == "varlen") {
     if (auto *b = dyn_cast<BoolExpr>(&v))
       spec.varlen = b->value;

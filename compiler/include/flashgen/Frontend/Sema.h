@@ -69,6 +69,8 @@ struct VariantSpec {
   const ast::Expr *mask = nullptr;  // null: attend everywhere
   const ast::Expr *score = nullptr; // null: the scaled score unchanged
   std::vector<TensorSpec> tensors;
+  /// Tiling the user fixed with block_m/block_n/warps/stages (0 = free).
+  int64_t blockM = 0, blockN = 0, warps = 0, stages = 0;
   /// Where each property was set, for locations of the lowered attributes.
   llvm::SMLoc maskLoc, scoreLoc;
 };

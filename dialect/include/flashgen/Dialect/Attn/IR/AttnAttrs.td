@@ -63,6 +63,25 @@ def Attn_SparsityKind : I32EnumAttr<"SparsityKind", "block-sparsity pattern", [
 def Attn_SparsityKindAttr
     : EnumAttr<Attn_Dialect, Attn_SparsityKind, "sparsity_kind">;
 
+def Attn_MaskShapeKind : I32EnumAttr<"MaskShapeKind", "recognized mask form", [
+    I32EnumAttrCase<"none", 0>,     // attend everywhere
+    I32EnumAttrCase<"band", 1>,     // lower <= k - q' <= upper, nothing else
+    I32EnumAttrCase<"band_and", 2>, // a band AND other conditions (lookups, ...)
+    I32EnumAttrCase<"generic", 3>]> {
+  let cppNamespace = "::flashgen::attn";
+  let genSpecializedAttr = 0;
+}
+
+def Attn_ScoreShapeKind : I32EnumAttr<"ScoreShapeKind", "recognized score form", [
+    I32EnumAttrCase<"identity", 0>, // score
+    I32EnumAttrCase<"softcap", 1>,  // cap * tanh(score / cap)
+    I32EnumAttrCase<"alibi", 2>,    // score + slope[h] * (k - q) (either sign)
+    I32EnumAttrCase<"additive", 3>, // score + f(b, h, q, k): d/dscore = 1
+    I32EnumAttrCase<"generic", 4>]> {
+  let cppNamespace = "::flashgen::attn";
+  let genSpecializedAttr = 0;
+}
+
 //===----------------------------------------------------------------------===//
 // Attribute definitions
 //===----------------------------------------------------------------------===//
@@ -125,6 +144,66 @@ def Attn_TensorAttr : Attn_Attr<"Tensor", "tensor"> {
     "::mlir::ArrayAttr":$shape);
   let assemblyFormat = "`<` $name `,` $elementType `,` $shape `>`";
   let genVerifyDecl = 1;
+}
+
+def Attn_MaskShapeAttr : Attn_Attr<"MaskShape", "mask_shape"> {
+  let summary = "the mask's recognized form (set by attn-recognize-shapes)";
+  let description = [{
+    A band mask constrains only the diagonal offset d = k - q' where q' is q
+    (top-left alignment) or q + seq_k - seq_q (bottom-right): lower <= d <=
+    upper, either bound optional. Causal is `band, upper = 0`; a sliding
+    window of 256 is `band, lower = -256, upper = 0`. `band_and` means the
+    band AND further conditions (which keep tiles Partial); the band alone
+    then still bounds the kv loop.
+
+    ```mlir
+    #attn.mask_shape<band, upper = 0>
+    #attn.mask_shape<band_and, lower = -256, upper = 0, bottom_right>
+    ```
+  }];
+  let parameters = (ins
+    "::flashgen::attn::MaskShapeKind":$kind,
+    "std::optional<int64_t>":$lower,
+    "std::optional<int64_t>":$upper,
+    "bool":$bottomRight);
+  let hasCustomAssemblyFormat = 1;
+}
+
+def Attn_ScoreShapeAttr : Attn_Attr<"ScoreShape", "score_shape"> {
+  let summary = "the score modifier's recognized form";
+  let description = [{
+    ```mlir
+    #attn.score_shape<identity>
+    #attn.score_shape<softcap, cap = 5.000000e+01>
+    #attn.score_shape<alibi, tensor = "slopes", sign = -1>
+    ```
+  }];
+  let parameters = (ins
+    "::flashgen::attn::ScoreShapeKind":$kind,
+    "::llvm::APFloat":$cap,
+    StringRefParameter<"tensor the slope is read from">:$tensor,
+    "int64_t":$sign);
+  let hasCustomAssemblyFormat = 1;
+}
+
+def Attn_TilingAttr : Attn_Attr<"Tiling", "tiling"> {
+  let summary = "a kernel tiling and its resource use";
+  let description = [{
+    Br (`block_m`) query rows and Bc (`block_n`) key rows per tile, `warps`
+    per CTA, cp.async `stages`, whether Q's MMA fragments stay in registers,
+    and what that costs: shared memory per CTA, registers per thread, CTAs
+    per SM. Zero means "not fixed" in a user override.
+
+    ```mlir
+    #attn.tiling<block_m = 128, block_n = 64, warps = 4, stages = 2, q_in_registers,
+                 smem_bytes = 65536, regs_per_thread = 232, ctas_per_sm = 1>
+    ```
+  }];
+  let parameters = (ins
+    "int64_t":$blockM, "int64_t":$blockN, "int64_t":$warps, "int64_t":$stages,
+    "bool":$qInRegisters, "int64_t":$smemBytes, "int64_t":$regsPerThread,
+    "int64_t":$ctasPerSM);
+  let hasCustomAssemblyFormat = 1;
 }
 
 #endif // FLASHGEN_DIALECT_ATTN_IR_ATTNATTRS_TD

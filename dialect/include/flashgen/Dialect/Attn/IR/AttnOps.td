@@ -65,7 +65,15 @@ def Attn_VariantOp : Attn_Op<"variant", [
     Attn_TargetAttr:$target,
     UnitAttr:$varlen,
     OptionalAttr<Attn_SparsityAttr>:$sparsity,
-    DefaultValuedAttr<Attn_TensorArrayAttr, "{}">:$tensors);
+    DefaultValuedAttr<Attn_TensorArrayAttr, "{}">:$tensors,
+    // From the spec's block_m/block_n/warps/stages (0 = free).
+    OptionalAttr<Attn_TilingAttr>:$tile_override,
+    // Set by passes.
+    OptionalAttr<Attn_MaskShapeAttr>:$mask_shape,
+    OptionalAttr<Attn_ScoreShapeAttr>:$score_shape,
+    OptionalAttr<Attn_TilingAttr>:$fwd_tiling,
+    OptionalAttr<Attn_TilingAttr>:$bwd_tiling,
+    OptionalAttr<StrArrayAttr>:$tiling_notes);
   let regions = (region SizedRegion<1>:$mask, SizedRegion<1>:$score);
   let assemblyFormat = [{
     $sym_name attr-dict-with-keyword `mask` $mask `score` $score

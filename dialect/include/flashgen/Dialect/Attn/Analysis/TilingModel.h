@@ -1,0 +1,78 @@
+//===- TilingModel.h - tile sizes from the SRAM and register budget -*- C++ -*-===//
+//
+// The decision FlashAttention makes by hand: how many query rows (Br) and
+// key columns (Bc) a thread block holds, with how many warps and cp.async
+// pipeline stages, and whether Q's MMA fragments stay in registers.
+//
+// Forward (one CTA = Br query rows, streaming K/V tiles of Bc rows):
+//   smem  = Br*dqk*e (Q)  +  stages * Bc*(dqk + dv)*e (K and V)
+//   regs  = Br*dv/T (O acc, fp32) + Br*Bc/T (S, fp32) + Br*Bc/(2T) (P, 16-bit)
+//           [+ Br*dqk/(2T) (Q fragments)] + overhead,   T = 32 * warps
+// Backward (one CTA = Bc keys, streaming Q/dO tiles of Br rows):
+//   smem  = Bc*(dqk + dv)*e (K, V) + stages * Br*(dqk + dv)*e (Q, dO)
+//           + Br*Bc*e (dS for the dQ/dK products) + 8*Br (logsumexp, D)
+//   regs  = Bc*(dqk + dv)/T (dK, dV acc) + 2*Br*Bc/T (S, dP) + Br*dqk/T (dQ)
+//           + overhead
+// Head dims are padded to a multiple of 32 (MMA k-steps and 16-byte loads).
+//
+// Among the configurations that fit (registers <= the per-thread limit, at
+// least one CTA per SM), the model prefers the most data reuse per loaded
+// tile (harmonic mean of Br and Bc), then enough resident warps to hide
+// latency (>= 8 per SM), then fewer warps. It records, in words, why the
+// choice won and what stopped the next larger one.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_DIALECT_ATTN_ANALYSIS_TILINGMODEL_H
+#define FLASHGEN_DIALECT_ATTN_ANALYSIS_TILINGMODEL_H
+
+#include "flashgen/Dialect/Attn/Analysis/TargetInfo.h"
+
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace flashgen::attn {
+
+struct TilingProblem {
+  int64_t qkHeadDim = 128, vHeadDim = 128;
+  int64_t elemBytes = 2;
+  bool backward = false;
+};
+
+struct TileConfig {
+  int64_t blockM = 0, blockN = 0, warps = 0, stages = 0;
+  bool qInRegisters = false;
+  // Derived by estimateTile():
+  int64_t smemBytes = 0, regsPerThread = 0, ctasPerSM = 0;
+};
+
+/// Fields the user fixed (0: free).
+struct TileOverride {
+  int64_t blockM = 0, blockN = 0, warps = 0, stages = 0;
+  bool any() const { return blockM || blockN || warps || stages; }
+};
+
+struct TilingDecision {
+  TileConfig config;
+  std::vector<std::string> notes; // why, in words, for `flashgen explain`
+};
+
+/// Head dim as laid out in shared memory.
+int64_t paddedHeadDim(int64_t d);
+
+/// Fills smemBytes, regsPerThread and ctasPerSM of `c`.
+TileConfig estimateTile(TileConfig c, const TilingProblem &p, const GpuTarget &t);
+
+/// Why `c` (already estimated) cannot run, or "" if it can.
+std::string whyInvalid(const TileConfig &c, const TilingProblem &p,
+                       const GpuTarget &t);
+
+/// Chooses a tiling, or explains why nothing fits.
+llvm::Expected<TilingDecision> chooseTiling(const TilingProblem &p,
+                                            const GpuTarget &t,
+                                            const TileOverride &override = {});
+
+} // namespace flashgen::attn
+
+#endif // FLASHGEN_DIALECT_ATTN_ANALYSIS_TILINGMODEL_H

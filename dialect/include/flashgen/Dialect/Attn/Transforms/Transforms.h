@@ -1,0 +1,39 @@
+//===- Transforms.h - the passes' logic as functions ------------*- C++ -*-===//
+//
+// Each pass only walks the IR and calls one of these, so the CLI (explain),
+// codegen and unit tests reuse the same logic.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_DIALECT_ATTN_TRANSFORMS_TRANSFORMS_H
+#define FLASHGEN_DIALECT_ATTN_TRANSFORMS_TRANSFORMS_H
+
+#include "flashgen/Dialect/Attn/Analysis/IOCostModel.h"
+#include "flashgen/Dialect/Attn/Analysis/TargetInfo.h"
+#include "flashgen/Dialect/Attn/Analysis/TilingModel.h"
+#include "flashgen/Dialect/Attn/IR/AttnOps.h"
+
+namespace flashgen::attn {
+
+/// Canonicalizes and CSEs the mask and score regions of `variant`.
+mlir::LogicalResult canonicalizeExpressions(VariantOp variant);
+
+/// Recognizes the mask's band form and the score modifier's form.
+MaskShapeAttr recognizeMaskShape(VariantOp variant);
+ScoreShapeAttr recognizeScoreShape(VariantOp variant);
+
+/// The target a variant is planned for: `arch` if given, else its target
+/// attribute; `native` plans for sm_90a (the lent H100) unless the runtime
+/// supplies the device's own numbers. Emits an error on an unknown arch.
+mlir::FailureOr<GpuTarget> resolveTarget(VariantOp variant, llvm::StringRef arch);
+
+/// Plans forward (and, if requested, backward) tilings and sets fwd_tiling,
+/// bwd_tiling and tiling_notes. Emits an error naming the limit on failure.
+mlir::LogicalResult planTiling(VariantOp variant, const GpuTarget &target);
+
+/// TileConfig <-> #attn.tiling.
+TilingAttr toAttr(mlir::MLIRContext *ctx, const TileConfig &c);
+TileConfig fromAttr(TilingAttr a);
+
+} // namespace flashgen::attn
+
+#endif // FLASHGEN_DIALECT_ATTN_TRANSFORMS_TRANSFORMS_H

@@ -1,0 +1,88 @@
+//===- IOCostModel.cpp - HBM traffic, FLOPs and roofline time ---*- C++ -*-===//
+#include "flashgen/Dialect/Attn/Analysis/IOCostModel.h"
+
+#include <algorithm>
+
+using namespace flashgen::attn;
+
+int64_t flashgen::attn::elementBytes(VariantOp v) {
+  switch (v.getDtype()) {
+  case ElementType::f16:
+  case ElementType::bf16:
+    return 2;
+  case ElementType::fp8_e4m3:
+  case ElementType::fp8_e5m2:
+    return 1;
+  }
+  return 2;
+}
+
+IOEstimate flashgen::attn::estimateFlashgen(VariantOp v, const AttnShape &s,
+                                            const TileConfig &tiles,
+                                            const TileCensus &census,
+                                            const GpuTarget &t) {
+  double e = double(elementBytes(v));
+  double dqk = double(v.getQkHeadDim()), dv = double(v.getVHeadDim());
+  double BH = double(s.batch) * double(s.heads);
+  IOEstimate est;
+  auto add = [&](std::string name, double bytes, bool write) {
+    est.terms.push_back({std::move(name), bytes, write});
+    (write ? est.writeBytes : est.readBytes) += bytes;
+  };
+  add("Q (read once)", BH * s.seqQ * dqk * e, false);
+  // Each computed tile loads Bc rows of K and V; edge tiles load fewer.
+  double kvRows = double(census.computed()) * double(tiles.blockN);
+  double kvRowsCapped = std::min(kvRows, double(census.rowBlocks) * double(s.seqK));
+  add("K (per computed tile)", BH * kvRowsCapped * dqk * e, false);
+  add("V (per computed tile)", BH * kvRowsCapped * dv * e, false);
+  add("O (written once)", BH * s.seqQ * dv * e, true);
+  add("logsumexp (fp32)", BH * s.seqQ * 4.0, true);
+  if (v.getDropout().convertToDouble() > 0)
+    add("dropout mask", 0, false); // regenerated from Philox, never stored
+  est.usefulFlops = 2.0 * BH * s.seqQ * s.seqK * (dqk + dv) * census.attendedFraction;
+  est.executedFlops = 2.0 * BH * double(census.computed()) * tiles.blockM *
+                      tiles.blockN * (dqk + dv);
+  est.extraMemoryBytes = BH * s.seqQ * 4.0; // the logsumexp
+  est.memSeconds = est.totalBytes() / t.hbmBytesPerSec;
+  est.mathSeconds = est.executedFlops / t.mmaFlopsPerSec;
+  return est;
+}
+
+IOEstimate flashgen::attn::estimateStandard(VariantOp v, const AttnShape &s,
+                                            const TileCensus &census,
+                                            const GpuTarget &t) {
+  double e = double(elementBytes(v));
+  double dqk = double(v.getQkHeadDim()), dv = double(v.getVHeadDim());
+  double BH = double(s.batch) * double(s.heads);
+  double NN = double(s.seqQ) * double(s.seqK);
+  IOEstimate est;
+  auto add = [&](std::string name, double bytes, bool write) {
+    est.terms.push_back({std::move(name), bytes, write});
+    (write ? est.writeBytes : est.readBytes) += bytes;
+  };
+  // GQA: the unfused form reads each K/V head once per query head after
+  // expanding it, as torch's reference implementation does.
+  add("Q", BH * s.seqQ * dqk * e, false);
+  add("K", BH * s.seqK * dqk * e, false);
+  add("S = QK^T (write)", BH * NN * e, true);
+  bool masked = !mlir::isa_and_nonnull<mlir::arith::ConstantOp>(
+      v.getMaskValue().getDefiningOp());
+  bool modified = v.getScoreValue() != v.getScore().front().getArgument(0);
+  int extraPasses = (masked ? 1 : 0) + (modified ? 1 : 0) +
+                    (v.getDropout().convertToDouble() > 0 ? 1 : 0);
+  for (int i = 0; i < extraPasses; ++i) {
+    add("elementwise pass over S (read)", BH * NN * e, false);
+    add("elementwise pass over S (write)", BH * NN * e, true);
+  }
+  add("softmax (read S)", BH * NN * e, false);
+  add("softmax (write P)", BH * NN * e, true);
+  add("P (read)", BH * NN * e, false);
+  add("V", BH * s.seqK * dv * e, false);
+  add("O (write)", BH * s.seqQ * dv * e, true);
+  est.usefulFlops = 2.0 * BH * NN * (dqk + dv) * census.attendedFraction;
+  est.executedFlops = 2.0 * BH * NN * (dqk + dv); // dense matmuls
+  est.extraMemoryBytes = 2.0 * BH * NN * e;       // S and P live at once
+  est.memSeconds = est.totalBytes() / t.hbmBytesPerSec;
+  est.mathSeconds = est.executedFlops / t.mmaFlopsPerSec;
+  return est;
+}

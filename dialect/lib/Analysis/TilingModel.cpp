@@ -1,0 +1,194 @@
+//===- TilingModel.cpp - tile sizes from the SRAM and register budget -===//
+#include "flashgen/Dialect/Attn/Analysis/TilingModel.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+
+using namespace flashgen::attn;
+
+namespace {
+/// Registers for addresses, loop counters, row max/sum and the softmax
+/// scale: measured kernels of this shape need about this many on top of the
+/// tile fragments.
+constexpr int64_t kOverheadRegs = 40;
+/// Registers are allocated per warp in units of 256 (8 per thread).
+constexpr int64_t kRegGranule = 8;
+/// Shared memory the driver reserves per CTA on sm_80+.
+constexpr int64_t kSmemReservedPerCTA = 1024;
+/// Resident warps per SM below which memory latency shows.
+constexpr int64_t kWarpsToHideLatency = 8;
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+double reuse(const TileConfig &c) {
+  return 2.0 / (1.0 / double(c.blockM) + 1.0 / double(c.blockN));
+}
+
+std::string describe(const TileConfig &c) {
+  return llvm::formatv("Br={0} Bc={1} warps={2} stages={3}{4}", c.blockM,
+                       c.blockN, c.warps, c.stages,
+                       c.qInRegisters ? " Q-in-registers" : "")
+      .str();
+}
+} // namespace
+
+int64_t flashgen::attn::paddedHeadDim(int64_t d) { return ceilDiv(d, 32) * 32; }
+
+TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
+                                        const GpuTarget &t) {
+  int64_t dqk = paddedHeadDim(p.qkHeadDim), dv = paddedHeadDim(p.vHeadDim);
+  int64_t e = p.elemBytes, T = 32 * c.warps;
+  int64_t Br = c.blockM, Bc = c.blockN;
+  int64_t regs;
+  if (!p.backward) {
+    c.smemBytes = Br * dqk * e + c.stages * Bc * (dqk + dv) * e;
+    regs = ceilDiv(Br * dv, T) + ceilDiv(Br * Bc, T) + ceilDiv(Br * Bc, 2 * T) +
+           (c.qInRegisters ? ceilDiv(Br * dqk, 2 * T) : 0);
+  } else {
+    c.smemBytes = Bc * (dqk + dv) * e + c.stages * Br * (dqk + dv) * e +
+                  Br * Bc * e + 8 * Br;
+    regs = ceilDiv(Bc * (dqk + dv), T) + 2 * ceilDiv(Br * Bc, T) +
+           ceilDiv(Br * dqk, T);
+    c.qInRegisters = false;
+  }
+  c.regsPerThread = ceilDiv(regs + kOverheadRegs, kRegGranule) * kRegGranule;
+  int64_t byRegs = t.regsPerSM / (std::max<int64_t>(c.regsPerThread, 1) * T);
+  int64_t bySmem = t.smemPerSM / (c.smemBytes + kSmemReservedPerCTA);
+  int64_t byThreads = t.maxThreadsPerSM / T;
+  c.ctasPerSM = std::min({byRegs, bySmem, byThreads, int64_t(t.maxBlocksPerSM)});
+  return c;
+}
+
+std::string flashgen::attn::whyInvalid(const TileConfig &c, const TilingProblem &p,
+                                       const GpuTarget &t) {
+  if (c.blockM % 16 || c.blockN % 16)
+    return "tile sizes must be multiples of 16 (the MMA shape)";
+  int64_t rowsPerWarp = (p.backward ? c.blockN : c.blockM) / std::max<int64_t>(c.warps, 1);
+  if (c.warps < 1 || rowsPerWarp < 16 || rowsPerWarp % 16)
+    return llvm::formatv("{0} warps cannot split {1} rows into 16-row MMA "
+                         "slices", c.warps, p.backward ? c.blockN : c.blockM)
+        .str();
+  if (c.regsPerThread > t.maxRegsPerThread)
+    return llvm::formatv("needs {0} registers/thread > {1}", c.regsPerThread,
+                         t.maxRegsPerThread)
+        .str();
+  if (c.smemBytes > t.smemPerBlock)
+    return llvm::formatv("needs {0} B shared memory > {1} B per block on {2}",
+                         c.smemBytes, t.smemPerBlock, t.arch)
+        .str();
+  if (c.ctasPerSM < 1)
+    return "no CTA fits on an SM";
+  return "";
+}
+
+llvm::Expected<TilingDecision>
+flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
+                             const TileOverride &o) {
+  std::vector<TileConfig> valid;
+  std::vector<std::pair<TileConfig, std::string>> rejected;
+  const int64_t sizes[] = {128, 64, 32, 16};
+  for (int64_t Br : sizes)
+    for (int64_t Bc : sizes)
+      for (int64_t w : {4, 8})
+        for (int64_t s : {2, 1})
+          for (bool qRegs : {true, false}) {
+            if (p.backward && qRegs)
+              continue;
+            TileConfig c{Br, Bc, w, s, qRegs};
+            if ((o.blockM && o.blockM != Br) || (o.blockN && o.blockN != Bc) ||
+                (o.warps && o.warps != w) || (o.stages && o.stages != s))
+              continue;
+            c = estimateTile(c, p, t);
+            std::string why = whyInvalid(c, p, t);
+            if (why.empty())
+              valid.push_back(c);
+            else
+              rejected.push_back({c, why});
+          }
+  if (o.any()) {
+    // The user may also pick sizes outside the search grid.
+    for (int64_t s : {o.stages ? o.stages : 2})
+      for (bool qRegs : {false}) {
+        TileConfig c{o.blockM, o.blockN, o.warps, s, qRegs};
+        if (!o.blockM || !o.blockN || !o.warps)
+          continue;
+        bool inGrid = llvm::is_contained(sizes, o.blockM) &&
+                      llvm::is_contained(sizes, o.blockN) &&
+                      (o.warps == 4 || o.warps == 8);
+        if (inGrid)
+          continue;
+        c = estimateTile(c, p, t);
+        std::string why = whyInvalid(c, p, t);
+        if (why.empty())
+          valid.push_back(c);
+        else
+          rejected.push_back({c, why});
+      }
+  }
+
+  const char *pass = p.backward ? "backward" : "forward";
+  if (valid.empty()) {
+    std::string msg = llvm::formatv("no {0} tiling fits {1} ({2}) for head dims "
+                                    "qk={3} v={4}",
+                                    pass, t.arch, t.part, p.qkHeadDim, p.vHeadDim)
+                          .str();
+    if (!rejected.empty()) {
+      // The smallest candidate's reason is the most telling.
+      auto &smallest = *std::min_element(
+          rejected.begin(), rejected.end(), [](auto &a, auto &b) {
+            return a.first.smemBytes + a.first.regsPerThread * 100 <
+                   b.first.smemBytes + b.first.regsPerThread * 100;
+          });
+      msg += "; even " + describe(smallest.first) + " " + smallest.second;
+    }
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+  }
+
+  auto better = [](const TileConfig &a, const TileConfig &b) {
+    double ra = reuse(a), rb = reuse(b);
+    if (ra != rb)
+      return ra > rb;
+    bool la = a.ctasPerSM * a.warps >= kWarpsToHideLatency;
+    bool lb = b.ctasPerSM * b.warps >= kWarpsToHideLatency;
+    if (la != lb)
+      return la;
+    if (a.blockM != b.blockM)
+      return a.blockM > b.blockM; // fewer K/V re-reads from HBM
+    if (a.qInRegisters != b.qInRegisters)
+      return a.qInRegisters; // no Q re-reads from shared memory
+    if (a.stages != b.stages)
+      return a.stages > b.stages; // overlap loads with math
+    return a.warps < b.warps;     // more work per warp
+  };
+  TileConfig best = *std::min_element(valid.begin(), valid.end(),
+                                      [&](auto &a, auto &b) { return better(a, b); });
+
+  TilingDecision d;
+  d.config = best;
+  d.notes.push_back(llvm::formatv(
+      "{0}: {1}; {2} B shared memory of {3} B/block, {4} registers/thread, "
+      "{5} CTA(s) = {6} warps per SM",
+      pass, describe(best), best.smemBytes, t.smemPerBlock, best.regsPerThread,
+      best.ctasPerSM, best.ctasPerSM * best.warps).str());
+  d.notes.push_back(llvm::formatv(
+      "{0}: reuse per loaded tile 2/(1/Br+1/Bc) = {1:F1} is the highest that "
+      "fits{2}", pass, reuse(best),
+      o.any() ? " the user's constraints" : "").str());
+  // What stopped the next larger tiles (same warps/stages family).
+  for (auto &[c, why] : rejected) {
+    bool larger = (c.blockM >= best.blockM && c.blockN >= best.blockN) &&
+                  (c.blockM > best.blockM || c.blockN > best.blockN);
+    if (larger && c.warps == best.warps && c.stages == best.stages &&
+        c.qInRegisters == best.qInRegisters &&
+        (c.blockM == best.blockM || c.blockN == best.blockN)) {
+      d.notes.push_back(llvm::formatv("{0}: {1} rejected: {2}", pass, describe(c), why).str());
+    }
+  }
+  if (!best.qInRegisters && !p.backward)
+    d.notes.push_back(llvm::formatv(
+        "{0}: Q fragments are re-read from shared memory each K/V step "
+        "(keeping them in registers would exceed {1} registers/thread)",
+        pass, t.maxRegsPerThread).str());
+  return d;
+}

@@ -1,0 +1,103 @@
+//===- PlanTiling.cpp - attn-plan-tiling ------------------------*- C++ -*-===//
+//
+// Wires the tiling model (Analysis/TilingModel.h) to the IR: the problem
+// comes from the variant's head dims and dtype, the budget from the target
+// table, overrides from `tile_override`.
+//
+//===----------------------------------------------------------------------===//
+#include "flashgen/Dialect/Attn/Transforms/Passes.h"
+#include "flashgen/Dialect/Attn/Transforms/Transforms.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace flashgen::attn {
+#define GEN_PASS_DEF_ATTNPLANTILING
+#include "flashgen/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace flashgen::attn
+
+using namespace mlir;
+using namespace flashgen::attn;
+
+TilingAttr flashgen::attn::toAttr(MLIRContext *ctx, const TileConfig &c) {
+  return TilingAttr::get(ctx, c.blockM, c.blockN, c.warps, c.stages,
+                         c.qInRegisters, c.smemBytes, c.regsPerThread,
+                         c.ctasPerSM);
+}
+
+TileConfig flashgen::attn::fromAttr(TilingAttr a) {
+  TileConfig c;
+  c.blockM = a.getBlockM();
+  c.blockN = a.getBlockN();
+  c.warps = a.getWarps();
+  c.stages = a.getStages();
+  c.qInRegisters = a.getQInRegisters();
+  c.smemBytes = a.getSmemBytes();
+  c.regsPerThread = a.getRegsPerThread();
+  c.ctasPerSM = a.getCtasPerSM();
+  return c;
+}
+
+FailureOr<GpuTarget> flashgen::attn::resolveTarget(VariantOp v, StringRef arch) {
+  if (!arch.empty()) {
+    if (std::optional<GpuTarget> t = lookupTarget(arch))
+      return *t;
+    return v.emitError() << "unknown architecture '" << arch
+                         << "'; expected sm_80, sm_86, sm_89 or sm_90a";
+  }
+  if (std::optional<GpuTarget> t = lookupTarget(v.getTarget()))
+    return *t;
+  return *lookupTarget(Target::sm_90a); // native: the lent H100 by default
+}
+
+LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
+  TilingProblem problem;
+  problem.qkHeadDim = static_cast<int64_t>(v.getQkHeadDim());
+  problem.vHeadDim = static_cast<int64_t>(v.getVHeadDim());
+  problem.elemBytes = elementBytes(v);
+  TileOverride override;
+  if (TilingAttr o = v.getTileOverrideAttr())
+    override = {o.getBlockM(), o.getBlockN(), o.getWarps(), o.getStages()};
+
+  SmallVector<Attribute> notes;
+  Builder b(v.getContext());
+  auto plan = [&](bool backward, const TileOverride &o) -> FailureOr<TileConfig> {
+    problem.backward = backward;
+    llvm::Expected<TilingDecision> d = chooseTiling(problem, target, o);
+    if (!d) {
+      std::string msg = llvm::toString(d.takeError());
+      if (o.any())
+        msg += " with the spec's block_m/block_n/warps/stages";
+      return v.emitError() << msg;
+    }
+    for (const std::string &n : d->notes)
+      notes.push_back(b.getStringAttr(n));
+    return d->config;
+  };
+  FailureOr<TileConfig> fwd = plan(/*backward=*/false, override);
+  if (failed(fwd))
+    return failure();
+  v.setFwdTilingAttr(toAttr(v.getContext(), *fwd));
+  if (bitEnumContainsAll(v.getPasses(), Passes::backward)) {
+    // The override names the forward kernel's tiles; backward tiles follow
+    // its own (larger) working set.
+    FailureOr<TileConfig> bwd = plan(/*backward=*/true, {});
+    if (failed(bwd))
+      return failure();
+    v.setBwdTilingAttr(toAttr(v.getContext(), *bwd));
+  }
+  v.setTilingNotesAttr(b.getArrayAttr(notes));
+  return success();
+}
+
+namespace {
+struct PlanTilingPass : public flashgen::attn::impl::AttnPlanTilingBase<PlanTilingPass> {
+  using AttnPlanTilingBase::AttnPlanTilingBase;
+  void runOnOperation() override {
+    getOperation().walk([&](VariantOp v) {
+      FailureOr<GpuTarget> t = resolveTarget(v, arch);
+      if (failed(t) || failed(planTiling(v, *t)))
+        signalPassFailure();
+    });
+  }
+};
+} // namespace
