@@ -2,12 +2,18 @@
 //
 //   flashgen check FILE     diagnostics only
 //   flashgen emit-ir FILE   print the attn dialect IR
+//   flashgen explain FILE   tiling, tile classes and IO cost, with reasons
 //
 // Exit codes: 0 ok, 1 errors in the input, 2 usage errors. Later stages add
 // explain, compile, run, tune and bench subcommands.
 //
 //===----------------------------------------------------------------------===//
+#include "flashgen/Dialect/Attn/Transforms/Pipeline.h"
+#include "flashgen/Driver/Explain.h"
 #include "flashgen/Frontend/Frontend.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "llvm/Support/CommandLine.h"
@@ -26,18 +32,38 @@ cl::OptionCategory category("flashgen options");
 cl::SubCommand checkCmd("check", "Check a .attn spec and print its diagnostics");
 cl::SubCommand emitIRCmd("emit-ir", "Print the attn dialect IR of a .attn spec");
 
-cl::opt<std::string> checkInput(cl::Positional, cl::desc("<spec.attn>"),
-                                cl::Required, cl::sub(checkCmd),
-                                cl::cat(category));
-cl::opt<std::string> emitInput(cl::Positional, cl::desc("<spec.attn>"),
-                               cl::Required, cl::sub(emitIRCmd),
+cl::SubCommand explainCmd("explain",
+                          "Show the tiling, tile classes and predicted HBM "
+                          "traffic of a .attn spec, and why");
+
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<spec.attn>"),
+                               cl::Required, cl::sub(checkCmd),
+                               cl::sub(emitIRCmd), cl::sub(explainCmd),
                                cl::cat(category));
+cl::opt<std::string> archOpt("arch",
+                             cl::desc("Target architecture: sm_80, sm_86, sm_89, "
+                                      "sm_90a (default: the spec's target; "
+                                      "sm_90a for native)"),
+                             cl::value_desc("sm_XX"), cl::sub(explainCmd),
+                             cl::cat(category));
+cl::opt<std::string> shapeOpt("shape",
+                              cl::desc("Problem shape B,H,N or B,H,Nq,Nk "
+                                       "(default: 1,<heads or 16>,8192,8192)"),
+                              cl::value_desc("B,H,Nq,Nk"), cl::sub(explainCmd),
+                              cl::cat(category));
+cl::opt<bool> jsonOpt("json", cl::desc("Print JSON instead of a table"),
+                      cl::sub(explainCmd), cl::cat(category));
 cl::opt<std::string> outputFile("o", cl::desc("Write the IR to <file> (default: stdout)"),
                                 cl::value_desc("file"), cl::init("-"),
                                 cl::sub(emitIRCmd), cl::cat(category));
 cl::opt<bool> debugLoc("mlir-print-debuginfo",
                        cl::desc("Print source locations in the IR"),
                        cl::sub(emitIRCmd), cl::cat(category));
+cl::opt<bool> pipelineOpt("pipeline",
+                          cl::desc("Run the attn pass pipeline (canonicalize, "
+                                   "recognize shapes, plan tiling) before printing"),
+                          cl::sub(emitIRCmd), cl::cat(category));
+
 
 void printVersion(raw_ostream &os) {
   os << "flashgen " << FLASHGEN_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
@@ -56,7 +82,9 @@ bool loadInput(StringRef path, SourceMgr &srcMgr) {
   return true;
 }
 
-int runCheck(StringRef path, bool emit) {
+enum class Action { Check, EmitIR, Explain };
+
+int run(StringRef path, Action action) {
   SourceMgr srcMgr;
   if (!loadInput(path, srcMgr))
     return kInputError;
@@ -70,8 +98,36 @@ int runCheck(StringRef path, bool emit) {
            << " generated.\n";
     return kInputError;
   }
-  if (!emit)
+  if (action == Action::Check)
     return kOk;
+
+  flashgen::ExplainOptions explainOpts;
+  if (!shapeOpt.empty()) {
+    std::string err = flashgen::parseShape(shapeOpt, explainOpts);
+    if (!err.empty()) {
+      WithColor::error(errs(), "flashgen") << err << "\n";
+      return kUsageError;
+    }
+  }
+  explainOpts.arch = archOpt;
+  explainOpts.json = jsonOpt;
+  if (action == Action::Explain || pipelineOpt) {
+    mlir::SourceMgrDiagnosticHandler handler(srcMgr, &ctx, errs());
+    mlir::PassManager pm(&ctx);
+    flashgen::attn::buildAttnPipeline(pm, archOpt);
+    if (mlir::failed(pm.run(*result.module)))
+      return kInputError;
+  }
+  if (action == Action::Explain) {
+    bool first = true;
+    for (auto v : result.module->getOps<flashgen::attn::VariantOp>()) {
+      if (!first)
+        outs() << "\n";
+      first = false;
+      flashgen::explainVariant(v, explainOpts, outs());
+    }
+    return kOk;
+  }
   std::error_code ec;
   raw_fd_ostream os(outputFile, ec);
   if (ec) {
@@ -97,16 +153,19 @@ int main(int argc, char **argv) {
           argc, argv,
           "flashgen: an IO-aware attention kernel compiler\n\n"
           "  flashgen check FILE      check a .attn spec, print diagnostics\n"
-          "  flashgen emit-ir FILE    print the spec as attn dialect IR\n\n"
+          "  flashgen emit-ir FILE    print the spec as attn dialect IR\n"
+          "  flashgen explain FILE    tiling, tile classes, IO cost and why\n\n"
           "Exit codes: 0 ok, 1 errors in the input, 2 usage errors.\n",
           &errOS)) {
     errs() << errors << "Run 'flashgen --help' for usage.\n";
     return kUsageError;
   }
   if (checkCmd)
-    return runCheck(checkInput, /*emit=*/false);
+    return run(inputFile, Action::Check);
   if (emitIRCmd)
-    return runCheck(emitInput, /*emit=*/true);
+    return run(inputFile, Action::EmitIR);
+  if (explainCmd)
+    return run(inputFile, Action::Explain);
   errs() << "flashgen: no command given\nRun 'flashgen --help' for usage.\n";
   return kUsageError;
 }

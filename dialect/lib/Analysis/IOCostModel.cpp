@@ -24,21 +24,36 @@ IOEstimate flashgen::attn::estimateFlashgen(VariantOp v, const AttnShape &s,
   double e = double(elementBytes(v));
   double dqk = double(v.getQkHeadDim()), dv = double(v.getVHeadDim());
   double BH = double(s.batch) * double(s.heads);
+  double BHkv = double(s.batch) * double(s.kvHeads);
   IOEstimate est;
-  auto add = [&](std::string name, double bytes, bool write) {
-    est.terms.push_back({std::move(name), bytes, write});
-    (write ? est.writeBytes : est.readBytes) += bytes;
+  auto add = [&](std::string name, double bytes, bool write, bool hbm = true) {
+    est.terms.push_back({std::move(name), bytes, write, hbm});
+    if (hbm)
+      (write ? est.writeBytes : est.readBytes) += bytes;
   };
   add("Q (read once)", BH * s.seqQ * dqk * e, false);
-  // Each computed tile loads Bc rows of K and V; edge tiles load fewer.
-  double kvRows = double(census.computed()) * double(tiles.blockN);
-  double kvRowsCapped = std::min(kvRows, double(census.rowBlocks) * double(s.seqK));
-  add("K (per computed tile)", BH * kvRowsCapped * dqk * e, false);
-  add("V (per computed tile)", BH * kvRowsCapped * dv * e, false);
+  // Each computed tile loads Bc rows of K and V into shared memory (edge
+  // tiles fewer).
+  double kvRows = std::min(double(census.computed()) * double(tiles.blockN),
+                           double(census.rowBlocks) * double(s.seqK));
+  double tileLoads = BH * kvRows * (dqk + dv) * e;
+  add("K/V tile loads into SRAM (L2 or HBM)", tileLoads, false, /*hbm=*/false);
+  // One wave of CTAs covers this many (query) heads; their K/V must stay in
+  // L2 for the next row blocks of the same head to hit.
+  double wave = double(t.numSMs) * double(std::max<int64_t>(tiles.ctasPerSM, 1));
+  double headsInFlight = std::ceil(wave / double(std::max<int64_t>(census.rowBlocks, 1))) + 1;
+  double group = double(s.heads) / double(std::max<int64_t>(s.kvHeads, 1));
+  double kvHeadsInFlight = std::ceil(headsInFlight / group) + 1;
+  double workingSet = kvHeadsInFlight * double(s.seqK) * (dqk + dv) * e;
+  est.l2WorkingSetBytes = workingSet;
+  est.kvFromL2 = workingSet <= 0.5 * double(t.l2Bytes);
+  double kvOnce = BHkv * double(s.seqK) * (dqk + dv) * e;
+  if (est.kvFromL2)
+    add("K/V from HBM (once per kv head, L2 reuse)", std::min(kvOnce, tileLoads), false);
+  else
+    add("K/V from HBM (every tile load, L2 too small)", tileLoads, false);
   add("O (written once)", BH * s.seqQ * dv * e, true);
   add("logsumexp (fp32)", BH * s.seqQ * 4.0, true);
-  if (v.getDropout().convertToDouble() > 0)
-    add("dropout mask", 0, false); // regenerated from Philox, never stored
   est.usefulFlops = 2.0 * BH * s.seqQ * s.seqK * (dqk + dv) * census.attendedFraction;
   est.executedFlops = 2.0 * BH * double(census.computed()) * tiles.blockM *
                       tiles.blockN * (dqk + dv);

@@ -21,7 +21,8 @@ namespace {
 DictionaryAttr toDict(Builder &b, const IOEstimate &e) {
   SmallVector<NamedAttribute> terms;
   for (const IOTerm &t : e.terms)
-    terms.push_back(b.getNamedAttr(t.name, b.getI64IntegerAttr(int64_t(t.bytes))));
+    if (t.hbm)
+      terms.push_back(b.getNamedAttr(t.name, b.getI64IntegerAttr(int64_t(t.bytes))));
   return b.getDictionaryAttr({
       b.getNamedAttr("read_bytes", b.getI64IntegerAttr(int64_t(e.readBytes))),
       b.getNamedAttr("write_bytes", b.getI64IntegerAttr(int64_t(e.writeBytes))),

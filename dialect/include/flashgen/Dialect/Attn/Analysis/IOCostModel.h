@@ -2,13 +2,17 @@
 //
 // Predicts, for one forward pass over a shape (B, H, Hkv, Nq, Nk):
 //
-//  flashgen (tiled, FlashAttention-2 schedule: one CTA per Br query rows)
+//  flashgen (tiled, FlashAttention-2 schedule: one CTA per Br query rows,
+//  row blocks of one head launched next to each other)
 //    read  Q once            B*H*Nq*dqk*e
-//    read  K, V per visited  B*H * sum over row blocks of
-//          (non-empty) tile        (non-empty tiles) * Bc*(dqk+dv)*e
+//    K, V tile loads into    B*H * (computed tiles) * Bc*(dqk+dv)*e
+//      shared memory         -> Nq/Br passes over K and V: Theta(N^2 d^2 / M)
+//                               with Br proportional to the SRAM size M (the
+//                               paper's Theorem 2). Served by L2 or HBM.
+//    read  K, V from HBM     once per kv head when the K/V of the heads in
+//                            flight (one wave of CTAs) fit in half the L2,
+//                            else every tile load
 //    write O once, LSE once  B*H*Nq*(dv*e + 4)
-//    -> K/V traffic is Nq/Br passes over K and V: Theta(N^2 d^2 / M) with
-//       Br proportional to the SRAM size M (the paper's Theorem 2).
 //  standard attention (unfused: S = QK^T, softmax, P V, each through HBM)
 //    read Q, K, V; write S; read S, write P; read P; write O
 //    + one read and write of the N x N matrix per extra elementwise pass
@@ -41,6 +45,7 @@ struct IOTerm {
   std::string name;
   double bytes = 0;
   bool write = false;
+  bool hbm = true; // false: on-chip traffic, shown but not in the totals
 };
 
 struct IOEstimate {
@@ -48,6 +53,8 @@ struct IOEstimate {
   double readBytes = 0, writeBytes = 0;
   double usefulFlops = 0, executedFlops = 0;
   double extraMemoryBytes = 0; // beyond inputs and outputs
+  double l2WorkingSetBytes = 0; // K/V of the heads one wave of CTAs touches
+  bool kvFromL2 = false;
   double memSeconds = 0, mathSeconds = 0;
   double seconds() const { return std::max(memSeconds, mathSeconds); }
   double totalBytes() const { return readBytes + writeBytes; }

@@ -1,0 +1,293 @@
+//===- Explain.cpp - `flashgen explain` -------------------------*- C++ -*-===//
+#include "flashgen/Driver/Explain.h"
+
+#include "flashgen/Dialect/Attn/Transforms/Transforms.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/JSON.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+using namespace flashgen;
+using namespace flashgen::attn;
+namespace json = llvm::json;
+
+std::string flashgen::parseShape(llvm::StringRef text, ExplainOptions &opts) {
+  llvm::SmallVector<llvm::StringRef> parts;
+  text.split(parts, ',');
+  if (parts.size() != 3 && parts.size() != 4)
+    return "--shape must be B,H,N or B,H,Nq,Nk, got '" + text.str() + "'";
+  int64_t v[4];
+  for (size_t i = 0; i < parts.size(); ++i)
+    if (parts[i].trim().getAsInteger(10, v[i]) || v[i] < 1 || v[i] > (1ll << 31))
+      return "--shape entry '" + parts[i].str() +
+             "' is not a positive integer below 2^31";
+  opts.batch = v[0];
+  opts.heads = v[1];
+  opts.seqQ = v[2];
+  opts.seqK = parts.size() == 4 ? v[3] : v[2];
+  return "";
+}
+
+namespace {
+
+std::string bytes(double b) {
+  const char *units[] = {"B", "KB", "MB", "GB", "TB"};
+  int u = 0;
+  while (b >= 1000 && u < 4) {
+    b /= 1000;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{:.0f} B", b) : fmt::format("{:.2f} {}", b, units[u]);
+}
+
+std::string seconds(double s) {
+  if (s >= 1e-3)
+    return fmt::format("{:.3f} ms", s * 1e3);
+  return fmt::format("{:.1f} us", s * 1e6);
+}
+
+std::string maskText(MaskShapeAttr m) {
+  if (!m)
+    return "?";
+  std::string q = m.getBottomRight() ? "q + (seq_k - seq_q)" : "q";
+  auto bound = [&] {
+    std::string s;
+    if (m.getLower())
+      s += fmt::format("{} <= ", *m.getLower());
+    s += "k - " + (m.getBottomRight() ? "(" + q + ")" : q);
+    if (m.getUpper())
+      s += fmt::format(" <= {}", *m.getUpper());
+    return s;
+  };
+  switch (m.getKind()) {
+  case MaskShapeKind::none: return "none (every key)";
+  case MaskShapeKind::band: return "band: " + bound();
+  case MaskShapeKind::band_and: return "band: " + bound() + ", AND other conditions";
+  case MaskShapeKind::generic: return "generic expression";
+  }
+  return "?";
+}
+
+std::string scoreText(ScoreShapeAttr s) {
+  if (!s)
+    return "?";
+  switch (s.getKind()) {
+  case ScoreShapeKind::identity: return "identity";
+  case ScoreShapeKind::softcap:
+    return fmt::format("softcap: {0} * tanh(score / {0})", s.getCap().convertToDouble());
+  case ScoreShapeKind::alibi:
+    return fmt::format("ALiBi: score {} {}[h] * (k - q)", s.getSign() > 0 ? "+" : "-",
+                       s.getTensor().str());
+  case ScoreShapeKind::additive: return "additive bias (d/dscore = 1)";
+  case ScoreShapeKind::generic: return "generic expression";
+  }
+  return "?";
+}
+
+/// The closed-form kv-loop bounds a band gives row block i.
+std::string kvLoopText(MaskShapeAttr m, int64_t Br, int64_t Bc) {
+  if (!m || (m.getKind() != MaskShapeKind::band && m.getKind() != MaskShapeKind::band_and))
+    return "all kv tiles (no band to bound the loop); empty tiles skipped by "
+           "classification";
+  std::string off = m.getBottomRight() ? " + (Nk - Nq)" : "";
+  std::string lo = m.getLower()
+                       ? fmt::format("max(0, (i*{}{} + {})) / {}", Br, off, *m.getLower(), Bc)
+                       : "0";
+  std::string hi = m.getUpper()
+                       ? fmt::format("min(Nk - 1, (i+1)*{} - 1{} + {}) / {}", Br, off,
+                                     *m.getUpper(), Bc)
+                       : "(Nk - 1) / " + std::to_string(Bc);
+  return "row block i visits kv tiles [" + lo + ", " + hi + "]";
+}
+
+json::Object tilingJson(TilingAttr t) {
+  if (!t)
+    return {};
+  return json::Object{{"block_m", t.getBlockM()},
+                      {"block_n", t.getBlockN()},
+                      {"warps", t.getWarps()},
+                      {"stages", t.getStages()},
+                      {"q_in_registers", t.getQInRegisters()},
+                      {"smem_bytes", t.getSmemBytes()},
+                      {"regs_per_thread", t.getRegsPerThread()},
+                      {"ctas_per_sm", t.getCtasPerSM()}};
+}
+
+json::Object estimateJson(const IOEstimate &e) {
+  json::Object terms;
+  for (const IOTerm &t : e.terms)
+    terms[t.name] = json::Object{{"bytes", t.bytes}, {"write", t.write}, {"hbm", t.hbm}};
+  return json::Object{{"read_bytes", e.readBytes},
+                      {"write_bytes", e.writeBytes},
+                      {"total_bytes", e.totalBytes()},
+                      {"useful_flops", e.usefulFlops},
+                      {"executed_flops", e.executedFlops},
+                      {"intensity_flops_per_byte", e.intensity()},
+                      {"memory_seconds", e.memSeconds},
+                      {"math_seconds", e.mathSeconds},
+                      {"predicted_seconds", e.seconds()},
+                      {"extra_memory_bytes", e.extraMemoryBytes},
+                      {"terms", std::move(terms)}};
+}
+
+} // namespace
+
+void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
+                              llvm::raw_ostream &os) {
+  GpuTarget target = *lookupTarget(opts.arch.empty()
+                                       ? (v.getTarget() == Target::native
+                                              ? "sm_90a"
+                                              : stringifyTarget(v.getTarget()))
+                                       : llvm::StringRef(opts.arch));
+  AttnShape shape;
+  shape.batch = opts.batch;
+  shape.heads = opts.heads ? opts.heads
+                           : (v.getHeads() ? static_cast<int64_t>(*v.getHeads()) : 16);
+  shape.kvHeads = v.getKvHeads() ? static_cast<int64_t>(*v.getKvHeads()) : shape.heads;
+  shape.seqQ = opts.seqQ;
+  shape.seqK = opts.seqK;
+  TileConfig fwd = fromAttr(v.getFwdTilingAttr());
+  TileCensus census = countTiles(v, shape, fwd.blockM, fwd.blockN);
+  IOEstimate fg = estimateFlashgen(v, shape, fwd, census, target);
+  IOEstimate st = estimateStandard(v, shape, census, target);
+  std::string passes = stringifyPasses(v.getPasses());
+
+  if (opts.json) {
+    json::Array notes;
+    for (llvm::StringRef n : v.getTilingNotes()->getAsValueRange<mlir::StringAttr>())
+      notes.push_back(n.str());
+    json::Object root{
+        {"variant", v.getSymName().str()},
+        {"dtype", stringifyElementType(v.getDtype()).str()},
+        {"qk_head_dim", static_cast<int64_t>(v.getQkHeadDim())},
+        {"v_head_dim", static_cast<int64_t>(v.getVHeadDim())},
+        {"mask", maskText(v.getMaskShapeAttr())},
+        {"score", scoreText(v.getScoreShapeAttr())},
+        {"passes", passes},
+        {"target", json::Object{{"arch", target.arch},
+                                {"part", target.part},
+                                {"sms", target.numSMs},
+                                {"smem_per_block", target.smemPerBlock},
+                                {"hbm_bytes_per_second", target.hbmBytesPerSec},
+                                {"mma_flops_per_second", target.mmaFlopsPerSec},
+                                {"source", target.source}}},
+        {"shape", json::Object{{"batch", shape.batch},
+                               {"heads", shape.heads},
+                               {"kv_heads", shape.kvHeads},
+                               {"seq_q", shape.seqQ},
+                               {"seq_k", shape.seqK}}},
+        {"forward_tiling", tilingJson(v.getFwdTilingAttr())},
+        {"tiling_notes", std::move(notes)},
+        {"tiles", json::Object{{"row_blocks", census.rowBlocks},
+                               {"col_blocks", census.colBlocks},
+                               {"empty", census.empty},
+                               {"full", census.full},
+                               {"partial", census.partial},
+                               {"attended_fraction", census.attendedFraction}}},
+        {"flashgen", estimateJson(fg)},
+        {"standard", estimateJson(st)},
+        {"bytes_ratio", st.totalBytes() / fg.totalBytes()},
+        {"time_ratio", st.seconds() / fg.seconds()}};
+    if (v.getBwdTilingAttr())
+      root["backward_tiling"] = tilingJson(v.getBwdTilingAttr());
+    os << llvm::formatv("{0:2}", json::Value(std::move(root))) << "\n";
+    return;
+  }
+
+  auto row = [&](llvm::StringRef k, const std::string &val) {
+    os << fmt::format("  {:<22}{}\n", k.str(), val);
+  };
+  os << fmt::format("variant {}\n", v.getSymName().str());
+  row("dtype", stringifyElementType(v.getDtype()).str());
+  row("head dims", fmt::format("qk {}, v {}", v.getQkHeadDim(), v.getVHeadDim()));
+  row("heads", fmt::format("{} query, {} kv (shape)", shape.heads, shape.kvHeads));
+  row("scale", fmt::format("{:.6g}", v.getScale().convertToDouble()));
+  row("mask", maskText(v.getMaskShapeAttr()));
+  row("score", scoreText(v.getScoreShapeAttr()));
+  if (v.getDropout().convertToDouble() > 0)
+    row("dropout", fmt::format("{:g}", v.getDropout().convertToDouble()));
+  if (auto s = v.getSparsityAttr())
+    row("sparsity", fmt::format("{} blocks of {}", stringifySparsityKind(s.getKind()).str(),
+                                s.getBlockSize()));
+  row("passes", passes);
+
+  os << fmt::format("\ntarget {} ({})\n", target.arch, target.part);
+  row("SMs", std::to_string(target.numSMs));
+  row("shared memory", fmt::format("{} B per block, {} B per SM", target.smemPerBlock,
+                                   target.smemPerSM));
+  row("registers", fmt::format("{} per SM, {} per thread", target.regsPerSM,
+                               target.maxRegsPerThread));
+  row("HBM bandwidth", fmt::format("{:.2f} TB/s", target.hbmBytesPerSec / 1e12));
+  row("tensor cores", fmt::format("{:.0f} TFLOP/s (16-bit in, fp32 acc)",
+                                  target.mmaFlopsPerSec / 1e12));
+  row("numbers from", target.source);
+
+  TilingAttr bwdAttr = v.getBwdTilingAttr();
+  TileConfig bwd = bwdAttr ? fromAttr(bwdAttr) : TileConfig{};
+  os << fmt::format("\ntiling{:<18}{:<26}{}\n", "", "forward", bwdAttr ? "backward" : "");
+  auto trow = [&](llvm::StringRef k, const std::string &f, const std::string &b) {
+    os << fmt::format("  {:<22}{:<26}{}\n", k.str(), f, bwdAttr ? b : "");
+  };
+  trow("Br x Bc", fmt::format("{} x {}", fwd.blockM, fwd.blockN),
+       fmt::format("{} x {}", bwd.blockM, bwd.blockN));
+  trow("warps", std::to_string(fwd.warps), std::to_string(bwd.warps));
+  trow("cp.async stages", std::to_string(fwd.stages), std::to_string(bwd.stages));
+  trow("Q fragments", fwd.qInRegisters ? "registers" : "shared memory", "shared memory");
+  auto smem = [&](const TileConfig &c) {
+    return fmt::format("{} / {} B ({:.0f}%)", c.smemBytes, target.smemPerBlock,
+                       100.0 * c.smemBytes / target.smemPerBlock);
+  };
+  trow("shared memory", smem(fwd), smem(bwd));
+  trow("registers/thread", fmt::format("{} / {}", fwd.regsPerThread, target.maxRegsPerThread),
+       fmt::format("{} / {}", bwd.regsPerThread, target.maxRegsPerThread));
+  trow("CTAs per SM", fmt::format("{} ({} warps)", fwd.ctasPerSM, fwd.ctasPerSM * fwd.warps),
+       fmt::format("{} ({} warps)", bwd.ctasPerSM, bwd.ctasPerSM * bwd.warps));
+  os << "  why:\n";
+  for (llvm::StringRef n : v.getTilingNotes()->getAsValueRange<mlir::StringAttr>())
+    os << "    - " << n << "\n";
+
+  os << fmt::format("\ntiles for B={} H={} Nq={} Nk={} ({} x {} tiles per head)\n",
+                    shape.batch, shape.heads, shape.seqQ, shape.seqK, census.rowBlocks,
+                    census.colBlocks);
+  double total = double(census.total());
+  row("skipped (empty)", fmt::format("{:>8}  {:5.1f}%", census.empty, 100 * census.empty / total));
+  row("full (no mask math)", fmt::format("{:>8}  {:5.1f}%", census.full, 100 * census.full / total));
+  row("partial (masked)", fmt::format("{:>8}  {:5.1f}%", census.partial, 100 * census.partial / total));
+  row("attended elements", fmt::format("{:.1f}%", 100 * census.attendedFraction));
+  row("kv loop", kvLoopText(v.getMaskShapeAttr(), fwd.blockM, fwd.blockN));
+
+  os << fmt::format("\nforward HBM traffic and time{:<18}{:>16}{:>16}\n", "", "flashgen",
+                    "standard");
+  auto crow = [&](llvm::StringRef k, const std::string &a, const std::string &b) {
+    os << fmt::format("  {:<44}{:>16}{:>16}\n", k.str(), a, b);
+  };
+  // Terms side by side where both models have them, then each model's own.
+  for (const IOTerm &t : fg.terms)
+    crow(t.name, t.hbm ? bytes(t.bytes) : "(" + bytes(t.bytes) + ")", "");
+  for (const IOTerm &t : st.terms)
+    crow(t.name, "", bytes(t.bytes));
+  crow("total read", bytes(fg.readBytes), bytes(st.readBytes));
+  crow("total written", bytes(fg.writeBytes), bytes(st.writeBytes));
+  crow("total HBM traffic", bytes(fg.totalBytes()), bytes(st.totalBytes()));
+  crow("extra device memory", bytes(fg.extraMemoryBytes), bytes(st.extraMemoryBytes));
+  crow("FLOPs (useful / executed)",
+       fmt::format("{:.2f}/{:.2f} T", fg.usefulFlops / 1e12, fg.executedFlops / 1e12),
+       fmt::format("{:.2f}/{:.2f} T", st.usefulFlops / 1e12, st.executedFlops / 1e12));
+  crow("arithmetic intensity", fmt::format("{:.0f} FLOP/B", fg.intensity()),
+       fmt::format("{:.0f} FLOP/B", st.intensity()));
+  crow("memory time", seconds(fg.memSeconds), seconds(st.memSeconds));
+  crow("math time", seconds(fg.mathSeconds), seconds(st.mathSeconds));
+  crow("predicted (roofline)",
+       seconds(fg.seconds()) + (fg.memSeconds >= fg.mathSeconds ? " mem" : " math"),
+       seconds(st.seconds()) + (st.memSeconds >= st.mathSeconds ? " mem" : " math"));
+  os << fmt::format("\n  (parenthesized: on-chip traffic, not in the totals; K/V "
+                    "working set of one wave {} vs L2 {})\n",
+                    bytes(fg.l2WorkingSetBytes), bytes(double(target.l2Bytes)));
+  os << fmt::format("  standard / flashgen: {:.1f}x the HBM bytes, {:.1f}x the "
+                    "predicted time, {:.0f}x the extra memory\n",
+                    st.totalBytes() / fg.totalBytes(), st.seconds() / fg.seconds(),
+                    st.extraMemoryBytes / std::max(fg.extraMemoryBytes, 1.0));
+}
