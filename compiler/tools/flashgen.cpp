@@ -92,6 +92,9 @@ int run(StringRef path, Action action) {
   flashgen::registerAttnDialects(registry);
   mlir::MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
+  // Diagnostics point into the .attn file; a dump of the IR would only
+  // confuse a user reading them.
+  ctx.printOpOnDiagnostic(false);
   flashgen::FrontendResult result = flashgen::runFrontend(srcMgr, errs(), &ctx);
   if (result.numErrors) {
     errs() << result.numErrors << " error" << (result.numErrors == 1 ? "" : "s")

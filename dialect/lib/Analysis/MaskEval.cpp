@@ -108,6 +108,15 @@ Interval remainder(Interval x, Interval y) {
   // magnitude below max|y|.
   if (x.lo >= 0 && x.hi < minAbs)
     return x;
+  // A constant divisor and an x within one period of it: remainder is
+  // monotone there ([6, 7] % 4 = [2, 3]).
+  if (y.isPoint()) {
+    int64_t m = maxAbs;
+    if (x.lo >= 0 && x.lo / m == x.hi / m)
+      return {x.lo % m, x.hi % m};
+    if (x.hi <= 0 && x.lo / m == x.hi / m)
+      return {x.lo % m, x.hi % m};
+  }
   if (x.hi <= 0 && -x.lo < minAbs)
     return x;
   int64_t lo = x.lo >= 0 ? 0 : std::max(x.lo, -(maxAbs - 1));

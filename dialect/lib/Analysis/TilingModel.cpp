@@ -48,8 +48,10 @@ TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
   } else {
     c.smemBytes = Bc * (dqk + dv) * e + c.stages * Br * (dqk + dv) * e +
                   Br * Bc * e + 8 * Br;
-    regs = ceilDiv(Bc * (dqk + dv), T) + 2 * ceilDiv(Br * Bc, T) +
-           ceilDiv(Br * dqk, T);
+    // dQ's partial product is formed after S and dP are dead (dS is staged
+    // in shared memory first), so they share registers.
+    regs = ceilDiv(Bc * (dqk + dv), T) +
+           std::max(2 * ceilDiv(Br * Bc, T), ceilDiv(Br * dqk, T));
     c.qInRegisters = false;
   }
   c.regsPerThread = ceilDiv(regs + kOverheadRegs, kRegGranule) * kRegGranule;
@@ -64,11 +66,23 @@ std::string flashgen::attn::whyInvalid(const TileConfig &c, const TilingProblem 
                                        const GpuTarget &t) {
   if (c.blockM % 16 || c.blockN % 16)
     return "tile sizes must be multiples of 16 (the MMA shape)";
-  int64_t rowsPerWarp = (p.backward ? c.blockN : c.blockM) / std::max<int64_t>(c.warps, 1);
-  if (c.warps < 1 || rowsPerWarp < 16 || rowsPerWarp % 16)
-    return llvm::formatv("{0} warps cannot split {1} rows into 16-row MMA "
-                         "slices", c.warps, p.backward ? c.blockN : c.blockM)
+  if (c.warps < 1)
+    return "needs at least one warp";
+  if (!p.backward) {
+    // Forward warps split the Br rows only: each row's softmax stays in one
+    // warp.
+    int64_t rowsPerWarp = c.blockM / c.warps;
+    if (rowsPerWarp < 16 || rowsPerWarp % 16)
+      return llvm::formatv("{0} warps cannot split {1} rows into 16-row MMA "
+                           "slices", c.warps, c.blockM)
+          .str();
+  } else if ((c.blockM / 16) * (c.blockN / 16) < c.warps) {
+    // Backward warps tile the Br x Bc score block in two dimensions.
+    return llvm::formatv("{0} warps exceed the {1} 16x16 slices of a {2}x{3} "
+                         "score block", c.warps, (c.blockM / 16) * (c.blockN / 16),
+                         c.blockM, c.blockN)
         .str();
+  }
   if (c.regsPerThread > t.maxRegsPerThread)
     return llvm::formatv("needs {0} registers/thread > {1}", c.regsPerThread,
                          t.maxRegsPerThread)
@@ -133,15 +147,17 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
                                     "qk={3} v={4}",
                                     pass, t.arch, t.part, p.qkHeadDim, p.vHeadDim)
                           .str();
-    if (!rejected.empty()) {
-      // The smallest candidate's reason is the most telling.
-      auto &smallest = *std::min_element(
-          rejected.begin(), rejected.end(), [](auto &a, auto &b) {
-            return a.first.smemBytes + a.first.regsPerThread * 100 <
-                   b.first.smemBytes + b.first.regsPerThread * 100;
-          });
-      msg += "; even " + describe(smallest.first) + " " + smallest.second;
+    // The smallest well-formed candidate's reason is the most telling: it
+    // names the resource that runs out.
+    const std::pair<TileConfig, std::string> *smallest = nullptr;
+    for (auto &r : rejected) {
+      bool wellFormed = r.second.find("warps") == std::string::npos &&
+                        r.second.find("multiples of 16") == std::string::npos;
+      if (wellFormed && (!smallest || r.first.smemBytes < smallest->first.smemBytes))
+        smallest = &r;
     }
+    if (smallest)
+      msg += "; even " + describe(smallest->first) + " " + smallest->second;
     return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
   }
 

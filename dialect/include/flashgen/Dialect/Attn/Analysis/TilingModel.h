@@ -11,8 +11,8 @@
 // Backward (one CTA = Bc keys, streaming Q/dO tiles of Br rows):
 //   smem  = Bc*(dqk + dv)*e (K, V) + stages * Br*(dqk + dv)*e (Q, dO)
 //           + Br*Bc*e (dS for the dQ/dK products) + 8*Br (logsumexp, D)
-//   regs  = Bc*(dqk + dv)/T (dK, dV acc) + 2*Br*Bc/T (S, dP) + Br*dqk/T (dQ)
-//           + overhead
+//   regs  = Bc*(dqk + dv)/T (dK, dV acc) + max(2*Br*Bc/T (S, dP), Br*dqk/T (dQ))
+//           + overhead   (dQ is formed after S and dP are dead)
 // Head dims are padded to a multiple of 32 (MMA k-steps and 16-byte loads).
 //
 // Among the configurations that fit (registers <= the per-thread limit, at

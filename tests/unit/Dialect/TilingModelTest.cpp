@@ -1,0 +1,110 @@
+//===- TilingModelTest.cpp - tilings for every head dim and target --------===//
+#include "flashgen/Dialect/Attn/Analysis/TilingModel.h"
+
+#include "gtest/gtest.h"
+
+using namespace flashgen::attn;
+
+namespace {
+
+struct Param {
+  const char *arch;
+  int64_t headDim;
+  bool backward;
+};
+
+class EveryHeadDim : public ::testing::TestWithParam<Param> {};
+
+TEST_P(EveryHeadDim, PicksAValidTilingThatFits) {
+  Param p = GetParam();
+  GpuTarget t = *lookupTarget(p.arch);
+  TilingProblem prob{p.headDim, p.headDim, 2, p.backward};
+  llvm::Expected<TilingDecision> d = chooseTiling(prob, t);
+  ASSERT_TRUE(bool(d)) << llvm::toString(d.takeError());
+  const TileConfig &c = d->config;
+  // Recomputing the estimate gives the same numbers, and they fit.
+  TileConfig again = estimateTile(c, prob, t);
+  EXPECT_EQ(again.smemBytes, c.smemBytes);
+  EXPECT_EQ(whyInvalid(c, prob, t), "");
+  EXPECT_LE(c.smemBytes, t.smemPerBlock);
+  EXPECT_LE(c.regsPerThread, t.maxRegsPerThread);
+  EXPECT_GE(c.ctasPerSM, 1);
+  EXPECT_EQ(c.blockM % 16, 0);
+  EXPECT_EQ(c.blockN % 16, 0);
+  EXPECT_FALSE(d->notes.empty());
+}
+
+std::vector<Param> allParams() {
+  std::vector<Param> ps;
+  for (const char *arch : {"sm_80", "sm_86", "sm_89", "sm_90a"})
+    for (int64_t d = 8; d <= 256; d += 8)
+      for (bool bwd : {false, true})
+        ps.push_back({arch, d, bwd});
+  return ps;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Tiling, EveryHeadDim, ::testing::ValuesIn(allParams()),
+    [](const ::testing::TestParamInfo<Param> &i) {
+      return std::string(i.param.arch) + "_d" + std::to_string(i.param.headDim) +
+             (i.param.backward ? "_bwd" : "_fwd");
+    });
+
+TEST(Tiling, SmallerSharedMemoryGivesSmallerTiles) {
+  TilingProblem p{256, 256, 2, false};
+  auto h100 = chooseTiling(p, *lookupTarget("sm_90a"));
+  auto ga102 = chooseTiling(p, *lookupTarget("sm_86"));
+  ASSERT_TRUE(bool(h100) && bool(ga102));
+  EXPECT_GT(h100->config.blockM * h100->config.blockN,
+            ga102->config.blockM * ga102->config.blockN);
+  EXPECT_LE(ga102->config.smemBytes, lookupTarget("sm_86")->smemPerBlock);
+}
+
+TEST(Tiling, RefusesWhenNothingFitsAndSaysWhy) {
+  GpuTarget tiny = *lookupTarget("sm_80");
+  tiny.arch = "sm_tiny";
+  tiny.smemPerBlock = tiny.smemPerSM = 4096;
+  llvm::Expected<TilingDecision> d = chooseTiling({128, 128, 2, false}, tiny);
+  ASSERT_FALSE(bool(d));
+  std::string msg = llvm::toString(d.takeError());
+  EXPECT_NE(msg.find("no forward tiling fits sm_tiny"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("shared memory"), std::string::npos) << msg;
+}
+
+TEST(Tiling, HonoursOverrides) {
+  GpuTarget t = *lookupTarget("sm_90a");
+  auto d = chooseTiling({64, 64, 2, false}, t, TileOverride{64, 32, 4, 1});
+  ASSERT_TRUE(bool(d)) << llvm::toString(d.takeError());
+  EXPECT_EQ(d->config.blockM, 64);
+  EXPECT_EQ(d->config.blockN, 32);
+  EXPECT_EQ(d->config.warps, 4);
+  EXPECT_EQ(d->config.stages, 1);
+  // An override that cannot fit is refused, not silently replaced.
+  auto bad = chooseTiling({256, 256, 2, false}, *lookupTarget("sm_86"),
+                          TileOverride{128, 128, 4, 2});
+  ASSERT_FALSE(bool(bad));
+  llvm::consumeError(bad.takeError());
+}
+
+TEST(Tiling, BackwardHoldsMoreThanForward) {
+  GpuTarget t = *lookupTarget("sm_90a");
+  auto f = chooseTiling({128, 128, 2, false}, t);
+  auto b = chooseTiling({128, 128, 2, true}, t);
+  ASSERT_TRUE(bool(f) && bool(b));
+  EXPECT_LE(b->config.blockM * b->config.blockN, f->config.blockM * f->config.blockN);
+}
+
+TEST(Tiling, EstimateMatchesTheFormula) {
+  GpuTarget t = *lookupTarget("sm_90a");
+  TileConfig c{128, 64, 4, 2, false};
+  c = estimateTile(c, {128, 128, 2, false}, t);
+  // Q 128x128x2 + 2 stages x 64 x (128+128) x 2.
+  EXPECT_EQ(c.smemBytes, 128 * 128 * 2 + 2 * 64 * 256 * 2);
+  // O 128*128/128 + S 128*64/128 + P 128*64/256 + 40 overhead = 264: too many.
+  EXPECT_EQ(c.regsPerThread, 264);
+  EXPECT_NE(whyInvalid(c, {128, 128, 2, false}, t).find("registers"), std::string::npos);
+  EXPECT_EQ(paddedHeadDim(72), 96);
+  EXPECT_EQ(paddedHeadDim(64), 64);
+}
+
+} // namespace
