@@ -8,6 +8,7 @@
 // explain, compile, run, tune and bench subcommands.
 //
 //===----------------------------------------------------------------------===//
+#include "flashgen/Dialect/Attn/Analysis/TargetInfo.h"
 #include "flashgen/Dialect/Attn/Transforms/Pipeline.h"
 #include "flashgen/Driver/Explain.h"
 #include "flashgen/Frontend/Frontend.h"
@@ -111,6 +112,12 @@ int run(StringRef path, Action action) {
       WithColor::error(errs(), "flashgen") << err << "\n";
       return kUsageError;
     }
+  }
+  if (!archOpt.empty() && !flashgen::attn::lookupTarget(archOpt)) {
+    WithColor::error(errs(), "flashgen")
+        << "unknown --arch '" << archOpt
+        << "'; expected sm_80, sm_86, sm_89 or sm_90a\n";
+    return kUsageError;
   }
   explainOpts.arch = archOpt;
   explainOpts.json = jsonOpt;

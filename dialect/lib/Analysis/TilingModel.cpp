@@ -83,17 +83,18 @@ std::string flashgen::attn::whyInvalid(const TileConfig &c, const TilingProblem 
                          c.blockM, c.blockN)
         .str();
   }
+  // Name every resource that runs out, not just the first.
+  std::string why;
+  auto add = [&](const std::string &s) { why += (why.empty() ? "" : " and ") + s; };
   if (c.regsPerThread > t.maxRegsPerThread)
-    return llvm::formatv("needs {0} registers/thread > {1}", c.regsPerThread,
-                         t.maxRegsPerThread)
-        .str();
+    add(llvm::formatv("needs {0} registers/thread > {1}", c.regsPerThread,
+                      t.maxRegsPerThread));
   if (c.smemBytes > t.smemPerBlock)
-    return llvm::formatv("needs {0} B shared memory > {1} B per block on {2}",
-                         c.smemBytes, t.smemPerBlock, t.arch)
-        .str();
-  if (c.ctasPerSM < 1)
-    return "no CTA fits on an SM";
-  return "";
+    add(llvm::formatv("needs {0} B shared memory > {1} B per block on {2}",
+                      c.smemBytes, t.smemPerBlock, t.arch));
+  if (why.empty() && c.ctasPerSM < 1)
+    add("no CTA fits on an SM");
+  return why;
 }
 
 llvm::Expected<TilingDecision>

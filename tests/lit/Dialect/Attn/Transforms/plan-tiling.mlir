@@ -1,0 +1,62 @@
+// Tests attn-plan-tiling: tiles from each target's shared memory and register
+// budget, backward tiles only when requested, user overrides, and refusals.
+// RUN: flashgen-opt %s -split-input-file -attn-plan-tiling=arch=sm_90a | FileCheck %s --check-prefix=H100
+// RUN: flashgen-opt %s -split-input-file -attn-plan-tiling=arch=sm_80 | FileCheck %s --check-prefix=A100
+// RUN: flashgen-opt %s -split-input-file -attn-plan-tiling=arch=sm_86 | FileCheck %s --check-prefix=GA102
+// RUN: flashgen-opt %s -split-input-file -attn-plan-tiling | FileCheck %s --check-prefix=OWN
+
+// d128, forward and backward. The H100 (227 KB per block) double-buffers
+// K/V; the A100 (163 KB) too for forward but not backward; GA102 (99 KB)
+// single-buffers and shrinks the backward tile.
+// H100-LABEL: attn.variant @d128
+// H100-SAME: bwd_tiling = #attn.tiling<block_m = 128, block_n = 64, warps = 8, stages = 2, smem_bytes = 181248, regs_per_thread = 168, ctas_per_sm = 1>
+// H100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 2, q_in_registers, smem_bytes = 163840, regs_per_thread = 232, ctas_per_sm = 1>
+// H100-SAME: tiling_notes = ["forward: Br=128 Bc=128 warps=8 stages=2 Q-in-registers; 163840 B shared memory of 232448 B/block
+// A100-LABEL: attn.variant @d128
+// A100-SAME: bwd_tiling = #attn.tiling<block_m = 128, block_n = 64, warps = 8, stages = 1,
+// A100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 2,
+// GA102-LABEL: attn.variant @d128
+// GA102-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 64, warps = 8, stages = 1,
+// GA102-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 1, q_in_registers, smem_bytes = 98304
+// Without arch, the variant's own target (sm_80) is used.
+// OWN-LABEL: attn.variant @d128
+// OWN-SAME: bwd_tiling = #attn.tiling<block_m = 128, block_n = 64, warps = 8, stages = 1,
+attn.variant @d128 attributes {dropout = 0.0 : f64, dtype = #attn<dtype bf16>, passes = #attn.passes<forward, backward>, qk_head_dim = 128 : i64, scale = 0.088 : f64, target = #attn<target sm_80>, v_head_dim = 128 : i64} mask {
+^bb0(%b: i32, %h: i32, %q: i32, %k: i32, %seq_q: i32, %seq_k: i32):
+  %t = arith.constant true
+  attn.yield %t : i1
+} score {
+^bb0(%score: f32, %b: i32, %h: i32, %q: i32, %k: i32, %seq_q: i32, %seq_k: i32):
+  attn.yield %score : f32
+}
+
+// -----
+
+// Forward only: no backward tiling is planned. d256 needs smaller tiles.
+// H100-LABEL: attn.variant @d256_fwd
+// H100-NOT: bwd_tiling
+// H100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 64, warps = 8, stages = 2,
+// GA102-LABEL: attn.variant @d256_fwd
+// GA102-SAME: fwd_tiling = #attn.tiling<block_m = 64, block_n = 64, warps = 4, stages = 1,
+attn.variant @d256_fwd attributes {dropout = 0.0 : f64, dtype = #attn<dtype f16>, passes = #attn.passes<forward>, qk_head_dim = 256 : i64, scale = 0.0625 : f64, target = #attn<target native>, v_head_dim = 256 : i64} mask {
+^bb0(%b: i32, %h: i32, %q: i32, %k: i32, %seq_q: i32, %seq_k: i32):
+  %t = arith.constant true
+  attn.yield %t : i1
+} score {
+^bb0(%score: f32, %b: i32, %h: i32, %q: i32, %k: i32, %seq_q: i32, %seq_k: i32):
+  attn.yield %score : f32
+}
+
+// -----
+
+// The spec's override is honoured exactly (here: 64 x 32, 4 warps, 1 stage).
+// H100-LABEL: attn.variant @override
+// H100-SAME: fwd_tiling = #attn.tiling<block_m = 64, block_n = 32, warps = 4, stages = 1,
+attn.variant @override attributes {dropout = 0.0 : f64, dtype = #attn<dtype bf16>, passes = #attn.passes<forward>, qk_head_dim = 64 : i64, scale = 0.125 : f64, target = #attn<target native>, tile_override = #attn.tiling<block_m = 64, block_n = 32, warps = 4, stages = 1>, v_head_dim = 64 : i64} mask {
+^bb0(%b: i32, %h: i32, %q: i32, %k: i32, %seq_q: i32, %seq_k: i32):
+  %t = arith.constant true
+  attn.yield %t : i1
+} score {
+^bb0(%score: f32, %b: i32, %h: i32, %q: i32, %k: i32, %seq_q: i32, %seq_k: i32):
+  attn.yield %score : f32
+}
