@@ -3,6 +3,7 @@
 // RUN: flashgen-opt %s -split-input-file -attn-plan-tiling=arch=sm_90a | FileCheck %s --check-prefix=H100
 // RUN: flashgen-opt %s -split-input-file -attn-plan-tiling=arch=sm_80 | FileCheck %s --check-prefix=A100
 // RUN: flashgen-opt %s -split-input-file -attn-plan-tiling=arch=sm_86 | FileCheck %s --check-prefix=GA102
+// RUN: flashgen-opt %s -split-input-file -attn-plan-tiling=arch=sm_89 | FileCheck %s --check-prefix=AD102
 // RUN: flashgen-opt %s -split-input-file -attn-plan-tiling | FileCheck %s --check-prefix=OWN
 
 // d128, forward and backward. The H100 (227 KB per block) double-buffers
@@ -18,6 +19,10 @@
 // GA102-LABEL: attn.variant @d128
 // GA102-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 64, warps = 8, stages = 1,
 // GA102-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 1, q_in_registers, smem_bytes = 98304
+// AD102 (L40S) has GA102's 99 KB per block: the same choices.
+// AD102-LABEL: attn.variant @d128
+// AD102-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 64, warps = 8, stages = 1,
+// AD102-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 1,
 // Without arch, the variant's own target (sm_80) is used.
 // OWN-LABEL: attn.variant @d128
 // OWN-SAME: bwd_tiling = #attn.tiling<block_m = 128, block_n = 64, warps = 8, stages = 1,
