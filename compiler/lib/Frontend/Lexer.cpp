@@ -128,6 +128,15 @@ Token Lexer::lex() {
     break;
   }
 
+  if (static_cast<unsigned char>(c) >= 0x80) {
+    // One error per UTF-8 character, not per byte.
+    while (cur != end && (static_cast<unsigned char>(*cur) & 0xC0) == 0x80)
+      ++cur;
+    diags.error(llvm::SMLoc::getFromPointer(start),
+                "unexpected non-ASCII character '" +
+                    llvm::StringRef(start, cur - start) + "'");
+    return make(TokenKind::Error, start);
+  }
   std::string shown;
   llvm::raw_string_ostream os(shown);
   if (std::isprint(static_cast<unsigned char>(c)))

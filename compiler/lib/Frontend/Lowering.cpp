@@ -191,8 +191,8 @@ Value VariantLowering::lowerExpr(const Expr &e) {
       return arith::NegFOp::create(b, l, v);
     return arith::SubIOp::create(b, l, arith::ConstantIntOp::create(b, l, 0, 32), v);
   }
-  case Expr::Kind::Binary:
-    return lowerBinary(cast<BinaryExpr>(e), l);
+  case Expr::Kind::Binary: // located at the operator, as a reader expects
+    return lowerBinary(cast<BinaryExpr>(e), loc(cast<BinaryExpr>(e).opLoc));
   case Expr::Kind::Ternary: {
     auto &t = cast<TernaryExpr>(e);
     Value c = lowerExpr(*t.cond);

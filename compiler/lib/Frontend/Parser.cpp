@@ -162,8 +162,15 @@ bool Parser::parseTensor(VariantDecl &variant) {
     consume();
     t.dims.push_back(std::move(dim));
   } while (consumeIf(TokenKind::Comma));
-  if (!expect(TokenKind::RSquare, "to end the tensor shape") ||
-      !expect(TokenKind::Semi, "after the tensor declaration"))
+  if (!expect(TokenKind::RSquare, "to end the tensor shape"))
+    return false;
+  if (tok.isNot(TokenKind::Semi) && startsNewLine()) {
+    // Forgotten ';' at the end of the line: keep the declaration.
+    diags.error(prevEnd, "expected ';' after the tensor declaration");
+    variant.tensors.push_back(std::move(t));
+    return true;
+  }
+  if (!expect(TokenKind::Semi, "after the tensor declaration"))
     return false;
   variant.tensors.push_back(std::move(t));
   return true;
@@ -174,12 +181,18 @@ bool Parser::parseProperty(VariantDecl &variant) {
   p.key = tok.text.str();
   p.keyRange = tok.getRange();
   consume();
-  if (!expect(TokenKind::Equal, "after property name '" + p.key + "'"))
+  if (!expect(TokenKind::Equal, "after property name '" + p.key + "'")) {
+    variant.failedKeys.push_back(p.key);
     return false;
+  }
   llvm::SMLoc start = tok.getLoc();
+  nodes = 0;
+  tooManyNodes = false;
   ExprPtr first = parseExpr();
-  if (!first)
+  if (!first) {
+    variant.failedKeys.push_back(p.key);
     return false;
+  }
   if (tok.is(TokenKind::Comma)) {
     std::vector<ExprPtr> elems;
     elems.push_back(std::move(first));
@@ -200,8 +213,10 @@ bool Parser::parseProperty(VariantDecl &variant) {
     variant.properties.push_back(std::move(p));
     return true;
   }
-  if (!expect(TokenKind::Semi, "after the value of '" + p.key + "'"))
+  if (!expect(TokenKind::Semi, "after the value of '" + p.key + "'")) {
+    variant.failedKeys.push_back(p.key);
     return false;
+  }
   variant.properties.push_back(std::move(p));
   return true;
 }
@@ -209,6 +224,16 @@ bool Parser::parseProperty(VariantDecl &variant) {
 //===----------------------------------------------------------------------===//
 // Expressions
 //===----------------------------------------------------------------------===//
+
+bool Parser::countNode() {
+  if (++nodes <= kMaxNodes)
+    return true;
+  if (!tooManyNodes)
+    diags.error(tok.getLoc(), "expression is too long (more than " +
+                                  llvm::Twine(kMaxNodes) + " operations)");
+  tooManyNodes = true;
+  return false;
+}
 
 ExprPtr Parser::parseExpr() {
   if (++depth > kMaxDepth) {
@@ -274,7 +299,7 @@ ExprPtr Parser::parseBinary(unsigned level) {
     llvm::SMLoc opLoc = tok.getLoc();
     consume();
     ExprPtr rhs = parseBinary(level + 1);
-    if (!rhs)
+    if (!rhs || !countNode())
       return nullptr;
     lhs = std::make_unique<BinaryExpr>(rangeFrom(start), *op, opLoc,
                                        std::move(lhs), std::move(rhs));

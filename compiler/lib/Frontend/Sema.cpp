@@ -459,8 +459,10 @@ void VariantChecker::checkTensors() {
       }
       spec_.dims.push_back({d.symbol, d.size});
     }
-    if (ok)
-      spec.tensors.push_back(std::move(spec_));
+    // Kept even when malformed: its own error is reported, and dropping it
+    // would add "unknown tensor" errors at every use.
+    (void)ok;
+    spec.tensors.push_back(std::move(spec_));
   }
 }
 
@@ -469,8 +471,14 @@ std::optional<VariantSpec> VariantChecker::check() {
   spec.name = decl.name;
   spec.loc = decl.nameRange.Start.isValid() ? decl.nameRange.Start : decl.loc;
   checkTensors();
+  // The score is checked after the mask: mask builtins such as key_padding
+  // declare tensors the score may also read.
   for (PropertyDecl &p : decl.properties)
-    checkProperty(p);
+    if (p.key != "score")
+      checkProperty(p);
+  for (PropertyDecl &p : decl.properties)
+    if (p.key == "score")
+      checkProperty(p);
 
   // Cross-property checks.
   if (headDimLoc && (qkDimLoc || vDimLoc)) {
@@ -479,13 +487,16 @@ std::optional<VariantSpec> VariantChecker::check() {
                              "also set 'qk_head_dim'/'v_head_dim'",
                 other);
     diags.note(headDimLoc->Start, "'head_dim' set here");
-  } else if (!headDimLoc && !qkDimLoc) {
-    diags.error(spec.loc, "variant '" + decl.name + "' has no head dim; add "
-                          "'head_dim = 128;' (or qk_head_dim and v_head_dim)");
-  } else if (qkDimLoc && !vDimLoc) {
-    spec.vHeadDim = spec.qkHeadDim;
   } else if (vDimLoc && !qkDimLoc) {
     diags.error(vDimLoc->Start, "'v_head_dim' needs 'qk_head_dim' too", *vDimLoc);
+  } else if (!headDimLoc && !qkDimLoc) {
+    bool attempted = llvm::is_contained(decl.failedKeys, "head_dim") ||
+                     llvm::is_contained(decl.failedKeys, "qk_head_dim");
+    if (!attempted) // a malformed head_dim was reported already
+      diags.error(spec.loc, "variant '" + decl.name + "' has no head dim; add "
+                            "'head_dim = 128;' (or qk_head_dim and v_head_dim)");
+  } else if (qkDimLoc && !vDimLoc) {
+    spec.vHeadDim = spec.qkHeadDim;
   }
   if (spec.kvHeads && !spec.heads)
     diags.error(kvHeadsLoc->Start, "'kv_heads' needs 'heads' too", *kvHeadsLoc);

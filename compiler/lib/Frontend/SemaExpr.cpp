@@ -224,7 +224,8 @@ ExprType ExprChecker::checkIndex(IndexExpr &e) {
   if (t->dims.size() != e.indices.size()) {
     diags.error(e.getLoc(), "tensor '" + e.name + "' has rank " +
                                 llvm::Twine(t->dims.size()) + " but is indexed with " +
-                                llvm::Twine(e.indices.size()) + " indices",
+                                llvm::Twine(e.indices.size()) +
+                                (e.indices.size() == 1 ? " index" : " indices"),
                 e.getRange());
     return ExprType::Unknown;
   }
@@ -259,7 +260,7 @@ ExprType ExprChecker::checkMaskBuiltinCall(ExprPtr &e) {
       return e->type = ExprType::Bool;
     }
     TensorSpec &t = implicitTensor("seqlens_k", r);
-    if (!t.implicit || t.isFloat || t.dims.size() != 1) {
+    if (t.isFloat || t.dims.size() != 1 || t.dims[0].symbol != "batch") {
       diags.error(r.Start, "'key_padding' reads the run-time tensor 'seqlens_k' "
                            "(i32[batch]), but a tensor of that name is "
                            "declared differently",
@@ -604,6 +605,16 @@ std::optional<ConstValue> flashgen::sema::evalConstant(const Expr &e,
       args.push_back(*v);
     }
     double x = args[0].asDouble();
+    bool allInt = true;
+    for (const ConstValue &a : args)
+      allInt &= a.isInt;
+    if (allInt && (fn->fn == MathFn::Min || fn->fn == MathFn::Max ||
+                   fn->fn == MathFn::Clamp)) {
+      int64_t r = fn->fn == MathFn::Min   ? std::min(args[0].i, args[1].i)
+                  : fn->fn == MathFn::Max ? std::max(args[0].i, args[1].i)
+                  : std::min(std::max(args[0].i, args[1].i), args[2].i);
+      return mkInt(r);
+    }
     switch (fn->fn) {
     case MathFn::Abs: return args[0].isInt ? mkInt(std::llabs(args[0].i)) : mkFloat(std::fabs(x));
     case MathFn::Min: return mkFloat(std::min(x, args[1].asDouble()));

@@ -68,6 +68,11 @@ SparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   case SparsityKind::layout:
     if (rows < 1 || cols < 1)
       return emitError() << "'layout' sparsity needs 'rows' and 'cols' >= 1";
+    // A layout bigger than 4096 x 4096 blocks would cover a million tokens
+    // at the smallest block size; refusing it also keeps rows * cols exact.
+    if (rows > 4096 || cols > 4096)
+      return emitError() << "'layout' is at most 4096 x 4096 blocks, got "
+                         << rows << " x " << cols;
     if (static_cast<int64_t>(layout.size()) != rows * cols)
       return emitError() << "'layout' has " << layout.size()
                          << " entries, expected rows * cols = " << rows * cols;

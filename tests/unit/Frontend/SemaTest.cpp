@@ -266,3 +266,71 @@ TEST(Sema, DiagnosticsComeOutInSourceOrder) {
 }
 
 } // namespace
+
+namespace {
+// Regressions found by the lit-test review.
+
+TEST(SemaRegression, HugeFlatExpressionIsRefusedNotACrash) {
+  std::string chain = "attention a { head_dim = 64; score = score";
+  for (int i = 0; i < 60000; ++i)
+    chain += " + 1.0";
+  chain += "; }";
+  test::Source src(chain);
+  auto ctx = test::makeContext();
+  FrontendResult r = test::compile(src, *ctx);
+  EXPECT_EQ(r.numErrors, 1u);
+  EXPECT_NE(src.diagText.find("expression is too long (more than 4096 operations)"),
+            std::string::npos);
+}
+
+TEST(SemaRegression, MinMaxClampOfIntsFoldToInts) {
+  Checked c("attention a { head_dim = max(32, 64); heads = clamp(40, 1, 16); "
+            "kv_heads = min(4, 8); }");
+  ASSERT_EQ(c.errors, 0u) << c.src.diagText;
+  EXPECT_EQ(c.specs[0].qkHeadDim, 64);
+  EXPECT_EQ(*c.specs[0].heads, 16);
+  EXPECT_EQ(*c.specs[0].kvHeads, 4);
+}
+
+TEST(SemaRegression, RejectedTensorDeclarationCausesNoFollowOnErrors) {
+  Checked c("attention a { head_dim = 64; tensor doc : i32[batch, seqk];\n"
+            " mask = doc[b, q] == doc[b, k]; }");
+  EXPECT_EQ(c.errors, 1u) << c.src.diagText;
+  EXPECT_TRUE(c.has("unknown extent 'seqk'"));
+  EXPECT_FALSE(c.has("unknown tensor"));
+}
+
+TEST(SemaRegression, KeyPaddingAcceptsMatchingDeclarationAndAnyOrder) {
+  Checked declared("attention a { head_dim = 64; tensor seqlens_k : i32[batch]; "
+                   "mask = key_padding; }");
+  EXPECT_EQ(declared.errors, 0u) << declared.src.diagText;
+  Checked scoreFirst("attention a { head_dim = 64; score = score + float(seqlens_k[b]); "
+                     "mask = key_padding; }");
+  EXPECT_EQ(scoreFirst.errors, 0u) << scoreFirst.src.diagText;
+  Checked clash("attention a { head_dim = 64; tensor seqlens_k : f32[batch]; "
+                "mask = key_padding; }");
+  EXPECT_TRUE(clash.has("declared differently"));
+}
+
+TEST(SemaRegression, TensorMissingSemicolonKeepsTheDeclaration) {
+  Checked c("attention a { head_dim = 64;\n tensor w : f32[heads]\n"
+            " score = score + w[h] + zzz; }");
+  EXPECT_EQ(c.errors, 2u) << c.src.diagText;
+  EXPECT_TRUE(c.has("test.attn:2:23: error: expected ';' after the tensor declaration"));
+  EXPECT_TRUE(c.has("unknown identifier 'zzz'"));
+}
+
+TEST(SemaRegression, MalformedHeadDimIsNotAlsoMissing) {
+  Checked c("attention a { head_dim = ; }");
+  EXPECT_EQ(c.errors, 1u) << c.src.diagText;
+  EXPECT_FALSE(c.has("has no head dim"));
+  EXPECT_TRUE(Checked("attention a { v_head_dim = 64; }")
+                  .has("'v_head_dim' needs 'qk_head_dim' too"));
+}
+
+TEST(SemaRegression, NonAsciiCharacterIsOneError) {
+  Checked c("attention a { head_dim = 64; mask = q \xe2\x89\xa4 k; }");
+  EXPECT_TRUE(c.has("unexpected non-ASCII character"));
+  EXPECT_EQ(c.src.diagText.find("unexpected character"), std::string::npos);
+}
+} // namespace

@@ -177,6 +177,9 @@ struct VariantDecl {
   llvm::SMLoc loc; // of the `attention` keyword
   std::vector<PropertyDecl> properties;
   std::vector<TensorDecl> tensors;
+  /// Keys of properties that failed to parse: Sema does not report them
+  /// missing (that would be a follow-on error).
+  std::vector<std::string> failedKeys;
 };
 
 struct SpecFile {

@@ -44,6 +44,9 @@ public:
   /// Expressions nested deeper than this are refused rather than risking
   /// the stack (the mutation test feeds thousands of '(' and '-').
   static constexpr unsigned kMaxDepth = 200;
+  /// Nodes per property value: later stages walk expressions recursively,
+  /// and a left-deep chain of 50,000 '+' would exhaust their stack.
+  static constexpr unsigned kMaxNodes = 4096;
 
 private:
   // Token handling.
@@ -82,6 +85,10 @@ private:
   Token tok;
   llvm::SMLoc prevEnd;
   unsigned depth = 0;
+  unsigned nodes = 0;        // in the current property value
+  bool tooManyNodes = false; // reported once per value
+  /// Counts one node; false (after one error) past kMaxNodes.
+  bool countNode();
 };
 
 /// Parses `buffer` (registered in the engine's SourceMgr).

@@ -105,7 +105,7 @@ def Attn_SparsityAttr : Attn_Attr<"Sparsity", "sparsity"> {
 
     ```mlir
     #attn.sparsity<local, block_size = 128, width = 2>
-    #attn.sparsity<layout, block_size = 64, rows = 2, cols = 2, layout = array<i64: 1, 0, 1, 1>>
+    #attn.sparsity<layout, block_size = 64, rows = 2, cols = 2, layout = [1, 0, 1, 1]>
     ```
   }];
   let parameters = (ins
