@@ -13,6 +13,10 @@ struct Param {
   bool backward;
 };
 
+void PrintTo(const Param &p, std::ostream *os) {
+  *os << p.arch << " d" << p.headDim << (p.backward ? " backward" : " forward");
+}
+
 class EveryHeadDim : public ::testing::TestWithParam<Param> {};
 
 TEST_P(EveryHeadDim, PicksAValidTilingThatFits) {

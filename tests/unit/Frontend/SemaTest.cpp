@@ -193,7 +193,7 @@ TEST(Sema, Tensors) {
   EXPECT_TRUE(Checked("attention a { head_dim = 64; score = score + bias[h]; }")
                   .has("unknown tensor 'bias'"));
   Checked rank("attention a { head_dim = 64; tensor t : f32[heads, 8]; score = t[h]; }");
-  EXPECT_TRUE(rank.has("tensor 't' has rank 2 but is indexed with 1 indices")) << rank.src.diagText;
+  EXPECT_TRUE(rank.has("tensor 't' has rank 2 but is indexed with 1 index")) << rank.src.diagText;
   EXPECT_TRUE(Checked("attention a { head_dim = 64; tensor t : f32[heads]; score = score + t; }")
                   .has("tensor 't' must be indexed"));
   EXPECT_TRUE(Checked("attention a { head_dim = 64; tensor t : f64[heads]; }")
