@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "flashgen/Dialect/Attn/Analysis/TargetInfo.h"
 #include "flashgen/Dialect/Attn/Transforms/Pipeline.h"
+#include "flashgen/Codegen/EmitCuda.h"
 #include "flashgen/Driver/Explain.h"
 #include "flashgen/Frontend/Frontend.h"
 
@@ -19,6 +20,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
@@ -37,16 +39,30 @@ cl::SubCommand explainCmd("explain",
                           "Show the tiling, tile classes and predicted HBM "
                           "traffic of a .attn spec, and why");
 
+cl::SubCommand compileCmd("compile",
+                          "Generate the forward kernel of a .attn spec "
+                          "(-o out.cu, out.ptx or out.cubin)");
+
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<spec.attn>"),
                                cl::Required, cl::sub(checkCmd),
                                cl::sub(emitIRCmd), cl::sub(explainCmd),
-                               cl::cat(category));
+                               cl::sub(compileCmd), cl::cat(category));
+cl::opt<std::string> compileOutput("o",
+                                   cl::desc("Output file; its extension picks "
+                                            "the form: .cu, .ptx or .cubin"),
+                                   cl::value_desc("file"), cl::Required,
+                                   cl::sub(compileCmd), cl::cat(category));
+cl::opt<std::string> variantOpt("variant",
+                                cl::desc("Which variant of a multi-variant "
+                                         "file to compile (default: the only one)"),
+                                cl::value_desc("name"), cl::sub(compileCmd),
+                                cl::cat(category));
 cl::opt<std::string> archOpt("arch",
                              cl::desc("Target architecture: sm_80, sm_86, sm_89, "
                                       "sm_90a (default: the spec's target; "
                                       "sm_90a for native)"),
                              cl::value_desc("sm_XX"), cl::sub(explainCmd),
-                             cl::cat(category));
+                             cl::sub(compileCmd), cl::cat(category));
 cl::opt<std::string> shapeOpt("shape",
                               cl::desc("Problem shape B,H,N or B,H,Nq,Nk "
                                        "(default: 1,<heads or 16>,8192,8192)"),
@@ -83,7 +99,48 @@ bool loadInput(StringRef path, SourceMgr &srcMgr) {
   return true;
 }
 
-enum class Action { Check, EmitIR, Explain };
+enum class Action { Check, EmitIR, Explain, Compile };
+
+/// Writes `text` to `path` ("-" for stdout).
+bool writeFile(StringRef path, StringRef text) {
+  std::error_code ec;
+  raw_fd_ostream os(path, ec);
+  if (ec) {
+    WithColor::error(errs(), "flashgen")
+        << "cannot write '" << path << "': " << ec.message() << "\n";
+    return false;
+  }
+  os << text;
+  return true;
+}
+
+int compileKernel(mlir::ModuleOp module, StringRef origin) {
+  SmallVector<flashgen::attn::VariantOp> variants;
+  for (auto v : module.getOps<flashgen::attn::VariantOp>())
+    if (variantOpt.empty() || v.getSymName() == variantOpt)
+      variants.push_back(v);
+  if (variants.size() != 1) {
+    WithColor::error(errs(), "flashgen")
+        << (variants.empty() ? "no variant named '" + variantOpt + "'"
+                             : std::string("the file has several variants; pick "
+                                           "one with --variant"))
+        << "\n";
+    return kUsageError;
+  }
+  llvm::Expected<flashgen::codegen::KernelSpec> spec =
+      flashgen::codegen::buildKernelSpec(variants[0]);
+  if (!spec) {
+    WithColor::error(errs(), "flashgen") << llvm::toString(spec.takeError()) << "\n";
+    return kInputError;
+  }
+  std::string source = flashgen::codegen::emitForwardKernel(variants[0], *spec, origin);
+  StringRef ext = llvm::sys::path::extension(compileOutput);
+  if (ext == ".cu")
+    return writeFile(compileOutput, source) ? kOk : kInputError;
+  WithColor::error(errs(), "flashgen")
+      << "unsupported output '" << compileOutput << "'; use .cu, .ptx or .cubin\n";
+  return kUsageError;
+}
 
 int run(StringRef path, Action action) {
   SourceMgr srcMgr;
@@ -121,13 +178,15 @@ int run(StringRef path, Action action) {
   }
   explainOpts.arch = archOpt;
   explainOpts.json = jsonOpt;
-  if (action == Action::Explain || pipelineOpt) {
+  if (action == Action::Explain || action == Action::Compile || pipelineOpt) {
     mlir::SourceMgrDiagnosticHandler handler(srcMgr, &ctx, errs());
     mlir::PassManager pm(&ctx);
     flashgen::attn::buildAttnPipeline(pm, archOpt);
     if (mlir::failed(pm.run(*result.module)))
       return kInputError;
   }
+  if (action == Action::Compile)
+    return compileKernel(*result.module, llvm::sys::path::filename(path));
   if (action == Action::Explain) {
     bool first = true;
     for (auto v : result.module->getOps<flashgen::attn::VariantOp>()) {
@@ -164,7 +223,8 @@ int main(int argc, char **argv) {
           "flashgen: an IO-aware attention kernel compiler\n\n"
           "  flashgen check FILE      check a .attn spec, print diagnostics\n"
           "  flashgen emit-ir FILE    print the spec as attn dialect IR\n"
-          "  flashgen explain FILE    tiling, tile classes, IO cost and why\n\n"
+          "  flashgen explain FILE    tiling, tile classes, IO cost and why\n"
+          "  flashgen compile FILE -o OUT.{cu,ptx,cubin}   the forward kernel\n\n"
           "Exit codes: 0 ok, 1 errors in the input, 2 usage errors.\n",
           &errOS)) {
     errs() << errors << "Run 'flashgen --help' for usage.\n";
@@ -176,6 +236,8 @@ int main(int argc, char **argv) {
     return run(inputFile, Action::EmitIR);
   if (explainCmd)
     return run(inputFile, Action::Explain);
+  if (compileCmd)
+    return run(inputFile, Action::Compile);
   errs() << "flashgen: no command given\nRun 'flashgen --help' for usage.\n";
   return kUsageError;
 }

@@ -1,0 +1,32 @@
+//===- EmitExpr.h - mask/score regions as CUDA expressions ------*- C++ -*-===//
+//
+// Stage 2 of codegen: the ops of an attn.variant region become statements of
+// an inlined __device__ function, one local per SSA value, in op order.
+//
+//  * concrete: int (wrap-around via unsigned arithmetic), bool, float; the
+//    per-element mask and score modifier.
+//  * interval: flashgen::iv::Iv / Tri (Interval.cuh); the per-tile class.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_CODEGEN_EMITEXPR_H
+#define FLASHGEN_CODEGEN_EMITEXPR_H
+
+#include "flashgen/Codegen/KernelSpec.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+namespace flashgen::codegen {
+
+/// Writes the statements of `region` ending in `return <yield>;`. Region
+/// arguments are named (score,) b, h, q, k, seqQ, seqK.
+void emitConcreteBody(mlir::Region &region, const KernelSpec &spec,
+                      llvm::raw_ostream &os);
+
+/// Writes the statements of the mask region over intervals, ending in
+/// `return <Tri>;`. Arguments are Iv values named b, h, q, k, seqQ, seqK.
+void emitIntervalBody(mlir::Region &region, const KernelSpec &spec,
+                      llvm::raw_ostream &os);
+
+} // namespace flashgen::codegen
+
+#endif // FLASHGEN_CODEGEN_EMITEXPR_H

@@ -1,0 +1,52 @@
+//===- KernelSpec.h - a tiled variant as plain C++ values -------*- C++ -*-===//
+//
+// Stage 1 of codegen: everything the CUDA text needs, read off a variant
+// that went through the attn pipeline (shapes recognized, tiles planned).
+// Variants the kernels cannot run yet are refused here, with the reason.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_CODEGEN_KERNELSPEC_H
+#define FLASHGEN_CODEGEN_KERNELSPEC_H
+
+#include "flashgen/Dialect/Attn/Analysis/TilingModel.h"
+#include "flashgen/Dialect/Attn/IR/AttnOps.h"
+
+#include "llvm/Support/Error.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flashgen::codegen {
+
+/// A named run-time tensor, in the order of FwdParams::tensors.
+struct TensorInfo {
+  std::string name;
+  bool isFloat = false;
+  std::vector<std::string> dims; // "batch", "heads", ... or a number
+};
+
+struct KernelSpec {
+  std::string variant;  // the attn.variant's name
+  std::string entry;    // extern "C" kernel name
+  bool bf16 = true;
+  int64_t headDimQK = 0, headDimV = 0;     // as in the spec
+  int64_t paddedQK = 0, paddedV = 0;       // as laid out in shared memory
+  attn::TileConfig tiles;                   // forward tiling
+  bool varlen = false, hasMask = false, hasScoreMod = false, hasDropout = false;
+  double scale = 0, dropout = 0;
+  /// The mask's diagonal band, if recognized: bounds the kv loop.
+  bool band = false, bottomRight = false;
+  std::optional<int64_t> bandLower, bandUpper;
+  std::vector<TensorInfo> tensors;
+  attn::SparsityAttr sparsity; // null when dense
+  int64_t kvHeadsRatio = 0;    // heads / kv_heads when both are in the spec
+};
+
+/// Reads `variant` (after buildAttnPipeline). Fails, naming the feature,
+/// for what the forward kernel does not support.
+llvm::Expected<KernelSpec> buildKernelSpec(attn::VariantOp variant);
+
+} // namespace flashgen::codegen
+
+#endif // FLASHGEN_CODEGEN_KERNELSPEC_H

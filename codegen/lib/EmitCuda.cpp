@@ -1,0 +1,153 @@
+//===- EmitCuda.cpp - a KernelSpec as CUDA C++ ------------------*- C++ -*-===//
+#include "flashgen/Codegen/EmitCuda.h"
+#include "flashgen/Codegen/EmitExpr.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+using namespace flashgen;
+using namespace flashgen::attn;
+using namespace flashgen::codegen;
+
+namespace {
+
+/// kvTileRange: the closed form of a band, or every tile.
+void emitKvRange(const KernelSpec &s, llvm::raw_ostream &os) {
+  os << "  /// kv tiles [jBegin, jEnd) that rows [q0, q1] may attend.\n"
+        "  FG_DEVICE static void kvTileRange(int q0, int q1, int seqQ, int seqK, "
+        "int bn, int &jBegin, int &jEnd) {\n";
+  if (!s.band) {
+    os << "    // No band: tileClass() alone decides which tiles are empty.\n"
+          "    (void)q0; (void)q1; (void)seqQ; (void)seqK; (void)bn;\n  }\n";
+    return;
+  }
+  os << "    // Band " << (s.bandLower ? std::to_string(*s.bandLower) + " <= " : "")
+     << "k - q'" << (s.bandUpper ? " <= " + std::to_string(*s.bandUpper) : "")
+     << ", q' = q" << (s.bottomRight ? " + (seqK - seqQ)" : "") << ".\n";
+  os << "    const long long off = " << (s.bottomRight ? "(long long)seqK - seqQ" : "0")
+     << ";\n";
+  if (s.bandLower)
+    os << "    const long long lo = (long long)q0 + off + (" << *s.bandLower << ");\n"
+       << "    if (lo > 0) jBegin = max(jBegin, int(lo / bn));\n";
+  if (s.bandUpper)
+    os << "    const long long hi = (long long)q1 + off + (" << *s.bandUpper << ");\n"
+       << "    jEnd = hi < 0 ? 0 : min(jEnd, int(hi / bn) + 1);\n";
+  os << "  }\n";
+}
+
+/// blockKept(i, j) for a static sparsity pattern.
+void emitSparsity(const KernelSpec &s, llvm::raw_ostream &os) {
+  if (!s.sparsity)
+    return;
+  SparsityAttr a = s.sparsity;
+  os << "  static constexpr int kSparseBlock = " << a.getBlockSize() << ";\n";
+  os << "  /// Is sparse block (i, j) computed? ("
+     << stringifySparsityKind(a.getKind()) << ")\n";
+  os << "  FG_DEVICE static bool blockKept(int i, int j) {\n";
+  switch (a.getKind()) {
+  case SparsityKind::local:
+    os << "    return abs(i - j) < " << a.getWidth() << ";\n";
+    break;
+  case SparsityKind::strided:
+    os << "    const int s = " << a.getStride() << ";\n"
+       << "    return ((i - j) % s + s) % s == 0 || i < " << a.getGlobal()
+       << " || j < " << a.getGlobal() << ";\n";
+    break;
+  case SparsityKind::butterfly:
+    os << "    return i == j || __popc(unsigned(i ^ j)) == 1;\n";
+    break;
+  case SparsityKind::layout: {
+    os << "    constexpr unsigned char kLayout[" << a.getRows() * a.getCols() << "] = {";
+    llvm::ArrayRef<int64_t> l = a.getLayout().asArrayRef();
+    for (size_t i = 0; i < l.size(); ++i)
+      os << (i ? ", " : "") << l[i];
+    os << "};\n    return kLayout[(i % " << a.getRows() << ") * " << a.getCols()
+       << " + (j % " << a.getCols() << ")] != 0;\n";
+    break;
+  }
+  case SparsityKind::runtime:
+    os << "    return true;\n";
+    break;
+  }
+  os << "  }\n";
+}
+
+} // namespace
+
+std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &s,
+                                                 llvm::StringRef origin) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  const TileConfig &t = s.tiles;
+  os << "// auto-generated from " << origin << " by flashgen " << FLASHGEN_VERSION
+     << "; do not edit\n"
+     << "// variant " << s.variant << ": " << (s.bf16 ? "bf16" : "f16") << ", head dims "
+     << s.headDimQK << "/" << s.headDimV << ", tiles " << t.blockM << "x" << t.blockN
+     << ", " << t.warps << " warps, " << t.stages << " stage(s)\n"
+     << "#include \"flashgen/attention/FwdKernel.cuh\"\n\n"
+     << "namespace {\nusing namespace flashgen;\n\n"
+     << "constexpr int kHeadDimQK = " << s.paddedQK << "; // spec: " << s.headDimQK << "\n"
+     << "constexpr int kHeadDimV = " << s.paddedV << "; // spec: " << s.headDimV << "\n"
+     << "constexpr int kBlockM = " << t.blockM << ";\n"
+     << "constexpr int kBlockN = " << t.blockN << ";\n"
+     << "constexpr int kWarps = " << t.warps << ";\n"
+     << "constexpr int kStages = " << t.stages << ";\n"
+     << "using Config = FwdConfig<" << (s.bf16 ? "BF16" : "F16")
+     << ", kHeadDimQK, kHeadDimV, kBlockN, kWarps, kStages, "
+     << (t.qInRegisters ? "true" : "false") << ">;\n"
+     << "static_assert(Config::kBlockM == kBlockM, \"16 rows per warp\");\n\n";
+
+  os << "struct Variant {\n"
+     << "  static constexpr bool kVarlen = " << (s.varlen ? "true" : "false") << ";\n"
+     << "  static constexpr bool kHasMask = " << (s.hasMask ? "true" : "false") << ";\n"
+     << "  static constexpr bool kHasScoreMod = " << (s.hasScoreMod ? "true" : "false") << ";\n"
+     << "  static constexpr bool kHasDropout = " << (s.hasDropout ? "true" : "false") << ";\n";
+  emitSparsity(s, os);
+  emitKvRange(s, os);
+
+  os << "  /// The mask expression, per element.\n"
+        "  FG_DEVICE static bool userMask(const FwdParams &p, int b, int h, int q, "
+        "int k, int seqQ, int seqK) {\n";
+  emitConcreteBody(v.getMask(), s, os);
+  os << "  }\n";
+  os << "  FG_DEVICE static bool mask(const FwdParams &p, int b, int h, int q, int k, "
+        "int seqQ, int seqK) {\n";
+  if (s.sparsity)
+    os << "    if (!blockKept(q / kSparseBlock, k / kSparseBlock)) return false;\n";
+  os << "    return userMask(p, b, h, q, k, seqQ, seqK);\n  }\n";
+
+  os << "  /// The score modifier on the scaled score.\n"
+        "  FG_DEVICE static float score(const FwdParams &p, float score, int b, "
+        "int h, int q, int k, int seqQ, int seqK) {\n";
+  emitConcreteBody(v.getScore(), s, os);
+  os << "  }\n";
+
+  os << "  /// The mask over a whole tile: 0 empty, 1 full, 2 partial.\n"
+        "  FG_DEVICE static iv::Tri maskOverTile(const FwdParams &p, iv::Iv b, iv::Iv h, "
+        "iv::Iv q, iv::Iv k, iv::Iv seqQ, iv::Iv seqK) {\n"
+        "    (void)p;\n";
+  emitIntervalBody(v.getMask(), s, os);
+  os << "  }\n";
+  os << "  FG_DEVICE static int tileClass(const FwdParams &p, int b, int h, int q0, "
+        "int q1, int k0, int k1, int seqQ, int seqK) {\n";
+  if (s.sparsity) {
+    os << "    bool any = false, all = true;\n"
+          "    for (int i = q0 / kSparseBlock; i <= q1 / kSparseBlock; ++i)\n"
+          "      for (int j = k0 / kSparseBlock; j <= k1 / kSparseBlock; ++j) {\n"
+          "        bool kept = blockKept(i, j);\n"
+          "        any = any || kept;\n"
+          "        all = all && kept;\n"
+          "      }\n"
+          "    if (!any) return kTileEmpty;\n";
+  }
+  os << "    iv::Tri m = maskOverTile(p, iv::point(b), iv::point(h), "
+        "iv::Iv{q0, q1}, iv::Iv{k0, k1}, iv::point(seqQ), iv::point(seqK));\n";
+  if (s.sparsity)
+    os << "    if (m == 1 && !all) m = 2;\n";
+  os << "    return m == 0 ? kTileEmpty : m == 1 ? kTileFull : kTilePartial;\n  }\n";
+  os << "};\n\n} // namespace\n\n";
+
+  os << "extern \"C\" __global__ void __launch_bounds__(" << 32 * t.warps << ")\n"
+     << s.entry << "(const flashgen::FwdParams p) {\n"
+     << "  flashgen::attentionForward<Config, Variant>(p);\n}\n";
+  return text;
+}

@@ -1,0 +1,93 @@
+//===- KernelSpec.cpp - a tiled variant as plain C++ values -----*- C++ -*-===//
+#include "flashgen/Codegen/KernelSpec.h"
+
+#include "flashgen/Dialect/Attn/Transforms/Transforms.h"
+
+using namespace flashgen;
+using namespace flashgen::attn;
+using namespace flashgen::codegen;
+
+namespace {
+llvm::Error unsupported(VariantOp v, const llvm::Twine &what) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "variant '" + v.getSymName() + "': " + what);
+}
+
+/// A C identifier from a variant name (already one, but be safe).
+std::string identifier(llvm::StringRef s) {
+  std::string out;
+  for (char c : s)
+    out += (std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  return out;
+}
+} // namespace
+
+llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
+  KernelSpec s;
+  s.variant = v.getSymName().str();
+  s.entry = "flashgen_fwd_" + identifier(v.getSymName());
+  switch (v.getDtype()) {
+  case ElementType::bf16: s.bf16 = true; break;
+  case ElementType::f16: s.bf16 = false; break;
+  default:
+    return unsupported(v, "fp8 kernels are not implemented yet");
+  }
+  s.headDimQK = static_cast<int64_t>(v.getQkHeadDim());
+  s.headDimV = static_cast<int64_t>(v.getVHeadDim());
+  s.paddedQK = paddedHeadDim(s.headDimQK);
+  s.paddedV = paddedHeadDim(s.headDimV);
+  TilingAttr fwd = v.getFwdTilingAttr();
+  if (!fwd)
+    return unsupported(v, "no forward tiling; run the attn pipeline first");
+  s.tiles = fromAttr(fwd);
+  if (s.tiles.blockM != 16 * s.tiles.warps)
+    return unsupported(v, "the forward kernel gives each warp 16 rows: block_m (" +
+                              llvm::Twine(s.tiles.blockM) + ") must be 16 * warps (" +
+                              llvm::Twine(16 * s.tiles.warps) + ")");
+  if (s.tiles.stages != 1 && s.tiles.stages != 2)
+    return unsupported(v, "the forward kernel has 1 or 2 K/V stages, not " +
+                              llvm::Twine(s.tiles.stages));
+  s.varlen = v.getVarlen();
+  s.scale = v.getScale().convertToDouble();
+  s.dropout = v.getDropout().convertToDouble();
+  s.hasDropout = s.dropout > 0;
+  MaskShapeAttr mask = v.getMaskShapeAttr();
+  ScoreShapeAttr score = v.getScoreShapeAttr();
+  if (!mask || !score)
+    return unsupported(v, "shapes not recognized; run the attn pipeline first");
+  s.sparsity = v.getSparsityAttr();
+  if (s.sparsity && s.sparsity.getKind() == SparsityKind::runtime)
+    return unsupported(v, "block masks given at run time are not supported by "
+                          "the forward kernel yet; use a static pattern "
+                          "(local, strided, butterfly, layout)");
+  s.hasMask = mask.getKind() != MaskShapeKind::none || s.sparsity;
+  s.hasScoreMod = score.getKind() != ScoreShapeKind::identity;
+  if (mask.getKind() == MaskShapeKind::band ||
+      mask.getKind() == MaskShapeKind::band_and) {
+    s.band = true;
+    s.bottomRight = mask.getBottomRight();
+    s.bandLower = mask.getLower();
+    s.bandUpper = mask.getUpper();
+  }
+  for (mlir::Attribute a : v.getTensors()) {
+    auto t = mlir::cast<TensorAttr>(a);
+    TensorInfo info;
+    info.name = t.getName().str();
+    info.isFloat = t.getElementType().isF32();
+    for (mlir::Attribute d : t.getShape()) {
+      if (auto i = mlir::dyn_cast<mlir::IntegerAttr>(d))
+        info.dims.push_back(std::to_string(i.getInt()));
+      else
+        info.dims.push_back(mlir::cast<mlir::StringAttr>(d).str());
+    }
+    if (info.dims.size() > 4)
+      return unsupported(v, "tensor '" + info.name + "' has rank " +
+                                llvm::Twine(info.dims.size()) + "; at most 4 is supported");
+    s.tensors.push_back(std::move(info));
+  }
+  if (s.tensors.size() > 8)
+    return unsupported(v, "at most 8 named tensors are supported");
+  if (v.getHeads() && v.getKvHeads())
+    s.kvHeadsRatio = static_cast<int64_t>(*v.getHeads() / *v.getKvHeads());
+  return s;
+}

@@ -1,0 +1,85 @@
+//===- CudaDriver.h - the CUDA driver API, opened with dlopen ---*- C++ -*-===//
+//
+// flashgen's binaries must start on machines without a GPU (CI, build
+// hosts), so libcuda.so.1 is never linked: it is dlopen'ed on first use and
+// every failure becomes an llvm::Error that says what is missing.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_RUNTIME_CUDADRIVER_H
+#define FLASHGEN_RUNTIME_CUDADRIVER_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cuda.h> // types and enums only
+
+#include <string>
+
+namespace flashgen::runtime {
+
+/// Facts about the current device, for tiling and the cache key.
+struct DeviceInfo {
+  std::string name;
+  int ordinal = 0;
+  int major = 0, minor = 0;
+  int numSMs = 0;
+  int smemPerBlockOptin = 0, smemPerSM = 0;
+  int regsPerSM = 0, maxThreadsPerSM = 0, maxBlocksPerSM = 0;
+  int l2Bytes = 0;
+  /// "sm_90a" for compute capability 9.0 (wgmma needs the a-suffix), else
+  /// "sm_XY".
+  std::string arch() const;
+};
+
+/// The process-wide driver: loads libcuda.so.1, cuInit(0), retains the
+/// primary context of device `FLASHGEN_DEVICE` (default 0) and makes it
+/// current on the calling thread.
+class CudaDriver {
+public:
+  /// The driver, or why it cannot be used (no libcuda, no device, ...).
+  static llvm::Expected<CudaDriver &> get();
+
+  const DeviceInfo &device() const { return info; }
+
+  /// Makes the primary context current on this thread.
+  llvm::Error makeCurrent();
+
+  llvm::Expected<CUmodule> loadModule(llvm::ArrayRef<char> image);
+  llvm::Expected<CUfunction> getFunction(CUmodule module, llvm::StringRef name);
+  llvm::Error setMaxDynamicSharedMemory(CUfunction f, int bytes);
+  llvm::Error launch(CUfunction f, unsigned gridX, unsigned gridY, unsigned gridZ,
+                     unsigned block, unsigned smemBytes, CUstream stream,
+                     void **args);
+  void unloadModule(CUmodule module);
+
+  // Used by tests and the bench: plain device memory and synchronization.
+  llvm::Expected<CUdeviceptr> alloc(size_t bytes);
+  void free(CUdeviceptr p);
+  llvm::Error copyToDevice(CUdeviceptr dst, const void *src, size_t bytes);
+  llvm::Error copyToHost(void *dst, CUdeviceptr src, size_t bytes);
+  llvm::Error memset8(CUdeviceptr dst, unsigned char value, size_t bytes);
+  llvm::Error synchronize();
+  llvm::Expected<CUevent> createEvent();
+  llvm::Error record(CUevent e, CUstream s);
+  llvm::Expected<float> elapsedMs(CUevent start, CUevent stop);
+
+  /// "cuFoo failed: CUDA_ERROR_X (description)".
+  llvm::Error check(CUresult rc, llvm::StringRef what);
+
+private:
+  CudaDriver() = default;
+  llvm::Error init();
+
+  void *lib = nullptr;
+  CUcontext context = nullptr;
+  CUdevice dev = 0;
+  DeviceInfo info;
+
+#define FLASHGEN_DRIVER_FN(name) decltype(&::name) p_##name = nullptr;
+#include "flashgen/Runtime/CudaDriverFunctions.def"
+#undef FLASHGEN_DRIVER_FN
+};
+
+} // namespace flashgen::runtime
+
+#endif // FLASHGEN_RUNTIME_CUDADRIVER_H

@@ -1,0 +1,65 @@
+//===- KernelCache.h - compiled kernels in memory and on disk ---*- C++ -*-===//
+//
+// Key: SHA-256 over everything that determines the binary: the generated
+// source (which spells out every specialization parameter), the target
+// arch, the NVRTC options and version, a hash of the embedded templates
+// and flashgen's version. Disk entries live in $FLASHGEN_CACHE_DIR, else
+// $XDG_CACHE_HOME/flashgen, else ~/.cache/flashgen ("off" disables them).
+//
+// An entry is `FGKC1\n`, the key, the payload size and the payload's
+// SHA-256, then the payload. It is written to a unique temporary file and
+// renamed into place, so readers never see half an entry; an entry whose
+// header, key or checksum does not match is reported as corrupt, deleted
+// and rebuilt, never loaded. All methods are thread-safe.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_RUNTIME_KERNELCACHE_H
+#define FLASHGEN_RUNTIME_KERNELCACHE_H
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Error.h"
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flashgen::runtime {
+
+class KernelCache {
+public:
+  /// `dir` empty: memory only.
+  explicit KernelCache(std::string dir) : dir(std::move(dir)) {}
+
+  /// The process-wide cache in the default directory.
+  static KernelCache &global();
+  static std::string defaultDirectory();
+
+  /// The cache key (hex SHA-256) of a compilation.
+  static std::string makeKey(llvm::StringRef source, llvm::StringRef arch,
+                             llvm::ArrayRef<std::string> options,
+                             llvm::StringRef compilerVersion);
+
+  std::optional<std::vector<char>> lookup(llvm::StringRef key);
+  /// Stores in memory and (best effort) on disk; a disk failure is returned
+  /// but the entry stays usable from memory.
+  llvm::Error store(llvm::StringRef key, llvm::ArrayRef<char> payload);
+
+  /// Path of the disk entry for `key` ("" without a directory).
+  std::string entryPath(llvm::StringRef key) const;
+  void clearMemory();
+
+  std::atomic<unsigned> memoryHits{0}, diskHits{0}, misses{0}, corrupt{0};
+
+private:
+  std::optional<std::vector<char>> readDisk(llvm::StringRef key);
+
+  std::string dir;
+  std::mutex mutex;
+  llvm::StringMap<std::vector<char>> memory;
+};
+
+} // namespace flashgen::runtime
+
+#endif // FLASHGEN_RUNTIME_KERNELCACHE_H

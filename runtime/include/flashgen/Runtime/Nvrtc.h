@@ -1,0 +1,38 @@
+//===- Nvrtc.h - CUDA C++ to CUBIN/PTX with NVRTC ---------------*- C++ -*-===//
+//
+// Compiles generated kernels with the embedded templates as headers. Needs
+// no GPU: NVRTC runs anywhere libnvrtc is installed. The full compiler log
+// comes back on failure.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_RUNTIME_NVRTC_H
+#define FLASHGEN_RUNTIME_NVRTC_H
+
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace flashgen::runtime {
+
+struct NvrtcResult {
+  std::string ptx;
+  std::vector<char> cubin; // empty when only PTX was asked for
+  std::string log;
+  double seconds = 0;
+};
+
+/// `arch` is "sm_80", "sm_90a", ...; with `cubin` false only PTX is made.
+llvm::Expected<NvrtcResult> compileWithNvrtc(llvm::StringRef source,
+                                             llvm::StringRef name,
+                                             llvm::StringRef arch, bool cubin = true);
+
+/// The NVRTC options used (part of the kernel cache key).
+std::vector<std::string> nvrtcOptions(llvm::StringRef arch);
+
+/// "major.minor" of the NVRTC library in use.
+std::string nvrtcVersion();
+
+} // namespace flashgen::runtime
+
+#endif // FLASHGEN_RUNTIME_NVRTC_H

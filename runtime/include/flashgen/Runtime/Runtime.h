@@ -1,0 +1,112 @@
+//===- Runtime.h - the flashgen C++ JIT API ---------------------*- C++ -*-===//
+//
+//   auto k = flashgen::Kernel::fromSpec(R"(attention a { head_dim = 128;
+//                                            mask = causal; })");
+//   if (!k) { report(k.takeError()); ... }
+//   flashgen::ForwardArgs args;
+//   args.q = q; args.k = k; args.v = v; args.o = o;       // device pointers
+//   args.batch = 2; args.heads = 16; args.seqQ = args.seqK = 4096;
+//   if (llvm::Error e = (*k)->forward(args)) { ... }     // names what is wrong
+//
+// A spec goes through the frontend, the attn pipeline (tiled for the device
+// present, from its own shared-memory and register counts), codegen, NVRTC
+// (or the kernel cache) and the driver. Every argument is checked before a
+// launch; errors name the argument and the expected value.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_RUNTIME_RUNTIME_H
+#define FLASHGEN_RUNTIME_RUNTIME_H
+
+#include "flashgen/Codegen/KernelSpec.h"
+
+#include "llvm/Support/Error.h"
+
+#include <cuda.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace flashgen {
+
+/// How Q, K, V and O are laid out, when no explicit strides are given.
+enum class Layout {
+  BSHD, // [batch][seq][heads][head_dim] (flash-attn's layout)
+  BHSD, // [batch][heads][seq][head_dim] (torch SDPA's)
+};
+
+/// A run-time tensor that a mask or score expression reads by name.
+struct NamedTensor {
+  const void *data = nullptr;   // device pointer; i32 or f32 as declared
+  std::vector<int64_t> shape;   // must match the declaration
+  std::vector<int64_t> strides; // elements; empty = contiguous
+};
+
+/// Strides of one of Q, K, V, O in elements; zeros = derive from Layout.
+struct Strides {
+  int64_t batch = 0, row = 0, head = 0;
+};
+
+struct ForwardArgs {
+  const void *q = nullptr, *k = nullptr, *v = nullptr; // device pointers
+  void *o = nullptr;
+  float *lse = nullptr; // optional [batch][heads][seqQ] fp32 (varlen: [heads][totalQ])
+  int batch = 0, heads = 0, kvHeads = 0; // kvHeads 0 = heads (or the spec's)
+  int seqQ = 0, seqK = 0;                // varlen: the longest sequence
+  Layout layout = Layout::BSHD;
+  Strides qStrides, kStrides, vStrides, oStrides;
+  const int32_t *cuSeqlensQ = nullptr, *cuSeqlensK = nullptr; // varlen
+  int totalQ = 0, totalK = 0;                                 // varlen rows
+  uint64_t dropoutSeed = 0, dropoutOffset = 0;
+  std::map<std::string, NamedTensor> tensors;
+  CUstream stream = nullptr;
+};
+
+struct JitOptions {
+  std::string arch = "native"; // or sm_80, sm_86, sm_89, sm_90a
+  bool useCache = true;
+};
+
+/// What one JIT compilation cost, for the bench and `flashgen run`.
+struct JitStats {
+  double frontendSeconds = 0, nvrtcSeconds = 0, loadSeconds = 0;
+  bool cacheHit = false;
+  std::string cacheKey;
+};
+
+class Kernel {
+public:
+  static llvm::Expected<std::unique_ptr<Kernel>>
+  fromSpec(llvm::StringRef text, llvm::StringRef name = "spec.attn",
+           const JitOptions &options = {});
+  static llvm::Expected<std::unique_ptr<Kernel>>
+  fromFile(llvm::StringRef path, const JitOptions &options = {});
+  ~Kernel();
+
+  /// Validates `args` against the variant and launches the forward kernel
+  /// on args.stream (asynchronous, like any CUDA launch).
+  llvm::Error forward(const ForwardArgs &args) const;
+
+  const codegen::KernelSpec &spec() const { return kernelSpec; }
+  const std::string &source() const { return cudaSource; }
+  const JitStats &stats() const { return jitStats; }
+
+private:
+  Kernel() = default;
+  codegen::KernelSpec kernelSpec;
+  std::string cudaSource;
+  JitStats jitStats;
+  CUmodule module = nullptr;
+  CUfunction function = nullptr;
+  int smemBytes = 0;
+};
+
+/// Frontend + pipeline + codegen without a GPU: the CUDA source of the
+/// forward kernel, planned for `arch` (which must not be "native").
+llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
+generateForward(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch);
+
+} // namespace flashgen
+
+#endif // FLASHGEN_RUNTIME_RUNTIME_H

@@ -1,0 +1,174 @@
+//===- CudaDriver.cpp - the CUDA driver API, opened with dlopen -*- C++ -*-===//
+#include "flashgen/Runtime/CudaDriver.h"
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <mutex>
+
+using namespace flashgen::runtime;
+
+#define FLASHGEN_STR2(x) #x
+#define FLASHGEN_STR(x) FLASHGEN_STR2(x)
+
+std::string DeviceInfo::arch() const {
+  std::string a = "sm_" + std::to_string(major) + std::to_string(minor);
+  return major == 9 && minor == 0 ? a + "a" : a;
+}
+
+llvm::Error CudaDriver::check(CUresult rc, llvm::StringRef what) {
+  if (rc == CUDA_SUCCESS)
+    return llvm::Error::success();
+  const char *name = nullptr, *desc = nullptr;
+  if (p_cuGetErrorName)
+    p_cuGetErrorName(rc, &name);
+  if (p_cuGetErrorString)
+    p_cuGetErrorString(rc, &desc);
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s failed: %s (%s)",
+                                 what.str().c_str(), name ? name : "unknown error",
+                                 desc ? desc : "no description");
+}
+
+llvm::Error CudaDriver::init() {
+  lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!lib)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "no CUDA driver: dlopen(libcuda.so.1) failed: %s",
+                                   dlerror());
+#define FLASHGEN_DRIVER_FN(fn)                                                 \
+  p_##fn = reinterpret_cast<decltype(p_##fn)>(dlsym(lib, FLASHGEN_STR(fn)));   \
+  if (!p_##fn)                                                                 \
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),             \
+                                   "the CUDA driver lacks " FLASHGEN_STR(fn));
+#include "flashgen/Runtime/CudaDriverFunctions.def"
+#undef FLASHGEN_DRIVER_FN
+  if (auto e = check(p_cuInit(0), "cuInit"))
+    return e;
+  int count = 0;
+  if (auto e = check(p_cuDeviceGetCount(&count), "cuDeviceGetCount"))
+    return e;
+  int ordinal = 0;
+  if (const char *env = std::getenv("FLASHGEN_DEVICE"))
+    ordinal = std::atoi(env);
+  if (count == 0 || ordinal < 0 || ordinal >= count)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "no CUDA device %d (%d present)", ordinal, count);
+  if (auto e = check(p_cuDeviceGet(&dev, ordinal), "cuDeviceGet"))
+    return e;
+  char name[256] = {0};
+  p_cuDeviceGetName(name, sizeof(name), dev);
+  info.name = name;
+  info.ordinal = ordinal;
+  auto attr = [&](CUdevice_attribute a) {
+    int v = 0;
+    p_cuDeviceGetAttribute(&v, a, dev);
+    return v;
+  };
+  info.major = attr(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+  info.minor = attr(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+  info.numSMs = attr(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+  info.smemPerBlockOptin = attr(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
+  info.smemPerSM = attr(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR);
+  info.regsPerSM = attr(CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_MULTIPROCESSOR);
+  info.maxThreadsPerSM = attr(CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR);
+  info.maxBlocksPerSM = attr(CU_DEVICE_ATTRIBUTE_MAX_BLOCKS_PER_MULTIPROCESSOR);
+  info.l2Bytes = attr(CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE);
+  if (info.major < 8)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "%s is sm_%d%d; flashgen's kernels need sm_80 or newer",
+                                   name, info.major, info.minor);
+  if (auto e = check(p_cuDevicePrimaryCtxRetain(&context, dev), "cuDevicePrimaryCtxRetain"))
+    return e;
+  return makeCurrent();
+}
+
+llvm::Expected<CudaDriver &> CudaDriver::get() {
+  static CudaDriver driver;
+  static std::once_flag once;
+  static std::string error;
+  std::call_once(once, [] {
+    if (llvm::Error e = driver.init())
+      error = llvm::toString(std::move(e));
+  });
+  if (!error.empty())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s", error.c_str());
+  if (auto e = driver.makeCurrent())
+    return std::move(e);
+  return driver;
+}
+
+llvm::Error CudaDriver::makeCurrent() {
+  return check(p_cuCtxSetCurrent(context), "cuCtxSetCurrent");
+}
+
+llvm::Expected<CUmodule> CudaDriver::loadModule(llvm::ArrayRef<char> image) {
+  CUmodule m = nullptr;
+  if (auto e = check(p_cuModuleLoadData(&m, image.data()), "cuModuleLoadData"))
+    return std::move(e);
+  return m;
+}
+
+llvm::Expected<CUfunction> CudaDriver::getFunction(CUmodule module, llvm::StringRef name) {
+  CUfunction f = nullptr;
+  if (auto e = check(p_cuModuleGetFunction(&f, module, name.str().c_str()),
+                     "cuModuleGetFunction(" + name.str() + ")"))
+    return std::move(e);
+  return f;
+}
+
+llvm::Error CudaDriver::setMaxDynamicSharedMemory(CUfunction f, int bytes) {
+  return check(p_cuFuncSetAttribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes),
+               "cuFuncSetAttribute(max dynamic shared memory)");
+}
+
+llvm::Error CudaDriver::launch(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
+                               unsigned block, unsigned smem, CUstream stream,
+                               void **args) {
+  return check(p_cuLaunchKernel(f, gx, gy, gz, block, 1, 1, smem, stream, args, nullptr),
+               "cuLaunchKernel");
+}
+
+void CudaDriver::unloadModule(CUmodule module) {
+  if (module)
+    p_cuModuleUnload(module);
+}
+
+llvm::Expected<CUdeviceptr> CudaDriver::alloc(size_t bytes) {
+  CUdeviceptr p = 0;
+  if (auto e = check(p_cuMemAlloc(&p, bytes ? bytes : 1), "cuMemAlloc"))
+    return std::move(e);
+  return p;
+}
+void CudaDriver::free(CUdeviceptr p) {
+  if (p)
+    p_cuMemFree(p);
+}
+llvm::Error CudaDriver::copyToDevice(CUdeviceptr dst, const void *src, size_t bytes) {
+  return check(p_cuMemcpyHtoD(dst, src, bytes), "cuMemcpyHtoD");
+}
+llvm::Error CudaDriver::copyToHost(void *dst, CUdeviceptr src, size_t bytes) {
+  return check(p_cuMemcpyDtoH(dst, src, bytes), "cuMemcpyDtoH");
+}
+llvm::Error CudaDriver::memset8(CUdeviceptr dst, unsigned char v, size_t bytes) {
+  return check(p_cuMemsetD8(dst, v, bytes), "cuMemsetD8");
+}
+llvm::Error CudaDriver::synchronize() {
+  return check(p_cuCtxSynchronize(), "cuCtxSynchronize (a kernel failed)");
+}
+llvm::Expected<CUevent> CudaDriver::createEvent() {
+  CUevent e = nullptr;
+  if (auto err = check(p_cuEventCreate(&e, CU_EVENT_DEFAULT), "cuEventCreate"))
+    return std::move(err);
+  return e;
+}
+llvm::Error CudaDriver::record(CUevent e, CUstream s) {
+  return check(p_cuEventRecord(e, s), "cuEventRecord");
+}
+llvm::Expected<float> CudaDriver::elapsedMs(CUevent start, CUevent stop) {
+  if (auto e = check(p_cuEventSynchronize(stop), "cuEventSynchronize"))
+    return std::move(e);
+  float ms = 0;
+  if (auto e = check(p_cuEventElapsedTime(&ms, start, stop), "cuEventElapsedTime"))
+    return std::move(e);
+  return ms;
+}

@@ -1,0 +1,168 @@
+//===- KernelCache.cpp - compiled kernels in memory and on disk -*- C++ -*-===//
+#include "flashgen/Runtime/KernelCache.h"
+#include "flashgen/Runtime/EmbeddedTemplates.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace flashgen::runtime;
+
+namespace {
+constexpr llvm::StringLiteral kMagic = "FGKC1\n";
+
+std::string sha256Hex(llvm::ArrayRef<uint8_t> data) {
+  return llvm::toHex(llvm::SHA256::hash(data), /*LowerCase=*/true);
+}
+llvm::ArrayRef<uint8_t> bytes(llvm::StringRef s) {
+  return {reinterpret_cast<const uint8_t *>(s.data()), s.size()};
+}
+} // namespace
+
+std::string KernelCache::defaultDirectory() {
+  if (std::optional<std::string> d = llvm::sys::Process::GetEnv("FLASHGEN_CACHE_DIR"))
+    return *d == "off" ? std::string() : *d;
+  llvm::SmallString<256> path;
+  if (std::optional<std::string> x = llvm::sys::Process::GetEnv("XDG_CACHE_HOME"); x && !x->empty())
+    path = *x;
+  else if (!llvm::sys::path::home_directory(path))
+    return "";
+  else
+    llvm::sys::path::append(path, ".cache");
+  llvm::sys::path::append(path, "flashgen");
+  return std::string(path);
+}
+
+KernelCache &KernelCache::global() {
+  static KernelCache cache(defaultDirectory());
+  return cache;
+}
+
+std::string KernelCache::makeKey(llvm::StringRef source, llvm::StringRef arch,
+                                 llvm::ArrayRef<std::string> options,
+                                 llvm::StringRef compilerVersion) {
+  llvm::SHA256 h;
+  auto field = [&](llvm::StringRef s) {
+    h.update(bytes(s));
+    h.update(bytes(llvm::StringRef("\0", 1))); // fields cannot run together
+  };
+  field("flashgen " FLASHGEN_VERSION);
+  field(arch);
+  for (const std::string &o : options)
+    field(o);
+  field(compilerVersion);
+  for (const EmbeddedFile &f : embeddedTemplates()) {
+    field(f.name);
+    field(f.contents);
+  }
+  field(source);
+  return llvm::toHex(h.final(), /*LowerCase=*/true);
+}
+
+std::string KernelCache::entryPath(llvm::StringRef key) const {
+  if (dir.empty())
+    return "";
+  llvm::SmallString<256> p(dir);
+  llvm::sys::path::append(p, key + ".fgk");
+  return std::string(p);
+}
+
+std::optional<std::vector<char>> KernelCache::readDisk(llvm::StringRef key) {
+  std::string path = entryPath(key);
+  if (path.empty())
+    return std::nullopt;
+  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                         /*RequiresNullTerminator=*/false);
+  if (!buf)
+    return std::nullopt;
+  llvm::StringRef data = (*buf)->getBuffer();
+  auto bad = [&]() -> std::optional<std::vector<char>> {
+    ++corrupt;
+    llvm::sys::fs::remove(path); // rebuilt by the caller
+    return std::nullopt;
+  };
+  // Header: magic, key line, size line, checksum line.
+  if (!data.consume_front(kMagic))
+    return bad();
+  auto line = [&](llvm::StringRef &out) {
+    size_t nl = data.find('\n');
+    if (nl == llvm::StringRef::npos)
+      return false;
+    out = data.take_front(nl);
+    data = data.drop_front(nl + 1);
+    return true;
+  };
+  llvm::StringRef storedKey, sizeText, sum;
+  uint64_t size = 0;
+  if (!line(storedKey) || storedKey != key || !line(sizeText) ||
+      sizeText.getAsInteger(10, size) || !line(sum) || data.size() != size ||
+      sha256Hex(bytes(data)) != sum)
+    return bad();
+  ++diskHits;
+  return std::vector<char>(data.begin(), data.end());
+}
+
+std::optional<std::vector<char>> KernelCache::lookup(llvm::StringRef key) {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = memory.find(key);
+    if (it != memory.end()) {
+      ++memoryHits;
+      return it->second;
+    }
+  }
+  if (std::optional<std::vector<char>> d = readDisk(key)) {
+    std::lock_guard<std::mutex> lock(mutex);
+    memory[key] = *d;
+    return d;
+  }
+  ++misses;
+  return std::nullopt;
+}
+
+llvm::Error KernelCache::store(llvm::StringRef key, llvm::ArrayRef<char> payload) {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    memory[key] = std::vector<char>(payload.begin(), payload.end());
+  }
+  std::string path = entryPath(key);
+  if (path.empty())
+    return llvm::Error::success();
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return llvm::createStringError(ec, "cannot create kernel cache directory '%s'",
+                                   dir.c_str());
+  // Unique temporary in the same directory, then an atomic rename: two
+  // processes writing the same entry both succeed, readers see either none
+  // or a whole one.
+  int fd;
+  llvm::SmallString<256> tmp;
+  if (std::error_code ec = llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%%%", fd, tmp))
+    return llvm::createStringError(ec, "cannot write to kernel cache '%s'", dir.c_str());
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    llvm::StringRef data(payload.data(), payload.size());
+    os << kMagic << key << "\n" << payload.size() << "\n" << sha256Hex(bytes(data))
+       << "\n" << data;
+    os.close();
+    if (os.has_error()) {
+      os.clear_error();
+      llvm::sys::fs::remove(tmp);
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "short write to kernel cache '%s'", tmp.c_str());
+    }
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
+    llvm::sys::fs::remove(tmp);
+    return llvm::createStringError(ec, "cannot rename '%s'", tmp.c_str());
+  }
+  return llvm::Error::success();
+}
+
+void KernelCache::clearMemory() {
+  std::lock_guard<std::mutex> lock(mutex);
+  memory.clear();
+}

@@ -1,0 +1,79 @@
+//===- Nvrtc.cpp - CUDA C++ to CUBIN/PTX with NVRTC -------------*- C++ -*-===//
+#include "flashgen/Runtime/Nvrtc.h"
+#include "flashgen/Runtime/EmbeddedTemplates.h"
+
+#include <nvrtc.h>
+
+#include <chrono>
+
+using namespace flashgen::runtime;
+
+std::vector<std::string> flashgen::runtime::nvrtcOptions(llvm::StringRef arch) {
+  // -default-device: the generated entry points are __global__ only.
+  // No --use_fast_math: the softmax uses ex2.approx explicitly where it wants
+  // it, and score modifiers (tanh, exp) keep full precision.
+  return {"--gpu-architecture=" + arch.str(), "--std=c++17", "-default-device",
+          "-DFLASHGEN_NO_HOST=1", "-lineinfo"};
+}
+
+std::string flashgen::runtime::nvrtcVersion() {
+  int major = 0, minor = 0;
+  ::nvrtcVersion(&major, &minor);
+  return std::to_string(major) + "." + std::to_string(minor);
+}
+
+llvm::Expected<NvrtcResult>
+flashgen::runtime::compileWithNvrtc(llvm::StringRef source, llvm::StringRef name,
+                                    llvm::StringRef arch, bool cubin) {
+  auto start = std::chrono::steady_clock::now();
+  std::vector<const char *> headers, includeNames;
+  for (const EmbeddedFile &f : embeddedTemplates()) {
+    headers.push_back(f.contents);
+    includeNames.push_back(f.name);
+  }
+  std::string src = source.str(), nm = name.str();
+  nvrtcProgram prog;
+  nvrtcResult rc = nvrtcCreateProgram(&prog, src.c_str(), nm.c_str(),
+                                      int(headers.size()), headers.data(),
+                                      includeNames.data());
+  if (rc != NVRTC_SUCCESS)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "nvrtcCreateProgram failed: %s",
+                                   nvrtcGetErrorString(rc));
+  std::vector<std::string> opts = nvrtcOptions(arch);
+  std::vector<const char *> optPtrs;
+  for (const std::string &o : opts)
+    optPtrs.push_back(o.c_str());
+  rc = nvrtcCompileProgram(prog, int(optPtrs.size()), optPtrs.data());
+
+  NvrtcResult result;
+  size_t logSize = 0;
+  nvrtcGetProgramLogSize(prog, &logSize);
+  result.log.resize(logSize);
+  if (logSize)
+    nvrtcGetProgramLog(prog, result.log.data());
+  while (!result.log.empty() && result.log.back() == '\0')
+    result.log.pop_back(); // the size counts the terminator
+  if (rc != NVRTC_SUCCESS) {
+    nvrtcDestroyProgram(&prog);
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "NVRTC failed to compile %s for %s (%s):\n%s",
+                                   nm.c_str(), arch.str().c_str(),
+                                   nvrtcGetErrorString(rc), result.log.c_str());
+  }
+  size_t ptxSize = 0;
+  nvrtcGetPTXSize(prog, &ptxSize);
+  result.ptx.resize(ptxSize);
+  nvrtcGetPTX(prog, result.ptx.data());
+  while (!result.ptx.empty() && result.ptx.back() == '\0')
+    result.ptx.pop_back();
+  if (cubin) {
+    size_t size = 0;
+    nvrtcGetCUBINSize(prog, &size);
+    result.cubin.resize(size);
+    nvrtcGetCUBIN(prog, result.cubin.data());
+  }
+  nvrtcDestroyProgram(&prog);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}

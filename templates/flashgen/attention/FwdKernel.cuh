@@ -1,0 +1,330 @@
+//===- FwdKernel.cuh - FlashAttention-2 forward, sm_80+ mma.sync -*- CUDA -*-===//
+//
+// One CTA computes Br = 16 * Warps query rows of one (batch, head); each warp
+// owns 16 rows. Q is loaded once and its MMA fragments stay in registers.
+// K/V tiles of Bc rows stream through `Stages` shared-memory buffers with
+// cp.async (the next tile's copy overlaps this tile's math). Per tile:
+//
+//   S = Q K^T                  (mma.sync m16n8k16, fp32 accumulators)
+//   S = score_mod(scale * S)   (Variant::score; identity folds the scale)
+//   S = mask ? S : -inf        (only on Partial tiles and the ragged edge)
+//   m' = max(m, rowmax S); O *= 2^(m - m'); l *= 2^(m - m')
+//   P = 2^(S*log2e - m'); l += rowsum P; [dropout P]; O += P V
+//
+// Empty tiles (Variant::tileClass) are never loaded. O is divided by l and
+// written once, with logsumexp = (m + log2 l) * ln 2 for the backward pass
+// (+inf for rows with nothing to attend, whose O is 0).
+//
+// The S accumulators of two adjacent n-tiles are, after packing to 16 bits,
+// exactly the A fragment of the P V product (k = 16 keys), so P never
+// leaves registers.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_ATTENTION_FWDKERNEL_CUH
+#define FLASHGEN_ATTENTION_FWDKERNEL_CUH
+
+#include "flashgen/attention/Params.cuh"
+#include "flashgen/attention/Philox.cuh"
+#include "flashgen/attention/Interval.cuh"
+#include "flashgen/attention/Lookup.cuh"
+#include "flashgen/attention/SmemTile.cuh"
+
+namespace flashgen {
+
+enum TileClassCode : int { kTileEmpty = 0, kTileFull = 1, kTilePartial = 2 };
+
+/// Compile-time shape of one kernel instantiation.
+template <class T_, int HeadDimQK_, int HeadDimV_, int BlockN_, int Warps_,
+          int Stages_, bool QInRegisters_>
+struct FwdConfig {
+  using T = T_;
+  static constexpr int kHeadDimQK = HeadDimQK_; // padded to 32
+  static constexpr int kHeadDimV = HeadDimV_;
+  static constexpr int kWarps = Warps_;
+  static constexpr int kThreads = Warps_ * 32;
+  static constexpr int kBlockM = 16 * Warps_;
+  static constexpr int kBlockN = BlockN_;
+  static constexpr int kStages = Stages_;
+  /// Keep Q's MMA fragments in registers for the whole K/V loop, or re-read
+  /// them from shared memory every k-step (saves D/4 registers per thread).
+  static constexpr bool kQInRegisters = QInRegisters_;
+  static_assert(kBlockN % 16 == 0 && kHeadDimQK % 32 == 0 && kHeadDimV % 32 == 0,
+                "tile shapes must be whole MMA tiles");
+  static_assert(kStages == 1 || kStages == 2, "one or two K/V buffers");
+  using QTile = SmemTile<kBlockM, kHeadDimQK>;
+  using KTile = SmemTile<kBlockN, kHeadDimQK>;
+  using VTile = SmemTile<kBlockN, kHeadDimV>;
+  static constexpr int kSmemBytes =
+      QTile::kBytes + kStages * (KTile::kBytes + VTile::kBytes);
+};
+
+template <class Cfg, class Variant>
+FG_DEVICE void attentionForward(const FwdParams &p) {
+  using T = typename Cfg::T;
+  constexpr int D = Cfg::kHeadDimQK, DV = Cfg::kHeadDimV;
+  constexpr int BM = Cfg::kBlockM, BN = Cfg::kBlockN;
+  constexpr int kKSteps = D / 16;  // k-steps of Q K^T
+  constexpr int kNTiles = BN / 8;  // n-tiles of S
+  constexpr int kVTiles = DV / 8;  // n-tiles of O
+  constexpr int kPSteps = BN / 16; // k-steps of P V
+
+  const int mBlock = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const int g = lane / 4, t = lane % 4;
+
+  // Sequence bounds of this batch entry.
+  int64_t qRow0 = 0, kRow0 = 0;
+  int seqQ = p.seqQ, seqK = p.seqK;
+  if (Variant::kVarlen) {
+    qRow0 = p.cuSeqlensQ[b];
+    kRow0 = p.cuSeqlensK[b];
+    seqQ = p.cuSeqlensQ[b + 1] - int(qRow0);
+    seqK = p.cuSeqlensK[b + 1] - int(kRow0);
+  }
+  const int q0 = mBlock * BM;
+  if (q0 >= seqQ)
+    return;
+  const int q1 = min(q0 + BM, seqQ) - 1;
+  const int hk = h / (p.heads / p.kvHeads);
+
+  const uint16_t *qPtr = static_cast<const uint16_t *>(p.q) +
+                         (Variant::kVarlen ? 0 : b * p.qBatchStride) +
+                         (qRow0 + q0) * p.qRowStride + h * p.qHeadStride;
+  const uint16_t *kPtr = static_cast<const uint16_t *>(p.k) +
+                         (Variant::kVarlen ? 0 : b * p.kBatchStride) +
+                         kRow0 * p.kRowStride + hk * p.kHeadStride;
+  const uint16_t *vPtr = static_cast<const uint16_t *>(p.v) +
+                         (Variant::kVarlen ? 0 : b * p.vBatchStride) +
+                         kRow0 * p.vRowStride + hk * p.vHeadStride;
+
+  extern __shared__ __align__(128) uint8_t smem[];
+  const uint32_t sQ = smemAddress(smem);
+  const uint32_t sK = sQ + Cfg::QTile::kBytes;
+  const uint32_t sV = sK + Cfg::kStages * Cfg::KTile::kBytes;
+
+  // The kv tiles this row block may touch: a band bounds them in closed
+  // form, tileClass() then skips empty tiles inside that range.
+  const int numKTiles = (seqK + BN - 1) / BN;
+  int jBegin = 0, jEnd = numKTiles;
+  Variant::kvTileRange(q0, q1, seqQ, seqK, BN, jBegin, jEnd);
+  auto classOf = [&](int j) {
+    int k0 = j * BN, k1 = min(k0 + BN, seqK) - 1;
+    return Variant::tileClass(p, b, h, q0, q1, k0, k1, seqQ, seqK);
+  };
+  auto nextTile = [&](int j) {
+    for (++j; j < jEnd; ++j)
+      if (classOf(j) != kTileEmpty)
+        return j;
+    return jEnd;
+  };
+  auto loadKV = [&](int j, int stage) {
+    int rows = min(BN, seqK - j * BN);
+    Cfg::KTile::template load<Cfg::kThreads>(
+        sK + stage * Cfg::KTile::kBytes, kPtr + int64_t(j) * BN * p.kRowStride,
+        p.kRowStride, rows, p.headDimQK, tid);
+    Cfg::VTile::template load<Cfg::kThreads>(
+        sV + stage * Cfg::VTile::kBytes, vPtr + int64_t(j) * BN * p.vRowStride,
+        p.vRowStride, rows, p.headDimV, tid);
+  };
+
+  // Prologue: Q and the first non-empty K/V tile.
+  Cfg::QTile::template load<Cfg::kThreads>(sQ, qPtr, p.qRowStride, q1 - q0 + 1,
+                                           p.headDimQK, tid);
+  int j = (jBegin < jEnd && classOf(jBegin) != kTileEmpty) ? jBegin
+                                                           : nextTile(jBegin);
+  if (j < jEnd)
+    loadKV(j, 0);
+  cpAsyncCommit();
+
+  float o[kVTiles][4];
+#pragma unroll
+  for (int n = 0; n < kVTiles; ++n)
+    o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.f;
+  float rowMax[2] = {negInf(), negInf()};
+  float rowSum[2] = {0.f, 0.f};
+  // Q fragments for this warp's 16 rows: k-step ks is an ldmatrix x4 of
+  // rows warp*16 + lane%16, chunk ks*2 + lane/16.
+  constexpr int kQFrags = Cfg::kQInRegisters ? kKSteps : 1;
+  uint32_t qFrag[kQFrags][4];
+  auto loadQFrag = [&](uint32_t(&f)[4], int ks) {
+    ldmatrixX4(f, sQ + Cfg::QTile::offset(warp * 16 + (lane % 16), ks * 2 + lane / 16));
+  };
+  bool qLoaded = false;
+  const int warpRow0 = q0 + warp * 16; // first query row of this warp
+  const uint64_t bh = uint64_t(b) * p.heads + h;
+
+  int stage = 0;
+  while (j < jEnd) {
+    const int jNext = nextTile(j);
+    if (Cfg::kStages == 2 && jNext < jEnd) {
+      loadKV(jNext, stage ^ 1); // overlaps the math below
+      cpAsyncCommit();
+      cpAsyncWait<1>();
+    } else {
+      cpAsyncWait<0>();
+    }
+    __syncthreads();
+
+    if (Cfg::kQInRegisters && !qLoaded) {
+#pragma unroll
+      for (int ks = 0; ks < kQFrags; ++ks)
+        loadQFrag(qFrag[ks], ks);
+      qLoaded = true;
+    }
+
+    // S = Q K^T for this warp's 16 rows x BN keys.
+    const uint32_t kBase = sK + stage * Cfg::KTile::kBytes;
+    float s[kNTiles][4];
+#pragma unroll
+    for (int n = 0; n < kNTiles; ++n)
+      s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+#pragma unroll
+    for (int ks = 0; ks < kKSteps; ++ks) {
+      const int qi = Cfg::kQInRegisters ? ks : 0;
+      if (!Cfg::kQInRegisters)
+        loadQFrag(qFrag[0], ks);
+#pragma unroll
+      for (int n = 0; n < kNTiles; n += 2) {
+        // Two n-tiles per ldmatrix: rows n*8 + (lane%8) + (lane/16)*8,
+        // chunk ks*2 + (lane/8)%2.
+        uint32_t kf[4];
+        int r = n * 8 + (lane % 8) + (lane / 16) * 8;
+        int c = ks * 2 + (lane / 8) % 2;
+        ldmatrixX4(kf, kBase + Cfg::KTile::offset(r, c));
+        mma16816<T>(s[n], qFrag[qi], kf[0], kf[1]);
+        mma16816<T>(s[n + 1], qFrag[qi], kf[2], kf[3]);
+      }
+    }
+
+    // Score modifier, mask, and the log2-domain scale.
+    const int k0 = j * BN;
+    const int cls = classOf(j);
+    const bool edge = k0 + BN > seqK;
+#pragma unroll
+    for (int n = 0; n < kNTiles; ++n) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        int q = warpRow0 + g + (e / 2) * 8;
+        int k = k0 + n * 8 + t * 2 + (e % 2);
+        float x = s[n][e];
+        if (Variant::kHasScoreMod)
+          x = Variant::score(p, x * p.scale, b, h, q, k, seqQ, seqK) * 1.4426950408889634f;
+        else
+          x *= p.scaleLog2;
+        bool keep = k < seqK;
+        if (Variant::kHasMask && cls == kTilePartial)
+          keep = keep && Variant::mask(p, b, h, q, k, seqQ, seqK);
+        s[n][e] = (keep || !(edge || cls == kTilePartial)) ? x : negInf();
+      }
+    }
+
+    // Online softmax: rows g and g+8 of the warp; 4 lanes share a row.
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      float mx = rowMax[r];
+#pragma unroll
+      for (int n = 0; n < kNTiles; ++n)
+        mx = fmaxf(mx, fmaxf(s[n][2 * r], s[n][2 * r + 1]));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
+      // A row with nothing attended yet keeps max -inf; use 0 so that
+      // -inf - max stays -inf instead of NaN.
+      const float mUse = mx == negInf() ? 0.f : mx;
+      const float correction = exp2f_approx(rowMax[r] - mUse);
+      rowMax[r] = mx;
+      rowSum[r] *= correction;
+#pragma unroll
+      for (int n = 0; n < kVTiles; ++n) {
+        o[n][2 * r] *= correction;
+        o[n][2 * r + 1] *= correction;
+      }
+      float sum = 0.f;
+#pragma unroll
+      for (int n = 0; n < kNTiles; ++n) {
+        s[n][2 * r] = exp2f_approx(s[n][2 * r] - mUse);
+        s[n][2 * r + 1] = exp2f_approx(s[n][2 * r + 1] - mUse);
+        sum += s[n][2 * r] + s[n][2 * r + 1];
+      }
+      rowSum[r] += sum;
+    }
+
+    // Dropout acts on P after the normalizer saw it (as in the paper).
+    if (Variant::kHasDropout) {
+#pragma unroll
+      for (int n = 0; n < kNTiles; ++n)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          int q = warpRow0 + g + (e / 2) * 8;
+          int k = k0 + n * 8 + t * 2 + (e % 2);
+          s[n][e] = dropoutKeep(p.seed, p.offset, bh, q, k, p.dropoutP)
+                        ? s[n][e] * p.dropoutScale
+                        : 0.f;
+        }
+    }
+
+    // O += P V: P's accumulators are the A fragments (16 keys per k-step).
+    const uint32_t vBase = sV + stage * Cfg::VTile::kBytes;
+#pragma unroll
+    for (int ks = 0; ks < kPSteps; ++ks) {
+      uint32_t pf[4] = {packPair<T>(s[2 * ks][0], s[2 * ks][1]),
+                        packPair<T>(s[2 * ks][2], s[2 * ks][3]),
+                        packPair<T>(s[2 * ks + 1][0], s[2 * ks + 1][1]),
+                        packPair<T>(s[2 * ks + 1][2], s[2 * ks + 1][3])};
+#pragma unroll
+      for (int n = 0; n < kVTiles; n += 2) {
+        // Transposed: rows (keys) ks*16 + (lane%8) + ((lane/8)%2)*8,
+        // chunk n + lane/16.
+        uint32_t vf[4];
+        int r = ks * 16 + (lane % 8) + ((lane / 8) % 2) * 8;
+        int c = n + lane / 16;
+        ldmatrixX4Trans(vf, vBase + Cfg::VTile::offset(r, c));
+        mma16816<T>(o[n], pf, vf[0], vf[1]);
+        mma16816<T>(o[n + 1], pf, vf[2], vf[3]);
+      }
+    }
+
+    __syncthreads(); // this stage's buffers may be overwritten next
+    if (Cfg::kStages == 1 && jNext < jEnd) {
+      loadKV(jNext, 0);
+      cpAsyncCommit();
+    }
+    if (Cfg::kStages == 2)
+      stage ^= 1;
+    j = jNext;
+  }
+
+  // Epilogue: full row sums, normalize, write O and logsumexp.
+  uint16_t *oPtr = static_cast<uint16_t *>(p.o) +
+                   (Variant::kVarlen ? 0 : b * p.oBatchStride) +
+                   qRow0 * p.oRowStride + h * p.oHeadStride;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    float sum = rowSum[r];
+    sum += __shfl_xor_sync(0xffffffff, sum, 1);
+    sum += __shfl_xor_sync(0xffffffff, sum, 2);
+    const float inv = sum > 0.f ? 1.f / sum : 0.f;
+    const int q = warpRow0 + g + r * 8;
+    if (q < seqQ) {
+      uint16_t *row = oPtr + int64_t(q) * p.oRowStride;
+#pragma unroll
+      for (int n = 0; n < kVTiles; ++n) {
+        int c = n * 8 + t * 2;
+        if (c < p.headDimV) // headDimV is a multiple of 8: pairs stay inside
+          *reinterpret_cast<uint32_t *>(row + c) =
+              packPair<T>(o[n][2 * r] * inv, o[n][2 * r + 1] * inv);
+      }
+      if (p.lse && t == 0) {
+        float lse = sum > 0.f ? (rowMax[r] + __log2f(sum)) * 0.6931471805599453f
+                              : posInf();
+        int64_t idx = Variant::kVarlen
+                          ? h * p.lseHeadStride + qRow0 + q
+                          : b * p.lseBatchStride + h * p.lseHeadStride + q;
+        p.lse[idx] = lse;
+      }
+    }
+  }
+}
+
+} // namespace flashgen
+
+#endif // FLASHGEN_ATTENTION_FWDKERNEL_CUH

@@ -1,0 +1,38 @@
+//===- Lookup.cuh - reading named run-time tensors ---------------*- CUDA -*-===//
+//
+// Mask and score expressions read user tensors (document ids, ALiBi slopes,
+// bias tables). Indices are clamped to the tensor's extents: a spec that
+// indexes out of range reads the nearest element rather than stray memory.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_ATTENTION_LOOKUP_CUH
+#define FLASHGEN_ATTENTION_LOOKUP_CUH
+
+#include "flashgen/attention/Params.cuh"
+
+namespace flashgen {
+
+FG_DEVICE int64_t clampedOffset(const TensorRef &t, int d, int i) {
+  i = i < 0 ? 0 : (i >= t.dims[d] ? t.dims[d] - 1 : i);
+  return int64_t(i) * t.strides[d];
+}
+
+template <class E> FG_DEVICE E lookup1(const TensorRef &t, int i0) {
+  return static_cast<const E *>(t.data)[clampedOffset(t, 0, i0)];
+}
+template <class E> FG_DEVICE E lookup2(const TensorRef &t, int i0, int i1) {
+  return static_cast<const E *>(t.data)[clampedOffset(t, 0, i0) + clampedOffset(t, 1, i1)];
+}
+template <class E> FG_DEVICE E lookup3(const TensorRef &t, int i0, int i1, int i2) {
+  return static_cast<const E *>(t.data)[clampedOffset(t, 0, i0) + clampedOffset(t, 1, i1) +
+                                        clampedOffset(t, 2, i2)];
+}
+template <class E>
+FG_DEVICE E lookup4(const TensorRef &t, int i0, int i1, int i2, int i3) {
+  return static_cast<const E *>(t.data)[clampedOffset(t, 0, i0) + clampedOffset(t, 1, i1) +
+                                        clampedOffset(t, 2, i2) + clampedOffset(t, 3, i3)];
+}
+
+} // namespace flashgen
+
+#endif // FLASHGEN_ATTENTION_LOOKUP_CUH

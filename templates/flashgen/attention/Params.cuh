@@ -1,0 +1,49 @@
+//===- Params.cuh - kernel parameters shared by host and device -*- C++ -*-===//
+//
+// Plain data, identical layout on the host (runtime/) and in NVRTC-compiled
+// kernels: the runtime fills it and passes it by value. Strides are in
+// elements. Layout: Q[b][q][h][d] or Q[b][h][q][d] are both expressible
+// (BSHD and BHSD); with varlen, rows of all sequences are packed and
+// batch strides are unused.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_ATTENTION_PARAMS_CUH
+#define FLASHGEN_ATTENTION_PARAMS_CUH
+
+#include "flashgen/Platform.cuh"
+
+namespace flashgen {
+
+/// Most named tensors one variant may read.
+constexpr int kMaxTensors = 8;
+constexpr int kMaxTensorRank = 4;
+
+struct TensorRef {
+  const void *data;
+  int32_t dims[kMaxTensorRank];    // extents, for clamping indices
+  int64_t strides[kMaxTensorRank]; // elements
+};
+
+struct FwdParams {
+  const void *q, *k, *v;
+  void *o;
+  float *lse; // [b][h][q] (varlen: [h][total_q]); may be null
+  int64_t qBatchStride, qRowStride, qHeadStride;
+  int64_t kBatchStride, kRowStride, kHeadStride;
+  int64_t vBatchStride, vRowStride, vHeadStride;
+  int64_t oBatchStride, oRowStride, oHeadStride;
+  int64_t lseBatchStride, lseHeadStride;
+  int32_t batch, heads, kvHeads, seqQ, seqK; // seqQ/seqK: max over batch
+  int32_t headDimQK, headDimV;                // actual (unpadded)
+  const int32_t *cuSeqlensQ, *cuSeqlensK;     // varlen: batch + 1 offsets
+  float scale;      // softmax scale (natural domain)
+  float scaleLog2;  // scale * log2(e)
+  float dropoutP;   // probability of dropping
+  float dropoutScale; // 1 / (1 - p)
+  uint64_t seed, offset; // Philox key and counter offset
+  TensorRef tensors[kMaxTensors];
+};
+
+} // namespace flashgen
+
+#endif // FLASHGEN_ATTENTION_PARAMS_CUH

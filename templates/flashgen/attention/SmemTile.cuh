@@ -1,0 +1,48 @@
+//===- SmemTile.cuh - swizzled 16-bit tiles in shared memory ----*- CUDA -*-===//
+//
+// A Rows x Cols tile of 16-bit elements, row-major, stored in 16-byte chunks
+// with the chunk index XOR-ed by the row (mod 8): ldmatrix reads one chunk
+// from each of 8 consecutive rows, and without the swizzle those 8 chunks
+// sit in the same 4 banks (an 8-way conflict for rows of 128 bytes or more).
+//
+//   physical chunk = c ^ (r & (min(Cols / 8, 8) - 1))
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_ATTENTION_SMEMTILE_CUH
+#define FLASHGEN_ATTENTION_SMEMTILE_CUH
+
+#include "flashgen/Platform.cuh"
+
+namespace flashgen {
+
+template <int Rows, int Cols> struct SmemTile {
+  static_assert(Cols % 32 == 0, "head dims are padded to multiples of 32");
+  static_assert(Rows % 16 == 0, "tiles are whole MMA slices");
+  static constexpr int kChunks = Cols / 8; // 16-byte chunks per row
+  static constexpr int kSwizzle = (kChunks < 8 ? kChunks : 8) - 1;
+  static constexpr int kBytes = Rows * Cols * 2;
+
+  /// Byte offset of chunk `c` of row `r`.
+  static FG_DEVICE uint32_t offset(int r, int c) {
+    return uint32_t((r * kChunks + (c ^ (r & kSwizzle))) * 16);
+  }
+
+  /// Starts an asynchronous copy of rows [0, validRows) x cols
+  /// [0, validCols) from `src` (row stride `rowStride` elements); the rest of
+  /// the tile is zero-filled. All threads of the block take part.
+  template <int Threads>
+  static FG_DEVICE void load(uint32_t base, const uint16_t *src, int64_t rowStride,
+                             int validRows, int validCols, int tid) {
+#pragma unroll
+    for (int i = tid; i < Rows * kChunks; i += Threads) {
+      int r = i / kChunks, c = i % kChunks;
+      bool ok = r < validRows && c * 8 < validCols;
+      const uint16_t *p = ok ? src + r * rowStride + c * 8 : src;
+      cpAsync16(base + offset(r, c), p, ok ? 16 : 0);
+    }
+  }
+};
+
+} // namespace flashgen
+
+#endif // FLASHGEN_ATTENTION_SMEMTILE_CUH

@@ -1,0 +1,45 @@
+//===- Reference.h - float64 CPU reference attention ------------*- C++ -*-===//
+//
+// The naive formula, in double precision, for any variant: scores from
+// Q K^T, the spec's own score modifier and mask (evaluated from the attn IR
+// by MaskEval's concrete evaluator, so the reference and the kernel read the
+// same definition), softmax, dropout replayed with the kernel's Philox
+// stream, then P V. Rows with nothing to attend give O = 0, lse = +inf.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_TESTS_GPU_REFERENCE_H
+#define FLASHGEN_TESTS_GPU_REFERENCE_H
+
+#include "flashgen/Dialect/Attn/IR/AttnOps.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace flashgen::test {
+
+struct HostTensor {
+  std::vector<double> values; // i32 tensors hold their ints as doubles
+  std::vector<int64_t> shape;
+};
+
+/// Dense problem in BSHD layout, float values already rounded to the dtype.
+struct Problem {
+  int batch = 1, heads = 1, kvHeads = 1, seqQ = 1, seqK = 1, dqk = 64, dv = 64;
+  std::vector<float> q, k, v; // [b][s][h][d]
+  std::vector<int32_t> cuSeqlensQ, cuSeqlensK; // varlen: offsets, packed rows
+  uint64_t seed = 0, offset = 0;
+  std::map<std::string, HostTensor> tensors;
+};
+
+struct ReferenceResult {
+  std::vector<double> o;   // [b][s][h][dv] (varlen: [total][h][dv])
+  std::vector<double> lse; // [b][h][s]      (varlen: [h][total])
+};
+
+ReferenceResult referenceForward(attn::VariantOp variant, const Problem &p,
+                                 unsigned threads = 0);
+
+} // namespace flashgen::test
+
+#endif // FLASHGEN_TESTS_GPU_REFERENCE_H

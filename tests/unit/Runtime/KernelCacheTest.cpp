@@ -1,0 +1,143 @@
+//===- KernelCacheTest.cpp - hits, misses, corruption, threads ------------===//
+#include "flashgen/Runtime/KernelCache.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include "gtest/gtest.h"
+
+#include <thread>
+
+using namespace flashgen::runtime;
+
+namespace {
+
+struct TempDir {
+  TempDir() { llvm::sys::fs::createUniqueDirectory("flashgen-cache-test", path); }
+  ~TempDir() { llvm::sys::fs::remove_directories(path); }
+  llvm::SmallString<128> path;
+};
+
+std::vector<char> payload(size_t n, char seed) {
+  std::vector<char> v(n);
+  for (size_t i = 0; i < n; ++i)
+    v[i] = char(seed + i * 7);
+  return v;
+}
+
+TEST(KernelCache, KeyChangesWithEveryInput) {
+  std::string base = KernelCache::makeKey("src", "sm_90a", {"-O3"}, "13.0");
+  EXPECT_EQ(base, KernelCache::makeKey("src", "sm_90a", {"-O3"}, "13.0"));
+  EXPECT_NE(base, KernelCache::makeKey("src2", "sm_90a", {"-O3"}, "13.0"));
+  EXPECT_NE(base, KernelCache::makeKey("src", "sm_80", {"-O3"}, "13.0"));
+  EXPECT_NE(base, KernelCache::makeKey("src", "sm_90a", {"-O2"}, "13.0"));
+  EXPECT_NE(base, KernelCache::makeKey("src", "sm_90a", {"-O3"}, "13.1"));
+  // Field boundaries matter: ("ab","c") is not ("a","bc").
+  EXPECT_NE(KernelCache::makeKey("x", "ab", {"c"}, "v"),
+            KernelCache::makeKey("x", "a", {"bc"}, "v"));
+  EXPECT_EQ(base.size(), 64u);
+}
+
+TEST(KernelCache, MissThenMemoryHitThenDiskHit) {
+  TempDir dir;
+  KernelCache cache(std::string(dir.path));
+  std::string key = KernelCache::makeKey("k", "sm_90a", {}, "1");
+  EXPECT_FALSE(cache.lookup(key));
+  EXPECT_EQ(cache.misses, 1u);
+  ASSERT_FALSE(bool(cache.store(key, payload(1000, 3))));
+  EXPECT_EQ(*cache.lookup(key), payload(1000, 3));
+  EXPECT_EQ(cache.memoryHits, 1u);
+  // A new process (a fresh cache object) finds it on disk.
+  KernelCache again(std::string(dir.path));
+  EXPECT_EQ(*again.lookup(key), payload(1000, 3));
+  EXPECT_EQ(again.diskHits, 1u);
+}
+
+TEST(KernelCache, CorruptOrTruncatedEntriesAreRejectedAndRemoved) {
+  TempDir dir;
+  std::string key = KernelCache::makeKey("k", "sm_90a", {}, "1");
+  {
+    KernelCache cache(std::string(dir.path));
+    ASSERT_FALSE(bool(cache.store(key, payload(4096, 1))));
+  }
+  std::string path = KernelCache(std::string(dir.path)).entryPath(key);
+  auto rewrite = [&](auto mutate) {
+    auto buf = llvm::MemoryBuffer::getFile(path, false, false);
+    ASSERT_TRUE(bool(buf));
+    std::string data = (*buf)->getBuffer().str();
+    mutate(data);
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    os << data;
+  };
+  // Flip one payload byte: the checksum catches it.
+  rewrite([](std::string &d) { d[d.size() - 10] ^= 1; });
+  KernelCache c1(std::string(dir.path));
+  EXPECT_FALSE(c1.lookup(key));
+  EXPECT_EQ(c1.corrupt, 1u);
+  EXPECT_FALSE(llvm::sys::fs::exists(path)) << "corrupt entry must be removed";
+
+  // Truncated entry.
+  ASSERT_FALSE(bool(c1.store(key, payload(4096, 1))));
+  rewrite([](std::string &d) { d.resize(d.size() / 2); });
+  KernelCache c2(std::string(dir.path));
+  EXPECT_FALSE(c2.lookup(key));
+  EXPECT_EQ(c2.corrupt, 1u);
+
+  // Garbage header, and an entry stored under another key.
+  ASSERT_FALSE(bool(c2.store(key, payload(64, 2))));
+  rewrite([](std::string &d) { d = "garbage"; });
+  KernelCache c3(std::string(dir.path));
+  EXPECT_FALSE(c3.lookup(key));
+  std::string other = KernelCache::makeKey("other", "sm_90a", {}, "1");
+  ASSERT_FALSE(bool(c3.store(other, payload(64, 2))));
+  llvm::sys::fs::copy_file(c3.entryPath(other), path);
+  KernelCache c4(std::string(dir.path));
+  EXPECT_FALSE(c4.lookup(key)) << "an entry must carry its own key";
+  // After a rejection the slot is rebuilt normally.
+  ASSERT_FALSE(bool(c4.store(key, payload(64, 5))));
+  EXPECT_EQ(*KernelCache(std::string(dir.path)).lookup(key), payload(64, 5));
+}
+
+TEST(KernelCache, ConcurrentThreadsStoreAndLoad) {
+  TempDir dir;
+  KernelCache cache(std::string(dir.path));
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        std::string key = KernelCache::makeKey(std::to_string(i % 10), "sm_90a", {}, "1");
+        std::vector<char> want = payload(2000 + (i % 10), char(i % 10));
+        if (auto got = cache.lookup(key)) {
+          wrong += *got != want;
+        } else if (cache.store(key, want)) {
+          wrong += 1;
+        }
+        (void)t;
+      }
+    });
+  for (auto &th : threads)
+    th.join();
+  EXPECT_EQ(wrong, 0);
+  // Every entry on disk is whole.
+  KernelCache fresh(std::string(dir.path));
+  for (int i = 0; i < 10; ++i) {
+    std::string key = KernelCache::makeKey(std::to_string(i), "sm_90a", {}, "1");
+    auto got = fresh.lookup(key);
+    ASSERT_TRUE(got) << i;
+    EXPECT_EQ(*got, payload(2000 + i, char(i)));
+  }
+  EXPECT_EQ(fresh.corrupt, 0u);
+}
+
+TEST(KernelCache, MemoryOnlyWithoutDirectory) {
+  KernelCache cache("");
+  std::string key = KernelCache::makeKey("m", "sm_80", {}, "1");
+  ASSERT_FALSE(bool(cache.store(key, payload(10, 1))));
+  EXPECT_TRUE(cache.lookup(key));
+  EXPECT_EQ(cache.entryPath(key), "");
+}
+
+} // namespace
