@@ -68,7 +68,9 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
   constexpr int kVTiles = DV / 8;  // n-tiles of O
   constexpr int kPSteps = BN / 16; // k-steps of P V
 
-  const int mBlock = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+  // Row blocks run last-first: with a causal band the last rows have the
+  // most kv tiles, and starting them first keeps the final wave short.
+  const int mBlock = gridDim.x - 1 - blockIdx.x, h = blockIdx.y, b = blockIdx.z;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int g = lane / 4, t = lane % 4;
 
@@ -196,37 +198,48 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
       }
     }
 
-    // Score modifier, mask, and the log2-domain scale.
+    // Score modifier, mask, and the log2-domain scale. Most tiles are plain
+    // (Full, not at the ragged edge, no score modifier): S stays raw and the
+    // scale is folded into the exponent's FFMA below, so they pay nothing
+    // per element. Others are rewritten into the log2 domain with -inf where
+    // masked. The branch is uniform across the CTA.
     const int k0 = j * BN;
     const int cls = classOf(j);
     const bool edge = k0 + BN > seqK;
+    const bool plain = !Variant::kHasScoreMod && cls == kTileFull && !edge;
+    float sc = p.scaleLog2; // multiplies S on the way into exp2
+    if (!plain) {
 #pragma unroll
-    for (int n = 0; n < kNTiles; ++n) {
+      for (int n = 0; n < kNTiles; ++n) {
 #pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        int q = warpRow0 + g + (e / 2) * 8;
-        int k = k0 + n * 8 + t * 2 + (e % 2);
-        float x = s[n][e];
-        if (Variant::kHasScoreMod)
-          x = Variant::score(p, x * p.scale, b, h, q, k, seqQ, seqK) * 1.4426950408889634f;
-        else
-          x *= p.scaleLog2;
-        bool keep = k < seqK;
-        if (Variant::kHasMask && cls == kTilePartial)
-          keep = keep && Variant::mask(p, b, h, q, k, seqQ, seqK);
-        s[n][e] = (keep || !(edge || cls == kTilePartial)) ? x : negInf();
+        for (int e = 0; e < 4; ++e) {
+          int q = warpRow0 + g + (e / 2) * 8;
+          int k = k0 + n * 8 + t * 2 + (e % 2);
+          float x = s[n][e];
+          if (Variant::kHasScoreMod)
+            x = Variant::score(p, x * p.scale, b, h, q, k, seqQ, seqK) * 1.4426950408889634f;
+          else
+            x *= p.scaleLog2;
+          bool keep = k < seqK;
+          if (Variant::kHasMask && cls == kTilePartial)
+            keep = keep && Variant::mask(p, b, h, q, k, seqQ, seqK);
+          s[n][e] = keep ? x : negInf();
+        }
       }
+      sc = 1.f;
     }
 
-    // Online softmax: rows g and g+8 of the warp; 4 lanes share a row.
+    // Online softmax: rows g and g+8 of the warp; 4 lanes share a row. The
+    // running max is kept in the log2 domain (scale applied).
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
-      float mx = rowMax[r];
+      float mx = negInf();
 #pragma unroll
       for (int n = 0; n < kNTiles; ++n)
         mx = fmaxf(mx, fmaxf(s[n][2 * r], s[n][2 * r + 1]));
       mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));
       mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
+      mx = fmaxf(rowMax[r], mx * sc); // scale > 0 keeps the order
       // A row with nothing attended yet keeps max -inf; use 0 so that
       // -inf - max stays -inf instead of NaN.
       const float mUse = mx == negInf() ? 0.f : mx;
@@ -241,8 +254,8 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
       float sum = 0.f;
 #pragma unroll
       for (int n = 0; n < kNTiles; ++n) {
-        s[n][2 * r] = exp2f_approx(s[n][2 * r] - mUse);
-        s[n][2 * r + 1] = exp2f_approx(s[n][2 * r + 1] - mUse);
+        s[n][2 * r] = exp2f_approx(fmaf(s[n][2 * r], sc, -mUse));
+        s[n][2 * r + 1] = exp2f_approx(fmaf(s[n][2 * r + 1], sc, -mUse));
         sum += s[n][2 * r] + s[n][2 * r + 1];
       }
       rowSum[r] += sum;

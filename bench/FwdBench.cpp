@@ -1,0 +1,179 @@
+//===- FwdBench.cpp - time flashgen's forward kernels on the standard grid -===//
+//
+// The FlashAttention papers' grid: bf16, batch * seqlen = 16384, heads *
+// head_dim = 2048, N in {512 ... 16k}, d in {64, 128}, causal and not.
+// FLOPs = 4 * B * H * N^2 * d, halved for causal. CUDA events around each
+// launch, warm-up first, median of the repeats. Prints TSV lines
+//   fwd <d> <causal> <N> <B> <H> <median ms> <TFLOP/s>
+// and the JIT latency (cold NVRTC compile + load; warm memory and disk
+// cache hits). Usage: flashgen-bench [--quick]
+//
+//===----------------------------------------------------------------------===//
+#include "flashgen/Runtime/CudaDriver.h"
+#include "flashgen/Runtime/KernelCache.h"
+#include "flashgen/Runtime/Runtime.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <vector>
+
+using namespace flashgen;
+using runtime::CudaDriver;
+
+namespace {
+
+#define CHECK(expr)                                                            \
+  do {                                                                         \
+    if (llvm::Error e = (expr)) {                                              \
+      std::fprintf(stderr, "error: %s\n", llvm::toString(std::move(e)).c_str()); \
+      std::exit(1);                                                            \
+    }                                                                          \
+  } while (0)
+
+template <class T> T unwrap(llvm::Expected<T> v) {
+  if (!v) {
+    std::fprintf(stderr, "error: %s\n", llvm::toString(v.takeError()).c_str());
+    std::exit(1);
+  }
+  return std::move(*v);
+}
+
+std::string spec(int d, bool causal) {
+  return "attention bench { dtype = bf16; head_dim = " + std::to_string(d) + ";" +
+         (causal ? " mask = causal;" : "") + " }";
+}
+
+double seconds(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  // --sweep: time tile configurations (spec overrides) at N = 8192, to
+  // calibrate the tiling model against the device.
+  bool sweep = argc > 1 && std::strcmp(argv[1], "--sweep") == 0;
+  llvm::Expected<CudaDriver &> driver = CudaDriver::get();
+  if (!driver) {
+    std::fprintf(stderr, "error: %s\n", llvm::toString(driver.takeError()).c_str());
+    return 1;
+  }
+  CudaDriver &drv = *driver;
+  std::printf("# device %s (%s, %d SMs)\n", drv.device().name.c_str(),
+              drv.device().arch().c_str(), drv.device().numSMs);
+
+  // JIT latency: a variant no cache has seen (a fresh scale), then hits.
+  {
+    std::string s = "attention jit { dtype = bf16; head_dim = 128; mask = causal; "
+                    "scale = 0.0883883" + std::to_string(std::random_device{}() % 1000) + "; }";
+    auto t0 = std::chrono::steady_clock::now();
+    auto cold = unwrap(Kernel::fromSpec(s, "jit.attn"));
+    double coldS = seconds(t0);
+    t0 = std::chrono::steady_clock::now();
+    auto warm = unwrap(Kernel::fromSpec(s, "jit.attn"));
+    double warmS = seconds(t0);
+    runtime::KernelCache::global().clearMemory();
+    t0 = std::chrono::steady_clock::now();
+    auto disk = unwrap(Kernel::fromSpec(s, "jit.attn"));
+    double diskS = seconds(t0);
+    std::printf("jit cold_total_s=%.3f frontend_s=%.3f nvrtc_s=%.3f load_s=%.4f | "
+                "memory_hit_total_ms=%.2f (frontend %.2f ms) | disk_hit_total_ms=%.2f\n",
+                coldS, cold->stats().frontendSeconds, cold->stats().nvrtcSeconds,
+                cold->stats().loadSeconds, warmS * 1e3, warm->stats().frontendSeconds * 1e3,
+                diskS * 1e3);
+  }
+
+  const int ns[] = {512, 1024, 2048, 4096, 8192, 16384};
+  std::mt19937 rng(1234);
+  // One set of buffers big enough for every cell (16384 tokens x 2048).
+  size_t elems = size_t(16384) * 2048;
+  std::vector<uint16_t> host(elems);
+  std::normal_distribution<float> normal;
+  for (auto &x : host) {
+    float f = normal(rng);
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    x = uint16_t((u + 0x7fff + ((u >> 16) & 1)) >> 16);
+  }
+  CUdeviceptr q = unwrap(drv.alloc(elems * 2)), k = unwrap(drv.alloc(elems * 2)),
+              v = unwrap(drv.alloc(elems * 2)), o = unwrap(drv.alloc(elems * 2));
+  CHECK(drv.copyToDevice(q, host.data(), elems * 2));
+  CHECK(drv.copyToDevice(k, host.data(), elems * 2));
+  CHECK(drv.copyToDevice(v, host.data(), elems * 2));
+  CUdeviceptr lse = unwrap(drv.alloc(size_t(16384) * 64 * 4));
+  CUevent start = unwrap(drv.createEvent()), stop = unwrap(drv.createEvent());
+
+  auto timeOne = [&](Kernel &kernel, int d, bool causal, int n, int reps) {
+    ForwardArgs a;
+    a.q = reinterpret_cast<void *>(q);
+    a.k = reinterpret_cast<void *>(k);
+    a.v = reinterpret_cast<void *>(v);
+    a.o = reinterpret_cast<void *>(o);
+    a.lse = reinterpret_cast<float *>(lse);
+    a.batch = 16384 / n;
+    a.heads = 2048 / d;
+    a.seqQ = a.seqK = n;
+    for (int i = 0; i < 3; ++i)
+      CHECK(kernel.forward(a));
+    CHECK(drv.synchronize());
+    std::vector<float> ms;
+    for (int i = 0; i < reps; ++i) {
+      CHECK(drv.record(start, nullptr));
+      CHECK(kernel.forward(a));
+      CHECK(drv.record(stop, nullptr));
+      ms.push_back(unwrap(drv.elapsedMs(start, stop)));
+    }
+    std::sort(ms.begin(), ms.end());
+    double med = ms[ms.size() / 2];
+    double flops = 4.0 * a.batch * a.heads * double(n) * n * d / (causal ? 2 : 1);
+    return std::make_pair(med, flops / (med * 1e-3) / 1e12);
+  };
+  if (sweep) {
+    const int configs[][4] = {{128, 128, 8, 2}, {128, 64, 8, 2}, {128, 32, 8, 2},
+                              {64, 128, 4, 2},  {64, 64, 4, 2},  {64, 32, 4, 2},
+                              {128, 64, 8, 1},  {32, 64, 2, 2}};
+    for (int d : {64, 128})
+      for (bool causal : {false, true})
+        for (auto &c : configs) {
+          std::string s = "attention sweep { dtype = bf16; head_dim = " + std::to_string(d) +
+                          ";" + (causal ? " mask = causal;" : "") +
+                          " block_m = " + std::to_string(c[0]) + "; block_n = " +
+                          std::to_string(c[1]) + "; warps = " + std::to_string(c[2]) +
+                          "; stages = " + std::to_string(c[3]) + "; }";
+          auto kernel = Kernel::fromSpec(s, "sweep.attn");
+          if (!kernel) {
+            std::printf("sweep\t%d\t%d\t%dx%d w%d s%d\tREFUSED %s\n", d, int(causal), c[0],
+                        c[1], c[2], c[3], llvm::toString(kernel.takeError()).c_str());
+            continue;
+          }
+          auto [ms, tf] = timeOne(**kernel, d, causal, 8192, 20);
+          std::printf("sweep\t%d\t%d\t%dx%d w%d s%d qreg%d\t%.3f ms\t%.1f TFLOP/s\n", d,
+                      int(causal), c[0], c[1], c[2], c[3],
+                      int((*kernel)->spec().tiles.qInRegisters), ms, tf);
+          std::fflush(stdout);
+        }
+    return 0;
+  }
+
+  for (int d : {64, 128})
+    for (bool causal : {false, true}) {
+      auto kernel = unwrap(Kernel::fromSpec(spec(d, causal), "bench.attn"));
+      const auto &t = kernel->spec().tiles;
+      std::printf("# d=%d causal=%d tiles %lldx%lld warps=%lld stages=%lld q_in_regs=%d\n", d,
+                  causal, (long long)t.blockM, (long long)t.blockN, (long long)t.warps,
+                  (long long)t.stages, int(t.qInRegisters));
+      for (int n : ns) {
+        if (quick && n != 2048 && n != 8192)
+          continue;
+        auto [med, tf] = timeOne(*kernel, d, causal, n, n >= 8192 ? 20 : 50);
+        std::printf("fwd\t%d\t%d\t%d\t%d\t%d\t%.4f\t%.1f\n", d, int(causal), n,
+                    16384 / n, 2048 / d, med, tf);
+        std::fflush(stdout);
+      }
+    }
+  return 0;
+}

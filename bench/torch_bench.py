@@ -1,0 +1,58 @@
+"""PyTorch side of the forward benchmark, same grid and FLOP count as
+FwdBench.cpp: SDPA with the FLASH_ATTENTION and CUDNN_ATTENTION backends and
+FlexAttention (torch.compile'd). Timed with triton.testing.do_bench, median.
+Prints TSV lines: fwd <backend> <d> <causal> <N> <B> <H> <ms> <TFLOP/s>."""
+import sys
+
+import torch
+import torch.nn.functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+from triton.testing import do_bench
+
+quick = "--quick" in sys.argv
+# One compiled graph per shape: raise dynamo's recompile limit, or it falls
+# back to the unfused (eager) flex_attention after 8 shapes.
+torch._dynamo.config.cache_size_limit = 1024
+torch._dynamo.config.accumulated_cache_size_limit = 4096
+flex = torch.compile(flex_attention, dynamic=False)
+
+
+def causal_mask(b, h, q, k):
+    return k <= q
+
+
+def main():
+    print(f"# torch {torch.__version__} on {torch.cuda.get_device_name()}")
+    for d in (64, 128):
+        for causal in (False, True):
+            for n in (512, 1024, 2048, 4096, 8192, 16384):
+                if quick and n not in (2048, 8192):
+                    continue
+                b, h = 16384 // n, 2048 // d
+                q, k, v = (torch.randn(b, h, n, d, device="cuda", dtype=torch.bfloat16)
+                           for _ in range(3))
+                flops = 4 * b * h * n * n * d / (2 if causal else 1)
+                for name, backend in (("flash", SDPBackend.FLASH_ATTENTION),
+                                      ("cudnn", SDPBackend.CUDNN_ATTENTION)):
+                    try:
+                        with sdpa_kernel([backend]):
+                            fn = lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+                            ms = do_bench(fn, warmup=25, rep=100, return_mode="median")
+                        print(f"fwd\t{name}\t{d}\t{int(causal)}\t{n}\t{b}\t{h}\t{ms:.4f}\t{flops / ms / 1e9:.1f}")
+                    except Exception as e:  # a backend may refuse a shape
+                        print(f"# {name} d={d} causal={causal} N={n}: {type(e).__name__}: {e}")
+                try:
+                    bm = create_block_mask(causal_mask, None, None, n, n) if causal else None
+                    fn = lambda: flex(q, k, v, block_mask=bm)
+                    ms = do_bench(fn, warmup=25, rep=100, return_mode="median")
+                    print(f"fwd\tflex\t{d}\t{int(causal)}\t{n}\t{b}\t{h}\t{ms:.4f}\t{flops / ms / 1e9:.1f}")
+                except Exception as e:
+                    print(f"# flex d={d} causal={causal} N={n}: {type(e).__name__}: {str(e)[:200]}")
+                del q, k, v
+                torch.cuda.empty_cache()
+                sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
