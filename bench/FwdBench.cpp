@@ -133,9 +133,11 @@ int main(int argc, char **argv) {
     return std::make_pair(med, flops / (med * 1e-3) / 1e12);
   };
   if (sweep) {
-    const int configs[][4] = {{128, 128, 8, 2}, {128, 64, 8, 2}, {128, 32, 8, 2},
-                              {64, 128, 4, 2},  {64, 64, 4, 2},  {64, 32, 4, 2},
-                              {128, 64, 8, 1},  {32, 64, 2, 2}};
+    // {block_m, block_n, warps, stages}; block_m = 32 * warps gives each
+    // warp two 16-row slices.
+    const int configs[][4] = {{128, 128, 8, 2}, {128, 64, 8, 2}, {64, 64, 4, 2},
+                              {128, 64, 4, 2},  {128, 32, 4, 2}, {64, 64, 2, 2},
+                              {64, 32, 2, 2},   {256, 64, 8, 2}, {256, 32, 8, 2}};
     for (int d : {64, 128})
       for (bool causal : {false, true})
         for (auto &c : configs) {

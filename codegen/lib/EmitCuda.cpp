@@ -92,9 +92,9 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
      << "constexpr int kWarps = " << t.warps << ";\n"
      << "constexpr int kStages = " << t.stages << ";\n"
      << "using Config = FwdConfig<" << (s.bf16 ? "BF16" : "F16")
-     << ", kHeadDimQK, kHeadDimV, kBlockN, kWarps, kStages, "
+     << ", kHeadDimQK, kHeadDimV, kBlockM, kBlockN, kWarps, kStages, "
      << (t.qInRegisters ? "true" : "false") << ">;\n"
-     << "static_assert(Config::kBlockM == kBlockM, \"16 rows per warp\");\n\n";
+     << "\n";
 
   os << "struct Variant {\n"
      << "  static constexpr bool kVarlen = " << (s.varlen ? "true" : "false") << ";\n"

@@ -40,10 +40,10 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
   if (!fwd)
     return unsupported(v, "no forward tiling; run the attn pipeline first");
   s.tiles = fromAttr(fwd);
-  if (s.tiles.blockM != 16 * s.tiles.warps)
-    return unsupported(v, "the forward kernel gives each warp 16 rows: block_m (" +
-                              llvm::Twine(s.tiles.blockM) + ") must be 16 * warps (" +
-                              llvm::Twine(16 * s.tiles.warps) + ")");
+  if (s.tiles.blockM != 16 * s.tiles.warps && s.tiles.blockM != 32 * s.tiles.warps)
+    return unsupported(v, "the forward kernel gives each warp 16 or 32 rows: block_m (" +
+                              llvm::Twine(s.tiles.blockM) + ") must be 16 or 32 * warps (" +
+                              llvm::Twine(s.tiles.warps) + ")");
   if (s.tiles.stages != 1 && s.tiles.stages != 2)
     return unsupported(v, "the forward kernel has 1 or 2 K/V stages, not " +
                               llvm::Twine(s.tiles.stages));

@@ -367,6 +367,35 @@ TEST_F(GpuForward, EveryHeadDimBothDtypes) {
   runCase(*drv, {"qk64_v256", "attention m { qk_head_dim = 64; v_head_dim = 256; }", 100, 129}, rng);
 }
 
+TEST_F(GpuForward, ExplicitTilings) {
+  // Tilings the model may not pick, including two 16-row slices per warp
+  // (block_m = 32 * warps) and single-stage pipelines.
+  std::mt19937_64 rng(std::random_device{}());
+  const char *tiles[] = {"block_m = 128; block_n = 64; warps = 4;",
+                         "block_m = 128; block_n = 32; warps = 4;",
+                         "block_m = 64; block_n = 64; warps = 2;",
+                         "block_m = 256; block_n = 32; warps = 8;",
+                         "block_m = 64; block_n = 32; warps = 4; stages = 1;"};
+  for (const char *t : tiles)
+    for (const char *mask : {"", "mask = causal;", "mask = sliding_window(left = 77);"})
+      for (int d : {64, 128}) {
+        std::string spec = "attention tiles { head_dim = " + std::to_string(d) + "; " +
+                           mask + " " + t + " }";
+        // Two 16-row slices per warp with 64-wide K/V tiles need more than
+        // 255 registers at d128: the planner must refuse, not spill.
+        bool tooBig = d == 128 && (std::string(t).find("block_n = 64;") != std::string::npos);
+        if (tooBig) {
+          auto k = Kernel::fromSpec(spec, "tiles.attn");
+          ASSERT_FALSE(bool(k)) << spec;
+          EXPECT_NE(llvm::toString(k.takeError()).find("registers/thread > 255"),
+                    std::string::npos);
+          continue;
+        }
+        runCase(*drv, {std::string("tiles ") + t, spec, 1000, 1000}, rng);
+        runCase(*drv, {std::string("tiles ") + t, spec, 17, 333}, rng);
+      }
+}
+
 TEST_F(GpuForward, RejectsBadArguments) {
   auto k = Kernel::fromSpec("attention a { head_dim = 64; }");
   ASSERT_TRUE(bool(k)) << llvm::toString(k.takeError());

@@ -72,11 +72,12 @@ std::string flashgen::attn::whyInvalid(const TileConfig &c, const TilingProblem 
     return "needs at least one warp";
   if (!p.backward) {
     // Forward warps split the Br rows only, so each row's softmax stays in
-    // one warp; the kernel template gives each warp one 16-row MMA slice.
-    if (c.blockM != 16 * c.warps)
+    // one warp; the kernel template gives each warp one or two 16-row MMA
+    // slices.
+    if (c.blockM != 16 * c.warps && c.blockM != 32 * c.warps)
       return llvm::formatv("the forward kernel gives each of the {0} warps 16 "
-                           "rows, so Br must be {1}, not {2}",
-                           c.warps, 16 * c.warps, c.blockM)
+                           "or 32 rows, so Br must be {1} or {2}, not {3}",
+                           c.warps, 16 * c.warps, 32 * c.warps, c.blockM)
           .str();
   } else if ((c.blockM / 16) * (c.blockN / 16) < c.warps) {
     // Backward warps tile the Br x Bc score block in two dimensions.
@@ -164,7 +165,17 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
     return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
   }
 
-  auto better = [](const TileConfig &a, const TileConfig &b) {
+  // Measured on the H100 (bench/results/2026-11-24-h100-fwd-tile-sweep*):
+  // two 16-row slices per warp halve the K/V fragment traffic per MMA and
+  // beat a wider tile (d64: 128x64, 4 warps 284 TFLOP/s vs 128x128, 8 warps
+  // 242), but only with Bc >= 64; below that the per-tile overhead (barriers,
+  // rescaling O) dominates (d128: 128x32, 4 warps 264 vs 128x128, 8 warps 287).
+  auto twoSlices = [&](const TileConfig &c) {
+    return !p.backward && c.blockM == 32 * c.warps && c.blockN >= 64;
+  };
+  auto better = [&](const TileConfig &a, const TileConfig &b) {
+    if (twoSlices(a) != twoSlices(b))
+      return twoSlices(a);
     double ra = reuse(a), rb = reuse(b);
     if (ra != rb)
       return ra > rb;

@@ -1,7 +1,7 @@
 //===- FwdKernel.cuh - FlashAttention-2 forward, sm_80+ mma.sync -*- CUDA -*-===//
 //
-// One CTA computes Br = 16 * Warps query rows of one (batch, head); each warp
-// owns 16 rows. Q is loaded once and its MMA fragments stay in registers.
+// One CTA computes Br query rows of one (batch, head); each warp owns 16 or
+// 32 of them (one or two 16-row MMA slices). Q is loaded once and its MMA fragments stay in registers.
 // K/V tiles of Bc rows stream through `Stages` shared-memory buffers with
 // cp.async (the next tile's copy overlaps this tile's math). Per tile:
 //
@@ -34,15 +34,20 @@ namespace flashgen {
 enum TileClassCode : int { kTileEmpty = 0, kTileFull = 1, kTilePartial = 2 };
 
 /// Compile-time shape of one kernel instantiation.
-template <class T_, int HeadDimQK_, int HeadDimV_, int BlockN_, int Warps_,
-          int Stages_, bool QInRegisters_>
+template <class T_, int HeadDimQK_, int HeadDimV_, int BlockM_, int BlockN_,
+          int Warps_, int Stages_, bool QInRegisters_>
 struct FwdConfig {
   using T = T_;
   static constexpr int kHeadDimQK = HeadDimQK_; // padded to 32
   static constexpr int kHeadDimV = HeadDimV_;
   static constexpr int kWarps = Warps_;
   static constexpr int kThreads = Warps_ * 32;
-  static constexpr int kBlockM = 16 * Warps_;
+  static constexpr int kBlockM = BlockM_;
+  /// 16-row MMA slices per warp: with two, every K/V fragment loaded from
+  /// shared memory feeds two MMAs (half the ldmatrix traffic per FLOP).
+  static constexpr int kMRep = BlockM_ / (16 * Warps_);
+  static_assert(kMRep * 16 * Warps_ == BlockM_ && (kMRep == 1 || kMRep == 2),
+                "each warp owns 16 or 32 query rows");
   static constexpr int kBlockN = BlockN_;
   static constexpr int kStages = Stages_;
   /// Keep Q's MMA fragments in registers for the whole K/V loop, or re-read
@@ -67,6 +72,7 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
   constexpr int kNTiles = BN / 8;  // n-tiles of S
   constexpr int kVTiles = DV / 8;  // n-tiles of O
   constexpr int kPSteps = BN / 16; // k-steps of P V
+  constexpr int MR = Cfg::kMRep;    // 16-row slices per warp
 
   // Row blocks run last-first: with a causal band the last rows have the
   // most kv tiles, and starting them first keeps the final wave short.
@@ -138,21 +144,29 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
     loadKV(j, 0);
   cpAsyncCommit();
 
-  float o[kVTiles][4];
+  float o[MR][kVTiles][4];
 #pragma unroll
-  for (int n = 0; n < kVTiles; ++n)
-    o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.f;
-  float rowMax[2] = {negInf(), negInf()};
-  float rowSum[2] = {0.f, 0.f};
-  // Q fragments for this warp's 16 rows: k-step ks is an ldmatrix x4 of
-  // rows warp*16 + lane%16, chunk ks*2 + lane/16.
+  for (int mr = 0; mr < MR; ++mr)
+#pragma unroll
+    for (int n = 0; n < kVTiles; ++n)
+      o[mr][n][0] = o[mr][n][1] = o[mr][n][2] = o[mr][n][3] = 0.f;
+  // Rows g and g+8 of each slice: index 2 * mr + {0, 1}.
+  float rowMax[2 * MR], rowSum[2 * MR];
+#pragma unroll
+  for (int r = 0; r < 2 * MR; ++r) {
+    rowMax[r] = negInf();
+    rowSum[r] = 0.f;
+  }
+  // Q fragments of slice mr: k-step ks is an ldmatrix x4 of rows
+  // warp*16*MR + mr*16 + lane%16, chunk ks*2 + lane/16.
   constexpr int kQFrags = Cfg::kQInRegisters ? kKSteps : 1;
-  uint32_t qFrag[kQFrags][4];
-  auto loadQFrag = [&](uint32_t(&f)[4], int ks) {
-    ldmatrixX4(f, sQ + Cfg::QTile::offset(warp * 16 + (lane % 16), ks * 2 + lane / 16));
+  uint32_t qFrag[kQFrags][MR][4];
+  auto loadQFrag = [&](uint32_t(&f)[4], int ks, int mr) {
+    ldmatrixX4(f, sQ + Cfg::QTile::offset(warp * 16 * MR + mr * 16 + (lane % 16),
+                                          ks * 2 + lane / 16));
   };
   bool qLoaded = false;
-  const int warpRow0 = q0 + warp * 16; // first query row of this warp
+  const int warpRow0 = q0 + warp * 16 * MR; // first query row of this warp
   const uint64_t bh = uint64_t(b) * p.heads + h;
 
   int stage = 0;
@@ -170,21 +184,27 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
     if (Cfg::kQInRegisters && !qLoaded) {
 #pragma unroll
       for (int ks = 0; ks < kQFrags; ++ks)
-        loadQFrag(qFrag[ks], ks);
+#pragma unroll
+        for (int mr = 0; mr < MR; ++mr)
+          loadQFrag(qFrag[ks][mr], ks, mr);
       qLoaded = true;
     }
 
     // S = Q K^T for this warp's 16 rows x BN keys.
     const uint32_t kBase = sK + stage * Cfg::KTile::kBytes;
-    float s[kNTiles][4];
+    float s[MR][kNTiles][4];
 #pragma unroll
-    for (int n = 0; n < kNTiles; ++n)
-      s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+    for (int mr = 0; mr < MR; ++mr)
+#pragma unroll
+      for (int n = 0; n < kNTiles; ++n)
+        s[mr][n][0] = s[mr][n][1] = s[mr][n][2] = s[mr][n][3] = 0.f;
 #pragma unroll
     for (int ks = 0; ks < kKSteps; ++ks) {
       const int qi = Cfg::kQInRegisters ? ks : 0;
       if (!Cfg::kQInRegisters)
-        loadQFrag(qFrag[0], ks);
+#pragma unroll
+        for (int mr = 0; mr < MR; ++mr)
+          loadQFrag(qFrag[0][mr], ks, mr);
 #pragma unroll
       for (int n = 0; n < kNTiles; n += 2) {
         // Two n-tiles per ldmatrix: rows n*8 + (lane%8) + (lane/16)*8,
@@ -193,8 +213,11 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
         int r = n * 8 + (lane % 8) + (lane / 16) * 8;
         int c = ks * 2 + (lane / 8) % 2;
         ldmatrixX4(kf, kBase + Cfg::KTile::offset(r, c));
-        mma16816<T>(s[n], qFrag[qi], kf[0], kf[1]);
-        mma16816<T>(s[n + 1], qFrag[qi], kf[2], kf[3]);
+#pragma unroll
+        for (int mr = 0; mr < MR; ++mr) {
+          mma16816<T>(s[mr][n], qFrag[qi][mr], kf[0], kf[1]);
+          mma16816<T>(s[mr][n + 1], qFrag[qi][mr], kf[2], kf[3]);
+        }
       }
     }
 
@@ -210,12 +233,12 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
     float sc = p.scaleLog2; // multiplies S on the way into exp2
     if (!plain) {
 #pragma unroll
-      for (int n = 0; n < kNTiles; ++n) {
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          int q = warpRow0 + g + (e / 2) * 8;
+      for (int i = 0; i < MR * kNTiles * 4; ++i) {
+        const int mr = i / (kNTiles * 4), n = (i / 4) % kNTiles, e = i % 4;
+        {
+          int q = warpRow0 + mr * 16 + g + (e / 2) * 8;
           int k = k0 + n * 8 + t * 2 + (e % 2);
-          float x = s[n][e];
+          float x = s[mr][n][e];
           if (Variant::kHasScoreMod)
             x = Variant::score(p, x * p.scale, b, h, q, k, seqQ, seqK) * 1.4426950408889634f;
           else
@@ -223,7 +246,7 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
           bool keep = k < seqK;
           if (Variant::kHasMask && cls == kTilePartial)
             keep = keep && Variant::mask(p, b, h, q, k, seqQ, seqK);
-          s[n][e] = keep ? x : negInf();
+          s[mr][n][e] = keep ? x : negInf();
         }
       }
       sc = 1.f;
@@ -232,11 +255,12 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
     // Online softmax: rows g and g+8 of the warp; 4 lanes share a row. The
     // running max is kept in the log2 domain (scale applied).
 #pragma unroll
-    for (int r = 0; r < 2; ++r) {
+    for (int r = 0; r < 2 * MR; ++r) {
+      const int mr = r / 2, h2 = r % 2; // slice, and row g or g+8
       float mx = negInf();
 #pragma unroll
       for (int n = 0; n < kNTiles; ++n)
-        mx = fmaxf(mx, fmaxf(s[n][2 * r], s[n][2 * r + 1]));
+        mx = fmaxf(mx, fmaxf(s[mr][n][2 * h2], s[mr][n][2 * h2 + 1]));
       mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));
       mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
       mx = fmaxf(rowMax[r], mx * sc); // scale > 0 keeps the order
@@ -248,15 +272,15 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
       rowSum[r] *= correction;
 #pragma unroll
       for (int n = 0; n < kVTiles; ++n) {
-        o[n][2 * r] *= correction;
-        o[n][2 * r + 1] *= correction;
+        o[mr][n][2 * h2] *= correction;
+        o[mr][n][2 * h2 + 1] *= correction;
       }
       float sum = 0.f;
 #pragma unroll
       for (int n = 0; n < kNTiles; ++n) {
-        s[n][2 * r] = exp2f_approx(fmaf(s[n][2 * r], sc, -mUse));
-        s[n][2 * r + 1] = exp2f_approx(fmaf(s[n][2 * r + 1], sc, -mUse));
-        sum += s[n][2 * r] + s[n][2 * r + 1];
+        s[mr][n][2 * h2] = exp2f_approx(fmaf(s[mr][n][2 * h2], sc, -mUse));
+        s[mr][n][2 * h2 + 1] = exp2f_approx(fmaf(s[mr][n][2 * h2 + 1], sc, -mUse));
+        sum += s[mr][n][2 * h2] + s[mr][n][2 * h2 + 1];
       }
       rowSum[r] += sum;
     }
@@ -264,25 +288,28 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
     // Dropout acts on P after the normalizer saw it (as in the paper).
     if (Variant::kHasDropout) {
 #pragma unroll
-      for (int n = 0; n < kNTiles; ++n)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          int q = warpRow0 + g + (e / 2) * 8;
-          int k = k0 + n * 8 + t * 2 + (e % 2);
-          s[n][e] = dropoutKeep(p.seed, p.offset, bh, q, k, p.dropoutP)
-                        ? s[n][e] * p.dropoutScale
-                        : 0.f;
-        }
+      for (int i = 0; i < MR * kNTiles * 4; ++i) {
+        const int mr = i / (kNTiles * 4), n = (i / 4) % kNTiles, e = i % 4;
+        int q = warpRow0 + mr * 16 + g + (e / 2) * 8;
+        int k = k0 + n * 8 + t * 2 + (e % 2);
+        s[mr][n][e] = dropoutKeep(p.seed, p.offset, bh, q, k, p.dropoutP)
+                          ? s[mr][n][e] * p.dropoutScale
+                          : 0.f;
+      }
     }
 
     // O += P V: P's accumulators are the A fragments (16 keys per k-step).
     const uint32_t vBase = sV + stage * Cfg::VTile::kBytes;
 #pragma unroll
     for (int ks = 0; ks < kPSteps; ++ks) {
-      uint32_t pf[4] = {packPair<T>(s[2 * ks][0], s[2 * ks][1]),
-                        packPair<T>(s[2 * ks][2], s[2 * ks][3]),
-                        packPair<T>(s[2 * ks + 1][0], s[2 * ks + 1][1]),
-                        packPair<T>(s[2 * ks + 1][2], s[2 * ks + 1][3])};
+      uint32_t pf[MR][4];
+#pragma unroll
+      for (int mr = 0; mr < MR; ++mr) {
+        pf[mr][0] = packPair<T>(s[mr][2 * ks][0], s[mr][2 * ks][1]);
+        pf[mr][1] = packPair<T>(s[mr][2 * ks][2], s[mr][2 * ks][3]);
+        pf[mr][2] = packPair<T>(s[mr][2 * ks + 1][0], s[mr][2 * ks + 1][1]);
+        pf[mr][3] = packPair<T>(s[mr][2 * ks + 1][2], s[mr][2 * ks + 1][3]);
+      }
 #pragma unroll
       for (int n = 0; n < kVTiles; n += 2) {
         // Transposed: rows (keys) ks*16 + (lane%8) + ((lane/8)%2)*8,
@@ -291,8 +318,11 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
         int r = ks * 16 + (lane % 8) + ((lane / 8) % 2) * 8;
         int c = n + lane / 16;
         ldmatrixX4Trans(vf, vBase + Cfg::VTile::offset(r, c));
-        mma16816<T>(o[n], pf, vf[0], vf[1]);
-        mma16816<T>(o[n + 1], pf, vf[2], vf[3]);
+#pragma unroll
+        for (int mr = 0; mr < MR; ++mr) {
+          mma16816<T>(o[mr][n], pf[mr], vf[0], vf[1]);
+          mma16816<T>(o[mr][n + 1], pf[mr], vf[2], vf[3]);
+        }
       }
     }
 
@@ -311,12 +341,13 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
                    (Variant::kVarlen ? 0 : b * p.oBatchStride) +
                    qRow0 * p.oRowStride + h * p.oHeadStride;
 #pragma unroll
-  for (int r = 0; r < 2; ++r) {
+  for (int r = 0; r < 2 * MR; ++r) {
+    const int mr = r / 2, h2 = r % 2;
     float sum = rowSum[r];
     sum += __shfl_xor_sync(0xffffffff, sum, 1);
     sum += __shfl_xor_sync(0xffffffff, sum, 2);
     const float inv = sum > 0.f ? 1.f / sum : 0.f;
-    const int q = warpRow0 + g + r * 8;
+    const int q = warpRow0 + mr * 16 + g + h2 * 8;
     if (q < seqQ) {
       uint16_t *row = oPtr + int64_t(q) * p.oRowStride;
 #pragma unroll
@@ -324,7 +355,7 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
         int c = n * 8 + t * 2;
         if (c < p.headDimV) // headDimV is a multiple of 8: pairs stay inside
           *reinterpret_cast<uint32_t *>(row + c) =
-              packPair<T>(o[n][2 * r] * inv, o[n][2 * r + 1] * inv);
+              packPair<T>(o[mr][n][2 * h2] * inv, o[mr][n][2 * h2 + 1] * inv);
       }
       if (p.lse && t == 0) {
         float lse = sum > 0.f ? (rowMax[r] + __log2f(sum)) * 0.6931471805599453f

@@ -5,7 +5,11 @@
 // from each of 8 consecutive rows, and without the swizzle those 8 chunks
 // sit in the same 4 banks (an 8-way conflict for rows of 128 bytes or more).
 //
-//   physical chunk = c ^ (r & (min(Cols / 8, 8) - 1))
+//   physical chunk = c ^ (r & S),  S = 7 if a row has a multiple of 8
+//   chunks, else 3 (rows are multiples of 32 elements = 4 chunks)
+//
+// The XOR group must divide the row: with 12 chunks (head dim 96) an XOR
+// with 7 sends chunk 8 to chunk 15, past the end of the row.
 //
 //===----------------------------------------------------------------------===//
 #ifndef FLASHGEN_ATTENTION_SMEMTILE_CUH
@@ -19,7 +23,7 @@ template <int Rows, int Cols> struct SmemTile {
   static_assert(Cols % 32 == 0, "head dims are padded to multiples of 32");
   static_assert(Rows % 16 == 0, "tiles are whole MMA slices");
   static constexpr int kChunks = Cols / 8; // 16-byte chunks per row
-  static constexpr int kSwizzle = (kChunks < 8 ? kChunks : 8) - 1;
+  static constexpr int kSwizzle = kChunks % 8 == 0 ? 7 : 3;
   static constexpr int kBytes = Rows * Cols * 2;
 
   /// Byte offset of chunk `c` of row `r`.
