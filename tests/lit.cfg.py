@@ -8,7 +8,7 @@ from lit.llvm import llvm_config
 
 config.name = "flashgen"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".attn", ".test"]
+config.suffixes = [".mlir", ".attn", ".test", ".c"]
 config.test_source_root = os.path.join(os.path.dirname(__file__), "lit")
 config.test_exec_root = os.path.join(config.flashgen_obj_root, "tests", "lit")
 config.excludes = ["Inputs", "lit.local.cfg"]
@@ -18,7 +18,7 @@ llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.flashgen_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["flashgen", "flashgen-opt"], tool_dirs)
+llvm_config.add_tool_substitutions(["flashgen", "flashgen-opt", "flashgen-capi-test"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 config.substitutions.append(

@@ -12,6 +12,9 @@
 #include "flashgen/Dialect/Attn/Transforms/Pipeline.h"
 #include "flashgen/Codegen/EmitCuda.h"
 #include "flashgen/Driver/Explain.h"
+#include "flashgen/Runtime/Check.h"
+#include "flashgen/Runtime/Nvrtc.h"
+#include "flashgen/Runtime/Runtime.h"
 #include "flashgen/Frontend/Frontend.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -20,6 +23,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
@@ -43,10 +47,19 @@ cl::SubCommand compileCmd("compile",
                           "Generate the forward kernel of a .attn spec "
                           "(-o out.cu, out.ptx or out.cubin)");
 
+cl::SubCommand runCmd("run",
+                      "JIT the forward kernel of a .attn spec, run it on random "
+                      "inputs, check it against a float64 CPU reference, time it");
+
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<spec.attn>"),
                                cl::Required, cl::sub(checkCmd),
                                cl::sub(emitIRCmd), cl::sub(explainCmd),
-                               cl::sub(compileCmd), cl::cat(category));
+                               cl::sub(compileCmd), cl::sub(runCmd), cl::cat(category));
+cl::opt<unsigned> repsOpt("reps", cl::desc("Timed launches (median reported)"),
+                          cl::init(20), cl::sub(runCmd), cl::cat(category));
+cl::opt<bool> noCheckOpt("no-check",
+                         cl::desc("Skip the CPU reference (large shapes)"),
+                         cl::sub(runCmd), cl::cat(category));
 cl::opt<std::string> compileOutput("o",
                                    cl::desc("Output file; its extension picks "
                                             "the form: .cu, .ptx or .cubin"),
@@ -67,7 +80,7 @@ cl::opt<std::string> shapeOpt("shape",
                               cl::desc("Problem shape B,H,N or B,H,Nq,Nk "
                                        "(default: 1,<heads or 16>,8192,8192)"),
                               cl::value_desc("B,H,Nq,Nk"), cl::sub(explainCmd),
-                              cl::cat(category));
+                              cl::sub(runCmd), cl::cat(category));
 cl::opt<bool> jsonOpt("json", cl::desc("Print JSON instead of a table"),
                       cl::sub(explainCmd), cl::cat(category));
 cl::opt<std::string> outputFile("o", cl::desc("Write the IR to <file> (default: stdout)"),
@@ -99,7 +112,61 @@ bool loadInput(StringRef path, SourceMgr &srcMgr) {
   return true;
 }
 
-enum class Action { Check, EmitIR, Explain, Compile };
+enum class Action { Check, EmitIR, Explain, Compile, Run };
+
+/// `flashgen run`: JIT for the GPU present, check, time.
+int runKernel(StringRef path) {
+  flashgen::ExplainOptions shape;
+  shape.seqQ = shape.seqK = 1024;
+  shape.batch = 0;
+  if (!shapeOpt.empty()) {
+    std::string err = flashgen::parseShape(shapeOpt, shape);
+    if (!err.empty()) {
+      WithColor::error(errs(), "flashgen") << err << "\n";
+      return kUsageError;
+    }
+  }
+  auto buf = MemoryBuffer::getFile(path);
+  if (!buf) {
+    WithColor::error(errs(), "flashgen")
+        << "cannot read '" << path << "': " << buf.getError().message() << "\n";
+    return kInputError;
+  }
+  auto kernel = flashgen::Kernel::fromSpec((*buf)->getBuffer(), path);
+  if (!kernel) {
+    WithColor::error(errs(), "flashgen") << llvm::toString(kernel.takeError()) << "\n";
+    return kInputError;
+  }
+  const auto &spec = (*kernel)->spec();
+  const auto &st = (*kernel)->stats();
+  outs() << "variant " << spec.variant << ": tiles " << spec.tiles.blockM << "x"
+         << spec.tiles.blockN << ", " << spec.tiles.warps << " warps, "
+         << spec.tiles.stages << " stage(s)\n"
+         << "jit: " << (st.cacheHit ? "cache hit" : "compiled") << ", frontend "
+         << llvm::format("%.1f", st.frontendSeconds * 1e3) << " ms, nvrtc "
+         << llvm::format("%.1f", st.nvrtcSeconds * 1e3) << " ms, load "
+         << llvm::format("%.2f", st.loadSeconds * 1e3) << " ms\n";
+  flashgen::runtime::CheckOptions opt;
+  opt.batch = int(shape.batch);
+  opt.heads = int(shape.heads);
+  opt.seqQ = int(shape.seqQ);
+  opt.seqK = int(shape.seqK);
+  opt.reference = !noCheckOpt;
+  opt.timingReps = int(repsOpt);
+  auto report = flashgen::runtime::checkForward(**kernel, (*buf)->getBuffer(), opt);
+  if (!report) {
+    WithColor::error(errs(), "flashgen") << llvm::toString(report.takeError()) << "\n";
+    return kInputError;
+  }
+  outs() << report->summary() << "\n";
+  if (!report->passed()) {
+    WithColor::error(errs(), "flashgen") << "the kernel's output does not match the "
+                                            "float64 reference\n";
+    return kInputError;
+  }
+  outs() << (report->checked ? "ok: matches the float64 reference\n" : "");
+  return kOk;
+}
 
 /// Writes `text` to `path` ("-" for stdout).
 bool writeFile(StringRef path, StringRef text) {
@@ -137,6 +204,22 @@ int compileKernel(mlir::ModuleOp module, StringRef origin) {
   StringRef ext = llvm::sys::path::extension(compileOutput);
   if (ext == ".cu")
     return writeFile(compileOutput, source) ? kOk : kInputError;
+  if (ext == ".ptx" || ext == ".cubin") {
+    std::string arch = archOpt.empty()
+                           ? flashgen::attn::stringifyTarget(variants[0].getTarget()).str()
+                           : std::string(archOpt);
+    if (arch == "native")
+      arch = "sm_90a"; // the planning default; pass --arch for another GPU
+    auto r = flashgen::runtime::compileWithNvrtc(source, origin.str() + ".cu", arch,
+                                                 /*cubin=*/ext == ".cubin");
+    if (!r) {
+      WithColor::error(errs(), "flashgen") << llvm::toString(r.takeError()) << "\n";
+      return kInputError;
+    }
+    StringRef out = ext == ".ptx" ? StringRef(r->ptx)
+                                  : StringRef(r->cubin.data(), r->cubin.size());
+    return writeFile(compileOutput, out) ? kOk : kInputError;
+  }
   WithColor::error(errs(), "flashgen")
       << "unsupported output '" << compileOutput << "'; use .cu, .ptx or .cubin\n";
   return kUsageError;
@@ -161,6 +244,8 @@ int run(StringRef path, Action action) {
   }
   if (action == Action::Check)
     return kOk;
+  if (action == Action::Run)
+    return runKernel(path);
 
   flashgen::ExplainOptions explainOpts;
   if (!shapeOpt.empty()) {
@@ -224,7 +309,8 @@ int main(int argc, char **argv) {
           "  flashgen check FILE      check a .attn spec, print diagnostics\n"
           "  flashgen emit-ir FILE    print the spec as attn dialect IR\n"
           "  flashgen explain FILE    tiling, tile classes, IO cost and why\n"
-          "  flashgen compile FILE -o OUT.{cu,ptx,cubin}   the forward kernel\n\n"
+          "  flashgen compile FILE -o OUT.{cu,ptx,cubin}   the forward kernel\n"
+          "  flashgen run FILE [--shape B,H,Nq,Nk]   JIT, check vs float64, time\n\n"
           "Exit codes: 0 ok, 1 errors in the input, 2 usage errors.\n",
           &errOS)) {
     errs() << errors << "Run 'flashgen --help' for usage.\n";
@@ -238,6 +324,8 @@ int main(int argc, char **argv) {
     return run(inputFile, Action::Explain);
   if (compileCmd)
     return run(inputFile, Action::Compile);
+  if (runCmd)
+    return run(inputFile, Action::Run);
   errs() << "flashgen: no command given\nRun 'flashgen --help' for usage.\n";
   return kUsageError;
 }

@@ -13,7 +13,10 @@ namespace {
 /// with ptxas -v on the generated sm_90a kernels (2026-11-24): the causal
 /// d64 128x128 kernel uses 224 registers where fragments account for 144;
 /// with 40 the d128 128x128 kernels spilled 48-408 bytes.
-constexpr int64_t kOverheadRegs = 64;
+constexpr int64_t kOverheadRegsForward = 64;
+/// The backward kernel does not exist yet: 40 reproduces FlashAttention-2's
+/// hand-picked backward tiles; calibrate with ptxas once it does.
+constexpr int64_t kOverheadRegsBackward = 40;
 /// Registers are allocated per warp in units of 256 (8 per thread).
 constexpr int64_t kRegGranule = 8;
 /// Shared memory the driver reserves per CTA on sm_80+.
@@ -56,7 +59,8 @@ TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
            std::max(2 * ceilDiv(Br * Bc, T), ceilDiv(Br * dqk, T));
     c.qInRegisters = false;
   }
-  c.regsPerThread = ceilDiv(regs + kOverheadRegs, kRegGranule) * kRegGranule;
+  int64_t overhead = p.backward ? kOverheadRegsBackward : kOverheadRegsForward;
+  c.regsPerThread = ceilDiv(regs + overhead, kRegGranule) * kRegGranule;
   int64_t byRegs = t.regsPerSM / (std::max<int64_t>(c.regsPerThread, 1) * T);
   int64_t bySmem = t.smemPerSM / (c.smemBytes + kSmemReservedPerCTA);
   int64_t byThreads = t.maxThreadsPerSM / T;

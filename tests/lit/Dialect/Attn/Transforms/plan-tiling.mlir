@@ -8,17 +8,18 @@
 
 // d128, forward and backward. The H100 (227 KB per block) double-buffers
 // K/V; the A100 (163 KB) too for forward but not backward; GA102 (99 KB)
-// single-buffers and shrinks the backward tile.
+// single-buffers and shrinks the backward tile. Q's fragments would need
+// 256 registers/thread on top: they are re-read from shared memory.
 // H100-LABEL: attn.variant @d128
 // H100-SAME: bwd_tiling = #attn.tiling<block_m = 128, block_n = 64, warps = 8, stages = 2, smem_bytes = 181248, regs_per_thread = 168, ctas_per_sm = 1>
-// H100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 2, q_in_registers, smem_bytes = 163840, regs_per_thread = 232, ctas_per_sm = 1>
-// H100-SAME: tiling_notes = ["forward: Br=128 Bc=128 warps=8 stages=2 Q-in-registers; 163840 B shared memory of 232448 B/block
+// H100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 2, smem_bytes = 163840, regs_per_thread = 224, ctas_per_sm = 1>
+// H100-SAME: tiling_notes = ["forward: Br=128 Bc=128 warps=8 stages=2; 163840 B shared memory of 232448 B/block
 // A100-LABEL: attn.variant @d128
 // A100-SAME: bwd_tiling = #attn.tiling<block_m = 128, block_n = 64, warps = 8, stages = 1,
 // A100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 2,
 // GA102-LABEL: attn.variant @d128
 // GA102-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 64, warps = 8, stages = 1,
-// GA102-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 1, q_in_registers, smem_bytes = 98304
+// GA102-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 1, smem_bytes = 98304
 // AD102 (L40S) has GA102's 99 KB per block: the same choices.
 // AD102-LABEL: attn.variant @d128
 // AD102-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 64, warps = 8, stages = 1,
@@ -37,7 +38,7 @@ attn.variant @d128 attributes {dropout = 0.0 : f64, dtype = #attn<dtype bf16>, p
 
 // -----
 
-// Forward only: no backward tiling is planned. d256 needs smaller tiles.
+// Forward only: no backward tiling is planned. d256 needs narrower K/V tiles.
 // H100-LABEL: attn.variant @d256_fwd
 // H100-NOT: bwd_tiling
 // H100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 64, warps = 8, stages = 2,

@@ -7,8 +7,8 @@
 // stream, then P V. Rows with nothing to attend give O = 0, lse = +inf.
 //
 //===----------------------------------------------------------------------===//
-#ifndef FLASHGEN_TESTS_GPU_REFERENCE_H
-#define FLASHGEN_TESTS_GPU_REFERENCE_H
+#ifndef FLASHGEN_RUNTIME_REFERENCE_H
+#define FLASHGEN_RUNTIME_REFERENCE_H
 
 #include "flashgen/Dialect/Attn/IR/AttnOps.h"
 
@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-namespace flashgen::test {
+namespace flashgen::runtime {
 
 struct HostTensor {
   std::vector<double> values; // i32 tensors hold their ints as doubles
@@ -40,6 +40,6 @@ struct ReferenceResult {
 ReferenceResult referenceForward(attn::VariantOp variant, const Problem &p,
                                  unsigned threads = 0);
 
-} // namespace flashgen::test
+} // namespace flashgen::runtime
 
-#endif // FLASHGEN_TESTS_GPU_REFERENCE_H
+#endif // FLASHGEN_RUNTIME_REFERENCE_H

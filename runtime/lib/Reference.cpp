@@ -1,5 +1,5 @@
 //===- Reference.cpp - float64 CPU reference attention ----------*- C++ -*-===//
-#include "Reference.h"
+#include "flashgen/Runtime/Reference.h"
 
 #include "flashgen/Dialect/Attn/Analysis/BlockSparsity.h"
 #include "flashgen/Dialect/Attn/Analysis/MaskEval.h"
@@ -12,9 +12,9 @@
 
 using namespace flashgen;
 using namespace flashgen::attn;
-using namespace flashgen::test;
+using namespace flashgen::runtime;
 
-ReferenceResult flashgen::test::referenceForward(VariantOp v, const Problem &p,
+ReferenceResult flashgen::runtime::referenceForward(VariantOp v, const Problem &p,
                                                  unsigned threads) {
   bool varlen = v.getVarlen();
   double scale = v.getScale().convertToDouble();

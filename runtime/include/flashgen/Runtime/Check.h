@@ -1,0 +1,46 @@
+//===- Check.h - run a kernel on random inputs, compare with float64 -===//
+//
+// What `flashgen run` and the GPU tests do: draw fresh random inputs (and
+// plausible values for every named tensor), poison the outputs with NaN,
+// launch, and compare O and logsumexp with the float64 CPU reference
+// (Reference.h). Optionally times the kernel (CUDA events, median).
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_RUNTIME_CHECK_H
+#define FLASHGEN_RUNTIME_CHECK_H
+
+#include "flashgen/Runtime/Runtime.h"
+
+#include <string>
+
+namespace flashgen::runtime {
+
+struct CheckOptions {
+  int batch = 0, heads = 0; // 0: the spec's heads, else 3; batch 2 (1 if heads > 4)
+  int seqQ = 128, seqK = 128;
+  uint64_t seed = 0;        // 0: a fresh random seed
+  bool reference = true;    // compare with the CPU reference
+  int timingReps = 0;       // > 0: time that many launches
+};
+
+struct CheckReport {
+  int batch = 0, heads = 0, kvHeads = 0, seqQ = 0, seqK = 0, dqk = 0, dv = 0;
+  bool bf16 = true;
+  double relErr = 0, bound = 0;      // ||O - ref|| / ||ref||, and its limit
+  size_t unwritten = 0, lseBad = 0;  // NaN left in O; logsumexp mismatches
+  double lseWorst = 0;
+  double medianMs = 0, tflops = 0;   // when timed
+  bool checked = false;
+  bool passed() const { return !checked || (unwritten == 0 && lseBad == 0 && relErr <= bound); }
+  std::string summary() const;
+};
+
+/// Relative-error bound for the output dtype (bf16 has 8 mantissa bits).
+double relErrBound(bool bf16);
+
+llvm::Expected<CheckReport> checkForward(const Kernel &kernel, llvm::StringRef specText,
+                                         const CheckOptions &options);
+
+} // namespace flashgen::runtime
+
+#endif // FLASHGEN_RUNTIME_CHECK_H

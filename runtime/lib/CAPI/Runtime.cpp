@@ -1,0 +1,116 @@
+//===- CAPI/Runtime.cpp - thin C wrappers over the C++ runtime --*- C++ -*-===//
+#include "flashgen-c/Runtime.h"
+#include "flashgen/Runtime/Runtime.h"
+
+#include <string>
+
+using namespace flashgen;
+
+namespace {
+thread_local std::string lastError;
+thread_local std::string lastSource;
+
+FlashgenStatus failWith(FlashgenStatus s, llvm::Error e) {
+  lastError = llvm::toString(std::move(e));
+  return s;
+}
+FlashgenStatus failWith(FlashgenStatus s, const std::string &msg) {
+  lastError = msg;
+  return s;
+}
+
+/// Classifies a compile-time failure by its message.
+FlashgenStatus compileStatus(const std::string &msg) {
+  if (msg.find("no CUDA driver") != std::string::npos ||
+      msg.find("no CUDA device") != std::string::npos)
+    return FLASHGEN_ERROR_NO_DEVICE;
+  if (msg.find("errors in ") == 0)
+    return FLASHGEN_ERROR_INVALID_SPEC;
+  if (msg.find("NVRTC") != std::string::npos || msg.find("cu") == 0)
+    return FLASHGEN_ERROR_CUDA;
+  return FLASHGEN_ERROR_UNSUPPORTED;
+}
+
+Kernel *unwrap(FlashgenKernel k) { return static_cast<Kernel *>(k.ptr); }
+} // namespace
+
+const char *flashgenLastError(void) { return lastError.c_str(); }
+
+FlashgenStatus flashgenKernelCreateFromSpec(const char *spec, const char *name,
+                                            FlashgenKernel *out) {
+  if (!spec || !out)
+    return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, "spec and out must not be NULL");
+  out->ptr = nullptr;
+  auto k = Kernel::fromSpec(spec, name ? name : "spec.attn");
+  if (!k) {
+    std::string msg = llvm::toString(k.takeError());
+    return failWith(compileStatus(msg), msg);
+  }
+  out->ptr = k->release();
+  lastError.clear();
+  return FLASHGEN_OK;
+}
+
+void flashgenKernelDestroy(FlashgenKernel kernel) { delete unwrap(kernel); }
+
+FlashgenStatus flashgenGenerateSource(const char *spec, const char *name, const char *arch,
+                                      const char **source) {
+  if (!spec || !arch || !source)
+    return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, "spec, arch and source must not be NULL");
+  auto gen = generateForward(spec, name ? name : "spec.attn", arch);
+  if (!gen) {
+    std::string msg = llvm::toString(gen.takeError());
+    return failWith(compileStatus(msg), msg);
+  }
+  lastSource = std::move(gen->second);
+  *source = lastSource.c_str();
+  lastError.clear();
+  return FLASHGEN_OK;
+}
+
+FlashgenStatus flashgenKernelForward(FlashgenKernel kernel, const FlashgenForwardArgs *a) {
+  if (!kernel.ptr || !a)
+    return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, "kernel and args must not be NULL");
+  ForwardArgs f;
+  f.q = a->q; f.k = a->k; f.v = a->v; f.o = a->o; f.lse = a->lse;
+  f.batch = a->batch; f.heads = a->heads; f.kvHeads = a->kv_heads;
+  f.seqQ = a->seq_q; f.seqK = a->seq_k;
+  f.layout = a->layout == FLASHGEN_LAYOUT_BHSD ? Layout::BHSD : Layout::BSHD;
+  f.cuSeqlensQ = a->cu_seqlens_q; f.cuSeqlensK = a->cu_seqlens_k;
+  f.totalQ = a->total_q; f.totalK = a->total_k;
+  f.dropoutSeed = a->dropout_seed; f.dropoutOffset = a->dropout_offset;
+  f.stream = static_cast<CUstream>(a->stream);
+  for (int i = 0; i < a->num_tensors; ++i) {
+    if (!a->tensor_names || !a->tensor_names[i] || !a->tensor_data || !a->tensor_ranks ||
+        !a->tensor_shapes || a->tensor_ranks[i] < 1 || a->tensor_ranks[i] > 4)
+      return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT,
+                      "tensor " + std::to_string(i) + ": name, data, rank (1-4) and shape "
+                      "are required");
+    NamedTensor t;
+    t.data = a->tensor_data[i];
+    t.shape.assign(a->tensor_shapes + 4 * i, a->tensor_shapes + 4 * i + a->tensor_ranks[i]);
+    f.tensors[a->tensor_names[i]] = t;
+  }
+  if (llvm::Error e = unwrap(kernel)->forward(f)) {
+    std::string msg = llvm::toString(std::move(e));
+    return failWith(msg.find("forward:") == 0 ? FLASHGEN_ERROR_INVALID_ARGUMENT
+                                              : FLASHGEN_ERROR_CUDA,
+                    msg);
+  }
+  lastError.clear();
+  return FLASHGEN_OK;
+}
+
+const char *flashgenKernelEntryName(FlashgenKernel kernel) {
+  return kernel.ptr ? unwrap(kernel)->spec().entry.c_str() : "";
+}
+
+void flashgenKernelTiling(FlashgenKernel kernel, int *bm, int *bn, int *warps, int *stages) {
+  if (!kernel.ptr)
+    return;
+  const auto &t = unwrap(kernel)->spec().tiles;
+  if (bm) *bm = int(t.blockM);
+  if (bn) *bn = int(t.blockN);
+  if (warps) *warps = int(t.warps);
+  if (stages) *stages = int(t.stages);
+}

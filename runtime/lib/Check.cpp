@@ -1,0 +1,343 @@
+//===- Check.cpp - run a kernel on random inputs, compare with float64 -===//
+#include "flashgen/Runtime/Check.h"
+#include "flashgen/Runtime/CudaDriver.h"
+#include "flashgen/Runtime/Reference.h"
+
+#include "flashgen/Dialect/Attn/Transforms/Transforms.h"
+#include "flashgen/Frontend/Frontend.h"
+
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+
+using namespace flashgen;
+using namespace flashgen::runtime;
+
+namespace {
+
+//===--------------------------------------------------------------------===//
+// 16-bit conversions (round to nearest even), for inputs and outputs.
+//===--------------------------------------------------------------------===//
+uint16_t toBF16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if (std::isnan(f))
+    return 0x7fc0;
+  u += 0x7fff + ((u >> 16) & 1);
+  return uint16_t(u >> 16);
+}
+float fromBF16(uint16_t h) {
+  uint32_t u = uint32_t(h) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+uint16_t toF16(float f) {
+  // Inputs are N(0,1): normal range, no subnormals or overflow to handle.
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  uint32_t sign = (u >> 16) & 0x8000;
+  int32_t exp = int32_t((u >> 23) & 0xff) - 127 + 15;
+  uint32_t mant = u & 0x7fffff;
+  if (exp <= 0)
+    return uint16_t(sign); // flush tiny values
+  uint32_t r = (uint32_t(exp) << 10) | (mant >> 13);
+  uint32_t rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest == 0x1000 && (r & 1)))
+    ++r;
+  return uint16_t(sign | r);
+}
+float fromF16(uint16_t h) {
+  uint32_t sign = uint32_t(h & 0x8000) << 16;
+  int32_t exp = (h >> 10) & 0x1f;
+  uint32_t mant = h & 0x3ff;
+  uint32_t u;
+  if (exp == 0x1f)
+    u = sign | 0x7f800000 | (mant << 13);
+  else if (exp == 0)
+    u = sign; // inputs never subnormal
+  else
+    u = sign | (uint32_t(exp - 15 + 127) << 23) | (mant << 13);
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+/// The variant's attn IR, canonicalized, for the reference.
+struct ParsedVariant {
+  explicit ParsedVariant(const std::string &text) {
+    mlir::DialectRegistry registry;
+    registerAttnDialects(registry);
+    ctx = std::make_unique<mlir::MLIRContext>(registry);
+    ctx->loadAllAvailableDialects();
+    srcMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, "spec.attn"),
+                              llvm::SMLoc());
+    std::string diags;
+    llvm::raw_string_ostream os(diags);
+    result = runFrontend(srcMgr, os, ctx.get());
+    error = diags;
+    if (result.module) {
+      variant = *result.module->getOps<attn::VariantOp>().begin();
+      (void)attn::canonicalizeExpressions(variant);
+    }
+  }
+  std::unique_ptr<mlir::MLIRContext> ctx;
+  std::string error;
+  llvm::SourceMgr srcMgr;
+  FrontendResult result;
+  attn::VariantOp variant;
+};
+
+struct DeviceBuffer {
+  CudaDriver &d;
+  CUdeviceptr p = 0;
+  size_t bytes = 0;
+  llvm::Error error = llvm::Error::success();
+  DeviceBuffer(CudaDriver &d, size_t n) : d(d), bytes(n) {
+    auto r = d.alloc(n);
+    if (r)
+      p = *r;
+    else
+      error = r.takeError();
+  }
+  ~DeviceBuffer() { d.free(p); }
+  void *ptr() const { return reinterpret_cast<void *>(p); }
+};
+
+llvm::Error fail(const llvm::Twine &m) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), m.str());
+}
+
+} // namespace
+
+double flashgen::runtime::relErrBound(bool bf16) { return bf16 ? 1.5e-2 : 5e-3; }
+
+std::string CheckReport::summary() const {
+  char buf[320];
+  int n = std::snprintf(buf, sizeof(buf), "B=%d H=%d Hkv=%d Nq=%d Nk=%d dqk=%d dv=%d %s",
+                        batch, heads, kvHeads, seqQ, seqK, dqk, dv, bf16 ? "bf16" : "f16");
+  if (checked)
+    n += std::snprintf(buf + n, sizeof(buf) - n, " rel_err=%.3e (bound %.0e) lse_bad=%zu nan=%zu",
+                       relErr, bound, lseBad, unwritten);
+  if (medianMs > 0)
+    std::snprintf(buf + n, sizeof(buf) - n, " time=%.4f ms %.1f TFLOP/s", medianMs, tflops);
+  return buf;
+}
+
+llvm::Expected<CheckReport> flashgen::runtime::checkForward(const Kernel &kernel,
+                                                           llvm::StringRef specText,
+                                                           const CheckOptions &opt) {
+  llvm::Expected<CudaDriver &> driver = CudaDriver::get();
+  if (!driver)
+    return driver.takeError();
+  CudaDriver &drv = *driver;
+  ParsedVariant pv(specText.str());
+  if (!pv.variant)
+    return fail("cannot parse the spec for the reference:\n" + pv.error);
+  attn::VariantOp v = pv.variant;
+  const codegen::KernelSpec &ks = kernel.spec();
+  std::mt19937_64 rng(opt.seed ? opt.seed : std::random_device{}());
+  bool bf16 = ks.bf16;
+  Problem p;
+  p.heads = opt.heads ? opt.heads : (v.getHeads() ? int(*v.getHeads()) : 3);
+  p.kvHeads = v.getKvHeads() ? int(*v.getKvHeads())
+                             : (ks.kvHeadsRatio ? p.heads / int(ks.kvHeadsRatio) : p.heads);
+  if (v.getHeads() && v.getKvHeads())
+    p.kvHeads = p.heads / int(*v.getHeads() / *v.getKvHeads());
+  p.batch = opt.batch ? opt.batch : (p.heads > 4 ? 1 : 2);
+  p.seqQ = opt.seqQ;
+  p.seqK = opt.seqK;
+  p.dqk = int(ks.headDimQK);
+  p.dv = int(ks.headDimV);
+  p.seed = rng();
+  p.offset = rng() % 1000;
+  bool varlen = ks.varlen;
+  int64_t totalQ = int64_t(p.batch) * p.seqQ, totalK = int64_t(p.batch) * p.seqK;
+  if (varlen) { // random lengths, the longest = seqQ/seqK
+    p.cuSeqlensQ = {0};
+    p.cuSeqlensK = {0};
+    for (int b = 0; b < p.batch; ++b) {
+      int lq = b == 0 ? p.seqQ : 1 + int(rng() % uint64_t(p.seqQ));
+      int lk = b == 0 ? p.seqK : 1 + int(rng() % uint64_t(p.seqK));
+      p.cuSeqlensQ.push_back(p.cuSeqlensQ.back() + lq);
+      p.cuSeqlensK.push_back(p.cuSeqlensK.back() + lk);
+    }
+    totalQ = p.cuSeqlensQ.back();
+    totalK = p.cuSeqlensK.back();
+  }
+  std::normal_distribution<float> normal(0.f, 1.f);
+  auto fill = [&](std::vector<float> &x, size_t n, std::vector<uint16_t> &bits) {
+    x.resize(n);
+    bits.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      float f = normal(rng);
+      bits[i] = bf16 ? toBF16(f) : toF16(f);
+      x[i] = bf16 ? fromBF16(bits[i]) : fromF16(bits[i]);
+    }
+  };
+  std::vector<uint16_t> qb, kb, vb;
+  fill(p.q, size_t(totalQ) * p.heads * p.dqk, qb);
+  fill(p.k, size_t(totalK) * p.kvHeads * p.dqk, kb);
+  fill(p.v, size_t(totalK) * p.kvHeads * p.dv, vb);
+
+  ForwardArgs args;
+  args.batch = p.batch;
+  args.heads = p.heads;
+  args.kvHeads = p.kvHeads;
+  args.seqQ = p.seqQ;
+  args.seqK = p.seqK;
+  args.dropoutSeed = p.seed;
+  args.dropoutOffset = p.offset;
+  args.totalQ = int(totalQ);
+  args.totalK = int(totalK);
+
+  std::vector<std::unique_ptr<DeviceBuffer>> keepAlive;
+  auto upload = [&](const void *src, size_t bytes) -> llvm::Expected<DeviceBuffer *> {
+    keepAlive.push_back(std::make_unique<DeviceBuffer>(drv, bytes));
+    DeviceBuffer *b = keepAlive.back().get();
+    if (b->error)
+      return std::move(b->error);
+    if (src)
+      if (llvm::Error e = drv.copyToDevice(b->p, src, bytes))
+        return std::move(e);
+    return b;
+  };
+  // Named tensors: plausible values for each declared one.
+  for (const codegen::TensorInfo &t : ks.tensors) {
+    HostTensor ht;
+    int64_t n = 1;
+    for (const std::string &d : t.dims) {
+      int64_t e = d == "batch" ? p.batch : d == "heads" ? p.heads
+                : d == "kv_heads" ? p.kvHeads : d == "seq_q" ? p.seqQ
+                : d == "seq_k" ? p.seqK : d == "tokens_q" ? totalQ
+                : d == "tokens_k" ? totalK : std::stoll(d);
+      ht.shape.push_back(e);
+      n *= e;
+    }
+    ht.values.resize(size_t(n));
+    std::vector<uint32_t> raw(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      double val;
+      if (t.isFloat) {
+        float f = 0.25f * normal(rng);
+        val = double(f);
+        std::memcpy(&raw[size_t(i)], &f, 4);
+      } else {
+        // Lengths in range; ids in runs of 7 (documents).
+        int64_t last = ht.shape.back();
+        val = t.name == "seqlens_k" || t.name == "prefix_len"
+                  ? double(1 + rng() % uint64_t(std::max(p.seqK, 1)))
+                  : double((i % last) / 7 + (i / last));
+        raw[size_t(i)] = uint32_t(int32_t(val));
+      }
+      ht.values[size_t(i)] = val;
+    }
+    auto buf = upload(raw.data(), raw.size() * 4);
+    if (!buf)
+      return buf.takeError();
+    args.tensors[t.name] = NamedTensor{(*buf)->ptr(), ht.shape, {}};
+    p.tensors[t.name] = std::move(ht);
+  }
+
+  size_t oElems = size_t(totalQ) * p.heads * p.dv;
+  auto dq = upload(qb.data(), qb.size() * 2), dk = upload(kb.data(), kb.size() * 2),
+       dvb = upload(vb.data(), vb.size() * 2), dout = upload(nullptr, oElems * 2),
+       dlse = upload(nullptr, size_t(totalQ) * p.heads * 4);
+  for (auto *b : {&dq, &dk, &dvb, &dout, &dlse})
+    if (!*b)
+      return b->takeError();
+  // Poison: 0xFF bytes are NaN in bf16, f16 and f32.
+  if (llvm::Error e = drv.memset8((*dout)->p, 0xff, (*dout)->bytes))
+    return std::move(e);
+  if (llvm::Error e = drv.memset8((*dlse)->p, 0xff, (*dlse)->bytes))
+    return std::move(e);
+  args.q = (*dq)->ptr();
+  args.k = (*dk)->ptr();
+  args.v = (*dvb)->ptr();
+  args.o = (*dout)->ptr();
+  args.lse = reinterpret_cast<float *>((*dlse)->ptr());
+  if (varlen) {
+    auto cuq = upload(p.cuSeqlensQ.data(), 4 * (p.batch + 1));
+    auto cuk = upload(p.cuSeqlensK.data(), 4 * (p.batch + 1));
+    if (!cuq)
+      return cuq.takeError();
+    if (!cuk)
+      return cuk.takeError();
+    args.cuSeqlensQ = reinterpret_cast<const int32_t *>((*cuq)->ptr());
+    args.cuSeqlensK = reinterpret_cast<const int32_t *>((*cuk)->ptr());
+  }
+  if (llvm::Error e = kernel.forward(args))
+    return std::move(e);
+  if (llvm::Error e = drv.synchronize())
+    return std::move(e);
+
+  CheckReport rep;
+  rep.batch = p.batch; rep.heads = p.heads; rep.kvHeads = p.kvHeads;
+  rep.seqQ = p.seqQ; rep.seqK = p.seqK; rep.dqk = p.dqk; rep.dv = p.dv;
+  rep.bf16 = bf16;
+  rep.bound = relErrBound(bf16);
+  if (opt.reference) {
+    std::vector<uint16_t> ob(oElems);
+    std::vector<float> lse(size_t(totalQ) * p.heads);
+    if (llvm::Error e = drv.copyToHost(ob.data(), (*dout)->p, ob.size() * 2))
+      return std::move(e);
+    if (llvm::Error e = drv.copyToHost(lse.data(), (*dlse)->p, lse.size() * 4))
+      return std::move(e);
+    ReferenceResult ref = referenceForward(v, p);
+    double num = 0, den = 0;
+    for (size_t i = 0; i < oElems; ++i) {
+      float o = bf16 ? fromBF16(ob[i]) : fromF16(ob[i]);
+      if (std::isnan(o)) {
+        ++rep.unwritten;
+        continue;
+      }
+      num += (o - ref.o[i]) * (o - ref.o[i]);
+      den += ref.o[i] * ref.o[i];
+    }
+    for (size_t i = 0; i < lse.size(); ++i) {
+      double want = ref.lse[i];
+      bool ok = std::isinf(want) ? (std::isinf(lse[i]) && lse[i] > 0)
+                                 : std::fabs(lse[i] - want) <= 1e-2;
+      if (!ok) {
+        ++rep.lseBad;
+        if (!std::isnan(lse[i]))
+          rep.lseWorst = std::max(rep.lseWorst, std::fabs(double(lse[i]) - want));
+      }
+    }
+    rep.relErr = den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+    rep.checked = true;
+  }
+  if (opt.timingReps > 0) {
+    auto start = drv.createEvent(), stop = drv.createEvent();
+    if (!start)
+      return start.takeError();
+    if (!stop)
+      return stop.takeError();
+    std::vector<float> ms;
+    for (int i = 0; i < opt.timingReps + 3; ++i) {
+      if (llvm::Error e = drv.record(*start, args.stream))
+        return std::move(e);
+      if (llvm::Error e = kernel.forward(args))
+        return std::move(e);
+      if (llvm::Error e = drv.record(*stop, args.stream))
+        return std::move(e);
+      auto t = drv.elapsedMs(*start, *stop);
+      if (!t)
+        return t.takeError();
+      if (i >= 3) // warm-up
+        ms.push_back(*t);
+    }
+    std::sort(ms.begin(), ms.end());
+    rep.medianMs = ms[ms.size() / 2];
+    // Useful FLOPs: the attended fraction of the dense count, as the
+    // benchmarks count them (from the reference's own mask when checked).
+    double dense = 2.0 * double(p.batch) * p.heads * double(p.seqQ) * p.seqK * (p.dqk + p.dv);
+    rep.tflops = dense / (rep.medianMs * 1e-3) / 1e12;
+  }
+  return rep;
+}

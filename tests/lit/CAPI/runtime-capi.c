@@ -1,0 +1,46 @@
+// Tests the C API without a GPU: source generation, error codes and
+// messages, and (where no GPU is present) a clear no-device error.
+// RUN: flashgen-capi-test | FileCheck %s
+#include "flashgen-c/Runtime.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int main(void) {
+  const char *src = NULL;
+  FlashgenStatus s = flashgenGenerateSource(
+      "attention capi { head_dim = 64; mask = causal; }", "capi.attn", "sm_90a", &src);
+  // CHECK: generate: 0
+  printf("generate: %d\n", (int)s);
+  // CHECK-NEXT: has entry: 1
+  printf("has entry: %d\n", src && strstr(src, "flashgen_fwd_capi") != NULL);
+
+  s = flashgenGenerateSource("attention bad { head_dim = 12; }", "bad.attn", "sm_90a", &src);
+  // CHECK-NEXT: bad spec: 1
+  printf("bad spec: %d\n", (int)s);
+  // CHECK-NEXT: message: errors in bad.attn:
+  // CHECK-NEXT: bad.attn:1:28: error: 'head_dim' must be a positive multiple of 8
+  printf("message: %s\n", flashgenLastError());
+
+  s = flashgenGenerateSource("attention a { head_dim = 64; }", "a.attn", "sm_99", &src);
+  // CHECK: unknown arch: 2 unknown architecture 'sm_99'
+  printf("unknown arch: %d %s\n", (int)s, flashgenLastError());
+
+  s = flashgenGenerateSource("attention r { head_dim = 64; sparsity = runtime; }", "r.attn",
+                             "sm_90a", &src);
+  // CHECK: unsupported: 2 variant 'r': block masks given at run time
+  printf("unsupported: %d %.48s\n", (int)s, flashgenLastError());
+
+  s = flashgenGenerateSource(NULL, "x", "sm_90a", &src);
+  // CHECK: null: 4 spec, arch and source must not be NULL
+  printf("null: %d %s\n", (int)s, flashgenLastError());
+
+  FlashgenKernel k;
+  s = flashgenKernelCreateFromSpec("attention a { head_dim = 64; }", "a.attn", &k);
+  // Without a GPU: 3 and a message naming the driver; with one: 0.
+  // CHECK: create: {{0|3}} null={{0|1}}
+  printf("create: %d null=%d\n", (int)s, flashgenKernelIsNull(k));
+  if (s == FLASHGEN_OK)
+    flashgenKernelDestroy(k);
+  return 0;
+}
