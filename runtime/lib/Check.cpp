@@ -125,7 +125,8 @@ std::string CheckReport::summary() const {
     n += std::snprintf(buf + n, sizeof(buf) - n, " rel_err=%.3e (bound %.0e) lse_bad=%zu nan=%zu",
                        relErr, bound, lseBad, unwritten);
   if (medianMs > 0)
-    std::snprintf(buf + n, sizeof(buf) - n, " time=%.4f ms %.1f TFLOP/s", medianMs, tflops);
+    std::snprintf(buf + n, sizeof(buf) - n, " time=%.4f ms %.1f TFLOP/s (dense count)",
+                  medianMs, tflops);
   return buf;
 }
 
@@ -334,8 +335,8 @@ llvm::Expected<CheckReport> flashgen::runtime::checkForward(const Kernel &kernel
     }
     std::sort(ms.begin(), ms.end());
     rep.medianMs = ms[ms.size() / 2];
-    // Useful FLOPs: the attended fraction of the dense count, as the
-    // benchmarks count them (from the reference's own mask when checked).
+    // The dense count 4*B*H*Nq*Nk*d; masks that skip work (causal) make the
+    // rate look lower than the benchmarks' masked count would.
     double dense = 2.0 * double(p.batch) * p.heads * double(p.seqQ) * p.seqK * (p.dqk + p.dv);
     rep.tflops = dense / (rep.medianMs * 1e-3) / 1e12;
   }
