@@ -26,18 +26,13 @@ IOEstimate flashgen::attn::estimateFlashgen(VariantOp v, const AttnShape &s,
   double BH = double(s.batch) * double(s.heads);
   double BHkv = double(s.batch) * double(s.kvHeads);
   IOEstimate est;
-  auto add = [&](std::string name, double bytes, bool write, bool hbm = true) {
-    est.terms.push_back({std::move(name), bytes, write, hbm});
-    if (hbm)
-      (write ? est.writeBytes : est.readBytes) += bytes;
-  };
-  add("Q (read once)", BH * s.seqQ * dqk * e, false);
+  est.add("Q (read once)", BH * s.seqQ * dqk * e, false);
   // Each computed tile loads Bc rows of K and V into shared memory (edge
   // tiles fewer).
   double kvRows = std::min(double(census.computed()) * double(tiles.blockN),
                            double(census.rowBlocks) * double(s.seqK));
   double tileLoads = BH * kvRows * (dqk + dv) * e;
-  add("K/V tile loads into SRAM (L2 or HBM)", tileLoads, false, /*hbm=*/false);
+  est.add("K/V tile loads into SRAM (L2 or HBM)", tileLoads, false, /*hbm=*/false);
   // One wave of CTAs covers this many (query) heads; their K/V must stay in
   // L2 for the next row blocks of the same head to hit.
   double wave = double(t.numSMs) * double(std::max<int64_t>(tiles.ctasPerSM, 1));
@@ -49,11 +44,11 @@ IOEstimate flashgen::attn::estimateFlashgen(VariantOp v, const AttnShape &s,
   est.kvFromL2 = workingSet <= 0.5 * double(t.l2Bytes);
   double kvOnce = BHkv * double(s.seqK) * (dqk + dv) * e;
   if (est.kvFromL2)
-    add("K/V from HBM (once per kv head, L2 reuse)", std::min(kvOnce, tileLoads), false);
+    est.add("K/V from HBM (once per kv head, L2 reuse)", std::min(kvOnce, tileLoads), false);
   else
-    add("K/V from HBM (every tile load, L2 too small)", tileLoads, false);
-  add("O (written once)", BH * s.seqQ * dv * e, true);
-  add("logsumexp (fp32)", BH * s.seqQ * 4.0, true);
+    est.add("K/V from HBM (every tile load, L2 too small)", tileLoads, false);
+  est.add("O (written once)", BH * s.seqQ * dv * e, true);
+  est.add("logsumexp (fp32)", BH * s.seqQ * 4.0, true);
   est.usefulFlops = 2.0 * BH * s.seqQ * s.seqK * (dqk + dv) * census.attendedFraction;
   est.executedFlops = 2.0 * BH * double(census.computed()) * tiles.blockM *
                       tiles.blockN * (dqk + dv);
@@ -71,29 +66,25 @@ IOEstimate flashgen::attn::estimateStandard(VariantOp v, const AttnShape &s,
   double BH = double(s.batch) * double(s.heads);
   double NN = double(s.seqQ) * double(s.seqK);
   IOEstimate est;
-  auto add = [&](std::string name, double bytes, bool write) {
-    est.terms.push_back({std::move(name), bytes, write});
-    (write ? est.writeBytes : est.readBytes) += bytes;
-  };
   // GQA: the unfused form reads each K/V head once per query head after
   // expanding it, as torch's reference implementation does.
-  add("Q", BH * s.seqQ * dqk * e, false);
-  add("K", BH * s.seqK * dqk * e, false);
-  add("S = QK^T (write)", BH * NN * e, true);
+  est.add("Q", BH * s.seqQ * dqk * e, false);
+  est.add("K", BH * s.seqK * dqk * e, false);
+  est.add("S = QK^T (write)", BH * NN * e, true);
   bool masked = !mlir::isa_and_nonnull<mlir::arith::ConstantOp>(
       v.getMaskValue().getDefiningOp());
   bool modified = v.getScoreValue() != v.getScore().front().getArgument(0);
   int extraPasses = (masked ? 1 : 0) + (modified ? 1 : 0) +
                     (v.getDropout().convertToDouble() > 0 ? 1 : 0);
   for (int i = 0; i < extraPasses; ++i) {
-    add("elementwise pass over S (read)", BH * NN * e, false);
-    add("elementwise pass over S (write)", BH * NN * e, true);
+    est.add("elementwise pass over S (read)", BH * NN * e, false);
+    est.add("elementwise pass over S (write)", BH * NN * e, true);
   }
-  add("softmax (read S)", BH * NN * e, false);
-  add("softmax (write P)", BH * NN * e, true);
-  add("P (read)", BH * NN * e, false);
-  add("V", BH * s.seqK * dv * e, false);
-  add("O (write)", BH * s.seqQ * dv * e, true);
+  est.add("softmax (read S)", BH * NN * e, false);
+  est.add("softmax (write P)", BH * NN * e, true);
+  est.add("P (read)", BH * NN * e, false);
+  est.add("V", BH * s.seqK * dv * e, false);
+  est.add("O (write)", BH * s.seqQ * dv * e, true);
   est.usefulFlops = 2.0 * BH * NN * (dqk + dv) * census.attendedFraction;
   est.executedFlops = 2.0 * BH * NN * (dqk + dv); // dense matmuls
   est.extraMemoryBytes = 2.0 * BH * NN * e;       // S and P live at once

@@ -109,45 +109,33 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
                              const TileOverride &o) {
   std::vector<TileConfig> valid;
   std::vector<std::pair<TileConfig, std::string>> rejected;
+  auto consider = [&](TileConfig c) {
+    c = estimateTile(c, p, t);
+    std::string why = whyInvalid(c, p, t);
+    if (why.empty())
+      valid.push_back(c);
+    else
+      rejected.push_back({c, why});
+  };
   const int64_t sizes[] = {128, 64, 32, 16};
+  const int64_t warpCounts[] = {2, 4, 8};
   for (int64_t Br : sizes)
     for (int64_t Bc : sizes)
-      for (int64_t w : {2, 4, 8})
+      for (int64_t w : warpCounts)
         for (int64_t s : {2, 1})
           for (bool qRegs : {true, false}) {
             if (p.backward && qRegs)
               continue;
-            TileConfig c{Br, Bc, w, s, qRegs};
             if ((o.blockM && o.blockM != Br) || (o.blockN && o.blockN != Bc) ||
                 (o.warps && o.warps != w) || (o.stages && o.stages != s))
               continue;
-            c = estimateTile(c, p, t);
-            std::string why = whyInvalid(c, p, t);
-            if (why.empty())
-              valid.push_back(c);
-            else
-              rejected.push_back({c, why});
+            consider(TileConfig{Br, Bc, w, s, qRegs});
           }
-  if (o.any()) {
-    // The user may also pick sizes outside the search grid.
-    for (int64_t s : {o.stages ? o.stages : 2})
-      for (bool qRegs : {false}) {
-        TileConfig c{o.blockM, o.blockN, o.warps, s, qRegs};
-        if (!o.blockM || !o.blockN || !o.warps)
-          continue;
-        bool inGrid = llvm::is_contained(sizes, o.blockM) &&
-                      llvm::is_contained(sizes, o.blockN) &&
-                      (o.warps == 4 || o.warps == 8);
-        if (inGrid)
-          continue;
-        c = estimateTile(c, p, t);
-        std::string why = whyInvalid(c, p, t);
-        if (why.empty())
-          valid.push_back(c);
-        else
-          rejected.push_back({c, why});
-      }
-  }
+  // A fully specified override may lie outside the search grid (Br = 256).
+  bool inGrid = llvm::is_contained(sizes, o.blockM) && llvm::is_contained(sizes, o.blockN) &&
+                llvm::is_contained(warpCounts, o.warps);
+  if (o.blockM && o.blockN && o.warps && !inGrid)
+    consider(TileConfig{o.blockM, o.blockN, o.warps, o.stages ? o.stages : 2, false});
 
   const char *pass = p.backward ? "backward" : "forward";
   if (valid.empty()) {

@@ -57,6 +57,12 @@ struct IOEstimate {
   bool kvFromL2 = false;
   double memSeconds = 0, mathSeconds = 0;
   double seconds() const { return std::max(memSeconds, mathSeconds); }
+  /// Records a term; only HBM terms count toward the totals.
+  void add(std::string name, double bytes, bool write, bool hbm = true) {
+    terms.push_back({std::move(name), bytes, write, hbm});
+    if (hbm)
+      (write ? writeBytes : readBytes) += bytes;
+  }
   double totalBytes() const { return readBytes + writeBytes; }
   double intensity() const { return executedFlops / std::max(totalBytes(), 1.0); }
 };
