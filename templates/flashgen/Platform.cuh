@@ -50,8 +50,10 @@ FG_DEVICE float posInf() { return __int_as_float(0x7f800000); }
 /// 2^x on the SFU (the softmax runs in the log2 domain with the scale folded
 /// in, as FlashAttention-2 does).
 FG_DEVICE float exp2f_approx(float x) {
+  // Not volatile: a pure register operation the compiler may schedule
+  // around the MMAs (volatile would pin it in program order).
   float y;
-  asm volatile("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
   return y;
 }
 
@@ -116,16 +118,20 @@ FG_DEVICE void ldmatrixX4Trans(uint32_t (&r)[4], uint32_t addr) {
 ///   A regs: a0 (g, 2t..2t+1)  a1 (g+8, 2t..)  a2 (g, 2t+8..)  a3 (g+8, 2t+8..)
 ///   B regs: b0 (2t..2t+1, g)  b1 (2t+8.., g)
 ///   D regs: d0,d1 (g, 2t..2t+1)  d2,d3 (g+8, 2t..2t+1)
+///
+/// Not volatile: registers in, registers out, so the compiler may interleave
+/// independent MMAs with softmax math. (ldmatrix and cp.async stay volatile:
+/// they touch shared memory and must not move across barriers.)
 template <class T>
 FG_DEVICE void mma16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
                         uint32_t b1) {
   if constexpr (T::kIsBF16)
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
                  "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
                  : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
   else
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
                  "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
                  : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
