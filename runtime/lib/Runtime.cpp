@@ -18,6 +18,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
+#include <mutex>
 
 using namespace flashgen;
 using namespace flashgen::runtime;
@@ -86,6 +88,35 @@ attn::GpuTarget targetFor(const DeviceInfo &d) {
 
 } // namespace
 
+/// A loaded CUBIN and its entry point; unloaded with the last owner.
+struct flashgen::runtime::LoadedModule {
+  CUmodule module = nullptr;
+  CUfunction function = nullptr;
+  ~LoadedModule() {
+    if (!module)
+      return;
+    if (llvm::Expected<CudaDriver &> d = CudaDriver::get())
+      d->unloadModule(module);
+    else
+      llvm::consumeError(d.takeError());
+  }
+};
+
+namespace {
+/// Process-level JIT cache: (device, name, spec text) -> a ready kernel.
+struct ProcessEntry {
+  codegen::KernelSpec spec;
+  std::string source;
+  std::shared_ptr<LoadedModule> loaded;
+  int smemBytes = 0;
+};
+std::mutex processMutex;
+std::map<std::string, ProcessEntry> &processCache() {
+  static std::map<std::string, ProcessEntry> cache;
+  return cache;
+}
+} // namespace
+
 llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
 flashgen::generateForward(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch) {
   std::optional<attn::GpuTarget> t = attn::lookupTarget(arch);
@@ -104,6 +135,16 @@ Kernel::fromFile(llvm::StringRef path, const JitOptions &options) {
 
 llvm::Expected<std::unique_ptr<Kernel>>
 Kernel::fromSpec(llvm::StringRef text, llvm::StringRef name, const JitOptions &options) {
+  {
+    // Spec errors first: they are the user's to fix whether or not this
+    // machine has a GPU (parse and Sema only, well under a millisecond).
+    llvm::SourceMgr srcMgr;
+    srcMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, name), llvm::SMLoc());
+    std::string diags;
+    llvm::raw_string_ostream os(diags);
+    if (runFrontend(srcMgr, os, /*ctx=*/nullptr).numErrors)
+      return fail("errors in " + name + ":\n" + os.str());
+  }
   llvm::Expected<CudaDriver &> driver = CudaDriver::get();
   if (!driver)
     return driver.takeError();
@@ -113,6 +154,20 @@ Kernel::fromSpec(llvm::StringRef text, llvm::StringRef name, const JitOptions &o
                 ") is " + dev.arch() + "; use arch = native or compile ahead with "
                 "`flashgen compile`");
   std::unique_ptr<Kernel> k(new Kernel());
+  std::string processKey =
+      std::to_string(dev.ordinal) + "\0" + dev.arch() + "\0" + name.str() + "\0" + text.str();
+  if (options.useCache) {
+    std::lock_guard<std::mutex> lock(processMutex);
+    auto it = processCache().find(processKey);
+    if (it != processCache().end()) {
+      k->kernelSpec = it->second.spec;
+      k->cudaSource = it->second.source;
+      k->loaded = it->second.loaded;
+      k->smemBytes = it->second.smemBytes;
+      k->jitStats.cacheHit = k->jitStats.processHit = true;
+      return k;
+    }
+  }
   auto t0 = std::chrono::steady_clock::now();
   auto gen = generate(text, name, targetFor(dev));
   if (!gen)
@@ -143,26 +198,23 @@ Kernel::fromSpec(llvm::StringRef text, llvm::StringRef name, const JitOptions &o
   llvm::Expected<CUmodule> module = driver->loadModule(*cubin);
   if (!module)
     return module.takeError();
-  k->module = *module;
-  llvm::Expected<CUfunction> fn = driver->getFunction(k->module, k->kernelSpec.entry);
+  k->loaded = std::make_shared<LoadedModule>();
+  k->loaded->module = *module;
+  llvm::Expected<CUfunction> fn = driver->getFunction(*module, k->kernelSpec.entry);
   if (!fn)
     return fn.takeError();
-  k->function = *fn;
+  k->loaded->function = *fn;
   const attn::TileConfig &tc = k->kernelSpec.tiles;
   k->smemBytes = int(tc.blockM * k->kernelSpec.paddedQK * 2 +
                      tc.stages * tc.blockN * (k->kernelSpec.paddedQK + k->kernelSpec.paddedV) * 2);
-  if (auto e = driver->setMaxDynamicSharedMemory(k->function, k->smemBytes))
+  if (auto e = driver->setMaxDynamicSharedMemory(k->loaded->function, k->smemBytes))
     return std::move(e);
   k->jitStats.loadSeconds = since(t1);
+  if (options.useCache) {
+    std::lock_guard<std::mutex> lock(processMutex);
+    processCache()[processKey] = {k->kernelSpec, k->cudaSource, k->loaded, k->smemBytes};
+  }
   return k;
-}
-
-Kernel::~Kernel() {
-  if (module)
-    if (llvm::Expected<CudaDriver &> d = CudaDriver::get())
-      d->unloadModule(module);
-    else
-      llvm::consumeError(d.takeError());
 }
 
 namespace {
@@ -306,6 +358,6 @@ llvm::Error Kernel::forward(const ForwardArgs &a) const {
     return driver.takeError();
   unsigned gridX = unsigned((a.seqQ + s.tiles.blockM - 1) / s.tiles.blockM);
   void *args[] = {&p};
-  return driver->launch(function, gridX, unsigned(a.heads), unsigned(a.batch),
+  return driver->launch(loaded->function, gridX, unsigned(a.heads), unsigned(a.batch),
                         unsigned(32 * s.tiles.warps), unsigned(smemBytes), a.stream, args);
 }

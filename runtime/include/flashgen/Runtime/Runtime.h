@@ -71,9 +71,15 @@ struct JitOptions {
 /// What one JIT compilation cost, for the bench and `flashgen run`.
 struct JitStats {
   double frontendSeconds = 0, nvrtcSeconds = 0, loadSeconds = 0;
-  bool cacheHit = false;
+  bool cacheHit = false;   // CUBIN from the kernel cache (memory or disk)
+  bool processHit = false; // the same spec was JITted before in this process:
+                           // frontend, codegen and module load all skipped
   std::string cacheKey;
 };
+
+namespace runtime {
+struct LoadedModule;
+} // namespace runtime
 
 class Kernel {
 public:
@@ -82,7 +88,6 @@ public:
            const JitOptions &options = {});
   static llvm::Expected<std::unique_ptr<Kernel>>
   fromFile(llvm::StringRef path, const JitOptions &options = {});
-  ~Kernel();
 
   /// Validates `args` against the variant and launches the forward kernel
   /// on args.stream (asynchronous, like any CUDA launch).
@@ -97,8 +102,9 @@ private:
   codegen::KernelSpec kernelSpec;
   std::string cudaSource;
   JitStats jitStats;
-  CUmodule module = nullptr;
-  CUfunction function = nullptr;
+  /// Shared with the process-level JIT cache: the module stays loaded while
+  /// any kernel made from it (or the cache) lives.
+  std::shared_ptr<runtime::LoadedModule> loaded;
   int smemBytes = 0;
 };
 
