@@ -65,7 +65,9 @@ generate(llvm::StringRef text, llvm::StringRef name, const attn::GpuTarget &targ
   llvm::Expected<codegen::KernelSpec> spec = codegen::buildKernelSpec(v);
   if (!spec)
     return spec.takeError();
-  std::string source = codegen::emitForwardKernel(v, *spec, name);
+  // The source names no file: the same variant from any file (or builder)
+  // has the same text, hence the same kernel-cache entry.
+  std::string source = codegen::emitForwardKernel(v, *spec, "a .attn spec (JIT)");
   return std::make_pair(std::move(*spec), std::move(source));
 }
 
@@ -116,6 +118,11 @@ std::map<std::string, ProcessEntry> &processCache() {
   return cache;
 }
 } // namespace
+
+void flashgen::clearJitProcessCache() {
+  std::lock_guard<std::mutex> lock(processMutex);
+  processCache().clear();
+}
 
 llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
 flashgen::generateForward(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch) {

@@ -49,6 +49,15 @@ TEST(VariantBuilder, GeneratesTheSameKernelAsTheSpecText) {
   EXPECT_EQ(fromBuilder->second, fromText->second);
 }
 
+TEST(VariantBuilder, SourceDoesNotDependOnTheFileName) {
+  // The kernel cache keys on the source: one variant, one entry.
+  const char *text = "attention a { head_dim = 64; mask = causal; }";
+  auto x = generateForward(text, "x.attn", "sm_90a");
+  auto y = generateForward(text, "some/other/y.attn", "sm_90a");
+  ASSERT_TRUE(bool(x) && bool(y));
+  EXPECT_EQ(x->second, y->second);
+}
+
 TEST(VariantBuilder, ErrorsShowTheGeneratedSpec) {
   // Spec errors come before any GPU lookup, so this holds with or without
   // a GPU: the message names the property and shows the generated text.

@@ -108,6 +108,10 @@ private:
   int smemBytes = 0;
 };
 
+/// Drops the process-level JIT cache (kernels already made keep their
+/// modules loaded until destroyed).
+void clearJitProcessCache();
+
 /// Frontend + pipeline + codegen without a GPU: the CUDA source of the
 /// forward kernel, planned for `arch` (which must not be "native").
 llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
