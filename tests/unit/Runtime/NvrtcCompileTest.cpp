@@ -63,12 +63,18 @@ TEST(Nvrtc, EveryExampleForSm90a) {
     compileFor(s, "sm_90a");
 }
 
-TEST(Nvrtc, HeadDimSweepForSm90a) {
-  for (int d = 8; d <= 256; d += 24)
+// Every head dim, both targets, both dtypes, a mask and a score modifier.
+TEST(Nvrtc, EveryHeadDimForSm80AndSm90a) {
+  for (int d = 8; d <= 256; d += 8) {
     compileFor({"hd" + std::to_string(d),
                 "attention hd { dtype = f16; head_dim = " + std::to_string(d) +
                     "; mask = sliding_window(left = 100); }"},
                "sm_90a");
+    compileFor({"hd" + std::to_string(d),
+                "attention hd { dtype = bf16; head_dim = " + std::to_string(d) +
+                    "; mask = causal; score = 30.0 * tanh(score / 30.0); }"},
+               "sm_80");
+  }
 }
 
 TEST(Nvrtc, ReportsCompileErrorsWithTheLog) {
