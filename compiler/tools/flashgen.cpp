@@ -77,8 +77,9 @@ cl::opt<std::string> archOpt("arch",
                              cl::value_desc("sm_XX"), cl::sub(explainCmd),
                              cl::sub(compileCmd), cl::cat(category));
 cl::opt<std::string> shapeOpt("shape",
-                              cl::desc("Problem shape B,H,N or B,H,Nq,Nk "
-                                       "(default: 1,<heads or 16>,8192,8192)"),
+                              cl::desc("Problem shape B,H,N or B,H,Nq,Nk (explain: "
+                                       "1,<heads or 16>,8192,8192; run: 2 (1 for "
+                                       "over 4 heads),<heads or 3>,1024,1024)"),
                               cl::value_desc("B,H,Nq,Nk"), cl::sub(explainCmd),
                               cl::sub(runCmd), cl::cat(category));
 cl::opt<bool> jsonOpt("json", cl::desc("Print JSON instead of a table"),
