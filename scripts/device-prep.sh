@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+#===- scripts/device-prep.sh - binaries for the lent GPU machine ------------===#
+#
+# The GPU machine has CUDA and PyTorch but no LLVM/MLIR: build here, strip the
+# binaries into .carry/ (ignored by git; add "/.carry/" to .git/info/exclude)
+# and pass `carry: [".carry"]` to the device tool. Then run there:
+#   bash bench/device-run.sh [tests|bench|all]
+#
+#===------------------------------------------------------------------------===#
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${FLASHGEN_BUILD_DIR:-$root/build}
+bash "$root/scripts/build.sh"
+mkdir -p "$root/.carry"
+grep -qx "/.carry/" "$root/.git/info/exclude" 2>/dev/null ||
+  { mkdir -p "$root/.git/info"; echo "/.carry/" >> "$root/.git/info/exclude"; }
+for b in flashgen flashgen-bench flashgen-gpu-tests flashgen-jit-example flashgen-capi-test; do
+  strip -o "$root/.carry/$b" "$build/bin/$b"
+done
+du -sh "$root/.carry"
