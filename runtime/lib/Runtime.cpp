@@ -267,6 +267,10 @@ llvm::Error Kernel::forward(const ForwardArgs &a) const {
     return fail("forward: batch, heads, seqQ and seqK must be >= 1 (got batch=" +
                 llvm::Twine(a.batch) + " heads=" + llvm::Twine(a.heads) + " seqQ=" +
                 llvm::Twine(a.seqQ) + " seqK=" + llvm::Twine(a.seqK) + ")");
+  // Heads and batch index the grid's y and z dimensions.
+  if (a.heads > 65535 || a.batch > 65535)
+    return fail("forward: heads (" + llvm::Twine(a.heads) + ") and batch (" +
+                llvm::Twine(a.batch) + ") must each be at most 65535 (CUDA grid limit)");
   int kvHeads = a.kvHeads ? a.kvHeads
                           : (s.kvHeadsRatio ? a.heads / int(s.kvHeadsRatio) : a.heads);
   if (kvHeads < 1 || a.heads % kvHeads != 0)

@@ -197,6 +197,10 @@ TEST_F(GpuForward, RejectsBadArguments) {
   ForwardArgs zero = a;
   zero.seqK = 0;
   EXPECT_NE(msg(zero).find("must be >= 1"), std::string::npos);
+  ForwardArgs wide = a;
+  wide.heads = 70000;
+  wide.kvHeads = 70000;
+  EXPECT_NE(msg(wide).find("at most 65535 (CUDA grid limit)"), std::string::npos);
   ForwardArgs extra = a;
   extra.tensors["slopes"] = NamedTensor{buf.ptr(), {2}, {}};
   EXPECT_NE(msg(extra).find("tensor 'slopes' is not read"), std::string::npos);
