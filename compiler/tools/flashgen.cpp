@@ -113,7 +113,7 @@ bool loadInput(StringRef path, SourceMgr &srcMgr) {
   return true;
 }
 
-enum class Action { Check, EmitIR, Explain, Compile, Run };
+enum class Action { Check, EmitIR, Explain, Compile };
 
 /// `flashgen run`: JIT for the GPU present, check, time.
 int runKernel(StringRef path) {
@@ -245,8 +245,6 @@ int run(StringRef path, Action action) {
   }
   if (action == Action::Check)
     return kOk;
-  if (action == Action::Run)
-    return runKernel(path);
 
   flashgen::ExplainOptions explainOpts;
   if (!shapeOpt.empty()) {
@@ -325,8 +323,8 @@ int main(int argc, char **argv) {
     return run(inputFile, Action::Explain);
   if (compileCmd)
     return run(inputFile, Action::Compile);
-  if (runCmd)
-    return run(inputFile, Action::Run);
+  if (runCmd) // Kernel::fromSpec reads, checks and compiles the spec itself
+    return runKernel(inputFile);
   errs() << "flashgen: no command given\nRun 'flashgen --help' for usage.\n";
   return kUsageError;
 }

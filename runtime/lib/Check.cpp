@@ -213,10 +213,8 @@ llvm::Expected<CheckReport> flashgen::runtime::checkForward(const Kernel &kernel
     HostTensor ht;
     int64_t n = 1;
     for (const std::string &d : t.dims) {
-      int64_t e = d == "batch" ? p.batch : d == "heads" ? p.heads
-                : d == "kv_heads" ? p.kvHeads : d == "seq_q" ? p.seqQ
-                : d == "seq_k" ? p.seqK : d == "tokens_q" ? totalQ
-                : d == "tokens_k" ? totalK : std::stoll(d);
+      // KernelSpec dims passed the frontend: always resolvable.
+      int64_t e = *resolveExtent(d, args, p.kvHeads, varlen);
       ht.shape.push_back(e);
       n *= e;
     }

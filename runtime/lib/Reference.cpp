@@ -19,6 +19,7 @@ ReferenceResult flashgen::runtime::referenceForward(VariantOp v, const Problem &
   bool varlen = v.getVarlen();
   double scale = v.getScale().convertToDouble();
   double dropout = v.getDropout().convertToDouble();
+  const bool scoreModified = v.getScoreValue() != v.getScore().front().getArgument(0);
   int group = p.heads / p.kvHeads;
   int64_t totalQ = varlen ? p.cuSeqlensQ.back() : int64_t(p.batch) * p.seqQ;
   ReferenceResult r;
@@ -65,9 +66,10 @@ ReferenceResult flashgen::runtime::referenceForward(VariantOp v, const Problem &
           dot += double(qr[d]) * double(kr[d]);
         IndexPoint at{b, h, q, k, nq, nk};
         double x = dot * scale;
-        std::optional<float> mod = evaluateScore(v, float(x), at, lookup);
-        if (v.getScoreValue() != v.getScore().front().getArgument(0))
+        if (scoreModified) {
+          std::optional<float> mod = evaluateScore(v, float(x), at, lookup);
           x = mod ? double(*mod) : std::nan("");
+        }
         bool m = evaluateMask(v, at, lookup).value_or(false);
         if (auto sp = v.getSparsityAttr())
           m = m && BlockSparsity(sp).elementComputed(q, k);

@@ -211,9 +211,10 @@ Kernel::fromSpec(llvm::StringRef text, llvm::StringRef name, const JitOptions &o
   if (!fn)
     return fn.takeError();
   k->loaded->function = *fn;
-  const attn::TileConfig &tc = k->kernelSpec.tiles;
-  k->smemBytes = int(tc.blockM * k->kernelSpec.paddedQK * 2 +
-                     tc.stages * tc.blockN * (k->kernelSpec.paddedQK + k->kernelSpec.paddedV) * 2);
+  // The planner's estimate is exactly the kernel's FwdConfig::kSmemBytes.
+  k->smemBytes = int(k->kernelSpec.tiles.smemBytes);
+  if (k->smemBytes <= 0)
+    return fail("variant '" + k->kernelSpec.variant + "': the tiling has no shared-memory size");
   if (auto e = driver->setMaxDynamicSharedMemory(k->loaded->function, k->smemBytes))
     return std::move(e);
   k->jitStats.loadSeconds = since(t1);
@@ -228,9 +229,10 @@ namespace {
 
 bool aligned16(const void *p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
-/// Resolves a symbolic extent of a named tensor.
-std::optional<int64_t> extent(llvm::StringRef dim, const ForwardArgs &a, int kvHeads,
-                              bool varlen) {
+} // namespace
+
+std::optional<int64_t> flashgen::resolveExtent(llvm::StringRef dim, const ForwardArgs &a,
+                                               int kvHeads, bool varlen) {
   int64_t n;
   if (!dim.getAsInteger(10, n))
     return n;
@@ -243,8 +245,6 @@ std::optional<int64_t> extent(llvm::StringRef dim, const ForwardArgs &a, int kvH
   if (dim == "tokens_k") return varlen ? a.totalK : int64_t(a.batch) * a.seqK;
   return std::nullopt;
 }
-
-} // namespace
 
 llvm::Error Kernel::forward(const ForwardArgs &a) const {
   const codegen::KernelSpec &s = kernelSpec;
@@ -353,7 +353,7 @@ llvm::Error Kernel::forward(const ForwardArgs &a) const {
     ref.data = t.data;
     int64_t contiguous = 1;
     for (int d = int(ti.dims.size()) - 1; d >= 0; --d) {
-      std::optional<int64_t> want = extent(ti.dims[d], a, kvHeads, s.varlen);
+      std::optional<int64_t> want = resolveExtent(ti.dims[d], a, kvHeads, s.varlen);
       if (!want || t.shape[d] != *want)
         return fail("forward: tensor '" + ti.name + "' dimension " + llvm::Twine(d) +
                     " (" + ti.dims[d] + ") must be " + llvm::Twine(want.value_or(-1)) +

@@ -137,11 +137,8 @@ json::Object estimateJson(const IOEstimate &e) {
 
 void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
                               llvm::raw_ostream &os) {
-  GpuTarget target = *lookupTarget(opts.arch.empty()
-                                       ? (v.getTarget() == Target::native
-                                              ? "sm_90a"
-                                              : stringifyTarget(v.getTarget()))
-                                       : llvm::StringRef(opts.arch));
+  // The same resolution attn-plan-tiling used (the CLI validated --arch).
+  GpuTarget target = *resolveTarget(v, opts.arch);
   AttnShape shape;
   shape.batch = opts.batch;
   shape.heads = opts.heads ? opts.heads

@@ -108,6 +108,12 @@ private:
   int smemBytes = 0;
 };
 
+/// The size of a named tensor's dimension `dim` (a number, or batch, heads,
+/// kv_heads, seq_q, seq_k, tokens_q, tokens_k) for a launch; nullopt if
+/// `dim` is none of those.
+std::optional<int64_t> resolveExtent(llvm::StringRef dim, const ForwardArgs &args,
+                                     int kvHeads, bool varlen);
+
 /// Drops the process-level JIT cache (kernels already made keep their
 /// modules loaded until destroyed).
 void clearJitProcessCache();
