@@ -34,6 +34,27 @@ void emitKvRange(const KernelSpec &s, llvm::raw_ostream &os) {
   os << "  }\n";
 }
 
+/// qTileRange: the same band, solved for the query tiles that keys
+/// [k0, k1] may be attended from (the backward's kv-major loop).
+void emitQRange(const KernelSpec &s, llvm::raw_ostream &os) {
+  os << "  /// Query tiles [iBegin, iEnd) that may attend keys [k0, k1].\n"
+        "  FG_DEVICE static void qTileRange(int k0, int k1, int seqQ, int seqK, "
+        "int bm, int &iBegin, int &iEnd) {\n";
+  if (!s.band) {
+    os << "    (void)k0; (void)k1; (void)seqQ; (void)seqK; (void)bm;\n  }\n";
+    return;
+  }
+  os << "    const long long off = " << (s.bottomRight ? "(long long)seqK - seqQ" : "0")
+     << ";\n";
+  if (s.bandUpper) // q >= k - upper - off
+    os << "    const long long lo = (long long)k0 - (" << *s.bandUpper << ") - off;\n"
+       << "    if (lo > 0) iBegin = max(iBegin, int(lo / bm));\n";
+  if (s.bandLower) // q <= k - lower - off
+    os << "    const long long hi = (long long)k1 - (" << *s.bandLower << ") - off;\n"
+       << "    iEnd = hi < 0 ? 0 : min(iEnd, int(hi / bm) + 1);\n";
+  os << "  }\n";
+}
+
 /// blockKept(i, j) for a static sparsity pattern.
 void emitSparsity(const KernelSpec &s, llvm::raw_ostream &os) {
   if (!s.sparsity)
@@ -71,6 +92,68 @@ void emitSparsity(const KernelSpec &s, llvm::raw_ostream &os) {
   os << "  }\n";
 }
 
+/// The variant's policy struct: mask, score (and its derivative for the
+/// backward pass), tile class and the band's tile ranges.
+void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostream &os) {
+  os << "struct Variant {\n"
+     << "  static constexpr bool kVarlen = " << (s.varlen ? "true" : "false") << ";\n"
+     << "  static constexpr bool kHasMask = " << (s.hasMask ? "true" : "false") << ";\n"
+     << "  static constexpr bool kHasScoreMod = " << (s.hasScoreMod ? "true" : "false") << ";\n"
+     << "  static constexpr bool kHasDropout = " << (s.hasDropout ? "true" : "false") << ";\n";
+  emitSparsity(s, os);
+  emitKvRange(s, os);
+  if (backward)
+    emitQRange(s, os);
+
+  os << "  /// The mask expression, per element.\n"
+        "  FG_DEVICE static bool userMask(const FwdParams &p, int b, int h, int q, "
+        "int k, int seqQ, int seqK) {\n";
+  emitConcreteBody(v.getMask(), s, os);
+  os << "  }\n";
+  os << "  FG_DEVICE static bool mask(const FwdParams &p, int b, int h, int q, int k, "
+        "int seqQ, int seqK) {\n";
+  if (s.sparsity)
+    os << "    if (!blockKept(q / kSparseBlock, k / kSparseBlock)) return false;\n";
+  os << "    return userMask(p, b, h, q, k, seqQ, seqK);\n  }\n";
+
+  os << "  /// The score modifier on the scaled score.\n"
+        "  FG_DEVICE static float score(const FwdParams &p, float score, int b, "
+        "int h, int q, int k, int seqQ, int seqK) {\n";
+  emitConcreteBody(v.getScore(), s, os);
+  os << "  }\n";
+  if (backward) {
+    os << "  /// d score / d (scaled score), differentiated by the compiler.\n"
+          "  FG_DEVICE static float scoreGrad(const FwdParams &p, float score, int b, "
+          "int h, int q, int k, int seqQ, int seqK) {\n";
+    emitScoreDerivativeBody(v.getScore(), s, os);
+    os << "  }\n";
+  }
+
+  os << "  /// The mask over a whole tile: 0 empty, 1 full, 2 partial.\n"
+        "  FG_DEVICE static iv::Tri maskOverTile(const FwdParams &p, iv::Iv b, iv::Iv h, "
+        "iv::Iv q, iv::Iv k, iv::Iv seqQ, iv::Iv seqK) {\n"
+        "    (void)p;\n";
+  emitIntervalBody(v.getMask(), s, os);
+  os << "  }\n";
+  os << "  FG_DEVICE static int tileClass(const FwdParams &p, int b, int h, int q0, "
+        "int q1, int k0, int k1, int seqQ, int seqK) {\n";
+  if (s.sparsity) {
+    os << "    bool any = false, all = true;\n"
+          "    for (int i = q0 / kSparseBlock; i <= q1 / kSparseBlock; ++i)\n"
+          "      for (int j = k0 / kSparseBlock; j <= k1 / kSparseBlock; ++j) {\n"
+          "        bool kept = blockKept(i, j);\n"
+          "        any = any || kept;\n"
+          "        all = all && kept;\n"
+          "      }\n"
+          "    if (!any) return kTileEmpty;\n";
+  }
+  os << "    iv::Tri m = maskOverTile(p, iv::point(b), iv::point(h), "
+        "iv::Iv{q0, q1}, iv::Iv{k0, k1}, iv::point(seqQ), iv::point(seqK));\n";
+  if (s.sparsity)
+    os << "    if (m == 1 && !all) m = 2;\n";
+  os << "    return m == 0 ? kTileEmpty : m == 1 ? kTileFull : kTilePartial;\n  }\n";
+}
+
 } // namespace
 
 std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &s,
@@ -96,58 +179,47 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
      << (t.qInRegisters ? "true" : "false") << ">;\n"
      << "\n";
 
-  os << "struct Variant {\n"
-     << "  static constexpr bool kVarlen = " << (s.varlen ? "true" : "false") << ";\n"
-     << "  static constexpr bool kHasMask = " << (s.hasMask ? "true" : "false") << ";\n"
-     << "  static constexpr bool kHasScoreMod = " << (s.hasScoreMod ? "true" : "false") << ";\n"
-     << "  static constexpr bool kHasDropout = " << (s.hasDropout ? "true" : "false") << ";\n";
-  emitSparsity(s, os);
-  emitKvRange(s, os);
-
-  os << "  /// The mask expression, per element.\n"
-        "  FG_DEVICE static bool userMask(const FwdParams &p, int b, int h, int q, "
-        "int k, int seqQ, int seqK) {\n";
-  emitConcreteBody(v.getMask(), s, os);
-  os << "  }\n";
-  os << "  FG_DEVICE static bool mask(const FwdParams &p, int b, int h, int q, int k, "
-        "int seqQ, int seqK) {\n";
-  if (s.sparsity)
-    os << "    if (!blockKept(q / kSparseBlock, k / kSparseBlock)) return false;\n";
-  os << "    return userMask(p, b, h, q, k, seqQ, seqK);\n  }\n";
-
-  os << "  /// The score modifier on the scaled score.\n"
-        "  FG_DEVICE static float score(const FwdParams &p, float score, int b, "
-        "int h, int q, int k, int seqQ, int seqK) {\n";
-  emitConcreteBody(v.getScore(), s, os);
-  os << "  }\n";
-
-  os << "  /// The mask over a whole tile: 0 empty, 1 full, 2 partial.\n"
-        "  FG_DEVICE static iv::Tri maskOverTile(const FwdParams &p, iv::Iv b, iv::Iv h, "
-        "iv::Iv q, iv::Iv k, iv::Iv seqQ, iv::Iv seqK) {\n"
-        "    (void)p;\n";
-  emitIntervalBody(v.getMask(), s, os);
-  os << "  }\n";
-  os << "  FG_DEVICE static int tileClass(const FwdParams &p, int b, int h, int q0, "
-        "int q1, int k0, int k1, int seqQ, int seqK) {\n";
-  if (s.sparsity) {
-    os << "    bool any = false, all = true;\n"
-          "    for (int i = q0 / kSparseBlock; i <= q1 / kSparseBlock; ++i)\n"
-          "      for (int j = k0 / kSparseBlock; j <= k1 / kSparseBlock; ++j) {\n"
-          "        bool kept = blockKept(i, j);\n"
-          "        any = any || kept;\n"
-          "        all = all && kept;\n"
-          "      }\n"
-          "    if (!any) return kTileEmpty;\n";
-  }
-  os << "    iv::Tri m = maskOverTile(p, iv::point(b), iv::point(h), "
-        "iv::Iv{q0, q1}, iv::Iv{k0, k1}, iv::point(seqQ), iv::point(seqK));\n";
-  if (s.sparsity)
-    os << "    if (m == 1 && !all) m = 2;\n";
-  os << "    return m == 0 ? kTileEmpty : m == 1 ? kTileFull : kTilePartial;\n  }\n";
+  emitVariant(v, s, /*backward=*/false, os);
   os << "};\n\n} // namespace\n\n";
 
   os << "extern \"C\" __global__ void __launch_bounds__(" << 32 * t.warps << ")\n"
      << s.entry << "(const flashgen::FwdParams p) {\n"
      << "  flashgen::attentionForward<Config, Variant>(p);\n}\n";
+  return text;
+}
+
+std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec &s,
+                                                   llvm::StringRef origin) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  const TileConfig &t = *s.bwdTiles;
+  os << "// auto-generated from " << origin << " by flashgen " << FLASHGEN_VERSION
+     << "; do not edit\n"
+     << "// variant " << s.variant << " backward: " << (s.bf16 ? "bf16" : "f16")
+     << ", head dims " << s.headDimQK << "/" << s.headDimV << ", resident block "
+     << 16 * t.warps << " rows, streamed tiles " << t.blockM << ", " << t.warps
+     << " warps, " << t.stages << " stage(s)\n"
+     << "#include \"flashgen/attention/BwdKernel.cuh\"\n\n"
+     << "namespace {\nusing namespace flashgen;\n\n"
+     << "using Config = BwdConfig<" << (s.bf16 ? "BF16" : "F16") << ", " << s.paddedQK
+     << ", " << s.paddedV << ", /*streamed rows=*/" << t.blockM << ", /*warps=*/" << t.warps
+     << ", /*stages=*/" << t.stages << ">;\n\n";
+  emitVariant(v, s, /*backward=*/true, os);
+  os << "};\n\n} // namespace\n\n";
+  os << "extern \"C\" __global__ void __launch_bounds__(256)\n"
+     << s.bwdPreEntry << "(const flashgen::BwdParams p) {\n"
+     << "  flashgen::attentionBackwardPreprocess<Config, Variant>(p);\n}\n\n"
+     << "extern \"C\" __global__ void __launch_bounds__(" << 32 * t.warps << ")\n"
+     << s.bwdDKDVEntry << "(const flashgen::BwdParams p) {\n"
+     << "  flashgen::attentionBackwardDKDV<Config, Variant, "
+     << (s.bwdDKEntry.empty() ? "kPartDKDV" : "kPartDV") << ">(p);\n}\n\n";
+  if (!s.bwdDKEntry.empty()) // large head dims: dK in its own pass
+    os << "extern \"C\" __global__ void __launch_bounds__(" << 32 * t.warps << ")\n"
+       << s.bwdDKEntry << "(const flashgen::BwdParams p) {\n"
+       << "  flashgen::attentionBackwardDKDV<Config, Variant, kPartDK>(p);\n}\n\n";
+  os
+     << "extern \"C\" __global__ void __launch_bounds__(" << 32 * t.warps << ")\n"
+     << s.bwdDQEntry << "(const flashgen::BwdParams p) {\n"
+     << "  flashgen::attentionBackwardDQ<Config, Variant>(p);\n}\n";
   return text;
 }

@@ -40,20 +40,27 @@ int tensorIndex(const KernelSpec &spec, StringRef name) {
 
 class Emitter {
 public:
-  Emitter(Region &region, const KernelSpec &spec, raw_ostream &os, bool interval)
-      : block(region.front()), spec(spec), os(os), interval(interval) {
+  enum class Mode { Concrete, Interval, Derivative };
+  Emitter(Region &region, const KernelSpec &spec, raw_ostream &os, Mode mode)
+      : block(region.front()), spec(spec), os(os), interval(mode == Mode::Interval),
+        derivative(mode == Mode::Derivative) {
     unsigned first = block.getNumArguments() - 6;
-    if (first == 1)
+    if (first == 1) {
       names[block.getArgument(0)] = "score";
+      derivs[block.getArgument(0)] = "1.0f"; // d score / d score
+    }
     for (unsigned i = 0; i < 6; ++i)
       names[block.getArgument(first + i)] = kIndexNames[i];
   }
 
   void run() {
-    for (Operation &op : block.without_terminator())
+    for (Operation &op : block.without_terminator()) {
       interval ? emitInterval(op) : emitConcrete(op);
+      if (derivative)
+        emitDerivative(op);
+    }
     Value result = cast<YieldOp>(block.getTerminator()).getValue();
-    os << "    return " << name(result) << ";\n";
+    os << "    return " << (derivative ? deriv(result) : name(result)) << ";\n";
   }
 
 private:
@@ -168,6 +175,57 @@ private:
         });
   }
 
+  /// Forward-mode differentiation with respect to the region's `score`
+  /// argument: each f32 value v gets dv = dv/dscore, defined right after v.
+  /// Values that do not depend on the score (constants, int conversions,
+  /// lookups) have derivative 0 and no statement.
+  std::string deriv(Value v) {
+    auto it = derivs.find(v);
+    return it == derivs.end() ? "0.0f" : it->second;
+  }
+  void emitDerivative(Operation &op) {
+    if (op.getNumResults() != 1 || !op.getResult(0).getType().isF32())
+      return;
+    Value r = op.getResult(0);
+    bool dependsOnScore = llvm::any_of(op.getOperands(), [&](Value o) {
+      return deriv(o) != "0.0f";
+    });
+    if (!dependsOnScore)
+      return;
+    auto a = [&](unsigned i) { return name(op.getOperand(i)); };
+    auto da = [&](unsigned i) { return "(" + deriv(op.getOperand(i)) + ")"; };
+    std::string res = name(r), expr;
+    llvm::TypeSwitch<Operation *>(&op)
+        .Case([&](arith::AddFOp) { expr = da(0) + " + " + da(1); })
+        .Case([&](arith::SubFOp) { expr = da(0) + " - " + da(1); })
+        .Case([&](arith::MulFOp) { expr = da(0) + " * " + a(1) + " + " + a(0) + " * " + da(1); })
+        .Case([&](arith::DivFOp) { expr = "(" + da(0) + " - " + res + " * " + da(1) + ") / " + a(1); })
+        .Case([&](arith::RemFOp) {
+          expr = da(0) + " - truncf(" + a(0) + " / " + a(1) + ") * " + da(1);
+        })
+        .Case([&](arith::NegFOp) { expr = "-" + da(0); })
+        .Case([&](arith::MinimumFOp) { expr = "(" + a(0) + " <= " + a(1) + " ? " + da(0) + " : " + da(1) + ")"; })
+        .Case([&](arith::MaximumFOp) { expr = "(" + a(0) + " >= " + a(1) + " ? " + da(0) + " : " + da(1) + ")"; })
+        .Case([&](arith::SelectOp o) {
+          expr = "(" + name(o.getCondition()) + " ? " + da(1) + " : " + da(2) + ")";
+        })
+        .Case([&](math::AbsFOp) { expr = "(" + a(0) + " >= 0.0f ? " + da(0) + " : -" + da(0) + ")"; })
+        .Case([&](math::TanhOp) { expr = "(1.0f - " + res + " * " + res + ") * " + da(0); })
+        .Case([&](math::ExpOp) { expr = res + " * " + da(0); })
+        .Case([&](math::Exp2Op) { expr = res + " * 0.693147181f * " + da(0); })
+        .Case([&](math::LogOp) { expr = da(0) + " / " + a(0); })
+        .Case([&](math::Log2Op) { expr = da(0) + " / (" + a(0) + " * 0.693147181f)"; })
+        .Case([&](math::SqrtOp) { expr = "0.5f * " + da(0) + " / " + res; })
+        .Default([&](Operation *o) {
+          os << "    #error \"flashgen codegen: no derivative for "
+             << o->getName().getStringRef() << "\"\n";
+          expr = "0.0f";
+        });
+    std::string n = "d" + res;
+    os << "    const float " << n << " = " << expr << ";\n";
+    derivs[r] = n;
+  }
+
   void emitInterval(Operation &op) {
     Value r = op.getNumResults() ? op.getResult(0) : Value();
     auto defineIv = [&](const std::string &e) {
@@ -243,8 +301,8 @@ private:
   Block &block;
   const KernelSpec &spec;
   raw_ostream &os;
-  bool interval;
-  llvm::DenseMap<Value, std::string> names;
+  bool interval, derivative;
+  llvm::DenseMap<Value, std::string> names, derivs;
   unsigned counter = 0;
 };
 
@@ -252,10 +310,15 @@ private:
 
 void flashgen::codegen::emitConcreteBody(Region &region, const KernelSpec &spec,
                                          raw_ostream &os) {
-  Emitter(region, spec, os, /*interval=*/false).run();
+  Emitter(region, spec, os, Emitter::Mode::Concrete).run();
+}
+
+void flashgen::codegen::emitScoreDerivativeBody(Region &region, const KernelSpec &spec,
+                                                raw_ostream &os) {
+  Emitter(region, spec, os, Emitter::Mode::Derivative).run();
 }
 
 void flashgen::codegen::emitIntervalBody(Region &region, const KernelSpec &spec,
                                          raw_ostream &os) {
-  Emitter(region, spec, os, /*interval=*/true).run();
+  Emitter(region, spec, os, Emitter::Mode::Interval).run();
 }

@@ -47,6 +47,25 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
   if (s.tiles.stages != 1 && s.tiles.stages != 2)
     return unsupported(v, "the forward kernel has 1 or 2 K/V stages, not " +
                               llvm::Twine(s.tiles.stages));
+  if (TilingAttr bwd = v.getBwdTilingAttr()) {
+    s.bwdTiles = fromAttr(bwd);
+    if (s.bwdTiles->blockN != 16 * s.bwdTiles->warps)
+      return unsupported(v, "the backward kernels give each warp 16 resident rows: "
+                            "block_n (" + llvm::Twine(s.bwdTiles->blockN) +
+                                ") must be 16 * warps (" + llvm::Twine(s.bwdTiles->warps) + ")");
+    if (s.bwdTiles->blockM > 128 || 128 % s.bwdTiles->blockM)
+      return unsupported(v, "the backward kernels stream 16, 32, 64 or 128 rows, not " +
+                                llvm::Twine(s.bwdTiles->blockM));
+    std::string id = identifier(v.getSymName());
+    s.bwdPreEntry = "flashgen_bwd_pre_" + id;
+    s.bwdDKDVEntry = "flashgen_bwd_dkdv_" + id;
+    s.bwdDQEntry = "flashgen_bwd_dq_" + id;
+    TilingProblem prob;
+    prob.qkHeadDim = s.headDimQK;
+    prob.vHeadDim = s.headDimV;
+    if (backwardSplitsDKDV(prob))
+      s.bwdDKEntry = "flashgen_bwd_dk_" + id;
+  }
   s.varlen = v.getVarlen();
   s.scale = v.getScale().convertToDouble();
   s.dropout = v.getDropout().convertToDouble();

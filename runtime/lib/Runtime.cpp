@@ -37,7 +37,8 @@ llvm::Error fail(const llvm::Twine &msg) {
 /// Frontend, canonicalization, shape recognition and tiling for `target`,
 /// then codegen. Diagnostics come back as the error's text.
 llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
-generate(llvm::StringRef text, llvm::StringRef name, const attn::GpuTarget &target) {
+generate(llvm::StringRef text, llvm::StringRef name, const attn::GpuTarget &target,
+         bool backward) {
   llvm::SourceMgr srcMgr;
   srcMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, name), llvm::SMLoc());
   mlir::DialectRegistry registry;
@@ -54,6 +55,8 @@ generate(llvm::StringRef text, llvm::StringRef name, const attn::GpuTarget &targ
   if (std::distance(variants.begin(), variants.end()) != 1)
     return fail(name + " must hold exactly one variant to JIT");
   attn::VariantOp v = *variants.begin();
+  if (backward) // plan backward tiles even if the spec's passes omit it
+    v.setPassesAttr(attn::PassesAttr::get(&ctx, v.getPasses() | attn::Passes::backward));
   {
     mlir::SourceMgrDiagnosticHandler handler(srcMgr, &ctx, diagOS);
     mlir::PassManager pm(&ctx);
@@ -67,7 +70,8 @@ generate(llvm::StringRef text, llvm::StringRef name, const attn::GpuTarget &targ
     return spec.takeError();
   // The source names no file: the same variant from any file (or builder)
   // has the same text, hence the same kernel-cache entry.
-  std::string source = codegen::emitForwardKernel(v, *spec, "a .attn spec (JIT)");
+  std::string source = backward ? codegen::emitBackwardKernels(v, *spec, "a .attn spec (JIT)")
+                                : codegen::emitForwardKernel(v, *spec, "a .attn spec (JIT)");
   return std::make_pair(std::move(*spec), std::move(source));
 }
 
@@ -90,10 +94,11 @@ attn::GpuTarget targetFor(const DeviceInfo &d) {
 
 } // namespace
 
-/// A loaded CUBIN and its entry point; unloaded with the last owner.
+/// A loaded CUBIN and its entry points (forward: one; backward:
+/// preprocessing, dK/dV, dQ[, dK]); unloaded with the last owner.
 struct flashgen::runtime::LoadedModule {
   CUmodule module = nullptr;
-  CUfunction function = nullptr;
+  std::vector<CUfunction> functions;
   ~LoadedModule() {
     if (!module)
       return;
@@ -129,8 +134,112 @@ flashgen::generateForward(llvm::StringRef text, llvm::StringRef name, llvm::Stri
   std::optional<attn::GpuTarget> t = attn::lookupTarget(arch);
   if (!t)
     return fail("unknown architecture '" + arch + "'; expected sm_80, sm_86, sm_89 or sm_90a");
-  return generate(text, name, *t);
+  return generate(text, name, *t, /*backward=*/false);
 }
+
+llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
+flashgen::generateBackward(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch) {
+  std::optional<attn::GpuTarget> t = attn::lookupTarget(arch);
+  if (!t)
+    return fail("unknown architecture '" + arch + "'; expected sm_80, sm_86, sm_89 or sm_90a");
+  return generate(text, name, *t, /*backward=*/true);
+}
+
+namespace {
+/// One JITted module: generated source, CUBIN (NVRTC or the kernel cache),
+/// loaded functions, through the process-level cache.
+struct JitResult {
+  codegen::KernelSpec spec;
+  std::string source;
+  std::shared_ptr<LoadedModule> loaded;
+  int smemBytes = 0;
+  JitStats stats;
+};
+
+llvm::Expected<JitResult> jitModule(llvm::StringRef text, llvm::StringRef name,
+                                    const JitOptions &options, bool backward) {
+  llvm::Expected<CudaDriver &> driver = CudaDriver::get();
+  if (!driver)
+    return driver.takeError();
+  const DeviceInfo &dev = driver->device();
+  JitResult r;
+  std::string processKey = std::to_string(dev.ordinal) + "\0" + dev.arch() + "\0" +
+                           (backward ? "bwd" : "fwd") + "\0" + name.str() + "\0" + text.str();
+  if (options.useCache) {
+    std::lock_guard<std::mutex> lock(processMutex);
+    auto it = processCache().find(processKey);
+    if (it != processCache().end()) {
+      r.spec = it->second.spec;
+      r.source = it->second.source;
+      r.loaded = it->second.loaded;
+      r.smemBytes = it->second.smemBytes;
+      r.stats.cacheHit = r.stats.processHit = true;
+      return r;
+    }
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  auto gen = generate(text, name, targetFor(dev), backward);
+  if (!gen)
+    return gen.takeError();
+  r.spec = std::move(gen->first);
+  r.source = std::move(gen->second);
+  r.stats.frontendSeconds = since(t0);
+
+  std::vector<std::string> opts = nvrtcOptions(dev.arch());
+  std::string key = KernelCache::makeKey(r.source, dev.arch(), opts, nvrtcVersion());
+  r.stats.cacheKey = key;
+  KernelCache &cache = KernelCache::global();
+  std::optional<std::vector<char>> cubin;
+  if (options.useCache)
+    cubin = cache.lookup(key);
+  if (cubin) {
+    r.stats.cacheHit = true;
+  } else {
+    llvm::Expected<NvrtcResult> c = compileWithNvrtc(
+        r.source, name.str() + (backward ? ".bwd.cu" : ".cu"), dev.arch());
+    if (!c)
+      return c.takeError();
+    r.stats.nvrtcSeconds = c->seconds;
+    cubin = std::move(c->cubin);
+    if (options.useCache)
+      llvm::consumeError(cache.store(key, *cubin)); // memory copy still serves
+  }
+  auto t1 = std::chrono::steady_clock::now();
+  llvm::Expected<CUmodule> module = driver->loadModule(*cubin);
+  if (!module)
+    return module.takeError();
+  r.loaded = std::make_shared<LoadedModule>();
+  r.loaded->module = *module;
+  // The planner's estimate is exactly the kernels' k*SmemBytes.
+  const attn::TileConfig &tiles = backward ? *r.spec.bwdTiles : r.spec.tiles;
+  r.smemBytes = int(tiles.smemBytes);
+  if (r.smemBytes <= 0)
+    return fail("variant '" + r.spec.variant + "': the tiling has no shared-memory size");
+  std::vector<std::string> entries;
+  if (backward) {
+    entries = {r.spec.bwdPreEntry, r.spec.bwdDKDVEntry, r.spec.bwdDQEntry};
+    if (!r.spec.bwdDKEntry.empty())
+      entries.push_back(r.spec.bwdDKEntry);
+  } else {
+    entries = {r.spec.entry};
+  }
+  for (const std::string &e : entries) {
+    llvm::Expected<CUfunction> fn = driver->getFunction(*module, e);
+    if (!fn)
+      return fn.takeError();
+    r.loaded->functions.push_back(*fn);
+    if (e != r.spec.bwdPreEntry)
+      if (auto err = driver->setMaxDynamicSharedMemory(*fn, r.smemBytes))
+        return std::move(err);
+  }
+  r.stats.loadSeconds = since(t1);
+  if (options.useCache) {
+    std::lock_guard<std::mutex> lock(processMutex);
+    processCache()[processKey] = {r.spec, r.source, r.loaded, r.smemBytes};
+  }
+  return r;
+}
+} // namespace
 
 llvm::Expected<std::unique_ptr<Kernel>>
 Kernel::fromFile(llvm::StringRef path, const JitOptions &options) {
@@ -160,69 +269,43 @@ Kernel::fromSpec(llvm::StringRef text, llvm::StringRef name, const JitOptions &o
     return fail("JIT for " + options.arch + " requested, but the device (" + dev.name +
                 ") is " + dev.arch() + "; use arch = native or compile ahead with "
                 "`flashgen compile`");
+  llvm::Expected<JitResult> r = jitModule(text, name, options, /*backward=*/false);
+  if (!r)
+    return r.takeError();
   std::unique_ptr<Kernel> k(new Kernel());
-  std::string processKey =
-      std::to_string(dev.ordinal) + "\0" + dev.arch() + "\0" + name.str() + "\0" + text.str();
-  if (options.useCache) {
-    std::lock_guard<std::mutex> lock(processMutex);
-    auto it = processCache().find(processKey);
-    if (it != processCache().end()) {
-      k->kernelSpec = it->second.spec;
-      k->cudaSource = it->second.source;
-      k->loaded = it->second.loaded;
-      k->smemBytes = it->second.smemBytes;
-      k->jitStats.cacheHit = k->jitStats.processHit = true;
-      return k;
-    }
-  }
-  auto t0 = std::chrono::steady_clock::now();
-  auto gen = generate(text, name, targetFor(dev));
-  if (!gen)
-    return gen.takeError();
-  k->kernelSpec = std::move(gen->first);
-  k->cudaSource = std::move(gen->second);
-  k->jitStats.frontendSeconds = since(t0);
-
-  std::vector<std::string> opts = nvrtcOptions(dev.arch());
-  std::string key = KernelCache::makeKey(k->cudaSource, dev.arch(), opts, nvrtcVersion());
-  k->jitStats.cacheKey = key;
-  KernelCache &cache = KernelCache::global();
-  std::optional<std::vector<char>> cubin;
-  if (options.useCache)
-    cubin = cache.lookup(key);
-  if (cubin) {
-    k->jitStats.cacheHit = true;
-  } else {
-    llvm::Expected<NvrtcResult> r = compileWithNvrtc(k->cudaSource, name.str() + ".cu", dev.arch());
-    if (!r)
-      return r.takeError();
-    k->jitStats.nvrtcSeconds = r->seconds;
-    cubin = std::move(r->cubin);
-    if (options.useCache)
-      llvm::consumeError(cache.store(key, *cubin)); // memory copy still serves
-  }
-  auto t1 = std::chrono::steady_clock::now();
-  llvm::Expected<CUmodule> module = driver->loadModule(*cubin);
-  if (!module)
-    return module.takeError();
-  k->loaded = std::make_shared<LoadedModule>();
-  k->loaded->module = *module;
-  llvm::Expected<CUfunction> fn = driver->getFunction(*module, k->kernelSpec.entry);
-  if (!fn)
-    return fn.takeError();
-  k->loaded->function = *fn;
-  // The planner's estimate is exactly the kernel's FwdConfig::kSmemBytes.
-  k->smemBytes = int(k->kernelSpec.tiles.smemBytes);
-  if (k->smemBytes <= 0)
-    return fail("variant '" + k->kernelSpec.variant + "': the tiling has no shared-memory size");
-  if (auto e = driver->setMaxDynamicSharedMemory(k->loaded->function, k->smemBytes))
-    return std::move(e);
-  k->jitStats.loadSeconds = since(t1);
-  if (options.useCache) {
-    std::lock_guard<std::mutex> lock(processMutex);
-    processCache()[processKey] = {k->kernelSpec, k->cudaSource, k->loaded, k->smemBytes};
-  }
+  k->kernelSpec = std::move(r->spec);
+  k->cudaSource = std::move(r->source);
+  k->loaded = std::move(r->loaded);
+  k->smemBytes = r->smemBytes;
+  k->jitStats = r->stats;
+  k->specText = text.str();
+  k->specName = name.str();
+  k->jitOptions = options;
   return k;
+}
+
+Kernel::~Kernel() {
+  if (!workspace)
+    return;
+  if (llvm::Expected<CudaDriver &> d = CudaDriver::get())
+    d->free(CUdeviceptr(workspace));
+  else
+    llvm::consumeError(d.takeError());
+}
+
+llvm::Error Kernel::prepareBackward() const {
+  std::lock_guard<std::mutex> lock(*bwdMutex);
+  if (bwd.loaded)
+    return llvm::Error::success();
+  llvm::Expected<JitResult> r = jitModule(specText, specName, jitOptions, /*backward=*/true);
+  if (!r)
+    return r.takeError();
+  bwd.spec = std::move(r->spec);
+  bwd.source = std::move(r->source);
+  bwd.loaded = std::move(r->loaded);
+  bwd.smemBytes = r->smemBytes;
+  bwd.stats = r->stats;
+  return llvm::Error::success();
 }
 
 namespace {
@@ -246,46 +329,47 @@ std::optional<int64_t> flashgen::resolveExtent(llvm::StringRef dim, const Forwar
   return std::nullopt;
 }
 
-llvm::Error Kernel::forward(const ForwardArgs &a) const {
+llvm::Error Kernel::buildParams(const ForwardArgs &a, const char *who, FwdParams &p) const {
   const codegen::KernelSpec &s = kernelSpec;
+  const std::string pre = std::string(who) + ": ";
   // Pointers.
   struct {
     const char *name;
     const void *p;
   } ptrs[] = {{"q", a.q}, {"k", a.k}, {"v", a.v}, {"o", a.o}};
-  for (auto &p : ptrs) {
-    if (!p.p)
-      return fail(llvm::Twine("forward: '") + p.name + "' is null");
-    if (!aligned16(p.p))
-      return fail(llvm::Twine("forward: '") + p.name +
+  for (auto &ptr : ptrs) {
+    if (!ptr.p)
+      return fail(pre + "'" + ptr.name + "' is null");
+    if (!aligned16(ptr.p))
+      return fail(pre + "'" + ptr.name +
                   "' must be 16-byte aligned (cp.async loads 16 bytes)");
   }
   if (a.lse && (reinterpret_cast<uintptr_t>(a.lse) & 3))
-    return fail("forward: 'lse' must be 4-byte aligned");
+    return fail(pre + "'lse' must be 4-byte aligned");
   // Counts.
   if (a.batch < 1 || a.heads < 1 || a.seqQ < 1 || a.seqK < 1)
-    return fail("forward: batch, heads, seqQ and seqK must be >= 1 (got batch=" +
+    return fail(pre + "batch, heads, seqQ and seqK must be >= 1 (got batch=" +
                 llvm::Twine(a.batch) + " heads=" + llvm::Twine(a.heads) + " seqQ=" +
                 llvm::Twine(a.seqQ) + " seqK=" + llvm::Twine(a.seqK) + ")");
   // Heads and batch index the grid's y and z dimensions.
   if (a.heads > 65535 || a.batch > 65535)
-    return fail("forward: heads (" + llvm::Twine(a.heads) + ") and batch (" +
+    return fail(pre + "heads (" + llvm::Twine(a.heads) + ") and batch (" +
                 llvm::Twine(a.batch) + ") must each be at most 65535 (CUDA grid limit)");
   int kvHeads = a.kvHeads ? a.kvHeads
                           : (s.kvHeadsRatio ? a.heads / int(s.kvHeadsRatio) : a.heads);
   if (kvHeads < 1 || a.heads % kvHeads != 0)
-    return fail("forward: kvHeads (" + llvm::Twine(kvHeads) + ") must divide heads (" +
+    return fail(pre + "kvHeads (" + llvm::Twine(kvHeads) + ") must divide heads (" +
                 llvm::Twine(a.heads) + ")");
   if (s.kvHeadsRatio && a.heads / kvHeads != s.kvHeadsRatio)
-    return fail("forward: the spec groups " + llvm::Twine(s.kvHeadsRatio) +
+    return fail(pre + "the spec groups " + llvm::Twine(s.kvHeadsRatio) +
                 " query heads per kv head, but heads/kvHeads = " +
                 llvm::Twine(a.heads / kvHeads));
   if (s.varlen) {
     if (!a.cuSeqlensQ || !a.cuSeqlensK || a.totalQ < 1 || a.totalK < 1)
-      return fail("forward: variant '" + s.variant + "' is varlen: give cuSeqlensQ, "
+      return fail(pre + "variant '" + s.variant + "' is varlen: give cuSeqlensQ, "
                   "cuSeqlensK (batch + 1 offsets each) and totalQ, totalK");
   } else if (a.cuSeqlensQ || a.cuSeqlensK) {
-    return fail("forward: cuSeqlensQ/cuSeqlensK given, but variant '" + s.variant +
+    return fail(pre + "cuSeqlensQ/cuSeqlensK given, but variant '" + s.variant +
                 "' is not varlen (add `varlen = true;` to the spec)");
   }
   // Strides: explicit, or from the layout.
@@ -304,10 +388,9 @@ llvm::Error Kernel::forward(const ForwardArgs &a) const {
   for (auto [name, st] : {std::pair("q", qs), std::pair("k", ks), std::pair("v", vs),
                           std::pair("o", os)})
     if (st.row % 8 || st.head % 8 || st.batch % 8 || st.row <= 0)
-      return fail(llvm::Twine("forward: strides of '") + name +
+      return fail(pre + "strides of '" + name +
                   "' must be positive multiples of 8 elements (16 bytes)");
 
-  FwdParams p{};
   p.q = a.q; p.k = a.k; p.v = a.v; p.o = a.o; p.lse = a.lse;
   p.qBatchStride = qs.batch; p.qRowStride = qs.row; p.qHeadStride = qs.head;
   p.kBatchStride = ks.batch; p.kRowStride = ks.row; p.kHeadStride = ks.head;
@@ -335,27 +418,27 @@ llvm::Error Kernel::forward(const ForwardArgs &a) const {
     for (const codegen::TensorInfo &ti : s.tensors)
       known |= ti.name == name;
     if (!known)
-      return fail("forward: tensor '" + name + "' is not read by variant '" + s.variant + "'");
+      return fail(pre + "tensor '" + name + "' is not read by variant '" + s.variant + "'");
   }
   for (size_t i = 0; i < s.tensors.size(); ++i) {
     const codegen::TensorInfo &ti = s.tensors[i];
     auto it = a.tensors.find(ti.name);
     if (it == a.tensors.end() || !it->second.data)
-      return fail("forward: variant '" + s.variant + "' reads tensor '" + ti.name +
+      return fail(pre + "variant '" + s.variant + "' reads tensor '" + ti.name +
                   "'; pass it in args.tensors");
     const NamedTensor &t = it->second;
     if (t.shape.size() != ti.dims.size())
-      return fail("forward: tensor '" + ti.name + "' must have rank " +
+      return fail(pre + "tensor '" + ti.name + "' must have rank " +
                   llvm::Twine(ti.dims.size()) + ", got " + llvm::Twine(t.shape.size()));
     if (reinterpret_cast<uintptr_t>(t.data) & 3)
-      return fail("forward: tensor '" + ti.name + "' must be 4-byte aligned");
+      return fail(pre + "tensor '" + ti.name + "' must be 4-byte aligned");
     TensorRef &ref = p.tensors[i];
     ref.data = t.data;
     int64_t contiguous = 1;
     for (int d = int(ti.dims.size()) - 1; d >= 0; --d) {
       std::optional<int64_t> want = resolveExtent(ti.dims[d], a, kvHeads, s.varlen);
       if (!want || t.shape[d] != *want)
-        return fail("forward: tensor '" + ti.name + "' dimension " + llvm::Twine(d) +
+        return fail(pre + "tensor '" + ti.name + "' dimension " + llvm::Twine(d) +
                     " (" + ti.dims[d] + ") must be " + llvm::Twine(want.value_or(-1)) +
                     ", got " + llvm::Twine(t.shape[d]));
       ref.dims[d] = int32_t(t.shape[d]);
@@ -364,11 +447,124 @@ llvm::Error Kernel::forward(const ForwardArgs &a) const {
     }
   }
 
+  return llvm::Error::success();
+}
+
+llvm::Error Kernel::forward(const ForwardArgs &a) const {
+  FwdParams p{};
+  if (llvm::Error e = buildParams(a, "forward", p))
+    return e;
   llvm::Expected<CudaDriver &> driver = CudaDriver::get();
   if (!driver)
     return driver.takeError();
+  const codegen::KernelSpec &s = kernelSpec;
   unsigned gridX = unsigned((a.seqQ + s.tiles.blockM - 1) / s.tiles.blockM);
   void *args[] = {&p};
-  return driver->launch(loaded->function, gridX, unsigned(a.heads), unsigned(a.batch),
+  return driver->launch(loaded->functions[0], gridX, unsigned(a.heads), unsigned(a.batch),
                         unsigned(32 * s.tiles.warps), unsigned(smemBytes), a.stream, args);
+}
+
+namespace {
+/// Rows of the padded logsumexp/D workspace per (batch, head).
+int64_t paddedSeq(int seqQ) { return (int64_t(seqQ) + 127) / 128 * 128; }
+} // namespace
+
+size_t Kernel::backwardWorkspaceBytes(const ForwardArgs &a) const {
+  return size_t(2) * size_t(std::max(a.batch, 0)) * size_t(std::max(a.heads, 0)) *
+         size_t(paddedSeq(std::max(a.seqQ, 0))) * sizeof(float);
+}
+
+llvm::Error Kernel::backward(const BackwardArgs &a) const {
+  FwdParams f{};
+  if (llvm::Error e = buildParams(a, "backward", f))
+    return e;
+  const codegen::KernelSpec &s = kernelSpec;
+  if (!a.lse)
+    return fail("backward: 'lse' is required (the forward's logsumexp, [batch][heads][seqQ] "
+                "fp32; varlen: [heads][totalQ])");
+  struct {
+    const char *name;
+    const void *p;
+  } ptrs[] = {{"dO", a.dO}, {"dQ", a.dQ}, {"dK", a.dK}, {"dV", a.dV}};
+  for (auto &q : ptrs) {
+    if (!q.p)
+      return fail(llvm::Twine("backward: '") + q.name + "' is null");
+    if (!aligned16(q.p))
+      return fail(llvm::Twine("backward: '") + q.name +
+                  "' must be 16-byte aligned (vector loads and stores)");
+  }
+  if (a.workspace && !aligned16(a.workspace))
+    return fail("backward: 'workspace' must be 16-byte aligned");
+  // Gradient strides: explicit, or those of the tensor they belong to.
+  auto orDefault = [](Strides st, int64_t b, int64_t r, int64_t h) {
+    return (st.row || st.head || st.batch) ? st : Strides{b, r, h};
+  };
+  Strides dO = orDefault(a.dOStrides, f.oBatchStride, f.oRowStride, f.oHeadStride);
+  Strides dQ = orDefault(a.dQStrides, f.qBatchStride, f.qRowStride, f.qHeadStride);
+  Strides dK = orDefault(a.dKStrides, f.kBatchStride, f.kRowStride, f.kHeadStride);
+  Strides dV = orDefault(a.dVStrides, f.vBatchStride, f.vRowStride, f.vHeadStride);
+  for (auto [name, st] : {std::pair("dO", dO), std::pair("dQ", dQ), std::pair("dK", dK),
+                          std::pair("dV", dV)})
+    if (st.row % 8 || st.head % 8 || st.batch % 8 || st.row <= 0)
+      return fail(llvm::Twine("backward: strides of '") + name +
+                  "' must be positive multiples of 8 elements (16 bytes)");
+  if (llvm::Error e = prepareBackward())
+    return e;
+  llvm::Expected<CudaDriver &> driver = CudaDriver::get();
+  if (!driver)
+    return driver.takeError();
+
+  BwdParams p{};
+  p.f = f;
+  p.dO = a.dO;
+  p.dQ = a.dQ;
+  p.dK = a.dK;
+  p.dV = a.dV;
+  p.dOBatchStride = dO.batch; p.dORowStride = dO.row; p.dOHeadStride = dO.head;
+  p.dQBatchStride = dQ.batch; p.dQRowStride = dQ.row; p.dQHeadStride = dQ.head;
+  p.dKBatchStride = dK.batch; p.dKRowStride = dK.row; p.dKHeadStride = dK.head;
+  p.dVBatchStride = dV.batch; p.dVRowStride = dV.row; p.dVHeadStride = dV.head;
+  p.seqPad = int32_t(paddedSeq(a.seqQ));
+  size_t wsBytes = backwardWorkspaceBytes(a);
+  CUdeviceptr ws = reinterpret_cast<CUdeviceptr>(a.workspace);
+  if (!ws) {
+    std::lock_guard<std::mutex> lock(*bwdMutex);
+    if (workspaceBytes < wsBytes) {
+      if (workspace)
+        driver->free(CUdeviceptr(workspace));
+      workspace = 0;
+      workspaceBytes = 0;
+      llvm::Expected<CUdeviceptr> m = driver->alloc(wsBytes);
+      if (!m)
+        return m.takeError();
+      workspace = uint64_t(*m);
+      workspaceBytes = wsBytes;
+    }
+    ws = CUdeviceptr(workspace);
+  }
+  p.lse2 = reinterpret_cast<float *>(ws);
+  p.dsum = p.lse2 + wsBytes / sizeof(float) / 2;
+
+  const attn::TileConfig &t = *bwd.spec.bwdTiles;
+  const unsigned threads = unsigned(32 * t.warps);
+  const int64_t resident = 16 * t.warps;
+  const std::vector<CUfunction> &fn = bwd.loaded->functions;
+  void *args[] = {&p};
+  // 1. D and lse2 for every padded row (64 rows per CTA).
+  if (auto e = driver->launch(fn[0], unsigned(p.seqPad / 64), unsigned(a.heads),
+                              unsigned(a.batch), 256, 0, a.stream, args))
+    return e;
+  // 2. dK/dV (dV only when split, then dK), one CTA per resident key block.
+  unsigned kBlocks = unsigned((a.seqK + resident - 1) / resident);
+  for (size_t i : {size_t(1), size_t(3)}) {
+    if (i >= fn.size())
+      continue;
+    if (auto e = driver->launch(fn[i], kBlocks, unsigned(f.kvHeads), unsigned(a.batch),
+                                threads, unsigned(bwd.smemBytes), a.stream, args))
+      return e;
+  }
+  // 3. dQ, one CTA per resident query block.
+  unsigned qBlocks = unsigned((a.seqQ + resident - 1) / resident);
+  return driver->launch(fn[2], qBlocks, unsigned(a.heads), unsigned(a.batch), threads,
+                        unsigned(bwd.smemBytes), a.stream, args);
 }

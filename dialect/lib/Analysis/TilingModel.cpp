@@ -14,9 +14,8 @@ namespace {
 /// d64 128x128 kernel uses 224 registers where fragments account for 144;
 /// with 40 the d128 128x128 kernels spilled 48-408 bytes.
 constexpr int64_t kOverheadRegsForward = 64;
-/// The backward kernel does not exist yet: 40 reproduces FlashAttention-2's
-/// hand-picked backward tiles; calibrate with ptxas once it does.
-constexpr int64_t kOverheadRegsBackward = 40;
+/// Backward: addresses, the lse/D reads, loop state (uncalibrated yet).
+constexpr int64_t kOverheadRegsBackward = 48;
 /// Registers are allocated per warp in units of 256 (8 per thread).
 constexpr int64_t kRegGranule = 8;
 /// Shared memory the driver reserves per CTA on sm_80+.
@@ -40,6 +39,12 @@ std::string describe(const TileConfig &c) {
 
 int64_t flashgen::attn::paddedHeadDim(int64_t d) { return ceilDiv(d, 32) * 32; }
 
+bool flashgen::attn::backwardSplitsDKDV(const TilingProblem &p) {
+  // Full dK and dV rows per warp cost (dqk + dv) / 2 registers per thread;
+  // past 256 columns they leave no room for S^T and dP^T.
+  return paddedHeadDim(p.qkHeadDim) + paddedHeadDim(p.vHeadDim) > 256;
+}
+
 TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
                                         const GpuTarget &t) {
   int64_t dqk = paddedHeadDim(p.qkHeadDim), dv = paddedHeadDim(p.vHeadDim);
@@ -51,12 +56,13 @@ TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
     regs = ceilDiv(Br * dv, T) + ceilDiv(Br * Bc, T) + ceilDiv(Br * Bc, 2 * T) +
            (c.qInRegisters ? ceilDiv(Br * dqk, 2 * T) : 0);
   } else {
-    c.smemBytes = Bc * (dqk + dv) * e + c.stages * Br * (dqk + dv) * e +
-                  Br * Bc * e + 8 * Br;
-    // dQ's partial product is formed after S and dP are dead (dS is staged
-    // in shared memory first), so they share registers.
-    regs = ceilDiv(Bc * (dqk + dv), T) +
-           std::max(2 * ceilDiv(Br * Bc, T), ceilDiv(Br * dqk, T));
+    // Two kernels with the same shape (resident Bc = 16 * warps rows,
+    // streamed Br-row tiles): dK/dV (K, V resident; Q, dO, lse, D streamed)
+    // and dQ (Q, dO resident; K, V streamed). The dK/dV kernel is larger:
+    // each warp accumulates full rows of dK and dV, plus S^T and dP^T.
+    c.smemBytes = Bc * (dqk + dv) * e + c.stages * Br * ((dqk + dv) * e + 8);
+    regs = backwardSplitsDKDV(p) ? std::max(dqk / 2 + Br, dv / 2 + Br / 2)
+                                 : (dqk + dv) / 2 + Br;
     c.qInRegisters = false;
   }
   int64_t overhead = p.backward ? kOverheadRegsBackward : kOverheadRegsForward;
@@ -83,12 +89,15 @@ std::string flashgen::attn::whyInvalid(const TileConfig &c, const TilingProblem 
                            "or 32 rows, so Br must be {1} or {2}, not {3}",
                            c.warps, 16 * c.warps, 32 * c.warps, c.blockM)
           .str();
-  } else if ((c.blockM / 16) * (c.blockN / 16) < c.warps) {
-    // Backward warps tile the Br x Bc score block in two dimensions.
-    return llvm::formatv("{0} warps exceed the {1} 16x16 slices of a {2}x{3} "
-                         "score block", c.warps, (c.blockM / 16) * (c.blockN / 16),
-                         c.blockM, c.blockN)
+  } else if (c.blockN != 16 * c.warps) {
+    // Each backward warp owns 16 resident rows (keys for dK/dV, queries
+    // for dQ).
+    return llvm::formatv("the backward kernels give each of the {0} warps 16 "
+                         "resident rows, so Bc must be {1}, not {2}",
+                         c.warps, 16 * c.warps, c.blockN)
         .str();
+  } else if (c.blockM > 128) {
+    return "the backward kernels stream at most 128 rows per tile";
   }
   // Name every resource that runs out, not just the first.
   std::string why;
@@ -124,8 +133,8 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
       for (int64_t w : warpCounts)
         for (int64_t s : {2, 1})
           for (bool qRegs : {true, false}) {
-            if (p.backward && qRegs)
-              continue;
+            if (p.backward && (qRegs || Bc != 16 * w))
+              continue; // not a backward kernel shape
             if ((o.blockM && o.blockM != Br) || (o.blockN && o.blockN != Bc) ||
                 (o.warps && o.warps != w) || (o.stages && o.stages != s))
               continue;

@@ -44,6 +44,24 @@ struct FwdParams {
   TensorRef tensors[kMaxTensors];
 };
 
+/// The backward pass: the forward's parameters (same inputs, same variant
+/// functions read them) plus the gradients. dO is laid out like O, dQ like
+/// Q, dK/dV like K/V unless strides say otherwise.
+struct BwdParams {
+  FwdParams f; // q, k, v, o, lse (required here), shapes, dropout, tensors
+  const void *dO;
+  void *dQ, *dK, *dV;
+  int64_t dOBatchStride, dORowStride, dOHeadStride;
+  int64_t dQBatchStride, dQRowStride, dQHeadStride;
+  int64_t dKBatchStride, dKRowStride, dKHeadStride;
+  int64_t dVBatchStride, dVRowStride, dVHeadStride;
+  /// Workspace written by the preprocessing kernel, [b][h][seqPad] each
+  /// (varlen too: row q of sequence b at b's own slot): logsumexp in the
+  /// log2 domain (+inf past the sequence) and D = rowsum(dO * O) (0 past it).
+  float *lse2, *dsum;
+  int32_t seqPad; // seqQ rounded up to a multiple of 128
+};
+
 } // namespace flashgen
 
 #endif // FLASHGEN_ATTENTION_PARAMS_CUH

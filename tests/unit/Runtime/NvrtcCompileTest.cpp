@@ -53,6 +53,46 @@ void compileFor(const Spec &s, const char *arch) {
   EXPECT_NE(r->ptx.find("ldmatrix"), std::string::npos);
 }
 
+/// The backward module: every entry present, tensor-core code, and no
+/// atomics (the deterministic guarantee rests on that).
+void compileBackwardFor(const Spec &s, const char *arch) {
+  auto gen = generateBackward(s.text, s.name + ".attn", arch);
+  if (s.name == "sparse_runtime") {
+    ASSERT_FALSE(bool(gen));
+    return;
+  }
+  ASSERT_TRUE(bool(gen)) << s.name << ": " << llvm::toString(gen.takeError());
+  const codegen::KernelSpec &ks = gen->first;
+  ASSERT_TRUE(ks.bwdTiles.has_value()) << s.name;
+  auto r = runtime::compileWithNvrtc(gen->second, s.name + ".bwd.cu", arch);
+  ASSERT_TRUE(bool(r)) << s.name << " backward for " << arch << ": "
+                       << llvm::toString(r.takeError());
+  for (const std::string &e : {ks.bwdPreEntry, ks.bwdDKDVEntry, ks.bwdDQEntry})
+    EXPECT_NE(r->ptx.find(".entry " + e), std::string::npos) << s.name << " " << e;
+  if (!ks.bwdDKEntry.empty())
+    EXPECT_NE(r->ptx.find(".entry " + ks.bwdDKEntry), std::string::npos) << s.name;
+  EXPECT_NE(r->ptx.find("mma.sync.aligned.m16n8k16"), std::string::npos);
+  EXPECT_EQ(r->ptx.find("\tatom."), std::string::npos) << s.name << ": atomics in backward";
+  EXPECT_EQ(r->ptx.find("\tred."), std::string::npos) << s.name << ": reductions in backward";
+}
+
+TEST(Nvrtc, EveryExampleBackwardForSm80AndSm90a) {
+  for (const Spec &s : examples()) {
+    compileBackwardFor(s, "sm_80");
+    compileBackwardFor(s, "sm_90a");
+  }
+}
+
+// Every head dim in backward (large ones split dK and dV into two passes).
+TEST(Nvrtc, EveryHeadDimBackward) {
+  for (int d = 8; d <= 256; d += 8)
+    compileBackwardFor({"hd" + std::to_string(d),
+                        "attention hd { dtype = " + std::string(d % 16 ? "f16" : "bf16") +
+                            "; head_dim = " + std::to_string(d) +
+                            "; mask = causal; score = 30.0 * tanh(score / 30.0); }"},
+                       d % 32 ? "sm_80" : "sm_90a");
+}
+
 TEST(Nvrtc, EveryExampleForSm80) {
   for (const Spec &s : examples())
     compileFor(s, "sm_80");

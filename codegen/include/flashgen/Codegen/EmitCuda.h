@@ -17,6 +17,11 @@ namespace flashgen::codegen {
 std::string emitForwardKernel(attn::VariantOp variant, const KernelSpec &spec,
                               llvm::StringRef origin);
 
+/// The backward kernels' source: preprocessing (D, logsumexp), dK/dV and
+/// dQ entries, named KernelSpec::bwd*Entry. Needs spec.bwdTiles.
+std::string emitBackwardKernels(attn::VariantOp variant, const KernelSpec &spec,
+                                llvm::StringRef origin);
+
 } // namespace flashgen::codegen
 
 #endif // FLASHGEN_CODEGEN_EMITCUDA_H

@@ -6,6 +6,8 @@
 //  * concrete: int (wrap-around via unsigned arithmetic), bool, float; the
 //    per-element mask and score modifier.
 //  * interval: flashgen::iv::Iv / Tri (Interval.cuh); the per-tile class.
+//  * derivative: the concrete statements plus d(value)/d(score) for every
+//    f32 value; the score modifier's gradient in the backward pass.
 //
 //===----------------------------------------------------------------------===//
 #ifndef FLASHGEN_CODEGEN_EMITEXPR_H
@@ -21,6 +23,14 @@ namespace flashgen::codegen {
 /// arguments are named (score,) b, h, q, k, seqQ, seqK.
 void emitConcreteBody(mlir::Region &region, const KernelSpec &spec,
                       llvm::raw_ostream &os);
+
+/// Writes the statements of the score region differentiated with respect
+/// to its score argument (forward mode: each f32 value and its derivative),
+/// ending in `return <d result / d score>;`. The backward pass multiplies
+/// dS by it, so any score expression gets its gradient without the user
+/// writing one.
+void emitScoreDerivativeBody(mlir::Region &region, const KernelSpec &spec,
+                             llvm::raw_ostream &os);
 
 /// Writes the statements of the mask region over intervals, ending in
 /// `return <Tri>;`. Arguments are Iv values named b, h, q, k, seqQ, seqK.

@@ -33,6 +33,12 @@ struct KernelSpec {
   int64_t headDimQK = 0, headDimV = 0;     // as in the spec
   int64_t paddedQK = 0, paddedV = 0;       // as laid out in shared memory
   attn::TileConfig tiles;                   // forward tiling
+  /// Backward tiling, when planned: warps * 16 resident rows per CTA,
+  /// blockM streamed rows per step (blockN == 16 * warps).
+  std::optional<attn::TileConfig> bwdTiles;
+  /// bwdDKEntry is set when dK and dV come from separate passes (large
+  /// head dims); bwdDKDVEntry then computes dV only.
+  std::string bwdPreEntry, bwdDKDVEntry, bwdDKEntry, bwdDQEntry;
   bool varlen = false, hasMask = false, hasScoreMod = false, hasDropout = false;
   double scale = 0, dropout = 0;
   /// The mask's diagonal band, if recognized: bounds the kv loop.

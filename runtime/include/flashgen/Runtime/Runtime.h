@@ -25,10 +25,13 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 namespace flashgen {
+
+struct FwdParams; // templates/flashgen/attention/Params.cuh
 
 /// How Q, K, V and O are laid out, when no explicit strides are given.
 enum class Layout {
@@ -63,6 +66,20 @@ struct ForwardArgs {
   CUstream stream = nullptr;
 };
 
+/// The backward pass: the forward's arguments (q, k, v, o as written by
+/// forward, lse required) plus dO and the three gradients. Gradients have
+/// the layout of their inputs (dQ like q, dK/dV like k/v with kvHeads
+/// heads) unless strides say otherwise; dO is laid out like o by default.
+struct BackwardArgs : ForwardArgs {
+  const void *dO = nullptr;
+  void *dQ = nullptr, *dK = nullptr, *dV = nullptr;
+  Strides dOStrides, dQStrides, dKStrides, dVStrides;
+  /// Scratch for logsumexp and D = rowsum(dO * O): backwardWorkspaceBytes()
+  /// bytes, 16-byte aligned. Null: the kernel keeps its own buffer (one per
+  /// kernel object; give each stream its own workspace to overlap calls).
+  void *workspace = nullptr;
+};
+
 struct JitOptions {
   std::string arch = "native"; // or sm_80, sm_86, sm_89, sm_90a
   bool useCache = true;
@@ -93,12 +110,34 @@ public:
   /// on args.stream (asynchronous, like any CUDA launch).
   llvm::Error forward(const ForwardArgs &args) const;
 
+  /// Validates `args` and launches the backward kernels (preprocessing,
+  /// dK/dV, dQ) on args.stream. The first call JITs them (see
+  /// prepareBackward). Results are bit-identical run to run: no atomics.
+  llvm::Error backward(const BackwardArgs &args) const;
+
+  /// JITs the backward kernels now instead of on the first backward().
+  llvm::Error prepareBackward() const;
+
+  /// Bytes of BackwardArgs::workspace that `args` needs.
+  size_t backwardWorkspaceBytes(const ForwardArgs &args) const;
+
+  ~Kernel();
+
   const codegen::KernelSpec &spec() const { return kernelSpec; }
   const std::string &source() const { return cudaSource; }
   const JitStats &stats() const { return jitStats; }
+  /// The backward kernels' spec (tiling) and source; empty before
+  /// prepareBackward() or the first backward().
+  const codegen::KernelSpec &backwardSpec() const { return bwd.spec; }
+  const std::string &backwardSource() const { return bwd.source; }
+  const JitStats &backwardStats() const { return bwd.stats; }
 
 private:
   Kernel() = default;
+  /// Checks the arguments both passes share and fills the forward's
+  /// parameter block; `who` prefixes error messages.
+  llvm::Error buildParams(const ForwardArgs &args, const char *who, FwdParams &p) const;
+
   codegen::KernelSpec kernelSpec;
   std::string cudaSource;
   JitStats jitStats;
@@ -106,6 +145,21 @@ private:
   /// any kernel made from it (or the cache) lives.
   std::shared_ptr<runtime::LoadedModule> loaded;
   int smemBytes = 0;
+  std::string specText, specName;
+  JitOptions jitOptions;
+
+  /// Backward module, JITted on first use.
+  struct Backward {
+    codegen::KernelSpec spec;
+    std::string source;
+    JitStats stats;
+    std::shared_ptr<runtime::LoadedModule> loaded;
+    int smemBytes = 0;
+  };
+  mutable Backward bwd;
+  mutable std::unique_ptr<std::mutex> bwdMutex = std::make_unique<std::mutex>();
+  mutable uint64_t workspace = 0; // CUdeviceptr of the internal workspace
+  mutable size_t workspaceBytes = 0;
 };
 
 /// The size of a named tensor's dimension `dim` (a number, or batch, heads,
@@ -122,6 +176,11 @@ void clearJitProcessCache();
 /// forward kernel, planned for `arch` (which must not be "native").
 llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
 generateForward(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch);
+
+/// The same for the backward kernels (planned whether or not the spec's
+/// `passes` names backward).
+llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
+generateBackward(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch);
 
 } // namespace flashgen
 

@@ -8,11 +8,14 @@
 //   smem  = Br*dqk*e (Q)  +  stages * Bc*(dqk + dv)*e (K and V)
 //   regs  = Br*dv/T (O acc, fp32) + Br*Bc/T (S, fp32) + Br*Bc/(2T) (P, 16-bit)
 //           [+ Br*dqk/(2T) (Q fragments)] + overhead,   T = 32 * warps
-// Backward (one CTA = Bc keys, streaming Q/dO tiles of Br rows):
-//   smem  = Bc*(dqk + dv)*e (K, V) + stages * Br*(dqk + dv)*e (Q, dO)
-//           + Br*Bc*e (dS for the dQ/dK products) + 8*Br (logsumexp, D)
-//   regs  = Bc*(dqk + dv)/T (dK, dV acc) + max(2*Br*Bc/T (S, dP), Br*dqk/T (dQ))
-//           + overhead   (dQ is formed after S and dP are dead)
+// Backward (two kernels of one shape: a CTA holds Bc = 16 * warps resident
+// rows, 16 per warp, and streams tiles of Br rows; dK/dV: keys resident,
+// Q/dO streamed; dQ: queries resident, K/V streamed):
+//   smem  = Bc*(dqk + dv)*e (K, V) + stages * Br*((dqk + dv)*e + 8) (Q, dO,
+//           logsumexp, D)
+//   regs  = (dqk + dv)/2 (dK, dV rows) + Br (S^T, dP^T) + overhead; past
+//           dqk + dv = 256 dK and dV come from separate passes
+//           (backwardSplitsDKDV): max(dqk/2 + Br, dv/2 + Br/2)
 // Head dims are padded to a multiple of 32 (MMA k-steps and 16-byte loads).
 //
 // Among the configurations that fit (registers <= the per-thread limit, at
@@ -60,6 +63,10 @@ struct TilingDecision {
 
 /// Head dim as laid out in shared memory.
 int64_t paddedHeadDim(int64_t d);
+
+/// Whether the backward computes dK and dV in separate passes (large head
+/// dims: full rows of both would not fit in registers).
+bool backwardSplitsDKDV(const TilingProblem &p);
 
 /// Fills smemBytes, regsPerThread and ctasPerSM of `c`.
 TileConfig estimateTile(TileConfig c, const TilingProblem &p, const GpuTarget &t);

@@ -1,0 +1,647 @@
+//===- BwdKernel.cuh - attention backward, sm_80+ mma.sync ------*- CUDA -*-===//
+//
+// Gradients from the forward's O(N) state (logsumexp) by recomputing P tile
+// by tile, in three kernels:
+//
+//   preprocess  D = rowsum(dO * O) and logsumexp in the log2 domain, padded
+//               to whole tiles (+inf / 0 past the sequence), so the main
+//               kernels load them with 16-byte copies and no bounds checks.
+//   dK/dV       kv-major: a CTA owns Bc = 16 * warps keys (16 per warp) and
+//               streams Q/dO tiles of Br rows over every query head of its
+//               kv-head group (GQA/MQA sums there, in registers):
+//                 S^T = K Q^T, P^T = exp2(f(scale S^T) log2e - lse2)
+//                 dV += dropout(P)^T dO
+//                 dP^T = V dO^T, dS^T = P^T * (dropout(dP^T) - D) * f'
+//                 dK += dS^T Q                         (dK *= scale at the end)
+//   dQ          q-major, the mirror: a CTA owns 16 * warps query rows and
+//               streams K/V tiles of Br keys: S, P, dP = dO V^T, dS as
+//               above, dQ += dS K.
+//
+// No atomics anywhere: every gradient element is summed by one thread in a
+// fixed order, so results are bit-identical run to run (the price is S and
+// dP computed twice, 7 products per tile pair instead of 5).
+//
+// Every product is one of the forward's fragment patterns (Fragments.cuh):
+// the accumulators of the first product, packed to 16 bits, are the A
+// operand of the next, so P and dS never leave registers.
+//
+// Skipped tiles: both loops ask Variant::tileClass about (query range, key
+// range) exactly as the forward does, so empty tiles are never loaded and
+// full tiles skip the mask. The band's closed form gives the dK/dV loop
+// its query-tile range (Variant::qTileRange, the transposed kvTileRange).
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_ATTENTION_BWDKERNEL_CUH
+#define FLASHGEN_ATTENTION_BWDKERNEL_CUH
+
+#include "flashgen/attention/FwdKernel.cuh"
+#include "flashgen/attention/Fragments.cuh"
+
+namespace flashgen {
+
+/// Compile-time shape of the backward kernels: a resident block of
+/// 16 * Warps rows (keys for dK/dV, queries for dQ) and streamed tiles of
+/// BlockStream rows.
+template <class T_, int HeadDimQK_, int HeadDimV_, int BlockStream_, int Warps_,
+          int Stages_>
+struct BwdConfig {
+  using T = T_;
+  static constexpr int kHeadDimQK = HeadDimQK_;
+  static constexpr int kHeadDimV = HeadDimV_;
+  static constexpr int kWarps = Warps_;
+  static constexpr int kThreads = Warps_ * 32;
+  static constexpr int kBlockResident = 16 * Warps_;
+  static constexpr int kBlockStream = BlockStream_;
+  static constexpr int kStages = Stages_;
+  static_assert(kBlockStream % 16 == 0 && kBlockStream <= 128, "streamed tile: 16..128 rows");
+  static_assert(kStages == 1 || kStages == 2, "one or two streamed buffers");
+  using ResQK = SmemTile<kBlockResident, kHeadDimQK>; // K (dK/dV) or Q (dQ)
+  using ResV = SmemTile<kBlockResident, kHeadDimV>;   // V (dK/dV) or dO (dQ)
+  using StrQK = SmemTile<kBlockStream, kHeadDimQK>;   // Q (dK/dV) or K (dQ)
+  using StrV = SmemTile<kBlockStream, kHeadDimV>;     // dO (dK/dV) or V (dQ)
+  static constexpr int kStatBytes = 2 * kBlockStream * 4; // lse2 and D per stage
+  static constexpr int kSmemBytes = ResQK::kBytes + ResV::kBytes +
+                                    kStages * (StrQK::kBytes + StrV::kBytes + kStatBytes);
+  static constexpr int kPreRows = 64; // rows per preprocessing CTA (256 threads)
+};
+
+/// Sequence bounds of batch entry b (varlen or dense).
+struct SeqBounds {
+  int64_t qRow0, kRow0;
+  int seqQ, seqK;
+};
+template <class Variant> FG_DEVICE SeqBounds seqBounds(const FwdParams &p, int b) {
+  if (Variant::kVarlen)
+    return {p.cuSeqlensQ[b], p.cuSeqlensK[b], p.cuSeqlensQ[b + 1] - p.cuSeqlensQ[b],
+            p.cuSeqlensK[b + 1] - p.cuSeqlensK[b]};
+  return {0, 0, p.seqQ, p.seqK};
+}
+
+/// Element (batch b, row `row` of the sequence, head h) of a BSHD/BHSD/
+/// packed tensor.
+template <class Variant>
+FG_DEVICE int64_t rowOffset(int b, int64_t row0, int row, int h, int64_t bs, int64_t rs,
+                            int64_t hs) {
+  return (Variant::kVarlen ? 0 : b * bs) + (row0 + row) * rs + h * hs;
+}
+
+//===----------------------------------------------------------------------===//
+// Preprocessing: D and lse2, padded to seqPad rows.
+//===----------------------------------------------------------------------===//
+template <class Cfg, class Variant>
+FG_DEVICE void attentionBackwardPreprocess(const BwdParams &bp) {
+  using T = typename Cfg::T;
+  const FwdParams &p = bp.f;
+  const int h = blockIdx.y, b = blockIdx.z;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const SeqBounds sb = seqBounds<Variant>(p, b);
+  const int64_t ws = (int64_t(b) * p.heads + h) * bp.seqPad;
+  constexpr int kRowsPerWarp = Cfg::kPreRows / 8;
+  for (int i = 0; i < kRowsPerWarp; ++i) {
+    const int q = blockIdx.x * Cfg::kPreRows + warp * kRowsPerWarp + i;
+    if (q >= bp.seqPad)
+      return;
+    float d = 0.f;
+    float l2 = posInf();
+    if (q < sb.seqQ) {
+      const uint16_t *o = static_cast<const uint16_t *>(p.o) +
+                          rowOffset<Variant>(b, sb.qRow0, q, h, p.oBatchStride,
+                                             p.oRowStride, p.oHeadStride);
+      const uint16_t *dO = static_cast<const uint16_t *>(bp.dO) +
+                           rowOffset<Variant>(b, sb.qRow0, q, h, bp.dOBatchStride,
+                                              bp.dORowStride, bp.dOHeadStride);
+      for (int c = lane * 8; c < p.headDimV; c += 32 * 8) {
+        // Rows are 16-byte aligned and headDimV a multiple of 8.
+        const uint4 ov = *reinterpret_cast<const uint4 *>(o + c);
+        const uint4 gv = *reinterpret_cast<const uint4 *>(dO + c);
+        const uint32_t ow[4] = {ov.x, ov.y, ov.z, ov.w}, gw[4] = {gv.x, gv.y, gv.z, gv.w};
+#pragma unroll
+        for (int w = 0; w < 4; ++w)
+          d += toFloat<T>(uint16_t(ow[w])) * toFloat<T>(uint16_t(gw[w])) +
+               toFloat<T>(uint16_t(ow[w] >> 16)) * toFloat<T>(uint16_t(gw[w] >> 16));
+      }
+      const int64_t li = Variant::kVarlen
+                             ? h * p.lseHeadStride + sb.qRow0 + q
+                             : b * p.lseBatchStride + h * p.lseHeadStride + q;
+      l2 = p.lse[li] * 1.4426950408889634f; // +inf stays +inf: P = 0
+    }
+#pragma unroll
+    for (int m = 16; m >= 1; m /= 2)
+      d += __shfl_xor_sync(0xffffffff, d, m);
+    if (lane == 0) {
+      bp.dsum[ws + q] = d;
+      bp.lse2[ws + q] = l2;
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Shared per-element step: raw score -> P (and f'), with mask and edges.
+//===----------------------------------------------------------------------===//
+
+/// P for one element from its raw score `s`, log2-domain logsumexp `l2` and
+/// coordinates; `grad` receives f'(scale * s) (1 without a score modifier,
+/// 0 where masked). `checkMask`: the tile is partial; `inRange`: query and
+/// key inside their sequences.
+template <class Variant>
+FG_DEVICE float recomputeP(const FwdParams &p, float s, float l2, int b, int h, int q,
+                           int k, int seqQ, int seqK, bool checkMask, bool inRange,
+                           float &grad) {
+  bool keep = inRange;
+  if (Variant::kHasMask && checkMask)
+    keep = keep && Variant::mask(p, b, h, q, k, seqQ, seqK);
+  if (!keep) {
+    grad = 0.f;
+    return 0.f;
+  }
+  if (Variant::kHasScoreMod) {
+    const float x = s * p.scale;
+    grad = Variant::scoreGrad(p, x, b, h, q, k, seqQ, seqK);
+    return exp2f_approx(Variant::score(p, x, b, h, q, k, seqQ, seqK) * 1.4426950408889634f - l2);
+  }
+  grad = 1.f;
+  return exp2f_approx(fmaf(s, p.scaleLog2, -l2));
+}
+
+//===----------------------------------------------------------------------===//
+// dK, dV: kv-major.
+//===----------------------------------------------------------------------===//
+
+/// What one dK/dV launch computes: both, or (large head dims, where full
+/// rows of both do not fit in registers) one of them per launch.
+enum BwdPart : int { kPartDKDV = 0, kPartDV = 1, kPartDK = 2 };
+
+template <class Cfg, class Variant, int Part = kPartDKDV>
+FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
+  constexpr bool kDoDV = Part != kPartDK, kDoDK = Part != kPartDV;
+  using T = typename Cfg::T;
+  const FwdParams &p = bp.f;
+  constexpr int D = Cfg::kHeadDimQK, DV = Cfg::kHeadDimV;
+  constexpr int BC = Cfg::kBlockResident, BR = Cfg::kBlockStream;
+  constexpr int kNT = BR / 8;    // n-tiles of S^T (query columns)
+  constexpr int kQSteps = BR / 16;
+  constexpr int kDTiles = D / 8, kVTiles = DV / 8;
+
+  const int kBlock = blockIdx.x, hk = blockIdx.y, b = blockIdx.z;
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const int g = lane / 4, t = lane % 4;
+  const SeqBounds sb = seqBounds<Variant>(p, b);
+  const int seqQ = sb.seqQ, seqK = sb.seqK;
+  const int k0 = kBlock * BC;
+  if (k0 >= seqK)
+    return;
+  const int k1 = min(k0 + BC, seqK) - 1;
+  const int group = p.heads / p.kvHeads;
+
+  extern __shared__ __align__(128) uint8_t smem[];
+  const uint32_t sK = smemAddress(smem);
+  const uint32_t sV = sK + Cfg::ResQK::kBytes;
+  const uint32_t sQ = sV + Cfg::ResV::kBytes;
+  const uint32_t sdO = sQ + Cfg::kStages * Cfg::StrQK::kBytes;
+  const uint32_t sStat = sdO + Cfg::kStages * Cfg::StrV::kBytes;
+  float *statBase = reinterpret_cast<float *>(smem + (sStat - sK));
+
+  const uint16_t *kPtr = static_cast<const uint16_t *>(p.k) +
+                         rowOffset<Variant>(b, sb.kRow0, k0, hk, p.kBatchStride,
+                                            p.kRowStride, p.kHeadStride);
+  const uint16_t *vPtr = static_cast<const uint16_t *>(p.v) +
+                         rowOffset<Variant>(b, sb.kRow0, k0, hk, p.vBatchStride,
+                                            p.vRowStride, p.vHeadStride);
+  Cfg::ResQK::template load<Cfg::kThreads>(sK, kPtr, p.kRowStride, k1 - k0 + 1,
+                                           p.headDimQK, tid);
+  Cfg::ResV::template load<Cfg::kThreads>(sV, vPtr, p.vRowStride, k1 - k0 + 1,
+                                          p.headDimV, tid);
+  cpAsyncCommit();
+
+  // Query tiles this key block may see: the band's closed form, then the
+  // tile classes (transposed: a fixed key range against each query tile).
+  const int numQTiles = (seqQ + BR - 1) / BR;
+  int iBegin = 0, iEnd = numQTiles;
+  Variant::qTileRange(k0, k1, seqQ, seqK, BR, iBegin, iEnd);
+
+  float dk[kDoDK ? kDTiles : 1][4], dv[kDoDV ? kVTiles : 1][4];
+#pragma unroll
+  for (int n = 0; n < (kDoDK ? kDTiles : 1); ++n)
+    dk[n][0] = dk[n][1] = dk[n][2] = dk[n][3] = 0.f;
+#pragma unroll
+  for (int n = 0; n < (kDoDV ? kVTiles : 1); ++n)
+    dv[n][0] = dv[n][1] = dv[n][2] = dv[n][3] = 0.f;
+
+  // Work items: (query head of the group, query tile), in order.
+  const int items = group * (iEnd - iBegin);
+  auto classOf = [&](int item) {
+    const int h = hk * group + item / max(iEnd - iBegin, 1);
+    const int i = iBegin + item % max(iEnd - iBegin, 1);
+    const int q0 = i * BR, q1 = min(q0 + BR, seqQ) - 1;
+    return Variant::tileClass(p, b, h, q0, q1, k0, k1, seqQ, seqK);
+  };
+  auto nextItem = [&](int item) {
+    for (++item; item < items; ++item)
+      if (classOf(item) != kTileEmpty)
+        return item;
+    return items;
+  };
+  auto loadTile = [&](int item, int stage) {
+    const int h = hk * group + item / (iEnd - iBegin);
+    const int q0 = (iBegin + item % (iEnd - iBegin)) * BR;
+    const int rows = min(BR, seqQ - q0);
+    Cfg::StrQK::template load<Cfg::kThreads>(
+        sQ + stage * Cfg::StrQK::kBytes,
+        static_cast<const uint16_t *>(p.q) +
+            rowOffset<Variant>(b, sb.qRow0, q0, h, p.qBatchStride, p.qRowStride, p.qHeadStride),
+        p.qRowStride, rows, p.headDimQK, tid);
+    Cfg::StrV::template load<Cfg::kThreads>(
+        sdO + stage * Cfg::StrV::kBytes,
+        static_cast<const uint16_t *>(bp.dO) +
+            rowOffset<Variant>(b, sb.qRow0, q0, h, bp.dOBatchStride, bp.dORowStride,
+                               bp.dOHeadStride),
+        bp.dORowStride, rows, p.headDimV, tid);
+    // lse2 and D: padded rows, so whole 16-byte chunks.
+    const int64_t ws = (int64_t(b) * p.heads + h) * bp.seqPad + q0;
+    const uint32_t dst = sStat + stage * Cfg::kStatBytes;
+    for (int c = tid; c < 2 * BR / 4; c += Cfg::kThreads) {
+      const float *src = c < BR / 4 ? bp.lse2 + ws + c * 4 : bp.dsum + ws + (c - BR / 4) * 4;
+      cpAsync16(dst + c * 16, src, 16);
+    }
+  };
+
+  int item = items > 0 && classOf(0) != kTileEmpty ? 0 : nextItem(0);
+  if (item < items)
+    loadTile(item, 0);
+  cpAsyncCommit();
+
+  const int kRowW = k0 + warp * 16; // this warp's first key
+  int stage = 0;
+  while (item < items) {
+    const int itemNext = nextItem(item);
+    if (Cfg::kStages == 2 && itemNext < items) {
+      loadTile(itemNext, stage ^ 1);
+      cpAsyncCommit();
+      cpAsyncWait<1>();
+    } else {
+      cpAsyncWait<0>();
+    }
+    __syncthreads();
+
+    const int h = hk * group + item / (iEnd - iBegin);
+    const int q0 = (iBegin + item % (iEnd - iBegin)) * BR;
+    const uint32_t qBase = sQ + stage * Cfg::StrQK::kBytes;
+    const uint32_t dOBase = sdO + stage * Cfg::StrV::kBytes;
+    const float *lse2 = statBase + stage * (Cfg::kStatBytes / 4);
+    const float *dsum = lse2 + BR;
+
+    // S^T = K Q^T: this warp's 16 keys x BR queries.
+    float s[kNT][4];
+#pragma unroll
+    for (int n = 0; n < kNT; ++n)
+      s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ++ks) {
+      uint32_t a[4];
+      loadA<typename Cfg::ResQK>(a, sK, warp * 16, ks, lane);
+#pragma unroll
+      for (int n = 0; n < kNT; n += 2) {
+        uint32_t bf[4];
+        loadBRows<typename Cfg::StrQK>(bf, qBase, n, ks, lane);
+        mma16816<T>(s[n], a, bf[0], bf[1]);
+        mma16816<T>(s[n + 1], a, bf[2], bf[3]);
+      }
+    }
+
+    // P^T (and f'), in place. Element e of n-tile n: key kRowW + g + (e/2)*8,
+    // query q0 + n*8 + 2t + e%2.
+    const int cls = classOf(item);
+    const bool partial = cls == kTilePartial;
+    const bool edge = k0 + BC > seqK || q0 + BR > seqQ;
+    float grad[Variant::kHasScoreMod ? kNT : 1][4];
+    const uint64_t bh = uint64_t(b) * p.heads + h;
+    uint32_t keepBits[Variant::kHasDropout ? (kNT * 4 + 31) / 32 : 1] = {};
+#pragma unroll
+    for (int n = 0; n < kNT; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int k = kRowW + g + (e / 2) * 8, qc = n * 8 + 2 * t + (e % 2), q = q0 + qc;
+        float gr;
+        s[n][e] = recomputeP<Variant>(p, s[n][e], lse2[qc], b, h, q, k, seqQ, seqK,
+                                      partial, !edge || (k < seqK && q < seqQ), gr);
+        if (Variant::kHasScoreMod)
+          grad[Variant::kHasScoreMod ? n : 0][e] = gr;
+        if (Variant::kHasDropout && dropoutKeep(p.seed, p.offset, bh, q, k, p.dropoutP))
+          keepBits[(n * 4 + e) / 32] |= 1u << ((n * 4 + e) % 32);
+      }
+    auto dropMul = [&](int n, int e) {
+      if (!Variant::kHasDropout)
+        return 1.f;
+      return (keepBits[(n * 4 + e) / 32] >> ((n * 4 + e) % 32)) & 1u ? p.dropoutScale : 0.f;
+    };
+
+    // dV += dropout(P)^T dO.
+    if constexpr (kDoDV) {
+#pragma unroll
+    for (int ks = 0; ks < kQSteps; ++ks) {
+      uint32_t a[4];
+      packA<T>(a, s, ks, dropMul);
+#pragma unroll
+      for (int n = 0; n < kVTiles; n += 2) {
+        uint32_t bf[4];
+        loadBCols<typename Cfg::StrV>(bf, dOBase, ks, n, lane);
+        mma16816<T>(dv[n], a, bf[0], bf[1]);
+        mma16816<T>(dv[n + 1], a, bf[2], bf[3]);
+      }
+    }
+    }
+
+    if constexpr (kDoDK) {
+    // dP^T = V dO^T.
+    float dp[kNT][4];
+#pragma unroll
+    for (int n = 0; n < kNT; ++n)
+      dp[n][0] = dp[n][1] = dp[n][2] = dp[n][3] = 0.f;
+#pragma unroll
+    for (int ks = 0; ks < DV / 16; ++ks) {
+      uint32_t a[4];
+      loadA<typename Cfg::ResV>(a, sV, warp * 16, ks, lane);
+#pragma unroll
+      for (int n = 0; n < kNT; n += 2) {
+        uint32_t bf[4];
+        loadBRows<typename Cfg::StrV>(bf, dOBase, n, ks, lane);
+        mma16816<T>(dp[n], a, bf[0], bf[1]);
+        mma16816<T>(dp[n + 1], a, bf[2], bf[3]);
+      }
+    }
+
+    // dS^T = P^T * (dropout(dP^T) - D) * f', into s.
+#pragma unroll
+    for (int n = 0; n < kNT; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int qc = n * 8 + 2 * t + (e % 2);
+        float ds = s[n][e] * (dp[n][e] * dropMul(n, e) - dsum[qc]);
+        if (Variant::kHasScoreMod)
+          ds *= grad[Variant::kHasScoreMod ? n : 0][e];
+        s[n][e] = ds;
+      }
+
+    // dK += dS^T Q.
+#pragma unroll
+    for (int ks = 0; ks < kQSteps; ++ks) {
+      uint32_t a[4];
+      packA<T>(a, s, ks, [](int, int) { return 1.f; });
+#pragma unroll
+      for (int n = 0; n < kDTiles; n += 2) {
+        uint32_t bf[4];
+        loadBCols<typename Cfg::StrQK>(bf, qBase, ks, n, lane);
+        mma16816<T>(dk[n], a, bf[0], bf[1]);
+        mma16816<T>(dk[n + 1], a, bf[2], bf[3]);
+      }
+    }
+    }
+
+    __syncthreads(); // this stage may be overwritten next
+    if (Cfg::kStages == 1 && itemNext < items) {
+      loadTile(itemNext, 0);
+      cpAsyncCommit();
+    }
+    if (Cfg::kStages == 2)
+      stage ^= 1;
+    item = itemNext;
+  }
+  cpAsyncWait<0>(); // K/V (if no query tile was visited)
+
+  // Epilogue: dK * scale, dV; keys past the sequence are not written. Keys
+  // no query attends get zeros (their CTA still runs).
+#pragma unroll
+  for (int h2 = 0; h2 < 2; ++h2) {
+    const int k = kRowW + g + h2 * 8;
+    if (k >= seqK)
+      continue;
+    uint16_t *dkRow = static_cast<uint16_t *>(bp.dK) +
+                      rowOffset<Variant>(b, sb.kRow0, k, hk, bp.dKBatchStride,
+                                         bp.dKRowStride, bp.dKHeadStride);
+    uint16_t *dvRow = static_cast<uint16_t *>(bp.dV) +
+                      rowOffset<Variant>(b, sb.kRow0, k, hk, bp.dVBatchStride,
+                                         bp.dVRowStride, bp.dVHeadStride);
+    if constexpr (kDoDK)
+#pragma unroll
+      for (int n = 0; n < kDTiles; ++n) {
+        const int c = n * 8 + 2 * t;
+        if (c < p.headDimQK)
+          *reinterpret_cast<uint32_t *>(dkRow + c) =
+              packPair<T>(dk[n][2 * h2] * p.scale, dk[n][2 * h2 + 1] * p.scale);
+      }
+    if constexpr (kDoDV)
+#pragma unroll
+      for (int n = 0; n < kVTiles; ++n) {
+        const int c = n * 8 + 2 * t;
+        if (c < p.headDimV)
+          *reinterpret_cast<uint32_t *>(dvRow + c) =
+              packPair<T>(dv[n][2 * h2], dv[n][2 * h2 + 1]);
+      }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// dQ: q-major.
+//===----------------------------------------------------------------------===//
+template <class Cfg, class Variant>
+FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
+  using T = typename Cfg::T;
+  const FwdParams &p = bp.f;
+  constexpr int D = Cfg::kHeadDimQK, DV = Cfg::kHeadDimV;
+  constexpr int BM = Cfg::kBlockResident, BN = Cfg::kBlockStream;
+  constexpr int kNT = BN / 8; // n-tiles of S (key columns)
+  constexpr int kKSteps = BN / 16;
+  constexpr int kDTiles = D / 8;
+
+  const int mBlock = gridDim.x - 1 - blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const int g = lane / 4, t = lane % 4;
+  const SeqBounds sb = seqBounds<Variant>(p, b);
+  const int seqQ = sb.seqQ, seqK = sb.seqK;
+  const int q0 = mBlock * BM;
+  if (q0 >= seqQ)
+    return;
+  const int q1 = min(q0 + BM, seqQ) - 1;
+  const int hk = h / (p.heads / p.kvHeads);
+
+  extern __shared__ __align__(128) uint8_t smem[];
+  const uint32_t sQ = smemAddress(smem);
+  const uint32_t sdO = sQ + Cfg::ResQK::kBytes;
+  const uint32_t sK = sdO + Cfg::ResV::kBytes;
+  const uint32_t sV = sK + Cfg::kStages * Cfg::StrQK::kBytes;
+
+  Cfg::ResQK::template load<Cfg::kThreads>(
+      sQ,
+      static_cast<const uint16_t *>(p.q) +
+          rowOffset<Variant>(b, sb.qRow0, q0, h, p.qBatchStride, p.qRowStride, p.qHeadStride),
+      p.qRowStride, q1 - q0 + 1, p.headDimQK, tid);
+  Cfg::ResV::template load<Cfg::kThreads>(
+      sdO,
+      static_cast<const uint16_t *>(bp.dO) +
+          rowOffset<Variant>(b, sb.qRow0, q0, h, bp.dOBatchStride, bp.dORowStride,
+                             bp.dOHeadStride),
+      bp.dORowStride, q1 - q0 + 1, p.headDimV, tid);
+
+  const uint16_t *kPtr = static_cast<const uint16_t *>(p.k) +
+                         rowOffset<Variant>(b, sb.kRow0, 0, hk, p.kBatchStride,
+                                            p.kRowStride, p.kHeadStride);
+  const uint16_t *vPtr = static_cast<const uint16_t *>(p.v) +
+                         rowOffset<Variant>(b, sb.kRow0, 0, hk, p.vBatchStride,
+                                            p.vRowStride, p.vHeadStride);
+  const int numKTiles = (seqK + BN - 1) / BN;
+  int jBegin = 0, jEnd = numKTiles;
+  Variant::kvTileRange(q0, q1, seqQ, seqK, BN, jBegin, jEnd);
+  auto classOf = [&](int j) {
+    const int k0 = j * BN, k1 = min(k0 + BN, seqK) - 1;
+    return Variant::tileClass(p, b, h, q0, q1, k0, k1, seqQ, seqK);
+  };
+  auto nextTile = [&](int j) {
+    for (++j; j < jEnd; ++j)
+      if (classOf(j) != kTileEmpty)
+        return j;
+    return jEnd;
+  };
+  auto loadKV = [&](int j, int stage) {
+    const int rows = min(BN, seqK - j * BN);
+    Cfg::StrQK::template load<Cfg::kThreads>(sK + stage * Cfg::StrQK::kBytes,
+                                             kPtr + int64_t(j) * BN * p.kRowStride,
+                                             p.kRowStride, rows, p.headDimQK, tid);
+    Cfg::StrV::template load<Cfg::kThreads>(sV + stage * Cfg::StrV::kBytes,
+                                            vPtr + int64_t(j) * BN * p.vRowStride,
+                                            p.vRowStride, rows, p.headDimV, tid);
+  };
+  int j = (jBegin < jEnd && classOf(jBegin) != kTileEmpty) ? jBegin : nextTile(jBegin);
+  if (j < jEnd)
+    loadKV(j, 0);
+  cpAsyncCommit();
+
+  // This thread's rows: g and g + 8 of the warp's slice.
+  const int qRowW = q0 + warp * 16;
+  const int64_t ws = (int64_t(b) * p.heads + h) * bp.seqPad;
+  float l2[2], dsumRow[2];
+#pragma unroll
+  for (int h2 = 0; h2 < 2; ++h2) {
+    l2[h2] = bp.lse2[ws + qRowW + g + h2 * 8]; // padded: always in range
+    dsumRow[h2] = bp.dsum[ws + qRowW + g + h2 * 8];
+  }
+  float dq[kDTiles][4];
+#pragma unroll
+  for (int n = 0; n < kDTiles; ++n)
+    dq[n][0] = dq[n][1] = dq[n][2] = dq[n][3] = 0.f;
+  const uint64_t bh = uint64_t(b) * p.heads + h;
+
+  int stage = 0;
+  while (j < jEnd) {
+    const int jNext = nextTile(j);
+    if (Cfg::kStages == 2 && jNext < jEnd) {
+      loadKV(jNext, stage ^ 1);
+      cpAsyncCommit();
+      cpAsyncWait<1>();
+    } else {
+      cpAsyncWait<0>();
+    }
+    __syncthreads();
+    const uint32_t kBase = sK + stage * Cfg::StrQK::kBytes;
+    const uint32_t vBase = sV + stage * Cfg::StrV::kBytes;
+    const int k0 = j * BN;
+
+    // S = Q K^T.
+    float s[kNT][4];
+#pragma unroll
+    for (int n = 0; n < kNT; ++n)
+      s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ++ks) {
+      uint32_t a[4];
+      loadA<typename Cfg::ResQK>(a, sQ, warp * 16, ks, lane);
+#pragma unroll
+      for (int n = 0; n < kNT; n += 2) {
+        uint32_t bf[4];
+        loadBRows<typename Cfg::StrQK>(bf, kBase, n, ks, lane);
+        mma16816<T>(s[n], a, bf[0], bf[1]);
+        mma16816<T>(s[n + 1], a, bf[2], bf[3]);
+      }
+    }
+    // dP = dO V^T.
+    float dp[kNT][4];
+#pragma unroll
+    for (int n = 0; n < kNT; ++n)
+      dp[n][0] = dp[n][1] = dp[n][2] = dp[n][3] = 0.f;
+#pragma unroll
+    for (int ks = 0; ks < DV / 16; ++ks) {
+      uint32_t a[4];
+      loadA<typename Cfg::ResV>(a, sdO, warp * 16, ks, lane);
+#pragma unroll
+      for (int n = 0; n < kNT; n += 2) {
+        uint32_t bf[4];
+        loadBRows<typename Cfg::StrV>(bf, vBase, n, ks, lane);
+        mma16816<T>(dp[n], a, bf[0], bf[1]);
+        mma16816<T>(dp[n + 1], a, bf[2], bf[3]);
+      }
+    }
+
+    // dS = P * (dropout(dP) - D) * f'. Element e of n-tile n: query
+    // qRowW + g + (e/2)*8, key k0 + n*8 + 2t + e%2.
+    const int cls = classOf(j);
+    const bool partial = cls == kTilePartial;
+    const bool edge = k0 + BN > seqK || q0 + BM > seqQ;
+#pragma unroll
+    for (int n = 0; n < kNT; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int q = qRowW + g + (e / 2) * 8, k = k0 + n * 8 + 2 * t + (e % 2);
+        float gr;
+        const float pv = recomputeP<Variant>(p, s[n][e], l2[e / 2], b, h, q, k, seqQ, seqK,
+                                             partial, !edge || (k < seqK && q < seqQ), gr);
+        float dpv = dp[n][e];
+        if (Variant::kHasDropout)
+          dpv = dropoutKeep(p.seed, p.offset, bh, q, k, p.dropoutP) ? dpv * p.dropoutScale : 0.f;
+        s[n][e] = pv * (dpv - dsumRow[e / 2]) * gr;
+      }
+
+    // dQ += dS K.
+#pragma unroll
+    for (int ks = 0; ks < kKSteps; ++ks) {
+      uint32_t a[4];
+      packA<T>(a, s, ks, [](int, int) { return 1.f; });
+#pragma unroll
+      for (int n = 0; n < kDTiles; n += 2) {
+        uint32_t bf[4];
+        loadBCols<typename Cfg::StrQK>(bf, kBase, ks, n, lane);
+        mma16816<T>(dq[n], a, bf[0], bf[1]);
+        mma16816<T>(dq[n + 1], a, bf[2], bf[3]);
+      }
+    }
+
+    __syncthreads();
+    if (Cfg::kStages == 1 && jNext < jEnd) {
+      loadKV(jNext, 0);
+      cpAsyncCommit();
+    }
+    if (Cfg::kStages == 2)
+      stage ^= 1;
+    j = jNext;
+  }
+  cpAsyncWait<0>();
+
+#pragma unroll
+  for (int h2 = 0; h2 < 2; ++h2) {
+    const int q = qRowW + g + h2 * 8;
+    if (q >= seqQ)
+      continue;
+    uint16_t *row = static_cast<uint16_t *>(bp.dQ) +
+                    rowOffset<Variant>(b, sb.qRow0, q, h, bp.dQBatchStride, bp.dQRowStride,
+                                       bp.dQHeadStride);
+#pragma unroll
+    for (int n = 0; n < kDTiles; ++n) {
+      const int c = n * 8 + 2 * t;
+      if (c < p.headDimQK)
+        *reinterpret_cast<uint32_t *>(row + c) =
+            packPair<T>(dq[n][2 * h2] * p.scale, dq[n][2 * h2 + 1] * p.scale);
+    }
+  }
+}
+
+} // namespace flashgen
+
+#endif // FLASHGEN_ATTENTION_BWDKERNEL_CUH
