@@ -5,8 +5,9 @@
 // FLOPs = 4 * B * H * N^2 * d, halved for causal. CUDA events around each
 // launch, warm-up first, median of the repeats. Prints TSV lines
 //   fwd <d> <causal> <N> <B> <H> <median ms> <TFLOP/s>
+//   bwd <d> <causal> <N> <B> <H> <median ms> <TFLOP/s>   (2.5x the fwd FLOPs)
 // and the JIT latency (cold NVRTC compile + load; warm memory and disk
-// cache hits). Usage: flashgen-bench [--quick]
+// cache hits). Usage: flashgen-bench [--quick] [--no-backward]
 //
 //===----------------------------------------------------------------------===//
 #include "flashgen/Runtime/CudaDriver.h"
@@ -57,6 +58,9 @@ int main(int argc, char **argv) {
   // --sweep: time tile configurations (spec overrides) at N = 8192, to
   // calibrate the tiling model against the device.
   bool sweep = argc > 1 && std::strcmp(argv[1], "--sweep") == 0;
+  bool backward = true;
+  for (int i = 1; i < argc; ++i)
+    backward &= std::strcmp(argv[i], "--no-backward") != 0;
   llvm::Expected<CudaDriver &> driver = CudaDriver::get();
   if (!driver) {
     std::fprintf(stderr, "error: %s\n", llvm::toString(driver.takeError()).c_str());
@@ -108,10 +112,18 @@ int main(int argc, char **argv) {
   CHECK(drv.copyToDevice(k, host.data(), elems * 2));
   CHECK(drv.copyToDevice(v, host.data(), elems * 2));
   CUdeviceptr lse = unwrap(drv.alloc(size_t(16384) * 64 * 4));
+  CUdeviceptr dO = unwrap(drv.alloc(elems * 2)), dq = unwrap(drv.alloc(elems * 2)),
+              dk = unwrap(drv.alloc(elems * 2)), dv = unwrap(drv.alloc(elems * 2));
+  CHECK(drv.copyToDevice(dO, host.data() + 1, elems * 2 - 2));
   CUevent start = unwrap(drv.createEvent()), stop = unwrap(drv.createEvent());
 
-  auto timeOne = [&](Kernel &kernel, int d, bool causal, int n, int reps) {
-    ForwardArgs a;
+  auto timeOne = [&](Kernel &kernel, int d, bool causal, int n, int reps,
+                     bool bwdPass = false) {
+    BackwardArgs a;
+    a.dO = reinterpret_cast<void *>(dO);
+    a.dQ = reinterpret_cast<void *>(dq);
+    a.dK = reinterpret_cast<void *>(dk);
+    a.dV = reinterpret_cast<void *>(dv);
     a.q = reinterpret_cast<void *>(q);
     a.k = reinterpret_cast<void *>(k);
     a.v = reinterpret_cast<void *>(v);
@@ -120,19 +132,22 @@ int main(int argc, char **argv) {
     a.batch = 16384 / n;
     a.heads = 2048 / d;
     a.seqQ = a.seqK = n;
+    auto launch = [&] { return bwdPass ? kernel.backward(a) : kernel.forward(a); };
+    CHECK(kernel.forward(a)); // O and logsumexp for the backward
     for (int i = 0; i < 3; ++i)
-      CHECK(kernel.forward(a));
+      CHECK(launch());
     CHECK(drv.synchronize());
     std::vector<float> ms;
     for (int i = 0; i < reps; ++i) {
       CHECK(drv.record(start, nullptr));
-      CHECK(kernel.forward(a));
+      CHECK(launch());
       CHECK(drv.record(stop, nullptr));
       ms.push_back(unwrap(drv.elapsedMs(start, stop)));
     }
     std::sort(ms.begin(), ms.end());
     double med = ms[ms.size() / 2];
-    double flops = 4.0 * a.batch * a.heads * double(n) * n * d / (causal ? 2 : 1);
+    double flops = (bwdPass ? 2.5 : 1.0) * 4.0 * a.batch * a.heads * double(n) * n * d /
+                   (causal ? 2 : 1);
     return std::make_pair(med, flops / (med * 1e-3) / 1e12);
   };
   if (sweep) {
@@ -178,7 +193,22 @@ int main(int argc, char **argv) {
         std::printf("fwd\t%d\t%d\t%d\t%d\t%d\t%.4f\t%.1f\n", d, int(causal), n,
                     16384 / n, 2048 / d, med, tf);
         std::fflush(stdout);
+        if (backward) {
+          auto [bm, btf] = timeOne(*kernel, d, causal, n, n >= 8192 ? 10 : 30, true);
+          std::printf("bwd\t%d\t%d\t%d\t%d\t%d\t%.4f\t%.1f\n", d, int(causal), n,
+                      16384 / n, 2048 / d, bm, btf);
+          std::fflush(stdout);
+        }
       }
+      if (backward) {
+        const auto &bt = *kernel->backwardSpec().bwdTiles;
+        std::printf("# d=%d causal=%d backward: resident %lld rows, streamed %lld, warps=%lld "
+                    "stages=%lld\n", d, int(causal), (long long)(16 * bt.warps),
+                    (long long)bt.blockM, (long long)bt.warps, (long long)bt.stages);
+      }
+      std::string res = kernel->resourceReport();
+      for (size_t at = 0, nl; (nl = res.find('\n', at)) != std::string::npos; at = nl + 1)
+        std::printf("# %s\n", res.substr(at, nl - at).c_str());
     }
   return 0;
 }

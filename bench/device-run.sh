@@ -3,7 +3,8 @@
 #
 # Run on the GPU machine from the repository root, after
 # scripts/device-prep.sh here. Writes logs and tables under $OUT (or ./out):
-#   tests: every GPU test (gpu-log.txt, gpu-fwd.txt one line per case),
+#   tests: every GPU test (gpu-log.txt, gpu-fwd.txt one line per case,
+#          forward and backward),
 #          the C++ example, `flashgen run` on two examples, the C API test
 #   bench: flashgen-bench and torch_bench.py back to back, report.md
 #
@@ -16,10 +17,12 @@ c=.carry
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$out/device.txt"
 if [[ $what == tests || $what == all ]]; then
   FLASHGEN_GPU_REPORT=$out/gpu-fwd.txt $c/flashgen-gpu-tests > "$out/gpu-log.txt" 2>&1
-  echo "gpu tests rc=$? ($(grep -c rel_err "$out/gpu-fwd.txt") cases)"
+  echo "gpu tests rc=$? ($(grep -c rel_err "$out/gpu-fwd.txt") fwd cases, $(grep -c dQ= "$out/gpu-fwd.txt") bwd cases)"
   grep -E "OK \] |FAILED \] |Failure" "$out/gpu-log.txt" | head -20
   { $c/flashgen-jit-example; $c/flashgen run examples/alibi.attn --shape 1,32,1000,1000;
-    $c/flashgen run examples/document_mask.attn --shape 2,8,4097; $c/flashgen-capi-test; } \
+    $c/flashgen run examples/document_mask.attn --shape 2,8,4097; $c/flashgen-capi-test;
+    $c/flashgen run examples/softcap.attn --backward --shape 1,4,1000,1000;
+    $c/flashgen run examples/dropout.attn --backward --shape 2,4,777; } \
     > "$out/cli.txt" 2>&1
   echo "cli rc=$?"; tail -5 "$out/cli.txt"
 fi
@@ -27,5 +30,5 @@ if [[ $what == bench || $what == all ]]; then
   $c/flashgen-bench > "$out/flashgen-bench.tsv" 2>&1
   PYTHONUNBUFFERED=1 python3 bench/torch_bench.py > "$out/torch-bench.tsv" 2> "$out/torch-bench.err"
   python3 bench/report.py "$out/flashgen-bench.tsv" "$out/torch-bench.tsv" > "$out/report.md"
-  tail -26 "$out/report.md"
+  tail -60 "$out/report.md"
 fi

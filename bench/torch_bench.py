@@ -1,7 +1,8 @@
 """PyTorch side of the forward benchmark, same grid and FLOP count as
 FwdBench.cpp: SDPA with the FLASH_ATTENTION and CUDNN_ATTENTION backends and
 FlexAttention (torch.compile'd). Timed with triton.testing.do_bench, median.
-Prints TSV lines: fwd <backend> <d> <causal> <N> <B> <H> <ms> <TFLOP/s>."""
+Prints TSV lines: fwd|bwd <backend> <d> <causal> <N> <B> <H> <ms> <TFLOP/s>
+(backward FLOPs = 2.5x forward, as FlashAttention counts them)."""
 import sys
 
 import torch
@@ -30,26 +31,37 @@ def main():
                 if quick and n not in (2048, 8192):
                     continue
                 b, h = 16384 // n, 2048 // d
-                q, k, v = (torch.randn(b, h, n, d, device="cuda", dtype=torch.bfloat16)
-                           for _ in range(3))
+                q, k, v = (torch.randn(b, h, n, d, device="cuda", dtype=torch.bfloat16,
+                                       requires_grad=True) for _ in range(3))
+                do = torch.randn(b, h, n, d, device="cuda", dtype=torch.bfloat16)
                 flops = 4 * b * h * n * n * d / (2 if causal else 1)
+
+                def bench(name, run):
+                    # Forward alone, then the backward of one forward (grads
+                    # accumulate; that costs an add per element, as in training).
+                    with torch.no_grad():
+                        ms = do_bench(run, warmup=25, rep=100, return_mode="median")
+                    print(f"fwd\t{name}\t{d}\t{int(causal)}\t{n}\t{b}\t{h}\t{ms:.4f}\t{flops / ms / 1e9:.1f}")
+                    if "--no-backward" in sys.argv:
+                        return
+                    out = run()
+                    ms = do_bench(lambda: out.backward(do, retain_graph=True), warmup=25,
+                                  rep=100, return_mode="median")
+                    print(f"bwd\t{name}\t{d}\t{int(causal)}\t{n}\t{b}\t{h}\t{ms:.4f}\t{2.5 * flops / ms / 1e9:.1f}")
+
                 for name, backend in (("flash", SDPBackend.FLASH_ATTENTION),
                                       ("cudnn", SDPBackend.CUDNN_ATTENTION)):
                     try:
                         with sdpa_kernel([backend]):
-                            fn = lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal)
-                            ms = do_bench(fn, warmup=25, rep=100, return_mode="median")
-                        print(f"fwd\t{name}\t{d}\t{int(causal)}\t{n}\t{b}\t{h}\t{ms:.4f}\t{flops / ms / 1e9:.1f}")
+                            bench(name, lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal))
                     except Exception as e:  # a backend may refuse a shape
                         print(f"# {name} d={d} causal={causal} N={n}: {type(e).__name__}: {e}")
                 try:
                     bm = create_block_mask(causal_mask, None, None, n, n) if causal else None
-                    fn = lambda: flex(q, k, v, block_mask=bm)
-                    ms = do_bench(fn, warmup=25, rep=100, return_mode="median")
-                    print(f"fwd\tflex\t{d}\t{int(causal)}\t{n}\t{b}\t{h}\t{ms:.4f}\t{flops / ms / 1e9:.1f}")
+                    bench("flex", lambda: flex(q, k, v, block_mask=bm))
                 except Exception as e:
                     print(f"# flex d={d} causal={causal} N={n}: {type(e).__name__}: {str(e)[:200]}")
-                del q, k, v
+                del q, k, v, do
                 torch.cuda.empty_cache()
                 sys.stdout.flush()
 

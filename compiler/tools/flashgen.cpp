@@ -44,17 +44,24 @@ cl::SubCommand explainCmd("explain",
                           "traffic of a .attn spec, and why");
 
 cl::SubCommand compileCmd("compile",
-                          "Generate the forward kernel of a .attn spec "
-                          "(-o out.cu, out.ptx or out.cubin)");
+                          "Generate the forward (or, with --backward, the "
+                          "backward) kernels of a .attn spec (-o out.cu, out.ptx "
+                          "or out.cubin)");
 
 cl::SubCommand runCmd("run",
-                      "JIT the forward kernel of a .attn spec, run it on random "
-                      "inputs, check it against a float64 CPU reference, time it");
+                      "JIT the forward (and with --backward the backward) kernels "
+                      "of a .attn spec, run them on random inputs, check against a "
+                      "float64 CPU reference, time them");
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<spec.attn>"),
                                cl::Required, cl::sub(checkCmd),
                                cl::sub(emitIRCmd), cl::sub(explainCmd),
                                cl::sub(compileCmd), cl::sub(runCmd), cl::cat(category));
+cl::opt<bool> backwardOpt("backward",
+                          cl::desc("compile: the backward kernels (preprocess, dK/dV, "
+                                   "dQ) instead of the forward; run: forward, then "
+                                   "backward, both checked and timed"),
+                          cl::sub(compileCmd), cl::sub(runCmd), cl::cat(category));
 cl::opt<unsigned> repsOpt("reps", cl::desc("Timed launches (median reported)"),
                           cl::init(20), cl::sub(runCmd), cl::cat(category));
 cl::opt<bool> noCheckOpt("no-check",
@@ -154,6 +161,32 @@ int runKernel(StringRef path) {
   opt.seqK = int(shape.seqK);
   opt.reference = !noCheckOpt;
   opt.timingReps = int(repsOpt);
+  if (backwardOpt) {
+    opt.repeatRuns = 1; // and compare bits: the backward is deterministic
+    auto report = flashgen::runtime::checkBackward(**kernel, (*buf)->getBuffer(), opt);
+    if (!report) {
+      WithColor::error(errs(), "flashgen") << llvm::toString(report.takeError()) << "\n";
+      return kInputError;
+    }
+    const auto &bs = (*kernel)->backwardSpec();
+    const auto &bst = (*kernel)->backwardStats();
+    outs() << "backward: resident " << 16 * bs.bwdTiles->warps << " rows, streamed tiles "
+           << bs.bwdTiles->blockM << ", " << bs.bwdTiles->warps << " warps, "
+           << bs.bwdTiles->stages << " stage(s); jit "
+           << (bst.cacheHit ? "cache hit" : "compiled") << ", nvrtc "
+           << llvm::format("%.1f", bst.nvrtcSeconds * 1e3) << " ms\n";
+    outs() << report->forward.summary() << "\n" << report->summary() << "\n";
+    if (!report->passed()) {
+      WithColor::error(errs(), "flashgen")
+          << (report->bitMismatches ? "two backward runs differ bit for bit\n"
+                                    : "the gradients do not match the float64 reference\n");
+      return kInputError;
+    }
+    outs() << (report->checked ? "ok: O, dQ, dK, dV match the float64 reference; "
+                                 "backward bit-identical across runs\n"
+                               : "");
+    return kOk;
+  }
   auto report = flashgen::runtime::checkForward(**kernel, (*buf)->getBuffer(), opt);
   if (!report) {
     WithColor::error(errs(), "flashgen") << llvm::toString(report.takeError()) << "\n";
@@ -201,7 +234,13 @@ int compileKernel(mlir::ModuleOp module, StringRef origin) {
     WithColor::error(errs(), "flashgen") << llvm::toString(spec.takeError()) << "\n";
     return kInputError;
   }
-  std::string source = flashgen::codegen::emitForwardKernel(variants[0], *spec, origin);
+  if (backwardOpt && !spec->bwdTiles) {
+    WithColor::error(errs(), "flashgen") << "no backward tiling was planned\n";
+    return kInputError;
+  }
+  std::string source = backwardOpt
+                           ? flashgen::codegen::emitBackwardKernels(variants[0], *spec, origin)
+                           : flashgen::codegen::emitForwardKernel(variants[0], *spec, origin);
   StringRef ext = llvm::sys::path::extension(compileOutput);
   if (ext == ".cu")
     return writeFile(compileOutput, source) ? kOk : kInputError;
@@ -266,6 +305,10 @@ int run(StringRef path, Action action) {
     mlir::SourceMgrDiagnosticHandler handler(srcMgr, &ctx, errs());
     mlir::PassManager pm(&ctx);
     flashgen::attn::buildAttnPipeline(pm, archOpt);
+    if (action == Action::Compile && backwardOpt) // plan backward tiles too
+      for (auto v : result.module->getOps<flashgen::attn::VariantOp>())
+        v.setPassesAttr(flashgen::attn::PassesAttr::get(
+            &ctx, v.getPasses() | flashgen::attn::Passes::backward));
     if (mlir::failed(pm.run(*result.module)))
       return kInputError;
   }
@@ -308,8 +351,8 @@ int main(int argc, char **argv) {
           "  flashgen check FILE      check a .attn spec, print diagnostics\n"
           "  flashgen emit-ir FILE    print the spec as attn dialect IR\n"
           "  flashgen explain FILE    tiling, tile classes, IO cost and why\n"
-          "  flashgen compile FILE -o OUT.{cu,ptx,cubin}   the forward kernel\n"
-          "  flashgen run FILE [--shape B,H,Nq,Nk]   JIT, check vs float64, time\n\n"
+          "  flashgen compile FILE -o OUT.{cu,ptx,cubin} [--backward]   the kernels\n"
+          "  flashgen run FILE [--shape B,H,Nq,Nk] [--backward]   JIT, check vs float64, time\n\n"
           "Exit codes: 0 ok, 1 errors in the input, 2 usage errors.\n",
           &errOS)) {
     errs() << errors << "Run 'flashgen --help' for usage.\n";

@@ -130,9 +130,49 @@ std::string CheckReport::summary() const {
   return buf;
 }
 
+namespace {
+llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef specText,
+                                      const CheckOptions &opt, BwdCheckReport *bwd);
+} // namespace
+
 llvm::Expected<CheckReport> flashgen::runtime::checkForward(const Kernel &kernel,
                                                            llvm::StringRef specText,
                                                            const CheckOptions &opt) {
+  return checkImpl(kernel, specText, opt, nullptr);
+}
+
+llvm::Expected<BwdCheckReport> flashgen::runtime::checkBackward(const Kernel &kernel,
+                                                               llvm::StringRef specText,
+                                                               const CheckOptions &opt) {
+  BwdCheckReport r;
+  llvm::Expected<CheckReport> f = checkImpl(kernel, specText, opt, &r);
+  if (!f)
+    return f.takeError();
+  r.forward = *f;
+  return r;
+}
+
+std::string BwdCheckReport::summary() const {
+  char buf[400];
+  int n = std::snprintf(buf, sizeof(buf), "B=%d H=%d Hkv=%d Nq=%d Nk=%d dqk=%d dv=%d %s",
+                        forward.batch, forward.heads, forward.kvHeads, forward.seqQ,
+                        forward.seqK, forward.dqk, forward.dv, forward.bf16 ? "bf16" : "f16");
+  if (checked)
+    n += std::snprintf(buf + n, sizeof(buf) - n,
+                       " fwd=%.2e dQ=%.3e dK=%.3e dV=%.3e (bound %.0e) nan=%zu", forward.relErr,
+                       errDQ, errDK, errDV, bound, unwritten);
+  if (repeats)
+    n += std::snprintf(buf + n, sizeof(buf) - n, " repeats=%d bit_mismatch=%zu", repeats,
+                       bitMismatches);
+  if (medianMs > 0)
+    std::snprintf(buf + n, sizeof(buf) - n, " bwd=%.4f ms %.1f TFLOP/s (dense count)", medianMs,
+                  tflops);
+  return buf;
+}
+
+namespace {
+llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef specText,
+                                      const CheckOptions &opt, BwdCheckReport *bwd) {
   llvm::Expected<CudaDriver &> driver = CudaDriver::get();
   if (!driver)
     return driver.takeError();
@@ -338,5 +378,107 @@ llvm::Expected<CheckReport> flashgen::runtime::checkForward(const Kernel &kernel
     double dense = 2.0 * double(p.batch) * p.heads * double(p.seqQ) * p.seqK * (p.dqk + p.dv);
     rep.tflops = dense / (rep.medianMs * 1e-3) / 1e12;
   }
+  if (bwd) {
+    // Backward: random dO, gradients poisoned, reference by the chain rule.
+    std::vector<float> dOf;
+    std::vector<uint16_t> dOb;
+    fill(dOf, oElems, dOb);
+    size_t nq = p.q.size(), nk = p.k.size(), nv = p.v.size();
+    auto ddO = upload(dOb.data(), dOb.size() * 2), ddq = upload(nullptr, nq * 2),
+         ddk = upload(nullptr, nk * 2), ddv = upload(nullptr, nv * 2);
+    for (auto *b : {&ddO, &ddq, &ddk, &ddv})
+      if (!*b)
+        return b->takeError();
+    BackwardArgs ba;
+    static_cast<ForwardArgs &>(ba) = args;
+    ba.dO = (*ddO)->ptr();
+    ba.dQ = (*ddq)->ptr();
+    ba.dK = (*ddk)->ptr();
+    ba.dV = (*ddv)->ptr();
+    auto runBackward = [&]() -> llvm::Error {
+      for (DeviceBuffer *b : {*ddq, *ddk, *ddv})
+        if (llvm::Error e = drv.memset8(b->p, 0xff, b->bytes))
+          return e;
+      if (llvm::Error e = kernel.backward(ba))
+        return e;
+      return drv.synchronize();
+    };
+    auto download = [&](DeviceBuffer *b, size_t n) -> llvm::Expected<std::vector<uint16_t>> {
+      std::vector<uint16_t> h(n);
+      if (llvm::Error e = drv.copyToHost(h.data(), b->p, n * 2))
+        return std::move(e);
+      return h;
+    };
+    if (llvm::Error e = runBackward())
+      return std::move(e);
+    auto hq = download(*ddq, nq), hk = download(*ddk, nk), hv = download(*ddv, nv);
+    for (auto *h : {&hq, &hk, &hv})
+      if (!*h)
+        return h->takeError();
+    bwd->bound = relErrBound(bf16);
+    if (opt.reference) {
+      ReferenceGrads ref = referenceBackward(v, p, dOf);
+      auto relErr = [&](const std::vector<uint16_t> &got, const std::vector<double> &want) {
+        double num = 0, den = 0;
+        for (size_t i = 0; i < got.size(); ++i) {
+          float x = bf16 ? fromBF16(got[i]) : fromF16(got[i]);
+          if (std::isnan(x)) {
+            ++bwd->unwritten;
+            continue;
+          }
+          num += (x - want[i]) * (x - want[i]);
+          den += want[i] * want[i];
+        }
+        return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+      };
+      bwd->errDQ = relErr(*hq, ref.dq);
+      bwd->errDK = relErr(*hk, ref.dk);
+      bwd->errDV = relErr(*hv, ref.dv);
+      bwd->checked = true;
+    }
+    for (int r = 0; r < opt.repeatRuns; ++r) {
+      if (llvm::Error e = runBackward())
+        return std::move(e);
+      auto rq = download(*ddq, nq), rk = download(*ddk, nk), rv = download(*ddv, nv);
+      for (auto *h : {&rq, &rk, &rv})
+        if (!*h)
+          return h->takeError();
+      auto diff = [](const std::vector<uint16_t> &a, const std::vector<uint16_t> &b) {
+        size_t d = 0;
+        for (size_t i = 0; i < a.size(); ++i)
+          d += a[i] != b[i];
+        return d;
+      };
+      bwd->bitMismatches += diff(*hq, *rq) + diff(*hk, *rk) + diff(*hv, *rv);
+      ++bwd->repeats;
+    }
+    if (opt.timingReps > 0) {
+      auto start = drv.createEvent(), stop = drv.createEvent();
+      if (!start)
+        return start.takeError();
+      if (!stop)
+        return stop.takeError();
+      std::vector<float> ms;
+      for (int i = 0; i < opt.timingReps + 3; ++i) {
+        if (llvm::Error e = drv.record(*start, ba.stream))
+          return std::move(e);
+        if (llvm::Error e = kernel.backward(ba))
+          return std::move(e);
+        if (llvm::Error e = drv.record(*stop, ba.stream))
+          return std::move(e);
+        auto t = drv.elapsedMs(*start, *stop);
+        if (!t)
+          return t.takeError();
+        if (i >= 3)
+          ms.push_back(*t);
+      }
+      std::sort(ms.begin(), ms.end());
+      bwd->medianMs = ms[ms.size() / 2];
+      double dense = 2.5 * 2.0 * double(p.batch) * p.heads * double(p.seqQ) * p.seqK *
+                     (p.dqk + p.dv);
+      bwd->tflops = dense / (bwd->medianMs * 1e-3) / 1e12;
+    }
+  }
   return rep;
 }
+} // namespace

@@ -121,6 +121,15 @@ llvm::Error CudaDriver::setMaxDynamicSharedMemory(CUfunction f, int bytes) {
                "cuFuncSetAttribute(max dynamic shared memory)");
 }
 
+std::pair<int, int> CudaDriver::registersAndSpill(CUfunction f) {
+  int regs = -1, local = -1;
+  if (p_cuFuncGetAttribute(&regs, CU_FUNC_ATTRIBUTE_NUM_REGS, f) != CUDA_SUCCESS)
+    regs = -1;
+  if (p_cuFuncGetAttribute(&local, CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, f) != CUDA_SUCCESS)
+    local = -1;
+  return {regs, local};
+}
+
 llvm::Error CudaDriver::launch(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
                                unsigned block, unsigned smem, CUstream stream,
                                void **args) {

@@ -464,6 +464,29 @@ llvm::Error Kernel::forward(const ForwardArgs &a) const {
                         unsigned(32 * s.tiles.warps), unsigned(smemBytes), a.stream, args);
 }
 
+std::string Kernel::resourceReport() const {
+  llvm::Expected<CudaDriver &> driver = CudaDriver::get();
+  if (!driver) {
+    llvm::consumeError(driver.takeError());
+    return "";
+  }
+  std::string out;
+  auto add = [&](const std::string &name, CUfunction f) {
+    auto [regs, spill] = driver->registersAndSpill(f);
+    out += name + ": " + std::to_string(regs) + " registers, " + std::to_string(spill) +
+           " bytes spilled\n";
+  };
+  add(kernelSpec.entry, loaded->functions[0]);
+  std::lock_guard<std::mutex> lock(*bwdMutex);
+  if (bwd.loaded) {
+    std::vector<std::string> names = {bwd.spec.bwdPreEntry, bwd.spec.bwdDKDVEntry,
+                                      bwd.spec.bwdDQEntry, bwd.spec.bwdDKEntry};
+    for (size_t i = 0; i < bwd.loaded->functions.size(); ++i)
+      add(names[i], bwd.loaded->functions[i]);
+  }
+  return out;
+}
+
 namespace {
 /// Rows of the padded logsumexp/D workspace per (batch, head).
 int64_t paddedSeq(int seqQ) { return (int64_t(seqQ) + 127) / 128 * 128; }

@@ -21,6 +21,7 @@ struct CheckOptions {
   uint64_t seed = 0;        // 0: a fresh random seed
   bool reference = true;    // compare with the CPU reference
   int timingReps = 0;       // > 0: time that many launches
+  int repeatRuns = 0;       // backward: run again this many times, compare bits
 };
 
 struct CheckReport {
@@ -35,11 +36,34 @@ struct CheckReport {
   std::string summary() const;
 };
 
+/// checkBackward's findings: forward first (O and logsumexp feed the
+/// backward), then dQ, dK, dV against referenceBackward.
+struct BwdCheckReport {
+  CheckReport forward;
+  double errDQ = 0, errDK = 0, errDV = 0, bound = 0;
+  size_t unwritten = 0;      // NaN left in dQ, dK or dV
+  int repeats = 0;           // extra runs compared bit for bit
+  size_t bitMismatches = 0;  // elements that differed in any repeat
+  double medianMs = 0, tflops = 0; // backward time (all kernels), when timed
+  bool checked = false;
+  bool passed() const {
+    return forward.passed() && (!checked || (unwritten == 0 && errDQ <= bound &&
+                                             errDK <= bound && errDV <= bound)) &&
+           bitMismatches == 0;
+  }
+  std::string summary() const;
+};
+
 /// Relative-error bound for the output dtype (bf16 has 8 mantissa bits).
 double relErrBound(bool bf16);
 
 llvm::Expected<CheckReport> checkForward(const Kernel &kernel, llvm::StringRef specText,
                                          const CheckOptions &options);
+
+/// Forward, then backward with a random dO (both poisoned first), compared
+/// with the float64 reference; optionally repeated (bit-identity) and timed.
+llvm::Expected<BwdCheckReport> checkBackward(const Kernel &kernel, llvm::StringRef specText,
+                                             const CheckOptions &options);
 
 } // namespace flashgen::runtime
 

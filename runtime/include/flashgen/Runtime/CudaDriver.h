@@ -47,6 +47,8 @@ public:
   llvm::Expected<CUmodule> loadModule(llvm::ArrayRef<char> image);
   llvm::Expected<CUfunction> getFunction(CUmodule module, llvm::StringRef name);
   llvm::Error setMaxDynamicSharedMemory(CUfunction f, int bytes);
+  /// Registers per thread and local (spill) bytes per thread; -1 if unknown.
+  std::pair<int, int> registersAndSpill(CUfunction f);
   llvm::Error launch(CUfunction f, unsigned gridX, unsigned gridY, unsigned gridZ,
                      unsigned block, unsigned smemBytes, CUstream stream,
                      void **args);

@@ -40,6 +40,21 @@ struct ReferenceResult {
 ReferenceResult referenceForward(attn::VariantOp variant, const Problem &p,
                                  unsigned threads = 0);
 
+struct ReferenceGrads {
+  std::vector<double> dq; // like q: [b][s][h][dqk] (varlen: [total][h][dqk])
+  std::vector<double> dk; // like k (kvHeads heads)
+  std::vector<double> dv; // like v
+};
+
+/// Gradients of sum(O * dO) by the chain rule on the naive formula, in
+/// double: dV = dropout(P)^T dO, dP = dropout(dO V^T), dS = P (dP - D),
+/// D = rowsum(P dP), dx = dS f'(x) with f' the score modifier's derivative
+/// by central differences of the IR evaluator (independent of codegen's
+/// symbolic derivative), dQ = scale dx K, dK = scale dx^T Q. GQA sums dK/dV
+/// over each group's query heads.
+ReferenceGrads referenceBackward(attn::VariantOp variant, const Problem &p,
+                                 const std::vector<float> &dO, unsigned threads = 0);
+
 } // namespace flashgen::runtime
 
 #endif // FLASHGEN_RUNTIME_REFERENCE_H

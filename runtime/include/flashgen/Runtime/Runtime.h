@@ -131,6 +131,10 @@ public:
   const codegen::KernelSpec &backwardSpec() const { return bwd.spec; }
   const std::string &backwardSource() const { return bwd.source; }
   const JitStats &backwardStats() const { return bwd.stats; }
+  /// "entry: R registers, S bytes spilled" for every loaded kernel
+  /// (forward, and backward once JITted): the ptxas facts the tiling
+  /// model's register estimate is calibrated against.
+  std::string resourceReport() const;
 
 private:
   Kernel() = default;

@@ -7,26 +7,28 @@
 // RUN: flashgen-opt %s -split-input-file -attn-plan-tiling | FileCheck %s --check-prefix=OWN
 
 // d128, forward and backward. The H100 (227 KB per block) double-buffers
-// K/V; the A100 (163 KB) too for forward but not backward; GA102 (99 KB)
-// single-buffers and shrinks the backward tile. Q's fragments would need
-// 256 registers/thread on top: they are re-read from shared memory.
+// K/V; the A100 (163 KB) too; GA102 (99 KB) single-buffers. Backward: 128
+// resident keys (16 per warp, full dK/dV rows: 128 registers) and streamed
+// Q/dO tiles of 64 rows (S^T, dP^T: 64 more); 128-row tiles would need 304.
+// Q's forward fragments would need 256 registers/thread on top: they are
+// re-read from shared memory.
 // H100-LABEL: attn.variant @d128
-// H100-SAME: bwd_tiling = #attn.tiling<block_m = 128, block_n = 64, warps = 8, stages = 2, smem_bytes = 181248, regs_per_thread = 168, ctas_per_sm = 1>
+// H100-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 128, warps = 8, stages = 2, smem_bytes = 132096, regs_per_thread = 240, ctas_per_sm = 1>
 // H100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 2, smem_bytes = 163840, regs_per_thread = 224, ctas_per_sm = 1>
 // H100-SAME: tiling_notes = ["forward: Br=128 Bc=128 warps=8 stages=2; 163840 B shared memory of 232448 B/block
 // A100-LABEL: attn.variant @d128
-// A100-SAME: bwd_tiling = #attn.tiling<block_m = 128, block_n = 64, warps = 8, stages = 1,
+// A100-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 128, warps = 8, stages = 2,
 // A100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 2,
 // GA102-LABEL: attn.variant @d128
-// GA102-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 64, warps = 8, stages = 1,
+// GA102-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 128, warps = 8, stages = 1,
 // GA102-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 1, smem_bytes = 98304
 // AD102 (L40S) has GA102's 99 KB per block: the same choices.
 // AD102-LABEL: attn.variant @d128
-// AD102-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 64, warps = 8, stages = 1,
+// AD102-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 128, warps = 8, stages = 1,
 // AD102-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 1,
 // Without arch, the variant's own target (sm_80) is used.
 // OWN-LABEL: attn.variant @d128
-// OWN-SAME: bwd_tiling = #attn.tiling<block_m = 128, block_n = 64, warps = 8, stages = 1,
+// OWN-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 128, warps = 8, stages = 2,
 attn.variant @d128 attributes {dropout = 0.0 : f64, dtype = #attn<dtype bf16>, passes = #attn.passes<forward, backward>, qk_head_dim = 128 : i64, scale = 0.088 : f64, target = #attn<target sm_80>, v_head_dim = 128 : i64} mask {
 ^bb0(%b: i32, %h: i32, %q: i32, %k: i32, %seq_q: i32, %seq_k: i32):
   %t = arith.constant true
