@@ -115,6 +115,10 @@ llvm::Error fail(const llvm::Twine &m) {
 
 } // namespace
 
+/// Absolute RMS error of a vanishing gradient that counts as relative
+/// error 1: the bf16 bound (1.5e-2) then allows RMS 7.5e-3, f16 (5e-3) 2.5e-3.
+constexpr double kVanishingRmsScale = 0.5;
+
 double flashgen::runtime::relErrBound(bool bf16) { return bf16 ? 1.5e-2 : 5e-3; }
 
 std::string CheckReport::summary() const {
@@ -429,7 +433,15 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
           num += (x - want[i]) * (x - want[i]);
           den += want[i] * want[i];
         }
-        return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+        // A gradient that vanishes (RMS < 1e-3: dQ and dK with a single
+        // key, where dS = P (dP - D) cancels exactly) is judged by its
+        // absolute RMS error instead, scaled so the same bound applies: what
+        // remains there is the rounding of the 16-bit O inside
+        // D = rowsum(dO * O), as in FlashAttention.
+        double n = double(std::max<size_t>(got.size(), 1));
+        if (den / n < 1e-6)
+          return std::sqrt(num / n) / kVanishingRmsScale;
+        return std::sqrt(num / den);
       };
       bwd->errDQ = relErr(*hq, ref.dq);
       bwd->errDK = relErr(*hk, ref.dk);

@@ -76,6 +76,26 @@ typedef struct FlashgenForwardArgs {
 
 FlashgenStatus flashgenKernelForward(FlashgenKernel kernel, const FlashgenForwardArgs *args);
 
+/* Backward pass: the forward's arguments (o and lse as the forward wrote
+ * them; lse is required), dO laid out like o, and the gradients dq, dk, dv
+ * laid out like q, k, v. workspace may be NULL (the kernel keeps its own)
+ * or flashgenKernelBackwardWorkspaceBytes() bytes, 16-byte aligned. The
+ * first call JITs the backward kernels. Results are bit-identical from run
+ * to run (no atomics). */
+typedef struct FlashgenBackwardArgs {
+  FlashgenForwardArgs fwd;
+  const void *d_o;
+  void *dq, *dk, *dv;
+  void *workspace;
+} FlashgenBackwardArgs;
+
+FlashgenStatus flashgenKernelBackward(FlashgenKernel kernel, const FlashgenBackwardArgs *args);
+size_t flashgenKernelBackwardWorkspaceBytes(FlashgenKernel kernel, const FlashgenForwardArgs *args);
+
+/* Like flashgenGenerateSource, for the backward kernels. */
+FlashgenStatus flashgenGenerateBackwardSource(const char *spec, const char *name,
+                                              const char *arch, const char **source);
+
 /* The kernel's entry name and tiling, for logs. */
 const char *flashgenKernelEntryName(FlashgenKernel kernel);
 void flashgenKernelTiling(FlashgenKernel kernel, int *block_m, int *block_n, int *warps,

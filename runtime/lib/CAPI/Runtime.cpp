@@ -68,10 +68,23 @@ FlashgenStatus flashgenGenerateSource(const char *spec, const char *name, const 
   return FLASHGEN_OK;
 }
 
-FlashgenStatus flashgenKernelForward(FlashgenKernel kernel, const FlashgenForwardArgs *a) {
-  if (!kernel.ptr || !a)
-    return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, "kernel and args must not be NULL");
-  ForwardArgs f;
+FlashgenStatus flashgenGenerateBackwardSource(const char *spec, const char *name, const char *arch,
+                                      const char **source) {
+  if (!spec || !arch || !source)
+    return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, "spec, arch and source must not be NULL");
+  auto gen = generateBackward(spec, name ? name : "spec.attn", arch);
+  if (!gen) {
+    std::string msg = llvm::toString(gen.takeError());
+    return failWith(compileStatus(msg), msg);
+  }
+  lastSource = std::move(gen->second);
+  *source = lastSource.c_str();
+  lastError.clear();
+  return FLASHGEN_OK;
+}
+
+/// The C forward arguments as the C++ ones; an error message if malformed.
+static std::string convertArgs(const FlashgenForwardArgs *a, ForwardArgs &f) {
   f.q = a->q; f.k = a->k; f.v = a->v; f.o = a->o; f.lse = a->lse;
   f.batch = a->batch; f.heads = a->heads; f.kvHeads = a->kv_heads;
   f.seqQ = a->seq_q; f.seqK = a->seq_k;
@@ -83,22 +96,61 @@ FlashgenStatus flashgenKernelForward(FlashgenKernel kernel, const FlashgenForwar
   for (int i = 0; i < a->num_tensors; ++i) {
     if (!a->tensor_names || !a->tensor_names[i] || !a->tensor_data || !a->tensor_ranks ||
         !a->tensor_shapes || a->tensor_ranks[i] < 1 || a->tensor_ranks[i] > 4)
-      return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT,
-                      "tensor " + std::to_string(i) + ": name, data, rank (1-4) and shape "
-                      "are required");
+      return "tensor " + std::to_string(i) + ": name, data, rank (1-4) and shape "
+             "are required";
     NamedTensor t;
     t.data = a->tensor_data[i];
     t.shape.assign(a->tensor_shapes + 4 * i, a->tensor_shapes + 4 * i + a->tensor_ranks[i]);
     f.tensors[a->tensor_names[i]] = t;
   }
-  if (llvm::Error e = unwrap(kernel)->forward(f)) {
-    std::string msg = llvm::toString(std::move(e));
-    return failWith(msg.find("forward:") == 0 ? FLASHGEN_ERROR_INVALID_ARGUMENT
-                                              : FLASHGEN_ERROR_CUDA,
-                    msg);
-  }
+  return "";
+}
+
+/// Argument errors (prefixed "forward:"/"backward:") vs CUDA failures.
+static FlashgenStatus launchStatus(llvm::Error e) {
+  std::string msg = llvm::toString(std::move(e));
+  bool argument = msg.find("forward:") == 0 || msg.find("backward:") == 0;
+  return failWith(argument ? FLASHGEN_ERROR_INVALID_ARGUMENT : FLASHGEN_ERROR_CUDA, msg);
+}
+
+FlashgenStatus flashgenKernelForward(FlashgenKernel kernel, const FlashgenForwardArgs *a) {
+  if (!kernel.ptr || !a)
+    return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, "kernel and args must not be NULL");
+  ForwardArgs f;
+  std::string bad = convertArgs(a, f);
+  if (!bad.empty())
+    return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, bad);
+  if (llvm::Error e = unwrap(kernel)->forward(f))
+    return launchStatus(std::move(e));
   lastError.clear();
   return FLASHGEN_OK;
+}
+
+FlashgenStatus flashgenKernelBackward(FlashgenKernel kernel, const FlashgenBackwardArgs *a) {
+  if (!kernel.ptr || !a)
+    return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, "kernel and args must not be NULL");
+  BackwardArgs b;
+  std::string bad = convertArgs(&a->fwd, b);
+  if (!bad.empty())
+    return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, bad);
+  b.dO = a->d_o;
+  b.dQ = a->dq;
+  b.dK = a->dk;
+  b.dV = a->dv;
+  b.workspace = a->workspace;
+  if (llvm::Error e = unwrap(kernel)->backward(b))
+    return launchStatus(std::move(e));
+  lastError.clear();
+  return FLASHGEN_OK;
+}
+
+size_t flashgenKernelBackwardWorkspaceBytes(FlashgenKernel kernel,
+                                            const FlashgenForwardArgs *a) {
+  if (!kernel.ptr || !a)
+    return 0;
+  ForwardArgs f;
+  convertArgs(a, f);
+  return unwrap(kernel)->backwardWorkspaceBytes(f);
 }
 
 const char *flashgenKernelEntryName(FlashgenKernel kernel) {

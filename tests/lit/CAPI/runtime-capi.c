@@ -15,6 +15,13 @@ int main(void) {
   // CHECK-NEXT: has entry: 1
   printf("has entry: %d\n", src && strstr(src, "flashgen_fwd_capi") != NULL);
 
+  s = flashgenGenerateBackwardSource("attention capi { head_dim = 64; mask = causal; }",
+                                     "capi.attn", "sm_90a", &src);
+  // CHECK-NEXT: backward: 0 dkdv=1 dq=1
+  printf("backward: %d dkdv=%d dq=%d\n", (int)s,
+         src && strstr(src, "flashgen_bwd_dkdv_capi") != NULL,
+         src && strstr(src, "flashgen_bwd_dq_capi") != NULL);
+
   s = flashgenGenerateSource("attention bad { head_dim = 12; }", "bad.attn", "sm_90a", &src);
   // CHECK-NEXT: bad spec: 1
   printf("bad spec: %d\n", (int)s);
@@ -40,7 +47,22 @@ int main(void) {
   // Without a GPU: 3 and a message naming the driver; with one: 0.
   // CHECK: create: {{0|3}} null={{0|1}}
   printf("create: %d null=%d\n", (int)s, flashgenKernelIsNull(k));
-  if (s == FLASHGEN_OK)
+  if (s == FLASHGEN_OK) {
+    // A backward without lse is refused by name, before any launch.
+    FlashgenBackwardArgs b;
+    memset(&b, 0, sizeof(b));
+    static char buf[4096] __attribute__((aligned(16)));
+    b.fwd.q = b.fwd.k = b.fwd.v = buf;
+    b.fwd.o = buf;
+    b.fwd.batch = b.fwd.heads = 1;
+    b.fwd.seq_q = b.fwd.seq_k = 4;
+    b.d_o = b.dq = b.dk = b.dv = buf;
+    s = flashgenKernelBackward(k, &b);
+    printf("backward: %d %s\n", (int)s, flashgenLastError());
     flashgenKernelDestroy(k);
+  } else {
+    printf("backward: 4 backward: 'lse' is required (no GPU here)\n");
+  }
+  // CHECK: backward: 4 backward: 'lse' is required
   return 0;
 }
