@@ -179,7 +179,9 @@ ReferenceGrads flashgen::runtime::referenceBackward(VariantOp v, const Problem &
         if (scoreModified) {
           std::optional<float> mod = evaluateScore(v, float(x), at, lookup);
           // Central difference on the evaluator (float ops, as the device).
-          double step = 1e-2 * std::max(1.0, std::fabs(x));
+          // A small step: kinks (min, max, abs, select) inside [x - h, x + h]
+          // give a wrong average slope, so keep that window narrow.
+          double step = 1e-3 * std::max(1.0, std::fabs(x));
           float lo = float(x - step), hi = float(x + step);
           std::optional<float> flo = evaluateScore(v, lo, at, lookup),
                                fhi = evaluateScore(v, hi, at, lookup);
