@@ -206,20 +206,24 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
      << ", /*stages=*/" << t.stages << ">;\n\n";
   emitVariant(v, s, /*backward=*/true, os);
   os << "};\n\n} // namespace\n\n";
-  os << "extern \"C\" __global__ void __launch_bounds__(256)\n"
-     << s.bwdPreEntry << "(const flashgen::BwdParams p) {\n"
-     << "  flashgen::attentionBackwardPreprocess<Config, Variant>(p);\n}\n\n"
-     << "extern \"C\" __global__ void __launch_bounds__(" << 32 * t.warps << ")\n"
-     << s.bwdDKDVEntry << "(const flashgen::BwdParams p) {\n"
-     << "  flashgen::attentionBackwardDKDV<Config, Variant, "
-     << (s.bwdDKEntry.empty() ? "kPartDKDV" : "kPartDV") << ">(p);\n}\n\n";
-  if (!s.bwdDKEntry.empty()) // large head dims: dK in its own pass
-    os << "extern \"C\" __global__ void __launch_bounds__(" << 32 * t.warps << ")\n"
-       << s.bwdDKEntry << "(const flashgen::BwdParams p) {\n"
-       << "  flashgen::attentionBackwardDKDV<Config, Variant, kPartDK>(p);\n}\n\n";
-  os
-     << "extern \"C\" __global__ void __launch_bounds__(" << 32 * t.warps << ")\n"
-     << s.bwdDQEntry << "(const flashgen::BwdParams p) {\n"
-     << "  flashgen::attentionBackwardDQ<Config, Variant>(p);\n}\n";
+  // One extern "C" entry per kernel; the dK/dV pass splits in two for
+  // large head dims (dV here, dK in its own entry).
+  auto entry = [&](const std::string &bounds, const std::string &name, const std::string &call) {
+    os << "extern \"C\" __global__ void __launch_bounds__(" << bounds << ")\n"
+       << name << "(const flashgen::BwdParams p) {\n  flashgen::" << call << "(p);\n}\n";
+  };
+  const std::string warps = std::to_string(32 * t.warps);
+  entry("flashgen::kBwdPreprocessThreads", s.bwdPreEntry,
+        "attentionBackwardPreprocess<Config, Variant>");
+  os << "\n";
+  entry(warps, s.bwdDKDVEntry,
+        std::string("attentionBackwardDKDV<Config, Variant, ") +
+            (s.bwdDKEntry.empty() ? "kPartDKDV" : "kPartDV") + ">");
+  os << "\n";
+  if (!s.bwdDKEntry.empty()) {
+    entry(warps, s.bwdDKEntry, "attentionBackwardDKDV<Config, Variant, kPartDK>");
+    os << "\n";
+  }
+  entry(warps, s.bwdDQEntry, "attentionBackwardDQ<Config, Variant>");
   return text;
 }

@@ -3,6 +3,8 @@
 
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
 
+#include "flashgen/attention/Params.cuh" // kBwdSeqPadding
+
 using namespace flashgen;
 using namespace flashgen::attn;
 using namespace flashgen::codegen;
@@ -53,7 +55,7 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
       return unsupported(v, "the backward kernels give each warp 16 resident rows: "
                             "block_n (" + llvm::Twine(s.bwdTiles->blockN) +
                                 ") must be 16 * warps (" + llvm::Twine(s.bwdTiles->warps) + ")");
-    if (s.bwdTiles->blockM > 128 || 128 % s.bwdTiles->blockM)
+    if (s.bwdTiles->blockM > kBwdSeqPadding || kBwdSeqPadding % s.bwdTiles->blockM)
       return unsupported(v, "the backward kernels stream 16, 32, 64 or 128 rows, not " +
                                 llvm::Twine(s.bwdTiles->blockM));
     std::string id = identifier(v.getSymName());

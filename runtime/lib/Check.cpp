@@ -121,6 +121,58 @@ constexpr double kVanishingRmsScale = 0.5;
 
 double flashgen::runtime::relErrBound(bool bf16) { return bf16 ? 1.5e-2 : 5e-3; }
 
+namespace {
+/// A 16-bit device result against its float64 reference: squared error and
+/// squared reference summed over the written elements; NaN (still
+/// poisoned) elements are counted instead.
+struct Deviation {
+  double err2 = 0, ref2 = 0;
+  size_t count = 0, unwritten = 0;
+};
+Deviation deviation(const std::vector<uint16_t> &got, const std::vector<double> &want,
+                    bool bf16) {
+  Deviation d;
+  d.count = got.size();
+  for (size_t i = 0; i < got.size(); ++i) {
+    float x = bf16 ? fromBF16(got[i]) : fromF16(got[i]);
+    if (std::isnan(x)) {
+      ++d.unwritten;
+      continue;
+    }
+    d.err2 += (x - want[i]) * (x - want[i]);
+    d.ref2 += want[i] * want[i];
+  }
+  return d;
+}
+
+/// Median time of `reps` launches (after 3 warm-up ones), CUDA events on
+/// `stream`.
+llvm::Expected<double> medianMs(CudaDriver &drv, CUstream stream, int reps,
+                                llvm::function_ref<llvm::Error()> launch) {
+  auto start = drv.createEvent(), stop = drv.createEvent();
+  if (!start)
+    return start.takeError();
+  if (!stop)
+    return stop.takeError();
+  std::vector<float> ms;
+  for (int i = 0; i < reps + 3; ++i) {
+    if (llvm::Error e = drv.record(*start, stream))
+      return std::move(e);
+    if (llvm::Error e = launch())
+      return std::move(e);
+    if (llvm::Error e = drv.record(*stop, stream))
+      return std::move(e);
+    auto t = drv.elapsedMs(*start, *stop);
+    if (!t)
+      return t.takeError();
+    if (i >= 3) // warm-up
+      ms.push_back(*t);
+  }
+  std::sort(ms.begin(), ms.end());
+  return double(ms[ms.size() / 2]);
+}
+} // namespace
+
 std::string CheckReport::summary() const {
   char buf[320];
   int n = std::snprintf(buf, sizeof(buf), "B=%d H=%d Hkv=%d Nq=%d Nk=%d dqk=%d dv=%d %s",
@@ -332,16 +384,8 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
     if (llvm::Error e = drv.copyToHost(lse.data(), (*dlse)->p, lse.size() * 4))
       return std::move(e);
     ReferenceResult ref = referenceForward(v, p);
-    double num = 0, den = 0;
-    for (size_t i = 0; i < oElems; ++i) {
-      float o = bf16 ? fromBF16(ob[i]) : fromF16(ob[i]);
-      if (std::isnan(o)) {
-        ++rep.unwritten;
-        continue;
-      }
-      num += (o - ref.o[i]) * (o - ref.o[i]);
-      den += ref.o[i] * ref.o[i];
-    }
+    Deviation dev = deviation(ob, ref.o, bf16);
+    rep.unwritten = dev.unwritten;
     for (size_t i = 0; i < lse.size(); ++i) {
       double want = ref.lse[i];
       bool ok = std::isinf(want) ? (std::isinf(lse[i]) && lse[i] > 0)
@@ -352,31 +396,14 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
           rep.lseWorst = std::max(rep.lseWorst, std::fabs(double(lse[i]) - want));
       }
     }
-    rep.relErr = den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+    rep.relErr = dev.ref2 > 0 ? std::sqrt(dev.err2 / dev.ref2) : std::sqrt(dev.err2);
     rep.checked = true;
   }
   if (opt.timingReps > 0) {
-    auto start = drv.createEvent(), stop = drv.createEvent();
-    if (!start)
-      return start.takeError();
-    if (!stop)
-      return stop.takeError();
-    std::vector<float> ms;
-    for (int i = 0; i < opt.timingReps + 3; ++i) {
-      if (llvm::Error e = drv.record(*start, args.stream))
-        return std::move(e);
-      if (llvm::Error e = kernel.forward(args))
-        return std::move(e);
-      if (llvm::Error e = drv.record(*stop, args.stream))
-        return std::move(e);
-      auto t = drv.elapsedMs(*start, *stop);
-      if (!t)
-        return t.takeError();
-      if (i >= 3) // warm-up
-        ms.push_back(*t);
-    }
-    std::sort(ms.begin(), ms.end());
-    rep.medianMs = ms[ms.size() / 2];
+    auto t = medianMs(drv, args.stream, opt.timingReps, [&] { return kernel.forward(args); });
+    if (!t)
+      return t.takeError();
+    rep.medianMs = *t;
     // The dense count 4*B*H*Nq*Nk*d; masks that skip work (causal) make the
     // rate look lower than the benchmarks' masked count would.
     double dense = 2.0 * double(p.batch) * p.heads * double(p.seqQ) * p.seqK * (p.dqk + p.dv);
@@ -423,25 +450,17 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
     if (opt.reference) {
       ReferenceGrads ref = referenceBackward(v, p, dOf);
       auto relErr = [&](const std::vector<uint16_t> &got, const std::vector<double> &want) {
-        double num = 0, den = 0;
-        for (size_t i = 0; i < got.size(); ++i) {
-          float x = bf16 ? fromBF16(got[i]) : fromF16(got[i]);
-          if (std::isnan(x)) {
-            ++bwd->unwritten;
-            continue;
-          }
-          num += (x - want[i]) * (x - want[i]);
-          den += want[i] * want[i];
-        }
+        Deviation dev = deviation(got, want, bf16);
+        bwd->unwritten += dev.unwritten;
         // A gradient that vanishes (RMS < 1e-3: dQ and dK with a single
         // key, where dS = P (dP - D) cancels exactly) is judged by its
         // absolute RMS error instead, scaled so the same bound applies: what
         // remains there is the rounding of the 16-bit O inside
         // D = rowsum(dO * O), as in FlashAttention.
-        double n = double(std::max<size_t>(got.size(), 1));
-        if (den / n < 1e-6)
-          return std::sqrt(num / n) / kVanishingRmsScale;
-        return std::sqrt(num / den);
+        double n = double(std::max<size_t>(dev.count, 1));
+        if (dev.ref2 / n < 1e-6)
+          return std::sqrt(dev.err2 / n) / kVanishingRmsScale;
+        return std::sqrt(dev.err2 / dev.ref2);
       };
       bwd->errDQ = relErr(*hq, ref.dq);
       bwd->errDK = relErr(*hk, ref.dk);
@@ -465,27 +484,10 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
       ++bwd->repeats;
     }
     if (opt.timingReps > 0) {
-      auto start = drv.createEvent(), stop = drv.createEvent();
-      if (!start)
-        return start.takeError();
-      if (!stop)
-        return stop.takeError();
-      std::vector<float> ms;
-      for (int i = 0; i < opt.timingReps + 3; ++i) {
-        if (llvm::Error e = drv.record(*start, ba.stream))
-          return std::move(e);
-        if (llvm::Error e = kernel.backward(ba))
-          return std::move(e);
-        if (llvm::Error e = drv.record(*stop, ba.stream))
-          return std::move(e);
-        auto t = drv.elapsedMs(*start, *stop);
-        if (!t)
-          return t.takeError();
-        if (i >= 3)
-          ms.push_back(*t);
-      }
-      std::sort(ms.begin(), ms.end());
-      bwd->medianMs = ms[ms.size() / 2];
+      auto t = medianMs(drv, ba.stream, opt.timingReps, [&] { return kernel.backward(ba); });
+      if (!t)
+        return t.takeError();
+      bwd->medianMs = *t;
       double dense = 2.5 * 2.0 * double(p.batch) * p.heads * double(p.seqQ) * p.seqK *
                      (p.dqk + p.dv);
       bwd->tflops = dense / (bwd->medianMs * 1e-3) / 1e12;

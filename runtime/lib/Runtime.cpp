@@ -110,16 +110,11 @@ struct flashgen::runtime::LoadedModule {
 };
 
 namespace {
-/// Process-level JIT cache: (device, name, spec text) -> a ready kernel.
-struct ProcessEntry {
-  codegen::KernelSpec spec;
-  std::string source;
-  std::shared_ptr<LoadedModule> loaded;
-  int smemBytes = 0;
-};
+/// Process-level JIT cache: (device, pass, name, spec text) -> a ready
+/// module.
 std::mutex processMutex;
-std::map<std::string, ProcessEntry> &processCache() {
-  static std::map<std::string, ProcessEntry> cache;
+std::map<std::string, JitModule> &processCache() {
+  static std::map<std::string, JitModule> cache;
   return cache;
 }
 } // namespace
@@ -129,50 +124,46 @@ void flashgen::clearJitProcessCache() {
   processCache().clear();
 }
 
+namespace {
+/// generate() for a named architecture (no GPU needed).
 llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
-flashgen::generateForward(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch) {
+generateForArch(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch,
+                bool backward) {
   std::optional<attn::GpuTarget> t = attn::lookupTarget(arch);
   if (!t)
     return fail("unknown architecture '" + arch + "'; expected sm_80, sm_86, sm_89 or sm_90a");
-  return generate(text, name, *t, /*backward=*/false);
+  return generate(text, name, *t, backward);
+}
+} // namespace
+
+llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
+flashgen::generateForward(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch) {
+  return generateForArch(text, name, arch, /*backward=*/false);
 }
 
 llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
 flashgen::generateBackward(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch) {
-  std::optional<attn::GpuTarget> t = attn::lookupTarget(arch);
-  if (!t)
-    return fail("unknown architecture '" + arch + "'; expected sm_80, sm_86, sm_89 or sm_90a");
-  return generate(text, name, *t, /*backward=*/true);
+  return generateForArch(text, name, arch, /*backward=*/true);
 }
 
 namespace {
-/// One JITted module: generated source, CUBIN (NVRTC or the kernel cache),
-/// loaded functions, through the process-level cache.
-struct JitResult {
-  codegen::KernelSpec spec;
-  std::string source;
-  std::shared_ptr<LoadedModule> loaded;
-  int smemBytes = 0;
-  JitStats stats;
-};
-
-llvm::Expected<JitResult> jitModule(llvm::StringRef text, llvm::StringRef name,
+/// Generated source, CUBIN (NVRTC or the kernel cache) and loaded
+/// functions, through the process-level cache.
+llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
                                     const JitOptions &options, bool backward) {
   llvm::Expected<CudaDriver &> driver = CudaDriver::get();
   if (!driver)
     return driver.takeError();
   const DeviceInfo &dev = driver->device();
-  JitResult r;
+  JitModule r;
   std::string processKey = std::to_string(dev.ordinal) + "\0" + dev.arch() + "\0" +
                            (backward ? "bwd" : "fwd") + "\0" + name.str() + "\0" + text.str();
   if (options.useCache) {
     std::lock_guard<std::mutex> lock(processMutex);
     auto it = processCache().find(processKey);
     if (it != processCache().end()) {
-      r.spec = it->second.spec;
-      r.source = it->second.source;
-      r.loaded = it->second.loaded;
-      r.smemBytes = it->second.smemBytes;
+      r = it->second;
+      r.stats = JitStats{};
       r.stats.cacheHit = r.stats.processHit = true;
       return r;
     }
@@ -235,7 +226,7 @@ llvm::Expected<JitResult> jitModule(llvm::StringRef text, llvm::StringRef name,
   r.stats.loadSeconds = since(t1);
   if (options.useCache) {
     std::lock_guard<std::mutex> lock(processMutex);
-    processCache()[processKey] = {r.spec, r.source, r.loaded, r.smemBytes};
+    processCache()[processKey] = r;
   }
   return r;
 }
@@ -269,15 +260,11 @@ Kernel::fromSpec(llvm::StringRef text, llvm::StringRef name, const JitOptions &o
     return fail("JIT for " + options.arch + " requested, but the device (" + dev.name +
                 ") is " + dev.arch() + "; use arch = native or compile ahead with "
                 "`flashgen compile`");
-  llvm::Expected<JitResult> r = jitModule(text, name, options, /*backward=*/false);
+  llvm::Expected<JitModule> r = jitModule(text, name, options, /*backward=*/false);
   if (!r)
     return r.takeError();
   std::unique_ptr<Kernel> k(new Kernel());
-  k->kernelSpec = std::move(r->spec);
-  k->cudaSource = std::move(r->source);
-  k->loaded = std::move(r->loaded);
-  k->smemBytes = r->smemBytes;
-  k->jitStats = r->stats;
+  k->fwd = std::move(*r);
   k->specText = text.str();
   k->specName = name.str();
   k->jitOptions = options;
@@ -294,17 +281,13 @@ Kernel::~Kernel() {
 }
 
 llvm::Error Kernel::prepareBackward() const {
-  std::lock_guard<std::mutex> lock(*bwdMutex);
+  std::lock_guard<std::mutex> lock(bwdMutex);
   if (bwd.loaded)
     return llvm::Error::success();
-  llvm::Expected<JitResult> r = jitModule(specText, specName, jitOptions, /*backward=*/true);
+  llvm::Expected<JitModule> r = jitModule(specText, specName, jitOptions, /*backward=*/true);
   if (!r)
     return r.takeError();
-  bwd.spec = std::move(r->spec);
-  bwd.source = std::move(r->source);
-  bwd.loaded = std::move(r->loaded);
-  bwd.smemBytes = r->smemBytes;
-  bwd.stats = r->stats;
+  bwd = std::move(*r);
   return llvm::Error::success();
 }
 
@@ -330,7 +313,7 @@ std::optional<int64_t> flashgen::resolveExtent(llvm::StringRef dim, const Forwar
 }
 
 llvm::Error Kernel::buildParams(const ForwardArgs &a, const char *who, FwdParams &p) const {
-  const codegen::KernelSpec &s = kernelSpec;
+  const codegen::KernelSpec &s = fwd.spec;
   const std::string pre = std::string(who) + ": ";
   // Pointers.
   struct {
@@ -457,11 +440,11 @@ llvm::Error Kernel::forward(const ForwardArgs &a) const {
   llvm::Expected<CudaDriver &> driver = CudaDriver::get();
   if (!driver)
     return driver.takeError();
-  const codegen::KernelSpec &s = kernelSpec;
+  const codegen::KernelSpec &s = fwd.spec;
   unsigned gridX = unsigned((a.seqQ + s.tiles.blockM - 1) / s.tiles.blockM);
   void *args[] = {&p};
-  return driver->launch(loaded->functions[0], gridX, unsigned(a.heads), unsigned(a.batch),
-                        unsigned(32 * s.tiles.warps), unsigned(smemBytes), a.stream, args);
+  return driver->launch(fwd.loaded->functions[0], gridX, unsigned(a.heads), unsigned(a.batch),
+                        unsigned(32 * s.tiles.warps), unsigned(fwd.smemBytes), a.stream, args);
 }
 
 std::string Kernel::resourceReport() const {
@@ -476,8 +459,8 @@ std::string Kernel::resourceReport() const {
     out += name + ": " + std::to_string(regs) + " registers, " + std::to_string(spill) +
            " bytes spilled\n";
   };
-  add(kernelSpec.entry, loaded->functions[0]);
-  std::lock_guard<std::mutex> lock(*bwdMutex);
+  add(fwd.spec.entry, fwd.loaded->functions[0]);
+  std::lock_guard<std::mutex> lock(bwdMutex);
   if (bwd.loaded) {
     std::vector<std::string> names = {bwd.spec.bwdPreEntry, bwd.spec.bwdDKDVEntry,
                                       bwd.spec.bwdDQEntry, bwd.spec.bwdDKEntry};
@@ -489,7 +472,9 @@ std::string Kernel::resourceReport() const {
 
 namespace {
 /// Rows of the padded logsumexp/D workspace per (batch, head).
-int64_t paddedSeq(int seqQ) { return (int64_t(seqQ) + 127) / 128 * 128; }
+int64_t paddedSeq(int seqQ) {
+  return (int64_t(seqQ) + kBwdSeqPadding - 1) / kBwdSeqPadding * kBwdSeqPadding;
+}
 } // namespace
 
 size_t Kernel::backwardWorkspaceBytes(const ForwardArgs &a) const {
@@ -501,7 +486,7 @@ llvm::Error Kernel::backward(const BackwardArgs &a) const {
   FwdParams f{};
   if (llvm::Error e = buildParams(a, "backward", f))
     return e;
-  const codegen::KernelSpec &s = kernelSpec;
+  const codegen::KernelSpec &s = fwd.spec;
   if (!a.lse)
     return fail("backward: 'lse' is required (the forward's logsumexp, [batch][heads][seqQ] "
                 "fp32; varlen: [heads][totalQ])");
@@ -551,7 +536,7 @@ llvm::Error Kernel::backward(const BackwardArgs &a) const {
   size_t wsBytes = backwardWorkspaceBytes(a);
   CUdeviceptr ws = reinterpret_cast<CUdeviceptr>(a.workspace);
   if (!ws) {
-    std::lock_guard<std::mutex> lock(*bwdMutex);
+    std::lock_guard<std::mutex> lock(bwdMutex);
     if (workspaceBytes < wsBytes) {
       if (workspace)
         driver->free(CUdeviceptr(workspace));
@@ -573,9 +558,10 @@ llvm::Error Kernel::backward(const BackwardArgs &a) const {
   const int64_t resident = 16 * t.warps;
   const std::vector<CUfunction> &fn = bwd.loaded->functions;
   void *args[] = {&p};
-  // 1. D and lse2 for every padded row (64 rows per CTA).
-  if (auto e = driver->launch(fn[0], unsigned(p.seqPad / 64), unsigned(a.heads),
-                              unsigned(a.batch), 256, 0, a.stream, args))
+  // 1. D and lse2 for every padded row.
+  if (auto e = driver->launch(fn[0], unsigned(p.seqPad / kBwdPreprocessRows),
+                              unsigned(a.heads), unsigned(a.batch), kBwdPreprocessThreads, 0,
+                              a.stream, args))
     return e;
   // 2. dK/dV (dV only when split, then dK), one CTA per resident key block.
   unsigned kBlocks = unsigned((a.seqK + resident - 1) / resident);

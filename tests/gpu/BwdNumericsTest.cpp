@@ -11,6 +11,8 @@
 // FLASHGEN_GPU_REPORT=<file> appends one line per case.
 //
 //===----------------------------------------------------------------------===//
+#include "GpuTestUtil.h"
+
 #include "flashgen/Runtime/Check.h"
 #include "flashgen/Runtime/CudaDriver.h"
 #include "flashgen/Runtime/Runtime.h"
@@ -35,13 +37,6 @@ struct Case {
   int seqQ, seqK;
   int batch = 0, heads = 0;
 };
-
-void appendReport(const std::string &line) {
-  if (const char *path = std::getenv("FLASHGEN_GPU_REPORT")) {
-    std::ofstream f(path, std::ios::app);
-    f << line << "\n";
-  }
-}
 
 void runCase(const Case &c, std::mt19937_64 &rng) {
   llvm::Expected<std::unique_ptr<Kernel>> kernel = Kernel::fromSpec(c.spec, c.name);
@@ -71,37 +66,20 @@ void runCase(const Case &c, std::mt19937_64 &rng) {
   char line[512];
   std::snprintf(line, sizeof(line), "%-22s %s", c.name.c_str(), r->summary().c_str());
   std::printf("%s\n", line);
-  appendReport(line);
+  gputest::appendReport(line);
 }
 
-class GpuBackward : public ::testing::Test {
-protected:
-  void SetUp() override {
-    llvm::Expected<CudaDriver &> d = CudaDriver::get();
-    if (!d)
-      GTEST_SKIP() << "no GPU: " << llvm::toString(d.takeError());
-    drv = &*d;
-  }
-  CudaDriver *drv = nullptr;
-};
+class GpuBackward : public gputest::GpuTest {};
 
 TEST_F(GpuBackward, EveryExampleAtOddSizes) {
   std::mt19937_64 rng(std::random_device{}());
-  std::vector<std::string> paths;
-  std::error_code ec;
-  for (llvm::sys::fs::directory_iterator it(FLASHGEN_EXAMPLES_DIR, ec), end;
-       it != end && !ec; it.increment(ec))
-    if (llvm::StringRef(it->path()).ends_with(".attn"))
-      paths.push_back(it->path());
-  std::sort(paths.begin(), paths.end());
   const std::pair<int, int> sizes[] = {{1, 1},     {17, 17},   {128, 128},
                                        {1000, 1000}, {17, 1000}, {1000, 17}};
   int n = 0;
-  for (const std::string &path : paths) {
-    std::string name = llvm::sys::path::stem(path).str();
+  for (const gputest::ExampleSpec &e : gputest::exampleSpecs()) {
+    const std::string &name = e.name, &text = e.text;
     if (name == "sparse_runtime")
       continue; // refused (forward and backward)
-    std::string text = (*llvm::MemoryBuffer::getFile(path))->getBuffer().str();
     // Specs with many heads run 16 of them (every group ratio divides 16):
     // the float64 reference backward is the slow part.
     int heads = text.find("heads") != std::string::npos ? 16 : 0;
@@ -151,18 +129,11 @@ TEST_F(GpuBackward, ScoreExpressionsGetTheirGradients) {
   }
 }
 
-struct Scratch {
-  CudaDriver &d;
-  CUdeviceptr p;
-  explicit Scratch(CudaDriver &d) : d(d), p(*d.alloc(1 << 20)) {}
-  ~Scratch() { d.free(p); }
-  void *ptr(size_t off = 0) const { return reinterpret_cast<char *>(p) + off; }
-};
 
 TEST_F(GpuBackward, RejectsBadArguments) {
   auto k = Kernel::fromSpec("attention a { head_dim = 64; }");
   ASSERT_TRUE(bool(k)) << llvm::toString(k.takeError());
-  Scratch buf(*drv);
+  gputest::Scratch buf(*drv);
   BackwardArgs a;
   a.q = a.k = a.v = buf.ptr();
   a.o = buf.ptr();

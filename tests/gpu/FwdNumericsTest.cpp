@@ -9,6 +9,8 @@
 // appends one line per case (for bench/results/).
 //
 //===----------------------------------------------------------------------===//
+#include "GpuTestUtil.h"
+
 #include "flashgen/Runtime/Check.h"
 
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
@@ -40,16 +42,8 @@ struct Case {
   int seqQ, seqK;
 };
 
-void appendReport(const std::string &line) {
-  if (const char *path = std::getenv("FLASHGEN_GPU_REPORT")) {
-    std::ofstream f(path, std::ios::app);
-    f << line << "\n";
-  }
-}
-
 /// JITs and checks one case against the float64 reference (fresh inputs).
-void runCase(CudaDriver &drv, const Case &c, std::mt19937_64 &rng) {
-  (void)drv;
+void runCase(const Case &c, std::mt19937_64 &rng) {
   llvm::Expected<std::unique_ptr<Kernel>> kernel = Kernel::fromSpec(c.spec, c.name);
   if (!kernel) {
     ADD_FAILURE() << c.name << ": " << llvm::toString(kernel.takeError());
@@ -72,26 +66,17 @@ void runCase(CudaDriver &drv, const Case &c, std::mt19937_64 &rng) {
   char line[400];
   std::snprintf(line, sizeof(line), "%-22s %s", c.name.c_str(), r->summary().c_str());
   std::printf("%s\n", line);
-  appendReport(line);
+  gputest::appendReport(line);
 }
 
 std::vector<Case> exampleCases() {
   std::vector<Case> cases;
-  std::error_code ec;
-  std::vector<std::string> paths;
-  for (llvm::sys::fs::directory_iterator it(FLASHGEN_EXAMPLES_DIR, ec), end;
-       it != end && !ec; it.increment(ec))
-    if (llvm::StringRef(it->path()).ends_with(".attn"))
-      paths.push_back(it->path());
-  std::sort(paths.begin(), paths.end());
   const std::pair<int, int> sizes[] = {{1, 1},     {17, 17},   {128, 128}, {1000, 1000},
                                        {17, 1000}, {1000, 17}, {4097, 4097}};
-  for (const std::string &path : paths) {
-    std::string name = llvm::sys::path::stem(path).str();
+  for (const gputest::ExampleSpec &e : gputest::exampleSpecs()) {
+    const std::string &name = e.name, &text = e.text;
     if (name == "sparse_runtime")
       continue; // refused by the forward kernel (see RefusesRuntimeBlockMasks)
-    auto buf = llvm::MemoryBuffer::getFile(path);
-    std::string text = (*buf)->getBuffer().str();
     bool manyHeads = text.find("heads    = 32") != std::string::npos ||
                      text.find("heads    = 16") != std::string::npos;
     for (auto [nq, nk] : sizes) {
@@ -103,23 +88,14 @@ std::vector<Case> exampleCases() {
   return cases;
 }
 
-class GpuForward : public ::testing::Test {
-protected:
-  void SetUp() override {
-    llvm::Expected<CudaDriver &> d = CudaDriver::get();
-    if (!d)
-      GTEST_SKIP() << "no GPU: " << llvm::toString(d.takeError());
-    drv = &*d;
-  }
-  CudaDriver *drv = nullptr;
-};
+class GpuForward : public gputest::GpuTest {};
 
 TEST_F(GpuForward, EveryExampleAtOddSizes) {
   std::mt19937_64 rng(std::random_device{}()); // fresh inputs every run
   std::vector<Case> cases = exampleCases();
   ASSERT_GE(cases.size(), 100u);
   for (const Case &c : cases)
-    runCase(*drv, c, rng);
+    runCase(c, rng);
 }
 
 TEST_F(GpuForward, EveryHeadDimBothDtypes) {
@@ -128,11 +104,11 @@ TEST_F(GpuForward, EveryHeadDimBothDtypes) {
     for (int d = 8; d <= 256; d += 8) {
       std::string spec = std::string("attention hd { dtype = ") + dtype +
                          "; head_dim = " + std::to_string(d) + "; mask = causal; }";
-      runCase(*drv, {"hd" + std::to_string(d) + "_" + dtype, spec, 257, 300}, rng);
+      runCase({"hd" + std::to_string(d) + "_" + dtype, spec, 257, 300}, rng);
     }
   // qk and v head dims that differ.
-  runCase(*drv, {"qk192_v128", "attention m { qk_head_dim = 192; v_head_dim = 128; }", 333, 517}, rng);
-  runCase(*drv, {"qk64_v256", "attention m { qk_head_dim = 64; v_head_dim = 256; }", 100, 129}, rng);
+  runCase({"qk192_v128", "attention m { qk_head_dim = 192; v_head_dim = 128; }", 333, 517}, rng);
+  runCase({"qk64_v256", "attention m { qk_head_dim = 64; v_head_dim = 256; }", 100, 129}, rng);
 }
 
 TEST_F(GpuForward, ExplicitTilings) {
@@ -159,24 +135,16 @@ TEST_F(GpuForward, ExplicitTilings) {
                     std::string::npos);
           continue;
         }
-        runCase(*drv, {std::string("tiles ") + t, spec, 1000, 1000}, rng);
-        runCase(*drv, {std::string("tiles ") + t, spec, 17, 333}, rng);
+        runCase({std::string("tiles ") + t, spec, 1000, 1000}, rng);
+        runCase({std::string("tiles ") + t, spec, 17, 333}, rng);
       }
 }
 
-/// Device memory for argument checks.
-struct Scratch {
-  CudaDriver &d;
-  CUdeviceptr p;
-  explicit Scratch(CudaDriver &d) : d(d), p(*d.alloc(1 << 20)) {}
-  ~Scratch() { d.free(p); }
-  void *ptr() const { return reinterpret_cast<void *>(p); }
-};
 
 TEST_F(GpuForward, RejectsBadArguments) {
   auto k = Kernel::fromSpec("attention a { head_dim = 64; }");
   ASSERT_TRUE(bool(k)) << llvm::toString(k.takeError());
-  Scratch buf(*drv);
+  gputest::Scratch buf(*drv);
   ForwardArgs a;
   a.q = a.k = a.v = buf.ptr();
   a.o = buf.ptr();

@@ -53,11 +53,13 @@ FlashgenStatus flashgenKernelCreateFromSpec(const char *spec, const char *name,
 
 void flashgenKernelDestroy(FlashgenKernel kernel) { delete unwrap(kernel); }
 
-FlashgenStatus flashgenGenerateSource(const char *spec, const char *name, const char *arch,
-                                      const char **source) {
+/// flashgenGenerate*Source: `generate` is generateForward or generateBackward.
+template <class Generate>
+static FlashgenStatus generateSource(Generate generate, const char *spec, const char *name,
+                                     const char *arch, const char **source) {
   if (!spec || !arch || !source)
     return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, "spec, arch and source must not be NULL");
-  auto gen = generateForward(spec, name ? name : "spec.attn", arch);
+  auto gen = generate(spec, name ? name : "spec.attn", arch);
   if (!gen) {
     std::string msg = llvm::toString(gen.takeError());
     return failWith(compileStatus(msg), msg);
@@ -68,19 +70,14 @@ FlashgenStatus flashgenGenerateSource(const char *spec, const char *name, const 
   return FLASHGEN_OK;
 }
 
-FlashgenStatus flashgenGenerateBackwardSource(const char *spec, const char *name, const char *arch,
+FlashgenStatus flashgenGenerateSource(const char *spec, const char *name, const char *arch,
                                       const char **source) {
-  if (!spec || !arch || !source)
-    return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, "spec, arch and source must not be NULL");
-  auto gen = generateBackward(spec, name ? name : "spec.attn", arch);
-  if (!gen) {
-    std::string msg = llvm::toString(gen.takeError());
-    return failWith(compileStatus(msg), msg);
-  }
-  lastSource = std::move(gen->second);
-  *source = lastSource.c_str();
-  lastError.clear();
-  return FLASHGEN_OK;
+  return generateSource(generateForward, spec, name, arch, source);
+}
+
+FlashgenStatus flashgenGenerateBackwardSource(const char *spec, const char *name,
+                                              const char *arch, const char **source) {
+  return generateSource(generateBackward, spec, name, arch, source);
 }
 
 /// The C forward arguments as the C++ ones; an error message if malformed.

@@ -62,7 +62,6 @@ struct BwdConfig {
   static constexpr int kStatBytes = 2 * kBlockStream * 4; // lse2 and D per stage
   static constexpr int kSmemBytes = ResQK::kBytes + ResV::kBytes +
                                     kStages * (StrQK::kBytes + StrV::kBytes + kStatBytes);
-  static constexpr int kPreRows = 64; // rows per preprocessing CTA (256 threads)
 };
 
 /// Sequence bounds of batch entry b (varlen or dense).
@@ -96,9 +95,9 @@ FG_DEVICE void attentionBackwardPreprocess(const BwdParams &bp) {
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const SeqBounds sb = seqBounds<Variant>(p, b);
   const int64_t ws = (int64_t(b) * p.heads + h) * bp.seqPad;
-  constexpr int kRowsPerWarp = Cfg::kPreRows / 8;
+  constexpr int kRowsPerWarp = kBwdPreprocessRows / (kBwdPreprocessThreads / 32);
   for (int i = 0; i < kRowsPerWarp; ++i) {
-    const int q = blockIdx.x * Cfg::kPreRows + warp * kRowsPerWarp + i;
+    const int q = blockIdx.x * kBwdPreprocessRows + warp * kRowsPerWarp + i;
     if (q >= bp.seqPad)
       return;
     float d = 0.f;
@@ -220,12 +219,8 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
   Variant::qTileRange(k0, k1, seqQ, seqK, BR, iBegin, iEnd);
 
   float dk[kDoDK ? kDTiles : 1][4], dv[kDoDV ? kVTiles : 1][4];
-#pragma unroll
-  for (int n = 0; n < (kDoDK ? kDTiles : 1); ++n)
-    dk[n][0] = dk[n][1] = dk[n][2] = dk[n][3] = 0.f;
-#pragma unroll
-  for (int n = 0; n < (kDoDV ? kVTiles : 1); ++n)
-    dv[n][0] = dv[n][1] = dv[n][2] = dv[n][3] = 0.f;
+  zeroAcc(dk);
+  zeroAcc(dv);
 
   // Work items: (query head of the group, query tile), in order.
   const int items = group * (iEnd - iBegin);
@@ -235,9 +230,10 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
     const int q0 = i * BR, q1 = min(q0 + BR, seqQ) - 1;
     return Variant::tileClass(p, b, h, q0, q1, k0, k1, seqQ, seqK);
   };
-  auto nextItem = [&](int item) {
+  // The next non-empty item after `item`, and its tile class.
+  auto nextItem = [&](int item, int &cls) {
     for (++item; item < items; ++item)
-      if (classOf(item) != kTileEmpty)
+      if ((cls = classOf(item)) != kTileEmpty)
         return item;
     return items;
   };
@@ -265,7 +261,8 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
     }
   };
 
-  int item = items > 0 && classOf(0) != kTileEmpty ? 0 : nextItem(0);
+  int cls = kTileEmpty;
+  int item = nextItem(-1, cls);
   if (item < items)
     loadTile(item, 0);
   cpAsyncCommit();
@@ -273,7 +270,8 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
   const int kRowW = k0 + warp * 16; // this warp's first key
   int stage = 0;
   while (item < items) {
-    const int itemNext = nextItem(item);
+    int clsNext = kTileEmpty;
+    const int itemNext = nextItem(item, clsNext);
     if (Cfg::kStages == 2 && itemNext < items) {
       loadTile(itemNext, stage ^ 1);
       cpAsyncCommit();
@@ -292,25 +290,12 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
 
     // S^T = K Q^T: this warp's 16 keys x BR queries.
     float s[kNT][4];
-#pragma unroll
-    for (int n = 0; n < kNT; ++n)
-      s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
-#pragma unroll
-    for (int ks = 0; ks < D / 16; ++ks) {
-      uint32_t a[4];
-      loadA<typename Cfg::ResQK>(a, sK, warp * 16, ks, lane);
-#pragma unroll
-      for (int n = 0; n < kNT; n += 2) {
-        uint32_t bf[4];
-        loadBRows<typename Cfg::StrQK>(bf, qBase, n, ks, lane);
-        mma16816<T>(s[n], a, bf[0], bf[1]);
-        mma16816<T>(s[n + 1], a, bf[2], bf[3]);
-      }
-    }
+    zeroAcc(s);
+    mmaRowsTimesRows<T, typename Cfg::ResQK, typename Cfg::StrQK, D / 16>(s, sK, warp * 16,
+                                                                          qBase, lane);
 
     // P^T (and f'), in place. Element e of n-tile n: key kRowW + g + (e/2)*8,
     // query q0 + n*8 + 2t + e%2.
-    const int cls = classOf(item);
     const bool partial = cls == kTilePartial;
     const bool edge = k0 + BC > seqK || q0 + BR > seqQ;
     float grad[Variant::kHasScoreMod ? kNT : 1][4];
@@ -336,39 +321,15 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
     };
 
     // dV += dropout(P)^T dO.
-    if constexpr (kDoDV) {
-#pragma unroll
-    for (int ks = 0; ks < kQSteps; ++ks) {
-      uint32_t a[4];
-      packA<T>(a, s, ks, dropMul);
-#pragma unroll
-      for (int n = 0; n < kVTiles; n += 2) {
-        uint32_t bf[4];
-        loadBCols<typename Cfg::StrV>(bf, dOBase, ks, n, lane);
-        mma16816<T>(dv[n], a, bf[0], bf[1]);
-        mma16816<T>(dv[n + 1], a, bf[2], bf[3]);
-      }
-    }
-    }
+    if constexpr (kDoDV)
+      mmaPackedTimesCols<T, typename Cfg::StrV, kQSteps>(dv, s, dropMul, dOBase, lane);
 
     if constexpr (kDoDK) {
     // dP^T = V dO^T.
     float dp[kNT][4];
-#pragma unroll
-    for (int n = 0; n < kNT; ++n)
-      dp[n][0] = dp[n][1] = dp[n][2] = dp[n][3] = 0.f;
-#pragma unroll
-    for (int ks = 0; ks < DV / 16; ++ks) {
-      uint32_t a[4];
-      loadA<typename Cfg::ResV>(a, sV, warp * 16, ks, lane);
-#pragma unroll
-      for (int n = 0; n < kNT; n += 2) {
-        uint32_t bf[4];
-        loadBRows<typename Cfg::StrV>(bf, dOBase, n, ks, lane);
-        mma16816<T>(dp[n], a, bf[0], bf[1]);
-        mma16816<T>(dp[n + 1], a, bf[2], bf[3]);
-      }
-    }
+    zeroAcc(dp);
+    mmaRowsTimesRows<T, typename Cfg::ResV, typename Cfg::StrV, DV / 16>(dp, sV, warp * 16,
+                                                                         dOBase, lane);
 
     // dS^T = P^T * (dropout(dP^T) - D) * f', into s.
 #pragma unroll
@@ -383,18 +344,8 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
       }
 
     // dK += dS^T Q.
-#pragma unroll
-    for (int ks = 0; ks < kQSteps; ++ks) {
-      uint32_t a[4];
-      packA<T>(a, s, ks, [](int, int) { return 1.f; });
-#pragma unroll
-      for (int n = 0; n < kDTiles; n += 2) {
-        uint32_t bf[4];
-        loadBCols<typename Cfg::StrQK>(bf, qBase, ks, n, lane);
-        mma16816<T>(dk[n], a, bf[0], bf[1]);
-        mma16816<T>(dk[n + 1], a, bf[2], bf[3]);
-      }
-    }
+    mmaPackedTimesCols<T, typename Cfg::StrQK, kQSteps>(dk, s, [](int, int) { return 1.f; },
+                                                        qBase, lane);
     }
 
     __syncthreads(); // this stage may be overwritten next
@@ -405,6 +356,7 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
     if (Cfg::kStages == 2)
       stage ^= 1;
     item = itemNext;
+    cls = clsNext;
   }
   cpAsyncWait<0>(); // K/V (if no query tile was visited)
 
@@ -422,21 +374,9 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
                       rowOffset<Variant>(b, sb.kRow0, k, hk, bp.dVBatchStride,
                                          bp.dVRowStride, bp.dVHeadStride);
     if constexpr (kDoDK)
-#pragma unroll
-      for (int n = 0; n < kDTiles; ++n) {
-        const int c = n * 8 + 2 * t;
-        if (c < p.headDimQK)
-          *reinterpret_cast<uint32_t *>(dkRow + c) =
-              packPair<T>(dk[n][2 * h2] * p.scale, dk[n][2 * h2 + 1] * p.scale);
-      }
+      storeAccRow<T>(dkRow, dk, h2, t, p.headDimQK, p.scale);
     if constexpr (kDoDV)
-#pragma unroll
-      for (int n = 0; n < kVTiles; ++n) {
-        const int c = n * 8 + 2 * t;
-        if (c < p.headDimV)
-          *reinterpret_cast<uint32_t *>(dvRow + c) =
-              packPair<T>(dv[n][2 * h2], dv[n][2 * h2 + 1]);
-      }
+      storeAccRow<T>(dvRow, dv, h2, t, p.headDimV, 1.f);
   }
 }
 
@@ -495,9 +435,10 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
     const int k0 = j * BN, k1 = min(k0 + BN, seqK) - 1;
     return Variant::tileClass(p, b, h, q0, q1, k0, k1, seqQ, seqK);
   };
-  auto nextTile = [&](int j) {
+  // The next non-empty kv tile after j, and its tile class.
+  auto nextTile = [&](int j, int &cls) {
     for (++j; j < jEnd; ++j)
-      if (classOf(j) != kTileEmpty)
+      if ((cls = classOf(j)) != kTileEmpty)
         return j;
     return jEnd;
   };
@@ -510,7 +451,8 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
                                             vPtr + int64_t(j) * BN * p.vRowStride,
                                             p.vRowStride, rows, p.headDimV, tid);
   };
-  int j = (jBegin < jEnd && classOf(jBegin) != kTileEmpty) ? jBegin : nextTile(jBegin);
+  int cls = kTileEmpty;
+  int j = nextTile(jBegin - 1, cls);
   if (j < jEnd)
     loadKV(j, 0);
   cpAsyncCommit();
@@ -525,14 +467,13 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
     dsumRow[h2] = bp.dsum[ws + qRowW + g + h2 * 8];
   }
   float dq[kDTiles][4];
-#pragma unroll
-  for (int n = 0; n < kDTiles; ++n)
-    dq[n][0] = dq[n][1] = dq[n][2] = dq[n][3] = 0.f;
+  zeroAcc(dq);
   const uint64_t bh = uint64_t(b) * p.heads + h;
 
   int stage = 0;
   while (j < jEnd) {
-    const int jNext = nextTile(j);
+    int clsNext = kTileEmpty;
+    const int jNext = nextTile(j, clsNext);
     if (Cfg::kStages == 2 && jNext < jEnd) {
       loadKV(jNext, stage ^ 1);
       cpAsyncCommit();
@@ -545,44 +486,17 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
     const uint32_t vBase = sV + stage * Cfg::StrV::kBytes;
     const int k0 = j * BN;
 
-    // S = Q K^T.
-    float s[kNT][4];
-#pragma unroll
-    for (int n = 0; n < kNT; ++n)
-      s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
-#pragma unroll
-    for (int ks = 0; ks < D / 16; ++ks) {
-      uint32_t a[4];
-      loadA<typename Cfg::ResQK>(a, sQ, warp * 16, ks, lane);
-#pragma unroll
-      for (int n = 0; n < kNT; n += 2) {
-        uint32_t bf[4];
-        loadBRows<typename Cfg::StrQK>(bf, kBase, n, ks, lane);
-        mma16816<T>(s[n], a, bf[0], bf[1]);
-        mma16816<T>(s[n + 1], a, bf[2], bf[3]);
-      }
-    }
-    // dP = dO V^T.
-    float dp[kNT][4];
-#pragma unroll
-    for (int n = 0; n < kNT; ++n)
-      dp[n][0] = dp[n][1] = dp[n][2] = dp[n][3] = 0.f;
-#pragma unroll
-    for (int ks = 0; ks < DV / 16; ++ks) {
-      uint32_t a[4];
-      loadA<typename Cfg::ResV>(a, sdO, warp * 16, ks, lane);
-#pragma unroll
-      for (int n = 0; n < kNT; n += 2) {
-        uint32_t bf[4];
-        loadBRows<typename Cfg::StrV>(bf, vBase, n, ks, lane);
-        mma16816<T>(dp[n], a, bf[0], bf[1]);
-        mma16816<T>(dp[n + 1], a, bf[2], bf[3]);
-      }
-    }
+    // S = Q K^T, dP = dO V^T.
+    float s[kNT][4], dp[kNT][4];
+    zeroAcc(s);
+    zeroAcc(dp);
+    mmaRowsTimesRows<T, typename Cfg::ResQK, typename Cfg::StrQK, D / 16>(s, sQ, warp * 16,
+                                                                          kBase, lane);
+    mmaRowsTimesRows<T, typename Cfg::ResV, typename Cfg::StrV, DV / 16>(dp, sdO, warp * 16,
+                                                                         vBase, lane);
 
     // dS = P * (dropout(dP) - D) * f'. Element e of n-tile n: query
     // qRowW + g + (e/2)*8, key k0 + n*8 + 2t + e%2.
-    const int cls = classOf(j);
     const bool partial = cls == kTilePartial;
     const bool edge = k0 + BN > seqK || q0 + BM > seqQ;
 #pragma unroll
@@ -600,18 +514,8 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
       }
 
     // dQ += dS K.
-#pragma unroll
-    for (int ks = 0; ks < kKSteps; ++ks) {
-      uint32_t a[4];
-      packA<T>(a, s, ks, [](int, int) { return 1.f; });
-#pragma unroll
-      for (int n = 0; n < kDTiles; n += 2) {
-        uint32_t bf[4];
-        loadBCols<typename Cfg::StrQK>(bf, kBase, ks, n, lane);
-        mma16816<T>(dq[n], a, bf[0], bf[1]);
-        mma16816<T>(dq[n + 1], a, bf[2], bf[3]);
-      }
-    }
+    mmaPackedTimesCols<T, typename Cfg::StrQK, kKSteps>(dq, s, [](int, int) { return 1.f; },
+                                                        kBase, lane);
 
     __syncthreads();
     if (Cfg::kStages == 1 && jNext < jEnd) {
@@ -621,6 +525,7 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
     if (Cfg::kStages == 2)
       stage ^= 1;
     j = jNext;
+    cls = clsNext;
   }
   cpAsyncWait<0>();
 
@@ -632,13 +537,7 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
     uint16_t *row = static_cast<uint16_t *>(bp.dQ) +
                     rowOffset<Variant>(b, sb.qRow0, q, h, bp.dQBatchStride, bp.dQRowStride,
                                        bp.dQHeadStride);
-#pragma unroll
-    for (int n = 0; n < kDTiles; ++n) {
-      const int c = n * 8 + 2 * t;
-      if (c < p.headDimQK)
-        *reinterpret_cast<uint32_t *>(row + c) =
-            packPair<T>(dq[n][2 * h2] * p.scale, dq[n][2 * h2 + 1] * p.scale);
-    }
+    storeAccRow<T>(row, dq, h2, t, p.headDimQK, p.scale);
   }
 }
 

@@ -13,6 +13,8 @@
 //
 // And packA: two fp32 accumulator n-tiles (16 columns) packed to 16 bits are
 // exactly the A fragment of the next product (P never leaves registers).
+// mmaRowsTimesRows / mmaPackedTimesCols are the two whole products built
+// from them; storeAccRow writes a finished accumulator row.
 //
 //===----------------------------------------------------------------------===//
 #ifndef FLASHGEN_ATTENTION_FRAGMENTS_CUH
@@ -49,6 +51,65 @@ FG_DEVICE void packA(uint32_t (&f)[4], const float (*acc)[4], int ks, Mul mul) {
   f[1] = packPair<T>(acc[n0][2] * mul(n0, 2), acc[n0][3] * mul(n0, 3));
   f[2] = packPair<T>(acc[n1][0] * mul(n1, 0), acc[n1][1] * mul(n1, 1));
   f[3] = packPair<T>(acc[n1][2] * mul(n1, 2), acc[n1][3] * mul(n1, 3));
+}
+
+template <int NT> FG_DEVICE void zeroAcc(float (&acc)[NT][4]) {
+#pragma unroll
+  for (int n = 0; n < NT; ++n)
+    acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.f;
+}
+
+/// acc (16 x 8NT) += A B^T: A = rows row0.. of ATile (KSteps * 16 columns),
+/// B^T's rows (the N dimension) from BTile. S = Q K^T and dP = dO V^T.
+template <class T, class ATile, class BTile, int KSteps, int NT>
+FG_DEVICE void mmaRowsTimesRows(float (&acc)[NT][4], uint32_t aBase, int row0,
+                                uint32_t bBase, int lane) {
+#pragma unroll
+  for (int ks = 0; ks < KSteps; ++ks) {
+    uint32_t a[4];
+    loadA<ATile>(a, aBase, row0, ks, lane);
+#pragma unroll
+    for (int n = 0; n < NT; n += 2) {
+      uint32_t bf[4];
+      loadBRows<BTile>(bf, bBase, n, ks, lane);
+      mma16816<T>(acc[n], a, bf[0], bf[1]);
+      mma16816<T>(acc[n + 1], a, bf[2], bf[3]);
+    }
+  }
+}
+
+/// acc (16 x 8NT) += packA(src * mul) B: src holds KSteps * 16 columns of
+/// fp32 accumulators, B's rows (the K dimension) from BTile. O/dV += P V,
+/// dK += dS^T Q, dQ += dS K.
+template <class T, class BTile, int KSteps, int NT, class Mul>
+FG_DEVICE void mmaPackedTimesCols(float (&acc)[NT][4], const float (*src)[4], Mul mul,
+                                  uint32_t bBase, int lane) {
+#pragma unroll
+  for (int ks = 0; ks < KSteps; ++ks) {
+    uint32_t a[4];
+    packA<T>(a, src, ks, mul);
+#pragma unroll
+    for (int n = 0; n < NT; n += 2) {
+      uint32_t bf[4];
+      loadBCols<BTile>(bf, bBase, ks, n, lane);
+      mma16816<T>(acc[n], a, bf[0], bf[1]);
+      mma16816<T>(acc[n + 1], a, bf[2], bf[3]);
+    }
+  }
+}
+
+/// Writes row g (h2 = 0) or g + 8 (h2 = 1) of a 16 x 8NT accumulator tile,
+/// times `mul`, as 16-bit pairs: columns [0, validCols) of `row`.
+template <class T, int NT>
+FG_DEVICE void storeAccRow(uint16_t *row, const float (&acc)[NT][4], int h2, int t,
+                           int validCols, float mul) {
+#pragma unroll
+  for (int n = 0; n < NT; ++n) {
+    const int c = n * 8 + 2 * t;
+    if (c < validCols) // validCols is a multiple of 8: pairs stay inside
+      *reinterpret_cast<uint32_t *>(row + c) =
+          packPair<T>(acc[n][2 * h2] * mul, acc[n][2 * h2 + 1] * mul);
+  }
 }
 
 #endif // device code

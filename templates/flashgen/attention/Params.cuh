@@ -44,6 +44,14 @@ struct FwdParams {
   TensorRef tensors[kMaxTensors];
 };
 
+/// Launch facts of the backward that the runtime and the kernels share.
+/// The workspace rows are padded to kBwdSeqPadding, a multiple of every
+/// backward tile (streamed tiles <= 128 rows, resident blocks 16 * warps),
+/// so the kernels read whole tiles of it without bounds checks.
+constexpr int kBwdSeqPadding = 128;
+constexpr int kBwdPreprocessThreads = 256; // 8 warps
+constexpr int kBwdPreprocessRows = 64;     // rows per preprocessing CTA
+
 /// The backward pass: the forward's parameters (same inputs, same variant
 /// functions read them) plus the gradients. dO is laid out like O, dQ like
 /// Q, dK/dV like K/V unless strides say otherwise.
@@ -59,7 +67,7 @@ struct BwdParams {
   /// (varlen too: row q of sequence b at b's own slot): logsumexp in the
   /// log2 domain (+inf past the sequence) and D = rowsum(dO * O) (0 past it).
   float *lse2, *dsum;
-  int32_t seqPad; // seqQ rounded up to a multiple of 128
+  int32_t seqPad; // seqQ rounded up to a multiple of kBwdSeqPadding
 };
 
 } // namespace flashgen

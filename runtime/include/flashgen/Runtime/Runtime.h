@@ -96,6 +96,17 @@ struct JitStats {
 
 namespace runtime {
 struct LoadedModule;
+
+/// One JITted module (the forward kernel, or the backward kernels): its
+/// spec, source, what the JIT cost, and the loaded CUBIN (shared with the
+/// process-level JIT cache, so it stays loaded while anyone holds it).
+struct JitModule {
+  codegen::KernelSpec spec;
+  std::string source;
+  JitStats stats;
+  std::shared_ptr<LoadedModule> loaded;
+  int smemBytes = 0; // dynamic shared memory of its main kernels
+};
 } // namespace runtime
 
 class Kernel {
@@ -123,9 +134,9 @@ public:
 
   ~Kernel();
 
-  const codegen::KernelSpec &spec() const { return kernelSpec; }
-  const std::string &source() const { return cudaSource; }
-  const JitStats &stats() const { return jitStats; }
+  const codegen::KernelSpec &spec() const { return fwd.spec; }
+  const std::string &source() const { return fwd.source; }
+  const JitStats &stats() const { return fwd.stats; }
   /// The backward kernels' spec (tiling) and source; empty before
   /// prepareBackward() or the first backward().
   const codegen::KernelSpec &backwardSpec() const { return bwd.spec; }
@@ -142,26 +153,13 @@ private:
   /// parameter block; `who` prefixes error messages.
   llvm::Error buildParams(const ForwardArgs &args, const char *who, FwdParams &p) const;
 
-  codegen::KernelSpec kernelSpec;
-  std::string cudaSource;
-  JitStats jitStats;
-  /// Shared with the process-level JIT cache: the module stays loaded while
-  /// any kernel made from it (or the cache) lives.
-  std::shared_ptr<runtime::LoadedModule> loaded;
-  int smemBytes = 0;
+  runtime::JitModule fwd;
   std::string specText, specName;
   JitOptions jitOptions;
-
-  /// Backward module, JITted on first use.
-  struct Backward {
-    codegen::KernelSpec spec;
-    std::string source;
-    JitStats stats;
-    std::shared_ptr<runtime::LoadedModule> loaded;
-    int smemBytes = 0;
-  };
-  mutable Backward bwd;
-  mutable std::unique_ptr<std::mutex> bwdMutex = std::make_unique<std::mutex>();
+  /// The backward module, JITted on first use; bwdMutex guards it and the
+  /// internal workspace.
+  mutable runtime::JitModule bwd;
+  mutable std::mutex bwdMutex;
   mutable uint64_t workspace = 0; // CUdeviceptr of the internal workspace
   mutable size_t workspaceBytes = 0;
 };

@@ -1,0 +1,78 @@
+//===- GpuTestUtil.h - what the GPU tests share ----------------*- C++ -*-===//
+//
+// The example specs in name order, the per-case report file
+// (FLASHGEN_GPU_REPORT=<file> appends one line per case, for
+// bench/results/), a fixture that skips, saying why, where there is no GPU,
+// and a scratch device buffer for argument checks.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_TESTS_GPU_GPUTESTUTIL_H
+#define FLASHGEN_TESTS_GPU_GPUTESTUTIL_H
+
+#include "flashgen/Runtime/CudaDriver.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include "gtest/gtest.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace flashgen::gputest {
+
+struct ExampleSpec {
+  std::string name, text; // file stem, contents
+};
+
+/// examples/*.attn, sorted by name.
+inline std::vector<ExampleSpec> exampleSpecs() {
+  std::vector<std::string> paths;
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(FLASHGEN_EXAMPLES_DIR, ec), end;
+       it != end && !ec; it.increment(ec))
+    if (llvm::StringRef(it->path()).ends_with(".attn"))
+      paths.push_back(it->path());
+  std::sort(paths.begin(), paths.end());
+  std::vector<ExampleSpec> out;
+  for (const std::string &path : paths)
+    out.push_back({llvm::sys::path::stem(path).str(),
+                   (*llvm::MemoryBuffer::getFile(path))->getBuffer().str()});
+  return out;
+}
+
+inline void appendReport(const std::string &line) {
+  if (const char *path = std::getenv("FLASHGEN_GPU_REPORT")) {
+    std::ofstream f(path, std::ios::app);
+    f << line << "\n";
+  }
+}
+
+/// Skips every test of the suite, with the driver's reason, without a GPU.
+class GpuTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    llvm::Expected<runtime::CudaDriver &> d = runtime::CudaDriver::get();
+    if (!d)
+      GTEST_SKIP() << "no GPU: " << llvm::toString(d.takeError());
+    drv = &*d;
+  }
+  runtime::CudaDriver *drv = nullptr;
+};
+
+/// 1 MiB of device memory for argument checks.
+struct Scratch {
+  runtime::CudaDriver &d;
+  CUdeviceptr p;
+  explicit Scratch(runtime::CudaDriver &d) : d(d), p(*d.alloc(1 << 20)) {}
+  ~Scratch() { d.free(p); }
+  void *ptr(size_t off = 0) const { return reinterpret_cast<char *>(p) + off; }
+};
+
+} // namespace flashgen::gputest
+
+#endif // FLASHGEN_TESTS_GPU_GPUTESTUTIL_H
