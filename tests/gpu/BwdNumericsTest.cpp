@@ -17,14 +17,9 @@
 #include "flashgen/Runtime/CudaDriver.h"
 #include "flashgen/Runtime/Runtime.h"
 
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/Path.h"
-
 #include "gtest/gtest.h"
 
 #include <cstdio>
-#include <fstream>
 #include <random>
 
 using namespace flashgen;
@@ -128,7 +123,6 @@ TEST_F(GpuBackward, ScoreExpressionsGetTheirGradients) {
     runCase({std::string("score: ") + sc, spec, 200, 200}, rng);
   }
 }
-
 
 TEST_F(GpuBackward, RejectsBadArguments) {
   auto k = Kernel::fromSpec("attention a { head_dim = 64; }");

@@ -12,24 +12,12 @@
 #include "GpuTestUtil.h"
 
 #include "flashgen/Runtime/Check.h"
-
-#include "flashgen/Dialect/Attn/Transforms/Transforms.h"
-#include "flashgen/Frontend/Frontend.h"
 #include "flashgen/Runtime/CudaDriver.h"
 #include "flashgen/Runtime/Runtime.h"
 
-#include "mlir/Pass/PassManager.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Path.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/SourceMgr.h"
-
 #include "gtest/gtest.h"
 
-#include <cmath>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <random>
 
 using namespace flashgen;
@@ -139,7 +127,6 @@ TEST_F(GpuForward, ExplicitTilings) {
         runCase({std::string("tiles ") + t, spec, 17, 333}, rng);
       }
 }
-
 
 TEST_F(GpuForward, RejectsBadArguments) {
   auto k = Kernel::fromSpec("attention a { head_dim = 64; }");
