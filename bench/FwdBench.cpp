@@ -151,11 +151,13 @@ int main(int argc, char **argv) {
     return std::make_pair(med, flops / (med * 1e-3) / 1e12);
   };
   if (sweep) {
-    // {block_m, block_n, warps, stages}; block_m = 32 * warps gives each
-    // warp two 16-row slices.
-    const int configs[][4] = {{128, 128, 8, 2}, {128, 64, 8, 2}, {64, 64, 4, 2},
-                              {128, 64, 4, 2},  {128, 32, 4, 2}, {64, 64, 2, 2},
-                              {64, 32, 2, 2},   {256, 64, 8, 2}, {256, 32, 8, 2}};
+    // {block_m, block_n, warps, stages, wgmma}; block_m = 32 * warps gives
+    // each mma.sync warp two 16-row slices; wgmma gives each warpgroup 64.
+    const int configs[][5] = {{128, 128, 8, 2, 0}, {128, 64, 8, 2, 0}, {64, 64, 4, 2, 0},
+                              {128, 64, 4, 2, 0},  {128, 32, 4, 2, 0}, {64, 64, 2, 2, 0},
+                              {64, 32, 2, 2, 0},   {256, 64, 8, 2, 0}, {256, 32, 8, 2, 0},
+                              {128, 128, 8, 2, 1}, {128, 64, 8, 2, 1}, {64, 128, 4, 2, 1},
+                              {64, 64, 4, 2, 1}};
     for (int d : {64, 128})
       for (bool causal : {false, true})
         for (auto &c : configs) {
@@ -163,16 +165,18 @@ int main(int argc, char **argv) {
                           ";" + (causal ? " mask = causal;" : "") +
                           " block_m = " + std::to_string(c[0]) + "; block_n = " +
                           std::to_string(c[1]) + "; warps = " + std::to_string(c[2]) +
-                          "; stages = " + std::to_string(c[3]) + "; }";
+                          "; stages = " + std::to_string(c[3]) +
+                          (c[4] ? "; mma = wgmma; }" : "; mma = sync; }");
           auto kernel = Kernel::fromSpec(s, "sweep.attn");
           if (!kernel) {
-            std::printf("sweep\t%d\t%d\t%dx%d w%d s%d\tREFUSED %s\n", d, int(causal), c[0],
-                        c[1], c[2], c[3], llvm::toString(kernel.takeError()).c_str());
+            std::printf("sweep\t%d\t%d\t%dx%d w%d s%d %s\tREFUSED %s\n", d, int(causal), c[0],
+                        c[1], c[2], c[3], c[4] ? "wgmma" : "sync",
+                        llvm::toString(kernel.takeError()).c_str());
             continue;
           }
           auto [ms, tf] = timeOne(**kernel, d, causal, 8192, 20);
-          std::printf("sweep\t%d\t%d\t%dx%d w%d s%d qreg%d\t%.3f ms\t%.1f TFLOP/s\n", d,
-                      int(causal), c[0], c[1], c[2], c[3],
+          std::printf("sweep\t%d\t%d\t%dx%d w%d s%d %s qreg%d\t%.3f ms\t%.1f TFLOP/s\n", d,
+                      int(causal), c[0], c[1], c[2], c[3], c[4] ? "wgmma" : "sync",
                       int((*kernel)->spec().tiles.qInRegisters), ms, tf);
           std::fflush(stdout);
         }
@@ -183,9 +187,10 @@ int main(int argc, char **argv) {
     for (bool causal : {false, true}) {
       auto kernel = unwrap(Kernel::fromSpec(spec(d, causal), "bench.attn"));
       const auto &t = kernel->spec().tiles;
-      std::printf("# d=%d causal=%d tiles %lldx%lld warps=%lld stages=%lld q_in_regs=%d\n", d,
-                  causal, (long long)t.blockM, (long long)t.blockN, (long long)t.warps,
-                  (long long)t.stages, int(t.qInRegisters));
+      std::printf("# d=%d causal=%d tiles %lldx%lld warps=%lld stages=%lld q_in_regs=%d mma=%s\n",
+                  d, causal, (long long)t.blockM, (long long)t.blockN, (long long)t.warps,
+                  (long long)t.stages, int(t.qInRegisters),
+                  t.mma == attn::MmaKind::Wgmma ? "wgmma" : "sync");
       for (int n : ns) {
         if (quick && n != 2048 && n != 8192)
           continue;

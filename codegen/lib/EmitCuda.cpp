@@ -161,30 +161,38 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
   std::string text;
   llvm::raw_string_ostream os(text);
   const TileConfig &t = s.tiles;
+  const bool wgmma = t.mma == MmaKind::Wgmma;
   os << "// auto-generated from " << origin << " by flashgen " << FLASHGEN_VERSION
      << "; do not edit\n"
      << "// variant " << s.variant << ": " << (s.bf16 ? "bf16" : "f16") << ", head dims "
      << s.headDimQK << "/" << s.headDimV << ", tiles " << t.blockM << "x" << t.blockN
-     << ", " << t.warps << " warps, " << t.stages << " stage(s)\n"
-     << "#include \"flashgen/attention/FwdKernel.cuh\"\n\n"
+     << ", " << t.warps << " warps, " << t.stages << " stage(s), "
+     << (wgmma ? "wgmma (sm_90a)" : "mma.sync") << "\n"
+     << (wgmma ? "#include \"flashgen/attention/FwdKernelSm90.cuh\"\n\n"
+               : "#include \"flashgen/attention/FwdKernel.cuh\"\n\n")
      << "namespace {\nusing namespace flashgen;\n\n"
      << "constexpr int kHeadDimQK = " << s.paddedQK << "; // spec: " << s.headDimQK << "\n"
      << "constexpr int kHeadDimV = " << s.paddedV << "; // spec: " << s.headDimV << "\n"
      << "constexpr int kBlockM = " << t.blockM << ";\n"
      << "constexpr int kBlockN = " << t.blockN << ";\n"
      << "constexpr int kWarps = " << t.warps << ";\n"
-     << "constexpr int kStages = " << t.stages << ";\n"
-     << "using Config = FwdConfig<" << (s.bf16 ? "BF16" : "F16")
-     << ", kHeadDimQK, kHeadDimV, kBlockM, kBlockN, kWarps, kStages, "
-     << (t.qInRegisters ? "true" : "false") << ">;\n"
-     << "\n";
+     << "constexpr int kStages = " << t.stages << ";\n";
+  if (wgmma)
+    os << "using Config = FwdConfigSm90<" << (s.bf16 ? "BF16" : "F16")
+       << ", kHeadDimQK, kHeadDimV, kBlockN, kWarps, kStages>;\n"
+       << "static_assert(Config::kBlockM == kBlockM, \"64 rows per warpgroup\");\n\n";
+  else
+    os << "using Config = FwdConfig<" << (s.bf16 ? "BF16" : "F16")
+       << ", kHeadDimQK, kHeadDimV, kBlockM, kBlockN, kWarps, kStages, "
+       << (t.qInRegisters ? "true" : "false") << ">;\n\n";
 
   emitVariant(v, s, /*backward=*/false, os);
   os << "};\n\n} // namespace\n\n";
 
   os << "extern \"C\" __global__ void __launch_bounds__(" << 32 * t.warps << ")\n"
      << s.entry << "(const flashgen::FwdParams p) {\n"
-     << "  flashgen::attentionForward<Config, Variant>(p);\n}\n";
+     << "  flashgen::" << (wgmma ? "attentionForwardSm90" : "attentionForward")
+     << "<Config, Variant>(p);\n}\n";
   return text;
 }
 

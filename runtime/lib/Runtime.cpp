@@ -486,7 +486,6 @@ llvm::Error Kernel::backward(const BackwardArgs &a) const {
   FwdParams f{};
   if (llvm::Error e = buildParams(a, "backward", f))
     return e;
-  const codegen::KernelSpec &s = fwd.spec;
   if (!a.lse)
     return fail("backward: 'lse' is required (the forward's logsumexp, [batch][heads][seqQ] "
                 "fp32; varlen: [heads][totalQ])");

@@ -99,6 +99,22 @@ TEST_F(GpuForward, EveryHeadDimBothDtypes) {
   runCase({"qk64_v256", "attention m { qk_head_dim = 64; v_head_dim = 256; }", 100, 129}, rng);
 }
 
+TEST_F(GpuForward, MmaSyncPathOnHopper) {
+  // On sm_90a the planner picks wgmma for head dims 64 and 128; the
+  // mma.sync kernel (the sm_80 path) must stay correct there too.
+  std::mt19937_64 rng(std::random_device{}());
+  for (const gputest::ExampleSpec &e : gputest::exampleSpecs()) {
+    if (e.name == "sparse_runtime")
+      continue;
+    std::string text = e.text;
+    size_t brace = text.find('{');
+    ASSERT_NE(brace, std::string::npos) << e.name;
+    text.insert(brace + 1, " mma = sync;");
+    for (auto [nq, nk] : {std::pair{1000, 1000}, std::pair{17, 333}})
+      runCase({e.name + "_sync", text, nq, nk}, rng);
+  }
+}
+
 TEST_F(GpuForward, ExplicitTilings) {
   // Tilings the model may not pick, including two 16-row slices per warp
   // (block_m = 32 * warps) and single-stage pipelines.
@@ -107,7 +123,11 @@ TEST_F(GpuForward, ExplicitTilings) {
                          "block_m = 128; block_n = 32; warps = 4;",
                          "block_m = 64; block_n = 64; warps = 2;",
                          "block_m = 256; block_n = 32; warps = 8;",
-                         "block_m = 64; block_n = 32; warps = 4; stages = 1;"};
+                         "block_m = 64; block_n = 32; warps = 4; stages = 1;",
+                         // Hopper warpgroup MMA: one warpgroup, 64-wide K/V tiles.
+                         "block_m = 64; block_n = 64; warps = 4; mma = wgmma;",
+                         "block_m = 128; block_n = 64; warps = 8; mma = wgmma;",
+                         "block_m = 64; block_n = 128; warps = 4; mma = wgmma;"};
   for (const char *t : tiles)
     for (const char *mask : {"", "mask = causal;", "mask = sliding_window(left = 77);"})
       for (int d : {64, 128}) {
@@ -115,7 +135,8 @@ TEST_F(GpuForward, ExplicitTilings) {
                            mask + " " + t + " }";
         // Two 16-row slices per warp with 64-wide K/V tiles need more than
         // 255 registers at d128: the planner must refuse, not spill.
-        bool tooBig = d == 128 && (std::string(t).find("block_n = 64;") != std::string::npos);
+        bool tooBig = d == 128 && std::string(t).find("block_n = 64;") != std::string::npos &&
+                      std::string(t).find("wgmma") == std::string::npos;
         if (tooBig) {
           auto k = Kernel::fromSpec(spec, "tiles.attn");
           ASSERT_FALSE(bool(k)) << spec;

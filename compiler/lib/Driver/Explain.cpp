@@ -111,6 +111,7 @@ json::Object tilingJson(TilingAttr t) {
                       {"warps", t.getWarps()},
                       {"stages", t.getStages()},
                       {"q_in_registers", t.getQInRegisters()},
+                      {"mma", t.getMma() == int64_t(MmaKind::Wgmma) ? "wgmma" : "sync"},
                       {"smem_bytes", t.getSmemBytes()},
                       {"regs_per_thread", t.getRegsPerThread()},
                       {"ctas_per_sm", t.getCtasPerSM()}};
@@ -232,6 +233,8 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
        fmt::format("{} x {}", bwd.blockM, bwd.blockN));
   trow("warps", std::to_string(fwd.warps), std::to_string(bwd.warps));
   trow("cp.async stages", std::to_string(fwd.stages), std::to_string(bwd.stages));
+  trow("tensor-core MMA", fwd.mma == MmaKind::Wgmma ? "wgmma (warpgroup)" : "mma.sync",
+       "mma.sync");
   trow("Q fragments", fwd.qInRegisters ? "registers" : "shared memory", "shared memory");
   auto smem = [&](const TileConfig &c) {
     return fmt::format("{} / {} B ({:.0f}%)", c.smemBytes, target.smemPerBlock,

@@ -271,9 +271,9 @@ attn::VariantOp VariantLowering::lower() {
   }
 
   attn::TilingAttr tileOverride;
-  if (spec.blockM || spec.blockN || spec.warps || spec.stages)
+  if (spec.blockM || spec.blockN || spec.warps || spec.stages || spec.mma)
     tileOverride = attn::TilingAttr::get(ctx, spec.blockM, spec.blockN, spec.warps,
-                                         spec.stages, false, 0, 0, 0);
+                                         spec.stages, false, 0, 0, 0, spec.mma);
 
   auto op = attn::VariantOp::create(
       b, l, b.getStringAttr(spec.name),

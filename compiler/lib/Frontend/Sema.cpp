@@ -27,7 +27,7 @@ const llvm::StringRef kPropertyNames[] = {
     "dtype",   "head_dim", "qk_head_dim", "v_head_dim", "heads",
     "kv_heads", "scale",   "mask",        "score",      "dropout",
     "sparsity", "passes",  "target",      "varlen",     "block_m",
-    "block_n",  "warps",   "stages"};
+    "block_n",  "warps",   "stages",      "mma"};
 
 const llvm::StringRef kExtents[] = {
     "batch", "heads", "kv_heads", "seq_q", "seq_k", "tokens_q", "tokens_k"};
@@ -378,6 +378,11 @@ void VariantChecker::checkProperty(PropertyDecl &p) {
       else
         (p.key == "block_m" ? spec.blockM : spec.blockN) = *n;
     }
+  } else if (p.key == "mma") {
+    // Which tensor-core instruction the forward kernel uses; auto picks
+    // wgmma on sm_90a where the head dims allow, else mma.sync.
+    if (auto k = keyword(v, "mma", {"auto", "sync", "wgmma"}))
+      spec.mma = *k == "sync" ? 1 : *k == "wgmma" ? 2 : 0;
   } else if (p.key == "warps") {
     if (std::optional<int64_t> n = constInt(v, p.key)) {
       if (*n != 1 && *n != 2 && *n != 4 && *n != 8 && *n != 16)

@@ -30,14 +30,30 @@ double reuse(const TileConfig &c) {
 }
 
 std::string describe(const TileConfig &c) {
-  return llvm::formatv("Br={0} Bc={1} warps={2} stages={3}{4}", c.blockM,
+  return llvm::formatv("Br={0} Bc={1} warps={2} stages={3}{4}{5}", c.blockM,
                        c.blockN, c.warps, c.stages,
-                       c.qInRegisters ? " Q-in-registers" : "")
+                       c.qInRegisters ? " Q-in-registers" : "",
+                       c.mma == MmaKind::Wgmma ? " wgmma" : "")
       .str();
 }
 } // namespace
 
 int64_t flashgen::attn::paddedHeadDim(int64_t d) { return ceilDiv(d, 32) * 32; }
+
+std::string flashgen::attn::whyNoWgmma(const TilingProblem &p, const GpuTarget &t) {
+  if (t.arch != "sm_90a")
+    return "wgmma needs sm_90a, the target is " + t.arch;
+  if (p.backward)
+    return "the backward kernels use mma.sync";
+  for (int64_t d : {p.qkHeadDim, p.vHeadDim}) {
+    int64_t pd = paddedHeadDim(d);
+    if (pd != 64 && pd != 128)
+      return llvm::formatv("the wgmma kernel takes head dims padded to 64 or 128, "
+                           "not {0}", d)
+          .str();
+  }
+  return "";
+}
 
 bool flashgen::attn::backwardSplitsDKDV(const TilingProblem &p) {
   // Full dK and dV rows per warp cost (dqk + dv) / 2 registers per thread;
@@ -52,7 +68,8 @@ TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
   int64_t Br = c.blockM, Bc = c.blockN;
   int64_t regs;
   if (!p.backward) {
-    c.smemBytes = Br * dqk * e + c.stages * Bc * (dqk + dv) * e;
+    c.smemBytes = Br * dqk * e + c.stages * Bc * (dqk + dv) * e +
+                  (c.mma == MmaKind::Wgmma ? 1024 : 0);
     regs = ceilDiv(Br * dv, T) + ceilDiv(Br * Bc, T) + ceilDiv(Br * Bc, 2 * T) +
            (c.qInRegisters ? ceilDiv(Br * dqk, 2 * T) : 0);
   } else {
@@ -80,7 +97,22 @@ std::string flashgen::attn::whyInvalid(const TileConfig &c, const TilingProblem 
     return "tile sizes must be multiples of 16 (the MMA shape)";
   if (c.warps < 1)
     return "needs at least one warp";
-  if (!p.backward) {
+  if (!p.backward && c.mma == MmaKind::Wgmma) {
+    std::string no = whyNoWgmma(p, t);
+    if (!no.empty())
+      return no;
+    if (c.warps != 4 && c.warps != 8)
+      return "the wgmma kernel runs one or two warpgroups (4 or 8 warps)";
+    if (c.blockM != 16 * c.warps)
+      return llvm::formatv("the wgmma kernel gives each warpgroup 64 rows, so Br "
+                           "must be {0}, not {1}", 16 * c.warps, c.blockM)
+          .str();
+    if (c.blockN != 64 && c.blockN != 128 && c.blockN != 256)
+      return "the wgmma kernel takes Bc = 64, 128 or 256";
+    if (c.stages != 2 || c.qInRegisters)
+      return "the wgmma kernel streams K/V through two stages and reads Q from "
+             "shared memory";
+  } else if (!p.backward) {
     // Forward warps split the Br rows only, so each row's softmax stays in
     // one warp; the kernel template gives each warp one or two 16-row MMA
     // slices.
@@ -132,19 +164,29 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
     for (int64_t Bc : sizes)
       for (int64_t w : warpCounts)
         for (int64_t s : {2, 1})
-          for (bool qRegs : {true, false}) {
-            if (p.backward && (qRegs || Bc != 16 * w))
-              continue; // not a backward kernel shape
-            if ((o.blockM && o.blockM != Br) || (o.blockN && o.blockN != Bc) ||
-                (o.warps && o.warps != w) || (o.stages && o.stages != s))
-              continue;
-            consider(TileConfig{Br, Bc, w, s, qRegs});
-          }
+          for (bool qRegs : {true, false})
+            for (MmaKind mma : {MmaKind::Sync, MmaKind::Wgmma}) {
+              if (p.backward && (qRegs || Bc != 16 * w || mma != MmaKind::Sync))
+                continue; // not a backward kernel shape
+              if (mma == MmaKind::Wgmma && (qRegs || s != 2 || Br != 16 * w || w < 4 ||
+                                            !whyNoWgmma(p, t).empty()))
+                continue; // not a wgmma kernel shape
+              if ((o.blockM && o.blockM != Br) || (o.blockN && o.blockN != Bc) ||
+                  (o.warps && o.warps != w) || (o.stages && o.stages != s) ||
+                  (o.mma != MmaKind::Free && o.mma != mma))
+                continue;
+              consider(TileConfig{Br, Bc, w, s, qRegs, mma});
+            }
   // A fully specified override may lie outside the search grid (Br = 256).
   bool inGrid = llvm::is_contained(sizes, o.blockM) && llvm::is_contained(sizes, o.blockN) &&
                 llvm::is_contained(warpCounts, o.warps);
   if (o.blockM && o.blockN && o.warps && !inGrid)
-    consider(TileConfig{o.blockM, o.blockN, o.warps, o.stages ? o.stages : 2, false});
+    consider(TileConfig{o.blockM, o.blockN, o.warps, o.stages ? o.stages : 2, false,
+                        o.mma == MmaKind::Wgmma ? MmaKind::Wgmma : MmaKind::Sync});
+  // A user who asked for wgmma where it cannot run hears why.
+  if (o.mma == MmaKind::Wgmma && !whyNoWgmma(p, t).empty())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "mma = wgmma: " + whyNoWgmma(p, t));
 
   const char *pass = p.backward ? "backward" : "forward";
   if (valid.empty()) {
@@ -175,6 +217,8 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
     return !p.backward && c.blockM == 32 * c.warps && c.blockN >= 64;
   };
   auto better = [&](const TileConfig &a, const TileConfig &b) {
+    if (a.mma != b.mma)
+      return a.mma == MmaKind::Wgmma; // twice mma.sync's tensor-core rate
     if (twoSlices(a) != twoSlices(b))
       return twoSlices(a);
     double ra = reuse(a), rb = reuse(b);
@@ -211,12 +255,12 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
     bool larger = (c.blockM >= best.blockM && c.blockN >= best.blockN) &&
                   (c.blockM > best.blockM || c.blockN > best.blockN);
     if (larger && c.warps == best.warps && c.stages == best.stages &&
-        c.qInRegisters == best.qInRegisters &&
+        c.qInRegisters == best.qInRegisters && c.mma == best.mma &&
         (c.blockM == best.blockM || c.blockN == best.blockN)) {
       d.notes.push_back(llvm::formatv("{0}: {1} rejected: {2}", pass, describe(c), why).str());
     }
   }
-  if (!best.qInRegisters && !p.backward)
+  if (!best.qInRegisters && !p.backward && best.mma == MmaKind::Sync)
     d.notes.push_back(llvm::formatv(
         "{0}: Q fragments are re-read from shared memory each K/V step "
         "(keeping them in registers would exceed {1} registers/thread)",

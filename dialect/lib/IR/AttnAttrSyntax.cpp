@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "flashgen/Dialect/Attn/IR/AttnDialect.h"
+#include "flashgen/Dialect/Attn/IR/MmaKind.h"
 
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/StringMap.h"
@@ -142,6 +143,17 @@ Attribute TilingAttr::parse(AsmParser &p, Type) {
       qInRegisters = true;
       return success();
     }
+    if (key == "mma") {
+      StringRef kind;
+      if (p.parseEqual() || p.parseKeyword(&kind))
+        return failure();
+      std::optional<MmaKind> k = parseMmaKind(kind);
+      if (!k)
+        return p.emitError(p.getCurrentLocation())
+               << "unknown mma kind '" << kind << "'; expected sync or wgmma";
+      v["mma"] = int64_t(*k);
+      return success();
+    }
     static constexpr StringLiteral known[] = {
         "block_m", "block_n", "warps", "stages", "smem_bytes", "regs_per_thread",
         "ctas_per_sm"};
@@ -165,7 +177,7 @@ Attribute TilingAttr::parse(AsmParser &p, Type) {
   return TilingAttr::get(p.getContext(), v.lookup("block_m"), v.lookup("block_n"),
                          v.lookup("warps"), v.lookup("stages"), qInRegisters,
                          v.lookup("smem_bytes"), v.lookup("regs_per_thread"),
-                         v.lookup("ctas_per_sm"));
+                         v.lookup("ctas_per_sm"), v.lookup("mma"));
 }
 
 void TilingAttr::print(AsmPrinter &p) const {
@@ -190,5 +202,7 @@ void TilingAttr::print(AsmPrinter &p) const {
   }
   if (getStages() == 0 && getQInRegisters())
     p << ", q_in_registers";
+  if (getMma() != int64_t(MmaKind::Free))
+    p << ", mma = " << stringifyMmaKind(MmaKind(getMma()));
   p << ">";
 }

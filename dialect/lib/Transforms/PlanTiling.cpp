@@ -21,7 +21,7 @@ using namespace flashgen::attn;
 TilingAttr flashgen::attn::toAttr(MLIRContext *ctx, const TileConfig &c) {
   return TilingAttr::get(ctx, c.blockM, c.blockN, c.warps, c.stages,
                          c.qInRegisters, c.smemBytes, c.regsPerThread,
-                         c.ctasPerSM);
+                         c.ctasPerSM, int64_t(c.mma));
 }
 
 TileConfig flashgen::attn::fromAttr(TilingAttr a) {
@@ -34,6 +34,7 @@ TileConfig flashgen::attn::fromAttr(TilingAttr a) {
   c.smemBytes = a.getSmemBytes();
   c.regsPerThread = a.getRegsPerThread();
   c.ctasPerSM = a.getCtasPerSM();
+  c.mma = a.getMma() == int64_t(MmaKind::Wgmma) ? MmaKind::Wgmma : MmaKind::Sync;
   return c;
 }
 
@@ -56,7 +57,8 @@ LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
   problem.elemBytes = elementBytes(v);
   TileOverride override;
   if (TilingAttr o = v.getTileOverrideAttr())
-    override = {o.getBlockM(), o.getBlockN(), o.getWarps(), o.getStages()};
+    override = {o.getBlockM(), o.getBlockN(), o.getWarps(), o.getStages(),
+                MmaKind(o.getMma())};
 
   SmallVector<Attribute> notes;
   Builder b(v.getContext());
@@ -66,7 +68,7 @@ LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
     if (!d) {
       std::string msg = llvm::toString(d.takeError());
       if (o.any())
-        msg += " with the spec's block_m/block_n/warps/stages";
+        msg += " with the spec's block_m/block_n/warps/stages/mma";
       return v.emitError() << msg;
     }
     for (const std::string &n : d->notes)

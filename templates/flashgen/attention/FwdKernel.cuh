@@ -23,15 +23,12 @@
 #ifndef FLASHGEN_ATTENTION_FWDKERNEL_CUH
 #define FLASHGEN_ATTENTION_FWDKERNEL_CUH
 
-#include "flashgen/attention/Params.cuh"
-#include "flashgen/attention/Philox.cuh"
+#include "flashgen/attention/FwdRowBlock.cuh"
 #include "flashgen/attention/Interval.cuh"
 #include "flashgen/attention/Lookup.cuh"
 #include "flashgen/attention/SmemTile.cuh"
 
 namespace flashgen {
-
-enum TileClassCode : int { kTileEmpty = 0, kTileFull = 1, kTilePartial = 2 };
 
 /// Compile-time shape of one kernel instantiation.
 template <class T_, int HeadDimQK_, int HeadDimV_, int BlockM_, int BlockN_,
@@ -74,69 +71,34 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
   constexpr int kPSteps = BN / 16; // k-steps of P V
   constexpr int MR = Cfg::kMRep;    // 16-row slices per warp
 
-  // Row blocks run last-first: with a causal band the last rows have the
-  // most kv tiles, and starting them first keeps the final wave short.
-  const int mBlock = gridDim.x - 1 - blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+  FwdRowBlock<Variant> rb;
+  if (!rb.init(p, BM))
+    return;
+  const int h = rb.h, b = rb.b, seqQ = rb.seqQ, seqK = rb.seqK;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int g = lane / 4, t = lane % 4;
-
-  // Sequence bounds of this batch entry.
-  int64_t qRow0 = 0, kRow0 = 0;
-  int seqQ = p.seqQ, seqK = p.seqK;
-  if (Variant::kVarlen) {
-    qRow0 = p.cuSeqlensQ[b];
-    kRow0 = p.cuSeqlensK[b];
-    seqQ = p.cuSeqlensQ[b + 1] - int(qRow0);
-    seqK = p.cuSeqlensK[b + 1] - int(kRow0);
-  }
-  const int q0 = mBlock * BM;
-  if (q0 >= seqQ)
-    return;
-  const int q1 = min(q0 + BM, seqQ) - 1;
-  const int hk = h / (p.heads / p.kvHeads);
-
-  const uint16_t *qPtr = static_cast<const uint16_t *>(p.q) +
-                         (Variant::kVarlen ? 0 : b * p.qBatchStride) +
-                         (qRow0 + q0) * p.qRowStride + h * p.qHeadStride;
-  const uint16_t *kPtr = static_cast<const uint16_t *>(p.k) +
-                         (Variant::kVarlen ? 0 : b * p.kBatchStride) +
-                         kRow0 * p.kRowStride + hk * p.kHeadStride;
-  const uint16_t *vPtr = static_cast<const uint16_t *>(p.v) +
-                         (Variant::kVarlen ? 0 : b * p.vBatchStride) +
-                         kRow0 * p.vRowStride + hk * p.vHeadStride;
 
   extern __shared__ __align__(128) uint8_t smem[];
   const uint32_t sQ = smemAddress(smem);
   const uint32_t sK = sQ + Cfg::QTile::kBytes;
   const uint32_t sV = sK + Cfg::kStages * Cfg::KTile::kBytes;
 
-  // The kv tiles this row block may touch: a band bounds them in closed
-  // form, tileClass() then skips empty tiles inside that range.
-  const int numKTiles = (seqK + BN - 1) / BN;
-  int jBegin = 0, jEnd = numKTiles;
-  Variant::kvTileRange(q0, q1, seqQ, seqK, BN, jBegin, jEnd);
-  auto classOf = [&](int j) {
-    int k0 = j * BN, k1 = min(k0 + BN, seqK) - 1;
-    return Variant::tileClass(p, b, h, q0, q1, k0, k1, seqQ, seqK);
-  };
-  auto nextTile = [&](int j) {
-    for (++j; j < jEnd; ++j)
-      if (classOf(j) != kTileEmpty)
-        return j;
-    return jEnd;
-  };
+  int jBegin, jEnd;
+  rb.kvRange(BN, jBegin, jEnd);
+  auto classOf = [&](int j) { return rb.classOf(p, j, BN); };
+  auto nextTile = [&](int j) { return rb.nextTile(p, j, jEnd, BN); };
   auto loadKV = [&](int j, int stage) {
     int rows = min(BN, seqK - j * BN);
     Cfg::KTile::template load<Cfg::kThreads>(
-        sK + stage * Cfg::KTile::kBytes, kPtr + int64_t(j) * BN * p.kRowStride,
+        sK + stage * Cfg::KTile::kBytes, rb.k + int64_t(j) * BN * p.kRowStride,
         p.kRowStride, rows, p.headDimQK, tid);
     Cfg::VTile::template load<Cfg::kThreads>(
-        sV + stage * Cfg::VTile::kBytes, vPtr + int64_t(j) * BN * p.vRowStride,
+        sV + stage * Cfg::VTile::kBytes, rb.v + int64_t(j) * BN * p.vRowStride,
         p.vRowStride, rows, p.headDimV, tid);
   };
 
   // Prologue: Q and the first non-empty K/V tile.
-  Cfg::QTile::template load<Cfg::kThreads>(sQ, qPtr, p.qRowStride, q1 - q0 + 1,
+  Cfg::QTile::template load<Cfg::kThreads>(sQ, rb.q, p.qRowStride, rb.q1 - rb.q0 + 1,
                                            p.headDimQK, tid);
   int j = (jBegin < jEnd && classOf(jBegin) != kTileEmpty) ? jBegin
                                                            : nextTile(jBegin);
@@ -166,7 +128,7 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
                                           ks * 2 + lane / 16));
   };
   bool qLoaded = false;
-  const int warpRow0 = q0 + warp * 16 * MR; // first query row of this warp
+  const int warpRow0 = rb.q0 + warp * 16 * MR; // first query row of this warp
   const uint64_t bh = uint64_t(b) * p.heads + h;
 
   int stage = 0;
@@ -221,82 +183,11 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
       }
     }
 
-    // Score modifier, mask, and the log2-domain scale. Most tiles are plain
-    // (Full, not at the ragged edge, no score modifier): S stays raw and the
-    // scale is folded into the exponent's FFMA below, so they pay nothing
-    // per element. Others are rewritten into the log2 domain with -inf where
-    // masked. The branch is uniform across the CTA.
     const int k0 = j * BN;
-    const int cls = classOf(j);
-    const bool edge = k0 + BN > seqK;
-    const bool plain = !Variant::kHasScoreMod && cls == kTileFull && !edge;
-    float sc = p.scaleLog2; // multiplies S on the way into exp2
-    if (!plain) {
-#pragma unroll
-      for (int i = 0; i < MR * kNTiles * 4; ++i) {
-        const int mr = i / (kNTiles * 4), n = (i / 4) % kNTiles, e = i % 4;
-        {
-          int q = warpRow0 + mr * 16 + g + (e / 2) * 8;
-          int k = k0 + n * 8 + t * 2 + (e % 2);
-          float x = s[mr][n][e];
-          if (Variant::kHasScoreMod)
-            x = Variant::score(p, x * p.scale, b, h, q, k, seqQ, seqK) * 1.4426950408889634f;
-          else
-            x *= p.scaleLog2;
-          bool keep = k < seqK;
-          if (Variant::kHasMask && cls == kTilePartial)
-            keep = keep && Variant::mask(p, b, h, q, k, seqQ, seqK);
-          s[mr][n][e] = keep ? x : negInf();
-        }
-      }
-      sc = 1.f;
-    }
-
-    // Online softmax: rows g and g+8 of the warp; 4 lanes share a row. The
-    // running max is kept in the log2 domain (scale applied).
-#pragma unroll
-    for (int r = 0; r < 2 * MR; ++r) {
-      const int mr = r / 2, h2 = r % 2; // slice, and row g or g+8
-      float mx = negInf();
-#pragma unroll
-      for (int n = 0; n < kNTiles; ++n)
-        mx = fmaxf(mx, fmaxf(s[mr][n][2 * h2], s[mr][n][2 * h2 + 1]));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
-      mx = fmaxf(rowMax[r], mx * sc); // scale > 0 keeps the order
-      // A row with nothing attended yet keeps max -inf; use 0 so that
-      // -inf - max stays -inf instead of NaN.
-      const float mUse = mx == negInf() ? 0.f : mx;
-      const float correction = exp2f_approx(rowMax[r] - mUse);
-      rowMax[r] = mx;
-      rowSum[r] *= correction;
-#pragma unroll
-      for (int n = 0; n < kVTiles; ++n) {
-        o[mr][n][2 * h2] *= correction;
-        o[mr][n][2 * h2 + 1] *= correction;
-      }
-      float sum = 0.f;
-#pragma unroll
-      for (int n = 0; n < kNTiles; ++n) {
-        s[mr][n][2 * h2] = exp2f_approx(fmaf(s[mr][n][2 * h2], sc, -mUse));
-        s[mr][n][2 * h2 + 1] = exp2f_approx(fmaf(s[mr][n][2 * h2 + 1], sc, -mUse));
-        sum += s[mr][n][2 * h2] + s[mr][n][2 * h2 + 1];
-      }
-      rowSum[r] += sum;
-    }
-
-    // Dropout acts on P after the normalizer saw it (as in the paper).
-    if (Variant::kHasDropout) {
-#pragma unroll
-      for (int i = 0; i < MR * kNTiles * 4; ++i) {
-        const int mr = i / (kNTiles * 4), n = (i / 4) % kNTiles, e = i % 4;
-        int q = warpRow0 + mr * 16 + g + (e / 2) * 8;
-        int k = k0 + n * 8 + t * 2 + (e % 2);
-        s[mr][n][e] = dropoutKeep(p.seed, p.offset, bh, q, k, p.dropoutP)
-                          ? s[mr][n][e] * p.dropoutScale
-                          : 0.f;
-      }
-    }
+    const FragmentCoords at{warpRow0, k0, g, t};
+    const float sc = scoreAndMask<Variant>(s, p, classOf(j), b, h, at, seqQ, seqK);
+    onlineSoftmax(s, o, rowMax, rowSum, sc);
+    applyDropout<Variant>(s, p, bh, at);
 
     // O += P V: P's accumulators are the A fragments (16 keys per k-step).
     const uint32_t vBase = sV + stage * Cfg::VTile::kBytes;
@@ -304,12 +195,8 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
     for (int ks = 0; ks < kPSteps; ++ks) {
       uint32_t pf[MR][4];
 #pragma unroll
-      for (int mr = 0; mr < MR; ++mr) {
-        pf[mr][0] = packPair<T>(s[mr][2 * ks][0], s[mr][2 * ks][1]);
-        pf[mr][1] = packPair<T>(s[mr][2 * ks][2], s[mr][2 * ks][3]);
-        pf[mr][2] = packPair<T>(s[mr][2 * ks + 1][0], s[mr][2 * ks + 1][1]);
-        pf[mr][3] = packPair<T>(s[mr][2 * ks + 1][2], s[mr][2 * ks + 1][3]);
-      }
+      for (int mr = 0; mr < MR; ++mr)
+        packP<T>(pf[mr], s, mr, ks);
 #pragma unroll
       for (int n = 0; n < kVTiles; n += 2) {
         // Transposed: rows (keys) ks*16 + (lane%8) + ((lane/8)%2)*8,
@@ -336,37 +223,8 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
     j = jNext;
   }
 
-  // Epilogue: full row sums, normalize, write O and logsumexp.
-  uint16_t *oPtr = static_cast<uint16_t *>(p.o) +
-                   (Variant::kVarlen ? 0 : b * p.oBatchStride) +
-                   qRow0 * p.oRowStride + h * p.oHeadStride;
-#pragma unroll
-  for (int r = 0; r < 2 * MR; ++r) {
-    const int mr = r / 2, h2 = r % 2;
-    float sum = rowSum[r];
-    sum += __shfl_xor_sync(0xffffffff, sum, 1);
-    sum += __shfl_xor_sync(0xffffffff, sum, 2);
-    const float inv = sum > 0.f ? 1.f / sum : 0.f;
-    const int q = warpRow0 + mr * 16 + g + h2 * 8;
-    if (q < seqQ) {
-      uint16_t *row = oPtr + int64_t(q) * p.oRowStride;
-#pragma unroll
-      for (int n = 0; n < kVTiles; ++n) {
-        int c = n * 8 + t * 2;
-        if (c < p.headDimV) // headDimV is a multiple of 8: pairs stay inside
-          *reinterpret_cast<uint32_t *>(row + c) =
-              packPair<T>(o[mr][n][2 * h2] * inv, o[mr][n][2 * h2 + 1] * inv);
-      }
-      if (p.lse && t == 0) {
-        float lse = sum > 0.f ? (rowMax[r] + __log2f(sum)) * 0.6931471805599453f
-                              : posInf();
-        int64_t idx = Variant::kVarlen
-                          ? h * p.lseHeadStride + qRow0 + q
-                          : b * p.lseBatchStride + h * p.lseHeadStride + q;
-        p.lse[idx] = lse;
-      }
-    }
-  }
+  storeOutput<T, Variant>(o, rowMax, rowSum, p, b, h, rb.qRow0,
+                          FragmentCoords{warpRow0, 0, g, t}, seqQ);
 }
 
 } // namespace flashgen

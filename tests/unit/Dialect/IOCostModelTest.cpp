@@ -35,7 +35,7 @@ TEST(IOCostModel, DenseForwardByHand) {
   Fixture f("attention t { head_dim = 64; }");
   AttnShape s{2, 4, 4, 1024, 1024};
   GpuTarget t = *lookupTarget("sm_90a");
-  TileConfig tiles{128, 64, 4, 2, true, 0, 0, 1};
+  TileConfig tiles{128, 64, 4, 2, true, MmaKind::Sync, 0, 0, 1};
   TileCensus c = countTiles(f.variant, s, 128, 64);
   EXPECT_EQ(c.full, 8 * 16);
   EXPECT_EQ(c.empty + c.partial, 0);
@@ -63,7 +63,7 @@ TEST(IOCostModel, CausalHalvesWorkAndMaskAddsAPassToStandard) {
   Fixture causal("attention t { head_dim = 128; mask = causal; }");
   AttnShape s{1, 16, 16, 4096, 4096};
   GpuTarget t = *lookupTarget("sm_90a");
-  TileConfig tiles{128, 128, 8, 2, true, 0, 0, 1};
+  TileConfig tiles{128, 128, 8, 2, true, MmaKind::Sync, 0, 0, 1};
   TileCensus cd = countTiles(dense.variant, s, 128, 128);
   TileCensus cc = countTiles(causal.variant, s, 128, 128);
   EXPECT_EQ(cc.computed(), 32 * 33 / 2);
@@ -82,7 +82,7 @@ TEST(IOCostModel, KVRereadsWhenL2IsTooSmall) {
   AttnShape s{1, 8, 8, 65536, 65536};
   GpuTarget t = *lookupTarget("sm_90a");
   t.l2Bytes = 1 << 20; // a 1 MB L2 cannot hold 65536 keys
-  TileConfig tiles{128, 128, 8, 2, true, 0, 0, 1};
+  TileConfig tiles{128, 128, 8, 2, true, MmaKind::Sync, 0, 0, 1};
   TileCensus c = countTiles(f.variant, s, 128, 128);
   IOEstimate e = estimateFlashgen(f.variant, s, tiles, c, t);
   EXPECT_FALSE(e.kvFromL2);

@@ -48,9 +48,17 @@ void compileFor(const Spec &s, const char *arch) {
   ASSERT_TRUE(bool(r)) << s.name << " for " << arch << ": " << llvm::toString(r.takeError());
   EXPECT_GT(r->cubin.size(), 1000u);
   EXPECT_NE(r->ptx.find(gen->first.entry), std::string::npos);
-  EXPECT_NE(r->ptx.find("mma.sync.aligned.m16n8k16"), std::string::npos);
   EXPECT_NE(r->ptx.find("cp.async"), std::string::npos);
-  EXPECT_NE(r->ptx.find("ldmatrix"), std::string::npos);
+  if (gen->first.tiles.mma == attn::MmaKind::Wgmma) {
+    // Warpgroup MMA reads shared memory through descriptors: no ldmatrix.
+    EXPECT_EQ(std::string(arch), "sm_90a") << s.name;
+    EXPECT_NE(r->ptx.find("wgmma.mma_async.sync.aligned.m64n"), std::string::npos) << s.name;
+    EXPECT_NE(r->ptx.find("fence.proxy.async.shared::cta"), std::string::npos) << s.name;
+    EXPECT_EQ(r->ptx.find("mma.sync.aligned.m16n8k16"), std::string::npos) << s.name;
+  } else {
+    EXPECT_NE(r->ptx.find("mma.sync.aligned.m16n8k16"), std::string::npos) << s.name;
+    EXPECT_NE(r->ptx.find("ldmatrix"), std::string::npos) << s.name;
+  }
 }
 
 /// The backward module: every entry present, tensor-core code, and no
@@ -101,6 +109,38 @@ TEST(Nvrtc, EveryExampleForSm80) {
 TEST(Nvrtc, EveryExampleForSm90a) {
   for (const Spec &s : examples())
     compileFor(s, "sm_90a");
+}
+
+// On sm_90a the planner picks wgmma where it can; `mma = sync` keeps the
+// mma.sync kernel, which must compile there too.
+TEST(Nvrtc, EveryExampleForSm90aWithMmaSync) {
+  for (Spec s : examples()) {
+    s.text.insert(s.text.find('{') + 1, " mma = sync;");
+    compileFor(s, "sm_90a");
+  }
+}
+
+TEST(Nvrtc, PicksWgmmaOnlyWhereItRuns) {
+  auto pick = [](const std::string &body, const char *arch) {
+    return generateForward("attention a { " + body + " }", "a.attn", arch);
+  };
+  auto d128 = pick("head_dim = 128;", "sm_90a");
+  ASSERT_TRUE(bool(d128)) << llvm::toString(d128.takeError());
+  EXPECT_EQ(d128->first.tiles.mma, attn::MmaKind::Wgmma);
+  EXPECT_NE(d128->second.find("attentionForwardSm90"), std::string::npos);
+  auto d96 = pick("head_dim = 96;", "sm_90a");
+  ASSERT_TRUE(bool(d96)) << llvm::toString(d96.takeError());
+  EXPECT_EQ(d96->first.tiles.mma, attn::MmaKind::Sync);
+  auto onAmpere = pick("head_dim = 64;", "sm_80");
+  ASSERT_TRUE(bool(onAmpere)) << llvm::toString(onAmpere.takeError());
+  EXPECT_EQ(onAmpere->first.tiles.mma, attn::MmaKind::Sync);
+  // Asking for wgmma where it cannot run is an error that says why.
+  auto forced = pick("head_dim = 64; mma = wgmma;", "sm_80");
+  ASSERT_FALSE(bool(forced));
+  EXPECT_NE(llvm::toString(forced.takeError()).find("wgmma needs sm_90a"), std::string::npos);
+  auto forced96 = pick("head_dim = 96; mma = wgmma;", "sm_90a");
+  ASSERT_FALSE(bool(forced96));
+  EXPECT_NE(llvm::toString(forced96.takeError()).find("padded to 64 or 128"), std::string::npos);
 }
 
 // Every head dim, both targets, both dtypes, a mask and a score modifier.

@@ -71,6 +71,9 @@ struct VariantSpec {
   std::vector<TensorSpec> tensors;
   /// Tiling the user fixed with block_m/block_n/warps/stages (0 = free).
   int64_t blockM = 0, blockN = 0, warps = 0, stages = 0;
+  /// `mma = sync | wgmma` (0 = auto: wgmma where the target and head dims
+  /// allow); the values of attn::MmaKind.
+  int64_t mma = 0;
   /// Where each property was set, for locations of the lowered attributes.
   llvm::SMLoc maskLoc, scoreLoc;
 };

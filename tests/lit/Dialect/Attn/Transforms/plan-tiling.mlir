@@ -11,14 +11,15 @@
 // resident keys (16 per warp, full dK/dV rows: 128 registers) and streamed
 // Q/dO tiles of 64 rows (S^T, dP^T: 64 more); 128-row tiles would need 304.
 // Q's forward fragments would need 256 registers/thread on top: they are
-// re-read from shared memory.
+// re-read from shared memory. On sm_90a the forward uses wgmma (two
+// warpgroups of 64 rows; 1024 B more shared memory to align the tiles).
 // H100-LABEL: attn.variant @d128
-// H100-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 128, warps = 8, stages = 2, smem_bytes = 132096, regs_per_thread = 240, ctas_per_sm = 1>
-// H100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 2, smem_bytes = 163840, regs_per_thread = 224, ctas_per_sm = 1>
-// H100-SAME: tiling_notes = ["forward: Br=128 Bc=128 warps=8 stages=2; 163840 B shared memory of 232448 B/block
+// H100-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 128, warps = 8, stages = 2, smem_bytes = 132096, regs_per_thread = 240, ctas_per_sm = 1, mma = sync>
+// H100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 2, smem_bytes = 164864, regs_per_thread = 224, ctas_per_sm = 1, mma = wgmma>
+// H100-SAME: tiling_notes = ["forward: Br=128 Bc=128 warps=8 stages=2 wgmma; 164864 B shared memory of 232448 B/block
 // A100-LABEL: attn.variant @d128
 // A100-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 128, warps = 8, stages = 2,
-// A100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 2,
+// A100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 2,{{.*}}mma = sync>
 // GA102-LABEL: attn.variant @d128
 // GA102-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 128, warps = 8, stages = 1,
 // GA102-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 1, smem_bytes = 98304
@@ -40,10 +41,11 @@ attn.variant @d128 attributes {dropout = 0.0 : f64, dtype = #attn<dtype bf16>, p
 
 // -----
 
-// Forward only: no backward tiling is planned. d256 needs narrower K/V tiles.
+// Forward only: no backward tiling is planned. d256 needs narrower K/V tiles
+// and the mma.sync kernel (wgmma takes head dims padded to 64 or 128).
 // H100-LABEL: attn.variant @d256_fwd
 // H100-NOT: bwd_tiling
-// H100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 64, warps = 8, stages = 2,
+// H100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 64, warps = 8, stages = 2,{{.*}}mma = sync>
 // GA102-LABEL: attn.variant @d256_fwd
 // GA102-SAME: fwd_tiling = #attn.tiling<block_m = 64, block_n = 64, warps = 4, stages = 1,
 attn.variant @d256_fwd attributes {dropout = 0.0 : f64, dtype = #attn<dtype f16>, passes = #attn.passes<forward>, qk_head_dim = 256 : i64, scale = 0.0625 : f64, target = #attn<target native>, v_head_dim = 256 : i64} mask {
@@ -61,6 +63,20 @@ attn.variant @d256_fwd attributes {dropout = 0.0 : f64, dtype = #attn<dtype f16>
 // H100-LABEL: attn.variant @override
 // H100-SAME: fwd_tiling = #attn.tiling<block_m = 64, block_n = 32, warps = 4, stages = 1,
 attn.variant @override attributes {dropout = 0.0 : f64, dtype = #attn<dtype bf16>, passes = #attn.passes<forward>, qk_head_dim = 64 : i64, scale = 0.125 : f64, target = #attn<target native>, tile_override = #attn.tiling<block_m = 64, block_n = 32, warps = 4, stages = 1>, v_head_dim = 64 : i64} mask {
+^bb0(%b: i32, %h: i32, %q: i32, %k: i32, %seq_q: i32, %seq_k: i32):
+  %t = arith.constant true
+  attn.yield %t : i1
+} score {
+^bb0(%score: f32, %b: i32, %h: i32, %q: i32, %k: i32, %seq_q: i32, %seq_k: i32):
+  attn.yield %score : f32
+}
+
+// -----
+
+// `mma = sync` in the override keeps the mma.sync kernel on sm_90a.
+// H100-LABEL: attn.variant @force_sync
+// H100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 64, warps = 4, stages = 2,{{.*}}mma = sync>
+attn.variant @force_sync attributes {dropout = 0.0 : f64, dtype = #attn<dtype bf16>, passes = #attn.passes<forward>, qk_head_dim = 64 : i64, scale = 0.125 : f64, target = #attn<target native>, tile_override = #attn.tiling<block_m = 0, mma = sync>, v_head_dim = 64 : i64} mask {
 ^bb0(%b: i32, %h: i32, %q: i32, %k: i32, %seq_q: i32, %seq_k: i32):
   %t = arith.constant true
   attn.yield %t : i1

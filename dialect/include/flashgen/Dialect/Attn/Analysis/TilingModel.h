@@ -18,6 +18,13 @@
 //           (backwardSplitsDKDV): max(dqk/2 + Br, dv/2 + Br/2)
 // Head dims are padded to a multiple of 32 (MMA k-steps and 16-byte loads).
 //
+// On sm_90a the forward may use warpgroup MMA (wgmma) instead: each
+// warpgroup of 4 warps owns 64 query rows (Br = 16 * warps), operands are
+// read from 128-byte-swizzled shared memory, so head dims must be whole
+// 64-column atoms (padded 64 or 128). Where it applies it is preferred:
+// the tensor cores run it at about twice mma.sync's rate on the H100.
+// smem adds 1024 B to align the tiles; registers as above without Q.
+//
 // Among the configurations that fit (registers <= the per-thread limit, at
 // least one CTA per SM), the model prefers the most data reuse per loaded
 // tile (harmonic mean of Br and Bc), then enough resident warps to hide
@@ -29,6 +36,7 @@
 #define FLASHGEN_DIALECT_ATTN_ANALYSIS_TILINGMODEL_H
 
 #include "flashgen/Dialect/Attn/Analysis/TargetInfo.h"
+#include "flashgen/Dialect/Attn/IR/MmaKind.h"
 
 #include "llvm/Support/Error.h"
 
@@ -46,6 +54,7 @@ struct TilingProblem {
 struct TileConfig {
   int64_t blockM = 0, blockN = 0, warps = 0, stages = 0;
   bool qInRegisters = false;
+  MmaKind mma = MmaKind::Sync;
   // Derived by estimateTile():
   int64_t smemBytes = 0, regsPerThread = 0, ctasPerSM = 0;
 };
@@ -53,7 +62,8 @@ struct TileConfig {
 /// Fields the user fixed (0: free).
 struct TileOverride {
   int64_t blockM = 0, blockN = 0, warps = 0, stages = 0;
-  bool any() const { return blockM || blockN || warps || stages; }
+  MmaKind mma = MmaKind::Free;
+  bool any() const { return blockM || blockN || warps || stages || mma != MmaKind::Free; }
 };
 
 struct TilingDecision {
@@ -63,6 +73,9 @@ struct TilingDecision {
 
 /// Head dim as laid out in shared memory.
 int64_t paddedHeadDim(int64_t d);
+
+/// Why the forward cannot use wgmma for `p` on `t`, or "" if it can.
+std::string whyNoWgmma(const TilingProblem &p, const GpuTarget &t);
 
 /// Whether the backward computes dK and dV in separate passes (large head
 /// dims: full rows of both would not fit in registers).

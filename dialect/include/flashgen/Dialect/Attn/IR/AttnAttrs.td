@@ -191,6 +191,8 @@ def Attn_TilingAttr : Attn_Attr<"Tiling", "tiling"> {
   let description = [{
     Br (`block_m`) query rows and Bc (`block_n`) key rows per tile, `warps`
     per CTA, cp.async `stages`, whether Q's MMA fragments stay in registers,
+    which tensor-core instruction the kernel uses (`mma = sync`: mma.sync,
+    sm_80+; `mma = wgmma`: Hopper warpgroup MMA, sm_90a; absent: not fixed),
     and what that costs: shared memory per CTA, registers per thread, CTAs
     per SM. Zero means "not fixed" in a user override.
 
@@ -202,7 +204,7 @@ def Attn_TilingAttr : Attn_Attr<"Tiling", "tiling"> {
   let parameters = (ins
     "int64_t":$blockM, "int64_t":$blockN, "int64_t":$warps, "int64_t":$stages,
     "bool":$qInRegisters, "int64_t":$smemBytes, "int64_t":$regsPerThread,
-    "int64_t":$ctasPerSM);
+    "int64_t":$ctasPerSM, "int64_t":$mma);
   let hasCustomAssemblyFormat = 1;
 }
 

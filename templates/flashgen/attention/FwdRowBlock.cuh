@@ -1,0 +1,75 @@
+//===- FwdRowBlock.cuh - one forward CTA's rows and its kv tiles -*- CUDA -*-===//
+//
+// Shared by both forward kernels: which batch entry, head and query rows
+// a CTA owns (varlen-aware), where its Q/K/V rows start, and the walk over
+// the kv tiles those rows may attend (a band bounds them in closed form,
+// Variant::tileClass() then skips empty tiles inside that range).
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_ATTENTION_FWDROWBLOCK_CUH
+#define FLASHGEN_ATTENTION_FWDROWBLOCK_CUH
+
+#include "flashgen/attention/OnlineSoftmax.cuh"
+
+namespace flashgen {
+
+template <class Variant> struct FwdRowBlock {
+  int b, h, hk;           // batch entry, query head, its kv head
+  int64_t qRow0, kRow0;   // first row of the sequence (varlen: packed)
+  int seqQ, seqK;         // this entry's lengths
+  int q0, q1;             // the CTA's query rows [q0, q1]
+  const uint16_t *q, *k, *v; // Q at row q0; K, V at row 0
+
+  /// Row blocks run last-first: with a causal band the last rows have the
+  /// most kv tiles, and starting them first keeps the final wave short.
+  /// Returns false when the block lies past this entry's sequence.
+  FG_DEVICE bool init(const FwdParams &p, int blockM) {
+    const int mBlock = gridDim.x - 1 - blockIdx.x;
+    h = blockIdx.y;
+    b = blockIdx.z;
+    qRow0 = kRow0 = 0;
+    seqQ = p.seqQ;
+    seqK = p.seqK;
+    if (Variant::kVarlen) {
+      qRow0 = p.cuSeqlensQ[b];
+      kRow0 = p.cuSeqlensK[b];
+      seqQ = p.cuSeqlensQ[b + 1] - int(qRow0);
+      seqK = p.cuSeqlensK[b + 1] - int(kRow0);
+    }
+    q0 = mBlock * blockM;
+    if (q0 >= seqQ)
+      return false;
+    q1 = min(q0 + blockM, seqQ) - 1;
+    hk = h / (p.heads / p.kvHeads);
+    const int64_t bq = Variant::kVarlen ? 0 : b * p.qBatchStride;
+    const int64_t bk = Variant::kVarlen ? 0 : b * p.kBatchStride;
+    const int64_t bv = Variant::kVarlen ? 0 : b * p.vBatchStride;
+    q = static_cast<const uint16_t *>(p.q) + bq + (qRow0 + q0) * p.qRowStride +
+        h * p.qHeadStride;
+    k = static_cast<const uint16_t *>(p.k) + bk + kRow0 * p.kRowStride + hk * p.kHeadStride;
+    v = static_cast<const uint16_t *>(p.v) + bv + kRow0 * p.vRowStride + hk * p.vHeadStride;
+    return true;
+  }
+
+  /// kv tiles [jBegin, jEnd) of `bn` keys that rows [q0, q1] may attend.
+  FG_DEVICE void kvRange(int bn, int &jBegin, int &jEnd) const {
+    jBegin = 0;
+    jEnd = (seqK + bn - 1) / bn;
+    Variant::kvTileRange(q0, q1, seqQ, seqK, bn, jBegin, jEnd);
+  }
+  FG_DEVICE int classOf(const FwdParams &p, int j, int bn) const {
+    int k0 = j * bn, k1 = min(k0 + bn, seqK) - 1;
+    return Variant::tileClass(p, b, h, q0, q1, k0, k1, seqQ, seqK);
+  }
+  /// The first non-empty tile after j, or jEnd.
+  FG_DEVICE int nextTile(const FwdParams &p, int j, int jEnd, int bn) const {
+    for (++j; j < jEnd; ++j)
+      if (classOf(p, j, bn) != kTileEmpty)
+        return j;
+    return jEnd;
+  }
+};
+
+} // namespace flashgen
+
+#endif // FLASHGEN_ATTENTION_FWDROWBLOCK_CUH

@@ -1,0 +1,158 @@
+//===- OnlineSoftmax.cuh - the forward's per-tile register math -*- CUDA -*-===//
+//
+// What one warp does to its S tile between the two products, shared by the
+// mma.sync (FwdKernel.cuh) and wgmma (FwdKernelSm90.cuh) forward kernels:
+// both hold S and O in the m16n8 accumulator layout, MR 16-row slices per
+// warp, s[mr][n][e] = row warpRow0 + 16 mr + g + 8 (e / 2), column
+// k0 + 8 n + 2 t + (e % 2)  (lane = 4 g + t).
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_ATTENTION_ONLINESOFTMAX_CUH
+#define FLASHGEN_ATTENTION_ONLINESOFTMAX_CUH
+
+#include "flashgen/attention/Params.cuh"
+#include "flashgen/attention/Philox.cuh"
+
+namespace flashgen {
+
+enum TileClassCode : int { kTileEmpty = 0, kTileFull = 1, kTilePartial = 2 };
+
+/// Where this thread's fragment elements sit in the attention matrix.
+struct FragmentCoords {
+  int warpRow0; // first query row of the warp
+  int k0;       // first key of the tile
+  int g, t;     // lane / 4, lane % 4
+  FG_DEVICE int row(int mr, int e) const { return warpRow0 + mr * 16 + g + (e / 2) * 8; }
+  FG_DEVICE int col(int n, int e) const { return k0 + n * 8 + t * 2 + (e % 2); }
+};
+
+/// Score modifier, mask and the log2-domain scale. Most tiles are plain
+/// (Full, not at the ragged edge, no score modifier): S stays raw and the
+/// scale is folded into the exponent's FFMA, so they pay nothing per
+/// element. Others are rewritten into the log2 domain with -inf where
+/// masked. Returns the factor onlineSoftmax() applies on the way into exp2.
+/// `cls` and the edge test are uniform across the CTA.
+template <class Variant, int MR, int NT>
+FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls, int b,
+                             int h, const FragmentCoords &at, int seqQ, int seqK) {
+  const bool edge = at.k0 + NT * 8 > seqK;
+  if (!Variant::kHasScoreMod && cls == kTileFull && !edge)
+    return p.scaleLog2;
+#pragma unroll
+  for (int i = 0; i < MR * NT * 4; ++i) {
+    const int mr = i / (NT * 4), n = (i / 4) % NT, e = i % 4;
+    const int q = at.row(mr, e), k = at.col(n, e);
+    float x = s[mr][n][e];
+    if (Variant::kHasScoreMod)
+      x = Variant::score(p, x * p.scale, b, h, q, k, seqQ, seqK) * 1.4426950408889634f;
+    else
+      x *= p.scaleLog2;
+    bool keep = k < seqK;
+    if (Variant::kHasMask && cls == kTilePartial)
+      keep = keep && Variant::mask(p, b, h, q, k, seqQ, seqK);
+    s[mr][n][e] = keep ? x : negInf();
+  }
+  return 1.f;
+}
+
+/// The online-softmax step: rows g and g+8 of each slice; 4 lanes share a
+/// row. The running max is kept in the log2 domain (scale applied). O and
+/// the running sums are rescaled; S becomes P = 2^(S*sc - max).
+template <int MR, int NT, int VT>
+FG_DEVICE void onlineSoftmax(float (&s)[MR][NT][4], float (&o)[MR][VT][4],
+                             float (&rowMax)[2 * MR], float (&rowSum)[2 * MR], float sc) {
+#pragma unroll
+  for (int r = 0; r < 2 * MR; ++r) {
+    const int mr = r / 2, h2 = r % 2; // slice, and row g or g+8
+    float mx = negInf();
+#pragma unroll
+    for (int n = 0; n < NT; ++n)
+      mx = fmaxf(mx, fmaxf(s[mr][n][2 * h2], s[mr][n][2 * h2 + 1]));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
+    mx = fmaxf(rowMax[r], mx * sc); // scale > 0 keeps the order
+    // A row with nothing attended yet keeps max -inf; use 0 so that
+    // -inf - max stays -inf instead of NaN.
+    const float mUse = mx == negInf() ? 0.f : mx;
+    const float correction = exp2f_approx(rowMax[r] - mUse);
+    rowMax[r] = mx;
+    rowSum[r] *= correction;
+#pragma unroll
+    for (int n = 0; n < VT; ++n) {
+      o[mr][n][2 * h2] *= correction;
+      o[mr][n][2 * h2 + 1] *= correction;
+    }
+    float sum = 0.f;
+#pragma unroll
+    for (int n = 0; n < NT; ++n) {
+      s[mr][n][2 * h2] = exp2f_approx(fmaf(s[mr][n][2 * h2], sc, -mUse));
+      s[mr][n][2 * h2 + 1] = exp2f_approx(fmaf(s[mr][n][2 * h2 + 1], sc, -mUse));
+      sum += s[mr][n][2 * h2] + s[mr][n][2 * h2 + 1];
+    }
+    rowSum[r] += sum;
+  }
+}
+
+/// Dropout acts on P after the normalizer saw it (as in the paper).
+template <class Variant, int MR, int NT>
+FG_DEVICE void applyDropout(float (&s)[MR][NT][4], const FwdParams &p, uint64_t bh,
+                            const FragmentCoords &at) {
+  if (!Variant::kHasDropout)
+    return;
+#pragma unroll
+  for (int i = 0; i < MR * NT * 4; ++i) {
+    const int mr = i / (NT * 4), n = (i / 4) % NT, e = i % 4;
+    s[mr][n][e] = dropoutKeep(p.seed, p.offset, bh, at.row(mr, e), at.col(n, e), p.dropoutP)
+                      ? s[mr][n][e] * p.dropoutScale
+                      : 0.f;
+  }
+}
+
+/// Packs P's accumulators for k-step ks (keys 16 ks .. 16 ks + 15) into the
+/// A fragment of the P V product.
+template <class T, int MR, int NT>
+FG_DEVICE void packP(uint32_t (&pf)[4], const float (&s)[MR][NT][4], int mr, int ks) {
+  pf[0] = packPair<T>(s[mr][2 * ks][0], s[mr][2 * ks][1]);
+  pf[1] = packPair<T>(s[mr][2 * ks][2], s[mr][2 * ks][3]);
+  pf[2] = packPair<T>(s[mr][2 * ks + 1][0], s[mr][2 * ks + 1][1]);
+  pf[3] = packPair<T>(s[mr][2 * ks + 1][2], s[mr][2 * ks + 1][3]);
+}
+
+/// Epilogue: full row sums, normalize, write O and logsumexp
+/// ((max + log2 sum) ln 2; +inf for rows with nothing to attend, whose O is 0).
+template <class T, class Variant, int MR, int VT>
+FG_DEVICE void storeOutput(const float (&o)[MR][VT][4], const float (&rowMax)[2 * MR],
+                           const float (&rowSum)[2 * MR], const FwdParams &p, int b, int h,
+                           int64_t qRow0, const FragmentCoords &at, int seqQ) {
+  uint16_t *oPtr = static_cast<uint16_t *>(p.o) + (Variant::kVarlen ? 0 : b * p.oBatchStride) +
+                   qRow0 * p.oRowStride + h * p.oHeadStride;
+#pragma unroll
+  for (int r = 0; r < 2 * MR; ++r) {
+    const int mr = r / 2, h2 = r % 2;
+    float sum = rowSum[r];
+    sum += __shfl_xor_sync(0xffffffff, sum, 1);
+    sum += __shfl_xor_sync(0xffffffff, sum, 2);
+    const float inv = sum > 0.f ? 1.f / sum : 0.f;
+    const int q = at.row(mr, 2 * h2);
+    if (q >= seqQ)
+      continue;
+    uint16_t *row = oPtr + int64_t(q) * p.oRowStride;
+#pragma unroll
+    for (int n = 0; n < VT; ++n) {
+      int c = n * 8 + at.t * 2;
+      if (c < p.headDimV) // headDimV is a multiple of 8: pairs stay inside
+        *reinterpret_cast<uint32_t *>(row + c) =
+            packPair<T>(o[mr][n][2 * h2] * inv, o[mr][n][2 * h2 + 1] * inv);
+    }
+    if (p.lse && at.t == 0) {
+      float lse = sum > 0.f ? (rowMax[r] + __log2f(sum)) * 0.6931471805599453f : posInf();
+      int64_t idx = Variant::kVarlen ? h * p.lseHeadStride + qRow0 + q
+                                     : b * p.lseBatchStride + h * p.lseHeadStride + q;
+      p.lse[idx] = lse;
+    }
+  }
+}
+
+} // namespace flashgen
+
+#endif // FLASHGEN_ATTENTION_ONLINESOFTMAX_CUH
