@@ -186,7 +186,9 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
     const int k0 = j * BN;
     const FragmentCoords at{warpRow0, k0, g, t};
     const float sc = scoreAndMask<Variant>(s, p, classOf(j), b, h, at, seqQ, seqK);
-    onlineSoftmax(s, o, rowMax, rowSum, sc);
+    float correction[2 * MR];
+    onlineSoftmax(s, rowMax, rowSum, sc, correction);
+    rescaleRows(o, correction);
     applyDropout<Variant>(s, p, bh, at);
 
     // O += P V: P's accumulators are the A fragments (16 keys per k-step).

@@ -11,9 +11,14 @@
 //   O[64 x dv] += P V     wgmma, A = P from registers (the S accumulators
 //                         repacked to 16 bits), B = V transposed in smem
 //
-// K/V tiles stream through two cp.async stages: the next tile's copy is
-// issued before this tile's math. The accumulators of wgmma are laid out
-// as mma.sync's, so the register math is the mma.sync kernel's.
+// Software pipeline (per warpgroup; wgmma runs asynchronously): while the
+// tensor cores compute S_next = Q K_next^T and O += P V for the current
+// tile, the warps wait only for S_next, then run the softmax of S_next
+// under the still-running P V; O is rescaled once P V has landed. K and V
+// have two buffers each; the copies of K two tiles ahead and V one tile
+// ahead are issued at the top of each step, a whole step before use.
+// The accumulators of wgmma are laid out as mma.sync's, so the register
+// math is the mma.sync kernel's (OnlineSoftmax.cuh).
 //
 //===----------------------------------------------------------------------===//
 #ifndef FLASHGEN_ATTENTION_FWDKERNELSM90_CUH
@@ -76,23 +81,6 @@ FG_DEVICE void attentionForwardSm90(const FwdParams &p) {
   rb.kvRange(BN, jBegin, jEnd);
   auto classOf = [&](int j) { return rb.classOf(p, j, BN); };
   auto nextTile = [&](int j) { return rb.nextTile(p, j, jEnd, BN); };
-  auto loadKV = [&](int j, int stage) {
-    int rows = min(BN, seqK - j * BN);
-    Cfg::KTile::template load<Cfg::kThreads>(sK + stage * Cfg::KTile::kBytes,
-                                             rb.k + int64_t(j) * BN * p.kRowStride,
-                                             p.kRowStride, rows, p.headDimQK, tid);
-    Cfg::VTile::template load<Cfg::kThreads>(sV + stage * Cfg::VTile::kBytes,
-                                             rb.v + int64_t(j) * BN * p.vRowStride,
-                                             p.vRowStride, rows, p.headDimV, tid);
-  };
-
-  // Prologue: Q and the first non-empty K/V tile.
-  Cfg::QTile::template load<Cfg::kThreads>(sQ, rb.q, p.qRowStride, rb.q1 - rb.q0 + 1,
-                                           p.headDimQK, tid);
-  int j = (jBegin < jEnd && classOf(jBegin) != kTileEmpty) ? jBegin : nextTile(jBegin);
-  if (j < jEnd)
-    loadKV(j, 0);
-  cpAsyncCommit();
 
   float o[1][kVTiles][4];
 #pragma unroll
@@ -105,66 +93,129 @@ FG_DEVICE void attentionForwardSm90(const FwdParams &p) {
   // Descriptors. K-major operands (Q, K): k-step ks is 32 bytes into atom
   // ks / 4; 8-row groups are 1024 bytes apart. V is read transposed
   // (N-major): k-step ks starts 16 rows (2048 bytes) further, its 64-column
-  // atoms are a whole V atom apart.
+  // atoms are a whole V atom apart. Buffers alternate with the position of
+  // the tile in the walk (n % 2).
   auto qDesc = [&](int ks) {
     return wgmmaDescriptor(sQ + (ks / 4) * Cfg::QTile::kAtomBytes + wg * 64 * 128 +
                                (ks % 4) * 32,
                            0, 1024);
   };
-  auto kDesc = [&](int stage, int ks) {
-    return wgmmaDescriptor(sK + stage * Cfg::KTile::kBytes + (ks / 4) * Cfg::KTile::kAtomBytes +
+  auto kDesc = [&](int buf, int ks) {
+    return wgmmaDescriptor(sK + buf * Cfg::KTile::kBytes + (ks / 4) * Cfg::KTile::kAtomBytes +
                                (ks % 4) * 32,
                            0, 1024);
   };
-  auto vDesc = [&](int stage, int ks) {
-    return wgmmaDescriptor(sV + stage * Cfg::VTile::kBytes + ks * 16 * 128,
+  auto vDesc = [&](int buf, int ks) {
+    return wgmmaDescriptor(sV + buf * Cfg::VTile::kBytes + ks * 16 * 128,
                            Cfg::VTile::kAtomBytes, 1024);
   };
-
-  int stage = 0;
-  while (j < jEnd) {
-    const int jNext = nextTile(j);
-    if (jNext < jEnd) {
-      loadKV(jNext, stage ^ 1); // overlaps the math below
-      cpAsyncCommit();
-      cpAsyncWait<1>();
-    } else {
-      cpAsyncWait<0>();
-    }
-    fenceProxyAsyncShared(); // cp.async wrote what wgmma reads
+  auto loadK = [&](int j, int buf) {
+    Cfg::KTile::template load<Cfg::kThreads>(sK + buf * Cfg::KTile::kBytes,
+                                             rb.k + int64_t(j) * BN * p.kRowStride,
+                                             p.kRowStride, min(BN, seqK - j * BN),
+                                             p.headDimQK, tid);
+  };
+  auto loadV = [&](int j, int buf) {
+    Cfg::VTile::template load<Cfg::kThreads>(sV + buf * Cfg::VTile::kBytes,
+                                             rb.v + int64_t(j) * BN * p.vRowStride,
+                                             p.vRowStride, min(BN, seqK - j * BN),
+                                             p.headDimV, tid);
+  };
+  // cp.async wrote what wgmma reads: make the writes visible to the async
+  // proxy, then to every warpgroup.
+  auto landLoads = [&] {
+    cpAsyncWait<0>();
+    fenceProxyAsyncShared();
     __syncthreads();
-
-    // S = Q K^T.
-    float s[1][kNTiles][4];
-    wgmmaFence();
+  };
+  auto issueS = [&](float (&s)[1][kNTiles][4], int buf) {
 #pragma unroll
     for (int ks = 0; ks < kKSteps; ++ks)
-      WgmmaSS<T, BN>::run(s[0], qDesc(ks), kDesc(stage, ks), ks > 0);
+      WgmmaSS<T, BN>::run(s[0], qDesc(ks), kDesc(buf, ks), ks > 0);
     wgmmaCommit();
-    wgmmaWait<0>();
-    wgmmaFenceOperands(s[0]);
-
+  };
+  auto issuePV = [&](const uint32_t (&pf)[kPSteps][4], int buf) {
+#pragma unroll
+    for (int ks = 0; ks < kPSteps; ++ks)
+      WgmmaRS<T, DV>::run(o[0], pf[ks], vDesc(buf, ks), 1);
+    wgmmaCommit();
+  };
+  // S -> P for tile j: score modifier, mask, softmax, dropout; O's
+  // rescaling factors are left in `correction`.
+  float correction[2];
+  auto softmaxOf = [&](float (&s)[1][kNTiles][4], int j) {
     const FragmentCoords at{warpRow0, j * BN, g, t};
     const float sc = scoreAndMask<Variant>(s, p, classOf(j), b, h, at, seqQ, seqK);
-    onlineSoftmax(s, o, rowMax, rowSum, sc);
+    onlineSoftmax(s, rowMax, rowSum, sc, correction);
     applyDropout<Variant>(s, p, bh, at);
+  };
 
-    // O += P V.
-    uint32_t pf[kPSteps][4];
-#pragma unroll
-    for (int ks = 0; ks < kPSteps; ++ks)
-      packP<T>(pf[ks], s, 0, ks);
+  // Prologue: Q, K and V of the first tile, K of the second; S and P of
+  // the first.
+  int cur = (jBegin < jEnd && classOf(jBegin) != kTileEmpty) ? jBegin : nextTile(jBegin);
+  int nxt = cur < jEnd ? nextTile(cur) : jEnd;
+  Cfg::QTile::template load<Cfg::kThreads>(sQ, rb.q, p.qRowStride, rb.q1 - rb.q0 + 1,
+                                           p.headDimQK, tid);
+  if (cur < jEnd) {
+    loadK(cur, 0);
+    loadV(cur, 0);
+  }
+  if (nxt < jEnd)
+    loadK(nxt, 1);
+  cpAsyncCommit();
+  landLoads();
+
+  uint32_t pCur[kPSteps][4];
+  if (cur < jEnd) {
+    float s[1][kNTiles][4];
     wgmmaFence();
+    issueS(s, 0);
+    wgmmaWait<0>();
+    wgmmaFenceOperands(s[0]);
+    softmaxOf(s, cur);
 #pragma unroll
     for (int ks = 0; ks < kPSteps; ++ks)
-      WgmmaRS<T, DV>::run(o[0], pf[ks], vDesc(stage, ks), 1);
-    wgmmaCommit();
+      packP<T>(pCur[ks], s, 0, ks);
+  }
+
+  // Steady state: tile cur (position n) has P in registers and V in buffer
+  // n % 2; tile nxt has K in buffer (n + 1) % 2.
+  int buf = 0;
+  while (nxt < jEnd) {
+    const int nxt2 = nextTile(nxt);
+    // Buffers free since the last step: K of cur (its S is done) and V of
+    // the tile before cur (its P V is done).
+    if (nxt2 < jEnd)
+      loadK(nxt2, buf);
+    loadV(nxt, buf ^ 1);
+    cpAsyncCommit();
+
+    float s[1][kNTiles][4];
+    wgmmaFence();
+    issueS(s, buf ^ 1);   // S_next = Q K_nxt^T
+    issuePV(pCur, buf);   // O += P_cur V_cur
+    wgmmaWait<1>();       // S_next has landed; P V may still run
+    wgmmaFenceOperands(s[0]);
+    softmaxOf(s, nxt);
     wgmmaWait<0>();
     wgmmaFenceOperands(o[0]);
+    rescaleRows(o, correction);
+#pragma unroll
+    for (int ks = 0; ks < kPSteps; ++ks)
+      packP<T>(pCur[ks], s, 0, ks);
 
-    __syncthreads(); // this stage's buffers may be overwritten next
-    stage ^= 1;
-    j = jNext;
+    landLoads(); // also: every warpgroup is done with this step's buffers
+    cur = nxt;
+    nxt = nxt2;
+    buf ^= 1;
+  }
+
+  // Epilogue: the last tile's P V.
+  if (cur < jEnd) {
+    wgmmaFence();
+    issuePV(pCur, buf);
+    wgmmaWait<0>();
+    wgmmaFenceOperands(o[0]);
   }
 
   storeOutput<T, Variant>(o, rowMax, rowSum, p, b, h, rb.qRow0,

@@ -56,11 +56,14 @@ FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls,
 }
 
 /// The online-softmax step: rows g and g+8 of each slice; 4 lanes share a
-/// row. The running max is kept in the log2 domain (scale applied). O and
-/// the running sums are rescaled; S becomes P = 2^(S*sc - max).
-template <int MR, int NT, int VT>
-FG_DEVICE void onlineSoftmax(float (&s)[MR][NT][4], float (&o)[MR][VT][4],
-                             float (&rowMax)[2 * MR], float (&rowSum)[2 * MR], float sc) {
+/// row. The running max is kept in the log2 domain (scale applied). S
+/// becomes P = 2^(S*sc - max), the running sums are rescaled, and
+/// `correction` says by how much the caller must rescale O's rows
+/// (rescaleRows), which the wgmma kernel does only once the previous
+/// P V product has landed.
+template <int MR, int NT>
+FG_DEVICE void onlineSoftmax(float (&s)[MR][NT][4], float (&rowMax)[2 * MR],
+                             float (&rowSum)[2 * MR], float sc, float (&correction)[2 * MR]) {
 #pragma unroll
   for (int r = 0; r < 2 * MR; ++r) {
     const int mr = r / 2, h2 = r % 2; // slice, and row g or g+8
@@ -74,14 +77,8 @@ FG_DEVICE void onlineSoftmax(float (&s)[MR][NT][4], float (&o)[MR][VT][4],
     // A row with nothing attended yet keeps max -inf; use 0 so that
     // -inf - max stays -inf instead of NaN.
     const float mUse = mx == negInf() ? 0.f : mx;
-    const float correction = exp2f_approx(rowMax[r] - mUse);
+    correction[r] = exp2f_approx(rowMax[r] - mUse);
     rowMax[r] = mx;
-    rowSum[r] *= correction;
-#pragma unroll
-    for (int n = 0; n < VT; ++n) {
-      o[mr][n][2 * h2] *= correction;
-      o[mr][n][2 * h2 + 1] *= correction;
-    }
     float sum = 0.f;
 #pragma unroll
     for (int n = 0; n < NT; ++n) {
@@ -89,7 +86,21 @@ FG_DEVICE void onlineSoftmax(float (&s)[MR][NT][4], float (&o)[MR][VT][4],
       s[mr][n][2 * h2 + 1] = exp2f_approx(fmaf(s[mr][n][2 * h2 + 1], sc, -mUse));
       sum += s[mr][n][2 * h2] + s[mr][n][2 * h2 + 1];
     }
-    rowSum[r] += sum;
+    rowSum[r] = rowSum[r] * correction[r] + sum;
+  }
+}
+
+/// O's rows times the corrections of onlineSoftmax().
+template <int MR, int VT>
+FG_DEVICE void rescaleRows(float (&o)[MR][VT][4], const float (&correction)[2 * MR]) {
+#pragma unroll
+  for (int r = 0; r < 2 * MR; ++r) {
+    const int mr = r / 2, h2 = r % 2;
+#pragma unroll
+    for (int n = 0; n < VT; ++n) {
+      o[mr][n][2 * h2] *= correction[r];
+      o[mr][n][2 * h2 + 1] *= correction[r];
+    }
   }
 }
 
