@@ -182,18 +182,19 @@ FG_DEVICE void attentionForwardSm90(const FwdParams &p) {
   // n % 2; tile nxt has K in buffer (n + 1) % 2.
   int buf = 0;
   while (nxt < jEnd) {
-    const int nxt2 = nextTile(nxt);
-    // Buffers free since the last step: K of cur (its S is done) and V of
-    // the tile before cur (its P V is done).
-    if (nxt2 < jEnd)
-      loadK(nxt2, buf);
-    loadV(nxt, buf ^ 1);
-    cpAsyncCommit();
-
     float s[1][kNTiles][4];
     wgmmaFence();
     issueS(s, buf ^ 1);   // S_next = Q K_nxt^T
     issuePV(pCur, buf);   // O += P_cur V_cur
+
+    // While those run: copies into the buffers free since the last step,
+    // K of cur (its S is done) and V of the tile before cur (its P V is
+    // done).
+    const int nxt2 = nextTile(nxt);
+    if (nxt2 < jEnd)
+      loadK(nxt2, buf);
+    loadV(nxt, buf ^ 1);
+    cpAsyncCommit();
     wgmmaWait<1>();       // S_next has landed; P V may still run
     wgmmaFenceOperands(s[0]);
     softmaxOf(s, nxt);

@@ -23,7 +23,7 @@
 #ifndef FLASHGEN_ATTENTION_WGMMA_CUH
 #define FLASHGEN_ATTENTION_WGMMA_CUH
 
-#include "flashgen/Platform.cuh"
+#include "flashgen/attention/SmemTile.cuh"
 
 namespace flashgen {
 
@@ -44,14 +44,8 @@ template <int Rows, int Cols> struct WgmmaTile {
   template <int Threads>
   static FG_DEVICE void load(uint32_t base, const uint16_t *src, int64_t rowStride,
                              int validRows, int validCols, int tid) {
-    constexpr int kChunks = Cols / 8;
-#pragma unroll
-    for (int i = tid; i < Rows * kChunks; i += Threads) {
-      int r = i / kChunks, c = i % kChunks;
-      bool ok = r < validRows && c * 8 < validCols;
-      const uint16_t *p = ok ? src + r * rowStride + c * 8 : src;
-      cpAsync16(base + offset(r, c), p, ok ? 16 : 0);
-    }
+    cpAsyncTile<Rows, Cols / 8, Threads>(base, src, rowStride, validRows, validCols, tid,
+                                         [](int r, int c) { return offset(r, c); });
   }
 };
 
