@@ -216,9 +216,20 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
   auto twoSlices = [&](const TileConfig &c) {
     return !p.backward && c.blockM == 32 * c.warps && c.blockN >= 64;
   };
+  // wgmma, measured on the H100 at N = 8192 (bench/results/
+  // 2026-11-24-h100-wgmma-sweep.txt): two warpgroups (Br = 128) win; at
+  // d64 Bc = 64 beats Bc = 128 (343 vs 283 TFLOP/s: the softmax of a
+  // narrower S hides under the shorter P V), at d128 Bc = 128 wins (380 vs
+  // 332).
+  const int64_t wgmmaBc = paddedHeadDim(p.qkHeadDim) <= 64 ? 64 : 128;
+  auto wgmmaRank = [&](const TileConfig &c) {
+    return int(c.blockM == 128) * 2 + int(c.blockN == wgmmaBc);
+  };
   auto better = [&](const TileConfig &a, const TileConfig &b) {
     if (a.mma != b.mma)
       return a.mma == MmaKind::Wgmma; // twice mma.sync's tensor-core rate
+    if (a.mma == MmaKind::Wgmma && wgmmaRank(a) != wgmmaRank(b))
+      return wgmmaRank(a) > wgmmaRank(b);
     if (twoSlices(a) != twoSlices(b))
       return twoSlices(a);
     double ra = reuse(a), rb = reuse(b);
@@ -246,10 +257,16 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
       "{5} CTA(s) = {6} warps per SM",
       pass, describe(best), best.smemBytes, t.smemPerBlock, best.regsPerThread,
       best.ctasPerSM, best.ctasPerSM * best.warps).str());
-  d.notes.push_back(llvm::formatv(
-      "{0}: reuse per loaded tile 2/(1/Br+1/Bc) = {1:F1} is the highest that "
-      "fits{2}", pass, reuse(best),
-      o.any() ? " the user's constraints" : "").str());
+  if (best.mma == MmaKind::Wgmma)
+    d.notes.push_back(llvm::formatv(
+        "{0}: wgmma kernel: two warpgroups (Br = 128) and Bc = {1} at this head "
+        "dim are the fastest measured on the H100{2}",
+        pass, wgmmaBc, o.any() ? "; chosen within the user's constraints" : "").str());
+  else
+    d.notes.push_back(llvm::formatv(
+        "{0}: reuse per loaded tile 2/(1/Br+1/Bc) = {1:F1} is the highest that "
+        "fits{2}", pass, reuse(best),
+        o.any() ? " the user's constraints" : "").str());
   // What stopped the next larger tiles (same warps/stages family).
   for (auto &[c, why] : rejected) {
     bool larger = (c.blockM >= best.blockM && c.blockN >= best.blockN) &&
