@@ -156,14 +156,19 @@ FG_DEVICE void attentionForwardSm90(const FwdParams &p) {
   int nxt = cur < jEnd ? nextTile(cur) : jEnd;
   Cfg::QTile::template load<Cfg::kThreads>(sQ, rb.q, p.qRowStride, rb.q1 - rb.q0 + 1,
                                            p.headDimQK, tid);
-  if (cur < jEnd) {
+  if (cur < jEnd)
     loadK(cur, 0);
+  cpAsyncCommit();
+  // V of the first tile and K of the second land while S of the first is
+  // computed: at small N the prologue is a large part of a CTA's work.
+  if (cur < jEnd)
     loadV(cur, 0);
-  }
   if (nxt < jEnd)
     loadK(nxt, 1);
   cpAsyncCommit();
-  landLoads();
+  cpAsyncWait<1>();
+  fenceProxyAsyncShared();
+  __syncthreads();
 
   uint32_t pCur[kPSteps][4];
   if (cur < jEnd) {
@@ -177,6 +182,7 @@ FG_DEVICE void attentionForwardSm90(const FwdParams &p) {
     for (int ks = 0; ks < kPSteps; ++ks)
       packP<T>(pCur[ks], s, 0, ks);
   }
+  landLoads();
 
   // Steady state: tile cur (position n) has P in registers and V in buffer
   // n % 2; tile nxt has K in buffer (n + 1) % 2.
