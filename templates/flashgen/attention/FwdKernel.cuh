@@ -83,10 +83,8 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
   const uint32_t sK = sQ + Cfg::QTile::kBytes;
   const uint32_t sV = sK + Cfg::kStages * Cfg::KTile::kBytes;
 
-  int jBegin, jEnd;
-  rb.kvRange(BN, jBegin, jEnd);
-  auto classOf = [&](int j) { return rb.classOf(p, j, BN); };
-  auto nextTile = [&](int j) { return rb.nextTile(p, j, jEnd, BN); };
+  rb.startWalk(p, BN);
+  const int jEnd = rb.jEnd;
   auto loadKV = [&](int j, int stage) {
     int rows = min(BN, seqK - j * BN);
     Cfg::KTile::template load<Cfg::kThreads>(
@@ -100,8 +98,7 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
   // Prologue: Q and the first non-empty K/V tile.
   Cfg::QTile::template load<Cfg::kThreads>(sQ, rb.q, p.qRowStride, rb.q1 - rb.q0 + 1,
                                            p.headDimQK, tid);
-  int j = (jBegin < jEnd && classOf(jBegin) != kTileEmpty) ? jBegin
-                                                           : nextTile(jBegin);
+  int j = rb.firstTile();
   if (j < jEnd)
     loadKV(j, 0);
   cpAsyncCommit();
@@ -133,7 +130,7 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
 
   int stage = 0;
   while (j < jEnd) {
-    const int jNext = nextTile(j);
+    const int jNext = rb.nextTile(j);
     if (Cfg::kStages == 2 && jNext < jEnd) {
       loadKV(jNext, stage ^ 1); // overlaps the math below
       cpAsyncCommit();
@@ -185,7 +182,7 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
 
     const int k0 = j * BN;
     const FragmentCoords at{warpRow0, k0, g, t};
-    const float sc = scoreAndMask<Variant>(s, p, classOf(j), b, h, at, seqQ, seqK);
+    const float sc = scoreAndMask<Variant>(s, p, rb.classOf(j), b, h, at, seqQ, seqK);
     float correction[2 * MR];
     onlineSoftmax(s, rowMax, rowSum, sc, correction);
     rescaleRows(o, correction);

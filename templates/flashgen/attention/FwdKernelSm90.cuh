@@ -77,10 +77,8 @@ FG_DEVICE void attentionForwardSm90(const FwdParams &p) {
   const uint32_t sK = sQ + Cfg::QTile::kBytes;
   const uint32_t sV = sK + Cfg::kStages * Cfg::KTile::kBytes;
 
-  int jBegin, jEnd;
-  rb.kvRange(BN, jBegin, jEnd);
-  auto classOf = [&](int j) { return rb.classOf(p, j, BN); };
-  auto nextTile = [&](int j) { return rb.nextTile(p, j, jEnd, BN); };
+  rb.startWalk(p, BN);
+  const int jEnd = rb.jEnd;
 
   float o[1][kVTiles][4];
 #pragma unroll
@@ -143,17 +141,23 @@ FG_DEVICE void attentionForwardSm90(const FwdParams &p) {
   // S -> P for tile j: score modifier, mask, softmax, dropout; O's
   // rescaling factors are left in `correction`.
   float correction[2];
+  uint32_t pCur[kPSteps][4];
   auto softmaxOf = [&](float (&s)[1][kNTiles][4], int j) {
     const FragmentCoords at{warpRow0, j * BN, g, t};
-    const float sc = scoreAndMask<Variant>(s, p, classOf(j), b, h, at, seqQ, seqK);
+    const float sc = scoreAndMask<Variant>(s, p, rb.classOf(j), b, h, at, seqQ, seqK);
     onlineSoftmax(s, rowMax, rowSum, sc, correction);
     applyDropout<Variant>(s, p, bh, at);
+  };
+  auto packAll = [&](const float (&s)[1][kNTiles][4]) {
+#pragma unroll
+    for (int ks = 0; ks < kPSteps; ++ks)
+      packP<T>(pCur[ks], s, 0, ks);
   };
 
   // Prologue: Q, K and V of the first tile, K of the second; S and P of
   // the first.
-  int cur = (jBegin < jEnd && classOf(jBegin) != kTileEmpty) ? jBegin : nextTile(jBegin);
-  int nxt = cur < jEnd ? nextTile(cur) : jEnd;
+  int cur = rb.firstTile();
+  int nxt = cur < jEnd ? rb.nextTile(cur) : jEnd;
   Cfg::QTile::template load<Cfg::kThreads>(sQ, rb.q, p.qRowStride, rb.q1 - rb.q0 + 1,
                                            p.headDimQK, tid);
   if (cur < jEnd)
@@ -170,7 +174,6 @@ FG_DEVICE void attentionForwardSm90(const FwdParams &p) {
   fenceProxyAsyncShared();
   __syncthreads();
 
-  uint32_t pCur[kPSteps][4];
   if (cur < jEnd) {
     float s[1][kNTiles][4];
     wgmmaFence();
@@ -178,9 +181,7 @@ FG_DEVICE void attentionForwardSm90(const FwdParams &p) {
     wgmmaWait<0>();
     wgmmaFenceOperands(s[0]);
     softmaxOf(s, cur);
-#pragma unroll
-    for (int ks = 0; ks < kPSteps; ++ks)
-      packP<T>(pCur[ks], s, 0, ks);
+    packAll(s);
   }
   landLoads();
 
@@ -196,7 +197,7 @@ FG_DEVICE void attentionForwardSm90(const FwdParams &p) {
     // While those run: copies into the buffers free since the last step,
     // K of cur (its S is done) and V of the tile before cur (its P V is
     // done).
-    const int nxt2 = nextTile(nxt);
+    const int nxt2 = rb.nextTile(nxt);
     if (nxt2 < jEnd)
       loadK(nxt2, buf);
     loadV(nxt, buf ^ 1);
@@ -207,9 +208,7 @@ FG_DEVICE void attentionForwardSm90(const FwdParams &p) {
     wgmmaWait<0>();
     wgmmaFenceOperands(o[0]);
     rescaleRows(o, correction);
-#pragma unroll
-    for (int ks = 0; ks < kPSteps; ++ks)
-      packP<T>(pCur[ks], s, 0, ks);
+    packAll(s);
 
     landLoads(); // also: every warpgroup is done with this step's buffers
     cur = nxt;

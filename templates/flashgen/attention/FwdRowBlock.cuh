@@ -51,22 +51,30 @@ template <class Variant> struct FwdRowBlock {
     return true;
   }
 
-  /// kv tiles [jBegin, jEnd) of `bn` keys that rows [q0, q1] may attend.
-  FG_DEVICE void kvRange(int bn, int &jBegin, int &jEnd) const {
+  /// The walk over kv tiles of `bn` keys: [jBegin, jEnd) bounds the tiles
+  /// rows [q0, q1] may attend; firstTile()/nextTile() skip empty ones.
+  const FwdParams *params;
+  int bn, jBegin, jEnd;
+  FG_DEVICE void startWalk(const FwdParams &p, int tileKeys) {
+    params = &p;
+    bn = tileKeys;
     jBegin = 0;
     jEnd = (seqK + bn - 1) / bn;
     Variant::kvTileRange(q0, q1, seqQ, seqK, bn, jBegin, jEnd);
   }
-  FG_DEVICE int classOf(const FwdParams &p, int j, int bn) const {
+  FG_DEVICE int classOf(int j) const {
     int k0 = j * bn, k1 = min(k0 + bn, seqK) - 1;
-    return Variant::tileClass(p, b, h, q0, q1, k0, k1, seqQ, seqK);
+    return Variant::tileClass(*params, b, h, q0, q1, k0, k1, seqQ, seqK);
   }
   /// The first non-empty tile after j, or jEnd.
-  FG_DEVICE int nextTile(const FwdParams &p, int j, int jEnd, int bn) const {
+  FG_DEVICE int nextTile(int j) const {
     for (++j; j < jEnd; ++j)
-      if (classOf(p, j, bn) != kTileEmpty)
+      if (classOf(j) != kTileEmpty)
         return j;
     return jEnd;
+  }
+  FG_DEVICE int firstTile() const {
+    return jBegin < jEnd && classOf(jBegin) != kTileEmpty ? jBegin : nextTile(jBegin);
   }
 };
 
