@@ -7,7 +7,8 @@
 //   fwd <d> <causal> <N> <B> <H> <median ms> <TFLOP/s>
 //   bwd <d> <causal> <N> <B> <H> <median ms> <TFLOP/s>   (2.5x the fwd FLOPs)
 // and the JIT latency (cold NVRTC compile + load; warm memory and disk
-// cache hits). Usage: flashgen-bench [--quick] [--no-backward]
+// cache hits). Backward: the default (fast, atomic dQ) path as `bwd`, the
+// deterministic kernels as `bwdd`. Usage: flashgen-bench [--quick] [--no-backward]
 //
 //===----------------------------------------------------------------------===//
 #include "flashgen/Runtime/CudaDriver.h"
@@ -118,8 +119,9 @@ int main(int argc, char **argv) {
   CUevent start = unwrap(drv.createEvent()), stop = unwrap(drv.createEvent());
 
   auto timeOne = [&](Kernel &kernel, int d, bool causal, int n, int reps,
-                     bool bwdPass = false) {
+                     bool bwdPass = false, bool deterministic = false) {
     BackwardArgs a;
+    a.deterministic = deterministic;
     a.dO = reinterpret_cast<void *>(dO);
     a.dQ = reinterpret_cast<void *>(dq);
     a.dK = reinterpret_cast<void *>(dk);
@@ -202,6 +204,10 @@ int main(int argc, char **argv) {
           auto [bm, btf] = timeOne(*kernel, d, causal, n, n >= 8192 ? 10 : 30, true);
           std::printf("bwd\t%d\t%d\t%d\t%d\t%d\t%.4f\t%.1f\n", d, int(causal), n,
                       16384 / n, 2048 / d, bm, btf);
+          // The deterministic kernels (no atomics), for comparison.
+          auto [dm, dtf] = timeOne(*kernel, d, causal, n, n >= 8192 ? 10 : 30, true, true);
+          std::printf("bwdd\t%d\t%d\t%d\t%d\t%d\t%.4f\t%.1f\n", d, int(causal), n,
+                      16384 / n, 2048 / d, dm, dtf);
           std::fflush(stdout);
         }
       }

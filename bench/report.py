@@ -11,9 +11,11 @@ for path in sys.argv[1:]:
             header.append(line.rstrip())
             continue
         f = line.rstrip("\n").split("\t")
-        if f[0] not in ("fwd", "bwd") or len(f) < 8:
+        if f[0] not in ("fwd", "bwd", "bwdd") or len(f) < 8:
             continue
-        if f[1].isdigit():  # flashgen line: pass d causal N B H ms tflops
+        if f[0] == "bwdd":  # flashgen's deterministic backward
+            rows[("bwd", int(f[1]), int(f[2]), int(f[3]))]["det"] = float(f[7])
+        elif f[1].isdigit():  # flashgen line: pass d causal N B H ms tflops
             rows[(f[0], int(f[1]), int(f[2]), int(f[3]))]["flashgen"] = float(f[7])
         else:
             rows[(f[0], int(f[2]), int(f[3]), int(f[4]))][f[1]] = float(f[8])
@@ -26,10 +28,16 @@ for pas in ("fwd", "bwd"):
     print()
     print(f"{'Forward' if pas == 'fwd' else 'Backward'} (TFLOP/s, bf16)")
     print()
-    print("| d | causal | N | flashgen | FA2 (SDPA flash) | cuDNN | Flex | flashgen/FA2 | flashgen/cuDNN |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    det = any("det" in r for _, r in cells)
+    print("| d | causal | N | flashgen | " + ("flashgen deterministic | " if det else "") +
+          "FA2 (SDPA flash) | cuDNN | Flex | flashgen/FA2 | flashgen/cuDNN |" +
+          (" deterministic/FA2 |" if det else ""))
+    print("|---|---|---|---|" + ("---|" if det else "") + "---|---|---|---|---|" + ("---|" if det else ""))
     for (_, d, c, n), r in cells:
-        fg, fa, cu, fx = (r.get(k) for k in ("flashgen", "flash", "cudnn", "flex"))
+        fg, fa, cu, fx, dt = (r.get(k) for k in ("flashgen", "flash", "cudnn", "flex", "det"))
         fmt = lambda x: f"{x:.0f}" if x else "-"
         ratio = lambda a, b: f"{a / b:.2f}" if a and b else "-"
-        print(f"| {d} | {'yes' if c else 'no'} | {n} | {fmt(fg)} | {fmt(fa)} | {fmt(cu)} | {fmt(fx)} | {ratio(fg, fa)} | {ratio(fg, cu)} |")
+        print(f"| {d} | {'yes' if c else 'no'} | {n} | {fmt(fg)} | " +
+              (f"{fmt(dt)} | " if det else "") +
+              f"{fmt(fa)} | {fmt(cu)} | {fmt(fx)} | {ratio(fg, fa)} | {ratio(fg, cu)} |" +
+              (f" {ratio(dt, fa)} |" if det else ""))

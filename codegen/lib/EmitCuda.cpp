@@ -233,5 +233,14 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
     os << "\n";
   }
   entry(warps, s.bwdDQEntry, "attentionBackwardDQ<Config, Variant>");
+  if (!s.bwdFusedEntry.empty()) {
+    // The fast path: dQ summed with atomics inside the dK/dV kernel.
+    os << "\nstatic_assert(Config::kAtomicDQ, \"the planner and the kernels agree\");\n";
+    entry(warps, s.bwdFusedEntry,
+          "attentionBackwardDKDV<Config, Variant, kPartDKDV, /*AtomicDQ=*/true>");
+    os << "\n";
+    entry("flashgen::kBwdPreprocessThreads", s.bwdConvertDQEntry,
+          "attentionBackwardConvertDQ<Config, Variant>");
+  }
   return text;
 }

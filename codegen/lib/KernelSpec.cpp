@@ -67,6 +67,10 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
     prob.vHeadDim = s.headDimV;
     if (backwardSplitsDKDV(prob))
       s.bwdDKEntry = "flashgen_bwd_dk_" + id;
+    if (backwardHasAtomicDQ(prob, *s.bwdTiles)) {
+      s.bwdFusedEntry = "flashgen_bwd_fused_" + id;
+      s.bwdConvertDQEntry = "flashgen_bwd_convert_dq_" + id;
+    }
   }
   s.varlen = v.getVarlen();
   s.scale = v.getScale().convertToDouble();

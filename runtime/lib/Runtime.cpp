@@ -206,20 +206,20 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
   r.smemBytes = int(tiles.smemBytes);
   if (r.smemBytes <= 0)
     return fail("variant '" + r.spec.variant + "': the tiling has no shared-memory size");
-  std::vector<std::string> entries;
-  if (backward) {
-    entries = {r.spec.bwdPreEntry, r.spec.bwdDKDVEntry, r.spec.bwdDQEntry};
-    if (!r.spec.bwdDKEntry.empty())
-      entries.push_back(r.spec.bwdDKEntry);
-  } else {
-    entries = {r.spec.entry};
-  }
+  // Backward: every entry at its BwdEntry position, null where the variant
+  // has none (no split, no fast path).
+  std::vector<std::string> entries =
+      backward ? r.spec.backwardEntries() : std::vector<std::string>{r.spec.entry};
   for (const std::string &e : entries) {
+    if (e.empty()) {
+      r.loaded->functions.push_back(nullptr);
+      continue;
+    }
     llvm::Expected<CUfunction> fn = driver->getFunction(*module, e);
     if (!fn)
       return fn.takeError();
     r.loaded->functions.push_back(*fn);
-    if (e != r.spec.bwdPreEntry)
+    if (e != r.spec.bwdPreEntry && e != r.spec.bwdConvertDQEntry)
       if (auto err = driver->setMaxDynamicSharedMemory(*fn, r.smemBytes))
         return std::move(err);
   }
@@ -462,10 +462,10 @@ std::string Kernel::resourceReport() const {
   add(fwd.spec.entry, fwd.loaded->functions[0]);
   std::lock_guard<std::mutex> lock(bwdMutex);
   if (bwd.loaded) {
-    std::vector<std::string> names = {bwd.spec.bwdPreEntry, bwd.spec.bwdDKDVEntry,
-                                      bwd.spec.bwdDQEntry, bwd.spec.bwdDKEntry};
+    std::vector<std::string> names = bwd.spec.backwardEntries();
     for (size_t i = 0; i < bwd.loaded->functions.size(); ++i)
-      add(names[i], bwd.loaded->functions[i]);
+      if (bwd.loaded->functions[i])
+        add(names[i], bwd.loaded->functions[i]);
   }
   return out;
 }
@@ -478,8 +478,11 @@ int64_t paddedSeq(int seqQ) {
 } // namespace
 
 size_t Kernel::backwardWorkspaceBytes(const ForwardArgs &a) const {
-  return size_t(2) * size_t(std::max(a.batch, 0)) * size_t(std::max(a.heads, 0)) *
-         size_t(paddedSeq(std::max(a.seqQ, 0))) * sizeof(float);
+  // lse2 and D per padded row, then the fast path's fp32 dQ accumulator
+  // (reserved on either path, so one workspace serves both).
+  const size_t rows = size_t(std::max(a.batch, 0)) * size_t(std::max(a.heads, 0)) *
+                      size_t(paddedSeq(std::max(a.seqQ, 0)));
+  return rows * (2 + size_t(fwd.spec.paddedQK)) * sizeof(float);
 }
 
 llvm::Error Kernel::backward(const BackwardArgs &a) const {
@@ -549,23 +552,37 @@ llvm::Error Kernel::backward(const BackwardArgs &a) const {
     }
     ws = CUdeviceptr(workspace);
   }
+  const size_t rows = size_t(a.batch) * size_t(a.heads) * size_t(p.seqPad);
   p.lse2 = reinterpret_cast<float *>(ws);
-  p.dsum = p.lse2 + wsBytes / sizeof(float) / 2;
+  p.dsum = p.lse2 + rows;
+  const std::vector<CUfunction> &fn = bwd.loaded->functions;
+  // The fast path (atomic dQ) unless the caller asked for bit-identical
+  // results or the tiling has none.
+  const bool fused = !a.deterministic && fn[codegen::kBwdFused];
+  p.dqAccum = fused ? p.dsum + rows : nullptr;
 
   const attn::TileConfig &t = *bwd.spec.bwdTiles;
   const unsigned threads = unsigned(32 * t.warps);
   const int64_t resident = 16 * t.warps;
-  const std::vector<CUfunction> &fn = bwd.loaded->functions;
   void *args[] = {&p};
-  // 1. D and lse2 for every padded row.
-  if (auto e = driver->launch(fn[0], unsigned(p.seqPad / kBwdPreprocessRows),
-                              unsigned(a.heads), unsigned(a.batch), kBwdPreprocessThreads, 0,
-                              a.stream, args))
+  const unsigned rowBlocks = unsigned(p.seqPad / kBwdPreprocessRows);
+  // 1. D and lse2 for every padded row (and the zeroed dQ accumulator).
+  if (auto e = driver->launch(fn[codegen::kBwdPre], rowBlocks, unsigned(a.heads),
+                              unsigned(a.batch), kBwdPreprocessThreads, 0, a.stream, args))
     return e;
-  // 2. dK/dV (dV only when split, then dK), one CTA per resident key block.
   unsigned kBlocks = unsigned((a.seqK + resident - 1) / resident);
-  for (size_t i : {size_t(1), size_t(3)}) {
-    if (i >= fn.size())
+  if (fused) {
+    // 2. dK, dV and dQ (atomics), one CTA per resident key block; 3. dQ out.
+    if (auto e = driver->launch(fn[codegen::kBwdFused], kBlocks, unsigned(f.kvHeads),
+                                unsigned(a.batch), threads, unsigned(bwd.smemBytes), a.stream,
+                                args))
+      return e;
+    return driver->launch(fn[codegen::kBwdConvertDQ], rowBlocks, unsigned(a.heads),
+                          unsigned(a.batch), kBwdPreprocessThreads, 0, a.stream, args);
+  }
+  // 2. dK/dV (dV only when split, then dK), one CTA per resident key block.
+  for (int i : {codegen::kBwdDKDV, codegen::kBwdDK}) {
+    if (!fn[i])
       continue;
     if (auto e = driver->launch(fn[i], kBlocks, unsigned(f.kvHeads), unsigned(a.batch),
                                 threads, unsigned(bwd.smemBytes), a.stream, args))
@@ -573,6 +590,6 @@ llvm::Error Kernel::backward(const BackwardArgs &a) const {
   }
   // 3. dQ, one CTA per resident query block.
   unsigned qBlocks = unsigned((a.seqQ + resident - 1) / resident);
-  return driver->launch(fn[2], qBlocks, unsigned(a.heads), unsigned(a.batch), threads,
-                        unsigned(bwd.smemBytes), a.stream, args);
+  return driver->launch(fn[codegen::kBwdDQ], qBlocks, unsigned(a.heads), unsigned(a.batch),
+                        threads, unsigned(bwd.smemBytes), a.stream, args);
 }

@@ -6,8 +6,9 @@
 // the dtype's bound (the reference differentiates the naive float64
 // formula, score modifiers by central differences, dropout regenerated
 // from the same Philox stream: a match with dropout on proves the backward
-// replays the forward's mask), every element written, and a second
-// backward run bit-identical to the first. Skips, saying why, without a GPU.
+// replays the forward's mask), every element written. Both dQ paths: the
+// fast one (atomics, the default) and the deterministic one, whose second
+// run must be bit-identical to the first. Skips, saying why, without a GPU.
 // FLASHGEN_GPU_REPORT=<file> appends one line per case.
 //
 //===----------------------------------------------------------------------===//
@@ -31,13 +32,15 @@ struct Case {
   std::string name, spec;
   int seqQ, seqK;
   int batch = 0, heads = 0;
+  bool deterministic = false;
 };
 
-void runCase(const Case &c, std::mt19937_64 &rng) {
+/// Checks one case; returns whether the fast path (atomic dQ) ran.
+bool runCase(const Case &c, std::mt19937_64 &rng) {
   llvm::Expected<std::unique_ptr<Kernel>> kernel = Kernel::fromSpec(c.spec, c.name);
   if (!kernel) {
     ADD_FAILURE() << c.name << ": " << llvm::toString(kernel.takeError());
-    return;
+    return false;
   }
   runtime::CheckOptions opt;
   opt.seqQ = c.seqQ;
@@ -46,10 +49,11 @@ void runCase(const Case &c, std::mt19937_64 &rng) {
   opt.heads = c.heads;
   opt.seed = rng();
   opt.repeatRuns = 1;
+  opt.deterministic = c.deterministic;
   llvm::Expected<runtime::BwdCheckReport> r = runtime::checkBackward(**kernel, c.spec, opt);
   if (!r) {
     ADD_FAILURE() << c.name << ": " << llvm::toString(r.takeError());
-    return;
+    return false;
   }
   EXPECT_TRUE(r->forward.passed()) << c.name << " forward: " << r->forward.summary();
   EXPECT_EQ(r->unwritten, 0u) << c.name << " " << r->summary()
@@ -57,11 +61,16 @@ void runCase(const Case &c, std::mt19937_64 &rng) {
   EXPECT_LE(r->errDQ, r->bound) << c.name << " dQ: " << r->summary();
   EXPECT_LE(r->errDK, r->bound) << c.name << " dK: " << r->summary();
   EXPECT_LE(r->errDV, r->bound) << c.name << " dV: " << r->summary();
-  EXPECT_EQ(r->bitMismatches, 0u) << c.name << ": two backward runs differ";
+  if (c.deterministic) {
+    EXPECT_EQ(r->repeats, 1) << c.name;
+    EXPECT_EQ(r->bitMismatches, 0u) << c.name << ": two deterministic backward runs differ";
+    EXPECT_FALSE(r->atomicDQ) << c.name;
+  }
   char line[512];
   std::snprintf(line, sizeof(line), "%-22s %s", c.name.c_str(), r->summary().c_str());
   std::printf("%s\n", line);
   gputest::appendReport(line);
+  return r->atomicDQ;
 }
 
 class GpuBackward : public gputest::GpuTest {};
@@ -70,7 +79,7 @@ TEST_F(GpuBackward, EveryExampleAtOddSizes) {
   std::mt19937_64 rng(std::random_device{}());
   const std::pair<int, int> sizes[] = {{1, 1},     {17, 17},   {128, 128},
                                        {1000, 1000}, {17, 1000}, {1000, 17}};
-  int n = 0;
+  int n = 0, atomic = 0;
   for (const gputest::ExampleSpec &e : gputest::exampleSpecs()) {
     const std::string &name = e.name, &text = e.text;
     if (name == "sparse_runtime")
@@ -79,14 +88,21 @@ TEST_F(GpuBackward, EveryExampleAtOddSizes) {
     // the float64 reference backward is the slow part.
     int heads = text.find("heads") != std::string::npos ? 16 : 0;
     for (auto [nq, nk] : sizes) {
-      runCase({name, text, nq, nk, heads ? 1 : 0, heads}, rng);
+      atomic += runCase({name, text, nq, nk, heads ? 1 : 0, heads}, rng);
       ++n;
+      // The deterministic kernels too, at three of the sizes.
+      if ((nq == 17 && nk == 17) || nq == 1000)
+        runCase({name + "_det", text, nq, nk, heads ? 1 : 0, heads, true}, rng);
     }
     // One long sequence for the masks whose tile ranges matter most.
-    if (name == "causal" || name == "sliding_window" || name == "causal_bottom_right")
+    if (name == "causal" || name == "sliding_window" || name == "causal_bottom_right") {
       runCase({name, text, 4097, 4097, 1, heads ? 4 : 2}, rng);
+      runCase({name + "_det", text, 4097, 4097, 1, heads ? 4 : 2, true}, rng);
+    }
   }
   EXPECT_GE(n, 100);
+  // Every example but the split head dims (softcap: 256) has the fast path.
+  EXPECT_GE(atomic, n - 12) << "the fast (atomic dQ) path ran in " << atomic << " of " << n;
 }
 
 TEST_F(GpuBackward, EveryHeadDimBothDtypes) {

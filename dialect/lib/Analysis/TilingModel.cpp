@@ -61,6 +61,15 @@ bool flashgen::attn::backwardSplitsDKDV(const TilingProblem &p) {
   return paddedHeadDim(p.qkHeadDim) + paddedHeadDim(p.vHeadDim) > 256;
 }
 
+bool flashgen::attn::backwardHasAtomicDQ(const TilingProblem &p, const TileConfig &c) {
+  if (backwardSplitsDKDV(p) || c.blockM % 32 != 0 || c.warps < 1)
+    return false;
+  const int64_t mTiles = c.blockM / 16, dTiles = paddedHeadDim(p.qkHeadDim) / 8;
+  const int64_t warpsPerM = c.warps >= mTiles ? c.warps / mTiles : 1;
+  const bool evenRows = c.warps >= mTiles ? c.warps % mTiles == 0 : mTiles % c.warps == 0;
+  return evenRows && dTiles % warpsPerM == 0 && (dTiles / warpsPerM) % 2 == 0;
+}
+
 TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
                                         const GpuTarget &t) {
   int64_t dqk = paddedHeadDim(p.qkHeadDim), dv = paddedHeadDim(p.vHeadDim);
@@ -77,7 +86,7 @@ TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
     // streamed Br-row tiles): dK/dV (K, V resident; Q, dO, lse, D streamed)
     // and dQ (Q, dO resident; K, V streamed). The dK/dV kernel is larger:
     // each warp accumulates full rows of dK and dV, plus S^T and dP^T.
-    c.smemBytes = Bc * (dqk + dv) * e + c.stages * Br * ((dqk + dv) * e + 8);
+    c.smemBytes = Bc * (dqk + dv) * e + c.stages * Br * ((dqk + dv) * e + 8) + Bc * Br * e;
     regs = backwardSplitsDKDV(p) ? std::max(dqk / 2 + Br, dv / 2 + Br / 2)
                                  : (dqk + dv) / 2 + Br;
     c.qInRegisters = false;

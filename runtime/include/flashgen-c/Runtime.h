@@ -80,13 +80,16 @@ FlashgenStatus flashgenKernelForward(FlashgenKernel kernel, const FlashgenForwar
  * them; lse is required), dO laid out like o, and the gradients dq, dk, dv
  * laid out like q, k, v. workspace may be NULL (the kernel keeps its own)
  * or flashgenKernelBackwardWorkspaceBytes() bytes, 16-byte aligned. The
- * first call JITs the backward kernels. Results are bit-identical from run
- * to run (no atomics). */
+ * first call JITs the backward kernels. deterministic = 0 (default):
+ * the fast path where the variant's tiling has one (dQ summed with atomics;
+ * its last bits may vary between runs); nonzero: kernels without atomics,
+ * bit-identical from run to run. */
 typedef struct FlashgenBackwardArgs {
   FlashgenForwardArgs fwd;
   const void *d_o;
   void *dq, *dk, *dv;
   void *workspace;
+  int deterministic;
 } FlashgenBackwardArgs;
 
 FlashgenStatus flashgenKernelBackward(FlashgenKernel kernel, const FlashgenBackwardArgs *args);

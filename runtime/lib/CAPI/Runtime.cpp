@@ -135,6 +135,7 @@ FlashgenStatus flashgenKernelBackward(FlashgenKernel kernel, const FlashgenBackw
   b.dK = a->dk;
   b.dV = a->dv;
   b.workspace = a->workspace;
+  b.deterministic = a->deterministic != 0;
   if (llvm::Error e = unwrap(kernel)->backward(b))
     return launchStatus(std::move(e));
   lastError.clear();

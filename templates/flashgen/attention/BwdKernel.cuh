@@ -17,9 +17,15 @@
 //               streams K/V tiles of Br keys: S, P, dP = dO V^T, dS as
 //               above, dQ += dS K.
 //
-// No atomics anywhere: every gradient element is summed by one thread in a
-// fixed order, so results are bit-identical run to run (the price is S and
-// dP computed twice, 7 products per tile pair instead of 5).
+// Two ways to get dQ. Deterministic: the dQ kernel above; no atomics
+// anywhere, every gradient element is summed by one thread in a fixed
+// order, so results are bit-identical run to run (the price is S and dP
+// computed twice, 7 products per tile pair instead of 5). Fast (the
+// default where the tile shape allows, BwdConfig::kAtomicDQ): the dK/dV
+// kernel also computes dQ += dS K for each streamed tile (dS^T goes through
+// shared memory to be read query-major) and adds it into an fp32
+// accumulator with atomics (5 products); a last kernel scales and converts
+// it. The summation order of the atomics varies from run to run.
 //
 // Every product is one of the forward's fragment patterns (Fragments.cuh):
 // the accumulators of the first product, packed to 16 bits, are the A
@@ -60,8 +66,26 @@ struct BwdConfig {
   using StrQK = SmemTile<kBlockStream, kHeadDimQK>;   // Q (dK/dV) or K (dQ)
   using StrV = SmemTile<kBlockStream, kHeadDimV>;     // dO (dK/dV) or V (dQ)
   static constexpr int kStatBytes = 2 * kBlockStream * 4; // lse2 and D per stage
+  /// dS^T of one streamed tile (resident rows x streamed rows, 16-bit), the
+  /// fast path's operand for dQ += dS K.
+  static constexpr int kDSBytes = kBlockResident * kBlockStream * 2;
   static constexpr int kSmemBytes = ResQK::kBytes + ResV::kBytes +
-                                    kStages * (StrQK::kBytes + StrV::kBytes + kStatBytes);
+                                    kStages * (StrQK::kBytes + StrV::kBytes + kStatBytes) +
+                                    kDSBytes;
+  /// How the fused kernel's warps split the Br x dqk block of dQ: m-tiles
+  /// of 16 rows, each shared by kDQWarpsPerM warps (or several per warp).
+  static constexpr int kDQMTiles = kBlockStream / 16;
+  static constexpr int kDQWarpsPerM = kWarps >= kDQMTiles ? kWarps / kDQMTiles : 1;
+  static constexpr int kDQMPerWarp = kWarps >= kDQMTiles ? 1 : kDQMTiles / kWarps;
+  static constexpr int kDQNPerWarp = kHeadDimQK / 8 / kDQWarpsPerM;
+  /// The fused atomic-dQ kernel exists for this shape (host twin:
+  /// attn::backwardHasAtomicDQ).
+  static constexpr bool kAtomicDQ =
+      kBlockStream % 32 == 0 &&
+      (kWarps >= kDQMTiles ? kDQWarpsPerM * kDQMTiles == kWarps
+                           : kDQMPerWarp * kWarps == kDQMTiles) &&
+      kDQNPerWarp * kDQWarpsPerM * 8 == kHeadDimQK && kDQNPerWarp % 2 == 0 &&
+      kHeadDimQK + kHeadDimV <= 256;
 };
 
 /// Sequence bounds of batch entry b (varlen or dense).
@@ -131,6 +155,11 @@ FG_DEVICE void attentionBackwardPreprocess(const BwdParams &bp) {
       bp.dsum[ws + q] = d;
       bp.lse2[ws + q] = l2;
     }
+    if (bp.dqAccum) {
+      float4 *acc = reinterpret_cast<float4 *>(bp.dqAccum + (ws + q) * Cfg::kHeadDimQK);
+      for (int c = lane; c < Cfg::kHeadDimQK / 4; c += 32)
+        acc[c] = make_float4(0.f, 0.f, 0.f, 0.f);
+    }
   }
 }
 
@@ -170,9 +199,11 @@ FG_DEVICE float recomputeP(const FwdParams &p, float s, float l2, int b, int h, 
 /// rows of both do not fit in registers) one of them per launch.
 enum BwdPart : int { kPartDKDV = 0, kPartDV = 1, kPartDK = 2 };
 
-template <class Cfg, class Variant, int Part = kPartDKDV>
+template <class Cfg, class Variant, int Part = kPartDKDV, bool AtomicDQ = false>
 FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
   constexpr bool kDoDV = Part != kPartDK, kDoDK = Part != kPartDV;
+  static_assert(!AtomicDQ || (Part == kPartDKDV && Cfg::kAtomicDQ),
+                "the fused dQ needs dS (both passes) and a shape that splits");
   using T = typename Cfg::T;
   const FwdParams &p = bp.f;
   constexpr int D = Cfg::kHeadDimQK, DV = Cfg::kHeadDimV;
@@ -198,6 +229,7 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
   const uint32_t sQ = sV + Cfg::ResV::kBytes;
   const uint32_t sdO = sQ + Cfg::kStages * Cfg::StrQK::kBytes;
   const uint32_t sStat = sdO + Cfg::kStages * Cfg::StrV::kBytes;
+  const uint32_t sDS = sStat + Cfg::kStages * Cfg::kStatBytes;
   float *statBase = reinterpret_cast<float *>(smem + (sStat - sK));
 
   const uint16_t *kPtr = static_cast<const uint16_t *>(p.k) +
@@ -346,6 +378,33 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
     // dK += dS^T Q.
     mmaPackedTimesCols<T, typename Cfg::StrQK, kQSteps>(dk, s, [](int, int) { return 1.f; },
                                                         qBase, lane);
+
+    if constexpr (AtomicDQ) {
+      // dQ[q0.., :] += dS K: dS^T through shared memory (read query-major),
+      // K resident; each warp a share of the Br x dqk block, added into the
+      // fp32 accumulator with atomics.
+      using DSTile = SmemTile<BC, BR>;
+      storeAccToTile<T, DSTile>(sDS, s, warp * 16, lane);
+      __syncthreads();
+      float *acc = bp.dqAccum + ((int64_t(b) * p.heads + h) * bp.seqPad + q0) * D;
+      constexpr int kNP = Cfg::kDQNPerWarp;
+#pragma unroll
+      for (int mi = 0; mi < Cfg::kDQMPerWarp; ++mi) {
+        const int m = (warp / Cfg::kDQWarpsPerM) * Cfg::kDQMPerWarp + mi;
+        const int nBase = (warp % Cfg::kDQWarpsPerM) * kNP;
+        float dq[kNP][4];
+        zeroAcc(dq);
+        mmaColsTimesCols<T, DSTile, typename Cfg::ResQK, BC / 16>(dq, sDS, m * 16, sK, nBase,
+                                                                lane);
+#pragma unroll
+        for (int n = 0; n < kNP; ++n)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            float *dst = acc + (m * 16 + g + (e / 2) * 8) * D + (nBase + n) * 8 + 2 * t + e % 2;
+            asm volatile("red.global.add.f32 [%0], %1;\n" ::"l"(dst), "f"(dq[n][e]) : "memory");
+          }
+      }
+    }
     }
 
     __syncthreads(); // this stage may be overwritten next
@@ -377,6 +436,31 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
       storeAccRow<T>(dkRow, dk, h2, t, p.headDimQK, p.scale);
     if constexpr (kDoDV)
       storeAccRow<T>(dvRow, dv, h2, t, p.headDimV, 1.f);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// The fast path's last step: dQ = scale * accumulator, in dQ's layout.
+//===----------------------------------------------------------------------===//
+template <class Cfg, class Variant>
+FG_DEVICE void attentionBackwardConvertDQ(const BwdParams &bp) {
+  using T = typename Cfg::T;
+  const FwdParams &p = bp.f;
+  const int h = blockIdx.y, b = blockIdx.z;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const SeqBounds sb = seqBounds<Variant>(p, b);
+  constexpr int kRowsPerWarp = kBwdPreprocessRows / (kBwdPreprocessThreads / 32);
+  for (int i = 0; i < kRowsPerWarp; ++i) {
+    const int q = blockIdx.x * kBwdPreprocessRows + warp * kRowsPerWarp + i;
+    if (q >= sb.seqQ)
+      return;
+    const float *acc =
+        bp.dqAccum + ((int64_t(b) * p.heads + h) * bp.seqPad + q) * Cfg::kHeadDimQK;
+    uint16_t *row = static_cast<uint16_t *>(bp.dQ) +
+                    rowOffset<Variant>(b, sb.qRow0, q, h, bp.dQBatchStride, bp.dQRowStride,
+                                       bp.dQHeadStride);
+    for (int c = lane * 2; c < p.headDimQK; c += 64) // headDimQK is a multiple of 8
+      *reinterpret_cast<uint32_t *>(row + c) = packPair<T>(acc[c] * p.scale, acc[c + 1] * p.scale);
   }
 }
 

@@ -10,6 +10,9 @@
 //                                   dimension (K^T in Q K^T)
 //   loadBCols(tile, ks, n)       B for n-tiles n, n+1: tile rows are the K
 //                                   dimension (V in P V), ldmatrix .trans
+//   loadACols(tile, m0, ks)      A: tile rows are the K dimension, columns
+//                                   m0..m0+15 the M dimension (dS^T stored
+//                                   key-major, read as dS), ldmatrix .trans
 //
 // And packA: two fp32 accumulator n-tiles (16 columns) packed to 16 bits are
 // exactly the A fragment of the next product (P never leaves registers).
@@ -41,6 +44,14 @@ template <class Tile>
 FG_DEVICE void loadBCols(uint32_t (&f)[4], uint32_t base, int ks, int n, int lane) {
   ldmatrixX4Trans(f, base + Tile::offset(ks * 16 + (lane % 8) + ((lane / 8) % 2) * 8,
                                          n + lane / 16));
+}
+
+template <class Tile>
+FG_DEVICE void loadACols(uint32_t (&f)[4], uint32_t base, int m0, int ks, int lane) {
+  // Matrices 0..3 = (M half, K half) (0,0) (1,0) (0,1) (1,1); lane supplies
+  // row lane % 8 of matrix lane / 8.
+  ldmatrixX4Trans(f, base + Tile::offset(ks * 16 + (lane / 16) * 8 + (lane % 8),
+                                         m0 / 8 + (lane / 8) % 2));
 }
 
 /// Accumulator n-tiles 2ks and 2ks+1, each element times `mul(n, e)`.
@@ -96,6 +107,44 @@ FG_DEVICE void mmaPackedTimesCols(float (&acc)[NT][4], const float (*src)[4], Mu
       mma16816<T>(acc[n + 1], a, bf[2], bf[3]);
     }
   }
+}
+
+/// acc (16 x 8NT) += A B: A = columns m0..m0+15 of ATile read transposed
+/// (ATile's rows are the K dimension, KSteps * 16 of them), B = n-tiles
+/// nBase.. of BTile whose rows are the K dimension. dQ += dS K with dS^T
+/// in shared memory.
+template <class T, class ATile, class BTile, int KSteps, int NT>
+FG_DEVICE void mmaColsTimesCols(float (&acc)[NT][4], uint32_t aBase, int m0, uint32_t bBase,
+                                int nBase, int lane) {
+#pragma unroll
+  for (int ks = 0; ks < KSteps; ++ks) {
+    uint32_t a[4];
+    loadACols<ATile>(a, aBase, m0, ks, lane);
+#pragma unroll
+    for (int n = 0; n < NT; n += 2) {
+      uint32_t bf[4];
+      loadBCols<BTile>(bf, bBase, ks, nBase + n, lane);
+      mma16816<T>(acc[n], a, bf[0], bf[1]);
+      mma16816<T>(acc[n + 1], a, bf[2], bf[3]);
+    }
+  }
+}
+
+/// Stores a 16 x 8NT accumulator tile as 16-bit values into rows
+/// row0..row0+15, columns 0..8NT-1 of Tile.
+template <class T, class Tile, int NT>
+FG_DEVICE void storeAccToTile(uint32_t base, const float (&acc)[NT][4], int row0, int lane) {
+  const int g = lane / 4, t = lane % 4;
+#pragma unroll
+  for (int n = 0; n < NT; ++n)
+#pragma unroll
+    for (int h2 = 0; h2 < 2; ++h2) {
+      const uint32_t v = packPair<T>(acc[n][2 * h2], acc[n][2 * h2 + 1]);
+      asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(base + Tile::offset(row0 + g + 8 * h2, n) +
+                                                       4 * t),
+                   "r"(v)
+                   : "memory");
+    }
 }
 
 /// Writes row g (h2 = 0) or g + 8 (h2 = 1) of a 16 x 8NT accumulator tile,

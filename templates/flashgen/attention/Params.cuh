@@ -67,6 +67,11 @@ struct BwdParams {
   /// (varlen too: row q of sequence b at b's own slot): logsumexp in the
   /// log2 domain (+inf past the sequence) and D = rowsum(dO * O) (0 past it).
   float *lse2, *dsum;
+  /// The fast path's dQ accumulator, [b][h][seqPad][padded qk head dim]
+  /// fp32, zeroed by the preprocessing kernel, summed into with atomics by
+  /// the fused dK/dV/dQ kernel, scaled and converted by the last kernel.
+  /// Null on the deterministic path.
+  float *dqAccum;
   int32_t seqPad; // seqQ rounded up to a multiple of kBwdSeqPadding
 };
 

@@ -22,23 +22,33 @@ namespace flashgen {
 /// Starts an asynchronous copy of a Rows x (8 * Chunks) tile: rows
 /// [0, validRows) x cols [0, validCols) from `src` (row stride `rowStride`
 /// elements), the rest zero-filled; chunk c of row r lands at
-/// base + offset(r, c). All `Threads` threads take part, each with a
-/// compile-time number of 16-byte copies (a fully unrolled loop: no
-/// per-copy loop control).
-template <int Rows, int Chunks, int Threads, class Offset>
+/// base + offset(r, c). All `Threads` threads take part. FullUnroll gives
+/// each thread a compile-time list of copies (no loop control; the wgmma
+/// kernel, which has registers to spare); otherwise a strided loop whose
+/// addresses are not all kept live (the register-bound mma.sync kernels).
+template <int Rows, int Chunks, int Threads, bool FullUnroll, class Offset>
 FG_DEVICE void cpAsyncTile(uint32_t base, const uint16_t *src, int64_t rowStride,
                            int validRows, int validCols, int tid, Offset offset) {
-  constexpr int kCopies = Rows * Chunks;
-  constexpr int kIters = (kCopies + Threads - 1) / Threads;
-#pragma unroll
-  for (int it = 0; it < kIters; ++it) {
-    const int i = tid + it * Threads;
-    if (kCopies % Threads != 0 && i >= kCopies)
-      break;
+  auto copy = [&](int i) {
     const int r = i / Chunks, c = i % Chunks;
     const bool ok = r < validRows && c * 8 < validCols;
     const uint16_t *p = ok ? src + r * rowStride + c * 8 : src;
     cpAsync16(base + offset(r, c), p, ok ? 16 : 0);
+  };
+  constexpr int kCopies = Rows * Chunks;
+  if constexpr (FullUnroll) {
+    constexpr int kIters = (kCopies + Threads - 1) / Threads;
+#pragma unroll
+    for (int it = 0; it < kIters; ++it) {
+      const int i = tid + it * Threads;
+      if (kCopies % Threads != 0 && i >= kCopies)
+        break;
+      copy(i);
+    }
+  } else {
+#pragma unroll
+    for (int i = tid; i < kCopies; i += Threads)
+      copy(i);
   }
 }
 
@@ -60,7 +70,7 @@ template <int Rows, int Cols> struct SmemTile {
   template <int Threads>
   static FG_DEVICE void load(uint32_t base, const uint16_t *src, int64_t rowStride,
                              int validRows, int validCols, int tid) {
-    cpAsyncTile<Rows, kChunks, Threads>(base, src, rowStride, validRows, validCols, tid,
+    cpAsyncTile<Rows, kChunks, Threads, false>(base, src, rowStride, validRows, validCols, tid,
                                         [](int r, int c) { return offset(r, c); });
   }
 };

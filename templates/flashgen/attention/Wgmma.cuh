@@ -44,7 +44,7 @@ template <int Rows, int Cols> struct WgmmaTile {
   template <int Threads>
   static FG_DEVICE void load(uint32_t base, const uint16_t *src, int64_t rowStride,
                              int validRows, int validCols, int tid) {
-    cpAsyncTile<Rows, Cols / 8, Threads>(base, src, rowStride, validRows, validCols, tid,
+    cpAsyncTile<Rows, Cols / 8, Threads, true>(base, src, rowStride, validRows, validCols, tid,
                                          [](int r, int c) { return offset(r, c); });
   }
 };

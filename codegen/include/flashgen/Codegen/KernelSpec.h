@@ -26,6 +26,16 @@ struct TensorInfo {
   std::vector<std::string> dims; // "batch", "heads", ... or a number
 };
 
+/// Positions in KernelSpec::backwardEntries().
+enum BwdEntry : int {
+  kBwdPre = 0,       // D, lse2 (and zeroing of the dQ accumulator)
+  kBwdDKDV = 1,      // deterministic dK/dV (dV only when split)
+  kBwdDQ = 2,        // deterministic dQ
+  kBwdDK = 3,        // dK, when split
+  kBwdFused = 4,     // fast: dK, dV and atomic dQ
+  kBwdConvertDQ = 5, // fast: dQ = scale * accumulator
+};
+
 struct KernelSpec {
   std::string variant;  // the attn.variant's name
   std::string entry;    // extern "C" kernel name
@@ -39,6 +49,13 @@ struct KernelSpec {
   /// bwdDKEntry is set when dK and dV come from separate passes (large
   /// head dims); bwdDKDVEntry then computes dV only.
   std::string bwdPreEntry, bwdDKDVEntry, bwdDKEntry, bwdDQEntry;
+  /// The fast path (dQ summed with atomics), when the tiling allows it:
+  /// the fused dK/dV/dQ kernel and the dQ conversion.
+  std::string bwdFusedEntry, bwdConvertDQEntry;
+  /// Every backward entry, at the positions of BwdEntry ("" when absent).
+  std::vector<std::string> backwardEntries() const {
+    return {bwdPreEntry, bwdDKDVEntry, bwdDQEntry, bwdDKEntry, bwdFusedEntry, bwdConvertDQEntry};
+  }
   bool varlen = false, hasMask = false, hasScoreMod = false, hasDropout = false;
   double scale = 0, dropout = 0;
   /// The mask's diagonal band, if recognized: bounds the kv loop.

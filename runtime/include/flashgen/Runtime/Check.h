@@ -22,6 +22,9 @@ struct CheckOptions {
   bool reference = true;    // compare with the CPU reference
   int timingReps = 0;       // > 0: time that many launches
   int repeatRuns = 0;       // backward: run again this many times, compare bits
+                            // (deterministic mode only: the fast path's
+                            // atomics may sum dQ in another order)
+  bool deterministic = false; // backward: BackwardArgs::deterministic
 };
 
 struct CheckReport {
@@ -44,6 +47,7 @@ struct BwdCheckReport {
   CheckReport forward;
   double errDQ = 0, errDK = 0, errDV = 0, bound = 0;
   size_t unwritten = 0;      // NaN left in dQ, dK or dV
+  bool atomicDQ = false;     // the fast path ran (dQ summed with atomics)
   int repeats = 0;           // extra runs compared bit for bit
   size_t bitMismatches = 0;  // elements that differed in any repeat
   double medianMs = 0, tflops = 0; // backward time (all kernels), when timed

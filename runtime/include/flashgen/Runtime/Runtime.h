@@ -74,10 +74,16 @@ struct BackwardArgs : ForwardArgs {
   const void *dO = nullptr;
   void *dQ = nullptr, *dK = nullptr, *dV = nullptr;
   Strides dOStrides, dQStrides, dKStrides, dVStrides;
-  /// Scratch for logsumexp and D = rowsum(dO * O): backwardWorkspaceBytes()
-  /// bytes, 16-byte aligned. Null: the kernel keeps its own buffer (one per
-  /// kernel object; give each stream its own workspace to overlap calls).
+  /// Scratch for logsumexp, D = rowsum(dO * O) and the fp32 dQ accumulator:
+  /// backwardWorkspaceBytes() bytes, 16-byte aligned. Null: the kernel keeps
+  /// its own buffer (one per kernel object; give each stream its own
+  /// workspace to overlap calls).
   void *workspace = nullptr;
+  /// false (default): the fast path where the tiling has one, dQ summed
+  /// with atomics in the dK/dV kernel (the summation order, hence the last
+  /// bits of dQ, may differ between runs). true: separate dK/dV and dQ
+  /// kernels with no atomics, bit-identical from run to run.
+  bool deterministic = false;
 };
 
 struct JitOptions {
@@ -121,14 +127,21 @@ public:
   /// on args.stream (asynchronous, like any CUDA launch).
   llvm::Error forward(const ForwardArgs &args) const;
 
-  /// Validates `args` and launches the backward kernels (preprocessing,
-  /// dK/dV, dQ) on args.stream. The first call JITs them (see
-  /// prepareBackward). Results are bit-identical run to run: no atomics.
+  /// Validates `args` and launches the backward kernels on args.stream:
+  /// preprocessing, then the fast path (one kernel for dK, dV and dQ, dQ
+  /// summed with atomics; then dQ's conversion) or, with
+  /// args.deterministic or where the tiling has no fast path, separate
+  /// dK/dV and dQ kernels without atomics, bit-identical run to run. The
+  /// first call JITs them (see prepareBackward).
   llvm::Error backward(const BackwardArgs &args) const;
 
   /// JITs the backward kernels now instead of on the first backward().
   llvm::Error prepareBackward() const;
 
+  /// Whether backward() has the fast path for this variant's tiling (known
+  /// once the backward is JITted: false before prepareBackward() or the
+  /// first backward()).
+  bool hasFastBackward() const { return !bwd.spec.bwdFusedEntry.empty(); }
   /// Bytes of BackwardArgs::workspace that `args` needs.
   size_t backwardWorkspaceBytes(const ForwardArgs &args) const;
 

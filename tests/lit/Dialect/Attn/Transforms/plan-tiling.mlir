@@ -10,22 +10,24 @@
 // K/V; the A100 (163 KB) too; GA102 (99 KB) single-buffers. Backward: 128
 // resident keys (16 per warp, full dK/dV rows: 128 registers) and streamed
 // Q/dO tiles of 64 rows (S^T, dP^T: 64 more); 128-row tiles would need 304.
+// The dS^T tile of the fused atomic-dQ kernel (Bc x Br) leaves GA102 room
+// for 64 resident keys only.
 // Q's forward fragments would need 256 registers/thread on top: they are
 // re-read from shared memory. On sm_90a the forward uses wgmma (two
 // warpgroups of 64 rows; 1024 B more shared memory to align the tiles).
 // H100-LABEL: attn.variant @d128
-// H100-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 128, warps = 8, stages = 2, smem_bytes = 132096, regs_per_thread = 240, ctas_per_sm = 1, mma = sync>
+// H100-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 128, warps = 8, stages = 2, smem_bytes = 148480, regs_per_thread = 240, ctas_per_sm = 1, mma = sync>
 // H100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 2, smem_bytes = 164864, regs_per_thread = 224, ctas_per_sm = 1, mma = wgmma>
 // H100-SAME: tiling_notes = ["forward: Br=128 Bc=128 warps=8 stages=2 wgmma; 164864 B shared memory of 232448 B/block
 // A100-LABEL: attn.variant @d128
 // A100-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 128, warps = 8, stages = 2,
 // A100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 2,{{.*}}mma = sync>
 // GA102-LABEL: attn.variant @d128
-// GA102-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 128, warps = 8, stages = 1,
+// GA102-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 64, warps = 4, stages = 1,
 // GA102-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 1, smem_bytes = 98304
 // AD102 (L40S) has GA102's 99 KB per block: the same choices.
 // AD102-LABEL: attn.variant @d128
-// AD102-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 128, warps = 8, stages = 1,
+// AD102-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 64, warps = 4, stages = 1,
 // AD102-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 1,
 // Without arch, the variant's own target (sm_80) is used.
 // OWN-LABEL: attn.variant @d128

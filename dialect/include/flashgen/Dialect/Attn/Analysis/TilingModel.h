@@ -12,7 +12,7 @@
 // rows, 16 per warp, and streams tiles of Br rows; dK/dV: keys resident,
 // Q/dO streamed; dQ: queries resident, K/V streamed):
 //   smem  = Bc*(dqk + dv)*e (K, V) + stages * Br*((dqk + dv)*e + 8) (Q, dO,
-//           logsumexp, D)
+//           logsumexp, D) + Bc*Br*e (dS^T, for the fused atomic-dQ kernel)
 //   regs  = (dqk + dv)/2 (dK, dV rows) + Br (S^T, dP^T) + overhead; past
 //           dqk + dv = 256 dK and dV come from separate passes
 //           (backwardSplitsDKDV): max(dqk/2 + Br, dv/2 + Br/2)
@@ -80,6 +80,12 @@ std::string whyNoWgmma(const TilingProblem &p, const GpuTarget &t);
 /// Whether the backward computes dK and dV in separate passes (large head
 /// dims: full rows of both would not fit in registers).
 bool backwardSplitsDKDV(const TilingProblem &p);
+
+/// Whether the backward tiling `c` has the fast fused kernel (dQ summed
+/// with atomics; BwdConfig::kAtomicDQ is the kernels' twin): dK and dV in
+/// one pass, streamed tiles of a multiple of 32 rows, and the Br x dqk block
+/// of dQ splitting evenly over the warps in pairs of 8-column tiles.
+bool backwardHasAtomicDQ(const TilingProblem &p, const TileConfig &c);
 
 /// Fills smemBytes, regsPerThread and ctasPerSM of `c`.
 TileConfig estimateTile(TileConfig c, const TilingProblem &p, const GpuTarget &t);
