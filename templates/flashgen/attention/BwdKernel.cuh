@@ -191,6 +191,17 @@ FG_DEVICE float recomputeP(const FwdParams &p, float s, float l2, int b, int h, 
   return exp2f_approx(fmaf(s, p.scaleLog2, -l2));
 }
 
+/// dst[0] += a, dst[1] += b in global memory, without returning the old
+/// values (one vector reduction on sm_90, two scalar ones before).
+FG_DEVICE void atomicAddPair(float *dst, float a, float b) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("red.global.add.v2.f32 [%0], {%1, %2};\n" ::"l"(dst), "f"(a), "f"(b) : "memory");
+#else
+  asm volatile("red.global.add.f32 [%0], %1;\n" ::"l"(dst), "f"(a) : "memory");
+  asm volatile("red.global.add.f32 [%0], %1;\n" ::"l"(dst + 1), "f"(b) : "memory");
+#endif
+}
+
 //===----------------------------------------------------------------------===//
 // dK, dV: kv-major.
 //===----------------------------------------------------------------------===//
@@ -387,23 +398,26 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
       storeAccToTile<T, DSTile>(sDS, s, warp * 16, lane);
       __syncthreads();
       float *acc = bp.dqAccum + ((int64_t(b) * p.heads + h) * bp.seqPad + q0) * D;
-      constexpr int kNP = Cfg::kDQNPerWarp;
+      // Four 8-column tiles at a time: fewer live accumulators next to the
+      // resident dK and dV rows (the A fragments are re-read per chunk).
+      constexpr int kNP = Cfg::kDQNPerWarp, kChunk = kNP % 4 == 0 ? 4 : 2;
 #pragma unroll
-      for (int mi = 0; mi < Cfg::kDQMPerWarp; ++mi) {
-        const int m = (warp / Cfg::kDQWarpsPerM) * Cfg::kDQMPerWarp + mi;
-        const int nBase = (warp % Cfg::kDQWarpsPerM) * kNP;
-        float dq[kNP][4];
-        zeroAcc(dq);
-        mmaColsTimesCols<T, DSTile, typename Cfg::ResQK, BC / 16>(dq, sDS, m * 16, sK, nBase,
-                                                                lane);
+      for (int mi = 0; mi < Cfg::kDQMPerWarp; ++mi)
 #pragma unroll
-        for (int n = 0; n < kNP; ++n)
+        for (int nc = 0; nc < kNP; nc += kChunk) {
+          const int m = (warp / Cfg::kDQWarpsPerM) * Cfg::kDQMPerWarp + mi;
+          const int nBase = (warp % Cfg::kDQWarpsPerM) * kNP + nc;
+          float dq[kChunk][4];
+          zeroAcc(dq);
+          mmaColsTimesCols<T, DSTile, typename Cfg::ResQK, BC / 16>(dq, sDS, m * 16, sK, nBase,
+                                                                  lane);
 #pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            float *dst = acc + (m * 16 + g + (e / 2) * 8) * D + (nBase + n) * 8 + 2 * t + e % 2;
-            asm volatile("red.global.add.f32 [%0], %1;\n" ::"l"(dst), "f"(dq[n][e]) : "memory");
-          }
-      }
+          for (int n = 0; n < kChunk; ++n)
+#pragma unroll
+            for (int h2 = 0; h2 < 2; ++h2)
+              atomicAddPair(acc + (m * 16 + g + h2 * 8) * D + (nBase + n) * 8 + 2 * t,
+                            dq[n][2 * h2], dq[n][2 * h2 + 1]);
+        }
     }
     }
 
