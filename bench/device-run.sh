@@ -34,7 +34,7 @@ if [[ $what == tests || $what == all ]]; then
     $c/flashgen run examples/document_mask.attn --shape 2,8,4097; $c/flashgen-capi-test;
     $c/flashgen run examples/softcap.attn --backward --shape 1,4,1000,1000;
     $c/flashgen run examples/dropout.attn --backward --shape 2,4,777;
-    $c/flashgen run examples/mqa.attn --backward --deterministic --shape 1,8,1000; } \
+    $c/flashgen run examples/mqa.attn --backward --deterministic --shape 1,16,1000; } \
     > "$out/cli.txt" 2>&1
   echo "cli rc=$?"; tail -5 "$out/cli.txt"
 fi

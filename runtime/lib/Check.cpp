@@ -245,8 +245,16 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
   p.heads = opt.heads ? opt.heads : (v.getHeads() ? int(*v.getHeads()) : 3);
   p.kvHeads = v.getKvHeads() ? int(*v.getKvHeads())
                              : (ks.kvHeadsRatio ? p.heads / int(ks.kvHeadsRatio) : p.heads);
-  if (v.getHeads() && v.getKvHeads())
-    p.kvHeads = p.heads / int(*v.getHeads() / *v.getKvHeads());
+  if (v.getHeads() && v.getKvHeads()) {
+    // The spec fixes the group size; a requested head count must hold
+    // whole groups.
+    const int ratio = int(*v.getHeads() / *v.getKvHeads());
+    if (p.heads % ratio != 0)
+      return fail("heads = " + std::to_string(p.heads) + " is not a multiple of the spec's " +
+                  "heads / kv_heads = " + std::to_string(ratio) +
+                  " (query heads per kv head)");
+    p.kvHeads = p.heads / ratio;
+  }
   p.batch = opt.batch ? opt.batch : (p.heads > 4 ? 1 : 2);
   p.seqQ = opt.seqQ;
   p.seqK = opt.seqK;
