@@ -236,6 +236,13 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   trow("tensor-core MMA", fwd.mma == MmaKind::Wgmma ? "wgmma (warpgroup)" : "mma.sync",
        "mma.sync");
   trow("Q fragments", fwd.qInRegisters ? "registers" : "shared memory", "shared memory");
+  if (bwdAttr) {
+    TilingProblem prob;
+    prob.qkHeadDim = int64_t(v.getQkHeadDim());
+    prob.vHeadDim = int64_t(v.getVHeadDim());
+    trow("dQ", "", backwardHasAtomicDQ(prob, bwd) ? "fused, atomics (or deterministic)"
+                                                  : "own kernel, deterministic");
+  }
   auto smem = [&](const TileConfig &c) {
     return fmt::format("{} / {} B ({:.0f}%)", c.smemBytes, target.smemPerBlock,
                        100.0 * c.smemBytes / target.smemPerBlock);

@@ -111,4 +111,51 @@ TEST(Tiling, EstimateMatchesTheFormula) {
   EXPECT_EQ(paddedHeadDim(64), 64);
 }
 
+TEST(Tiling, WgmmaOnlyOnSm90aForHeadDims64And128) {
+  for (int64_t d : {40, 64, 112, 128}) {
+    auto h100 = chooseTiling({d, d, 2, false}, *lookupTarget("sm_90a"));
+    ASSERT_TRUE(bool(h100)) << llvm::toString(h100.takeError());
+    EXPECT_EQ(h100->config.mma, MmaKind::Wgmma) << d;
+    EXPECT_EQ(h100->config.blockM, 16 * h100->config.warps) << d; // 64 rows per warpgroup
+    auto a100 = chooseTiling({d, d, 2, false}, *lookupTarget("sm_80"));
+    ASSERT_TRUE(bool(a100)) << llvm::toString(a100.takeError());
+    EXPECT_EQ(a100->config.mma, MmaKind::Sync) << d;
+  }
+  for (int64_t d : {32, 96, 192, 256}) {
+    auto h100 = chooseTiling({d, d, 2, false}, *lookupTarget("sm_90a"));
+    ASSERT_TRUE(bool(h100)) << llvm::toString(h100.takeError());
+    EXPECT_EQ(h100->config.mma, MmaKind::Sync) << d;
+    EXPECT_NE(whyNoWgmma({d, d, 2, false}, *lookupTarget("sm_90a")), "") << d;
+  }
+  // The backward stays on mma.sync; forcing wgmma where it cannot run fails.
+  auto bwd = chooseTiling({128, 128, 2, true}, *lookupTarget("sm_90a"));
+  ASSERT_TRUE(bool(bwd));
+  EXPECT_EQ(bwd->config.mma, MmaKind::Sync);
+  TileOverride wg;
+  wg.mma = MmaKind::Wgmma;
+  auto forced = chooseTiling({96, 96, 2, false}, *lookupTarget("sm_90a"), wg);
+  ASSERT_FALSE(bool(forced));
+  EXPECT_NE(llvm::toString(forced.takeError()).find("padded to 64 or 128"), std::string::npos);
+}
+
+TEST(Tiling, BackwardFastPathWhereTheWarpsSplitDQEvenly) {
+  GpuTarget t = *lookupTarget("sm_90a");
+  for (int64_t d : {64, 128}) {
+    auto b = chooseTiling({d, d, 2, true}, t);
+    ASSERT_TRUE(bool(b));
+    EXPECT_TRUE(backwardHasAtomicDQ({d, d, 2, true}, b->config)) << d;
+  }
+  // Split dK/dV passes (qk + v > 256) and 16-row streamed tiles have none.
+  auto big = chooseTiling({256, 256, 2, true}, t);
+  ASSERT_TRUE(bool(big));
+  EXPECT_FALSE(backwardHasAtomicDQ({256, 256, 2, true}, big->config));
+  TileConfig narrow{16, 128, 8, 2, false};
+  EXPECT_FALSE(backwardHasAtomicDQ({64, 64, 2, true}, narrow));
+  // 8 warps over 2 m-tiles (Br = 32): 4 warps share each, 2 n-tiles each at d64.
+  TileConfig br32{32, 128, 8, 2, false};
+  EXPECT_TRUE(backwardHasAtomicDQ({64, 64, 2, true}, br32));
+  // d32: 4 n-tiles over 4 warps per m-tile leaves 1 each, not a pair.
+  EXPECT_FALSE(backwardHasAtomicDQ({32, 32, 2, true}, br32));
+}
+
 } // namespace
