@@ -108,6 +108,20 @@ FG_DEVICE int64_t rowOffset(int b, int64_t row0, int row, int h, int64_t bs, int
   return (Variant::kVarlen ? 0 : b * bs) + (row0 + row) * rs + h * hs;
 }
 
+/// The row-per-warp kernels (preprocessing, dQ conversion): this CTA's
+/// kBwdPreprocessRows rows, each warp a consecutive share; fn(q) for the
+/// rows below `rowEnd`.
+template <class Fn> FG_DEVICE void forEachWarpRow(int rowEnd, Fn fn) {
+  constexpr int kRowsPerWarp = kBwdPreprocessRows / (kBwdPreprocessThreads / 32);
+  const int warp = threadIdx.x / 32;
+  for (int i = 0; i < kRowsPerWarp; ++i) {
+    const int q = blockIdx.x * kBwdPreprocessRows + warp * kRowsPerWarp + i;
+    if (q >= rowEnd)
+      return;
+    fn(q);
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // Preprocessing: D and lse2, padded to seqPad rows.
 //===----------------------------------------------------------------------===//
@@ -116,14 +130,10 @@ FG_DEVICE void attentionBackwardPreprocess(const BwdParams &bp) {
   using T = typename Cfg::T;
   const FwdParams &p = bp.f;
   const int h = blockIdx.y, b = blockIdx.z;
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int lane = threadIdx.x % 32;
   const SeqBounds sb = seqBounds<Variant>(p, b);
   const int64_t ws = (int64_t(b) * p.heads + h) * bp.seqPad;
-  constexpr int kRowsPerWarp = kBwdPreprocessRows / (kBwdPreprocessThreads / 32);
-  for (int i = 0; i < kRowsPerWarp; ++i) {
-    const int q = blockIdx.x * kBwdPreprocessRows + warp * kRowsPerWarp + i;
-    if (q >= bp.seqPad)
-      return;
+  forEachWarpRow(bp.seqPad, [&](int q) {
     float d = 0.f;
     float l2 = posInf();
     if (q < sb.seqQ) {
@@ -160,7 +170,7 @@ FG_DEVICE void attentionBackwardPreprocess(const BwdParams &bp) {
       for (int c = lane; c < Cfg::kHeadDimQK / 4; c += 32)
         acc[c] = make_float4(0.f, 0.f, 0.f, 0.f);
     }
-  }
+  });
 }
 
 //===----------------------------------------------------------------------===//
@@ -461,13 +471,9 @@ FG_DEVICE void attentionBackwardConvertDQ(const BwdParams &bp) {
   using T = typename Cfg::T;
   const FwdParams &p = bp.f;
   const int h = blockIdx.y, b = blockIdx.z;
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int lane = threadIdx.x % 32;
   const SeqBounds sb = seqBounds<Variant>(p, b);
-  constexpr int kRowsPerWarp = kBwdPreprocessRows / (kBwdPreprocessThreads / 32);
-  for (int i = 0; i < kRowsPerWarp; ++i) {
-    const int q = blockIdx.x * kBwdPreprocessRows + warp * kRowsPerWarp + i;
-    if (q >= sb.seqQ)
-      return;
+  forEachWarpRow(sb.seqQ, [&](int q) {
     const float *acc =
         bp.dqAccum + ((int64_t(b) * p.heads + h) * bp.seqPad + q) * Cfg::kHeadDimQK;
     uint16_t *row = static_cast<uint16_t *>(bp.dQ) +
@@ -475,7 +481,7 @@ FG_DEVICE void attentionBackwardConvertDQ(const BwdParams &bp) {
                                        bp.dQHeadStride);
     for (int c = lane * 2; c < p.headDimQK; c += 64) // headDimQK is a multiple of 8
       *reinterpret_cast<uint32_t *>(row + c) = packPair<T>(acc[c] * p.scale, acc[c + 1] * p.scale);
-  }
+  });
 }
 
 //===----------------------------------------------------------------------===//

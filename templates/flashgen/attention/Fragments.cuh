@@ -70,23 +70,33 @@ template <int NT> FG_DEVICE void zeroAcc(float (&acc)[NT][4]) {
     acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.f;
 }
 
+/// The loop every product shares: for each 16-deep k-step, one A fragment
+/// (loadAFrag(a, ks)) against pairs of 8-column B fragments
+/// (loadBFrag(bf, ks, n) for n-tiles n and n + 1).
+template <class T, int KSteps, int NT, class LoadA, class LoadB>
+FG_DEVICE void mmaProduct(float (&acc)[NT][4], LoadA loadAFrag, LoadB loadBFrag) {
+#pragma unroll
+  for (int ks = 0; ks < KSteps; ++ks) {
+    uint32_t a[4];
+    loadAFrag(a, ks);
+#pragma unroll
+    for (int n = 0; n < NT; n += 2) {
+      uint32_t bf[4];
+      loadBFrag(bf, ks, n);
+      mma16816<T>(acc[n], a, bf[0], bf[1]);
+      mma16816<T>(acc[n + 1], a, bf[2], bf[3]);
+    }
+  }
+}
+
 /// acc (16 x 8NT) += A B^T: A = rows row0.. of ATile (KSteps * 16 columns),
 /// B^T's rows (the N dimension) from BTile. S = Q K^T and dP = dO V^T.
 template <class T, class ATile, class BTile, int KSteps, int NT>
 FG_DEVICE void mmaRowsTimesRows(float (&acc)[NT][4], uint32_t aBase, int row0,
                                 uint32_t bBase, int lane) {
-#pragma unroll
-  for (int ks = 0; ks < KSteps; ++ks) {
-    uint32_t a[4];
-    loadA<ATile>(a, aBase, row0, ks, lane);
-#pragma unroll
-    for (int n = 0; n < NT; n += 2) {
-      uint32_t bf[4];
-      loadBRows<BTile>(bf, bBase, n, ks, lane);
-      mma16816<T>(acc[n], a, bf[0], bf[1]);
-      mma16816<T>(acc[n + 1], a, bf[2], bf[3]);
-    }
-  }
+  mmaProduct<T, KSteps>(
+      acc, [&](uint32_t(&a)[4], int ks) { loadA<ATile>(a, aBase, row0, ks, lane); },
+      [&](uint32_t(&bf)[4], int ks, int n) { loadBRows<BTile>(bf, bBase, n, ks, lane); });
 }
 
 /// acc (16 x 8NT) += packA(src * mul) B: src holds KSteps * 16 columns of
@@ -95,18 +105,9 @@ FG_DEVICE void mmaRowsTimesRows(float (&acc)[NT][4], uint32_t aBase, int row0,
 template <class T, class BTile, int KSteps, int NT, class Mul>
 FG_DEVICE void mmaPackedTimesCols(float (&acc)[NT][4], const float (*src)[4], Mul mul,
                                   uint32_t bBase, int lane) {
-#pragma unroll
-  for (int ks = 0; ks < KSteps; ++ks) {
-    uint32_t a[4];
-    packA<T>(a, src, ks, mul);
-#pragma unroll
-    for (int n = 0; n < NT; n += 2) {
-      uint32_t bf[4];
-      loadBCols<BTile>(bf, bBase, ks, n, lane);
-      mma16816<T>(acc[n], a, bf[0], bf[1]);
-      mma16816<T>(acc[n + 1], a, bf[2], bf[3]);
-    }
-  }
+  mmaProduct<T, KSteps>(
+      acc, [&](uint32_t(&a)[4], int ks) { packA<T>(a, src, ks, mul); },
+      [&](uint32_t(&bf)[4], int ks, int n) { loadBCols<BTile>(bf, bBase, ks, n, lane); });
 }
 
 /// acc (16 x 8NT) += A B: A = columns m0..m0+15 of ATile read transposed
@@ -116,18 +117,11 @@ FG_DEVICE void mmaPackedTimesCols(float (&acc)[NT][4], const float (*src)[4], Mu
 template <class T, class ATile, class BTile, int KSteps, int NT>
 FG_DEVICE void mmaColsTimesCols(float (&acc)[NT][4], uint32_t aBase, int m0, uint32_t bBase,
                                 int nBase, int lane) {
-#pragma unroll
-  for (int ks = 0; ks < KSteps; ++ks) {
-    uint32_t a[4];
-    loadACols<ATile>(a, aBase, m0, ks, lane);
-#pragma unroll
-    for (int n = 0; n < NT; n += 2) {
-      uint32_t bf[4];
-      loadBCols<BTile>(bf, bBase, ks, nBase + n, lane);
-      mma16816<T>(acc[n], a, bf[0], bf[1]);
-      mma16816<T>(acc[n + 1], a, bf[2], bf[3]);
-    }
-  }
+  mmaProduct<T, KSteps>(
+      acc, [&](uint32_t(&a)[4], int ks) { loadACols<ATile>(a, aBase, m0, ks, lane); },
+      [&](uint32_t(&bf)[4], int ks, int n) {
+        loadBCols<BTile>(bf, bBase, ks, nBase + n, lane);
+      });
 }
 
 /// Stores a 16 x 8NT accumulator tile as 16-bit values into rows
