@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "flashgen/Dialect/Attn/Analysis/TargetInfo.h"
 #include "flashgen/Dialect/Attn/Transforms/Pipeline.h"
+#include "flashgen/Dialect/Attn/Transforms/Transforms.h"
 #include "flashgen/Codegen/EmitCuda.h"
 #include "flashgen/Driver/Explain.h"
 #include "flashgen/Runtime/Check.h"
@@ -314,8 +315,7 @@ int run(StringRef path, Action action) {
     flashgen::attn::buildAttnPipeline(pm, archOpt);
     if (action == Action::Compile && backwardOpt) // plan backward tiles too
       for (auto v : result.module->getOps<flashgen::attn::VariantOp>())
-        v.setPassesAttr(flashgen::attn::PassesAttr::get(
-            &ctx, v.getPasses() | flashgen::attn::Passes::backward));
+        flashgen::attn::requestBackward(v);
     if (mlir::failed(pm.run(*result.module)))
       return kInputError;
   }

@@ -56,7 +56,7 @@ generate(llvm::StringRef text, llvm::StringRef name, const attn::GpuTarget &targ
     return fail(name + " must hold exactly one variant to JIT");
   attn::VariantOp v = *variants.begin();
   if (backward) // plan backward tiles even if the spec's passes omit it
-    v.setPassesAttr(attn::PassesAttr::get(&ctx, v.getPasses() | attn::Passes::backward));
+    attn::requestBackward(v);
   {
     mlir::SourceMgrDiagnosticHandler handler(srcMgr, &ctx, diagOS);
     mlir::PassManager pm(&ctx);

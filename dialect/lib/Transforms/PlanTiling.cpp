@@ -50,6 +50,10 @@ FailureOr<GpuTarget> flashgen::attn::resolveTarget(VariantOp v, StringRef arch) 
   return *lookupTarget(Target::sm_90a); // native: the lent H100 by default
 }
 
+void flashgen::attn::requestBackward(VariantOp v) {
+  v.setPassesAttr(PassesAttr::get(v.getContext(), v.getPasses() | Passes::backward));
+}
+
 LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
   TilingProblem problem;
   problem.qkHeadDim = static_cast<int64_t>(v.getQkHeadDim());

@@ -26,6 +26,11 @@ ScoreShapeAttr recognizeScoreShape(VariantOp variant);
 /// supplies the device's own numbers. Emits an error on an unknown arch.
 mlir::FailureOr<GpuTarget> resolveTarget(VariantOp variant, llvm::StringRef arch);
 
+/// Adds the backward pass to the variant's passes, so that planTiling picks
+/// backward tiles even when the spec asked for the forward only (the CLI's
+/// `compile --backward`, the runtime's backward JIT).
+void requestBackward(VariantOp variant);
+
 /// Plans forward (and, if requested, backward) tilings and sets fwd_tiling,
 /// bwd_tiling and tiling_notes. Emits an error naming the limit on failure.
 mlir::LogicalResult planTiling(VariantOp variant, const GpuTarget &target);
