@@ -221,7 +221,7 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
     r.loaded->functions.push_back(*fn);
     if (e != r.spec.bwdPreEntry && e != r.spec.bwdConvertDQEntry)
       if (auto err = driver->setMaxDynamicSharedMemory(*fn, r.smemBytes))
-        return std::move(err);
+        return err;
   }
   r.stats.loadSeconds = since(t1);
   if (options.useCache) {
@@ -295,6 +295,20 @@ namespace {
 
 bool aligned16(const void *p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
+/// Each named device pointer present and 16-byte aligned, else an error
+/// "<who>: '<name>' is null" or "... must be 16-byte aligned (<why>)".
+llvm::Error checkPointers(const std::string &who,
+                          std::initializer_list<std::pair<const char *, const void *>> ptrs,
+                          const char *why) {
+  for (auto [name, p] : ptrs) {
+    if (!p)
+      return fail(who + ": '" + name + "' is null");
+    if (!aligned16(p))
+      return fail(who + ": '" + name + "' must be 16-byte aligned (" + why + ")");
+  }
+  return llvm::Error::success();
+}
+
 } // namespace
 
 std::optional<int64_t> flashgen::resolveExtent(llvm::StringRef dim, const ForwardArgs &a,
@@ -315,18 +329,9 @@ std::optional<int64_t> flashgen::resolveExtent(llvm::StringRef dim, const Forwar
 llvm::Error Kernel::buildParams(const ForwardArgs &a, const char *who, FwdParams &p) const {
   const codegen::KernelSpec &s = fwd.spec;
   const std::string pre = std::string(who) + ": ";
-  // Pointers.
-  struct {
-    const char *name;
-    const void *p;
-  } ptrs[] = {{"q", a.q}, {"k", a.k}, {"v", a.v}, {"o", a.o}};
-  for (auto &ptr : ptrs) {
-    if (!ptr.p)
-      return fail(pre + "'" + ptr.name + "' is null");
-    if (!aligned16(ptr.p))
-      return fail(pre + "'" + ptr.name +
-                  "' must be 16-byte aligned (cp.async loads 16 bytes)");
-  }
+  if (llvm::Error e = checkPointers(who, {{"q", a.q}, {"k", a.k}, {"v", a.v}, {"o", a.o}},
+                                     "cp.async loads 16 bytes"))
+    return e;
   if (a.lse && (reinterpret_cast<uintptr_t>(a.lse) & 3))
     return fail(pre + "'lse' must be 4-byte aligned");
   // Counts.
@@ -492,17 +497,10 @@ llvm::Error Kernel::backward(const BackwardArgs &a) const {
   if (!a.lse)
     return fail("backward: 'lse' is required (the forward's logsumexp, [batch][heads][seqQ] "
                 "fp32; varlen: [heads][totalQ])");
-  struct {
-    const char *name;
-    const void *p;
-  } ptrs[] = {{"dO", a.dO}, {"dQ", a.dQ}, {"dK", a.dK}, {"dV", a.dV}};
-  for (auto &q : ptrs) {
-    if (!q.p)
-      return fail(llvm::Twine("backward: '") + q.name + "' is null");
-    if (!aligned16(q.p))
-      return fail(llvm::Twine("backward: '") + q.name +
-                  "' must be 16-byte aligned (vector loads and stores)");
-  }
+  if (llvm::Error e =
+          checkPointers("backward", {{"dO", a.dO}, {"dQ", a.dQ}, {"dK", a.dK}, {"dV", a.dV}},
+                        "vector loads and stores"))
+    return e;
   if (a.workspace && !aligned16(a.workspace))
     return fail("backward: 'workspace' must be 16-byte aligned");
   // Gradient strides: explicit, or those of the tensor they belong to.
