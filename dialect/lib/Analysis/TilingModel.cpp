@@ -55,6 +55,24 @@ std::string flashgen::attn::whyNoWgmma(const TilingProblem &p, const GpuTarget &
   return "";
 }
 
+namespace {
+/// The wgmma kernel's shape rules (FwdConfigSm90), or "" if `c` obeys them.
+std::string wgmmaShapeError(const TileConfig &c) {
+  if (c.warps != 4 && c.warps != 8)
+    return "the wgmma kernel runs one or two warpgroups (4 or 8 warps)";
+  if (c.blockM != 16 * c.warps)
+    return llvm::formatv("the wgmma kernel gives each warpgroup 64 rows, so Br "
+                         "must be {0}, not {1}", 16 * c.warps, c.blockM)
+        .str();
+  if (c.blockN != 64 && c.blockN != 128 && c.blockN != 256)
+    return "the wgmma kernel takes Bc = 64, 128 or 256";
+  if (c.stages != 2 || c.qInRegisters)
+    return "the wgmma kernel streams K/V through two stages and reads Q from "
+           "shared memory";
+  return "";
+}
+} // namespace
+
 bool flashgen::attn::backwardSplitsDKDV(const TilingProblem &p) {
   // Full dK and dV rows per warp cost (dqk + dv) / 2 registers per thread;
   // past 256 columns they leave no room for S^T and dP^T.
@@ -108,19 +126,10 @@ std::string flashgen::attn::whyInvalid(const TileConfig &c, const TilingProblem 
     return "needs at least one warp";
   if (!p.backward && c.mma == MmaKind::Wgmma) {
     std::string no = whyNoWgmma(p, t);
+    if (no.empty())
+      no = wgmmaShapeError(c);
     if (!no.empty())
       return no;
-    if (c.warps != 4 && c.warps != 8)
-      return "the wgmma kernel runs one or two warpgroups (4 or 8 warps)";
-    if (c.blockM != 16 * c.warps)
-      return llvm::formatv("the wgmma kernel gives each warpgroup 64 rows, so Br "
-                           "must be {0}, not {1}", 16 * c.warps, c.blockM)
-          .str();
-    if (c.blockN != 64 && c.blockN != 128 && c.blockN != 256)
-      return "the wgmma kernel takes Bc = 64, 128 or 256";
-    if (c.stages != 2 || c.qInRegisters)
-      return "the wgmma kernel streams K/V through two stages and reads Q from "
-             "shared memory";
   } else if (!p.backward) {
     // Forward warps split the Br rows only, so each row's softmax stays in
     // one warp; the kernel template gives each warp one or two 16-row MMA
@@ -157,6 +166,8 @@ std::string flashgen::attn::whyInvalid(const TileConfig &c, const TilingProblem 
 llvm::Expected<TilingDecision>
 flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
                              const TileOverride &o) {
+  // Whether this problem and target can use wgmma at all (else why).
+  const std::string noWgmma = whyNoWgmma(p, t);
   std::vector<TileConfig> valid;
   std::vector<std::pair<TileConfig, std::string>> rejected;
   auto consider = [&](TileConfig c) {
@@ -177,14 +188,14 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
             for (MmaKind mma : {MmaKind::Sync, MmaKind::Wgmma}) {
               if (p.backward && (qRegs || Bc != 16 * w || mma != MmaKind::Sync))
                 continue; // not a backward kernel shape
-              if (mma == MmaKind::Wgmma && (qRegs || s != 2 || Br != 16 * w || w < 4 ||
-                                            !whyNoWgmma(p, t).empty()))
+              const TileConfig c{Br, Bc, w, s, qRegs, mma};
+              if (mma == MmaKind::Wgmma && (!noWgmma.empty() || !wgmmaShapeError(c).empty()))
                 continue; // not a wgmma kernel shape
               if ((o.blockM && o.blockM != Br) || (o.blockN && o.blockN != Bc) ||
                   (o.warps && o.warps != w) || (o.stages && o.stages != s) ||
                   (o.mma != MmaKind::Free && o.mma != mma))
                 continue;
-              consider(TileConfig{Br, Bc, w, s, qRegs, mma});
+              consider(c);
             }
   // A fully specified override may lie outside the search grid (Br = 256).
   bool inGrid = llvm::is_contained(sizes, o.blockM) && llvm::is_contained(sizes, o.blockN) &&
@@ -193,9 +204,8 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
     consider(TileConfig{o.blockM, o.blockN, o.warps, o.stages ? o.stages : 2, false,
                         o.mma == MmaKind::Wgmma ? MmaKind::Wgmma : MmaKind::Sync});
   // A user who asked for wgmma where it cannot run hears why.
-  if (o.mma == MmaKind::Wgmma && !whyNoWgmma(p, t).empty())
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "mma = wgmma: " + whyNoWgmma(p, t));
+  if (o.mma == MmaKind::Wgmma && !noWgmma.empty())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), "mma = wgmma: " + noWgmma);
 
   const char *pass = p.backward ? "backward" : "forward";
   if (valid.empty()) {
