@@ -2,6 +2,7 @@
 #include "flashgen/Frontend/Lowering.h"
 
 #include "flashgen/Dialect/Attn/IR/AttnOps.h"
+#include "flashgen/Dialect/Attn/IR/MmaKind.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Verifier.h"
@@ -270,10 +271,13 @@ attn::VariantOp VariantLowering::lower() {
         b.getArrayAttr(dims)));
   }
 
+  const attn::MmaKind mma = spec.mma == MmaChoice::Sync    ? attn::MmaKind::Sync
+                           : spec.mma == MmaChoice::Wgmma ? attn::MmaKind::Wgmma
+                                                          : attn::MmaKind::Free;
   attn::TilingAttr tileOverride;
-  if (spec.blockM || spec.blockN || spec.warps || spec.stages || spec.mma)
+  if (spec.blockM || spec.blockN || spec.warps || spec.stages || mma != attn::MmaKind::Free)
     tileOverride = attn::TilingAttr::get(ctx, spec.blockM, spec.blockN, spec.warps,
-                                         spec.stages, false, 0, 0, 0, spec.mma);
+                                         spec.stages, false, 0, 0, 0, int64_t(mma));
 
   auto op = attn::VariantOp::create(
       b, l, b.getStringAttr(spec.name),

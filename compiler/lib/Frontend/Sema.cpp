@@ -382,7 +382,9 @@ void VariantChecker::checkProperty(PropertyDecl &p) {
     // Which tensor-core instruction the forward kernel uses; auto picks
     // wgmma on sm_90a where the head dims allow, else mma.sync.
     if (auto k = keyword(v, "mma", {"auto", "sync", "wgmma"}))
-      spec.mma = *k == "sync" ? 1 : *k == "wgmma" ? 2 : 0;
+      spec.mma = *k == "sync"    ? MmaChoice::Sync
+                 : *k == "wgmma" ? MmaChoice::Wgmma
+                                 : MmaChoice::Auto;
   } else if (p.key == "warps") {
     if (std::optional<int64_t> n = constInt(v, p.key)) {
       if (*n != 1 && *n != 2 && *n != 4 && *n != 8 && *n != 16)

@@ -30,6 +30,8 @@ namespace flashgen {
 
 enum class DType { F16, BF16 };
 enum class Target { SM80, SM86, SM89, SM90a, Native };
+/// `mma = auto | sync | wgmma`: the forward kernel's tensor-core instruction.
+enum class MmaChoice { Auto, Sync, Wgmma };
 enum class SparsityKind { Local, Strided, Butterfly, Layout, Runtime };
 
 struct SparsitySpec {
@@ -71,9 +73,8 @@ struct VariantSpec {
   std::vector<TensorSpec> tensors;
   /// Tiling the user fixed with block_m/block_n/warps/stages (0 = free).
   int64_t blockM = 0, blockN = 0, warps = 0, stages = 0;
-  /// `mma = sync | wgmma` (0 = auto: wgmma where the target and head dims
-  /// allow); the values of attn::MmaKind.
-  int64_t mma = 0;
+  /// Auto: wgmma where the target and head dims allow, else mma.sync.
+  MmaChoice mma = MmaChoice::Auto;
   /// Where each property was set, for locations of the lowered attributes.
   llvm::SMLoc maskLoc, scoreLoc;
 };
