@@ -201,17 +201,27 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
   std::string text;
   llvm::raw_string_ostream os(text);
   const TileConfig &t = *s.bwdTiles;
+  const bool wgmma = t.mma == MmaKind::Wgmma;
   os << "// auto-generated from " << origin << " by flashgen " << FLASHGEN_VERSION
      << "; do not edit\n"
      << "// variant " << s.variant << " backward: " << (s.bf16 ? "bf16" : "f16")
      << ", head dims " << s.headDimQK << "/" << s.headDimV << ", resident block "
      << 16 * t.warps << " rows, streamed tiles " << t.blockM << ", " << t.warps
-     << " warps, " << t.stages << " stage(s)\n"
-     << "#include \"flashgen/attention/BwdKernel.cuh\"\n\n"
+     << " warps, " << t.stages << " stage(s)"
+     << (wgmma ? ", fast path on wgmma (sm_90a)" : "") << "\n"
+     << (wgmma ? "#include \"flashgen/attention/BwdKernelSm90.cuh\"\n\n"
+               : "#include \"flashgen/attention/BwdKernel.cuh\"\n\n")
      << "namespace {\nusing namespace flashgen;\n\n"
      << "using Config = BwdConfig<" << (s.bf16 ? "BF16" : "F16") << ", " << s.paddedQK
      << ", " << s.paddedV << ", /*streamed rows=*/" << t.blockM << ", /*warps=*/" << t.warps
-     << ", /*stages=*/" << t.stages << ">;\n\n";
+     << ", /*stages=*/" << t.stages << ">;\n";
+  if (wgmma)
+    os << "using ConfigSm90 = BwdConfigSm90<" << (s.bf16 ? "BF16" : "F16") << ", "
+       << s.paddedQK << ", " << s.paddedV << ", /*streamed rows=*/" << t.blockM
+       << ", /*warps=*/" << t.warps << ">;\n"
+       << "static_assert(ConfigSm90::kSmemBytes == " << t.smemBytes
+       << ", \"the planner's shared memory is the wgmma kernel's\");\n";
+  os << "\n";
   emitVariant(v, s, /*backward=*/true, os);
   os << "};\n\n} // namespace\n\n";
   // One extern "C" entry per kernel; the dK/dV pass splits in two for
@@ -237,7 +247,8 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
     // The fast path: dQ summed with atomics inside the dK/dV kernel.
     os << "\nstatic_assert(Config::kAtomicDQ, \"the planner and the kernels agree\");\n";
     entry(warps, s.bwdFusedEntry,
-          "attentionBackwardDKDV<Config, Variant, kPartDKDV, /*AtomicDQ=*/true>");
+          wgmma ? "attentionBackwardFusedSm90<ConfigSm90, Variant>"
+                : "attentionBackwardDKDV<Config, Variant, kPartDKDV, /*AtomicDQ=*/true>");
     os << "\n";
     entry("flashgen::kBwdPreprocessThreads", s.bwdConvertDQEntry,
           "attentionBackwardConvertDQ<Config, Variant>");

@@ -43,8 +43,6 @@ int64_t flashgen::attn::paddedHeadDim(int64_t d) { return ceilDiv(d, 32) * 32; }
 std::string flashgen::attn::whyNoWgmma(const TilingProblem &p, const GpuTarget &t) {
   if (t.arch != "sm_90a")
     return "wgmma needs sm_90a, the target is " + t.arch;
-  if (p.backward)
-    return "the backward kernels use mma.sync";
   for (int64_t d : {p.qkHeadDim, p.vHeadDim}) {
     int64_t pd = paddedHeadDim(d);
     if (pd != 64 && pd != 128)
@@ -56,8 +54,20 @@ std::string flashgen::attn::whyNoWgmma(const TilingProblem &p, const GpuTarget &
 }
 
 namespace {
-/// The wgmma kernel's shape rules (FwdConfigSm90), or "" if `c` obeys them.
-std::string wgmmaShapeError(const TileConfig &c) {
+/// The wgmma kernels' shape rules (FwdConfigSm90, BwdConfigSm90), or "" if
+/// `c` obeys them.
+std::string wgmmaShapeError(const TileConfig &c, bool backward) {
+  if (backward) {
+    if (c.warps != 8 || c.blockN != 128)
+      return "the wgmma backward kernel runs two warpgroups of 64 keys each "
+             "(8 warps, Bc = 128)";
+    if (c.blockM != 64)
+      return "the wgmma backward kernel streams 64-query tiles (dQ's rows are one "
+             "warpgroup MMA tall)";
+    if (c.stages != 2)
+      return "the wgmma backward kernel double-buffers the streamed tiles";
+    return "";
+  }
   if (c.warps != 4 && c.warps != 8)
     return "the wgmma kernel runs one or two warpgroups (4 or 8 warps)";
   if (c.blockM != 16 * c.warps)
@@ -104,7 +114,8 @@ TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
     // streamed Br-row tiles): dK/dV (K, V resident; Q, dO, lse, D streamed)
     // and dQ (Q, dO resident; K, V streamed). The dK/dV kernel is larger:
     // each warp accumulates full rows of dK and dV, plus S^T and dP^T.
-    c.smemBytes = Bc * (dqk + dv) * e + c.stages * Br * ((dqk + dv) * e + 8) + Bc * Br * e;
+    c.smemBytes = Bc * (dqk + dv) * e + c.stages * Br * ((dqk + dv) * e + 8) + Bc * Br * e +
+                  (c.mma == MmaKind::Wgmma ? 1024 : 0);
     regs = backwardSplitsDKDV(p) ? std::max(dqk / 2 + Br, dv / 2 + Br / 2)
                                  : (dqk + dv) / 2 + Br;
     c.qInRegisters = false;
@@ -124,10 +135,10 @@ std::string flashgen::attn::whyInvalid(const TileConfig &c, const TilingProblem 
     return "tile sizes must be multiples of 16 (the MMA shape)";
   if (c.warps < 1)
     return "needs at least one warp";
-  if (!p.backward && c.mma == MmaKind::Wgmma) {
+  if (c.mma == MmaKind::Wgmma) {
     std::string no = whyNoWgmma(p, t);
     if (no.empty())
-      no = wgmmaShapeError(c);
+      no = wgmmaShapeError(c, p.backward);
     if (!no.empty())
       return no;
   } else if (!p.backward) {
@@ -186,10 +197,11 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
         for (int64_t s : {2, 1})
           for (bool qRegs : {true, false})
             for (MmaKind mma : {MmaKind::Sync, MmaKind::Wgmma}) {
-              if (p.backward && (qRegs || Bc != 16 * w || mma != MmaKind::Sync))
+              if (p.backward && (qRegs || Bc != 16 * w))
                 continue; // not a backward kernel shape
               const TileConfig c{Br, Bc, w, s, qRegs, mma};
-              if (mma == MmaKind::Wgmma && (!noWgmma.empty() || !wgmmaShapeError(c).empty()))
+              if (mma == MmaKind::Wgmma &&
+                  (!noWgmma.empty() || !wgmmaShapeError(c, p.backward).empty()))
                 continue; // not a wgmma kernel shape
               if ((o.blockM && o.blockM != Br) || (o.blockN && o.blockN != Bc) ||
                   (o.warps && o.warps != w) || (o.stages && o.stages != s) ||
@@ -276,7 +288,11 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
       "{5} CTA(s) = {6} warps per SM",
       pass, describe(best), best.smemBytes, t.smemPerBlock, best.regsPerThread,
       best.ctasPerSM, best.ctasPerSM * best.warps).str());
-  if (best.mma == MmaKind::Wgmma)
+  if (best.mma == MmaKind::Wgmma && p.backward)
+    d.notes.push_back(llvm::formatv(
+        "{0}: wgmma kernel for the fast path (dK, dV and atomic dQ fused); the "
+        "deterministic kernels use mma.sync with the same tiles", pass).str());
+  else if (best.mma == MmaKind::Wgmma)
     d.notes.push_back(llvm::formatv(
         "{0}: wgmma kernel: two warpgroups (Br = 128) and Bc = {1} at this head "
         "dim are the fastest measured on the H100{2}",

@@ -85,8 +85,10 @@ LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
   v.setFwdTilingAttr(toAttr(v.getContext(), *fwd));
   if (bitEnumContainsAll(v.getPasses(), Passes::backward)) {
     // The override names the forward kernel's tiles; backward tiles follow
-    // its own (larger) working set.
-    FailureOr<TileConfig> bwd = plan(/*backward=*/true, {});
+    // its own (larger) working set. Only the MMA choice carries over.
+    TileOverride bwdOverride;
+    bwdOverride.mma = override.mma;
+    FailureOr<TileConfig> bwd = plan(/*backward=*/true, bwdOverride);
     if (failed(bwd))
       return failure();
     v.setBwdTilingAttr(toAttr(v.getContext(), *bwd));

@@ -41,6 +41,7 @@
 #define FLASHGEN_ATTENTION_BWDKERNEL_CUH
 
 #include "flashgen/attention/FwdKernel.cuh"
+#include "flashgen/attention/BwdKeyBlock.cuh"
 #include "flashgen/attention/Fragments.cuh"
 
 namespace flashgen {
@@ -87,26 +88,6 @@ struct BwdConfig {
       kDQNPerWarp * kDQWarpsPerM * 8 == kHeadDimQK && kDQNPerWarp % 2 == 0 &&
       kHeadDimQK + kHeadDimV <= 256;
 };
-
-/// Sequence bounds of batch entry b (varlen or dense).
-struct SeqBounds {
-  int64_t qRow0, kRow0;
-  int seqQ, seqK;
-};
-template <class Variant> FG_DEVICE SeqBounds seqBounds(const FwdParams &p, int b) {
-  if (Variant::kVarlen)
-    return {p.cuSeqlensQ[b], p.cuSeqlensK[b], p.cuSeqlensQ[b + 1] - p.cuSeqlensQ[b],
-            p.cuSeqlensK[b + 1] - p.cuSeqlensK[b]};
-  return {0, 0, p.seqQ, p.seqK};
-}
-
-/// Element (batch b, row `row` of the sequence, head h) of a BSHD/BHSD/
-/// packed tensor.
-template <class Variant>
-FG_DEVICE int64_t rowOffset(int b, int64_t row0, int row, int h, int64_t bs, int64_t rs,
-                            int64_t hs) {
-  return (Variant::kVarlen ? 0 : b * bs) + (row0 + row) * rs + h * hs;
-}
 
 /// The row-per-warp kernels (preprocessing, dQ conversion): this CTA's
 /// kBwdPreprocessRows rows, each warp a consecutive share; fn(q) for the
@@ -212,6 +193,84 @@ FG_DEVICE void atomicAddPair(float *dst, float a, float b) {
 #endif
 }
 
+/// The elementwise half of a kv-major step for one warp's 16 keys x 8 NT
+/// queries, in the m16n8 accumulator layout (element e of n-tile n: key
+/// kRow + g + (e / 2) * 8, query q0 + n * 8 + 2t + e % 2). Shared by the
+/// mma.sync and wgmma kernels, whose accumulators are laid out alike.
+template <class Variant, int NT> struct BwdTileMath {
+  float grad[Variant::kHasScoreMod ? NT : 1][4];
+  uint32_t keepBits[Variant::kHasDropout ? (NT * 4 + 31) / 32 : 1] = {};
+
+  /// Raw scores S^T -> P^T in place (and f', and the dropout mask).
+  /// `partial`: evaluate the mask; `edge`: the tile crosses a sequence end.
+  FG_DEVICE void recompute(float (&s)[NT][4], const FwdParams &p, const float *lse2, int b,
+                           int h, int kRow, int q0, int g, int t, bool partial, bool edge,
+                           int seqQ, int seqK) {
+    const uint64_t bh = uint64_t(b) * p.heads + h;
+#pragma unroll
+    for (int n = 0; n < NT; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int k = kRow + g + (e / 2) * 8, qc = n * 8 + 2 * t + (e % 2), q = q0 + qc;
+        float gr;
+        s[n][e] = recomputeP<Variant>(p, s[n][e], lse2[qc], b, h, q, k, seqQ, seqK, partial,
+                                      !edge || (k < seqK && q < seqQ), gr);
+        if (Variant::kHasScoreMod)
+          grad[Variant::kHasScoreMod ? n : 0][e] = gr;
+        if (Variant::kHasDropout && dropoutKeep(p.seed, p.offset, bh, q, k, p.dropoutP))
+          keepBits[(n * 4 + e) / 32] |= 1u << ((n * 4 + e) % 32);
+      }
+  }
+
+  /// The dropout factor of element (n, e): 1/(1-p) kept, 0 dropped.
+  FG_DEVICE float dropMul(const FwdParams &p, int n, int e) const {
+    if (!Variant::kHasDropout)
+      return 1.f;
+    return (keepBits[(n * 4 + e) / 32] >> ((n * 4 + e) % 32)) & 1u ? p.dropoutScale : 0.f;
+  }
+
+  /// dS^T = P^T * (dropout(dP^T) - D) * f', in place over P^T.
+  FG_DEVICE void gradient(float (&s)[NT][4], const float (&dp)[NT][4], const FwdParams &p,
+                          const float *dsum, int t) const {
+#pragma unroll
+    for (int n = 0; n < NT; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int qc = n * 8 + 2 * t + (e % 2);
+        float ds = s[n][e] * (dp[n][e] * dropMul(p, n, e) - dsum[qc]);
+        if (Variant::kHasScoreMod)
+          ds *= grad[Variant::kHasScoreMod ? n : 0][e];
+        s[n][e] = ds;
+      }
+  }
+};
+
+/// The kv-major kernels' epilogue: this warp's rows of dK * scale and dV
+/// (16 keys from kRow); keys past the sequence are not written. Keys no
+/// query attends get zeros (their CTA still runs).
+template <class T, class Variant, bool DoDK, bool DoDV, int DT, int VT>
+FG_DEVICE void storeKeyGradients(const BwdParams &bp, const BwdKeyBlock<Variant> &kb,
+                                 const float (&dk)[DT][4], const float (&dv)[VT][4], int kRow,
+                                 int g, int t) {
+  const FwdParams &p = bp.f;
+#pragma unroll
+  for (int h2 = 0; h2 < 2; ++h2) {
+    const int k = kRow + g + h2 * 8;
+    if (k >= kb.sb.seqK)
+      continue;
+    if constexpr (DoDK)
+      storeAccRow<T>(static_cast<uint16_t *>(bp.dK) +
+                         rowOffset<Variant>(kb.b, kb.sb.kRow0, k, kb.hk, bp.dKBatchStride,
+                                            bp.dKRowStride, bp.dKHeadStride),
+                     dk, h2, t, p.headDimQK, p.scale);
+    if constexpr (DoDV)
+      storeAccRow<T>(static_cast<uint16_t *>(bp.dV) +
+                         rowOffset<Variant>(kb.b, kb.sb.kRow0, k, kb.hk, bp.dVBatchStride,
+                                            bp.dVRowStride, bp.dVHeadStride),
+                     dv, h2, t, p.headDimV, 1.f);
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // dK, dV: kv-major.
 //===----------------------------------------------------------------------===//
@@ -233,16 +292,12 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
   constexpr int kQSteps = BR / 16;
   constexpr int kDTiles = D / 8, kVTiles = DV / 8;
 
-  const int kBlock = blockIdx.x, hk = blockIdx.y, b = blockIdx.z;
+  BwdKeyBlock<Variant> kb;
+  if (!kb.init(p, BC, BR))
+    return;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int g = lane / 4, t = lane % 4;
-  const SeqBounds sb = seqBounds<Variant>(p, b);
-  const int seqQ = sb.seqQ, seqK = sb.seqK;
-  const int k0 = kBlock * BC;
-  if (k0 >= seqK)
-    return;
-  const int k1 = min(k0 + BC, seqK) - 1;
-  const int group = p.heads / p.kvHeads;
+  const int b = kb.b, seqQ = kb.sb.seqQ, seqK = kb.sb.seqK, k0 = kb.k0;
 
   extern __shared__ __align__(128) uint8_t smem[];
   const uint32_t sK = smemAddress(smem);
@@ -254,78 +309,51 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
   float *statBase = reinterpret_cast<float *>(smem + (sStat - sK));
 
   const uint16_t *kPtr = static_cast<const uint16_t *>(p.k) +
-                         rowOffset<Variant>(b, sb.kRow0, k0, hk, p.kBatchStride,
+                         rowOffset<Variant>(b, kb.sb.kRow0, k0, kb.hk, p.kBatchStride,
                                             p.kRowStride, p.kHeadStride);
   const uint16_t *vPtr = static_cast<const uint16_t *>(p.v) +
-                         rowOffset<Variant>(b, sb.kRow0, k0, hk, p.vBatchStride,
+                         rowOffset<Variant>(b, kb.sb.kRow0, k0, kb.hk, p.vBatchStride,
                                             p.vRowStride, p.vHeadStride);
-  Cfg::ResQK::template load<Cfg::kThreads>(sK, kPtr, p.kRowStride, k1 - k0 + 1,
+  Cfg::ResQK::template load<Cfg::kThreads>(sK, kPtr, p.kRowStride, kb.k1 - k0 + 1,
                                            p.headDimQK, tid);
-  Cfg::ResV::template load<Cfg::kThreads>(sV, vPtr, p.vRowStride, k1 - k0 + 1,
+  Cfg::ResV::template load<Cfg::kThreads>(sV, vPtr, p.vRowStride, kb.k1 - k0 + 1,
                                           p.headDimV, tid);
   cpAsyncCommit();
-
-  // Query tiles this key block may see: the band's closed form, then the
-  // tile classes (transposed: a fixed key range against each query tile).
-  const int numQTiles = (seqQ + BR - 1) / BR;
-  int iBegin = 0, iEnd = numQTiles;
-  Variant::qTileRange(k0, k1, seqQ, seqK, BR, iBegin, iEnd);
 
   float dk[kDoDK ? kDTiles : 1][4], dv[kDoDV ? kVTiles : 1][4];
   zeroAcc(dk);
   zeroAcc(dv);
 
-  // Work items: (query head of the group, query tile), in order.
-  const int items = group * (iEnd - iBegin);
-  auto classOf = [&](int item) {
-    const int h = hk * group + item / max(iEnd - iBegin, 1);
-    const int i = iBegin + item % max(iEnd - iBegin, 1);
-    const int q0 = i * BR, q1 = min(q0 + BR, seqQ) - 1;
-    return Variant::tileClass(p, b, h, q0, q1, k0, k1, seqQ, seqK);
-  };
-  // The next non-empty item after `item`, and its tile class.
-  auto nextItem = [&](int item, int &cls) {
-    for (++item; item < items; ++item)
-      if ((cls = classOf(item)) != kTileEmpty)
-        return item;
-    return items;
-  };
   auto loadTile = [&](int item, int stage) {
-    const int h = hk * group + item / (iEnd - iBegin);
-    const int q0 = (iBegin + item % (iEnd - iBegin)) * BR;
+    const int h = kb.head(item), q0 = kb.q0(item);
     const int rows = min(BR, seqQ - q0);
     Cfg::StrQK::template load<Cfg::kThreads>(
         sQ + stage * Cfg::StrQK::kBytes,
         static_cast<const uint16_t *>(p.q) +
-            rowOffset<Variant>(b, sb.qRow0, q0, h, p.qBatchStride, p.qRowStride, p.qHeadStride),
+            rowOffset<Variant>(b, kb.sb.qRow0, q0, h, p.qBatchStride, p.qRowStride,
+                               p.qHeadStride),
         p.qRowStride, rows, p.headDimQK, tid);
     Cfg::StrV::template load<Cfg::kThreads>(
         sdO + stage * Cfg::StrV::kBytes,
         static_cast<const uint16_t *>(bp.dO) +
-            rowOffset<Variant>(b, sb.qRow0, q0, h, bp.dOBatchStride, bp.dORowStride,
+            rowOffset<Variant>(b, kb.sb.qRow0, q0, h, bp.dOBatchStride, bp.dORowStride,
                                bp.dOHeadStride),
         bp.dORowStride, rows, p.headDimV, tid);
-    // lse2 and D: padded rows, so whole 16-byte chunks.
-    const int64_t ws = (int64_t(b) * p.heads + h) * bp.seqPad + q0;
-    const uint32_t dst = sStat + stage * Cfg::kStatBytes;
-    for (int c = tid; c < 2 * BR / 4; c += Cfg::kThreads) {
-      const float *src = c < BR / 4 ? bp.lse2 + ws + c * 4 : bp.dsum + ws + (c - BR / 4) * 4;
-      cpAsync16(dst + c * 16, src, 16);
-    }
+    kb.template loadStats<Cfg::kThreads>(bp, item, sStat + stage * Cfg::kStatBytes, tid);
   };
 
   int cls = kTileEmpty;
-  int item = nextItem(-1, cls);
-  if (item < items)
+  int item = kb.next(p, -1, cls);
+  if (item < kb.items)
     loadTile(item, 0);
   cpAsyncCommit();
 
   const int kRowW = k0 + warp * 16; // this warp's first key
   int stage = 0;
-  while (item < items) {
+  while (item < kb.items) {
     int clsNext = kTileEmpty;
-    const int itemNext = nextItem(item, clsNext);
-    if (Cfg::kStages == 2 && itemNext < items) {
+    const int itemNext = kb.next(p, item, clsNext);
+    if (Cfg::kStages == 2 && itemNext < kb.items) {
       loadTile(itemNext, stage ^ 1);
       cpAsyncCommit();
       cpAsyncWait<1>();
@@ -334,8 +362,7 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
     }
     __syncthreads();
 
-    const int h = hk * group + item / (iEnd - iBegin);
-    const int q0 = (iBegin + item % (iEnd - iBegin)) * BR;
+    const int h = kb.head(item), q0 = kb.q0(item);
     const uint32_t qBase = sQ + stage * Cfg::StrQK::kBytes;
     const uint32_t dOBase = sdO + stage * Cfg::StrV::kBytes;
     const float *lse2 = statBase + stage * (Cfg::kStatBytes / 4);
@@ -346,32 +373,11 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
     zeroAcc(s);
     mmaRowsTimesRows<T, typename Cfg::ResQK, typename Cfg::StrQK, D / 16>(s, sK, warp * 16,
                                                                           qBase, lane);
-
-    // P^T (and f'), in place. Element e of n-tile n: key kRowW + g + (e/2)*8,
-    // query q0 + n*8 + 2t + e%2.
-    const bool partial = cls == kTilePartial;
-    const bool edge = k0 + BC > seqK || q0 + BR > seqQ;
-    float grad[Variant::kHasScoreMod ? kNT : 1][4];
-    const uint64_t bh = uint64_t(b) * p.heads + h;
-    uint32_t keepBits[Variant::kHasDropout ? (kNT * 4 + 31) / 32 : 1] = {};
-#pragma unroll
-    for (int n = 0; n < kNT; ++n)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int k = kRowW + g + (e / 2) * 8, qc = n * 8 + 2 * t + (e % 2), q = q0 + qc;
-        float gr;
-        s[n][e] = recomputeP<Variant>(p, s[n][e], lse2[qc], b, h, q, k, seqQ, seqK,
-                                      partial, !edge || (k < seqK && q < seqQ), gr);
-        if (Variant::kHasScoreMod)
-          grad[Variant::kHasScoreMod ? n : 0][e] = gr;
-        if (Variant::kHasDropout && dropoutKeep(p.seed, p.offset, bh, q, k, p.dropoutP))
-          keepBits[(n * 4 + e) / 32] |= 1u << ((n * 4 + e) % 32);
-      }
-    auto dropMul = [&](int n, int e) {
-      if (!Variant::kHasDropout)
-        return 1.f;
-      return (keepBits[(n * 4 + e) / 32] >> ((n * 4 + e) % 32)) & 1u ? p.dropoutScale : 0.f;
-    };
+    // P^T (and f'), in place.
+    BwdTileMath<Variant, kNT> math;
+    math.recompute(s, p, lse2, b, h, kRowW, q0, g, t, cls == kTilePartial,
+                   k0 + BC > seqK || q0 + BR > seqQ, seqQ, seqK);
+    auto dropMul = [&](int n, int e) { return math.dropMul(p, n, e); };
 
     // dV += dropout(P)^T dO.
     if constexpr (kDoDV)
@@ -383,20 +389,8 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
     zeroAcc(dp);
     mmaRowsTimesRows<T, typename Cfg::ResV, typename Cfg::StrV, DV / 16>(dp, sV, warp * 16,
                                                                          dOBase, lane);
-
-    // dS^T = P^T * (dropout(dP^T) - D) * f', into s.
-#pragma unroll
-    for (int n = 0; n < kNT; ++n)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int qc = n * 8 + 2 * t + (e % 2);
-        float ds = s[n][e] * (dp[n][e] * dropMul(n, e) - dsum[qc]);
-        if (Variant::kHasScoreMod)
-          ds *= grad[Variant::kHasScoreMod ? n : 0][e];
-        s[n][e] = ds;
-      }
-
-    // dK += dS^T Q.
+    // dS^T, into s; dK += dS^T Q.
+    math.gradient(s, dp, p, dsum, t);
     mmaPackedTimesCols<T, typename Cfg::StrQK, kQSteps>(dk, s, [](int, int) { return 1.f; },
                                                         qBase, lane);
 
@@ -407,7 +401,7 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
       using DSTile = SmemTile<BC, BR>;
       storeAccToTile<T, DSTile>(sDS, s, warp * 16, lane);
       __syncthreads();
-      float *acc = bp.dqAccum + ((int64_t(b) * p.heads + h) * bp.seqPad + q0) * D;
+      float *acc = kb.dqAccumRows(bp, item, D);
       // Four 8-column tiles at a time: fewer live accumulators next to the
       // resident dK and dV rows (the A fragments are re-read per chunk).
       constexpr int kNP = Cfg::kDQNPerWarp, kChunk = kNP % 4 == 0 ? 4 : 2;
@@ -432,7 +426,7 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
     }
 
     __syncthreads(); // this stage may be overwritten next
-    if (Cfg::kStages == 1 && itemNext < items) {
+    if (Cfg::kStages == 1 && itemNext < kb.items) {
       loadTile(itemNext, 0);
       cpAsyncCommit();
     }
@@ -442,25 +436,7 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
     cls = clsNext;
   }
   cpAsyncWait<0>(); // K/V (if no query tile was visited)
-
-  // Epilogue: dK * scale, dV; keys past the sequence are not written. Keys
-  // no query attends get zeros (their CTA still runs).
-#pragma unroll
-  for (int h2 = 0; h2 < 2; ++h2) {
-    const int k = kRowW + g + h2 * 8;
-    if (k >= seqK)
-      continue;
-    uint16_t *dkRow = static_cast<uint16_t *>(bp.dK) +
-                      rowOffset<Variant>(b, sb.kRow0, k, hk, bp.dKBatchStride,
-                                         bp.dKRowStride, bp.dKHeadStride);
-    uint16_t *dvRow = static_cast<uint16_t *>(bp.dV) +
-                      rowOffset<Variant>(b, sb.kRow0, k, hk, bp.dVBatchStride,
-                                         bp.dVRowStride, bp.dVHeadStride);
-    if constexpr (kDoDK)
-      storeAccRow<T>(dkRow, dk, h2, t, p.headDimQK, p.scale);
-    if constexpr (kDoDV)
-      storeAccRow<T>(dvRow, dv, h2, t, p.headDimV, 1.f);
-  }
+  storeKeyGradients<T, Variant, kDoDK, kDoDV>(bp, kb, dk, dv, kRowW, g, t);
 }
 
 //===----------------------------------------------------------------------===//

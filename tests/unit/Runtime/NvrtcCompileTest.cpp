@@ -100,19 +100,35 @@ void compileBackwardFor(const Spec &s, const char *arch) {
                                                      : "red.global.add.f32";
     EXPECT_NE(body(ks.bwdFusedEntry).find(red), std::string::npos) << s.name << " " << arch;
     EXPECT_NE(r->ptx.find(".entry " + ks.bwdConvertDQEntry), std::string::npos) << s.name;
+    // The wgmma fast path really runs on warpgroup MMA; the deterministic
+    // kernels beside it stay on mma.sync.
+    const bool wgmma = ks.bwdTiles->mma == attn::MmaKind::Wgmma;
+    EXPECT_EQ(body(ks.bwdFusedEntry).find("wgmma.mma_async") != std::string::npos, wgmma)
+        << s.name << " " << arch;
+    EXPECT_EQ(body(ks.bwdDKDVEntry).find("wgmma.mma_async"), std::string::npos) << s.name;
   }
 }
 
 // The fast path exists for the common head dims (one dK/dV pass) and not
 // where dK and dV are split.
 TEST(Nvrtc, BackwardFastPathWhereTheTilingAllows) {
-  for (int d : {64, 128}) {
-    auto gen = generateBackward("attention a { head_dim = " + std::to_string(d) + "; }",
-                                "a.attn", "sm_90a");
-    ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
-    EXPECT_FALSE(gen->first.bwdFusedEntry.empty()) << d;
-    EXPECT_NE(gen->second.find("AtomicDQ=*/true"), std::string::npos) << d;
-  }
+  for (int d : {64, 128})
+    for (const char *arch : {"sm_80", "sm_90a"}) {
+      auto gen = generateBackward("attention a { head_dim = " + std::to_string(d) + "; }",
+                                  "a.attn", arch);
+      ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
+      EXPECT_FALSE(gen->first.bwdFusedEntry.empty()) << d;
+      // sm_90a: the wgmma kernel; before it, the mma.sync kernel's fused form.
+      const bool hopper = std::string(arch) == "sm_90a";
+      EXPECT_EQ(gen->second.find("attentionBackwardFusedSm90") != std::string::npos, hopper)
+          << d << " " << arch;
+      EXPECT_EQ(gen->second.find("AtomicDQ=*/true") != std::string::npos, !hopper)
+          << d << " " << arch;
+    }
+  // Head dims that do not pad to 64 or 128 keep the mma.sync fast path.
+  auto odd = generateBackward("attention a { head_dim = 96; }", "a.attn", "sm_90a");
+  ASSERT_TRUE(bool(odd)) << llvm::toString(odd.takeError());
+  EXPECT_NE(odd->second.find("AtomicDQ=*/true"), std::string::npos);
   auto big = generateBackward("attention a { head_dim = 256; }", "a.attn", "sm_90a");
   ASSERT_TRUE(bool(big)) << llvm::toString(big.takeError());
   EXPECT_FALSE(big->first.bwdDKEntry.empty());

@@ -1,0 +1,249 @@
+//===- BwdKernelSm90.cuh - fused backward with Hopper wgmma -----*- CUDA -*-===//
+//
+// The fast backward path (dK, dV and atomic dQ in one kv-major kernel, see
+// BwdKernel.cuh) with every product on warpgroup MMA, sm_90a. Two
+// warpgroups; each owns 64 of the CTA's 128 keys. Per streamed tile of 64
+// queries (Q, dO, lse2 and D in shared memory, two buffers):
+//
+//   S^T  = K Q^T      wgmma, A = K rows, B = Q (both K-major, smem)
+//   dP^T = V dO^T     wgmma, A = V rows, B = dO
+//   P^T, dS^T         registers (BwdTileMath, shared with mma.sync)
+//   dV  += P^T dO     wgmma, A = P^T from registers, B = dO transposed
+//   dK  += dS^T Q     wgmma, A = dS^T from registers, B = Q transposed
+//   dQ   = dS K       wgmma, A = dS^T stored key-major, read transposed;
+//                     B = K transposed; each warpgroup half of dQ's columns
+//   dQ accumulator += dQ   red.global.add.v2.f32
+//
+// S^T and dP^T are issued together; the P^T math runs while dP^T is still
+// computing, the dS^T math while dV is, and the dS^T store, barrier and dQ
+// issue while dK is. The wgmma accumulator layout is mma.sync's, so the
+// elementwise code and the coordinates are those of the mma.sync kernel
+// (warp w of the CTA owns keys 16 w .. 16 w + 15).
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_ATTENTION_BWDKERNELSM90_CUH
+#define FLASHGEN_ATTENTION_BWDKERNELSM90_CUH
+
+#include "flashgen/attention/BwdKernel.cuh"
+#include "flashgen/attention/Wgmma.cuh"
+
+namespace flashgen {
+
+template <class T_, int HeadDimQK_, int HeadDimV_, int BlockStream_, int Warps_>
+struct BwdConfigSm90 {
+  using T = T_;
+  static constexpr int kHeadDimQK = HeadDimQK_;
+  static constexpr int kHeadDimV = HeadDimV_;
+  static constexpr int kWarps = Warps_;
+  static constexpr int kThreads = Warps_ * 32;
+  static constexpr int kWarpgroups = Warps_ / 4;
+  static constexpr int kBlockResident = 64 * kWarpgroups; // keys
+  static constexpr int kBlockStream = BlockStream_;       // queries
+  static_assert(kWarpgroups == 2 && kWarps == 8,
+                "two warpgroups: 64 keys each, half of dQ's columns each");
+  static_assert(kBlockStream == 64, "dQ's 64 rows are one warpgroup MMA tall");
+  static_assert((kHeadDimQK == 64 || kHeadDimQK == 128) &&
+                    (kHeadDimV == 64 || kHeadDimV == 128),
+                "head dims padded to 64 or 128");
+  using KTile = WgmmaTile<kBlockResident, kHeadDimQK>;
+  using VTile = WgmmaTile<kBlockResident, kHeadDimV>;
+  using QTile = WgmmaTile<kBlockStream, kHeadDimQK>;
+  using DOTile = WgmmaTile<kBlockStream, kHeadDimV>;
+  using DSTile = WgmmaTile<kBlockResident, kBlockStream>; // dS^T, key-major
+  static constexpr int kStatBytes = 2 * kBlockStream * 4; // lse2 and D per buffer
+  static constexpr int kDQCols = kHeadDimQK / kWarpgroups;
+  /// Tiles first (each a multiple of 1024 bytes, so every atom stays
+  /// aligned), statistics last; +1024: the base is rounded up to an atom.
+  static constexpr int kSmemBytes = KTile::kBytes + VTile::kBytes +
+                                    2 * (QTile::kBytes + DOTile::kBytes) + DSTile::kBytes +
+                                    2 * kStatBytes + 1024;
+};
+
+template <class Cfg, class Variant>
+FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
+  using T = typename Cfg::T;
+  const FwdParams &p = bp.f;
+  constexpr int D = Cfg::kHeadDimQK, DV = Cfg::kHeadDimV;
+  constexpr int BC = Cfg::kBlockResident, BR = Cfg::kBlockStream;
+  constexpr int kNT = BR / 8;     // 8-column blocks of S^T (queries)
+  constexpr int kQSteps = BR / 16; // k-steps of dV, dK
+  constexpr int kDQTiles = Cfg::kDQCols / 8;
+  using KTile = typename Cfg::KTile;
+  using VTile = typename Cfg::VTile;
+  using QTile = typename Cfg::QTile;
+  using DOTile = typename Cfg::DOTile;
+  using DSTile = typename Cfg::DSTile;
+
+  BwdKeyBlock<Variant> kb;
+  if (!kb.init(p, BC, BR))
+    return;
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const int wg = warp / 4, g = lane / 4, t = lane % 4;
+  const int b = kb.b, seqQ = kb.sb.seqQ, seqK = kb.sb.seqK, k0 = kb.k0;
+
+  extern __shared__ __align__(1024) uint8_t smem[];
+  const uint32_t sK = (smemAddress(smem) + 1023u) & ~1023u;
+  const uint32_t sV = sK + KTile::kBytes;
+  const uint32_t sQ = sV + VTile::kBytes;
+  const uint32_t sdO = sQ + 2 * QTile::kBytes;
+  const uint32_t sDS = sdO + 2 * DOTile::kBytes;
+  const uint32_t sStat = sDS + DSTile::kBytes;
+  const float *statBase = reinterpret_cast<const float *>(smem + (sStat - smemAddress(smem)));
+
+  KTile::template load<Cfg::kThreads>(
+      sK,
+      static_cast<const uint16_t *>(p.k) + rowOffset<Variant>(b, kb.sb.kRow0, k0, kb.hk,
+                                                              p.kBatchStride, p.kRowStride,
+                                                              p.kHeadStride),
+      p.kRowStride, kb.k1 - k0 + 1, p.headDimQK, tid);
+  VTile::template load<Cfg::kThreads>(
+      sV,
+      static_cast<const uint16_t *>(p.v) + rowOffset<Variant>(b, kb.sb.kRow0, k0, kb.hk,
+                                                              p.vBatchStride, p.vRowStride,
+                                                              p.vHeadStride),
+      p.vRowStride, kb.k1 - k0 + 1, p.headDimV, tid);
+  cpAsyncCommit();
+
+  auto loadTile = [&](int item, int buf) {
+    const int h = kb.head(item), q0 = kb.q0(item);
+    const int rows = min(BR, seqQ - q0);
+    QTile::template load<Cfg::kThreads>(
+        sQ + buf * QTile::kBytes,
+        static_cast<const uint16_t *>(p.q) + rowOffset<Variant>(b, kb.sb.qRow0, q0, h,
+                                                                p.qBatchStride, p.qRowStride,
+                                                                p.qHeadStride),
+        p.qRowStride, rows, p.headDimQK, tid);
+    DOTile::template load<Cfg::kThreads>(
+        sdO + buf * DOTile::kBytes,
+        static_cast<const uint16_t *>(bp.dO) +
+            rowOffset<Variant>(b, kb.sb.qRow0, q0, h, bp.dOBatchStride, bp.dORowStride,
+                               bp.dOHeadStride),
+        bp.dORowStride, rows, p.headDimV, tid);
+    kb.template loadStats<Cfg::kThreads>(bp, item, sStat + buf * Cfg::kStatBytes, tid);
+  };
+
+  // Descriptors (Wgmma.cuh). K-major operands: k-step ks is 32 bytes into
+  // atom ks / 4, a warpgroup's 64 rows 64 * 128 bytes further. Transposed
+  // operands: k-step ks starts 16 rows (2048 bytes) further, `lead` is the
+  // distance between 64-column atoms.
+  auto kMajor = [](uint32_t base, int atomBytes, int row0, int ks) {
+    return wgmmaDescriptor(base + (ks / 4) * atomBytes + row0 * 128 + (ks % 4) * 32, 0, 1024);
+  };
+  auto transposed = [](uint32_t base, int atomBytes, int ks) {
+    return wgmmaDescriptor(base + ks * 16 * 128, atomBytes, 1024);
+  };
+  // dQ's B operand: K transposed from this warpgroup's first column; a
+  // 32-column half starts 64 bytes into the atom (the swizzle is a function
+  // of the address, so an offset inside the 128-byte row stays valid).
+  const int dqCol0 = wg * Cfg::kDQCols;
+  const uint32_t sKCols = sK + (dqCol0 / 64) * KTile::kAtomBytes + (dqCol0 % 64) * 2;
+
+  float dk[D / 8][4], dv[DV / 8][4];
+  zeroAcc(dk);
+  zeroAcc(dv);
+
+  int cls = kTileEmpty;
+  int item = kb.next(p, -1, cls);
+  if (item < kb.items)
+    loadTile(item, 0);
+  cpAsyncCommit();
+
+  const int kRowW = k0 + warp * 16; // this warp's first key
+  int buf = 0;
+  while (item < kb.items) {
+    // This item's tiles (and K, V) have landed and are visible to the
+    // async proxy; every warpgroup is done with the previous item, so its
+    // buffers (and dS^T) may be overwritten.
+    cpAsyncWait<0>();
+    fenceProxyAsyncShared();
+    __syncthreads();
+    int clsNext = kTileEmpty;
+    const int itemNext = kb.next(p, item, clsNext);
+    if (itemNext < kb.items)
+      loadTile(itemNext, buf ^ 1);
+    cpAsyncCommit();
+
+    const int h = kb.head(item), q0 = kb.q0(item);
+    const uint32_t qBuf = sQ + buf * QTile::kBytes, dOBuf = sdO + buf * DOTile::kBytes;
+    const float *lse2 = statBase + buf * (Cfg::kStatBytes / 4);
+    const float *dsum = lse2 + BR;
+
+    // S^T = K Q^T and dP^T = V dO^T: this warpgroup's 64 keys x BR queries.
+    float s[kNT][4], dp[kNT][4];
+    wgmmaFence();
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ++ks)
+      WgmmaSS<T, BR>::run(s, kMajor(sK, KTile::kAtomBytes, wg * 64, ks),
+                          kMajor(qBuf, QTile::kAtomBytes, 0, ks), ks > 0);
+    wgmmaCommit();
+#pragma unroll
+    for (int ks = 0; ks < DV / 16; ++ks)
+      WgmmaSS<T, BR>::run(dp, kMajor(sV, VTile::kAtomBytes, wg * 64, ks),
+                          kMajor(dOBuf, DOTile::kAtomBytes, 0, ks), ks > 0);
+    wgmmaCommit();
+
+    // P^T (and f', dropout) while dP^T computes; dV += dropout(P)^T dO.
+    wgmmaWait<1>();
+    wgmmaFenceOperands(s);
+    BwdTileMath<Variant, kNT> math;
+    math.recompute(s, p, lse2, b, h, kRowW, q0, g, t, cls == kTilePartial,
+                   k0 + BC > seqK || q0 + BR > seqQ, seqQ, seqK);
+    uint32_t pf[kQSteps][4];
+#pragma unroll
+    for (int ks = 0; ks < kQSteps; ++ks)
+      packA<T>(pf[ks], s, ks, [&](int n, int e) { return math.dropMul(p, n, e); });
+    wgmmaFence();
+#pragma unroll
+    for (int ks = 0; ks < kQSteps; ++ks)
+      WgmmaRS<T, DV>::run(dv, pf[ks], transposed(dOBuf, DOTile::kAtomBytes, ks), 1);
+    wgmmaCommit();
+
+    // dS^T while dV computes; dK += dS^T Q; dS^T to shared memory for dQ.
+    wgmmaWait<1>();
+    wgmmaFenceOperands(dp);
+    math.gradient(s, dp, p, dsum, t);
+    uint32_t dsf[kQSteps][4];
+#pragma unroll
+    for (int ks = 0; ks < kQSteps; ++ks)
+      packA<T>(dsf[ks], s, ks, [](int, int) { return 1.f; });
+    wgmmaFence();
+#pragma unroll
+    for (int ks = 0; ks < kQSteps; ++ks)
+      WgmmaRS<T, D>::run(dk, dsf[ks], transposed(qBuf, QTile::kAtomBytes, ks), 1);
+    wgmmaCommit();
+    storeAccToTile<T, DSTile>(sDS, s, warp * 16, lane);
+    fenceProxyAsyncShared();
+    __syncthreads(); // both warpgroups' keys of dS^T are stored
+
+    // dQ[q0.., this warpgroup's columns] = dS K over all BC keys.
+    float dq[kDQTiles][4];
+    wgmmaFence();
+#pragma unroll
+    for (int ks = 0; ks < BC / 16; ++ks)
+      WgmmaSSTransposed<T, Cfg::kDQCols>::run(dq, transposed(sDS, DSTile::kAtomBytes, ks),
+                                              transposed(sKCols, KTile::kAtomBytes, ks),
+                                              ks > 0);
+    wgmmaCommit();
+    wgmmaWait<0>();
+    wgmmaFenceOperands(dq);
+    wgmmaFenceOperands(dk);
+    wgmmaFenceOperands(dv);
+    float *acc = kb.dqAccumRows(bp, item, D);
+#pragma unroll
+    for (int n = 0; n < kDQTiles; ++n)
+#pragma unroll
+      for (int h2 = 0; h2 < 2; ++h2)
+        atomicAddPair(acc + ((warp % 4) * 16 + g + h2 * 8) * D + dqCol0 + n * 8 + 2 * t,
+                      dq[n][2 * h2], dq[n][2 * h2 + 1]);
+
+    buf ^= 1;
+    item = itemNext;
+    cls = clsNext;
+  }
+  cpAsyncWait<0>(); // K/V (if no query tile was visited)
+  storeKeyGradients<T, Variant, true, true>(bp, kb, dk, dv, kRowW, g, t);
+}
+
+} // namespace flashgen
+
+#endif // FLASHGEN_ATTENTION_BWDKERNELSM90_CUH

@@ -1,0 +1,99 @@
+//===- BwdKeyBlock.cuh - the kv-major backward walk -------------*- CUDA -*-===//
+//
+// What every kv-major backward kernel (mma.sync and wgmma) shares: a CTA
+// owns a block of keys [k0, k1] of one kv head and visits work items
+// (query head of the kv head's group, query tile) in order. GQA/MQA sums
+// over the group happen there, in registers. The query tiles come from the
+// band's closed form (Variant::qTileRange, the transposed kvTileRange),
+// then each item's tile class (Variant::tileClass with the key range fixed)
+// skips empty tiles exactly as the forward does.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_ATTENTION_BWDKEYBLOCK_CUH
+#define FLASHGEN_ATTENTION_BWDKEYBLOCK_CUH
+
+#include "flashgen/attention/OnlineSoftmax.cuh" // tile class codes
+
+namespace flashgen {
+
+/// Sequence bounds of batch entry b (varlen or dense).
+struct SeqBounds {
+  int64_t qRow0, kRow0;
+  int seqQ, seqK;
+};
+template <class Variant> FG_DEVICE SeqBounds seqBounds(const FwdParams &p, int b) {
+  if (Variant::kVarlen)
+    return {p.cuSeqlensQ[b], p.cuSeqlensK[b], p.cuSeqlensQ[b + 1] - p.cuSeqlensQ[b],
+            p.cuSeqlensK[b + 1] - p.cuSeqlensK[b]};
+  return {0, 0, p.seqQ, p.seqK};
+}
+
+/// Element (batch b, row `row` of the sequence, head h) of a BSHD/BHSD/
+/// packed tensor.
+template <class Variant>
+FG_DEVICE int64_t rowOffset(int b, int64_t row0, int row, int h, int64_t bs, int64_t rs,
+                            int64_t hs) {
+  return (Variant::kVarlen ? 0 : b * bs) + (row0 + row) * rs + h * hs;
+}
+
+template <class Variant> struct BwdKeyBlock {
+  SeqBounds sb;
+  int hk, b;        // kv head, batch entry
+  int k0, k1;       // this CTA's keys (k1 inclusive)
+  int group;        // query heads per kv head
+  int iBegin, iEnd; // query tiles the band allows
+  int items;        // group * (iEnd - iBegin)
+  int blockQ;       // rows per query tile
+
+  /// From the grid (x: key block, y: kv head, z: batch entry); false if the
+  /// block lies past the sequence.
+  FG_DEVICE bool init(const FwdParams &p, int blockK, int blockQ_) {
+    b = blockIdx.z;
+    hk = blockIdx.y;
+    blockQ = blockQ_;
+    sb = seqBounds<Variant>(p, b);
+    k0 = blockIdx.x * blockK;
+    if (k0 >= sb.seqK)
+      return false;
+    k1 = min(k0 + blockK, sb.seqK) - 1;
+    group = p.heads / p.kvHeads;
+    iBegin = 0;
+    iEnd = (sb.seqQ + blockQ - 1) / blockQ;
+    Variant::qTileRange(k0, k1, sb.seqQ, sb.seqK, blockQ, iBegin, iEnd);
+    items = group * max(iEnd - iBegin, 0);
+    return true;
+  }
+  FG_DEVICE int head(int item) const { return hk * group + item / max(iEnd - iBegin, 1); }
+  FG_DEVICE int q0(int item) const { return (iBegin + item % max(iEnd - iBegin, 1)) * blockQ; }
+  FG_DEVICE int classOf(const FwdParams &p, int item) const {
+    const int q = q0(item);
+    return Variant::tileClass(p, b, head(item), q, min(q + blockQ, sb.seqQ) - 1, k0, k1,
+                              sb.seqQ, sb.seqK);
+  }
+  /// The next non-empty item after `item` (items if none), and its class.
+  FG_DEVICE int next(const FwdParams &p, int item, int &cls) const {
+    for (++item; item < items; ++item)
+      if ((cls = classOf(p, item)) != kTileEmpty)
+        return item;
+    return items;
+  }
+  /// The item's lse2 and D rows (padded, so whole 16-byte chunks) into
+  /// shared memory at `dst`: blockQ floats each.
+  template <int Threads>
+  FG_DEVICE void loadStats(const BwdParams &bp, int item, uint32_t dst, int tid) const {
+    const int64_t ws = (int64_t(b) * bp.f.heads + head(item)) * bp.seqPad + q0(item);
+    for (int c = tid; c < 2 * blockQ / 4; c += Threads) {
+      const float *src =
+          c < blockQ / 4 ? bp.lse2 + ws + c * 4 : bp.dsum + ws + (c - blockQ / 4) * 4;
+      cpAsync16(dst + c * 16, src, 16);
+    }
+  }
+  /// Where this item's rows start in the fp32 dQ accumulator.
+  FG_DEVICE float *dqAccumRows(const BwdParams &bp, int item, int headDim) const {
+    return bp.dqAccum + ((int64_t(b) * bp.f.heads + head(item)) * bp.seqPad + q0(item)) * headDim;
+  }
+};
+
+} // namespace flashgen
+
+#endif // FLASHGEN_ATTENTION_BWDKEYBLOCK_CUH
