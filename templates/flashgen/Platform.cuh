@@ -41,6 +41,12 @@ struct F16 {
   static constexpr bool kIsBF16 = false;
 };
 
+/// A bool known at compile time, for code that also takes a run-time bool:
+/// inlined, the branches on it fold away (one loop body per value).
+template <bool B> struct StaticBool {
+  FG_HOST_DEVICE constexpr operator bool() const { return B; }
+};
+
 #if defined(__CUDA_ARCH__) || defined(__CUDACC_RTC__)
 
 

@@ -234,7 +234,7 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   trow("warps", std::to_string(fwd.warps), std::to_string(bwd.warps));
   trow("cp.async stages", std::to_string(fwd.stages), std::to_string(bwd.stages));
   trow("tensor-core MMA", fwd.mma == MmaKind::Wgmma ? "wgmma (warpgroup)" : "mma.sync",
-       "mma.sync");
+       bwd.mma == MmaKind::Wgmma ? "wgmma fast path, mma.sync deterministic" : "mma.sync");
   trow("Q fragments", fwd.qInRegisters ? "registers" : "shared memory", "shared memory");
   if (bwdAttr) {
     TilingProblem prob;

@@ -114,8 +114,12 @@ TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
     // streamed Br-row tiles): dK/dV (K, V resident; Q, dO, lse, D streamed)
     // and dQ (Q, dO resident; K, V streamed). The dK/dV kernel is larger:
     // each warp accumulates full rows of dK and dV, plus S^T and dP^T.
-    c.smemBytes = Bc * (dqk + dv) * e + c.stages * Br * ((dqk + dv) * e + 8) + Bc * Br * e +
-                  (c.mma == MmaKind::Wgmma ? 1024 : 0);
+    c.smemBytes = Bc * (dqk + dv) * e + c.stages * Br * ((dqk + dv) * e + 8) + Bc * Br * e;
+    // The wgmma fast path (BwdConfigSm90) aligns its base and, at head dim
+    // 128, stages each tile's fp32 dQ rows (padded by 32 bytes) for the
+    // copy engine's reduction.
+    if (c.mma == MmaKind::Wgmma)
+      c.smemBytes += 1024 + (dqk >= 128 ? Br * (dqk * 4 + 32) : 0);
     regs = backwardSplitsDKDV(p) ? std::max(dqk / 2 + Br, dv / 2 + Br / 2)
                                  : (dqk + dv) / 2 + Br;
     c.qInRegisters = false;

@@ -202,9 +202,11 @@ template <class Variant, int NT> struct BwdTileMath {
   uint32_t keepBits[Variant::kHasDropout ? (NT * 4 + 31) / 32 : 1] = {};
 
   /// Raw scores S^T -> P^T in place (and f', and the dropout mask).
-  /// `partial`: evaluate the mask; `edge`: the tile crosses a sequence end.
+  /// `partial`: evaluate the mask (a bool, or StaticBool to compile the
+  /// tile's loop without the mask); `edge`: the tile crosses a sequence end.
+  template <class Partial>
   FG_DEVICE void recompute(float (&s)[NT][4], const FwdParams &p, const float *lse2, int b,
-                           int h, int kRow, int q0, int g, int t, bool partial, bool edge,
+                           int h, int kRow, int q0, int g, int t, Partial partial, bool edge,
                            int seqQ, int seqK) {
     const uint64_t bh = uint64_t(b) * p.heads + h;
 #pragma unroll

@@ -12,7 +12,17 @@
 //   dK  += dS^T Q     wgmma, A = dS^T from registers, B = Q transposed
 //   dQ   = dS K       wgmma, A = dS^T stored key-major, read transposed;
 //                     B = K transposed; each warpgroup half of dQ's columns
-//   dQ accumulator += dQ   red.global.add.v2.f32
+//   dQ accumulator += dQ   head dim 128: staged in shared memory, added
+//                          by the copy engine (a bulk fp32 reduction per
+//                          row); 64: red.global.add from registers
+//
+// The dQ reduction is a third of the time when nothing else changes
+// (measured on the H100 by leaving it out), and which form is cheaper
+// depends on the row length: at d128 the bulk reduction took 8-9% off the
+// time, at d64 (256-byte rows) it added 17% (bench/results/
+// 2026-11-24-h100-bwd-wgmma-dq.txt). Issuing the next tile's S^T and dP^T
+// before the atomics (a deeper software pipeline) measured 2-12% slower
+// and is not done.
 //
 // S^T and dP^T are issued together; the P^T math runs while dP^T is still
 // computing, the dS^T math while dV is, and the dS^T store, barrier and dQ
@@ -24,6 +34,7 @@
 #ifndef FLASHGEN_ATTENTION_BWDKERNELSM90_CUH
 #define FLASHGEN_ATTENTION_BWDKERNELSM90_CUH
 
+#include "flashgen/attention/BulkCopy.cuh"
 #include "flashgen/attention/BwdKernel.cuh"
 #include "flashgen/attention/Wgmma.cuh"
 
@@ -52,11 +63,19 @@ struct BwdConfigSm90 {
   using DSTile = WgmmaTile<kBlockResident, kBlockStream>; // dS^T, key-major
   static constexpr int kStatBytes = 2 * kBlockStream * 4; // lse2 and D per buffer
   static constexpr int kDQCols = kHeadDimQK / kWarpgroups;
+  /// dQ reduced by the copy engine (head dim 128) or by red (64), see above.
+  static constexpr bool kBulkDQ = kHeadDimQK >= 128;
+  /// The bulk path's staging: one item's dQ in fp32, a row per query,
+  /// padded by 32 bytes so a warp's 8-row store takes 2 bank wavefronts,
+  /// not 8.
+  static constexpr int kDQRowBytes = kHeadDimQK * 4 + 32;
+  static constexpr int kDQBytes = kBulkDQ ? kBlockStream * kDQRowBytes : 0;
   /// Tiles first (each a multiple of 1024 bytes, so every atom stays
-  /// aligned), statistics last; +1024: the base is rounded up to an atom.
+  /// aligned), then the dQ staging rows and the statistics; +1024: the base
+  /// is rounded up to an atom.
   static constexpr int kSmemBytes = KTile::kBytes + VTile::kBytes +
                                     2 * (QTile::kBytes + DOTile::kBytes) + DSTile::kBytes +
-                                    2 * kStatBytes + 1024;
+                                    kDQBytes + 2 * kStatBytes + 1024;
 };
 
 template <class Cfg, class Variant>
@@ -87,7 +106,8 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
   const uint32_t sQ = sV + VTile::kBytes;
   const uint32_t sdO = sQ + 2 * QTile::kBytes;
   const uint32_t sDS = sdO + 2 * DOTile::kBytes;
-  const uint32_t sStat = sDS + DSTile::kBytes;
+  const uint32_t sDQ = sDS + DSTile::kBytes;
+  const uint32_t sStat = sDQ + Cfg::kDQBytes;
   const float *statBase = reinterpret_cast<const float *>(smem + (sStat - smemAddress(smem)));
 
   KTile::template load<Cfg::kThreads>(
@@ -148,15 +168,26 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
     loadTile(item, 0);
   cpAsyncCommit();
 
+  // dQ of the previous item: staged rows wait for the barrier that makes
+  // them whole, then thread r hands row r to the copy engine.
+  float *dqPending = nullptr;
+  auto reduceStagedDQ = [&] {
+    if (Cfg::kBulkDQ && dqPending && tid < BR) {
+      bulkReduceAddF32(dqPending + tid * D, sDQ + tid * Cfg::kDQRowBytes, D * 4);
+      bulkCommit();
+    }
+  };
+
   const int kRowW = k0 + warp * 16; // this warp's first key
   int buf = 0;
   while (item < kb.items) {
     // This item's tiles (and K, V) have landed and are visible to the
     // async proxy; every warpgroup is done with the previous item, so its
-    // buffers (and dS^T) may be overwritten.
+    // buffers (and dS^T) may be overwritten, and its staged dQ is whole.
     cpAsyncWait<0>();
     fenceProxyAsyncShared();
     __syncthreads();
+    reduceStagedDQ();
     int clsNext = kTileEmpty;
     const int itemNext = kb.next(p, item, clsNext);
     if (itemNext < kb.items)
@@ -186,8 +217,13 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
     wgmmaWait<1>();
     wgmmaFenceOperands(s);
     BwdTileMath<Variant, kNT> math;
-    math.recompute(s, p, lse2, b, h, kRowW, q0, g, t, cls == kTilePartial,
-                   k0 + BC > seqK || q0 + BR > seqQ, seqQ, seqK);
+    const bool edge = k0 + BC > seqK || q0 + BR > seqQ;
+    // Full tiles run a loop body without the mask (a run-time flag inside
+    // the element loop costs registers and time on every tile).
+    if (Variant::kHasMask && cls == kTilePartial)
+      math.recompute(s, p, lse2, b, h, kRowW, q0, g, t, StaticBool<true>(), edge, seqQ, seqK);
+    else
+      math.recompute(s, p, lse2, b, h, kRowW, q0, g, t, StaticBool<false>(), edge, seqQ, seqK);
     uint32_t pf[kQSteps][4];
 #pragma unroll
     for (int ks = 0; ks < kQSteps; ++ks)
@@ -213,6 +249,8 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
     wgmmaCommit();
     storeAccToTile<T, DSTile>(sDS, s, warp * 16, lane);
     fenceProxyAsyncShared();
+    if (Cfg::kBulkDQ && tid < BR)
+      bulkWaitRead<0>(); // the previous dQ has left the staging rows
     __syncthreads(); // both warpgroups' keys of dS^T are stored
 
     // dQ[q0.., this warpgroup's columns] = dS K over all BC keys.
@@ -228,20 +266,38 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
     wgmmaFenceOperands(dq);
     wgmmaFenceOperands(dk);
     wgmmaFenceOperands(dv);
-    float *acc = kb.dqAccumRows(bp, item, D);
+    if constexpr (Cfg::kBulkDQ) {
 #pragma unroll
-    for (int n = 0; n < kDQTiles; ++n)
+      for (int n = 0; n < kDQTiles; ++n)
 #pragma unroll
-      for (int h2 = 0; h2 < 2; ++h2)
-        atomicAddPair(acc + ((warp % 4) * 16 + g + h2 * 8) * D + dqCol0 + n * 8 + 2 * t,
-                      dq[n][2 * h2], dq[n][2 * h2 + 1]);
+        for (int h2 = 0; h2 < 2; ++h2) {
+          const int row = (warp % 4) * 16 + g + h2 * 8, col = dqCol0 + n * 8 + 2 * t;
+          asm volatile("st.shared.v2.f32 [%0], {%1, %2};\n" ::"r"(sDQ + row * Cfg::kDQRowBytes +
+                                                                 col * 4),
+                       "f"(dq[n][2 * h2]), "f"(dq[n][2 * h2 + 1])
+                       : "memory");
+        }
+      fenceProxyAsyncShared(); // the copy engine reads what st.shared wrote
+      dqPending = kb.dqAccumRows(bp, item, D);
+    } else {
+      float *acc = kb.dqAccumRows(bp, item, D) + ((warp % 4) * 16 + g) * D + dqCol0 + 2 * t;
+#pragma unroll
+      for (int n = 0; n < kDQTiles; ++n) {
+        atomicAddPair(acc + n * 8, dq[n][0], dq[n][1]);
+        atomicAddPair(acc + 8 * D + n * 8, dq[n][2], dq[n][3]);
+      }
+    }
 
     buf ^= 1;
     item = itemNext;
     cls = clsNext;
   }
   cpAsyncWait<0>(); // K/V (if no query tile was visited)
+  __syncthreads();
+  reduceStagedDQ();
   storeKeyGradients<T, Variant, true, true>(bp, kb, dk, dv, kRowW, g, t);
+  if (Cfg::kBulkDQ && tid < BR)
+    bulkWait<0>(); // the staging rows stay valid until read
 }
 
 } // namespace flashgen

@@ -127,10 +127,29 @@ TEST(Tiling, WgmmaOnlyOnSm90aForHeadDims64And128) {
     EXPECT_EQ(h100->config.mma, MmaKind::Sync) << d;
     EXPECT_NE(whyNoWgmma({d, d, 2, false}, *lookupTarget("sm_90a")), "") << d;
   }
-  // The backward stays on mma.sync; forcing wgmma where it cannot run fails.
-  auto bwd = chooseTiling({128, 128, 2, true}, *lookupTarget("sm_90a"));
-  ASSERT_TRUE(bool(bwd));
-  EXPECT_EQ(bwd->config.mma, MmaKind::Sync);
+  // The backward's fast path takes wgmma on the same head dims, in its one
+  // shape (two warpgroups of 64 keys, 64-query tiles); elsewhere mma.sync.
+  for (int64_t d : {40, 64, 128}) {
+    auto bwd = chooseTiling({d, d, 2, true}, *lookupTarget("sm_90a"));
+    ASSERT_TRUE(bool(bwd)) << llvm::toString(bwd.takeError());
+    EXPECT_EQ(bwd->config.mma, MmaKind::Wgmma) << d;
+    EXPECT_EQ(bwd->config.warps, 8) << d;
+    EXPECT_EQ(bwd->config.blockN, 128) << d;
+    EXPECT_EQ(bwd->config.blockM, 64) << d;
+    EXPECT_TRUE(backwardHasAtomicDQ({d, d, 2, true}, bwd->config)) << d;
+  }
+  for (const char *arch : {"sm_80", "sm_90a"}) {
+    auto bwd = chooseTiling({96, 96, 2, true}, *lookupTarget(arch));
+    ASSERT_TRUE(bool(bwd)) << llvm::toString(bwd.takeError());
+    EXPECT_EQ(bwd->config.mma, MmaKind::Sync) << arch;
+  }
+  // The forced choice holds for the backward too.
+  TileOverride sync;
+  sync.mma = MmaKind::Sync;
+  auto bwdSync = chooseTiling({128, 128, 2, true}, *lookupTarget("sm_90a"), sync);
+  ASSERT_TRUE(bool(bwdSync));
+  EXPECT_EQ(bwdSync->config.mma, MmaKind::Sync);
+  // Forcing wgmma where it cannot run fails.
   TileOverride wg;
   wg.mma = MmaKind::Wgmma;
   auto forced = chooseTiling({96, 96, 2, false}, *lookupTarget("sm_90a"), wg);

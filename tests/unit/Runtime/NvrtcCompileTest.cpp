@@ -95,14 +95,16 @@ void compileBackwardFor(const Spec &s, const char *arch) {
     EXPECT_EQ(text.find("\tred."), std::string::npos) << s.name << ": reductions in " << e;
   }
   if (!ks.bwdFusedEntry.empty()) {
-    // sm_90 adds pairs (red.global.add.v2.f32), sm_80 single floats.
-    const char *red = std::string(arch) == "sm_90a" ? "red.global.add.v2.f32"
-                                                     : "red.global.add.f32";
+    // sm_90 adds pairs (red.global.add.v2.f32), sm_80 single floats; the
+    // wgmma kernel at head dim 128 hands whole dQ rows to the copy engine.
+    const bool wgmma = ks.bwdTiles->mma == attn::MmaKind::Wgmma;
+    const char *red = wgmma && ks.paddedQK >= 128          ? "cp.reduce.async.bulk"
+                      : std::string(arch) == "sm_90a" ? "red.global.add.v2.f32"
+                                                           : "red.global.add.f32";
     EXPECT_NE(body(ks.bwdFusedEntry).find(red), std::string::npos) << s.name << " " << arch;
     EXPECT_NE(r->ptx.find(".entry " + ks.bwdConvertDQEntry), std::string::npos) << s.name;
     // The wgmma fast path really runs on warpgroup MMA; the deterministic
     // kernels beside it stay on mma.sync.
-    const bool wgmma = ks.bwdTiles->mma == attn::MmaKind::Wgmma;
     EXPECT_EQ(body(ks.bwdFusedEntry).find("wgmma.mma_async") != std::string::npos, wgmma)
         << s.name << " " << arch;
     EXPECT_EQ(body(ks.bwdDKDVEntry).find("wgmma.mma_async"), std::string::npos) << s.name;

@@ -1,0 +1,38 @@
+//===- BulkCopy.cuh - Hopper bulk asynchronous copies -----------*- CUDA -*-===//
+//
+// sm_90: the copy engine moves or reduces whole contiguous blocks between
+// shared and global memory, issued by one thread and tracked in bulk
+// groups. Used for fp32 add-reductions into global memory, which the L2
+// applies a block at a time instead of one red per element pair from
+// every thread.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_ATTENTION_BULKCOPY_CUH
+#define FLASHGEN_ATTENTION_BULKCOPY_CUH
+
+#include "flashgen/Platform.cuh"
+
+namespace flashgen {
+
+/// dst[0, bytes / 4) += the fp32 values at shared address src,
+/// asynchronously. Both 16-byte aligned, bytes a multiple of 16; src's
+/// contents visible to the async proxy first (fenceProxyAsyncShared).
+FG_DEVICE void bulkReduceAddF32(float *dst, uint32_t src, int bytes) {
+  asm volatile("cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [%0], [%1], %2;\n" ::"l"(dst),
+               "r"(src), "r"(bytes)
+               : "memory");
+}
+FG_DEVICE void bulkCommit() { asm volatile("cp.async.bulk.commit_group;\n" ::: "memory"); }
+/// Waits until at most N of this thread's bulk groups still read their
+/// shared-memory source.
+template <int N> FG_DEVICE void bulkWaitRead() {
+  asm volatile("cp.async.bulk.wait_group.read %0;\n" ::"n"(N) : "memory");
+}
+/// Waits until at most N of this thread's bulk groups are incomplete.
+template <int N> FG_DEVICE void bulkWait() {
+  asm volatile("cp.async.bulk.wait_group %0;\n" ::"n"(N) : "memory");
+}
+
+} // namespace flashgen
+
+#endif // FLASHGEN_ATTENTION_BULKCOPY_CUH
