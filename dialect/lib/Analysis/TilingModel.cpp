@@ -115,11 +115,11 @@ TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
     // and dQ (Q, dO resident; K, V streamed). The dK/dV kernel is larger:
     // each warp accumulates full rows of dK and dV, plus S^T and dP^T.
     c.smemBytes = Bc * (dqk + dv) * e + c.stages * Br * ((dqk + dv) * e + 8) + Bc * Br * e;
-    // The wgmma fast path (BwdConfigSm90) aligns its base and, at head dim
-    // 128, stages each tile's fp32 dQ rows (padded by 32 bytes) for the
-    // copy engine's reduction.
+    // The wgmma fast path (BwdConfigSm90) aligns its base and stages each
+    // tile's fp32 dQ rows for the copy engine's reduction (rows padded by
+    // 32 bytes at head dim 128).
     if (c.mma == MmaKind::Wgmma)
-      c.smemBytes += 1024 + (dqk >= 128 ? Br * (dqk * 4 + 32) : 0);
+      c.smemBytes += 1024 + Br * (dqk * 4 + (dqk >= 128 ? 32 : 0));
     regs = backwardSplitsDKDV(p) ? std::max(dqk / 2 + Br, dv / 2 + Br / 2)
                                  : (dqk + dv) / 2 + Br;
     c.qInRegisters = false;

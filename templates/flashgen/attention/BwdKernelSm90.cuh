@@ -12,17 +12,20 @@
 //   dK  += dS^T Q     wgmma, A = dS^T from registers, B = Q transposed
 //   dQ   = dS K       wgmma, A = dS^T stored key-major, read transposed;
 //                     B = K transposed; each warpgroup half of dQ's columns
-//   dQ accumulator += dQ   head dim 128: staged in shared memory, added
-//                          by the copy engine (a bulk fp32 reduction per
-//                          row); 64: red.global.add from registers
+//   dQ accumulator += dQ   staged in shared memory in fp32, added by the
+//                          copy engine: head dim 64 one 16 KB bulk
+//                          reduction per tile, 128 one per row
 //
 // The dQ reduction is a third of the time when nothing else changes
-// (measured on the H100 by leaving it out), and which form is cheaper
-// depends on the row length: at d128 the bulk reduction took 8-9% off the
-// time, at d64 (256-byte rows) it added 17% (bench/results/
-// 2026-11-24-h100-bwd-wgmma-dq.txt). Issuing the next tile's S^T and dP^T
-// before the atomics (a deeper software pipeline) measured 2-12% slower
-// and is not done.
+// (measured on the H100 by leaving it out). Against red.global.add.v2 from
+// registers, per-row bulk reductions took 8-9% off at d128 but added 17%
+// at d64 (256-byte rows); one reduction of the whole contiguous d64 tile
+// took 1.5% (non-causal) to 7% (causal) off; red.v4 was slower
+// (bench/results/2026-11-24-h100-bwd-wgmma-dq.txt). The d128 rows are
+// padded in shared memory (bank conflicts of the staging stores), so
+// they go one by one. Issuing the next tile's S^T and dP^T before the
+// reduction (a deeper software pipeline) measured 2-12% slower and is not
+// done.
 //
 // S^T and dP^T are issued together; the P^T math runs while dP^T is still
 // computing, the dS^T math while dV is, and the dS^T store, barrier and dQ
@@ -63,13 +66,13 @@ struct BwdConfigSm90 {
   using DSTile = WgmmaTile<kBlockResident, kBlockStream>; // dS^T, key-major
   static constexpr int kStatBytes = 2 * kBlockStream * 4; // lse2 and D per buffer
   static constexpr int kDQCols = kHeadDimQK / kWarpgroups;
-  /// dQ reduced by the copy engine (head dim 128) or by red (64), see above.
-  static constexpr bool kBulkDQ = kHeadDimQK >= 128;
-  /// The bulk path's staging: one item's dQ in fp32, a row per query,
-  /// padded by 32 bytes so a warp's 8-row store takes 2 bank wavefronts,
-  /// not 8.
-  static constexpr int kDQRowBytes = kHeadDimQK * 4 + 32;
-  static constexpr int kDQBytes = kBulkDQ ? kBlockStream * kDQRowBytes : 0;
+  /// The staging of one item's dQ in fp32, a row per query. At head dim
+  /// 128 rows are padded by 32 bytes, so a warp's 8-row store takes 2 bank
+  /// wavefronts, not 8, and each row is reduced on its own; at 64 the tile
+  /// stays contiguous and is reduced in one piece (see above).
+  static constexpr int kDQRowPad = kHeadDimQK >= 128 ? 32 : 0;
+  static constexpr int kDQRowBytes = kHeadDimQK * 4 + kDQRowPad;
+  static constexpr int kDQBytes = kBlockStream * kDQRowBytes;
   /// Tiles first (each a multiple of 1024 bytes, so every atom stays
   /// aligned), then the dQ staging rows and the statistics; +1024: the base
   /// is rounded up to an atom.
@@ -169,11 +172,16 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
   cpAsyncCommit();
 
   // dQ of the previous item: staged rows wait for the barrier that makes
-  // them whole, then thread r hands row r to the copy engine.
+  // them whole, then go to the copy engine (thread r hands over row r, or
+  // thread 0 the whole tile). kReducers: the threads that issue, and wait.
+  constexpr int kReducers = Cfg::kDQRowPad ? BR : 1;
   float *dqPending = nullptr;
   auto reduceStagedDQ = [&] {
-    if (Cfg::kBulkDQ && dqPending && tid < BR) {
-      bulkReduceAddF32(dqPending + tid * D, sDQ + tid * Cfg::kDQRowBytes, D * 4);
+    if (dqPending && tid < kReducers) {
+      if (Cfg::kDQRowPad)
+        bulkReduceAddF32(dqPending + tid * D, sDQ + tid * Cfg::kDQRowBytes, D * 4);
+      else
+        bulkReduceAddF32(dqPending, sDQ, BR * D * 4);
       bulkCommit();
     }
   };
@@ -249,7 +257,7 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
     wgmmaCommit();
     storeAccToTile<T, DSTile>(sDS, s, warp * 16, lane);
     fenceProxyAsyncShared();
-    if (Cfg::kBulkDQ && tid < BR)
+    if (tid < kReducers)
       bulkWaitRead<0>(); // the previous dQ has left the staging rows
     __syncthreads(); // both warpgroups' keys of dS^T are stored
 
@@ -266,27 +274,18 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
     wgmmaFenceOperands(dq);
     wgmmaFenceOperands(dk);
     wgmmaFenceOperands(dv);
-    if constexpr (Cfg::kBulkDQ) {
 #pragma unroll
-      for (int n = 0; n < kDQTiles; ++n)
+    for (int n = 0; n < kDQTiles; ++n)
 #pragma unroll
-        for (int h2 = 0; h2 < 2; ++h2) {
-          const int row = (warp % 4) * 16 + g + h2 * 8, col = dqCol0 + n * 8 + 2 * t;
-          asm volatile("st.shared.v2.f32 [%0], {%1, %2};\n" ::"r"(sDQ + row * Cfg::kDQRowBytes +
-                                                                 col * 4),
-                       "f"(dq[n][2 * h2]), "f"(dq[n][2 * h2 + 1])
-                       : "memory");
-        }
-      fenceProxyAsyncShared(); // the copy engine reads what st.shared wrote
-      dqPending = kb.dqAccumRows(bp, item, D);
-    } else {
-      float *acc = kb.dqAccumRows(bp, item, D) + ((warp % 4) * 16 + g) * D + dqCol0 + 2 * t;
-#pragma unroll
-      for (int n = 0; n < kDQTiles; ++n) {
-        atomicAddPair(acc + n * 8, dq[n][0], dq[n][1]);
-        atomicAddPair(acc + 8 * D + n * 8, dq[n][2], dq[n][3]);
+      for (int h2 = 0; h2 < 2; ++h2) {
+        const int row = (warp % 4) * 16 + g + h2 * 8, col = dqCol0 + n * 8 + 2 * t;
+        asm volatile("st.shared.v2.f32 [%0], {%1, %2};\n" ::"r"(sDQ + row * Cfg::kDQRowBytes +
+                                                               col * 4),
+                     "f"(dq[n][2 * h2]), "f"(dq[n][2 * h2 + 1])
+                     : "memory");
       }
-    }
+    fenceProxyAsyncShared(); // the copy engine reads what st.shared wrote
+    dqPending = kb.dqAccumRows(bp, item, D);
 
     buf ^= 1;
     item = itemNext;
@@ -296,7 +295,7 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
   __syncthreads();
   reduceStagedDQ();
   storeKeyGradients<T, Variant, true, true>(bp, kb, dk, dv, kRowW, g, t);
-  if (Cfg::kBulkDQ && tid < BR)
+  if (tid < kReducers)
     bulkWait<0>(); // the staging rows stay valid until read
 }
 

@@ -96,9 +96,9 @@ void compileBackwardFor(const Spec &s, const char *arch) {
   }
   if (!ks.bwdFusedEntry.empty()) {
     // sm_90 adds pairs (red.global.add.v2.f32), sm_80 single floats; the
-    // wgmma kernel at head dim 128 hands whole dQ rows to the copy engine.
+    // wgmma kernel hands dQ to the copy engine.
     const bool wgmma = ks.bwdTiles->mma == attn::MmaKind::Wgmma;
-    const char *red = wgmma && ks.paddedQK >= 128          ? "cp.reduce.async.bulk"
+    const char *red = wgmma                                ? "cp.reduce.async.bulk"
                       : std::string(arch) == "sm_90a" ? "red.global.add.v2.f32"
                                                            : "red.global.add.f32";
     EXPECT_NE(body(ks.bwdFusedEntry).find(red), std::string::npos) << s.name << " " << arch;
