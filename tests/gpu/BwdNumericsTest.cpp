@@ -116,6 +116,28 @@ TEST_F(GpuBackward, EveryHeadDimBothDtypes) {
     }
   runCase({"qk192_v128", "attention m { qk_head_dim = 192; v_head_dim = 128; }", 333, 517}, rng);
   runCase({"qk64_v256", "attention m { qk_head_dim = 64; v_head_dim = 256; }", 100, 129}, rng);
+  // Unequal head dims on the sm_90a wgmma fast path (both pad to 64/128).
+  runCase({"qk64_v128", "attention m { qk_head_dim = 64; v_head_dim = 128; mask = causal; }",
+           333, 517}, rng);
+  runCase({"qk128_v64", "attention m { qk_head_dim = 128; v_head_dim = 64; }", 517, 333}, rng);
+}
+
+TEST_F(GpuBackward, MmaSyncFastPathOnHopper) {
+  // On sm_90a the fast path of head dims 64 and 128 runs on wgmma; the
+  // mma.sync fused kernel (the sm_80 path, and sm_90a's for other head
+  // dims) must stay correct for every variant too.
+  std::mt19937_64 rng(std::random_device{}());
+  for (const gputest::ExampleSpec &e : gputest::exampleSpecs()) {
+    if (e.name == "sparse_runtime")
+      continue;
+    std::string text = e.text;
+    size_t brace = text.find('{');
+    ASSERT_NE(brace, std::string::npos) << e.name;
+    text.insert(brace + 1, " mma = sync;");
+    int heads = text.find("heads") != std::string::npos ? 16 : 0;
+    for (auto [nq, nk] : {std::pair{1000, 1000}, std::pair{17, 333}})
+      runCase({e.name + "_sync", text, nq, nk, heads ? 1 : 0, heads}, rng);
+  }
 }
 
 TEST_F(GpuBackward, ScoreExpressionsGetTheirGradients) {

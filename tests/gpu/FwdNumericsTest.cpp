@@ -97,6 +97,10 @@ TEST_F(GpuForward, EveryHeadDimBothDtypes) {
   // qk and v head dims that differ.
   runCase({"qk192_v128", "attention m { qk_head_dim = 192; v_head_dim = 128; }", 333, 517}, rng);
   runCase({"qk64_v256", "attention m { qk_head_dim = 64; v_head_dim = 256; }", 100, 129}, rng);
+  // Unequal head dims on the sm_90a wgmma kernel (both pad to 64/128).
+  runCase({"qk64_v128", "attention m { qk_head_dim = 64; v_head_dim = 128; mask = causal; }",
+           333, 517}, rng);
+  runCase({"qk128_v64", "attention m { qk_head_dim = 128; v_head_dim = 64; }", 517, 333}, rng);
 }
 
 TEST_F(GpuForward, MmaSyncPathOnHopper) {
