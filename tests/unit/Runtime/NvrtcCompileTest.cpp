@@ -154,6 +154,24 @@ TEST(Nvrtc, EveryHeadDimBackward) {
                        d % 32 ? "sm_80" : "sm_90a");
 }
 
+// The wgmma backward (sm_90a) with head dims that pad to 64/128 and with
+// unequal qk and v head dims: its shared-memory layout must match the
+// planner's (a static_assert in the generated code).
+TEST(Nvrtc, WgmmaBackwardPaddedAndUnequalHeadDims) {
+  const char *specs[] = {
+      "attention a { head_dim = 40; mask = causal; }",
+      "attention a { head_dim = 104; }",
+      "attention a { qk_head_dim = 64; v_head_dim = 128; }",
+      "attention a { qk_head_dim = 128; v_head_dim = 64; dtype = f16; }",
+  };
+  for (const char *text : specs) {
+    compileBackwardFor({"a", text}, "sm_90a");
+    auto gen = generateBackward(text, "a.attn", "sm_90a");
+    ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
+    EXPECT_NE(gen->second.find("attentionBackwardFusedSm90"), std::string::npos) << text;
+  }
+}
+
 TEST(Nvrtc, EveryExampleForSm80) {
   for (const Spec &s : examples())
     compileFor(s, "sm_80");
