@@ -25,7 +25,10 @@
 // kernel also computes dQ += dS K for each streamed tile (dS^T goes through
 // shared memory to be read query-major) and adds it into an fp32
 // accumulator with atomics (5 products); a last kernel scales and converts
-// it. The summation order of the atomics varies from run to run.
+// it. The summation order of the atomics varies from run to run. On sm_90a
+// (head dims padded to 64/128) the fast kernel is BwdKernelSm90.cuh's
+// wgmma one instead; it shares the walk (BwdKeyBlock.cuh) and the element
+// math (BwdTileMath below) with this file's kernels.
 //
 // Every product is one of the forward's fragment patterns (Fragments.cuh):
 // the accumulators of the first product, packed to 16 bits, are the A
