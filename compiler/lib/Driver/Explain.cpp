@@ -240,8 +240,10 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
     TilingProblem prob;
     prob.qkHeadDim = int64_t(v.getQkHeadDim());
     prob.vHeadDim = int64_t(v.getVHeadDim());
-    trow("dQ", "", backwardHasAtomicDQ(prob, bwd) ? "fused, atomics (or deterministic)"
-                                                  : "own kernel, deterministic");
+    trow("dQ", "",
+         !backwardHasAtomicDQ(prob, bwd) ? "own kernel, deterministic"
+         : bwd.mma == MmaKind::Wgmma     ? "fused, bulk reductions (or deterministic)"
+                                         : "fused, atomics (or deterministic)");
   }
   auto smem = [&](const TileConfig &c) {
     return fmt::format("{} / {} B ({:.0f}%)", c.smemBytes, target.smemPerBlock,
