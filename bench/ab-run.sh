@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+#===- bench/ab-run.sh - time several flashgen binaries side by side ---------===#
+#
+# On the GPU machine, with .carry-ab from scripts/ab-build.sh carried. Each
+# binary times each spec and shape twice, interleaved (machines differ by a
+# few percent between calls, so only compare within one call):
+#   bash bench/ab-run.sh [--backward] SPEC.attn B,H,N [B,H,N ...]
+# Prints one line per (round, shape, binary): the median time.
+#
+#===------------------------------------------------------------------------===#
+set -uo pipefail
+mode=()
+if [[ ${1:-} == --backward ]]; then
+  mode=(--backward)
+  shift
+fi
+if [[ $# -lt 2 ]]; then
+  echo "usage: bench/ab-run.sh [--backward] SPEC.attn B,H,N [B,H,N ...]" >&2
+  exit 2
+fi
+spec=$1
+shift
+for round in 1 2; do
+  for shape in "$@"; do
+    for bin in .carry-ab/flashgen-*; do
+      t=$(timeout 120 "$bin" run "$spec" "${mode[@]}" --no-check --reps 20 --shape "$shape" 2>&1 |
+            grep -o "$([[ ${#mode[@]} -gt 0 ]] && echo 'bwd=[0-9.]* ms' || echo 'time=[0-9.]* ms')")
+      echo "round $round  $shape  ${bin#.carry-ab/flashgen-}  ${t:-failed}"
+    done
+  done
+done
