@@ -116,7 +116,7 @@ FG_DEVICE void attentionBackwardPreprocess(const BwdParams &bp) {
   const int h = blockIdx.y, b = blockIdx.z;
   const int lane = threadIdx.x % 32;
   const SeqBounds sb = seqBounds<Variant>(p, b);
-  const int64_t ws = (int64_t(b) * p.heads + h) * bp.seqPad;
+  const int64_t ws = workspaceRow0(bp, b, h);
   forEachWarpRow(bp.seqPad, [&](int q) {
     float d = 0.f;
     float l2 = posInf();
@@ -313,16 +313,7 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
   const uint32_t sDS = sStat + Cfg::kStages * Cfg::kStatBytes;
   float *statBase = reinterpret_cast<float *>(smem + (sStat - sK));
 
-  const uint16_t *kPtr = static_cast<const uint16_t *>(p.k) +
-                         rowOffset<Variant>(b, kb.sb.kRow0, k0, kb.hk, p.kBatchStride,
-                                            p.kRowStride, p.kHeadStride);
-  const uint16_t *vPtr = static_cast<const uint16_t *>(p.v) +
-                         rowOffset<Variant>(b, kb.sb.kRow0, k0, kb.hk, p.vBatchStride,
-                                            p.vRowStride, p.vHeadStride);
-  Cfg::ResQK::template load<Cfg::kThreads>(sK, kPtr, p.kRowStride, kb.k1 - k0 + 1,
-                                           p.headDimQK, tid);
-  Cfg::ResV::template load<Cfg::kThreads>(sV, vPtr, p.vRowStride, kb.k1 - k0 + 1,
-                                          p.headDimV, tid);
+  kb.template loadKeys<typename Cfg::ResQK, typename Cfg::ResV, Cfg::kThreads>(p, sK, sV, tid);
   cpAsyncCommit();
 
   float dk[kDoDK ? kDTiles : 1][4], dv[kDoDV ? kVTiles : 1][4];
@@ -330,21 +321,9 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
   zeroAcc(dv);
 
   auto loadTile = [&](int item, int stage) {
-    const int h = kb.head(item), q0 = kb.q0(item);
-    const int rows = min(BR, seqQ - q0);
-    Cfg::StrQK::template load<Cfg::kThreads>(
-        sQ + stage * Cfg::StrQK::kBytes,
-        static_cast<const uint16_t *>(p.q) +
-            rowOffset<Variant>(b, kb.sb.qRow0, q0, h, p.qBatchStride, p.qRowStride,
-                               p.qHeadStride),
-        p.qRowStride, rows, p.headDimQK, tid);
-    Cfg::StrV::template load<Cfg::kThreads>(
-        sdO + stage * Cfg::StrV::kBytes,
-        static_cast<const uint16_t *>(bp.dO) +
-            rowOffset<Variant>(b, kb.sb.qRow0, q0, h, bp.dOBatchStride, bp.dORowStride,
-                               bp.dOHeadStride),
-        bp.dORowStride, rows, p.headDimV, tid);
-    kb.template loadStats<Cfg::kThreads>(bp, item, sStat + stage * Cfg::kStatBytes, tid);
+    kb.template loadItem<typename Cfg::StrQK, typename Cfg::StrV, Cfg::kThreads>(
+        bp, item, sQ + stage * Cfg::StrQK::kBytes, sdO + stage * Cfg::StrV::kBytes,
+        sStat + stage * Cfg::kStatBytes, tid);
   };
 
   int cls = kTileEmpty;
@@ -455,8 +434,7 @@ FG_DEVICE void attentionBackwardConvertDQ(const BwdParams &bp) {
   const int lane = threadIdx.x % 32;
   const SeqBounds sb = seqBounds<Variant>(p, b);
   forEachWarpRow(sb.seqQ, [&](int q) {
-    const float *acc =
-        bp.dqAccum + ((int64_t(b) * p.heads + h) * bp.seqPad + q) * Cfg::kHeadDimQK;
+    const float *acc = bp.dqAccum + (workspaceRow0(bp, b, h) + q) * Cfg::kHeadDimQK;
     uint16_t *row = static_cast<uint16_t *>(bp.dQ) +
                     rowOffset<Variant>(b, sb.qRow0, q, h, bp.dQBatchStride, bp.dQRowStride,
                                        bp.dQHeadStride);
@@ -544,7 +522,7 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
 
   // This thread's rows: g and g + 8 of the warp's slice.
   const int qRowW = q0 + warp * 16;
-  const int64_t ws = (int64_t(b) * p.heads + h) * bp.seqPad;
+  const int64_t ws = workspaceRow0(bp, b, h);
   float l2[2], dsumRow[2];
 #pragma unroll
   for (int h2 = 0; h2 < 2; ++h2) {

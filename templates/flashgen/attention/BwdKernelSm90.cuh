@@ -113,36 +113,13 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
   const uint32_t sStat = sDQ + Cfg::kDQBytes;
   const float *statBase = reinterpret_cast<const float *>(smem + (sStat - smemAddress(smem)));
 
-  KTile::template load<Cfg::kThreads>(
-      sK,
-      static_cast<const uint16_t *>(p.k) + rowOffset<Variant>(b, kb.sb.kRow0, k0, kb.hk,
-                                                              p.kBatchStride, p.kRowStride,
-                                                              p.kHeadStride),
-      p.kRowStride, kb.k1 - k0 + 1, p.headDimQK, tid);
-  VTile::template load<Cfg::kThreads>(
-      sV,
-      static_cast<const uint16_t *>(p.v) + rowOffset<Variant>(b, kb.sb.kRow0, k0, kb.hk,
-                                                              p.vBatchStride, p.vRowStride,
-                                                              p.vHeadStride),
-      p.vRowStride, kb.k1 - k0 + 1, p.headDimV, tid);
+  kb.template loadKeys<KTile, VTile, Cfg::kThreads>(p, sK, sV, tid);
   cpAsyncCommit();
 
   auto loadTile = [&](int item, int buf) {
-    const int h = kb.head(item), q0 = kb.q0(item);
-    const int rows = min(BR, seqQ - q0);
-    QTile::template load<Cfg::kThreads>(
-        sQ + buf * QTile::kBytes,
-        static_cast<const uint16_t *>(p.q) + rowOffset<Variant>(b, kb.sb.qRow0, q0, h,
-                                                                p.qBatchStride, p.qRowStride,
-                                                                p.qHeadStride),
-        p.qRowStride, rows, p.headDimQK, tid);
-    DOTile::template load<Cfg::kThreads>(
-        sdO + buf * DOTile::kBytes,
-        static_cast<const uint16_t *>(bp.dO) +
-            rowOffset<Variant>(b, kb.sb.qRow0, q0, h, bp.dOBatchStride, bp.dORowStride,
-                               bp.dOHeadStride),
-        bp.dORowStride, rows, p.headDimV, tid);
-    kb.template loadStats<Cfg::kThreads>(bp, item, sStat + buf * Cfg::kStatBytes, tid);
+    kb.template loadItem<QTile, DOTile, Cfg::kThreads>(bp, item, sQ + buf * QTile::kBytes,
+                                                       sdO + buf * DOTile::kBytes,
+                                                       sStat + buf * Cfg::kStatBytes, tid);
   };
 
   // Descriptors (Wgmma.cuh). K-major operands: k-step ks is 32 bytes into

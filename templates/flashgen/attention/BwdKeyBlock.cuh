@@ -36,6 +36,12 @@ FG_DEVICE int64_t rowOffset(int b, int64_t row0, int row, int h, int64_t bs, int
   return (Variant::kVarlen ? 0 : b * bs) + (row0 + row) * rs + h * hs;
 }
 
+/// First workspace row of (batch entry b, head h): lse2, D and the dQ
+/// accumulator (times the head dim) give every (b, h) seqPad rows.
+FG_DEVICE int64_t workspaceRow0(const BwdParams &bp, int b, int h) {
+  return (int64_t(b) * bp.f.heads + h) * bp.seqPad;
+}
+
 template <class Variant> struct BwdKeyBlock {
   SeqBounds sb;
   int hk, b;        // kv head, batch entry
@@ -77,20 +83,53 @@ template <class Variant> struct BwdKeyBlock {
         return item;
     return items;
   }
-  /// The item's lse2 and D rows (padded, so whole 16-byte chunks) into
-  /// shared memory at `dst`: blockQ floats each.
-  template <int Threads>
-  FG_DEVICE void loadStats(const BwdParams &bp, int item, uint32_t dst, int tid) const {
-    const int64_t ws = (int64_t(b) * bp.f.heads + head(item)) * bp.seqPad + q0(item);
+  /// Starts the copies of the resident K and V rows into KTile / VTile
+  /// (SmemTile or WgmmaTile) at sK, sV; rows past the sequence zero-filled.
+  template <class KTile, class VTile, int Threads>
+  FG_DEVICE void loadKeys(const FwdParams &p, uint32_t sK, uint32_t sV, int tid) const {
+    const int rows = k1 - k0 + 1;
+    KTile::template load<Threads>(
+        sK,
+        static_cast<const uint16_t *>(p.k) +
+            rowOffset<Variant>(b, sb.kRow0, k0, hk, p.kBatchStride, p.kRowStride, p.kHeadStride),
+        p.kRowStride, rows, p.headDimQK, tid);
+    VTile::template load<Threads>(
+        sV,
+        static_cast<const uint16_t *>(p.v) +
+            rowOffset<Variant>(b, sb.kRow0, k0, hk, p.vBatchStride, p.vRowStride, p.vHeadStride),
+        p.vRowStride, rows, p.headDimV, tid);
+  }
+  /// Starts the copies of an item's streamed tiles: its Q and dO rows into
+  /// QTile / DOTile at sQ, sdO, and its lse2 and D rows (padded, so whole
+  /// 16-byte chunks; blockQ floats each) at sStat.
+  template <class QTile, class DOTile, int Threads>
+  FG_DEVICE void loadItem(const BwdParams &bp, int item, uint32_t sQ, uint32_t sdO,
+                          uint32_t sStat, int tid) const {
+    const FwdParams &p = bp.f;
+    const int h = head(item), q = q0(item);
+    const int rows = min(blockQ, sb.seqQ - q);
+    QTile::template load<Threads>(
+        sQ,
+        static_cast<const uint16_t *>(p.q) +
+            rowOffset<Variant>(b, sb.qRow0, q, h, p.qBatchStride, p.qRowStride, p.qHeadStride),
+        p.qRowStride, rows, p.headDimQK, tid);
+    DOTile::template load<Threads>(
+        sdO,
+        static_cast<const uint16_t *>(bp.dO) + rowOffset<Variant>(b, sb.qRow0, q, h,
+                                                                  bp.dOBatchStride,
+                                                                  bp.dORowStride,
+                                                                  bp.dOHeadStride),
+        bp.dORowStride, rows, p.headDimV, tid);
+    const int64_t ws = workspaceRow0(bp, b, h) + q;
     for (int c = tid; c < 2 * blockQ / 4; c += Threads) {
       const float *src =
           c < blockQ / 4 ? bp.lse2 + ws + c * 4 : bp.dsum + ws + (c - blockQ / 4) * 4;
-      cpAsync16(dst + c * 16, src, 16);
+      cpAsync16(sStat + c * 16, src, 16);
     }
   }
   /// Where this item's rows start in the fp32 dQ accumulator.
   FG_DEVICE float *dqAccumRows(const BwdParams &bp, int item, int headDim) const {
-    return bp.dqAccum + ((int64_t(b) * bp.f.heads + head(item)) * bp.seqPad + q0(item)) * headDim;
+    return bp.dqAccum + (workspaceRow0(bp, b, head(item)) + q0(item)) * headDim;
   }
 };
 
