@@ -127,16 +127,10 @@ TEST_F(GpuBackward, MmaSyncFastPathOnHopper) {
   // mma.sync fused kernel (the sm_80 path, and sm_90a's for other head
   // dims) must stay correct for every variant too.
   std::mt19937_64 rng(std::random_device{}());
-  for (const gputest::ExampleSpec &e : gputest::exampleSpecs()) {
-    if (e.name == "sparse_runtime")
-      continue;
-    std::string text = e.text;
-    size_t brace = text.find('{');
-    ASSERT_NE(brace, std::string::npos) << e.name;
-    text.insert(brace + 1, " mma = sync;");
-    int heads = text.find("heads") != std::string::npos ? 16 : 0;
+  for (const gputest::ExampleSpec &e : gputest::exampleSpecsOnMmaSync()) {
+    int heads = e.text.find("heads") != std::string::npos ? 16 : 0;
     for (auto [nq, nk] : {std::pair{1000, 1000}, std::pair{17, 333}})
-      runCase({e.name + "_sync", text, nq, nk, heads ? 1 : 0, heads}, rng);
+      runCase({e.name, e.text, nq, nk, heads ? 1 : 0, heads}, rng);
   }
 }
 

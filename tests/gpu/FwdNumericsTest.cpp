@@ -107,16 +107,9 @@ TEST_F(GpuForward, MmaSyncPathOnHopper) {
   // On sm_90a the planner picks wgmma for head dims 64 and 128; the
   // mma.sync kernel (the sm_80 path) must stay correct there too.
   std::mt19937_64 rng(std::random_device{}());
-  for (const gputest::ExampleSpec &e : gputest::exampleSpecs()) {
-    if (e.name == "sparse_runtime")
-      continue;
-    std::string text = e.text;
-    size_t brace = text.find('{');
-    ASSERT_NE(brace, std::string::npos) << e.name;
-    text.insert(brace + 1, " mma = sync;");
+  for (const gputest::ExampleSpec &e : gputest::exampleSpecsOnMmaSync())
     for (auto [nq, nk] : {std::pair{1000, 1000}, std::pair{17, 333}})
-      runCase({e.name + "_sync", text, nq, nk}, rng);
-  }
+      runCase({e.name, e.text, nq, nk}, rng);
 }
 
 TEST_F(GpuForward, ExplicitTilings) {

@@ -45,6 +45,21 @@ inline std::vector<ExampleSpec> exampleSpecs() {
   return out;
 }
 
+/// The examples that compile, each with `mma = sync` (the sm_80 mma.sync
+/// kernels, which the planner does not pick on sm_90a for head dims 64 and
+/// 128) and "_sync" appended to its name.
+inline std::vector<ExampleSpec> exampleSpecsOnMmaSync() {
+  std::vector<ExampleSpec> out;
+  for (ExampleSpec e : exampleSpecs()) {
+    if (e.name == "sparse_runtime")
+      continue; // refused (forward and backward)
+    e.text.insert(e.text.find('{') + 1, " mma = sync;");
+    e.name += "_sync";
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 inline void appendReport(const std::string &line) {
   if (const char *path = std::getenv("FLASHGEN_GPU_REPORT")) {
     std::ofstream f(path, std::ios::app);
