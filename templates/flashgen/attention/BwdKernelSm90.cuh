@@ -122,16 +122,6 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
                                                        sStat + buf * Cfg::kStatBytes, tid);
   };
 
-  // Descriptors (Wgmma.cuh). K-major operands: k-step ks is 32 bytes into
-  // atom ks / 4, a warpgroup's 64 rows 64 * 128 bytes further. Transposed
-  // operands: k-step ks starts 16 rows (2048 bytes) further, `lead` is the
-  // distance between 64-column atoms.
-  auto kMajor = [](uint32_t base, int atomBytes, int row0, int ks) {
-    return wgmmaDescriptor(base + (ks / 4) * atomBytes + row0 * 128 + (ks % 4) * 32, 0, 1024);
-  };
-  auto transposed = [](uint32_t base, int atomBytes, int ks) {
-    return wgmmaDescriptor(base + ks * 16 * 128, atomBytes, 1024);
-  };
   // dQ's B operand: K transposed from this warpgroup's first column; a
   // 32-column half starts 64 bytes into the atom (the swizzle is a function
   // of the address, so an offset inside the 128-byte row stays valid).
@@ -189,13 +179,13 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
     wgmmaFence();
 #pragma unroll
     for (int ks = 0; ks < D / 16; ++ks)
-      WgmmaSS<T, BR>::run(s, kMajor(sK, KTile::kAtomBytes, wg * 64, ks),
-                          kMajor(qBuf, QTile::kAtomBytes, 0, ks), ks > 0);
+      WgmmaSS<T, BR>::run(s, KTile::kMajor(sK, ks, wg * 64),
+                          QTile::kMajor(qBuf, ks), ks > 0);
     wgmmaCommit();
 #pragma unroll
     for (int ks = 0; ks < DV / 16; ++ks)
-      WgmmaSS<T, BR>::run(dp, kMajor(sV, VTile::kAtomBytes, wg * 64, ks),
-                          kMajor(dOBuf, DOTile::kAtomBytes, 0, ks), ks > 0);
+      WgmmaSS<T, BR>::run(dp, VTile::kMajor(sV, ks, wg * 64),
+                          DOTile::kMajor(dOBuf, ks), ks > 0);
     wgmmaCommit();
 
     // P^T (and f', dropout) while dP^T computes; dV += dropout(P)^T dO.
@@ -216,7 +206,7 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
     wgmmaFence();
 #pragma unroll
     for (int ks = 0; ks < kQSteps; ++ks)
-      WgmmaRS<T, DV>::run(dv, pf[ks], transposed(dOBuf, DOTile::kAtomBytes, ks), 1);
+      WgmmaRS<T, DV>::run(dv, pf[ks], DOTile::mnMajor(dOBuf, ks), 1);
     wgmmaCommit();
 
     // dS^T while dV computes; dK += dS^T Q; dS^T to shared memory for dQ.
@@ -230,7 +220,7 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
     wgmmaFence();
 #pragma unroll
     for (int ks = 0; ks < kQSteps; ++ks)
-      WgmmaRS<T, D>::run(dk, dsf[ks], transposed(qBuf, QTile::kAtomBytes, ks), 1);
+      WgmmaRS<T, D>::run(dk, dsf[ks], QTile::mnMajor(qBuf, ks), 1);
     wgmmaCommit();
     storeAccToTile<T, DSTile>(sDS, s, warp * 16, lane);
     fenceProxyAsyncShared();
@@ -243,8 +233,8 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
     wgmmaFence();
 #pragma unroll
     for (int ks = 0; ks < BC / 16; ++ks)
-      WgmmaSSTransposed<T, Cfg::kDQCols>::run(dq, transposed(sDS, DSTile::kAtomBytes, ks),
-                                              transposed(sKCols, KTile::kAtomBytes, ks),
+      WgmmaSSTransposed<T, Cfg::kDQCols>::run(dq, DSTile::mnMajor(sDS, ks),
+                                              KTile::mnMajor(sKCols, ks),
                                               ks > 0);
     wgmmaCommit();
     wgmmaWait<0>();

@@ -88,24 +88,14 @@ FG_DEVICE void attentionForwardSm90(const FwdParams &p) {
   const int warpRow0 = rb.q0 + warp * 16; // 16 rows per warp
   const uint64_t bh = uint64_t(b) * p.heads + h;
 
-  // Descriptors. K-major operands (Q, K): k-step ks is 32 bytes into atom
-  // ks / 4; 8-row groups are 1024 bytes apart. V is read transposed
-  // (N-major): k-step ks starts 16 rows (2048 bytes) further, its 64-column
-  // atoms are a whole V atom apart. Buffers alternate with the position of
-  // the tile in the walk (n % 2).
-  auto qDesc = [&](int ks) {
-    return wgmmaDescriptor(sQ + (ks / 4) * Cfg::QTile::kAtomBytes + wg * 64 * 128 +
-                               (ks % 4) * 32,
-                           0, 1024);
-  };
+  // Descriptors (WgmmaTile): Q and K K-major, V transposed (N-major).
+  // Buffers alternate with the position of the tile in the walk (n % 2).
+  auto qDesc = [&](int ks) { return Cfg::QTile::kMajor(sQ, ks, wg * 64); };
   auto kDesc = [&](int buf, int ks) {
-    return wgmmaDescriptor(sK + buf * Cfg::KTile::kBytes + (ks / 4) * Cfg::KTile::kAtomBytes +
-                               (ks % 4) * 32,
-                           0, 1024);
+    return Cfg::KTile::kMajor(sK + buf * Cfg::KTile::kBytes, ks);
   };
   auto vDesc = [&](int buf, int ks) {
-    return wgmmaDescriptor(sV + buf * Cfg::VTile::kBytes + ks * 16 * 128,
-                           Cfg::VTile::kAtomBytes, 1024);
+    return Cfg::VTile::mnMajor(sV + buf * Cfg::VTile::kBytes, ks);
   };
   auto loadK = [&](int j, int buf) {
     Cfg::KTile::template load<Cfg::kThreads>(sK + buf * Cfg::KTile::kBytes,

@@ -27,6 +27,20 @@
 
 namespace flashgen {
 
+/// A shared-memory matrix descriptor for the 128-byte swizzle.
+/// `lead` / `stride` (bytes): for K-major operands the stride is the
+/// distance between 8-row groups (1024) and lead is unused; for MN-major
+/// (transposed) operands lead is the distance between 64-element atoms
+/// along MN and stride the distance between 8-row groups along K.
+FG_DEVICE uint64_t wgmmaDescriptor(uint32_t smemAddr, uint32_t lead, uint32_t stride) {
+  uint64_t d = 0;
+  d |= uint64_t((smemAddr & 0x3FFFF) >> 4);
+  d |= uint64_t((lead >> 4) & 0x3FFF) << 16;
+  d |= uint64_t((stride >> 4) & 0x3FFF) << 32;
+  d |= uint64_t(1) << 62; // layout type 1: 128-byte swizzle
+  return d;
+}
+
 template <int Rows, int Cols> struct WgmmaTile {
   static_assert(Cols % 64 == 0, "wgmma tiles are whole 128-byte atoms");
   static_assert(Rows % 8 == 0, "atoms are 8-row groups");
@@ -47,21 +61,19 @@ template <int Rows, int Cols> struct WgmmaTile {
     cpAsyncTile<Rows, Cols / 8, Threads, true>(base, src, rowStride, validRows, validCols, tid,
                                          [](int r, int c) { return offset(r, c); });
   }
-};
 
-/// A shared-memory matrix descriptor for the 128-byte swizzle.
-/// `lead` / `stride` (bytes): for K-major operands the stride is the
-/// distance between 8-row groups (1024) and lead is unused; for MN-major
-/// (transposed) operands lead is the distance between 64-element atoms
-/// along MN and stride the distance between 8-row groups along K.
-FG_DEVICE uint64_t wgmmaDescriptor(uint32_t smemAddr, uint32_t lead, uint32_t stride) {
-  uint64_t d = 0;
-  d |= uint64_t((smemAddr & 0x3FFFF) >> 4);
-  d |= uint64_t((lead >> 4) & 0x3FFF) << 16;
-  d |= uint64_t((stride >> 4) & 0x3FFF) << 32;
-  d |= uint64_t(1) << 62; // layout type 1: 128-byte swizzle
-  return d;
-}
+  /// The tile at `base` as a K-major operand: k-step ks (16 columns) is 32
+  /// bytes into atom ks / 4; the operand's rows start at row0.
+  static FG_DEVICE uint64_t kMajor(uint32_t base, int ks, int row0 = 0) {
+    return wgmmaDescriptor(base + (ks / 4) * kAtomBytes + row0 * 128 + (ks % 4) * 32, 0, 1024);
+  }
+  /// The tile at `base` as an M/N-major (transposed) operand: k-step ks
+  /// (16 rows) starts 2048 bytes further; its 64-column atoms are
+  /// kAtomBytes apart.
+  static FG_DEVICE uint64_t mnMajor(uint32_t base, int ks) {
+    return wgmmaDescriptor(base + ks * 16 * 128, kAtomBytes, 1024);
+  }
+};
 
 /// Orders this thread's register writes before the warpgroup's next
 /// wgmma reads them (accumulators, register A operands).
