@@ -33,7 +33,10 @@ start=$(git rev-parse --abbrev-ref HEAD)
 [[ $start == HEAD ]] && start=$(git rev-parse HEAD)
 trap 'git checkout -q "$start" && ninja -C "$build" flashgen >/dev/null' EXIT
 mkdir -p .carry-ab
-grep -qx "/.carry-ab/" .git/info/exclude 2>/dev/null || echo "/.carry-ab/" >> .git/info/exclude
+# --git-path: in a linked worktree .git is a file, not a directory.
+exclude=$(git rev-parse --git-path info/exclude)
+mkdir -p "$(dirname "$exclude")"
+grep -qx "/.carry-ab/" "$exclude" 2>/dev/null || echo "/.carry-ab/" >> "$exclude"
 for ref in "$@"; do
   git checkout -q "$ref"
   ninja -C "$build" flashgen >/dev/null

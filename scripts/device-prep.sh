@@ -12,8 +12,11 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${FLASHGEN_BUILD_DIR:-$root/build}
 bash "$root/scripts/build.sh"
 mkdir -p "$root/.carry"
-grep -qx "/.carry/" "$root/.git/info/exclude" 2>/dev/null ||
-  { mkdir -p "$root/.git/info"; echo "/.carry/" >> "$root/.git/info/exclude"; }
+# --git-path: in a linked worktree .git is a file, not a directory.
+exclude=$(git -C "$root" rev-parse --git-path info/exclude)
+[[ $exclude == /* ]] || exclude=$root/$exclude
+mkdir -p "$(dirname "$exclude")"
+grep -qx "/.carry/" "$exclude" 2>/dev/null || echo "/.carry/" >> "$exclude"
 for b in flashgen flashgen-bench flashgen-gpu-tests flashgen-jit-example flashgen-capi-test; do
   strip -o "$root/.carry/$b" "$build/bin/$b"
 done
