@@ -38,7 +38,7 @@ exclude=$(git rev-parse --git-path info/exclude)
 mkdir -p "$(dirname "$exclude")"
 grep -qx "/.carry-ab/" "$exclude" 2>/dev/null || echo "/.carry-ab/" >> "$exclude"
 for ref in "$@"; do
-  git checkout -q "$ref"
+  git checkout -q --detach "$ref"
   ninja -C "$build" flashgen >/dev/null
   out=.carry-ab/flashgen-${ref//\//_}
   strip -o "$out" "$build/bin/flashgen"
