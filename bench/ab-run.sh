@@ -5,7 +5,8 @@
 # binary times each spec and shape twice, interleaved (machines differ by a
 # few percent between calls, so only compare within one call):
 #   bash bench/ab-run.sh [--backward] SPEC.attn B,H,N [B,H,N ...]
-# Prints one line per (round, shape, binary): the median time.
+# Prints one line per (round, shape, binary): the median time. AB_BINS="main wip_x"
+# limits the run to those binaries (names after flashgen-).
 #
 #===------------------------------------------------------------------------===#
 set -uo pipefail
@@ -20,9 +21,14 @@ if [[ $# -lt 2 ]]; then
 fi
 spec=$1
 shift
+bins=(.carry-ab/flashgen-*)
+if [[ -n ${AB_BINS:-} ]]; then
+  bins=()
+  for name in $AB_BINS; do bins+=(".carry-ab/flashgen-$name"); done
+fi
 for round in 1 2; do
   for shape in "$@"; do
-    for bin in .carry-ab/flashgen-*; do
+    for bin in "${bins[@]}"; do
       t=$(timeout 120 "$bin" run "$spec" "${mode[@]}" --no-check --reps 20 --shape "$shape" 2>&1 |
             grep -o "$([[ ${#mode[@]} -gt 0 ]] && echo 'bwd=[0-9.]* ms' || echo 'time=[0-9.]* ms')")
       echo "round $round  $shape  ${bin#.carry-ab/flashgen-}  ${t:-failed}"
