@@ -56,14 +56,14 @@ std::string flashgen::attn::whyNoWgmma(const TilingProblem &p, const GpuTarget &
 namespace {
 /// The wgmma kernels' shape rules (FwdConfigSm90, BwdConfigSm90), or "" if
 /// `c` obeys them.
-std::string wgmmaShapeError(const TileConfig &c, bool backward) {
+std::string wgmmaShapeError(const TileConfig &c, const TilingProblem &p) {
+  const bool backward = p.backward;
   if (backward) {
     if (c.warps != 8 || c.blockN != 128)
       return "the wgmma backward kernel runs two warpgroups of 64 keys each "
              "(8 warps, Bc = 128)";
-    if (c.blockM != 64)
-      return "the wgmma backward kernel streams 64-query tiles (dQ's rows are one "
-             "warpgroup MMA tall)";
+    if (c.blockM != 64 && !(c.blockM == 128 && paddedHeadDim(p.qkHeadDim) == 64))
+      return "the wgmma backward kernel streams 64-query tiles (128 at head dim 64)";
     if (c.stages != 2)
       return "the wgmma backward kernel double-buffers the streamed tiles";
     return "";
@@ -142,7 +142,7 @@ std::string flashgen::attn::whyInvalid(const TileConfig &c, const TilingProblem 
   if (c.mma == MmaKind::Wgmma) {
     std::string no = whyNoWgmma(p, t);
     if (no.empty())
-      no = wgmmaShapeError(c, p.backward);
+      no = wgmmaShapeError(c, p);
     if (!no.empty())
       return no;
   } else if (!p.backward) {
@@ -205,7 +205,7 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
                 continue; // not a backward kernel shape
               const TileConfig c{Br, Bc, w, s, qRegs, mma};
               if (mma == MmaKind::Wgmma &&
-                  (!noWgmma.empty() || !wgmmaShapeError(c, p.backward).empty()))
+                  (!noWgmma.empty() || !wgmmaShapeError(c, p).empty()))
                 continue; // not a wgmma kernel shape
               if ((o.blockM && o.blockM != Br) || (o.blockN && o.blockN != Bc) ||
                   (o.warps && o.warps != w) || (o.stages && o.stages != s) ||
@@ -256,6 +256,10 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
   // d64 Bc = 64 beats Bc = 128 (343 vs 283 TFLOP/s: the softmax of a
   // narrower S hides under the shorter P V), at d128 Bc = 128 wins (380 vs
   // 332).
+  // The backward's wgmma kernel has one shape but for its query tiles: at
+  // head dim 64, 128 of them (dQ split by rows between the warpgroups) beat
+  // 64 by 16-17% (bench/results/2026-11-25-h100-ab-s5.md: 16.2 vs 19.4 ms
+  // at N = 16k), half the barriers and bulk reductions per key block.
   const int64_t wgmmaBc = paddedHeadDim(p.qkHeadDim) <= 64 ? 64 : 128;
   auto wgmmaRank = [&](const TileConfig &c) {
     return int(c.blockM == 128) * 2 + int(c.blockN == wgmmaBc);
@@ -294,8 +298,10 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
       best.ctasPerSM, best.ctasPerSM * best.warps).str());
   if (best.mma == MmaKind::Wgmma && p.backward)
     d.notes.push_back(llvm::formatv(
-        "{0}: wgmma kernel for the fast path (dK, dV and atomic dQ fused); the "
-        "deterministic kernels use mma.sync with the same tiles", pass).str());
+        "{0}: wgmma kernel for the fast path (dK, dV and atomic dQ fused){1}; "
+        "the deterministic kernels use mma.sync with the same tiles",
+        pass, best.blockM == 128 ? ", 128-query tiles at head dim 64 (measured fastest)"
+                                 : "").str());
   else if (best.mma == MmaKind::Wgmma)
     d.notes.push_back(llvm::formatv(
         "{0}: wgmma kernel: two warpgroups (Br = 128) and Bc = {1} at this head "

@@ -3,7 +3,8 @@
 // The fast backward path (dK, dV and atomic dQ in one kv-major kernel, see
 // BwdKernel.cuh) with every product on warpgroup MMA, sm_90a. Two
 // warpgroups; each owns 64 of the CTA's 128 keys. Per streamed tile of 64
-// queries (Q, dO, lse2 and D in shared memory, two buffers):
+// queries, 128 at head dim 64 (Q, dO, lse2 and D in shared memory, two
+// buffers):
 //
 //   S^T  = K Q^T      wgmma, A = K rows, B = Q (both K-major, smem)
 //   dP^T = V dO^T     wgmma, A = V rows, B = dO
@@ -11,9 +12,10 @@
 //   dV  += P^T dO     wgmma, A = P^T from registers, B = dO transposed
 //   dK  += dS^T Q     wgmma, A = dS^T from registers, B = Q transposed
 //   dQ   = dS K       wgmma, A = dS^T stored key-major, read transposed;
-//                     B = K transposed; each warpgroup half of dQ's columns
+//                     B = K transposed; each warpgroup half of dQ's
+//                     columns (64-query tiles) or half of its rows (128)
 //   dQ accumulator += dQ   staged in shared memory in fp32, added by the
-//                          copy engine: head dim 64 one 16 KB bulk
+//                          copy engine: head dim 64 one 32 KB bulk
 //                          reduction per tile, 128 one per row
 //
 // The dQ reduction is a third of the time when nothing else changes
@@ -25,7 +27,9 @@
 // padded in shared memory (bank conflicts of the staging stores), so
 // they go one by one. Issuing the next tile's S^T and dP^T before the
 // reduction (a deeper software pipeline) measured 2-12% slower and is not
-// done.
+// done. At head dim 64, 128-query tiles (half the barriers and
+// reductions per key block) beat 64 by 16-17%; at 128 their accumulators
+// do not fit in registers.
 //
 // S^T and dP^T are issued together; the P^T math runs while dP^T is still
 // computing, the dS^T math while dV is, and the dS^T store, barrier and dQ
@@ -55,7 +59,9 @@ struct BwdConfigSm90 {
   static constexpr int kBlockStream = BlockStream_;       // queries
   static_assert(kWarpgroups == 2 && kWarps == 8,
                 "two warpgroups: 64 keys each, half of dQ's columns each");
-  static_assert(kBlockStream == 64, "dQ's 64 rows are one warpgroup MMA tall");
+  static_assert(kBlockStream == 64 || (kBlockStream == 128 && HeadDimQK_ == 64),
+                "64-query tiles (dQ's 64 rows split by columns between the warpgroups), "
+                "or 128 at head dim 64 (dQ split by rows)");
   static_assert((kHeadDimQK == 64 || kHeadDimQK == 128) &&
                     (kHeadDimV == 64 || kHeadDimV == 128),
                 "head dims padded to 64 or 128");
@@ -65,7 +71,10 @@ struct BwdConfigSm90 {
   using DOTile = WgmmaTile<kBlockStream, kHeadDimV>;
   using DSTile = WgmmaTile<kBlockResident, kBlockStream>; // dS^T, key-major
   static constexpr int kStatBytes = 2 * kBlockStream * 4; // lse2 and D per buffer
-  static constexpr int kDQCols = kHeadDimQK / kWarpgroups;
+  /// dQ of a tile: 64 rows, each warpgroup half of the columns; or 128
+  /// rows, each warpgroup 64 of them with every column.
+  static constexpr bool kDQSplitRows = kBlockStream == 128;
+  static constexpr int kDQCols = kDQSplitRows ? kHeadDimQK : kHeadDimQK / kWarpgroups;
   /// The staging of one item's dQ in fp32, a row per query. At head dim
   /// 128 rows are padded by 32 bytes, so a warp's 8-row store takes 2 bank
   /// wavefronts, not 8, and each row is reduced on its own; at 64 the tile
@@ -125,7 +134,10 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
   // dQ's B operand: K transposed from this warpgroup's first column; a
   // 32-column half starts 64 bytes into the atom (the swizzle is a function
   // of the address, so an offset inside the 128-byte row stays valid).
-  const int dqCol0 = wg * Cfg::kDQCols;
+  const int dqCol0 = Cfg::kDQSplitRows ? 0 : wg * Cfg::kDQCols;
+  const int dqRow0 = Cfg::kDQSplitRows ? wg * 64 : 0;
+  // dS^T's columns (queries) this warpgroup's dQ rows read: an atom each.
+  const uint32_t sDSRows = sDS + (dqRow0 / 64) * DSTile::kAtomBytes;
   const uint32_t sKCols = sK + (dqCol0 / 64) * KTile::kAtomBytes + (dqCol0 % 64) * 2;
 
   float dk[D / 8][4], dv[DV / 8][4];
@@ -163,6 +175,12 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
     fenceProxyAsyncShared();
     __syncthreads();
     reduceStagedDQ();
+    // The resident tiles' descriptors are loop-invariant; hoisted, they
+    // would pin ~2 registers per k-step for the whole loop. Opaque copies
+    // of the bases make the compiler recompute them (a few integer ops)
+    // where they are used.
+    uint32_t kBase = sK, vBase = sV, kColsBase = sKCols, dsBase = sDSRows;
+    asm volatile("" : "+r"(kBase), "+r"(vBase), "+r"(kColsBase), "+r"(dsBase));
     int clsNext = kTileEmpty;
     const int itemNext = kb.next(p, item, clsNext);
     if (itemNext < kb.items)
@@ -179,12 +197,12 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
     wgmmaFence();
 #pragma unroll
     for (int ks = 0; ks < D / 16; ++ks)
-      WgmmaSS<T, BR>::run(s, KTile::kMajor(sK, ks, wg * 64),
+      WgmmaSS<T, BR>::run(s, KTile::kMajor(kBase, ks, wg * 64),
                           QTile::kMajor(qBuf, ks), ks > 0);
     wgmmaCommit();
 #pragma unroll
     for (int ks = 0; ks < DV / 16; ++ks)
-      WgmmaSS<T, BR>::run(dp, VTile::kMajor(sV, ks, wg * 64),
+      WgmmaSS<T, BR>::run(dp, VTile::kMajor(vBase, ks, wg * 64),
                           DOTile::kMajor(dOBuf, ks), ks > 0);
     wgmmaCommit();
 
@@ -209,8 +227,13 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
       WgmmaRS<T, DV>::run(dv, pf[ks], DOTile::mnMajor(dOBuf, ks), 1);
     wgmmaCommit();
 
-    // dS^T while dV computes; dK += dS^T Q; dS^T to shared memory for dQ.
-    wgmmaWait<1>();
+    // dS^T while dV computes (128-query tiles: after, so that P^T's packed
+    // copy is dead and S^T, dP^T, dK, dV fit in registers); dK += dS^T Q;
+    // dS^T to shared memory for dQ.
+    if constexpr (BR == 128)
+      wgmmaWait<0>();
+    else
+      wgmmaWait<1>();
     wgmmaFenceOperands(dp);
     math.gradient(s, dp, p, dsum, t);
     uint32_t dsf[kQSteps][4];
@@ -233,8 +256,8 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
     wgmmaFence();
 #pragma unroll
     for (int ks = 0; ks < BC / 16; ++ks)
-      WgmmaSSTransposed<T, Cfg::kDQCols>::run(dq, DSTile::mnMajor(sDS, ks),
-                                              KTile::mnMajor(sKCols, ks),
+      WgmmaSSTransposed<T, Cfg::kDQCols>::run(dq, DSTile::mnMajor(dsBase, ks),
+                                              KTile::mnMajor(kColsBase, ks),
                                               ks > 0);
     wgmmaCommit();
     wgmmaWait<0>();
@@ -245,7 +268,7 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
     for (int n = 0; n < kDQTiles; ++n)
 #pragma unroll
       for (int h2 = 0; h2 < 2; ++h2) {
-        const int row = (warp % 4) * 16 + g + h2 * 8, col = dqCol0 + n * 8 + 2 * t;
+        const int row = dqRow0 + (warp % 4) * 16 + g + h2 * 8, col = dqCol0 + n * 8 + 2 * t;
         asm volatile("st.shared.v2.f32 [%0], {%1, %2};\n" ::"r"(sDQ + row * Cfg::kDQRowBytes +
                                                                col * 4),
                      "f"(dq[n][2 * h2]), "f"(dq[n][2 * h2 + 1])

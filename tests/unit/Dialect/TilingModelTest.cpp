@@ -128,14 +128,15 @@ TEST(Tiling, WgmmaOnlyOnSm90aForHeadDims64And128) {
     EXPECT_NE(whyNoWgmma({d, d, 2, false}, *lookupTarget("sm_90a")), "") << d;
   }
   // The backward's fast path takes wgmma on the same head dims, in its one
-  // shape (two warpgroups of 64 keys, 64-query tiles); elsewhere mma.sync.
+  // shape (two warpgroups of 64 keys; 128-query tiles at head dim 64, 64
+  // at 128); elsewhere mma.sync.
   for (int64_t d : {40, 64, 128}) {
     auto bwd = chooseTiling({d, d, 2, true}, *lookupTarget("sm_90a"));
     ASSERT_TRUE(bool(bwd)) << llvm::toString(bwd.takeError());
     EXPECT_EQ(bwd->config.mma, MmaKind::Wgmma) << d;
     EXPECT_EQ(bwd->config.warps, 8) << d;
     EXPECT_EQ(bwd->config.blockN, 128) << d;
-    EXPECT_EQ(bwd->config.blockM, 64) << d;
+    EXPECT_EQ(bwd->config.blockM, d <= 64 ? 128 : 64) << d;
     EXPECT_TRUE(backwardHasAtomicDQ({d, d, 2, true}, bwd->config)) << d;
   }
   for (const char *arch : {"sm_80", "sm_90a"}) {
