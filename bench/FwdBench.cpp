@@ -8,7 +8,8 @@
 //   bwd <d> <causal> <N> <B> <H> <median ms> <TFLOP/s>   (2.5x the fwd FLOPs)
 // and the JIT latency (cold NVRTC compile + load; warm memory and disk
 // cache hits). Backward: the default (fast, atomic dQ) path as `bwd`, the
-// deterministic kernels as `bwdd`. Usage: flashgen-bench [--quick] [--no-backward]
+// deterministic kernels as `bwdd`.
+// Usage: flashgen-bench [--quick] [--no-backward] [--head-dim 64|128] [--sweep]
 //
 //===----------------------------------------------------------------------===//
 #include "flashgen/Runtime/CudaDriver.h"
@@ -55,13 +56,26 @@ double seconds(std::chrono::steady_clock::time_point t) {
 } // namespace
 
 int main(int argc, char **argv) {
-  bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   // --sweep: time tile configurations (spec overrides) at N = 8192, to
-  // calibrate the tiling model against the device.
-  bool sweep = argc > 1 && std::strcmp(argv[1], "--sweep") == 0;
-  bool backward = true;
-  for (int i = 1; i < argc; ++i)
-    backward &= std::strcmp(argv[i], "--no-backward") != 0;
+  // calibrate the tiling model against the device. --head-dim: one column
+  // of the grid (a device call that checks one kernel's change).
+  bool quick = false, sweep = false, backward = true;
+  int onlyHeadDim = 0;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--quick"))
+      quick = true;
+    else if (!std::strcmp(argv[i], "--sweep"))
+      sweep = true;
+    else if (!std::strcmp(argv[i], "--no-backward"))
+      backward = false;
+    else if (!std::strcmp(argv[i], "--head-dim") && i + 1 < argc)
+      onlyHeadDim = std::atoi(argv[++i]);
+    else {
+      std::fprintf(stderr, "error: unknown argument '%s'\nusage: flashgen-bench [--quick] "
+                           "[--no-backward] [--head-dim 64|128] [--sweep]\n", argv[i]);
+      return 2;
+    }
+  }
   llvm::Expected<CudaDriver &> driver = CudaDriver::get();
   if (!driver) {
     std::fprintf(stderr, "error: %s\n", llvm::toString(driver.takeError()).c_str());
@@ -187,6 +201,8 @@ int main(int argc, char **argv) {
 
   for (int d : {64, 128})
     for (bool causal : {false, true}) {
+      if (onlyHeadDim && d != onlyHeadDim)
+        continue;
       auto kernel = unwrap(Kernel::fromSpec(spec(d, causal), "bench.attn"));
       const auto &t = kernel->spec().tiles;
       std::printf("# d=%d causal=%d tiles %lldx%lld warps=%lld stages=%lld q_in_regs=%d mma=%s\n",

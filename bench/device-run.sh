@@ -2,34 +2,41 @@
 #===- bench/device-run.sh - everything GPU, in one device command -----------===#
 #
 # Run on the GPU machine from the repository root, after
-# scripts/device-prep.sh here. Usage: bench/device-run.sh tests|tests-bwd|bench|all
+# scripts/device-prep.sh here.
+#   bench/device-run.sh tests|tests-bwd|tests-bwd2|bench|all [bench args]
+#   bench/device-run.sh gtest FILTER
 # Writes logs and tables under $OUT (or ./out):
-#   tests: every GPU test (gpu-log.txt, gpu-fwd.txt one line per case,
-#          forward and backward),
-#          the C++ example, `flashgen run` on two examples, the C API test
-#   bench: flashgen-bench and torch_bench.py back to back, report.md
+#   tests: the forward GPU tests and the backward examples (gpu-log.txt,
+#          gpu-fwd.txt one line per case), the C++ example, `flashgen run`
+#          on examples, the C API test
+#   tests-bwd, tests-bwd2: the rest of the backward GPU tests
+#   gtest FILTER: the GPU tests FILTER names (a change's own part)
+#   bench: flashgen-bench and torch_bench.py back to back, report.md; bench
+#          args (--head-dim 64, --quick, --no-backward) go to both
 #
 #===------------------------------------------------------------------------===#
 set -uo pipefail
 what=${1:-all}
+shift || true
 out=${OUT:-$PWD/out}
 mkdir -p "$out"
 c=.carry
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$out/device.txt"
 # The whole GPU suite takes ~15 minutes (backward: NVRTC per variant and the
 # float64 CPU reference), more than one 10-minute device call: `tests` runs
-# the forward tests and the backward examples, `tests-bwd` the rest.
-if [[ $what == tests-bwd ]]; then
-  FLASHGEN_GPU_REPORT=$out/gpu-fwd.txt $c/flashgen-gpu-tests \
-    --gtest_filter='GpuBackward.*:-GpuBackward.EveryExampleAtOddSizes' > "$out/gpu-log.txt" 2>&1
-  echo "gpu tests rc=$? ($(grep -c dQ= "$out/gpu-fwd.txt") bwd cases)"
-  grep -E "OK \] |FAILED \] |Failure" "$out/gpu-log.txt" | head -20
-fi
-if [[ $what == tests || $what == all ]]; then
-  FLASHGEN_GPU_REPORT=$out/gpu-fwd.txt $c/flashgen-gpu-tests \
-    --gtest_filter='GpuForward.*:GpuBackward.EveryExampleAtOddSizes' > "$out/gpu-log.txt" 2>&1
+# the forward tests and the backward examples, `tests-bwd` and `tests-bwd2`
+# the rest (each 4-6 minutes).
+gtest() {
+  FLASHGEN_GPU_REPORT=$out/gpu-fwd.txt $c/flashgen-gpu-tests --gtest_filter="$1" \
+    >> "$out/gpu-log.txt" 2>&1
   echo "gpu tests rc=$? ($(grep -c rel_err "$out/gpu-fwd.txt") fwd cases, $(grep -c dQ= "$out/gpu-fwd.txt") bwd cases)"
   grep -E "OK \] |FAILED \] |Failure" "$out/gpu-log.txt" | head -20
+}
+[[ $what == gtest ]] && gtest "$1"
+[[ $what == tests-bwd ]] && gtest 'GpuBackward.HeadDims8To64*:GpuBackward.HeadDims72To128*:GpuBackward.UnequalHeadDims:GpuBackward.ScoreExpressions*:GpuBackward.RejectsBadArguments'
+[[ $what == tests-bwd2 ]] && gtest 'GpuBackward.HeadDims136To256*:GpuBackward.MmaSyncFastPathOnHopper'
+if [[ $what == tests || $what == all ]]; then
+  gtest 'GpuForward.*:GpuBackward.EveryExampleAtOddSizes'
   { $c/flashgen-jit-example; $c/flashgen run examples/alibi.attn --shape 1,32,1000,1000;
     $c/flashgen run examples/document_mask.attn --shape 2,8,4097; $c/flashgen-capi-test;
     $c/flashgen run examples/softcap.attn --backward --shape 1,4,1000,1000;
@@ -39,8 +46,8 @@ if [[ $what == tests || $what == all ]]; then
   echo "cli rc=$?"; tail -5 "$out/cli.txt"
 fi
 if [[ $what == bench || $what == all ]]; then
-  $c/flashgen-bench > "$out/flashgen-bench.tsv" 2>&1
-  PYTHONUNBUFFERED=1 python3 bench/torch_bench.py > "$out/torch-bench.tsv" 2> "$out/torch-bench.err"
+  $c/flashgen-bench "$@" > "$out/flashgen-bench.tsv" 2>&1
+  PYTHONUNBUFFERED=1 python3 bench/torch_bench.py "$@" > "$out/torch-bench.tsv" 2> "$out/torch-bench.err"
   python3 bench/report.py "$out/flashgen-bench.tsv" "$out/torch-bench.tsv" > "$out/report.md"
   tail -60 "$out/report.md"
 fi

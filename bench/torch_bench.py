@@ -12,6 +12,10 @@ from torch.nn.attention.flex_attention import create_block_mask, flex_attention
 from triton.testing import do_bench
 
 quick = "--quick" in sys.argv
+# --head-dim D: one column of the grid, as flashgen-bench's.
+head_dims = (64, 128)
+if "--head-dim" in sys.argv:
+    head_dims = (int(sys.argv[sys.argv.index("--head-dim") + 1]),)
 # One compiled graph per shape: raise dynamo's recompile limit, or it falls
 # back to the unfused (eager) flex_attention after 8 shapes.
 torch._dynamo.config.cache_size_limit = 1024
@@ -25,7 +29,7 @@ def causal_mask(b, h, q, k):
 
 def main():
     print(f"# torch {torch.__version__} on {torch.cuda.get_device_name()}")
-    for d in (64, 128):
+    for d in head_dims:
         for causal in (False, True):
             for n in (512, 1024, 2048, 4096, 8192, 16384):
                 if quick and n not in (2048, 8192):
