@@ -62,8 +62,13 @@ std::string wgmmaShapeError(const TileConfig &c, const TilingProblem &p) {
     if (c.warps != 8 || c.blockN != 128)
       return "the wgmma backward kernel runs two warpgroups of 64 keys each "
              "(8 warps, Bc = 128)";
-    if (c.blockM != 64 && !(c.blockM == 128 && paddedHeadDim(p.qkHeadDim) == 64))
-      return "the wgmma backward kernel streams 64-query tiles (128 at head dim 64)";
+    // 128-query tiles at head dim 64 only, and not with dropout: there
+    // they spill 608 B per thread and measured 24% slower than 64
+    // (bench/results/2026-11-25-h100-bwd-d64-s5.md).
+    if (c.blockM != 64 &&
+        !(c.blockM == 128 && paddedHeadDim(p.qkHeadDim) == 64 && !p.dropout))
+      return "the wgmma backward kernel streams 64-query tiles (128 at head dim 64 "
+             "without dropout)";
     if (c.stages != 2)
       return "the wgmma backward kernel double-buffers the streamed tiles";
     return "";

@@ -59,6 +59,7 @@ LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
   problem.qkHeadDim = static_cast<int64_t>(v.getQkHeadDim());
   problem.vHeadDim = static_cast<int64_t>(v.getVHeadDim());
   problem.elemBytes = elementBytes(v);
+  problem.dropout = v.getDropout().convertToDouble() > 0;
   TileOverride override;
   if (TilingAttr o = v.getTileOverrideAttr())
     override = {o.getBlockM(), o.getBlockN(), o.getWarps(), o.getStages(),

@@ -139,6 +139,13 @@ TEST(Tiling, WgmmaOnlyOnSm90aForHeadDims64And128) {
     EXPECT_EQ(bwd->config.blockM, d <= 64 ? 128 : 64) << d;
     EXPECT_TRUE(backwardHasAtomicDQ({d, d, 2, true}, bwd->config)) << d;
   }
+  // With dropout, 128-query tiles spill at head dim 64: 64 there.
+  TilingProblem dropout{64, 64, 2, true};
+  dropout.dropout = true;
+  auto bwdDropout = chooseTiling(dropout, *lookupTarget("sm_90a"));
+  ASSERT_TRUE(bool(bwdDropout)) << llvm::toString(bwdDropout.takeError());
+  EXPECT_EQ(bwdDropout->config.mma, MmaKind::Wgmma);
+  EXPECT_EQ(bwdDropout->config.blockM, 64);
   for (const char *arch : {"sm_80", "sm_90a"}) {
     auto bwd = chooseTiling({96, 96, 2, true}, *lookupTarget(arch));
     ASSERT_TRUE(bool(bwd)) << llvm::toString(bwd.takeError());

@@ -49,6 +49,9 @@ struct TilingProblem {
   int64_t qkHeadDim = 128, vHeadDim = 128;
   int64_t elemBytes = 2;
   bool backward = false;
+  /// Dropout keeps its Philox state and keep bits live through the
+  /// backward's element loop, which changes what fits in registers.
+  bool dropout = false;
 };
 
 struct TileConfig {
