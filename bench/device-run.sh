@@ -3,9 +3,12 @@
 #
 # Run on the GPU machine from the repository root, after
 # scripts/device-prep.sh here.
-#   bench/device-run.sh tests|tests-bwd|tests-bwd2|bench|all [bench args]
+#   bench/device-run.sh tests-all|tests|tests-bwd|tests-bwd2|bench|all [bench args]
 #   bench/device-run.sh gtest FILTER
 # Writes logs and tables under $OUT (or ./out):
+#   tests-all: every GPU test, each in its own process, all at once (the
+#          machine has 16 cores; NVRTC and the float64 references are
+#          CPU-bound), then the CLI checks: the whole suite in one call
 #   tests: the forward GPU tests and the backward examples (gpu-log.txt,
 #          gpu-fwd.txt one line per case), the C++ example, `flashgen run`
 #          on examples, the C API test
@@ -33,10 +36,36 @@ gtest() {
   grep -E "OK \] |FAILED \] |Failure" "$out/gpu-log.txt" | head -20
 }
 [[ $what == gtest ]] && gtest "$1"
+# Every test of the binary in its own process, in parallel; logs and case
+# lines are joined in test order afterwards.
+gtest_parallel() {
+  local tests=() suite="" line i pids=() rc=0
+  while IFS= read -r line; do
+    case $line in
+      Running*) ;;
+      "  "*) tests+=("$suite${line#  }") ;;
+      *) suite=$line ;;
+    esac
+  done < <($c/flashgen-gpu-tests --gtest_list_tests)
+  for i in "${!tests[@]}"; do
+    FLASHGEN_GPU_REPORT=$out/cases-$i.txt $c/flashgen-gpu-tests --gtest_filter="${tests[$i]}" \
+      > "$out/log-$i.txt" 2>&1 &
+    pids+=($!)
+  done
+  for i in "${!pids[@]}"; do wait "${pids[$i]}" || { rc=1; echo "FAILED: ${tests[$i]}"; }; done
+  for i in "${!tests[@]}"; do
+    cat "$out/log-$i.txt" >> "$out/gpu-log.txt"
+    [[ -f $out/cases-$i.txt ]] && cat "$out/cases-$i.txt" >> "$out/gpu-fwd.txt"
+    rm -f "$out/log-$i.txt" "$out/cases-$i.txt"
+  done
+  echo "gpu tests rc=$rc (${#tests[@]} tests; $(grep -c rel_err "$out/gpu-fwd.txt") fwd cases, $(grep -c dQ= "$out/gpu-fwd.txt") bwd cases)"
+  grep -E "OK \] |FAILED \] |Failure|SKIPPED \] Gpu" "$out/gpu-log.txt" | head -40
+}
+[[ $what == tests-all ]] && gtest_parallel
 [[ $what == tests-bwd ]] && gtest 'GpuBackward.HeadDims8To64*:GpuBackward.HeadDims72To128*:GpuBackward.UnequalHeadDims:GpuBackward.ScoreExpressions*:GpuBackward.RejectsBadArguments'
 [[ $what == tests-bwd2 ]] && gtest 'GpuBackward.HeadDims136To256*:GpuBackward.MmaSyncFastPathOnHopper'
-if [[ $what == tests || $what == all ]]; then
-  gtest 'GpuForward.*:GpuBackward.EveryExampleAtOddSizes'
+if [[ $what == tests || $what == tests-all || $what == all ]]; then
+  [[ $what == tests-all ]] || gtest 'GpuForward.*:GpuBackward.EveryExampleAtOddSizes'
   { $c/flashgen-jit-example; $c/flashgen run examples/alibi.attn --shape 1,32,1000,1000;
     $c/flashgen run examples/document_mask.attn --shape 2,8,4097; $c/flashgen-capi-test;
     $c/flashgen run examples/softcap.attn --backward --shape 1,4,1000,1000;
