@@ -6,7 +6,8 @@
 # few percent between calls, so only compare within one call):
 #   bash bench/ab-run.sh [--backward] SPEC.attn B,H,N [B,H,N ...]
 # Prints one line per (round, shape, binary): the median time. AB_BINS="main wip_x"
-# limits the run to those binaries (names after flashgen-).
+# limits the run to those binaries (names after flashgen-); AB_TIMEOUT (seconds,
+# default 120) bounds each run, so that a hanging kernel costs little.
 #
 #===------------------------------------------------------------------------===#
 set -uo pipefail
@@ -29,7 +30,7 @@ fi
 for round in 1 2; do
   for shape in "$@"; do
     for bin in "${bins[@]}"; do
-      t=$(timeout 120 "$bin" run "$spec" "${mode[@]}" --no-check --reps 20 --shape "$shape" 2>&1 |
+      t=$(timeout "${AB_TIMEOUT:-120}" "$bin" run "$spec" "${mode[@]}" --no-check --reps 20 --shape "$shape" 2>&1 |
             grep -o "$([[ ${#mode[@]} -gt 0 ]] && echo 'bwd=[0-9.]* ms' || echo 'time=[0-9.]* ms')")
       echo "round $round  $shape  ${bin#.carry-ab/flashgen-}  ${t:-failed}"
     done
