@@ -30,8 +30,8 @@ nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$out/dev
 # the forward tests and the backward examples, `tests-bwd` and `tests-bwd2`
 # the rest (each 4-6 minutes).
 gtest() {
-  FLASHGEN_GPU_REPORT=$out/gpu-fwd.txt $c/flashgen-gpu-tests --gtest_filter="$1" \
-    >> "$out/gpu-log.txt" 2>&1
+  FLASHGEN_GPU_REPORT=$out/gpu-fwd.txt timeout "${GPU_TEST_TIMEOUT:-540}" \
+    $c/flashgen-gpu-tests --gtest_filter="$1" >> "$out/gpu-log.txt" 2>&1
   echo "gpu tests rc=$? ($(grep -c rel_err "$out/gpu-fwd.txt") fwd cases, $(grep -c dQ= "$out/gpu-fwd.txt") bwd cases)"
   grep -E "OK \] |FAILED \] |Failure" "$out/gpu-log.txt" | head -20
 }
@@ -48,8 +48,10 @@ gtest_parallel() {
     esac
   done < <($c/flashgen-gpu-tests --gtest_list_tests)
   for i in "${!tests[@]}"; do
-    FLASHGEN_GPU_REPORT=$out/cases-$i.txt $c/flashgen-gpu-tests --gtest_filter="${tests[$i]}" \
-      > "$out/log-$i.txt" 2>&1 &
+    # Bounded, so that a hanging kernel leaves its logs behind instead of
+    # taking the whole device call with it.
+    FLASHGEN_GPU_REPORT=$out/cases-$i.txt timeout "${GPU_TEST_TIMEOUT:-540}" \
+      $c/flashgen-gpu-tests --gtest_filter="${tests[$i]}" > "$out/log-$i.txt" 2>&1 &
     pids+=($!)
   done
   for i in "${!pids[@]}"; do wait "${pids[$i]}" || { rc=1; echo "FAILED: ${tests[$i]}"; }; done
