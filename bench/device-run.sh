@@ -23,6 +23,7 @@ what=${1:-all}
 shift || true
 out=${OUT:-$PWD/out}
 mkdir -p "$out"
+touch "$out/gpu-fwd.txt"
 c=.carry
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$out/device.txt"
 # The whole GPU suite takes ~15 minutes (backward: NVRTC per variant and the
