@@ -68,8 +68,13 @@ int main(int argc, char **argv) {
       sweep = true;
     else if (!std::strcmp(argv[i], "--no-backward"))
       backward = false;
-    else if (!std::strcmp(argv[i], "--head-dim") && i + 1 < argc)
+    else if (!std::strcmp(argv[i], "--head-dim") && i + 1 < argc) {
       onlyHeadDim = std::atoi(argv[++i]);
+      if (onlyHeadDim != 64 && onlyHeadDim != 128) {
+        std::fprintf(stderr, "error: --head-dim %s: the grid has head dims 64 and 128\n", argv[i]);
+        return 2;
+      }
+    }
     else {
       std::fprintf(stderr, "error: unknown argument '%s'\nusage: flashgen-bench [--quick] "
                            "[--no-backward] [--head-dim 64|128] [--sweep]\n", argv[i]);

@@ -16,6 +16,8 @@ quick = "--quick" in sys.argv
 head_dims = (64, 128)
 if "--head-dim" in sys.argv:
     head_dims = (int(sys.argv[sys.argv.index("--head-dim") + 1]),)
+    if head_dims[0] not in (64, 128):
+        sys.exit(f"error: --head-dim {head_dims[0]}: the grid has head dims 64 and 128")
 # One compiled graph per shape: raise dynamo's recompile limit, or it falls
 # back to the unfused (eager) flex_attention after 8 shapes.
 torch._dynamo.config.cache_size_limit = 1024
