@@ -41,3 +41,12 @@ for pas in ("fwd", "bwd"):
               (f"{fmt(dt)} | " if det else "") +
               f"{fmt(fa)} | {fmt(cu)} | {fmt(fx)} | {ratio(fg, fa)} | {ratio(fg, cu)} |" +
               (f" {ratio(dt, fa)} |" if det else ""))
+    # The issues' targets in one line: flashgen against FA2 and cuDNN.
+    for other, name in (("flash", "FA2"), ("cudnn", "cuDNN")):
+        pairs = [(r["flashgen"] / r[other], k) for k, r in cells
+                 if r.get("flashgen") and r.get(other)]
+        if pairs:
+            worst, (_, d, c, n) = min(pairs)
+            above = sum(1 for q, _ in pairs if q >= 1.0)
+            print(f"\nflashgen >= {name} on {above} of {len(pairs)} cells; lowest "
+                  f"{worst:.2f}x (d{d}{' causal' if c else ''} N={n})")
