@@ -473,17 +473,12 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
   const uint32_t sK = sdO + Cfg::ResV::kBytes;
   const uint32_t sV = sK + Cfg::kStages * Cfg::StrQK::kBytes;
 
-  Cfg::ResQK::template load<Cfg::kThreads>(
-      sQ,
-      static_cast<const uint16_t *>(p.q) +
-          rowOffset<Variant>(b, sb.qRow0, q0, h, p.qBatchStride, p.qRowStride, p.qHeadStride),
-      p.qRowStride, q1 - q0 + 1, p.headDimQK, tid);
-  Cfg::ResV::template load<Cfg::kThreads>(
-      sdO,
-      static_cast<const uint16_t *>(bp.dO) +
-          rowOffset<Variant>(b, sb.qRow0, q0, h, bp.dOBatchStride, bp.dORowStride,
-                             bp.dOHeadStride),
-      bp.dORowStride, q1 - q0 + 1, p.headDimV, tid);
+  loadSeqRows<typename Cfg::ResQK, Cfg::kThreads, Variant>(
+      sQ, p.q, b, sb.qRow0, q0, h, p.qBatchStride, p.qRowStride, p.qHeadStride, q1 - q0 + 1,
+      p.headDimQK, tid);
+  loadSeqRows<typename Cfg::ResV, Cfg::kThreads, Variant>(
+      sdO, bp.dO, b, sb.qRow0, q0, h, bp.dOBatchStride, bp.dORowStride, bp.dOHeadStride,
+      q1 - q0 + 1, p.headDimV, tid);
 
   const uint16_t *kPtr = static_cast<const uint16_t *>(p.k) +
                          rowOffset<Variant>(b, sb.kRow0, 0, hk, p.kBatchStride,

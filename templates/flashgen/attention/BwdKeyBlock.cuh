@@ -36,6 +36,20 @@ FG_DEVICE int64_t rowOffset(int b, int64_t row0, int row, int h, int64_t bs, int
   return (Variant::kVarlen ? 0 : b * bs) + (row0 + row) * rs + h * hs;
 }
 
+/// Starts the copy of `rows` rows of a 16-bit tensor (batch entry b, head
+/// `head`, sequence rows from `row`; strides in elements) into Tile at
+/// `dst`; rows past `rows` and columns past `cols` zero-filled.
+template <class Tile, int Threads, class Variant>
+FG_DEVICE void loadSeqRows(uint32_t dst, const void *base, int b, int64_t seqRow0, int row,
+                           int head, int64_t batchStride, int64_t rowStride, int64_t headStride,
+                           int rows, int cols, int tid) {
+  Tile::template load<Threads>(
+      dst,
+      static_cast<const uint16_t *>(base) +
+          rowOffset<Variant>(b, seqRow0, row, head, batchStride, rowStride, headStride),
+      rowStride, rows, cols, tid);
+}
+
 /// First workspace row of (batch entry b, head h): lse2, D and the dQ
 /// accumulator (times the head dim) give every (b, h) seqPad rows.
 FG_DEVICE int64_t workspaceRow0(const BwdParams &bp, int b, int h) {
@@ -88,16 +102,10 @@ template <class Variant> struct BwdKeyBlock {
   template <class KTile, class VTile, int Threads>
   FG_DEVICE void loadKeys(const FwdParams &p, uint32_t sK, uint32_t sV, int tid) const {
     const int rows = k1 - k0 + 1;
-    KTile::template load<Threads>(
-        sK,
-        static_cast<const uint16_t *>(p.k) +
-            rowOffset<Variant>(b, sb.kRow0, k0, hk, p.kBatchStride, p.kRowStride, p.kHeadStride),
-        p.kRowStride, rows, p.headDimQK, tid);
-    VTile::template load<Threads>(
-        sV,
-        static_cast<const uint16_t *>(p.v) +
-            rowOffset<Variant>(b, sb.kRow0, k0, hk, p.vBatchStride, p.vRowStride, p.vHeadStride),
-        p.vRowStride, rows, p.headDimV, tid);
+    loadSeqRows<KTile, Threads, Variant>(sK, p.k, b, sb.kRow0, k0, hk, p.kBatchStride,
+                                         p.kRowStride, p.kHeadStride, rows, p.headDimQK, tid);
+    loadSeqRows<VTile, Threads, Variant>(sV, p.v, b, sb.kRow0, k0, hk, p.vBatchStride,
+                                         p.vRowStride, p.vHeadStride, rows, p.headDimV, tid);
   }
   /// Starts the copies of an item's streamed tiles: its Q and dO rows into
   /// QTile / DOTile at sQ, sdO, and its lse2 and D rows (padded, so whole
@@ -108,18 +116,11 @@ template <class Variant> struct BwdKeyBlock {
     const FwdParams &p = bp.f;
     const int h = head(item), q = q0(item);
     const int rows = min(blockQ, sb.seqQ - q);
-    QTile::template load<Threads>(
-        sQ,
-        static_cast<const uint16_t *>(p.q) +
-            rowOffset<Variant>(b, sb.qRow0, q, h, p.qBatchStride, p.qRowStride, p.qHeadStride),
-        p.qRowStride, rows, p.headDimQK, tid);
-    DOTile::template load<Threads>(
-        sdO,
-        static_cast<const uint16_t *>(bp.dO) + rowOffset<Variant>(b, sb.qRow0, q, h,
-                                                                  bp.dOBatchStride,
-                                                                  bp.dORowStride,
-                                                                  bp.dOHeadStride),
-        bp.dORowStride, rows, p.headDimV, tid);
+    loadSeqRows<QTile, Threads, Variant>(sQ, p.q, b, sb.qRow0, q, h, p.qBatchStride,
+                                         p.qRowStride, p.qHeadStride, rows, p.headDimQK, tid);
+    loadSeqRows<DOTile, Threads, Variant>(sdO, bp.dO, b, sb.qRow0, q, h, bp.dOBatchStride,
+                                          bp.dORowStride, bp.dOHeadStride, rows, p.headDimV,
+                                          tid);
     const int64_t ws = workspaceRow0(bp, b, h) + q;
     for (int c = tid; c < 2 * blockQ / 4; c += Threads) {
       const float *src =
