@@ -26,15 +26,26 @@ mkdir -p "$out"
 touch "$out/gpu-fwd.txt"
 c=.carry
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$out/device.txt"
-# The whole GPU suite takes ~15 minutes (backward: NVRTC per variant and the
-# float64 CPU reference), more than one 10-minute device call: `tests` runs
-# the forward tests and the backward examples, `tests-bwd` and `tests-bwd2`
-# the rest (each 4-6 minutes).
+# The whole GPU suite takes ~17 minutes one test after another (backward:
+# NVRTC per variant and the float64 CPU reference), more than one 10-minute
+# device call: `tests-all` runs the tests side by side; `tests`, `tests-bwd`
+# and `tests-bwd2` split them into three sequential calls.
+#
+# One test process for a gtest filter, its case lines to $2, its log to $3;
+# bounded, so that a hanging kernel leaves its logs behind instead of taking
+# the whole device call with it.
+run_tests() {
+  FLASHGEN_GPU_REPORT=$2 timeout "${GPU_TEST_TIMEOUT:-540}" \
+    $c/flashgen-gpu-tests --gtest_filter="$1" >> "$3" 2>&1
+}
+# The counts and each test's verdict (skipped ones too: a skip is no pass).
+summarize() {
+  echo "gpu tests rc=$1 ($2$(grep -c rel_err "$out/gpu-fwd.txt") fwd cases, $(grep -c dQ= "$out/gpu-fwd.txt") bwd cases)"
+  grep -E "OK \] |FAILED \] |Failure|SKIPPED \] Gpu" "$out/gpu-log.txt" | head -40
+}
 gtest() {
-  FLASHGEN_GPU_REPORT=$out/gpu-fwd.txt timeout "${GPU_TEST_TIMEOUT:-540}" \
-    $c/flashgen-gpu-tests --gtest_filter="$1" >> "$out/gpu-log.txt" 2>&1
-  echo "gpu tests rc=$? ($(grep -c rel_err "$out/gpu-fwd.txt") fwd cases, $(grep -c dQ= "$out/gpu-fwd.txt") bwd cases)"
-  grep -E "OK \] |FAILED \] |Failure" "$out/gpu-log.txt" | head -20
+  run_tests "$1" "$out/gpu-fwd.txt" "$out/gpu-log.txt"
+  summarize $? ""
 }
 [[ $what == gtest ]] && gtest "$1"
 # Every test of the binary in its own process, in parallel; logs and case
@@ -49,10 +60,7 @@ gtest_parallel() {
     esac
   done < <($c/flashgen-gpu-tests --gtest_list_tests)
   for i in "${!tests[@]}"; do
-    # Bounded, so that a hanging kernel leaves its logs behind instead of
-    # taking the whole device call with it.
-    FLASHGEN_GPU_REPORT=$out/cases-$i.txt timeout "${GPU_TEST_TIMEOUT:-540}" \
-      $c/flashgen-gpu-tests --gtest_filter="${tests[$i]}" > "$out/log-$i.txt" 2>&1 &
+    run_tests "${tests[$i]}" "$out/cases-$i.txt" "$out/log-$i.txt" &
     pids+=($!)
   done
   for i in "${!pids[@]}"; do wait "${pids[$i]}" || { rc=1; echo "FAILED: ${tests[$i]}"; }; done
@@ -61,8 +69,7 @@ gtest_parallel() {
     [[ -f $out/cases-$i.txt ]] && cat "$out/cases-$i.txt" >> "$out/gpu-fwd.txt"
     rm -f "$out/log-$i.txt" "$out/cases-$i.txt"
   done
-  echo "gpu tests rc=$rc (${#tests[@]} tests; $(grep -c rel_err "$out/gpu-fwd.txt") fwd cases, $(grep -c dQ= "$out/gpu-fwd.txt") bwd cases)"
-  grep -E "OK \] |FAILED \] |Failure|SKIPPED \] Gpu" "$out/gpu-log.txt" | head -40
+  summarize $rc "${#tests[@]} tests; "
 }
 [[ $what == tests-all ]] && gtest_parallel
 [[ $what == tests-bwd ]] && gtest 'GpuBackward.HeadDims8To64*:GpuBackward.HeadDims72To128*:GpuBackward.UnequalHeadDims:GpuBackward.ScoreExpressions*:GpuBackward.RejectsBadArguments'
