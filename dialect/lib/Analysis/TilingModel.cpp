@@ -57,8 +57,7 @@ namespace {
 /// The wgmma kernels' shape rules (FwdConfigSm90, BwdConfigSm90), or "" if
 /// `c` obeys them.
 std::string wgmmaShapeError(const TileConfig &c, const TilingProblem &p) {
-  const bool backward = p.backward;
-  if (backward) {
+  if (p.backward) {
     if (c.warps != 8 || c.blockN != 128)
       return "the wgmma backward kernel runs two warpgroups of 64 keys each "
              "(8 warps, Bc = 128)";

@@ -18,8 +18,8 @@ namespace flashgen {
 /// asynchronously. Both 16-byte aligned, bytes a multiple of 16; src's
 /// contents visible to the async proxy first (fenceProxyAsyncShared).
 FG_DEVICE void bulkReduceAddF32(float *dst, uint32_t src, int bytes) {
-  asm volatile("cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [%0], [%1], %2;\n" ::"l"(dst),
-               "r"(src), "r"(bytes)
+  asm volatile("cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [%0], [%1], %2;\n"
+               ::"l"(dst), "r"(src), "r"(bytes)
                : "memory");
 }
 FG_DEVICE void bulkCommit() { asm volatile("cp.async.bulk.commit_group;\n" ::: "memory"); }
