@@ -168,8 +168,9 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
      << s.headDimQK << "/" << s.headDimV << ", tiles " << t.blockM << "x" << t.blockN
      << ", " << t.warps << " warps, " << t.stages << " stage(s), "
      << (wgmma ? "wgmma (sm_90a)" : "mma.sync") << "\n"
-     << (wgmma ? "#include \"flashgen/attention/FwdKernelSm90.cuh\"\n\n"
-               : "#include \"flashgen/attention/FwdKernel.cuh\"\n\n")
+     << (s.fwdWarpSpecialized ? "#include \"flashgen/attention/FwdKernelSm90Ws.cuh\"\n\n"
+         : wgmma               ? "#include \"flashgen/attention/FwdKernelSm90.cuh\"\n\n"
+                               : "#include \"flashgen/attention/FwdKernel.cuh\"\n\n")
      << "namespace {\nusing namespace flashgen;\n\n"
      << "constexpr int kHeadDimQK = " << s.paddedQK << "; // spec: " << s.headDimQK << "\n"
      << "constexpr int kHeadDimV = " << s.paddedV << "; // spec: " << s.headDimV << "\n"
@@ -180,7 +181,9 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
   if (wgmma)
     os << "using Config = FwdConfigSm90<" << (s.bf16 ? "BF16" : "F16")
        << ", kHeadDimQK, kHeadDimV, kBlockN, kWarps, kStages>;\n"
-       << "static_assert(Config::kBlockM == kBlockM, \"64 rows per warpgroup\");\n\n";
+       << "static_assert(Config::kBlockM == kBlockM, \"64 rows per warpgroup\");\n"
+       << "static_assert(Config::kSmemBytes == " << t.smemBytes
+       << ", \"the planner's shared memory is the wgmma kernel's\");\n\n";
   else
     os << "using Config = FwdConfig<" << (s.bf16 ? "BF16" : "F16")
        << ", kHeadDimQK, kHeadDimV, kBlockM, kBlockN, kWarps, kStages, "
@@ -189,9 +192,15 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
   emitVariant(v, s, /*backward=*/false, os);
   os << "};\n\n} // namespace\n\n";
 
-  os << "extern \"C\" __global__ void __launch_bounds__(" << 32 * t.warps << ")\n"
+  // The warp-specialized kernel moves registers between its warpgroups
+  // (setmaxnreg), which needs the cap of one CTA per SM at entry.
+  os << "extern \"C\" __global__ void __launch_bounds__(" << s.fwdThreads()
+     << (s.fwdWarpSpecialized ? ", 1" : "") << ")\n"
      << s.entry << "(const flashgen::FwdParams p) {\n"
-     << "  flashgen::" << (wgmma ? "attentionForwardSm90" : "attentionForward")
+     << "  flashgen::"
+     << (s.fwdWarpSpecialized ? "attentionForwardSm90Ws"
+         : wgmma              ? "attentionForwardSm90"
+                              : "attentionForward")
      << "<Config, Variant>(p);\n}\n";
   return text;
 }

@@ -49,6 +49,12 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
   if (s.tiles.stages != 1 && s.tiles.stages != 2)
     return unsupported(v, "the forward kernel has 1 or 2 K/V stages, not " +
                               llvm::Twine(s.tiles.stages));
+  // WIP: head dim 128's wgmma forward with two consumer warpgroups runs
+  // warp-specialized (a producer warpgroup, consumer turns). Head dim 64
+  // keeps two CTAs per SM of the plain kernel, which one CTA of three
+  // warpgroups with their registers could not match.
+  s.fwdWarpSpecialized = s.tiles.mma == MmaKind::Wgmma && s.paddedQK == 128 &&
+                         s.paddedV == 128 && s.tiles.warps == 8;
   if (TilingAttr bwd = v.getBwdTilingAttr()) {
     s.bwdTiles = fromAttr(bwd);
     if (s.bwdTiles->blockN != 16 * s.bwdTiles->warps)

@@ -449,7 +449,7 @@ llvm::Error Kernel::forward(const ForwardArgs &a) const {
   unsigned gridX = unsigned((a.seqQ + s.tiles.blockM - 1) / s.tiles.blockM);
   void *args[] = {&p};
   return driver->launch(fwd.loaded->functions[0], gridX, unsigned(a.heads), unsigned(a.batch),
-                        unsigned(32 * s.tiles.warps), unsigned(fwd.smemBytes), a.stream, args);
+                        unsigned(s.fwdThreads()), unsigned(fwd.smemBytes), a.stream, args);
 }
 
 std::string Kernel::resourceReport() const {

@@ -109,8 +109,9 @@ TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
   int64_t Br = c.blockM, Bc = c.blockN;
   int64_t regs;
   if (!p.backward) {
+    // wgmma: the base aligned to 1024 bytes, 128 bytes of mbarriers.
     c.smemBytes = Br * dqk * e + c.stages * Bc * (dqk + dv) * e +
-                  (c.mma == MmaKind::Wgmma ? 1024 : 0);
+                  (c.mma == MmaKind::Wgmma ? 1024 + 128 : 0);
     regs = ceilDiv(Br * dv, T) + ceilDiv(Br * Bc, T) + ceilDiv(Br * Bc, 2 * T) +
            (c.qInRegisters ? ceilDiv(Br * dqk, 2 * T) : 0);
   } else {

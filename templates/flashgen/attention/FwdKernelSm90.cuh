@@ -49,9 +49,11 @@ struct FwdConfigSm90 {
   using QTile = WgmmaTile<kBlockM, kHeadDimQK>;
   using KTile = WgmmaTile<kBlockN, kHeadDimQK>;
   using VTile = WgmmaTile<kBlockN, kHeadDimV>;
+  /// The warp-specialized kernel's mbarriers (FwdKernelSm90Ws.cuh).
+  static constexpr int kBarrierBytes = 128;
   /// +1024: the dynamic shared memory base is rounded up to an atom.
   static constexpr int kSmemBytes =
-      QTile::kBytes + kStages * (KTile::kBytes + VTile::kBytes) + 1024;
+      QTile::kBytes + kStages * (KTile::kBytes + VTile::kBytes) + 1024 + kBarrierBytes;
 };
 
 template <class Cfg, class Variant>

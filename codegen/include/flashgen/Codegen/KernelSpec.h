@@ -43,6 +43,10 @@ struct KernelSpec {
   int64_t headDimQK = 0, headDimV = 0;     // as in the spec
   int64_t paddedQK = 0, paddedV = 0;       // as laid out in shared memory
   attn::TileConfig tiles;                   // forward tiling
+  /// The wgmma forward with a producer warpgroup and consumer turns
+  /// (FwdKernelSm90Ws.cuh): 128 threads more than the tiling's warps.
+  bool fwdWarpSpecialized = false;
+  int64_t fwdThreads() const { return 32 * tiles.warps + (fwdWarpSpecialized ? 128 : 0); }
   /// Backward tiling, when planned: warps * 16 resident rows per CTA,
   /// blockM streamed rows per step (blockN == 16 * warps).
   std::optional<attn::TileConfig> bwdTiles;

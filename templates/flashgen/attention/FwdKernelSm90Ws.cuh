@@ -1,0 +1,281 @@
+//===- FwdKernelSm90Ws.cuh - warp-specialized forward, sm_90a ----*- CUDA -*-===//
+//
+// The wgmma forward (FwdKernelSm90.cuh) with the loads taken off the math
+// warps and the math warpgroups taking turns on the tensor cores:
+//
+//   producer warpgroup (the last one, 24 registers): Q once, then K and V
+//     of each kv tile into a ring of kStages buffers with cp.async; each
+//     buffer's "full" mbarrier completes when its 128 threads have waited
+//     for their copies and fenced them for the async proxy; it waits on the
+//     buffer's "empty" mbarrier before refilling it.
+//   consumer warpgroups 0 .. N-1 (64 query rows each, the rest of the
+//     registers): the FlashAttention-2 loop of FwdKernelSm90 (S of the next
+//     tile and P V of this one issued together, softmax of the next under
+//     P V), releasing K as soon as its S landed and V once P V did.
+//
+// Turns ("pingpong"): a consumer issues its wgmmas only in its turn; named
+// barrier 1 + w opens warpgroup w's turn, and each warpgroup opens the next
+// one's after issuing. So while one warpgroup's products run, the other
+// does its softmax, and the tensor cores see back-to-back work instead of
+// every warpgroup's products at once and then none (the lockstep of a
+// shared __syncthreads per tile). Every consumer walks the same tiles, so
+// all take the same number of turns: the prologue's S, one per tile pair,
+// the epilogue's P V.
+//
+// No __syncthreads after the start: the producer runs ahead by up to
+// kStages tiles.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_ATTENTION_FWDKERNELSM90WS_CUH
+#define FLASHGEN_ATTENTION_FWDKERNELSM90WS_CUH
+
+#include "flashgen/attention/FwdKernelSm90.cuh"
+#include "flashgen/attention/Mbarrier.cuh"
+
+namespace flashgen {
+
+/// Threads of the warp-specialized kernel: the consumers plus one producer
+/// warpgroup.
+template <class Cfg> constexpr int wsThreads() { return Cfg::kThreads + 128; }
+
+/// Shared memory of the warp-specialized kernel: Q, the K and V rings,
+/// then the mbarriers (qFull; per buffer kFull, vFull, kEmpty, vEmpty).
+template <class Cfg> struct WsSmem {
+  static constexpr int S = Cfg::kStages;
+  static_assert(8 * (1 + 4 * S) <= Cfg::kBarrierBytes, "barriers fit their space");
+  uint32_t q, k, v, bar;
+  FG_DEVICE explicit WsSmem(uint8_t *smem) {
+    q = (smemAddress(smem) + 1023u) & ~1023u;
+    k = q + Cfg::QTile::kBytes;
+    v = k + S * Cfg::KTile::kBytes;
+    bar = v + S * Cfg::VTile::kBytes;
+  }
+  FG_DEVICE uint32_t kBuf(int s) const { return k + s * Cfg::KTile::kBytes; }
+  FG_DEVICE uint32_t vBuf(int s) const { return v + s * Cfg::VTile::kBytes; }
+  FG_DEVICE uint32_t qFull() const { return bar; }
+  FG_DEVICE uint32_t kFull(int s) const { return bar + 8 * (1 + s); }
+  FG_DEVICE uint32_t vFull(int s) const { return bar + 8 * (1 + S + s); }
+  FG_DEVICE uint32_t kEmpty(int s) const { return bar + 8 * (1 + 2 * S + s); }
+  FG_DEVICE uint32_t vEmpty(int s) const { return bar + 8 * (1 + 3 * S + s); }
+};
+
+/// The producer warpgroup: Q, then each kv tile's K and V into the ring.
+template <class Cfg, class Variant>
+FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
+                          const WsSmem<Cfg> &sm, int ptid) {
+  constexpr int BN = Cfg::kBlockN, S = Cfg::kStages;
+  // This thread's copies landed: fence them for wgmma (the async proxy),
+  // then count this thread in.
+  auto publish = [&](uint32_t bar) {
+    fenceProxyAsyncShared();
+    mbarrierArrive(bar);
+  };
+  Cfg::QTile::template load<128, CopyLoop::Rolled>(sm.q, rb.q, p.qRowStride, rb.q1 - rb.q0 + 1, p.headDimQK,
+                                 ptid);
+  cpAsyncCommit();
+  bool qPending = true;
+  int n = 0;
+  for (int j = rb.firstTile(); j < rb.jEnd; j = rb.nextTile(j), ++n) {
+    const int s = n % S, use = n / S;
+    const int rows = min(BN, rb.seqK - j * BN);
+    if (use > 0)
+      mbarrierWait(sm.kEmpty(s), (use - 1) & 1);
+    Cfg::KTile::template load<128, CopyLoop::Rolled>(sm.kBuf(s), rb.k + int64_t(j) * BN * p.kRowStride,
+                                   p.kRowStride, rows, p.headDimQK, ptid);
+    cpAsyncCommit();
+    if (use > 0)
+      mbarrierWait(sm.vEmpty(s), (use - 1) & 1);
+    Cfg::VTile::template load<128, CopyLoop::Rolled>(sm.vBuf(s), rb.v + int64_t(j) * BN * p.vRowStride,
+                                   p.vRowStride, rows, p.headDimV, ptid);
+    cpAsyncCommit();
+    if (qPending) {
+      cpAsyncWait<2>();
+      publish(sm.qFull());
+      qPending = false;
+    }
+    cpAsyncWait<1>();
+    publish(sm.kFull(s));
+    cpAsyncWait<0>();
+    publish(sm.vFull(s));
+  }
+  if (qPending) { // no kv tile: the consumers still wait for Q
+    cpAsyncWait<0>();
+    publish(sm.qFull());
+  }
+}
+
+/// A consumer warpgroup (64 query rows): the wgmma FlashAttention-2 loop
+/// on the producer's buffers, products issued in turns.
+template <class Cfg, class Variant>
+FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
+                          const WsSmem<Cfg> &sm) {
+  using T = typename Cfg::T;
+  constexpr int DV = Cfg::kHeadDimV, BN = Cfg::kBlockN, S = Cfg::kStages;
+  constexpr int kKSteps = Cfg::kHeadDimQK / 16, kNTiles = BN / 8, kVTiles = DV / 8;
+  constexpr int kPSteps = BN / 16;
+  constexpr int kConsumers = Cfg::kWarpgroups;
+  const int jEnd = rb.jEnd;
+  const int seqQ = rb.seqQ, seqK = rb.seqK, h = rb.h, b = rb.b;
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const int wg = warp / 4;
+  const int g = lane / 4, t = lane % 4;
+  const int warpRow0 = rb.q0 + warp * 16;
+  const uint64_t bh = uint64_t(b) * p.heads + h;
+
+  float o[1][kVTiles][4];
+#pragma unroll
+  for (int nn = 0; nn < kVTiles; ++nn)
+    o[0][nn][0] = o[0][nn][1] = o[0][nn][2] = o[0][nn][3] = 0.f;
+  float rowMax[2] = {negInf(), negInf()}, rowSum[2] = {0.f, 0.f};
+
+  auto qDesc = [&](int ks) { return Cfg::QTile::kMajor(sm.q, ks, wg * 64); };
+  auto kDesc = [&](int s, int ks) {
+    return Cfg::KTile::kMajor(sm.kBuf(s), ks);
+  };
+  auto vDesc = [&](int s, int ks) {
+    return Cfg::VTile::mnMajor(sm.vBuf(s), ks);
+  };
+  auto issueS = [&](float (&sc)[1][kNTiles][4], int s) {
+#pragma unroll
+    for (int ks = 0; ks < kKSteps; ++ks)
+      WgmmaSS<T, BN>::run(sc[0], qDesc(ks), kDesc(s, ks), ks > 0);
+    wgmmaCommit();
+  };
+  uint32_t pCur[kPSteps][4];
+  auto issuePV = [&](int s) {
+#pragma unroll
+    for (int ks = 0; ks < kPSteps; ++ks)
+      WgmmaRS<T, DV>::run(o[0], pCur[ks], vDesc(s, ks), 1);
+    wgmmaCommit();
+  };
+  float correction[2];
+  auto softmaxOf = [&](float (&sc)[1][kNTiles][4], int j) {
+    const FragmentCoords at{warpRow0, j * BN, g, t};
+    const float scale = scoreAndMask<Variant>(sc, p, rb.classOf(j), b, h, at, seqQ, seqK);
+    onlineSoftmax(sc, rowMax, rowSum, scale, correction);
+    applyDropout<Variant>(sc, p, bh, at);
+  };
+  auto packAll = [&](const float (&sc)[1][kNTiles][4]) {
+#pragma unroll
+    for (int ks = 0; ks < kPSteps; ++ks)
+      packP<T>(pCur[ks], sc, 0, ks);
+  };
+  // A buffer is free once every consumer warp's wgmma reading it is done.
+  auto release = [&](uint32_t bar) {
+    __syncwarp();
+    if (lane == 0)
+      mbarrierArrive(bar);
+  };
+  // Turns: warpgroup 0's first turn is open; the last warpgroup opens
+  // nobody's turn after the last one.
+  int turn = 0;
+  auto turnBegin = [&] {
+    if (kConsumers > 1 && (wg > 0 || turn > 0))
+      namedBarrierSync(1 + wg, 256);
+  };
+  auto turnEnd = [&](bool last) {
+    if (kConsumers > 1 && !(last && wg == kConsumers - 1))
+      namedBarrierArrive(1 + (wg + 1) % kConsumers, 256);
+    ++turn;
+  };
+
+  int cur = rb.firstTile();
+  mbarrierWait(sm.qFull(), 0);
+  if (cur < jEnd) {
+    int nxt = rb.nextTile(cur);
+    // Prologue: S and P of the first tile.
+    {
+      float sc[1][kNTiles][4];
+      mbarrierWait(sm.kFull(0), 0);
+      turnBegin();
+      wgmmaFence();
+      issueS(sc, 0);
+      turnEnd(false);
+      wgmmaWait<0>();
+      wgmmaFenceOperands(sc[0]);
+      release(sm.kEmpty(0));
+      softmaxOf(sc, cur);
+      packAll(sc);
+    }
+    // Tile at walk position n (buffer n % S) has P in registers; the
+    // next one's K is (or will be) in buffer (n + 1) % S.
+    int n = 0;
+    while (nxt < jEnd) {
+      const int sc0 = n % S, sn = (n + 1) % S;
+      float sc[1][kNTiles][4];
+      mbarrierWait(sm.kFull(sn), ((n + 1) / S) & 1);
+      mbarrierWait(sm.vFull(sc0), (n / S) & 1);
+      turnBegin();
+      wgmmaFence();
+      issueS(sc, sn);  // S_next = Q K_nxt^T
+      issuePV(sc0);    // O += P_cur V_cur
+      turnEnd(false);
+      wgmmaWait<1>(); // S_next landed; P V may still run
+      wgmmaFenceOperands(sc[0]);
+      release(sm.kEmpty(sn));
+      softmaxOf(sc, nxt);
+      wgmmaWait<0>();
+      wgmmaFenceOperands(o[0]);
+      release(sm.vEmpty(sc0));
+      rescaleRows(o, correction);
+      packAll(sc);
+      cur = nxt;
+      nxt = rb.nextTile(nxt);
+      ++n;
+    }
+    // Epilogue: the last tile's P V.
+    mbarrierWait(sm.vFull(n % S), (n / S) & 1);
+    turnBegin();
+    wgmmaFence();
+    issuePV(n % S);
+    turnEnd(true);
+    wgmmaWait<0>();
+    wgmmaFenceOperands(o[0]);
+  }
+
+  storeOutput<T, Variant>(o, rowMax, rowSum, p, b, h, rb.qRow0,
+                          FragmentCoords{warpRow0, 0, g, t}, seqQ);
+}
+
+template <class Cfg, class Variant>
+FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
+  constexpr int kConsumers = Cfg::kWarpgroups;
+  constexpr int kConsumerThreads = 128 * kConsumers;
+  // Registers: the producer keeps the minimum, the consumers share the rest
+  // of the 64K (multiples of 8).
+  constexpr int kProducerRegs = 24;
+  constexpr int kConsumerRegs = ((65536 / 128 - kProducerRegs) / kConsumers) / 8 * 8;
+  static_assert(kConsumerRegs >= 160, "consumers need their accumulators in registers");
+
+  FwdRowBlock<Variant> rb;
+  if (!rb.init(p, Cfg::kBlockM))
+    return; // the whole CTA: before any barrier
+  rb.startWalk(p, Cfg::kBlockN);
+
+  extern __shared__ __align__(1024) uint8_t smem[];
+  const WsSmem<Cfg> sm(smem);
+  if (threadIdx.x == 0) {
+    mbarrierInit(sm.qFull(), 128);
+    for (int s = 0; s < Cfg::kStages; ++s) {
+      mbarrierInit(sm.kFull(s), 128);
+      mbarrierInit(sm.vFull(s), 128);
+      // One arrival per consumer warp, after its warpgroup's wgmma waited.
+      mbarrierInit(sm.kEmpty(s), 4 * kConsumers);
+      mbarrierInit(sm.vEmpty(s), 4 * kConsumers);
+    }
+  }
+  __syncthreads();
+
+  // One branch per role, nothing after: what setmaxnreg needs.
+  if (threadIdx.x >= kConsumerThreads) {
+    setMaxRegsDec<kProducerRegs>();
+    wsProducer<Cfg, Variant>(p, rb, sm, threadIdx.x - kConsumerThreads);
+  } else {
+    setMaxRegsInc<kConsumerRegs>();
+    wsConsumer<Cfg, Variant>(p, rb, sm);
+  }
+}
+
+} // namespace flashgen
+
+#endif // FLASHGEN_ATTENTION_FWDKERNELSM90WS_CUH
