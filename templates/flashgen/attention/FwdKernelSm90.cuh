@@ -135,16 +135,9 @@ FG_DEVICE void attentionForwardSm90(const FwdParams &p) {
   float correction[2];
   uint32_t pCur[kPSteps][4];
   auto softmaxOf = [&](float (&s)[1][kNTiles][4], int j) {
-    const FragmentCoords at{warpRow0, j * BN, g, t};
-    const float sc = scoreAndMask<Variant>(s, p, rb.classOf(j), b, h, at, seqQ, seqK);
-    onlineSoftmax(s, rowMax, rowSum, sc, correction);
-    applyDropout<Variant>(s, p, bh, at);
+    softmaxTile(s, p, rb, j, warpRow0, g, t, bh, rowMax, rowSum, correction);
   };
-  auto packAll = [&](const float (&s)[1][kNTiles][4]) {
-#pragma unroll
-    for (int ks = 0; ks < kPSteps; ++ks)
-      packP<T>(pCur[ks], s, 0, ks);
-  };
+  auto packAll = [&](const float (&s)[1][kNTiles][4]) { packTile<T>(pCur, s); };
 
   // Prologue: Q, K and V of the first tile, K of the second; S and P of
   // the first.

@@ -115,7 +115,7 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
   constexpr int kPSteps = BN / 16;
   constexpr int kConsumers = Cfg::kWarpgroups;
   const int jEnd = rb.jEnd;
-  const int seqQ = rb.seqQ, seqK = rb.seqK, h = rb.h, b = rb.b;
+  const int seqQ = rb.seqQ, h = rb.h, b = rb.b;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int wg = warp / 4;
   const int g = lane / 4, t = lane % 4;
@@ -150,16 +150,9 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
   };
   float correction[2];
   auto softmaxOf = [&](float (&sc)[1][kNTiles][4], int j) {
-    const FragmentCoords at{warpRow0, j * BN, g, t};
-    const float scale = scoreAndMask<Variant>(sc, p, rb.classOf(j), b, h, at, seqQ, seqK);
-    onlineSoftmax(sc, rowMax, rowSum, scale, correction);
-    applyDropout<Variant>(sc, p, bh, at);
+    softmaxTile(sc, p, rb, j, warpRow0, g, t, bh, rowMax, rowSum, correction);
   };
-  auto packAll = [&](const float (&sc)[1][kNTiles][4]) {
-#pragma unroll
-    for (int ks = 0; ks < kPSteps; ++ks)
-      packP<T>(pCur[ks], sc, 0, ks);
-  };
+  auto packAll = [&](const float (&sc)[1][kNTiles][4]) { packTile<T>(pCur, sc); };
   // A buffer is free once every consumer warp's wgmma reading it is done.
   auto release = [&](uint32_t bar) {
     __syncwarp();

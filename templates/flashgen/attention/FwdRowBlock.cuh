@@ -78,6 +78,26 @@ template <class Variant> struct FwdRowBlock {
   }
 };
 
+/// S -> P for kv tile j of one wgmma warpgroup (a 16-row slice per warp,
+/// from warpRow0): score modifier, mask, online softmax, dropout; the
+/// factors that rescale O are left in `correction`.
+template <class Variant, int NT>
+FG_DEVICE void softmaxTile(float (&s)[1][NT][4], const FwdParams &p, const FwdRowBlock<Variant> &rb,
+                           int j, int warpRow0, int g, int t, uint64_t bh, float (&rowMax)[2],
+                           float (&rowSum)[2], float (&correction)[2]) {
+  const FragmentCoords at{warpRow0, j * rb.bn, g, t};
+  const float sc = scoreAndMask<Variant>(s, p, rb.classOf(j), rb.b, rb.h, at, rb.seqQ, rb.seqK);
+  onlineSoftmax(s, rowMax, rowSum, sc, correction);
+  applyDropout<Variant>(s, p, bh, at);
+}
+
+/// P of a warpgroup's S tile as the 16-bit A fragments of P V.
+template <class T, int NT> FG_DEVICE void packTile(uint32_t (&pf)[NT / 2][4], const float (&s)[1][NT][4]) {
+#pragma unroll
+  for (int ks = 0; ks < NT / 2; ++ks)
+    packP<T>(pf[ks], s, 0, ks);
+}
+
 } // namespace flashgen
 
 #endif // FLASHGEN_ATTENTION_FWDROWBLOCK_CUH
