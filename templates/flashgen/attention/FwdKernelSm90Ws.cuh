@@ -61,8 +61,8 @@ template <class Cfg> struct WsSmem {
 
 /// The producer warpgroup: Q, then each kv tile's K and V into the ring.
 template <class Cfg, class Variant>
-FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
-                          const WsSmem<Cfg> &sm, int ptid) {
+FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb, const WsSmem<Cfg> &sm,
+                          int ptid) {
   constexpr int BN = Cfg::kBlockN, S = Cfg::kStages;
   // This thread's copies landed: fence them for wgmma (the async proxy),
   // then count this thread in.
@@ -70,8 +70,8 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     fenceProxyAsyncShared();
     mbarrierArrive(bar);
   };
-  Cfg::QTile::template load<128, CopyLoop::Rolled>(sm.q, rb.q, p.qRowStride, rb.q1 - rb.q0 + 1, p.headDimQK,
-                                 ptid);
+  Cfg::QTile::template load<128, CopyLoop::Rolled>(sm.q, rb.q, p.qRowStride, rb.q1 - rb.q0 + 1,
+                                                   p.headDimQK, ptid);
   cpAsyncCommit();
   bool qPending = true;
   int n = 0;
@@ -80,13 +80,13 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     const int rows = min(BN, rb.seqK - j * BN);
     if (use > 0)
       mbarrierWait(sm.kEmpty(s), (use - 1) & 1);
-    Cfg::KTile::template load<128, CopyLoop::Rolled>(sm.kBuf(s), rb.k + int64_t(j) * BN * p.kRowStride,
-                                   p.kRowStride, rows, p.headDimQK, ptid);
+    Cfg::KTile::template load<128, CopyLoop::Rolled>(
+        sm.kBuf(s), rb.k + int64_t(j) * BN * p.kRowStride, p.kRowStride, rows, p.headDimQK, ptid);
     cpAsyncCommit();
     if (use > 0)
       mbarrierWait(sm.vEmpty(s), (use - 1) & 1);
-    Cfg::VTile::template load<128, CopyLoop::Rolled>(sm.vBuf(s), rb.v + int64_t(j) * BN * p.vRowStride,
-                                   p.vRowStride, rows, p.headDimV, ptid);
+    Cfg::VTile::template load<128, CopyLoop::Rolled>(
+        sm.vBuf(s), rb.v + int64_t(j) * BN * p.vRowStride, p.vRowStride, rows, p.headDimV, ptid);
     cpAsyncCommit();
     if (qPending) {
       cpAsyncWait<2>();
@@ -129,13 +129,9 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
   float rowMax[2] = {negInf(), negInf()}, rowSum[2] = {0.f, 0.f};
 
   auto qDesc = [&](int ks) { return Cfg::QTile::kMajor(sm.q, ks, wg * 64); };
-  auto kDesc = [&](int s, int ks) {
-    return Cfg::KTile::kMajor(sm.kBuf(s), ks);
-  };
-  auto vDesc = [&](int s, int ks) {
-    return Cfg::VTile::mnMajor(sm.vBuf(s), ks);
-  };
-  auto issueS = [&](float (&sc)[1][kNTiles][4], int s) {
+  auto kDesc = [&](int s, int ks) { return Cfg::KTile::kMajor(sm.kBuf(s), ks); };
+  auto vDesc = [&](int s, int ks) { return Cfg::VTile::mnMajor(sm.vBuf(s), ks); };
+  auto issueS = [&](float(&sc)[1][kNTiles][4], int s) {
 #pragma unroll
     for (int ks = 0; ks < kKSteps; ++ks)
       WgmmaSS<T, BN>::run(sc[0], qDesc(ks), kDesc(s, ks), ks > 0);
@@ -149,10 +145,10 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     wgmmaCommit();
   };
   float correction[2];
-  auto softmaxOf = [&](float (&sc)[1][kNTiles][4], int j) {
+  auto softmaxOf = [&](float(&sc)[1][kNTiles][4], int j) {
     softmaxTile(sc, p, rb, j, warpRow0, g, t, bh, rowMax, rowSum, correction);
   };
-  auto packAll = [&](const float (&sc)[1][kNTiles][4]) { packTile<T>(pCur, sc); };
+  auto packAll = [&](const float(&sc)[1][kNTiles][4]) { packTile<T>(pCur, sc); };
   // A buffer is free once every consumer warp's wgmma reading it is done.
   auto release = [&](uint32_t bar) {
     __syncwarp();
@@ -200,8 +196,8 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
       mbarrierWait(sm.vFull(sc0), (n / S) & 1);
       turnBegin();
       wgmmaFence();
-      issueS(sc, sn);  // S_next = Q K_nxt^T
-      issuePV(sc0);    // O += P_cur V_cur
+      issueS(sc, sn); // S_next = Q K_nxt^T
+      issuePV(sc0);   // O += P_cur V_cur
       turnEnd(false);
       wgmmaWait<1>(); // S_next landed; P V may still run
       wgmmaFenceOperands(sc[0]);
@@ -226,12 +222,11 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     wgmmaFenceOperands(o[0]);
   }
 
-  storeOutput<T, Variant>(o, rowMax, rowSum, p, b, h, rb.qRow0,
-                          FragmentCoords{warpRow0, 0, g, t}, seqQ);
+  storeOutput<T, Variant>(o, rowMax, rowSum, p, b, h, rb.qRow0, FragmentCoords{warpRow0, 0, g, t},
+                          seqQ);
 }
 
-template <class Cfg, class Variant>
-FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
+template <class Cfg, class Variant> FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
   constexpr int kConsumers = Cfg::kWarpgroups;
   constexpr int kConsumerThreads = 128 * kConsumers;
   // Registers: the producer keeps the minimum, the consumers share the rest

@@ -22,8 +22,7 @@ FG_DEVICE void mbarrierInit(uint32_t bar, int count) {
 /// Arrives (release at CTA scope: this thread's prior writes are visible
 /// to threads that see the phase complete).
 FG_DEVICE void mbarrierArrive(uint32_t bar) {
-  asm volatile("{\n .reg .b64 state;\n mbarrier.arrive.shared::cta.b64 state, [%0];\n}\n" ::"r"(
-                   bar)
+  asm volatile("{\n .reg .b64 state;\n mbarrier.arrive.shared::cta.b64 state, [%0];\n}\n" ::"r"(bar)
                : "memory");
 }
 
