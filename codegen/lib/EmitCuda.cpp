@@ -196,7 +196,10 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
   // (setmaxnreg), which needs the cap of one CTA per SM at entry.
   os << "extern \"C\" __global__ void __launch_bounds__(" << s.fwdThreads()
      << (s.fwdWarpSpecialized ? ", 1" : "") << ")\n"
-     << s.entry << "(const flashgen::FwdParams p) {\n"
+     // TMA reads its tensor maps from the parameter space: the parameter
+     // must stay there (__grid_constant__), not be copied to local memory.
+     << s.entry << "(" << (s.fwdWarpSpecialized ? "const __grid_constant__" : "const")
+     << " flashgen::FwdParams p) {\n"
      << "  flashgen::"
      << (s.fwdWarpSpecialized ? "attentionForwardSm90Ws"
          : wgmma              ? "attentionForwardSm90"

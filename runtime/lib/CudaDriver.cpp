@@ -130,6 +130,24 @@ std::pair<int, int> CudaDriver::registersAndSpill(CUfunction f) {
   return {regs, local};
 }
 
+llvm::Error CudaDriver::encodeTileMap(CUtensorMap &out, const void *base,
+                                      llvm::ArrayRef<uint64_t> dims,
+                                      llvm::ArrayRef<uint64_t> strideBytes,
+                                      llvm::ArrayRef<uint32_t> box) {
+  const uint32_t rank = uint32_t(dims.size());
+  if (rank == 0 || rank > 5 || strideBytes.size() + 1 != rank || box.size() != rank)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "tensor map: %u dims, %zu strides, %zu box dims", rank,
+                                   strideBytes.size(), box.size());
+  const uint32_t ones[5] = {1, 1, 1, 1, 1};
+  return check(p_cuTensorMapEncodeTiled(
+                   &out, CU_TENSOR_MAP_DATA_TYPE_UINT16, rank, const_cast<void *>(base),
+                   dims.data(), strideBytes.data(), box.data(), ones,
+                   CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                   CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
+               "cuTensorMapEncodeTiled");
+}
+
 llvm::Error CudaDriver::launch(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
                                unsigned block, unsigned smem, CUstream stream,
                                void **args) {

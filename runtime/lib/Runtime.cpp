@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <mutex>
 
@@ -438,6 +439,47 @@ llvm::Error Kernel::buildParams(const ForwardArgs &a, const char *who, FwdParams
   return llvm::Error::success();
 }
 
+namespace {
+/// Q, K and V as the warp-specialized kernel's TMA sees them: dims (head
+/// dim, row, head, batch entry), boxes of 64 columns x the tile's rows.
+/// Varlen tensors are one batch entry of all packed rows; rows past a
+/// sequence are the next one's (masked by the kernel) or out of bounds
+/// (zeros). buildParams already checked the strides (multiples of 8
+/// elements = 16 bytes, what the copy engine needs).
+llvm::Error encodeForwardTensorMaps(CudaDriver &drv, const codegen::KernelSpec &s,
+                                    const ForwardArgs &a, FwdParams &p) {
+  auto encode = [&](TmaDescriptor &out, const void *base, int64_t headDim, int64_t rows,
+                    int64_t heads, int64_t rowStride, int64_t headStride, int64_t batchStride,
+                    int64_t boxRows) -> llvm::Error {
+    static_assert(sizeof(CUtensorMap) == sizeof(TmaDescriptor), "the driver's tensor map");
+    const int64_t batch = s.varlen ? 1 : a.batch;
+    // A dimension of extent 1 is never stepped: any valid stride does.
+    auto stride = [](int64_t elems, int64_t extent, int64_t fallbackBytes) {
+      return extent == 1 || elems == 0 ? uint64_t(fallbackBytes) : uint64_t(elems) * 2;
+    };
+    const uint64_t rowBytes = stride(rowStride, rows, 16);
+    const uint64_t headBytes = stride(headStride, heads, rowBytes * uint64_t(rows));
+    const uint64_t batchBytes = stride(batchStride, batch, headBytes * uint64_t(heads));
+    CUtensorMap map;
+    if (llvm::Error e = drv.encodeTileMap(
+            map, base, {uint64_t(headDim), uint64_t(rows), uint64_t(heads), uint64_t(batch)},
+            {rowBytes, headBytes, batchBytes}, {64u, uint32_t(boxRows), 1u, 1u}))
+      return e;
+    std::memcpy(&out, &map, sizeof(map));
+    return llvm::Error::success();
+  };
+  const int64_t rowsQ = s.varlen ? a.totalQ : a.seqQ, rowsK = s.varlen ? a.totalK : a.seqK;
+  if (llvm::Error e = encode(p.tmaQ, p.q, p.headDimQK, rowsQ, p.heads, p.qRowStride,
+                             p.qHeadStride, p.qBatchStride, s.tiles.blockM))
+    return e;
+  if (llvm::Error e = encode(p.tmaK, p.k, p.headDimQK, rowsK, p.kvHeads, p.kRowStride,
+                             p.kHeadStride, p.kBatchStride, s.tiles.blockN))
+    return e;
+  return encode(p.tmaV, p.v, p.headDimV, rowsK, p.kvHeads, p.vRowStride, p.vHeadStride,
+                p.vBatchStride, s.tiles.blockN);
+}
+} // namespace
+
 llvm::Error Kernel::forward(const ForwardArgs &a) const {
   FwdParams p{};
   if (llvm::Error e = buildParams(a, "forward", p))
@@ -446,6 +488,9 @@ llvm::Error Kernel::forward(const ForwardArgs &a) const {
   if (!driver)
     return driver.takeError();
   const codegen::KernelSpec &s = fwd.spec;
+  if (s.fwdWarpSpecialized)
+    if (llvm::Error e = encodeForwardTensorMaps(*driver, s, a, p))
+      return e;
   unsigned gridX = unsigned((a.seqQ + s.tiles.blockM - 1) / s.tiles.blockM);
   void *args[] = {&p};
   return driver->launch(fwd.loaded->functions[0], gridX, unsigned(a.heads), unsigned(a.batch),

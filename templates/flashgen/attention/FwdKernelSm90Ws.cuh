@@ -3,11 +3,14 @@
 // The wgmma forward (FwdKernelSm90.cuh) with the loads taken off the math
 // warps and the math warpgroups taking turns on the tensor cores:
 //
-//   producer warpgroup (the last one, 24 registers): Q once, then K and V
-//     of each kv tile into a ring of kStages buffers with cp.async; each
-//     buffer's "full" mbarrier completes when its 128 threads have waited
-//     for their copies and fenced them for the async proxy; it waits on the
-//     buffer's "empty" mbarrier before refilling it.
+//   producer warpgroup (the last one, 24 registers; one thread works):
+//     the copy engine (TMA, Tma.cuh) loads Q once, then K and V of each kv
+//     tile into a ring of kStages buffers; each buffer's "full" mbarrier
+//     completes when the tile's bytes have landed; the producer waits on
+//     the buffer's "empty" mbarrier before refilling it. (An earlier
+//     version issued cp.async from all 128 producer threads, each waiting
+//     and fencing its copies for the async proxy: an address computation
+//     per 16 bytes, on the issue slots the consumers need.)
 //   consumer warpgroups 0 .. N-1 (64 query rows each, the rest of the
 //     registers): the FlashAttention-2 loop of FwdKernelSm90 (S of the next
 //     tile and P V of this one issued together, softmax of the next under
@@ -31,6 +34,7 @@
 
 #include "flashgen/attention/FwdKernelSm90.cuh"
 #include "flashgen/attention/Mbarrier.cuh"
+#include "flashgen/attention/Tma.cuh"
 
 namespace flashgen {
 
@@ -59,48 +63,43 @@ template <class Cfg> struct WsSmem {
   FG_DEVICE uint32_t vEmpty(int s) const { return bar + 8 * (1 + 3 * S + s); }
 };
 
-/// The producer warpgroup: Q, then each kv tile's K and V into the ring.
+/// The producer: one thread of the last warpgroup has the copy engine load
+/// Q, then each kv tile's K and V into the ring (TMA boxes of one 64-column
+/// atom each); each buffer's "full" mbarrier expects the tile's bytes.
 template <class Cfg, class Variant>
-FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb, const WsSmem<Cfg> &sm,
-                          int ptid) {
+FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
+                          const WsSmem<Cfg> &sm) {
+  using QTile = typename Cfg::QTile;
+  using KTile = typename Cfg::KTile;
+  using VTile = typename Cfg::VTile;
   constexpr int BN = Cfg::kBlockN, S = Cfg::kStages;
-  // This thread's copies landed: fence them for wgmma (the async proxy),
-  // then count this thread in.
-  auto publish = [&](uint32_t bar) {
-    fenceProxyAsyncShared();
-    mbarrierArrive(bar);
-  };
-  Cfg::QTile::template load<128, CopyLoop::Rolled>(sm.q, rb.q, p.qRowStride, rb.q1 - rb.q0 + 1,
-                                                   p.headDimQK, ptid);
-  cpAsyncCommit();
-  bool qPending = true;
+  // Varlen: one batch entry of packed rows, this sequence's from row0.
+  const int batch = Variant::kVarlen ? 0 : rb.b;
+  const int qRow = (Variant::kVarlen ? int(rb.qRow0) : 0) + rb.q0;
+  const int kRow0 = Variant::kVarlen ? int(rb.kRow0) : 0;
+  tmaPrefetchDescriptor(p.tmaK);
+  tmaPrefetchDescriptor(p.tmaV);
+  mbarrierArriveExpectTx(sm.qFull(), QTile::kBytes);
+#pragma unroll
+  for (int a = 0; a < QTile::kAtoms; ++a)
+    tmaLoad4d(sm.q + a * QTile::kAtomBytes, p.tmaQ, sm.qFull(), a * 64, qRow, rb.h, batch);
   int n = 0;
   for (int j = rb.firstTile(); j < rb.jEnd; j = rb.nextTile(j), ++n) {
     const int s = n % S, use = n / S;
-    const int rows = min(BN, rb.seqK - j * BN);
     if (use > 0)
       mbarrierWait(sm.kEmpty(s), (use - 1) & 1);
-    Cfg::KTile::template load<128, CopyLoop::Rolled>(
-        sm.kBuf(s), rb.k + int64_t(j) * BN * p.kRowStride, p.kRowStride, rows, p.headDimQK, ptid);
-    cpAsyncCommit();
+    mbarrierArriveExpectTx(sm.kFull(s), KTile::kBytes);
+#pragma unroll
+    for (int a = 0; a < KTile::kAtoms; ++a)
+      tmaLoad4d(sm.kBuf(s) + a * KTile::kAtomBytes, p.tmaK, sm.kFull(s), a * 64,
+                kRow0 + j * BN, rb.hk, batch);
     if (use > 0)
       mbarrierWait(sm.vEmpty(s), (use - 1) & 1);
-    Cfg::VTile::template load<128, CopyLoop::Rolled>(
-        sm.vBuf(s), rb.v + int64_t(j) * BN * p.vRowStride, p.vRowStride, rows, p.headDimV, ptid);
-    cpAsyncCommit();
-    if (qPending) {
-      cpAsyncWait<2>();
-      publish(sm.qFull());
-      qPending = false;
-    }
-    cpAsyncWait<1>();
-    publish(sm.kFull(s));
-    cpAsyncWait<0>();
-    publish(sm.vFull(s));
-  }
-  if (qPending) { // no kv tile: the consumers still wait for Q
-    cpAsyncWait<0>();
-    publish(sm.qFull());
+    mbarrierArriveExpectTx(sm.vFull(s), VTile::kBytes);
+#pragma unroll
+    for (int a = 0; a < VTile::kAtoms; ++a)
+      tmaLoad4d(sm.vBuf(s) + a * VTile::kAtomBytes, p.tmaV, sm.vFull(s), a * 64,
+                kRow0 + j * BN, rb.hk, batch);
   }
 }
 
@@ -243,10 +242,11 @@ template <class Cfg, class Variant> FG_DEVICE void attentionForwardSm90Ws(const 
   extern __shared__ __align__(1024) uint8_t smem[];
   const WsSmem<Cfg> sm(smem);
   if (threadIdx.x == 0) {
-    mbarrierInit(sm.qFull(), 128);
+    // Full: the producer thread's arrival plus the copy engine's bytes.
+    mbarrierInit(sm.qFull(), 1);
     for (int s = 0; s < Cfg::kStages; ++s) {
-      mbarrierInit(sm.kFull(s), 128);
-      mbarrierInit(sm.vFull(s), 128);
+      mbarrierInit(sm.kFull(s), 1);
+      mbarrierInit(sm.vFull(s), 1);
       // One arrival per consumer warp, after its warpgroup's wgmma waited.
       mbarrierInit(sm.kEmpty(s), 4 * kConsumers);
       mbarrierInit(sm.vEmpty(s), 4 * kConsumers);
@@ -257,7 +257,8 @@ template <class Cfg, class Variant> FG_DEVICE void attentionForwardSm90Ws(const 
   // One branch per role, nothing after: what setmaxnreg needs.
   if (threadIdx.x >= kConsumerThreads) {
     setMaxRegsDec<kProducerRegs>();
-    wsProducer<Cfg, Variant>(p, rb, sm, threadIdx.x - kConsumerThreads);
+    if (threadIdx.x == kConsumerThreads)
+      wsProducer<Cfg, Variant>(p, rb, sm);
   } else {
     setMaxRegsInc<kConsumerRegs>();
     wsConsumer<Cfg, Variant>(p, rb, sm);

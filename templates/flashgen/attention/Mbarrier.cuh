@@ -26,6 +26,14 @@ FG_DEVICE void mbarrierArrive(uint32_t bar) {
                : "memory");
 }
 
+/// Arrives and adds `bytes` to the transactions the current phase waits
+/// for (the copy engine's writes complete them).
+FG_DEVICE void mbarrierArriveExpectTx(uint32_t bar, uint32_t bytes) {
+  asm volatile("{\n .reg .b64 state;\n mbarrier.arrive.expect_tx.shared::cta.b64 state, [%0], %1;\n}\n" ::"r"(bar),
+               "r"(bytes)
+               : "memory");
+}
+
 /// Waits until the phase with this parity has completed (acquire).
 FG_DEVICE void mbarrierWait(uint32_t bar, uint32_t parity) {
   asm volatile("{\n"

@@ -24,6 +24,13 @@ struct TensorRef {
   int64_t strides[kMaxTensorRank]; // elements
 };
 
+/// A tensor map for the copy engine (TMA): the driver's opaque 128-byte
+/// CUtensorMap, 64-byte aligned. It must be read from the kernel's own
+/// parameter space (__grid_constant__), so it lives in FwdParams.
+struct alignas(64) TmaDescriptor {
+  uint64_t opaque[16];
+};
+
 struct FwdParams {
   const void *q, *k, *v;
   void *o;
@@ -42,6 +49,9 @@ struct FwdParams {
   float dropoutScale; // 1 / (1 - p)
   uint64_t seed, offset; // Philox key and counter offset
   TensorRef tensors[kMaxTensors];
+  /// Q, K, V as tensor maps (dims: head dim, row, head, batch entry; boxes
+  /// of 64 columns), for the kernels that load with TMA; else unset.
+  TmaDescriptor tmaQ, tmaK, tmaV;
 };
 
 /// Launch facts of the backward that the runtime and the kernels share.

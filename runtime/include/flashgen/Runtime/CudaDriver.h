@@ -53,6 +53,12 @@ public:
                      unsigned block, unsigned smemBytes, CUstream stream,
                      void **args);
   void unloadModule(CUmodule module);
+  /// A tensor map for the copy engine (TMA, sm_90): 16-bit elements,
+  /// dims innermost first, byte strides of dims 1.., boxes of `box`
+  /// elements landing in shared memory with the 128-byte swizzle that
+  /// wgmma reads; elements out of bounds arrive as zeros.
+  llvm::Error encodeTileMap(CUtensorMap &out, const void *base, llvm::ArrayRef<uint64_t> dims,
+                            llvm::ArrayRef<uint64_t> strideBytes, llvm::ArrayRef<uint32_t> box);
 
   // Used by tests and the bench: plain device memory and synchronization.
   llvm::Expected<CUdeviceptr> alloc(size_t bytes);
