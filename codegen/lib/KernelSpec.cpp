@@ -5,6 +5,8 @@
 
 #include "flashgen/attention/Params.cuh" // kBwdSeqPadding
 
+#include <cstdlib>
+
 using namespace flashgen;
 using namespace flashgen::attn;
 using namespace flashgen::codegen;
@@ -51,10 +53,12 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
                               llvm::Twine(s.tiles.stages));
   // WIP: head dim 128's wgmma forward with two consumer warpgroups runs
   // warp-specialized (a producer warpgroup, consumer turns). Head dim 64
-  // keeps two CTAs per SM of the plain kernel, which one CTA of three
-  // warpgroups with their registers could not match.
-  s.fwdWarpSpecialized = s.tiles.mma == MmaKind::Wgmma && s.paddedQK == 128 &&
-                         s.paddedV == 128 && s.tiles.warps == 8;
+  // keeps two CTAs per SM of the plain kernel unless FLASHGEN_WIP_WS_D64=1
+  // (an A/B experiment: one warp-specialized CTA per SM instead).
+  const bool wsD64 = std::getenv("FLASHGEN_WIP_WS_D64") != nullptr;
+  s.fwdWarpSpecialized = s.tiles.mma == MmaKind::Wgmma && s.tiles.warps == 8 &&
+                         s.paddedQK == s.paddedV &&
+                         (s.paddedQK == 128 || (wsD64 && s.paddedQK == 64));
   if (TilingAttr bwd = v.getBwdTilingAttr()) {
     s.bwdTiles = fromAttr(bwd);
     if (s.bwdTiles->blockN != 16 * s.bwdTiles->warps)
