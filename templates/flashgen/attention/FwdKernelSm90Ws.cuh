@@ -79,27 +79,27 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
   const int kRow0 = Variant::kVarlen ? int(rb.kRow0) : 0;
   tmaPrefetchDescriptor(p.tmaK);
   tmaPrefetchDescriptor(p.tmaV);
-  mbarrierArriveExpectTx(sm.qFull(), QTile::kBytes);
+  // Tile rows [row, row + rows of Tile) of `head` into `dst`: one box per
+  // 64-column atom, completing on `full`, which expects all its bytes.
+  auto fill = [&](auto tile, uint32_t dst, const TmaDescriptor &map, uint32_t full, int row,
+                  int head) {
+    using Tile = decltype(tile);
+    mbarrierArriveExpectTx(full, Tile::kBytes);
 #pragma unroll
-  for (int a = 0; a < QTile::kAtoms; ++a)
-    tmaLoad4d(sm.q + a * QTile::kAtomBytes, p.tmaQ, sm.qFull(), a * 64, qRow, rb.h, batch);
+    for (int a = 0; a < Tile::kAtoms; ++a)
+      tmaLoad4d(dst + a * Tile::kAtomBytes, map, full, a * 64, row, head, batch);
+  };
+  fill(QTile{}, sm.q, p.tmaQ, sm.qFull(), qRow, rb.h);
   int n = 0;
   for (int j = rb.firstTile(); j < rb.jEnd; j = rb.nextTile(j), ++n) {
+    // Buffer s is free once its previous tile (use - 1) was released.
     const int s = n % S, use = n / S;
     if (use > 0)
       mbarrierWait(sm.kEmpty(s), (use - 1) & 1);
-    mbarrierArriveExpectTx(sm.kFull(s), KTile::kBytes);
-#pragma unroll
-    for (int a = 0; a < KTile::kAtoms; ++a)
-      tmaLoad4d(sm.kBuf(s) + a * KTile::kAtomBytes, p.tmaK, sm.kFull(s), a * 64,
-                kRow0 + j * BN, rb.hk, batch);
+    fill(KTile{}, sm.kBuf(s), p.tmaK, sm.kFull(s), kRow0 + j * BN, rb.hk);
     if (use > 0)
       mbarrierWait(sm.vEmpty(s), (use - 1) & 1);
-    mbarrierArriveExpectTx(sm.vFull(s), VTile::kBytes);
-#pragma unroll
-    for (int a = 0; a < VTile::kAtoms; ++a)
-      tmaLoad4d(sm.vBuf(s) + a * VTile::kAtomBytes, p.tmaV, sm.vFull(s), a * 64,
-                kRow0 + j * BN, rb.hk, batch);
+    fill(VTile{}, sm.vBuf(s), p.tmaV, sm.vFull(s), kRow0 + j * BN, rb.hk);
   }
 }
 
