@@ -5,10 +5,12 @@
 # scripts/device-prep.sh here.
 #   bench/device-run.sh tests-all|tests|tests-bwd|tests-bwd2|bench|all [bench args]
 #   bench/device-run.sh gtest FILTER
+#   bench/device-run.sh tests-all [FILTER]
 # Writes logs and tables under $OUT (or ./out):
 #   tests-all: every GPU test, each in its own process, all at once (the
 #          machine has 16 cores; NVRTC and the float64 references are
-#          CPU-bound), then the CLI checks: the whole suite in one call
+#          CPU-bound), then the CLI checks: the whole suite in one call;
+#          with FILTER only the GPU tests it names, side by side, no CLI
 #   tests: the forward GPU tests and the backward examples (gpu-log.txt,
 #          gpu-fwd.txt one line per case), the C++ example, `flashgen run`
 #          on examples, the C API test
@@ -58,7 +60,7 @@ gtest_parallel() {
       "  "*) tests+=("$suite${line#  }") ;;
       *) suite=$line ;;
     esac
-  done < <($c/flashgen-gpu-tests --gtest_list_tests)
+  done < <($c/flashgen-gpu-tests --gtest_list_tests --gtest_filter="${1:-*}")
   for i in "${!tests[@]}"; do
     run_tests "${tests[$i]}" "$out/cases-$i.txt" "$out/log-$i.txt" &
     pids+=($!)
@@ -71,7 +73,8 @@ gtest_parallel() {
   done
   summarize $rc "${#tests[@]} tests; "
 }
-[[ $what == tests-all ]] && gtest_parallel
+[[ $what == tests-all ]] && gtest_parallel "${1:-*}"
+[[ $what == tests-all && -n ${1:-} ]] && exit 0
 [[ $what == tests-bwd ]] && gtest 'GpuBackward.HeadDims8To64*:GpuBackward.HeadDims72To128*:GpuBackward.UnequalHeadDims:GpuBackward.ScoreExpressions*:GpuBackward.RejectsBadArguments'
 [[ $what == tests-bwd2 ]] && gtest 'GpuBackward.HeadDims136To256*:GpuBackward.MmaSyncFastPathOnHopper'
 if [[ $what == tests || $what == tests-all || $what == all ]]; then

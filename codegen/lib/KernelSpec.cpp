@@ -5,8 +5,6 @@
 
 #include "flashgen/attention/Params.cuh" // kBwdSeqPadding
 
-#include <cstdlib>
-
 using namespace flashgen;
 using namespace flashgen::attn;
 using namespace flashgen::codegen;
@@ -51,14 +49,13 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
   if (s.tiles.stages != 1 && s.tiles.stages != 2)
     return unsupported(v, "the forward kernel has 1 or 2 K/V stages, not " +
                               llvm::Twine(s.tiles.stages));
-  // WIP: head dim 128's wgmma forward with two consumer warpgroups runs
-  // warp-specialized (a producer warpgroup, consumer turns). Head dim 64
-  // keeps two CTAs per SM of the plain kernel unless FLASHGEN_WIP_WS_D64=1
-  // (an A/B experiment: one warp-specialized CTA per SM instead).
-  const bool wsD64 = std::getenv("FLASHGEN_WIP_WS_D64") != nullptr;
+  // Head dim 128's wgmma forward with two consumer warpgroups runs
+  // warp-specialized: a TMA producer and consumer turns measured 34-43%
+  // faster than the plain kernel (bench/results/2026-11-25-h100-ws-ab-s6.md).
+  // Head dim 64 keeps two CTAs per SM of the plain kernel: warp-specialized
+  // it was 2-18% slower at N <= 1024 (same file).
   s.fwdWarpSpecialized = s.tiles.mma == MmaKind::Wgmma && s.tiles.warps == 8 &&
-                         s.paddedQK == s.paddedV &&
-                         (s.paddedQK == 128 || (wsD64 && s.paddedQK == 64));
+                         s.paddedQK == 128 && s.paddedV == 128;
   if (TilingAttr bwd = v.getBwdTilingAttr()) {
     s.bwdTiles = fromAttr(bwd);
     if (s.bwdTiles->blockN != 16 * s.bwdTiles->warps)
