@@ -49,13 +49,10 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
   if (s.tiles.stages != 1 && s.tiles.stages != 2)
     return unsupported(v, "the forward kernel has 1 or 2 K/V stages, not " +
                               llvm::Twine(s.tiles.stages));
-  // Head dim 128's wgmma forward with two consumer warpgroups runs
-  // warp-specialized: a TMA producer and consumer turns measured 34-43%
-  // faster than the plain kernel (bench/results/2026-11-25-h100-ws-ab-s6.md).
-  // Head dim 64 keeps two CTAs per SM of the plain kernel: warp-specialized
-  // it was 2-18% slower at N <= 1024 (same file).
-  s.fwdWarpSpecialized = s.tiles.mma == MmaKind::Wgmma && s.tiles.warps == 8 &&
-                         s.paddedQK == 128 && s.paddedV == 128;
+  TilingProblem prob;
+  prob.qkHeadDim = s.headDimQK;
+  prob.vHeadDim = s.headDimV;
+  s.fwdWarpSpecialized = forwardIsWarpSpecialized(prob, s.tiles);
   if (TilingAttr bwd = v.getBwdTilingAttr()) {
     s.bwdTiles = fromAttr(bwd);
     if (s.bwdTiles->blockN != 16 * s.bwdTiles->warps)
@@ -69,9 +66,6 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
     s.bwdPreEntry = "flashgen_bwd_pre_" + id;
     s.bwdDKDVEntry = "flashgen_bwd_dkdv_" + id;
     s.bwdDQEntry = "flashgen_bwd_dq_" + id;
-    TilingProblem prob;
-    prob.qkHeadDim = s.headDimQK;
-    prob.vHeadDim = s.headDimV;
     if (backwardSplitsDKDV(prob))
       s.bwdDKEntry = "flashgen_bwd_dk_" + id;
     if (backwardHasAtomicDQ(prob, *s.bwdTiles)) {

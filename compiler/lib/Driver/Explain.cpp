@@ -148,6 +148,10 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   shape.seqQ = opts.seqQ;
   shape.seqK = opts.seqK;
   TileConfig fwd = fromAttr(v.getFwdTilingAttr());
+  TilingProblem prob;
+  prob.qkHeadDim = int64_t(v.getQkHeadDim());
+  prob.vHeadDim = int64_t(v.getVHeadDim());
+  const bool ws = forwardIsWarpSpecialized(prob, fwd);
   TileCensus census = countTiles(v, shape, fwd.blockM, fwd.blockN);
   IOEstimate fg = estimateFlashgen(v, shape, fwd, census, target);
   IOEstimate st = estimateStandard(v, shape, census, target);
@@ -178,6 +182,7 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
                                {"seq_q", shape.seqQ},
                                {"seq_k", shape.seqK}}},
         {"forward_tiling", tilingJson(v.getFwdTilingAttr())},
+        {"forward_warp_specialized", ws},
         {"tiling_notes", std::move(notes)},
         {"tiles", json::Object{{"row_blocks", census.rowBlocks},
                                {"col_blocks", census.colBlocks},
@@ -231,15 +236,15 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   };
   trow("Br x Bc", fmt::format("{} x {}", fwd.blockM, fwd.blockN),
        fmt::format("{} x {}", bwd.blockM, bwd.blockN));
-  trow("warps", std::to_string(fwd.warps), std::to_string(bwd.warps));
-  trow("cp.async stages", std::to_string(fwd.stages), std::to_string(bwd.stages));
+  trow("warps", std::to_string(fwd.warps) + (ws ? " + 4 producer" : ""),
+       std::to_string(bwd.warps));
+  trow("K/V loads", fmt::format("{}, {} stages", ws ? "TMA producer" : "cp.async",
+                                fwd.stages),
+       fmt::format("cp.async, {} stages", bwd.stages));
   trow("tensor-core MMA", fwd.mma == MmaKind::Wgmma ? "wgmma (warpgroup)" : "mma.sync",
        bwd.mma == MmaKind::Wgmma ? "wgmma fast path, mma.sync deterministic" : "mma.sync");
   trow("Q fragments", fwd.qInRegisters ? "registers" : "shared memory", "shared memory");
   if (bwdAttr) {
-    TilingProblem prob;
-    prob.qkHeadDim = int64_t(v.getQkHeadDim());
-    prob.vHeadDim = int64_t(v.getVHeadDim());
     trow("dQ", "",
          !backwardHasAtomicDQ(prob, bwd) ? "own kernel, deterministic"
          : bwd.mma == MmaKind::Wgmma     ? "fused, bulk reductions (or deterministic)"

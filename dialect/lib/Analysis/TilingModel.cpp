@@ -87,6 +87,16 @@ std::string wgmmaShapeError(const TileConfig &c, const TilingProblem &p) {
 }
 } // namespace
 
+bool flashgen::attn::forwardIsWarpSpecialized(const TilingProblem &p, const TileConfig &c) {
+  // Measured on the H100 (bench/results/2026-11-25-h100-ws-ab-s6.md): at
+  // head dim 128 34-43% faster than the plain kernel; at head dim 64 with
+  // Bc = 128 7-22% faster than the plain kernel's best (128x64), while with
+  // Bc = 64 it lost at short N, so 128x64 stays plain.
+  const int64_t dqk = paddedHeadDim(p.qkHeadDim), dv = paddedHeadDim(p.vHeadDim);
+  return !p.backward && c.mma == MmaKind::Wgmma && c.warps == 8 && dqk == dv &&
+         (dqk == 128 || (dqk == 64 && c.blockN == 128));
+}
+
 bool flashgen::attn::backwardSplitsDKDV(const TilingProblem &p) {
   // Full dK and dV rows per warp cost (dqk + dv) / 2 registers per thread;
   // past 256 columns they leave no room for S^T and dP^T.
@@ -256,18 +266,19 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
   auto twoSlices = [&](const TileConfig &c) {
     return !p.backward && c.blockM == 32 * c.warps && c.blockN >= 64;
   };
-  // wgmma, measured on the H100 at N = 8192 (bench/results/
-  // 2026-11-24-h100-wgmma-sweep.txt): two warpgroups (Br = 128) win; at
-  // d64 Bc = 64 beats Bc = 128 (343 vs 283 TFLOP/s: the softmax of a
-  // narrower S hides under the shorter P V), at d128 Bc = 128 wins (380 vs
-  // 332).
+  // wgmma, measured on the H100: two warpgroups (Br = 128) win (N = 8192,
+  // bench/results/2026-11-24-h100-wgmma-sweep.txt), and Bc = 128 at both
+  // head dims since the forward is warp-specialized (FwdKernelSm90Ws.cuh;
+  // bench/results/2026-11-25-h100-ws-ab-s6.md: d64 128x128 warp-specialized
+  // beats the plain 128x64 by 7-22% except causal N = 512, +9%). The plain
+  // kernel preferred Bc = 64 at d64 (the softmax of a narrower S hid under
+  // the shorter P V).
   // The backward's wgmma kernel has one shape but for its query tiles: at
   // head dim 64, 128 of them (dQ split by rows between the warpgroups) beat
   // 64 by 16-17% (bench/results/2026-11-25-h100-ab-s5.md: 16.2 vs 19.4 ms
   // at N = 16k), half the barriers and bulk reductions per key block.
-  const int64_t wgmmaBc = paddedHeadDim(p.qkHeadDim) <= 64 ? 64 : 128;
   auto wgmmaRank = [&](const TileConfig &c) {
-    return int(c.blockM == 128) * 2 + int(c.blockN == wgmmaBc);
+    return int(c.blockM == 128) * 2 + int(c.blockN == 128);
   };
   auto better = [&](const TileConfig &a, const TileConfig &b) {
     if (a.mma != b.mma)
@@ -309,9 +320,9 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
                                  : "").str());
   else if (best.mma == MmaKind::Wgmma)
     d.notes.push_back(llvm::formatv(
-        "{0}: wgmma kernel: two warpgroups (Br = 128) and Bc = {1} at this head "
-        "dim are the fastest measured on the H100{2}",
-        pass, wgmmaBc, o.any() ? "; chosen within the user's constraints" : "").str());
+        "{0}: wgmma kernel: two warpgroups (Br = 128) and Bc = 128 are the "
+        "fastest measured on the H100{1}",
+        pass, o.any() ? "; chosen within the user's constraints" : "").str());
   else
     d.notes.push_back(llvm::formatv(
         "{0}: reuse per loaded tile 2/(1/Br+1/Bc) = {1:F1} is the highest that "

@@ -80,6 +80,11 @@ int64_t paddedHeadDim(int64_t d);
 /// Why the forward cannot use wgmma for `p` on `t`, or "" if it can.
 std::string whyNoWgmma(const TilingProblem &p, const GpuTarget &t);
 
+/// Whether the forward tiling `c` runs the warp-specialized wgmma kernel
+/// (FwdKernelSm90Ws.cuh: a TMA producer warpgroup beside two consumer
+/// warpgroups that take turns on the tensor cores) instead of the plain one.
+bool forwardIsWarpSpecialized(const TilingProblem &p, const TileConfig &c);
+
 /// Whether the backward computes dK and dV in separate passes (large head
 /// dims: full rows of both would not fit in registers).
 bool backwardSplitsDKDV(const TilingProblem &p);
