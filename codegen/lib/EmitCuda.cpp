@@ -193,9 +193,9 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
   os << "};\n\n} // namespace\n\n";
 
   // The warp-specialized kernel moves registers between its warpgroups
-  // (setmaxnreg), which needs the cap of one CTA per SM at entry.
+  // (setmaxnreg), which needs a register cap at entry: its CTAs per SM.
   os << "extern \"C\" __global__ void __launch_bounds__(" << s.fwdThreads()
-     << (s.fwdWarpSpecialized ? ", 1" : "") << ")\n"
+     << (s.fwdWarpSpecialized ? ", " + std::to_string(s.fwdCtasPerSM()) : "") << ")\n"
      // TMA reads its tensor maps from the parameter space: the parameter
      // must stay there (__grid_constant__), not be copied to local memory.
      << s.entry << "(" << (s.fwdWarpSpecialized ? "const __grid_constant__" : "const")

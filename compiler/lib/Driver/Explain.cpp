@@ -257,7 +257,9 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   trow("shared memory", smem(fwd), smem(bwd));
   trow("registers/thread", fmt::format("{} / {}", fwd.regsPerThread, target.maxRegsPerThread),
        fmt::format("{} / {}", bwd.regsPerThread, target.maxRegsPerThread));
-  trow("CTAs per SM", fmt::format("{} ({} warps)", fwd.ctasPerSM, fwd.ctasPerSM * fwd.warps),
+  // The warp-specialized forward: its launch bound, producer warps included.
+  const int64_t fwdCtas = ws ? forwardWarpSpecializedCtasPerSM(fwd) : fwd.ctasPerSM;
+  trow("CTAs per SM", fmt::format("{} ({} warps)", fwdCtas, fwdCtas * (fwd.warps + (ws ? 4 : 0))),
        fmt::format("{} ({} warps)", bwd.ctasPerSM, bwd.ctasPerSM * bwd.warps));
   os << "  why:\n";
   for (llvm::StringRef n : v.getTilingNotes()->getAsValueRange<mlir::StringAttr>())

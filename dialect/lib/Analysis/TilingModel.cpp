@@ -93,8 +93,13 @@ bool flashgen::attn::forwardIsWarpSpecialized(const TilingProblem &p, const Tile
   // Bc = 128 7-22% faster than the plain kernel's best (128x64), while with
   // Bc = 64 it lost at short N, so 128x64 stays plain.
   const int64_t dqk = paddedHeadDim(p.qkHeadDim), dv = paddedHeadDim(p.vHeadDim);
-  return !p.backward && c.mma == MmaKind::Wgmma && c.warps == 8 && dqk == dv &&
-         (dqk == 128 || (dqk == 64 && c.blockN == 128));
+  // One consumer warpgroup (warps = 4, two CTAs per SM) only at head dim
+  // 64: at 128 its shared memory leaves room for one CTA.
+  if (p.backward || c.mma != MmaKind::Wgmma || dqk != dv)
+    return false;
+  if (c.warps == 4)
+    return dqk == 64 && c.blockN == 128;
+  return c.warps == 8 && (dqk == 128 || (dqk == 64 && c.blockN == 128));
 }
 
 bool flashgen::attn::backwardSplitsDKDV(const TilingProblem &p) {
@@ -266,18 +271,22 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
   auto twoSlices = [&](const TileConfig &c) {
     return !p.backward && c.blockM == 32 * c.warps && c.blockN >= 64;
   };
-  // wgmma, measured on the H100: two warpgroups (Br = 128) win (N = 8192,
-  // bench/results/2026-11-24-h100-wgmma-sweep.txt), and Bc = 128 at both
-  // head dims since the forward is warp-specialized (FwdKernelSm90Ws.cuh;
-  // bench/results/2026-11-25-h100-ws-ab-s6.md: d64 128x128 warp-specialized
-  // beats the plain 128x64 by 7-22% except causal N = 512, +9%). The plain
-  // kernel preferred Bc = 64 at d64 (the softmax of a narrower S hid under
-  // the shorter P V).
+  // wgmma forward, measured on the H100: at head dim 128 two warpgroups
+  // (Br = 128) and Bc = 128, warp-specialized (FwdKernelSm90Ws.cuh; bench/
+  // results/2026-11-25-h100-ws-ab-s6.md: 34-43% faster than the plain
+  // kernel). At head dim 64 one consumer warpgroup (Br = 64, Bc = 128),
+  // warp-specialized, two CTAs per SM: 8-11% faster than two warpgroups
+  // per CTA and 16-30% faster than the plain kernel's best (128x64)
+  // (bench/results/2026-11-25-h100-ws-d64-s6.md).
   // The backward's wgmma kernel has one shape but for its query tiles: at
   // head dim 64, 128 of them (dQ split by rows between the warpgroups) beat
   // 64 by 16-17% (bench/results/2026-11-25-h100-ab-s5.md: 16.2 vs 19.4 ms
   // at N = 16k), half the barriers and bulk reductions per key block.
+  const bool fwdD64 = !p.backward && paddedHeadDim(p.qkHeadDim) == 64 &&
+                      paddedHeadDim(p.vHeadDim) == 64;
   auto wgmmaRank = [&](const TileConfig &c) {
+    if (fwdD64)
+      return int(c.blockM == 64) * 2 + int(c.blockN == 128);
     return int(c.blockM == 128) * 2 + int(c.blockN == 128);
   };
   auto better = [&](const TileConfig &a, const TileConfig &b) {
@@ -320,9 +329,11 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
                                  : "").str());
   else if (best.mma == MmaKind::Wgmma)
     d.notes.push_back(llvm::formatv(
-        "{0}: wgmma kernel: two warpgroups (Br = 128) and Bc = 128 are the "
-        "fastest measured on the H100{1}",
-        pass, o.any() ? "; chosen within the user's constraints" : "").str());
+        "{0}: wgmma kernel: {1} and Bc = 128 are the fastest measured on the H100{2}",
+        pass,
+        fwdD64 ? "one consumer warpgroup (Br = 64), two warp-specialized CTAs per SM,"
+               : "two warpgroups (Br = 128)",
+        o.any() ? "; chosen within the user's constraints" : "").str());
   else
     d.notes.push_back(llvm::formatv(
         "{0}: reuse per loaded tile 2/(1/Br+1/Bc) = {1:F1} is the highest that "

@@ -40,7 +40,14 @@ namespace flashgen {
 
 /// Threads of the warp-specialized kernel: the consumers plus one producer
 /// warpgroup.
-template <class Cfg> constexpr int wsThreads() { return Cfg::kThreads + 128; }
+template <class Cfg> FG_HOST_DEVICE constexpr int wsThreads() { return Cfg::kThreads + 128; }
+
+/// CTAs per SM: one with two consumer warpgroups (they take turns, and
+/// need ~240 registers each); two with one consumer warpgroup, so that one
+/// CTA's loads, softmax and store overlap the other's products (short or
+/// causal sequences, where a CTA has few kv tiles). The generated entry's
+/// __launch_bounds__ says the same (KernelSpec::fwdCtasPerSM).
+template <class Cfg> FG_HOST_DEVICE constexpr int wsCtasPerSM() { return Cfg::kWarpgroups == 1 ? 2 : 1; }
 
 /// Shared memory of the warp-specialized kernel: Q, the K and V rings,
 /// then the mbarriers (qFull; per buffer kFull, vFull, kEmpty, vEmpty).
@@ -228,10 +235,15 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
 template <class Cfg, class Variant> FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
   constexpr int kConsumers = Cfg::kWarpgroups;
   constexpr int kConsumerThreads = 128 * kConsumers;
-  // Registers: the producer keeps the minimum, the consumers share the rest
-  // of the 64K (multiples of 8).
+  // Registers: the CTA holds what every thread had at entry (the launch
+  // bound's cap, which ptxas allocates in full for setmaxnreg); the
+  // producer keeps the minimum, the consumers share the rest (multiples
+  // of 8, at most 256).
+  constexpr int kThreadsAll = wsThreads<Cfg>();
+  constexpr int kEntryRegs = 65536 / wsCtasPerSM<Cfg>() / kThreadsAll / 8 * 8;
   constexpr int kProducerRegs = 24;
-  constexpr int kConsumerRegs = ((65536 / 128 - kProducerRegs) / kConsumers) / 8 * 8;
+  constexpr int kShare = (kEntryRegs * kThreadsAll - kProducerRegs * 128) / kConsumerThreads / 8 * 8;
+  constexpr int kConsumerRegs = kShare > 256 ? 256 : kShare;
   static_assert(kConsumerRegs >= 160, "consumers need their accumulators in registers");
 
   FwdRowBlock<Variant> rb;

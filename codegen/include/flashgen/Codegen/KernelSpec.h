@@ -47,6 +47,7 @@ struct KernelSpec {
   /// (FwdKernelSm90Ws.cuh): 128 threads more than the tiling's warps.
   bool fwdWarpSpecialized = false;
   int64_t fwdThreads() const { return 32 * tiles.warps + (fwdWarpSpecialized ? 128 : 0); }
+  int64_t fwdCtasPerSM() const { return attn::forwardWarpSpecializedCtasPerSM(tiles); }
   /// Backward tiling, when planned: warps * 16 resident rows per CTA,
   /// blockM streamed rows per step (blockN == 16 * warps).
   std::optional<attn::TileConfig> bwdTiles;

@@ -85,6 +85,13 @@ std::string whyNoWgmma(const TilingProblem &p, const GpuTarget &t);
 /// warpgroups that take turns on the tensor cores) instead of the plain one.
 bool forwardIsWarpSpecialized(const TilingProblem &p, const TileConfig &c);
 
+/// CTAs per SM of the warp-specialized forward (its __launch_bounds__, which
+/// setmaxnreg needs; wsCtasPerSM in FwdKernelSm90Ws.cuh): two with one
+/// consumer warpgroup, else one.
+inline int64_t forwardWarpSpecializedCtasPerSM(const TileConfig &c) {
+  return c.warps == 4 ? 2 : 1;
+}
+
 /// Whether the backward computes dK and dV in separate passes (large head
 /// dims: full rows of both would not fit in registers).
 bool backwardSplitsDKDV(const TilingProblem &p);
