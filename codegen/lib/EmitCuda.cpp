@@ -204,7 +204,9 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
      << (s.fwdWarpSpecialized ? "attentionForwardSm90Ws"
          : wgmma              ? "attentionForwardSm90"
                               : "attentionForward")
-     << "<Config, Variant>(p);\n}\n";
+     << (s.fwdWarpSpecialized ? "<Config, Variant, " + std::to_string(s.fwdCtasPerSM()) + ">"
+                              : "<Config, Variant>")
+     << "(p);\n}\n";
   return text;
 }
 

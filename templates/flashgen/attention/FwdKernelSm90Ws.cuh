@@ -42,13 +42,6 @@ namespace flashgen {
 /// warpgroup.
 template <class Cfg> FG_HOST_DEVICE constexpr int wsThreads() { return Cfg::kThreads + 128; }
 
-/// CTAs per SM: one with two consumer warpgroups (they take turns, and
-/// need ~240 registers each); two with one consumer warpgroup, so that one
-/// CTA's loads, softmax and store overlap the other's products (short or
-/// causal sequences, where a CTA has few kv tiles). The generated entry's
-/// __launch_bounds__ says the same (KernelSpec::fwdCtasPerSM).
-template <class Cfg> FG_HOST_DEVICE constexpr int wsCtasPerSM() { return Cfg::kWarpgroups == 1 ? 2 : 1; }
-
 /// Shared memory of the warp-specialized kernel: Q, the K and V rings,
 /// then the mbarriers (qFull; per buffer kFull, vFull, kEmpty, vEmpty).
 template <class Cfg> struct WsSmem {
@@ -232,7 +225,12 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
                           seqQ);
 }
 
-template <class Cfg, class Variant> FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
+/// kCtasPerSM: the entry's __launch_bounds__ minimum (the planner's
+/// forwardWarpSpecializedCtasPerSM): one CTA with two consumer warpgroups
+/// (~240 registers each, taking turns); two with one consumer warpgroup, so
+/// that one CTA's loads, softmax and store overlap the other's products.
+template <class Cfg, class Variant, int kCtasPerSM>
+FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
   constexpr int kConsumers = Cfg::kWarpgroups;
   constexpr int kConsumerThreads = 128 * kConsumers;
   // Registers: the CTA holds what every thread had at entry (the launch
@@ -240,7 +238,7 @@ template <class Cfg, class Variant> FG_DEVICE void attentionForwardSm90Ws(const 
   // producer keeps the minimum, the consumers share the rest (multiples
   // of 8, at most 256).
   constexpr int kThreadsAll = wsThreads<Cfg>();
-  constexpr int kEntryRegs = 65536 / wsCtasPerSM<Cfg>() / kThreadsAll / 8 * 8;
+  constexpr int kEntryRegs = 65536 / kCtasPerSM / kThreadsAll / 8 * 8;
   constexpr int kProducerRegs = 24;
   constexpr int kShare = (kEntryRegs * kThreadsAll - kProducerRegs * 128) / kConsumerThreads / 8 * 8;
   constexpr int kConsumerRegs = kShare > 256 ? 256 : kShare;

@@ -81,12 +81,13 @@ int64_t paddedHeadDim(int64_t d);
 std::string whyNoWgmma(const TilingProblem &p, const GpuTarget &t);
 
 /// Whether the forward tiling `c` runs the warp-specialized wgmma kernel
-/// (FwdKernelSm90Ws.cuh: a TMA producer warpgroup beside two consumer
-/// warpgroups that take turns on the tensor cores) instead of the plain one.
+/// (FwdKernelSm90Ws.cuh: a TMA producer warpgroup beside one consumer
+/// warpgroup, or two that take turns on the tensor cores) instead of the
+/// plain one.
 bool forwardIsWarpSpecialized(const TilingProblem &p, const TileConfig &c);
 
 /// CTAs per SM of the warp-specialized forward (its __launch_bounds__, which
-/// setmaxnreg needs; wsCtasPerSM in FwdKernelSm90Ws.cuh): two with one
+/// setmaxnreg needs, and attentionForwardSm90Ws's kCtasPerSM): two with one
 /// consumer warpgroup, else one.
 inline int64_t forwardWarpSpecializedCtasPerSM(const TileConfig &c) {
   return c.warps == 4 ? 2 : 1;
