@@ -93,12 +93,12 @@ bool flashgen::attn::forwardIsWarpSpecialized(const TilingProblem &p, const Tile
   // Bc = 128 7-22% faster than the plain kernel's best (128x64), while with
   // Bc = 64 it lost at short N, so 128x64 stays plain.
   const int64_t dqk = paddedHeadDim(p.qkHeadDim), dv = paddedHeadDim(p.vHeadDim);
-  // One consumer warpgroup (warps = 4, two CTAs per SM) only at head dim
-  // 64: at 128 its shared memory leaves room for one CTA.
+  // One consumer warpgroup (warps = 4, two or three CTAs per SM) only at
+  // head dim 64: at 128 its shared memory leaves room for one CTA.
   if (p.backward || c.mma != MmaKind::Wgmma || dqk != dv)
     return false;
   if (c.warps == 4)
-    return dqk == 64 && c.blockN == 128;
+    return dqk == 64 && (c.blockN == 64 || c.blockN == 128);
   return c.warps == 8 && (dqk == 128 || (dqk == 64 && c.blockN == 128));
 }
 
@@ -277,16 +277,20 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
   // kernel). At head dim 64 one consumer warpgroup (Br = 64, Bc = 128),
   // warp-specialized, two CTAs per SM: 8-11% faster than two warpgroups
   // per CTA and 16-30% faster than the plain kernel's best (128x64)
-  // (bench/results/2026-11-25-h100-ws-d64-s6.md).
+  // (bench/results/2026-11-25-h100-ws-d64-s6.md). With a band mask (causal)
+  // Bc = 64 and three CTAs per SM: rows have few tiles, and more CTAs hide
+  // each one's start and end: 9-27% faster up to N = 2048, 7% slower at
+  // 8192 (same file); without a mask Bc = 128 wins from N = 2048 on.
   // The backward's wgmma kernel has one shape but for its query tiles: at
   // head dim 64, 128 of them (dQ split by rows between the warpgroups) beat
   // 64 by 16-17% (bench/results/2026-11-25-h100-ab-s5.md: 16.2 vs 19.4 ms
   // at N = 16k), half the barriers and bulk reductions per key block.
   const bool fwdD64 = !p.backward && paddedHeadDim(p.qkHeadDim) == 64 &&
                       paddedHeadDim(p.vHeadDim) == 64;
+  const int64_t fwdD64Bc = p.bandMask ? 64 : 128;
   auto wgmmaRank = [&](const TileConfig &c) {
     if (fwdD64)
-      return int(c.blockM == 64) * 2 + int(c.blockN == 128);
+      return int(c.blockM == 64) * 2 + int(c.blockN == fwdD64Bc);
     return int(c.blockM == 128) * 2 + int(c.blockN == 128);
   };
   auto better = [&](const TileConfig &a, const TileConfig &b) {
@@ -329,11 +333,13 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
                                  : "").str());
   else if (best.mma == MmaKind::Wgmma)
     d.notes.push_back(llvm::formatv(
-        "{0}: wgmma kernel: {1} and Bc = 128 are the fastest measured on the H100{2}",
+        "{0}: wgmma kernel: {1} and Bc = {2} are the fastest measured on the H100{3}",
         pass,
-        fwdD64 ? "one consumer warpgroup (Br = 64), two warp-specialized CTAs per SM,"
-               : "two warpgroups (Br = 128)",
-        o.any() ? "; chosen within the user's constraints" : "").str());
+        !fwdD64        ? "two warpgroups (Br = 128)"
+        : p.bandMask ? "one consumer warpgroup (Br = 64), three warp-specialized CTAs per SM "
+                       "(a band mask: short rows),"
+                     : "one consumer warpgroup (Br = 64), two warp-specialized CTAs per SM,",
+        fwdD64 ? fwdD64Bc : 128, o.any() ? "; chosen within the user's constraints" : "").str());
   else
     d.notes.push_back(llvm::formatv(
         "{0}: reuse per loaded tile 2/(1/Br+1/Bc) = {1:F1} is the highest that "

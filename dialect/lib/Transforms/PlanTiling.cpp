@@ -60,6 +60,9 @@ LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
   problem.vHeadDim = static_cast<int64_t>(v.getVHeadDim());
   problem.elemBytes = elementBytes(v);
   problem.dropout = v.getDropout().convertToDouble() > 0;
+  if (MaskShapeAttr m = v.getMaskShapeAttr())
+    problem.bandMask =
+        m.getKind() == MaskShapeKind::band || m.getKind() == MaskShapeKind::band_and;
   TileOverride override;
   if (TilingAttr o = v.getTileOverrideAttr())
     override = {o.getBlockM(), o.getBlockN(), o.getWarps(), o.getStages(),

@@ -227,8 +227,9 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
 
 /// kCtasPerSM: the entry's __launch_bounds__ minimum (the planner's
 /// forwardWarpSpecializedCtasPerSM): one CTA with two consumer warpgroups
-/// (~240 registers each, taking turns); two with one consumer warpgroup, so
-/// that one CTA's loads, softmax and store overlap the other's products.
+/// (~240 registers each, taking turns); two or three with one consumer
+/// warpgroup, so that one CTA's loads, softmax and store overlap the
+/// others' products.
 template <class Cfg, class Variant, int kCtasPerSM>
 FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
   constexpr int kConsumers = Cfg::kWarpgroups;
@@ -242,7 +243,7 @@ FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
   constexpr int kProducerRegs = 24;
   constexpr int kShare = (kEntryRegs * kThreadsAll - kProducerRegs * 128) / kConsumerThreads / 8 * 8;
   constexpr int kConsumerRegs = kShare > 256 ? 256 : kShare;
-  static_assert(kConsumerRegs >= 160, "consumers need their accumulators in registers");
+  static_assert(kConsumerRegs >= 128, "consumers need their accumulators in registers");
 
   FwdRowBlock<Variant> rb;
   if (!rb.init(p, Cfg::kBlockM))

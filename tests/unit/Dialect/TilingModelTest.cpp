@@ -165,6 +165,45 @@ TEST(Tiling, WgmmaOnlyOnSm90aForHeadDims64And128) {
   EXPECT_NE(llvm::toString(forced.takeError()).find("padded to 64 or 128"), std::string::npos);
 }
 
+TEST(Tiling, WarpSpecializedForwardShapes) {
+  const GpuTarget h100 = *lookupTarget("sm_90a");
+  auto fwd = [&](int64_t d, bool band) {
+    TilingProblem p{d, d, 2, false};
+    p.bandMask = band;
+    llvm::Expected<TilingDecision> t = chooseTiling(p, h100);
+    EXPECT_TRUE(bool(t)) << llvm::toString(t.takeError());
+    return std::make_pair(p, t ? t->config : TileConfig{});
+  };
+  // Head dim 128: two consumer warpgroups, 128x128, one CTA per SM.
+  for (bool band : {false, true}) {
+    auto [p, c] = fwd(128, band);
+    EXPECT_EQ(c.blockM, 128);
+    EXPECT_EQ(c.blockN, 128);
+    EXPECT_EQ(c.warps, 8);
+    EXPECT_TRUE(forwardIsWarpSpecialized(p, c));
+    EXPECT_EQ(forwardWarpSpecializedCtasPerSM(c), 1);
+  }
+  // Head dim 64: one consumer warpgroup; 64x128 in two CTAs per SM, or
+  // 64x64 in three with a band mask (short rows).
+  for (bool band : {false, true}) {
+    auto [p, c] = fwd(64, band);
+    EXPECT_EQ(c.blockM, 64);
+    EXPECT_EQ(c.blockN, band ? 64 : 128);
+    EXPECT_EQ(c.warps, 4);
+    EXPECT_TRUE(forwardIsWarpSpecialized(p, c));
+    EXPECT_EQ(forwardWarpSpecializedCtasPerSM(c), band ? 3 : 2);
+  }
+  // The plain kernel elsewhere: 128x64 at head dim 64, 64-row tiles at 128
+  // (their shared memory leaves one CTA), unequal head dims, the backward.
+  TilingProblem d64{64, 64, 2, false}, d128{128, 128, 2, false}, mixed{64, 128, 2, false};
+  EXPECT_FALSE(forwardIsWarpSpecialized(d64, TileConfig{128, 64, 8, 2, false, MmaKind::Wgmma}));
+  EXPECT_FALSE(forwardIsWarpSpecialized(d128, TileConfig{64, 128, 4, 2, false, MmaKind::Wgmma}));
+  EXPECT_FALSE(forwardIsWarpSpecialized(mixed, TileConfig{128, 128, 8, 2, false, MmaKind::Wgmma}));
+  EXPECT_FALSE(forwardIsWarpSpecialized({128, 128, 2, true},
+                                        TileConfig{64, 128, 8, 2, false, MmaKind::Wgmma}));
+  EXPECT_FALSE(forwardIsWarpSpecialized(d128, TileConfig{128, 128, 8, 2, false, MmaKind::Sync}));
+}
+
 TEST(Tiling, BackwardFastPathWhereTheWarpsSplitDQEvenly) {
   GpuTarget t = *lookupTarget("sm_90a");
   for (int64_t d : {64, 128}) {

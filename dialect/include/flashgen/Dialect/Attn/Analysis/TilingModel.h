@@ -52,6 +52,9 @@ struct TilingProblem {
   /// Dropout keeps its Philox state and keep bits live through the
   /// backward's element loop, which changes what fits in registers.
   bool dropout = false;
+  /// The mask is a band (causal, sliding window, ...): the kv loop of a
+  /// row block is bounded, rows have fewer tiles and differ in length.
+  bool bandMask = false;
 };
 
 struct TileConfig {
@@ -87,10 +90,14 @@ std::string whyNoWgmma(const TilingProblem &p, const GpuTarget &t);
 bool forwardIsWarpSpecialized(const TilingProblem &p, const TileConfig &c);
 
 /// CTAs per SM of the warp-specialized forward (its __launch_bounds__, which
-/// setmaxnreg needs, and attentionForwardSm90Ws's kCtasPerSM): two with one
-/// consumer warpgroup, else one.
+/// setmaxnreg needs, and attentionForwardSm90Ws's kCtasPerSM): one with two
+/// consumer warpgroups; with one consumer warpgroup (head dim 64) two of
+/// 64x128 tiles or three of 64x64 (80 registers per thread at entry; the
+/// consumer gets 136).
 inline int64_t forwardWarpSpecializedCtasPerSM(const TileConfig &c) {
-  return c.warps == 4 ? 2 : 1;
+  if (c.warps != 4)
+    return 1;
+  return c.blockN == 64 ? 3 : 2;
 }
 
 /// Whether the backward computes dK and dV in separate passes (large head
