@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Model of FwdKernelSm90Ws.cuh's synchronization, run on the CPU.
 
-One producer and two consumer warpgroups (one thread each here), mbarriers
+One producer and one or two consumer warpgroups (one thread each here), mbarriers
 with the hardware's phase-parity waits (try_wait.parity P returns once the
 phase with parity P completed: a waiter more than one phase behind would
 block forever), named barriers with bar.sync/bar.arrive's count semantics
-(256 = one warpgroup syncing + one arriving). For 2 and 3 buffers and 0..12
+(256 = one warpgroup syncing + one arriving). For 1 and 2 consumers, 2 and 3 buffers and 0..12
 kv tiles, with random delays, it checks: no deadlock, each consumer reads
 the tile it expects from each buffer, the producer never refills a buffer a
 consumer's wgmma may still read, and no named-barrier arrival is left over.
@@ -42,10 +42,10 @@ class NamedBar:
             g=s.gen; s._arrive(k)
             if not s.cv.wait_for(lambda: s.gen>g, timeout=2): raise RuntimeError("named barrier deadlock")
 
-def run(T, S, jitter):
+def run(T, S, C, jitter):
     kFull=[MBar(1) for _ in range(S)]; vFull=[MBar(1) for _ in range(S)]
-    kEmpty=[MBar(2) for _ in range(S)]; vEmpty=[MBar(2) for _ in range(S)]
-    qFull=MBar(1); B=[NamedBar(256), NamedBar(256)]
+    kEmpty=[MBar(C) for _ in range(S)]; vEmpty=[MBar(C) for _ in range(S)]
+    qFull=MBar(1); B=[NamedBar(256) for _ in range(C)]
     kbuf=[None]*S; vbuf=[None]*S; readers_k=[0]*S; readers_v=[0]*S
     lock=threading.Lock(); errs=[]
     def sleep(): 
@@ -65,10 +65,11 @@ def run(T, S, jitter):
     def consumer(wg):
         try:
             turn=[0]
+            # turns only with more than one consumer (kConsumers > 1)
             def begin():
-                if wg>0 or turn[0]>0: B[wg].sync()
+                if C>1 and (wg>0 or turn[0]>0): B[wg].sync()
             def end(last):
-                if not (last and wg==1): B[(wg+1)%2].arrive()
+                if C>1 and not (last and wg==C-1): B[(wg+1)%C].arrive()
                 turn[0]+=1
             def readK(s, n):
                 with lock: assert kbuf[s]==n, f"K buffer {s} has {kbuf[s]} want {n}"; readers_k[s]+=1
@@ -94,7 +95,7 @@ def run(T, S, jitter):
             with lock: readers_v[n%S]-=1
             assert turn[0]==T+1
         except Exception as e: errs.append((f"consumer{wg}",e))
-    ts=[threading.Thread(target=producer)]+[threading.Thread(target=consumer,args=(w,)) for w in (0,1)]
+    ts=[threading.Thread(target=producer)]+[threading.Thread(target=consumer,args=(w,)) for w in range(C)]
     [t.start() for t in ts]; [t.join() for t in ts]
     # no dangling named-barrier arrivals
     for i,b in enumerate(B):
@@ -102,9 +103,11 @@ def run(T, S, jitter):
     return errs
 
 bad=0
-for S in (2,3):
-    for T in range(0,13):
-        for rep in range(20):
-            e=run(T,S,jitter=rep>0)
-            if e: print("S",S,"T",T,e); bad+=1; break
+for C in (1,2):
+    for S in (2,3):
+        for T in range(0,13):
+            for rep in range(10):
+                e=run(T,S,C,jitter=rep>0)
+                if e: print("C",C,"S",S,"T",T,e); bad+=1; break
 print("failures:",bad)
+sys.exit(1 if bad else 0)
