@@ -183,7 +183,14 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
        << ", kHeadDimQK, kHeadDimV, kBlockN, kWarps, kStages>;\n"
        << "static_assert(Config::kBlockM == kBlockM, \"64 rows per warpgroup\");\n"
        << "static_assert(Config::kSmemBytes == " << t.smemBytes
-       << ", \"the planner's shared memory is the wgmma kernel's\");\n\n";
+       << ", \"the planner's shared memory is the wgmma kernel's\");\n"
+       << (s.fwdWarpSpecialized
+               ? "static_assert(WsRegisters<Config, " + std::to_string(s.fwdCtasPerSM()) +
+                     ">::kConsumer == " +
+                     std::to_string(attn::forwardWarpSpecializedRegisters(t).consumer) +
+                     ", \"the planner's register split is the kernel's\");\n"
+               : "")
+       << "\n";
   else
     os << "using Config = FwdConfig<" << (s.bf16 ? "BF16" : "F16")
        << ", kHeadDimQK, kHeadDimV, kBlockM, kBlockN, kWarps, kStages, "

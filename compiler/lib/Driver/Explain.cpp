@@ -255,7 +255,10 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
                        100.0 * c.smemBytes / target.smemPerBlock);
   };
   trow("shared memory", smem(fwd), smem(bwd));
-  trow("registers/thread", fmt::format("{} / {}", fwd.regsPerThread, target.maxRegsPerThread),
+  const WsRegisterSplit wsRegs = forwardWarpSpecializedRegisters(fwd);
+  trow("registers/thread",
+       ws ? fmt::format("{} (producer {})", wsRegs.consumer, wsRegs.producer)
+          : fmt::format("{} / {}", fwd.regsPerThread, target.maxRegsPerThread),
        fmt::format("{} / {}", bwd.regsPerThread, target.maxRegsPerThread));
   // The warp-specialized forward: its launch bound, producer warps included.
   const int64_t fwdCtas = ws ? forwardWarpSpecializedCtasPerSM(fwd) : fwd.ctasPerSM;

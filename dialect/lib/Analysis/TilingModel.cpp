@@ -102,6 +102,16 @@ bool flashgen::attn::forwardIsWarpSpecialized(const TilingProblem &p, const Tile
   return c.warps == 8 && (dqk == 128 || (dqk == 64 && c.blockN == 128));
 }
 
+WsRegisterSplit flashgen::attn::forwardWarpSpecializedRegisters(const TileConfig &c) {
+  const int64_t threads = 32 * c.warps + 128, consumerThreads = 32 * c.warps;
+  WsRegisterSplit r;
+  r.entry = 65536 / forwardWarpSpecializedCtasPerSM(c) / threads / 8 * 8;
+  r.producer = 24;
+  r.consumer = std::min<int64_t>(
+      256, (r.entry * threads - r.producer * 128) / consumerThreads / 8 * 8);
+  return r;
+}
+
 bool flashgen::attn::backwardSplitsDKDV(const TilingProblem &p) {
   // Full dK and dV rows per warp cost (dqk + dv) / 2 registers per thread;
   // past 256 columns they leave no room for S^T and dP^T.
@@ -320,11 +330,24 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
 
   TilingDecision d;
   d.config = best;
-  d.notes.push_back(llvm::formatv(
-      "{0}: {1}; {2} B shared memory of {3} B/block, {4} registers/thread, "
-      "{5} CTA(s) = {6} warps per SM",
-      pass, describe(best), best.smemBytes, t.smemPerBlock, best.regsPerThread,
-      best.ctasPerSM, best.ctasPerSM * best.warps).str());
+  if (forwardIsWarpSpecialized(p, best)) {
+    // The warp-specialized kernel's launch bound and register split, not
+    // the plain kernel's estimate.
+    const WsRegisterSplit r = forwardWarpSpecializedRegisters(best);
+    const int64_t ctas = forwardWarpSpecializedCtasPerSM(best);
+    d.notes.push_back(llvm::formatv(
+        "{0}: {1}; {2} B shared memory of {3} B/block; warp-specialized: {4} "
+        "registers/thread at entry, then {5} per consumer and {6} per producer "
+        "thread; {7} CTA(s) = {8} warps per SM",
+        pass, describe(best), best.smemBytes, t.smemPerBlock, r.entry, r.consumer,
+        r.producer, ctas, ctas * (best.warps + 4)).str());
+  } else {
+    d.notes.push_back(llvm::formatv(
+        "{0}: {1}; {2} B shared memory of {3} B/block, {4} registers/thread, "
+        "{5} CTA(s) = {6} warps per SM",
+        pass, describe(best), best.smemBytes, t.smemPerBlock, best.regsPerThread,
+        best.ctasPerSM, best.ctasPerSM * best.warps).str());
+  }
   if (best.mma == MmaKind::Wgmma && p.backward)
     d.notes.push_back(llvm::formatv(
         "{0}: wgmma kernel for the fast path (dK, dV and atomic dQ fused){1}; "

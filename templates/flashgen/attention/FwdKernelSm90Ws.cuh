@@ -225,6 +225,22 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
                           seqQ);
 }
 
+/// Registers per thread of the warp-specialized kernel at `kCtasPerSM` CTAs
+/// per SM: the CTA holds what every thread had at entry (the launch bound's
+/// cap, which ptxas allocates in full for setmaxnreg); the producer keeps
+/// the minimum, the consumers share the rest (multiples of 8, at most 256).
+/// forwardWarpSpecializedRegisters (TilingModel) is the planner's twin; the
+/// generated code asserts they agree.
+template <class Cfg, int kCtasPerSM> struct WsRegisters {
+  static constexpr int kThreadsAll = wsThreads<Cfg>();
+  static constexpr int kEntry = 65536 / kCtasPerSM / kThreadsAll / 8 * 8;
+  static constexpr int kProducer = 24;
+  static constexpr int kShare =
+      (kEntry * kThreadsAll - kProducer * 128) / (128 * Cfg::kWarpgroups) / 8 * 8;
+  static constexpr int kConsumer = kShare > 256 ? 256 : kShare;
+  static_assert(kConsumer >= 128, "consumers need their accumulators in registers");
+};
+
 /// kCtasPerSM: the entry's __launch_bounds__ minimum (the planner's
 /// forwardWarpSpecializedCtasPerSM): one CTA with two consumer warpgroups
 /// (~240 registers each, taking turns); two or three with one consumer
@@ -234,16 +250,8 @@ template <class Cfg, class Variant, int kCtasPerSM>
 FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
   constexpr int kConsumers = Cfg::kWarpgroups;
   constexpr int kConsumerThreads = 128 * kConsumers;
-  // Registers: the CTA holds what every thread had at entry (the launch
-  // bound's cap, which ptxas allocates in full for setmaxnreg); the
-  // producer keeps the minimum, the consumers share the rest (multiples
-  // of 8, at most 256).
-  constexpr int kThreadsAll = wsThreads<Cfg>();
-  constexpr int kEntryRegs = 65536 / kCtasPerSM / kThreadsAll / 8 * 8;
-  constexpr int kProducerRegs = 24;
-  constexpr int kShare = (kEntryRegs * kThreadsAll - kProducerRegs * 128) / kConsumerThreads / 8 * 8;
-  constexpr int kConsumerRegs = kShare > 256 ? 256 : kShare;
-  static_assert(kConsumerRegs >= 128, "consumers need their accumulators in registers");
+  constexpr int kProducerRegs = WsRegisters<Cfg, kCtasPerSM>::kProducer;
+  constexpr int kConsumerRegs = WsRegisters<Cfg, kCtasPerSM>::kConsumer;
 
   FwdRowBlock<Variant> rb;
   if (!rb.init(p, Cfg::kBlockM))

@@ -182,6 +182,8 @@ TEST(Tiling, WarpSpecializedForwardShapes) {
     EXPECT_EQ(c.warps, 8);
     EXPECT_TRUE(forwardIsWarpSpecialized(p, c));
     EXPECT_EQ(forwardWarpSpecializedCtasPerSM(c), 1);
+    EXPECT_EQ(forwardWarpSpecializedRegisters(c).entry, 168);
+    EXPECT_EQ(forwardWarpSpecializedRegisters(c).consumer, 240);
   }
   // Head dim 64: one consumer warpgroup; 64x128 in two CTAs per SM, or
   // 64x64 in three with a band mask (short rows).
@@ -192,6 +194,10 @@ TEST(Tiling, WarpSpecializedForwardShapes) {
     EXPECT_EQ(c.warps, 4);
     EXPECT_TRUE(forwardIsWarpSpecialized(p, c));
     EXPECT_EQ(forwardWarpSpecializedCtasPerSM(c), band ? 3 : 2);
+    // The 64K registers split: 128 at entry -> 232, or 80 -> 136.
+    EXPECT_EQ(forwardWarpSpecializedRegisters(c).entry, band ? 80 : 128);
+    EXPECT_EQ(forwardWarpSpecializedRegisters(c).consumer, band ? 136 : 232);
+    EXPECT_EQ(forwardWarpSpecializedRegisters(c).producer, 24);
   }
   // The plain kernel elsewhere: 128x64 at head dim 64, 64-row tiles at 128
   // (their shared memory leaves one CTA), unequal head dims, the backward.

@@ -100,6 +100,15 @@ inline int64_t forwardWarpSpecializedCtasPerSM(const TileConfig &c) {
   return c.blockN == 64 ? 3 : 2;
 }
 
+/// Registers per thread of the warp-specialized forward: at entry (the
+/// launch bound's cap), and after setmaxnreg for the producer and the
+/// consumers (WsRegisters in FwdKernelSm90Ws.cuh is the kernel's twin), on
+/// sm_90a's 64K registers per SM.
+struct WsRegisterSplit {
+  int64_t entry = 0, producer = 0, consumer = 0;
+};
+WsRegisterSplit forwardWarpSpecializedRegisters(const TileConfig &c);
+
 /// Whether the backward computes dK and dV in separate passes (large head
 /// dims: full rows of both would not fit in registers).
 bool backwardSplitsDKDV(const TilingProblem &p);
