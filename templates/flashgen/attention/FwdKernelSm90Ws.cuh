@@ -10,7 +10,9 @@
 //     the buffer's "empty" mbarrier before refilling it. (An earlier
 //     version issued cp.async from all 128 producer threads, each waiting
 //     and fencing its copies for the async proxy: an address computation
-//     per 16 bytes, on the issue slots the consumers need.)
+//     per 16 bytes, on the issue slots the consumers need; it measured
+//     8-15% slower than the plain kernel, the TMA producer 34-43% faster:
+//     bench/results/2026-11-25-h100-ws-ab-s6.md.)
 //   consumer warpgroups 0 .. N-1 (64 query rows each, the rest of the
 //     registers): the FlashAttention-2 loop of FwdKernelSm90 (S of the next
 //     tile and P V of this one issued together, softmax of the next under
@@ -25,8 +27,12 @@
 // all take the same number of turns: the prologue's S, one per tile pair,
 // the epilogue's P V.
 //
+// With one consumer warpgroup (head dim 64) there are no turns; two or
+// three CTAs per SM interleave instead (kCtasPerSM, chosen by the planner:
+// forwardWarpSpecializedCtasPerSM).
+//
 // No __syncthreads after the start: the producer runs ahead by up to
-// kStages tiles.
+// kStages tiles. scripts/ws-protocol-model.py models this protocol.
 //
 //===----------------------------------------------------------------------===//
 #ifndef FLASHGEN_ATTENTION_FWDKERNELSM90WS_CUH
