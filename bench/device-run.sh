@@ -6,7 +6,8 @@
 #   bench/device-run.sh tests-all|tests|tests-bwd|tests-bwd2|bench|all [bench args]
 #   bench/device-run.sh gtest FILTER
 #   bench/device-run.sh tests-all [FILTER]
-# Writes logs and tables under $OUT (or ./out):
+# Writes logs and tables under $OUT (or ./out), as one results.tgz when
+# they are more than the device tool brings back (8 files):
 #   tests-all: every GPU test, each in its own process, all at once (the
 #          machine has 16 cores; NVRTC and the float64 references are
 #          CPU-bound), then the CLI checks: the whole suite in one call;
@@ -74,7 +75,16 @@ gtest_parallel() {
   summarize $rc "${#tests[@]} tests; "
 }
 [[ $what == tests-all ]] && gtest_parallel "${1:-*}"
-[[ $what == tests-all && -n ${1:-} ]] && exit 0
+# The device tool brings back at most 8 files from $OUT: past that, one
+# archive of everything instead.
+pack() {
+  local n tgz
+  n=$(find "$out" -type f | wc -l)
+  ((n > 8)) || return 0
+  tgz=$(mktemp) && tar czf "$tgz" -C "$out" . && find "$out" -mindepth 1 -delete &&
+    mv "$tgz" "$out/results.tgz" && echo "($n files packed into results.tgz)"
+}
+[[ $what == tests-all && -n ${1:-} ]] && { pack; exit 0; }
 [[ $what == tests-bwd ]] && gtest 'GpuBackward.HeadDims8To64*:GpuBackward.HeadDims72To128*:GpuBackward.UnequalHeadDims:GpuBackward.ScoreExpressions*:GpuBackward.RejectsBadArguments'
 [[ $what == tests-bwd2 ]] && gtest 'GpuBackward.HeadDims136To256*:GpuBackward.MmaSyncFastPathOnHopper'
 if [[ $what == tests || $what == tests-all || $what == all ]]; then
@@ -93,3 +103,4 @@ if [[ $what == bench || $what == all ]]; then
   python3 bench/report.py "$out/flashgen-bench.tsv" "$out/torch-bench.tsv" > "$out/report.md"
   tail -60 "$out/report.md"
 fi
+pack
