@@ -19,17 +19,14 @@
 
 namespace flashgen {
 
-/// How a thread walks its copies of a tile: a compile-time list (no loop
-/// control; the wgmma kernel, which has registers to spare), a strided
-/// loop whose addresses are not all kept live (the register-bound mma.sync
-/// kernels), or a loop left rolled (a producer warp on a few registers).
-enum class CopyLoop { Unrolled, Strided, Rolled };
-
 /// Starts an asynchronous copy of a Rows x (8 * Chunks) tile: rows
 /// [0, validRows) x cols [0, validCols) from `src` (row stride `rowStride`
 /// elements), the rest zero-filled; chunk c of row r lands at
-/// base + offset(r, c). All `Threads` threads take part.
-template <int Rows, int Chunks, int Threads, CopyLoop Loop, class Offset>
+/// base + offset(r, c). All `Threads` threads take part. FullUnroll gives
+/// each thread a compile-time list of copies (no loop control; the wgmma
+/// kernel, which has registers to spare); otherwise a strided loop whose
+/// addresses are not all kept live (the register-bound mma.sync kernels).
+template <int Rows, int Chunks, int Threads, bool FullUnroll, class Offset>
 FG_DEVICE void cpAsyncTile(uint32_t base, const uint16_t *src, int64_t rowStride,
                            int validRows, int validCols, int tid, Offset offset) {
   auto copy = [&](int i) {
@@ -39,7 +36,7 @@ FG_DEVICE void cpAsyncTile(uint32_t base, const uint16_t *src, int64_t rowStride
     cpAsync16(base + offset(r, c), p, ok ? 16 : 0);
   };
   constexpr int kCopies = Rows * Chunks;
-  if constexpr (Loop == CopyLoop::Unrolled) {
+  if constexpr (FullUnroll) {
     constexpr int kIters = (kCopies + Threads - 1) / Threads;
 #pragma unroll
     for (int it = 0; it < kIters; ++it) {
@@ -48,12 +45,8 @@ FG_DEVICE void cpAsyncTile(uint32_t base, const uint16_t *src, int64_t rowStride
         break;
       copy(i);
     }
-  } else if constexpr (Loop == CopyLoop::Strided) {
-#pragma unroll
-    for (int i = tid; i < kCopies; i += Threads)
-      copy(i);
   } else {
-#pragma unroll 1
+#pragma unroll
     for (int i = tid; i < kCopies; i += Threads)
       copy(i);
   }
@@ -77,7 +70,7 @@ template <int Rows, int Cols> struct SmemTile {
   template <int Threads>
   static FG_DEVICE void load(uint32_t base, const uint16_t *src, int64_t rowStride,
                              int validRows, int validCols, int tid) {
-    cpAsyncTile<Rows, kChunks, Threads, CopyLoop::Strided>(base, src, rowStride, validRows, validCols, tid,
+    cpAsyncTile<Rows, kChunks, Threads, false>(base, src, rowStride, validRows, validCols, tid,
                                         [](int r, int c) { return offset(r, c); });
   }
 };

@@ -55,10 +55,10 @@ template <int Rows, int Cols> struct WgmmaTile {
 
   /// cp.async of rows [0, validRows) x columns [0, validCols) from `src`;
   /// the rest is zero-filled. All `Threads` threads take part.
-  template <int Threads, CopyLoop Loop = CopyLoop::Unrolled>
+  template <int Threads>
   static FG_DEVICE void load(uint32_t base, const uint16_t *src, int64_t rowStride,
                              int validRows, int validCols, int tid) {
-    cpAsyncTile<Rows, Cols / 8, Threads, Loop>(base, src, rowStride, validRows, validCols, tid,
+    cpAsyncTile<Rows, Cols / 8, Threads, true>(base, src, rowStride, validRows, validCols, tid,
                                          [](int r, int c) { return offset(r, c); });
   }
 
