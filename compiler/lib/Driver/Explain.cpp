@@ -236,7 +236,8 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   };
   trow("Br x Bc", fmt::format("{} x {}", fwd.blockM, fwd.blockN),
        fmt::format("{} x {}", bwd.blockM, bwd.blockN));
-  trow("warps", std::to_string(fwd.warps) + (ws ? " + 4 producer" : ""),
+  trow("warps",
+       std::to_string(fwd.warps) + (ws ? fmt::format(" + {} producer", kWsProducerWarps) : ""),
        std::to_string(bwd.warps));
   trow("K/V loads", fmt::format("{}, {} stages", ws ? "TMA producer" : "cp.async",
                                 fwd.stages),
@@ -262,7 +263,7 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
        fmt::format("{} / {}", bwd.regsPerThread, target.maxRegsPerThread));
   // The warp-specialized forward: its launch bound, producer warps included.
   const int64_t fwdCtas = ws ? forwardWarpSpecializedCtasPerSM(fwd) : fwd.ctasPerSM;
-  trow("CTAs per SM", fmt::format("{} ({} warps)", fwdCtas, fwdCtas * (fwd.warps + (ws ? 4 : 0))),
+  trow("CTAs per SM", fmt::format("{} ({} warps)", fwdCtas, fwdCtas * (fwd.warps + (ws ? kWsProducerWarps : 0))),
        fmt::format("{} ({} warps)", bwd.ctasPerSM, bwd.ctasPerSM * bwd.warps));
   os << "  why:\n";
   for (llvm::StringRef n : v.getTilingNotes()->getAsValueRange<mlir::StringAttr>())

@@ -103,12 +103,13 @@ bool flashgen::attn::forwardIsWarpSpecialized(const TilingProblem &p, const Tile
 }
 
 WsRegisterSplit flashgen::attn::forwardWarpSpecializedRegisters(const TileConfig &c) {
-  const int64_t threads = 32 * c.warps + 128, consumerThreads = 32 * c.warps;
+  const int64_t producerThreads = 32 * kWsProducerWarps, consumerThreads = 32 * c.warps;
+  const int64_t threads = consumerThreads + producerThreads;
   WsRegisterSplit r;
   r.entry = 65536 / forwardWarpSpecializedCtasPerSM(c) / threads / 8 * 8;
   r.producer = 24;
   r.consumer = std::min<int64_t>(
-      256, (r.entry * threads - r.producer * 128) / consumerThreads / 8 * 8);
+      256, (r.entry * threads - r.producer * producerThreads) / consumerThreads / 8 * 8);
   return r;
 }
 
@@ -340,7 +341,7 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
         "registers/thread at entry, then {5} per consumer and {6} per producer "
         "thread; {7} CTA(s) = {8} warps per SM",
         pass, describe(best), best.smemBytes, t.smemPerBlock, r.entry, r.consumer,
-        r.producer, ctas, ctas * (best.warps + 4)).str());
+        r.producer, ctas, ctas * (best.warps + kWsProducerWarps)).str());
   } else {
     d.notes.push_back(llvm::formatv(
         "{0}: {1}; {2} B shared memory of {3} B/block, {4} registers/thread, "

@@ -45,7 +45,7 @@
 namespace flashgen {
 
 /// Threads of the warp-specialized kernel: the consumers plus one producer
-/// warpgroup.
+/// warpgroup (kWsProducerWarps in TilingModel.h is the planner's twin).
 template <class Cfg> FG_HOST_DEVICE constexpr int wsThreads() { return Cfg::kThreads + 128; }
 
 /// Shared memory of the warp-specialized kernel: Q, the K and V rings,

@@ -44,9 +44,11 @@ struct KernelSpec {
   int64_t paddedQK = 0, paddedV = 0;       // as laid out in shared memory
   attn::TileConfig tiles;                   // forward tiling
   /// The wgmma forward with a producer warpgroup and consumer turns
-  /// (FwdKernelSm90Ws.cuh): 128 threads more than the tiling's warps.
+  /// (FwdKernelSm90Ws.cuh): a producer warpgroup more than the tiling's warps.
   bool fwdWarpSpecialized = false;
-  int64_t fwdThreads() const { return 32 * tiles.warps + (fwdWarpSpecialized ? 128 : 0); }
+  int64_t fwdThreads() const {
+    return 32 * (tiles.warps + (fwdWarpSpecialized ? attn::kWsProducerWarps : 0));
+  }
   int64_t fwdCtasPerSM() const { return attn::forwardWarpSpecializedCtasPerSM(tiles); }
   /// Backward tiling, when planned: warps * 16 resident rows per CTA,
   /// blockM streamed rows per step (blockN == 16 * warps).

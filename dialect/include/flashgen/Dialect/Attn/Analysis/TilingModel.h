@@ -89,6 +89,10 @@ std::string whyNoWgmma(const TilingProblem &p, const GpuTarget &t);
 /// plain one.
 bool forwardIsWarpSpecialized(const TilingProblem &p, const TileConfig &c);
 
+/// The warp-specialized forward's producer: one warpgroup beside the
+/// tiling's warps (wsThreads in FwdKernelSm90Ws.cuh is the kernel's twin).
+constexpr int64_t kWsProducerWarps = 4;
+
 /// CTAs per SM of the warp-specialized forward (its __launch_bounds__, which
 /// setmaxnreg needs, and attentionForwardSm90Ws's kCtasPerSM): one with two
 /// consumer warpgroups; with one consumer warpgroup (head dim 64) two of
