@@ -29,7 +29,7 @@ llvm::Error CudaDriver::check(CUresult rc, llvm::StringRef what) {
                                  desc ? desc : "no description");
 }
 
-llvm::Error CudaDriver::init() {
+llvm::Error CudaDriver::init(int ordinal) {
   lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
   if (!lib)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
@@ -47,9 +47,6 @@ llvm::Error CudaDriver::init() {
   int count = 0;
   if (auto e = check(p_cuDeviceGetCount(&count), "cuDeviceGetCount"))
     return e;
-  int ordinal = 0;
-  if (const char *env = std::getenv("FLASHGEN_DEVICE"))
-    ordinal = std::atoi(env);
   if (count == 0 || ordinal < 0 || ordinal >= count)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "no CUDA device %d (%d present)", ordinal, count);
@@ -82,16 +79,35 @@ llvm::Error CudaDriver::init() {
   return makeCurrent();
 }
 
-llvm::Expected<CudaDriver &> CudaDriver::get() {
-  static CudaDriver driver;
-  static std::once_flag once;
-  static std::string error;
-  std::call_once(once, [] {
-    if (llvm::Error e = driver.init())
-      error = llvm::toString(std::move(e));
+int CudaDriver::defaultOrdinal() {
+  const char *env = std::getenv("FLASHGEN_DEVICE");
+  return env ? std::atoi(env) : 0;
+}
+
+namespace {
+/// One driver per device ordinal, initialized on first use (dlopen of the
+/// same library returns the same handle, so they share libcuda).
+constexpr int kMaxDevices = 64;
+} // namespace
+
+llvm::Expected<CudaDriver &> CudaDriver::get(int ordinal) {
+  if (ordinal < 0)
+    ordinal = defaultOrdinal();
+  if (ordinal < 0 || ordinal >= kMaxDevices)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "no CUDA device %d (device ordinals are 0..%d)", ordinal,
+                                   kMaxDevices - 1);
+  static CudaDriver drivers[kMaxDevices];
+  static std::once_flag once[kMaxDevices];
+  static std::string error[kMaxDevices];
+  std::call_once(once[ordinal], [ordinal] {
+    if (llvm::Error e = drivers[ordinal].init(ordinal))
+      error[ordinal] = llvm::toString(std::move(e));
   });
-  if (!error.empty())
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s", error.c_str());
+  if (!error[ordinal].empty())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s",
+                                   error[ordinal].c_str());
+  CudaDriver &driver = drivers[ordinal];
   if (auto e = driver.makeCurrent())
     return std::move(e);
   return driver;

@@ -99,11 +99,12 @@ attn::GpuTarget targetFor(const DeviceInfo &d) {
 /// preprocessing, dK/dV, dQ[, dK]); unloaded with the last owner.
 struct flashgen::runtime::LoadedModule {
   CUmodule module = nullptr;
+  int device = 0; // the ordinal whose context holds the module
   std::vector<CUfunction> functions;
   ~LoadedModule() {
     if (!module)
       return;
-    if (llvm::Expected<CudaDriver &> d = CudaDriver::get())
+    if (llvm::Expected<CudaDriver &> d = CudaDriver::get(device))
       d->unloadModule(module);
     else
       llvm::consumeError(d.takeError());
@@ -152,13 +153,16 @@ namespace {
 /// functions, through the process-level cache.
 llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
                                     const JitOptions &options, bool backward) {
-  llvm::Expected<CudaDriver &> driver = CudaDriver::get();
+  llvm::Expected<CudaDriver &> driver = CudaDriver::get(options.device);
   if (!driver)
     return driver.takeError();
   const DeviceInfo &dev = driver->device();
   JitModule r;
-  std::string processKey = std::to_string(dev.ordinal) + "\0" + dev.arch() + "\0" +
-                           (backward ? "bwd" : "fwd") + "\0" + name.str() + "\0" + text.str();
+  // Fields joined by a NUL byte, which no field contains (a "\0" literal
+  // would append nothing and let fields run together).
+  const std::string sep(1, '\0');
+  std::string processKey = std::to_string(dev.ordinal) + sep + dev.arch() + sep +
+                           (backward ? "bwd" : "fwd") + sep + name.str() + sep + text.str();
   if (options.useCache) {
     std::lock_guard<std::mutex> lock(processMutex);
     auto it = processCache().find(processKey);
@@ -202,6 +206,7 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
     return module.takeError();
   r.loaded = std::make_shared<LoadedModule>();
   r.loaded->module = *module;
+  r.loaded->device = dev.ordinal;
   // The planner's estimate is exactly the kernels' k*SmemBytes.
   const attn::TileConfig &tiles = backward ? *r.spec.bwdTiles : r.spec.tiles;
   r.smemBytes = int(tiles.smemBytes);
@@ -253,7 +258,7 @@ Kernel::fromSpec(llvm::StringRef text, llvm::StringRef name, const JitOptions &o
     if (runFrontend(srcMgr, os, /*ctx=*/nullptr).numErrors)
       return fail("errors in " + name + ":\n" + os.str());
   }
-  llvm::Expected<CudaDriver &> driver = CudaDriver::get();
+  llvm::Expected<CudaDriver &> driver = CudaDriver::get(options.device);
   if (!driver)
     return driver.takeError();
   const DeviceInfo &dev = driver->device();
@@ -261,21 +266,23 @@ Kernel::fromSpec(llvm::StringRef text, llvm::StringRef name, const JitOptions &o
     return fail("JIT for " + options.arch + " requested, but the device (" + dev.name +
                 ") is " + dev.arch() + "; use arch = native or compile ahead with "
                 "`flashgen compile`");
-  llvm::Expected<JitModule> r = jitModule(text, name, options, /*backward=*/false);
+  JitOptions resolved = options;
+  resolved.device = dev.ordinal; // every later call goes to this device
+  llvm::Expected<JitModule> r = jitModule(text, name, resolved, /*backward=*/false);
   if (!r)
     return r.takeError();
   std::unique_ptr<Kernel> k(new Kernel());
   k->fwd = std::move(*r);
   k->specText = text.str();
   k->specName = name.str();
-  k->jitOptions = options;
+  k->jitOptions = resolved;
   return k;
 }
 
 Kernel::~Kernel() {
   if (!workspace)
     return;
-  if (llvm::Expected<CudaDriver &> d = CudaDriver::get())
+  if (llvm::Expected<CudaDriver &> d = CudaDriver::get(jitOptions.device))
     d->free(CUdeviceptr(workspace));
   else
     llvm::consumeError(d.takeError());
@@ -484,7 +491,7 @@ llvm::Error Kernel::forward(const ForwardArgs &a) const {
   FwdParams p{};
   if (llvm::Error e = buildParams(a, "forward", p))
     return e;
-  llvm::Expected<CudaDriver &> driver = CudaDriver::get();
+  llvm::Expected<CudaDriver &> driver = CudaDriver::get(jitOptions.device);
   if (!driver)
     return driver.takeError();
   const codegen::KernelSpec &s = fwd.spec;
@@ -498,7 +505,7 @@ llvm::Error Kernel::forward(const ForwardArgs &a) const {
 }
 
 std::string Kernel::resourceReport() const {
-  llvm::Expected<CudaDriver &> driver = CudaDriver::get();
+  llvm::Expected<CudaDriver &> driver = CudaDriver::get(jitOptions.device);
   if (!driver) {
     llvm::consumeError(driver.takeError());
     return "";
@@ -563,7 +570,7 @@ llvm::Error Kernel::backward(const BackwardArgs &a) const {
                   "' must be positive multiples of 8 elements (16 bytes)");
   if (llvm::Error e = prepareBackward())
     return e;
-  llvm::Expected<CudaDriver &> driver = CudaDriver::get();
+  llvm::Expected<CudaDriver &> driver = CudaDriver::get(jitOptions.device);
   if (!driver)
     return driver.takeError();
 

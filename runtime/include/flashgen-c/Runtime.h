@@ -37,6 +37,12 @@ typedef struct FlashgenKernel {
 
 static inline int flashgenKernelIsNull(FlashgenKernel k) { return k.ptr == NULL; }
 
+/* The version of this API's structs and functions: bindings that declare
+ * them (ctypes) check it before any other call. 2: strides, devices,
+ * kernel info. */
+#define FLASHGEN_C_API_VERSION 2
+int flashgenApiVersion(void);
+
 /* The message of the last failed call on this thread ("" if none). */
 const char *flashgenLastError(void);
 
@@ -44,6 +50,15 @@ const char *flashgenLastError(void);
  * GPU present and stores a new handle in *out. */
 FlashgenStatus flashgenKernelCreateFromSpec(const char *spec, const char *name,
                                             FlashgenKernel *out);
+/* The same for CUDA device `device` (an ordinal; -1: $FLASHGEN_DEVICE,
+ * else 0). The kernel loads into that device's primary context (the one
+ * the CUDA runtime and PyTorch use) and every launch goes there. */
+FlashgenStatus flashgenKernelCreateFromSpecOnDevice(const char *spec, const char *name,
+                                                    int device, FlashgenKernel *out);
+
+/* Checks `spec` and plans it for `arch` (e.g. "sm_90a") without a GPU:
+ * FLASHGEN_OK, or the status and, in flashgenLastError, the diagnostics. */
+FlashgenStatus flashgenSpecCheck(const char *spec, const char *name, const char *arch);
 void flashgenKernelDestroy(FlashgenKernel kernel);
 
 /* Generates the CUDA source for `arch` ("sm_80", "sm_90a", ...) without a
@@ -53,10 +68,18 @@ FlashgenStatus flashgenGenerateSource(const char *spec, const char *name,
 
 typedef enum FlashgenLayout { FLASHGEN_LAYOUT_BSHD = 0, FLASHGEN_LAYOUT_BHSD = 1 } FlashgenLayout;
 
-/* Forward pass on device pointers (16-byte aligned), BSHD or BHSD layout.
- * lse may be NULL; stream may be NULL (the default stream). Named tensors
- * of the spec are passed as parallel arrays: names[i], data[i], and shape
- * rows of `ranks[i]` extents starting at shapes[4 * i]. */
+/* Strides of one of Q, K, V, O (and gradients) in elements; all zero:
+ * derived from the layout. Varlen tensors ignore `batch`. */
+typedef struct FlashgenStrides {
+  int64_t batch, row, head;
+} FlashgenStrides;
+
+/* Forward pass on device pointers (16-byte aligned), BSHD or BHSD layout
+ * or explicit strides. lse may be NULL; stream may be NULL (the default
+ * stream). Named tensors of the spec are passed as parallel arrays:
+ * names[i], data[i], and shape rows of `ranks[i]` extents starting at
+ * shapes[4 * i]; tensor_strides (NULL: contiguous) likewise, in elements.
+ * Zero-initialize the struct: every field added later defaults to 0. */
 typedef struct FlashgenForwardArgs {
   const void *q, *k, *v;
   void *o;
@@ -72,6 +95,8 @@ typedef struct FlashgenForwardArgs {
   const int *tensor_ranks;
   const int64_t *tensor_shapes;
   void *stream; /* a CUstream */
+  FlashgenStrides q_strides, k_strides, v_strides, o_strides;
+  const int64_t *tensor_strides;
 } FlashgenForwardArgs;
 
 FlashgenStatus flashgenKernelForward(FlashgenKernel kernel, const FlashgenForwardArgs *args);
@@ -90,6 +115,8 @@ typedef struct FlashgenBackwardArgs {
   void *dq, *dk, *dv;
   void *workspace;
   int deterministic;
+  /* Zero: dO like o, dq like q, dk like k, dv like v. */
+  FlashgenStrides do_strides, dq_strides, dk_strides, dv_strides;
 } FlashgenBackwardArgs;
 
 FlashgenStatus flashgenKernelBackward(FlashgenKernel kernel, const FlashgenBackwardArgs *args);
@@ -98,6 +125,30 @@ size_t flashgenKernelBackwardWorkspaceBytes(FlashgenKernel kernel, const Flashge
 /* Like flashgenGenerateSource, for the backward kernels. */
 FlashgenStatus flashgenGenerateBackwardSource(const char *spec, const char *name,
                                               const char *arch, const char **source);
+
+/* What a compiled kernel expects, for bindings that check their tensors
+ * before a launch (dtypes and head dims are not launch arguments). */
+typedef struct FlashgenKernelInfo {
+  int bf16;                    /* 1: bf16 inputs, 0: f16 */
+  int qk_head_dim, v_head_dim; /* as in the spec */
+  int varlen;                  /* cu_seqlens needed */
+  float dropout;               /* the spec's dropout probability */
+  int kv_heads_ratio;          /* heads / kv_heads when the spec fixes both, else 0 */
+  int num_tensors;             /* named tensors, in launch order */
+  int device;                  /* the ordinal it is loaded on */
+  int has_fast_backward;       /* known after the backward is JITted, else 0 */
+} FlashgenKernelInfo;
+
+FlashgenStatus flashgenKernelGetInfo(FlashgenKernel kernel, FlashgenKernelInfo *info);
+/* Named tensor i (0 <= i < num_tensors): its name, whether it is f32
+ * (else i32), its rank and the extent names ("batch", "seq_k", "8", ...);
+ * NULL / -1 when out of range. Strings live as long as the kernel. */
+const char *flashgenKernelTensorName(FlashgenKernel kernel, int i);
+int flashgenKernelTensorIsFloat(FlashgenKernel kernel, int i);
+int flashgenKernelTensorRank(FlashgenKernel kernel, int i);
+const char *flashgenKernelTensorDim(FlashgenKernel kernel, int i, int dim);
+/* JITs the backward kernels now (instead of on the first backward call). */
+FlashgenStatus flashgenKernelPrepareBackward(FlashgenKernel kernel);
 
 /* The kernel's entry name and tiling, for logs. */
 const char *flashgenKernelEntryName(FlashgenKernel kernel);

@@ -34,14 +34,23 @@ FlashgenStatus compileStatus(const std::string &msg) {
 Kernel *unwrap(FlashgenKernel k) { return static_cast<Kernel *>(k.ptr); }
 } // namespace
 
+int flashgenApiVersion(void) { return FLASHGEN_C_API_VERSION; }
+
 const char *flashgenLastError(void) { return lastError.c_str(); }
 
 FlashgenStatus flashgenKernelCreateFromSpec(const char *spec, const char *name,
                                             FlashgenKernel *out) {
+  return flashgenKernelCreateFromSpecOnDevice(spec, name, -1, out);
+}
+
+FlashgenStatus flashgenKernelCreateFromSpecOnDevice(const char *spec, const char *name,
+                                                    int device, FlashgenKernel *out) {
   if (!spec || !out)
     return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, "spec and out must not be NULL");
   out->ptr = nullptr;
-  auto k = Kernel::fromSpec(spec, name ? name : "spec.attn");
+  JitOptions options;
+  options.device = device;
+  auto k = Kernel::fromSpec(spec, name ? name : "spec.attn", options);
   if (!k) {
     std::string msg = llvm::toString(k.takeError());
     return failWith(compileStatus(msg), msg);
@@ -70,6 +79,11 @@ static FlashgenStatus generateSource(Generate generate, const char *spec, const 
   return FLASHGEN_OK;
 }
 
+FlashgenStatus flashgenSpecCheck(const char *spec, const char *name, const char *arch) {
+  const char *source = nullptr;
+  return generateSource(generateForward, spec, name, arch, &source);
+}
+
 FlashgenStatus flashgenGenerateSource(const char *spec, const char *name, const char *arch,
                                       const char **source) {
   return generateSource(generateForward, spec, name, arch, source);
@@ -79,6 +93,8 @@ FlashgenStatus flashgenGenerateBackwardSource(const char *spec, const char *name
                                               const char *arch, const char **source) {
   return generateSource(generateBackward, spec, name, arch, source);
 }
+
+static Strides convertStrides(const FlashgenStrides &s) { return {s.batch, s.row, s.head}; }
 
 /// The C forward arguments as the C++ ones; an error message if malformed.
 static std::string convertArgs(const FlashgenForwardArgs *a, ForwardArgs &f) {
@@ -90,6 +106,10 @@ static std::string convertArgs(const FlashgenForwardArgs *a, ForwardArgs &f) {
   f.totalQ = a->total_q; f.totalK = a->total_k;
   f.dropoutSeed = a->dropout_seed; f.dropoutOffset = a->dropout_offset;
   f.stream = static_cast<CUstream>(a->stream);
+  f.qStrides = convertStrides(a->q_strides);
+  f.kStrides = convertStrides(a->k_strides);
+  f.vStrides = convertStrides(a->v_strides);
+  f.oStrides = convertStrides(a->o_strides);
   for (int i = 0; i < a->num_tensors; ++i) {
     if (!a->tensor_names || !a->tensor_names[i] || !a->tensor_data || !a->tensor_ranks ||
         !a->tensor_shapes || a->tensor_ranks[i] < 1 || a->tensor_ranks[i] > 4)
@@ -98,6 +118,9 @@ static std::string convertArgs(const FlashgenForwardArgs *a, ForwardArgs &f) {
     NamedTensor t;
     t.data = a->tensor_data[i];
     t.shape.assign(a->tensor_shapes + 4 * i, a->tensor_shapes + 4 * i + a->tensor_ranks[i]);
+    if (a->tensor_strides)
+      t.strides.assign(a->tensor_strides + 4 * i,
+                       a->tensor_strides + 4 * i + a->tensor_ranks[i]);
     f.tensors[a->tensor_names[i]] = t;
   }
   return "";
@@ -136,6 +159,10 @@ FlashgenStatus flashgenKernelBackward(FlashgenKernel kernel, const FlashgenBackw
   b.dV = a->dv;
   b.workspace = a->workspace;
   b.deterministic = a->deterministic != 0;
+  b.dOStrides = convertStrides(a->do_strides);
+  b.dQStrides = convertStrides(a->dq_strides);
+  b.dKStrides = convertStrides(a->dk_strides);
+  b.dVStrides = convertStrides(a->dv_strides);
   if (llvm::Error e = unwrap(kernel)->backward(b))
     return launchStatus(std::move(e));
   lastError.clear();
@@ -149,6 +176,61 @@ size_t flashgenKernelBackwardWorkspaceBytes(FlashgenKernel kernel,
   ForwardArgs f;
   convertArgs(a, f);
   return unwrap(kernel)->backwardWorkspaceBytes(f);
+}
+
+FlashgenStatus flashgenKernelGetInfo(FlashgenKernel kernel, FlashgenKernelInfo *info) {
+  if (!kernel.ptr || !info)
+    return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, "kernel and info must not be NULL");
+  const Kernel &k = *unwrap(kernel);
+  const codegen::KernelSpec &s = k.spec();
+  info->bf16 = s.bf16 ? 1 : 0;
+  info->qk_head_dim = int(s.headDimQK);
+  info->v_head_dim = int(s.headDimV);
+  info->varlen = s.varlen ? 1 : 0;
+  info->dropout = float(s.dropout);
+  info->kv_heads_ratio = int(s.kvHeadsRatio);
+  info->num_tensors = int(s.tensors.size());
+  info->device = k.device();
+  info->has_fast_backward = k.hasFastBackward() ? 1 : 0;
+  lastError.clear();
+  return FLASHGEN_OK;
+}
+
+/// Named tensor i of the kernel, or null when out of range.
+static const codegen::TensorInfo *tensorAt(FlashgenKernel kernel, int i) {
+  if (!kernel.ptr || i < 0 || size_t(i) >= unwrap(kernel)->spec().tensors.size())
+    return nullptr;
+  return &unwrap(kernel)->spec().tensors[size_t(i)];
+}
+
+const char *flashgenKernelTensorName(FlashgenKernel kernel, int i) {
+  const codegen::TensorInfo *t = tensorAt(kernel, i);
+  return t ? t->name.c_str() : nullptr;
+}
+int flashgenKernelTensorIsFloat(FlashgenKernel kernel, int i) {
+  const codegen::TensorInfo *t = tensorAt(kernel, i);
+  return t ? int(t->isFloat) : -1;
+}
+int flashgenKernelTensorRank(FlashgenKernel kernel, int i) {
+  const codegen::TensorInfo *t = tensorAt(kernel, i);
+  return t ? int(t->dims.size()) : -1;
+}
+const char *flashgenKernelTensorDim(FlashgenKernel kernel, int i, int dim) {
+  const codegen::TensorInfo *t = tensorAt(kernel, i);
+  if (!t || dim < 0 || size_t(dim) >= t->dims.size())
+    return nullptr;
+  return t->dims[size_t(dim)].c_str();
+}
+
+FlashgenStatus flashgenKernelPrepareBackward(FlashgenKernel kernel) {
+  if (!kernel.ptr)
+    return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, "kernel must not be NULL");
+  if (llvm::Error e = unwrap(kernel)->prepareBackward()) {
+    std::string msg = llvm::toString(std::move(e));
+    return failWith(compileStatus(msg), msg);
+  }
+  lastError.clear();
+  return FLASHGEN_OK;
 }
 
 const char *flashgenKernelEntryName(FlashgenKernel kernel) {

@@ -36,8 +36,13 @@ struct DeviceInfo {
 /// current on the calling thread.
 class CudaDriver {
 public:
-  /// The driver, or why it cannot be used (no libcuda, no device, ...).
-  static llvm::Expected<CudaDriver &> get();
+  /// The driver bound to device `ordinal` (its primary context, the one
+  /// PyTorch and the CUDA runtime use too, made current on this thread), or
+  /// why it cannot be used (no libcuda, no such device, ...). -1 is the
+  /// default device: $FLASHGEN_DEVICE, else 0.
+  static llvm::Expected<CudaDriver &> get(int ordinal = -1);
+  /// The ordinal get(-1) stands for.
+  static int defaultOrdinal();
 
   const DeviceInfo &device() const { return info; }
 
@@ -76,7 +81,7 @@ public:
 
 private:
   CudaDriver() = default;
-  llvm::Error init();
+  llvm::Error init(int ordinal);
 
   void *lib = nullptr;
   CUcontext context = nullptr;

@@ -89,6 +89,9 @@ struct BackwardArgs : ForwardArgs {
 struct JitOptions {
   std::string arch = "native"; // or sm_80, sm_86, sm_89, sm_90a
   bool useCache = true;
+  /// The CUDA device ordinal the kernel is loaded on and launches on
+  /// (its primary context); -1: $FLASHGEN_DEVICE, else 0.
+  int device = -1;
 };
 
 /// What one JIT compilation cost, for the bench and `flashgen run`.
@@ -148,6 +151,8 @@ public:
   ~Kernel();
 
   const codegen::KernelSpec &spec() const { return fwd.spec; }
+  /// The device ordinal the kernel's modules are loaded on.
+  int device() const { return jitOptions.device; }
   const std::string &source() const { return fwd.source; }
   const JitStats &stats() const { return fwd.stats; }
   /// The backward kernels' spec (tiling) and source; empty before

@@ -1,0 +1,213 @@
+"""flashgen's PyTorch operators: `flashgen::attention_fwd` and `flashgen::attention_bwd`.
+
+Registered with `torch.library.custom_op`, with fake (meta) implementations
+and an autograd formula, so that `torch.compile(fullgraph=True)` traces a
+model that calls them with no graph break and `loss.backward()` runs the
+compiled backward kernels.
+
+The operators see Q, K, V in flash-attn's logical layout, [batch, seq, heads,
+dim] (varlen: [tokens, heads, dim]), with any strides the kernels can read
+(unit last stride, other strides multiples of 8 elements); the API layer
+(api.py) transposes SDPA-layout inputs into that view without copying. The
+spec travels as its `.attn` text: the kernel is compiled once per (text,
+device) and kept by _library.kernel.
+"""
+from __future__ import annotations
+
+import ctypes
+from typing import Optional
+
+import torch
+
+from . import _library
+from .errors import ArgumentError
+
+Tensor = torch.Tensor
+
+# The output layouts attention_fwd can allocate O in (its `o_layout` argument).
+O_BSHD, O_BHSD = 0, 1
+
+
+def _strides(t: Optional[Tensor], varlen: bool) -> _library.Strides:
+    """Element strides (batch, row, head) of a [B, S, H, D] or varlen [T, H, D] view."""
+    if t is None:
+        return _library.Strides(0, 0, 0)
+    s = t.stride()
+    if varlen:
+        return _library.Strides(0, s[0], s[1])
+    return _library.Strides(s[0], s[1], s[2])
+
+
+def _named_tensors(kern: _library.Kernel, names: str, tensors: list[Tensor], device):
+    """The spec's named tensors in the kernel's dtypes (i32 or f32) on `device`;
+    ArgumentError naming the tensor when one is missing or extra."""
+    given = [n for n in names.split(",") if n] if names else []
+    if len(given) != len(tensors):
+        raise ArgumentError(f"flashgen: {len(given)} tensor names for {len(tensors)} tensors")
+    declared = {d.name: d for d in kern.tensors}
+    out = []
+    for name, t in zip(given, tensors):
+        d = declared.get(name)
+        if d is None:
+            raise ArgumentError(f"flashgen: tensor '{name}' is not declared by the spec "
+                                f"(it declares: {', '.join(declared) or 'none'})")
+        if t.device != device:
+            raise ArgumentError(f"flashgen: tensor '{name}' is on {t.device}, q is on {device}")
+        want = torch.float32 if d.is_float else torch.int32
+        if t.dtype != want:
+            t = t.to(want)  # i32/f32 is what the kernels read; small tables
+        if t.dim() and t.stride(-1) != 1 and t.numel() > 1:
+            t = t.contiguous()
+        out.append((name, t))
+    missing = [n for n in declared if n not in given]
+    if missing:
+        raise ArgumentError(f"flashgen: the spec reads tensor(s) {', '.join(missing)}; "
+                            "pass them in `tensors={...}`")
+    return out
+
+
+class _Launch:
+    """A ForwardArgs for one call, and the ctypes arrays it points into."""
+
+    def __init__(self, kern, q, k, v, o, lse, names, tensors, cu_q, cu_k, max_q, max_k, seed):
+        varlen = cu_q is not None
+        a = _library.ForwardArgs()
+        a.q, a.k, a.v, a.o = q.data_ptr(), k.data_ptr(), v.data_ptr(), o.data_ptr()
+        a.lse = lse.data_ptr()
+        if varlen:
+            a.batch = cu_q.numel() - 1
+            a.heads, a.kv_heads = q.shape[1], k.shape[1]
+            a.seq_q, a.seq_k = max_q, max_k
+            a.cu_seqlens_q, a.cu_seqlens_k = cu_q.data_ptr(), cu_k.data_ptr()
+            a.total_q, a.total_k = q.shape[0], k.shape[0]
+        else:
+            a.batch, a.seq_q, a.heads = q.shape[0], q.shape[1], q.shape[2]
+            a.seq_k, a.kv_heads = k.shape[1], k.shape[2]
+        a.q_strides, a.k_strides = _strides(q, varlen), _strides(k, varlen)
+        a.v_strides, a.o_strides = _strides(v, varlen), _strides(o, varlen)
+        if seed is not None:
+            s = seed.tolist()
+            a.dropout_seed, a.dropout_offset = s[0] & (2**64 - 1), s[1] & (2**64 - 1)
+        self.named = _named_tensors(kern, names, tensors, q.device)
+        n = len(self.named)
+        if n:
+            if any(t.dim() > 4 or t.dim() < 1 for _, t in self.named):
+                raise ArgumentError("flashgen: named tensors must have rank 1 to 4")
+            self._names = (ctypes.c_char_p * n)(*[nm.encode() for nm, _ in self.named])
+            self._data = (ctypes.c_void_p * n)(*[t.data_ptr() for _, t in self.named])
+            self._ranks = (ctypes.c_int * n)(*[t.dim() for _, t in self.named])
+            shapes, strides = [], []
+            for _, t in self.named:
+                shapes += list(t.shape) + [0] * (4 - t.dim())
+                strides += list(t.stride()) + [0] * (4 - t.dim())
+            self._shapes = (ctypes.c_int64 * (4 * n))(*shapes)
+            self._tstrides = (ctypes.c_int64 * (4 * n))(*strides)
+            a.num_tensors = n
+            a.tensor_names = self._names
+            a.tensor_data = self._data
+            a.tensor_ranks = self._ranks
+            a.tensor_shapes = self._shapes
+            a.tensor_strides = self._tstrides
+        a.stream = torch.cuda.current_stream(q.device).cuda_stream
+        self.args = a
+
+
+def _out_shapes(q, v, cu_q):
+    """Shapes of O and the logsumexp for these inputs."""
+    if cu_q is not None:
+        return (q.shape[0], q.shape[1], v.shape[-1]), (q.shape[1], q.shape[0])
+    return (q.shape[0], q.shape[1], q.shape[2], v.shape[-1]), (q.shape[0], q.shape[2], q.shape[1])
+
+
+def _alloc_out(q, v, cu_q, o_layout):
+    o_shape, lse_shape = _out_shapes(q, v, cu_q)
+    if cu_q is None and o_layout == O_BHSD:
+        b, s, h, d = o_shape
+        o = q.new_empty((b, h, s, d)).transpose(1, 2)
+    else:
+        o = q.new_empty(o_shape)
+    return o, q.new_empty(lse_shape, dtype=torch.float32)
+
+
+@torch.library.custom_op("flashgen::attention_fwd", mutates_args=(), device_types="cuda")
+def attention_fwd(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensors: list[Tensor],
+                  cu_seqlens_q: Optional[Tensor], cu_seqlens_k: Optional[Tensor],
+                  max_seqlen_q: int, max_seqlen_k: int, seed: Optional[Tensor], o_layout: int,
+                  deterministic: bool) -> tuple[Tensor, Tensor]:
+    """O and the logsumexp (fp32, [B, H, Sq]; varlen [H, Tq]) of `spec` on Q, K, V."""
+    with torch.cuda.device(q.device):
+        kern = _library.kernel(spec, q.device.index)
+        o, lse = _alloc_out(q, v, cu_seqlens_q, o_layout)
+        launch = _Launch(kern, q, k, v, o, lse, names, tensors, cu_seqlens_q, cu_seqlens_k,
+                         max_seqlen_q, max_seqlen_k, seed)
+        kern.forward(launch.args)
+    return o, lse
+
+
+@attention_fwd.register_fake
+def _(q, k, v, spec, names, tensors, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seqlen_k,
+      seed, o_layout, deterministic):
+    return _alloc_out(q, v, cu_seqlens_q, o_layout)
+
+
+def _usable(t: Tensor) -> Tensor:
+    """`t` itself when the kernels can read it in place, else a contiguous copy."""
+    if t.stride(-1) != 1 or t.data_ptr() % 16 or any(
+            s % 8 or s <= 0 for s, n in zip(t.stride()[:-1], t.shape[:-1]) if n > 1):
+        return t.contiguous()
+    return t
+
+
+@torch.library.custom_op("flashgen::attention_bwd", mutates_args=(), device_types="cuda")
+def attention_bwd(dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor,
+                  spec: str, names: str, tensors: list[Tensor], cu_seqlens_q: Optional[Tensor],
+                  cu_seqlens_k: Optional[Tensor], max_seqlen_q: int, max_seqlen_k: int,
+                  seed: Optional[Tensor], deterministic: bool) -> tuple[Tensor, Tensor, Tensor]:
+    """dQ, dK, dV (laid out like q, k, v) of `spec` given dO."""
+    with torch.cuda.device(q.device):
+        kern = _library.kernel(spec, q.device.index)
+        dout = _usable(dout)
+        dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
+        launch = _Launch(kern, q, k, v, out, lse, names, tensors, cu_seqlens_q, cu_seqlens_k,
+                         max_seqlen_q, max_seqlen_k, seed)
+        varlen = cu_seqlens_q is not None
+        b = _library.BackwardArgs()
+        b.fwd = launch.args
+        b.d_o, b.dq, b.dk, b.dv = dout.data_ptr(), dq.data_ptr(), dk.data_ptr(), dv.data_ptr()
+        b.do_strides, b.dq_strides = _strides(dout, varlen), _strides(dq, varlen)
+        b.dk_strides, b.dv_strides = _strides(dk, varlen), _strides(dv, varlen)
+        b.deterministic = int(bool(deterministic))
+        # The workspace comes from PyTorch's allocator: stream-ordered, and
+        # capturable in a CUDA graph (the runtime's own would call cuMemAlloc).
+        ws = torch.empty(max(kern.backward_workspace_bytes(launch.args), 16), dtype=torch.uint8,
+                         device=q.device)
+        b.workspace = ws.data_ptr()
+        kern.backward(b)
+    return dq, dk, dv
+
+
+@attention_bwd.register_fake
+def _(dout, q, k, v, out, lse, spec, names, tensors, cu_seqlens_q, cu_seqlens_k, max_seqlen_q,
+      max_seqlen_k, seed, deterministic):
+    return torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
+
+
+def _setup_context(ctx, inputs, output):
+    (q, k, v, spec, names, tensors, cu_q, cu_k, max_q, max_k, seed, _o_layout,
+     deterministic) = inputs
+    out, lse = output
+    ctx.save_for_backward(q, k, v, out, lse, cu_q, cu_k, seed, *tensors)
+    ctx.spec, ctx.names = spec, names
+    ctx.max_q, ctx.max_k, ctx.deterministic = max_q, max_k, deterministic
+
+
+def _backward(ctx, dout, dlse):
+    # The logsumexp is an auxiliary output (as in flash-attn): no gradient
+    # flows through it.
+    q, k, v, out, lse, cu_q, cu_k, seed, *tensors = ctx.saved_tensors
+    dq, dk, dv = attention_bwd(dout, q, k, v, out, lse, ctx.spec, ctx.names, list(tensors),
+                               cu_q, cu_k, ctx.max_q, ctx.max_k, seed, ctx.deterministic)
+    return dq, dk, dv, None, None, None, None, None, None, None, None, None, None
+
+
+attention_fwd.register_autograd(_backward, setup_context=_setup_context)
