@@ -19,6 +19,9 @@
 #   gtest FILTER: the GPU tests FILTER names (a change's own part)
 #   bench: flashgen-bench and torch_bench.py back to back, report.md; bench
 #          args (--head-dim 64, --quick, --no-backward) go to both
+#   python [pytest args]: installs the Python package with the carried
+#          libflashgen.so and runs its pytest suite (CPU and GPU tests;
+#          pytest.txt, pytest-cases.tsv with every accuracy check)
 #
 #===------------------------------------------------------------------------===#
 set -uo pipefail
@@ -96,6 +99,14 @@ if [[ $what == tests || $what == tests-all || $what == all ]]; then
     $c/flashgen run examples/mqa.attn --backward --deterministic --shape 1,16,1000; } \
     > "$out/cli.txt" 2>&1
   echo "cli rc=$?"; tail -5 "$out/cli.txt"
+fi
+if [[ $what == python ]]; then
+  bash scripts/install-python.sh --library $c/libflashgen.so > "$out/install.txt" 2>&1 ||
+    { echo "install failed"; tail -20 "$out/install.txt"; }
+  (cd python && FLASHGEN_PYTEST_REPORT=$out/pytest-cases.tsv PYTHONUNBUFFERED=1 \
+    timeout "${PYTEST_TIMEOUT:-560}" python3 -m pytest tests -q -p no:cacheprovider -rs "$@") \
+    > "$out/pytest.txt" 2>&1
+  echo "pytest rc=$?"; tail -25 "$out/pytest.txt"
 fi
 if [[ $what == bench || $what == all ]]; then
   $c/flashgen-bench "$@" > "$out/flashgen-bench.tsv" 2>&1

@@ -20,4 +20,7 @@ grep -qx "/.carry/" "$exclude" 2>/dev/null || echo "/.carry/" >> "$exclude"
 for b in flashgen flashgen-bench flashgen-gpu-tests flashgen-jit-example flashgen-capi-test; do
   strip -o "$root/.carry/$b" "$build/bin/$b"
 done
+# The C API library the Python package loads (scripts/install-python.sh
+# --library .carry/libflashgen.so there).
+strip -o "$root/.carry/libflashgen.so" "$build/lib/libflashgen.so"
 du -sh "$root/.carry"

@@ -33,6 +33,13 @@ else
   echo "setup: all packages present"
 fi
 
+# pytest for the Python package's tests, into the python3 that CMake finds
+# (the one on PATH), from PyPI when it lacks it.
+if ! python3 -c "import pytest" 2>/dev/null; then
+  echo "setup: installing pytest for $(command -v python3)"
+  python3 -m pip install -q --disable-pip-version-check pytest
+fi
+
 CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
 if [[ ! -f "$CUDA_HOME/include/nvrtc.h" ]]; then
   echo "setup: warning: no CUDA toolkit at $CUDA_HOME (nvrtc.h missing);" \

@@ -181,7 +181,6 @@ def _seed_tensor(text: str, dropout_seed: Optional[int]):
 
 def _call(q, k, v, text, names, tensors, cu_q, cu_k, max_q, max_k, seed, o_layout,
           deterministic):
-    q, k, v = ops._usable(q), ops._usable(k), ops._usable(v)
     return ops.attention_fwd(q, k, v, text, names, list(tensors), cu_q, cu_k, max_q, max_k,
                              seed, o_layout, bool(deterministic))
 

@@ -137,6 +137,7 @@ def attention_fwd(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensor
     """O and the logsumexp (fp32, [B, H, Sq]; varlen [H, Tq]) of `spec` on Q, K, V."""
     with torch.cuda.device(q.device):
         kern = _library.kernel(spec, q.device.index)
+        q, k, v = _usable(q), _usable(k), _usable(v)
         o, lse = _alloc_out(q, v, cu_seqlens_q, o_layout)
         launch = _Launch(kern, q, k, v, o, lse, names, tensors, cu_seqlens_q, cu_seqlens_k,
                          max_seqlen_q, max_seqlen_k, seed)
@@ -151,7 +152,8 @@ def _(q, k, v, spec, names, tensors, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, m
 
 
 def _usable(t: Tensor) -> Tensor:
-    """`t` itself when the kernels can read it in place, else a contiguous copy."""
+    """`t` itself when the kernels can read it in place, else a contiguous copy.
+    Called inside the operators (eager code), where data pointers exist."""
     if t.stride(-1) != 1 or t.data_ptr() % 16 or any(
             s % 8 or s <= 0 for s, n in zip(t.stride()[:-1], t.shape[:-1]) if n > 1):
         return t.contiguous()
@@ -167,7 +169,11 @@ def attention_bwd(dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, ls
     with torch.cuda.device(q.device):
         kern = _library.kernel(spec, q.device.index)
         dout = _usable(dout)
+        # Gradients like their inputs (empty_like keeps a dense layout's
+        # strides); inputs the kernels cannot read in place are copied.
         dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
+        q, k, v = _usable(q), _usable(k), _usable(v)
+        dq, dk, dv = _usable(dq), _usable(dk), _usable(dv)
         launch = _Launch(kern, q, k, v, out, lse, names, tensors, cu_seqlens_q, cu_seqlens_k,
                          max_seqlen_q, max_seqlen_k, seed)
         varlen = cu_seqlens_q is not None
@@ -207,7 +213,10 @@ def _backward(ctx, dout, dlse):
     q, k, v, out, lse, cu_q, cu_k, seed, *tensors = ctx.saved_tensors
     dq, dk, dv = attention_bwd(dout, q, k, v, out, lse, ctx.spec, ctx.names, list(tensors),
                                cu_q, cu_k, ctx.max_q, ctx.max_k, seed, ctx.deterministic)
-    return dq, dk, dv, None, None, None, None, None, None, None, None, None, None
+    # One None per named tensor (their gradients are not computed), then
+    # the non-tensor arguments.
+    return (dq, dk, dv, None, None, [None] * len(tensors), None, None, None, None, None, None,
+            None)
 
 
 attention_fwd.register_autograd(_backward, setup_context=_setup_context)

@@ -1,0 +1,105 @@
+"""The float64 reference and flash-attn's accuracy criterion for the GPU tests.
+
+The reference is the naive formula in PyTorch: scores = scale * Q K^T, a score
+transform, a boolean mask, softmax (rows with no key give 0 and an infinite
+logsumexp, as flashgen and flash-attn do), an optional dropout multiplier,
+then P V. Computed once in float64 (the truth) and once in the input dtype
+(what plain PyTorch would give): flashgen passes when its error is at most
+twice PyTorch's own low-precision error plus 1e-5, flash-attn's criterion.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def reference(q, k, v, *, scale=None, mask=None, score=None, keep=None, dropout_p=0.0,
+              dtype=torch.float64):
+    """O and logsumexp of attention on BSHD q [B, Sq, H, D], k/v [B, Sk, Hk, D].
+
+    mask: bool broadcastable to [B, H, Sq, Sk] (True = attend); score: a
+    function of the scaled scores [B, H, Sq, Sk] (float64 or dtype); keep:
+    bool [B, H, Sq, Sk] dropout keep mask."""
+    b, sq, h, d = q.shape
+    hk = k.shape[2]
+    scale = 1.0 / math.sqrt(d) if scale is None else scale
+    qq, kk, vv = (t.to(dtype) for t in (q, k, v))
+    if hk != h:
+        kk = kk.repeat_interleave(h // hk, dim=2)
+        vv = vv.repeat_interleave(h // hk, dim=2)
+    s = torch.einsum("bqhd,bkhd->bhqk", qq, kk) * scale
+    if score is not None:
+        s = score(s)
+    if mask is not None:
+        s = s.masked_fill(~mask, float("-inf"))
+    lse = torch.logsumexp(s.float() if dtype != torch.float64 else s, dim=-1)
+    p = torch.softmax(s, dim=-1)
+    p = torch.nan_to_num(p, nan=0.0)  # rows with no key
+    if keep is not None:
+        p = p * keep.to(p.dtype) / (1.0 - dropout_p)
+    o = torch.einsum("bhqk,bkhd->bqhd", p, vv)
+    return o, lse
+
+
+def varlen_reference(q, k, v, cu_q, cu_k, **kw_fn):
+    """Per-sequence reference on packed [total, H, D] tensors; kw_fn(sq, sk)
+    gives the keyword arguments (mask, score) of one sequence."""
+    outs, lses = [], []
+    for i in range(cu_q.numel() - 1):
+        a, e = int(cu_q[i]), int(cu_q[i + 1])
+        ka, ke = int(cu_k[i]), int(cu_k[i + 1])
+        kw = kw_fn["kw"](e - a, ke - ka) if "kw" in kw_fn else {}
+        o, l = reference(q[None, a:e], k[None, ka:ke], v[None, ka:ke],
+                         dtype=kw_fn.get("dtype", torch.float64), **kw)
+        outs.append(o[0])
+        lses.append(l[0])
+    return torch.cat(outs, 0), torch.cat(lses, -1)
+
+
+def max_err(x, ref):
+    return (x.double() - ref.double()).abs().max().item() if x.numel() else 0.0
+
+
+def assert_close(name, got, ref64, ref_low, report=None, factor=2.0, atol=1e-5):
+    """flash-attn's criterion: max|got - ref64| <= factor * max|ref_low - ref64| + atol,
+    and no NaN."""
+    assert not torch.isnan(got).any(), f"{name}: NaN in flashgen's output"
+    err, base = max_err(got, ref64), max_err(ref_low, ref64)
+    if report is not None:
+        report.append((name, err, base))
+    assert err <= factor * base + atol, (
+        f"{name}: max error {err:.3e} > {factor} x PyTorch's {base:.3e} + {atol}")
+    return err, base
+
+
+def fa_mask(sq, sk, causal, window, device):
+    """flash-attn 2.x's mask: causal and windows aligned bottom-right."""
+    i = torch.arange(sq, device=device)[:, None]
+    j = torch.arange(sk, device=device)[None, :]
+    shift = sk - sq
+    m = torch.ones(sq, sk, dtype=torch.bool, device=device)
+    left, right = window
+    if causal:
+        right = 0
+    if left >= 0:
+        m &= j >= i + shift - left
+    if right >= 0:
+        m &= j <= i + shift + right
+    return m
+
+
+def fa_score(sq, sk, softcap, alibi, device, batch=None):
+    """flash-attn's score transform: softcap, then -slope * |i + sk - sq - j|."""
+    def f(s):
+        if softcap:
+            s = softcap * torch.tanh(s / softcap)
+        if alibi is not None:
+            i = torch.arange(sq, device=device)[:, None]
+            j = torch.arange(sk, device=device)[None, :]
+            dist = (i + sk - sq - j).abs().to(s.dtype)
+            sl = alibi.to(s.dtype)
+            sl = sl[None, :, None, None] if sl.dim() == 1 else sl[:, :, None, None]
+            s = s - sl * dist
+        return s
+    return f
