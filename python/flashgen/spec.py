@@ -214,7 +214,7 @@ class Spec:
     # -- .attn text --------------------------------------------------------
 
     def to_attn(self, *, dtype: str, qk_head_dim: int, v_head_dim: int, varlen: bool = False,
-                backward: bool = True) -> tuple:
+                backward: bool = True) -> tuple[str, tuple[TensorRef, ...]]:
         """``(text, tensors)``: one ``attention NAME { ... }`` variant and the
         TensorRefs it declares (the ALiBi slopes, then the tensors captured
         by mask_mod, then by score_mod), in declaration order.

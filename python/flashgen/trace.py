@@ -104,8 +104,8 @@ class TensorRef:
 
     name: str
     tensor: object = field(repr=False)
-    kind: str = "i32"
-    dims: tuple = ()
+    kind: str
+    dims: tuple
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TensorRef):

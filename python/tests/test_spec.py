@@ -33,7 +33,6 @@ from _attn_eval import AttnExpr, parse_variant  # noqa: E402
 
 from flashgen.errors import SpecError, TraceError, UnsupportedError  # noqa: E402
 from flashgen.spec import Spec  # noqa: E402
-from flashgen.trace import TensorRef  # noqa: E402
 
 FLASHGEN = Path(os.environ.get("FLASHGEN_BIN", HERE.parents[1] / "build" / "bin" / "flashgen"))
 requires_flashgen = pytest.mark.skipif(

@@ -37,7 +37,7 @@ for p in (str(HERE.parent), str(HERE)):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from _attn_eval import AttnExpr, c_div, c_rem  # noqa: E402
+from _attn_eval import AttnExpr  # noqa: E402
 
 from flashgen.errors import FlashgenError, SpecError, TraceError  # noqa: E402
 from flashgen.trace import TensorRef, Traced, trace_mask_mod, trace_score_mod  # noqa: E402
@@ -259,6 +259,28 @@ def test_collection_text(fn, role, expected, tensors, ref):
 def test_collection_semantics(fn, role, expected, tensors, ref):
     traced = _trace(fn, role)
     assert_same_semantics(fn, role, traced.expr, _tensors_of(traced), ref)
+
+
+def test_evaluator_has_c_semantics():
+    """The model the semantic tests rely on: C division and remainder,
+    fmod, int -> float promotion, and the frontend's type errors."""
+    from _attn_eval import AttnSyntaxError, AttnTypeError
+
+    def ev(text, **env):
+        return AttnExpr(text, context="score")(**env)
+
+    assert ev("-7 / 2") == -3 and ev("-7 % 2") == -1 and ev("7 % -2") == 1 and ev("7 / -2") == -3
+    assert ev("7.5 % -2.0") == math.fmod(7.5, -2.0) and ev("q / 2.0", q=3) == 1.5
+    assert ev("q > 1 ? 1 : 2.5", q=3) == 1.0 and isinstance(ev("q > 1 ? 1 : 2.5", q=3), float)
+    assert ev("-2147483647 - 1") == -(2**31)
+    for bad in ("q + true", "!q", "q && k", "abs(q, k)", "t[q]", "q ? 1 : 2"):
+        with pytest.raises(AttnTypeError):
+            ev(bad, q=1, k=2)
+    for bad in ("2147483648", "q +", "1.5.2", "3abc", "q & k"):
+        with pytest.raises(AttnSyntaxError):
+            ev(bad)
+    with pytest.raises(AttnTypeError):
+        AttnExpr("score > 0")()  # score only in the score expression
 
 
 def test_traced_is_a_value():
@@ -1025,6 +1047,11 @@ def _all_traced():
     out += [("score", trace_score_mod(f)) for _, f in ARITH]
     out += [("mask", trace_mask_mod(m[1])) for m in MASKS]
     out += [("mask", trace_mask_mod(n[1])) for n in NAMING]
+    try:
+        import torch
+    except ImportError:
+        return out
+    out += [(c[2], _trace(c[1], c[2])) for c in _torch_collection(torch)]
     return out
 
 
@@ -1041,7 +1068,6 @@ def test_emitted_text_is_well_typed():
     """Without the CLI: every emitted expression parses and type-checks in
     the test evaluator (a model of Parser.cpp and SemaExpr.cpp)."""
     for role, t in _all_traced():
-        tensors = {r.name: FakeTensor(r.tensor.data) if isinstance(r.tensor, FakeTensor) else r.tensor
-                   for r in t.tensors}
+        tensors = {r.name: r.tensor for r in t.tensors}
         AttnExpr(t.expr, context=role, tensors=tensors)  # parses
         assert "  " not in t.expr and not t.expr.startswith(" ")
