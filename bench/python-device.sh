@@ -5,7 +5,7 @@
 # here (carry .carry): installs the package with the carried libflashgen.so,
 # then runs the pytest suite on the second GPU (its cuda:1 test uses the
 # first too) while the paper's examples run and are timed alone on the first:
-# long_context.py, block_sparse_vs_approx.py, gpt_train.py at 1k and 4k
+# py_overhead.py (host cost per call), long_context.py, block_sparse_vs_approx.py, gpt_train.py at 1k and 4k
 # tokens, and bench/plot.py over their JSON. With one GPU the two parts run
 # one after the other. Everything lands in $OUT: a summary on stdout,
 # pytest.txt, and results.tgz (JSON, logs, PNGs).
@@ -34,6 +34,8 @@ examples() {
   local q=() t=480
   [[ -n $quick ]] && { q=(--quick); t=120; }
   export CUDA_VISIBLE_DEVICES=0
+  timeout 120 python3 bench/py_overhead.py > "$res/py_overhead.txt" 2>&1
+  echo "py_overhead rc=$?"
   timeout $t python3 examples/long_context.py "${q[@]}" --out "$res/long_context.json" \
     > "$res/long_context.txt" 2>&1; echo "long_context rc=$?"
   timeout $t python3 examples/block_sparse_vs_approx.py "${q[@]}" --out "$res/block_sparse.json" \

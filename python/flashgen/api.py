@@ -128,16 +128,18 @@ def resolve(spec, *, dtype: str, qk_head_dim: int, v_head_dim: int, varlen: bool
     return text, ",".join(name_list), captured
 
 
-def _check_qkv(q, k, v, *, varlen: bool, who: str = "attention"):
-    """ArgumentError naming the argument when q, k, v cannot be one attention."""
+def _check_qkv(q, k, v, *, varlen: bool, who: str = "attention", bhsd: bool = False):
+    """ArgumentError naming the argument when q, k, v cannot be one attention
+    (flash-attn's layout, or SDPA's with bhsd=True)."""
     rank = 3 if varlen else 4
     for name, t in (("q", q), ("k", k), ("v", v)):
         if not isinstance(t, Tensor):
             raise ArgumentError(f"{who}: '{name}' must be a torch.Tensor, not {type(t).__name__}")
         if t.dim() != rank:
-            raise ArgumentError(f"{who}: '{name}' must have {rank} dimensions "
-                                f"({'[tokens, heads, dim]' if varlen else '[batch, seq, heads, dim]'}"
-                                f" in flash-attn's layout), got shape {tuple(t.shape)}")
+            want = ("[tokens, heads, dim]" if varlen else
+                    "[batch, heads, seq, dim]" if bhsd else "[batch, seq, heads, dim]")
+            raise ArgumentError(f"{who}: '{name}' must have {rank} dimensions ({want}), got "
+                                f"shape {tuple(t.shape)}")
         if t.dtype not in _DTYPES:
             raise ArgumentError(f"{who}: '{name}' has dtype {t.dtype}; flashgen runs "
                                 "torch.bfloat16 and torch.float16")
@@ -150,7 +152,7 @@ def _check_qkv(q, k, v, *, varlen: bool, who: str = "attention"):
     if not (q.device == k.device == v.device):
         raise ArgumentError(f"{who}: q, k, v must be on one device, got {q.device}, {k.device},"
                             f" {v.device}")
-    hd = -2  # heads axis
+    hd = 1 if bhsd else -2  # heads axis
     if k.shape[:-1] != v.shape[:-1]:
         raise ArgumentError(f"{who}: k {tuple(k.shape)} and v {tuple(v.shape)} must agree in "
                             "every dimension but the last")
@@ -181,8 +183,8 @@ def _seed_tensor(text: str, dropout_seed: Optional[int]):
 
 def _call(q, k, v, text, names, tensors, cu_q, cu_k, max_q, max_k, seed, o_layout,
           deterministic):
-    return ops.attention_fwd(q, k, v, text, names, list(tensors), cu_q, cu_k, max_q, max_k,
-                             seed, o_layout, bool(deterministic))
+    return ops.attention(q, k, v, text, names, list(tensors), cu_q, cu_k, max_q, max_k, seed,
+                         o_layout, bool(deterministic))
 
 
 def attention(q: Tensor, k: Tensor, v: Tensor, spec, *, tensors: Optional[dict] = None,
@@ -208,12 +210,9 @@ def attention(q: Tensor, k: Tensor, v: Tensor, spec, *, tensors: Optional[dict] 
     """
     if layout not in ("bhsd", "bshd"):
         raise ArgumentError(f"attention: layout must be 'bhsd' or 'bshd', not {layout!r}")
+    _check_qkv(q, k, v, varlen=False, bhsd=layout == "bhsd")
     if layout == "bhsd":
-        _check_qkv(*(t.transpose(1, 2) if isinstance(t, Tensor) and t.dim() == 4 else t
-                     for t in (q, k, v)), varlen=False)
         q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
-    else:
-        _check_qkv(q, k, v, varlen=False)
     text, names, ts = resolve(spec, dtype=_DTYPES[q.dtype], qk_head_dim=q.shape[-1],
                               v_head_dim=v.shape[-1], scale=scale, tensors=tensors)
     out, lse = _call(q, k, v, text, names, ts, None, None, q.shape[1], k.shape[1],

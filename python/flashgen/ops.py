@@ -108,7 +108,7 @@ class _Launch:
             a.tensor_ranks = self._ranks
             a.tensor_shapes = self._shapes
             a.tensor_strides = self._tstrides
-        a.stream = torch.cuda.current_stream(q.device).cuda_stream
+        a.stream = torch._C._cuda_getCurrentRawStream(q.device.index)
         self.args = a
 
 
@@ -129,13 +129,34 @@ def _alloc_out(q, v, cu_q, o_layout):
     return o, q.new_empty(lse_shape, dtype=torch.float32)
 
 
-@torch.library.custom_op("flashgen::attention_fwd", mutates_args=(), device_types="cuda")
-def attention_fwd(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensors: list[Tensor],
-                  cu_seqlens_q: Optional[Tensor], cu_seqlens_k: Optional[Tensor],
-                  max_seqlen_q: int, max_seqlen_k: int, seed: Optional[Tensor], o_layout: int,
-                  deterministic: bool) -> tuple[Tensor, Tensor]:
+class _OnDevice:
+    """Makes q's device PyTorch's current one for the call when it is not
+    (the runtime makes that device's primary context current; this keeps
+    PyTorch's idea of the current device where it was). A no-op in the
+    common case, without the cost of torch.cuda.device()."""
+
+    __slots__ = ("index", "prev")
+
+    def __init__(self, index: int):
+        self.index, self.prev = index, -1
+
+    def __enter__(self):
+        cur = torch._C._cuda_getDevice()
+        if cur != self.index:
+            self.prev = cur
+            torch._C._cuda_setDevice(self.index)
+
+    def __exit__(self, *exc):
+        if self.prev >= 0:
+            torch._C._cuda_setDevice(self.prev)
+
+
+def _fwd_impl(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensors: list[Tensor],
+              cu_seqlens_q: Optional[Tensor], cu_seqlens_k: Optional[Tensor],
+              max_seqlen_q: int, max_seqlen_k: int, seed: Optional[Tensor], o_layout: int,
+              deterministic: bool) -> tuple[Tensor, Tensor]:
     """O and the logsumexp (fp32, [B, H, Sq]; varlen [H, Tq]) of `spec` on Q, K, V."""
-    with torch.cuda.device(q.device):
+    with _OnDevice(q.device.index):
         kern = _library.kernel(spec, q.device.index)
         q, k, v = _usable(q), _usable(k), _usable(v)
         o, lse = _alloc_out(q, v, cu_seqlens_q, o_layout)
@@ -143,6 +164,10 @@ def attention_fwd(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensor
                          max_seqlen_q, max_seqlen_k, seed)
         kern.forward(launch.args)
     return o, lse
+
+
+attention_fwd = torch.library.custom_op("flashgen::attention_fwd", _fwd_impl, mutates_args=(),
+                                        device_types="cuda")
 
 
 @attention_fwd.register_fake
@@ -154,19 +179,21 @@ def _(q, k, v, spec, names, tensors, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, m
 def _usable(t: Tensor) -> Tensor:
     """`t` itself when the kernels can read it in place, else a contiguous copy.
     Called inside the operators (eager code), where data pointers exist."""
-    if t.stride(-1) != 1 or t.data_ptr() % 16 or any(
-            s % 8 or s <= 0 for s, n in zip(t.stride()[:-1], t.shape[:-1]) if n > 1):
+    st = t.stride()
+    if st[-1] == 1 and not t.data_ptr() & 15 and all(s > 0 and not s & 7 for s in st[:-1]):
+        return t  # the common case, checked cheaply
+    if st[-1] != 1 or t.data_ptr() & 15 or any(
+            s % 8 or s <= 0 for s, n in zip(st[:-1], t.shape[:-1]) if n > 1):
         return t.contiguous()
     return t
 
 
-@torch.library.custom_op("flashgen::attention_bwd", mutates_args=(), device_types="cuda")
-def attention_bwd(dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor,
-                  spec: str, names: str, tensors: list[Tensor], cu_seqlens_q: Optional[Tensor],
-                  cu_seqlens_k: Optional[Tensor], max_seqlen_q: int, max_seqlen_k: int,
-                  seed: Optional[Tensor], deterministic: bool) -> tuple[Tensor, Tensor, Tensor]:
+def _bwd_impl(dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor,
+              spec: str, names: str, tensors: list[Tensor], cu_seqlens_q: Optional[Tensor],
+              cu_seqlens_k: Optional[Tensor], max_seqlen_q: int, max_seqlen_k: int,
+              seed: Optional[Tensor], deterministic: bool) -> tuple[Tensor, Tensor, Tensor]:
     """dQ, dK, dV (laid out like q, k, v) of `spec` given dO."""
-    with torch.cuda.device(q.device):
+    with _OnDevice(q.device.index):
         kern = _library.kernel(spec, q.device.index)
         dout = _usable(dout)
         # Gradients like their inputs (empty_like keeps a dense layout's
@@ -190,6 +217,10 @@ def attention_bwd(dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, ls
         b.workspace = ws.data_ptr()
         kern.backward(b)
     return dq, dk, dv
+
+
+attention_bwd = torch.library.custom_op("flashgen::attention_bwd", _bwd_impl, mutates_args=(),
+                                        device_types="cuda")
 
 
 @attention_bwd.register_fake
@@ -220,3 +251,47 @@ def _backward(ctx, dout, dlse):
 
 
 attention_fwd.register_autograd(_backward, setup_context=_setup_context)
+
+
+class _EagerAttention(torch.autograd.Function):
+    """The same two implementations as the operators, for eager mode: a plain
+    autograd.Function costs a fraction of torch.library's Python dispatch
+    (pytree flattening, aliasing checks, dynamo guards), which measured
+    ~165 us of host time per forward on the H200 machine
+    (bench/results/2026-11-29-h200-python-s7.md)."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, spec, names, cu_q, cu_k, max_q, max_k, seed, o_layout,
+                deterministic, *tensors):
+        out, lse = _fwd_impl(q, k, v, spec, names, list(tensors), cu_q, cu_k, max_q, max_k,
+                             seed, o_layout, deterministic)
+        ctx.save_for_backward(q, k, v, out, lse, cu_q, cu_k, seed, *tensors)
+        ctx.spec, ctx.names = spec, names
+        ctx.max_q, ctx.max_k, ctx.deterministic = max_q, max_k, deterministic
+        ctx.mark_non_differentiable(lse)
+        return out, lse
+
+    @staticmethod
+    def backward(ctx, dout, dlse):
+        q, k, v, out, lse, cu_q, cu_k, seed, *tensors = ctx.saved_tensors
+        dq, dk, dv = _bwd_impl(dout, q, k, v, out, lse, ctx.spec, ctx.names, list(tensors),
+                               cu_q, cu_k, ctx.max_q, ctx.max_k, seed, ctx.deterministic)
+        return (dq, dk, dv) + (None,) * (9 + len(tensors))
+
+
+def attention(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensors: list[Tensor],
+              cu_seqlens_q: Optional[Tensor], cu_seqlens_k: Optional[Tensor],
+              max_seqlen_q: int, max_seqlen_k: int, seed: Optional[Tensor], o_layout: int,
+              deterministic: bool) -> tuple[Tensor, Tensor]:
+    """O and the logsumexp: the custom operator while torch.compile traces,
+    else the same kernels through _EagerAttention (or directly without
+    autograd)."""
+    if torch.compiler.is_compiling():
+        return attention_fwd(q, k, v, spec, names, tensors, cu_seqlens_q, cu_seqlens_k,
+                             max_seqlen_q, max_seqlen_k, seed, o_layout, deterministic)
+    if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad):
+        return _EagerAttention.apply(q, k, v, spec, names, cu_seqlens_q, cu_seqlens_k,
+                                     max_seqlen_q, max_seqlen_k, seed, o_layout,
+                                     deterministic, *tensors)
+    return _fwd_impl(q, k, v, spec, names, tensors, cu_seqlens_q, cu_seqlens_k, max_seqlen_q,
+                     max_seqlen_k, seed, o_layout, deterministic)
