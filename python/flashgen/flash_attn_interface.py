@@ -98,42 +98,62 @@ def _attention(q, k, v, *, cu_q=None, cu_k=None, max_q=0, max_k=0, dropout_p=0.0
                          seed, ops.O_BSHD, deterministic)
     if not return_attn_probs:
         return out
-    if varlen:
-        raise UnsupportedError(f"{who}: return_attn_probs is not supported for varlen inputs")
-    probs = _attn_probs(q, k, key, dtype, tensors, seed)
+    probs = _attn_probs(q, k, key, dtype, tensors, seed, cu_q, cu_k, int(max_q), int(max_k))
     return out, lse, probs
 
 
-def _attn_probs(q, k, key, dtype, tensors, seed):
+def _attn_probs(q, k, key, dtype, tensors, seed, cu_q=None, cu_k=None, max_q=0, max_k=0):
     """The attention probabilities [B, H, Sq, Sk] the kernel used, dropped
-    entries negated (a debug path: Sk / 256 extra launches per call).
+    entries negated (a debug path: Sk / 256 extra launches per call). Varlen:
+    [B, H, max_seqlen_q, max_seqlen_k], zero past each sequence's end.
 
     P is read off the kernel itself: with V = the identity (256 key columns
     at a time) the output is P; with dropout the same launch returns kept
     entries scaled by 1/(1-p) and dropped ones as 0, from the same Philox
     stream (it is indexed by (batch*head, q, k), not by head dim or tile)."""
-    b, sq, h, _ = q.shape
-    sk, hk = k.shape[1], k.shape[2]
+    varlen = cu_q is not None
+    dev = q.device
+    if varlen:
+        b, h = cu_q.numel() - 1, q.shape[1]
+        sq, sk, hk = max_q, max_k, k.shape[1]
+        # Each packed row's sequence and its position in it.
+        lens_q, lens_k = (cu_q[1:] - cu_q[:-1]).long(), (cu_k[1:] - cu_k[:-1]).long()
+        seq_q = torch.repeat_interleave(torch.arange(b, device=dev), lens_q)
+        seq_k = torch.repeat_interleave(torch.arange(b, device=dev), lens_k)
+        pos_q = torch.arange(q.shape[0], device=dev) - cu_q.long()[seq_q]
+        pos_k = torch.arange(k.shape[0], device=dev) - cu_k.long()[seq_k]
+    else:
+        b, sq, h, _ = q.shape
+        sk, hk = k.shape[1], k.shape[2]
+        pos_k = torch.arange(sk, device=dev)
     nodrop = key[:5] + (0.0,) + key[6:]
     chunk = 256
-    probs = torch.empty(b, h, sq, sk, dtype=q.dtype, device=q.device)
+    probs = torch.zeros(b, h, sq, sk, dtype=q.dtype, device=dev)
     for c0 in range(0, sk, chunk):
         c = min(chunk, sk - c0)
         width = (c + 7) // 8 * 8
-        eye = torch.zeros(b, sk, hk, width, dtype=q.dtype, device=q.device)
-        idx = torch.arange(c, device=q.device)
-        eye[:, c0 + idx, :, idx] = 1
-        t_plain, n_plain = api._resolve(nodrop, dtype, q.shape[-1], width, False, None)
-        p, _ = ops.attention_fwd(q, k, eye, t_plain, n_plain, tensors, None, None, sq, sk, None,
-                                 ops.O_BSHD, False)
-        p = p[..., :c].permute(0, 2, 1, 3)
+        # V = one-hot rows: key j of a sequence puts a one in column j - c0.
+        rows = ((pos_k >= c0) & (pos_k < c0 + c)).nonzero().squeeze(1)
+        eye = torch.zeros(*k.shape[:-1], width, dtype=q.dtype, device=dev)
+        if varlen:
+            eye[rows, :, pos_k[rows] - c0] = 1
+        else:
+            eye[:, rows, :, pos_k[rows] - c0] = 1
+
+        def run(kind, s):
+            text, names = api._resolve(kind, dtype, q.shape[-1], width, varlen, None)
+            o, _ = ops.attention_fwd(q, k, eye, text, names, tensors, cu_q, cu_k, sq, sk, s,
+                                     ops.O_BSHD, False)
+            return o[..., :c]
+
+        p = run(nodrop, None)
         if key[5] > 0:
-            t_drop, n_drop = api._resolve(key, dtype, q.shape[-1], width, False, None)
-            kept, _ = ops.attention_fwd(q, k, eye, t_drop, n_drop, tensors, None, None, sq, sk,
-                                        seed, ops.O_BSHD, False)
-            kept = kept[..., :c].permute(0, 2, 1, 3)
+            kept = run(key, seed)
             p = torch.where((kept == 0) & (p != 0), -p, p)
-        probs[..., c0:c0 + c] = p
+        if varlen:  # [total_q, H, c] -> [B, H, max_q, c] by each row's sequence and position
+            probs[seq_q, :, pos_q, c0:c0 + c] = p
+        else:
+            probs[..., c0:c0 + c] = p.permute(0, 2, 1, 3)
     return probs
 
 

@@ -179,6 +179,35 @@ def test_varlen(causal, window, report):
         assert_close(f"varlen {nm}", a, b_, c, report)
 
 
+@pytest.mark.parametrize("p", [0.0, 0.2], ids=["nodrop", "dropout"])
+def test_varlen_attn_probs(p):
+    """return_attn_probs with varlen inputs: [B, H, max_q, max_k], P of each
+    sequence (dropped entries negated), zero past each sequence's end."""
+    lq, lk = [3, 70, 300], [5, 300, 40]
+    h, d = 2, 64
+    cq, ck = _cu(lq), _cu(lk)
+    q = torch.randn(sum(lq), h, d, device=DEV, dtype=torch.bfloat16)
+    k = torch.randn(sum(lk), h, d, device=DEV, dtype=torch.bfloat16)
+    v = torch.randn(sum(lk), h, d, device=DEV, dtype=torch.bfloat16)
+    out, lse, probs = flash_attn_varlen_func(q, k, v, cq, ck, max(lq), max(lk), dropout_p=p,
+                                             causal=True, return_attn_probs=True)
+    assert probs.shape == (3, h, max(lq), max(lk))
+    for i in range(3):
+        a, e, ka, ke = int(cq[i]), int(cq[i + 1]), int(ck[i]), int(ck[i + 1])
+        m = fa_mask(e - a, ke - ka, True, (-1, -1), DEV)
+        s = torch.einsum("qhd,khd->hqk", q[a:e].double(), k[ka:ke].double()) / math.sqrt(d)
+        ref = torch.softmax(s.masked_fill(~m, float("-inf")), -1).nan_to_num(0.0)
+        got = probs[i, :, :e - a, :ke - ka].double()
+        assert (got.abs() - ref).abs().max() < 2e-2
+        assert probs[i, :, e - a:].abs().max() == 0 if e - a < max(lq) else True
+        if p == 0:
+            assert (got >= 0).all()
+        else:  # output = (P with the kept mask) V, the mask read off the probabilities
+            keep = got >= 0
+            o = torch.einsum("hqk,khd->qhd", ref * keep / (1 - p), v[ka:ke].double())
+            assert (out[a:e].double() - o).abs().max() < 5e-2
+
+
 def test_packed_forms(report):
     b, s, h, d = 2, 333, 4, 64
     qkv = torch.randn(b, s, 3, h, d, device=DEV, dtype=torch.bfloat16)
