@@ -47,18 +47,19 @@ CPU debug of the approximations and the script logic (no flashgen):
       --impls linformer,performer,standard --batch 1 --heads 2
 """
 import argparse
-import gc
-import json
 import math
-import platform
+import os
 import re
-import statistics
 import sys
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_common import (add_run_args, add_timing_args, env_info, failure, free,  # noqa: E402
+                          load_flashgen, make_inputs, measure, parse_sweep_args,
+                          standard_attention, timing_note, write_json)
 
 DEFAULT_PATTERNS = "local(width=4); strided(stride=8, global=1); butterfly"
 BASE_IMPLS = ("flashgen-dense", "flashgen-sparse", "linformer", "performer", "standard",
@@ -67,17 +68,8 @@ DEFAULT_IMPLS = "flashgen-dense,flashgen-sparse,linformer,performer,standard"
 
 
 # --------------------------------------------------------------------------
-# Exact attention and block masks
+# Block masks (exact attention: bench_common.standard_attention)
 # --------------------------------------------------------------------------
-def standard_attention(q, k, v, mask=None):
-    """Unfused exact attention on [B, H, N, D]; `mask` True = masked out."""
-    s = torch.matmul(q, k.transpose(-2, -1)) * (q.shape[-1] ** -0.5)
-    if mask is not None:
-        s = s.masked_fill(mask, float("-inf"))
-    p = torch.softmax(s, dim=-1, dtype=torch.float32).to(q.dtype)
-    return torch.matmul(p, v)
-
-
 def parse_pattern(text):
     """'local(width=4)' -> ('local', {'width': 4}); 'butterfly' -> ('butterfly', {})."""
     m = re.fullmatch(r"\s*([a-z_]+)\s*(?:\((.*)\))?\s*", text)
@@ -182,70 +174,6 @@ class Performer:
 
 
 # --------------------------------------------------------------------------
-# Timing
-# --------------------------------------------------------------------------
-def sync():
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-
-
-def free():
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-
-
-def timed(fn, warmup, reps):
-    """Median ms over reps (CUDA events; wall clock on the CPU debug device)."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        if torch.cuda.is_available():
-            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            a.record()
-            fn()
-            b.record()
-            b.synchronize()
-            times.append(a.elapsed_time(b))
-        else:
-            t = time.perf_counter()
-            fn()
-            times.append(1e3 * (time.perf_counter() - t))
-    return statistics.median(times)
-
-
-def measure(fn, q, k, v, do, warmup, reps, extra_params=()):
-    """Peak memory of one fwd+bwd, then fwd and bwd times (raises on OOM)."""
-    cuda = torch.cuda.is_available()
-    leaves = [q, k, v, *extra_params]
-
-    def zero():
-        for t in leaves:
-            t.grad = None
-    zero()
-    sync()
-    base = torch.cuda.memory_allocated() if cuda else 0
-    if cuda:
-        torch.cuda.reset_peak_memory_stats()
-    out = fn(q, k, v)
-    out.backward(do)
-    sync()
-    peak = torch.cuda.max_memory_allocated() if cuda else 0
-    del out
-    zero()
-    free()
-    res = {"peak_mem_bytes": peak, "peak_extra_bytes": peak - base}
-    res["fwd_ms"] = timed(lambda: fn(q, k, v), warmup, reps)
-    out = fn(q, k, v)
-    res["bwd_ms"] = timed(lambda: out.backward(do, retain_graph=True), warmup, reps)
-    res["fwd_bwd_ms"] = res["fwd_ms"] + res["bwd_ms"]
-    del out
-    zero()
-    return res
-
-
-# --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
 def parse_args(argv=None):
@@ -267,28 +195,12 @@ def parse_args(argv=None):
     p.add_argument("--head-dim", type=int, default=64, help="head dimension")
     p.add_argument("--proj-k", type=int, default=256, help="Linformer projected length k")
     p.add_argument("--features", type=int, default=256, help="Performer random features")
-    p.add_argument("--warmup", type=int, default=2, help="untimed runs before timing")
-    p.add_argument("--reps", type=int, default=5, help="timed runs (median reported)")
-    p.add_argument("--no-check", action="store_true",
-                   help="skip the accuracy check against the fp32 exact reference")
-    p.add_argument("--quick", action="store_true",
-                   help="small run (< 1 min): N = 1k, 4k, 16k, 2 timed reps")
-    p.add_argument("--device", default="cuda",
-                   help="cuda; or cpu to debug the approximations (no flashgen, fp32, "
-                        "wall-clock times, no memory numbers)")
-    p.add_argument("--out", default=None, help="write a JSON result here")
-    args = p.parse_args(argv)
-    if args.quick:
-        args.seqlens, args.reps, args.warmup = "1k,4k,16k", 2, 1
-
-    def length(s):
-        s = s.strip().lower()
-        return int(s[:-1]) * 1024 if s.endswith("k") else int(s)
-    args.seqlens = [length(s) for s in args.seqlens.split(",") if s.strip()]
-    args.impls = [s.strip() for s in args.impls.split(",") if s.strip()]
-    for i in args.impls:
-        if i not in BASE_IMPLS:
-            p.error(f"unknown impl {i!r}; choose from {', '.join(BASE_IMPLS)}")
+    add_timing_args(p)
+    add_run_args(p, check_help="skip the accuracy check against the fp32 exact reference",
+                 quick_help="small run (< 1 min): N = 1k, 4k, 16k, 2 timed reps",
+                 device_help="cuda; or cpu to debug the approximations (no flashgen, fp32, "
+                             "wall-clock times, no memory numbers)")
+    args = parse_sweep_args(p, argv, BASE_IMPLS, quick_seqlens="1k,4k,16k")
     try:
         args.pattern_list = [parse_pattern(t) for t in args.patterns.split(";") if t.strip()]
     except ValueError as e:
@@ -306,9 +218,7 @@ def main(argv=None):
     dtype = torch.float32 if cpu else torch.bfloat16
     dname = "bf16"
     B, H, D = args.batch, args.heads, args.head_dim
-    env = {"torch": torch.__version__, "python": platform.python_version(),
-           "gpu": "cpu (debug)" if cpu else torch.cuda.get_device_name(),
-           "cuda": torch.version.cuda}
+    env = env_info(cpu)
     print(f"# block_sparse_vs_approx: B={B} H={H} D={D} non-causal "
           f"{'fp32 (cpu debug)' if cpu else 'bf16'} N={args.seqlens}")
     if not cpu:
@@ -317,12 +227,7 @@ def main(argv=None):
     # Implementations: name -> dict(family, make(n) -> (fn, extra params), ...)
     flashgen, fg_reason = None, ""
     if any(i.startswith("flashgen") for i in args.impls):
-        try:
-            import flashgen
-            env["flashgen"] = getattr(flashgen, "__version__", "?")
-        except Exception as e:
-            fg_reason = f"import flashgen failed: {type(e).__name__}: {e}"
-            print(f"# flashgen unavailable: {fg_reason}")
+        flashgen, fg_reason = load_flashgen(env)
 
     impls = []  # (name, family, info, factory or None)
     for name in args.impls:
@@ -369,10 +274,7 @@ def main(argv=None):
     print(hdr)
     for n in args.seqlens:
         free()
-        g = torch.Generator(device=dev).manual_seed(n)
-        q, k, v = (torch.randn(B, H, n, D, device=dev, dtype=dtype, generator=g)
-                   .requires_grad_() for _ in range(3))
-        do = torch.randn(B, H, n, D, device=dev, dtype=dtype, generator=g)
+        q, k, v, do = make_inputs(B, H, n, D, dev, dtype)
         nb = math.ceil(n / args.block_size)
         check = not args.no_check and n == args.seqlens[0] and n <= 4096
         ref_dense = None
@@ -396,7 +298,7 @@ def main(argv=None):
             else:
                 try:
                     fn, extra = factory(n)
-                    r = measure(fn, q, k, v, do, args.warmup, args.reps, extra)
+                    r = measure(fn, q, k, v, do, args.warmup, args.reps, extra_params=extra)
                     row.update(status="ok", **r)
                     if family == "exact":
                         row["fwd_tflops"] = row["fwd_flops"] / r["fwd_ms"] / 1e9
@@ -418,11 +320,10 @@ def main(argv=None):
                                     (out - ref).abs().max() / ref.abs().max()).item()
                         del out, ref
                     del fn, extra
-                except torch.OutOfMemoryError as e:
-                    row.update(status="OOM", reason=str(e).split("\n")[0][:300])
-                    failed_at[name] = n
                 except Exception as e:
-                    row.update(status="error", reason=f"{type(e).__name__}: {str(e)[:400]}")
+                    row.update(failure(e))
+                    if row["status"] == "OOM":
+                        failed_at[name] = n
                 q.grad = k.grad = v.grad = None
                 free()
             rows.append(row)
@@ -464,11 +365,8 @@ def main(argv=None):
         cfg = {k_: v_ for k_, v_ in vars(args).items() if k_ != "pattern_list"}
         cfg.update(causal=False, dtype="fp32" if cpu else "bf16",
                    flops="exact rows: fwd 4*B*H*N^2*D, bwd 2.5x fwd",
-                   timing=f"CUDA events, median of {args.reps} after {args.warmup} warm-up")
-        doc = {"kind": "block_sparse_vs_approx", "config": cfg, "env": env, "rows": rows}
-        with open(args.out, "w") as f:
-            json.dump(doc, f, indent=1)
-        print(f"# wrote {args.out}")
+                   timing=timing_note(args))
+        write_json(args.out, "block_sparse_vs_approx", cfg, env, rows=rows)
     return rows
 
 

@@ -46,8 +46,6 @@ CPU debug of the model/data code (standard and sdpa only):
 """
 import argparse
 import bisect
-import gc
-import json
 import math
 import os
 import platform
@@ -58,6 +56,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_common import add_run_args, failure, free, import_flashgen, write_json  # noqa: E402
+from bench_common import standard_attention as _attention  # noqa: E402
 
 IMPLS = ("standard", "sdpa", "flex", "flashgen")
 
@@ -185,10 +187,7 @@ class Batches:
 def standard_attention(q, k, v, mask):
     """Unfused: S = QK^T * scale, masked, softmax in fp32, O = PV."""
     q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # [B, H, N, D]
-    s = torch.matmul(q, k.transpose(-2, -1)) * (q.shape[-1] ** -0.5)
-    s = s.masked_fill(mask, float("-inf"))
-    p = torch.softmax(s, dim=-1, dtype=torch.float32).to(q.dtype)
-    return torch.matmul(p, v).transpose(1, 2)
+    return _attention(q, k, v, mask).transpose(1, 2)
 
 
 def sdpa_attention(q, k, v):
@@ -235,10 +234,9 @@ def make_attention(impl, seq, device, compile_model, fg=None):
 def probe_flashgen(device):
     """Imports flashgen and runs one tiny causal forward+backward on strided
     bshd views like the model's. Returns (info dict or None, reason)."""
-    try:
-        import flashgen
-    except Exception as e:  # ImportError, or a failure while loading the library
-        return None, f"import flashgen failed: {type(e).__name__}: {e}"
+    flashgen, reason = import_flashgen()
+    if flashgen is None:
+        return None, reason
     if device.type != "cuda":
         return None, "flashgen needs CUDA"
     try:
@@ -407,12 +405,6 @@ def train_one(impl, args, train_data, eval_data, device, fg=None, log=print):
     return res
 
 
-def cleanup():
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-
-
 def env_info(device):
     info = {"torch": torch.__version__, "python": platform.python_version(),
             "device": str(device)}
@@ -446,10 +438,8 @@ def parse_args(argv=None):
     p.add_argument("--corpus-seed", type=int, default=1234, help="synthetic language seed")
     p.add_argument("--corpus-bytes", type=int, default=8 << 20, help="size of the generated training corpus")
     p.add_argument("--compile", action="store_true", help="torch.compile the whole model")
-    p.add_argument("--quick", action="store_true",
-                   help="small run (< 1 min): 40 steps, 8k tokens/step, 2M-byte corpus")
-    p.add_argument("--device", default="cuda", help="cuda, or cpu for debugging (standard, sdpa)")
-    p.add_argument("--out", default=None, help="write a JSON result here")
+    add_run_args(p, quick_help="small run (< 1 min): 40 steps, 8k tokens/step, 2M-byte corpus",
+                 device_help="cuda, or cpu for debugging (standard, sdpa)")
     args = p.parse_args(argv)
     if args.quick:
         args.steps, args.batch_tokens, args.corpus_bytes = 40, 8192, 2 << 20
@@ -511,16 +501,14 @@ def main(argv=None):
         if impl == "flashgen" and fg is None:
             results.append({"impl": impl, "status": "unavailable", "reason": fg_reason})
             continue
-        cleanup()
+        free()
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats()
         try:
             r = train_one(impl, args, train_data, eval_data, device, fg)
-        except torch.OutOfMemoryError as e:
-            r = {"impl": impl, "status": "OOM", "reason": str(e).split("\n")[0][:300]}
-        except Exception as e:  # compile failures, kernel errors, divergence
-            r = {"impl": impl, "status": "error", "reason": f"{type(e).__name__}: {str(e)[:500]}"}
-        cleanup()
+        except Exception as e:  # OOM, compile failures, kernel errors, divergence
+            r = {"impl": impl, **failure(e, limit=500)}
+        free()
         results.append(r)
         if r["status"] == "ok":
             mem = r["peak_mem_bytes"]
@@ -556,10 +544,7 @@ def main(argv=None):
         cfg.update(batch=batch, tokens_per_step=batch * args.seq, n_params=n_params,
                    vocab=256, precision="fp32 master weights, bf16 autocast" if device.type == "cuda" else "fp32",
                    optimizer="AdamW(0.9, 0.95), wd 0.1, clip 1.0, warmup+cosine to 10%")
-        doc = {"kind": "gpt_train", "config": cfg, "env": env, "results": results}
-        with open(args.out, "w") as f:
-            json.dump(doc, f, indent=1)
-        print(f"# wrote {args.out}")
+        write_json(args.out, "gpt_train", cfg, env, results=results)
     return results
 
 

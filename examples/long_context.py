@@ -37,16 +37,17 @@ CPU debug of the script logic (standard and SDPA only, fp32, wall-clock times):
       --seqlens 256,512 --heads 2 --head-dim 64
 """
 import argparse
-import gc
-import json
-import math
-import platform
-import statistics
+import os
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_common import (add_run_args, add_timing_args, env_info, failure, free,  # noqa: E402
+                          load_flashgen, make_inputs, measure, parse_sweep_args, timing_note,
+                          write_json)
+from bench_common import standard_attention as _attention  # noqa: E402
 
 IMPLS = ("flashgen", "sdpa-flash", "sdpa-cudnn", "standard", "flex")
 DEFAULT_IMPLS = ("flashgen", "sdpa-flash", "sdpa-cudnn", "standard")
@@ -55,20 +56,8 @@ DEFAULT_IMPLS = ("flashgen", "sdpa-flash", "sdpa-cudnn", "standard")
 def standard_attention(q, k, v, causal):
     """Unfused attention on [B, H, N, D]: S and P are materialized."""
     n, m = q.shape[-2], k.shape[-2]
-    s = torch.matmul(q, k.transpose(-2, -1)) * (q.shape[-1] ** -0.5)
-    if causal:
-        mask = torch.ones(n, m, dtype=torch.bool, device=q.device).triu(1)
-        s = s.masked_fill(mask, float("-inf"))
-    p = torch.softmax(s, dim=-1, dtype=torch.float32).to(q.dtype)
-    return torch.matmul(p, v)
-
-
-def load_flashgen():
-    try:
-        import flashgen
-        return flashgen, ""
-    except Exception as e:
-        return None, f"import flashgen failed: {type(e).__name__}: {e}"
+    mask = torch.ones(n, m, dtype=torch.bool, device=q.device).triu(1) if causal else None
+    return _attention(q, k, v, mask)
 
 
 def make_impl(name, causal, flashgen=None, dtype="bf16", head_dim=128):
@@ -107,79 +96,6 @@ def make_impl(name, causal, flashgen=None, dtype="bf16", head_dim=128):
     raise ValueError(name)
 
 
-def cuda_time(fn, warmup, reps):
-    """Median milliseconds of fn() over reps runs, after warmup runs (CUDA
-    events; wall clock on the CPU debug device)."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        if torch.cuda.is_available():
-            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            a.record()
-            fn()
-            b.record()
-            b.synchronize()
-            times.append(a.elapsed_time(b))
-        else:
-            t = time.perf_counter()
-            fn()
-            times.append(1e3 * (time.perf_counter() - t))
-    return statistics.median(times)
-
-
-def free():
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-
-
-def sync():
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-
-
-def mem_allocated():
-    return torch.cuda.memory_allocated() if torch.cuda.is_available() else 0
-
-
-def mem_peak():
-    return torch.cuda.max_memory_allocated() if torch.cuda.is_available() else 0
-
-
-def mem_reset():
-    if torch.cuda.is_available():
-        torch.cuda.reset_peak_memory_stats()
-
-
-def measure(fn, ctx, q, k, v, do, warmup, reps, backward=True):
-    """Peak memory of one fwd+bwd, then fwd and bwd times. Raises on OOM."""
-    res = {}
-    with ctx():
-        q.grad = k.grad = v.grad = None
-        sync()
-        base = mem_allocated()
-        mem_reset()
-        out = fn(q, k, v)
-        if backward:
-            out.backward(do)
-        sync()
-        peak = mem_peak()
-        res["peak_mem_bytes"] = peak
-        res["peak_extra_bytes"] = peak - base
-        del out
-        q.grad = k.grad = v.grad = None
-        free()
-        res["fwd_ms"] = cuda_time(lambda: fn(q, k, v), warmup, reps)
-        if backward:
-            out = fn(q, k, v)
-            res["bwd_ms"] = cuda_time(lambda: out.backward(do, retain_graph=True), warmup, reps)
-            res["fwd_bwd_ms"] = res["fwd_ms"] + res["bwd_ms"]
-            del out
-        q.grad = k.grad = v.grad = None
-    return res
-
-
 def check_close(fn, ctx, q, k, v, causal):
     """max |fn - standard attention in fp32| / max |reference| on the first
     2048 queries and keys (a prefix of a causal problem is itself causal)."""
@@ -207,31 +123,14 @@ def parse_args(argv=None):
     p.add_argument("--dtype", default="bf16", choices=("bf16", "fp16"), help="input dtype")
     p.add_argument("--no-causal", action="store_true", help="full (non-causal) attention")
     p.add_argument("--no-backward", action="store_true", help="forward only")
-    p.add_argument("--warmup", type=int, default=2, help="untimed runs before timing")
-    p.add_argument("--reps", type=int, default=5, help="timed runs (median reported)")
+    add_timing_args(p)
     p.add_argument("--retry-standard", action="store_true",
                    help="keep trying standard attention at lengths above its first OOM")
-    p.add_argument("--no-check", action="store_true",
-                   help="skip the accuracy check against an fp32 reference (first 2048 rows)")
-    p.add_argument("--quick", action="store_true",
-                   help="small run (< 1 min): N = 4k, 8k, 16k, 2 timed reps")
-    p.add_argument("--device", default="cuda",
-                   help="cuda; or cpu to debug the script logic (standard, sdpa-flash; "
-                        "times are wall clock, memory is not measured)")
-    p.add_argument("--out", default=None, help="write a JSON result here")
-    args = p.parse_args(argv)
-    if args.quick:
-        args.seqlens, args.reps, args.warmup = "4096,8192,16384", 2, 1
-
-    def length(s):
-        s = s.strip().lower()
-        return int(s[:-1]) * 1024 if s.endswith("k") else int(s)
-    args.seqlens = [length(s) for s in args.seqlens.split(",") if s.strip()]
-    args.impls = [s.strip() for s in args.impls.split(",") if s.strip()]
-    for i in args.impls:
-        if i not in IMPLS:
-            p.error(f"unknown impl {i!r}; choose from {', '.join(IMPLS)}")
-    return args
+    add_run_args(p, check_help="skip the accuracy check against an fp32 reference (first 2048 rows)",
+                 quick_help="small run (< 1 min): N = 4k, 8k, 16k, 2 timed reps",
+                 device_help="cuda; or cpu to debug the script logic (standard, sdpa-flash; "
+                             "times are wall clock, memory is not measured)")
+    return parse_sweep_args(p, argv, IMPLS, quick_seqlens="4096,8192,16384")
 
 
 def main(argv=None):
@@ -247,20 +146,14 @@ def main(argv=None):
         dtype = torch.float32
     causal = not args.no_causal
     B, H, D = args.batch, args.heads, args.head_dim
-    env = {"torch": torch.__version__, "python": platform.python_version(),
-           "gpu": torch.cuda.get_device_name() if dev == "cuda" else "cpu (debug)",
-           "cuda": torch.version.cuda}
+    env = env_info(cpu=dev != "cuda")
     print(f"# long_context: B={B} H={H} D={D} {args.dtype} causal={causal} "
           f"N={args.seqlens} impls={args.impls}")
     print(f"# torch {torch.__version__} on {env['gpu']}")
 
     flashgen, fg_reason = (None, "")
     if "flashgen" in args.impls:
-        flashgen, fg_reason = load_flashgen()
-        if flashgen is None:
-            print(f"# flashgen unavailable: {fg_reason}")
-        else:
-            env["flashgen"] = getattr(flashgen, "__version__", "?")
+        flashgen, fg_reason = load_flashgen(env)
 
     impls = {}
     for name in args.impls:
@@ -278,10 +171,7 @@ def main(argv=None):
     for n in args.seqlens:
         flops = 4 * B * H * n * n * D / (2 if causal else 1)
         free()
-        g = torch.Generator(device=dev).manual_seed(n)
-        q, k, v = (torch.randn(B, H, n, D, device=dev, dtype=dtype, generator=g)
-                   .requires_grad_() for _ in range(3))
-        do = torch.randn(B, H, n, D, device=dev, dtype=dtype, generator=g)
+        q, k, v, do = make_inputs(B, H, n, D, dev, dtype)
         for name in args.impls:
             row = {"impl": name, "N": n, "B": B, "H": H, "D": D, "causal": causal,
                    "fwd_flops": flops, "bwd_flops": 2.5 * flops}
@@ -296,20 +186,18 @@ def main(argv=None):
             else:
                 fn, ctx = impls[name]
                 try:
-                    r = measure(fn, ctx, q, k, v, do, args.warmup, args.reps,
-                                backward=not args.no_backward)
+                    r = measure(fn, q, k, v, do, args.warmup, args.reps,
+                                backward=not args.no_backward, ctx=ctx)
                     row.update(status="ok", **r)
                     row["fwd_tflops"] = flops / r["fwd_ms"] / 1e9
                     if "bwd_ms" in r:
                         row["bwd_tflops"] = 2.5 * flops / r["bwd_ms"] / 1e9
                     if not args.no_check and n == args.seqlens[0]:
                         row["rel_err_vs_fp32"] = check_close(fn, ctx, q, k, v, causal)
-                except torch.OutOfMemoryError as e:
-                    row.update(status="OOM", reason=str(e).split("\n")[0][:300])
-                    if name == "standard" and standard_oom is None:
+                except Exception as e:  # OOM, a backend refusing a shape, a kernel error
+                    row.update(failure(e))
+                    if row["status"] == "OOM" and name == "standard" and standard_oom is None:
                         standard_oom = n
-                except Exception as e:  # a backend refusing a shape, a kernel error
-                    row.update(status="error", reason=f"{type(e).__name__}: {str(e)[:400]}")
                 q.grad = k.grad = v.grad = None
                 free()
             rows.append(row)
@@ -331,12 +219,9 @@ def main(argv=None):
     if args.out:
         cfg = {k: v for k, v in vars(args).items()}
         cfg.update(causal=causal, flops="fwd 4*B*H*N^2*D (/2 causal); bwd 2.5x fwd",
-                   timing=f"CUDA events, median of {args.reps} after {args.warmup} warm-up")
-        doc = {"kind": "long_context", "config": cfg, "env": env, "rows": rows,
-               "standard_first_oom_N": standard_oom}
-        with open(args.out, "w") as f:
-            json.dump(doc, f, indent=1)
-        print(f"# wrote {args.out}")
+                   timing=timing_note(args))
+        write_json(args.out, "long_context", cfg, env, rows=rows,
+                   standard_first_oom_N=standard_oom)
     return rows
 
 

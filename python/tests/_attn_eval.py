@@ -12,6 +12,9 @@ evaluating text doubles as a check that it is well formed.
 
     ev = AttnExpr("q / 1000 == k / 1000", tensors={"doc": FakeTensor(...)})
     ev(q=3, k=4)  -> True
+
+``FakeTensor`` is the tensor the tests trace and evaluate with when there is
+no torch: nested lists with a shape and a dtype name.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["AttnExpr", "AttnSyntaxError", "AttnTypeError", "c_div", "c_rem", "parse_variant"]
+__all__ = ["AttnExpr", "AttnSyntaxError", "AttnTypeError", "FakeTensor", "c_div", "c_rem",
+           "parse_variant"]
 
 
 class AttnSyntaxError(ValueError):
@@ -404,3 +408,35 @@ def parse_variant(text: str) -> dict:
             raise AttnSyntaxError(f"property {p.group(1)} set twice")
         out["props"][p.group(1)] = p.group(2).strip()
     return out
+
+
+class FakeTensor:
+    """A minimal tensor-like: ``.shape``, ``.dtype`` (a string, like
+    str(torch.int32) minus the prefix), ``.item()``, and indexing: concrete
+    indices read ``data`` (nested lists); a traced index is forwarded to
+    ``__torch_function__`` as torch's ``Tensor.__getitem__`` does."""
+
+    def __init__(self, data, dtype: str = "int32"):
+        self.data = data
+        shape, v = [], data
+        while isinstance(v, list):
+            shape.append(len(v))
+            v = v[0]
+        self.shape = tuple(shape)
+        self.dtype = dtype
+
+    def __getitem__(self, index):
+        __tracebackhide__ = True  # the tracer reports the caller's line
+        items = index if isinstance(index, tuple) else (index,)
+        for x in items:
+            tf = getattr(type(x), "__torch_function__", None)
+            if tf is not None:
+                return tf(FakeTensor.__getitem__, (type(x),), (self, index), {})
+        v = self.data
+        for i in items:
+            v = v[i]
+        return v
+
+    def item(self):
+        assert self.shape == ()
+        return self.data

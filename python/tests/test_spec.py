@@ -17,57 +17,17 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-for p in (str(HERE.parent), str(HERE)):
-    if p not in sys.path:
-        sys.path.insert(0, p)
-
-from _attn_eval import AttnExpr, parse_variant  # noqa: E402
-
-from flashgen.errors import SpecError, TraceError, UnsupportedError  # noqa: E402
-from flashgen.spec import Spec  # noqa: E402
-
-FLASHGEN = Path(os.environ.get("FLASHGEN_BIN", HERE.parents[1] / "build" / "bin" / "flashgen"))
-requires_flashgen = pytest.mark.skipif(
-    not FLASHGEN.exists(), reason=f"flashgen CLI not built ({FLASHGEN} missing): frontend check skipped"
-)
+from _attn_eval import AttnExpr, FakeTensor, parse_variant
+from flashgen.errors import SpecError, TraceError, UnsupportedError
+from flashgen.spec import Spec
 
 
-class Tensor:
-    """Shape-and-dtype stand-in for a tensor; ``data`` for evaluation."""
-
-    def __init__(self, data, dtype="float32"):
-        self.data = data
-        shape, v = [], data
-        while isinstance(v, list):
-            shape.append(len(v))
-            v = v[0]
-        self.shape = tuple(shape)
-        self.dtype = dtype
-
-    def __getitem__(self, index):
-        __tracebackhide__ = True
-        items = index if isinstance(index, tuple) else (index,)
-        for x in items:
-            tf = getattr(type(x), "__torch_function__", None)
-            if tf is not None:
-                return tf(Tensor.__getitem__, (type(x),), (self, index), {})
-        v = self.data
-        for i in items:
-            v = v[i]
-        return v
-
-
-SLOPES = Tensor([0.5, 0.25, 0.125, 0.0625])
-SLOPES_BH = Tensor([[0.5, 0.25, 0.125, 0.0625], [1.0, 0.75, 0.5, 0.25]])
-DOC = Tensor([0, 0, 1, 1, 1, 2, 2, 2, 3, 3], "int32")
+SLOPES = FakeTensor([0.5, 0.25, 0.125, 0.0625], "float32")
+SLOPES_BH = FakeTensor([[0.5, 0.25, 0.125, 0.0625], [1.0, 0.75, 0.5, 0.25]], "float32")
+DOC = FakeTensor([0, 0, 1, 1, 1, 2, 2, 2, 3, 3], "int32")
 
 HEAD = "attention spec {\n  dtype    = bf16;\n  head_dim = 64;\n"
 TAIL = "  passes   = forward, backward;\n}\n"
@@ -169,7 +129,7 @@ def test_dtype_spellings():
 # Tensor names across mask_mod, score_mod and ALiBi
 # ---------------------------------------------------------------------------
 
-alibi_slopes = Tensor([1.0, 2.0])  # a user tensor with ALiBi's name
+alibi_slopes = FakeTensor([1.0, 2.0], "float32")  # a user tensor with ALiBi's name
 
 
 def test_names_never_collide_with_alibi():
@@ -364,9 +324,9 @@ BAD = [
     ("softcap_negative", dict(softcap=-1.0), "Spec.softcap"),
     ("softcap_inf", dict(softcap=math.inf), "Spec.softcap"),
     ("softcap_str", dict(softcap="30"), "Spec.softcap"),
-    ("alibi_rank", dict(alibi_slopes=Tensor([[[1.0]]])), "Spec.alibi_slopes"),
+    ("alibi_rank", dict(alibi_slopes=FakeTensor([[[1.0]]], "float32")), "Spec.alibi_slopes"),
     ("alibi_not_tensor", dict(alibi_slopes=[0.5, 0.25]), "Spec.alibi_slopes"),
-    ("alibi_int", dict(alibi_slopes=Tensor([1, 2], "int32")), "Spec.alibi_slopes"),
+    ("alibi_int", dict(alibi_slopes=FakeTensor([1, 2], "int32")), "Spec.alibi_slopes"),
     ("dropout_one", dict(dropout_p=1.0), "Spec.dropout_p"),
     ("dropout_negative", dict(dropout_p=-0.1), "Spec.dropout_p"),
     ("mask_mod", dict(mask_mod=3), "Spec.mask_mod"),
@@ -441,10 +401,10 @@ def test_deterministic_and_cache_key():
     a = make(SLOPES, DOC)
     assert a.to_attn(**args)[0] == a.to_attn(**args)[0]
     # Other tensors of the same shapes: same text, same key.
-    b = make(Tensor([9.0] * 4), Tensor([5] * 10, "int32"))
+    b = make(FakeTensor([9.0] * 4, "float32"), FakeTensor([5] * 10, "int32"))
     assert a.cache_key(**args) == b.cache_key(**args)
     # Shape, dims, flags: different keys.
-    c = make(SLOPES, Tensor([5] * 11, "int32"))
+    c = make(SLOPES, FakeTensor([5] * 11, "int32"))
     keys = {a.cache_key(**args), c.cache_key(**args), a.cache_key(**dict(args, varlen=True)),
             a.cache_key(**dict(args, backward=False)), a.cache_key(**dict(args, dtype="f16"))}
     assert len(keys) == 5
@@ -454,7 +414,7 @@ def test_equality_and_replace():
     assert Spec(causal=True) == Spec(causal=True)
     assert Spec(causal=True) != Spec(causal="bottom_right")
     assert Spec(alibi_slopes=SLOPES) == Spec(alibi_slopes=SLOPES)
-    assert Spec(alibi_slopes=SLOPES) != Spec(alibi_slopes=Tensor(SLOPES.data))
+    assert Spec(alibi_slopes=SLOPES) != Spec(alibi_slopes=FakeTensor(SLOPES.data, "float32"))
     s = dataclasses.replace(Spec(causal=True), scale=0.5)
     assert s.scale == 0.5 and s.causal is True
     with pytest.raises(SpecError):
@@ -500,19 +460,18 @@ def _all_texts():
 def test_texts_parse_in_the_model():
     for text in _all_texts():
         v = parse_variant(text)
-        tensors = {n: Tensor([0] * 16) for n in v["tensors"]}
+        tensors = {n: FakeTensor([0] * 16, "float32") for n in v["tensors"]}
         for key, ctx in (("mask", "mask"), ("score", "score")):
             if key in v["props"]:
                 AttnExpr(v["props"][key], context=ctx, tensors=tensors)
 
 
-@requires_flashgen
-def test_flashgen_check_accepts_specs(tmp_path):
+def test_flashgen_check_accepts_specs(flashgen_check, tmp_path):
     for i, text in enumerate(_all_texts()):
         path = tmp_path / f"spec{i}.attn"
         path.write_text(text)
     paths = sorted(tmp_path.glob("*.attn"))
     for path in paths:
-        r = subprocess.run([str(FLASHGEN), "check", str(path)], capture_output=True, text=True)
+        r = flashgen_check(path)
         assert r.returncode == 0, path.read_text() + r.stdout + r.stderr
         assert "warning" not in r.stderr, path.read_text() + r.stderr

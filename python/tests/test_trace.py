@@ -11,12 +11,12 @@ Three kinds of checks, each table-driven:
 * every construct that cannot be traced raises TraceError naming the
   construct and this file's line.
 
-Most tests need no torch: they use plain Python functions and FakeTensor, a
-minimal tensor-like whose indexing forwards traced indices to
-``__torch_function__`` the way torch does. Tests marked by
+Most tests need no torch: they use plain Python functions and FakeTensor
+(tests/_attn_eval.py), a minimal tensor-like whose indexing forwards traced
+indices to ``__torch_function__`` the way torch does. Tests marked by
 ``pytest.importorskip("torch")`` repeat the checks with real torch; the
-``requires_flashgen`` ones run the real frontend (``flashgen check``) when
-build/bin/flashgen exists.
+ones using the ``flashgen_check`` fixture (conftest.py) run the real
+frontend (``flashgen check``) when build/bin/flashgen exists.
 """
 
 from __future__ import annotations
@@ -25,65 +25,17 @@ import functools
 import inspect
 import itertools
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from _attn_eval import AttnExpr, FakeTensor
+from flashgen.errors import FlashgenError, SpecError, TraceError
+from flashgen.trace import TensorRef, Traced, trace_mask_mod, trace_score_mod
+
 HERE = Path(__file__).resolve().parent
-for p in (str(HERE.parent), str(HERE)):
-    if p not in sys.path:
-        sys.path.insert(0, p)
-
-from _attn_eval import AttnExpr  # noqa: E402
-
-from flashgen.errors import FlashgenError, SpecError, TraceError  # noqa: E402
-from flashgen.trace import TensorRef, Traced, trace_mask_mod, trace_score_mod  # noqa: E402
-
-FLASHGEN = Path(os.environ.get("FLASHGEN_BIN", HERE.parents[1] / "build" / "bin" / "flashgen"))
-requires_flashgen = pytest.mark.skipif(
-    not FLASHGEN.exists(), reason=f"flashgen CLI not built ({FLASHGEN} missing): frontend check skipped"
-)
-
-
-# ---------------------------------------------------------------------------
-# A minimal tensor-like
-# ---------------------------------------------------------------------------
-
-
-class FakeTensor:
-    """``.shape``, ``.dtype`` (a string, like str(torch.int32) minus the
-    prefix), ``.item()``, and indexing: concrete indices read ``data``;
-    a traced index is forwarded to ``__torch_function__`` as torch's
-    ``Tensor.__getitem__`` does."""
-
-    def __init__(self, data, dtype: str = "int32"):
-        self.data = data
-        shape, v = [], data
-        while isinstance(v, list):
-            shape.append(len(v))
-            v = v[0]
-        self.shape = tuple(shape)
-        self.dtype = dtype
-
-    def __getitem__(self, index):
-        __tracebackhide__ = True  # the tracer reports the caller's line
-        items = index if isinstance(index, tuple) else (index,)
-        for x in items:
-            tf = getattr(type(x), "__torch_function__", None)
-            if tf is not None:
-                return tf(FakeTensor.__getitem__, (type(x),), (self, index), {})
-        v = self.data
-        for i in items:
-            v = v[i]
-        return v
-
-    def item(self):
-        assert self.shape == ()
-        return self.data
-
 
 N = 12  # grid size for the semantic checks
 W = 4
@@ -1055,11 +1007,10 @@ def _all_traced():
     return out
 
 
-@requires_flashgen
-def test_flashgen_check_accepts_traced(tmp_path):
+def test_flashgen_check_accepts_traced(flashgen_check, tmp_path):
     path = tmp_path / "traced.attn"
     path.write_text("".join(_variant(i, t, role) for i, (role, t) in enumerate(_all_traced())))
-    r = subprocess.run([str(FLASHGEN), "check", str(path)], capture_output=True, text=True)
+    r = flashgen_check(path)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "error" not in r.stderr
 
