@@ -12,7 +12,7 @@ set -euo pipefail
 
 PACKAGES=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
-  libfmt-dev libzstd-dev zlib1g-dev googletest libgtest-dev
+  libfmt-dev libzstd-dev zlib1g-dev googletest libgtest-dev libsqlite3-dev
   cmake ninja-build g++ python3
 )
 

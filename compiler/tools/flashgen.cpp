@@ -13,9 +13,11 @@
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
 #include "flashgen/Codegen/EmitCuda.h"
 #include "flashgen/Driver/Explain.h"
+#include "flashgen/Driver/Tune.h"
 #include "flashgen/Runtime/Check.h"
 #include "flashgen/Runtime/Nvrtc.h"
 #include "flashgen/Runtime/Runtime.h"
+#include "flashgen/Runtime/Tuner.h"
 #include "flashgen/Frontend/Frontend.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -53,6 +55,42 @@ cl::SubCommand runCmd("run",
                       "JIT the forward (and with --backward the backward) kernels "
                       "of a .attn spec, run them on random inputs, check against a "
                       "float64 CPU reference, time them");
+
+cl::SubCommand tuneCmd("tune",
+                       "Auto-tune: time every feasible forward tiling of a .attn spec on "
+                       "the GPU present, store the fastest per shape bucket in the tuning "
+                       "database that the JIT reads; or manage that database");
+cl::opt<std::string> tuneFile(cl::Positional, cl::desc("[<spec.attn>]"), cl::sub(tuneCmd),
+                              cl::cat(category));
+cl::opt<std::string> tuneShapes("shapes", cl::desc("Shapes to tune for: B,H,Nq,Nk[;...]"),
+                                cl::value_desc("list"), cl::sub(tuneCmd), cl::cat(category));
+cl::opt<std::string> tunePass("pass", cl::desc("fwd (bwd and both: not yet)"), cl::init("fwd"),
+                              cl::sub(tuneCmd), cl::cat(category));
+cl::opt<double> tuneBudget("budget", cl::desc("Seconds of timing before stopping (600)"),
+                           cl::init(600), cl::sub(tuneCmd), cl::cat(category));
+cl::opt<std::string> tuneDb("db",
+                            cl::desc("Tuning database (default: $FLASHGEN_TUNING_DB, else "
+                                     "the kernel cache's directory/tuning.sqlite)"),
+                            cl::value_desc("path"), cl::sub(tuneCmd), cl::cat(category));
+cl::opt<unsigned> tuneReps("reps", cl::desc("Timed launches per candidate and shape (20)"),
+                           cl::init(20), cl::sub(tuneCmd), cl::cat(category));
+cl::opt<unsigned> tuneThreads("threads", cl::desc("NVRTC compilations at once (0: cores, <= 8)"),
+                              cl::init(0), cl::sub(tuneCmd), cl::cat(category));
+cl::opt<bool> tuneList("list", cl::desc("List the database's entries"), cl::sub(tuneCmd),
+                       cl::cat(category));
+cl::opt<bool> tuneClear("clear", cl::desc("Remove every entry"), cl::sub(tuneCmd),
+                        cl::cat(category));
+cl::opt<std::string> tuneExport("export", cl::desc("Write the entries to a JSON file"),
+                                cl::value_desc("file.json"), cl::sub(tuneCmd),
+                                cl::cat(category));
+cl::opt<std::string> tuneImport("import", cl::desc("Add the entries of a JSON file"),
+                                cl::value_desc("file.json"), cl::sub(tuneCmd),
+                                cl::cat(category));
+cl::opt<bool> tuneDryRun("dry-run",
+                         cl::desc("List the candidates for --arch (default sm_90a) without a GPU"),
+                         cl::sub(tuneCmd), cl::cat(category));
+cl::opt<std::string> tuneArch("arch", cl::desc("--dry-run: the architecture (sm_90a)"),
+                              cl::value_desc("sm_XX"), cl::sub(tuneCmd), cl::cat(category));
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<spec.attn>"),
                                cl::Required, cl::sub(checkCmd),
@@ -160,6 +198,18 @@ int runKernel(StringRef path) {
          << llvm::format("%.1f", st.frontendSeconds * 1e3) << " ms, nvrtc "
          << llvm::format("%.1f", st.nvrtcSeconds * 1e3) << " ms, load "
          << llvm::format("%.2f", st.loadSeconds * 1e3) << " ms\n";
+  {
+    // Which forward kernel the launches use: the planner's, or the tuned
+    // tiling of this shape's bucket (flashgen tune), and why.
+    flashgen::ForwardArgs probe;
+    probe.batch = shape.batch ? int(shape.batch) : 1;
+    probe.heads = shape.heads ? int(shape.heads) : 3;
+    probe.seqQ = int(shape.seqQ);
+    probe.seqK = int(shape.seqK);
+    std::string why;
+    (*kernel)->forTuning(probe, &why);
+    outs() << "forward kernel: " << why << "\n";
+  }
   flashgen::runtime::CheckOptions opt;
   opt.batch = int(shape.batch);
   opt.heads = int(shape.heads);
@@ -309,6 +359,23 @@ int run(StringRef path, Action action) {
   }
   explainOpts.arch = archOpt;
   explainOpts.json = jsonOpt;
+  if (action == Action::Explain && archOpt.empty()) {
+    // The GPU present, if any: its own resources, and the kernel the JIT
+    // would launch at this shape (tuned or the planner's).
+    if (llvm::Expected<flashgen::attn::GpuTarget> dev = flashgen::deviceTarget()) {
+      explainOpts.device = *dev;
+      const int64_t heads = explainOpts.heads ? explainOpts.heads : 16;
+      flashgen::tuning::findTuned(
+          srcMgr.getMemoryBuffer(srcMgr.getMainFileID())->getBuffer(), -1,
+          flashgen::tuning::shapeBucket(explainOpts.batch, heads, explainOpts.seqQ,
+                                        explainOpts.seqK),
+          "fwd", &explainOpts.tuning);
+    } else {
+      llvm::consumeError(dev.takeError());
+      explainOpts.tuning = "no GPU here: the JIT launches the tiling `flashgen tune` stored "
+                           "for the device and this shape's bucket, else the planner's";
+    }
+  }
   if (action == Action::Explain || action == Action::Compile || pipelineOpt) {
     mlir::SourceMgrDiagnosticHandler handler(srcMgr, &ctx, errs());
     mlir::PassManager pm(&ctx);
@@ -359,7 +426,9 @@ int main(int argc, char **argv) {
           "  flashgen emit-ir FILE    print the spec as attn dialect IR\n"
           "  flashgen explain FILE    tiling, tile classes, IO cost and why\n"
           "  flashgen compile FILE -o OUT.{cu,ptx,cubin} [--backward]   the kernels\n"
-          "  flashgen run FILE [--shape B,H,Nq,Nk] [--backward]   JIT, check vs float64, time\n\n"
+          "  flashgen run FILE [--shape B,H,Nq,Nk] [--backward]   JIT, check vs float64, time\n"
+          "  flashgen tune FILE --shapes B,H,Nq,Nk[;...] [--budget S] [--db PATH]   auto-tune\n"
+          "  flashgen tune --list | --export F.json | --import F.json | --clear\n\n"
           "Exit codes: 0 ok, 1 errors in the input, 2 usage errors.\n",
           &errOS)) {
     errs() << errors << "Run 'flashgen --help' for usage.\n";
@@ -375,6 +444,23 @@ int main(int argc, char **argv) {
     return run(inputFile, Action::Compile);
   if (runCmd) // Kernel::fromSpec reads, checks and compiles the spec itself
     return runKernel(inputFile);
+  if (tuneCmd) {
+    flashgen::TuneCommand t;
+    t.file = tuneFile;
+    t.shapes = tuneShapes;
+    t.pass = tunePass;
+    t.db = tuneDb;
+    t.exportFile = tuneExport;
+    t.importFile = tuneImport;
+    t.arch = tuneArch;
+    t.budgetSeconds = tuneBudget;
+    t.reps = int(tuneReps);
+    t.threads = int(tuneThreads);
+    t.list = tuneList;
+    t.clear = tuneClear;
+    t.dryRun = tuneDryRun;
+    return flashgen::runTune(t, outs(), errs());
+  }
   errs() << "flashgen: no command given\nRun 'flashgen --help' for usage.\n";
   return kUsageError;
 }

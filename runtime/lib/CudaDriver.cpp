@@ -70,6 +70,7 @@ llvm::Error CudaDriver::init(int ordinal) {
   info.maxThreadsPerSM = attr(CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR);
   info.maxBlocksPerSM = attr(CU_DEVICE_ATTRIBUTE_MAX_BLOCKS_PER_MULTIPROCESSOR);
   info.l2Bytes = attr(CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE);
+  p_cuDriverGetVersion(&info.driverVersion);
   if (info.major < 8)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "%s is sm_%d%d; flashgen's kernels need sm_80 or newer",

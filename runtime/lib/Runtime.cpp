@@ -8,11 +8,15 @@
 #include "flashgen/Runtime/CudaDriver.h"
 #include "flashgen/Runtime/KernelCache.h"
 #include "flashgen/Runtime/Nvrtc.h"
+#include "flashgen/Runtime/Tuner.h"
+#include "flashgen/Runtime/TuningDb.h"
 
 #include "flashgen/attention/Params.cuh" // shared with the kernels
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 
@@ -39,7 +43,7 @@ llvm::Error fail(const llvm::Twine &msg) {
 /// then codegen. Diagnostics come back as the error's text.
 llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
 generate(llvm::StringRef text, llvm::StringRef name, const attn::GpuTarget &target,
-         bool backward) {
+         bool backward, attn::TilingProblem *problem = nullptr) {
   llvm::SourceMgr srcMgr;
   srcMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, name), llvm::SMLoc());
   mlir::DialectRegistry registry;
@@ -66,6 +70,8 @@ generate(llvm::StringRef text, llvm::StringRef name, const attn::GpuTarget &targ
     if (mlir::failed(pm.run(*result.module)) || mlir::failed(attn::planTiling(v, target)))
       return fail(diags);
   }
+  if (problem)
+    *problem = attn::tilingProblemOf(v, backward);
   llvm::Expected<codegen::KernelSpec> spec = codegen::buildKernelSpec(v);
   if (!spec)
     return spec.takeError();
@@ -137,6 +143,24 @@ generateForArch(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch
   return generate(text, name, *t, backward);
 }
 } // namespace
+
+llvm::Expected<PlannedVariant> flashgen::planVariant(llvm::StringRef text, llvm::StringRef name,
+                                                     const attn::GpuTarget &target,
+                                                     bool backward) {
+  PlannedVariant r;
+  auto gen = generate(text, name, target, backward, &r.problem);
+  if (!gen)
+    return gen.takeError();
+  r.spec = std::move(gen->first);
+  return r;
+}
+
+llvm::Expected<attn::GpuTarget> flashgen::deviceTarget(int ordinal) {
+  llvm::Expected<CudaDriver &> driver = CudaDriver::get(ordinal);
+  if (!driver)
+    return driver.takeError();
+  return targetFor(driver->device());
+}
 
 llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
 flashgen::generateForward(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch) {
@@ -487,7 +511,52 @@ llvm::Error encodeForwardTensorMaps(CudaDriver &drv, const codegen::KernelSpec &
 }
 } // namespace
 
+const Kernel &Kernel::forTuning(const ForwardArgs &a, std::string *why) const {
+  if (!jitOptions.useTuning || a.batch < 1 || a.heads < 1 || a.seqQ < 1 || a.seqK < 1)
+    return *this;
+  const std::string bucket = tuning::shapeBucket(a.batch, a.heads, a.seqQ, a.seqK);
+  std::lock_guard<std::mutex> lock(tunedMutex);
+  auto it = tuned.find(bucket);
+  if (it == tuned.end())
+    it = tuned.emplace(bucket, lookupTuned(bucket)).first;
+  if (why)
+    *why = it->second.why;
+  return it->second.kernel ? *it->second.kernel : *this;
+}
+
+Kernel::TunedChoice Kernel::lookupTuned(const std::string &bucket) const {
+  TunedChoice c;
+  std::optional<tuning::Entry> found =
+      tuning::findTuned(specText, jitOptions.device, bucket, "fwd", &c.why);
+  if (!found)
+    return c;
+  const tuning::Entry &entry = *found;
+  if (entry.config == tuning::tilingProperties(fwd.spec.tiles)) {
+    c.why = "planner, confirmed by tuning: " + c.why;
+    return c;
+  }
+  llvm::Expected<std::string> text = tuning::withTiling(specText, entry.config);
+  JitOptions jo = jitOptions;
+  jo.useTuning = false;
+  llvm::Expected<std::unique_ptr<Kernel>> k =
+      text ? Kernel::fromSpec(*text, specName, jo)
+           : llvm::Expected<std::unique_ptr<Kernel>>(text.takeError());
+  if (!k) {
+    c.why = "planner (the tuned tiling '" + entry.config +
+            "' failed to compile: " + llvm::toString(k.takeError()) + ")";
+    return c;
+  }
+  c.kernel = std::shared_ptr<Kernel>(std::move(*k));
+  c.why = "tuned: " + c.why;
+  return c;
+}
+
 llvm::Error Kernel::forward(const ForwardArgs &a) const {
+  const Kernel &k = forTuning(a);
+  return &k == this ? forwardUntuned(a) : k.forwardUntuned(a);
+}
+
+llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
   FwdParams p{};
   if (llvm::Error e = buildParams(a, "forward", p))
     return e;

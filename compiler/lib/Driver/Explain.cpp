@@ -138,8 +138,12 @@ json::Object estimateJson(const IOEstimate &e) {
 
 void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
                               llvm::raw_ostream &os) {
-  // The same resolution attn-plan-tiling used (the CLI validated --arch).
-  GpuTarget target = *resolveTarget(v, opts.arch);
+  // The same resolution attn-plan-tiling used (the CLI validated --arch),
+  // or the GPU present, re-planned for its own numbers.
+  const bool onDevice = opts.device && v.getTarget() == Target::native;
+  GpuTarget target = onDevice ? *opts.device : *resolveTarget(v, opts.arch);
+  if (onDevice)
+    (void)planTiling(v, target); // fits wherever the table's row did, or says why
   AttnShape shape;
   shape.batch = opts.batch;
   shape.heads = opts.heads ? opts.heads
@@ -217,7 +221,10 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
                                 s.getBlockSize()));
   row("passes", passes);
 
-  os << fmt::format("\ntarget {} ({})\n", target.arch, target.part);
+  os << fmt::format("\ntarget {} ({})\n", target.arch,
+                    onDevice ? target.part
+                                : "no GPU queried: defaults of the architecture, from its "
+                                  "reference part " + target.part);
   row("SMs", std::to_string(target.numSMs));
   row("shared memory", fmt::format("{} B per block, {} B per SM", target.smemPerBlock,
                                    target.smemPerSM));
@@ -227,6 +234,8 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   row("tensor cores", fmt::format("{:.0f} TFLOP/s (16-bit in, fp32 acc)",
                                   target.mmaFlopsPerSec / 1e12));
   row("numbers from", target.source);
+  if (!opts.tuning.empty())
+    row("forward kernel", opts.tuning);
 
   TilingAttr bwdAttr = v.getBwdTilingAttr();
   TileConfig bwd = bwdAttr ? fromAttr(bwdAttr) : TileConfig{};

@@ -209,13 +209,15 @@ std::string flashgen::attn::whyInvalid(const TileConfig &c, const TilingProblem 
   return why;
 }
 
-llvm::Expected<TilingDecision>
-flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
-                             const TileOverride &o) {
-  // Whether this problem and target can use wgmma at all (else why).
+namespace {
+/// The search grid: every kernel shape of the pass for `p` that `o` allows,
+/// estimated on `t` and sorted into those that fit and those that do not
+/// (with why). chooseTiling and feasibleTilings (the tuner's space) share it.
+void enumerateTilings(const TilingProblem &p, const GpuTarget &t, const TileOverride &o,
+                      std::vector<TileConfig> &valid,
+                      std::vector<std::pair<TileConfig, std::string>> &rejected) {
+  using namespace flashgen::attn;
   const std::string noWgmma = whyNoWgmma(p, t);
-  std::vector<TileConfig> valid;
-  std::vector<std::pair<TileConfig, std::string>> rejected;
   auto consider = [&](TileConfig c) {
     c = estimateTile(c, p, t);
     std::string why = whyInvalid(c, p, t);
@@ -250,6 +252,25 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
   if (o.blockM && o.blockN && o.warps && !inGrid)
     consider(TileConfig{o.blockM, o.blockN, o.warps, o.stages ? o.stages : 2, false,
                         o.mma == MmaKind::Wgmma ? MmaKind::Wgmma : MmaKind::Sync});
+}
+} // namespace
+
+std::vector<TileConfig> flashgen::attn::feasibleTilings(const TilingProblem &p,
+                                                        const GpuTarget &t) {
+  std::vector<TileConfig> valid;
+  std::vector<std::pair<TileConfig, std::string>> rejected;
+  enumerateTilings(p, t, TileOverride{}, valid, rejected);
+  return valid;
+}
+
+llvm::Expected<TilingDecision>
+flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
+                             const TileOverride &o) {
+  // Whether this problem and target can use wgmma at all (else why).
+  const std::string noWgmma = whyNoWgmma(p, t);
+  std::vector<TileConfig> valid;
+  std::vector<std::pair<TileConfig, std::string>> rejected;
+  enumerateTilings(p, t, o, valid, rejected);
   // A user who asked for wgmma where it cannot run hears why.
   if (o.mma == MmaKind::Wgmma && !noWgmma.empty())
     return llvm::createStringError(llvm::inconvertibleErrorCode(), "mma = wgmma: " + noWgmma);

@@ -54,15 +54,21 @@ void flashgen::attn::requestBackward(VariantOp v) {
   v.setPassesAttr(PassesAttr::get(v.getContext(), v.getPasses() | Passes::backward));
 }
 
-LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
+TilingProblem flashgen::attn::tilingProblemOf(VariantOp v, bool backward) {
   TilingProblem problem;
   problem.qkHeadDim = static_cast<int64_t>(v.getQkHeadDim());
   problem.vHeadDim = static_cast<int64_t>(v.getVHeadDim());
   problem.elemBytes = elementBytes(v);
+  problem.backward = backward;
   problem.dropout = v.getDropout().convertToDouble() > 0;
   if (MaskShapeAttr m = v.getMaskShapeAttr())
     problem.bandMask =
         m.getKind() == MaskShapeKind::band || m.getKind() == MaskShapeKind::band_and;
+  return problem;
+}
+
+LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
+  TilingProblem problem = tilingProblemOf(v, /*backward=*/false);
   TileOverride override;
   if (TilingAttr o = v.getTileOverrideAttr())
     override = {o.getBlockM(), o.getBlockN(), o.getWarps(), o.getStages(),

@@ -10,10 +10,6 @@ namespace {
 thread_local std::string lastError;
 thread_local std::string lastSource;
 
-FlashgenStatus failWith(FlashgenStatus s, llvm::Error e) {
-  lastError = llvm::toString(std::move(e));
-  return s;
-}
 FlashgenStatus failWith(FlashgenStatus s, const std::string &msg) {
   lastError = msg;
   return s;

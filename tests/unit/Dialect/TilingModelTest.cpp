@@ -54,6 +54,31 @@ INSTANTIATE_TEST_SUITE_P(
              (i.param.backward ? "_bwd" : "_fwd");
     });
 
+// The tuner's candidates: every one fits, they are distinct, and the
+// planner's choice is among them.
+TEST_P(EveryHeadDim, FeasibleTilingsIncludeThePlannersChoice) {
+  Param p = GetParam();
+  GpuTarget t = *lookupTarget(p.arch);
+  TilingProblem prob{p.headDim, p.headDim, 2, p.backward};
+  std::vector<TileConfig> all = feasibleTilings(prob, t);
+  ASSERT_FALSE(all.empty());
+  for (const TileConfig &c : all) {
+    EXPECT_EQ(whyInvalid(c, prob, t), "");
+    EXPECT_LE(c.smemBytes, t.smemPerBlock);
+    EXPECT_GE(c.ctasPerSM, 1);
+  }
+  auto same = [](const TileConfig &a, const TileConfig &b) {
+    return a.blockM == b.blockM && a.blockN == b.blockN && a.warps == b.warps &&
+           a.stages == b.stages && a.qInRegisters == b.qInRegisters && a.mma == b.mma;
+  };
+  for (size_t i = 0; i < all.size(); ++i)
+    for (size_t j = i + 1; j < all.size(); ++j)
+      EXPECT_FALSE(same(all[i], all[j])) << "duplicate candidate " << i << ", " << j;
+  llvm::Expected<TilingDecision> d = chooseTiling(prob, t);
+  ASSERT_TRUE(bool(d)) << llvm::toString(d.takeError());
+  EXPECT_TRUE(llvm::any_of(all, [&](const TileConfig &c) { return same(c, d->config); }));
+}
+
 TEST(Tiling, SmallerSharedMemoryGivesSmallerTiles) {
   TilingProblem p{256, 256, 2, false};
   auto h100 = chooseTiling(p, *lookupTarget("sm_90a"));

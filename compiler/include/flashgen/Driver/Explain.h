@@ -9,6 +9,7 @@
 #ifndef FLASHGEN_DRIVER_EXPLAIN_H
 #define FLASHGEN_DRIVER_EXPLAIN_H
 
+#include "flashgen/Dialect/Attn/Analysis/TargetInfo.h"
 #include "flashgen/Dialect/Attn/IR/AttnOps.h"
 
 #include "llvm/Support/raw_ostream.h"
@@ -24,6 +25,12 @@ struct ExplainOptions {
   int64_t heads = 0;  // 0 = the variant's heads, else 16
   int64_t seqQ = 8192, seqK = 8192;
   bool json = false;
+  /// The GPU present (its own numbers), when no --arch was given: the
+  /// variant is re-planned for it and explain names it.
+  std::optional<attn::GpuTarget> device;
+  /// Which forward kernel the JIT would launch at this shape and why (the
+  /// tuning database's entry, or the planner's); "" to leave it out.
+  std::string tuning;
 };
 
 /// Parses "B,H,N" or "B,H,Nq,Nk" into `opts`; returns an error message or "".

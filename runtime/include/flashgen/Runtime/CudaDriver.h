@@ -26,6 +26,7 @@ struct DeviceInfo {
   int smemPerBlockOptin = 0, smemPerSM = 0;
   int regsPerSM = 0, maxThreadsPerSM = 0, maxBlocksPerSM = 0;
   int l2Bytes = 0;
+  int driverVersion = 0; // cuDriverGetVersion: 13000 for CUDA 13.0
   /// "sm_90a" for compute capability 9.0 (wgmma needs the a-suffix), else
   /// "sm_XY".
   std::string arch() const;

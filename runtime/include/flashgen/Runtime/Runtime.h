@@ -92,6 +92,9 @@ struct JitOptions {
   /// The CUDA device ordinal the kernel is loaded on and launches on
   /// (its primary context); -1: $FLASHGEN_DEVICE, else 0.
   int device = -1;
+  /// Launch the tiling `flashgen tune` stored for this GPU, variant and
+  /// shape bucket (TuningDb.h), where there is one; else the planner's.
+  bool useTuning = true;
 };
 
 /// What one JIT compilation cost, for the bench and `flashgen run`.
@@ -127,8 +130,14 @@ public:
   fromFile(llvm::StringRef path, const JitOptions &options = {});
 
   /// Validates `args` against the variant and launches the forward kernel
-  /// on args.stream (asynchronous, like any CUDA launch).
+  /// on args.stream (asynchronous, like any CUDA launch): the tuned tiling
+  /// of the launch's shape bucket if the tuning database has one for this
+  /// GPU (compiled on first use of the bucket), else the planner's.
   llvm::Error forward(const ForwardArgs &args) const;
+
+  /// The kernel forward() launches for `args`' shape (this one, or the
+  /// tuned variant of its bucket) and, in `why`, which and why.
+  const Kernel &forTuning(const ForwardArgs &args, std::string *why = nullptr) const;
 
   /// Validates `args` and launches the backward kernels on args.stream:
   /// preprocessing, then the fast path (one kernel for dK, dV and dQ, dQ
@@ -167,6 +176,15 @@ public:
 
 private:
   Kernel() = default;
+  llvm::Error forwardUntuned(const ForwardArgs &args) const;
+  /// What the tuning database says for one shape bucket.
+  struct TunedChoice {
+    std::shared_ptr<Kernel> kernel; // null: the planner's (this kernel)
+    std::string why;
+  };
+  TunedChoice lookupTuned(const std::string &bucket) const;
+  mutable std::map<std::string, TunedChoice> tuned; // by shape bucket
+  mutable std::mutex tunedMutex;
   /// Checks the arguments both passes share and fills the forward's
   /// parameter block; `who` prefixes error messages.
   llvm::Error buildParams(const ForwardArgs &args, const char *who, FwdParams &p) const;
@@ -196,6 +214,21 @@ void clearJitProcessCache();
 /// forward kernel, planned for `arch` (which must not be "native").
 llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
 generateForward(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch);
+
+/// The planner's view of a spec on `target`: the problem it solved and the
+/// kernel spec (tiling) it chose; for the auto-tuner, which times the other
+/// candidates of the same problem.
+struct PlannedVariant {
+  attn::TilingProblem problem;
+  codegen::KernelSpec spec;
+};
+llvm::Expected<PlannedVariant> planVariant(llvm::StringRef text, llvm::StringRef name,
+                                           const attn::GpuTarget &target, bool backward);
+
+/// Device `ordinal`'s description for the planner: its architecture's
+/// table row with the device's own SM count, shared memory, registers and
+/// L2 (-1: the default device).
+llvm::Expected<attn::GpuTarget> deviceTarget(int ordinal = -1);
 
 /// The same for the backward kernels (planned whether or not the spec's
 /// `passes` names backward).

@@ -130,6 +130,11 @@ TileConfig estimateTile(TileConfig c, const TilingProblem &p, const GpuTarget &t
 std::string whyInvalid(const TileConfig &c, const TilingProblem &p,
                        const GpuTarget &t);
 
+/// Every tiling of the search grid that the budget model admits for `p`
+/// on `t`: the auto-tuner's candidates. chooseTiling's choice (without an
+/// override) is always one of them.
+std::vector<TileConfig> feasibleTilings(const TilingProblem &p, const GpuTarget &t);
+
 /// Chooses a tiling, or explains why nothing fits.
 llvm::Expected<TilingDecision> chooseTiling(const TilingProblem &p,
                                             const GpuTarget &t,

@@ -31,6 +31,11 @@ mlir::FailureOr<GpuTarget> resolveTarget(VariantOp variant, llvm::StringRef arch
 /// `compile --backward`, the runtime's backward JIT).
 void requestBackward(VariantOp variant);
 
+/// What the tiling model needs to know of a variant (head dims, element
+/// size, dropout, band mask; recognizeMaskShape must have run): the
+/// planner's and the auto-tuner's one description of the problem.
+TilingProblem tilingProblemOf(VariantOp variant, bool backward);
+
 /// Plans forward (and, if requested, backward) tilings and sets fwd_tiling,
 /// bwd_tiling and tiling_notes. Emits an error naming the limit on failure.
 mlir::LogicalResult planTiling(VariantOp variant, const GpuTarget &target);

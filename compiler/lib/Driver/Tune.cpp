@@ -1,0 +1,148 @@
+//===- Tune.cpp - the `flashgen tune` subcommand ----------------*- C++ -*-===//
+#include "flashgen/Driver/Tune.h"
+
+#include "flashgen/Dialect/Attn/Analysis/TargetInfo.h"
+#include "flashgen/Runtime/Tuner.h"
+#include "flashgen/Runtime/TuningDb.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/WithColor.h"
+
+#include <ctime>
+
+using namespace flashgen;
+using namespace flashgen::tuning;
+
+namespace {
+enum { kOk = 0, kInputError = 1, kUsageError = 2 };
+
+int report(llvm::raw_ostream &err, llvm::Error e, int code = kInputError) {
+  llvm::WithColor::error(err, "flashgen tune") << llvm::toString(std::move(e)) << "\n";
+  return code;
+}
+
+int usage(llvm::raw_ostream &err, const llvm::Twine &msg) {
+  llvm::WithColor::error(err, "flashgen tune") << msg << "\n";
+  return kUsageError;
+}
+
+std::string dbPath(const TuneCommand &c) {
+  return c.db.empty() ? TuningDb::defaultPath() : c.db;
+}
+
+/// --list, --export, --import, --clear: the database alone.
+int manage(const TuneCommand &c, llvm::raw_ostream &out, llvm::raw_ostream &err) {
+  llvm::Expected<std::unique_ptr<TuningDb>> db = TuningDb::open(dbPath(c));
+  if (!db)
+    return report(err, db.takeError());
+  if (!c.importFile.empty()) {
+    auto buf = llvm::MemoryBuffer::getFile(c.importFile);
+    if (!buf)
+      return usage(err, "cannot read '" + c.importFile + "': " + buf.getError().message());
+    llvm::Expected<int> n = (*db)->importJson((*buf)->getBuffer());
+    if (!n)
+      return report(err, n.takeError());
+    out << "imported " << *n << " entries into " << (*db)->path() << "\n";
+  }
+  if (c.clear) {
+    if (llvm::Error e = (*db)->clear())
+      return report(err, std::move(e));
+    out << "cleared " << (*db)->path() << "\n";
+  }
+  if (!c.exportFile.empty()) {
+    llvm::Expected<std::string> json = (*db)->exportJson();
+    if (!json)
+      return report(err, json.takeError());
+    std::error_code ec;
+    llvm::raw_fd_ostream f(c.exportFile, ec);
+    if (ec)
+      return usage(err, "cannot write '" + c.exportFile + "': " + ec.message());
+    f << *json << "\n";
+    out << "exported to " << c.exportFile << "\n";
+  }
+  if (c.list) {
+    llvm::Expected<std::vector<Entry>> all = (*db)->list();
+    if (!all)
+      return report(err, all.takeError());
+    out << (*db)->path() << ": " << all->size() << " entries\n";
+    for (const Entry &e : *all)
+      out << llvm::format("%-24s sm_%d%d %3d SMs drv %d v%s %.12s %s %-22s %-72s %7.1f (planner "
+                          "%.1f) TFLOP/s at %s\n",
+                          e.key.device.gpu.c_str(), e.key.device.ccMajor, e.key.device.ccMinor,
+                          e.key.device.numSMs, e.key.device.driver,
+                          e.key.device.version.c_str(), e.key.variantHash.c_str(),
+                          e.key.pass.c_str(), e.key.bucket.c_str(), e.config.c_str(), e.tflops,
+                          e.plannerTflops, e.shape.c_str());
+  }
+  return kOk;
+}
+} // namespace
+
+int flashgen::runTune(const TuneCommand &c, llvm::raw_ostream &out, llvm::raw_ostream &err) {
+  const bool managing = c.list || c.clear || !c.exportFile.empty() || !c.importFile.empty();
+  if (managing) {
+    if (!c.file.empty() || !c.shapes.empty())
+      return usage(err, "--list, --export, --import and --clear take no spec or --shapes");
+    return manage(c, out, err);
+  }
+  if (c.file.empty())
+    return usage(err, "give a spec to tune (flashgen tune FILE --shapes B,H,Nq,Nk[;...]) or "
+                      "one of --list, --export, --import, --clear");
+  if (c.pass != "fwd")
+    return usage(err, "--pass " + c.pass +
+                          ": only the forward pass is tunable yet (its tiling properties "
+                          "name the forward kernel)");
+  auto buf = llvm::MemoryBuffer::getFile(c.file);
+  if (!buf)
+    return usage(err, "cannot read '" + c.file + "': " + buf.getError().message());
+  llvm::StringRef text = (*buf)->getBuffer();
+  if (c.dryRun) {
+    std::optional<attn::GpuTarget> t = attn::lookupTarget(c.arch.empty() ? "sm_90a" : c.arch);
+    if (!t)
+      return usage(err, "unknown architecture '" + c.arch + "'");
+    llvm::Expected<std::vector<Candidate>> cands = forwardCandidates(text, c.file, *t);
+    if (!cands)
+      return report(err, cands.takeError());
+    out << cands->size() << " forward candidates for " << t->arch << ":\n";
+    for (const Candidate &k : *cands) {
+      llvm::Expected<std::string> spec = withTiling(text, k.properties);
+      if (!spec)
+        return report(err, spec.takeError());
+      out << llvm::format("  %-72s smem %6lld B, %3lld regs, %lld CTA/SM%s\n",
+                          k.properties.c_str(), (long long)k.tiles.smemBytes,
+                          (long long)k.tiles.regsPerThread, (long long)k.tiles.ctasPerSM,
+                          k.planner ? "  <- planner" : "");
+    }
+    return kOk;
+  }
+  if (c.shapes.empty())
+    return usage(err, "--shapes B,H,Nq,Nk[;...] is required to tune");
+  llvm::Expected<std::vector<Shape>> shapes = parseShapes(c.shapes);
+  if (!shapes)
+    return report(err, shapes.takeError(), kUsageError);
+  TuneOptions opt;
+  opt.shapes = *shapes;
+  opt.dbPath = dbPath(c);
+  opt.budgetSeconds = c.budgetSeconds;
+  opt.reps = c.reps;
+  opt.threads = c.threads;
+  opt.progress = &err;
+  llvm::Expected<TuneReport> r = tuneForward(text, c.file, opt);
+  if (!r)
+    return report(err, r.takeError());
+  out << "tuned " << c.file << " in " << llvm::format("%.1f", r->seconds) << " s: "
+      << r->candidates << " candidates, " << r->compiled << " compiled, " << r->wrong
+      << " discarded as wrong\n";
+  for (const std::string &why : r->rejected)
+    out << "  rejected: " << why << "\n";
+  for (const ShapeResult &s : r->shapes)
+    out << llvm::format("  %d,%d,%d,%d (%s): %.1f TFLOP/s vs the planner's %.1f (%.2fx): %s\n",
+                        s.shape[0], s.shape[1], s.shape[2], s.shape[3], s.bucket.c_str(),
+                        s.bestTflops, s.plannerTflops,
+                        s.plannerTflops > 0 ? s.bestTflops / s.plannerTflops : 0.0,
+                        s.best.properties.c_str());
+  out << "stored in " << opt.dbPath << "\n";
+  return kOk;
+}

@@ -1,0 +1,99 @@
+//===- Tuner.h - time every feasible tiling, keep the fastest ---*- C++ -*-===//
+//
+// The auto-tuner behind `flashgen tune`: for a spec and a list of shapes on
+// the GPU present, every forward tiling the budget model admits
+// (attn::feasibleTilings: the planner's own search space, so each kernel
+// added to the planner joins it) is compiled (NVRTC, on several threads),
+// checked against the float64 reference on a small problem (a fast wrong
+// kernel is discarded and reported), then timed at each shape (CUDA events,
+// warm-up, median). The winner of each shape bucket goes into the tuning
+// database (TuningDb.h), which the JIT reads at launch.
+//
+// A candidate is the spec with its tiling fixed by the properties a user
+// could write (`block_m = 64; block_n = 128; warps = 4; stages = 2;
+// mma = wgmma;`), so a tuned kernel is compiled, cached and explained
+// exactly as a hand-tiled one. The backward's tiles are not yet tunable
+// (the spec's tiling properties name the forward's).
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_RUNTIME_TUNER_H
+#define FLASHGEN_RUNTIME_TUNER_H
+
+#include "flashgen/Dialect/Attn/Analysis/TilingModel.h"
+#include "flashgen/Runtime/TuningDb.h"
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flashgen::tuning {
+
+struct Candidate {
+  attn::TileConfig tiles;
+  std::string properties; // tilingProperties(tiles)
+  bool planner = false;   // the planner's own choice
+};
+
+/// The spec properties that select `c`'s kernel shape:
+/// "block_m = 64; block_n = 128; warps = 4; stages = 2; mma = wgmma;".
+std::string tilingProperties(const attn::TileConfig &c);
+
+/// `text` (one variant) with `properties` added; an error when the spec
+/// fixes any tiling property itself (nothing to tune then).
+llvm::Expected<std::string> withTiling(llvm::StringRef text, llvm::StringRef properties);
+
+/// The forward tilings to time for `text` on `target`, one per kernel
+/// shape (Br, Bc, warps, stages, mma), the planner's choice first.
+llvm::Expected<std::vector<Candidate>> forwardCandidates(llvm::StringRef text,
+                                                        llvm::StringRef name,
+                                                        const attn::GpuTarget &target);
+
+using Shape = std::array<int, 4>; // batch, heads, seqQ, seqK
+
+/// "B,H,N[;B,H,Nq,Nk...]" -> shapes; an error naming the bad entry.
+llvm::Expected<std::vector<Shape>> parseShapes(llvm::StringRef list);
+
+struct TuneOptions {
+  std::vector<Shape> shapes;
+  std::string dbPath;          // "" = TuningDb::defaultPath()
+  double budgetSeconds = 600;  // stop timing new candidates past this
+  int reps = 20;               // timed launches per candidate and shape
+  int threads = 0;             // NVRTC compilations at once (0: cores, <= 8)
+  int device = -1;
+  bool store = true;           // write the winners to the database
+  llvm::raw_ostream *progress = nullptr;
+};
+
+struct ShapeResult {
+  Shape shape{};
+  std::string bucket;
+  Candidate best;
+  double bestTflops = 0, plannerTflops = 0;
+};
+
+struct TuneReport {
+  std::vector<ShapeResult> shapes;
+  int candidates = 0, compiled = 0, wrong = 0;
+  std::vector<std::string> rejected; // "properties: why" for each discarded one
+  double seconds = 0;
+};
+
+/// The tuning database's entry for `text`, `pass` and shape `bucket` on
+/// device `ordinal`, if there is one; `why` (if given) says what was found
+/// or why nothing was: no database, no GPU, no entry for this GPU/bucket,
+/// or the tiling and its measured TFLOP/s. Never creates the database.
+std::optional<Entry> findTuned(llvm::StringRef text, int ordinal, const std::string &bucket,
+                               llvm::StringRef pass, std::string *why = nullptr);
+
+/// Tunes the forward kernel of `text` on the GPU present.
+llvm::Expected<TuneReport> tuneForward(llvm::StringRef text, llvm::StringRef name,
+                                       const TuneOptions &options);
+
+} // namespace flashgen::tuning
+
+#endif // FLASHGEN_RUNTIME_TUNER_H

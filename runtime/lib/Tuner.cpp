@@ -1,0 +1,299 @@
+//===- Tuner.cpp - time every feasible tiling, keep the fastest -*- C++ -*-===//
+#include "flashgen/Runtime/Tuner.h"
+#include "flashgen/Runtime/Check.h"
+#include "flashgen/Runtime/CudaDriver.h"
+#include "flashgen/Runtime/Runtime.h"
+#include "flashgen/Runtime/TuningDb.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Regex.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+using namespace flashgen;
+using namespace flashgen::tuning;
+
+namespace {
+llvm::Error error(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg.str());
+}
+
+double since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+bool sameShape(const attn::TileConfig &a, const attn::TileConfig &b) {
+  return a.blockM == b.blockM && a.blockN == b.blockN && a.warps == b.warps &&
+         a.stages == b.stages && a.mma == b.mma;
+}
+} // namespace
+
+std::string flashgen::tuning::tilingProperties(const attn::TileConfig &c) {
+  return llvm::formatv("block_m = {0}; block_n = {1}; warps = {2}; stages = {3}; mma = {4};",
+                       c.blockM, c.blockN, c.warps, c.stages,
+                       c.mma == attn::MmaKind::Wgmma ? "wgmma" : "sync")
+      .str();
+}
+
+llvm::Expected<std::string> flashgen::tuning::withTiling(llvm::StringRef text,
+                                                         llvm::StringRef properties) {
+  llvm::Regex fixed("(^|[^A-Za-z0-9_])(block_m|block_n|warps|stages|mma)[ \t]*=");
+  llvm::SmallVector<llvm::StringRef, 3> m;
+  if (fixed.match(text, &m))
+    return error("the spec sets `" + m[2] +
+                 "` itself: its tiling is fixed, there is nothing to tune (remove "
+                 "block_m, block_n, warps, stages and mma to let the tuner choose)");
+  size_t brace = text.find('{');
+  if (brace == llvm::StringRef::npos)
+    return error("no `attention NAME { ... }` variant in the spec");
+  return (text.take_front(brace + 1) + "\n  " + properties + text.drop_front(brace + 1)).str();
+}
+
+llvm::Expected<std::vector<Candidate>>
+flashgen::tuning::forwardCandidates(llvm::StringRef text, llvm::StringRef name,
+                                    const attn::GpuTarget &target) {
+  // A spec that fixes its tiling has no candidates; say so before planning.
+  if (llvm::Expected<std::string> free = withTiling(text, ""); !free)
+    return free.takeError();
+  llvm::Expected<PlannedVariant> planned = planVariant(text, name, target, /*backward=*/false);
+  if (!planned)
+    return planned.takeError();
+  std::vector<Candidate> out;
+  Candidate planner{planned->spec.tiles, tilingProperties(planned->spec.tiles), true};
+  out.push_back(planner);
+  // One per kernel shape: whether Q stays in registers is the planner's
+  // call once the shape is fixed.
+  for (const attn::TileConfig &c : attn::feasibleTilings(planned->problem, target))
+    if (llvm::none_of(out, [&](const Candidate &o) { return sameShape(o.tiles, c); }))
+      out.push_back(Candidate{c, tilingProperties(c), false});
+  return out;
+}
+
+llvm::Expected<std::vector<Shape>> flashgen::tuning::parseShapes(llvm::StringRef list) {
+  std::vector<Shape> out;
+  llvm::SmallVector<llvm::StringRef> items;
+  list.split(items, ';', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef item : items) {
+    llvm::SmallVector<llvm::StringRef> parts;
+    item.trim().split(parts, ',');
+    Shape s{};
+    bool ok = parts.size() == 3 || parts.size() == 4;
+    for (size_t i = 0; ok && i < parts.size(); ++i)
+      ok = !parts[i].trim().getAsInteger(10, s[i]) && s[i] >= 1;
+    if (!ok)
+      return error("shape '" + item.trim() + "' must be B,H,N or B,H,Nq,Nk (positive integers)");
+    if (parts.size() == 3)
+      s[3] = s[2];
+    out.push_back(s);
+  }
+  if (out.empty())
+    return error("no shapes given (--shapes B,H,Nq,Nk[;...])");
+  return out;
+}
+
+std::optional<Entry> flashgen::tuning::findTuned(llvm::StringRef text, int ordinal,
+                                                 const std::string &bucket,
+                                                 llvm::StringRef pass, std::string *why) {
+  std::string scratch;
+  std::string &w = why ? *why : scratch;
+  const std::string path = TuningDb::defaultPath();
+  if (path.empty() || path == "off") {
+    w = "planner (tuning database off)";
+    return std::nullopt;
+  }
+  if (!llvm::sys::fs::exists(path)) {
+    w = "planner (no tuning database at " + path + ")";
+    return std::nullopt;
+  }
+  llvm::Expected<runtime::CudaDriver &> driver = runtime::CudaDriver::get(ordinal);
+  if (!driver) {
+    w = "planner (" + llvm::toString(driver.takeError()) + ")";
+    return std::nullopt;
+  }
+  llvm::Expected<std::unique_ptr<TuningDb>> db = TuningDb::open(path);
+  if (!db) {
+    w = "planner (tuning database unreadable: " + llvm::toString(db.takeError()) + ")";
+    return std::nullopt;
+  }
+  const runtime::DeviceInfo &dev = driver->device();
+  EntryKey key{{dev.name, dev.major, dev.minor, dev.numSMs, dev.driverVersion, FLASHGEN_VERSION},
+               variantHash(text), pass.str(), bucket};
+  llvm::Expected<std::optional<Entry>> e = (*db)->lookup(key);
+  if (!e) {
+    w = "planner (tuning lookup failed: " + llvm::toString(e.takeError()) + ")";
+    return std::nullopt;
+  }
+  if (!e->has_value()) {
+    w = "planner (no tuned entry for " + dev.name + ", " + pass.str() + ", shape bucket " +
+        bucket + " in " + path + ")";
+    return std::nullopt;
+  }
+  const Entry &entry = **e;
+  w = llvm::formatv("{0} on {1}, bucket {2}: {3:F0} TFLOP/s vs the planner's {4:F0} at {5}",
+                    entry.config, dev.name, bucket, entry.tflops, entry.plannerTflops,
+                    entry.shape)
+          .str();
+  return entry;
+}
+
+llvm::Expected<TuneReport> flashgen::tuning::tuneForward(llvm::StringRef text,
+                                                         llvm::StringRef name,
+                                                         const TuneOptions &opt) {
+  const auto start = std::chrono::steady_clock::now();
+  llvm::raw_ostream &log = opt.progress ? *opt.progress : llvm::nulls();
+  if (opt.shapes.empty())
+    return error("no shapes to tune for");
+  llvm::Expected<runtime::CudaDriver &> driver = runtime::CudaDriver::get(opt.device);
+  if (!driver)
+    return driver.takeError();
+  const runtime::DeviceInfo &dev = driver->device();
+  llvm::Expected<attn::GpuTarget> target = deviceTarget(dev.ordinal);
+  if (!target)
+    return target.takeError();
+  llvm::Expected<std::vector<Candidate>> cands = forwardCandidates(text, name, *target);
+  if (!cands)
+    return cands.takeError();
+  TuneReport report;
+  report.candidates = int(cands->size());
+  log << "tune: " << cands->size() << " forward candidates for " << dev.name << " ("
+      << dev.arch() << ", " << dev.numSMs << " SMs)\n";
+
+  // 1. Compile every candidate, several NVRTC runs at once.
+  const size_t n = cands->size();
+  std::vector<std::unique_ptr<Kernel>> kernels(n);
+  std::vector<std::string> texts(n), errors(n);
+  std::atomic<size_t> next{0}, done{0};
+  std::mutex logMutex;
+  unsigned threads = opt.threads > 0 ? unsigned(opt.threads)
+                                     : std::min(8u, std::max(1u, std::thread::hardware_concurrency()));
+  auto worker = [&] {
+    for (size_t i; (i = next++) < n;) {
+      llvm::Expected<std::string> t = withTiling(text, (*cands)[i].properties);
+      if (!t) {
+        errors[i] = llvm::toString(t.takeError());
+      } else {
+        texts[i] = *t;
+        JitOptions jo;
+        jo.device = dev.ordinal;
+        auto k = Kernel::fromSpec(texts[i], name, jo);
+        if (k)
+          kernels[i] = std::move(*k);
+        else
+          errors[i] = llvm::toString(k.takeError());
+      }
+      std::lock_guard<std::mutex> lock(logMutex);
+      log << llvm::formatv("\r  compiled {0}/{1}", ++done, n);
+      log.flush();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned i = 0; i < std::min<size_t>(threads, n); ++i)
+    pool.emplace_back(worker);
+  for (std::thread &t : pool)
+    t.join();
+  log << "\n";
+
+  // 2. Check each against the float64 reference on a small problem.
+  std::vector<bool> good(n, false);
+  const Shape &first = opt.shapes.front();
+  for (size_t i = 0; i < n; ++i) {
+    if (!kernels[i]) {
+      report.rejected.push_back((*cands)[i].properties + " did not compile: " + errors[i]);
+      continue;
+    }
+    ++report.compiled;
+    runtime::CheckOptions co;
+    co.batch = 1;
+    co.heads = first[1];
+    co.seqQ = std::min(first[2], 257);
+    co.seqK = std::min(first[3], 263);
+    llvm::Expected<runtime::CheckReport> r = runtime::checkForward(*kernels[i], texts[i], co);
+    if (!r) {
+      report.rejected.push_back((*cands)[i].properties + " failed to run: " +
+                                llvm::toString(r.takeError()));
+      ++report.wrong;
+    } else if (!r->passed()) {
+      report.rejected.push_back((*cands)[i].properties + " is wrong: " + r->summary());
+      ++report.wrong;
+    } else {
+      good[i] = true;
+    }
+  }
+  if (!good[0])
+    return error("the planner's own tiling failed its check: " +
+                 (report.rejected.empty() ? std::string("?") : report.rejected.front()));
+
+  // 3. Time the good ones at every shape; the planner's first, as the bar.
+  for (const Shape &s : opt.shapes) {
+    ShapeResult res;
+    res.shape = s;
+    res.bucket = shapeBucket(s[0], s[1], s[2], s[3]);
+    int timed = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (!good[i])
+        continue;
+      if (i > 0 && since(start) > opt.budgetSeconds) {
+        log << "  budget of " << opt.budgetSeconds << " s spent: " << timed
+            << " candidates timed at this shape\n";
+        break;
+      }
+      runtime::CheckOptions co;
+      co.batch = s[0];
+      co.heads = s[1];
+      co.seqQ = s[2];
+      co.seqK = s[3];
+      co.reference = false;
+      co.timingReps = opt.reps;
+      llvm::Expected<runtime::CheckReport> r = runtime::checkForward(*kernels[i], texts[i], co);
+      if (!r) {
+        report.rejected.push_back((*cands)[i].properties + " failed at " + res.bucket + ": " +
+                                  llvm::toString(r.takeError()));
+        continue;
+      }
+      ++timed;
+      if (i == 0)
+        res.plannerTflops = r->tflops;
+      if (r->tflops > res.bestTflops) {
+        res.bestTflops = r->tflops;
+        res.best = (*cands)[i];
+      }
+      log << llvm::formatv("\r  {0},{1},{2},{3}: {4}/{5} timed, best {6:F1} TFLOP/s ({7:F2}x "
+                           "the planner)",
+                           s[0], s[1], s[2], s[3], timed, report.compiled, res.bestTflops,
+                           res.plannerTflops > 0 ? res.bestTflops / res.plannerTflops : 0.0);
+      log.flush();
+    }
+    log << "\n  best: " << res.best.properties << "\n";
+    report.shapes.push_back(res);
+  }
+
+  // 4. The winners into the database.
+  if (opt.store) {
+    llvm::Expected<std::unique_ptr<TuningDb>> db =
+        TuningDb::open(opt.dbPath.empty() ? TuningDb::defaultPath() : opt.dbPath);
+    if (!db)
+      return db.takeError();
+    for (const ShapeResult &r : report.shapes) {
+      Entry e;
+      e.key.device = {dev.name, dev.major, dev.minor, dev.numSMs, dev.driverVersion,
+                      FLASHGEN_VERSION};
+      e.key.variantHash = variantHash(text);
+      e.key.pass = "fwd";
+      e.key.bucket = r.bucket;
+      e.config = r.best.properties;
+      e.tflops = r.bestTflops;
+      e.plannerTflops = r.plannerTflops;
+      e.shape = llvm::formatv("{0},{1},{2},{3}", r.shape[0], r.shape[1], r.shape[2], r.shape[3]);
+      if (llvm::Error err = (*db)->put(e))
+        return std::move(err);
+    }
+  }
+  report.seconds = since(start);
+  return report;
+}

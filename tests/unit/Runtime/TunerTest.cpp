@@ -1,0 +1,118 @@
+//===- TunerTest.cpp - the auto-tuner's candidates, no GPU needed --------===//
+//
+// The tuner's search space is the planner's: every candidate fits the
+// budget model, the planner's choice comes first, each is selected by spec
+// properties the frontend accepts, and each compiles under NVRTC for
+// sm_90a (one ctest case per candidate, named by its tiling).
+//
+//===----------------------------------------------------------------------===//
+#include "flashgen/Runtime/Nvrtc.h"
+#include "flashgen/Runtime/Runtime.h"
+#include "flashgen/Runtime/Tuner.h"
+
+#include "gtest/gtest.h"
+
+using namespace flashgen;
+using namespace flashgen::tuning;
+
+namespace {
+
+const char *kD64Causal = "attention c64 { dtype = bf16; head_dim = 64; mask = causal; }";
+const char *kD128 = "attention d128 { dtype = f16; head_dim = 128; }";
+
+attn::GpuTarget sm90a() { return *attn::lookupTarget("sm_90a"); }
+
+TEST(Tuner, WithTilingAddsThePropertiesOrRefuses) {
+  auto t = withTiling(kD128, "block_m = 64;");
+  ASSERT_TRUE(bool(t)) << llvm::toString(t.takeError());
+  EXPECT_EQ(*t, "attention d128 {\n  block_m = 64; dtype = f16; head_dim = 128; }");
+  auto fixed = withTiling("attention a { head_dim = 64; warps = 4; }", "block_m = 64;");
+  ASSERT_FALSE(bool(fixed));
+  EXPECT_NE(llvm::toString(fixed.takeError()).find("the spec sets `warps` itself"),
+            std::string::npos);
+  // A name that merely contains a property name is not one.
+  EXPECT_TRUE(bool(withTiling("attention a { head_dim = 64; tensor my_warps : f32[8]; "
+                              "score = score + my_warps[h]; }",
+                              "")));
+  auto none = withTiling("no variant here", "");
+  ASSERT_FALSE(bool(none));
+  EXPECT_NE(llvm::toString(none.takeError()).find("no `attention NAME"), std::string::npos);
+}
+
+TEST(Tuner, ParsesShapeLists) {
+  auto s = parseShapes("8,16,2048,2048; 1,32,1,4096;2,4,512");
+  ASSERT_TRUE(bool(s)) << llvm::toString(s.takeError());
+  ASSERT_EQ(s->size(), 3u);
+  EXPECT_EQ((*s)[0], (Shape{8, 16, 2048, 2048}));
+  EXPECT_EQ((*s)[1], (Shape{1, 32, 1, 4096}));
+  EXPECT_EQ((*s)[2], (Shape{2, 4, 512, 512}));
+  for (const char *bad : {"", "1,2", "1,2,3,4,5", "1,0,3", "a,b,c", "1,2,-3"}) {
+    auto r = parseShapes(bad);
+    EXPECT_FALSE(bool(r)) << bad;
+    if (!r)
+      llvm::consumeError(r.takeError());
+  }
+}
+
+TEST(Tuner, PlannerFirstAndEveryCandidateDistinct) {
+  for (const char *text : {kD64Causal, kD128}) {
+    auto c = forwardCandidates(text, "t.attn", sm90a());
+    ASSERT_TRUE(bool(c)) << llvm::toString(c.takeError());
+    ASSERT_GT(c->size(), 4u);
+    EXPECT_TRUE((*c)[0].planner);
+    auto planned = generateForward(text, "t.attn", "sm_90a");
+    ASSERT_TRUE(bool(planned));
+    EXPECT_EQ((*c)[0].properties, tilingProperties(planned->first.tiles));
+    for (size_t i = 0; i < c->size(); ++i) {
+      EXPECT_EQ(i == 0, (*c)[i].planner);
+      for (size_t j = i + 1; j < c->size(); ++j)
+        EXPECT_NE((*c)[i].properties, (*c)[j].properties);
+    }
+  }
+}
+
+struct CandidateCase {
+  std::string name, text, properties;
+};
+
+std::vector<CandidateCase> allCandidates() {
+  std::vector<CandidateCase> out;
+  for (const char *text : {kD64Causal, kD128}) {
+    auto c = forwardCandidates(text, "t.attn", sm90a());
+    if (!c) {
+      llvm::consumeError(c.takeError());
+      continue; // PlannerFirstAndEveryCandidateDistinct reports it
+    }
+    std::string variant = llvm::StringRef(text).split(' ').second.split(' ').first.str();
+    for (const Candidate &k : *c) {
+      std::string name = variant + "_" + std::to_string(k.tiles.blockM) + "x" +
+                         std::to_string(k.tiles.blockN) + "_w" + std::to_string(k.tiles.warps) +
+                         "_s" + std::to_string(k.tiles.stages) +
+                         (k.tiles.mma == attn::MmaKind::Wgmma ? "_wgmma" : "_sync");
+      out.push_back({name, text, k.properties});
+    }
+  }
+  return out;
+}
+
+class TunerCandidates : public ::testing::TestWithParam<CandidateCase> {};
+
+TEST_P(TunerCandidates, PlansAsAskedAndCompilesForSm90a) {
+  const CandidateCase &c = GetParam();
+  auto text = withTiling(c.text, c.properties);
+  ASSERT_TRUE(bool(text)) << llvm::toString(text.takeError());
+  auto gen = generateForward(*text, "candidate.attn", "sm_90a");
+  ASSERT_TRUE(bool(gen)) << c.properties << ": " << llvm::toString(gen.takeError());
+  // The properties select exactly this kernel shape.
+  EXPECT_EQ(tilingProperties(gen->first.tiles), c.properties);
+  auto r = runtime::compileWithNvrtc(gen->second, c.name + ".cu", "sm_90a");
+  ASSERT_TRUE(bool(r)) << c.properties << ": " << llvm::toString(r.takeError());
+  EXPECT_NE(r->ptx.find(gen->first.entry), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sm90a, TunerCandidates, ::testing::ValuesIn(allCandidates()),
+                         [](const ::testing::TestParamInfo<CandidateCase> &i) {
+                           return i.param.name;
+                         });
+
+} // namespace
