@@ -64,7 +64,7 @@ cl::opt<std::string> tuneFile(cl::Positional, cl::desc("[<spec.attn>]"), cl::sub
                               cl::cat(category));
 cl::opt<std::string> tuneShapes("shapes", cl::desc("Shapes to tune for: B,H,Nq,Nk[;...]"),
                                 cl::value_desc("list"), cl::sub(tuneCmd), cl::cat(category));
-cl::opt<std::string> tunePass("pass", cl::desc("fwd (bwd and both: not yet)"), cl::init("fwd"),
+cl::opt<std::string> tunePass("pass", cl::desc("fwd, bwd or both (fwd)"), cl::init("fwd"),
                               cl::sub(tuneCmd), cl::cat(category));
 cl::opt<double> tuneBudget("budget", cl::desc("Seconds of timing before stopping (600)"),
                            cl::init(600), cl::sub(tuneCmd), cl::cat(category));

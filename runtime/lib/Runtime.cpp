@@ -511,27 +511,32 @@ llvm::Error encodeForwardTensorMaps(CudaDriver &drv, const codegen::KernelSpec &
 }
 } // namespace
 
-const Kernel &Kernel::forTuning(const ForwardArgs &a, std::string *why) const {
+const Kernel &Kernel::forTuning(const ForwardArgs &a, std::string *why, bool backward) const {
   if (!jitOptions.useTuning || a.batch < 1 || a.heads < 1 || a.seqQ < 1 || a.seqK < 1)
     return *this;
   const std::string bucket = tuning::shapeBucket(a.batch, a.heads, a.seqQ, a.seqK);
+  const std::string key = (backward ? "bwd." : "fwd.") + bucket;
   std::lock_guard<std::mutex> lock(tunedMutex);
-  auto it = tuned.find(bucket);
+  auto it = tuned.find(key);
   if (it == tuned.end())
-    it = tuned.emplace(bucket, lookupTuned(bucket)).first;
+    it = tuned.emplace(key, lookupTuned(bucket, backward)).first;
   if (why)
     *why = it->second.why;
   return it->second.kernel ? *it->second.kernel : *this;
 }
 
-Kernel::TunedChoice Kernel::lookupTuned(const std::string &bucket) const {
+Kernel::TunedChoice Kernel::lookupTuned(const std::string &bucket, bool backward) const {
   TunedChoice c;
   std::optional<tuning::Entry> found =
-      tuning::findTuned(specText, jitOptions.device, bucket, "fwd", &c.why);
+      tuning::findTuned(specText, jitOptions.device, bucket, backward ? "bwd" : "fwd", &c.why);
   if (!found)
     return c;
   const tuning::Entry &entry = *found;
-  if (entry.config == tuning::tilingProperties(fwd.spec.tiles)) {
+  // backward() JITs its kernels before asking, so bwd.spec is the planner's.
+  const std::string planner = backward && bwd.spec.bwdTiles
+                                  ? tuning::backwardTilingProperties(*bwd.spec.bwdTiles)
+                                  : tuning::tilingProperties(fwd.spec.tiles);
+  if (entry.config == planner) {
     c.why = "planner, confirmed by tuning: " + c.why;
     return c;
   }
@@ -612,6 +617,17 @@ size_t Kernel::backwardWorkspaceBytes(const ForwardArgs &a) const {
 }
 
 llvm::Error Kernel::backward(const BackwardArgs &a) const {
+  if (jitOptions.useTuning) {
+    if (llvm::Error e = prepareBackward())
+      return e;
+    const Kernel &k = forTuning(a, nullptr, /*backward=*/true);
+    if (&k != this)
+      return k.backwardUntuned(a);
+  }
+  return backwardUntuned(a);
+}
+
+llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
   FwdParams f{};
   if (llvm::Error e = buildParams(a, "backward", f))
     return e;

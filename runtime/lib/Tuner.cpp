@@ -32,6 +32,34 @@ bool sameShape(const attn::TileConfig &a, const attn::TileConfig &b) {
   return a.blockM == b.blockM && a.blockN == b.blockN && a.warps == b.warps &&
          a.stages == b.stages && a.mma == b.mma;
 }
+
+/// One check or timing of a candidate: the forward's, or the backward's
+/// (which runs the forward first and checks dQ, dK, dV).
+struct Measured {
+  bool passed = false;
+  double tflops = 0;
+  std::string summary;
+};
+llvm::Expected<Measured> measure(const Kernel &k, llvm::StringRef text,
+                                 const runtime::CheckOptions &co, bool backward) {
+  Measured m;
+  if (backward) {
+    llvm::Expected<runtime::BwdCheckReport> r = runtime::checkBackward(k, text, co);
+    if (!r)
+      return r.takeError();
+    m.passed = r->passed();
+    m.tflops = r->tflops;
+    m.summary = r->summary();
+  } else {
+    llvm::Expected<runtime::CheckReport> r = runtime::checkForward(k, text, co);
+    if (!r)
+      return r.takeError();
+    m.passed = r->passed();
+    m.tflops = r->tflops;
+    m.summary = r->summary();
+  }
+  return m;
+}
 } // namespace
 
 std::string flashgen::tuning::tilingProperties(const attn::TileConfig &c) {
@@ -41,14 +69,23 @@ std::string flashgen::tuning::tilingProperties(const attn::TileConfig &c) {
       .str();
 }
 
+std::string flashgen::tuning::backwardTilingProperties(const attn::TileConfig &c) {
+  return llvm::formatv("bwd_block_m = {0}; bwd_warps = {1}; bwd_stages = {2}; mma = {3};",
+                       c.blockM, c.warps, c.stages,
+                       c.mma == attn::MmaKind::Wgmma ? "wgmma" : "sync")
+      .str();
+}
+
 llvm::Expected<std::string> flashgen::tuning::withTiling(llvm::StringRef text,
                                                          llvm::StringRef properties) {
-  llvm::Regex fixed("(^|[^A-Za-z0-9_])(block_m|block_n|warps|stages|mma)[ \t]*=");
+  llvm::Regex fixed("(^|[^A-Za-z0-9_])(block_m|block_n|warps|stages|mma|bwd_block_m|"
+                    "bwd_warps|bwd_stages)[ \t]*=");
   llvm::SmallVector<llvm::StringRef, 3> m;
   if (fixed.match(text, &m))
     return error("the spec sets `" + m[2] +
                  "` itself: its tiling is fixed, there is nothing to tune (remove "
-                 "block_m, block_n, warps, stages and mma to let the tuner choose)");
+                 "block_m, block_n, warps, stages, mma and the bwd_ ones to let the tuner "
+                 "choose)");
   size_t brace = text.find('{');
   if (brace == llvm::StringRef::npos)
     return error("no `attention NAME { ... }` variant in the spec");
@@ -56,22 +93,23 @@ llvm::Expected<std::string> flashgen::tuning::withTiling(llvm::StringRef text,
 }
 
 llvm::Expected<std::vector<Candidate>>
-flashgen::tuning::forwardCandidates(llvm::StringRef text, llvm::StringRef name,
-                                    const attn::GpuTarget &target) {
+flashgen::tuning::tuningCandidates(llvm::StringRef text, llvm::StringRef name,
+                                   const attn::GpuTarget &target, bool backward) {
   // A spec that fixes its tiling has no candidates; say so before planning.
   if (llvm::Expected<std::string> free = withTiling(text, ""); !free)
     return free.takeError();
-  llvm::Expected<PlannedVariant> planned = planVariant(text, name, target, /*backward=*/false);
+  llvm::Expected<PlannedVariant> planned = planVariant(text, name, target, backward);
   if (!planned)
     return planned.takeError();
+  auto properties = backward ? backwardTilingProperties : tilingProperties;
+  const attn::TileConfig &chosen = backward ? *planned->spec.bwdTiles : planned->spec.tiles;
   std::vector<Candidate> out;
-  Candidate planner{planned->spec.tiles, tilingProperties(planned->spec.tiles), true};
-  out.push_back(planner);
+  out.push_back(Candidate{chosen, properties(chosen), true});
   // One per kernel shape: whether Q stays in registers is the planner's
   // call once the shape is fixed.
   for (const attn::TileConfig &c : attn::feasibleTilings(planned->problem, target))
     if (llvm::none_of(out, [&](const Candidate &o) { return sameShape(o.tiles, c); }))
-      out.push_back(Candidate{c, tilingProperties(c), false});
+      out.push_back(Candidate{c, properties(c), false});
   return out;
 }
 
@@ -142,9 +180,8 @@ std::optional<Entry> flashgen::tuning::findTuned(llvm::StringRef text, int ordin
   return entry;
 }
 
-llvm::Expected<TuneReport> flashgen::tuning::tuneForward(llvm::StringRef text,
-                                                         llvm::StringRef name,
-                                                         const TuneOptions &opt) {
+llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::StringRef name,
+                                                  bool backward, const TuneOptions &opt) {
   const auto start = std::chrono::steady_clock::now();
   llvm::raw_ostream &log = opt.progress ? *opt.progress : llvm::nulls();
   if (opt.shapes.empty())
@@ -156,12 +193,14 @@ llvm::Expected<TuneReport> flashgen::tuning::tuneForward(llvm::StringRef text,
   llvm::Expected<attn::GpuTarget> target = deviceTarget(dev.ordinal);
   if (!target)
     return target.takeError();
-  llvm::Expected<std::vector<Candidate>> cands = forwardCandidates(text, name, *target);
+  llvm::Expected<std::vector<Candidate>> cands = tuningCandidates(text, name, *target, backward);
   if (!cands)
     return cands.takeError();
+  const char *passName = backward ? "bwd" : "fwd";
   TuneReport report;
   report.candidates = int(cands->size());
-  log << "tune: " << cands->size() << " forward candidates for " << dev.name << " ("
+  log << "tune: " << cands->size() << (backward ? " backward" : " forward")
+      << " candidates for " << dev.name << " ("
       << dev.arch() << ", " << dev.numSMs << " SMs)\n";
 
   // 1. Compile every candidate, several NVRTC runs at once.
@@ -213,13 +252,13 @@ llvm::Expected<TuneReport> flashgen::tuning::tuneForward(llvm::StringRef text,
     co.heads = first[1];
     co.seqQ = std::min(first[2], 257);
     co.seqK = std::min(first[3], 263);
-    llvm::Expected<runtime::CheckReport> r = runtime::checkForward(*kernels[i], texts[i], co);
+    llvm::Expected<Measured> r = measure(*kernels[i], texts[i], co, backward);
     if (!r) {
       report.rejected.push_back((*cands)[i].properties + " failed to run: " +
                                 llvm::toString(r.takeError()));
       ++report.wrong;
-    } else if (!r->passed()) {
-      report.rejected.push_back((*cands)[i].properties + " is wrong: " + r->summary());
+    } else if (!r->passed) {
+      report.rejected.push_back((*cands)[i].properties + " is wrong: " + r->summary);
       ++report.wrong;
     } else {
       good[i] = true;
@@ -250,7 +289,7 @@ llvm::Expected<TuneReport> flashgen::tuning::tuneForward(llvm::StringRef text,
       co.seqK = s[3];
       co.reference = false;
       co.timingReps = opt.reps;
-      llvm::Expected<runtime::CheckReport> r = runtime::checkForward(*kernels[i], texts[i], co);
+      llvm::Expected<Measured> r = measure(*kernels[i], texts[i], co, backward);
       if (!r) {
         report.rejected.push_back((*cands)[i].properties + " failed at " + res.bucket + ": " +
                                   llvm::toString(r.takeError()));
@@ -284,7 +323,7 @@ llvm::Expected<TuneReport> flashgen::tuning::tuneForward(llvm::StringRef text,
       e.key.device = {dev.name, dev.major, dev.minor, dev.numSMs, dev.driverVersion,
                       FLASHGEN_VERSION};
       e.key.variantHash = variantHash(text);
-      e.key.pass = "fwd";
+      e.key.pass = passName;
       e.key.bucket = r.bucket;
       e.config = r.best.properties;
       e.tflops = r.bestTflops;

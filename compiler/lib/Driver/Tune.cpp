@@ -90,10 +90,13 @@ int flashgen::runTune(const TuneCommand &c, llvm::raw_ostream &out, llvm::raw_os
   if (c.file.empty())
     return usage(err, "give a spec to tune (flashgen tune FILE --shapes B,H,Nq,Nk[;...]) or "
                       "one of --list, --export, --import, --clear");
+  if (c.pass != "fwd" && c.pass != "bwd" && c.pass != "both")
+    return usage(err, "--pass must be fwd, bwd or both, not '" + c.pass + "'");
+  std::vector<bool> passes;
+  if (c.pass != "bwd")
+    passes.push_back(false);
   if (c.pass != "fwd")
-    return usage(err, "--pass " + c.pass +
-                          ": only the forward pass is tunable yet (its tiling properties "
-                          "name the forward kernel)");
+    passes.push_back(true);
   auto buf = llvm::MemoryBuffer::getFile(c.file);
   if (!buf)
     return usage(err, "cannot read '" + c.file + "': " + buf.getError().message());
@@ -102,18 +105,18 @@ int flashgen::runTune(const TuneCommand &c, llvm::raw_ostream &out, llvm::raw_os
     std::optional<attn::GpuTarget> t = attn::lookupTarget(c.arch.empty() ? "sm_90a" : c.arch);
     if (!t)
       return usage(err, "unknown architecture '" + c.arch + "'");
-    llvm::Expected<std::vector<Candidate>> cands = forwardCandidates(text, c.file, *t);
-    if (!cands)
-      return report(err, cands.takeError());
-    out << cands->size() << " forward candidates for " << t->arch << ":\n";
-    for (const Candidate &k : *cands) {
-      llvm::Expected<std::string> spec = withTiling(text, k.properties);
-      if (!spec)
-        return report(err, spec.takeError());
-      out << llvm::format("  %-72s smem %6lld B, %3lld regs, %lld CTA/SM%s\n",
-                          k.properties.c_str(), (long long)k.tiles.smemBytes,
-                          (long long)k.tiles.regsPerThread, (long long)k.tiles.ctasPerSM,
-                          k.planner ? "  <- planner" : "");
+    for (bool backward : passes) {
+      llvm::Expected<std::vector<Candidate>> cands =
+          tuningCandidates(text, c.file, *t, backward);
+      if (!cands)
+        return report(err, cands.takeError());
+      out << cands->size() << (backward ? " backward" : " forward") << " candidates for "
+          << t->arch << ":\n";
+      for (const Candidate &k : *cands)
+        out << llvm::format("  %-72s smem %6lld B, %3lld regs, %lld CTA/SM%s\n",
+                            k.properties.c_str(), (long long)k.tiles.smemBytes,
+                            (long long)k.tiles.regsPerThread, (long long)k.tiles.ctasPerSM,
+                            k.planner ? "  <- planner" : "");
     }
     return kOk;
   }
@@ -129,20 +132,23 @@ int flashgen::runTune(const TuneCommand &c, llvm::raw_ostream &out, llvm::raw_os
   opt.reps = c.reps;
   opt.threads = c.threads;
   opt.progress = &err;
-  llvm::Expected<TuneReport> r = tuneForward(text, c.file, opt);
-  if (!r)
-    return report(err, r.takeError());
-  out << "tuned " << c.file << " in " << llvm::format("%.1f", r->seconds) << " s: "
-      << r->candidates << " candidates, " << r->compiled << " compiled, " << r->wrong
-      << " discarded as wrong\n";
-  for (const std::string &why : r->rejected)
-    out << "  rejected: " << why << "\n";
-  for (const ShapeResult &s : r->shapes)
-    out << llvm::format("  %d,%d,%d,%d (%s): %.1f TFLOP/s vs the planner's %.1f (%.2fx): %s\n",
-                        s.shape[0], s.shape[1], s.shape[2], s.shape[3], s.bucket.c_str(),
-                        s.bestTflops, s.plannerTflops,
-                        s.plannerTflops > 0 ? s.bestTflops / s.plannerTflops : 0.0,
-                        s.best.properties.c_str());
+  for (bool backward : passes) {
+    llvm::Expected<TuneReport> r = tune(text, c.file, backward, opt);
+    if (!r)
+      return report(err, r.takeError());
+    out << "tuned the " << (backward ? "backward" : "forward") << " of " << c.file << " in "
+        << llvm::format("%.1f", r->seconds) << " s: " << r->candidates << " candidates, "
+        << r->compiled << " compiled, " << r->wrong << " discarded as wrong\n";
+    for (const std::string &why : r->rejected)
+      out << "  rejected: " << why << "\n";
+    for (const ShapeResult &s : r->shapes)
+      out << llvm::format("  %d,%d,%d,%d (%s): %.1f TFLOP/s vs the planner's %.1f (%.2fx): "
+                          "%s\n",
+                          s.shape[0], s.shape[1], s.shape[2], s.shape[3], s.bucket.c_str(),
+                          s.bestTflops, s.plannerTflops,
+                          s.plannerTflops > 0 ? s.bestTflops / s.plannerTflops : 0.0,
+                          s.best.properties.c_str());
+  }
   out << "stored in " << opt.dbPath << "\n";
   return kOk;
 }

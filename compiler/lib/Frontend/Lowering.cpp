@@ -278,6 +278,11 @@ attn::VariantOp VariantLowering::lower() {
   if (spec.blockM || spec.blockN || spec.warps || spec.stages || mma != attn::MmaKind::Free)
     tileOverride = attn::TilingAttr::get(ctx, spec.blockM, spec.blockN, spec.warps,
                                          spec.stages, false, 0, 0, 0, int64_t(mma));
+  attn::TilingAttr bwdTileOverride;
+  if (spec.bwdBlockM || spec.bwdWarps || spec.bwdStages)
+    bwdTileOverride = attn::TilingAttr::get(ctx, spec.bwdBlockM, 16 * spec.bwdWarps,
+                                            spec.bwdWarps, spec.bwdStages, false, 0, 0, 0,
+                                            int64_t(attn::MmaKind::Free));
 
   auto op = attn::VariantOp::create(
       b, l, b.getStringAttr(spec.name),
@@ -288,7 +293,7 @@ attn::VariantOp VariantLowering::lower() {
       b.getF64FloatAttr(spec.scale), b.getF64FloatAttr(spec.dropout),
       attn::PassesAttr::get(ctx, passes), attn::TargetAttr::get(ctx, target),
       spec.varlen ? b.getUnitAttr() : UnitAttr(), sparsity,
-      b.getArrayAttr(tensors), tileOverride, /*mask_shape=*/nullptr,
+      b.getArrayAttr(tensors), tileOverride, bwdTileOverride, /*mask_shape=*/nullptr,
       /*score_shape=*/nullptr, /*fwd_tiling=*/nullptr, /*bwd_tiling=*/nullptr,
       /*tiling_notes=*/nullptr);
 

@@ -27,7 +27,8 @@ const llvm::StringRef kPropertyNames[] = {
     "dtype",   "head_dim", "qk_head_dim", "v_head_dim", "heads",
     "kv_heads", "scale",   "mask",        "score",      "dropout",
     "sparsity", "passes",  "target",      "varlen",     "block_m",
-    "block_n",  "warps",   "stages",      "mma"};
+    "block_n",  "warps",   "stages",      "mma",        "bwd_block_m",
+    "bwd_warps", "bwd_stages"};
 
 const llvm::StringRef kExtents[] = {
     "batch", "heads", "kv_heads", "seq_q", "seq_k", "tokens_q", "tokens_k"};
@@ -368,6 +369,33 @@ void VariantChecker::checkProperty(PropertyDecl &p) {
                     : *k == "sm_89" ? Target::SM89
                     : *k == "sm_90a" ? Target::SM90a
                                      : Target::Native;
+  } else if (p.key == "bwd_block_m") {
+    // The backward's streamed tile: whole 16-row MMA slices, as block_m.
+    if (std::optional<int64_t> n = constInt(v, p.key)) {
+      if (*n < 16 || *n > 256 || *n % 16 != 0)
+        diags.error(v.getLoc(), "'bwd_block_m' must be a multiple of 16 in [16, 256], got " +
+                                    llvm::Twine(*n),
+                    v.getRange());
+      else
+        spec.bwdBlockM = *n;
+    }
+  } else if (p.key == "bwd_warps") {
+    // Each backward warp holds 16 resident rows (keys for dK/dV).
+    if (std::optional<int64_t> n = constInt(v, p.key)) {
+      if (*n != 2 && *n != 4 && *n != 8)
+        diags.error(v.getLoc(), "'bwd_warps' must be 2, 4 or 8, got " + llvm::Twine(*n),
+                    v.getRange());
+      else
+        spec.bwdWarps = *n;
+    }
+  } else if (p.key == "bwd_stages") {
+    if (std::optional<int64_t> n = constInt(v, p.key)) {
+      if (*n < 1 || *n > 2)
+        diags.error(v.getLoc(), "'bwd_stages' must be 1 or 2, got " + llvm::Twine(*n),
+                    v.getRange());
+      else
+        spec.bwdStages = *n;
+    }
   } else if (p.key == "block_m" || p.key == "block_n") {
     // Tiles are whole MMA slices (16 rows) and at most 256 wide.
     if (std::optional<int64_t> n = constInt(v, p.key)) {

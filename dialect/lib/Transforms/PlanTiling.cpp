@@ -2,7 +2,7 @@
 //
 // Wires the tiling model (Analysis/TilingModel.h) to the IR: the problem
 // comes from the variant's head dims and dtype, the budget from the target
-// table, overrides from `tile_override`.
+// table, overrides from `tile_override` (forward) and `bwd_tile_override`.
 //
 //===----------------------------------------------------------------------===//
 #include "flashgen/Dialect/Attn/Transforms/Passes.h"
@@ -82,7 +82,8 @@ LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
     if (!d) {
       std::string msg = llvm::toString(d.takeError());
       if (o.any())
-        msg += " with the spec's block_m/block_n/warps/stages/mma";
+        msg += backward ? " with the spec's bwd_block_m/bwd_warps/bwd_stages/mma"
+                        : " with the spec's block_m/block_n/warps/stages/mma";
       return v.emitError() << msg;
     }
     for (const std::string &n : d->notes)
@@ -94,9 +95,12 @@ LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
     return failure();
   v.setFwdTilingAttr(toAttr(v.getContext(), *fwd));
   if (bitEnumContainsAll(v.getPasses(), Passes::backward)) {
-    // The override names the forward kernel's tiles; backward tiles follow
-    // its own (larger) working set. Only the MMA choice carries over.
+    // block_m/block_n/warps/stages name the forward kernel's tiles; the
+    // backward's own (larger) working set has bwd_block_m/bwd_warps/
+    // bwd_stages. The MMA choice carries over.
     TileOverride bwdOverride;
+    if (TilingAttr o = v.getBwdTileOverrideAttr())
+      bwdOverride = {o.getBlockM(), o.getBlockN(), o.getWarps(), o.getStages(), MmaKind::Free};
     bwdOverride.mma = override.mma;
     FailureOr<TileConfig> bwd = plan(/*backward=*/true, bwdOverride);
     if (failed(bwd))

@@ -39,6 +39,23 @@ TEST(Tuner, WithTilingAddsThePropertiesOrRefuses) {
   EXPECT_NE(llvm::toString(none.takeError()).find("no `attention NAME"), std::string::npos);
 }
 
+TEST(Tuner, BackwardCandidatesUseTheBackwardsProperties) {
+  auto c = tuningCandidates(kD128, "t.attn", sm90a(), /*backward=*/true);
+  ASSERT_TRUE(bool(c)) << llvm::toString(c.takeError());
+  ASSERT_GT(c->size(), 1u);
+  auto planned = generateBackward(kD128, "t.attn", "sm_90a");
+  ASSERT_TRUE(bool(planned));
+  EXPECT_EQ((*c)[0].properties, backwardTilingProperties(*planned->first.bwdTiles));
+  for (const Candidate &k : *c) {
+    EXPECT_EQ(k.tiles.blockN, 16 * k.tiles.warps); // one 16-row slice per warp
+    auto text = withTiling(kD128, k.properties);
+    ASSERT_TRUE(bool(text)) << llvm::toString(text.takeError());
+    auto gen = generateBackward(*text, "candidate.attn", "sm_90a");
+    ASSERT_TRUE(bool(gen)) << k.properties << ": " << llvm::toString(gen.takeError());
+    EXPECT_EQ(backwardTilingProperties(*gen->first.bwdTiles), k.properties);
+  }
+}
+
 TEST(Tuner, ParsesShapeLists) {
   auto s = parseShapes("8,16,2048,2048; 1,32,1,4096;2,4,512");
   ASSERT_TRUE(bool(s)) << llvm::toString(s.takeError());
@@ -56,7 +73,7 @@ TEST(Tuner, ParsesShapeLists) {
 
 TEST(Tuner, PlannerFirstAndEveryCandidateDistinct) {
   for (const char *text : {kD64Causal, kD128}) {
-    auto c = forwardCandidates(text, "t.attn", sm90a());
+    auto c = tuningCandidates(text, "t.attn", sm90a(), /*backward=*/false);
     ASSERT_TRUE(bool(c)) << llvm::toString(c.takeError());
     ASSERT_GT(c->size(), 4u);
     EXPECT_TRUE((*c)[0].planner);
@@ -78,7 +95,7 @@ struct CandidateCase {
 std::vector<CandidateCase> allCandidates() {
   std::vector<CandidateCase> out;
   for (const char *text : {kD64Causal, kD128}) {
-    auto c = forwardCandidates(text, "t.attn", sm90a());
+    auto c = tuningCandidates(text, "t.attn", sm90a(), /*backward=*/false);
     if (!c) {
       llvm::consumeError(c.takeError());
       continue; // PlannerFirstAndEveryCandidateDistinct reports it

@@ -73,6 +73,8 @@ struct VariantSpec {
   std::vector<TensorSpec> tensors;
   /// Tiling the user fixed with block_m/block_n/warps/stages (0 = free).
   int64_t blockM = 0, blockN = 0, warps = 0, stages = 0;
+  /// The backward's, with bwd_block_m/bwd_warps/bwd_stages (0 = free).
+  int64_t bwdBlockM = 0, bwdWarps = 0, bwdStages = 0;
   /// Auto: wgmma where the target and head dims allow, else mma.sync.
   MmaChoice mma = MmaChoice::Auto;
   /// Where each property was set, for locations of the lowered attributes.

@@ -135,9 +135,11 @@ public:
   /// GPU (compiled on first use of the bucket), else the planner's.
   llvm::Error forward(const ForwardArgs &args) const;
 
-  /// The kernel forward() launches for `args`' shape (this one, or the
-  /// tuned variant of its bucket) and, in `why`, which and why.
-  const Kernel &forTuning(const ForwardArgs &args, std::string *why = nullptr) const;
+  /// The kernel forward() (backward() with `backward`) launches for
+  /// `args`' shape: this one, or the tuned variant of its bucket; `why`
+  /// says which and why.
+  const Kernel &forTuning(const ForwardArgs &args, std::string *why = nullptr,
+                          bool backward = false) const;
 
   /// Validates `args` and launches the backward kernels on args.stream:
   /// preprocessing, then the fast path (one kernel for dK, dV and dQ, dQ
@@ -177,13 +179,14 @@ public:
 private:
   Kernel() = default;
   llvm::Error forwardUntuned(const ForwardArgs &args) const;
+  llvm::Error backwardUntuned(const BackwardArgs &args) const;
   /// What the tuning database says for one shape bucket.
   struct TunedChoice {
     std::shared_ptr<Kernel> kernel; // null: the planner's (this kernel)
     std::string why;
   };
-  TunedChoice lookupTuned(const std::string &bucket) const;
-  mutable std::map<std::string, TunedChoice> tuned; // by shape bucket
+  TunedChoice lookupTuned(const std::string &bucket, bool backward) const;
+  mutable std::map<std::string, TunedChoice> tuned; // by pass and shape bucket
   mutable std::mutex tunedMutex;
   /// Checks the arguments both passes share and fills the forward's
   /// parameter block; `who` prefixes error messages.

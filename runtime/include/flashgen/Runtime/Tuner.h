@@ -12,8 +12,8 @@
 // A candidate is the spec with its tiling fixed by the properties a user
 // could write (`block_m = 64; block_n = 128; warps = 4; stages = 2;
 // mma = wgmma;`), so a tuned kernel is compiled, cached and explained
-// exactly as a hand-tiled one. The backward's tiles are not yet tunable
-// (the spec's tiling properties name the forward's).
+// exactly as a hand-tiled one; backward candidates use the backward's
+// properties (`bwd_block_m = 64; bwd_warps = 8; bwd_stages = 2;`).
 //
 //===----------------------------------------------------------------------===//
 #ifndef FLASHGEN_RUNTIME_TUNER_H
@@ -42,16 +42,20 @@ struct Candidate {
 /// The spec properties that select `c`'s kernel shape:
 /// "block_m = 64; block_n = 128; warps = 4; stages = 2; mma = wgmma;".
 std::string tilingProperties(const attn::TileConfig &c);
+/// The same for a backward tiling: "bwd_block_m = 64; bwd_warps = 8;
+/// bwd_stages = 2; mma = wgmma;".
+std::string backwardTilingProperties(const attn::TileConfig &c);
 
 /// `text` (one variant) with `properties` added; an error when the spec
 /// fixes any tiling property itself (nothing to tune then).
 llvm::Expected<std::string> withTiling(llvm::StringRef text, llvm::StringRef properties);
 
-/// The forward tilings to time for `text` on `target`, one per kernel
-/// shape (Br, Bc, warps, stages, mma), the planner's choice first.
-llvm::Expected<std::vector<Candidate>> forwardCandidates(llvm::StringRef text,
-                                                        llvm::StringRef name,
-                                                        const attn::GpuTarget &target);
+/// The forward (or backward) tilings to time for `text` on `target`, one
+/// per kernel shape (Br, Bc, warps, stages, mma), the planner's choice first.
+llvm::Expected<std::vector<Candidate>> tuningCandidates(llvm::StringRef text,
+                                                       llvm::StringRef name,
+                                                       const attn::GpuTarget &target,
+                                                       bool backward);
 
 using Shape = std::array<int, 4>; // batch, heads, seqQ, seqK
 
@@ -90,9 +94,9 @@ struct TuneReport {
 std::optional<Entry> findTuned(llvm::StringRef text, int ordinal, const std::string &bucket,
                                llvm::StringRef pass, std::string *why = nullptr);
 
-/// Tunes the forward kernel of `text` on the GPU present.
-llvm::Expected<TuneReport> tuneForward(llvm::StringRef text, llvm::StringRef name,
-                                       const TuneOptions &options);
+/// Tunes the forward (or backward) kernels of `text` on the GPU present.
+llvm::Expected<TuneReport> tune(llvm::StringRef text, llvm::StringRef name, bool backward,
+                                const TuneOptions &options);
 
 } // namespace flashgen::tuning
 

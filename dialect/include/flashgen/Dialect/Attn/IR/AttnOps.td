@@ -68,6 +68,9 @@ def Attn_VariantOp : Attn_Op<"variant", [
     DefaultValuedAttr<Attn_TensorArrayAttr, "{}">:$tensors,
     // From the spec's block_m/block_n/warps/stages (0 = free).
     OptionalAttr<Attn_TilingAttr>:$tile_override,
+    // From the spec's bwd_block_m/bwd_warps/bwd_stages (0 = free): the
+    // backward's streamed rows, warps (16 resident rows each) and stages.
+    OptionalAttr<Attn_TilingAttr>:$bwd_tile_override,
     // Set by passes.
     OptionalAttr<Attn_MaskShapeAttr>:$mask_shape,
     OptionalAttr<Attn_ScoreShapeAttr>:$score_shape,
