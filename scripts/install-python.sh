@@ -2,9 +2,9 @@
 #===- scripts/install-python.sh - install the flashgen Python package -------===#
 #
 # Builds libflashgen.so (scripts/build.sh) unless --library PATH names one
-# (the GPU machine has no LLVM: carry a library built here), copies it into
-# python/flashgen/_lib/ and pip-installs the package into the python3 on
-# PATH (or $PYTHON), without build isolation or dependencies: nothing is
+# (the GPU machine has no LLVM: carry a library built here), packs it with
+# python/flashgen into a wheel (scripts/make-wheel.py) and pip-installs that
+# into the python3 on PATH (or $PYTHON) without dependencies: nothing is
 # downloaded. PyTorch, where present, is used as it is.
 #   scripts/install-python.sh [--library PATH] [pip args, e.g. --user]
 #
@@ -22,8 +22,17 @@ else
   lib=$build/lib/libflashgen.so
 fi
 [[ -f $lib ]] || { echo "install-python: no library at $lib" >&2; exit 1; }
+"$python" -m pip --version >/dev/null 2>&1 ||
+  { echo "install-python: $python has no pip (Debian: apt-get install python3-pip)" >&2; exit 1; }
+# The source tree's package gets the library too, so that it works in place
+# (PYTHONPATH=python, or tests run from python/).
 mkdir -p "$root/python/flashgen/_lib"
 cp "$lib" "$root/python/flashgen/_lib/libflashgen.so"
-"$python" -m pip install --no-build-isolation --no-deps --no-index --disable-pip-version-check \
-  -q "$@" "$root/python"
-cd /tmp && "$python" -c "import flashgen, sys; print('flashgen', flashgen.__version__, 'installed for', sys.executable)"
+# A wheel made here (scripts/make-wheel.py: stdlib only) needs nothing but
+# pip to install: no setuptools, no wheel package, no network.
+dist=$(mktemp -d)
+trap 'rm -rf "$dist"' EXIT
+whl=$("$python" "$root/scripts/make-wheel.py" --library "$lib" --out "$dist")
+"$python" -m pip install --no-deps --no-index --force-reinstall --disable-pip-version-check \
+  -q "$@" "$whl"
+cd /tmp && "$python" -c "import flashgen, sys; print('flashgen', flashgen.__version__, 'installed for', sys.executable, 'from', flashgen.__file__)"
