@@ -62,18 +62,21 @@ llvm::Expected<Measured> measure(const Kernel &k, llvm::StringRef text,
 }
 } // namespace
 
+namespace {
+const char *mmaName(const attn::TileConfig &c) {
+  return c.mma == attn::MmaKind::Wgmma ? "wgmma" : "sync";
+}
+} // namespace
+
 std::string flashgen::tuning::tilingProperties(const attn::TileConfig &c) {
   return llvm::formatv("block_m = {0}; block_n = {1}; warps = {2}; stages = {3}; mma = {4};",
-                       c.blockM, c.blockN, c.warps, c.stages,
-                       c.mma == attn::MmaKind::Wgmma ? "wgmma" : "sync")
-      .str();
+                       c.blockM, c.blockN, c.warps, c.stages, mmaName(c));
 }
 
 std::string flashgen::tuning::backwardTilingProperties(const attn::TileConfig &c) {
+  // The backward's Bc is 16 rows per warp: bwd_warps says it.
   return llvm::formatv("bwd_block_m = {0}; bwd_warps = {1}; bwd_stages = {2}; mma = {3};",
-                       c.blockM, c.warps, c.stages,
-                       c.mma == attn::MmaKind::Wgmma ? "wgmma" : "sync")
-      .str();
+                       c.blockM, c.warps, c.stages, mmaName(c));
 }
 
 llvm::Expected<std::string> flashgen::tuning::withTiling(llvm::StringRef text,

@@ -369,16 +369,6 @@ void VariantChecker::checkProperty(PropertyDecl &p) {
                     : *k == "sm_89" ? Target::SM89
                     : *k == "sm_90a" ? Target::SM90a
                                      : Target::Native;
-  } else if (p.key == "bwd_block_m") {
-    // The backward's streamed tile: whole 16-row MMA slices, as block_m.
-    if (std::optional<int64_t> n = constInt(v, p.key)) {
-      if (*n < 16 || *n > 256 || *n % 16 != 0)
-        diags.error(v.getLoc(), "'bwd_block_m' must be a multiple of 16 in [16, 256], got " +
-                                    llvm::Twine(*n),
-                    v.getRange());
-      else
-        spec.bwdBlockM = *n;
-    }
   } else if (p.key == "bwd_warps") {
     // Each backward warp holds 16 resident rows (keys for dK/dV).
     if (std::optional<int64_t> n = constInt(v, p.key)) {
@@ -396,15 +386,18 @@ void VariantChecker::checkProperty(PropertyDecl &p) {
       else
         spec.bwdStages = *n;
     }
-  } else if (p.key == "block_m" || p.key == "block_n") {
-    // Tiles are whole MMA slices (16 rows) and at most 256 wide.
+  } else if (p.key == "block_m" || p.key == "block_n" || p.key == "bwd_block_m") {
+    // Tiles are whole MMA slices (16 rows) and at most 256 wide; the
+    // backward's streamed tile (bwd_block_m) too.
     if (std::optional<int64_t> n = constInt(v, p.key)) {
       if (*n < 16 || *n > 256 || *n % 16 != 0)
         diags.error(v.getLoc(), "'" + p.key + "' must be a multiple of 16 in "
                                 "[16, 256], got " + llvm::Twine(*n),
                     v.getRange());
       else
-        (p.key == "block_m" ? spec.blockM : spec.blockN) = *n;
+        (p.key == "block_m"   ? spec.blockM
+         : p.key == "block_n" ? spec.blockN
+                              : spec.bwdBlockM) = *n;
     }
   } else if (p.key == "mma") {
     // Which tensor-core instruction the forward kernel uses; auto picks
