@@ -557,8 +557,7 @@ Kernel::TunedChoice Kernel::lookupTuned(const std::string &bucket, bool backward
 }
 
 llvm::Error Kernel::forward(const ForwardArgs &a) const {
-  const Kernel &k = forTuning(a);
-  return &k == this ? forwardUntuned(a) : k.forwardUntuned(a);
+  return forTuning(a).forwardUntuned(a);
 }
 
 llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
@@ -617,14 +616,11 @@ size_t Kernel::backwardWorkspaceBytes(const ForwardArgs &a) const {
 }
 
 llvm::Error Kernel::backward(const BackwardArgs &a) const {
-  if (jitOptions.useTuning) {
-    if (llvm::Error e = prepareBackward())
-      return e;
-    const Kernel &k = forTuning(a, nullptr, /*backward=*/true);
-    if (&k != this)
-      return k.backwardUntuned(a);
-  }
-  return backwardUntuned(a);
+  // The planner's backward tiles are known once its kernels are JITted:
+  // lookupTuned compares the tuned entry with them.
+  if (llvm::Error e = prepareBackward())
+    return e;
+  return forTuning(a, nullptr, /*backward=*/true).backwardUntuned(a);
 }
 
 llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {

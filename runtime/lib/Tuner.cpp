@@ -116,28 +116,6 @@ flashgen::tuning::tuningCandidates(llvm::StringRef text, llvm::StringRef name,
   return out;
 }
 
-llvm::Expected<std::vector<Shape>> flashgen::tuning::parseShapes(llvm::StringRef list) {
-  std::vector<Shape> out;
-  llvm::SmallVector<llvm::StringRef> items;
-  list.split(items, ';', -1, /*KeepEmpty=*/false);
-  for (llvm::StringRef item : items) {
-    llvm::SmallVector<llvm::StringRef> parts;
-    item.trim().split(parts, ',');
-    Shape s{};
-    bool ok = parts.size() == 3 || parts.size() == 4;
-    for (size_t i = 0; ok && i < parts.size(); ++i)
-      ok = !parts[i].trim().getAsInteger(10, s[i]) && s[i] >= 1;
-    if (!ok)
-      return error("shape '" + item.trim() + "' must be B,H,N or B,H,Nq,Nk (positive integers)");
-    if (parts.size() == 3)
-      s[3] = s[2];
-    out.push_back(s);
-  }
-  if (out.empty())
-    return error("no shapes given (--shapes B,H,Nq,Nk[;...])");
-  return out;
-}
-
 std::optional<Entry> flashgen::tuning::findTuned(llvm::StringRef text, int ordinal,
                                                  const std::string &bucket,
                                                  llvm::StringRef pass, std::string *why) {

@@ -14,15 +14,16 @@ using namespace flashgen;
 using namespace flashgen::attn;
 namespace json = llvm::json;
 
-std::string flashgen::parseShape(llvm::StringRef text, ExplainOptions &opts) {
+std::string flashgen::parseShape(llvm::StringRef text, ExplainOptions &opts,
+                                llvm::StringRef option) {
   llvm::SmallVector<llvm::StringRef> parts;
   text.split(parts, ',');
   if (parts.size() != 3 && parts.size() != 4)
-    return "--shape must be B,H,N or B,H,Nq,Nk, got '" + text.str() + "'";
+    return option.str() + " must be B,H,N or B,H,Nq,Nk, got '" + text.str() + "'";
   int64_t v[4];
   for (size_t i = 0; i < parts.size(); ++i)
-    if (parts[i].trim().getAsInteger(10, v[i]) || v[i] < 1 || v[i] > (1ll << 31))
-      return "--shape entry '" + parts[i].str() +
+    if (parts[i].trim().getAsInteger(10, v[i]) || v[i] < 1 || v[i] >= (1ll << 31))
+      return option.str() + " entry '" + parts[i].str() +
              "' is not a positive integer below 2^31";
   opts.batch = v[0];
   opts.heads = v[1];

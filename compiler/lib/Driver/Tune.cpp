@@ -1,5 +1,6 @@
 //===- Tune.cpp - the `flashgen tune` subcommand ----------------*- C++ -*-===//
 #include "flashgen/Driver/Tune.h"
+#include "flashgen/Driver/Explain.h"
 
 #include "flashgen/Dialect/Attn/Analysis/TargetInfo.h"
 #include "flashgen/Runtime/Tuner.h"
@@ -26,6 +27,21 @@ int report(llvm::raw_ostream &err, llvm::Error e, int code = kInputError) {
 int usage(llvm::raw_ostream &err, const llvm::Twine &msg) {
   llvm::WithColor::error(err, "flashgen tune") << msg << "\n";
   return kUsageError;
+}
+
+/// --shapes "B,H,N[;B,H,Nq,Nk...]": each entry read as run's and explain's
+/// --shape (parseShape); "" with the shapes, else the error.
+std::string parseShapeList(llvm::StringRef list, std::vector<Shape> &out) {
+  llvm::SmallVector<llvm::StringRef> items;
+  list.split(items, ';', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef item : items) {
+    ExplainOptions o;
+    std::string err = parseShape(item.trim(), o, "--shapes");
+    if (!err.empty())
+      return err;
+    out.push_back({int(o.batch), int(o.heads), int(o.seqQ), int(o.seqK)});
+  }
+  return out.empty() ? "--shapes holds no shape (B,H,Nq,Nk[;...])" : "";
 }
 
 std::string dbPath(const TuneCommand &c) {
@@ -101,7 +117,14 @@ int flashgen::runTune(const TuneCommand &c, llvm::raw_ostream &out, llvm::raw_os
   if (!buf)
     return usage(err, "cannot read '" + c.file + "': " + buf.getError().message());
   llvm::StringRef text = (*buf)->getBuffer();
+  std::vector<Shape> shapes;
+  if (!c.shapes.empty())
+    if (std::string bad = parseShapeList(c.shapes, shapes); !bad.empty())
+      return usage(err, bad);
   if (c.dryRun) {
+    for (const Shape &s : shapes)
+      out << llvm::format("shape %d,%d,%d,%d: bucket %s\n", s[0], s[1], s[2], s[3],
+                          shapeBucket(s[0], s[1], s[2], s[3]).c_str());
     std::optional<attn::GpuTarget> t = attn::lookupTarget(c.arch.empty() ? "sm_90a" : c.arch);
     if (!t)
       return usage(err, "unknown architecture '" + c.arch + "'");
@@ -122,11 +145,8 @@ int flashgen::runTune(const TuneCommand &c, llvm::raw_ostream &out, llvm::raw_os
   }
   if (c.shapes.empty())
     return usage(err, "--shapes B,H,Nq,Nk[;...] is required to tune");
-  llvm::Expected<std::vector<Shape>> shapes = parseShapes(c.shapes);
-  if (!shapes)
-    return report(err, shapes.takeError(), kUsageError);
   TuneOptions opt;
-  opt.shapes = *shapes;
+  opt.shapes = shapes;
   opt.dbPath = dbPath(c);
   opt.budgetSeconds = c.budgetSeconds;
   opt.reps = c.reps;

@@ -56,21 +56,6 @@ TEST(Tuner, BackwardCandidatesUseTheBackwardsProperties) {
   }
 }
 
-TEST(Tuner, ParsesShapeLists) {
-  auto s = parseShapes("8,16,2048,2048; 1,32,1,4096;2,4,512");
-  ASSERT_TRUE(bool(s)) << llvm::toString(s.takeError());
-  ASSERT_EQ(s->size(), 3u);
-  EXPECT_EQ((*s)[0], (Shape{8, 16, 2048, 2048}));
-  EXPECT_EQ((*s)[1], (Shape{1, 32, 1, 4096}));
-  EXPECT_EQ((*s)[2], (Shape{2, 4, 512, 512}));
-  for (const char *bad : {"", "1,2", "1,2,3,4,5", "1,0,3", "a,b,c", "1,2,-3"}) {
-    auto r = parseShapes(bad);
-    EXPECT_FALSE(bool(r)) << bad;
-    if (!r)
-      llvm::consumeError(r.takeError());
-  }
-}
-
 TEST(Tuner, PlannerFirstAndEveryCandidateDistinct) {
   for (const char *text : {kD64Causal, kD128}) {
     auto c = tuningCandidates(text, "t.attn", sm90a(), /*backward=*/false);

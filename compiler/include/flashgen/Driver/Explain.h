@@ -33,8 +33,10 @@ struct ExplainOptions {
   std::string tuning;
 };
 
-/// Parses "B,H,N" or "B,H,Nq,Nk" into `opts`; returns an error message or "".
-std::string parseShape(llvm::StringRef text, ExplainOptions &opts);
+/// Parses "B,H,N" or "B,H,Nq,Nk" into `opts`; returns an error message
+/// (naming `option`) or "".
+std::string parseShape(llvm::StringRef text, ExplainOptions &opts,
+                       llvm::StringRef option = "--shape");
 
 /// Writes the report for one variant that went through buildAttnPipeline.
 void explainVariant(attn::VariantOp variant, const ExplainOptions &opts,

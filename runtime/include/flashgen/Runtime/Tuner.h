@@ -59,9 +59,6 @@ llvm::Expected<std::vector<Candidate>> tuningCandidates(llvm::StringRef text,
 
 using Shape = std::array<int, 4>; // batch, heads, seqQ, seqK
 
-/// "B,H,N[;B,H,Nq,Nk...]" -> shapes; an error naming the bad entry.
-llvm::Expected<std::vector<Shape>> parseShapes(llvm::StringRef list);
-
 struct TuneOptions {
   std::vector<Shape> shapes;
   std::string dbPath;          // "" = TuningDb::defaultPath()
