@@ -11,8 +11,10 @@ trace time and the graph holds only the two custom operators (ops.py).
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
+import re
 import threading
 from typing import Optional
 
@@ -74,7 +76,6 @@ def _read_text(spec: str) -> str:
 def _with_scale(text: str, scale: Optional[float]) -> str:
     if scale is None:
         return text
-    import re
     if re.search(r"\bscale\s*=", text):
         raise SpecError("flashgen: scale= given, but the spec text sets `scale` already")
     brace = text.index("{")
@@ -94,7 +95,6 @@ def _resolve(key: tuple, dtype: str, qk_dim: int, v_dim: int, varlen: bool,
     else:
         spec = _key_builders[key[0]](key) if key[0] in _key_builders else _registry[key]
         if scale is not None:
-            import dataclasses
             spec = dataclasses.replace(spec, scale=float(scale))
         text, refs = spec.to_attn(dtype=dtype, qk_head_dim=qk_dim, v_head_dim=v_dim,
                                   varlen=varlen, backward=True)

@@ -28,10 +28,8 @@ Tensor = torch.Tensor
 O_BSHD, O_BHSD = 0, 1
 
 
-def _strides(t: Optional[Tensor], varlen: bool) -> _library.Strides:
+def _strides(t: Tensor, varlen: bool) -> _library.Strides:
     """Element strides (batch, row, head) of a [B, S, H, D] or varlen [T, H, D] view."""
-    if t is None:
-        return _library.Strides(0, 0, 0)
     s = t.stride()
     if varlen:
         return _library.Strides(0, s[0], s[1])
@@ -229,25 +227,36 @@ def _(dout, q, k, v, out, lse, spec, names, tensors, cu_seqlens_q, cu_seqlens_k,
     return torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
 
 
-def _setup_context(ctx, inputs, output):
-    (q, k, v, spec, names, tensors, cu_q, cu_k, max_q, max_k, seed, _o_layout,
-     deterministic) = inputs
-    out, lse = output
+def _save(ctx, q, k, v, out, lse, spec, names, tensors, cu_q, cu_k, max_q, max_k, seed,
+          deterministic):
+    """What the backward needs, saved by both autograd paths (the operator's
+    and _EagerAttention)."""
     ctx.save_for_backward(q, k, v, out, lse, cu_q, cu_k, seed, *tensors)
     ctx.spec, ctx.names = spec, names
     ctx.max_q, ctx.max_k, ctx.deterministic = max_q, max_k, deterministic
 
 
-def _backward(ctx, dout, dlse):
-    # The logsumexp is an auxiliary output (as in flash-attn): no gradient
-    # flows through it.
+def _gradients(ctx, dout, bwd):
+    """dQ, dK, dV through `bwd` (the operator or its eager implementation),
+    and the number of named tensors (which get no gradient). The logsumexp
+    is an auxiliary output (as in flash-attn): no gradient flows through it."""
     q, k, v, out, lse, cu_q, cu_k, seed, *tensors = ctx.saved_tensors
-    dq, dk, dv = attention_bwd(dout, q, k, v, out, lse, ctx.spec, ctx.names, list(tensors),
-                               cu_q, cu_k, ctx.max_q, ctx.max_k, seed, ctx.deterministic)
-    # One None per named tensor (their gradients are not computed), then
-    # the non-tensor arguments.
-    return (dq, dk, dv, None, None, [None] * len(tensors), None, None, None, None, None, None,
-            None)
+    grads = bwd(dout, q, k, v, out, lse, ctx.spec, ctx.names, list(tensors), cu_q, cu_k,
+                ctx.max_q, ctx.max_k, seed, ctx.deterministic)
+    return grads, len(tensors)
+
+
+def _setup_context(ctx, inputs, output):
+    (q, k, v, spec, names, tensors, cu_q, cu_k, max_q, max_k, seed, _o_layout,
+     deterministic) = inputs
+    _save(ctx, q, k, v, *output, spec, names, tensors, cu_q, cu_k, max_q, max_k, seed,
+          deterministic)
+
+
+def _backward(ctx, dout, dlse):
+    (dq, dk, dv), n = _gradients(ctx, dout, attention_bwd)
+    # One None per named tensor, then the non-tensor arguments.
+    return (dq, dk, dv, None, None, [None] * n, None, None, None, None, None, None, None)
 
 
 attention_fwd.register_autograd(_backward, setup_context=_setup_context)
@@ -265,18 +274,16 @@ class _EagerAttention(torch.autograd.Function):
                 deterministic, *tensors):
         out, lse = _fwd_impl(q, k, v, spec, names, list(tensors), cu_q, cu_k, max_q, max_k,
                              seed, o_layout, deterministic)
-        ctx.save_for_backward(q, k, v, out, lse, cu_q, cu_k, seed, *tensors)
-        ctx.spec, ctx.names = spec, names
-        ctx.max_q, ctx.max_k, ctx.deterministic = max_q, max_k, deterministic
+        _save(ctx, q, k, v, out, lse, spec, names, tensors, cu_q, cu_k, max_q, max_k, seed,
+              deterministic)
         ctx.mark_non_differentiable(lse)
         return out, lse
 
     @staticmethod
     def backward(ctx, dout, dlse):
-        q, k, v, out, lse, cu_q, cu_k, seed, *tensors = ctx.saved_tensors
-        dq, dk, dv = _bwd_impl(dout, q, k, v, out, lse, ctx.spec, ctx.names, list(tensors),
-                               cu_q, cu_k, ctx.max_q, ctx.max_k, seed, ctx.deterministic)
-        return (dq, dk, dv) + (None,) * (9 + len(tensors))
+        (dq, dk, dv), n = _gradients(ctx, dout, _bwd_impl)
+        # None for the nine non-tensor arguments and each named tensor.
+        return (dq, dk, dv) + (None,) * (9 + n)
 
 
 def attention(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensors: list[Tensor],
