@@ -148,6 +148,61 @@ def median_ms(fn, warmup, reps):
     return statistics.median(times)
 
 
+_sleep_cycles_per_ms = None
+
+
+def _cycles_per_ms():
+    """How many torch.cuda._sleep cycles make a millisecond (measured once)."""
+    global _sleep_cycles_per_ms
+    if _sleep_cycles_per_ms is None:
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        torch.cuda._sleep(1_000_000)  # the first call may load the module
+        a.record()
+        torch.cuda._sleep(10_000_000)
+        b.record()
+        b.synchronize()
+        _sleep_cycles_per_ms = 10_000_000 / max(a.elapsed_time(b), 1e-3)
+    return _sleep_cycles_per_ms
+
+
+def gpu_ms(fn, warmup, reps, sample_ms=1.0, max_batch=64):
+    """Median GPU milliseconds per call of fn(), the host's cost excluded:
+    each of the reps samples is `batch` back-to-back calls between two CUDA
+    events, enqueued behind a sleep kernel that outlasts their enqueueing, so
+    the events see only the kernels (median_ms's per-call events also count
+    the launch cost, which swamps kernels of tens of microseconds). batch is
+    chosen so that a sample lasts about sample_ms. fn may rotate among input
+    sets so that L2 holds none of the next call's inputs. Wall clock per call
+    on the CPU debug device."""
+    if not torch.cuda.is_available():
+        return median_ms(fn, warmup, reps)
+    for _ in range(max(warmup, 1)):
+        fn()
+    sync()
+    # One call's time, launch cost included (an upper bound), and the host's
+    # enqueueing cost per call.
+    a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    a.record()
+    t = time.perf_counter()
+    for _ in range(3):
+        fn()
+    host_ms = 1e3 * (time.perf_counter() - t) / 3
+    b.record()
+    b.synchronize()
+    batch = max(1, min(max_batch, round(sample_ms / max(a.elapsed_time(b) / 3, 1e-4))))
+    cycles = int(_cycles_per_ms() * min(50.0, 1.5 * batch * host_ms + 0.2))
+    times = []
+    for _ in range(reps):
+        torch.cuda._sleep(cycles)
+        a.record()
+        for _ in range(batch):
+            fn()
+        b.record()
+        b.synchronize()
+        times.append(a.elapsed_time(b) / batch)
+    return statistics.median(times)
+
+
 def measure(fn, q, k, v, do, warmup, reps, extra_params=(), backward=True,
             ctx=contextlib.nullcontext):
     """Peak memory of one fwd+bwd of fn(q, k, v), then the fwd and bwd times

@@ -168,7 +168,7 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
      << s.headDimQK << "/" << s.headDimV << ", tiles " << t.blockM << "x" << t.blockN
      << ", " << t.warps << " warps, " << t.stages << " stage(s), "
      << (wgmma ? "wgmma (sm_90a)" : "mma.sync") << "\n"
-     << (s.fwdWarpSpecialized ? "#include \"flashgen/attention/FwdKernelSm90Ws.cuh\"\n\n"
+     << (s.tiles.warpSpecialized ? "#include \"flashgen/attention/FwdKernelSm90Ws.cuh\"\n\n"
          : wgmma               ? "#include \"flashgen/attention/FwdKernelSm90.cuh\"\n\n"
                                : "#include \"flashgen/attention/FwdKernel.cuh\"\n\n")
      << "namespace {\nusing namespace flashgen;\n\n"
@@ -184,8 +184,8 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
        << "static_assert(Config::kBlockM == kBlockM, \"64 rows per warpgroup\");\n"
        << "static_assert(Config::kSmemBytes == " << t.smemBytes
        << ", \"the planner's shared memory is the wgmma kernel's\");\n"
-       << (s.fwdWarpSpecialized
-               ? "static_assert(WsRegisters<Config, " + std::to_string(s.fwdCtasPerSM()) +
+       << (s.tiles.warpSpecialized
+               ? "static_assert(WsRegisters<Config, " + std::to_string(s.tiles.ctasPerSM) +
                      ">::kConsumer == " +
                      std::to_string(attn::forwardWarpSpecializedRegisters(t).consumer) +
                      ", \"the planner's register split is the kernel's\");\n"
@@ -202,16 +202,16 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
   // The warp-specialized kernel moves registers between its warpgroups
   // (setmaxnreg), which needs a register cap at entry: its CTAs per SM.
   os << "extern \"C\" __global__ void __launch_bounds__(" << s.fwdThreads()
-     << (s.fwdWarpSpecialized ? ", " + std::to_string(s.fwdCtasPerSM()) : "") << ")\n"
+     << (s.tiles.warpSpecialized ? ", " + std::to_string(s.tiles.ctasPerSM) : "") << ")\n"
      // TMA reads its tensor maps from the parameter space: the parameter
      // must stay there (__grid_constant__), not be copied to local memory.
-     << s.entry << "(" << (s.fwdWarpSpecialized ? "const __grid_constant__" : "const")
+     << s.entry << "(" << (s.tiles.warpSpecialized ? "const __grid_constant__" : "const")
      << " flashgen::FwdParams p) {\n"
      << "  flashgen::"
-     << (s.fwdWarpSpecialized ? "attentionForwardSm90Ws"
+     << (s.tiles.warpSpecialized ? "attentionForwardSm90Ws"
          : wgmma              ? "attentionForwardSm90"
                               : "attentionForward")
-     << (s.fwdWarpSpecialized ? "<Config, Variant, " + std::to_string(s.fwdCtasPerSM()) + ">"
+     << (s.tiles.warpSpecialized ? "<Config, Variant, " + std::to_string(s.tiles.ctasPerSM) + ">"
                               : "<Config, Variant>")
      << "(p);\n}\n";
   return text;

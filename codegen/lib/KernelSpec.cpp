@@ -52,7 +52,6 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
   TilingProblem prob;
   prob.qkHeadDim = s.headDimQK;
   prob.vHeadDim = s.headDimV;
-  s.fwdWarpSpecialized = forwardIsWarpSpecialized(prob, s.tiles);
   if (TilingAttr bwd = v.getBwdTilingAttr()) {
     s.bwdTiles = fromAttr(bwd);
     if (s.bwdTiles->blockN != 16 * s.bwdTiles->warps)

@@ -91,6 +91,15 @@ cl::opt<bool> tuneDryRun("dry-run",
                          cl::sub(tuneCmd), cl::cat(category));
 cl::opt<std::string> tuneArch("arch", cl::desc("--dry-run: the architecture (sm_90a)"),
                               cl::value_desc("sm_XX"), cl::sub(tuneCmd), cl::cat(category));
+cl::opt<bool> tuneCalibrate("calibrate",
+                            cl::desc("Measure the GPU's copy bandwidth and tensor-core rate "
+                                     "(about a second) and store them in the database, for "
+                                     "the planner and the IO model; alone or before tuning"),
+                            cl::sub(tuneCmd), cl::cat(category));
+cl::opt<std::string> tuneJson("json",
+                              cl::desc("Also write every shape's result (winner, planner, "
+                                       "ms, TFLOP/s) to a JSON file"),
+                              cl::value_desc("file.json"), cl::sub(tuneCmd), cl::cat(category));
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<spec.attn>"),
                                cl::Required, cl::sub(checkCmd),
@@ -428,7 +437,8 @@ int main(int argc, char **argv) {
           "  flashgen compile FILE -o OUT.{cu,ptx,cubin} [--backward]   the kernels\n"
           "  flashgen run FILE [--shape B,H,Nq,Nk] [--backward]   JIT, check vs float64, time\n"
           "  flashgen tune FILE --shapes B,H,Nq,Nk[;...] [--budget S] [--db PATH]   auto-tune\n"
-          "  flashgen tune --list | --export F.json | --import F.json | --clear\n\n"
+          "  flashgen tune --list | --export F.json | --import F.json | --clear\n"
+          "  flashgen tune --calibrate                  measure bandwidth and matmul rate\n\n"
           "Exit codes: 0 ok, 1 errors in the input, 2 usage errors.\n",
           &errOS)) {
     errs() << errors << "Run 'flashgen --help' for usage.\n";
@@ -459,6 +469,8 @@ int main(int argc, char **argv) {
     t.list = tuneList;
     t.clear = tuneClear;
     t.dryRun = tuneDryRun;
+    t.calibrate = tuneCalibrate;
+    t.jsonFile = tuneJson;
     return flashgen::runTune(t, outs(), errs());
   }
   errs() << "flashgen: no command given\nRun 'flashgen --help' for usage.\n";

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <random>
 
 using namespace flashgen;
@@ -147,9 +148,11 @@ Deviation deviation(const std::vector<uint16_t> &got, const std::vector<double> 
 }
 
 /// Median time of `reps` launches (after 3 warm-up ones), CUDA events on
-/// `stream`.
+/// `stream`; `beforeEach` (if set) runs before each launch, outside the
+/// timed span.
 llvm::Expected<double> medianMs(CudaDriver &drv, CUstream stream, int reps,
-                                llvm::function_ref<llvm::Error()> launch) {
+                                llvm::function_ref<llvm::Error()> launch,
+                                llvm::function_ref<llvm::Error()> beforeEach = nullptr) {
   auto start = drv.createEvent(), stop = drv.createEvent();
   if (!start)
     return start.takeError();
@@ -157,6 +160,9 @@ llvm::Expected<double> medianMs(CudaDriver &drv, CUstream stream, int reps,
     return stop.takeError();
   std::vector<float> ms;
   for (int i = 0; i < reps + 3; ++i) {
+    if (beforeEach)
+      if (llvm::Error e = beforeEach())
+        return std::move(e);
     if (llvm::Error e = drv.record(*start, stream))
       return std::move(e);
     if (llvm::Error e = launch())
@@ -422,8 +428,23 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
     rep.relErr = dev.ref2 > 0 ? std::sqrt(dev.err2 / dev.ref2) : std::sqrt(dev.err2);
     rep.checked = true;
   }
+  // Timing with a cold L2: a write over twice its size before each launch
+  // evicts the inputs, so a small problem is not timed from L2 (the
+  // tuner's inputs would otherwise sit there between its back-to-back
+  // launches, unlike a model's).
+  std::unique_ptr<DeviceBuffer> l2Scratch;
+  std::function<llvm::Error()> flushL2;
+  if (opt.timingReps > 0 && opt.flushL2) {
+    l2Scratch = std::make_unique<DeviceBuffer>(
+        drv, std::max<size_t>(size_t(2) * drv.device().l2Bytes, size_t(64) << 20));
+    if (l2Scratch->error)
+      return std::move(l2Scratch->error);
+    flushL2 = [&] { return drv.memset8(l2Scratch->p, 0, l2Scratch->bytes); };
+  }
+  auto flush = [&]() -> llvm::Error { return flushL2 ? flushL2() : llvm::Error::success(); };
   if (opt.timingReps > 0) {
-    auto t = medianMs(drv, args.stream, opt.timingReps, [&] { return kernel.forward(args); });
+    auto t = medianMs(drv, args.stream, opt.timingReps, [&] { return kernel.forward(args); },
+                      flush);
     if (!t)
       return t.takeError();
     rep.medianMs = *t;
@@ -509,7 +530,8 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
       ++bwd->repeats;
     }
     if (opt.timingReps > 0) {
-      auto t = medianMs(drv, ba.stream, opt.timingReps, [&] { return kernel.backward(ba); });
+      auto t = medianMs(drv, ba.stream, opt.timingReps, [&] { return kernel.backward(ba); },
+                        flush);
       if (!t)
         return t.takeError();
       bwd->medianMs = *t;

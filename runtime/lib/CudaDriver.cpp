@@ -70,6 +70,9 @@ llvm::Error CudaDriver::init(int ordinal) {
   info.maxThreadsPerSM = attr(CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR);
   info.maxBlocksPerSM = attr(CU_DEVICE_ATTRIBUTE_MAX_BLOCKS_PER_MULTIPROCESSOR);
   info.l2Bytes = attr(CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE);
+  info.smClockKHz = attr(CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
+  info.memClockKHz = attr(CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE);
+  info.memBusBits = attr(CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH);
   p_cuDriverGetVersion(&info.driverVersion);
   if (info.major < 8)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),

@@ -5,6 +5,7 @@
 #include "flashgen/Dialect/Attn/Transforms/Passes.h"
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
 #include "flashgen/Frontend/Frontend.h"
+#include "flashgen/Runtime/Calibration.h"
 #include "flashgen/Runtime/CudaDriver.h"
 #include "flashgen/Runtime/KernelCache.h"
 #include "flashgen/Runtime/Nvrtc.h"
@@ -83,22 +84,6 @@ generate(llvm::StringRef text, llvm::StringRef name, const attn::GpuTarget &targ
 }
 
 /// The device's own resources on top of its architecture's table row.
-attn::GpuTarget targetFor(const DeviceInfo &d) {
-  std::optional<attn::GpuTarget> t = attn::lookupTarget(d.arch());
-  attn::GpuTarget g = t ? *t : *attn::lookupTarget("sm_80");
-  g.arch = d.arch();
-  g.part = d.name;
-  g.numSMs = d.numSMs;
-  g.smemPerBlock = d.smemPerBlockOptin;
-  g.smemPerSM = d.smemPerSM;
-  g.regsPerSM = d.regsPerSM;
-  g.maxThreadsPerSM = d.maxThreadsPerSM;
-  g.maxBlocksPerSM = d.maxBlocksPerSM;
-  g.l2Bytes = d.l2Bytes;
-  g.source = "queried from the device (" + d.name + ")";
-  return g;
-}
-
 } // namespace
 
 /// A loaded CUBIN and its entry points (forward: one; backward:
@@ -159,7 +144,7 @@ llvm::Expected<attn::GpuTarget> flashgen::deviceTarget(int ordinal) {
   llvm::Expected<CudaDriver &> driver = CudaDriver::get(ordinal);
   if (!driver)
     return driver.takeError();
-  return targetFor(driver->device());
+  return tuning::targetFor(driver->device());
 }
 
 llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
@@ -198,7 +183,7 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
     }
   }
   auto t0 = std::chrono::steady_clock::now();
-  auto gen = generate(text, name, targetFor(dev), backward);
+  auto gen = generate(text, name, tuning::targetFor(dev), backward);
   if (!gen)
     return gen.takeError();
   r.spec = std::move(gen->first);
@@ -568,7 +553,7 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
   if (!driver)
     return driver.takeError();
   const codegen::KernelSpec &s = fwd.spec;
-  if (s.fwdWarpSpecialized)
+  if (s.tiles.warpSpecialized)
     if (llvm::Error e = encodeForwardTensorMaps(*driver, s, a, p))
       return e;
   unsigned gridX = unsigned((a.seqQ + s.tiles.blockM - 1) / s.tiles.blockM);

@@ -30,14 +30,15 @@ double since(std::chrono::steady_clock::time_point t) {
 
 bool sameShape(const attn::TileConfig &a, const attn::TileConfig &b) {
   return a.blockM == b.blockM && a.blockN == b.blockN && a.warps == b.warps &&
-         a.stages == b.stages && a.mma == b.mma;
+         a.stages == b.stages && a.mma == b.mma && a.warpSpecialized == b.warpSpecialized &&
+         (!a.warpSpecialized || a.ctasPerSM == b.ctasPerSM);
 }
 
 /// One check or timing of a candidate: the forward's, or the backward's
 /// (which runs the forward first and checks dQ, dK, dV).
 struct Measured {
   bool passed = false;
-  double tflops = 0;
+  double tflops = 0, ms = 0;
   std::string summary;
 };
 llvm::Expected<Measured> measure(const Kernel &k, llvm::StringRef text,
@@ -49,6 +50,7 @@ llvm::Expected<Measured> measure(const Kernel &k, llvm::StringRef text,
       return r.takeError();
     m.passed = r->passed();
     m.tflops = r->tflops;
+    m.ms = r->medianMs;
     m.summary = r->summary();
   } else {
     llvm::Expected<runtime::CheckReport> r = runtime::checkForward(k, text, co);
@@ -56,6 +58,7 @@ llvm::Expected<Measured> measure(const Kernel &k, llvm::StringRef text,
       return r.takeError();
     m.passed = r->passed();
     m.tflops = r->tflops;
+    m.ms = r->medianMs;
     m.summary = r->summary();
   }
   return m;
@@ -69,8 +72,15 @@ const char *mmaName(const attn::TileConfig &c) {
 } // namespace
 
 std::string flashgen::tuning::tilingProperties(const attn::TileConfig &c) {
-  return llvm::formatv("block_m = {0}; block_n = {1}; warps = {2}; stages = {3}; mma = {4};",
-                       c.blockM, c.blockN, c.warps, c.stages, mmaName(c));
+  std::string s =
+      llvm::formatv("block_m = {0}; block_n = {1}; warps = {2}; stages = {3}; mma = {4};",
+                    c.blockM, c.blockN, c.warps, c.stages, mmaName(c));
+  // The wgmma forward comes in two kernel families: say which.
+  if (c.warpSpecialized)
+    s += llvm::formatv(" warp_specialized = true; ctas_per_sm = {0};", c.ctasPerSM).str();
+  else if (c.mma == attn::MmaKind::Wgmma)
+    s += " warp_specialized = false;";
+  return s;
 }
 
 std::string flashgen::tuning::backwardTilingProperties(const attn::TileConfig &c) {
@@ -82,13 +92,13 @@ std::string flashgen::tuning::backwardTilingProperties(const attn::TileConfig &c
 llvm::Expected<std::string> flashgen::tuning::withTiling(llvm::StringRef text,
                                                          llvm::StringRef properties) {
   llvm::Regex fixed("(^|[^A-Za-z0-9_])(block_m|block_n|warps|stages|mma|bwd_block_m|"
-                    "bwd_warps|bwd_stages)[ \t]*=");
+                    "bwd_warps|bwd_stages|warp_specialized|ctas_per_sm)[ \t]*=");
   llvm::SmallVector<llvm::StringRef, 3> m;
   if (fixed.match(text, &m))
     return error("the spec sets `" + m[2] +
                  "` itself: its tiling is fixed, there is nothing to tune (remove "
-                 "block_m, block_n, warps, stages, mma and the bwd_ ones to let the tuner "
-                 "choose)");
+                 "block_m, block_n, warps, stages, mma, warp_specialized, ctas_per_sm and "
+                 "the bwd_ ones to let the tuner choose)");
   size_t brace = text.find('{');
   if (brace == llvm::StringRef::npos)
     return error("no `attention NAME { ... }` variant in the spec");
@@ -180,6 +190,7 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
   const char *passName = backward ? "bwd" : "fwd";
   TuneReport report;
   report.candidates = int(cands->size());
+  report.planner = cands->front().properties;
   log << "tune: " << cands->size() << (backward ? " backward" : " forward")
       << " candidates for " << dev.name << " ("
       << dev.arch() << ", " << dev.numSMs << " SMs)\n";
@@ -270,6 +281,7 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
       co.seqK = s[3];
       co.reference = false;
       co.timingReps = opt.reps;
+      co.flushL2 = true;
       llvm::Expected<Measured> r = measure(*kernels[i], texts[i], co, backward);
       if (!r) {
         report.rejected.push_back((*cands)[i].properties + " failed at " + res.bucket + ": " +
@@ -277,10 +289,13 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
         continue;
       }
       ++timed;
-      if (i == 0)
+      if (i == 0) {
         res.plannerTflops = r->tflops;
+        res.plannerMs = r->ms;
+      }
       if (r->tflops > res.bestTflops) {
         res.bestTflops = r->tflops;
+        res.bestMs = r->ms;
         res.best = (*cands)[i];
       }
       log << llvm::formatv("\r  {0},{1},{2},{3}: {4}/{5} timed, best {6:F1} TFLOP/s ({7:F2}x "

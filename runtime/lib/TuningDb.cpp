@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <ctime>
 
 using namespace flashgen::tuning;
 
@@ -154,6 +155,13 @@ llvm::Expected<std::unique_ptr<TuningDb>> TuningDb::open(llvm::StringRef path) {
     if (llvm::Error e = t->exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, "
                                 "value TEXT NOT NULL)"))
       return e;
+    // Added after schema 1 shipped; a table schema-1 readers never look at.
+    if (llvm::Error e = t->exec(
+            "CREATE TABLE IF NOT EXISTS calibration (gpu TEXT NOT NULL, "
+            "cc_major INTEGER NOT NULL, cc_minor INTEGER NOT NULL, sms INTEGER NOT NULL, "
+            "hbm_bytes_per_s REAL NOT NULL, mma_flops_per_s REAL NOT NULL, "
+            "created INTEGER NOT NULL, PRIMARY KEY (gpu, cc_major, cc_minor, sms))"))
+      return e;
     Statement get(t->db, "SELECT value FROM meta WHERE key = 'schema'");
     if (!get.ok())
       return t->fail("reading the schema version");
@@ -255,7 +263,64 @@ llvm::Expected<std::vector<Entry>> TuningDb::list() {
   return out;
 }
 
-llvm::Error TuningDb::clear() { return exec("DELETE FROM entries"); }
+llvm::Error TuningDb::clear() {
+  if (llvm::Error e = exec("DELETE FROM entries"))
+    return e;
+  return exec("DELETE FROM calibration");
+}
+
+llvm::Error TuningDb::putCalibration(const DeviceKey &d, const Calibration &c) {
+  Statement put(db, "INSERT OR REPLACE INTO calibration (gpu, cc_major, cc_minor, sms, "
+                    "hbm_bytes_per_s, mma_flops_per_s, created) VALUES (?1, ?2, ?3, ?4, ?5, "
+                    "?6, ?7)");
+  put.bind(1, d.gpu);
+  put.bind(2, int64_t(d.ccMajor));
+  put.bind(3, int64_t(d.ccMinor));
+  put.bind(4, int64_t(d.numSMs));
+  put.bind(5, c.hbmBytesPerSec);
+  put.bind(6, c.mmaFlopsPerSec);
+  put.bind(7, c.createdUnix ? c.createdUnix : int64_t(std::time(nullptr)));
+  if (!put.ok() || put.step() != SQLITE_DONE)
+    return fail("storing the calibration");
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::optional<Calibration>> TuningDb::calibration(const DeviceKey &d) {
+  Statement get(db, "SELECT hbm_bytes_per_s, mma_flops_per_s, created FROM calibration "
+                    "WHERE gpu = ?1 AND cc_major = ?2 AND cc_minor = ?3 AND sms = ?4");
+  get.bind(1, d.gpu);
+  get.bind(2, int64_t(d.ccMajor));
+  get.bind(3, int64_t(d.ccMinor));
+  get.bind(4, int64_t(d.numSMs));
+  if (!get.ok())
+    return fail("reading the calibration");
+  int rc = get.step();
+  if (rc == SQLITE_DONE)
+    return std::nullopt;
+  if (rc != SQLITE_ROW)
+    return fail("reading the calibration");
+  return Calibration{get.real(0), get.real(1), get.integer(2)};
+}
+
+llvm::Expected<std::vector<std::pair<DeviceKey, Calibration>>> TuningDb::calibrations() {
+  Statement all(db, "SELECT gpu, cc_major, cc_minor, sms, hbm_bytes_per_s, mma_flops_per_s, "
+                    "created FROM calibration ORDER BY created");
+  if (!all.ok())
+    return fail("listing calibrations");
+  std::vector<std::pair<DeviceKey, Calibration>> out;
+  int rc;
+  while ((rc = all.step()) == SQLITE_ROW) {
+    DeviceKey k;
+    k.gpu = all.text(0);
+    k.ccMajor = int(all.integer(1));
+    k.ccMinor = int(all.integer(2));
+    k.numSMs = int(all.integer(3));
+    out.push_back({k, Calibration{all.real(4), all.real(5), all.integer(6)}});
+  }
+  if (rc != SQLITE_DONE)
+    return fail("listing calibrations");
+  return out;
+}
 
 llvm::Expected<std::string> TuningDb::exportJson() {
   llvm::Expected<std::vector<Entry>> all = list();

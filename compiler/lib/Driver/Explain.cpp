@@ -156,7 +156,7 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   TilingProblem prob;
   prob.qkHeadDim = int64_t(v.getQkHeadDim());
   prob.vHeadDim = int64_t(v.getVHeadDim());
-  const bool ws = forwardIsWarpSpecialized(prob, fwd);
+  const bool ws = fwd.warpSpecialized;
   TileCensus census = countTiles(v, shape, fwd.blockM, fwd.blockN);
   IOEstimate fg = estimateFlashgen(v, shape, fwd, census, target);
   IOEstimate st = estimateStandard(v, shape, census, target);
@@ -223,9 +223,7 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   row("passes", passes);
 
   os << fmt::format("\ntarget {} ({})\n", target.arch,
-                    onDevice ? target.part
-                                : "no GPU queried: defaults of the architecture, from its "
-                                  "reference part " + target.part);
+                    onDevice ? target.part : "no GPU queried: the architecture's defaults");
   row("SMs", std::to_string(target.numSMs));
   row("shared memory", fmt::format("{} B per block, {} B per SM", target.smemPerBlock,
                                    target.smemPerSM));
@@ -272,7 +270,7 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
           : fmt::format("{} / {}", fwd.regsPerThread, target.maxRegsPerThread),
        fmt::format("{} / {}", bwd.regsPerThread, target.maxRegsPerThread));
   // The warp-specialized forward: its launch bound, producer warps included.
-  const int64_t fwdCtas = ws ? forwardWarpSpecializedCtasPerSM(fwd) : fwd.ctasPerSM;
+  const int64_t fwdCtas = fwd.ctasPerSM;
   trow("CTAs per SM", fmt::format("{} ({} warps)", fwdCtas, fwdCtas * (fwd.warps + (ws ? kWsProducerWarps : 0))),
        fmt::format("{} ({} warps)", bwd.ctasPerSM, bwd.ctasPerSM * bwd.warps));
   os << "  why:\n";

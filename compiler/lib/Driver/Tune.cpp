@@ -3,8 +3,12 @@
 #include "flashgen/Driver/Explain.h"
 
 #include "flashgen/Dialect/Attn/Analysis/TargetInfo.h"
+#include "flashgen/Runtime/Calibration.h"
 #include "flashgen/Runtime/Tuner.h"
 #include "flashgen/Runtime/TuningDb.h"
+
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -79,6 +83,14 @@ int manage(const TuneCommand &c, llvm::raw_ostream &out, llvm::raw_ostream &err)
     out << "exported to " << c.exportFile << "\n";
   }
   if (c.list) {
+    llvm::Expected<std::vector<std::pair<DeviceKey, Calibration>>> cal = (*db)->calibrations();
+    if (!cal)
+      return report(err, cal.takeError());
+    for (const auto &[k, m] : *cal)
+      out << llvm::format("calibration: %s sm_%d%d %d SMs: copy %.2f TB/s, tensor cores %.0f "
+                          "TFLOP/s\n",
+                          k.gpu.c_str(), k.ccMajor, k.ccMinor, k.numSMs, m.hbmBytesPerSec / 1e12,
+                          m.mmaFlopsPerSec / 1e12);
     llvm::Expected<std::vector<Entry>> all = (*db)->list();
     if (!all)
       return report(err, all.takeError());
@@ -96,12 +108,65 @@ int manage(const TuneCommand &c, llvm::raw_ostream &out, llvm::raw_ostream &err)
 }
 } // namespace
 
+namespace {
+/// --calibrate: measures the GPU and stores the rates for targetFor.
+int calibrate(const TuneCommand &c, llvm::raw_ostream &out, llvm::raw_ostream &err) {
+  llvm::Expected<Calibration> m = calibrateDevice(-1, err);
+  if (!m)
+    return report(err, m.takeError());
+  llvm::Expected<runtime::CudaDriver &> driver = runtime::CudaDriver::get(-1);
+  if (!driver)
+    return report(err, driver.takeError());
+  llvm::Expected<std::unique_ptr<TuningDb>> db = TuningDb::open(dbPath(c));
+  if (!db)
+    return report(err, db.takeError());
+  if (llvm::Error e = (*db)->putCalibration(calibrationKey(driver->device()), *m))
+    return report(err, std::move(e));
+  forgetCalibrations();
+  out << llvm::format("calibrated %s: copy %.2f TB/s, tensor cores %.0f TFLOP/s; stored in %s\n",
+                      driver->device().name.c_str(), m->hbmBytesPerSec / 1e12,
+                      m->mmaFlopsPerSec / 1e12, (*db)->path().c_str());
+  return kOk;
+}
+
+llvm::json::Object toJson(const TuneReport &r, bool backward) {
+  llvm::json::Array shapes, rejected;
+  for (const ShapeResult &s : r.shapes)
+    shapes.push_back(llvm::json::Object{
+        {"shape", llvm::json::Array{s.shape[0], s.shape[1], s.shape[2], s.shape[3]}},
+        {"bucket", s.bucket},
+        {"best", s.best.properties},
+        {"best_is_planner", s.best.planner},
+        {"best_ms", s.bestMs},
+        {"best_tflops_dense", s.bestTflops},
+        {"planner", r.planner},
+        {"planner_ms", s.plannerMs},
+        {"planner_tflops_dense", s.plannerTflops}});
+  for (const std::string &why : r.rejected)
+    rejected.push_back(why);
+  return llvm::json::Object{{"pass", backward ? "bwd" : "fwd"},
+                            {"seconds", r.seconds},
+                            {"candidates", r.candidates},
+                            {"compiled", r.compiled},
+                            {"wrong", r.wrong},
+                            {"rejected", std::move(rejected)},
+                            {"shapes", std::move(shapes)}};
+}
+} // namespace
+
 int flashgen::runTune(const TuneCommand &c, llvm::raw_ostream &out, llvm::raw_ostream &err) {
   const bool managing = c.list || c.clear || !c.exportFile.empty() || !c.importFile.empty();
   if (managing) {
-    if (!c.file.empty() || !c.shapes.empty())
-      return usage(err, "--list, --export, --import and --clear take no spec or --shapes");
+    if (!c.file.empty() || !c.shapes.empty() || c.calibrate)
+      return usage(err, "--list, --export, --import and --clear take no spec, --shapes or "
+                        "--calibrate");
     return manage(c, out, err);
+  }
+  if (c.calibrate && !c.dryRun) {
+    if (int rc = calibrate(c, out, err))
+      return rc;
+    if (c.file.empty())
+      return kOk;
   }
   if (c.file.empty())
     return usage(err, "give a spec to tune (flashgen tune FILE --shapes B,H,Nq,Nk[;...]) or "
@@ -152,10 +217,12 @@ int flashgen::runTune(const TuneCommand &c, llvm::raw_ostream &out, llvm::raw_os
   opt.reps = c.reps;
   opt.threads = c.threads;
   opt.progress = &err;
+  llvm::json::Array jsonPasses;
   for (bool backward : passes) {
     llvm::Expected<TuneReport> r = tune(text, c.file, backward, opt);
     if (!r)
       return report(err, r.takeError());
+    jsonPasses.push_back(toJson(*r, backward));
     out << "tuned the " << (backward ? "backward" : "forward") << " of " << c.file << " in "
         << llvm::format("%.1f", r->seconds) << " s: " << r->candidates << " candidates, "
         << r->compiled << " compiled, " << r->wrong << " discarded as wrong\n";
@@ -170,5 +237,14 @@ int flashgen::runTune(const TuneCommand &c, llvm::raw_ostream &out, llvm::raw_os
                           s.best.properties.c_str());
   }
   out << "stored in " << opt.dbPath << "\n";
+  if (!c.jsonFile.empty()) {
+    std::error_code ec;
+    llvm::raw_fd_ostream f(c.jsonFile, ec);
+    if (ec)
+      return usage(err, "cannot write '" + c.jsonFile + "': " + ec.message());
+    f << llvm::formatv("{0:2}", llvm::json::Value(llvm::json::Object{
+                                    {"spec", c.file}, {"passes", std::move(jsonPasses)}}))
+      << "\n";
+  }
   return kOk;
 }

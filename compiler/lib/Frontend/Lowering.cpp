@@ -275,14 +275,16 @@ attn::VariantOp VariantLowering::lower() {
                            : spec.mma == MmaChoice::Wgmma ? attn::MmaKind::Wgmma
                                                           : attn::MmaKind::Free;
   attn::TilingAttr tileOverride;
-  if (spec.blockM || spec.blockN || spec.warps || spec.stages || mma != attn::MmaKind::Free)
+  if (spec.blockM || spec.blockN || spec.warps || spec.stages || mma != attn::MmaKind::Free ||
+      spec.warpSpecialized || spec.ctasPerSM)
     tileOverride = attn::TilingAttr::get(ctx, spec.blockM, spec.blockN, spec.warps,
-                                         spec.stages, false, 0, 0, 0, int64_t(mma));
+                                         spec.stages, false, 0, 0, spec.ctasPerSM,
+                                         int64_t(mma), spec.warpSpecialized);
   attn::TilingAttr bwdTileOverride;
   if (spec.bwdBlockM || spec.bwdWarps || spec.bwdStages)
     bwdTileOverride = attn::TilingAttr::get(ctx, spec.bwdBlockM, 16 * spec.bwdWarps,
                                             spec.bwdWarps, spec.bwdStages, false, 0, 0, 0,
-                                            int64_t(attn::MmaKind::Free));
+                                            int64_t(attn::MmaKind::Free), 0);
 
   auto op = attn::VariantOp::create(
       b, l, b.getStringAttr(spec.name),

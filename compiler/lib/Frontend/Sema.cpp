@@ -28,7 +28,7 @@ const llvm::StringRef kPropertyNames[] = {
     "kv_heads", "scale",   "mask",        "score",      "dropout",
     "sparsity", "passes",  "target",      "varlen",     "block_m",
     "block_n",  "warps",   "stages",      "mma",        "bwd_block_m",
-    "bwd_warps", "bwd_stages"};
+    "bwd_warps", "bwd_stages", "warp_specialized", "ctas_per_sm"};
 
 const llvm::StringRef kExtents[] = {
     "batch", "heads", "kv_heads", "seq_q", "seq_k", "tokens_q", "tokens_k"};
@@ -422,6 +422,23 @@ void VariantChecker::checkProperty(PropertyDecl &p) {
                     v.getRange());
       else
         spec.stages = *n;
+    }
+  } else if (p.key == "warp_specialized") {
+    // The forward's kernel family: the wgmma kernel with a producer
+    // warpgroup (true) or the plain one (false).
+    if (auto *bv = dyn_cast<BoolExpr>(&v))
+      spec.warpSpecialized = bv->value ? 1 : -1;
+    else
+      diags.error(v.getLoc(), "'warp_specialized' must be true or false", v.getRange());
+  } else if (p.key == "ctas_per_sm") {
+    // The warp-specialized forward's launch bound (CTAs resident per SM),
+    // which sets its register split.
+    if (std::optional<int64_t> n = constInt(v, p.key)) {
+      if (*n < 1 || *n > 4)
+        diags.error(v.getLoc(), "'ctas_per_sm' must be in [1, 4], got " + llvm::Twine(*n),
+                    v.getRange());
+      else
+        spec.ctasPerSM = *n;
     }
   } else if (p.key == "varlen") {
     if (auto *b = dyn_cast<BoolExpr>(&v))

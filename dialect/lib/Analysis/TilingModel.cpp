@@ -16,6 +16,13 @@ namespace {
 constexpr int64_t kOverheadRegsForward = 64;
 /// Backward: addresses, the lse/D reads, loop state (uncalibrated yet).
 constexpr int64_t kOverheadRegsBackward = 48;
+/// A warp-specialized forward consumer computes no load addresses. With 48
+/// the shapes that ran without spills (ptxas -v, 2026-11-25: d64 64x64 at
+/// 136 registers, d128 128x128 at 240, d128 64x64 at 232) fit and d64
+/// 64x128 at three CTAs per SM (136 registers for 128 of fragments) does not.
+constexpr int64_t kOverheadRegsWsConsumer = 48;
+/// setmaxnreg's floor for the consumers (WsRegisters' static_assert).
+constexpr int64_t kWsMinConsumerRegs = 128;
 /// Registers are allocated per warp in units of 256 (8 per thread).
 constexpr int64_t kRegGranule = 8;
 /// Shared memory the driver reserves per CTA on sm_80+.
@@ -30,10 +37,13 @@ double reuse(const TileConfig &c) {
 }
 
 std::string describe(const TileConfig &c) {
-  return llvm::formatv("Br={0} Bc={1} warps={2} stages={3}{4}{5}", c.blockM,
+  return llvm::formatv("Br={0} Bc={1} warps={2} stages={3}{4}{5}{6}", c.blockM,
                        c.blockN, c.warps, c.stages,
                        c.qInRegisters ? " Q-in-registers" : "",
-                       c.mma == MmaKind::Wgmma ? " wgmma" : "")
+                       c.mma == MmaKind::Wgmma ? " wgmma" : "",
+                       c.warpSpecialized
+                           ? llvm::formatv(" warp-specialized x{0} CTAs/SM", c.ctasPerSM).str()
+                           : "")
       .str();
 }
 } // namespace
@@ -54,6 +64,33 @@ std::string flashgen::attn::whyNoWgmma(const TilingProblem &p, const GpuTarget &
 }
 
 namespace {
+/// The warp-specialized forward's rules (FwdKernelSm90Ws.cuh), or "" if `c`
+/// obeys them: its shapes, and its launch bound's budget (c.ctasPerSM CTAs
+/// of the producer and consumer warps must find their registers, split by
+/// setmaxnreg, and their shared memory on one SM).
+std::string warpSpecializedError(const TileConfig &c, const TilingProblem &p,
+                                 const GpuTarget &t) {
+  if (paddedHeadDim(p.qkHeadDim) != paddedHeadDim(p.vHeadDim))
+    return "the warp-specialized kernel takes equal qk and v head dims";
+  if (c.blockN != 64 && c.blockN != 128)
+    return "the warp-specialized kernel takes Bc = 64 or 128";
+  if (c.ctasPerSM < 1)
+    return "the warp-specialized kernel needs its CTAs per SM (its launch bound)";
+  const WsRegisterSplit r = forwardWarpSpecializedRegisters(c);
+  if (r.consumer < kWsMinConsumerRegs || r.consumer < c.regsPerThread)
+    return llvm::formatv("{0} warp-specialized CTAs per SM leave the consumers {1} "
+                         "registers/thread, they need {2} (at least {3})",
+                         c.ctasPerSM, r.consumer, c.regsPerThread, kWsMinConsumerRegs)
+        .str();
+  if (c.ctasPerSM * (c.smemBytes + kSmemReservedPerCTA) > t.smemPerSM)
+    return llvm::formatv("{0} CTAs of {1} B shared memory exceed the SM's {2} B",
+                         c.ctasPerSM, c.smemBytes, t.smemPerSM)
+        .str();
+  if (c.ctasPerSM * 32 * (c.warps + kWsProducerWarps) > t.maxThreadsPerSM)
+    return "too many threads per SM";
+  return "";
+}
+
 /// The wgmma kernels' shape rules (FwdConfigSm90, BwdConfigSm90), or "" if
 /// `c` obeys them.
 std::string wgmmaShapeError(const TileConfig &c, const TilingProblem &p) {
@@ -87,26 +124,29 @@ std::string wgmmaShapeError(const TileConfig &c, const TilingProblem &p) {
 }
 } // namespace
 
-bool flashgen::attn::forwardIsWarpSpecialized(const TilingProblem &p, const TileConfig &c) {
+int64_t flashgen::attn::plannedWarpSpecializedCtas(const TilingProblem &p,
+                                                   const TileConfig &c) {
   // Measured on the H100 (bench/results/2026-11-25-h100-ws-ab-s6.md): at
   // head dim 128 34-43% faster than the plain kernel; at head dim 64 with
   // Bc = 128 7-22% faster than the plain kernel's best (128x64), while with
-  // Bc = 64 it lost at short N, so 128x64 stays plain.
+  // Bc = 64 it lost at short N, so 128x64 stays plain. One consumer
+  // warpgroup (warps = 4) in two CTAs per SM (64x128) or three (64x64) at
+  // head dim 64 (bench/results/2026-11-25-h100-ws-d64-s6.md); at head dim
+  // 128 it wins at short causal N only (2026-11-25-h100-d128-one-consumer-
+  // s6.md), a choice by shape that is the tuner's to make.
   const int64_t dqk = paddedHeadDim(p.qkHeadDim), dv = paddedHeadDim(p.vHeadDim);
-  // One consumer warpgroup (warps = 4, two or three CTAs per SM) only at
-  // head dim 64: at 128 its shared memory leaves room for one CTA.
   if (p.backward || c.mma != MmaKind::Wgmma || dqk != dv)
-    return false;
+    return 0;
   if (c.warps == 4)
-    return dqk == 64 && (c.blockN == 64 || c.blockN == 128);
-  return c.warps == 8 && (dqk == 128 || (dqk == 64 && c.blockN == 128));
+    return dqk == 64 && (c.blockN == 64 || c.blockN == 128) ? (c.blockN == 64 ? 3 : 2) : 0;
+  return c.warps == 8 && (dqk == 128 || (dqk == 64 && c.blockN == 128)) ? 1 : 0;
 }
 
 WsRegisterSplit flashgen::attn::forwardWarpSpecializedRegisters(const TileConfig &c) {
   const int64_t producerThreads = 32 * kWsProducerWarps, consumerThreads = 32 * c.warps;
   const int64_t threads = consumerThreads + producerThreads;
   WsRegisterSplit r;
-  r.entry = 65536 / forwardWarpSpecializedCtasPerSM(c) / threads / 8 * 8;
+  r.entry = 65536 / std::max<int64_t>(c.ctasPerSM, 1) / threads / 8 * 8;
   r.producer = 24;
   r.consumer = std::min<int64_t>(
       256, (r.entry * threads - r.producer * producerThreads) / consumerThreads / 8 * 8);
@@ -155,6 +195,12 @@ TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
                                  : (dqk + dv) / 2 + Br;
     c.qInRegisters = false;
   }
+  if (c.warpSpecialized && !p.backward) {
+    // The consumers' need; ctasPerSM is the launch bound, checked against
+    // the split and shared memory in whyInvalid.
+    c.regsPerThread = ceilDiv(regs + kOverheadRegsWsConsumer, kRegGranule) * kRegGranule;
+    return c;
+  }
   int64_t overhead = p.backward ? kOverheadRegsBackward : kOverheadRegsForward;
   c.regsPerThread = ceilDiv(regs + overhead, kRegGranule) * kRegGranule;
   int64_t byRegs = t.regsPerSM / (std::max<int64_t>(c.regsPerThread, 1) * T);
@@ -170,10 +216,14 @@ std::string flashgen::attn::whyInvalid(const TileConfig &c, const TilingProblem 
     return "tile sizes must be multiples of 16 (the MMA shape)";
   if (c.warps < 1)
     return "needs at least one warp";
+  if (c.warpSpecialized && (c.mma != MmaKind::Wgmma || p.backward))
+    return "the warp-specialized kernel is the wgmma forward";
   if (c.mma == MmaKind::Wgmma) {
     std::string no = whyNoWgmma(p, t);
     if (no.empty())
       no = wgmmaShapeError(c, p);
+    if (no.empty() && c.warpSpecialized)
+      no = warpSpecializedError(c, p, t);
     if (!no.empty())
       return no;
   } else if (!p.backward) {
@@ -213,6 +263,10 @@ namespace {
 /// The search grid: every kernel shape of the pass for `p` that `o` allows,
 /// estimated on `t` and sorted into those that fit and those that do not
 /// (with why). chooseTiling and feasibleTilings (the tuner's space) share it.
+/// Launch bounds the warp-specialized forward is tried at (more CTAs leave
+/// the consumers fewer than kWsMinConsumerRegs registers).
+constexpr int64_t kMaxWsCtasPerSM = 4;
+
 void enumerateTilings(const TilingProblem &p, const GpuTarget &t, const TileOverride &o,
                       std::vector<TileConfig> &valid,
                       std::vector<std::pair<TileConfig, std::string>> &rejected) {
@@ -244,14 +298,36 @@ void enumerateTilings(const TilingProblem &p, const GpuTarget &t, const TileOver
                   (o.warps && o.warps != w) || (o.stages && o.stages != s) ||
                   (o.mma != MmaKind::Free && o.mma != mma))
                 continue;
-              consider(c);
+              // The plain kernel, and for the wgmma forward the
+              // warp-specialized one at each launch bound.
+              if (o.warpSpecialized <= 0 && !o.ctasPerSM)
+                consider(c);
+              else if (o.warpSpecialized <= 0 && o.ctasPerSM) {
+                TileConfig e = estimateTile(c, p, t);
+                if (e.ctasPerSM == o.ctasPerSM)
+                  consider(c);
+              }
+              if (mma != MmaKind::Wgmma || p.backward || o.warpSpecialized < 0)
+                continue;
+              for (int64_t ctas = 1; ctas <= kMaxWsCtasPerSM; ++ctas) {
+                if (o.ctasPerSM && o.ctasPerSM != ctas)
+                  continue;
+                TileConfig ws = c;
+                ws.warpSpecialized = true;
+                ws.ctasPerSM = ctas;
+                consider(ws);
+              }
             }
   // A fully specified override may lie outside the search grid (Br = 256).
   bool inGrid = llvm::is_contained(sizes, o.blockM) && llvm::is_contained(sizes, o.blockN) &&
                 llvm::is_contained(warpCounts, o.warps);
-  if (o.blockM && o.blockN && o.warps && !inGrid)
-    consider(TileConfig{o.blockM, o.blockN, o.warps, o.stages ? o.stages : 2, false,
-                        o.mma == MmaKind::Wgmma ? MmaKind::Wgmma : MmaKind::Sync});
+  if (o.blockM && o.blockN && o.warps && !inGrid) {
+    TileConfig c{o.blockM, o.blockN, o.warps, o.stages ? o.stages : 2, false,
+                 o.mma == MmaKind::Wgmma ? MmaKind::Wgmma : MmaKind::Sync};
+    c.warpSpecialized = o.warpSpecialized > 0;
+    c.ctasPerSM = c.warpSpecialized ? std::max<int64_t>(o.ctasPerSM, 1) : 0;
+    consider(c);
+  }
 }
 } // namespace
 
@@ -277,9 +353,10 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
 
   const char *pass = p.backward ? "backward" : "forward";
   if (valid.empty()) {
-    std::string msg = llvm::formatv("no {0} tiling fits {1} ({2}) for head dims "
+    std::string msg = llvm::formatv("no {0} tiling fits {1}{2} for head dims "
                                     "qk={3} v={4}",
-                                    pass, t.arch, t.part, p.qkHeadDim, p.vHeadDim)
+                                    pass, t.arch, t.part.empty() ? "" : " (" + t.part + ")",
+                                    p.qkHeadDim, p.vHeadDim)
                           .str();
     // The smallest well-formed candidate's reason is the most telling: it
     // names the resource that runs out.
@@ -325,9 +402,17 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
       return int(c.blockM == 64) * 2 + int(c.blockN == fwdD64Bc);
     return int(c.blockM == 128) * 2 + int(c.blockN == 128);
   };
+  // The kernel family the measurements above chose for a shape: the
+  // warp-specialized kernel at its launch bound, or the plain one.
+  auto plannedFamily = [&](const TileConfig &c) {
+    return plannedWarpSpecializedCtas(p, c) == (c.warpSpecialized ? c.ctasPerSM : 0);
+  };
   auto better = [&](const TileConfig &a, const TileConfig &b) {
     if (a.mma != b.mma)
       return a.mma == MmaKind::Wgmma; // twice mma.sync's tensor-core rate
+    // (Unless the spec fixed the family: then among what it allows.)
+    if (!o.warpSpecialized && !o.ctasPerSM && plannedFamily(a) != plannedFamily(b))
+      return plannedFamily(a);
     if (a.mma == MmaKind::Wgmma && wgmmaRank(a) != wgmmaRank(b))
       return wgmmaRank(a) > wgmmaRank(b);
     if (twoSlices(a) != twoSlices(b))
@@ -352,11 +437,11 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
 
   TilingDecision d;
   d.config = best;
-  if (forwardIsWarpSpecialized(p, best)) {
+  if (best.warpSpecialized) {
     // The warp-specialized kernel's launch bound and register split, not
     // the plain kernel's estimate.
     const WsRegisterSplit r = forwardWarpSpecializedRegisters(best);
-    const int64_t ctas = forwardWarpSpecializedCtasPerSM(best);
+    const int64_t ctas = best.ctasPerSM;
     d.notes.push_back(llvm::formatv(
         "{0}: {1}; {2} B shared memory of {3} B/block; warp-specialized: {4} "
         "registers/thread at entry, then {5} per consumer and {6} per producer "
@@ -376,6 +461,9 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
         "the deterministic kernels use mma.sync with the same tiles",
         pass, best.blockM == 128 ? ", 128-query tiles at head dim 64 (measured fastest)"
                                  : "").str());
+  else if (best.mma == MmaKind::Wgmma && o.any())
+    d.notes.push_back(llvm::formatv("{0}: wgmma kernel within the spec's constraints", pass)
+                          .str());
   else if (best.mma == MmaKind::Wgmma)
     d.notes.push_back(llvm::formatv(
         "{0}: wgmma kernel: {1} and Bc = {2} are the fastest measured on the H100{3}",
@@ -384,7 +472,7 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
         : p.bandMask ? "one consumer warpgroup (Br = 64), three warp-specialized CTAs per SM "
                        "(a band mask: short rows),"
                      : "one consumer warpgroup (Br = 64), two warp-specialized CTAs per SM,",
-        fwdD64 ? fwdD64Bc : 128, o.any() ? "; chosen within the user's constraints" : "").str());
+        fwdD64 ? fwdD64Bc : 128, "").str());
   else
     d.notes.push_back(llvm::formatv(
         "{0}: reuse per loaded tile 2/(1/Br+1/Bc) = {1:F1} is the highest that "
@@ -396,6 +484,7 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
                   (c.blockM > best.blockM || c.blockN > best.blockN);
     if (larger && c.warps == best.warps && c.stages == best.stages &&
         c.qInRegisters == best.qInRegisters && c.mma == best.mma &&
+        c.warpSpecialized == best.warpSpecialized && c.ctasPerSM == best.ctasPerSM &&
         (c.blockM == best.blockM || c.blockN == best.blockN)) {
       d.notes.push_back(llvm::formatv("{0}: {1} rejected: {2}", pass, describe(c), why).str());
     }

@@ -132,6 +132,7 @@ void ScoreShapeAttr::print(AsmPrinter &p) const {
 Attribute TilingAttr::parse(AsmParser &p, Type) {
   llvm::StringMap<int64_t> v;
   bool qInRegisters = false;
+  int64_t warpSpecialized = 0;
   if (p.parseLess())
     return {};
   bool first = true;
@@ -141,6 +142,20 @@ Attribute TilingAttr::parse(AsmParser &p, Type) {
       return failure();
     if (key == "q_in_registers") {
       qInRegisters = true;
+      return success();
+    }
+    if (key == "warp_specialized") {
+      // Bare: yes; `= true | false` in an override.
+      warpSpecialized = 1;
+      if (succeeded(p.parseOptionalEqual())) {
+        StringRef b;
+        if (p.parseKeyword(&b))
+          return failure();
+        if (b != "true" && b != "false")
+          return p.emitError(p.getCurrentLocation())
+                 << "warp_specialized must be true or false, not '" << b << "'";
+        warpSpecialized = b == "true" ? 1 : -1;
+      }
       return success();
     }
     if (key == "mma") {
@@ -177,7 +192,7 @@ Attribute TilingAttr::parse(AsmParser &p, Type) {
   return TilingAttr::get(p.getContext(), v.lookup("block_m"), v.lookup("block_n"),
                          v.lookup("warps"), v.lookup("stages"), qInRegisters,
                          v.lookup("smem_bytes"), v.lookup("regs_per_thread"),
-                         v.lookup("ctas_per_sm"), v.lookup("mma"));
+                         v.lookup("ctas_per_sm"), v.lookup("mma"), warpSpecialized);
 }
 
 void TilingAttr::print(AsmPrinter &p) const {
@@ -204,5 +219,9 @@ void TilingAttr::print(AsmPrinter &p) const {
     p << ", q_in_registers";
   if (getMma() != int64_t(MmaKind::Free))
     p << ", mma = " << stringifyMmaKind(MmaKind(getMma()));
+  if (getWarpSpecialized() > 0)
+    p << ", warp_specialized";
+  else if (getWarpSpecialized() < 0)
+    p << ", warp_specialized = false";
   p << ">";
 }

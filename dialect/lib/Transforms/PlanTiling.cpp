@@ -21,7 +21,7 @@ using namespace flashgen::attn;
 TilingAttr flashgen::attn::toAttr(MLIRContext *ctx, const TileConfig &c) {
   return TilingAttr::get(ctx, c.blockM, c.blockN, c.warps, c.stages,
                          c.qInRegisters, c.smemBytes, c.regsPerThread,
-                         c.ctasPerSM, int64_t(c.mma));
+                         c.ctasPerSM, int64_t(c.mma), c.warpSpecialized ? 1 : 0);
 }
 
 TileConfig flashgen::attn::fromAttr(TilingAttr a) {
@@ -35,6 +35,7 @@ TileConfig flashgen::attn::fromAttr(TilingAttr a) {
   c.regsPerThread = a.getRegsPerThread();
   c.ctasPerSM = a.getCtasPerSM();
   c.mma = a.getMma() == int64_t(MmaKind::Wgmma) ? MmaKind::Wgmma : MmaKind::Sync;
+  c.warpSpecialized = a.getWarpSpecialized() > 0;
   return c;
 }
 
@@ -47,7 +48,7 @@ FailureOr<GpuTarget> flashgen::attn::resolveTarget(VariantOp v, StringRef arch) 
   }
   if (std::optional<GpuTarget> t = lookupTarget(v.getTarget()))
     return *t;
-  return *lookupTarget(Target::sm_90a); // native: the lent H100 by default
+  return *lookupTarget(Target::sm_90a); // native, no GPU asked: sm_90a's defaults
 }
 
 void flashgen::attn::requestBackward(VariantOp v) {
@@ -72,7 +73,7 @@ LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
   TileOverride override;
   if (TilingAttr o = v.getTileOverrideAttr())
     override = {o.getBlockM(), o.getBlockN(), o.getWarps(), o.getStages(),
-                MmaKind(o.getMma())};
+                MmaKind(o.getMma()), o.getWarpSpecialized(), o.getCtasPerSM()};
 
   SmallVector<Attribute> notes;
   Builder b(v.getContext());

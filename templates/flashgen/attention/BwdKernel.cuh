@@ -163,15 +163,11 @@ FG_DEVICE void attentionBackwardPreprocess(const BwdParams &bp) {
 
 /// P for one element from its raw score `s`, log2-domain logsumexp `l2` and
 /// coordinates; `grad` receives f'(scale * s) (1 without a score modifier,
-/// 0 where masked). `checkMask`: the tile is partial; `inRange`: query and
-/// key inside their sequences.
+/// 0 where masked). `keep`: the element is attended (in both sequences,
+/// and the mask on a partial tile: bwdKeepBits()).
 template <class Variant>
 FG_DEVICE float recomputeP(const FwdParams &p, float s, float l2, int b, int h, int q,
-                           int k, int seqQ, int seqK, bool checkMask, bool inRange,
-                           float &grad) {
-  bool keep = inRange;
-  if (Variant::kHasMask && checkMask)
-    keep = keep && Variant::mask(p, b, h, q, k, seqQ, seqK);
+                           int k, int seqQ, int seqK, bool keep, float &grad) {
   if (!keep) {
     grad = 0.f;
     return 0.f;
@@ -183,6 +179,40 @@ FG_DEVICE float recomputeP(const FwdParams &p, float s, float l2, int b, int h, 
   }
   grad = 1.f;
   return exp2f_approx(fmaf(s, p.scaleLog2, -l2));
+}
+
+/// The keep decisions of a tile's elements (OnlineSoftmax.cuh's ElementBits:
+/// one rolled copy of the mask expression, not one per element): query and
+/// key inside their sequences (tested only at an `edge`), and the mask where
+/// `partial`. coords(n, e, q, k) gives element (n, e)'s query and key.
+template <class Variant, int NT, class Coords>
+FG_DEVICE ElementBits<1, NT> bwdKeepBits(const FwdParams &p, int b, int h, bool partial,
+                                         bool edge, int seqQ, int seqK, Coords coords) {
+  ElementBits<1, NT> keep;
+  const bool checkMask = Variant::kHasMask && partial;
+  if (edge || checkMask)
+    keep.eval([&](int, int n, int e) {
+      int q, k;
+      coords(n, e, q, k);
+      return k < seqK && q < seqQ && (!checkMask || Variant::mask(p, b, h, q, k, seqQ, seqK));
+    });
+  else
+    keep.setAll();
+  return keep;
+}
+
+/// The dropout keep decisions of a tile's elements (a Philox call each, in
+/// one rolled copy).
+template <class Variant, int NT, class Coords>
+FG_DEVICE ElementBits<1, NT> bwdDropoutBits(const FwdParams &p, uint64_t bh, Coords coords) {
+  ElementBits<1, NT> keep;
+  if (Variant::kHasDropout)
+    keep.eval([&](int, int n, int e) {
+      int q, k;
+      coords(n, e, q, k);
+      return dropoutKeep(p.seed, p.offset, bh, q, k, p.dropoutP);
+    });
+  return keep;
 }
 
 /// dst[0] += a, dst[1] += b in global memory, without returning the old
@@ -202,28 +232,31 @@ FG_DEVICE void atomicAddPair(float *dst, float a, float b) {
 /// mma.sync and wgmma kernels, whose accumulators are laid out alike.
 template <class Variant, int NT> struct BwdTileMath {
   float grad[Variant::kHasScoreMod ? NT : 1][4];
-  uint32_t keepBits[Variant::kHasDropout ? (NT * 4 + 31) / 32 : 1] = {};
+  ElementBits<1, NT> keepBits; // dropout's; unset without dropout
 
   /// Raw scores S^T -> P^T in place (and f', and the dropout mask).
-  /// `partial`: evaluate the mask (a bool, or StaticBool to compile the
-  /// tile's loop without the mask); `edge`: the tile crosses a sequence end.
-  template <class Partial>
+  /// `partial`: evaluate the mask; `edge`: the tile crosses a sequence end.
   FG_DEVICE void recompute(float (&s)[NT][4], const FwdParams &p, const float *lse2, int b,
-                           int h, int kRow, int q0, int g, int t, Partial partial, bool edge,
+                           int h, int kRow, int q0, int g, int t, bool partial, bool edge,
                            int seqQ, int seqK) {
     const uint64_t bh = uint64_t(b) * p.heads + h;
+    auto coords = [&](int n, int e, int &q, int &k) {
+      k = kRow + g + (e / 2) * 8;
+      q = q0 + n * 8 + 2 * t + (e % 2);
+    };
+    const ElementBits<1, NT> keep =
+        bwdKeepBits<Variant, NT>(p, b, h, partial, edge, seqQ, seqK, coords);
+    keepBits = bwdDropoutBits<Variant, NT>(p, bh, coords);
 #pragma unroll
     for (int n = 0; n < NT; ++n)
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
         const int k = kRow + g + (e / 2) * 8, qc = n * 8 + 2 * t + (e % 2), q = q0 + qc;
         float gr;
-        s[n][e] = recomputeP<Variant>(p, s[n][e], lse2[qc], b, h, q, k, seqQ, seqK, partial,
-                                      !edge || (k < seqK && q < seqQ), gr);
+        s[n][e] = recomputeP<Variant>(p, s[n][e], lse2[qc], b, h, q, k, seqQ, seqK,
+                                      keep.test(0, n, e), gr);
         if (Variant::kHasScoreMod)
           grad[Variant::kHasScoreMod ? n : 0][e] = gr;
-        if (Variant::kHasDropout && dropoutKeep(p.seed, p.offset, bh, q, k, p.dropoutP))
-          keepBits[(n * 4 + e) / 32] |= 1u << ((n * 4 + e) % 32);
       }
   }
 
@@ -231,7 +264,7 @@ template <class Variant, int NT> struct BwdTileMath {
   FG_DEVICE float dropMul(const FwdParams &p, int n, int e) const {
     if (!Variant::kHasDropout)
       return 1.f;
-    return (keepBits[(n * 4 + e) / 32] >> ((n * 4 + e) % 32)) & 1u ? p.dropoutScale : 0.f;
+    return keepBits.test(0, n, e) ? p.dropoutScale : 0.f;
   }
 
   /// dS^T = P^T * (dropout(dP^T) - D) * f', in place over P^T.
@@ -557,6 +590,13 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
     // qRowW + g + (e/2)*8, key k0 + n*8 + 2t + e%2.
     const bool partial = cls == kTilePartial;
     const bool edge = k0 + BN > seqK || q0 + BM > seqQ;
+    auto coords = [&](int n, int e, int &q, int &k) {
+      q = qRowW + g + (e / 2) * 8;
+      k = k0 + n * 8 + 2 * t + (e % 2);
+    };
+    const ElementBits<1, kNT> keep =
+        bwdKeepBits<Variant, kNT>(p, b, h, partial, edge, seqQ, seqK, coords);
+    const ElementBits<1, kNT> kept = bwdDropoutBits<Variant, kNT>(p, bh, coords);
 #pragma unroll
     for (int n = 0; n < kNT; ++n)
 #pragma unroll
@@ -564,10 +604,10 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
         const int q = qRowW + g + (e / 2) * 8, k = k0 + n * 8 + 2 * t + (e % 2);
         float gr;
         const float pv = recomputeP<Variant>(p, s[n][e], l2[e / 2], b, h, q, k, seqQ, seqK,
-                                             partial, !edge || (k < seqK && q < seqQ), gr);
+                                             keep.test(0, n, e), gr);
         float dpv = dp[n][e];
         if (Variant::kHasDropout)
-          dpv = dropoutKeep(p.seed, p.offset, bh, q, k, p.dropoutP) ? dpv * p.dropoutScale : 0.f;
+          dpv = kept.test(0, n, e) ? dpv * p.dropoutScale : 0.f;
         s[n][e] = pv * (dpv - dsumRow[e / 2]) * gr;
       }
 

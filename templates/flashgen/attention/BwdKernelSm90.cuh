@@ -211,12 +211,10 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
     wgmmaFenceOperands(s);
     BwdTileMath<Variant, kNT> math;
     const bool edge = k0 + BC > seqK || q0 + BR > seqQ;
-    // Full tiles run a loop body without the mask (a run-time flag inside
-    // the element loop costs registers and time on every tile).
-    if (Variant::kHasMask && cls == kTilePartial)
-      math.recompute(s, p, lse2, b, h, kRowW, q0, g, t, StaticBool<true>(), edge, seqQ, seqK);
-    else
-      math.recompute(s, p, lse2, b, h, kRowW, q0, g, t, StaticBool<false>(), edge, seqQ, seqK);
+    // The mask is evaluated into bits in a rolled loop (one copy), so one
+    // instantiation serves full and partial tiles.
+    math.recompute(s, p, lse2, b, h, kRowW, q0, g, t, Variant::kHasMask && cls == kTilePartial,
+                   edge, seqQ, seqK);
     uint32_t pf[kQSteps][4];
 #pragma unroll
     for (int ks = 0; ks < kQSteps; ++ks)

@@ -27,9 +27,9 @@
 // all take the same number of turns: the prologue's S, one per tile pair,
 // the epilogue's P V.
 //
-// With one consumer warpgroup (head dim 64) there are no turns; two or
-// three CTAs per SM interleave instead (kCtasPerSM, chosen by the planner:
-// forwardWarpSpecializedCtasPerSM).
+// With one consumer warpgroup there are no turns; two or three CTAs per SM
+// interleave instead (kCtasPerSM: the tiling record's ctas_per_sm, chosen
+// by the planner or the tuner).
 //
 // No __syncthreads after the start: the producer runs ahead by up to
 // kStages tiles. scripts/ws-protocol-model.py models this protocol.
@@ -173,50 +173,50 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     ++turn;
   };
 
-  int cur = rb.firstTile();
+  // One step per kv tile j at walk position n + 1 (buffer (n + 1) % S):
+  // S of j is issued with P V of the tile before it (position n, whose P
+  // is in registers; none in the first step, n = -1), then j's softmax
+  // runs under that P V. The first step is the loop's, not a prologue of
+  // its own, so the softmax (mask, score modifier, dropout) is inlined
+  // once: NVRTC's time follows its copies.
+  int j = rb.firstTile();
   mbarrierWait(sm.qFull(), 0);
-  if (cur < jEnd) {
-    int nxt = rb.nextTile(cur);
-    // Prologue: S and P of the first tile.
-    {
-      float sc[1][kNTiles][4];
-      mbarrierWait(sm.kFull(0), 0);
-      turnBegin();
-      wgmmaFence();
-      issueS(sc, 0);
-      turnEnd(false);
-      wgmmaWait<0>();
-      wgmmaFenceOperands(sc[0]);
-      release(sm.kEmpty(0));
-      softmaxOf(sc, cur);
-      packAll(sc);
-    }
-    // Tile at walk position n (buffer n % S) has P in registers; the
-    // next one's K is (or will be) in buffer (n + 1) % S.
-    int n = 0;
-    while (nxt < jEnd) {
-      const int sc0 = n % S, sn = (n + 1) % S;
+  if (j < jEnd) {
+    int n = -1;
+    do {
+      const int sn = (n + 1) % S, sc0 = n % S;
+      const bool pv = n >= 0;
       float sc[1][kNTiles][4];
       mbarrierWait(sm.kFull(sn), ((n + 1) / S) & 1);
-      mbarrierWait(sm.vFull(sc0), (n / S) & 1);
-      turnBegin();
-      wgmmaFence();
-      issueS(sc, sn); // S_next = Q K_nxt^T
-      issuePV(sc0);   // O += P_cur V_cur
+      // Each branch fences its own wgmmas (one branch around issuePV
+      // alone has ptxas inject warpgroup.arrive, C7519).
+      if (pv) {
+        mbarrierWait(sm.vFull(sc0), (n / S) & 1);
+        turnBegin();
+        wgmmaFence();
+        issueS(sc, sn); // S_j = Q K_j^T
+        issuePV(sc0);   // O += P V of the tile before j
+      } else {
+        turnBegin();
+        wgmmaFence();
+        issueS(sc, sn);
+        wgmmaCommit(); // an empty group: the waits below count the same
+      }
       turnEnd(false);
-      wgmmaWait<1>(); // S_next landed; P V may still run
+      wgmmaWait<1>(); // S_j landed; P V may still run
       wgmmaFenceOperands(sc[0]);
       release(sm.kEmpty(sn));
-      softmaxOf(sc, nxt);
+      softmaxOf(sc, j);
       wgmmaWait<0>();
       wgmmaFenceOperands(o[0]);
-      release(sm.vEmpty(sc0));
+      if (pv)
+        release(sm.vEmpty(sc0));
+      // First step: O is 0 and stays 0 (the correction is 2^-inf = 0).
       rescaleRows(o, correction);
       packAll(sc);
-      cur = nxt;
-      nxt = rb.nextTile(nxt);
+      j = rb.nextTile(j);
       ++n;
-    }
+    } while (j < jEnd);
     // Epilogue: the last tile's P V.
     mbarrierWait(sm.vFull(n % S), (n / S) & 1);
     turnBegin();
@@ -247,8 +247,8 @@ template <class Cfg, int kCtasPerSM> struct WsRegisters {
   static_assert(kConsumer >= 128, "consumers need their accumulators in registers");
 };
 
-/// kCtasPerSM: the entry's __launch_bounds__ minimum (the planner's
-/// forwardWarpSpecializedCtasPerSM): one CTA with two consumer warpgroups
+/// kCtasPerSM: the entry's __launch_bounds__ minimum (the tiling's
+/// ctas_per_sm; the planner's default): one CTA with two consumer warpgroups
 /// (~240 registers each, taking turns); two or three with one consumer
 /// warpgroup, so that one CTA's loads, softmax and store overlap the
 /// others' products.

@@ -26,31 +26,80 @@ struct FragmentCoords {
   FG_DEVICE int col(int n, int e) const { return k0 + n * 8 + t * 2 + (e % 2); }
 };
 
+/// Per-element decisions (mask, ragged edge, dropout) as bits: bit i % 32
+/// of bits[i / 32] is element i = 4 (NT mr + n) + e's. The decision is
+/// evaluated in a rolled loop over (mr, n), the 4 elements of one n-tile
+/// per iteration, so its code exists once instead of once per element of
+/// the unrolled fragment loops: mask expressions with lookups and Philox
+/// are most of a variant's code, and NVRTC's time follows code size
+/// (bench/results/2026-11-29-cpu-jit-codesize-s8.md). Register arrays keep
+/// compile-time indices: the words are updated by an unrolled select.
+template <int MR, int NT> struct ElementBits {
+  static constexpr int kWords = (MR * NT * 4 + 31) / 32;
+  uint32_t w[kWords];
+
+  FG_DEVICE void setAll() {
+#pragma unroll
+    for (int i = 0; i < kWords; ++i)
+      w[i] = ~0u;
+  }
+  /// bits = decide(mr, n, e) for every element.
+  template <class Decide> FG_DEVICE void eval(Decide decide) {
+#pragma unroll
+    for (int i = 0; i < kWords; ++i)
+      w[i] = 0u;
+#pragma unroll 1
+    for (int f = 0; f < MR * NT; ++f) {
+      const int mr = f / NT, n = f % NT;
+      uint32_t nibble = 0;
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        nibble |= uint32_t(bool(decide(mr, n, e))) << e;
+#pragma unroll
+      for (int i = 0; i < kWords; ++i)
+        w[i] |= f / 8 == i ? nibble << (4 * (f % 8)) : 0u;
+    }
+  }
+  /// Element (mr, n, e)'s bit; the indices are compile-time in unrolled loops.
+  FG_DEVICE bool test(int mr, int n, int e) const {
+    const int i = 4 * (NT * mr + n) + e;
+    return (w[i / 32] >> (i % 32)) & 1u;
+  }
+};
+
 /// Score modifier, mask and the log2-domain scale. Most tiles are plain
 /// (Full, not at the ragged edge, no score modifier): S stays raw and the
 /// scale is folded into the exponent's FFMA, so they pay nothing per
 /// element. Others are rewritten into the log2 domain with -inf where
-/// masked. Returns the factor onlineSoftmax() applies on the way into exp2.
-/// `cls` and the edge test are uniform across the CTA.
+/// masked (k >= seqK, or the mask on a Partial tile: decided once per
+/// element into ElementBits, then applied by a select). Returns the factor
+/// onlineSoftmax() applies on the way into exp2. `cls` and the edge test
+/// are uniform across the CTA.
 template <class Variant, int MR, int NT>
 FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls, int b,
                              int h, const FragmentCoords &at, int seqQ, int seqK) {
   const bool edge = at.k0 + NT * 8 > seqK;
   if (!Variant::kHasScoreMod && cls == kTileFull && !edge)
     return p.scaleLog2;
+  const bool partial = Variant::kHasMask && cls == kTilePartial;
+  ElementBits<MR, NT> keep;
+  if (edge || partial)
+    keep.eval([&](int mr, int n, int e) {
+      const int q = at.row(mr, e), k = at.col(n, e);
+      return k < seqK && (!partial || Variant::mask(p, b, h, q, k, seqQ, seqK));
+    });
+  else
+    keep.setAll();
 #pragma unroll
   for (int i = 0; i < MR * NT * 4; ++i) {
     const int mr = i / (NT * 4), n = (i / 4) % NT, e = i % 4;
-    const int q = at.row(mr, e), k = at.col(n, e);
     float x = s[mr][n][e];
     if (Variant::kHasScoreMod)
-      x = Variant::score(p, x * p.scale, b, h, q, k, seqQ, seqK) * 1.4426950408889634f;
+      x = Variant::score(p, x * p.scale, b, h, at.row(mr, e), at.col(n, e), seqQ, seqK) *
+          1.4426950408889634f;
     else
       x *= p.scaleLog2;
-    bool keep = k < seqK;
-    if (Variant::kHasMask && cls == kTilePartial)
-      keep = keep && Variant::mask(p, b, h, q, k, seqQ, seqK);
-    s[mr][n][e] = keep ? x : negInf();
+    s[mr][n][e] = keep.test(mr, n, e) ? x : negInf();
   }
   return 1.f;
 }
@@ -104,18 +153,21 @@ FG_DEVICE void rescaleRows(float (&o)[MR][VT][4], const float (&correction)[2 * 
   }
 }
 
-/// Dropout acts on P after the normalizer saw it (as in the paper).
+/// Dropout acts on P after the normalizer saw it (as in the paper). The
+/// keep decisions (a Philox call each) go through ElementBits.
 template <class Variant, int MR, int NT>
 FG_DEVICE void applyDropout(float (&s)[MR][NT][4], const FwdParams &p, uint64_t bh,
                             const FragmentCoords &at) {
   if (!Variant::kHasDropout)
     return;
+  ElementBits<MR, NT> keep;
+  keep.eval([&](int mr, int n, int e) {
+    return dropoutKeep(p.seed, p.offset, bh, at.row(mr, e), at.col(n, e), p.dropoutP);
+  });
 #pragma unroll
   for (int i = 0; i < MR * NT * 4; ++i) {
     const int mr = i / (NT * 4), n = (i / 4) % NT, e = i % 4;
-    s[mr][n][e] = dropoutKeep(p.seed, p.offset, bh, at.row(mr, e), at.col(n, e), p.dropoutP)
-                      ? s[mr][n][e] * p.dropoutScale
-                      : 0.f;
+    s[mr][n][e] = keep.test(mr, n, e) ? s[mr][n][e] * p.dropoutScale : 0.f;
   }
 }
 

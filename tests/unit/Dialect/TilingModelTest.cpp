@@ -69,7 +69,9 @@ TEST_P(EveryHeadDim, FeasibleTilingsIncludeThePlannersChoice) {
   }
   auto same = [](const TileConfig &a, const TileConfig &b) {
     return a.blockM == b.blockM && a.blockN == b.blockN && a.warps == b.warps &&
-           a.stages == b.stages && a.qInRegisters == b.qInRegisters && a.mma == b.mma;
+           a.stages == b.stages && a.qInRegisters == b.qInRegisters && a.mma == b.mma &&
+           a.warpSpecialized == b.warpSpecialized &&
+           (!a.warpSpecialized || a.ctasPerSM == b.ctasPerSM);
   };
   for (size_t i = 0; i < all.size(); ++i)
     for (size_t j = i + 1; j < all.size(); ++j)
@@ -205,8 +207,8 @@ TEST(Tiling, WarpSpecializedForwardShapes) {
     EXPECT_EQ(c.blockM, 128);
     EXPECT_EQ(c.blockN, 128);
     EXPECT_EQ(c.warps, 8);
-    EXPECT_TRUE(forwardIsWarpSpecialized(p, c));
-    EXPECT_EQ(forwardWarpSpecializedCtasPerSM(c), 1);
+    EXPECT_TRUE(c.warpSpecialized);
+    EXPECT_EQ(c.ctasPerSM, 1);
     EXPECT_EQ(forwardWarpSpecializedRegisters(c).entry, 168);
     EXPECT_EQ(forwardWarpSpecializedRegisters(c).consumer, 240);
   }
@@ -217,22 +219,76 @@ TEST(Tiling, WarpSpecializedForwardShapes) {
     EXPECT_EQ(c.blockM, 64);
     EXPECT_EQ(c.blockN, band ? 64 : 128);
     EXPECT_EQ(c.warps, 4);
-    EXPECT_TRUE(forwardIsWarpSpecialized(p, c));
-    EXPECT_EQ(forwardWarpSpecializedCtasPerSM(c), band ? 3 : 2);
+    EXPECT_TRUE(c.warpSpecialized);
+    EXPECT_EQ(c.ctasPerSM, band ? 3 : 2);
     // The 64K registers split: 128 at entry -> 232, or 80 -> 136.
     EXPECT_EQ(forwardWarpSpecializedRegisters(c).entry, band ? 80 : 128);
     EXPECT_EQ(forwardWarpSpecializedRegisters(c).consumer, band ? 136 : 232);
     EXPECT_EQ(forwardWarpSpecializedRegisters(c).producer, 24);
   }
-  // The plain kernel elsewhere: 128x64 at head dim 64, 64-row tiles at 128
-  // (their shared memory leaves one CTA), unequal head dims, the backward.
+  // The planner's family elsewhere is the plain kernel: 128x64 at head dim
+  // 64, 64-row tiles at 128, unequal head dims, the backward, mma.sync.
   TilingProblem d64{64, 64, 2, false}, d128{128, 128, 2, false}, mixed{64, 128, 2, false};
-  EXPECT_FALSE(forwardIsWarpSpecialized(d64, TileConfig{128, 64, 8, 2, false, MmaKind::Wgmma}));
-  EXPECT_FALSE(forwardIsWarpSpecialized(d128, TileConfig{64, 128, 4, 2, false, MmaKind::Wgmma}));
-  EXPECT_FALSE(forwardIsWarpSpecialized(mixed, TileConfig{128, 128, 8, 2, false, MmaKind::Wgmma}));
-  EXPECT_FALSE(forwardIsWarpSpecialized({128, 128, 2, true},
-                                        TileConfig{64, 128, 8, 2, false, MmaKind::Wgmma}));
-  EXPECT_FALSE(forwardIsWarpSpecialized(d128, TileConfig{128, 128, 8, 2, false, MmaKind::Sync}));
+  EXPECT_EQ(plannedWarpSpecializedCtas(d64, TileConfig{128, 64, 8, 2, false, MmaKind::Wgmma}), 0);
+  EXPECT_EQ(plannedWarpSpecializedCtas(d128, TileConfig{64, 128, 4, 2, false, MmaKind::Wgmma}), 0);
+  EXPECT_EQ(plannedWarpSpecializedCtas(mixed, TileConfig{128, 128, 8, 2, false, MmaKind::Wgmma}), 0);
+  EXPECT_EQ(plannedWarpSpecializedCtas({128, 128, 2, true},
+                                       TileConfig{64, 128, 8, 2, false, MmaKind::Wgmma}), 0);
+  EXPECT_EQ(plannedWarpSpecializedCtas(d128, TileConfig{128, 128, 8, 2, false, MmaKind::Sync}), 0);
+}
+
+// The tuner's space holds both kernel families of the wgmma forward, the
+// warp-specialized one at every launch bound whose register split and
+// shared memory fit.
+TEST(Tiling, WarpSpecializedCandidates) {
+  const GpuTarget h100 = *lookupTarget("sm_90a");
+  auto has = [](const std::vector<TileConfig> &all, int64_t m, int64_t n, int64_t w, bool ws,
+                int64_t ctas) {
+    return llvm::any_of(all, [&](const TileConfig &c) {
+      return c.blockM == m && c.blockN == n && c.warps == w && c.mma == MmaKind::Wgmma &&
+             c.warpSpecialized == ws && (!ws || c.ctasPerSM == ctas);
+    });
+  };
+  std::vector<TileConfig> d128 = feasibleTilings({128, 128, 2, false}, h100);
+  EXPECT_TRUE(has(d128, 128, 128, 8, true, 1));
+  EXPECT_TRUE(has(d128, 128, 128, 8, false, 0));
+  // One consumer warpgroup at head dim 128: 64x64 fits twice per SM
+  // (82 KB each), not three times.
+  EXPECT_TRUE(has(d128, 64, 64, 4, true, 2));
+  EXPECT_FALSE(has(d128, 64, 64, 4, true, 3));
+  // Two consumer warpgroups at two CTAs leave too few registers.
+  EXPECT_FALSE(has(d128, 128, 128, 8, true, 2));
+  std::vector<TileConfig> d64 = feasibleTilings({64, 64, 2, false}, h100);
+  EXPECT_TRUE(has(d64, 64, 64, 4, true, 3));
+  EXPECT_TRUE(has(d64, 64, 128, 4, true, 2));
+  // 64x128 at three CTAs: 136 registers for 176 needed.
+  EXPECT_FALSE(has(d64, 64, 128, 4, true, 3));
+  for (const TileConfig &c : d64)
+    if (c.warpSpecialized) {
+      EXPECT_GE(forwardWarpSpecializedRegisters(c).consumer, c.regsPerThread);
+      EXPECT_LE(c.ctasPerSM * (c.smemBytes + 1024), h100.smemPerSM);
+    }
+  // None for unequal head dims or the backward.
+  for (const TileConfig &c : feasibleTilings({64, 128, 2, false}, h100))
+    EXPECT_FALSE(c.warpSpecialized);
+  for (const TileConfig &c : feasibleTilings({128, 128, 2, true}, h100))
+    EXPECT_FALSE(c.warpSpecialized);
+  // A spec may pick the family and launch bound, or refuse the family.
+  TileOverride one{64, 64, 4, 0, MmaKind::Wgmma, 1, 2};
+  auto chosen = chooseTiling({128, 128, 2, false}, h100, one);
+  ASSERT_TRUE(bool(chosen)) << llvm::toString(chosen.takeError());
+  EXPECT_TRUE(chosen->config.warpSpecialized);
+  EXPECT_EQ(chosen->config.ctasPerSM, 2);
+  TileOverride plain;
+  plain.warpSpecialized = -1;
+  auto p = chooseTiling({128, 128, 2, false}, h100, plain);
+  ASSERT_TRUE(bool(p));
+  EXPECT_FALSE(p->config.warpSpecialized);
+  EXPECT_EQ(p->config.mma, MmaKind::Wgmma);
+  TileOverride three{64, 64, 4, 0, MmaKind::Wgmma, 1, 3};
+  auto tooMany = chooseTiling({128, 128, 2, false}, h100, three);
+  ASSERT_FALSE(bool(tooMany));
+  EXPECT_NE(llvm::toString(tooMany.takeError()).find("no forward tiling"), std::string::npos);
 }
 
 TEST(Tiling, BackwardFastPathWhereTheWarpsSplitDQEvenly) {

@@ -55,11 +55,11 @@ void compileFor(const Spec &s, const char *arch) {
     // reads through), the other after cp.async and a proxy fence.
     EXPECT_EQ(std::string(arch), "sm_90a") << s.name;
     EXPECT_NE(r->ptx.find("wgmma.mma_async.sync.aligned.m64n"), std::string::npos) << s.name;
-    EXPECT_NE(r->ptx.find(gen->first.fwdWarpSpecialized ? "cp.async.bulk.tensor.4d"
+    EXPECT_NE(r->ptx.find(gen->first.tiles.warpSpecialized ? "cp.async.bulk.tensor.4d"
                                                         : "fence.proxy.async.shared::cta"),
               std::string::npos)
         << s.name;
-    if (gen->first.fwdWarpSpecialized)
+    if (gen->first.tiles.warpSpecialized)
       EXPECT_NE(r->ptx.find("setmaxnreg.inc"), std::string::npos) << s.name;
     EXPECT_EQ(r->ptx.find("mma.sync.aligned.m16n8k16"), std::string::npos) << s.name;
   } else {

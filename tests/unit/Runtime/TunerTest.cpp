@@ -90,7 +90,10 @@ std::vector<CandidateCase> allCandidates() {
       std::string name = variant + "_" + std::to_string(k.tiles.blockM) + "x" +
                          std::to_string(k.tiles.blockN) + "_w" + std::to_string(k.tiles.warps) +
                          "_s" + std::to_string(k.tiles.stages) +
-                         (k.tiles.mma == attn::MmaKind::Wgmma ? "_wgmma" : "_sync");
+                         (k.tiles.mma == attn::MmaKind::Wgmma ? "_wgmma" : "_sync") +
+                         (k.tiles.warpSpecialized
+                              ? "_ws" + std::to_string(k.tiles.ctasPerSM)
+                              : "");
       out.push_back({name, text, k.properties});
     }
   }

@@ -44,12 +44,11 @@ struct KernelSpec {
   int64_t paddedQK = 0, paddedV = 0;       // as laid out in shared memory
   attn::TileConfig tiles;                   // forward tiling
   /// The wgmma forward with a producer warpgroup and consumer turns
-  /// (FwdKernelSm90Ws.cuh): a producer warpgroup more than the tiling's warps.
-  bool fwdWarpSpecialized = false;
+  /// (FwdKernelSm90Ws.cuh, tiles.warpSpecialized): a producer warpgroup
+  /// more than the tiling's warps, tiles.ctasPerSM its launch bound.
   int64_t fwdThreads() const {
-    return 32 * (tiles.warps + (fwdWarpSpecialized ? attn::kWsProducerWarps : 0));
+    return 32 * (tiles.warps + (tiles.warpSpecialized ? attn::kWsProducerWarps : 0));
   }
-  int64_t fwdCtasPerSM() const { return attn::forwardWarpSpecializedCtasPerSM(tiles); }
   /// Backward tiling, when planned: warps * 16 resident rows per CTA,
   /// blockM streamed rows per step (blockN == 16 * warps).
   std::optional<attn::TileConfig> bwdTiles;

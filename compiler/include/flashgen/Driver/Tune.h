@@ -23,9 +23,11 @@ struct TuneCommand {
   std::string db;         // "" = the default path
   std::string exportFile, importFile;
   std::string arch;       // --dry-run: the architecture planned for
+  std::string jsonFile;   // --json: every shape's result, machine-readable
   double budgetSeconds = 600;
   int reps = 20, threads = 0;
   bool list = false, clear = false, dryRun = false;
+  bool calibrate = false; // measure bandwidth and tensor-core rate first
 };
 
 /// Runs the command; returns the process exit code (0 ok, 1 input or

@@ -21,6 +21,7 @@ struct CheckOptions {
   uint64_t seed = 0;        // 0: a fresh random seed
   bool reference = true;    // compare with the CPU reference
   int timingReps = 0;       // > 0: time that many launches
+  bool flushL2 = false;     // evict L2 before each timed launch
   int repeatRuns = 0;       // backward: run again this many times, compare bits
                             // (deterministic mode only: the fast path's
                             // atomics may sum dQ in another order)

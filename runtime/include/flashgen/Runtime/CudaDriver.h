@@ -27,6 +27,9 @@ struct DeviceInfo {
   int regsPerSM = 0, maxThreadsPerSM = 0, maxBlocksPerSM = 0;
   int l2Bytes = 0;
   int driverVersion = 0; // cuDriverGetVersion: 13000 for CUDA 13.0
+  /// Peak clocks (kHz) and the memory bus width (bits), for the bandwidth
+  /// and tensor-core rate estimates before `flashgen tune --calibrate`.
+  int smClockKHz = 0, memClockKHz = 0, memBusBits = 0;
   /// "sm_90a" for compute capability 9.0 (wgmma needs the a-suffix), else
   /// "sm_XY".
   std::string arch() const;

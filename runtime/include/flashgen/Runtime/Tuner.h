@@ -74,10 +74,14 @@ struct ShapeResult {
   Shape shape{};
   std::string bucket;
   Candidate best;
+  /// Dense count (4 B H Nq Nk d, x2.5 backward: masks not discounted) and
+  /// median milliseconds, timed with a cold L2.
   double bestTflops = 0, plannerTflops = 0;
+  double bestMs = 0, plannerMs = 0;
 };
 
 struct TuneReport {
+  std::string planner;               // the planner's properties
   std::vector<ShapeResult> shapes;
   int candidates = 0, compiled = 0, wrong = 0;
   std::vector<std::string> rejected; // "properties: why" for each discarded one

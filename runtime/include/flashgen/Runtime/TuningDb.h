@@ -64,6 +64,13 @@ struct Entry {
   int64_t createdUnix = 0;
 };
 
+/// What `flashgen tune --calibrate` measured on a GPU (Calibration.h).
+struct Calibration {
+  double hbmBytesPerSec = 0; // copy: bytes read + written per second
+  double mmaFlopsPerSec = 0; // dense 16-bit tensor-core math, fp32 accumulate
+  int64_t createdUnix = 0;
+};
+
 /// The schema this flashgen reads and writes.
 constexpr int kTuningSchemaVersion = 1;
 
@@ -99,8 +106,15 @@ public:
   /// Adds the entries of an exportJson() document (replacing equal keys);
   /// returns how many.
   llvm::Expected<int> importJson(llvm::StringRef json);
-  /// Removes every entry.
+  /// Removes every entry (and calibration).
   llvm::Error clear();
+
+  /// The measured rates of the GPU `d` names (by gpu, compute capability
+  /// and SM count only), replacing earlier ones; and reading them back.
+  llvm::Error putCalibration(const DeviceKey &d, const Calibration &c);
+  llvm::Expected<std::optional<Calibration>> calibration(const DeviceKey &d);
+  /// Every stored calibration.
+  llvm::Expected<std::vector<std::pair<DeviceKey, Calibration>>> calibrations();
 
   const std::string &path() const { return dbPath; }
 

@@ -7,7 +7,7 @@
 
 // 128 x 128 tiles of d256 need 192 KB of shared memory; GA102 has 99 KB. The
 // registers run out too, and both are named.
-// expected-error @+1 {{no forward tiling fits sm_86 (RTX 3090 (GA102)) for head dims qk=256 v=256; even Br=128 Bc=128 warps=4 stages=1 Q-in-registers needs 640 registers/thread > 255 and needs 196608 B shared memory > 101376 B per block on sm_86 with the spec's block_m/block_n/warps/stages}}
+// expected-error @+1 {{no forward tiling fits sm_86 for head dims qk=256 v=256; even Br=128 Bc=128 warps=4 stages=1 Q-in-registers needs 640 registers/thread > 255 and needs 196608 B shared memory > 101376 B per block on sm_86 with the spec's block_m/block_n/warps/stages}}
 attn.variant @too_big attributes {dropout = 0.0 : f64, dtype = #attn<dtype bf16>, passes = #attn.passes<forward>, qk_head_dim = 256 : i64, scale = 0.0625 : f64, target = #attn<target native>, tile_override = #attn.tiling<block_m = 128, block_n = 128>, v_head_dim = 256 : i64} mask {
 ^bb0(%b: i32, %h: i32, %q: i32, %k: i32, %seq_q: i32, %seq_k: i32):
   %t = arith.constant true

@@ -1,9 +1,11 @@
 //===- TargetInfo.h - resources of the GPUs flashgen targets ----*- C++ -*-===//
 //
-// The numbers tiling and the IO cost model need, per architecture. Rows are
-// datasheet values for the reference part of each architecture, except where
-// `source` says they were measured. At JIT time the runtime builds a
-// GpuTarget from the device itself (cuDeviceGetAttribute) instead.
+// The numbers tiling and the IO cost model need. Without a GPU they are an
+// architecture's defaults (lookupTarget); at JIT time and in `explain` and
+// `tune` on a GPU the runtime builds a GpuTarget from the device itself
+// (cuDeviceGetAttribute: SMs, shared memory, registers, clocks, bus width)
+// and the bandwidth and tensor-core rate that `flashgen tune --calibrate`
+// measured there, if it did (runtime/DeviceTarget.h).
 //
 //===----------------------------------------------------------------------===//
 #ifndef FLASHGEN_DIALECT_ATTN_ANALYSIS_TARGETINFO_H
@@ -19,7 +21,7 @@ namespace flashgen::attn {
 
 struct GpuTarget {
   std::string arch;          // "sm_90a"
-  std::string part;          // "H100 SXM5 80GB"
+  std::string part;          // the device's name; "" for architecture defaults
   int smVersion = 0;         // 90
   int numSMs = 0;
   int64_t smemPerSM = 0;     // bytes of shared memory per SM
@@ -34,10 +36,14 @@ struct GpuTarget {
   std::string source;        // where the numbers come from
 };
 
-/// The table row for `target`; nullopt for Target::native (ask the device).
+/// Dense 16-bit tensor-core FLOPs (fp32 accumulate) per SM per clock of
+/// compute capability `smVersion` (90 for 9.0).
+double tensorFlopsPerClockPerSM(int smVersion);
+
+/// The defaults of `target`; nullopt for Target::native (ask the device).
 std::optional<GpuTarget> lookupTarget(Target target);
 
-/// The table row for an arch name such as "sm_80" or "sm_90a".
+/// The defaults of an arch name such as "sm_80" or "sm_90a".
 std::optional<GpuTarget> lookupTarget(llvm::StringRef arch);
 
 } // namespace flashgen::attn

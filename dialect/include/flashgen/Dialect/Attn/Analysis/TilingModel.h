@@ -61,7 +61,13 @@ struct TileConfig {
   int64_t blockM = 0, blockN = 0, warps = 0, stages = 0;
   bool qInRegisters = false;
   MmaKind mma = MmaKind::Sync;
-  // Derived by estimateTile():
+  /// The forward's kernel family: the warp-specialized wgmma kernel
+  /// (FwdKernelSm90Ws.cuh: a producer warpgroup beside `warps` consumer
+  /// warps) instead of the plain one. Its ctasPerSM is then a decision, not
+  /// an estimate: the launch bound, which fixes the register split
+  /// (forwardWarpSpecializedRegisters).
+  bool warpSpecialized = false;
+  // Derived by estimateTile() (ctasPerSM: chosen, for warp-specialized):
   int64_t smemBytes = 0, regsPerThread = 0, ctasPerSM = 0;
 };
 
@@ -69,7 +75,14 @@ struct TileConfig {
 struct TileOverride {
   int64_t blockM = 0, blockN = 0, warps = 0, stages = 0;
   MmaKind mma = MmaKind::Free;
-  bool any() const { return blockM || blockN || warps || stages || mma != MmaKind::Free; }
+  /// 0: free, 1: the warp-specialized kernel, -1: the plain one.
+  int64_t warpSpecialized = 0;
+  /// CTAs per SM (the warp-specialized kernel's launch bound).
+  int64_t ctasPerSM = 0;
+  bool any() const {
+    return blockM || blockN || warps || stages || mma != MmaKind::Free || warpSpecialized ||
+           ctasPerSM;
+  }
 };
 
 struct TilingDecision {
@@ -83,35 +96,25 @@ int64_t paddedHeadDim(int64_t d);
 /// Why the forward cannot use wgmma for `p` on `t`, or "" if it can.
 std::string whyNoWgmma(const TilingProblem &p, const GpuTarget &t);
 
-/// Whether the forward tiling `c` runs the warp-specialized wgmma kernel
-/// (FwdKernelSm90Ws.cuh: a TMA producer warpgroup beside one consumer
-/// warpgroup, or two that take turns on the tensor cores) instead of the
-/// plain one.
-bool forwardIsWarpSpecialized(const TilingProblem &p, const TileConfig &c);
-
 /// The warp-specialized forward's producer: one warpgroup beside the
 /// tiling's warps (wsThreads in FwdKernelSm90Ws.cuh is the kernel's twin).
 constexpr int64_t kWsProducerWarps = 4;
 
-/// CTAs per SM of the warp-specialized forward (its __launch_bounds__, which
-/// setmaxnreg needs, and attentionForwardSm90Ws's kCtasPerSM): one with two
-/// consumer warpgroups; with one consumer warpgroup (head dim 64) two of
-/// 64x128 tiles or three of 64x64 (80 registers per thread at entry; the
-/// consumer gets 136).
-inline int64_t forwardWarpSpecializedCtasPerSM(const TileConfig &c) {
-  if (c.warps != 4)
-    return 1;
-  return c.blockN == 64 ? 3 : 2;
-}
-
-/// Registers per thread of the warp-specialized forward: at entry (the
-/// launch bound's cap), and after setmaxnreg for the producer and the
-/// consumers (WsRegisters in FwdKernelSm90Ws.cuh is the kernel's twin), on
-/// sm_90a's 64K registers per SM.
+/// Registers per thread of the warp-specialized forward at c.ctasPerSM
+/// CTAs per SM (its __launch_bounds__, which setmaxnreg needs, and
+/// attentionForwardSm90Ws's kCtasPerSM): at entry (the launch bound's cap),
+/// and after setmaxnreg for the producer and the consumers (WsRegisters in
+/// FwdKernelSm90Ws.cuh is the kernel's twin, and the generated code asserts
+/// they agree), on sm_90a's 64K registers per SM.
 struct WsRegisterSplit {
   int64_t entry = 0, producer = 0, consumer = 0;
 };
 WsRegisterSplit forwardWarpSpecializedRegisters(const TileConfig &c);
+
+/// The tiling the planner would have picked for `c`'s shape before the
+/// tuner could choose the kernel family: whether it is warp-specialized and
+/// at how many CTAs per SM (0 for the plain kernel).
+int64_t plannedWarpSpecializedCtas(const TilingProblem &p, const TileConfig &c);
 
 /// Whether the backward computes dK and dV in separate passes (large head
 /// dims: full rows of both would not fit in registers).

@@ -193,18 +193,26 @@ def Attn_TilingAttr : Attn_Attr<"Tiling", "tiling"> {
     per CTA, cp.async `stages`, whether Q's MMA fragments stay in registers,
     which tensor-core instruction the kernel uses (`mma = sync`: mma.sync,
     sm_80+; `mma = wgmma`: Hopper warpgroup MMA, sm_90a; absent: not fixed),
-    and what that costs: shared memory per CTA, registers per thread, CTAs
-    per SM. Zero means "not fixed" in a user override.
+    whether the forward is the warp-specialized kernel (`warp_specialized`:
+    a producer warpgroup beside the consumer warps; its `ctas_per_sm` is its
+    launch bound, which fixes the register split), and what that costs:
+    shared memory per CTA, registers per thread (the consumers', when
+    warp-specialized), CTAs per SM. Zero means "not fixed" in a user
+    override; there `warp_specialized = false` forces the plain kernel.
 
     ```mlir
     #attn.tiling<block_m = 128, block_n = 64, warps = 4, stages = 2, q_in_registers,
                  smem_bytes = 65536, regs_per_thread = 232, ctas_per_sm = 1>
+    #attn.tiling<block_m = 64, block_n = 64, warps = 4, stages = 2, smem_bytes = 42112,
+                 regs_per_thread = 128, ctas_per_sm = 3, mma = wgmma, warp_specialized>
     ```
   }];
   let parameters = (ins
     "int64_t":$blockM, "int64_t":$blockN, "int64_t":$warps, "int64_t":$stages,
     "bool":$qInRegisters, "int64_t":$smemBytes, "int64_t":$regsPerThread,
-    "int64_t":$ctasPerSM, "int64_t":$mma);
+    "int64_t":$ctasPerSM, "int64_t":$mma,
+    // 1: warp-specialized; 0: plain (free in an override); -1: plain, forced.
+    "int64_t":$warpSpecialized);
   let hasCustomAssemblyFormat = 1;
 }
 
