@@ -10,11 +10,17 @@
 // cache hits). Backward: the default (fast, atomic dQ) path as `bwd`, the
 // deterministic kernels as `bwdd`.
 // Usage: flashgen-bench [--quick] [--no-backward] [--head-dim 64|128] [--sweep]
+//        flashgen-bench --jit SPEC.attn...
+// --jit: one JIT line per spec: its forward compiled and loaded cold (run
+// it with an empty $FLASHGEN_CACHE_DIR, or the "cold" compile is a disk
+// hit), then what a new process pays on a disk-cache hit.
 //
 //===----------------------------------------------------------------------===//
 #include "flashgen/Runtime/CudaDriver.h"
 #include "flashgen/Runtime/KernelCache.h"
 #include "flashgen/Runtime/Runtime.h"
+
+#include "llvm/Support/MemoryBuffer.h"
 
 #include <algorithm>
 #include <chrono>
@@ -53,6 +59,42 @@ double seconds(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+/// --jit: cold compile + load of each spec's forward, then a disk hit.
+int jitLines(const std::vector<std::string> &files) {
+  int rc = 0;
+  for (const std::string &f : files) {
+    auto buf = llvm::MemoryBuffer::getFile(f);
+    if (!buf) {
+      std::fprintf(stderr, "error: cannot read %s\n", f.c_str());
+      rc = 1;
+      continue;
+    }
+    std::string text = (*buf)->getBuffer().str();
+    auto t0 = std::chrono::steady_clock::now();
+    auto cold = Kernel::fromSpec(text, f);
+    double coldS = seconds(t0);
+    if (!cold) {
+      std::printf("jit %s error: %s\n", f.c_str(), llvm::toString(cold.takeError()).c_str());
+      rc = 1;
+      continue;
+    }
+    clearJitProcessCache();
+    runtime::KernelCache::global().clearMemory();
+    t0 = std::chrono::steady_clock::now();
+    auto disk = unwrap(Kernel::fromSpec(text, f));
+    double diskS = seconds(t0);
+    const JitStats &c = (*cold)->stats(), &d = disk->stats();
+    std::printf("jit %s cold_total_s=%.3f (frontend %.1f ms, nvrtc %.3f s, load %.2f ms, cache "
+                "hit %d) | disk_hit_total_ms=%.3f (frontend %.3f ms, load %.3f ms, cache hit "
+                "%d)\n",
+                f.c_str(), coldS, c.frontendSeconds * 1e3, c.nvrtcSeconds, c.loadSeconds * 1e3,
+                int(c.cacheHit), diskS * 1e3, d.frontendSeconds * 1e3, d.loadSeconds * 1e3,
+                int(d.cacheHit));
+    std::fflush(stdout);
+  }
+  return rc;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -61,6 +103,8 @@ int main(int argc, char **argv) {
   // of the grid (a device call that checks one kernel's change).
   bool quick = false, sweep = false, backward = true;
   int onlyHeadDim = 0;
+  if (argc > 1 && !std::strcmp(argv[1], "--jit"))
+    return jitLines(std::vector<std::string>(argv + 2, argv + argc));
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--quick"))
       quick = true;
