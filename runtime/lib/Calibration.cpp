@@ -75,7 +75,7 @@ std::optional<Calibration> storedCalibration(const runtime::DeviceInfo &d) {
   const std::string path = TuningDb::defaultPath();
   if (path.empty() || path == "off" || !llvm::sys::fs::exists(path))
     return std::nullopt;
-  llvm::Expected<std::unique_ptr<TuningDb>> db = TuningDb::open(path);
+  llvm::Expected<std::unique_ptr<TuningDb>> db = TuningDb::openForLookup(path);
   if (!db) {
     llvm::consumeError(db.takeError());
     return std::nullopt;

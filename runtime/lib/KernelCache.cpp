@@ -8,18 +8,49 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/SHA256.h"
+#include "llvm/Support/xxhash.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace flashgen::runtime;
 
 namespace {
-constexpr llvm::StringLiteral kMagic = "FGKC1\n";
+// Version 2: the payload's checksum is XXH3-64 (version 1's SHA-256 of a
+// 300 KB CUBIN took a millisecond of every disk hit; a checksum only has to
+// catch torn or damaged files, the key is what must not collide).
+constexpr llvm::StringLiteral kMagic = "FGKC2\n";
 
-std::string sha256Hex(llvm::ArrayRef<uint8_t> data) {
-  return llvm::toHex(llvm::SHA256::hash(data), /*LowerCase=*/true);
+std::string checksumHex(llvm::ArrayRef<uint8_t> data) {
+  return llvm::utohexstr(llvm::xxh3_64bits(data), /*LowerCase=*/true, /*Width=*/16);
 }
 llvm::ArrayRef<uint8_t> bytes(llvm::StringRef s) {
   return {reinterpret_cast<const uint8_t *>(s.data()), s.size()};
+}
+
+/// SHA-256 over NUL-separated fields, hex.
+class KeyHasher {
+public:
+  void field(llvm::StringRef s) {
+    h.update(bytes(s));
+    h.update(bytes(llvm::StringRef("\0", 1))); // fields cannot run together
+  }
+  std::string hex() { return llvm::toHex(h.final(), /*LowerCase=*/true); }
+
+private:
+  llvm::SHA256 h;
+};
+
+/// The embedded templates' hash, computed once per process (hundreds of KB:
+/// hashing them on every lookup was most of a disk hit's time).
+const std::string &templatesHash() {
+  static const std::string hash = [] {
+    KeyHasher h;
+    for (const EmbeddedFile &f : embeddedTemplates()) {
+      h.field(f.name);
+      h.field(f.contents);
+    }
+    return h.hex();
+  }();
+  return hash;
 }
 } // namespace
 
@@ -45,22 +76,24 @@ KernelCache &KernelCache::global() {
 std::string KernelCache::makeKey(llvm::StringRef source, llvm::StringRef arch,
                                  llvm::ArrayRef<std::string> options,
                                  llvm::StringRef compilerVersion) {
-  llvm::SHA256 h;
-  auto field = [&](llvm::StringRef s) {
-    h.update(bytes(s));
-    h.update(bytes(llvm::StringRef("\0", 1))); // fields cannot run together
-  };
-  field("flashgen " FLASHGEN_VERSION);
-  field(arch);
+  KeyHasher h;
+  h.field("flashgen " FLASHGEN_VERSION);
+  h.field(arch);
   for (const std::string &o : options)
-    field(o);
-  field(compilerVersion);
-  for (const EmbeddedFile &f : embeddedTemplates()) {
-    field(f.name);
-    field(f.contents);
-  }
-  field(source);
-  return llvm::toHex(h.final(), /*LowerCase=*/true);
+    h.field(o);
+  h.field(compilerVersion);
+  h.field(templatesHash());
+  h.field(source);
+  return h.hex();
+}
+
+std::string KernelCache::makeSpecKey(llvm::ArrayRef<llvm::StringRef> fields) {
+  KeyHasher h;
+  h.field("flashgen spec index " FLASHGEN_VERSION);
+  h.field(templatesHash());
+  for (llvm::StringRef f : fields)
+    h.field(f);
+  return h.hex();
 }
 
 std::string KernelCache::entryPath(llvm::StringRef key) const {
@@ -100,7 +133,7 @@ std::optional<std::vector<char>> KernelCache::readDisk(llvm::StringRef key) {
   uint64_t size = 0;
   if (!line(storedKey) || storedKey != key || !line(sizeText) ||
       sizeText.getAsInteger(10, size) || !line(sum) || data.size() != size ||
-      sha256Hex(bytes(data)) != sum)
+      checksumHex(bytes(data)) != sum)
     return bad();
   ++diskHits;
   return std::vector<char>(data.begin(), data.end());
@@ -145,7 +178,7 @@ llvm::Error KernelCache::store(llvm::StringRef key, llvm::ArrayRef<char> payload
   {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     llvm::StringRef data(payload.data(), payload.size());
-    os << kMagic << key << "\n" << payload.size() << "\n" << sha256Hex(bytes(data))
+    os << kMagic << key << "\n" << payload.size() << "\n" << checksumHex(bytes(data))
        << "\n" << data;
     os.close();
     if (os.has_error()) {

@@ -2,6 +2,7 @@
 #include "flashgen/Runtime/Runtime.h"
 
 #include "flashgen/Codegen/EmitCuda.h"
+#include "flashgen/Codegen/KernelSpecJson.h"
 #include "flashgen/Dialect/Attn/Transforms/Passes.h"
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
 #include "flashgen/Frontend/Frontend.h"
@@ -158,6 +159,56 @@ flashgen::generateBackward(llvm::StringRef text, llvm::StringRef name, llvm::Str
 }
 
 namespace {
+/// The numbers of `t` that planning reads (not the measured rates, which
+/// only the IO model's estimates use): a spec-index entry is valid on any
+/// device that shares them.
+std::string planningFingerprint(const attn::GpuTarget &t) {
+  return llvm::formatv("{0} {1} {2} {3} {4} {5} {6} {7}", t.arch, t.numSMs, t.smemPerSM,
+                       t.smemPerBlock, t.regsPerSM, t.maxRegsPerThread, t.maxThreadsPerSM,
+                       t.maxBlocksPerSM)
+      .str();
+}
+
+/// A spec-index entry: one line of JSON (the CUBIN's key and the
+/// KernelSpec), then the generated source.
+struct SpecIndexEntry {
+  std::string cubinKey;
+  codegen::KernelSpec spec;
+  std::string source;
+};
+std::vector<char> writeSpecIndex(const codegen::KernelSpec &s, llvm::StringRef cubinKey,
+                                 llvm::StringRef source) {
+  std::string head = llvm::formatv(
+      "{0}", llvm::json::Value(llvm::json::Object{{"cubin", cubinKey},
+                                                  {"spec", codegen::kernelSpecToJson(s)}}));
+  std::vector<char> out(head.begin(), head.end());
+  out.push_back('\n');
+  out.insert(out.end(), source.begin(), source.end());
+  return out;
+}
+/// The entry, or nothing when it does not parse (an entry of another
+/// flashgen: compiled afresh and rewritten).
+std::optional<SpecIndexEntry> readSpecIndex(llvm::ArrayRef<char> bytes) {
+  llvm::StringRef all(bytes.data(), bytes.size());
+  auto [head, source] = all.split('\n');
+  llvm::Expected<llvm::json::Value> v = llvm::json::parse(head);
+  if (!v) {
+    llvm::consumeError(v.takeError());
+    return std::nullopt;
+  }
+  const llvm::json::Object *o = v->getAsObject();
+  std::optional<llvm::StringRef> key = o ? o->getString("cubin") : std::nullopt;
+  const llvm::json::Value *spec = o ? o->get("spec") : nullptr;
+  if (!key || !spec)
+    return std::nullopt;
+  llvm::Expected<codegen::KernelSpec> ks = codegen::kernelSpecFromJson(*spec);
+  if (!ks) {
+    llvm::consumeError(ks.takeError());
+    return std::nullopt;
+  }
+  return SpecIndexEntry{key->str(), std::move(*ks), source.str()};
+}
+
 /// Generated source, CUBIN (NVRTC or the kernel cache) and loaded
 /// functions, through the process-level cache.
 llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
@@ -183,20 +234,44 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
     }
   }
   auto t0 = std::chrono::steady_clock::now();
-  auto gen = generate(text, name, tuning::targetFor(dev), backward);
-  if (!gen)
-    return gen.takeError();
-  r.spec = std::move(gen->first);
-  r.source = std::move(gen->second);
-  r.stats.frontendSeconds = since(t0);
-
+  const attn::GpuTarget target = tuning::targetFor(dev);
   std::vector<std::string> opts = nvrtcOptions(dev.arch());
-  std::string key = KernelCache::makeKey(r.source, dev.arch(), opts, nvrtcVersion());
-  r.stats.cacheKey = key;
   KernelCache &cache = KernelCache::global();
+  std::string key;
   std::optional<std::vector<char>> cubin;
-  if (options.useCache)
-    cubin = cache.lookup(key);
+  // A spec compiled before for this device (any process): its index entry
+  // names the CUBIN and holds the KernelSpec and source, so the frontend,
+  // the pass pipeline and codegen are skipped.
+  std::string specKey;
+  if (options.useCache) {
+    std::vector<llvm::StringRef> fields{text, name, backward ? "bwd" : "fwd"};
+    const std::string device = planningFingerprint(target), nvrtc = nvrtcVersion();
+    fields.push_back(device);
+    fields.push_back(nvrtc);
+    for (const std::string &o : opts)
+      fields.push_back(o);
+    specKey = KernelCache::makeSpecKey(fields);
+    if (std::optional<std::vector<char>> idx = cache.lookup(specKey))
+      if (std::optional<SpecIndexEntry> e = readSpecIndex(*idx))
+        if ((cubin = cache.lookup(e->cubinKey))) {
+          r.spec = std::move(e->spec);
+          r.source = std::move(e->source);
+          key = e->cubinKey;
+          r.stats.indexHit = true;
+        }
+  }
+  if (!cubin) {
+    auto gen = generate(text, name, target, backward);
+    if (!gen)
+      return gen.takeError();
+    r.spec = std::move(gen->first);
+    r.source = std::move(gen->second);
+    key = KernelCache::makeKey(r.source, dev.arch(), opts, nvrtcVersion());
+    if (options.useCache)
+      cubin = cache.lookup(key);
+  }
+  r.stats.frontendSeconds = since(t0);
+  r.stats.cacheKey = key;
   if (cubin) {
     r.stats.cacheHit = true;
   } else {
@@ -209,6 +284,8 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
     if (options.useCache)
       llvm::consumeError(cache.store(key, *cubin)); // memory copy still serves
   }
+  if (options.useCache && !r.stats.indexHit)
+    llvm::consumeError(cache.store(specKey, writeSpecIndex(r.spec, key, r.source)));
   auto t1 = std::chrono::steady_clock::now();
   llvm::Expected<CUmodule> module = driver->loadModule(*cubin);
   if (!module)

@@ -145,7 +145,7 @@ std::optional<Entry> flashgen::tuning::findTuned(llvm::StringRef text, int ordin
     w = "planner (" + llvm::toString(driver.takeError()) + ")";
     return std::nullopt;
   }
-  llvm::Expected<std::unique_ptr<TuningDb>> db = TuningDb::open(path);
+  llvm::Expected<std::unique_ptr<TuningDb>> db = TuningDb::openForLookup(path);
   if (!db) {
     w = "planner (tuning database unreadable: " + llvm::toString(db.takeError()) + ")";
     return std::nullopt;
@@ -261,13 +261,45 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
                  (report.rejected.empty() ? std::string("?") : report.rejected.front()));
 
   // 3. Time the good ones at every shape; the planner's first, as the bar.
+  // With many candidates, a screening round (2 launches each) keeps the
+  // fastest opt.finalists (and the planner's) for the full repeats:
+  // mma.sync kernels at a third of wgmma's speed need no 20 launches to
+  // lose.
   for (const Shape &s : opt.shapes) {
     ShapeResult res;
     res.shape = s;
     res.bucket = shapeBucket(s[0], s[1], s[2], s[3]);
+    std::vector<bool> finalist = good;
+    if (opt.finalists > 0 && llvm::count(good, true) > opt.finalists + 1) {
+      std::vector<std::pair<double, size_t>> screened;
+      for (size_t i = 1; i < n; ++i) {
+        if (!good[i])
+          continue;
+        runtime::CheckOptions co;
+        co.batch = s[0];
+        co.heads = s[1];
+        co.seqQ = s[2];
+        co.seqK = s[3];
+        co.reference = false;
+        co.timingReps = 2;
+        co.flushL2 = true;
+        llvm::Expected<Measured> r = measure(*kernels[i], texts[i], co, backward);
+        if (!r) {
+          llvm::consumeError(r.takeError()); // the full round reports it
+          continue;
+        }
+        screened.push_back({r->ms, i});
+      }
+      std::sort(screened.begin(), screened.end());
+      std::fill(finalist.begin() + 1, finalist.end(), false);
+      for (size_t j = 0; j < screened.size() && j < size_t(opt.finalists); ++j)
+        finalist[screened[j].second] = true;
+      log << llvm::formatv("  {0},{1},{2},{3}: screened {4}, {5} finalists\n", s[0], s[1], s[2],
+                           s[3], screened.size(), llvm::count(finalist, true));
+    }
     int timed = 0;
     for (size_t i = 0; i < n; ++i) {
-      if (!good[i])
+      if (!finalist[i])
         continue;
       if (i > 0 && since(start) > opt.budgetSeconds) {
         log << "  budget of " << opt.budgetSeconds << " s spent: " << timed

@@ -200,6 +200,25 @@ llvm::Expected<std::unique_ptr<TuningDb>> TuningDb::open(llvm::StringRef path) {
   return t;
 }
 
+llvm::Expected<std::unique_ptr<TuningDb>> TuningDb::openForLookup(llvm::StringRef path) {
+  std::unique_ptr<TuningDb> t(new TuningDb());
+  t->dbPath = path.str();
+  if (sqlite3_open_v2(t->dbPath.c_str(), &t->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK)
+    return t->fail("cannot open");
+  sqlite3_busy_timeout(t->db, 10000);
+  Statement get(t->db, "SELECT value FROM meta WHERE key = 'schema'");
+  if (get.ok() && get.step() == SQLITE_ROW) {
+    int version = 0;
+    llvm::StringRef(get.text(0)).getAsInteger(10, version);
+    if (version != kTuningSchemaVersion)
+      return error("tuning database " + t->dbPath + " has schema version " +
+                   llvm::Twine(version) + "; this flashgen reads version " +
+                   llvm::Twine(kTuningSchemaVersion));
+  }
+  return t;
+}
+
 TuningDb::~TuningDb() { sqlite3_close(db); }
 
 llvm::Error TuningDb::put(const Entry &e) {

@@ -5,9 +5,11 @@
 // arch, the NVRTC options and version, a hash of the embedded templates
 // and flashgen's version. Disk entries live in $FLASHGEN_CACHE_DIR, else
 // $XDG_CACHE_HOME/flashgen, else ~/.cache/flashgen ("off" disables them).
+// Spec-index entries (makeSpecKey: spec text, pass, device) hold what a
+// launch needs and the CUBIN's key, so a new process skips the frontend.
 //
-// An entry is `FGKC1\n`, the key, the payload size and the payload's
-// SHA-256, then the payload. It is written to a unique temporary file and
+// An entry is `FGKC2\n`, the key, the payload size and the payload's
+// XXH3-64 checksum, then the payload. It is written to a unique temporary file and
 // renamed into place, so readers never see half an entry; an entry whose
 // header, key or checksum does not match is reported as corrupt, deleted
 // and rebuilt, never loaded. All methods are thread-safe.
@@ -40,6 +42,10 @@ public:
   static std::string makeKey(llvm::StringRef source, llvm::StringRef arch,
                              llvm::ArrayRef<std::string> options,
                              llvm::StringRef compilerVersion);
+  /// The key of a spec-index entry: flashgen's version and templates plus
+  /// `fields` (whatever decides the generated code: spec text, variant,
+  /// pass, the device's description, the compiler's options).
+  static std::string makeSpecKey(llvm::ArrayRef<llvm::StringRef> fields);
 
   std::optional<std::vector<char>> lookup(llvm::StringRef key);
   /// Stores in memory and (best effort) on disk; a disk failure is returned

@@ -103,6 +103,8 @@ struct JitStats {
   bool cacheHit = false;   // CUBIN from the kernel cache (memory or disk)
   bool processHit = false; // the same spec was JITted before in this process:
                            // frontend, codegen and module load all skipped
+  bool indexHit = false;   // found in the kernel cache's spec index (another
+                           // process compiled it): frontend and codegen skipped
   std::string cacheKey;
 };
 

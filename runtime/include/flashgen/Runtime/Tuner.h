@@ -65,6 +65,7 @@ struct TuneOptions {
   double budgetSeconds = 600;  // stop timing new candidates past this
   int reps = 20;               // timed launches per candidate and shape
   int threads = 0;             // NVRTC compilations at once (0: cores, <= 8)
+  int finalists = 6;           // timed in full after a screening round (0: all)
   int device = -1;
   bool store = true;           // write the winners to the database
   llvm::raw_ostream *progress = nullptr;

@@ -87,6 +87,10 @@ class TuningDb {
 public:
   /// Opens (creating if absent) the database at `path`.
   static llvm::Expected<std::unique_ptr<TuningDb>> open(llvm::StringRef path);
+  /// Opens an existing database for lookups: no write transaction, no
+  /// tables created (a JIT's launch path; lookups of a table that is not
+  /// there find nothing). The schema version is still checked.
+  static llvm::Expected<std::unique_ptr<TuningDb>> openForLookup(llvm::StringRef path);
   /// $FLASHGEN_TUNING_DB, else <kernel cache directory>/tuning.sqlite; ""
   /// when neither can be named.
   static std::string defaultPath();

@@ -1,0 +1,118 @@
+//===- KernelSpecJsonTest.cpp - the spec index's KernelSpec round trip ---===//
+//
+// A new process that finds a spec in the kernel cache's index launches with
+// the KernelSpec read back from JSON instead of the one codegen builds: for
+// every example (forward and backward), every field must come back equal;
+// a damaged document is refused with the field it lacks.
+//
+//===----------------------------------------------------------------------===//
+#include "flashgen/Codegen/KernelSpecJson.h"
+#include "flashgen/Runtime/Runtime.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include "gtest/gtest.h"
+
+using namespace flashgen;
+using namespace flashgen::codegen;
+
+namespace {
+
+void expectSameTiles(const attn::TileConfig &a, const attn::TileConfig &b) {
+  EXPECT_EQ(a.blockM, b.blockM);
+  EXPECT_EQ(a.blockN, b.blockN);
+  EXPECT_EQ(a.warps, b.warps);
+  EXPECT_EQ(a.stages, b.stages);
+  EXPECT_EQ(a.qInRegisters, b.qInRegisters);
+  EXPECT_EQ(a.mma, b.mma);
+  EXPECT_EQ(a.warpSpecialized, b.warpSpecialized);
+  EXPECT_EQ(a.smemBytes, b.smemBytes);
+  EXPECT_EQ(a.regsPerThread, b.regsPerThread);
+  EXPECT_EQ(a.ctasPerSM, b.ctasPerSM);
+}
+
+void expectSame(const KernelSpec &a, const KernelSpec &b) {
+  EXPECT_EQ(a.variant, b.variant);
+  EXPECT_EQ(a.entry, b.entry);
+  EXPECT_EQ(a.bf16, b.bf16);
+  EXPECT_EQ(a.headDimQK, b.headDimQK);
+  EXPECT_EQ(a.headDimV, b.headDimV);
+  EXPECT_EQ(a.paddedQK, b.paddedQK);
+  EXPECT_EQ(a.paddedV, b.paddedV);
+  expectSameTiles(a.tiles, b.tiles);
+  ASSERT_EQ(a.bwdTiles.has_value(), b.bwdTiles.has_value());
+  if (a.bwdTiles)
+    expectSameTiles(*a.bwdTiles, *b.bwdTiles);
+  EXPECT_EQ(a.backwardEntries(), b.backwardEntries());
+  EXPECT_EQ(a.varlen, b.varlen);
+  EXPECT_EQ(a.hasMask, b.hasMask);
+  EXPECT_EQ(a.hasScoreMod, b.hasScoreMod);
+  EXPECT_EQ(a.hasDropout, b.hasDropout);
+  EXPECT_EQ(a.scale, b.scale);
+  EXPECT_EQ(a.dropout, b.dropout);
+  EXPECT_EQ(a.band, b.band);
+  EXPECT_EQ(a.bottomRight, b.bottomRight);
+  EXPECT_EQ(a.bandLower, b.bandLower);
+  EXPECT_EQ(a.bandUpper, b.bandUpper);
+  EXPECT_EQ(a.kvHeadsRatio, b.kvHeadsRatio);
+  ASSERT_EQ(a.tensors.size(), b.tensors.size());
+  for (size_t i = 0; i < a.tensors.size(); ++i) {
+    EXPECT_EQ(a.tensors[i].name, b.tensors[i].name);
+    EXPECT_EQ(a.tensors[i].isFloat, b.tensors[i].isFloat);
+    EXPECT_EQ(a.tensors[i].dims, b.tensors[i].dims);
+  }
+}
+
+TEST(KernelSpecJson, EveryExampleRoundTrips) {
+  std::error_code ec;
+  int seen = 0;
+  for (llvm::sys::fs::directory_iterator it(FLASHGEN_EXAMPLES_DIR, ec), end; it != end && !ec;
+       it.increment(ec)) {
+    if (llvm::sys::path::extension(it->path()) != ".attn")
+      continue;
+    auto buf = llvm::MemoryBuffer::getFile(it->path());
+    ASSERT_TRUE(bool(buf)) << it->path();
+    for (bool backward : {false, true}) {
+      auto gen = backward ? generateBackward((*buf)->getBuffer(), it->path(), "sm_90a")
+                          : generateForward((*buf)->getBuffer(), it->path(), "sm_90a");
+      if (!gen) { // sparse_runtime: no kernel yet
+        llvm::consumeError(gen.takeError());
+        continue;
+      }
+      SCOPED_TRACE(it->path() + (backward ? " backward" : " forward"));
+      // Through text, as the index stores it.
+      std::string text = llvm::formatv("{0}", kernelSpecToJson(gen->first));
+      llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(text);
+      ASSERT_TRUE(bool(parsed)) << llvm::toString(parsed.takeError());
+      llvm::Expected<KernelSpec> back = kernelSpecFromJson(*parsed);
+      ASSERT_TRUE(bool(back)) << llvm::toString(back.takeError());
+      expectSame(gen->first, *back);
+      ++seen;
+    }
+  }
+  EXPECT_GT(seen, 30);
+}
+
+TEST(KernelSpecJson, DamagedDocumentsNameTheField) {
+  auto gen = generateForward("attention a { head_dim = 64; }", "a.attn", "sm_90a");
+  ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
+  llvm::json::Value v = kernelSpecToJson(gen->first);
+  v.getAsObject()->erase("entry");
+  llvm::Expected<KernelSpec> noEntry = kernelSpecFromJson(v);
+  ASSERT_FALSE(bool(noEntry));
+  EXPECT_NE(llvm::toString(noEntry.takeError()).find("'entry'"), std::string::npos);
+  llvm::json::Value w = kernelSpecToJson(gen->first);
+  (*w.getAsObject()->getObject("tiles"))["warps"] = "four";
+  llvm::Expected<KernelSpec> badTiles = kernelSpecFromJson(w);
+  ASSERT_FALSE(bool(badTiles));
+  EXPECT_NE(llvm::toString(badTiles.takeError()).find("tiles has no integer 'warps'"),
+            std::string::npos);
+  llvm::Expected<KernelSpec> notObject = kernelSpecFromJson(llvm::json::Value(3));
+  ASSERT_FALSE(bool(notObject));
+  llvm::consumeError(notObject.takeError());
+}
+
+} // namespace
