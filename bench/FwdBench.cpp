@@ -61,6 +61,12 @@ double seconds(std::chrono::steady_clock::time_point t) {
 
 /// --jit: cold compile + load of each spec's forward, then a disk hit.
 int jitLines(const std::vector<std::string> &files) {
+  // The CUDA context first, as any process that launches kernels (PyTorch)
+  // has it before its first JIT: cuInit and the context are not the JIT's.
+  if (llvm::Expected<CudaDriver &> d = CudaDriver::get(); !d) {
+    std::fprintf(stderr, "error: %s\n", llvm::toString(d.takeError()).c_str());
+    return 1;
+  }
   int rc = 0;
   for (const std::string &f : files) {
     auto buf = llvm::MemoryBuffer::getFile(f);

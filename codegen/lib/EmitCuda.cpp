@@ -1,5 +1,7 @@
 //===- EmitCuda.cpp - a KernelSpec as CUDA C++ ------------------*- C++ -*-===//
 #include "flashgen/Codegen/EmitCuda.h"
+
+#include "llvm/ADT/StringExtras.h"
 #include "flashgen/Codegen/EmitExpr.h"
 
 #include "llvm/Support/raw_ostream.h"
@@ -77,12 +79,23 @@ void emitSparsity(const KernelSpec &s, llvm::raw_ostream &os) {
     os << "    return i == j || __popc(unsigned(i ^ j)) == 1;\n";
     break;
   case SparsityKind::layout: {
-    os << "    constexpr unsigned char kLayout[" << a.getRows() * a.getCols() << "] = {";
     llvm::ArrayRef<int64_t> l = a.getLayout().asArrayRef();
-    for (size_t i = 0; i < l.size(); ++i)
-      os << (i ? ", " : "") << l[i];
-    os << "};\n    return kLayout[(i % " << a.getRows() << ") * " << a.getCols()
-       << " + (j % " << a.getCols() << ")] != 0;\n";
+    const std::string at = "(i % " + std::to_string(a.getRows()) + ") * " +
+                           std::to_string(a.getCols()) + " + (j % " +
+                           std::to_string(a.getCols()) + ")";
+    if (l.size() <= 64) {
+      // A bit test on a constant: a local array indexed at run time would
+      // live on the stack (ptxas: 64 bytes of spills per thread).
+      uint64_t bits = 0;
+      for (size_t i = 0; i < l.size(); ++i)
+        bits |= uint64_t(l[i] != 0) << i;
+      os << "    return (0x" << llvm::utohexstr(bits) << "ull >> (" << at << ")) & 1;\n";
+    } else {
+      os << "    constexpr unsigned char kLayout[" << l.size() << "] = {";
+      for (size_t i = 0; i < l.size(); ++i)
+        os << (i ? ", " : "") << l[i];
+      os << "};\n    return kLayout[" << at << "] != 0;\n";
+    }
     break;
   }
   case SparsityKind::runtime:

@@ -374,11 +374,10 @@ int run(StringRef path, Action action) {
     if (llvm::Expected<flashgen::attn::GpuTarget> dev = flashgen::deviceTarget()) {
       explainOpts.device = *dev;
       const int64_t heads = explainOpts.heads ? explainOpts.heads : 16;
-      flashgen::tuning::findTuned(
-          srcMgr.getMemoryBuffer(srcMgr.getMainFileID())->getBuffer(), -1,
-          flashgen::tuning::shapeBucket(explainOpts.batch, heads, explainOpts.seqQ,
-                                        explainOpts.seqK),
-          "fwd", &explainOpts.tuning);
+      flashgen::tuning::LaunchChoice c = flashgen::tuning::launchTiling(
+          srcMgr.getMemoryBuffer(srcMgr.getMainFileID())->getBuffer(), -1, explainOpts.batch,
+          heads, explainOpts.seqQ, explainOpts.seqK, /*backward=*/false);
+      explainOpts.tuning = c.tuned ? "tuned: " + c.why : c.why;
     } else {
       llvm::consumeError(dev.takeError());
       explainOpts.tuning = "no GPU here: the JIT launches the tiling `flashgen tune` stored "

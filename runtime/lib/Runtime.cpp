@@ -581,40 +581,42 @@ const Kernel &Kernel::forTuning(const ForwardArgs &a, std::string *why, bool bac
   std::lock_guard<std::mutex> lock(tunedMutex);
   auto it = tuned.find(key);
   if (it == tuned.end())
-    it = tuned.emplace(key, lookupTuned(bucket, backward)).first;
+    it = tuned.emplace(key, lookupTuned(a, backward)).first;
   if (why)
     *why = it->second.why;
   return it->second.kernel ? *it->second.kernel : *this;
 }
 
-Kernel::TunedChoice Kernel::lookupTuned(const std::string &bucket, bool backward) const {
+Kernel::TunedChoice Kernel::lookupTuned(const ForwardArgs &a, bool backward) const {
   TunedChoice c;
-  std::optional<tuning::Entry> found =
-      tuning::findTuned(specText, jitOptions.device, bucket, backward ? "bwd" : "fwd", &c.why);
-  if (!found)
+  const tuning::LaunchChoice found = tuning::launchTiling(
+      specText, jitOptions.device, a.batch, a.heads, a.seqQ, a.seqK, backward);
+  c.why = found.why;
+  if (!found.config)
     return c;
-  const tuning::Entry &entry = *found;
   // backward() JITs its kernels before asking, so bwd.spec is the planner's.
   const std::string planner = backward && bwd.spec.bwdTiles
                                   ? tuning::backwardTilingProperties(*bwd.spec.bwdTiles)
                                   : tuning::tilingProperties(fwd.spec.tiles);
-  if (entry.config == planner) {
+  if (*found.config == planner) {
     c.why = "planner, confirmed by tuning: " + c.why;
     return c;
   }
-  llvm::Expected<std::string> text = tuning::withTiling(specText, entry.config);
+  llvm::Expected<std::string> text = tuning::withTiling(specText, *found.config);
   JitOptions jo = jitOptions;
   jo.useTuning = false;
   llvm::Expected<std::unique_ptr<Kernel>> k =
       text ? Kernel::fromSpec(*text, specName, jo)
            : llvm::Expected<std::unique_ptr<Kernel>>(text.takeError());
   if (!k) {
-    c.why = "planner (the tuned tiling '" + entry.config +
-            "' failed to compile: " + llvm::toString(k.takeError()) + ")";
+    c.why = "planner (" + std::string(found.tuned ? "the tuned" : "its shape rule's") +
+            " tiling '" + *found.config + "' failed to compile: " +
+            llvm::toString(k.takeError()) + ")";
     return c;
   }
   c.kernel = std::shared_ptr<Kernel>(std::move(*k));
-  c.why = "tuned: " + c.why;
+  if (found.tuned)
+    c.why = "tuned: " + c.why;
   return c;
 }
 

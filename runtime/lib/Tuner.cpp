@@ -171,6 +171,41 @@ std::optional<Entry> flashgen::tuning::findTuned(llvm::StringRef text, int ordin
   return entry;
 }
 
+LaunchChoice flashgen::tuning::launchTiling(llvm::StringRef text, int ordinal, int64_t batch,
+                                            int64_t heads, int64_t seqQ, int64_t seqK,
+                                            bool backward) {
+  LaunchChoice c;
+  const std::string bucket = shapeBucket(batch, heads, seqQ, seqK);
+  if (std::optional<Entry> e = findTuned(text, ordinal, bucket, backward ? "bwd" : "fwd", &c.why)) {
+    c.config = e->config;
+    c.tuned = true;
+    return c;
+  }
+  // No tuned entry: the planner's own choice by shape, where it has one.
+  if (backward || !withTiling(text, "")) {
+    if (!backward)
+      llvm::consumeError(withTiling(text, "").takeError());
+    return c;
+  }
+  llvm::Expected<attn::GpuTarget> target = deviceTarget(ordinal);
+  if (!target) {
+    llvm::consumeError(target.takeError());
+    return c;
+  }
+  llvm::Expected<PlannedVariant> planned = planVariant(text, "launch", *target, false);
+  if (!planned) {
+    llvm::consumeError(planned.takeError());
+    return c;
+  }
+  std::string rule;
+  if (std::optional<attn::TileConfig> alt = attn::plannedForShape(
+          planned->problem, *target, planned->spec.tiles, seqQ, seqK, &rule)) {
+    c.config = tilingProperties(*alt);
+    c.why = "planner, by shape: " + rule + "; " + c.why;
+  }
+  return c;
+}
+
 llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::StringRef name,
                                                   bool backward, const TuneOptions &opt) {
   const auto start = std::chrono::steady_clock::now();

@@ -331,6 +331,54 @@ void enumerateTilings(const TilingProblem &p, const GpuTarget &t, const TileOver
 }
 } // namespace
 
+std::optional<TileConfig> flashgen::attn::plannedForShape(const TilingProblem &p,
+                                                          const GpuTarget &t,
+                                                          const TileConfig &c, int64_t seqQ,
+                                                          int64_t seqK, std::string *why) {
+  // Only the warp-specialized forward in the family the planner picks has
+  // measured alternatives by shape.
+  if (p.backward || !c.warpSpecialized || plannedWarpSpecializedCtas(p, c) != c.ctasPerSM)
+    return std::nullopt;
+  const int64_t d = paddedHeadDim(p.qkHeadDim), n = std::max(seqQ, seqK);
+  // Tuned on the H200 (bench/results/2026-11-29-h200-tune-s8.md), the same
+  // direction as the H100's A/B runs of 2026-11-25:
+  //  - head dim 64, band mask, rows past 2k: Bc = 128 at two CTAs per SM
+  //    instead of 64 at three (+4% at 4k, +8% at 8k, +15% at 16k): long
+  //    rows amortize the wider tile, fewer CTAs reload Q less often;
+  //  - head dim 64, no mask, 512 or fewer: 64x64 at three CTAs per SM
+  //    instead of 64x128 at two (+6%): more CTAs for few tiles per row;
+  //  - head dim 128, band mask, 1k or fewer: one consumer warpgroup, 64x64,
+  //    two CTAs per SM, instead of two warpgroups of 128x128 (+11% at 512,
+  //    +2% at 1k): causal rows of a few tiles leave two warpgroups idle
+  //    while two CTAs interleave.
+  TileOverride o;
+  o.mma = MmaKind::Wgmma;
+  o.warpSpecialized = 1;
+  o.stages = 2;
+  std::string rule;
+  if (d == 64 && p.bandMask && n > 2048) {
+    o.blockM = 64, o.blockN = 128, o.warps = 4, o.ctasPerSM = 2;
+    rule = "head dim 64, band mask, sequences past 2k: Bc = 128 at two CTAs per SM";
+  } else if (d == 64 && !p.bandMask && n <= 512) {
+    o.blockM = 64, o.blockN = 64, o.warps = 4, o.ctasPerSM = 3;
+    rule = "head dim 64, sequences of 512 or fewer: 64x64 at three CTAs per SM";
+  } else if (d == 128 && p.bandMask && n <= 1024) {
+    o.blockM = 64, o.blockN = 64, o.warps = 4, o.ctasPerSM = 2;
+    rule = "head dim 128, band mask, sequences of 1k or fewer: one consumer warpgroup, "
+           "64x64 at two CTAs per SM";
+  } else {
+    return std::nullopt;
+  }
+  llvm::Expected<TilingDecision> dec = chooseTiling(p, t, o);
+  if (!dec) { // the device's budget does not hold it: keep `c`
+    llvm::consumeError(dec.takeError());
+    return std::nullopt;
+  }
+  if (why)
+    *why = rule + " (measured faster by the tuner on the H200)";
+  return dec->config;
+}
+
 std::vector<TileConfig> flashgen::attn::feasibleTilings(const TilingProblem &p,
                                                         const GpuTarget &t) {
   std::vector<TileConfig> valid;

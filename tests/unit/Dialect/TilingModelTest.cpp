@@ -312,3 +312,51 @@ TEST(Tiling, BackwardFastPathWhereTheWarpsSplitDQEvenly) {
 }
 
 } // namespace
+
+// The planner's choices by launch shape, where the tuner measured another
+// kernel of the same family faster; elsewhere its shape-free choice holds.
+TEST(Tiling, PlannedForShape) {
+  const GpuTarget h100 = *lookupTarget("sm_90a");
+  auto at = [&](int64_t d, bool band, int64_t n) -> std::optional<TileConfig> {
+    TilingProblem p{d, d, 2, false};
+    p.bandMask = band;
+    llvm::Expected<TilingDecision> base = chooseTiling(p, h100);
+    EXPECT_TRUE(bool(base));
+    if (!base) {
+      llvm::consumeError(base.takeError());
+      return std::nullopt;
+    }
+    std::string why;
+    std::optional<TileConfig> c = plannedForShape(p, h100, base->config, n, n, &why);
+    EXPECT_EQ(c.has_value(), !why.empty());
+    if (c)
+      EXPECT_EQ(whyInvalid(*c, p, h100), "");
+    return c;
+  };
+  auto is = [](const std::optional<TileConfig> &c, int64_t m, int64_t n, int64_t ctas) {
+    return c && c->blockM == m && c->blockN == n && c->warpSpecialized && c->ctasPerSM == ctas;
+  };
+  EXPECT_TRUE(is(at(128, true, 512), 64, 64, 2));
+  EXPECT_TRUE(is(at(128, true, 1024), 64, 64, 2));
+  EXPECT_FALSE(at(128, true, 2048));
+  EXPECT_FALSE(at(128, false, 512));
+  EXPECT_TRUE(is(at(64, true, 4096), 64, 128, 2));
+  EXPECT_TRUE(is(at(64, true, 16384), 64, 128, 2));
+  EXPECT_FALSE(at(64, true, 2048));
+  EXPECT_TRUE(is(at(64, false, 512), 64, 64, 3));
+  EXPECT_FALSE(at(64, false, 1024));
+  // Not the planner's family (a spec's own tiling), the backward, or
+  // another architecture: no rule.
+  TilingProblem d128{128, 128, 2, false};
+  d128.bandMask = true;
+  EXPECT_FALSE(plannedForShape(d128, h100, TileConfig{128, 128, 8, 2, false, MmaKind::Wgmma},
+                               512, 512));
+  TilingProblem bwd{128, 128, 2, true};
+  bwd.bandMask = true;
+  auto b = chooseTiling(bwd, h100);
+  ASSERT_TRUE(bool(b));
+  EXPECT_FALSE(plannedForShape(bwd, h100, b->config, 512, 512));
+  auto a100 = chooseTiling(d128, *lookupTarget("sm_80"));
+  ASSERT_TRUE(bool(a100));
+  EXPECT_FALSE(plannedForShape(d128, *lookupTarget("sm_80"), a100->config, 512, 512));
+}

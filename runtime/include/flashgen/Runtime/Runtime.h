@@ -187,7 +187,7 @@ private:
     std::shared_ptr<Kernel> kernel; // null: the planner's (this kernel)
     std::string why;
   };
-  TunedChoice lookupTuned(const std::string &bucket, bool backward) const;
+  TunedChoice lookupTuned(const ForwardArgs &shape, bool backward) const;
   mutable std::map<std::string, TunedChoice> tuned; // by pass and shape bucket
   mutable std::mutex tunedMutex;
   /// Checks the arguments both passes share and fills the forward's

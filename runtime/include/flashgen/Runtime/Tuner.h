@@ -96,6 +96,20 @@ struct TuneReport {
 std::optional<Entry> findTuned(llvm::StringRef text, int ordinal, const std::string &bucket,
                                llvm::StringRef pass, std::string *why = nullptr);
 
+/// The tiling the JIT launches `text` with at a shape on device
+/// `ordinal`, when it is not the planner's shape-free choice: the tuning
+/// database's entry for the shape's bucket, else (forward, a spec that
+/// leaves its tiling free) the planner's rule for that shape
+/// (attn::plannedForShape). `config` holds spec properties (withTiling);
+/// `why` says which and why, also when `config` is empty.
+struct LaunchChoice {
+  std::optional<std::string> config;
+  bool tuned = false; // from the database
+  std::string why;
+};
+LaunchChoice launchTiling(llvm::StringRef text, int ordinal, int64_t batch, int64_t heads,
+                          int64_t seqQ, int64_t seqK, bool backward);
+
 /// Tunes the forward (or backward) kernels of `text` on the GPU present.
 llvm::Expected<TuneReport> tune(llvm::StringRef text, llvm::StringRef name, bool backward,
                                 const TuneOptions &options);

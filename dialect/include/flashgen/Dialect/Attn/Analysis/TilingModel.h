@@ -40,6 +40,7 @@
 
 #include "llvm/Support/Error.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -137,6 +138,16 @@ std::string whyInvalid(const TileConfig &c, const TilingProblem &p,
 /// on `t`: the auto-tuner's candidates. chooseTiling's choice (without an
 /// override) is always one of them.
 std::vector<TileConfig> feasibleTilings(const TilingProblem &p, const GpuTarget &t);
+
+/// The planner's forward tiling for a launch of `seqQ` x `seqK` where the
+/// tuner measured that another kernel of the warp-specialized family beats
+/// its shape-free choice `c` (what chooseTiling returns without an
+/// override), else nullopt; `why` (if given) says what was measured. The
+/// rules follow the tuning-database buckets (sequence lengths 512, 1k, 2k,
+/// ...), so one choice holds for a whole bucket.
+std::optional<TileConfig> plannedForShape(const TilingProblem &p, const GpuTarget &t,
+                                          const TileConfig &c, int64_t seqQ, int64_t seqK,
+                                          std::string *why = nullptr);
 
 /// Chooses a tiling, or explains why nothing fits.
 llvm::Expected<TilingDecision> chooseTiling(const TilingProblem &p,
