@@ -21,8 +21,7 @@ constexpr int64_t kOverheadRegsBackward = 48;
 /// 136 registers, d128 128x128 at 240, d128 64x64 at 232) fit and d64
 /// 64x128 at three CTAs per SM (136 registers for 128 of fragments) does not.
 constexpr int64_t kOverheadRegsWsConsumer = 48;
-/// setmaxnreg's floor for the consumers (WsRegisters' static_assert).
-constexpr int64_t kWsMinConsumerRegs = 128;
+
 /// Registers are allocated per warp in units of 256 (8 per thread).
 constexpr int64_t kRegGranule = 8;
 /// Shared memory the driver reserves per CTA on sm_80+.
@@ -77,10 +76,10 @@ std::string warpSpecializedError(const TileConfig &c, const TilingProblem &p,
   if (c.ctasPerSM < 1)
     return "the warp-specialized kernel needs its CTAs per SM (its launch bound)";
   const WsRegisterSplit r = forwardWarpSpecializedRegisters(c);
-  if (r.consumer < kWsMinConsumerRegs || r.consumer < c.regsPerThread)
+  if (r.consumer < flashgen::kWsMinConsumerRegs || r.consumer < c.regsPerThread)
     return llvm::formatv("{0} warp-specialized CTAs per SM leave the consumers {1} "
                          "registers/thread, they need {2} (at least {3})",
-                         c.ctasPerSM, r.consumer, c.regsPerThread, kWsMinConsumerRegs)
+                         c.ctasPerSM, r.consumer, c.regsPerThread, flashgen::kWsMinConsumerRegs)
         .str();
   if (c.ctasPerSM * (c.smemBytes + kSmemReservedPerCTA) > t.smemPerSM)
     return llvm::formatv("{0} CTAs of {1} B shared memory exceed the SM's {2} B",
@@ -143,13 +142,11 @@ int64_t flashgen::attn::plannedWarpSpecializedCtas(const TilingProblem &p,
 }
 
 WsRegisterSplit flashgen::attn::forwardWarpSpecializedRegisters(const TileConfig &c) {
-  const int64_t producerThreads = 32 * kWsProducerWarps, consumerThreads = 32 * c.warps;
-  const int64_t threads = consumerThreads + producerThreads;
+  const int ctas = int(std::max<int64_t>(c.ctasPerSM, 1)), warps = int(c.warps);
   WsRegisterSplit r;
-  r.entry = 65536 / std::max<int64_t>(c.ctasPerSM, 1) / threads / 8 * 8;
-  r.producer = 24;
-  r.consumer = std::min<int64_t>(
-      256, (r.entry * threads - r.producer * producerThreads) / consumerThreads / 8 * 8);
+  r.entry = flashgen::wsEntryRegs(ctas, warps);
+  r.producer = flashgen::kWsProducerRegs;
+  r.consumer = flashgen::wsConsumerRegs(ctas, warps);
   return r;
 }
 

@@ -41,12 +41,15 @@
 #include "flashgen/attention/FwdKernelSm90.cuh"
 #include "flashgen/attention/Mbarrier.cuh"
 #include "flashgen/attention/Tma.cuh"
+#include "flashgen/attention/WsBudget.cuh"
 
 namespace flashgen {
 
-/// Threads of the warp-specialized kernel: the consumers plus one producer
-/// warpgroup (kWsProducerWarps in TilingModel.h is the planner's twin).
-template <class Cfg> FG_HOST_DEVICE constexpr int wsThreads() { return Cfg::kThreads + 128; }
+/// Threads of the warp-specialized kernel: the consumers plus the producer
+/// warpgroup (WsBudget.cuh).
+template <class Cfg> FG_HOST_DEVICE constexpr int wsThreads() {
+  return Cfg::kThreads + 32 * kWsProducerWarps;
+}
 
 /// Shared memory of the warp-specialized kernel: Q, the K and V rings,
 /// then the mbarriers (qFull; per buffer kFull, vFull, kEmpty, vEmpty).
@@ -232,19 +235,13 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
 }
 
 /// Registers per thread of the warp-specialized kernel at `kCtasPerSM` CTAs
-/// per SM: the CTA holds what every thread had at entry (the launch bound's
-/// cap, which ptxas allocates in full for setmaxnreg); the producer keeps
-/// the minimum, the consumers share the rest (multiples of 8, at most 256).
-/// forwardWarpSpecializedRegisters (TilingModel) is the planner's twin; the
-/// generated code asserts they agree.
+/// per SM (WsBudget.cuh, the planner's formulas too; the generated code
+/// asserts the planner's number is this one).
 template <class Cfg, int kCtasPerSM> struct WsRegisters {
-  static constexpr int kThreadsAll = wsThreads<Cfg>();
-  static constexpr int kEntry = 65536 / kCtasPerSM / kThreadsAll / 8 * 8;
-  static constexpr int kProducer = 24;
-  static constexpr int kShare =
-      (kEntry * kThreadsAll - kProducer * 128) / (128 * Cfg::kWarpgroups) / 8 * 8;
-  static constexpr int kConsumer = kShare > 256 ? 256 : kShare;
-  static_assert(kConsumer >= 128, "consumers need their accumulators in registers");
+  static constexpr int kProducer = kWsProducerRegs;
+  static constexpr int kConsumer = wsConsumerRegs(kCtasPerSM, 4 * Cfg::kWarpgroups);
+  static_assert(kConsumer >= kWsMinConsumerRegs,
+                "consumers need their accumulators in registers");
 };
 
 /// kCtasPerSM: the entry's __launch_bounds__ minimum (the tiling's

@@ -37,6 +37,7 @@
 
 #include "flashgen/Dialect/Attn/Analysis/TargetInfo.h"
 #include "flashgen/Dialect/Attn/IR/MmaKind.h"
+#include "flashgen/attention/WsBudget.cuh" // shared with the kernel
 
 #include "llvm/Support/Error.h"
 
@@ -98,15 +99,14 @@ int64_t paddedHeadDim(int64_t d);
 std::string whyNoWgmma(const TilingProblem &p, const GpuTarget &t);
 
 /// The warp-specialized forward's producer: one warpgroup beside the
-/// tiling's warps (wsThreads in FwdKernelSm90Ws.cuh is the kernel's twin).
-constexpr int64_t kWsProducerWarps = 4;
+/// tiling's warps (WsBudget.cuh, which the kernel includes too).
+constexpr int64_t kWsProducerWarps = flashgen::kWsProducerWarps;
 
 /// Registers per thread of the warp-specialized forward at c.ctasPerSM
 /// CTAs per SM (its __launch_bounds__, which setmaxnreg needs, and
 /// attentionForwardSm90Ws's kCtasPerSM): at entry (the launch bound's cap),
-/// and after setmaxnreg for the producer and the consumers (WsRegisters in
-/// FwdKernelSm90Ws.cuh is the kernel's twin, and the generated code asserts
-/// they agree), on sm_90a's 64K registers per SM.
+/// and after setmaxnreg for the producer and the consumers, by WsBudget.cuh's
+/// formulas (the kernel's; the generated code asserts they agree).
 struct WsRegisterSplit {
   int64_t entry = 0, producer = 0, consumer = 0;
 };

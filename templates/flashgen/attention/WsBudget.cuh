@@ -1,0 +1,45 @@
+//===- WsBudget.cuh - the warp-specialized forward's register budget -*- CUDA -*-===//
+//
+// One source for the planner (dialect/lib/Analysis/TilingModel.cpp, on the
+// host) and the kernel (FwdKernelSm90Ws.cuh, on the device): the producer
+// warpgroup beside the consumer warps, and how the 64K registers of an SM
+// split between them at a launch bound of `ctasPerSM` CTAs. ptxas
+// allocates the launch bound's cap (`entry`) to every thread; setmaxnreg
+// then lowers the producer's to 24 and raises the consumers' to their share
+// (multiples of 8, at most 256). The generated code asserts the planner's
+// numbers are the kernel's.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_ATTENTION_WSBUDGET_CUH
+#define FLASHGEN_ATTENTION_WSBUDGET_CUH
+
+#include "flashgen/Platform.cuh"
+
+namespace flashgen {
+
+/// The producer: one warpgroup (one thread issues the copies).
+constexpr int kWsProducerWarps = 4;
+/// What the producer keeps after setmaxnreg (its floor).
+constexpr int kWsProducerRegs = 24;
+/// setmaxnreg's ceiling, and the consumers' floor: their accumulators
+/// must stay in registers.
+constexpr int kWsMaxConsumerRegs = 256;
+constexpr int kWsMinConsumerRegs = 128;
+
+/// Registers per thread at entry: the launch bound's cap.
+FG_HOST_DEVICE constexpr int wsEntryRegs(int ctasPerSM, int consumerWarps) {
+  return 65536 / ctasPerSM / (32 * (consumerWarps + kWsProducerWarps)) / 8 * 8;
+}
+
+/// Registers per consumer thread after setmaxnreg.
+FG_HOST_DEVICE constexpr int wsConsumerRegs(int ctasPerSM, int consumerWarps) {
+  const int threads = 32 * (consumerWarps + kWsProducerWarps);
+  const int share = (wsEntryRegs(ctasPerSM, consumerWarps) * threads -
+                     kWsProducerRegs * 32 * kWsProducerWarps) /
+                    (32 * consumerWarps) / 8 * 8;
+  return share > kWsMaxConsumerRegs ? kWsMaxConsumerRegs : share;
+}
+
+} // namespace flashgen
+
+#endif // FLASHGEN_ATTENTION_WSBUDGET_CUH
