@@ -66,7 +66,7 @@ cl::opt<std::string> tuneShapes("shapes", cl::desc("Shapes to tune for: B,H,Nq,N
                                 cl::value_desc("list"), cl::sub(tuneCmd), cl::cat(category));
 cl::opt<std::string> tunePass("pass", cl::desc("fwd, bwd or both (fwd)"), cl::init("fwd"),
                               cl::sub(tuneCmd), cl::cat(category));
-cl::opt<double> tuneBudget("budget", cl::desc("Seconds of timing before stopping (600)"),
+cl::opt<double> tuneBudget("budget", cl::desc("Seconds for a pass; the shapes share what is left after compiling equally (600)"),
                            cl::init(600), cl::sub(tuneCmd), cl::cat(category));
 cl::opt<std::string> tuneDb("db",
                             cl::desc("Tuning database (default: $FLASHGEN_TUNING_DB, else "

@@ -300,16 +300,27 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
   // fastest opt.finalists (and the planner's) for the full repeats:
   // mma.sync kernels at a third of wgmma's speed need no 20 launches to
   // lose.
-  for (const Shape &s : opt.shapes) {
+  // Each shape gets an equal share of what is left of the budget, so the
+  // last shapes are not left untuned when the first ones run long.
+  for (size_t si = 0; si < opt.shapes.size(); ++si) {
+    const Shape &s = opt.shapes[si];
+    const double deadline =
+        since(start) + std::max(0.0, opt.budgetSeconds - since(start)) /
+                           double(opt.shapes.size() - si);
     ShapeResult res;
     res.shape = s;
     res.bucket = shapeBucket(s[0], s[1], s[2], s[3]);
     std::vector<bool> finalist = good;
+    size_t bestScreened = 0; // the screening round's fastest, always timed
     if (opt.finalists > 0 && llvm::count(good, true) > opt.finalists + 1) {
       std::vector<std::pair<double, size_t>> screened;
       for (size_t i = 1; i < n; ++i) {
         if (!good[i])
           continue;
+        if (!screened.empty() && since(start) > deadline) {
+          res.cutByBudget = true;
+          break;
+        }
         runtime::CheckOptions co;
         co.batch = s[0];
         co.heads = s[1];
@@ -326,6 +337,8 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
         screened.push_back({r->ms, i});
       }
       std::sort(screened.begin(), screened.end());
+      if (!screened.empty())
+        bestScreened = screened.front().second;
       std::fill(finalist.begin() + 1, finalist.end(), false);
       for (size_t j = 0; j < screened.size() && j < size_t(opt.finalists); ++j)
         finalist[screened[j].second] = true;
@@ -336,10 +349,9 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
     for (size_t i = 0; i < n; ++i) {
       if (!finalist[i])
         continue;
-      if (i > 0 && since(start) > opt.budgetSeconds) {
-        log << "  budget of " << opt.budgetSeconds << " s spent: " << timed
-            << " candidates timed at this shape\n";
-        break;
+      if (i > 0 && i != bestScreened && since(start) > deadline) {
+        res.cutByBudget = true;
+        continue; // the planner and the screening's fastest are always timed
       }
       runtime::CheckOptions co;
       co.batch = s[0];
@@ -371,7 +383,8 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
                            res.plannerTflops > 0 ? res.bestTflops / res.plannerTflops : 0.0);
       log.flush();
     }
-    log << "\n  best: " << res.best.properties << "\n";
+    log << "\n  best: " << res.best.properties
+        << (res.cutByBudget ? " (budget share spent: not every candidate timed)" : "") << "\n";
     report.shapes.push_back(res);
   }
 

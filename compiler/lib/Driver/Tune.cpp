@@ -141,7 +141,8 @@ llvm::json::Object toJson(const TuneReport &r, bool backward) {
         {"best_tflops_dense", s.bestTflops},
         {"planner", r.planner},
         {"planner_ms", s.plannerMs},
-        {"planner_tflops_dense", s.plannerTflops}});
+        {"planner_tflops_dense", s.plannerTflops},
+        {"cut_by_budget", s.cutByBudget}});
   for (const std::string &why : r.rejected)
     rejected.push_back(why);
   return llvm::json::Object{{"pass", backward ? "bwd" : "fwd"},
@@ -230,11 +231,13 @@ int flashgen::runTune(const TuneCommand &c, llvm::raw_ostream &out, llvm::raw_os
       out << "  rejected: " << why << "\n";
     for (const ShapeResult &s : r->shapes)
       out << llvm::format("  %d,%d,%d,%d (%s): %.1f TFLOP/s vs the planner's %.1f (%.2fx): "
-                          "%s\n",
+                          "%s%s\n",
                           s.shape[0], s.shape[1], s.shape[2], s.shape[3], s.bucket.c_str(),
                           s.bestTflops, s.plannerTflops,
                           s.plannerTflops > 0 ? s.bestTflops / s.plannerTflops : 0.0,
-                          s.best.properties.c_str());
+                          s.best.properties.c_str(),
+                          s.cutByBudget ? " [budget share spent before every candidate ran]"
+                                        : "");
   }
   out << "stored in " << opt.dbPath << "\n";
   if (!c.jsonFile.empty()) {

@@ -372,7 +372,7 @@ std::optional<TileConfig> flashgen::attn::plannedForShape(const TilingProblem &p
     return std::nullopt;
   }
   if (why)
-    *why = rule + " (measured faster by the tuner on the H200)";
+    *why = rule + " (flashgen tune measured it faster on sm_90a)";
   return dec->config;
 }
 
@@ -511,7 +511,7 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
                           .str());
   else if (best.mma == MmaKind::Wgmma)
     d.notes.push_back(llvm::formatv(
-        "{0}: wgmma kernel: {1} and Bc = {2} are the fastest measured on the H100{3}",
+        "{0}: wgmma kernel: {1} and Bc = {2} are the fastest of the planner's sm_90a measurements{3}",
         pass,
         !fwdD64        ? "two warpgroups (Br = 128)"
         : p.bandMask ? "one consumer warpgroup (Br = 64), three warp-specialized CTAs per SM "

@@ -62,7 +62,7 @@ using Shape = std::array<int, 4>; // batch, heads, seqQ, seqK
 struct TuneOptions {
   std::vector<Shape> shapes;
   std::string dbPath;          // "" = TuningDb::defaultPath()
-  double budgetSeconds = 600;  // stop timing new candidates past this
+  double budgetSeconds = 600;  // timing time, shared equally by the shapes left
   int reps = 20;               // timed launches per candidate and shape
   int threads = 0;             // NVRTC compilations at once (0: cores, <= 8)
   int finalists = 6;           // timed in full after a screening round (0: all)
@@ -79,6 +79,9 @@ struct ShapeResult {
   /// median milliseconds, timed with a cold L2.
   double bestTflops = 0, plannerTflops = 0;
   double bestMs = 0, plannerMs = 0;
+  /// The shape's share of --budget ran out before every candidate was
+  /// screened or timed (the planner's and the screening's fastest always are).
+  bool cutByBudget = false;
 };
 
 struct TuneReport {
