@@ -141,3 +141,34 @@ TEST(KernelCache, MemoryOnlyWithoutDirectory) {
 }
 
 } // namespace
+
+namespace {
+TEST(KernelCache, SpecKeyChangesWithEveryField) {
+  std::string base = KernelCache::makeSpecKey({"attention a { }", "a.attn", "fwd", "sm_90a 132"});
+  EXPECT_EQ(base, KernelCache::makeSpecKey({"attention a { }", "a.attn", "fwd", "sm_90a 132"}));
+  EXPECT_NE(base, KernelCache::makeSpecKey({"attention a { }", "a.attn", "bwd", "sm_90a 132"}));
+  EXPECT_NE(base, KernelCache::makeSpecKey({"attention a { }", "a.attn", "fwd", "sm_90a 114"}));
+  EXPECT_NE(KernelCache::makeSpecKey({"ab", "c"}), KernelCache::makeSpecKey({"a", "bc"}));
+  // Never a CUBIN key of the same text.
+  EXPECT_NE(KernelCache::makeSpecKey({"src"}), KernelCache::makeKey("src", "", {}, ""));
+}
+
+// Entries of the previous format (FGKC1: a SHA-256 checksum) are not read
+// as this one's: they are removed and rebuilt like any damaged entry.
+TEST(KernelCache, OldFormatEntriesAreRebuilt) {
+  TempDir dir;
+  KernelCache cache(std::string(dir.path));
+  std::string key = KernelCache::makeKey("old", "sm_90a", {}, "1");
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(cache.entryPath(key), ec);
+    ASSERT_FALSE(ec);
+    os << "FGKC1\n" << key << "\n3\n"
+       << std::string(64, 'a') << "\n"
+       << "abc";
+  }
+  EXPECT_FALSE(cache.lookup(key));
+  EXPECT_EQ(cache.corrupt, 1u);
+  EXPECT_FALSE(llvm::sys::fs::exists(cache.entryPath(key)));
+}
+} // namespace

@@ -250,3 +250,54 @@ TEST(TuningDb, VariantHashIsTheSpecTextsSha256) {
 }
 
 } // namespace
+
+namespace {
+// Calibrations are keyed by the hardware alone (GPU name, compute
+// capability, SM count): a new driver or flashgen keeps them.
+TEST(TuningDb, CalibrationsPerGpu) {
+  TempDir dir;
+  auto db = openOk(dir.file("t.sqlite"));
+  ASSERT_TRUE(db);
+  DeviceKey h200 = key().device, other = h200;
+  other.numSMs = 114;
+  EXPECT_FALSE(db->calibration(h200)->has_value());
+  ASSERT_FALSE(bool(db->putCalibration(h200, Calibration{3.8e12, 965e12, 100})));
+  ASSERT_FALSE(bool(db->putCalibration(other, Calibration{2.0e12, 500e12, 200})));
+  DeviceKey newerDriver = h200;
+  newerDriver.driver = 13100;
+  newerDriver.version = "0.2.0";
+  llvm::Expected<std::optional<Calibration>> c = db->calibration(newerDriver);
+  ASSERT_TRUE(bool(c) && c->has_value());
+  EXPECT_EQ((*c)->hbmBytesPerSec, 3.8e12);
+  EXPECT_EQ((*c)->mmaFlopsPerSec, 965e12);
+  // A new measurement replaces the old one.
+  ASSERT_FALSE(bool(db->putCalibration(h200, Calibration{3.9e12, 970e12, 300})));
+  EXPECT_EQ((*db->calibration(h200))->hbmBytesPerSec, 3.9e12);
+  auto all = db->calibrations();
+  ASSERT_TRUE(bool(all));
+  EXPECT_EQ(all->size(), 2u);
+  ASSERT_FALSE(bool(db->clear()));
+  EXPECT_FALSE(db->calibration(h200)->has_value());
+}
+
+// The JIT's lookups open an existing file without a write transaction and
+// never create one; the schema check still applies.
+TEST(TuningDb, OpenForLookupReadsWithoutCreating) {
+  TempDir dir;
+  const std::string path = dir.file("t.sqlite");
+  auto missing = TuningDb::openForLookup(path);
+  EXPECT_FALSE(bool(missing));
+  llvm::consumeError(missing.takeError());
+  EXPECT_FALSE(llvm::sys::fs::exists(path));
+  {
+    auto db = openOk(path);
+    ASSERT_TRUE(db);
+    ASSERT_FALSE(bool(db->put(entry(key(), "block_m = 64;", 400))));
+  }
+  auto reader = TuningDb::openForLookup(path);
+  ASSERT_TRUE(bool(reader)) << llvm::toString(reader.takeError());
+  auto e = (*reader)->lookup(key());
+  ASSERT_TRUE(bool(e) && e->has_value());
+  EXPECT_EQ((*e)->config, "block_m = 64;");
+}
+} // namespace
