@@ -181,10 +181,12 @@ LaunchChoice flashgen::tuning::launchTiling(llvm::StringRef text, int ordinal, i
     c.tuned = true;
     return c;
   }
-  // No tuned entry: the planner's own choice by shape, where it has one.
-  if (backward || !withTiling(text, "")) {
-    if (!backward)
-      llvm::consumeError(withTiling(text, "").takeError());
+  // No tuned entry: the planner's own choice by shape, where it has one
+  // (forward, and a spec that leaves its tiling to the planner).
+  if (backward)
+    return c;
+  if (llvm::Expected<std::string> free = withTiling(text, ""); !free) {
+    llvm::consumeError(free.takeError());
     return c;
   }
   llvm::Expected<attn::GpuTarget> target = deviceTarget(ordinal);
