@@ -59,6 +59,32 @@ double seconds(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+/// Kernel::fromSpec three times: cold, again in this process (its process
+/// cache), and after clearing the process and memory caches (what a new
+/// process pays on a disk-cache hit); seconds each.
+struct JitTiming {
+  std::unique_ptr<Kernel> cold, warm, disk;
+  double coldS = 0, warmS = 0, diskS = 0;
+};
+llvm::Expected<JitTiming> timeJit(const std::string &text, llvm::StringRef name) {
+  JitTiming j;
+  auto t0 = std::chrono::steady_clock::now();
+  auto cold = Kernel::fromSpec(text, name);
+  j.coldS = seconds(t0);
+  if (!cold)
+    return cold.takeError();
+  j.cold = std::move(*cold);
+  t0 = std::chrono::steady_clock::now();
+  j.warm = unwrap(Kernel::fromSpec(text, name));
+  j.warmS = seconds(t0);
+  clearJitProcessCache();
+  runtime::KernelCache::global().clearMemory();
+  t0 = std::chrono::steady_clock::now();
+  j.disk = unwrap(Kernel::fromSpec(text, name));
+  j.diskS = seconds(t0);
+  return j;
+}
+
 /// --jit: cold compile + load of each spec's forward, then a disk hit.
 int jitLines(const std::vector<std::string> &files) {
   // The CUDA context first, as any process that launches kernels (PyTorch)
@@ -75,21 +101,14 @@ int jitLines(const std::vector<std::string> &files) {
       rc = 1;
       continue;
     }
-    std::string text = (*buf)->getBuffer().str();
-    auto t0 = std::chrono::steady_clock::now();
-    auto cold = Kernel::fromSpec(text, f);
-    double coldS = seconds(t0);
-    if (!cold) {
-      std::printf("jit %s error: %s\n", f.c_str(), llvm::toString(cold.takeError()).c_str());
+    llvm::Expected<JitTiming> j = timeJit((*buf)->getBuffer().str(), f);
+    if (!j) {
+      std::printf("jit %s error: %s\n", f.c_str(), llvm::toString(j.takeError()).c_str());
       rc = 1;
       continue;
     }
-    clearJitProcessCache();
-    runtime::KernelCache::global().clearMemory();
-    t0 = std::chrono::steady_clock::now();
-    auto disk = unwrap(Kernel::fromSpec(text, f));
-    double diskS = seconds(t0);
-    const JitStats &c = (*cold)->stats(), &d = disk->stats();
+    const double coldS = j->coldS, diskS = j->diskS;
+    const JitStats &c = j->cold->stats(), &d = j->disk->stats();
     std::printf("jit %s cold_total_s=%.3f (frontend %.1f ms, nvrtc %.3f s, load %.2f ms, cache "
                 "hit %d) | disk_hit_total_ms=%.3f (frontend %.3f ms, load %.3f ms, cache hit "
                 "%d)\n",
@@ -148,24 +167,13 @@ int main(int argc, char **argv) {
     const auto nonce = std::chrono::system_clock::now().time_since_epoch().count();
     std::string s = "attention jit_" + std::to_string(nonce) +
                     " { dtype = bf16; head_dim = 128; mask = causal; }";
-    auto t0 = std::chrono::steady_clock::now();
-    auto cold = unwrap(Kernel::fromSpec(s, "jit.attn"));
-    double coldS = seconds(t0);
-    t0 = std::chrono::steady_clock::now();
-    auto warm = unwrap(Kernel::fromSpec(s, "jit.attn"));
-    double warmS = seconds(t0);
-    // What a new process sees: only the disk cache.
-    clearJitProcessCache();
-    runtime::KernelCache::global().clearMemory();
-    t0 = std::chrono::steady_clock::now();
-    auto disk = unwrap(Kernel::fromSpec(s, "jit.attn"));
-    double diskS = seconds(t0);
+    JitTiming j = unwrap(timeJit(s, "jit.attn"));
     std::printf("jit cold_total_s=%.3f frontend_s=%.3f nvrtc_s=%.3f load_s=%.4f | "
                 "process_hit_total_ms=%.3f (process hit %d) | disk_hit_total_ms=%.2f "
                 "(frontend %.2f ms)\n",
-                coldS, cold->stats().frontendSeconds, cold->stats().nvrtcSeconds,
-                cold->stats().loadSeconds, warmS * 1e3, int(warm->stats().processHit),
-                diskS * 1e3, disk->stats().frontendSeconds * 1e3);
+                j.coldS, j.cold->stats().frontendSeconds, j.cold->stats().nvrtcSeconds,
+                j.cold->stats().loadSeconds, j.warmS * 1e3, int(j.warm->stats().processHit),
+                j.diskS * 1e3, j.disk->stats().frontendSeconds * 1e3);
   }
 
   const int ns[] = {512, 1024, 2048, 4096, 8192, 16384};

@@ -1,6 +1,9 @@
 //===- Calibration.cpp - the GPU description from the device itself -===//
 #include "flashgen/Runtime/Calibration.h"
+#include "flashgen/Runtime/DeviceTiming.h"
 #include "flashgen/Runtime/Nvrtc.h"
+
+#include "flashgen/calibrate/CalibrateShape.cuh" // shared with the kernels
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -25,42 +28,6 @@ DeviceKey flashgen::tuning::calibrationKey(const runtime::DeviceInfo &d) {
 namespace {
 llvm::Error error(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg.str());
-}
-
-/// Device memory freed on scope exit.
-struct Buffer {
-  runtime::CudaDriver &drv;
-  CUdeviceptr p = 0;
-  ~Buffer() {
-    if (p)
-      drv.free(p);
-  }
-};
-
-/// Median of `reps` timed launches of `launch` (after one warm-up), ms.
-llvm::Expected<double> medianMs(runtime::CudaDriver &drv, int reps,
-                                llvm::function_ref<llvm::Error()> launch) {
-  auto start = drv.createEvent(), stop = drv.createEvent();
-  if (!start)
-    return start.takeError();
-  if (!stop)
-    return stop.takeError();
-  std::vector<float> ms;
-  for (int i = 0; i <= reps; ++i) {
-    if (llvm::Error e = drv.record(*start, nullptr))
-      return std::move(e);
-    if (llvm::Error e = launch())
-      return std::move(e);
-    if (llvm::Error e = drv.record(*stop, nullptr))
-      return std::move(e);
-    llvm::Expected<float> t = drv.elapsedMs(*start, *stop);
-    if (!t)
-      return t.takeError();
-    if (i > 0)
-      ms.push_back(*t);
-  }
-  std::sort(ms.begin(), ms.end());
-  return double(ms[ms.size() / 2]);
 }
 
 std::mutex cacheMutex;
@@ -119,14 +86,11 @@ llvm::Expected<Calibration> flashgen::tuning::calibrateDevice(int ordinal,
   // from HBM; bytes read + written per second.
   {
     const size_t bytes = std::max<size_t>(size_t(256) << 20, size_t(dev.l2Bytes) * 8);
-    Buffer src{drv}, dst{drv};
-    llvm::Expected<CUdeviceptr> s = drv.alloc(bytes), t = drv.alloc(bytes);
-    if (!s)
-      return s.takeError();
-    src.p = *s;
-    if (!t)
-      return t.takeError();
-    dst.p = *t;
+    runtime::DeviceBuffer src(drv, bytes), dst(drv, bytes);
+    if (src.error)
+      return std::move(src.error);
+    if (dst.error)
+      return std::move(dst.error);
     if (llvm::Error e = drv.memset8(src.p, 0x3c, bytes))
       return std::move(e);
     llvm::Expected<CUfunction> copy = drv.getFunction(*module, "flashgen_calibrate_copy");
@@ -134,9 +98,10 @@ llvm::Expected<Calibration> flashgen::tuning::calibrateDevice(int ordinal,
       return copy.takeError();
     size_t n = bytes / 16;
     void *args[] = {&src.p, &dst.p, &n};
-    llvm::Expected<double> ms = medianMs(drv, 10, [&] {
-      return drv.launch(*copy, unsigned(dev.numSMs) * 8, 1, 1, 512, 0, nullptr, args);
-    });
+    llvm::Expected<double> ms = runtime::medianMs(
+        drv, nullptr, 10,
+        [&] { return drv.launch(*copy, unsigned(dev.numSMs) * 8, 1, 1, 512, 0, nullptr, args); },
+        nullptr, /*warmups=*/1);
     if (!ms)
       return ms.takeError();
     c.hbmBytesPerSec = 2.0 * double(bytes) / (*ms * 1e-3);
@@ -149,23 +114,20 @@ llvm::Expected<Calibration> flashgen::tuning::calibrateDevice(int ordinal,
     llvm::Expected<CUfunction> f = drv.getFunction(*module, entry);
     if (!f)
       return f.takeError();
-    const unsigned ctas = unsigned(dev.numSMs) * (wgmma ? 2 : 4);
-    const unsigned threads = 256;
-    Buffer out{drv};
-    llvm::Expected<CUdeviceptr> o = drv.alloc(size_t(ctas) * threads * 4);
-    if (!o)
-      return o.takeError();
-    out.p = *o;
-    int iters = wgmma ? 8192 : 16384;
+    const unsigned ctas =
+        unsigned(dev.numSMs) * (wgmma ? kCalibrateWgmmaCtasPerSM : kCalibrateMmaCtasPerSM);
+    const unsigned threads = wgmma ? kCalibrateWgmmaThreads : kCalibrateMmaThreads;
+    runtime::DeviceBuffer out(drv, size_t(ctas) * threads * 4);
+    if (out.error)
+      return std::move(out.error);
+    int iters = wgmma ? kCalibrateWgmmaIters : kCalibrateMmaIters;
     void *args[] = {&out.p, &iters};
-    llvm::Expected<double> ms = medianMs(drv, 5, [&] {
-      return drv.launch(*f, ctas, 1, 1, threads, 0, nullptr, args);
-    });
+    llvm::Expected<double> ms = runtime::medianMs(
+        drv, nullptr, 5, [&] { return drv.launch(*f, ctas, 1, 1, threads, 0, nullptr, args); },
+        nullptr, /*warmups=*/1);
     if (!ms)
       return ms.takeError();
-    // Per CTA and iteration: 2 warpgroups x 64x128x64 (wgmma), or 8 warps
-    // x 4 m16n8k16 (mma.sync); Calibrate.cuh's constants say the same.
-    const double perIter = wgmma ? 2.0 * (2 * 64 * 128 * 64) : 8.0 * 4 * (2 * 16 * 8 * 16);
+    const double perIter = wgmma ? kCalibrateWgmmaFlopsPerIter : kCalibrateMmaFlopsPerIter;
     c.mmaFlopsPerSec = perIter * ctas * iters / (*ms * 1e-3);
     log << llvm::formatv("calibrate: {0} on {1} CTAs x {2} iterations: {3:F3} ms, {4:F0} "
                          "TFLOP/s\n",

@@ -1,6 +1,7 @@
 //===- Check.cpp - run a kernel on random inputs, compare with float64 -===//
 #include "flashgen/Runtime/Check.h"
 #include "flashgen/Runtime/CudaDriver.h"
+#include "flashgen/Runtime/DeviceTiming.h"
 #include "flashgen/Runtime/Reference.h"
 
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
@@ -14,7 +15,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <functional>
 #include <random>
 
 using namespace flashgen;
@@ -95,22 +95,6 @@ struct ParsedVariant {
   attn::VariantOp variant;
 };
 
-struct DeviceBuffer {
-  CudaDriver &d;
-  CUdeviceptr p = 0;
-  size_t bytes = 0;
-  llvm::Error error = llvm::Error::success();
-  DeviceBuffer(CudaDriver &d, size_t n) : d(d), bytes(n) {
-    auto r = d.alloc(n);
-    if (r)
-      p = *r;
-    else
-      error = r.takeError();
-  }
-  ~DeviceBuffer() { d.free(p); }
-  void *ptr() const { return reinterpret_cast<void *>(p); }
-};
-
 llvm::Error fail(const llvm::Twine &m) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), m.str());
 }
@@ -147,37 +131,6 @@ Deviation deviation(const std::vector<uint16_t> &got, const std::vector<double> 
   return d;
 }
 
-/// Median time of `reps` launches (after 3 warm-up ones), CUDA events on
-/// `stream`; `beforeEach` (if set) runs before each launch, outside the
-/// timed span.
-llvm::Expected<double> medianMs(CudaDriver &drv, CUstream stream, int reps,
-                                llvm::function_ref<llvm::Error()> launch,
-                                llvm::function_ref<llvm::Error()> beforeEach = nullptr) {
-  auto start = drv.createEvent(), stop = drv.createEvent();
-  if (!start)
-    return start.takeError();
-  if (!stop)
-    return stop.takeError();
-  std::vector<float> ms;
-  for (int i = 0; i < reps + 3; ++i) {
-    if (beforeEach)
-      if (llvm::Error e = beforeEach())
-        return std::move(e);
-    if (llvm::Error e = drv.record(*start, stream))
-      return std::move(e);
-    if (llvm::Error e = launch())
-      return std::move(e);
-    if (llvm::Error e = drv.record(*stop, stream))
-      return std::move(e);
-    auto t = drv.elapsedMs(*start, *stop);
-    if (!t)
-      return t.takeError();
-    if (i >= 3) // warm-up
-      ms.push_back(*t);
-  }
-  std::sort(ms.begin(), ms.end());
-  return double(ms[ms.size() / 2]);
-}
 } // namespace
 
 std::string CheckReport::summary() const {
@@ -447,15 +400,15 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
   // tuner's inputs would otherwise sit there between its back-to-back
   // launches, unlike a model's).
   std::unique_ptr<DeviceBuffer> l2Scratch;
-  std::function<llvm::Error()> flushL2;
   if (opt.timingReps > 0 && opt.flushL2) {
     l2Scratch = std::make_unique<DeviceBuffer>(
         drv, std::max<size_t>(size_t(2) * drv.device().l2Bytes, size_t(64) << 20));
     if (l2Scratch->error)
       return std::move(l2Scratch->error);
-    flushL2 = [&] { return drv.memset8(l2Scratch->p, 0, l2Scratch->bytes); };
   }
-  auto flush = [&]() -> llvm::Error { return flushL2 ? flushL2() : llvm::Error::success(); };
+  auto flush = [&]() -> llvm::Error {
+    return l2Scratch ? drv.memset8(l2Scratch->p, 0, l2Scratch->bytes) : llvm::Error::success();
+  };
   if (opt.timingReps > 0) {
     auto t = medianMs(drv, args.stream, opt.timingReps, [&] { return kernel.forward(args); },
                       flush);

@@ -236,6 +236,7 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
   auto t0 = std::chrono::steady_clock::now();
   const attn::GpuTarget target = tuning::targetFor(dev);
   std::vector<std::string> opts = nvrtcOptions(dev.arch());
+  const std::string nvrtc = nvrtcVersion();
   KernelCache &cache = KernelCache::global();
   std::string key;
   std::optional<std::vector<char>> cubin;
@@ -245,7 +246,7 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
   std::string specKey;
   if (options.useCache) {
     std::vector<llvm::StringRef> fields{text, name, backward ? "bwd" : "fwd"};
-    const std::string device = planningFingerprint(target), nvrtc = nvrtcVersion();
+    const std::string device = planningFingerprint(target);
     fields.push_back(device);
     fields.push_back(nvrtc);
     for (const std::string &o : opts)
@@ -266,7 +267,7 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
       return gen.takeError();
     r.spec = std::move(gen->first);
     r.source = std::move(gen->second);
-    key = KernelCache::makeKey(r.source, dev.arch(), opts, nvrtcVersion());
+    key = KernelCache::makeKey(r.source, dev.arch(), opts, nvrtc);
     if (options.useCache)
       cubin = cache.lookup(key);
   }

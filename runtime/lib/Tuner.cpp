@@ -43,25 +43,20 @@ struct Measured {
 };
 llvm::Expected<Measured> measure(const Kernel &k, llvm::StringRef text,
                                  const runtime::CheckOptions &co, bool backward) {
-  Measured m;
+  // CheckReport and BwdCheckReport name their findings alike.
+  auto from = [](const auto &r) {
+    return Measured{r.passed(), r.tflops, r.medianMs, r.summary()};
+  };
   if (backward) {
     llvm::Expected<runtime::BwdCheckReport> r = runtime::checkBackward(k, text, co);
     if (!r)
       return r.takeError();
-    m.passed = r->passed();
-    m.tflops = r->tflops;
-    m.ms = r->medianMs;
-    m.summary = r->summary();
-  } else {
-    llvm::Expected<runtime::CheckReport> r = runtime::checkForward(k, text, co);
-    if (!r)
-      return r.takeError();
-    m.passed = r->passed();
-    m.tflops = r->tflops;
-    m.ms = r->medianMs;
-    m.summary = r->summary();
+    return from(*r);
   }
-  return m;
+  llvm::Expected<runtime::CheckReport> r = runtime::checkForward(k, text, co);
+  if (!r)
+    return r.takeError();
+  return from(*r);
 }
 } // namespace
 
@@ -181,10 +176,12 @@ LaunchChoice flashgen::tuning::launchTiling(llvm::StringRef text, int ordinal, i
     c.tuned = true;
     return c;
   }
-  // No tuned entry: the planner's own choice by shape, where it has one.
-  if (backward || !withTiling(text, "")) {
-    if (!backward)
-      llvm::consumeError(withTiling(text, "").takeError());
+  // No tuned entry: the planner's own choice by shape, where it has one
+  // (forward, and a spec that leaves its tiling to the planner).
+  if (backward)
+    return c;
+  if (llvm::Expected<std::string> free = withTiling(text, ""); !free) {
+    llvm::consumeError(free.takeError());
     return c;
   }
   llvm::Expected<attn::GpuTarget> target = deviceTarget(ordinal);
@@ -300,6 +297,18 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
   // fastest opt.finalists (and the planner's) for the full repeats:
   // mma.sync kernels at a third of wgmma's speed need no 20 launches to
   // lose.
+  // Timing at a shape: no reference, a cold L2 before each launch.
+  auto timingAt = [](const Shape &s, int reps) {
+    runtime::CheckOptions co;
+    co.batch = s[0];
+    co.heads = s[1];
+    co.seqQ = s[2];
+    co.seqK = s[3];
+    co.reference = false;
+    co.timingReps = reps;
+    co.flushL2 = true;
+    return co;
+  };
   // Each shape gets an equal share of what is left of the budget, so the
   // last shapes are not left untuned when the first ones run long.
   for (size_t si = 0; si < opt.shapes.size(); ++si) {
@@ -321,15 +330,8 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
           res.cutByBudget = true;
           break;
         }
-        runtime::CheckOptions co;
-        co.batch = s[0];
-        co.heads = s[1];
-        co.seqQ = s[2];
-        co.seqK = s[3];
-        co.reference = false;
-        co.timingReps = 2;
-        co.flushL2 = true;
-        llvm::Expected<Measured> r = measure(*kernels[i], texts[i], co, backward);
+        llvm::Expected<Measured> r =
+            measure(*kernels[i], texts[i], timingAt(s, 2), backward);
         if (!r) {
           llvm::consumeError(r.takeError()); // the full round reports it
           continue;
@@ -353,15 +355,8 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
         res.cutByBudget = true;
         continue; // the planner and the screening's fastest are always timed
       }
-      runtime::CheckOptions co;
-      co.batch = s[0];
-      co.heads = s[1];
-      co.seqQ = s[2];
-      co.seqK = s[3];
-      co.reference = false;
-      co.timingReps = opt.reps;
-      co.flushL2 = true;
-      llvm::Expected<Measured> r = measure(*kernels[i], texts[i], co, backward);
+      llvm::Expected<Measured> r =
+          measure(*kernels[i], texts[i], timingAt(s, opt.reps), backward);
       if (!r) {
         report.rejected.push_back((*cands)[i].properties + " failed at " + res.bucket + ": " +
                                   llvm::toString(r.takeError()));

@@ -295,15 +295,12 @@ void enumerateTilings(const TilingProblem &p, const GpuTarget &t, const TileOver
                   (o.warps && o.warps != w) || (o.stages && o.stages != s) ||
                   (o.mma != MmaKind::Free && o.mma != mma))
                 continue;
-              // The plain kernel, and for the wgmma forward the
+              // The plain kernel (at the CTAs per SM its budget gives, which
+              // an override may fix), and for the wgmma forward the
               // warp-specialized one at each launch bound.
-              if (o.warpSpecialized <= 0 && !o.ctasPerSM)
+              if (o.warpSpecialized <= 0 &&
+                  (!o.ctasPerSM || estimateTile(c, p, t).ctasPerSM == o.ctasPerSM))
                 consider(c);
-              else if (o.warpSpecialized <= 0 && o.ctasPerSM) {
-                TileConfig e = estimateTile(c, p, t);
-                if (e.ctasPerSM == o.ctasPerSM)
-                  consider(c);
-              }
               if (mma != MmaKind::Wgmma || p.backward || o.warpSpecialized < 0)
                 continue;
               for (int64_t ctas = 1; ctas <= kMaxWsCtasPerSM; ++ctas) {

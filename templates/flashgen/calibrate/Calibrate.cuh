@@ -21,19 +21,10 @@
 #define FLASHGEN_CALIBRATE_CALIBRATE_CUH
 
 #include "flashgen/Platform.cuh"
+#include "flashgen/calibrate/CalibrateShape.cuh"
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #include "flashgen/attention/Wgmma.cuh"
 #endif
-
-namespace flashgen {
-/// The wgmma kernel's shape: two warpgroups per CTA, m64n128k16 steps, a
-/// 64-column k extent (four steps) per iteration.
-constexpr int kCalibrateWgmmaThreads = 256;
-constexpr int kCalibrateWgmmaFlopsPerIter = 2 * (2 * 64 * 128 * 64); // per CTA
-/// The mma.sync kernel's: 8 warps, four independent m16n8k16 per iteration.
-constexpr int kCalibrateMmaThreads = 256;
-constexpr int kCalibrateMmaFlopsPerIter = 8 * 4 * (2 * 16 * 8 * 16); // per CTA
-} // namespace flashgen
 
 extern "C" __global__ void flashgen_calibrate_copy(const uint4 *src, uint4 *dst, size_t n) {
   for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
