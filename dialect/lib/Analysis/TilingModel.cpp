@@ -399,7 +399,8 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
   enumerateTilings(p, t, o, valid, rejected);
   // A user who asked for wgmma where it cannot run hears why.
   if (o.mma == MmaKind::Wgmma && !noWgmma.empty())
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), "mma = wgmma: " + noWgmma);
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   (p.backward ? "bwd_mma = wgmma: " : "mma = wgmma: ") + noWgmma);
 
   const char *pass = p.backward ? "backward" : "forward";
   if (valid.empty()) {
