@@ -5,6 +5,7 @@
 # scripts/device-prep.sh here.
 #   bench/device-run.sh tests-all|tests|tests-bwd|tests-bwd2|bench|all [bench args]
 #   bench/device-run.sh gtest FILTER
+#   bench/device-run.sh jit [COUNT SEED]
 #   bench/device-run.sh tests-all [FILTER]
 # Writes logs and tables under $OUT (or ./out), as one results.tgz when
 # they are more than the device tool brings back (8 files):
@@ -19,6 +20,8 @@
 #   gtest FILTER: the GPU tests FILTER names (a change's own part)
 #   bench: flashgen-bench and torch_bench.py back to back, report.md; bench
 #          args (--head-dim 64, --quick, --no-backward) go to both
+#   jit: cold JIT and disk-hit times of every example and COUNT random
+#          specs (jit.txt, the specs in random-specs.tgz)
 #   python [pytest args]: installs the Python package with the carried
 #          libflashgen.so and runs its pytest suite (CPU and GPU tests;
 #          pytest.txt, pytest-cases.tsv with every accuracy check)
@@ -99,6 +102,21 @@ if [[ $what == tests || $what == tests-all || $what == all ]]; then
     $c/flashgen run examples/mqa.attn --backward --deterministic --shape 1,16,1000; } \
     > "$out/cli.txt" 2>&1
   echo "cli rc=$?"; tail -5 "$out/cli.txt"
+fi
+if [[ $what == jit ]]; then
+  # Cold JIT (a spec no cache has seen, the CUDA context already up) and a
+  # disk hit in a new process, one process per spec: every example, then
+  # random specs (bench/random_specs.py; args: COUNT SEED, default 12 8).
+  python3 bench/random_specs.py --count "${1:-12}" --seed "${2:-8}" --out /tmp/random-specs > /dev/null
+  for spec in examples/*.attn /tmp/random-specs/*.attn; do
+    [[ $spec == */sparse_runtime.attn ]] && continue # no forward kernel
+    jc=$(mktemp -d)
+    FLASHGEN_CACHE_DIR=$jc FLASHGEN_TUNING_DB=off $c/flashgen-bench --jit "$spec" 2>&1
+    rm -rf "$jc"
+  done > "$out/jit.txt"
+  cp -r /tmp/random-specs "$out/random-specs" && tar czf "$out/random-specs.tgz" -C /tmp random-specs &&
+    rm -rf "$out/random-specs"
+  grep -o 'jit [^ ]* cold_total_s=[0-9.]*' "$out/jit.txt" | sort -t= -k2 -n | tail -8
 fi
 if [[ $what == python ]]; then
   bash scripts/install-python.sh --library $c/libflashgen.so > "$out/install.txt" 2>&1 ||

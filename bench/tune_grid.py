@@ -496,7 +496,7 @@ def orchestrate(args):
 # The report
 # --------------------------------------------------------------------------
 _ABBREV = {"block_m": "bm", "block_n": "bn", "warps": "w", "stages": "s", "mma": "",
-           "bwd_block_m": "bm", "bwd_warps": "w", "bwd_stages": "s", "q_in_registers": "qreg"}
+           "bwd_block_m": "bm", "bwd_warps": "w", "bwd_stages": "s", "bwd_mma": "", "q_in_registers": "qreg"}
 
 
 def short_props(props):

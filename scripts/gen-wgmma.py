@@ -7,7 +7,10 @@ accumulator operands spelled out; this script spells them. Run it after
 changing the shapes:  python3 scripts/gen-wgmma.py > templates/flashgen/attention/WgmmaOps.cuh
 """
 
+# S = Q K^T: N is the kv tile (Bc).
 SHAPES = [64, 128, 256]
+# O += P V: N is the value head dim padded to 64 (head dims up to 256).
+RS_SHAPES = [64, 128, 192, 256]
 # Both operands MN-major: the backward's dQ = dS K, with dS^T and K stored
 # key-major; each warpgroup takes half of dQ's columns (head dim 64 or 128).
 TRANSPOSED_SHAPES = [32, 64]
@@ -63,6 +66,7 @@ print()
 for tag, ptx in TYPES:
     for n in SHAPES:
         emit_ss(n, tag, ptx)
+    for n in RS_SHAPES:
         emit_rs(n, tag, ptx)
     for n in TRANSPOSED_SHAPES:
         emit_ss(n, tag, ptx, "WgmmaSSTransposed", transposed=True)

@@ -1,5 +1,6 @@
 //===- EmitExpr.cpp - mask/score regions as CUDA expressions ----*- C++ -*-===//
 #include "flashgen/Codegen/EmitExpr.h"
+#include "flashgen/Dialect/Attn/Analysis/MaskEval.h"
 
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseMap.h"
@@ -51,6 +52,18 @@ public:
     }
     for (unsigned i = 0; i < 6; ++i)
       names[block.getArgument(first + i)] = kIndexNames[i];
+    // What every index can be where the kernels evaluate the region: b and
+    // h within their extents, q and k any row or column of a tile (past
+    // seq_q / seq_k at the ragged edge, never negative).
+    if (!interval) {
+      const attn::Interval nonNegative = attn::Interval::range(0, INT32_MAX);
+      ranges = attn::evaluateRanges(
+          block, attn::IndexRanges{nonNegative, nonNegative, nonNegative, nonNegative,
+                                   attn::Interval::range(1, INT32_MAX),
+                                   attn::Interval::range(1, INT32_MAX)});
+      bArg = block.getArgument(first);
+      hArg = block.getArgument(first + 1);
+    }
   }
 
   void run() {
@@ -81,11 +94,32 @@ private:
   std::string wrap(const std::string &a, const char *op, const std::string &b) {
     return "int(unsigned(" + a + ") " + op + " unsigned(" + b + "))";
   }
+  /// Whether index `i` of a lookup is always within the declared extent
+  /// `dim` (the runtime checks each tensor has its declared extents): b of
+  /// "batch", h of "heads", or an interval inside a numeric extent. Then
+  /// the kernel skips the clamp.
+  bool provenInRange(Value i, StringRef dim) {
+    if ((dim == "batch" && i == bArg) || (dim == "heads" && i == hArg))
+      return true;
+    int64_t extent;
+    if (dim.getAsInteger(10, extent))
+      return false;
+    auto it = ranges.find(i);
+    return it != ranges.end() && it->second.lo >= 0 && it->second.hi < extent;
+  }
   std::string lookupCall(LookupOp l) {
     int idx = tensorIndex(spec, l.getName());
+    std::string proven;
+    bool anyProven = false;
+    for (auto [d, i] : llvm::enumerate(l.getIndices())) {
+      bool p = idx >= 0 && d < spec.tensors[idx].dims.size() &&
+               provenInRange(i, spec.tensors[idx].dims[d]);
+      anyProven = anyProven || p;
+      proven += p ? ", true" : ", false";
+    }
     std::string s = "lookup" + std::to_string(l.getIndices().size()) + "<" +
-                    (l.getType().isF32() ? "float" : "int") + ">(p.tensors[" +
-                    std::to_string(idx) + "]";
+                    (l.getType().isF32() ? "float" : "int") + (anyProven ? proven : "") +
+                    ">(p.tensors[" + std::to_string(idx) + "]";
     for (Value i : l.getIndices())
       s += ", " + name(i);
     return s + ")";
@@ -303,6 +337,8 @@ private:
   raw_ostream &os;
   bool interval, derivative;
   llvm::DenseMap<Value, std::string> names, derivs;
+  llvm::DenseMap<Value, attn::Interval> ranges; // i32 values, for proving lookups in range
+  Value bArg, hArg;
   unsigned counter = 0;
 };
 

@@ -103,6 +103,25 @@ TEST_F(GpuForward, EveryHeadDimBothDtypes) {
   runCase({"qk128_v64", "attention m { qk_head_dim = 128; v_head_dim = 64; }", 517, 333}, rng);
 }
 
+TEST_F(GpuForward, WideHeadDimsOnWgmma) {
+  // Head dims padded to 192 and 256 (spec dims 168..256 in 8s pad to them):
+  // two consumer warpgroups of 64 rows, Bc = 64; the warp-specialized
+  // kernel (the planner's) and the plain one; unequal dims (MLA-style
+  // 192/128); odd sizes, masks, GQA.
+  std::mt19937_64 rng(std::random_device{}());
+  const char *families[] = {"", "warp_specialized = false;"};
+  const char *masks[] = {"", "mask = causal;", "mask = sliding_window(left = 77);"};
+  for (const char *dims : {"head_dim = 256;", "head_dim = 192;", "head_dim = 232;",
+                           "qk_head_dim = 192; v_head_dim = 128;"})
+    for (const char *family : families)
+      for (const char *mask : masks) {
+        std::string spec = std::string("attention wide { heads = 4; kv_heads = 2; ") + dims +
+                           " mma = wgmma; " + family + " " + mask + " }";
+        for (auto [nq, nk] : {std::pair{1000, 1000}, std::pair{17, 333}, std::pair{1, 1}})
+          runCase({std::string("wide ") + dims + " " + family + " " + mask, spec, nq, nk}, rng);
+      }
+}
+
 TEST_F(GpuForward, MmaSyncPathOnHopper) {
   // On sm_90a the planner picks wgmma for head dims 64 and 128; the
   // mma.sync kernel (the sm_80 path) must stay correct there too.

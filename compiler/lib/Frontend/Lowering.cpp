@@ -271,9 +271,12 @@ attn::VariantOp VariantLowering::lower() {
         b.getArrayAttr(dims)));
   }
 
-  const attn::MmaKind mma = spec.mma == MmaChoice::Sync    ? attn::MmaKind::Sync
-                           : spec.mma == MmaChoice::Wgmma ? attn::MmaKind::Wgmma
-                                                          : attn::MmaKind::Free;
+  auto mmaKind = [](MmaChoice c) {
+    return c == MmaChoice::Sync    ? attn::MmaKind::Sync
+           : c == MmaChoice::Wgmma ? attn::MmaKind::Wgmma
+                                   : attn::MmaKind::Free;
+  };
+  const attn::MmaKind mma = mmaKind(spec.mma), bwdMma = mmaKind(spec.bwdMma);
   attn::TilingAttr tileOverride;
   if (spec.blockM || spec.blockN || spec.warps || spec.stages || mma != attn::MmaKind::Free ||
       spec.warpSpecialized || spec.ctasPerSM)
@@ -281,10 +284,10 @@ attn::VariantOp VariantLowering::lower() {
                                          spec.stages, false, 0, 0, spec.ctasPerSM,
                                          int64_t(mma), spec.warpSpecialized);
   attn::TilingAttr bwdTileOverride;
-  if (spec.bwdBlockM || spec.bwdWarps || spec.bwdStages)
+  if (spec.bwdBlockM || spec.bwdWarps || spec.bwdStages || bwdMma != attn::MmaKind::Free)
     bwdTileOverride = attn::TilingAttr::get(ctx, spec.bwdBlockM, 16 * spec.bwdWarps,
                                             spec.bwdWarps, spec.bwdStages, false, 0, 0, 0,
-                                            int64_t(attn::MmaKind::Free), 0);
+                                            int64_t(bwdMma), 0);
 
   auto op = attn::VariantOp::create(
       b, l, b.getStringAttr(spec.name),

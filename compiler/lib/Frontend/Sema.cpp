@@ -28,7 +28,7 @@ const llvm::StringRef kPropertyNames[] = {
     "kv_heads", "scale",   "mask",        "score",      "dropout",
     "sparsity", "passes",  "target",      "varlen",     "block_m",
     "block_n",  "warps",   "stages",      "mma",        "bwd_block_m",
-    "bwd_warps", "bwd_stages", "warp_specialized", "ctas_per_sm"};
+    "bwd_warps", "bwd_stages", "bwd_mma", "warp_specialized", "ctas_per_sm"};
 
 const llvm::StringRef kExtents[] = {
     "batch", "heads", "kv_heads", "seq_q", "seq_k", "tokens_q", "tokens_k"};
@@ -399,13 +399,14 @@ void VariantChecker::checkProperty(PropertyDecl &p) {
          : p.key == "block_n" ? spec.blockN
                               : spec.bwdBlockM) = *n;
     }
-  } else if (p.key == "mma") {
-    // Which tensor-core instruction the forward kernel uses; auto picks
-    // wgmma on sm_90a where the head dims allow, else mma.sync.
-    if (auto k = keyword(v, "mma", {"auto", "sync", "wgmma"}))
-      spec.mma = *k == "sync"    ? MmaChoice::Sync
-                 : *k == "wgmma" ? MmaChoice::Wgmma
-                                 : MmaChoice::Auto;
+  } else if (p.key == "mma" || p.key == "bwd_mma") {
+    // Which tensor-core instruction the forward (mma) or backward (bwd_mma)
+    // kernels use; auto picks wgmma on sm_90a where the head dims allow,
+    // else mma.sync. The backward follows `mma` unless bwd_mma is given.
+    if (auto k = keyword(v, p.key, {"auto", "sync", "wgmma"}))
+      (p.key == "mma" ? spec.mma : spec.bwdMma) = *k == "sync"    ? MmaChoice::Sync
+                                                  : *k == "wgmma" ? MmaChoice::Wgmma
+                                                                  : MmaChoice::Auto;
   } else if (p.key == "warps") {
     if (std::optional<int64_t> n = constInt(v, p.key)) {
       if (*n != 1 && *n != 2 && *n != 4 && *n != 8 && *n != 16)

@@ -141,12 +141,17 @@ public:
   explicit IntervalEvaluator(Block &block) : block(block) {}
 
   AbstractValue run(llvm::ArrayRef<Interval> args, Value result) {
+    runAll(args);
+    return get(result);
+  }
+  /// Every value's, after a walk over `args` (the block's last arguments).
+  const llvm::DenseMap<Value, AbstractValue> &runAll(llvm::ArrayRef<Interval> args) {
     for (unsigned i = 0; i < args.size(); ++i)
       values[block.getArgument(block.getNumArguments() - args.size() + i)] = {
           args[i], Tri::Unknown};
     for (Operation &op : block.without_terminator())
       visit(op);
-    return get(result);
+    return values;
   }
 
 private:
@@ -378,6 +383,17 @@ Tri flashgen::attn::evaluateMaskInterval(VariantOp variant,
   IntervalEvaluator eval(block);
   Interval args[] = {r.b, r.h, r.q, r.k, r.seqQ, r.seqK};
   return eval.run(args, variant.getMaskValue()).truth;
+}
+
+llvm::DenseMap<Value, Interval> flashgen::attn::evaluateRanges(Block &region,
+                                                               const IndexRanges &r) {
+  IntervalEvaluator eval(region);
+  Interval args[] = {r.b, r.h, r.q, r.k, r.seqQ, r.seqK};
+  llvm::DenseMap<Value, Interval> out;
+  for (const auto &[v, a] : eval.runAll(args))
+    if (v.getType().isInteger(32))
+      out[v] = a.range;
+  return out;
 }
 
 std::optional<bool> flashgen::attn::evaluateMask(VariantOp variant,

@@ -52,11 +52,18 @@ int64_t flashgen::attn::paddedHeadDim(int64_t d) { return ceilDiv(d, 32) * 32; }
 std::string flashgen::attn::whyNoWgmma(const TilingProblem &p, const GpuTarget &t) {
   if (t.arch != "sm_90a")
     return "wgmma needs sm_90a, the target is " + t.arch;
+  // The forward's tiles are whole 64-column atoms of the 128-byte swizzle
+  // (Wgmma.cuh) and O's columns one wgmma of N <= 256; the backward keeps
+  // full dK and dV rows per warpgroup, which fit up to 128 columns.
   for (int64_t d : {p.qkHeadDim, p.vHeadDim}) {
     int64_t pd = paddedHeadDim(d);
-    if (pd != 64 && pd != 128)
-      return llvm::formatv("the wgmma kernel takes head dims padded to 64 or 128, "
+    if (p.backward && pd != 64 && pd != 128)
+      return llvm::formatv("the wgmma backward takes head dims padded to 64 or 128, "
                            "not {0}", d)
+          .str();
+    if (!p.backward && (pd % 64 != 0 || pd > 256))
+      return llvm::formatv("the wgmma forward takes head dims padded to 64, 128, 192 "
+                           "or 256, not {0}", d)
           .str();
   }
   return "";
@@ -69,8 +76,6 @@ namespace {
 /// setmaxnreg, and their shared memory on one SM).
 std::string warpSpecializedError(const TileConfig &c, const TilingProblem &p,
                                  const GpuTarget &t) {
-  if (paddedHeadDim(p.qkHeadDim) != paddedHeadDim(p.vHeadDim))
-    return "the warp-specialized kernel takes equal qk and v head dims";
   if (c.blockN != 64 && c.blockN != 128)
     return "the warp-specialized kernel takes Bc = 64 or 128";
   if (c.ctasPerSM < 1)
@@ -133,12 +138,15 @@ int64_t flashgen::attn::plannedWarpSpecializedCtas(const TilingProblem &p,
   // head dim 64 (bench/results/2026-11-25-h100-ws-d64-s6.md); at head dim
   // 128 it wins at short causal N only (2026-11-25-h100-d128-one-consumer-
   // s6.md), a choice by shape that is the tuner's to make.
-  const int64_t dqk = paddedHeadDim(p.qkHeadDim), dv = paddedHeadDim(p.vHeadDim);
-  if (p.backward || c.mma != MmaKind::Wgmma || dqk != dv)
+  // Unequal head dims (MLA-style 192/128) by the wider one.
+  const int64_t d = std::max(paddedHeadDim(p.qkHeadDim), paddedHeadDim(p.vHeadDim));
+  if (p.backward || c.mma != MmaKind::Wgmma)
     return 0;
   if (c.warps == 4)
-    return dqk == 64 && (c.blockN == 64 || c.blockN == 128) ? (c.blockN == 64 ? 3 : 2) : 0;
-  return c.warps == 8 && (dqk == 128 || (dqk == 64 && c.blockN == 128)) ? 1 : 0;
+    return d == 64 && (c.blockN == 64 || c.blockN == 128) ? (c.blockN == 64 ? 3 : 2) : 0;
+  // From head dim 128 up two consumer warpgroups in one CTA (at 192 and
+  // 256 only Bc = 64 leaves O, S and P their registers).
+  return c.warps == 8 && (d >= 128 || (d == 64 && c.blockN == 128)) ? 1 : 0;
 }
 
 WsRegisterSplit flashgen::attn::forwardWarpSpecializedRegisters(const TileConfig &c) {
@@ -391,7 +399,8 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
   enumerateTilings(p, t, o, valid, rejected);
   // A user who asked for wgmma where it cannot run hears why.
   if (o.mma == MmaKind::Wgmma && !noWgmma.empty())
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), "mma = wgmma: " + noWgmma);
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   (p.backward ? "bwd_mma = wgmma: " : "mma = wgmma: ") + noWgmma);
 
   const char *pass = p.backward ? "backward" : "forward";
   if (valid.empty()) {
@@ -510,11 +519,11 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
     d.notes.push_back(llvm::formatv(
         "{0}: wgmma kernel: {1} and Bc = {2} are the fastest of the planner's sm_90a measurements{3}",
         pass,
-        !fwdD64        ? "two warpgroups (Br = 128)"
+        !fwdD64        ? "two warpgroups (Br = 128), the widest Bc that fits,"
         : p.bandMask ? "one consumer warpgroup (Br = 64), three warp-specialized CTAs per SM "
                        "(a band mask: short rows),"
                      : "one consumer warpgroup (Br = 64), two warp-specialized CTAs per SM,",
-        fwdD64 ? fwdD64Bc : 128, "").str());
+        best.blockN, "").str());
   else
     d.notes.push_back(llvm::formatv(
         "{0}: reuse per loaded tile 2/(1/Br+1/Bc) = {1:F1} is the highest that "

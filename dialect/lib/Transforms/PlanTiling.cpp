@@ -83,7 +83,7 @@ LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
     if (!d) {
       std::string msg = llvm::toString(d.takeError());
       if (o.any())
-        msg += backward ? " with the spec's bwd_block_m/bwd_warps/bwd_stages/mma"
+        msg += backward ? " with the spec's bwd_block_m/bwd_warps/bwd_stages/bwd_mma"
                         : " with the spec's block_m/block_n/warps/stages/mma";
       return v.emitError() << msg;
     }
@@ -98,11 +98,23 @@ LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
   if (bitEnumContainsAll(v.getPasses(), Passes::backward)) {
     // block_m/block_n/warps/stages name the forward kernel's tiles; the
     // backward's own (larger) working set has bwd_block_m/bwd_warps/
-    // bwd_stages. The MMA choice carries over.
+    // bwd_stages, its MMA bwd_mma. Without bwd_mma the forward's `mma`
+    // carries over where the backward can run it (its wgmma kernel takes
+    // fewer head dims than the forward's); elsewhere the planner chooses.
     TileOverride bwdOverride;
     if (TilingAttr o = v.getBwdTileOverrideAttr())
-      bwdOverride = {o.getBlockM(), o.getBlockN(), o.getWarps(), o.getStages(), MmaKind::Free};
-    bwdOverride.mma = override.mma;
+      bwdOverride = {o.getBlockM(), o.getBlockN(), o.getWarps(), o.getStages(),
+                     MmaKind(o.getMma())};
+    if (bwdOverride.mma == MmaKind::Free && override.mma != MmaKind::Free) {
+      TilingProblem bwdProblem = problem;
+      bwdProblem.backward = true;
+      const std::string no = override.mma == MmaKind::Wgmma ? whyNoWgmma(bwdProblem, target) : "";
+      if (no.empty())
+        bwdOverride.mma = override.mma;
+      else
+        notes.push_back(b.getStringAttr("backward: mma = wgmma names the forward's kernel: " +
+                                        no + " (bwd_mma sets the backward's)"));
+    }
     FailureOr<TileConfig> bwd = plan(/*backward=*/true, bwdOverride);
     if (failed(bwd))
       return failure();

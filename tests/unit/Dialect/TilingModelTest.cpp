@@ -138,8 +138,8 @@ TEST(Tiling, EstimateMatchesTheFormula) {
   EXPECT_EQ(paddedHeadDim(64), 64);
 }
 
-TEST(Tiling, WgmmaOnlyOnSm90aForHeadDims64And128) {
-  for (int64_t d : {40, 64, 112, 128}) {
+TEST(Tiling, WgmmaForwardOnSm90aForHeadDimsPaddedTo64) {
+  for (int64_t d : {40, 64, 112, 128, 168, 192, 232, 256}) {
     auto h100 = chooseTiling({d, d, 2, false}, *lookupTarget("sm_90a"));
     ASSERT_TRUE(bool(h100)) << llvm::toString(h100.takeError());
     EXPECT_EQ(h100->config.mma, MmaKind::Wgmma) << d;
@@ -148,11 +148,36 @@ TEST(Tiling, WgmmaOnlyOnSm90aForHeadDims64And128) {
     ASSERT_TRUE(bool(a100)) << llvm::toString(a100.takeError());
     EXPECT_EQ(a100->config.mma, MmaKind::Sync) << d;
   }
-  for (int64_t d : {32, 96, 192, 256}) {
+  for (int64_t d : {32, 96, 160, 224}) {
     auto h100 = chooseTiling({d, d, 2, false}, *lookupTarget("sm_90a"));
     ASSERT_TRUE(bool(h100)) << llvm::toString(h100.takeError());
     EXPECT_EQ(h100->config.mma, MmaKind::Sync) << d;
     EXPECT_NE(whyNoWgmma({d, d, 2, false}, *lookupTarget("sm_90a")), "") << d;
+  }
+  // Past 128: two consumer warpgroups, Bc = 64 (O of 96 or 128 registers
+  // per thread leaves room for S and P of 64 keys only), warp-specialized
+  // at one CTA per SM; unequal dims too (MLA-style 192/128, Bc = 128 fits).
+  for (int64_t d : {192, 256}) {
+    auto h100 = chooseTiling({d, d, 2, false}, *lookupTarget("sm_90a"));
+    ASSERT_TRUE(bool(h100)) << llvm::toString(h100.takeError());
+    EXPECT_EQ(h100->config.blockM, 128) << d;
+    EXPECT_EQ(h100->config.blockN, 64) << d;
+    EXPECT_TRUE(h100->config.warpSpecialized) << d;
+    EXPECT_EQ(h100->config.ctasPerSM, 1) << d;
+    EXPECT_LE(h100->config.smemBytes, lookupTarget("sm_90a")->smemPerBlock) << d;
+  }
+  auto mla = chooseTiling({192, 128, 2, false}, *lookupTarget("sm_90a"));
+  ASSERT_TRUE(bool(mla)) << llvm::toString(mla.takeError());
+  EXPECT_EQ(mla->config.mma, MmaKind::Wgmma);
+  EXPECT_TRUE(mla->config.warpSpecialized);
+  EXPECT_EQ(mla->config.blockM, 128);
+  // The backward keeps mma.sync past 128.
+  for (int64_t d : {192, 256}) {
+    auto bwd = chooseTiling({d, d, 2, true}, *lookupTarget("sm_90a"));
+    ASSERT_TRUE(bool(bwd)) << llvm::toString(bwd.takeError());
+    EXPECT_EQ(bwd->config.mma, MmaKind::Sync) << d;
+    EXPECT_NE(whyNoWgmma({d, d, 2, true}, *lookupTarget("sm_90a")).find("backward"),
+              std::string::npos) << d;
   }
   // The backward's fast path takes wgmma on the same head dims, in its one
   // shape (two warpgroups of 64 keys; 128-query tiles at head dim 64, 64
@@ -189,7 +214,7 @@ TEST(Tiling, WgmmaOnlyOnSm90aForHeadDims64And128) {
   wg.mma = MmaKind::Wgmma;
   auto forced = chooseTiling({96, 96, 2, false}, *lookupTarget("sm_90a"), wg);
   ASSERT_FALSE(bool(forced));
-  EXPECT_NE(llvm::toString(forced.takeError()).find("padded to 64 or 128"), std::string::npos);
+  EXPECT_NE(llvm::toString(forced.takeError()).find("padded to 64, 128, 192 or 256"), std::string::npos);
 }
 
 TEST(Tiling, WarpSpecializedForwardShapes) {
@@ -227,11 +252,13 @@ TEST(Tiling, WarpSpecializedForwardShapes) {
     EXPECT_EQ(forwardWarpSpecializedRegisters(c).producer, 24);
   }
   // The planner's family elsewhere is the plain kernel: 128x64 at head dim
-  // 64, 64-row tiles at 128, unequal head dims, the backward, mma.sync.
+  // 64, 64-row tiles at 128, the backward, mma.sync. Unequal head dims
+  // are planned by the wider one.
   TilingProblem d64{64, 64, 2, false}, d128{128, 128, 2, false}, mixed{64, 128, 2, false};
   EXPECT_EQ(plannedWarpSpecializedCtas(d64, TileConfig{128, 64, 8, 2, false, MmaKind::Wgmma}), 0);
   EXPECT_EQ(plannedWarpSpecializedCtas(d128, TileConfig{64, 128, 4, 2, false, MmaKind::Wgmma}), 0);
-  EXPECT_EQ(plannedWarpSpecializedCtas(mixed, TileConfig{128, 128, 8, 2, false, MmaKind::Wgmma}), 0);
+  EXPECT_EQ(plannedWarpSpecializedCtas(mixed, TileConfig{128, 128, 8, 2, false, MmaKind::Wgmma}), 1);
+  EXPECT_EQ(plannedWarpSpecializedCtas(mixed, TileConfig{64, 128, 4, 2, false, MmaKind::Wgmma}), 0);
   EXPECT_EQ(plannedWarpSpecializedCtas({128, 128, 2, true},
                                        TileConfig{64, 128, 8, 2, false, MmaKind::Wgmma}), 0);
   EXPECT_EQ(plannedWarpSpecializedCtas(d128, TileConfig{128, 128, 8, 2, false, MmaKind::Sync}), 0);
@@ -268,9 +295,14 @@ TEST(Tiling, WarpSpecializedCandidates) {
       EXPECT_GE(forwardWarpSpecializedRegisters(c).consumer, c.regsPerThread);
       EXPECT_LE(c.ctasPerSM * (c.smemBytes + 1024), h100.smemPerSM);
     }
-  // None for unequal head dims or the backward.
-  for (const TileConfig &c : feasibleTilings({64, 128, 2, false}, h100))
-    EXPECT_FALSE(c.warpSpecialized);
+  // Unequal head dims: the budget of each (192/128: Bc = 128 fits in one
+  // CTA, 214 KB). None for the backward.
+  std::vector<TileConfig> mla = feasibleTilings({192, 128, 2, false}, h100);
+  EXPECT_TRUE(has(mla, 128, 128, 8, true, 1));
+  EXPECT_FALSE(has(mla, 64, 128, 4, true, 2));
+  for (const TileConfig &c : mla)
+    if (c.warpSpecialized)
+      EXPECT_LE(c.ctasPerSM * (c.smemBytes + 1024), h100.smemPerSM);
   for (const TileConfig &c : feasibleTilings({128, 128, 2, true}, h100))
     EXPECT_FALSE(c.warpSpecialized);
   // A spec may pick the family and launch bound, or refuse the family.

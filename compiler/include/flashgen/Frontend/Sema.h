@@ -77,6 +77,9 @@ struct VariantSpec {
   int64_t bwdBlockM = 0, bwdWarps = 0, bwdStages = 0;
   /// Auto: wgmma where the target and head dims allow, else mma.sync.
   MmaChoice mma = MmaChoice::Auto;
+  /// The backward's MMA; Auto: the forward's `mma` where the backward can
+  /// run it, else the planner's choice.
+  MmaChoice bwdMma = MmaChoice::Auto;
   /// `warp_specialized = true | false` (0: not set, 1, -1) and
   /// `ctas_per_sm = N`: the forward's kernel family and launch bound.
   int64_t warpSpecialized = 0, ctasPerSM = 0;

@@ -43,7 +43,7 @@ struct Candidate {
 /// "block_m = 64; block_n = 128; warps = 4; stages = 2; mma = wgmma;".
 std::string tilingProperties(const attn::TileConfig &c);
 /// The same for a backward tiling: "bwd_block_m = 64; bwd_warps = 8;
-/// bwd_stages = 2; mma = wgmma;".
+/// bwd_stages = 2; bwd_mma = wgmma;".
 std::string backwardTilingProperties(const attn::TileConfig &c);
 
 /// `text` (one variant) with `properties` added; an error when the spec

@@ -49,11 +49,12 @@ attn.variant @d128 attributes {dropout = 0.0 : f64, dtype = #attn<dtype bf16>, p
 
 // -----
 
-// Forward only: no backward tiling is planned. d256 needs narrower K/V tiles
-// and the mma.sync kernel (wgmma takes head dims padded to 64 or 128).
+// Forward only: no backward tiling is planned. d256 needs narrower K/V tiles:
+// on sm_90a two consumer warpgroups of 64 rows, Bc = 64 (O, S and P in 240
+// registers), warp-specialized, one CTA per SM.
 // H100-LABEL: attn.variant @d256_fwd
 // H100-NOT: bwd_tiling
-// H100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 64, warps = 8, stages = 2,{{.*}}mma = sync>
+// H100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 64, warps = 8, stages = 2,{{.*}}ctas_per_sm = 1, mma = wgmma, warp_specialized>
 // GA102-LABEL: attn.variant @d256_fwd
 // GA102-SAME: fwd_tiling = #attn.tiling<block_m = 64, block_n = 64, warps = 4, stages = 1,
 attn.variant @d256_fwd attributes {dropout = 0.0 : f64, dtype = #attn<dtype f16>, passes = #attn.passes<forward>, qk_head_dim = 256 : i64, scale = 0.0625 : f64, target = #attn<target native>, v_head_dim = 256 : i64} mask {

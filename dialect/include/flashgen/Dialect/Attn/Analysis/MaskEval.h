@@ -22,6 +22,8 @@
 #include "flashgen/Dialect/Attn/IR/AttnOps.h"
 
 #include <cstdint>
+#include "llvm/ADT/DenseMap.h"
+
 #include <functional>
 #include <limits>
 #include <optional>
@@ -50,6 +52,13 @@ struct IndexRanges {
 
 /// Three-valued result of the mask region over `ranges`.
 Tri evaluateMaskInterval(VariantOp variant, const IndexRanges &ranges);
+
+/// The interval of every i32 value of `region` (a mask or score region,
+/// whose last six arguments are b, h, q, k, seq_q, seq_k) over `ranges`:
+/// sound, so a value that may wrap around i32 gets the whole range. Codegen
+/// uses it to prove lookup indices in range.
+llvm::DenseMap<mlir::Value, Interval> evaluateRanges(mlir::Block &region,
+                                                     const IndexRanges &ranges);
 
 /// Concrete index values.
 struct IndexPoint {
