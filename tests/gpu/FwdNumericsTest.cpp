@@ -97,7 +97,7 @@ TEST_F(GpuForward, EveryHeadDimBothDtypes) {
   // qk and v head dims that differ.
   runCase({"qk192_v128", "attention m { qk_head_dim = 192; v_head_dim = 128; }", 333, 517}, rng);
   runCase({"qk64_v256", "attention m { qk_head_dim = 64; v_head_dim = 256; }", 100, 129}, rng);
-  // Unequal head dims on the sm_90a wgmma kernel (both pad to 64/128).
+  // Unequal head dims on the sm_90a wgmma kernel (each padded to 64..256).
   runCase({"qk64_v128", "attention m { qk_head_dim = 64; v_head_dim = 128; mask = causal; }",
            333, 517}, rng);
   runCase({"qk128_v64", "attention m { qk_head_dim = 128; v_head_dim = 64; }", 517, 333}, rng);
@@ -123,7 +123,7 @@ TEST_F(GpuForward, WideHeadDimsOnWgmma) {
 }
 
 TEST_F(GpuForward, MmaSyncPathOnHopper) {
-  // On sm_90a the planner picks wgmma for head dims 64 and 128; the
+  // On sm_90a the planner picks wgmma for head dims padded to 64..256; the
   // mma.sync kernel (the sm_80 path) must stay correct there too.
   std::mt19937_64 rng(std::random_device{}());
   for (const gputest::ExampleSpec &e : gputest::exampleSpecsOnMmaSync())

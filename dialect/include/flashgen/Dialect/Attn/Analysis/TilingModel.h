@@ -21,7 +21,8 @@
 // On sm_90a the forward may use warpgroup MMA (wgmma) instead: each
 // warpgroup of 4 warps owns 64 query rows (Br = 16 * warps), operands are
 // read from 128-byte-swizzled shared memory, so head dims must be whole
-// 64-column atoms (padded 64 or 128). Where it applies it is preferred:
+// 64-column atoms (padded 64, 128, 192 or 256; the backward's wgmma kernel
+// 64 or 128). Where it applies it is preferred:
 // the tensor cores run it at about twice mma.sync's rate on the H100.
 // smem adds 1024 B to align the tiles; registers as above without Q.
 //
