@@ -6,6 +6,8 @@
 
 #include "llvm/Support/raw_ostream.h"
 
+#include "flashgen/attention/Params.cuh" // kTileClassThreads
+
 using namespace flashgen;
 using namespace flashgen::attn;
 using namespace flashgen::codegen;
@@ -105,6 +107,9 @@ void emitSparsity(const KernelSpec &s, llvm::raw_ostream &os) {
   os << "  }\n";
 }
 
+void emitTileClass(VariantOp v, const KernelSpec &s, const std::string &suffix, bool scanLookups,
+                   llvm::raw_ostream &os);
+
 /// The variant's policy struct: mask, score (and its derivative for the
 /// backward pass), tile class and the band's tile ranges.
 void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostream &os) {
@@ -142,13 +147,27 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
     os << "  }\n";
   }
 
+  // In the kernel (lookups unknown over a tile) and, where the mask reads
+  // int tensors, in the forward's run-time builder (TileClasses.cuh:
+  // lookups bounded by scanning the tensor).
+  const bool scan = s.runtimeTileClasses && !backward;
+  os << "  static constexpr bool kRuntimeTileClasses = " << (scan ? "true" : "false") << ";\n";
+  emitTileClass(v, s, "", /*scanLookups=*/false, os);
+  if (scan)
+    emitTileClass(v, s, "Scan", /*scanLookups=*/true, os);
+}
+
+/// maskOverTile<suffix> and tileClass<suffix>: the mask over a whole tile
+/// by intervals, then with the block-sparse pattern.
+void emitTileClass(VariantOp v, const KernelSpec &s, const std::string &suffix, bool scanLookups,
+                   llvm::raw_ostream &os) {
   os << "  /// The mask over a whole tile: 0 empty, 1 full, 2 partial.\n"
-        "  FG_DEVICE static iv::Tri maskOverTile(const FwdParams &p, iv::Iv b, iv::Iv h, "
+        "  FG_DEVICE static iv::Tri maskOverTile" << suffix << "(const FwdParams &p, iv::Iv b, iv::Iv h, "
         "iv::Iv q, iv::Iv k, iv::Iv seqQ, iv::Iv seqK) {\n"
         "    (void)p;\n";
-  emitIntervalBody(v.getMask(), s, os);
+  emitIntervalBody(v.getMask(), s, os, scanLookups);
   os << "  }\n";
-  os << "  FG_DEVICE static int tileClass(const FwdParams &p, int b, int h, int q0, "
+  os << "  FG_DEVICE static int tileClass" << suffix << "(const FwdParams &p, int b, int h, int q0, "
         "int q1, int k0, int k1, int seqQ, int seqK) {\n";
   if (s.sparsity) {
     os << "    bool any = false, all = true;\n"
@@ -160,7 +179,7 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
           "      }\n"
           "    if (!any) return kTileEmpty;\n";
   }
-  os << "    iv::Tri m = maskOverTile(p, iv::point(b), iv::point(h), "
+  os << "    iv::Tri m = maskOverTile" << suffix << "(p, iv::point(b), iv::point(h), "
         "iv::Iv{q0, q1}, iv::Iv{k0, k1}, iv::point(seqQ), iv::point(seqK));\n";
   if (s.sparsity)
     os << "    if (m == 1 && !all) m = 2;\n";
@@ -227,6 +246,11 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
      << (s.tiles.warpSpecialized ? "<Config, Variant, " + std::to_string(s.tiles.ctasPerSM) + ">"
                               : "<Config, Variant>")
      << "(p);\n}\n";
+  if (!s.tileClassEntry.empty())
+    os << "\n// The tile classes this forward reads (TileClasses.cuh), built before it.\n"
+       << "extern \"C\" __global__ void __launch_bounds__(" << kTileClassThreads << ")\n"
+       << s.tileClassEntry << "(const flashgen::FwdParams p) {\n"
+       << "  flashgen::buildTileClasses<Variant>(p, kBlockM, kBlockN);\n}\n";
   return text;
 }
 

@@ -41,10 +41,11 @@ int tensorIndex(const KernelSpec &spec, StringRef name) {
 
 class Emitter {
 public:
-  enum class Mode { Concrete, Interval, Derivative };
+  enum class Mode { Concrete, Interval, IntervalScan, Derivative };
   Emitter(Region &region, const KernelSpec &spec, raw_ostream &os, Mode mode)
-      : block(region.front()), spec(spec), os(os), interval(mode == Mode::Interval),
-        derivative(mode == Mode::Derivative) {
+      : block(region.front()), spec(spec), os(os),
+        interval(mode == Mode::Interval || mode == Mode::IntervalScan),
+        scanLookups(mode == Mode::IntervalScan), derivative(mode == Mode::Derivative) {
     unsigned first = block.getNumArguments() - 6;
     if (first == 1) {
       names[block.getArgument(0)] = "score";
@@ -321,8 +322,21 @@ private:
           else
             names[r] = "/*float*/";
         })
+        .Case([&](LookupOp l) {
+          // Int lookups: the values the index ranges reach (TileClasses.cuh's
+          // scan, for the run-time builder); else unknown over a tile.
+          if (!scanLookups || !isInt) {
+            isBool ? defineTri("2") : isInt ? defineIv("iv::top()") : void(names[r] = "/*float*/");
+            return;
+          }
+          std::string ix;
+          for (Value i : l.getIndices())
+            ix += (ix.empty() ? "" : ", ") + name(i);
+          defineIv("lookupScan<" + std::to_string(l.getIndices().size()) + ">(p.tensors[" +
+                   std::to_string(tensorIndex(spec, l.getName())) + "], {" + ix + "})");
+        })
         .Default([&](Operation *) {
-          // Lookups, float math: unknown over a whole tile.
+          // Float math: unknown over a whole tile.
           if (isBool)
             defineTri("2");
           else if (isInt)
@@ -335,7 +349,7 @@ private:
   Block &block;
   const KernelSpec &spec;
   raw_ostream &os;
-  bool interval, derivative;
+  bool interval, scanLookups, derivative;
   llvm::DenseMap<Value, std::string> names, derivs;
   llvm::DenseMap<Value, attn::Interval> ranges; // i32 values, for proving lookups in range
   Value bArg, hArg;
@@ -355,6 +369,8 @@ void flashgen::codegen::emitScoreDerivativeBody(Region &region, const KernelSpec
 }
 
 void flashgen::codegen::emitIntervalBody(Region &region, const KernelSpec &spec,
-                                         raw_ostream &os) {
-  Emitter(region, spec, os, Emitter::Mode::Interval).run();
+                                         raw_ostream &os, bool scanLookups) {
+  Emitter(region, spec, os,
+          scanLookups ? Emitter::Mode::IntervalScan : Emitter::Mode::Interval)
+      .run();
 }

@@ -114,5 +114,22 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
     return unsupported(v, "at most 8 named tensors are supported");
   if (v.getHeads() && v.getKvHeads())
     s.kvHeadsRatio = static_cast<int64_t>(*v.getHeads() / *v.getKvHeads());
+  // Tile classes built at run time (TileClasses.cuh), once per tile in
+  // parallel, for every mask but a bare band: a mask that reads int
+  // tensors has its empty tiles decided by their values (in the kernel a
+  // lookup is "any value"); any other residual or block pattern would be
+  // classified by every thread of every CTA over the whole band, which
+  // costs more than the tiles it skips (int64 interval arithmetic per
+  // tile; bench/results/2026-11-29-h200-s9.md).
+  s.runtimeTileClasses = mask.getKind() == MaskShapeKind::band_and ||
+                         mask.getKind() == MaskShapeKind::generic || bool(s.sparsity);
+  v.getMask().walk([&](LookupOp l) {
+    if (l.getType().isInteger(32))
+      s.runtimeTileClasses = true;
+  });
+  if (s.runtimeTileClasses) {
+    s.tileClassEntry = "flashgen_tile_classes_" + identifier(v.getSymName());
+    s.maskUsesHead = !v.getMask().front().getArgument(1).use_empty();
+  }
   return s;
 }

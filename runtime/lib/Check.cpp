@@ -306,6 +306,10 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
     }
     ht.values.resize(size_t(n));
     std::vector<uint32_t> raw(static_cast<size_t>(n));
+    // Ids: documents of 1..300 tokens along the last dimension, so tiles
+    // inside one document (Full), across several (Partial) and between
+    // two (Empty) all occur.
+    int64_t docId = -1, docLeft = 0;
     for (int64_t i = 0; i < n; ++i) {
       double val;
       if (t.isFloat) {
@@ -313,11 +317,16 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
         val = double(f);
         std::memcpy(&raw[size_t(i)], &f, 4);
       } else {
-        // Lengths in range; ids in runs of 7 (documents).
-        int64_t last = ht.shape.back();
+        // Lengths in range; ids in documents.
+        const int64_t last = ht.shape.back();
+        if (i % last == 0 || docLeft == 0) {
+          docId = i % last == 0 ? (i / last) * 1000 : docId + 1;
+          docLeft = 1 + int64_t(rng() % 300);
+        }
+        --docLeft;
         val = t.name == "seqlens_k" || t.name == "prefix_len"
                   ? double(1 + rng() % uint64_t(std::max(p.seqK, 1)))
-                  : double((i % last) / 7 + (i / last));
+                  : double(docId);
         raw[size_t(i)] = uint32_t(int32_t(val));
       }
       ht.values[size_t(i)] = val;

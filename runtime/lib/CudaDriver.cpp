@@ -186,6 +186,15 @@ llvm::Expected<CUdeviceptr> CudaDriver::alloc(size_t bytes) {
     return std::move(e);
   return p;
 }
+llvm::Expected<CUdeviceptr> CudaDriver::allocAsync(size_t bytes, CUstream stream) {
+  CUdeviceptr p = 0;
+  if (auto e = check(p_cuMemAllocAsync(&p, bytes ? bytes : 1, stream), "cuMemAllocAsync"))
+    return std::move(e);
+  return p;
+}
+llvm::Error CudaDriver::freeAsync(CUdeviceptr p, CUstream stream) {
+  return p ? check(p_cuMemFreeAsync(p, stream), "cuMemFreeAsync") : llvm::Error::success();
+}
 void CudaDriver::free(CUdeviceptr p) {
   if (p)
     p_cuMemFree(p);

@@ -1,6 +1,8 @@
 //===- Runtime.cpp - the flashgen C++ JIT API -------------------*- C++ -*-===//
 #include "flashgen/Runtime/Runtime.h"
 
+#include <cstdlib>
+
 #include "flashgen/Codegen/EmitCuda.h"
 #include "flashgen/Codegen/KernelSpecJson.h"
 #include "flashgen/Dialect/Attn/Transforms/Passes.h"
@@ -302,7 +304,7 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
   // Backward: every entry at its BwdEntry position, null where the variant
   // has none (no split, no fast path).
   std::vector<std::string> entries =
-      backward ? r.spec.backwardEntries() : std::vector<std::string>{r.spec.entry};
+      backward ? r.spec.backwardEntries() : r.spec.forwardEntries();
   for (const std::string &e : entries) {
     if (e.empty()) {
       r.loaded->functions.push_back(nullptr);
@@ -312,7 +314,7 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
     if (!fn)
       return fn.takeError();
     r.loaded->functions.push_back(*fn);
-    if (e != r.spec.bwdPreEntry && e != r.spec.bwdConvertDQEntry)
+    if (e != r.spec.bwdPreEntry && e != r.spec.bwdConvertDQEntry && e != r.spec.tileClassEntry)
       if (auto err = driver->setMaxDynamicSharedMemory(*fn, r.smemBytes))
         return err;
   }
@@ -638,8 +640,32 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
       return e;
   unsigned gridX = unsigned((a.seqQ + s.tiles.blockM - 1) / s.tiles.blockM);
   void *args[] = {&p};
-  return driver->launch(fwd.loaded->functions[0], gridX, unsigned(a.heads), unsigned(a.batch),
-                        unsigned(s.fwdThreads()), unsigned(fwd.smemBytes), a.stream, args);
+  // FLASHGEN_TILE_CLASSES=off: the kernel classifies tiles itself (A/B
+  // measurements; same results).
+  const char *classesEnv = std::getenv("FLASHGEN_TILE_CLASSES");
+  if (!s.runtimeTileClasses || (classesEnv && llvm::StringRef(classesEnv) == "off"))
+    return driver->launch(fwd.loaded->functions[0], gridX, unsigned(a.heads),
+                          unsigned(a.batch), unsigned(s.fwdThreads()), unsigned(fwd.smemBytes),
+                          a.stream, args);
+  // The mask reads tensors: classify every tile from their values first
+  // (TileClasses.cuh), in memory ordered on the launch's stream.
+  p.tileClassRowBlocks = int32_t(gridX);
+  p.tileClassTiles = int32_t((a.seqK + s.tiles.blockN - 1) / s.tiles.blockN);
+  p.tileClassHeads = s.maskUsesHead ? a.heads : 1;
+  const size_t bytes = size_t(a.batch) * size_t(p.tileClassHeads) * gridX *
+                       size_t(p.tileClassTiles);
+  llvm::Expected<CUdeviceptr> classes = driver->allocAsync(bytes, a.stream);
+  if (!classes)
+    return classes.takeError();
+  p.tileClasses = reinterpret_cast<uint8_t *>(*classes);
+  llvm::Error e = driver->launch(
+      fwd.loaded->functions[1],
+      unsigned((p.tileClassTiles + kTileClassThreads - 1) / kTileClassThreads), gridX,
+      unsigned(a.batch * p.tileClassHeads), unsigned(kTileClassThreads), 0, a.stream, args);
+  if (!e)
+    e = driver->launch(fwd.loaded->functions[0], gridX, unsigned(a.heads), unsigned(a.batch),
+                       unsigned(s.fwdThreads()), unsigned(fwd.smemBytes), a.stream, args);
+  return llvm::joinErrors(std::move(e), driver->freeAsync(*classes, a.stream));
 }
 
 std::string Kernel::resourceReport() const {

@@ -10,6 +10,7 @@
 #define FLASHGEN_ATTENTION_FWDROWBLOCK_CUH
 
 #include "flashgen/attention/OnlineSoftmax.cuh"
+#include "flashgen/attention/TileClasses.cuh"
 
 namespace flashgen {
 
@@ -17,6 +18,7 @@ template <class Variant> struct FwdRowBlock {
   int b, h, hk;           // batch entry, query head, its kv head
   int64_t qRow0, kRow0;   // first row of the sequence (varlen: packed)
   int seqQ, seqK;         // this entry's lengths
+  int mBlock;             // the CTA's row block (of blockM rows)
   int q0, q1;             // the CTA's query rows [q0, q1]
   const uint16_t *q, *k, *v; // Q at row q0; K, V at row 0
 
@@ -24,7 +26,7 @@ template <class Variant> struct FwdRowBlock {
   /// most kv tiles, and starting them first keeps the final wave short.
   /// Returns false when the block lies past this entry's sequence.
   FG_DEVICE bool init(const FwdParams &p, int blockM) {
-    const int mBlock = gridDim.x - 1 - blockIdx.x;
+    mBlock = gridDim.x - 1 - blockIdx.x;
     h = blockIdx.y;
     b = blockIdx.z;
     qRow0 = kRow0 = 0;
@@ -55,14 +57,23 @@ template <class Variant> struct FwdRowBlock {
   /// rows [q0, q1] may attend; firstTile()/nextTile() skip empty ones.
   const FwdParams *params;
   int bn, jBegin, jEnd;
+  /// This row block's run-time tile classes (TileClasses.cuh), or null.
+  const uint8_t *classes;
   FG_DEVICE void startWalk(const FwdParams &p, int tileKeys) {
     params = &p;
     bn = tileKeys;
     jBegin = 0;
     jEnd = (seqK + bn - 1) / bn;
     Variant::kvTileRange(q0, q1, seqQ, seqK, bn, jBegin, jEnd);
+    classes = nullptr;
+    if (Variant::kRuntimeTileClasses && p.tileClasses) {
+      const int slot = b * p.tileClassHeads + (p.tileClassHeads > 1 ? h : 0);
+      classes = p.tileClasses + (int64_t(slot) * p.tileClassRowBlocks + mBlock) * p.tileClassTiles;
+    }
   }
   FG_DEVICE int classOf(int j) const {
+    if (Variant::kRuntimeTileClasses && classes)
+      return classes[j];
     int k0 = j * bn, k1 = min(k0 + bn, seqK) - 1;
     return Variant::tileClass(*params, b, h, q0, q1, k0, k1, seqQ, seqK);
   }

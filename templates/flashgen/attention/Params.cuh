@@ -49,10 +49,19 @@ struct FwdParams {
   float dropoutScale; // 1 / (1 - p)
   uint64_t seed, offset; // Philox key and counter offset
   TensorRef tensors[kMaxTensors];
+  /// Run-time tile classes (TileClasses.cuh): one byte per (row block, kv
+  /// tile) of the forward's tiles, written by the variant's builder before
+  /// the forward reads them; null: the kernel classifies tiles itself.
+  uint8_t *tileClasses;
+  int32_t tileClassRowBlocks, tileClassTiles, tileClassHeads;
   /// Q, K, V as tensor maps (dims: head dim, row, head, batch entry; boxes
   /// of 64 columns), for the kernels that load with TMA; else unset.
   TmaDescriptor tmaQ, tmaK, tmaV;
 };
+
+/// Threads per CTA of the run-time tile-class builder (TileClasses.cuh),
+/// one per kv tile.
+constexpr int kTileClassThreads = 128;
 
 /// Launch facts of the backward that the runtime and the kernels share.
 /// The workspace rows are padded to kBwdSeqPadding, a multiple of every

@@ -58,6 +58,9 @@ void expectSame(const KernelSpec &a, const KernelSpec &b) {
   EXPECT_EQ(a.bandLower, b.bandLower);
   EXPECT_EQ(a.bandUpper, b.bandUpper);
   EXPECT_EQ(a.kvHeadsRatio, b.kvHeadsRatio);
+  EXPECT_EQ(a.runtimeTileClasses, b.runtimeTileClasses);
+  EXPECT_EQ(a.maskUsesHead, b.maskUsesHead);
+  EXPECT_EQ(a.forwardEntries(), b.forwardEntries());
   ASSERT_EQ(a.tensors.size(), b.tensors.size());
   for (size_t i = 0; i < a.tensors.size(); ++i) {
     EXPECT_EQ(a.tensors[i].name, b.tensors[i].name);
@@ -94,6 +97,35 @@ TEST(KernelSpecJson, EveryExampleRoundTrips) {
     }
   }
   EXPECT_GT(seen, 30);
+}
+
+// Masks that read int tensors or have any residual beyond a band get
+// run-time tile classes, per batch entry unless the mask reads the head;
+// a bare band (with float lookups in the score) or no mask do not.
+TEST(KernelSpecJson, RuntimeTileClassesWhereTheMaskReadsIntTensors) {
+  struct Case {
+    const char *spec;
+    bool classes, perHead;
+  } cases[] = {
+      {"attention a { head_dim = 64; tensor doc_id : i32[batch, seq_k]; "
+       "mask = causal && doc_id[b, q] == doc_id[b, k]; }", true, false},
+      {"attention a { head_dim = 64; heads = 4; tensor win : i32[heads]; "
+       "mask = q - k <= win[h]; }", true, true},
+      {"attention a { head_dim = 64; tensor bias : f32[heads, 255]; mask = causal; "
+       "score = score + bias[h, clamp(k - q, -127, 127) + 127]; }", false, false},
+      {"attention a { head_dim = 64; mask = causal; }", false, false},
+      {"attention a { head_dim = 64; mask = causal && q / 1000 == k / 1000; }", true, false},
+      {"attention a { head_dim = 64; }", false, false},
+  };
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.spec);
+    auto gen = generateForward(c.spec, "a.attn", "sm_90a");
+    ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
+    EXPECT_EQ(gen->first.runtimeTileClasses, c.classes);
+    EXPECT_EQ(gen->first.maskUsesHead, c.perHead);
+    EXPECT_EQ(gen->first.forwardEntries().size(), c.classes ? 2u : 1u);
+    EXPECT_EQ(gen->second.find("buildTileClasses") != std::string::npos, c.classes);
+  }
 }
 
 TEST(KernelSpecJson, DamagedDocumentsNameTheField) {

@@ -34,8 +34,12 @@ void emitScoreDerivativeBody(mlir::Region &region, const KernelSpec &spec,
 
 /// Writes the statements of the mask region over intervals, ending in
 /// `return <Tri>;`. Arguments are Iv values named b, h, q, k, seqQ, seqK.
+/// Int lookups are unknown over a tile, or with `scanLookups` bounded by a
+/// scan of the tensor over the index ranges (lookupScan, TileClasses.cuh:
+/// the run-time tile-class builder's, which runs once per tile, not per
+/// kernel thread).
 void emitIntervalBody(mlir::Region &region, const KernelSpec &spec,
-                      llvm::raw_ostream &os);
+                      llvm::raw_ostream &os, bool scanLookups = false);
 
 } // namespace flashgen::codegen
 

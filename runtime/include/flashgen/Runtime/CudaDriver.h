@@ -69,6 +69,11 @@ public:
   llvm::Error encodeTileMap(CUtensorMap &out, const void *base, llvm::ArrayRef<uint64_t> dims,
                             llvm::ArrayRef<uint64_t> strideBytes, llvm::ArrayRef<uint32_t> box);
 
+  /// Memory ordered on `stream` (the driver's pool): usable by work queued
+  /// after the call, returned once work queued before freeAsync is done.
+  llvm::Expected<CUdeviceptr> allocAsync(size_t bytes, CUstream stream);
+  llvm::Error freeAsync(CUdeviceptr p, CUstream stream);
+
   // Used by tests and the bench: plain device memory and synchronization.
   llvm::Expected<CUdeviceptr> alloc(size_t bytes);
   void free(CUdeviceptr p);

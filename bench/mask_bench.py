@@ -1,0 +1,162 @@
+"""flashgen vs FlexAttention on custom masks (issue 15's table), one device run.
+
+    python3 bench/mask_bench.py [--dims 128] [--seqlens 2048,8192,16384]
+        [--masks causal,window,docs_arith,docs_tensor,dilated,prefix_lm]
+        [--no-backward] [--out DIR]
+
+Grid: bf16, head dim d, 16 heads, B = 16384 // N (16k tokens), documents of
+1000 tokens, a window of 1024 keys, a prefix of N/4. The same mask runs in
+flashgen (a spec; tensors passed by name) and in FlexAttention
+(torch.compile'd flex_attention with create_block_mask at 128x128 blocks,
+built once outside the timing; its build time is reported). flashgen's
+time includes whatever it builds per call (the run-time tile classes);
+`flashgen_in_kernel` is the same kernel with FLASHGEN_TILE_CLASSES=off
+(tiles classified inside the kernel, as before the builder).
+FLOPs on computed blocks: 4*B*H*N*N*d times the block mask's density (both
+implementations get the same count, so the ratio is the time ratio);
+backward 2.5x. Timing: triton.testing.do_bench, median. Prints a markdown
+table and writes DIR/mask-bench.json.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import torch
+from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+from triton.testing import do_bench
+
+import flashgen
+
+torch._dynamo.config.cache_size_limit = 1024
+torch._dynamo.config.accumulated_cache_size_limit = 4096
+flex = torch.compile(flex_attention, dynamic=False)
+DOC = 1000
+WINDOW = 1024
+
+
+def masks(n, b, device):
+    """name -> (spec body, tensors for flashgen, Flex mask_mod)."""
+    doc_id = (torch.arange(n, device=device, dtype=torch.int32) // DOC).expand(b, n).contiguous()
+    prefix = torch.full((b,), n // 4, device=device, dtype=torch.int32)
+    return {
+        "causal": ("mask = causal;", {}, lambda b_, h, q, k: k <= q),
+        "window": (f"mask = k <= q && q - k < {WINDOW};", {},
+                   lambda b_, h, q, k: (k <= q) & (q - k < WINDOW)),
+        "docs_arith": (f"mask = causal && q / {DOC} == k / {DOC};", {},
+                       lambda b_, h, q, k: (k <= q) & (q // DOC == k // DOC)),
+        "docs_tensor": ("tensor doc_id : i32[batch, seq_k]; "
+                        "mask = causal && doc_id[b, q] == doc_id[b, k];", {"doc_id": doc_id},
+                        lambda b_, h, q, k: (k <= q) & (doc_id[b_, q] == doc_id[b_, k])),
+        "dilated": ("mask = (q - k) % 4 == 0;", {},
+                    lambda b_, h, q, k: (q - k) % 4 == 0),
+        "prefix_lm": ("tensor prefix_len : i32[batch]; mask = k < prefix_len[b] || k <= q;",
+                      {"prefix_len": prefix},
+                      lambda b_, h, q, k: (k < prefix[b_]) | (k <= q)),
+    }
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--dims", default="128")
+    p.add_argument("--seqlens", default="2048,8192,16384")
+    p.add_argument("--masks", default="causal,window,docs_arith,docs_tensor,dilated,prefix_lm")
+    p.add_argument("--heads", type=int, default=16)
+    p.add_argument("--no-backward", action="store_true")
+    p.add_argument("--out", default=os.environ.get("OUT", "."))
+    args = p.parse_args()
+    dev = "cuda"
+    rows = []
+    print(f"# torch {torch.__version__} on {torch.cuda.get_device_name()}", flush=True)
+    for d in [int(x) for x in args.dims.split(",")]:
+        for n in [int(x) for x in args.seqlens.split(",")]:
+            b, h = max(1, 16384 // n), args.heads
+            q, k, v = (torch.randn(b, h, n, d, device=dev, dtype=torch.bfloat16,
+                                   requires_grad=True) for _ in range(3))
+            do = torch.randn(b, h, n, d, device=dev, dtype=torch.bfloat16)
+            all_masks = masks(n, b, dev)
+            for name in args.masks.split(","):
+                body, tensors, mod = all_masks[name]
+                spec = f"attention m_{name} {{ dtype = bf16; head_dim = {d}; {body} }}"
+                row = {"d": d, "n": n, "b": b, "h": h, "mask": name}
+                try:
+                    torch.cuda.synchronize()
+                    t0 = time.perf_counter()
+                    bm = create_block_mask(mod, b, None, n, n, device=dev)
+                    torch.cuda.synchronize()
+                    row["flex_block_mask_ms"] = 1e3 * (time.perf_counter() - t0)
+                    t0 = time.perf_counter()
+                    bm = create_block_mask(mod, b, None, n, n, device=dev)
+                    torch.cuda.synchronize()
+                    row["flex_block_mask_again_ms"] = 1e3 * (time.perf_counter() - t0)
+                    kv = bm.kv_num_blocks.sum().item() + (
+                        bm.full_kv_num_blocks.sum().item() if bm.full_kv_num_blocks is not None else 0)
+                    nb = (n + 127) // 128
+                    row["density"] = kv / (b * nb * nb)
+                except Exception as e:
+                    row["error"] = f"block mask: {type(e).__name__}: {str(e)[:200]}"
+                    rows.append(row)
+                    print(row, flush=True)
+                    continue
+                flops = 4 * b * h * n * n * d * row["density"]
+                impls = {
+                    "flashgen": lambda: flashgen.attention(q, k, v, spec, tensors=tensors),
+                    "flex": lambda: flex(q, k, v, block_mask=bm),
+                    "flashgen_in_kernel": lambda: flashgen.attention(q, k, v, spec, tensors=tensors),
+                }
+                for impl, run in impls.items():
+                    # The same kernel with the tiles classified in the kernel
+                    # instead of by the run-time builder (A/B, same run).
+                    if impl == "flashgen_in_kernel":
+                        os.environ["FLASHGEN_TILE_CLASSES"] = "off"
+                    else:
+                        os.environ.pop("FLASHGEN_TILE_CLASSES", None)
+                    try:
+                        with torch.no_grad():
+                            ms = do_bench(run, warmup=25, rep=100, return_mode="median")
+                        row[f"{impl}_fwd_ms"] = ms
+                        row[f"{impl}_fwd_tflops"] = flops / ms / 1e9
+                        if not args.no_backward:
+                            out = run()
+                            ms = do_bench(lambda: out.backward(do, retain_graph=True),
+                                          warmup=10, rep=50, return_mode="median")
+                            row[f"{impl}_bwd_ms"] = ms
+                            row[f"{impl}_bwd_tflops"] = 2.5 * flops / ms / 1e9
+                            del out
+                    except Exception as e:
+                        row[f"{impl}_error"] = f"{type(e).__name__}: {str(e)[:300]}"
+                    q.grad = k.grad = v.grad = None
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+            del q, k, v, do
+            torch.cuda.empty_cache()
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "mask-bench.json"), "w") as f:
+        json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__,
+                   "rows": rows}, f, indent=1)
+    os.environ.pop("FLASHGEN_TILE_CLASSES", None)
+    print("\n| mask | d | N | density | flashgen fwd | Flex fwd | fwd ratio | fwd, in-kernel classes | "
+          "flashgen bwd | Flex bwd | bwd ratio | Flex create_block_mask ms (first, again) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        def g(key):
+            x = r.get(key)
+            return f"{x:.0f}" if isinstance(x, float) else "-"
+
+        def ratio(a, b):
+            x, y = r.get(a), r.get(b)
+            return f"{x / y:.2f}" if isinstance(x, float) and isinstance(y, float) else "-"
+        print(f"| {r['mask']} | {r['d']} | {r['n']} | {r.get('density', 0):.3f} | "
+              f"{g('flashgen_fwd_tflops')} | {g('flex_fwd_tflops')} | "
+              f"{ratio('flashgen_fwd_tflops', 'flex_fwd_tflops')} | {g('flashgen_in_kernel_fwd_tflops')} | "
+              f"{g('flashgen_bwd_tflops')} | "
+              f"{g('flex_bwd_tflops')} | {ratio('flashgen_bwd_tflops', 'flex_bwd_tflops')} | "
+              f"{r.get('flex_block_mask_ms', 0):.1f}, {r.get('flex_block_mask_again_ms', 0):.1f} |")
+    errs = [r for r in rows if any(k.endswith("error") for k in r)]
+    for r in errs:
+        print("# error:", {k: v for k, v in r.items() if k.endswith("error")}, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+//===- TileClasses.cuh - run-time tile classes of the forward ---*- CUDA -*-===//
+//
+// Masks that read tensors (document ids, sequence lengths) decide which
+// tiles are empty only from the tensors' contents: inside the kernel the
+// interval classifier sees a lookup as "any value", so every tile of the
+// band is Partial and computed with the mask. Other residuals (arithmetic
+// documents, block patterns) classify exactly, but every thread of every
+// CTA would walk and classify the whole band. Before such a forward, one
+// small launch (buildTileClasses, one thread per (row block, kv tile))
+// classifies every tile with the lookups bounded by a scan of the values
+// the tile's index ranges reach (lookupScan); the forward then reads one
+// byte per tile (FwdRowBlock::classOf): Empty tiles are neither loaded nor
+// computed, Full ones skip the mask.
+//
+// Layout: classes[((b * heads' + h') * rowBlocks + rowBlock) * tiles + j],
+// heads' = 1 when the mask does not depend on the head (h' = 0), else the
+// query heads. The runtime allocates it per launch (stream-ordered).
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_ATTENTION_TILECLASSES_CUH
+#define FLASHGEN_ATTENTION_TILECLASSES_CUH
+
+#include "flashgen/attention/Interval.cuh"
+#include "flashgen/attention/OnlineSoftmax.cuh"
+
+namespace flashgen {
+
+/// Longest index range lookupScan reads; past it the lookup is unbounded
+/// (a tile's rows or keys are at most 256).
+constexpr int64_t kMaxLookupScan = 4096;
+
+/// The values an int tensor takes at indices in `ix` (clamped to the
+/// extents, as the concrete lookup clamps them): exact bounds when every
+/// index but the last is one value, else unbounded.
+template <int N>
+FG_DEVICE iv::Iv lookupScan(const TensorRef &t, const iv::Iv (&ix)[N]) {
+  auto clampTo = [&](int d, int64_t i) {
+    return i < 0 ? int64_t(0) : (i >= t.dims[d] ? int64_t(t.dims[d]) - 1 : i);
+  };
+  int64_t offset = 0;
+#pragma unroll
+  for (int d = 0; d + 1 < N; ++d) {
+    if (ix[d].lo != ix[d].hi)
+      return iv::top();
+    offset += clampTo(d, ix[d].lo) * t.strides[d];
+  }
+  const int64_t lo = clampTo(N - 1, ix[N - 1].lo), hi = clampTo(N - 1, ix[N - 1].hi);
+  if (hi - lo >= kMaxLookupScan)
+    return iv::top();
+  const int *data = static_cast<const int *>(t.data) + offset;
+  const int64_t stride = t.strides[N - 1];
+  int mn = data[lo * stride], mx = mn;
+  for (int64_t i = lo + 1; i <= hi; ++i) {
+    const int v = data[i * stride];
+    mn = v < mn ? v : mn;
+    mx = v > mx ? v : mx;
+  }
+  return {mn, mx};
+}
+
+/// One thread per (kv tile, row block, batch x head slot): grid
+/// (ceil(tiles / kTileClassThreads), rowBlocks, batch * heads'). Row blocks and
+/// tiles as FwdRowBlock walks them (varlen-aware; tiles outside the band
+/// are empty).
+template <class Variant>
+FG_DEVICE void buildTileClasses(const FwdParams &p, int blockM, int blockN) {
+  const int j = blockIdx.x * blockDim.x + threadIdx.x;
+  if (j >= p.tileClassTiles)
+    return;
+  const int rowBlock = blockIdx.y, slot = blockIdx.z;
+  const int b = slot / p.tileClassHeads, h = slot % p.tileClassHeads;
+  int seqQ = p.seqQ, seqK = p.seqK;
+  if (Variant::kVarlen) {
+    seqQ = p.cuSeqlensQ[b + 1] - p.cuSeqlensQ[b];
+    seqK = p.cuSeqlensK[b + 1] - p.cuSeqlensK[b];
+  }
+  uint8_t cls = kTileEmpty;
+  const int q0 = rowBlock * blockM;
+  if (q0 < seqQ) {
+    const int q1 = min(q0 + blockM, seqQ) - 1;
+    int jBegin = 0, jEnd = (seqK + blockN - 1) / blockN;
+    Variant::kvTileRange(q0, q1, seqQ, seqK, blockN, jBegin, jEnd);
+    if (j >= jBegin && j < jEnd) {
+      const int k0 = j * blockN, k1 = min(k0 + blockN, seqK) - 1;
+      cls = uint8_t(Variant::tileClassScan(p, b, h, q0, q1, k0, k1, seqQ, seqK));
+    }
+  }
+  p.tileClasses[(int64_t(slot) * p.tileClassRowBlocks + rowBlock) * p.tileClassTiles + j] = cls;
+}
+
+} // namespace flashgen
+
+#endif // FLASHGEN_ATTENTION_TILECLASSES_CUH
