@@ -147,14 +147,22 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
     os << "  }\n";
   }
 
-  // In the kernel (lookups unknown over a tile) and, where the mask reads
-  // int tensors, in the forward's run-time builder (TileClasses.cuh:
-  // lookups bounded by scanning the tensor).
+  // In the kernel (lookups unknown over a tile), or for a forward with
+  // run-time tile classes in their builder (TileClasses.cuh: lookups
+  // bounded by scanning the tensor); that forward reads the builder's
+  // classes, and without them (FLASHGEN_TILE_CLASSES=off) computes every
+  // tile of the band with the mask: no interval code in its tile walk,
+  // which NVRTC would compile for the producer and every consumer.
   const bool scan = s.runtimeTileClasses && !backward;
   os << "  static constexpr bool kRuntimeTileClasses = " << (scan ? "true" : "false") << ";\n";
-  emitTileClass(v, s, "", /*scanLookups=*/false, os);
-  if (scan)
-    emitTileClass(v, s, "Scan", /*scanLookups=*/true, os);
+  if (!scan) {
+    emitTileClass(v, s, "", /*scanLookups=*/false, os);
+    return;
+  }
+  os << "  /// Without the builder's classes: every tile of the band, masked.\n"
+        "  FG_DEVICE static int tileClass(const FwdParams &, int, int, int, int, int, int, "
+        "int, int) {\n    return kTilePartial;\n  }\n";
+  emitTileClass(v, s, "Scan", /*scanLookups=*/true, os);
 }
 
 /// maskOverTile<suffix> and tileClass<suffix>: the mask over a whole tile

@@ -165,8 +165,12 @@ private:
           case P::uge: define(r, "(" + u(a) + " >= " + u(b) + ")"); break;
           }
         })
-        .Case([&](arith::AndIOp o) { define(r, bin(o, o.getType().isInteger(1) ? "&&" : "&")); })
-        .Case([&](arith::OrIOp o) { define(r, bin(o, o.getType().isInteger(1) ? "||" : "|")); })
+        // Booleans without short-circuits: every operand is already a
+        // computed value, and a branch per element would put each lookup
+        // behind its own wait (lookups are safe at any index: clamped or
+        // proven in range).
+        .Case([&](arith::AndIOp o) { define(r, bin(o, "&")); })
+        .Case([&](arith::OrIOp o) { define(r, bin(o, "|")); })
         .Case([&](arith::XOrIOp o) { define(r, bin(o, o.getType().isInteger(1) ? "!=" : "^")); })
         .Case([&](arith::SelectOp o) {
           define(r, "(" + name(o.getCondition()) + " ? " + name(o.getTrueValue()) + " : " +

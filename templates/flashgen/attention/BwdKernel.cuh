@@ -194,7 +194,8 @@ FG_DEVICE ElementBits<1, NT> bwdKeepBits(const FwdParams &p, int b, int h, bool 
     keep.eval([&](int, int n, int e) {
       int q, k;
       coords(n, e, q, k);
-      return k < seqK && q < seqQ && (!checkMask || Variant::mask(p, b, h, q, k, seqQ, seqK));
+      // Without short-circuits, as the forward's (OnlineSoftmax.cuh).
+      return (k < seqK) & (q < seqQ) & (!checkMask | Variant::mask(p, b, h, q, k, seqQ, seqK));
     });
   else
     keep.setAll();

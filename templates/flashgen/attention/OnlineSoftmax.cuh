@@ -86,7 +86,10 @@ FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls,
   if (edge || partial)
     keep.eval([&](int mr, int n, int e) {
       const int q = at.row(mr, e), k = at.col(n, e);
-      return k < seqK && (!partial || Variant::mask(p, b, h, q, k, seqQ, seqK));
+      // Without short-circuits: the mask's loads (clamped or proven in
+      // range, so safe at any k) are issued together instead of each
+      // behind its own branch and wait (documents from a tensor: 1.9x).
+      return (k < seqK) & (!partial | Variant::mask(p, b, h, q, k, seqQ, seqK));
     });
   else
     keep.setAll();
