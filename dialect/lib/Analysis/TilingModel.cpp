@@ -517,13 +517,15 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
                           .str());
   else if (best.mma == MmaKind::Wgmma)
     d.notes.push_back(llvm::formatv(
-        "{0}: wgmma kernel: {1} and Bc = {2} are the fastest of the planner's sm_90a measurements{3}",
+        "{0}: wgmma kernel: {1} and Bc = {2} are the fastest of the planner's sm_90a measurements",
         pass,
-        !fwdD64        ? "two warpgroups (Br = 128), the widest Bc that fits,"
+        !fwdD64        ? "two warpgroups (Br = 128)"
         : p.bandMask ? "one consumer warpgroup (Br = 64), three warp-specialized CTAs per SM "
                        "(a band mask: short rows),"
                      : "one consumer warpgroup (Br = 64), two warp-specialized CTAs per SM,",
-        best.blockN, "").str());
+        !fwdD64 && best.blockN < 128
+            ? llvm::formatv("{0} (the widest whose O, S and P fit the registers)", best.blockN).str()
+            : std::to_string(best.blockN)).str());
   else
     d.notes.push_back(llvm::formatv(
         "{0}: reuse per loaded tile 2/(1/Br+1/Bc) = {1:F1} is the highest that "
