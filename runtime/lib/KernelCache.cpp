@@ -1,5 +1,6 @@
 //===- KernelCache.cpp - compiled kernels in memory and on disk -*- C++ -*-===//
 #include "flashgen/Runtime/KernelCache.h"
+#include "flashgen/Runtime/CompilerSourceHash.h"
 #include "flashgen/Runtime/EmbeddedTemplates.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -91,6 +92,7 @@ std::string KernelCache::makeSpecKey(llvm::ArrayRef<llvm::StringRef> fields) {
   KeyHasher h;
   h.field("flashgen spec index " FLASHGEN_VERSION);
   h.field(templatesHash());
+  h.field(compilerSourceHash()); // what generated the indexed KernelSpec and source
   for (llvm::StringRef f : fields)
     h.field(f);
   return h.hex();

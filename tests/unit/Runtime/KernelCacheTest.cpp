@@ -1,5 +1,7 @@
 //===- KernelCacheTest.cpp - hits, misses, corruption, threads ------------===//
 #include "flashgen/Runtime/KernelCache.h"
+#include "flashgen/Runtime/CompilerSourceHash.h"
+#include "llvm/ADT/StringExtras.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -151,6 +153,14 @@ TEST(KernelCache, SpecKeyChangesWithEveryField) {
   EXPECT_NE(KernelCache::makeSpecKey({"ab", "c"}), KernelCache::makeSpecKey({"a", "bc"}));
   // Never a CUBIN key of the same text.
   EXPECT_NE(KernelCache::makeSpecKey({"src"}), KernelCache::makeKey("src", "", {}, ""));
+}
+
+// The spec index names the code generator that filled it: a build-time
+// SHA-256 of the frontend, dialect and codegen sources.
+TEST(KernelCache, CompilerSourceHashIsGenerated) {
+  llvm::StringRef h = compilerSourceHash();
+  ASSERT_EQ(h.size(), 64u);
+  EXPECT_TRUE(llvm::all_of(h, [](char c) { return llvm::isHexDigit(c); })) << h.str();
 }
 
 // Entries of the previous format (FGKC1: a SHA-256 checksum) are not read

@@ -42,7 +42,8 @@ public:
   static std::string makeKey(llvm::StringRef source, llvm::StringRef arch,
                              llvm::ArrayRef<std::string> options,
                              llvm::StringRef compilerVersion);
-  /// The key of a spec-index entry: flashgen's version and templates plus
+  /// The key of a spec-index entry: flashgen's version, templates and code
+  /// generator (compilerSourceHash) plus
   /// `fields` (whatever decides the generated code: spec text, variant,
   /// pass, the device's description, the compiler's options).
   static std::string makeSpecKey(llvm::ArrayRef<llvm::StringRef> fields);
