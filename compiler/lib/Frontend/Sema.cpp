@@ -44,6 +44,11 @@ private:
   void checkTensors();
   void checkProperty(PropertyDecl &p);
   std::optional<int64_t> constInt(const Expr &e, llvm::StringRef what);
+  /// A constant integer that `ok` accepts, else an error "'what' must be
+  /// <expected>, got N".
+  std::optional<int64_t> constIntWhere(const Expr &e, llvm::StringRef what,
+                                       llvm::function_ref<bool(int64_t)> ok,
+                                       llvm::StringRef expected);
   std::optional<double> constNumber(const Expr &e, llvm::StringRef what);
   /// The identifier a value names, or an error listing the choices.
   std::optional<std::string> keyword(const Expr &e, llvm::StringRef what,
@@ -71,6 +76,18 @@ std::optional<int64_t> VariantChecker::constInt(const Expr &e,
     return std::nullopt;
   }
   return v->i;
+}
+
+std::optional<int64_t> VariantChecker::constIntWhere(const Expr &e, llvm::StringRef what,
+                                                     llvm::function_ref<bool(int64_t)> ok,
+                                                     llvm::StringRef expected) {
+  std::optional<int64_t> n = constInt(e, what);
+  if (n && !ok(*n)) {
+    diags.error(e.getLoc(), "'" + what + "' must be " + expected + ", got " + llvm::Twine(*n),
+                e.getRange());
+    return std::nullopt;
+  }
+  return n;
 }
 
 std::optional<double> VariantChecker::constNumber(const Expr &e,
@@ -371,34 +388,21 @@ void VariantChecker::checkProperty(PropertyDecl &p) {
                                      : Target::Native;
   } else if (p.key == "bwd_warps") {
     // Each backward warp holds 16 resident rows (keys for dK/dV).
-    if (std::optional<int64_t> n = constInt(v, p.key)) {
-      if (*n != 2 && *n != 4 && *n != 8)
-        diags.error(v.getLoc(), "'bwd_warps' must be 2, 4 or 8, got " + llvm::Twine(*n),
-                    v.getRange());
-      else
-        spec.bwdWarps = *n;
-    }
+    if (auto n = constIntWhere(v, p.key, [](int64_t n) { return n == 2 || n == 4 || n == 8; },
+                               "2, 4 or 8"))
+      spec.bwdWarps = *n;
   } else if (p.key == "bwd_stages") {
-    if (std::optional<int64_t> n = constInt(v, p.key)) {
-      if (*n < 1 || *n > 2)
-        diags.error(v.getLoc(), "'bwd_stages' must be 1 or 2, got " + llvm::Twine(*n),
-                    v.getRange());
-      else
-        spec.bwdStages = *n;
-    }
+    if (auto n = constIntWhere(v, p.key, [](int64_t n) { return n == 1 || n == 2; }, "1 or 2"))
+      spec.bwdStages = *n;
   } else if (p.key == "block_m" || p.key == "block_n" || p.key == "bwd_block_m") {
     // Tiles are whole MMA slices (16 rows) and at most 256 wide; the
     // backward's streamed tile (bwd_block_m) too.
-    if (std::optional<int64_t> n = constInt(v, p.key)) {
-      if (*n < 16 || *n > 256 || *n % 16 != 0)
-        diags.error(v.getLoc(), "'" + p.key + "' must be a multiple of 16 in "
-                                "[16, 256], got " + llvm::Twine(*n),
-                    v.getRange());
-      else
-        (p.key == "block_m"   ? spec.blockM
-         : p.key == "block_n" ? spec.blockN
-                              : spec.bwdBlockM) = *n;
-    }
+    if (auto n = constIntWhere(
+            v, p.key, [](int64_t n) { return n >= 16 && n <= 256 && n % 16 == 0; },
+            "a multiple of 16 in [16, 256]"))
+      (p.key == "block_m"   ? spec.blockM
+       : p.key == "block_n" ? spec.blockN
+                            : spec.bwdBlockM) = *n;
   } else if (p.key == "mma" || p.key == "bwd_mma") {
     // Which tensor-core instruction the forward (mma) or backward (bwd_mma)
     // kernels use; auto picks wgmma on sm_90a where the head dims allow,
@@ -408,22 +412,13 @@ void VariantChecker::checkProperty(PropertyDecl &p) {
                                                   : *k == "wgmma" ? MmaChoice::Wgmma
                                                                   : MmaChoice::Auto;
   } else if (p.key == "warps") {
-    if (std::optional<int64_t> n = constInt(v, p.key)) {
-      if (*n != 1 && *n != 2 && *n != 4 && *n != 8 && *n != 16)
-        diags.error(v.getLoc(), "'warps' must be 1, 2, 4, 8 or 16, got " +
-                                    llvm::Twine(*n),
-                    v.getRange());
-      else
-        spec.warps = *n;
-    }
+    if (auto n = constIntWhere(
+            v, p.key, [](int64_t n) { return n == 1 || n == 2 || n == 4 || n == 8 || n == 16; },
+            "1, 2, 4, 8 or 16"))
+      spec.warps = *n;
   } else if (p.key == "stages") {
-    if (std::optional<int64_t> n = constInt(v, p.key)) {
-      if (*n < 1 || *n > 4)
-        diags.error(v.getLoc(), "'stages' must be in [1, 4], got " + llvm::Twine(*n),
-                    v.getRange());
-      else
-        spec.stages = *n;
-    }
+    if (auto n = constIntWhere(v, p.key, [](int64_t n) { return n >= 1 && n <= 4; }, "in [1, 4]"))
+      spec.stages = *n;
   } else if (p.key == "warp_specialized") {
     // The forward's kernel family: the wgmma kernel with a producer
     // warpgroup (true) or the plain one (false).
@@ -434,13 +429,8 @@ void VariantChecker::checkProperty(PropertyDecl &p) {
   } else if (p.key == "ctas_per_sm") {
     // The warp-specialized forward's launch bound (CTAs resident per SM),
     // which sets its register split.
-    if (std::optional<int64_t> n = constInt(v, p.key)) {
-      if (*n < 1 || *n > 4)
-        diags.error(v.getLoc(), "'ctas_per_sm' must be in [1, 4], got " + llvm::Twine(*n),
-                    v.getRange());
-      else
-        spec.ctasPerSM = *n;
-    }
+    if (auto n = constIntWhere(v, p.key, [](int64_t n) { return n >= 1 && n <= 4; }, "in [1, 4]"))
+      spec.ctasPerSM = *n;
   } else if (p.key == "varlen") {
     if (auto *b = dyn_cast<BoolExpr>(&v))
       spec.varlen = b->value;
