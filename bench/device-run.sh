@@ -114,8 +114,7 @@ if [[ $what == jit ]]; then
     FLASHGEN_CACHE_DIR=$jc FLASHGEN_TUNING_DB=off $c/flashgen-bench --jit "$spec" 2>&1
     rm -rf "$jc"
   done > "$out/jit.txt"
-  cp -r /tmp/random-specs "$out/random-specs" && tar czf "$out/random-specs.tgz" -C /tmp random-specs &&
-    rm -rf "$out/random-specs"
+  tar czf "$out/random-specs.tgz" -C /tmp random-specs
   grep -o 'jit [^ ]* cold_total_s=[0-9.]*' "$out/jit.txt" | sort -t= -k2 -n | tail -8
 fi
 if [[ $what == python ]]; then

@@ -153,7 +153,7 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
   // classes, and without them (FLASHGEN_TILE_CLASSES=off) computes every
   // tile of the band with the mask: no interval code in its tile walk,
   // which NVRTC would compile for the producer and every consumer.
-  const bool scan = s.runtimeTileClasses && !backward;
+  const bool scan = s.runtimeTileClasses() && !backward;
   os << "  static constexpr bool kRuntimeTileClasses = " << (scan ? "true" : "false") << ";\n";
   if (!scan) {
     emitTileClass(v, s, "", /*scanLookups=*/false, os);

@@ -279,6 +279,15 @@ private:
     };
     bool isBool = r && r.getType().isInteger(1);
     bool isInt = r && r.getType().isInteger(32);
+    // Float math and lookups: unknown over a whole tile.
+    auto unknownOverTile = [&] {
+      if (isBool)
+        defineTri("2");
+      else if (isInt)
+        defineIv("iv::top()");
+      else if (r)
+        names[r] = "/*float*/";
+    };
     llvm::TypeSwitch<Operation *>(&op)
         .Case([&](arith::ConstantOp c) {
           if (auto i = dyn_cast<IntegerAttr>(c.getValue())) {
@@ -329,25 +338,15 @@ private:
         .Case([&](LookupOp l) {
           // Int lookups: the values the index ranges reach (TileClasses.cuh's
           // scan, for the run-time builder); else unknown over a tile.
-          if (!scanLookups || !isInt) {
-            isBool ? defineTri("2") : isInt ? defineIv("iv::top()") : void(names[r] = "/*float*/");
-            return;
-          }
+          if (!scanLookups || !isInt)
+            return unknownOverTile();
           std::string ix;
           for (Value i : l.getIndices())
             ix += (ix.empty() ? "" : ", ") + name(i);
           defineIv("lookupScan<" + std::to_string(l.getIndices().size()) + ">(p.tensors[" +
                    std::to_string(tensorIndex(spec, l.getName())) + "], {" + ix + "})");
         })
-        .Default([&](Operation *) {
-          // Float math: unknown over a whole tile.
-          if (isBool)
-            defineTri("2");
-          else if (isInt)
-            defineIv("iv::top()");
-          else if (r)
-            names[r] = "/*float*/";
-        });
+        .Default([&](Operation *) { unknownOverTile(); });
   }
 
   Block &block;

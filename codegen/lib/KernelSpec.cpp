@@ -121,13 +121,13 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
   // classified by every thread of every CTA over the whole band, which
   // costs more than the tiles it skips (int64 interval arithmetic per
   // tile; bench/results/2026-11-29-h200-s9.md).
-  s.runtimeTileClasses = mask.getKind() == MaskShapeKind::band_and ||
-                         mask.getKind() == MaskShapeKind::generic || bool(s.sparsity);
+  bool runtimeClasses = mask.getKind() == MaskShapeKind::band_and ||
+                        mask.getKind() == MaskShapeKind::generic || bool(s.sparsity);
   v.getMask().walk([&](LookupOp l) {
     if (l.getType().isInteger(32))
-      s.runtimeTileClasses = true;
+      runtimeClasses = true;
   });
-  if (s.runtimeTileClasses) {
+  if (runtimeClasses) {
     s.tileClassEntry = "flashgen_tile_classes_" + identifier(v.getSymName());
     s.maskUsesHead = !v.getMask().front().getArgument(1).use_empty();
   }

@@ -130,7 +130,6 @@ json::Value flashgen::codegen::kernelSpecToJson(const KernelSpec &s) {
                  {"band_upper", opt(s.bandUpper)},
                  {"tensors", std::move(tensors)},
                  {"kv_heads_ratio", s.kvHeadsRatio},
-                 {"runtime_tile_classes", s.runtimeTileClasses},
                  {"mask_uses_head", s.maskUsesHead},
                  {"tile_class_entry", s.tileClassEntry}};
   if (s.bwdTiles)
@@ -169,7 +168,6 @@ llvm::Expected<KernelSpec> flashgen::codegen::kernelSpecFromJson(const json::Val
   s.bandLower = r.optInteger("band_lower");
   s.bandUpper = r.optInteger("band_upper");
   s.kvHeadsRatio = r.integer("kv_heads_ratio");
-  s.runtimeTileClasses = r.boolean("runtime_tile_classes");
   s.maskUsesHead = r.boolean("mask_uses_head");
   s.tileClassEntry = r.string("tile_class_entry");
   if (const json::Array *ts = r.array("tensors"))

@@ -640,15 +640,18 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
       return e;
   unsigned gridX = unsigned((a.seqQ + s.tiles.blockM - 1) / s.tiles.blockM);
   void *args[] = {&p};
-  // FLASHGEN_TILE_CLASSES=off: the kernel classifies tiles itself (A/B
-  // measurements; same results).
-  const char *classesEnv = std::getenv("FLASHGEN_TILE_CLASSES");
-  if (!s.runtimeTileClasses || (classesEnv && llvm::StringRef(classesEnv) == "off"))
+  auto launchForward = [&] {
     return driver->launch(fwd.loaded->functions[0], gridX, unsigned(a.heads),
                           unsigned(a.batch), unsigned(s.fwdThreads()), unsigned(fwd.smemBytes),
                           a.stream, args);
-  // The mask reads tensors: classify every tile from their values first
-  // (TileClasses.cuh), in memory ordered on the launch's stream.
+  };
+  // FLASHGEN_TILE_CLASSES=off: no builder; such a forward then computes
+  // every tile of its band with the mask (A/B measurements; same results).
+  const char *classesEnv = std::getenv("FLASHGEN_TILE_CLASSES");
+  if (!s.runtimeTileClasses() || (classesEnv && llvm::StringRef(classesEnv) == "off"))
+    return launchForward();
+  // The mask reads tensors or goes beyond a band: classify every tile
+  // first (TileClasses.cuh), in memory ordered on the launch's stream.
   p.tileClassRowBlocks = int32_t(gridX);
   p.tileClassTiles = int32_t((a.seqK + s.tiles.blockN - 1) / s.tiles.blockN);
   p.tileClassHeads = s.maskUsesHead ? a.heads : 1;
@@ -663,8 +666,7 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
       unsigned((p.tileClassTiles + kTileClassThreads - 1) / kTileClassThreads), gridX,
       unsigned(a.batch * p.tileClassHeads), unsigned(kTileClassThreads), 0, a.stream, args);
   if (!e)
-    e = driver->launch(fwd.loaded->functions[0], gridX, unsigned(a.heads), unsigned(a.batch),
-                       unsigned(s.fwdThreads()), unsigned(fwd.smemBytes), a.stream, args);
+    e = launchForward();
   return llvm::joinErrors(std::move(e), driver->freeAsync(*classes, a.stream));
 }
 

@@ -24,6 +24,7 @@
 #define FLASHGEN_ATTENTION_FWDKERNEL_CUH
 
 #include "flashgen/attention/FwdRowBlock.cuh"
+#include "flashgen/attention/TileClasses.cuh"
 #include "flashgen/attention/Interval.cuh"
 #include "flashgen/attention/Lookup.cuh"
 #include "flashgen/attention/SmemTile.cuh"

@@ -25,6 +25,7 @@
 #define FLASHGEN_ATTENTION_FWDKERNELSM90_CUH
 
 #include "flashgen/attention/FwdRowBlock.cuh"
+#include "flashgen/attention/TileClasses.cuh"
 #include "flashgen/attention/Interval.cuh"
 #include "flashgen/attention/Lookup.cuh"
 #include "flashgen/attention/Wgmma.cuh"

@@ -10,7 +10,6 @@
 #define FLASHGEN_ATTENTION_FWDROWBLOCK_CUH
 
 #include "flashgen/attention/OnlineSoftmax.cuh"
-#include "flashgen/attention/TileClasses.cuh"
 
 namespace flashgen {
 
@@ -26,9 +25,14 @@ template <class Variant> struct FwdRowBlock {
   /// most kv tiles, and starting them first keeps the final wave short.
   /// Returns false when the block lies past this entry's sequence.
   FG_DEVICE bool init(const FwdParams &p, int blockM) {
-    mBlock = gridDim.x - 1 - blockIdx.x;
-    h = blockIdx.y;
-    b = blockIdx.z;
+    return initAt(p, blockIdx.z, blockIdx.y, gridDim.x - 1 - blockIdx.x, blockM);
+  }
+  /// Row block `rowBlock` of head h of batch entry b (the tile-class
+  /// builder's; init's from the grid).
+  FG_DEVICE bool initAt(const FwdParams &p, int b_, int h_, int rowBlock, int blockM) {
+    b = b_;
+    h = h_;
+    mBlock = rowBlock;
     qRow0 = kRow0 = 0;
     seqQ = p.seqQ;
     seqK = p.seqK;
@@ -60,22 +64,28 @@ template <class Variant> struct FwdRowBlock {
   /// This row block's run-time tile classes (TileClasses.cuh), or null.
   const uint8_t *classes;
   FG_DEVICE void startWalk(const FwdParams &p, int tileKeys) {
+    walkRange(p, tileKeys);
+    if (Variant::kRuntimeTileClasses && p.tileClasses) {
+      const int slot = b * p.tileClassHeads + (p.tileClassHeads > 1 ? h : 0);
+      classes = p.tileClasses + (int64_t(slot) * p.tileClassRowBlocks + mBlock) * p.tileClassTiles;
+    }
+  }
+  /// [jBegin, jEnd) without run-time classes (what the builder classifies).
+  FG_DEVICE void walkRange(const FwdParams &p, int tileKeys) {
     params = &p;
     bn = tileKeys;
     jBegin = 0;
     jEnd = (seqK + bn - 1) / bn;
     Variant::kvTileRange(q0, q1, seqQ, seqK, bn, jBegin, jEnd);
     classes = nullptr;
-    if (Variant::kRuntimeTileClasses && p.tileClasses) {
-      const int slot = b * p.tileClassHeads + (p.tileClassHeads > 1 ? h : 0);
-      classes = p.tileClasses + (int64_t(slot) * p.tileClassRowBlocks + mBlock) * p.tileClassTiles;
-    }
   }
+  /// Keys [k0, k1] of tile j.
+  FG_DEVICE int tileFirstKey(int j) const { return j * bn; }
+  FG_DEVICE int tileLastKey(int j) const { return min(j * bn + bn, seqK) - 1; }
   FG_DEVICE int classOf(int j) const {
     if (Variant::kRuntimeTileClasses && classes)
       return classes[j];
-    int k0 = j * bn, k1 = min(k0 + bn, seqK) - 1;
-    return Variant::tileClass(*params, b, h, q0, q1, k0, k1, seqQ, seqK);
+    return Variant::tileClass(*params, b, h, q0, q1, tileFirstKey(j), tileLastKey(j), seqQ, seqK);
   }
   /// The first non-empty tile after j, or jEnd.
   FG_DEVICE int nextTile(int j) const {

@@ -20,8 +20,8 @@
 #ifndef FLASHGEN_ATTENTION_TILECLASSES_CUH
 #define FLASHGEN_ATTENTION_TILECLASSES_CUH
 
+#include "flashgen/attention/FwdRowBlock.cuh"
 #include "flashgen/attention/Interval.cuh"
-#include "flashgen/attention/OnlineSoftmax.cuh"
 
 namespace flashgen {
 
@@ -60,30 +60,20 @@ FG_DEVICE iv::Iv lookupScan(const TensorRef &t, const iv::Iv (&ix)[N]) {
 
 /// One thread per (kv tile, row block, batch x head slot): grid
 /// (ceil(tiles / kTileClassThreads), rowBlocks, batch * heads'). Row blocks and
-/// tiles as FwdRowBlock walks them (varlen-aware; tiles outside the band
-/// are empty).
+/// tiles are FwdRowBlock's (varlen-aware; tiles outside the band are empty).
 template <class Variant>
 FG_DEVICE void buildTileClasses(const FwdParams &p, int blockM, int blockN) {
   const int j = blockIdx.x * blockDim.x + threadIdx.x;
   if (j >= p.tileClassTiles)
     return;
   const int rowBlock = blockIdx.y, slot = blockIdx.z;
-  const int b = slot / p.tileClassHeads, h = slot % p.tileClassHeads;
-  int seqQ = p.seqQ, seqK = p.seqK;
-  if (Variant::kVarlen) {
-    seqQ = p.cuSeqlensQ[b + 1] - p.cuSeqlensQ[b];
-    seqK = p.cuSeqlensK[b + 1] - p.cuSeqlensK[b];
-  }
+  FwdRowBlock<Variant> rb;
   uint8_t cls = kTileEmpty;
-  const int q0 = rowBlock * blockM;
-  if (q0 < seqQ) {
-    const int q1 = min(q0 + blockM, seqQ) - 1;
-    int jBegin = 0, jEnd = (seqK + blockN - 1) / blockN;
-    Variant::kvTileRange(q0, q1, seqQ, seqK, blockN, jBegin, jEnd);
-    if (j >= jBegin && j < jEnd) {
-      const int k0 = j * blockN, k1 = min(k0 + blockN, seqK) - 1;
-      cls = uint8_t(Variant::tileClassScan(p, b, h, q0, q1, k0, k1, seqQ, seqK));
-    }
+  if (rb.initAt(p, slot / p.tileClassHeads, slot % p.tileClassHeads, rowBlock, blockM)) {
+    rb.walkRange(p, blockN);
+    if (j >= rb.jBegin && j < rb.jEnd)
+      cls = uint8_t(Variant::tileClassScan(p, rb.b, rb.h, rb.q0, rb.q1, rb.tileFirstKey(j),
+                                           rb.tileLastKey(j), rb.seqQ, rb.seqK));
   }
   p.tileClasses[(int64_t(slot) * p.tileClassRowBlocks + rowBlock) * p.tileClassTiles + j] = cls;
 }

@@ -58,7 +58,7 @@ void expectSame(const KernelSpec &a, const KernelSpec &b) {
   EXPECT_EQ(a.bandLower, b.bandLower);
   EXPECT_EQ(a.bandUpper, b.bandUpper);
   EXPECT_EQ(a.kvHeadsRatio, b.kvHeadsRatio);
-  EXPECT_EQ(a.runtimeTileClasses, b.runtimeTileClasses);
+  EXPECT_EQ(a.tileClassEntry, b.tileClassEntry);
   EXPECT_EQ(a.maskUsesHead, b.maskUsesHead);
   EXPECT_EQ(a.forwardEntries(), b.forwardEntries());
   ASSERT_EQ(a.tensors.size(), b.tensors.size());
@@ -121,7 +121,7 @@ TEST(KernelSpecJson, RuntimeTileClassesWhereTheMaskReadsIntTensors) {
     SCOPED_TRACE(c.spec);
     auto gen = generateForward(c.spec, "a.attn", "sm_90a");
     ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
-    EXPECT_EQ(gen->first.runtimeTileClasses, c.classes);
+    EXPECT_EQ(gen->first.runtimeTileClasses(), c.classes);
     EXPECT_EQ(gen->first.maskUsesHead, c.perHead);
     EXPECT_EQ(gen->first.forwardEntries().size(), c.classes ? 2u : 1u);
     EXPECT_EQ(gen->second.find("buildTileClasses") != std::string::npos, c.classes);

@@ -70,11 +70,12 @@ struct KernelSpec {
   std::vector<TensorInfo> tensors;
   attn::SparsityAttr sparsity; // null when dense
   int64_t kvHeadsRatio = 0;    // heads / kv_heads when both are in the spec
-  /// The mask reads int tensors: the forward's tile classes are built at
-  /// run time by tileClassEntry (TileClasses.cuh), per query head when
-  /// maskUsesHead, else once per batch entry.
-  bool runtimeTileClasses = false, maskUsesHead = false;
+  /// The forward's tile classes are built at run time by tileClassEntry
+  /// (TileClasses.cuh; empty: none), per query head when maskUsesHead,
+  /// else once per batch entry.
   std::string tileClassEntry;
+  bool maskUsesHead = false;
+  bool runtimeTileClasses() const { return !tileClassEntry.empty(); }
   /// The forward module's entries: the forward, then the builder if any.
   std::vector<std::string> forwardEntries() const {
     if (tileClassEntry.empty())
