@@ -1,7 +1,8 @@
 """flashgen vs FlexAttention on custom masks (issue 15's table), one device run.
 
     python3 bench/mask_bench.py [--dims 128] [--seqlens 2048,8192,16384]
-        [--masks causal,window,docs_arith,docs_tensor,dilated,prefix_lm]
+        [--masks causal,window,docs_arith,docs_tensor,dilated,prefix_lm,
+                 dense,local_global,blocks50,blocks20,blocks05]
         [--no-backward] [--out DIR]
 
 Grid: bf16, head dim d, 16 heads, B = 16384 // N (16k tokens), documents of
@@ -16,6 +17,13 @@ FLOPs on computed blocks: 4*B*H*N*N*d times the block mask's density (both
 implementations get the same count, so the ratio is the time ratio);
 backward 2.5x. Timing: triton.testing.do_bench, median. Prints a markdown
 table and writes DIR/mask-bench.json.
+
+Block-sparse rows (`sparsity = runtime(block_size = 128)`, the block map
+passed as the tensor block_mask, shared by the heads): local_global (two
+neighbouring blocks plus the first block row and column) and random maps
+keeping 50%, 20%, 5% of the blocks; Flex gets the same map as a mask_mod
+at the same 128 granularity. `dense` (no mask) is the baseline of the
+paper's block-sparse speed-up (the table's last column: dense time / time).
 """
 import argparse
 import json
@@ -34,13 +42,33 @@ torch._dynamo.config.accumulated_cache_size_limit = 4096
 flex = torch.compile(flex_attention, dynamic=False)
 DOC = 1000
 WINDOW = 1024
+BLOCK = 128
+
+
+def block_maps(n, b, device):
+    """name -> a [b, n/128, n/128] bool block map (seeded: the same each run)."""
+    nb = (n + BLOCK - 1) // BLOCK
+    gen = torch.Generator(device=device).manual_seed(15)
+    i = torch.arange(nb, device=device)
+    local_global = ((i[:, None] - i[None, :]).abs() <= 1) | (i[:, None] == 0) | (i[None, :] == 0)
+    out = {"local_global": local_global.expand(b, nb, nb)}
+    for pct in (50, 20, 5):
+        out[f"blocks{pct:02d}"] = torch.rand(b, nb, nb, device=device, generator=gen) < pct / 100
+    return out
 
 
 def masks(n, b, device):
     """name -> (spec body, tensors for flashgen, Flex mask_mod)."""
     doc_id = (torch.arange(n, device=device, dtype=torch.int32) // DOC).expand(b, n).contiguous()
     prefix = torch.full((b,), n // 4, device=device, dtype=torch.int32)
+    runtime = f"sparsity = runtime(block_size = {BLOCK});"
+    blocks = {}
+    for name, m in block_maps(n, b, device).items():
+        blocks[name] = (runtime, {"block_mask": m.to(torch.int32)[:, None]},  # [b, 1, ...]
+                        lambda b_, h, q, k, m=m: m[b_, q // BLOCK, k // BLOCK])
     return {
+        **blocks,
+        "dense": ("", {}, lambda b_, h, q, k: q >= 0),
         "causal": ("mask = causal;", {}, lambda b_, h, q, k: k <= q),
         "window": (f"mask = k <= q && q - k < {WINDOW};", {},
                    lambda b_, h, q, k: (k <= q) & (q - k < WINDOW)),
@@ -61,7 +89,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dims", default="128")
     p.add_argument("--seqlens", default="2048,8192,16384")
-    p.add_argument("--masks", default="causal,window,docs_arith,docs_tensor,dilated,prefix_lm")
+    p.add_argument("--masks", default="causal,window,docs_arith,docs_tensor,dilated,prefix_lm,"
+                   "dense,local_global,blocks50,blocks20,blocks05")
     p.add_argument("--heads", type=int, default=16)
     p.add_argument("--no-backward", action="store_true")
     p.add_argument("--out", default=os.environ.get("OUT", "."))
@@ -78,6 +107,8 @@ def main():
             all_masks = masks(n, b, dev)
             for name in args.masks.split(","):
                 body, tensors, mod = all_masks[name]
+                if "block_mask" in tensors:
+                    tensors = {"block_mask": tensors["block_mask"].expand(b, h, -1, -1)}
                 spec = f"attention m_{name} {{ dtype = bf16; head_dim = {d}; {body} }}"
                 row = {"d": d, "n": n, "b": b, "h": h, "mask": name}
                 try:
@@ -105,6 +136,8 @@ def main():
                     "flex": lambda: flex(q, k, v, block_mask=bm),
                     "flashgen_no_builder": lambda: flashgen.attention(q, k, v, spec, tensors=tensors),
                 }
+                if "block_mask" in tensors or name == "dense":
+                    del impls["flashgen_no_builder"]  # no band to walk: nothing to compare
                 for impl, run in impls.items():
                     # The same variant without the run-time tile-class
                     # builder (A/B, same run).
@@ -136,13 +169,20 @@ def main():
         json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__,
                    "rows": rows}, f, indent=1)
     os.environ.pop("FLASHGEN_TILE_CLASSES", None)
+    dense_ms = {(r["d"], r["n"], p): r.get(f"flashgen_{p}_ms") for r in rows
+                if r["mask"] == "dense" for p in ("fwd", "bwd")}
     print("\n| mask | d | N | density | flashgen fwd | Flex fwd | fwd ratio | fwd, no builder | "
-          "flashgen bwd | Flex bwd | bwd ratio | Flex create_block_mask ms (first, again) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "flashgen bwd | Flex bwd | bwd ratio | Flex create_block_mask ms (first, again) | "
+          "speed-up over dense flashgen (fwd, bwd) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         def g(key):
             x = r.get(key)
             return f"{x:.0f}" if isinstance(x, float) else "-"
+
+        def speedup(r, p):
+            base, t = dense_ms.get((r["d"], r["n"], p)), r.get(f"flashgen_{p}_ms")
+            return f"{base / t:.2f}x" if base and t and r["mask"] != "dense" else "-"
 
         def ratio(a, b):
             x, y = r.get(a), r.get(b)
@@ -152,7 +192,8 @@ def main():
               f"{ratio('flashgen_fwd_tflops', 'flex_fwd_tflops')} | {g('flashgen_no_builder_fwd_tflops')} | "
               f"{g('flashgen_bwd_tflops')} | "
               f"{g('flex_bwd_tflops')} | {ratio('flashgen_bwd_tflops', 'flex_bwd_tflops')} | "
-              f"{r.get('flex_block_mask_ms', 0):.1f}, {r.get('flex_block_mask_again_ms', 0):.1f} |")
+              f"{r.get('flex_block_mask_ms', 0):.1f}, {r.get('flex_block_mask_again_ms', 0):.1f} | "
+              f"{speedup(r, 'fwd')}, {speedup(r, 'bwd')} |")
     errs = [r for r in rows if any(k.endswith("error") for k in r)]
     for r in errs:
         print("# error:", {k: v for k, v in r.items() if k.endswith("error")}, file=sys.stderr)

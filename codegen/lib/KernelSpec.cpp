@@ -80,11 +80,11 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
   ScoreShapeAttr score = v.getScoreShapeAttr();
   if (!mask || !score)
     return unsupported(v, "shapes not recognized; run the attn pipeline first");
+  // A run-time block mask is a lookup of the mask (Lowering conjoins
+  // block_mask[b, h, q / S, k / S] != 0): the kernels see no pattern.
   s.sparsity = v.getSparsityAttr();
   if (s.sparsity && s.sparsity.getKind() == SparsityKind::runtime)
-    return unsupported(v, "block masks given at run time are not supported by "
-                          "the forward kernel yet; use a static pattern "
-                          "(local, strided, butterfly, layout)");
+    s.sparsity = {};
   s.hasMask = mask.getKind() != MaskShapeKind::none || s.sparsity;
   s.hasScoreMod = score.getKind() != ScoreShapeKind::identity;
   if (mask.getKind() == MaskShapeKind::band ||

@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 # Names served by modules that need PyTorch, imported on first use.
 _TORCH_NAMES = {
     "attention": "api",
+    "BlockMask": "block_mask",
     "flash_attn_func": "flash_attn_interface",
     "flash_attn_qkvpacked_func": "flash_attn_interface",
     "flash_attn_kvpacked_func": "flash_attn_interface",

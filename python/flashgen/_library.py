@@ -23,7 +23,7 @@ from ctypes import (POINTER, Structure, c_char_p, c_float, c_int, c_int64, c_siz
 from .errors import (ArgumentError, CudaError, FlashgenError, NoDeviceError, SpecError,
                      UnsupportedError)
 
-API_VERSION = 2  # FLASHGEN_C_API_VERSION of the header these structs mirror
+API_VERSION = 3  # FLASHGEN_C_API_VERSION of the header these structs mirror
 
 # FlashgenStatus -> the exception raised for it.
 _STATUS_ERRORS = {
@@ -84,6 +84,13 @@ class KernelInfo(Structure):
         ("device", c_int),
         ("has_fast_backward", c_int),
     ]
+
+
+class BsrBlockMask(Structure):
+    _fields_ = [("batch", c_int), ("heads", c_int), ("row_blocks", c_int), ("col_blocks", c_int),
+                ("counts", c_void_p), ("indices", c_void_p), ("index_stride", c_int),
+                ("full_counts", c_void_p), ("full_indices", c_void_p),
+                ("full_index_stride", c_int)]
 
 
 class _Handle(Structure):
@@ -161,6 +168,7 @@ def _declare(lib) -> None:
     fn("flashgenKernelTensorRank", c_int, _Handle, c_int)
     fn("flashgenKernelTensorDim", c_char_p, _Handle, c_int, c_int)
     fn("flashgenKernelEntryName", c_char_p, _Handle)
+    fn("flashgenExpandBsrBlockMask", c_int, POINTER(BsrBlockMask), c_void_p)
 
 
 def library():

@@ -189,7 +189,8 @@ def _call(q, k, v, text, names, tensors, cu_q, cu_k, max_q, max_k, seed, o_layou
 
 def attention(q: Tensor, k: Tensor, v: Tensor, spec, *, tensors: Optional[dict] = None,
               scale: Optional[float] = None, dropout_seed: Optional[int] = None,
-              return_lse: bool = False, deterministic: bool = False, layout: str = "bhsd"):
+              return_lse: bool = False, deterministic: bool = False, layout: str = "bhsd",
+              block_mask=None):
     """Attention of the variant `spec` on q, k, v.
 
     q: [B, H, Nq, D], k: [B, Hkv, Nk, D], v: [B, Hkv, Nk, Dv] (layout="bhsd",
@@ -204,6 +205,8 @@ def attention(q: Tensor, k: Tensor, v: Tensor, spec, *, tensors: Optional[dict] 
     dropout_seed: the dropout stream's seed (default: drawn from PyTorch's
     generator). deterministic: a backward without atomics (bit-identical
     gradients run to run).
+    block_mask: a `flashgen.BlockMask` for a spec with `sparsity =
+    runtime(block_size = S)` (passed as its tensor `block_mask`).
 
     Returns out (like q with Dv columns), and with return_lse=True also the
     logsumexp [B, H, Nq] in fp32 (natural log).
@@ -213,6 +216,17 @@ def attention(q: Tensor, k: Tensor, v: Tensor, spec, *, tensors: Optional[dict] 
     _check_qkv(q, k, v, varlen=False, bhsd=layout == "bhsd")
     if layout == "bhsd":
         q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
+    if block_mask is not None:
+        from .block_mask import BlockMask
+        if not isinstance(block_mask, BlockMask):
+            raise ArgumentError("attention: block_mask must be a flashgen.BlockMask, not "
+                                f"{type(block_mask).__name__}")
+        tensors = dict(tensors or {})
+        if "block_mask" in tensors:
+            raise ArgumentError("attention: block_mask given twice (block_mask= and "
+                                "tensors['block_mask'])")
+        tensors["block_mask"] = block_mask.tensor_for(q.shape[0], q.shape[2], q.shape[1],
+                                                      k.shape[1])
     text, names, ts = resolve(spec, dtype=_DTYPES[q.dtype], qk_head_dim=q.shape[-1],
                               v_head_dim=v.shape[-1], scale=scale, tensors=tensors)
     out, lse = _call(q, k, v, text, names, ts, None, None, q.shape[1], k.shape[1],

@@ -26,8 +26,47 @@ def test_spec_errors_carry_the_diagnostics():
 
 
 def test_unsupported_is_its_own_error():
-    with pytest.raises(flashgen.UnsupportedError, match="block masks given at run time"):
-        flashgen.check_spec("attention r { head_dim = 64; sparsity = runtime; }")
+    with pytest.raises(flashgen.UnsupportedError, match="has rank 5; at most 4"):
+        flashgen.check_spec("attention r { head_dim = 64; tensor t : i32[1, 1, 1, 1, 1]; "
+                            "mask = t[0, 0, 0, 0, 0] > 0; }")
+
+
+def test_runtime_sparsity_reads_the_block_map():
+    src = flashgen.generate_source("attention r { head_dim = 64; "
+                                   "sparsity = runtime(block_size = 64); }")
+    # The tile-class builder bounds the map over a tile's blocks.
+    assert "lookupScan<4>(p.tensors[0], {b, h, v2, v3})" in src
+
+
+def _expand_bsr(counts, indices, stride, rows, cols, heads=1, full=None):
+    lib = _library.library()
+    c = (ctypes.c_int32 * len(counts))(*counts)
+    i = (ctypes.c_int32 * len(indices))(*indices)
+    bsr = _library.BsrBlockMask(1, heads, rows, cols, ctypes.addressof(c), ctypes.addressof(i),
+                                stride)
+    if full:
+        fc = (ctypes.c_int32 * len(full[0]))(*full[0])
+        fi = (ctypes.c_int32 * len(full[1]))(*full[1])
+        bsr.full_counts, bsr.full_indices = ctypes.addressof(fc), ctypes.addressof(fi)
+        bsr.full_index_stride = full[2]
+    out = (ctypes.c_int32 * (heads * rows * cols))()
+    status = lib.flashgenExpandBsrBlockMask(ctypes.byref(bsr), ctypes.addressof(out))
+    _library.raise_for(status)
+    return list(out)
+
+
+def test_bsr_block_masks_expand_and_name_bad_rows():
+    assert _expand_bsr([1, 2], [2, 0, 0, 1], 2, rows=2, cols=3) == [0, 0, 1, 1, 1, 0]
+    assert _expand_bsr([1, 0], [2, 0, 0, 1], 2, rows=2, cols=3,
+                       full=([1, 1], [0, 2], 1)) == [1, 0, 1, 0, 0, 1]
+    with pytest.raises(flashgen.ArgumentError,
+                       match=r"row \(batch 0, head 1, query block 0\): partial kv block 3 at "
+                             r"position 1 is outside \[0, 3\)"):
+        _expand_bsr([1, 2], [0, 0, 1, 3], 2, rows=1, cols=3, heads=2)
+    with pytest.raises(flashgen.ArgumentError, match="strictly ascending, but 1 at position 1"):
+        _expand_bsr([2], [1, 1], 2, rows=1, cols=3)
+    with pytest.raises(flashgen.ArgumentError, match="listed both partial and full"):
+        _expand_bsr([1], [2], 1, rows=1, cols=3, full=([1], [2], 1))
 
 
 def test_unknown_arch():
@@ -37,7 +76,7 @@ def test_unknown_arch():
 
 def test_every_example_checks():
     root = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
-    names = sorted(f for f in os.listdir(root) if f.endswith(".attn") and "runtime" not in f)
+    names = sorted(f for f in os.listdir(root) if f.endswith(".attn"))
     assert len(names) >= 15
     for f in names:
         with open(os.path.join(root, f)) as fh:

@@ -316,6 +316,9 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
         float f = 0.25f * normal(rng);
         val = double(f);
         std::memcpy(&raw[size_t(i)], &f, 4);
+      } else if (t.name == kBlockMaskTensor) {
+        val = std::uniform_real_distribution<double>(0, 1)(rng) < opt.blockDensity ? 1 : 0;
+        raw[size_t(i)] = uint32_t(val);
       } else {
         // Lengths in range; ids in documents.
         const int64_t last = ht.shape.back();

@@ -5,6 +5,7 @@
 
 #include "flashgen/Codegen/EmitCuda.h"
 #include "flashgen/Codegen/KernelSpecJson.h"
+#include "flashgen/Dialect/Attn/IR/AttnDialect.h"
 #include "flashgen/Dialect/Attn/Transforms/Passes.h"
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
 #include "flashgen/Frontend/Frontend.h"
@@ -413,14 +414,18 @@ std::optional<int64_t> flashgen::resolveExtent(llvm::StringRef dim, const Forwar
   int64_t n;
   if (!dim.getAsInteger(10, n))
     return n;
-  if (dim == "batch") return a.batch;
-  if (dim == "heads") return a.heads;
-  if (dim == "kv_heads") return kvHeads;
-  if (dim == "seq_q") return a.seqQ;
-  if (dim == "seq_k") return a.seqK;
-  if (dim == "tokens_q") return varlen ? a.totalQ : int64_t(a.batch) * a.seqQ;
-  if (dim == "tokens_k") return varlen ? a.totalK : int64_t(a.batch) * a.seqK;
-  return std::nullopt;
+  auto [base, block] = attn::splitExtent(dim);
+  std::optional<int64_t> extent;
+  if (base == "batch") extent = a.batch;
+  else if (base == "heads") extent = a.heads;
+  else if (base == "kv_heads") extent = kvHeads;
+  else if (base == "seq_q") extent = a.seqQ;
+  else if (base == "seq_k") extent = a.seqK;
+  else if (base == "tokens_q") extent = varlen ? a.totalQ : int64_t(a.batch) * a.seqQ;
+  else if (base == "tokens_k") extent = varlen ? a.totalK : int64_t(a.batch) * a.seqK;
+  if (!extent || block < 1)
+    return std::nullopt;
+  return (*extent + block - 1) / block;
 }
 
 llvm::Error Kernel::buildParams(const ForwardArgs &a, const char *who, FwdParams &p) const {

@@ -33,6 +33,7 @@ struct Case {
   int seqQ, seqK;
   int batch = 0, heads = 0;
   bool deterministic = false;
+  double blockDensity = 0.5; // sparsity = runtime: share of blocks kept
 };
 
 /// Checks one case; returns whether the fast path (atomic dQ) ran.
@@ -50,6 +51,7 @@ bool runCase(const Case &c, std::mt19937_64 &rng) {
   opt.seed = rng();
   opt.repeatRuns = 1;
   opt.deterministic = c.deterministic;
+  opt.blockDensity = c.blockDensity;
   llvm::Expected<runtime::BwdCheckReport> r = runtime::checkBackward(**kernel, c.spec, opt);
   if (!r) {
     ADD_FAILURE() << c.name << ": " << llvm::toString(r.takeError());
@@ -82,8 +84,6 @@ TEST_F(GpuBackward, EveryExampleAtOddSizes) {
   int n = 0, atomic = 0;
   for (const gputest::ExampleSpec &e : gputest::exampleSpecs()) {
     const std::string &name = e.name, &text = e.text;
-    if (name == "sparse_runtime")
-      continue; // refused (forward and backward)
     // Specs with many heads run 16 of them (every group ratio divides 16):
     // the float64 reference backward is the slow part.
     int heads = text.find("heads") != std::string::npos ? 16 : 0;
@@ -165,6 +165,29 @@ TEST_F(GpuBackward, ScoreExpressionsGetTheirGradients) {
       spec = std::string("attention s { head_dim = 64; mask = causal; score = ") + sc + "; }";
     runCase({std::string("score: ") + sc, spec, 200, 200}, rng);
   }
+}
+
+TEST_F(GpuBackward, RuntimeBlockMasks) {
+  // sparsity = runtime: gradients through random block maps at several
+  // densities (empty rows and columns included), both backward paths.
+  std::mt19937_64 rng(std::random_device{}());
+  const char *variants[] = {
+      "head_dim = 64; heads = 4; kv_heads = 2; sparsity = runtime(block_size = 128);",
+      "head_dim = 128; heads = 2; sparsity = runtime(block_size = 64); mask = causal;",
+      "head_dim = 64; heads = 2; sparsity = runtime(block_size = 16); "
+      "mask = sliding_window(left = 300);",
+      "head_dim = 64; heads = 2; varlen = true; sparsity = runtime(block_size = 128);",
+  };
+  for (const char *v : variants)
+    for (double density : {0.05, 0.5, 1.0})
+      for (bool deterministic : {false, true})
+        for (auto [nq, nk] : {std::pair{1000, 1000}, std::pair{17, 700}}) {
+          Case c{"runtime blocks " + std::to_string(density).substr(0, 4) + " " + v,
+                 std::string("attention rb { ") + v + " }", nq, nk};
+          c.deterministic = deterministic;
+          c.blockDensity = density;
+          runCase(c, rng);
+        }
 }
 
 TEST_F(GpuBackward, RejectsBadArguments) {

@@ -28,6 +28,7 @@ namespace {
 struct Case {
   std::string name, spec;
   int seqQ, seqK;
+  double blockDensity = 0.5; // sparsity = runtime: share of blocks kept
 };
 
 /// JITs and checks one case against the float64 reference (fresh inputs).
@@ -41,6 +42,7 @@ void runCase(const Case &c, std::mt19937_64 &rng) {
   opt.seqQ = c.seqQ;
   opt.seqK = c.seqK;
   opt.seed = rng();
+  opt.blockDensity = c.blockDensity;
   llvm::Expected<runtime::CheckReport> r = runtime::checkForward(**kernel, c.spec, opt);
   if (!r) {
     ADD_FAILURE() << c.name << ": " << llvm::toString(r.takeError());
@@ -63,8 +65,6 @@ std::vector<Case> exampleCases() {
                                        {17, 1000}, {1000, 17}, {4097, 4097}};
   for (const gputest::ExampleSpec &e : gputest::exampleSpecs()) {
     const std::string &name = e.name, &text = e.text;
-    if (name == "sparse_runtime")
-      continue; // refused by the forward kernel (see RefusesRuntimeBlockMasks)
     bool manyHeads = text.find("heads    = 32") != std::string::npos ||
                      text.find("heads    = 16") != std::string::npos;
     for (auto [nq, nk] : sizes) {
@@ -212,10 +212,48 @@ TEST_F(GpuForward, RejectsBadArguments) {
             std::string::npos);
 }
 
-TEST_F(GpuForward, RefusesRuntimeBlockMasks) {
-  auto k = Kernel::fromSpec("attention a { head_dim = 64; sparsity = runtime; }");
-  ASSERT_FALSE(bool(k));
-  EXPECT_NE(llvm::toString(k.takeError()).find("block masks given at run time"),
+TEST_F(GpuForward, RuntimeBlockMasks) {
+  // sparsity = runtime: random block maps (the named tensor block_mask) at
+  // several densities, alone and under other masks; blocks larger than,
+  // equal to and smaller than the kernel's tiles (16: every tile spans
+  // several blocks, the map is read per element); GQA, varlen, odd sizes.
+  std::mt19937_64 rng(std::random_device{}());
+  const char *variants[] = {
+      "head_dim = 64; heads = 4; kv_heads = 2; sparsity = runtime(block_size = 128);",
+      "head_dim = 128; heads = 2; sparsity = runtime(block_size = 64); mask = causal;",
+      "head_dim = 128; heads = 2; sparsity = runtime(block_size = 256);",
+      "head_dim = 64; heads = 2; sparsity = runtime(block_size = 16); "
+      "mask = sliding_window(left = 300);",
+      "head_dim = 64; heads = 2; varlen = true; sparsity = runtime(block_size = 128); "
+      "mask = causal;",
+      "head_dim = 96; heads = 2; mma = sync; sparsity = runtime(block_size = 128);",
+  };
+  for (const char *v : variants)
+    for (double density : {0.05, 0.2, 0.5, 1.0})
+      for (auto [nq, nk] : {std::pair{1000, 1000}, std::pair{17, 1000}, std::pair{4097, 4097}})
+        runCase({"runtime blocks " + std::to_string(density).substr(0, 4) + " " + v,
+                 std::string("attention rb { ") + v + " }", nq, nk, density},
+                rng);
+}
+
+TEST_F(GpuForward, RuntimeBlockMaskShapeIsChecked) {
+  auto k = Kernel::fromSpec("attention a { head_dim = 64; sparsity = runtime(block_size = 128); }");
+  ASSERT_TRUE(bool(k)) << llvm::toString(k.takeError());
+  gputest::Scratch buf(*drv);
+  ForwardArgs a;
+  a.q = a.k = a.v = buf.ptr();
+  a.o = buf.ptr();
+  a.batch = 1;
+  a.heads = 2;
+  a.seqQ = 1000;
+  a.seqK = 129;
+  llvm::Error missing = (*k)->forward(a);
+  EXPECT_NE(llvm::toString(std::move(missing)).find("reads tensor 'block_mask'"),
+            std::string::npos);
+  a.tensors["block_mask"] = NamedTensor{buf.ptr(), {1, 2, 7, 2}, {}};
+  llvm::Error shape = (*k)->forward(a);
+  EXPECT_NE(llvm::toString(std::move(shape))
+                .find("tensor 'block_mask' dimension 2 (seq_q/128) must be 8, got 7"),
             std::string::npos);
 }
 

@@ -51,8 +51,6 @@ inline std::vector<ExampleSpec> exampleSpecs() {
 inline std::vector<ExampleSpec> exampleSpecsOnMmaSync() {
   std::vector<ExampleSpec> out;
   for (ExampleSpec e : exampleSpecs()) {
-    if (e.name == "sparse_runtime")
-      continue; // refused (forward and backward)
     e.text.insert(e.text.find('{') + 1, " mma = sync;");
     e.name += "_sync";
     out.push_back(std::move(e));

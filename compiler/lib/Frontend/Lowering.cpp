@@ -30,6 +30,7 @@ private:
   Value lowerCall(const CallExpr &c, Location l);
   Value lowerBinary(const BinaryExpr &e, Location l);
   void fillRegion(Region &region, const Expr *expr, bool isScore);
+  Value runtimeBlockKept(Location l);
 
   const VariantSpec &spec;
   llvm::SourceMgr &srcMgr;
@@ -210,6 +211,18 @@ Value VariantLowering::lowerExpr(const Expr &e) {
   llvm_unreachable("Sema rejects lists in expressions");
 }
 
+/// `block_mask[b, h, q / S, k / S] != 0`: the run-time block map of
+/// `sparsity = runtime(block_size = S)` (Sema declares the tensor).
+Value VariantLowering::runtimeBlockKept(Location l) {
+  Value size = arith::ConstantIntOp::create(b, l, spec.sparsity->blockSize, 32);
+  Value idx[] = {indexArgs[0], indexArgs[1], arith::DivSIOp::create(b, l, indexArgs[2], size),
+                 arith::DivSIOp::create(b, l, indexArgs[3], size)};
+  Value kept = attn::LookupOp::create(b, l, b.getI32Type(), b.getStringAttr(kBlockMaskTensor),
+                                      idx);
+  return arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, kept,
+                               arith::ConstantIntOp::create(b, l, 0, 32));
+}
+
 void VariantLowering::fillRegion(Region &region, const Expr *expr, bool isScore) {
   Location l = loc(isScore ? spec.scoreLoc : spec.maskLoc);
   std::vector<Type> types;
@@ -231,6 +244,9 @@ void VariantLowering::fillRegion(Region &region, const Expr *expr, bool isScore)
     result = lowerExpr(*expr);
   if (isScore)
     result = toFloat(result, l);
+  else if (spec.sparsity && spec.sparsity->kind == SparsityKind::Runtime)
+    result = expr ? Value(arith::AndIOp::create(b, l, result, runtimeBlockKept(l)))
+                  : runtimeBlockKept(l);
   attn::YieldOp::create(b, l, result);
 }
 

@@ -55,6 +55,7 @@ private:
                                      llvm::ArrayRef<llvm::StringRef> choices);
   void checkHeadDim(const Expr &e, llvm::StringRef what, int64_t &out);
   void checkSparsity(const Expr &e);
+  bool declareBlockMask(const Expr &e, int64_t blockSize);
   void checkPasses(const Expr &e);
 
   VariantDecl &decl;
@@ -295,7 +296,37 @@ void VariantChecker::checkSparsity(const Expr &e) {
       ++s.rows;
     }
   }
+  if (s.kind == SparsityKind::Runtime && !declareBlockMask(e, s.blockSize))
+    return;
   spec.sparsity = std::move(s);
+}
+
+/// `sparsity = runtime(block_size = S)` reads the caller's block map as the
+/// run-time tensor block_mask: i32[batch, heads, seq_q/S, seq_k/S] (extents
+/// rounded up; nonzero = the block is computed), and Lowering conjoins
+/// `block_mask[b, h, q / S, k / S] != 0` with the mask. One tensor, so the
+/// C, C++ and Python APIs, the float64 reference and the tile-class builder
+/// treat it as any other lookup (runtime/Runtime/BlockMask.h builds it
+/// from FlexAttention's BSR form).
+bool VariantChecker::declareBlockMask(const Expr &e, int64_t blockSize) {
+  for (const TensorSpec &t : spec.tensors)
+    if (t.name == kBlockMaskTensor) {
+      diags.error(t.loc.Start, "tensor name '" + std::string(kBlockMaskTensor) +
+                                   "' is reserved by 'sparsity = runtime' (the run-time "
+                                   "block map); rename this tensor",
+                  t.loc);
+      return false;
+    }
+  TensorSpec t;
+  t.name = kBlockMaskTensor;
+  t.isFloat = false;
+  const std::string per = "/" + std::to_string(blockSize);
+  t.dims = {{"batch", 0}, {"heads", 0}, {"seq_q" + per, 0}, {"seq_k" + per, 0}};
+  t.loc = e.getRange();
+  t.implicit = true;
+  t.used = true;
+  spec.tensors.push_back(std::move(t));
+  return true;
 }
 
 void VariantChecker::checkProperty(PropertyDecl &p) {

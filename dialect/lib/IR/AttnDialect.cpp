@@ -34,7 +34,18 @@ void AttnDialect::initialize() {
 bool flashgen::attn::isSymbolicExtent(llvm::StringRef name) {
   static constexpr llvm::StringLiteral kExtents[] = {
       "batch", "heads", "kv_heads", "seq_q", "seq_k", "tokens_q", "tokens_k"};
-  return llvm::is_contained(kExtents, name);
+  auto [base, block] = splitExtent(name);
+  return block >= 1 && llvm::is_contained(kExtents, base);
+}
+
+std::pair<llvm::StringRef, int64_t> flashgen::attn::splitExtent(llvm::StringRef name) {
+  auto [base, block] = name.split('/');
+  if (block.empty())
+    return {base, name.contains('/') ? 0 : 1};
+  int64_t n = 0;
+  if (block.getAsInteger(10, n) || n < 1)
+    n = 0;
+  return {base, n};
 }
 
 //===----------------------------------------------------------------------===//

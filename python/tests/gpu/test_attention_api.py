@@ -248,3 +248,48 @@ def test_errors_name_the_problem():
 
     with pytest.raises(flashgen.TraceError, match="test_attention_api.py"):
         flashgen.attention(q, k, v, flashgen.Spec(mask_mod=data_dependent))
+
+
+@pytest.mark.parametrize("density", [0.05, 0.3, 1.0])
+def test_runtime_block_masks(density, report):
+    """sparsity = runtime: BlockMask from BSR lists (partial + full), shared by
+    the heads, under a causal mask; output and gradients vs float64."""
+    S, n, b, h = 64, 1000, 2, 4
+    nb = (n + S - 1) // S
+    dense = torch.rand(b, 1, nb, nb, device=DEV) < density
+    full = dense & (torch.rand_like(dense, dtype=torch.float) < 0.5)
+    part = dense & ~full
+    lists = lambda m: (m.sum(-1).to(torch.int32),  # noqa: E731
+                       torch.argsort((~m).to(torch.int8), dim=-1, stable=True).to(torch.int32))
+    pc, pi = lists(part)
+    fc, fi = lists(full)
+    bm = flashgen.BlockMask.from_bsr(pc, pi, fc, fi, block_size=S, num_kv_blocks=nb)
+    assert torch.equal(bm.dense.bool(), dense)
+    spec = "attention rb { head_dim = 64; mask = causal; sparsity = runtime(block_size = 64); }"
+    q, k, v = _bhsd(b, h, h, n, n, 64)
+    _, _, qq, kk = _grid(b, h, n, n)
+    elem = dense.repeat_interleave(S, 2).repeat_interleave(S, 3)[:, :, :n, :n]
+    mask = elem & (qq >= kk)
+    _check_bhsd(f"runtime blocks {density}",
+                lambda q, k, v: flashgen.attention(q, k, v, spec, block_mask=bm),
+                q, k, v, mask, None, report)
+
+
+def test_runtime_block_mask_errors():
+    S = 64
+    pc = torch.tensor([[[1, 1]]], dtype=torch.int32)
+    pi = torch.tensor([[[[0, 0], [1, 5]]]], dtype=torch.int32)
+    with pytest.raises(flashgen.ArgumentError, match=r"query block 1\): partial kv block 5 at "
+                                                     r"position 0 is outside \[0, 2\)"):
+        flashgen.BlockMask.from_bsr(pc, torch.tensor([[[[0, 0], [5, 0]]]], dtype=torch.int32),
+                                    block_size=S, num_kv_blocks=2)
+    bm = flashgen.BlockMask.from_bsr(pc.cuda(), pi.cuda(), block_size=S, num_kv_blocks=2)
+    q, k, v = _bhsd(1, 2, 2, 128, 128, 64)
+    spec = "attention rb { head_dim = 64; sparsity = runtime(block_size = 64); }"
+    flashgen.attention(q, k, v, spec, block_mask=bm)
+    q2, k2, v2 = _bhsd(1, 2, 2, 200, 128, 64)
+    with pytest.raises(flashgen.ArgumentError, match="2 x 2 blocks of 64, but the call has "
+                                                     "seq_q=200"):
+        flashgen.attention(q2, k2, v2, spec, block_mask=bm)
+    with pytest.raises(flashgen.ArgumentError, match="reads tensor.*block_mask"):
+        flashgen.attention(q, k, v, spec)

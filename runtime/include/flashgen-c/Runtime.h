@@ -39,8 +39,8 @@ static inline int flashgenKernelIsNull(FlashgenKernel k) { return k.ptr == NULL;
 
 /* The version of this API's structs and functions: bindings that declare
  * them (ctypes) check it before any other call. 2: strides, devices,
- * kernel info. */
-#define FLASHGEN_C_API_VERSION 2
+ * kernel info; 3: BSR block masks. */
+#define FLASHGEN_C_API_VERSION 3
 int flashgenApiVersion(void);
 
 /* The message of the last failed call on this thread ("" if none). */
@@ -154,6 +154,28 @@ FlashgenStatus flashgenKernelPrepareBackward(FlashgenKernel kernel);
 const char *flashgenKernelEntryName(FlashgenKernel kernel);
 void flashgenKernelTiling(FlashgenKernel kernel, int *block_m, int *block_n, int *warps,
                           int *stages);
+
+/* A block mask in BSR form on the host (FlexAttention's BlockMask holds
+ * these): rows are (batch, head, query block); row r lists counts[r] kv
+ * block indices, ascending, at indices[r * index_stride]; the full_* lists
+ * (optional, NULL: none) the same way. heads may be 1 (one map for every
+ * head). */
+typedef struct FlashgenBsrBlockMask {
+  int batch, heads, row_blocks, col_blocks;
+  const int32_t *counts, *indices;
+  int index_stride;
+  const int32_t *full_counts, *full_indices;
+  int full_index_stride;
+} FlashgenBsrBlockMask;
+
+/* Validates `bsr` and writes its dense block map to `dense` (batch * heads
+ * * row_blocks * col_blocks int32s, host memory): 1 where a block is kept.
+ * Upload it and pass it as the named tensor "block_mask" of a spec with
+ * `sparsity = runtime(block_size = S)`: i32[batch, heads, ceil(seq_q / S),
+ * ceil(seq_k / S)]. FLASHGEN_ERROR_INVALID_ARGUMENT names the offending row
+ * (a count or index out of range, indices not strictly ascending, a block
+ * both full and partial). */
+FlashgenStatus flashgenExpandBsrBlockMask(const FlashgenBsrBlockMask *bsr, int32_t *dense);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,9 @@
 //===- CAPI/Runtime.cpp - thin C wrappers over the C++ runtime --*- C++ -*-===//
 #include "flashgen-c/Runtime.h"
+#include "flashgen/Runtime/BlockMask.h"
 #include "flashgen/Runtime/Runtime.h"
+
+#include <algorithm>
 
 #include <string>
 
@@ -241,4 +244,26 @@ void flashgenKernelTiling(FlashgenKernel kernel, int *bm, int *bn, int *warps, i
   if (bn) *bn = int(t.blockN);
   if (warps) *warps = int(t.warps);
   if (stages) *stages = int(t.stages);
+}
+
+FlashgenStatus flashgenExpandBsrBlockMask(const FlashgenBsrBlockMask *bsr, int32_t *dense) {
+  if (!bsr || !dense)
+    return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, "bsr and dense must not be NULL");
+  BsrBlockMask m;
+  m.batch = bsr->batch;
+  m.heads = bsr->heads;
+  m.rowBlocks = bsr->row_blocks;
+  m.colBlocks = bsr->col_blocks;
+  m.counts = bsr->counts;
+  m.indices = bsr->indices;
+  m.indexStride = bsr->index_stride;
+  m.fullCounts = bsr->full_counts;
+  m.fullIndices = bsr->full_indices;
+  m.fullIndexStride = bsr->full_index_stride;
+  llvm::Expected<std::vector<int32_t>> map = expandBsr(m);
+  if (!map)
+    return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, llvm::toString(map.takeError()));
+  std::copy(map->begin(), map->end(), dense);
+  lastError.clear();
+  return FLASHGEN_OK;
 }

@@ -33,10 +33,17 @@ int main(void) {
   // CHECK: unknown arch: 2 unknown architecture 'sm_99'
   printf("unknown arch: %d %s\n", (int)s, flashgenLastError());
 
+  s = flashgenGenerateSource("attention r { head_dim = 64; tensor t : i32[1, 1, 1, 1, 1];"
+                             " mask = t[0, 0, 0, 0, 0] > 0; }", "r.attn", "sm_90a", &src);
+  // CHECK: unsupported: 2 variant 'r': tensor 't' has rank 5; at most 4
+  printf("unsupported: %d %.52s\n", (int)s, flashgenLastError());
+
+  // A run-time block mask is the named tensor block_mask.
   s = flashgenGenerateSource("attention r { head_dim = 64; sparsity = runtime; }", "r.attn",
                              "sm_90a", &src);
-  // CHECK: unsupported: 2 variant 'r': block masks given at run time
-  printf("unsupported: %d %.48s\n", (int)s, flashgenLastError());
+  // CHECK: runtime blocks: 0 reads block_mask 1
+  printf("runtime blocks: %d reads block_mask %d\n", (int)s,
+         s == FLASHGEN_OK && strstr(src, "p.tensors[0]") != NULL);
 
   s = flashgenGenerateSource(NULL, "x", "sm_90a", &src);
   // CHECK: null: 4 spec, arch and source must not be NULL

@@ -34,6 +34,11 @@ enum class Target { SM80, SM86, SM89, SM90a, Native };
 enum class MmaChoice { Auto, Sync, Wgmma };
 enum class SparsityKind { Local, Strided, Butterfly, Layout, Runtime };
 
+/// The run-time tensor `sparsity = runtime(block_size = S)` reads: the
+/// caller's block map, i32[batch, heads, seq_q/S, seq_k/S] (the extent
+/// "seq_q/S" is ceil(seq_q / S)), nonzero where a block is computed.
+constexpr const char kBlockMaskTensor[] = "block_mask";
+
 struct SparsitySpec {
   SparsityKind kind = SparsityKind::Local;
   int64_t blockSize = 128;

@@ -26,6 +26,8 @@ struct CheckOptions {
                             // (deterministic mode only: the fast path's
                             // atomics may sum dQ in another order)
   bool deterministic = false; // backward: BackwardArgs::deterministic
+  /// sparsity = runtime: the share of blocks the random block map keeps.
+  double blockDensity = 0.5;
 };
 
 struct CheckReport {

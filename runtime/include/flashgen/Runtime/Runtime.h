@@ -206,8 +206,9 @@ private:
 };
 
 /// The size of a named tensor's dimension `dim` (a number, or batch, heads,
-/// kv_heads, seq_q, seq_k, tokens_q, tokens_k) for a launch; nullopt if
-/// `dim` is none of those.
+/// kv_heads, seq_q, seq_k, tokens_q, tokens_k, or one of those in blocks:
+/// "seq_q/128" = ceil(seq_q / 128)) for a launch; nullopt if `dim` is none
+/// of those.
 std::optional<int64_t> resolveExtent(llvm::StringRef dim, const ForwardArgs &args,
                                      int kvHeads, bool varlen);
 

@@ -21,6 +21,11 @@
 namespace flashgen::attn {
 /// Symbolic extents a tensor dimension may name.
 bool isSymbolicExtent(llvm::StringRef name);
+
+/// A symbolic extent split into its base and block: "seq_q/128" (seq_q in
+/// blocks of 128, rounded up; the block map of `sparsity = runtime`) is
+/// {"seq_q", 128}, "heads" is {"heads", 1}; a malformed block gives 0.
+std::pair<llvm::StringRef, int64_t> splitExtent(llvm::StringRef name);
 } // namespace flashgen::attn
 
 #endif // FLASHGEN_DIALECT_ATTN_IR_ATTNDIALECT_H
