@@ -146,14 +146,17 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
     os << "  }\n";
   }
 
-  // In the kernel (lookups unknown over a tile), or for a forward with
+  // In the kernel (lookups unknown over a tile), or for kernels with
   // run-time tile classes in their builder (TileClasses.cuh: lookups
-  // bounded by scanning the tensor); that forward reads the builder's
-  // classes, and without them (FLASHGEN_TILE_CLASSES=off) computes every
-  // tile of the band with the mask: no interval code in its tile walk,
+  // bounded by scanning the tensor); those kernels read the builder's
+  // classes, and without them (FLASHGEN_TILE_CLASSES=off) compute every
+  // tile of the band with the mask: no interval code in their tile walks,
   // which NVRTC would compile for the producer and every consumer.
-  const bool scan = s.runtimeTileClasses() && !backward;
+  const bool scan = s.runtimeTileClasses();
   os << "  static constexpr bool kRuntimeTileClasses = " << (scan ? "true" : "false") << ";\n";
+  if (scan && backward)
+    os << "  /// Rows and keys of one cell of the built classes (both kernels' tiles).\n"
+       << "  static constexpr int kTileClassBlock = " << s.bwdTileClassBlock() << ";\n";
   if (!scan) {
     emitTileClass(v, s, "", /*scanLookups=*/false, os);
     return;
@@ -318,5 +321,11 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
     entry("flashgen::kBwdPreprocessThreads", s.bwdConvertDQEntry,
           "attentionBackwardConvertDQ<Config, Variant>");
   }
+  if (!s.tileClassEntry.empty())
+    os << "\n// The tile classes both walks read (TileClasses.cuh), built before them.\n"
+       << "extern \"C\" __global__ void __launch_bounds__(" << kTileClassThreads << ")\n"
+       << s.tileClassEntry << "(const flashgen::FwdParams p) {\n"
+       << "  flashgen::buildTileClasses<Variant>(p, Variant::kTileClassBlock, "
+          "Variant::kTileClassBlock);\n}\n";
   return text;
 }

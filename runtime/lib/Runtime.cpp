@@ -790,35 +790,65 @@ llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
   const bool fused = !a.deterministic && fn[codegen::kBwdFused];
   p.dqAccum = fused ? p.dsum + rows : nullptr;
 
+  // The mask reads tensors or goes beyond a band: classify every cell
+  // first (TileClasses.cuh), as the forward does, in memory ordered on the
+  // launch's stream.
+  const char *classesEnv = std::getenv("FLASHGEN_TILE_CLASSES");
+  if (!bwd.spec.runtimeTileClasses() || (classesEnv && llvm::StringRef(classesEnv) == "off"))
+    return launchBackward(*driver, a, fn, fused, p);
+  const int64_t g = bwd.spec.bwdTileClassBlock();
+  p.f.tileClassRowBlocks = int32_t((a.seqQ + g - 1) / g);
+  p.f.tileClassTiles = int32_t((a.seqK + g - 1) / g);
+  p.f.tileClassHeads = bwd.spec.maskUsesHead ? a.heads : 1;
+  const size_t bytes = size_t(a.batch) * size_t(p.f.tileClassHeads) *
+                       size_t(p.f.tileClassRowBlocks) * size_t(p.f.tileClassTiles);
+  llvm::Expected<CUdeviceptr> classes = driver->allocAsync(bytes, a.stream);
+  if (!classes)
+    return classes.takeError();
+  p.f.tileClasses = reinterpret_cast<uint8_t *>(*classes);
+  void *builderArgs[] = {&p.f};
+  llvm::Error e = driver->launch(
+      fn[codegen::kBwdTileClasses],
+      unsigned((p.f.tileClassTiles + kTileClassThreads - 1) / kTileClassThreads),
+      unsigned(p.f.tileClassRowBlocks), unsigned(a.batch * p.f.tileClassHeads),
+      unsigned(kTileClassThreads), 0, a.stream, builderArgs);
+  if (!e)
+    e = launchBackward(*driver, a, fn, fused, p);
+  return llvm::joinErrors(std::move(e), driver->freeAsync(*classes, a.stream));
+}
+
+llvm::Error Kernel::launchBackward(CudaDriver &driver, const BackwardArgs &a,
+                                   const std::vector<CUfunction> &fn, bool fused,
+                                   BwdParams &p) const {
   const attn::TileConfig &t = *bwd.spec.bwdTiles;
   const unsigned threads = unsigned(32 * t.warps);
   const int64_t resident = 16 * t.warps;
   void *args[] = {&p};
   const unsigned rowBlocks = unsigned(p.seqPad / kBwdPreprocessRows);
+  const FwdParams &f = p.f;
   // 1. D and lse2 for every padded row (and the zeroed dQ accumulator).
-  if (auto e = driver->launch(fn[codegen::kBwdPre], rowBlocks, unsigned(a.heads),
-                              unsigned(a.batch), kBwdPreprocessThreads, 0, a.stream, args))
+  if (auto e = driver.launch(fn[codegen::kBwdPre], rowBlocks, unsigned(a.heads), unsigned(a.batch),
+                             kBwdPreprocessThreads, 0, a.stream, args))
     return e;
   unsigned kBlocks = unsigned((a.seqK + resident - 1) / resident);
   if (fused) {
     // 2. dK, dV and dQ (atomics), one CTA per resident key block; 3. dQ out.
-    if (auto e = driver->launch(fn[codegen::kBwdFused], kBlocks, unsigned(f.kvHeads),
-                                unsigned(a.batch), threads, unsigned(bwd.smemBytes), a.stream,
-                                args))
+    if (auto e = driver.launch(fn[codegen::kBwdFused], kBlocks, unsigned(f.kvHeads),
+                               unsigned(a.batch), threads, unsigned(bwd.smemBytes), a.stream, args))
       return e;
-    return driver->launch(fn[codegen::kBwdConvertDQ], rowBlocks, unsigned(a.heads),
-                          unsigned(a.batch), kBwdPreprocessThreads, 0, a.stream, args);
+    return driver.launch(fn[codegen::kBwdConvertDQ], rowBlocks, unsigned(a.heads),
+                         unsigned(a.batch), kBwdPreprocessThreads, 0, a.stream, args);
   }
   // 2. dK/dV (dV only when split, then dK), one CTA per resident key block.
   for (int i : {codegen::kBwdDKDV, codegen::kBwdDK}) {
     if (!fn[i])
       continue;
-    if (auto e = driver->launch(fn[i], kBlocks, unsigned(f.kvHeads), unsigned(a.batch),
-                                threads, unsigned(bwd.smemBytes), a.stream, args))
+    if (auto e = driver.launch(fn[i], kBlocks, unsigned(f.kvHeads), unsigned(a.batch), threads,
+                               unsigned(bwd.smemBytes), a.stream, args))
       return e;
   }
   // 3. dQ, one CTA per resident query block.
   unsigned qBlocks = unsigned((a.seqQ + resident - 1) / resident);
-  return driver->launch(fn[codegen::kBwdDQ], qBlocks, unsigned(a.heads), unsigned(a.batch),
-                        threads, unsigned(bwd.smemBytes), a.stream, args);
+  return driver.launch(fn[codegen::kBwdDQ], qBlocks, unsigned(a.heads), unsigned(a.batch), threads,
+                       unsigned(bwd.smemBytes), a.stream, args);
 }

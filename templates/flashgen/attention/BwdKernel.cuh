@@ -35,8 +35,9 @@
 // operand of the next, so P and dS never leave registers.
 //
 // Skipped tiles: both loops ask Variant::tileClass about (query range, key
-// range) exactly as the forward does, so empty tiles are never loaded and
-// full tiles skip the mask. The band's closed form gives the dK/dV loop
+// range) exactly as the forward does, or read the run-time classes its
+// builder wrote (TileClasses.cuh: builtTileClass), so empty tiles are never
+// loaded and full tiles skip the mask. The band's closed form gives the dK/dV loop
 // its query-tile range (Variant::qTileRange, the transposed kvTileRange).
 //
 //===----------------------------------------------------------------------===//
@@ -525,6 +526,9 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
   Variant::kvTileRange(q0, q1, seqQ, seqK, BN, jBegin, jEnd);
   auto classOf = [&](int j) {
     const int k0 = j * BN, k1 = min(k0 + BN, seqK) - 1;
+    if constexpr (Variant::kRuntimeTileClasses)
+      if (p.tileClasses)
+        return builtTileClass<Variant>(p, b, h, q0, q1, k0, k1);
     return Variant::tileClass(p, b, h, q0, q1, k0, k1, seqQ, seqK);
   };
   // The next non-empty kv tile after j, and its tile class.

@@ -13,6 +13,7 @@
 #define FLASHGEN_ATTENTION_BWDKEYBLOCK_CUH
 
 #include "flashgen/attention/OnlineSoftmax.cuh" // tile class codes
+#include "flashgen/attention/TileClasses.cuh"
 
 namespace flashgen {
 
@@ -87,6 +88,10 @@ template <class Variant> struct BwdKeyBlock {
   FG_DEVICE int q0(int item) const { return (iBegin + item % max(iEnd - iBegin, 1)) * blockQ; }
   FG_DEVICE int classOf(const FwdParams &p, int item) const {
     const int q = q0(item);
+    if constexpr (Variant::kRuntimeTileClasses)
+      if (p.tileClasses)
+        return builtTileClass<Variant>(p, b, head(item), q, min(q + blockQ, sb.seqQ) - 1, k0,
+                                       k1);
     return Variant::tileClass(p, b, head(item), q, min(q + blockQ, sb.seqQ) - 1, k0, k1,
                               sb.seqQ, sb.seqK);
   }

@@ -16,6 +16,11 @@
 // heads' = 1 when the mask does not depend on the head (h' = 0), else the
 // query heads. The runtime allocates it per launch (stream-ordered).
 //
+// The backward builds them the same way on square cells of
+// Variant::kTileClassBlock rows and keys, which divide the tiles of both of
+// its walks (dK/dV: query tiles x a key block; dQ: a query block x key
+// tiles); builtTileClass combines the cells a tile covers.
+//
 //===----------------------------------------------------------------------===//
 #ifndef FLASHGEN_ATTENTION_TILECLASSES_CUH
 #define FLASHGEN_ATTENTION_TILECLASSES_CUH
@@ -76,6 +81,24 @@ FG_DEVICE void buildTileClasses(const FwdParams &p, int blockM, int blockN) {
                                            rb.tileLastKey(j), rb.seqQ, rb.seqK));
   }
   p.tileClasses[(int64_t(slot) * p.tileClassRowBlocks + rowBlock) * p.tileClassTiles + j] = cls;
+}
+
+/// The backward's class of rows [q0, q1] x keys [k0, k1] (sequence
+/// positions; tile edges on cell edges) from the cells the builder wrote:
+/// Empty if every cell is, Full if every cell is, else Partial.
+template <class Variant>
+FG_DEVICE int builtTileClass(const FwdParams &p, int b, int h, int q0, int q1, int k0, int k1) {
+  constexpr int g = Variant::kTileClassBlock;
+  const int slot = b * p.tileClassHeads + (p.tileClassHeads > 1 ? h : 0);
+  const uint8_t *rows = p.tileClasses + int64_t(slot) * p.tileClassRowBlocks * p.tileClassTiles;
+  bool anyKept = false, allFull = true;
+  for (int i = q0 / g; i <= q1 / g; ++i)
+    for (int j = k0 / g; j <= k1 / g; ++j) {
+      const uint8_t c = rows[int64_t(i) * p.tileClassTiles + j];
+      anyKept |= c != kTileEmpty;
+      allFull &= c == kTileFull;
+    }
+  return !anyKept ? kTileEmpty : allFull ? kTileFull : kTilePartial;
 }
 
 } // namespace flashgen

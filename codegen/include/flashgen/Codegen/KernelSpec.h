@@ -13,6 +13,7 @@
 
 #include "llvm/Support/Error.h"
 
+#include <numeric>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,7 @@ enum BwdEntry : int {
   kBwdDK = 3,        // dK, when split
   kBwdFused = 4,     // fast: dK, dV and atomic dQ
   kBwdConvertDQ = 5, // fast: dQ = scale * accumulator
+  kBwdTileClasses = 6, // the run-time tile-class builder (tileClassEntry)
 };
 
 struct KernelSpec {
@@ -60,7 +62,16 @@ struct KernelSpec {
   std::string bwdFusedEntry, bwdConvertDQEntry;
   /// Every backward entry, at the positions of BwdEntry ("" when absent).
   std::vector<std::string> backwardEntries() const {
-    return {bwdPreEntry, bwdDKDVEntry, bwdDQEntry, bwdDKEntry, bwdFusedEntry, bwdConvertDQEntry};
+    return {bwdPreEntry,   bwdDKDVEntry,      bwdDQEntry,    bwdDKEntry,
+            bwdFusedEntry, bwdConvertDQEntry, tileClassEntry};
+  }
+  /// The backward's run-time tile classes are built on a square grid of
+  /// this many rows and keys, which divides both of its tile shapes: the
+  /// dK/dV walk's (streamed query tiles x resident keys) and the dQ
+  /// kernel's (resident queries x streamed key tiles); a tile's class
+  /// combines the cells it covers (TileClasses.cuh: builtTileClass).
+  int64_t bwdTileClassBlock() const {
+    return std::gcd(bwdTiles->blockM, 16 * bwdTiles->warps);
   }
   bool varlen = false, hasMask = false, hasScoreMod = false, hasDropout = false;
   double scale = 0, dropout = 0;
@@ -70,9 +81,10 @@ struct KernelSpec {
   std::vector<TensorInfo> tensors;
   attn::SparsityAttr sparsity; // null when dense
   int64_t kvHeadsRatio = 0;    // heads / kv_heads when both are in the spec
-  /// The forward's tile classes are built at run time by tileClassEntry
-  /// (TileClasses.cuh; empty: none), per query head when maskUsesHead,
-  /// else once per batch entry.
+  /// Tile classes built at run time by tileClassEntry (TileClasses.cuh;
+  /// empty: none), in the forward module on the forward's tiles and in the
+  /// backward module on bwdTileClassBlock() cells; per query head when
+  /// maskUsesHead, else once per batch entry.
   std::string tileClassEntry;
   bool maskUsesHead = false;
   bool runtimeTileClasses() const { return !tileClassEntry.empty(); }

@@ -32,6 +32,7 @@
 namespace flashgen {
 
 struct FwdParams; // templates/flashgen/attention/Params.cuh
+struct BwdParams;
 
 /// How Q, K, V and O are laid out, when no explicit strides are given.
 enum class Layout {
@@ -109,6 +110,7 @@ struct JitStats {
 };
 
 namespace runtime {
+class CudaDriver;
 struct LoadedModule;
 
 /// One JITted module (the forward kernel, or the backward kernels): its
@@ -182,6 +184,11 @@ private:
   Kernel() = default;
   llvm::Error forwardUntuned(const ForwardArgs &args) const;
   llvm::Error backwardUntuned(const BackwardArgs &args) const;
+  /// The backward's kernels after their parameters (and any tile classes)
+  /// are ready.
+  llvm::Error launchBackward(runtime::CudaDriver &driver, const BackwardArgs &args,
+                             const std::vector<CUfunction> &fn, bool fused,
+                             BwdParams &p) const;
   /// What the tuning database says for one shape bucket.
   struct TunedChoice {
     std::shared_ptr<Kernel> kernel; // null: the planner's (this kernel)
