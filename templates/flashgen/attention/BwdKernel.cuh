@@ -533,10 +533,7 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
   };
   // The next non-empty kv tile after j, and its tile class.
   auto nextTile = [&](int j, int &cls) {
-    for (++j; j < jEnd; ++j)
-      if ((cls = classOf(j)) != kTileEmpty)
-        return j;
-    return jEnd;
+    return nextNonEmpty<Variant::kRuntimeTileClasses>(j + 1, jEnd, classOf, cls);
   };
   auto loadKV = [&](int j, int stage) {
     const int rows = min(BN, seqK - j * BN);

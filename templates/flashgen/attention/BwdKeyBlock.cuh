@@ -14,6 +14,7 @@
 
 #include "flashgen/attention/OnlineSoftmax.cuh" // tile class codes
 #include "flashgen/attention/TileClasses.cuh"
+#include "flashgen/attention/TileWalk.cuh"
 
 namespace flashgen {
 
@@ -97,10 +98,8 @@ template <class Variant> struct BwdKeyBlock {
   }
   /// The next non-empty item after `item` (items if none), and its class.
   FG_DEVICE int next(const FwdParams &p, int item, int &cls) const {
-    for (++item; item < items; ++item)
-      if ((cls = classOf(p, item)) != kTileEmpty)
-        return item;
-    return items;
+    return nextNonEmpty<Variant::kRuntimeTileClasses>(
+        item + 1, items, [&](int it) { return classOf(p, it); }, cls);
   }
   /// Starts the copies of the resident K and V rows into KTile / VTile
   /// (SmemTile or WgmmaTile) at sK, sV; rows past the sequence zero-filled.

@@ -10,6 +10,7 @@
 #define FLASHGEN_ATTENTION_FWDROWBLOCK_CUH
 
 #include "flashgen/attention/OnlineSoftmax.cuh"
+#include "flashgen/attention/TileWalk.cuh"
 
 namespace flashgen {
 
@@ -89,10 +90,9 @@ template <class Variant> struct FwdRowBlock {
   }
   /// The first non-empty tile after j, or jEnd.
   FG_DEVICE int nextTile(int j) const {
-    for (++j; j < jEnd; ++j)
-      if (classOf(j) != kTileEmpty)
-        return j;
-    return jEnd;
+    int cls;
+    return nextNonEmpty<Variant::kRuntimeTileClasses>(
+        j + 1, jEnd, [&](int t) { return classOf(t); }, cls);
   }
   FG_DEVICE int firstTile() const {
     return jBegin < jEnd && classOf(jBegin) != kTileEmpty ? jBegin : nextTile(jBegin);

@@ -1,0 +1,53 @@
+//===- TileWalk.cuh - the next non-empty tile of a walk ---------*- CUDA -*-===//
+//
+// Every walk over tiles (the forward's kv tiles, the backward's query tiles
+// and its dQ kernel's kv tiles) skips empty ones. Where the classes are
+// bytes a builder wrote (TileClasses.cuh), reading them one at a time puts
+// a global load's latency on the walk for every empty tile: a sparse row
+// (5% of its blocks kept) then spends longer finding its tiles than
+// computing them (bench/results/2026-11-30-h200-s10.md). nextNonEmpty
+// reads kTileWalkBatch classes at once, independent loads in flight
+// together, and scans them in registers. Classes computed in the kernel
+// (interval arithmetic) are not batched: that would compute classes past
+// the first non-empty tile.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_ATTENTION_TILEWALK_CUH
+#define FLASHGEN_ATTENTION_TILEWALK_CUH
+
+#include "flashgen/attention/OnlineSoftmax.cuh" // tile class codes
+
+namespace flashgen {
+
+constexpr int kTileWalkBatch = 8;
+
+/// The first item of [from, end) whose class (classOf(item)) is not Empty,
+/// with that class in `cls`; `end` if none. kBatched: classOf is a cheap
+/// load, read kTileWalkBatch items at a time.
+template <bool kBatched, class ClassOf>
+FG_DEVICE int nextNonEmpty(int from, int end, const ClassOf &classOf, int &cls) {
+  if constexpr (kBatched) {
+    for (int base = from; base < end; base += kTileWalkBatch) {
+      int c[kTileWalkBatch];
+#pragma unroll
+      for (int u = 0; u < kTileWalkBatch; ++u)
+        c[u] = base + u < end ? classOf(base + u) : int(kTileEmpty);
+#pragma unroll
+      for (int u = 0; u < kTileWalkBatch; ++u)
+        if (c[u] != kTileEmpty) {
+          cls = c[u];
+          return base + u;
+        }
+    }
+    return end;
+  } else {
+    for (int item = from; item < end; ++item)
+      if ((cls = classOf(item)) != kTileEmpty)
+        return item;
+    return end;
+  }
+}
+
+} // namespace flashgen
+
+#endif // FLASHGEN_ATTENTION_TILEWALK_CUH
