@@ -532,8 +532,12 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
     return Variant::tileClass(p, b, h, q0, q1, k0, k1, seqQ, seqK);
   };
   // The next non-empty kv tile after j, and its tile class.
+  TileClassWindow window;
   auto nextTile = [&](int j, int &cls) {
-    return nextNonEmpty<Variant::kRuntimeTileClasses>(j + 1, jEnd, classOf, cls);
+    if constexpr (Variant::kRuntimeTileClasses)
+      return nextNonEmptyWarp(j + 1, jEnd, classOf, cls, window);
+    else
+      return nextNonEmpty<false>(j + 1, jEnd, classOf, cls);
   };
   auto loadKV = [&](int j, int stage) {
     const int rows = min(BN, seqK - j * BN);

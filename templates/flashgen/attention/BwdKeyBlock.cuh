@@ -97,10 +97,16 @@ template <class Variant> struct BwdKeyBlock {
                               sb.seqQ, sb.seqK);
   }
   /// The next non-empty item after `item` (items if none), and its class.
-  FG_DEVICE int next(const FwdParams &p, int item, int &cls) const {
-    return nextNonEmpty<Variant::kRuntimeTileClasses>(
-        item + 1, items, [&](int it) { return classOf(p, it); }, cls);
+  /// Every thread of the CTA calls it (uniform control flow): with run-time
+  /// classes, each warp reads them 32 items at a time (TileWalk.cuh).
+  FG_DEVICE int next(const FwdParams &p, int item, int &cls) {
+    auto classAt = [&](int it) { return classOf(p, it); };
+    if constexpr (Variant::kRuntimeTileClasses)
+      return nextNonEmptyWarp(item + 1, items, classAt, cls, window);
+    else
+      return nextNonEmpty<false>(item + 1, items, classAt, cls);
   }
+  TileClassWindow window;
   /// Starts the copies of the resident K and V rows into KTile / VTile
   /// (SmemTile or WgmmaTile) at sK, sV; rows past the sequence zero-filled.
   template <class KTile, class VTile, int Threads>
