@@ -109,7 +109,6 @@ if [[ $what == jit ]]; then
   # random specs (bench/random_specs.py; args: COUNT SEED, default 12 8).
   python3 bench/random_specs.py --count "${1:-12}" --seed "${2:-8}" --out /tmp/random-specs > /dev/null
   for spec in examples/*.attn /tmp/random-specs/*.attn; do
-    [[ $spec == */sparse_runtime.attn ]] && continue # no forward kernel
     jc=$(mktemp -d)
     FLASHGEN_CACHE_DIR=$jc FLASHGEN_TUNING_DB=off $c/flashgen-bench --jit "$spec" 2>&1
     rm -rf "$jc"
