@@ -161,6 +161,14 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   IOEstimate fg = estimateFlashgen(v, shape, fwd, census, target);
   IOEstimate st = estimateStandard(v, shape, census, target);
   std::string passes = stringifyPasses(v.getPasses());
+  // Int tensors the mask reads: their values decide tiles only at run time
+  // (the kernels' tile-class builder, TileClasses.cuh), so the census
+  // above counts a tile that depends on them as partial.
+  llvm::SmallVector<std::string> classTensors;
+  v.getMask().walk([&](LookupOp l) {
+    if (l.getType().isInteger(32) && !llvm::is_contained(classTensors, l.getName().str()))
+      classTensors.push_back(l.getName().str());
+  });
 
   if (opts.json) {
     json::Array notes;
@@ -201,6 +209,10 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
         {"time_ratio", st.seconds() / fg.seconds()}};
     if (v.getBwdTilingAttr())
       root["backward_tiling"] = tilingJson(v.getBwdTilingAttr());
+    json::Array classTensorsJson;
+    for (const std::string &t : classTensors)
+      classTensorsJson.push_back(t);
+    root["tile_classes_from_tensors"] = std::move(classTensorsJson);
     os << llvm::formatv("{0:2}", json::Value(std::move(root))) << "\n";
     return;
   }
@@ -285,6 +297,10 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   row("full (no mask math)", fmt::format("{:>8}  {:5.1f}%", census.full, 100 * census.full / total));
   row("partial (masked)", fmt::format("{:>8}  {:5.1f}%", census.partial, 100 * census.partial / total));
   row("attended elements", fmt::format("{:.1f}%", 100 * census.attendedFraction));
+  if (!classTensors.empty())
+    row("classes at run time",
+        "built on the GPU per call from " + llvm::join(classTensors, ", ") +
+            " (counted above as partial where they decide)");
   row("kv loop", kvLoopText(v.getMaskShapeAttr(), fwd.blockM, fwd.blockN));
 
   os << fmt::format("\nforward HBM traffic and time{:<18}{:>16}{:>16}\n", "", "flashgen",
