@@ -68,6 +68,32 @@ TilingProblem flashgen::attn::tilingProblemOf(VariantOp v, bool backward) {
   return problem;
 }
 
+/// A run-time block map (`sparsity = runtime(block_size = S)`) is read per
+/// tile where a tile lies inside one block, per element where it spans
+/// several (kept and dropped blocks mixed): say so when the tiles are
+/// larger than the blocks.
+static void noteRuntimeBlocks(VariantOp v, SmallVector<Attribute> &notes) {
+  SparsityAttr sp = v.getSparsityAttr();
+  if (!sp || sp.getKind() != SparsityKind::runtime)
+    return;
+  Builder b(v.getContext());
+  const int64_t s = sp.getBlockSize();
+  auto note = [&](const char *pass, int64_t rows, int64_t keys, const char *knobs) {
+    if (s % rows == 0 && s % keys == 0)
+      return;
+    notes.push_back(b.getStringAttr(
+        std::string(pass) + ": tiles of " + std::to_string(rows) + " x " +
+        std::to_string(keys) + " do not fit in the run-time blocks of " + std::to_string(s) +
+        ": a tile over kept and dropped blocks reads the block map per element (block_size "
+        "= " + std::to_string(std::max(rows, keys)) + ", or " + knobs + " dividing " +
+        std::to_string(s) + ", keeps tiles inside blocks)"));
+  };
+  if (TilingAttr f = v.getFwdTilingAttr())
+    note("forward", f.getBlockM(), f.getBlockN(), "block_m/block_n");
+  if (TilingAttr bw = v.getBwdTilingAttr())
+    note("backward", bw.getBlockM(), 16 * bw.getWarps(), "bwd_block_m/bwd_warps");
+}
+
 LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
   TilingProblem problem = tilingProblemOf(v, /*backward=*/false);
   TileOverride override;
@@ -120,6 +146,7 @@ LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
       return failure();
     v.setBwdTilingAttr(toAttr(v.getContext(), *bwd));
   }
+  noteRuntimeBlocks(v, notes);
   v.setTilingNotesAttr(b.getArrayAttr(notes));
   return success();
 }
