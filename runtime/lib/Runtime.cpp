@@ -5,13 +5,13 @@
 
 #include "flashgen/Codegen/EmitCuda.h"
 #include "flashgen/Codegen/KernelSpecJson.h"
-#include "flashgen/Dialect/Attn/IR/AttnDialect.h"
 #include "flashgen/Dialect/Attn/Transforms/Passes.h"
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
 #include "flashgen/Frontend/Frontend.h"
 #include "flashgen/Runtime/Calibration.h"
 #include "flashgen/Runtime/CudaDriver.h"
 #include "flashgen/Runtime/KernelCache.h"
+#include "flashgen/Runtime/LaunchArgs.h"
 #include "flashgen/Runtime/Nvrtc.h"
 #include "flashgen/Runtime/Tuner.h"
 #include "flashgen/Runtime/TuningDb.h"
@@ -390,157 +390,6 @@ llvm::Error Kernel::prepareBackward() const {
 }
 
 namespace {
-
-bool aligned16(const void *p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
-
-/// Each named device pointer present and 16-byte aligned, else an error
-/// "<who>: '<name>' is null" or "... must be 16-byte aligned (<why>)".
-llvm::Error checkPointers(const std::string &who,
-                          std::initializer_list<std::pair<const char *, const void *>> ptrs,
-                          const char *why) {
-  for (auto [name, p] : ptrs) {
-    if (!p)
-      return fail(who + ": '" + name + "' is null");
-    if (!aligned16(p))
-      return fail(who + ": '" + name + "' must be 16-byte aligned (" + why + ")");
-  }
-  return llvm::Error::success();
-}
-
-} // namespace
-
-std::optional<int64_t> flashgen::resolveExtent(llvm::StringRef dim, const ForwardArgs &a,
-                                               int kvHeads, bool varlen) {
-  int64_t n;
-  if (!dim.getAsInteger(10, n))
-    return n;
-  auto [base, block] = attn::splitExtent(dim);
-  std::optional<int64_t> extent;
-  if (base == "batch") extent = a.batch;
-  else if (base == "heads") extent = a.heads;
-  else if (base == "kv_heads") extent = kvHeads;
-  else if (base == "seq_q") extent = a.seqQ;
-  else if (base == "seq_k") extent = a.seqK;
-  else if (base == "tokens_q") extent = varlen ? a.totalQ : int64_t(a.batch) * a.seqQ;
-  else if (base == "tokens_k") extent = varlen ? a.totalK : int64_t(a.batch) * a.seqK;
-  if (!extent || block < 1)
-    return std::nullopt;
-  return (*extent + block - 1) / block;
-}
-
-llvm::Error Kernel::buildParams(const ForwardArgs &a, const char *who, FwdParams &p) const {
-  const codegen::KernelSpec &s = fwd.spec;
-  const std::string pre = std::string(who) + ": ";
-  if (llvm::Error e = checkPointers(who, {{"q", a.q}, {"k", a.k}, {"v", a.v}, {"o", a.o}},
-                                     "cp.async loads 16 bytes"))
-    return e;
-  if (a.lse && (reinterpret_cast<uintptr_t>(a.lse) & 3))
-    return fail(pre + "'lse' must be 4-byte aligned");
-  // Counts.
-  if (a.batch < 1 || a.heads < 1 || a.seqQ < 1 || a.seqK < 1)
-    return fail(pre + "batch, heads, seqQ and seqK must be >= 1 (got batch=" +
-                llvm::Twine(a.batch) + " heads=" + llvm::Twine(a.heads) + " seqQ=" +
-                llvm::Twine(a.seqQ) + " seqK=" + llvm::Twine(a.seqK) + ")");
-  // Heads and batch index the grid's y and z dimensions.
-  if (a.heads > 65535 || a.batch > 65535)
-    return fail(pre + "heads (" + llvm::Twine(a.heads) + ") and batch (" +
-                llvm::Twine(a.batch) + ") must each be at most 65535 (CUDA grid limit)");
-  int kvHeads = a.kvHeads ? a.kvHeads
-                          : (s.kvHeadsRatio ? a.heads / int(s.kvHeadsRatio) : a.heads);
-  if (kvHeads < 1 || a.heads % kvHeads != 0)
-    return fail(pre + "kvHeads (" + llvm::Twine(kvHeads) + ") must divide heads (" +
-                llvm::Twine(a.heads) + ")");
-  if (s.kvHeadsRatio && a.heads / kvHeads != s.kvHeadsRatio)
-    return fail(pre + "the spec groups " + llvm::Twine(s.kvHeadsRatio) +
-                " query heads per kv head, but heads/kvHeads = " +
-                llvm::Twine(a.heads / kvHeads));
-  if (s.varlen) {
-    if (!a.cuSeqlensQ || !a.cuSeqlensK || a.totalQ < 1 || a.totalK < 1)
-      return fail(pre + "variant '" + s.variant + "' is varlen: give cuSeqlensQ, "
-                  "cuSeqlensK (batch + 1 offsets each) and totalQ, totalK");
-  } else if (a.cuSeqlensQ || a.cuSeqlensK) {
-    return fail(pre + "cuSeqlensQ/cuSeqlensK given, but variant '" + s.variant +
-                "' is not varlen (add `varlen = true;` to the spec)");
-  }
-  // Strides: explicit, or from the layout.
-  int64_t dqk = s.headDimQK, dv = s.headDimV;
-  auto derive = [&](Strides st, int h, int64_t seq, int64_t d) {
-    if (st.row || st.head || st.batch)
-      return st;
-    if (a.layout == Layout::BSHD)
-      return Strides{seq * h * d, h * d, d};
-    return Strides{h * seq * d, d, seq * d};
-  };
-  Strides qs = derive(a.qStrides, a.heads, s.varlen ? 0 : a.seqQ, dqk);
-  Strides ks = derive(a.kStrides, kvHeads, s.varlen ? 0 : a.seqK, dqk);
-  Strides vs = derive(a.vStrides, kvHeads, s.varlen ? 0 : a.seqK, dv);
-  Strides os = derive(a.oStrides, a.heads, s.varlen ? 0 : a.seqQ, dv);
-  for (auto [name, st] : {std::pair("q", qs), std::pair("k", ks), std::pair("v", vs),
-                          std::pair("o", os)})
-    if (st.row % 8 || st.head % 8 || st.batch % 8 || st.row <= 0)
-      return fail(pre + "strides of '" + name +
-                  "' must be positive multiples of 8 elements (16 bytes)");
-
-  p.q = a.q; p.k = a.k; p.v = a.v; p.o = a.o; p.lse = a.lse;
-  p.qBatchStride = qs.batch; p.qRowStride = qs.row; p.qHeadStride = qs.head;
-  p.kBatchStride = ks.batch; p.kRowStride = ks.row; p.kHeadStride = ks.head;
-  p.vBatchStride = vs.batch; p.vRowStride = vs.row; p.vHeadStride = vs.head;
-  p.oBatchStride = os.batch; p.oRowStride = os.row; p.oHeadStride = os.head;
-  if (s.varlen) {
-    p.lseHeadStride = a.totalQ;
-  } else {
-    p.lseHeadStride = a.seqQ;
-    p.lseBatchStride = int64_t(a.heads) * a.seqQ;
-  }
-  p.batch = a.batch; p.heads = a.heads; p.kvHeads = kvHeads;
-  p.seqQ = a.seqQ; p.seqK = a.seqK;
-  p.headDimQK = int(dqk); p.headDimV = int(dv);
-  p.cuSeqlensQ = a.cuSeqlensQ; p.cuSeqlensK = a.cuSeqlensK;
-  p.scale = float(s.scale);
-  p.scaleLog2 = float(s.scale * 1.4426950408889634);
-  p.dropoutP = float(s.dropout);
-  p.dropoutScale = float(1.0 / (1.0 - s.dropout));
-  p.seed = a.dropoutSeed; p.offset = a.dropoutOffset;
-
-  // Named tensors: every declared one, nothing else, shapes as declared.
-  for (auto &[name, t] : a.tensors) {
-    bool known = false;
-    for (const codegen::TensorInfo &ti : s.tensors)
-      known |= ti.name == name;
-    if (!known)
-      return fail(pre + "tensor '" + name + "' is not read by variant '" + s.variant + "'");
-  }
-  for (size_t i = 0; i < s.tensors.size(); ++i) {
-    const codegen::TensorInfo &ti = s.tensors[i];
-    auto it = a.tensors.find(ti.name);
-    if (it == a.tensors.end() || !it->second.data)
-      return fail(pre + "variant '" + s.variant + "' reads tensor '" + ti.name +
-                  "'; pass it in args.tensors");
-    const NamedTensor &t = it->second;
-    if (t.shape.size() != ti.dims.size())
-      return fail(pre + "tensor '" + ti.name + "' must have rank " +
-                  llvm::Twine(ti.dims.size()) + ", got " + llvm::Twine(t.shape.size()));
-    if (reinterpret_cast<uintptr_t>(t.data) & 3)
-      return fail(pre + "tensor '" + ti.name + "' must be 4-byte aligned");
-    TensorRef &ref = p.tensors[i];
-    ref.data = t.data;
-    int64_t contiguous = 1;
-    for (int d = int(ti.dims.size()) - 1; d >= 0; --d) {
-      std::optional<int64_t> want = resolveExtent(ti.dims[d], a, kvHeads, s.varlen);
-      if (!want || t.shape[d] != *want)
-        return fail(pre + "tensor '" + ti.name + "' dimension " + llvm::Twine(d) +
-                    " (" + ti.dims[d] + ") must be " + llvm::Twine(want.value_or(-1)) +
-                    ", got " + llvm::Twine(t.shape[d]));
-      ref.dims[d] = int32_t(t.shape[d]);
-      ref.strides[d] = t.strides.empty() ? contiguous : t.strides[d];
-      contiguous *= t.shape[d];
-    }
-  }
-
-  return llvm::Error::success();
-}
-
-namespace {
 /// Q, K and V as the warp-specialized kernel's TMA sees them: dims (head
 /// dim, row, head, batch entry), boxes of 64 columns x the tile's rows.
 /// Varlen tensors are one batch entry of all packed rows; rows past a
@@ -634,7 +483,7 @@ llvm::Error Kernel::forward(const ForwardArgs &a) const {
 
 llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
   FwdParams p{};
-  if (llvm::Error e = buildParams(a, "forward", p))
+  if (llvm::Error e = buildForwardParams(fwd.spec, a, "forward", p))
     return e;
   llvm::Expected<CudaDriver &> driver = CudaDriver::get(jitOptions.device);
   if (!driver)
@@ -723,46 +572,18 @@ llvm::Error Kernel::backward(const BackwardArgs &a) const {
 
 llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
   FwdParams f{};
-  if (llvm::Error e = buildParams(a, "backward", f))
+  if (llvm::Error e = buildForwardParams(fwd.spec, a, "backward", f))
     return e;
-  if (!a.lse)
-    return fail("backward: 'lse' is required (the forward's logsumexp, [batch][heads][seqQ] "
-                "fp32; varlen: [heads][totalQ])");
-  if (llvm::Error e =
-          checkPointers("backward", {{"dO", a.dO}, {"dQ", a.dQ}, {"dK", a.dK}, {"dV", a.dV}},
-                        "vector loads and stores"))
+  BwdParams p{};
+  p.f = f;
+  if (llvm::Error e = buildBackwardParams(a, p))
     return e;
-  if (a.workspace && !aligned16(a.workspace))
-    return fail("backward: 'workspace' must be 16-byte aligned");
-  // Gradient strides: explicit, or those of the tensor they belong to.
-  auto orDefault = [](Strides st, int64_t b, int64_t r, int64_t h) {
-    return (st.row || st.head || st.batch) ? st : Strides{b, r, h};
-  };
-  Strides dO = orDefault(a.dOStrides, f.oBatchStride, f.oRowStride, f.oHeadStride);
-  Strides dQ = orDefault(a.dQStrides, f.qBatchStride, f.qRowStride, f.qHeadStride);
-  Strides dK = orDefault(a.dKStrides, f.kBatchStride, f.kRowStride, f.kHeadStride);
-  Strides dV = orDefault(a.dVStrides, f.vBatchStride, f.vRowStride, f.vHeadStride);
-  for (auto [name, st] : {std::pair("dO", dO), std::pair("dQ", dQ), std::pair("dK", dK),
-                          std::pair("dV", dV)})
-    if (st.row % 8 || st.head % 8 || st.batch % 8 || st.row <= 0)
-      return fail(llvm::Twine("backward: strides of '") + name +
-                  "' must be positive multiples of 8 elements (16 bytes)");
   if (llvm::Error e = prepareBackward())
     return e;
   llvm::Expected<CudaDriver &> driver = CudaDriver::get(jitOptions.device);
   if (!driver)
     return driver.takeError();
 
-  BwdParams p{};
-  p.f = f;
-  p.dO = a.dO;
-  p.dQ = a.dQ;
-  p.dK = a.dK;
-  p.dV = a.dV;
-  p.dOBatchStride = dO.batch; p.dORowStride = dO.row; p.dOHeadStride = dO.head;
-  p.dQBatchStride = dQ.batch; p.dQRowStride = dQ.row; p.dQHeadStride = dQ.head;
-  p.dKBatchStride = dK.batch; p.dKRowStride = dK.row; p.dKHeadStride = dK.head;
-  p.dVBatchStride = dV.batch; p.dVRowStride = dV.row; p.dVHeadStride = dV.head;
   p.seqPad = int32_t(paddedSeq(a.seqQ));
   size_t wsBytes = backwardWorkspaceBytes(a);
   CUdeviceptr ws = reinterpret_cast<CUdeviceptr>(a.workspace);

@@ -197,9 +197,6 @@ private:
   TunedChoice lookupTuned(const ForwardArgs &shape, bool backward) const;
   mutable std::map<std::string, TunedChoice> tuned; // by pass and shape bucket
   mutable std::mutex tunedMutex;
-  /// Checks the arguments both passes share and fills the forward's
-  /// parameter block; `who` prefixes error messages.
-  llvm::Error buildParams(const ForwardArgs &args, const char *who, FwdParams &p) const;
 
   runtime::JitModule fwd;
   std::string specText, specName;

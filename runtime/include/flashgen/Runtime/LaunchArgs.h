@@ -1,0 +1,33 @@
+//===- LaunchArgs.h - launch arguments checked against a variant -*- C++ -*-===//
+//
+// The checks every forward and backward launch runs on its arguments, and
+// the parameter blocks they fill, apart from the driver: so each argument's
+// error is unit-tested on a machine without a GPU (LaunchArgsTest).
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_RUNTIME_LAUNCHARGS_H
+#define FLASHGEN_RUNTIME_LAUNCHARGS_H
+
+#include "flashgen/Runtime/Runtime.h"
+
+namespace flashgen {
+struct BwdParams; // templates/flashgen/attention/Params.cuh
+
+namespace runtime {
+
+/// Checks the arguments both passes share against the variant `spec`
+/// (pointers, counts, kv heads, varlen offsets, strides, named tensors and
+/// their shapes) and fills the forward's parameter block; errors start with
+/// `who` ("forward: 'q' must be 16-byte aligned ...").
+llvm::Error buildForwardParams(const codegen::KernelSpec &spec, const ForwardArgs &args,
+                               const char *who, FwdParams &p);
+
+/// The backward's own arguments (lse, dO and the gradients, workspace
+/// alignment, gradient strides, which default to their tensors' in p.f)
+/// into `p`, whose forward block p.f buildForwardParams filled.
+llvm::Error buildBackwardParams(const BackwardArgs &args, BwdParams &p);
+
+} // namespace runtime
+} // namespace flashgen
+
+#endif // FLASHGEN_RUNTIME_LAUNCHARGS_H

@@ -1,0 +1,176 @@
+//===- LaunchArgsTest.cpp - launch arguments, checked without a GPU ------===//
+//
+// Every argument check of a forward or backward launch, on the CPU: the
+// kernel spec comes from generateForward (no GPU), the pointers are fake
+// but aligned (nothing is dereferenced), and each bad argument must give
+// an error that names it.
+//
+//===----------------------------------------------------------------------===//
+#include "flashgen/Runtime/LaunchArgs.h"
+
+#include "flashgen/attention/Params.cuh"
+
+#include "gtest/gtest.h"
+
+using namespace flashgen;
+
+namespace {
+
+codegen::KernelSpec specOf(const std::string &text) {
+  auto gen = generateForward(text, "t.attn", "sm_90a");
+  if (!gen) {
+    ADD_FAILURE() << llvm::toString(gen.takeError());
+    return {};
+  }
+  return gen->first;
+}
+
+void *fake(uintptr_t at) { return reinterpret_cast<void *>(at); }
+
+ForwardArgs validArgs() {
+  ForwardArgs a;
+  a.q = fake(0x10000);
+  a.k = fake(0x20000);
+  a.v = fake(0x30000);
+  a.o = fake(0x40000);
+  a.batch = 2;
+  a.heads = 4;
+  a.seqQ = 100;
+  a.seqK = 300;
+  return a;
+}
+
+/// The error of a forward launch's argument check ("ok" if none).
+std::string check(const codegen::KernelSpec &s, const ForwardArgs &a) {
+  FwdParams p{};
+  llvm::Error e = runtime::buildForwardParams(s, a, "forward", p);
+  return e ? llvm::toString(std::move(e)) : "ok";
+}
+
+TEST(LaunchArgs, FillsTheForwardParameters) {
+  codegen::KernelSpec s = specOf("attention a { head_dim = 64; }");
+  ForwardArgs a = validArgs();
+  FwdParams p{};
+  ASSERT_FALSE(bool(runtime::buildForwardParams(s, a, "forward", p)));
+  // BSHD: row stride heads * d, head stride d, batch stride seq * heads * d.
+  EXPECT_EQ(p.qRowStride, 4 * 64);
+  EXPECT_EQ(p.qHeadStride, 64);
+  EXPECT_EQ(p.qBatchStride, 100 * 4 * 64);
+  EXPECT_EQ(p.kBatchStride, 300 * 4 * 64);
+  EXPECT_EQ(p.kvHeads, 4);
+  EXPECT_FLOAT_EQ(p.scale, 0.125f);
+  a.layout = Layout::BHSD;
+  ASSERT_FALSE(bool(runtime::buildForwardParams(s, a, "forward", p)));
+  EXPECT_EQ(p.qRowStride, 64);
+  EXPECT_EQ(p.qHeadStride, 100 * 64);
+}
+
+TEST(LaunchArgs, EveryForwardArgumentIsChecked) {
+  codegen::KernelSpec s = specOf("attention a { head_dim = 64; }");
+  auto with = [&](auto change) {
+    ForwardArgs a = validArgs();
+    change(a);
+    return check(s, a);
+  };
+  EXPECT_EQ(with([](ForwardArgs &) {}), "ok");
+  EXPECT_EQ(with([](ForwardArgs &a) { a.q = nullptr; }), "forward: 'q' is null");
+  EXPECT_EQ(with([](ForwardArgs &a) { a.v = fake(0x30008); }),
+            "forward: 'v' must be 16-byte aligned (cp.async loads 16 bytes)");
+  EXPECT_EQ(with([](ForwardArgs &a) { a.lse = static_cast<float *>(fake(0x50002)); }),
+            "forward: 'lse' must be 4-byte aligned");
+  EXPECT_EQ(with([](ForwardArgs &a) { a.seqK = 0; }),
+            "forward: batch, heads, seqQ and seqK must be >= 1 (got batch=2 heads=4 seqQ=100 "
+            "seqK=0)");
+  EXPECT_NE(with([](ForwardArgs &a) { a.heads = 70000; }).find("at most 65535"),
+            std::string::npos);
+  EXPECT_EQ(with([](ForwardArgs &a) { a.kvHeads = 3; }),
+            "forward: kvHeads (3) must divide heads (4)");
+  EXPECT_NE(with([](ForwardArgs &a) { a.cuSeqlensQ = static_cast<int32_t *>(fake(0x60000)); })
+                .find("is not varlen (add `varlen = true;` to the spec)"),
+            std::string::npos);
+  EXPECT_EQ(with([](ForwardArgs &a) { a.kStrides = {0, 100, 64}; }),
+            "forward: strides of 'k' must be positive multiples of 8 elements (16 bytes)");
+  EXPECT_NE(with([](ForwardArgs &a) { a.tensors["slopes"] = {fake(0x70000), {4}, {}}; })
+                .find("tensor 'slopes' is not read by variant 'a'"),
+            std::string::npos);
+}
+
+TEST(LaunchArgs, GroupingAndVarlenFollowTheSpec) {
+  codegen::KernelSpec gqa = specOf("attention g { head_dim = 64; heads = 8; kv_heads = 2; }");
+  ForwardArgs a = validArgs();
+  a.heads = 8;
+  a.kvHeads = 4;
+  EXPECT_EQ(check(gqa, a),
+            "forward: the spec groups 4 query heads per kv head, but heads/kvHeads = 2");
+  a.kvHeads = 0; // from the spec: 8 / 4
+  EXPECT_EQ(check(gqa, a), "ok");
+  codegen::KernelSpec varlen = specOf("attention v { head_dim = 64; varlen = true; }");
+  EXPECT_NE(check(varlen, validArgs()).find("is varlen: give cuSeqlensQ"), std::string::npos);
+}
+
+TEST(LaunchArgs, NamedTensorsMatchTheirDeclarations) {
+  codegen::KernelSpec s = specOf("attention d { head_dim = 64; tensor doc : i32[batch, seq_k]; "
+                                 "mask = doc[b, q] == doc[b, k]; }");
+  ForwardArgs a = validArgs();
+  EXPECT_EQ(check(s, a), "forward: variant 'd' reads tensor 'doc'; pass it in args.tensors");
+  a.tensors["doc"] = {fake(0x70000), {2}, {}};
+  EXPECT_EQ(check(s, a), "forward: tensor 'doc' must have rank 2, got 1");
+  a.tensors["doc"] = {fake(0x70000), {2, 299}, {}};
+  EXPECT_EQ(check(s, a), "forward: tensor 'doc' dimension 1 (seq_k) must be 300, got 299");
+  a.tensors["doc"] = {fake(0x70002), {2, 300}, {}};
+  EXPECT_EQ(check(s, a), "forward: tensor 'doc' must be 4-byte aligned");
+  a.tensors["doc"] = {fake(0x70000), {2, 300}, {}};
+  EXPECT_EQ(check(s, a), "ok");
+}
+
+TEST(LaunchArgs, RuntimeBlockMapHasBlockedExtents) {
+  codegen::KernelSpec s = specOf("attention r { head_dim = 64; "
+                                 "sparsity = runtime(block_size = 128); }");
+  ForwardArgs a = validArgs(); // 100 query rows: 1 block; 300 keys: 3 blocks
+  EXPECT_NE(check(s, a).find("reads tensor 'block_mask'"), std::string::npos);
+  a.tensors["block_mask"] = {fake(0x70000), {2, 4, 1, 2}, {}};
+  EXPECT_EQ(check(s, a), "forward: tensor 'block_mask' dimension 3 (seq_k/128) must be 3, got 2");
+  // One map for every head: head stride 0.
+  a.tensors["block_mask"] = {fake(0x70000), {2, 4, 1, 3}, {3, 0, 3, 1}};
+  FwdParams p{};
+  ASSERT_FALSE(bool(runtime::buildForwardParams(s, a, "forward", p)));
+  EXPECT_EQ(p.tensors[0].strides[1], 0);
+  EXPECT_EQ(p.tensors[0].dims[3], 3);
+}
+
+TEST(LaunchArgs, EveryBackwardArgumentIsChecked) {
+  codegen::KernelSpec s = specOf("attention a { head_dim = 64; }");
+  auto with = [&](auto change) {
+    BackwardArgs a;
+    static_cast<ForwardArgs &>(a) = validArgs();
+    a.lse = static_cast<float *>(fake(0x50000));
+    a.dO = fake(0x80000);
+    a.dQ = fake(0x90000);
+    a.dK = fake(0xa0000);
+    a.dV = fake(0xb0000);
+    change(a);
+    BwdParams p{};
+    if (llvm::Error e = runtime::buildForwardParams(s, a, "backward", p.f))
+      return llvm::toString(std::move(e));
+    llvm::Error e = runtime::buildBackwardParams(a, p);
+    if (e)
+      return llvm::toString(std::move(e));
+    // Gradients default to their tensors' strides.
+    return p.dKBatchStride == p.f.kBatchStride && p.dORowStride == p.f.oRowStride
+               ? std::string("ok")
+               : std::string("wrong default strides");
+  };
+  EXPECT_EQ(with([](BackwardArgs &) {}), "ok");
+  EXPECT_NE(with([](BackwardArgs &a) { a.lse = nullptr; }).find("'lse' is required"),
+            std::string::npos);
+  EXPECT_EQ(with([](BackwardArgs &a) { a.dQ = nullptr; }), "backward: 'dQ' is null");
+  EXPECT_EQ(with([](BackwardArgs &a) { a.dV = fake(0xb0004); }),
+            "backward: 'dV' must be 16-byte aligned (vector loads and stores)");
+  EXPECT_EQ(with([](BackwardArgs &a) { a.workspace = fake(0xc0008); }),
+            "backward: 'workspace' must be 16-byte aligned");
+  EXPECT_EQ(with([](BackwardArgs &a) { a.dKStrides = {0, 12, 0}; }),
+            "backward: strides of 'dK' must be positive multiples of 8 elements (16 bytes)");
+  EXPECT_EQ(with([](BackwardArgs &a) { a.k = nullptr; }), "backward: 'k' is null");
+}
+
+} // namespace
