@@ -117,6 +117,11 @@ cl::opt<bool> deterministicOpt(
     cl::sub(runCmd), cl::cat(category));
 cl::opt<unsigned> repsOpt("reps", cl::desc("Timed launches (median reported)"),
                           cl::init(20), cl::sub(runCmd), cl::cat(category));
+cl::opt<double> blockDensityOpt(
+    "block-density",
+    cl::desc("For `sparsity = runtime` specs: the share of blocks the random block map "
+             "keeps, in (0, 1] (0.5)"),
+    cl::init(0.5), cl::sub(runCmd), cl::cat(category));
 cl::opt<bool> noCheckOpt("no-check",
                          cl::desc("Skip the CPU reference (large shapes)"),
                          cl::sub(runCmd), cl::cat(category));
@@ -180,6 +185,11 @@ int runKernel(StringRef path) {
   flashgen::ExplainOptions shape;
   shape.seqQ = shape.seqK = 1024;
   shape.batch = 0;
+  if (!(blockDensityOpt > 0 && blockDensityOpt <= 1)) {
+    WithColor::error(errs(), "flashgen")
+        << "--block-density must be in (0, 1], got " << blockDensityOpt << "\n";
+    return kUsageError;
+  }
   if (!shapeOpt.empty()) {
     std::string err = flashgen::parseShape(shapeOpt, shape);
     if (!err.empty()) {
@@ -226,6 +236,7 @@ int runKernel(StringRef path) {
   opt.seqK = int(shape.seqK);
   opt.reference = !noCheckOpt;
   opt.timingReps = int(repsOpt);
+  opt.blockDensity = blockDensityOpt;
   if (backwardOpt) {
     opt.deterministic = deterministicOpt;
     opt.repeatRuns = 1; // compare bits (deterministic mode only)
