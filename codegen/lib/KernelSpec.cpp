@@ -1,5 +1,6 @@
 //===- KernelSpec.cpp - a tiled variant as plain C++ values -----*- C++ -*-===//
 #include "flashgen/Codegen/KernelSpec.h"
+#include "flashgen/Codegen/ErrorKind.h"
 
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
 
@@ -11,8 +12,7 @@ using namespace flashgen::codegen;
 
 namespace {
 llvm::Error unsupported(VariantOp v, const llvm::Twine &what) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 "variant '" + v.getSymName() + "': " + what);
+  return makeError(ErrorKind::Unsupported, "variant '" + v.getSymName() + "': " + what);
 }
 
 /// A C identifier from a variant name (already one, but be safe).

@@ -1,6 +1,8 @@
 //===- BlockMask.cpp - run-time block masks from the BSR form ---*- C++ -*-===//
 #include "flashgen/Runtime/BlockMask.h"
 
+#include "flashgen/Codegen/ErrorKind.h"
+
 #include "llvm/ADT/Twine.h"
 
 #include <algorithm>
@@ -9,9 +11,7 @@
 using namespace flashgen;
 
 namespace {
-llvm::Error fail(const llvm::Twine &m) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), m);
-}
+llvm::Error fail(const llvm::Twine &m) { return makeError(ErrorKind::Argument, m); }
 } // namespace
 
 llvm::Expected<std::vector<int32_t>> flashgen::expandBsr(const BsrBlockMask &m) {

@@ -1,5 +1,6 @@
 //===- CudaDriver.cpp - the CUDA driver API, opened with dlopen -*- C++ -*-===//
 #include "flashgen/Runtime/CudaDriver.h"
+#include "flashgen/Codegen/ErrorKind.h"
 
 #include <dlfcn.h>
 
@@ -24,22 +25,21 @@ llvm::Error CudaDriver::check(CUresult rc, llvm::StringRef what) {
     p_cuGetErrorName(rc, &name);
   if (p_cuGetErrorString)
     p_cuGetErrorString(rc, &desc);
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s failed: %s (%s)",
-                                 what.str().c_str(), name ? name : "unknown error",
-                                 desc ? desc : "no description");
+  return makeError(flashgen::ErrorKind::Cuda, what + " failed: " +
+                                                 (name ? name : "unknown error") + " (" +
+                                                 (desc ? desc : "no description") + ")");
 }
 
 llvm::Error CudaDriver::init(int ordinal) {
   lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
   if (!lib)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "no CUDA driver: dlopen(libcuda.so.1) failed: %s",
-                                   dlerror());
+    return makeError(flashgen::ErrorKind::NoDevice,
+                     llvm::Twine("no CUDA driver: dlopen(libcuda.so.1) failed: ") + dlerror());
 #define FLASHGEN_DRIVER_FN(fn)                                                 \
   p_##fn = reinterpret_cast<decltype(p_##fn)>(dlsym(lib, FLASHGEN_STR(fn)));   \
   if (!p_##fn)                                                                 \
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),             \
-                                   "the CUDA driver lacks " FLASHGEN_STR(fn));
+    return makeError(flashgen::ErrorKind::NoDevice,                            \
+                     "the CUDA driver lacks " FLASHGEN_STR(fn));
 #include "flashgen/Runtime/CudaDriverFunctions.def"
 #undef FLASHGEN_DRIVER_FN
   if (auto e = check(p_cuInit(0), "cuInit"))
@@ -48,8 +48,8 @@ llvm::Error CudaDriver::init(int ordinal) {
   if (auto e = check(p_cuDeviceGetCount(&count), "cuDeviceGetCount"))
     return e;
   if (count == 0 || ordinal < 0 || ordinal >= count)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "no CUDA device %d (%d present)", ordinal, count);
+    return makeError(flashgen::ErrorKind::NoDevice, "no CUDA device " + llvm::Twine(ordinal) +
+                                                        " (" + llvm::Twine(count) + " present)");
   if (auto e = check(p_cuDeviceGet(&dev, ordinal), "cuDeviceGet"))
     return e;
   char name[256] = {0};
@@ -75,9 +75,9 @@ llvm::Error CudaDriver::init(int ordinal) {
   info.memBusBits = attr(CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH);
   p_cuDriverGetVersion(&info.driverVersion);
   if (info.major < 8)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "%s is sm_%d%d; flashgen's kernels need sm_80 or newer",
-                                   name, info.major, info.minor);
+    return makeError(flashgen::ErrorKind::NoDevice,
+                     llvm::Twine(name) + " is sm_" + llvm::Twine(info.major) +
+                         llvm::Twine(info.minor) + "; flashgen's kernels need sm_80 or newer");
   if (auto e = check(p_cuDevicePrimaryCtxRetain(&context, dev), "cuDevicePrimaryCtxRetain"))
     return e;
   return makeCurrent();
@@ -98,19 +98,20 @@ llvm::Expected<CudaDriver &> CudaDriver::get(int ordinal) {
   if (ordinal < 0)
     ordinal = defaultOrdinal();
   if (ordinal < 0 || ordinal >= kMaxDevices)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "no CUDA device %d (device ordinals are 0..%d)", ordinal,
-                                   kMaxDevices - 1);
+    return makeError(flashgen::ErrorKind::NoDevice,
+                     "no CUDA device " + llvm::Twine(ordinal) + " (device ordinals are 0.." +
+                         llvm::Twine(kMaxDevices - 1) + ")");
   static CudaDriver drivers[kMaxDevices];
   static std::once_flag once[kMaxDevices];
-  static std::string error[kMaxDevices];
+  // A failed initialization is remembered (kind and message) and returned
+  // to every later caller.
+  static std::pair<flashgen::ErrorKind, std::string> error[kMaxDevices];
   std::call_once(once[ordinal], [ordinal] {
     if (llvm::Error e = drivers[ordinal].init(ordinal))
-      error[ordinal] = llvm::toString(std::move(e));
+      error[ordinal] = flashgen::takeKindAndMessage(std::move(e), flashgen::ErrorKind::Cuda);
   });
-  if (!error[ordinal].empty())
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s",
-                                   error[ordinal].c_str());
+  if (!error[ordinal].second.empty())
+    return makeError(error[ordinal].first, error[ordinal].second);
   CudaDriver &driver = drivers[ordinal];
   if (auto e = driver.makeCurrent())
     return std::move(e);
@@ -156,9 +157,10 @@ llvm::Error CudaDriver::encodeTileMap(CUtensorMap &out, const void *base,
                                       llvm::ArrayRef<uint32_t> box) {
   const uint32_t rank = uint32_t(dims.size());
   if (rank == 0 || rank > 5 || strideBytes.size() + 1 != rank || box.size() != rank)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "tensor map: %u dims, %zu strides, %zu box dims", rank,
-                                   strideBytes.size(), box.size());
+    return makeError(flashgen::ErrorKind::Argument,
+                     "tensor map: " + llvm::Twine(rank) + " dims, " +
+                         llvm::Twine(strideBytes.size()) + " strides, " +
+                         llvm::Twine(box.size()) + " box dims");
   const uint32_t ones[5] = {1, 1, 1, 1, 1};
   return check(p_cuTensorMapEncodeTiled(
                    &out, CU_TENSOR_MAP_DATA_TYPE_UINT16, rank, const_cast<void *>(base),

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "flashgen/Runtime/LaunchArgs.h"
 
+#include "flashgen/Codegen/ErrorKind.h"
 #include "flashgen/Dialect/Attn/IR/AttnDialect.h"
 
 #include "flashgen/attention/Params.cuh" // shared with the kernels
@@ -18,9 +19,7 @@ namespace {
 
 bool aligned16(const void *p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
-llvm::Error fail(const llvm::Twine &msg) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg.str());
-}
+llvm::Error fail(const llvm::Twine &msg) { return makeError(ErrorKind::Argument, msg); }
 
 /// Each named device pointer present and 16-byte aligned, else an error
 /// "<who>: '<name>' is null" or "... must be 16-byte aligned (<why>)".

@@ -1,5 +1,6 @@
 //===- Nvrtc.cpp - CUDA C++ to CUBIN/PTX with NVRTC -------------*- C++ -*-===//
 #include "flashgen/Runtime/Nvrtc.h"
+#include "flashgen/Codegen/ErrorKind.h"
 #include "flashgen/Runtime/EmbeddedTemplates.h"
 
 #include <nvrtc.h>
@@ -37,9 +38,8 @@ flashgen::runtime::compileWithNvrtc(llvm::StringRef source, llvm::StringRef name
                                       int(headers.size()), headers.data(),
                                       includeNames.data());
   if (rc != NVRTC_SUCCESS)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "nvrtcCreateProgram failed: %s",
-                                   nvrtcGetErrorString(rc));
+    return makeError(ErrorKind::Cuda,
+                     llvm::Twine("nvrtcCreateProgram failed: ") + nvrtcGetErrorString(rc));
   std::vector<std::string> opts = nvrtcOptions(arch);
   std::vector<const char *> optPtrs;
   for (const std::string &o : opts)
@@ -56,10 +56,8 @@ flashgen::runtime::compileWithNvrtc(llvm::StringRef source, llvm::StringRef name
     result.log.pop_back(); // the size counts the terminator
   if (rc != NVRTC_SUCCESS) {
     nvrtcDestroyProgram(&prog);
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "NVRTC failed to compile %s for %s (%s):\n%s",
-                                   nm.c_str(), arch.str().c_str(),
-                                   nvrtcGetErrorString(rc), result.log.c_str());
+    return makeError(ErrorKind::Cuda, "NVRTC failed to compile " + nm + " for " + arch + " (" +
+                                          nvrtcGetErrorString(rc) + "):\n" + result.log);
   }
   size_t ptxSize = 0;
   nvrtcGetPTXSize(prog, &ptxSize);

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "flashgen/Codegen/EmitCuda.h"
+#include "flashgen/Codegen/ErrorKind.h"
 #include "flashgen/Codegen/KernelSpecJson.h"
 #include "flashgen/Dialect/Attn/Transforms/Passes.h"
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
@@ -40,9 +41,7 @@ double since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-llvm::Error fail(const llvm::Twine &msg) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg.str());
-}
+llvm::Error fail(ErrorKind kind, const llvm::Twine &msg) { return makeError(kind, msg); }
 
 /// Frontend, canonicalization, shape recognition and tiling for `target`,
 /// then codegen. Diagnostics come back as the error's text.
@@ -60,10 +59,10 @@ generate(llvm::StringRef text, llvm::StringRef name, const attn::GpuTarget &targ
   llvm::raw_string_ostream diagOS(diags);
   FrontendResult result = runFrontend(srcMgr, diagOS, &ctx);
   if (result.numErrors || !result.module)
-    return fail("errors in " + name + ":\n" + diags);
+    return fail(ErrorKind::Spec, "errors in " + name + ":\n" + diags);
   auto variants = result.module->getOps<attn::VariantOp>();
   if (std::distance(variants.begin(), variants.end()) != 1)
-    return fail(name + " must hold exactly one variant to JIT");
+    return fail(ErrorKind::Spec, name + " must hold exactly one variant to JIT");
   attn::VariantOp v = *variants.begin();
   if (backward) // plan backward tiles even if the spec's passes omit it
     attn::requestBackward(v);
@@ -73,7 +72,7 @@ generate(llvm::StringRef text, llvm::StringRef name, const attn::GpuTarget &targ
     pm.addPass(attn::createAttnCanonicalizeExprs());
     pm.addPass(attn::createAttnRecognizeShapes());
     if (mlir::failed(pm.run(*result.module)) || mlir::failed(attn::planTiling(v, target)))
-      return fail(diags);
+      return fail(ErrorKind::Unsupported, diags);
   }
   if (problem)
     *problem = attn::tilingProblemOf(v, backward);
@@ -128,7 +127,7 @@ generateForArch(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch
                 bool backward) {
   std::optional<attn::GpuTarget> t = attn::lookupTarget(arch);
   if (!t)
-    return fail("unknown architecture '" + arch + "'; expected sm_80, sm_86, sm_89 or sm_90a");
+    return fail(ErrorKind::Argument, "unknown architecture '" + arch + "'; expected sm_80, sm_86, sm_89 or sm_90a");
   return generate(text, name, *t, backward);
 }
 } // namespace
@@ -301,7 +300,8 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
   const attn::TileConfig &tiles = backward ? *r.spec.bwdTiles : r.spec.tiles;
   r.smemBytes = int(tiles.smemBytes);
   if (r.smemBytes <= 0)
-    return fail("variant '" + r.spec.variant + "': the tiling has no shared-memory size");
+    return fail(ErrorKind::Unsupported,
+                "variant '" + r.spec.variant + "': the tiling has no shared-memory size");
   // Backward: every entry at its BwdEntry position, null where the variant
   // has none (no split, no fast path).
   std::vector<std::string> entries =
@@ -332,7 +332,7 @@ llvm::Expected<std::unique_ptr<Kernel>>
 Kernel::fromFile(llvm::StringRef path, const JitOptions &options) {
   auto buf = llvm::MemoryBuffer::getFile(path);
   if (!buf)
-    return fail("cannot read '" + path + "': " + buf.getError().message());
+    return fail(ErrorKind::Argument, "cannot read '" + path + "': " + buf.getError().message());
   return fromSpec((*buf)->getBuffer(), path, options);
 }
 
@@ -346,14 +346,14 @@ Kernel::fromSpec(llvm::StringRef text, llvm::StringRef name, const JitOptions &o
     std::string diags;
     llvm::raw_string_ostream os(diags);
     if (runFrontend(srcMgr, os, /*ctx=*/nullptr).numErrors)
-      return fail("errors in " + name + ":\n" + os.str());
+      return fail(ErrorKind::Spec, "errors in " + name + ":\n" + os.str());
   }
   llvm::Expected<CudaDriver &> driver = CudaDriver::get(options.device);
   if (!driver)
     return driver.takeError();
   const DeviceInfo &dev = driver->device();
   if (options.arch != "native" && options.arch != dev.arch())
-    return fail("JIT for " + options.arch + " requested, but the device (" + dev.name +
+    return fail(ErrorKind::Argument, "JIT for " + options.arch + " requested, but the device (" + dev.name +
                 ") is " + dev.arch() + "; use arch = native or compile ahead with "
                 "`flashgen compile`");
   JitOptions resolved = options;

@@ -1,5 +1,6 @@
 //===- CAPI/Runtime.cpp - thin C wrappers over the C++ runtime --*- C++ -*-===//
 #include "flashgen-c/Runtime.h"
+#include "flashgen/Codegen/ErrorKind.h"
 #include "flashgen/Runtime/BlockMask.h"
 #include "flashgen/Runtime/Runtime.h"
 
@@ -18,16 +19,19 @@ FlashgenStatus failWith(FlashgenStatus s, const std::string &msg) {
   return s;
 }
 
-/// Classifies a compile-time failure by its message.
-FlashgenStatus compileStatus(const std::string &msg) {
-  if (msg.find("no CUDA driver") != std::string::npos ||
-      msg.find("no CUDA device") != std::string::npos)
-    return FLASHGEN_ERROR_NO_DEVICE;
-  if (msg.find("errors in ") == 0)
-    return FLASHGEN_ERROR_INVALID_SPEC;
-  if (msg.find("NVRTC") != std::string::npos || msg.find("cu") == 0)
-    return FLASHGEN_ERROR_CUDA;
-  return FLASHGEN_ERROR_UNSUPPORTED;
+/// The status of a failure, from the kind its error carries (ErrorKind.h);
+/// an error without one is the driver's or the system's.
+FlashgenStatus failWith(llvm::Error e) {
+  auto [kind, msg] = takeKindAndMessage(std::move(e), ErrorKind::Cuda);
+  FlashgenStatus s = FLASHGEN_ERROR_CUDA;
+  switch (kind) {
+  case ErrorKind::Spec: s = FLASHGEN_ERROR_INVALID_SPEC; break;
+  case ErrorKind::Unsupported: s = FLASHGEN_ERROR_UNSUPPORTED; break;
+  case ErrorKind::NoDevice: s = FLASHGEN_ERROR_NO_DEVICE; break;
+  case ErrorKind::Argument: s = FLASHGEN_ERROR_INVALID_ARGUMENT; break;
+  case ErrorKind::Cuda: s = FLASHGEN_ERROR_CUDA; break;
+  }
+  return failWith(s, msg);
 }
 
 Kernel *unwrap(FlashgenKernel k) { return static_cast<Kernel *>(k.ptr); }
@@ -50,10 +54,8 @@ FlashgenStatus flashgenKernelCreateFromSpecOnDevice(const char *spec, const char
   JitOptions options;
   options.device = device;
   auto k = Kernel::fromSpec(spec, name ? name : "spec.attn", options);
-  if (!k) {
-    std::string msg = llvm::toString(k.takeError());
-    return failWith(compileStatus(msg), msg);
-  }
+  if (!k)
+    return failWith(k.takeError());
   out->ptr = k->release();
   lastError.clear();
   return FLASHGEN_OK;
@@ -68,10 +70,8 @@ static FlashgenStatus generateSource(Generate generate, const char *spec, const 
   if (!spec || !arch || !source)
     return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, "spec, arch and source must not be NULL");
   auto gen = generate(spec, name ? name : "spec.attn", arch);
-  if (!gen) {
-    std::string msg = llvm::toString(gen.takeError());
-    return failWith(compileStatus(msg), msg);
-  }
+  if (!gen)
+    return failWith(gen.takeError());
   lastSource = std::move(gen->second);
   *source = lastSource.c_str();
   lastError.clear();
@@ -125,13 +125,6 @@ static std::string convertArgs(const FlashgenForwardArgs *a, ForwardArgs &f) {
   return "";
 }
 
-/// Argument errors (prefixed "forward:"/"backward:") vs CUDA failures.
-static FlashgenStatus launchStatus(llvm::Error e) {
-  std::string msg = llvm::toString(std::move(e));
-  bool argument = msg.find("forward:") == 0 || msg.find("backward:") == 0;
-  return failWith(argument ? FLASHGEN_ERROR_INVALID_ARGUMENT : FLASHGEN_ERROR_CUDA, msg);
-}
-
 FlashgenStatus flashgenKernelForward(FlashgenKernel kernel, const FlashgenForwardArgs *a) {
   if (!kernel.ptr || !a)
     return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, "kernel and args must not be NULL");
@@ -140,7 +133,7 @@ FlashgenStatus flashgenKernelForward(FlashgenKernel kernel, const FlashgenForwar
   if (!bad.empty())
     return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, bad);
   if (llvm::Error e = unwrap(kernel)->forward(f))
-    return launchStatus(std::move(e));
+    return failWith(std::move(e));
   lastError.clear();
   return FLASHGEN_OK;
 }
@@ -163,7 +156,7 @@ FlashgenStatus flashgenKernelBackward(FlashgenKernel kernel, const FlashgenBackw
   b.dKStrides = convertStrides(a->dk_strides);
   b.dVStrides = convertStrides(a->dv_strides);
   if (llvm::Error e = unwrap(kernel)->backward(b))
-    return launchStatus(std::move(e));
+    return failWith(std::move(e));
   lastError.clear();
   return FLASHGEN_OK;
 }
@@ -224,10 +217,8 @@ const char *flashgenKernelTensorDim(FlashgenKernel kernel, int i, int dim) {
 FlashgenStatus flashgenKernelPrepareBackward(FlashgenKernel kernel) {
   if (!kernel.ptr)
     return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, "kernel must not be NULL");
-  if (llvm::Error e = unwrap(kernel)->prepareBackward()) {
-    std::string msg = llvm::toString(std::move(e));
-    return failWith(compileStatus(msg), msg);
-  }
+  if (llvm::Error e = unwrap(kernel)->prepareBackward())
+    return failWith(std::move(e));
   lastError.clear();
   return FLASHGEN_OK;
 }
@@ -262,7 +253,7 @@ FlashgenStatus flashgenExpandBsrBlockMask(const FlashgenBsrBlockMask *bsr, int32
   m.fullIndexStride = bsr->full_index_stride;
   llvm::Expected<std::vector<int32_t>> map = expandBsr(m);
   if (!map)
-    return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, llvm::toString(map.takeError()));
+    return failWith(map.takeError());
   std::copy(map->begin(), map->end(), dense);
   lastError.clear();
   return FLASHGEN_OK;

@@ -30,7 +30,8 @@ int main(void) {
   printf("message: %s\n", flashgenLastError());
 
   s = flashgenGenerateSource("attention a { head_dim = 64; }", "a.attn", "sm_99", &src);
-  // CHECK: unknown arch: 2 unknown architecture 'sm_99'
+  // An argument, not the spec: INVALID_ARGUMENT (the kind the error carries).
+  // CHECK: unknown arch: 4 unknown architecture 'sm_99'
   printf("unknown arch: %d %s\n", (int)s, flashgenLastError());
 
   s = flashgenGenerateSource("attention r { head_dim = 64; tensor t : i32[1, 1, 1, 1, 1];"
@@ -44,6 +45,25 @@ int main(void) {
   // CHECK: runtime blocks: 0 reads block_mask 1
   printf("runtime blocks: %d reads block_mask %d\n", (int)s,
          s == FLASHGEN_OK && strstr(src, "p.tensors[0]") != NULL);
+
+  // BSR lists to the dense block map; a bad row is an argument error.
+  {
+    const int32_t counts[2] = {1, 2}, indices[4] = {2, 0, 0, 1};
+    int32_t dense[6] = {0};
+    FlashgenBsrBlockMask m = {1, 1, 2, 3, counts, indices, 2, NULL, NULL, 0};
+    s = flashgenExpandBsrBlockMask(&m, dense);
+    // CHECK: bsr: 0 0 0 1 1 1 0
+    printf("bsr: %d %d %d %d %d %d %d\n", (int)s, dense[0], dense[1], dense[2], dense[3],
+           dense[4], dense[5]);
+    const int32_t bad[4] = {2, 0, 1, 1};
+    m.indices = bad;
+    s = flashgenExpandBsrBlockMask(&m, dense);
+    // CHECK: bad bsr: 4 block mask row (batch 0, head 0, query block 1): partial kv blocks must be strictly ascending, but 1 at position 1 follows 1
+    printf("bad bsr: %d %s\n", (int)s, flashgenLastError());
+    s = flashgenExpandBsrBlockMask(NULL, dense);
+    // CHECK: null bsr: 4 bsr and dense must not be NULL
+    printf("null bsr: %d %s\n", (int)s, flashgenLastError());
+  }
 
   s = flashgenGenerateSource(NULL, "x", "sm_90a", &src);
   // CHECK: null: 4 spec, arch and source must not be NULL
