@@ -3,13 +3,11 @@
 
 #include <cstdlib>
 
-#include "flashgen/Codegen/EmitCuda.h"
 #include "flashgen/Codegen/ErrorKind.h"
 #include "flashgen/Codegen/KernelSpecJson.h"
-#include "flashgen/Dialect/Attn/Transforms/Passes.h"
-#include "flashgen/Dialect/Attn/Transforms/Transforms.h"
 #include "flashgen/Frontend/Frontend.h"
 #include "flashgen/Runtime/Calibration.h"
+#include "CompilePipeline.h"
 #include "flashgen/Runtime/CudaDriver.h"
 #include "flashgen/Runtime/KernelCache.h"
 #include "flashgen/Runtime/LaunchArgs.h"
@@ -19,15 +17,11 @@
 
 #include "flashgen/attention/Params.cuh" // shared with the kernels
 
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/Pass/PassManager.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 
 #include <chrono>
-#include <cmath>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -43,50 +37,6 @@ double since(std::chrono::steady_clock::time_point t) {
 
 llvm::Error fail(ErrorKind kind, const llvm::Twine &msg) { return makeError(kind, msg); }
 
-/// Frontend, canonicalization, shape recognition and tiling for `target`,
-/// then codegen. Diagnostics come back as the error's text.
-llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
-generate(llvm::StringRef text, llvm::StringRef name, const attn::GpuTarget &target,
-         bool backward, attn::TilingProblem *problem = nullptr) {
-  llvm::SourceMgr srcMgr;
-  srcMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, name), llvm::SMLoc());
-  mlir::DialectRegistry registry;
-  registerAttnDialects(registry);
-  mlir::MLIRContext ctx(registry);
-  ctx.loadAllAvailableDialects();
-  ctx.printOpOnDiagnostic(false);
-  std::string diags;
-  llvm::raw_string_ostream diagOS(diags);
-  FrontendResult result = runFrontend(srcMgr, diagOS, &ctx);
-  if (result.numErrors || !result.module)
-    return fail(ErrorKind::Spec, "errors in " + name + ":\n" + diags);
-  auto variants = result.module->getOps<attn::VariantOp>();
-  if (std::distance(variants.begin(), variants.end()) != 1)
-    return fail(ErrorKind::Spec, name + " must hold exactly one variant to JIT");
-  attn::VariantOp v = *variants.begin();
-  if (backward) // plan backward tiles even if the spec's passes omit it
-    attn::requestBackward(v);
-  {
-    mlir::SourceMgrDiagnosticHandler handler(srcMgr, &ctx, diagOS);
-    mlir::PassManager pm(&ctx);
-    pm.addPass(attn::createAttnCanonicalizeExprs());
-    pm.addPass(attn::createAttnRecognizeShapes());
-    if (mlir::failed(pm.run(*result.module)) || mlir::failed(attn::planTiling(v, target)))
-      return fail(ErrorKind::Unsupported, diags);
-  }
-  if (problem)
-    *problem = attn::tilingProblemOf(v, backward);
-  llvm::Expected<codegen::KernelSpec> spec = codegen::buildKernelSpec(v);
-  if (!spec)
-    return spec.takeError();
-  // The source names no file: the same variant from any file (or builder)
-  // has the same text, hence the same kernel-cache entry.
-  std::string source = backward ? codegen::emitBackwardKernels(v, *spec, "a .attn spec (JIT)")
-                                : codegen::emitForwardKernel(v, *spec, "a .attn spec (JIT)");
-  return std::make_pair(std::move(*spec), std::move(source));
-}
-
-/// The device's own resources on top of its architecture's table row.
 } // namespace
 
 /// A loaded CUBIN and its entry points (forward: one; backward:
@@ -118,46 +68,6 @@ std::map<std::string, JitModule> &processCache() {
 void flashgen::clearJitProcessCache() {
   std::lock_guard<std::mutex> lock(processMutex);
   processCache().clear();
-}
-
-namespace {
-/// generate() for a named architecture (no GPU needed).
-llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
-generateForArch(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch,
-                bool backward) {
-  std::optional<attn::GpuTarget> t = attn::lookupTarget(arch);
-  if (!t)
-    return fail(ErrorKind::Argument, "unknown architecture '" + arch + "'; expected sm_80, sm_86, sm_89 or sm_90a");
-  return generate(text, name, *t, backward);
-}
-} // namespace
-
-llvm::Expected<PlannedVariant> flashgen::planVariant(llvm::StringRef text, llvm::StringRef name,
-                                                     const attn::GpuTarget &target,
-                                                     bool backward) {
-  PlannedVariant r;
-  auto gen = generate(text, name, target, backward, &r.problem);
-  if (!gen)
-    return gen.takeError();
-  r.spec = std::move(gen->first);
-  return r;
-}
-
-llvm::Expected<attn::GpuTarget> flashgen::deviceTarget(int ordinal) {
-  llvm::Expected<CudaDriver &> driver = CudaDriver::get(ordinal);
-  if (!driver)
-    return driver.takeError();
-  return tuning::targetFor(driver->device());
-}
-
-llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
-flashgen::generateForward(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch) {
-  return generateForArch(text, name, arch, /*backward=*/false);
-}
-
-llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
-flashgen::generateBackward(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch) {
-  return generateForArch(text, name, arch, /*backward=*/true);
 }
 
 namespace {
@@ -264,7 +174,7 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
         }
   }
   if (!cubin) {
-    auto gen = generate(text, name, target, backward);
+    auto gen = generateVariant(text, name, target, backward);
     if (!gen)
       return gen.takeError();
     r.spec = std::move(gen->first);

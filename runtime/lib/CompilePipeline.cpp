@@ -1,0 +1,111 @@
+//===- CompilePipeline.cpp - spec text to kernel spec and CUDA source -*- C++ -*-===//
+//
+// The compiler as the runtime runs it: frontend, the attn passes and tiling
+// for a target, then code generation. No GPU involved (the targets of
+// generateForward/generateBackward are named architectures).
+//
+//===----------------------------------------------------------------------===//
+#include "CompilePipeline.h"
+
+#include "flashgen/Codegen/EmitCuda.h"
+#include "flashgen/Codegen/ErrorKind.h"
+#include "flashgen/Dialect/Attn/Transforms/Passes.h"
+#include "flashgen/Dialect/Attn/Transforms/Transforms.h"
+#include "flashgen/Frontend/Frontend.h"
+#include "flashgen/Runtime/Calibration.h"
+#include "flashgen/Runtime/CudaDriver.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+
+using namespace flashgen;
+using namespace flashgen::runtime;
+
+/// Frontend, canonicalization, shape recognition and tiling for `target`,
+/// then codegen. Diagnostics come back as the error's text.
+llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
+flashgen::runtime::generateVariant(llvm::StringRef text, llvm::StringRef name,
+                                   const attn::GpuTarget &target, bool backward,
+                                   attn::TilingProblem *problem) {
+  llvm::SourceMgr srcMgr;
+  srcMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, name), llvm::SMLoc());
+  mlir::DialectRegistry registry;
+  registerAttnDialects(registry);
+  mlir::MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  ctx.printOpOnDiagnostic(false);
+  std::string diags;
+  llvm::raw_string_ostream diagOS(diags);
+  FrontendResult result = runFrontend(srcMgr, diagOS, &ctx);
+  if (result.numErrors || !result.module)
+    return makeError(ErrorKind::Spec, "errors in " + name + ":\n" + diags);
+  auto variants = result.module->getOps<attn::VariantOp>();
+  if (std::distance(variants.begin(), variants.end()) != 1)
+    return makeError(ErrorKind::Spec, name + " must hold exactly one variant to JIT");
+  attn::VariantOp v = *variants.begin();
+  if (backward) // plan backward tiles even if the spec's passes omit it
+    attn::requestBackward(v);
+  {
+    mlir::SourceMgrDiagnosticHandler handler(srcMgr, &ctx, diagOS);
+    mlir::PassManager pm(&ctx);
+    pm.addPass(attn::createAttnCanonicalizeExprs());
+    pm.addPass(attn::createAttnRecognizeShapes());
+    if (mlir::failed(pm.run(*result.module)) || mlir::failed(attn::planTiling(v, target)))
+      return makeError(ErrorKind::Unsupported, diags);
+  }
+  if (problem)
+    *problem = attn::tilingProblemOf(v, backward);
+  llvm::Expected<codegen::KernelSpec> spec = codegen::buildKernelSpec(v);
+  if (!spec)
+    return spec.takeError();
+  // The source names no file: the same variant from any file (or builder)
+  // has the same text, hence the same kernel-cache entry.
+  std::string source = backward ? codegen::emitBackwardKernels(v, *spec, "a .attn spec (JIT)")
+                                : codegen::emitForwardKernel(v, *spec, "a .attn spec (JIT)");
+  return std::make_pair(std::move(*spec), std::move(source));
+}
+
+
+namespace {
+/// generate() for a named architecture (no GPU needed).
+llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
+generateForArch(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch,
+                bool backward) {
+  std::optional<attn::GpuTarget> t = attn::lookupTarget(arch);
+  if (!t)
+    return makeError(ErrorKind::Argument,
+                     "unknown architecture '" + arch + "'; expected sm_80, sm_86, sm_89 or sm_90a");
+  return generateVariant(text, name, *t, backward);
+}
+} // namespace
+
+llvm::Expected<PlannedVariant> flashgen::planVariant(llvm::StringRef text, llvm::StringRef name,
+                                                     const attn::GpuTarget &target,
+                                                     bool backward) {
+  PlannedVariant r;
+  auto gen = generateVariant(text, name, target, backward, &r.problem);
+  if (!gen)
+    return gen.takeError();
+  r.spec = std::move(gen->first);
+  return r;
+}
+
+llvm::Expected<attn::GpuTarget> flashgen::deviceTarget(int ordinal) {
+  llvm::Expected<CudaDriver &> driver = CudaDriver::get(ordinal);
+  if (!driver)
+    return driver.takeError();
+  return tuning::targetFor(driver->device());
+}
+
+llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
+flashgen::generateForward(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch) {
+  return generateForArch(text, name, arch, /*backward=*/false);
+}
+
+llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
+flashgen::generateBackward(llvm::StringRef text, llvm::StringRef name, llvm::StringRef arch) {
+  return generateForArch(text, name, arch, /*backward=*/true);
+}
+
