@@ -49,8 +49,11 @@ flashgen::runtime::generateVariant(llvm::StringRef text, llvm::StringRef name,
     attn::requestBackward(v);
   {
     mlir::SourceMgrDiagnosticHandler handler(srcMgr, &ctx, diagOS);
+    // Errors of the expressions (a divisor that is always 0) are the spec's;
+    // what the planner cannot tile is unsupported.
+    if (mlir::failed(attn::canonicalizeExpressions(v)))
+      return makeError(ErrorKind::Spec, "errors in " + name + ":\n" + diags);
     mlir::PassManager pm(&ctx);
-    pm.addPass(attn::createAttnCanonicalizeExprs());
     pm.addPass(attn::createAttnRecognizeShapes());
     if (mlir::failed(pm.run(*result.module)) || mlir::failed(attn::planTiling(v, target)))
       return makeError(ErrorKind::Unsupported, diags);

@@ -470,8 +470,19 @@ ExprType ExprChecker::checkBinary(BinaryExpr &e) {
   case BinaryOp::Rem:
     if (!isNumeric(l) || !isNumeric(r))
       return mismatch("numbers");
-    return (l == ExprType::Int && r == ExprType::Int) ? ExprType::Int
-                                                      : ExprType::Float;
+    if (l == ExprType::Int && r == ExprType::Int) {
+      // A literal zero divisor; one that folds to zero (k - k) is
+      // attn-canonicalize-exprs' to report.
+      if (auto *zero = llvm::dyn_cast<IntExpr>(e.rhs.get()); zero && zero->value == 0) {
+        diags.error(e.opLoc, std::string("integer ") +
+                                 (e.op == BinaryOp::Div ? "division" : "remainder") +
+                                 " by zero",
+                    e.rhs->getRange());
+        return ExprType::Unknown;
+      }
+      return ExprType::Int;
+    }
+    return ExprType::Float;
   case BinaryOp::Lt:
   case BinaryOp::Le:
   case BinaryOp::Gt:

@@ -7,7 +7,9 @@
 #include "flashgen/Dialect/Attn/Transforms/Passes.h"
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Dominance.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/CSE.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -35,7 +37,17 @@ LogicalResult flashgen::attn::canonicalizeExpressions(VariantOp variant) {
   IRRewriter rewriter(ctx);
   DominanceInfo dominance;
   eliminateCommonSubExpressions(rewriter, dominance, variant);
-  return success();
+  // An integer divisor that folded to zero (`q / (k - k)`) would be
+  // undefined in the kernels: an error at the division (Sema reports
+  // literal zeros; float division by zero is IEEE's inf or NaN).
+  WalkResult zero = variant.walk([&](Operation *op) {
+    if (!isa<arith::DivSIOp, arith::RemSIOp>(op) || !matchPattern(op->getOperand(1), m_Zero()))
+      return WalkResult::advance();
+    op->emitError() << "integer " << (isa<arith::DivSIOp>(op) ? "division" : "remainder")
+                    << " by zero: the divisor is always 0";
+    return WalkResult::interrupt();
+  });
+  return failure(zero.wasInterrupted());
 }
 
 namespace {

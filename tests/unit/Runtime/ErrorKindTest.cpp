@@ -44,3 +44,18 @@ TEST(ErrorKind, EachStageSaysWhatItsFailuresAre) {
 }
 
 } // namespace
+
+namespace {
+TEST(ErrorKind, ZeroDivisorsAreSpecErrorsAtTheirColumn) {
+  // A literal zero (Sema) and one that folds to zero (attn-canonicalize-exprs).
+  for (const char *mask : {"q % 0 == 0", "(q / (k - k)) == 0"}) {
+    auto gen = generateForward(std::string("attention z { head_dim = 64; mask = ") + mask + "; }",
+                               "z.attn", "sm_90a");
+    ASSERT_FALSE(bool(gen)) << mask;
+    auto [kind, msg] = takeKindAndMessage(gen.takeError(), ErrorKind::Cuda);
+    EXPECT_EQ(kind, ErrorKind::Spec) << msg;
+    EXPECT_NE(msg.find("z.attn:1:"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("by zero"), std::string::npos) << msg;
+  }
+}
+} // namespace
