@@ -53,15 +53,8 @@ public:
     }
     for (unsigned i = 0; i < 6; ++i)
       names[block.getArgument(first + i)] = kIndexNames[i];
-    // What every index can be where the kernels evaluate the region: b and
-    // h within their extents, q and k any row or column of a tile (past
-    // seq_q / seq_k at the ragged edge, never negative).
     if (!interval) {
-      const attn::Interval nonNegative = attn::Interval::range(0, INT32_MAX);
-      ranges = attn::evaluateRanges(
-          block, attn::IndexRanges{nonNegative, nonNegative, nonNegative, nonNegative,
-                                   attn::Interval::range(1, INT32_MAX),
-                                   attn::Interval::range(1, INT32_MAX)});
+      ranges = attn::evaluateRanges(block, attn::kernelIndexRanges());
       bArg = block.getArgument(first);
       hArg = block.getArgument(first + 1);
     }

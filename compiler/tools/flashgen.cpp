@@ -360,8 +360,25 @@ int run(StringRef path, Action action) {
            << " generated.\n";
     return kInputError;
   }
-  if (action == Action::Check)
+  if (action == Action::Check) {
+    // The errors only the folded expressions show (a divisor that is always
+    // 0, a lookup always out of range), as the JIT would report them.
+    mlir::SourceMgrDiagnosticHandler handler(srcMgr, &ctx, errs());
+    unsigned errors = 0;
+    mlir::DiagnosticEngine::HandlerID counter =
+        ctx.getDiagEngine().registerHandler([&](mlir::Diagnostic &d) {
+          errors += d.getSeverity() == mlir::DiagnosticSeverity::Error;
+          return mlir::failure(); // printed by the SourceMgr handler
+        });
+    for (auto v : result.module->getOps<flashgen::attn::VariantOp>())
+      (void)flashgen::attn::canonicalizeExpressions(v);
+    ctx.getDiagEngine().eraseHandler(counter);
+    if (errors) {
+      errs() << errors << " error" << (errors == 1 ? "" : "s") << " generated.\n";
+      return kInputError;
+    }
     return kOk;
+  }
 
   flashgen::ExplainOptions explainOpts;
   if (!shapeOpt.empty()) {

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "flashgen/Dialect/Attn/Transforms/Passes.h"
+#include "flashgen/Dialect/Attn/Analysis/MaskEval.h"
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -37,17 +38,47 @@ LogicalResult flashgen::attn::canonicalizeExpressions(VariantOp variant) {
   IRRewriter rewriter(ctx);
   DominanceInfo dominance;
   eliminateCommonSubExpressions(rewriter, dominance, variant);
-  // An integer divisor that folded to zero (`q / (k - k)`) would be
-  // undefined in the kernels: an error at the division (Sema reports
-  // literal zeros; float division by zero is IEEE's inf or NaN).
-  WalkResult zero = variant.walk([&](Operation *op) {
-    if (!isa<arith::DivSIOp, arith::RemSIOp>(op) || !matchPattern(op->getOperand(1), m_Zero()))
-      return WalkResult::advance();
-    op->emitError() << "integer " << (isa<arith::DivSIOp>(op) ? "division" : "remainder")
-                    << " by zero: the divisor is always 0";
-    return WalkResult::interrupt();
+  return checkExpressions(variant);
+}
+
+/// Errors the folded expressions make provable. An integer divisor that
+/// folded to zero (`q / (k - k)`) would be undefined in the kernels (Sema
+/// reports literal zeros; float division by zero is IEEE's inf or NaN). A
+/// lookup index outside a numeric extent wherever the kernels evaluate it
+/// (`t[k + 300]` of an i32[4]) reads only the clamped edge element: a
+/// mistake, reported at the lookup.
+LogicalResult flashgen::attn::checkExpressions(VariantOp variant) {
+  bool ok = true;
+  variant.walk([&](Operation *op) {
+    if (isa<arith::DivSIOp, arith::RemSIOp>(op) && matchPattern(op->getOperand(1), m_Zero())) {
+      op->emitError() << "integer " << (isa<arith::DivSIOp>(op) ? "division" : "remainder")
+                      << " by zero: the divisor is always 0";
+      ok = false;
+    }
   });
-  return failure(zero.wasInterrupted());
+  for (Region &region : variant->getRegions()) {
+    Block &block = region.front();
+    llvm::DenseMap<Value, Interval> ranges = evaluateRanges(block, kernelIndexRanges());
+    block.walk([&](LookupOp l) {
+      TensorAttr t = variant.lookupTensor(l.getName());
+      if (!t)
+        return;
+      for (auto [d, index] : llvm::enumerate(l.getIndices())) {
+        auto extent = dyn_cast<IntegerAttr>(t.getShape()[d]);
+        auto range = ranges.find(index);
+        if (!extent || range == ranges.end())
+          continue;
+        const int64_t n = extent.getInt();
+        const Interval r = range->second;
+        if (r.hi < 0 || r.lo >= n) {
+          l.emitError() << "index " << d << " of '" << l.getName() << "' is always outside [0, "
+                        << n << "): it lies in [" << r.lo << ", " << r.hi << "]";
+          ok = false;
+        }
+      }
+    });
+  }
+  return success(ok);
 }
 
 namespace {

@@ -50,6 +50,15 @@ struct IndexRanges {
   Interval b, h, q, k, seqQ, seqK;
 };
 
+/// What every index can be where the kernels evaluate a region: b and h
+/// within their extents (non-negative), q and k any row or column of a tile
+/// (past seq_q / seq_k at the ragged edge, never negative), lengths >= 1.
+inline IndexRanges kernelIndexRanges() {
+  const Interval nonNegative = Interval::range(0, std::numeric_limits<int32_t>::max());
+  const Interval length = Interval::range(1, std::numeric_limits<int32_t>::max());
+  return {nonNegative, nonNegative, nonNegative, nonNegative, length, length};
+}
+
 /// Three-valued result of the mask region over `ranges`.
 Tri evaluateMaskInterval(VariantOp variant, const IndexRanges &ranges);
 

@@ -14,8 +14,14 @@
 
 namespace flashgen::attn {
 
-/// Canonicalizes and CSEs the mask and score regions of `variant`.
+/// Canonicalizes and CSEs the mask and score regions of `variant`, then
+/// checkExpressions.
 mlir::LogicalResult canonicalizeExpressions(VariantOp variant);
+
+/// Errors the expressions make provable, emitted at their ops: an integer
+/// divisor that is always 0, a lookup index outside a numeric extent
+/// wherever the kernels evaluate it.
+mlir::LogicalResult checkExpressions(VariantOp variant);
 
 /// Recognizes the mask's band form and the score modifier's form.
 MaskShapeAttr recognizeMaskShape(VariantOp variant);
