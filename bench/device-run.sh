@@ -6,6 +6,7 @@
 #   bench/device-run.sh tests-all|tests|tests-bwd|tests-bwd2|bench|all [bench args]
 #   bench/device-run.sh gtest FILTER
 #   bench/device-run.sh jit [COUNT SEED]
+#   bench/device-run.sh masks [mask_bench args]
 #   bench/device-run.sh tests-all [FILTER]
 # Writes logs and tables under $OUT (or ./out), as one results.tgz when
 # they are more than the device tool brings back (8 files):
@@ -22,6 +23,10 @@
 #          args (--head-dim 64, --quick, --no-backward) go to both
 #   jit: cold JIT and disk-hit times of every example and COUNT random
 #          specs (jit.txt, the specs in random-specs.tgz)
+#   masks [args]: installs the Python package and runs bench/mask_bench.py
+#          (flashgen vs FlexAttention on masks and run-time block maps;
+#          args such as --dims 64 --seqlens 2048 --masks blocks05 go to it;
+#          mask-bench.txt, mask-bench.json)
 #   python [pytest args]: installs the Python package with the carried
 #          libflashgen.so and runs its pytest suite (CPU and GPU tests;
 #          pytest.txt, pytest-cases.tsv with every accuracy check)
@@ -115,6 +120,13 @@ if [[ $what == jit ]]; then
   done > "$out/jit.txt"
   tar czf "$out/random-specs.tgz" -C /tmp random-specs
   grep -o 'jit [^ ]* cold_total_s=[0-9.]*' "$out/jit.txt" | sort -t= -k2 -n | tail -8
+fi
+if [[ $what == masks ]]; then
+  bash scripts/install-python.sh --library $c/libflashgen.so > "$out/install.txt" 2>&1 ||
+    { echo "install failed"; tail -20 "$out/install.txt"; }
+  PYTHONUNBUFFERED=1 timeout "${MASK_BENCH_TIMEOUT:-540}" python3 bench/mask_bench.py \
+    --out "$out" "$@" > "$out/mask-bench.txt" 2>&1
+  echo "mask bench rc=$?"; grep '^|' "$out/mask-bench.txt" | tail -40
 fi
 if [[ $what == python ]]; then
   bash scripts/install-python.sh --library $c/libflashgen.so > "$out/install.txt" 2>&1 ||
