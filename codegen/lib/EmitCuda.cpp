@@ -167,6 +167,17 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
   emitTileClass(v, s, "Scan", /*scanLookups=*/true, os);
 }
 
+/// The variant's tile-class builder entry (TileClasses.cuh), classifying
+/// cells of `cellShape` (rows, keys: C++ expressions) for the kernels that
+/// `reader` names.
+void emitTileClassBuilder(const KernelSpec &s, const char *reader, const char *cellShape,
+                          llvm::raw_ostream &os) {
+  os << "\n// The tile classes " << reader << " (TileClasses.cuh), built before.\n"
+     << "extern \"C\" __global__ void __launch_bounds__(" << kTileClassThreads << ")\n"
+     << s.tileClassEntry << "(const flashgen::FwdParams p) {\n"
+     << "  flashgen::buildTileClasses<Variant>(p, " << cellShape << ");\n}\n";
+}
+
 /// maskOverTile<suffix> and tileClass<suffix>: the mask over a whole tile
 /// by intervals, then with the block-sparse pattern.
 void emitTileClass(VariantOp v, const KernelSpec &s, const std::string &suffix, bool scanLookups,
@@ -257,10 +268,7 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
                               : "<Config, Variant>")
      << "(p);\n}\n";
   if (!s.tileClassEntry.empty())
-    os << "\n// The tile classes this forward reads (TileClasses.cuh), built before it.\n"
-       << "extern \"C\" __global__ void __launch_bounds__(" << kTileClassThreads << ")\n"
-       << s.tileClassEntry << "(const flashgen::FwdParams p) {\n"
-       << "  flashgen::buildTileClasses<Variant>(p, kBlockM, kBlockN);\n}\n";
+    emitTileClassBuilder(s, "this forward reads", "kBlockM, kBlockN", os);
   return text;
 }
 
@@ -322,10 +330,7 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
           "attentionBackwardConvertDQ<Config, Variant>");
   }
   if (!s.tileClassEntry.empty())
-    os << "\n// The tile classes both walks read (TileClasses.cuh), built before them.\n"
-       << "extern \"C\" __global__ void __launch_bounds__(" << kTileClassThreads << ")\n"
-       << s.tileClassEntry << "(const flashgen::FwdParams p) {\n"
-       << "  flashgen::buildTileClasses<Variant>(p, Variant::kTileClassBlock, "
-          "Variant::kTileClassBlock);\n}\n";
+    emitTileClassBuilder(s, "both walks read",
+                         "Variant::kTileClassBlock, Variant::kTileClassBlock", os);
   return text;
 }

@@ -1,6 +1,7 @@
 //===- KernelSpec.cpp - a tiled variant as plain C++ values -----*- C++ -*-===//
 #include "flashgen/Codegen/KernelSpec.h"
 #include "flashgen/Codegen/ErrorKind.h"
+#include "flashgen/Dialect/Attn/Analysis/TileClassification.h"
 
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
 
@@ -121,12 +122,9 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
   // classified by every thread of every CTA over the whole band, which
   // costs more than the tiles it skips (int64 interval arithmetic per
   // tile; bench/results/2026-11-29-h200-s9.md).
-  bool runtimeClasses = mask.getKind() == MaskShapeKind::band_and ||
-                        mask.getKind() == MaskShapeKind::generic || bool(s.sparsity);
-  v.getMask().walk([&](LookupOp l) {
-    if (l.getType().isInteger(32))
-      runtimeClasses = true;
-  });
+  const bool runtimeClasses = mask.getKind() == MaskShapeKind::band_and ||
+                              mask.getKind() == MaskShapeKind::generic || bool(s.sparsity) ||
+                              !tileDecidingTensors(v).empty();
   if (runtimeClasses) {
     s.tileClassEntry = "flashgen_tile_classes_" + identifier(v.getSymName());
     s.maskUsesHead = !v.getMask().front().getArgument(1).use_empty();

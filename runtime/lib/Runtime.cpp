@@ -1,5 +1,6 @@
 //===- Runtime.cpp - the flashgen C++ JIT API -------------------*- C++ -*-===//
 #include "flashgen/Runtime/Runtime.h"
+#include "CompilePipeline.h"
 
 #include <cstdlib>
 
@@ -7,7 +8,6 @@
 #include "flashgen/Codegen/KernelSpecJson.h"
 #include "flashgen/Frontend/Frontend.h"
 #include "flashgen/Runtime/Calibration.h"
-#include "CompilePipeline.h"
 #include "flashgen/Runtime/CudaDriver.h"
 #include "flashgen/Runtime/KernelCache.h"
 #include "flashgen/Runtime/LaunchArgs.h"
@@ -35,7 +35,6 @@ double since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-llvm::Error fail(ErrorKind kind, const llvm::Twine &msg) { return makeError(kind, msg); }
 
 } // namespace
 
@@ -210,7 +209,7 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
   const attn::TileConfig &tiles = backward ? *r.spec.bwdTiles : r.spec.tiles;
   r.smemBytes = int(tiles.smemBytes);
   if (r.smemBytes <= 0)
-    return fail(ErrorKind::Unsupported,
+    return makeError(ErrorKind::Unsupported,
                 "variant '" + r.spec.variant + "': the tiling has no shared-memory size");
   // Backward: every entry at its BwdEntry position, null where the variant
   // has none (no split, no fast path).
@@ -242,7 +241,7 @@ llvm::Expected<std::unique_ptr<Kernel>>
 Kernel::fromFile(llvm::StringRef path, const JitOptions &options) {
   auto buf = llvm::MemoryBuffer::getFile(path);
   if (!buf)
-    return fail(ErrorKind::Argument, "cannot read '" + path + "': " + buf.getError().message());
+    return makeError(ErrorKind::Argument, "cannot read '" + path + "': " + buf.getError().message());
   return fromSpec((*buf)->getBuffer(), path, options);
 }
 
@@ -256,14 +255,14 @@ Kernel::fromSpec(llvm::StringRef text, llvm::StringRef name, const JitOptions &o
     std::string diags;
     llvm::raw_string_ostream os(diags);
     if (runFrontend(srcMgr, os, /*ctx=*/nullptr).numErrors)
-      return fail(ErrorKind::Spec, "errors in " + name + ":\n" + os.str());
+      return makeError(ErrorKind::Spec, "errors in " + name + ":\n" + os.str());
   }
   llvm::Expected<CudaDriver &> driver = CudaDriver::get(options.device);
   if (!driver)
     return driver.takeError();
   const DeviceInfo &dev = driver->device();
   if (options.arch != "native" && options.arch != dev.arch())
-    return fail(ErrorKind::Argument, "JIT for " + options.arch + " requested, but the device (" + dev.name +
+    return makeError(ErrorKind::Argument, "JIT for " + options.arch + " requested, but the device (" + dev.name +
                 ") is " + dev.arch() + "; use arch = native or compile ahead with "
                 "`flashgen compile`");
   JitOptions resolved = options;
@@ -340,6 +339,39 @@ llvm::Error encodeForwardTensorMaps(CudaDriver &drv, const codegen::KernelSpec &
 }
 } // namespace
 
+namespace {
+/// Runs `launch` after the variant's tile-class builder (TileClasses.cuh)
+/// has classified every cell of rowsPerCell x keysPerCell into
+/// f.tileClasses, memory ordered on the launch's stream; directly when the
+/// variant has no run-time classes, or with FLASHGEN_TILE_CLASSES=off (no
+/// builder: the kernels then compute every tile of their band with the
+/// mask; A/B measurements, same results).
+llvm::Error withTileClasses(CudaDriver &driver, const codegen::KernelSpec &s, CUfunction builder,
+                            const ForwardArgs &a, int64_t rowsPerCell, int64_t keysPerCell,
+                            FwdParams &f, llvm::function_ref<llvm::Error()> launch) {
+  const char *classesEnv = std::getenv("FLASHGEN_TILE_CLASSES");
+  if (!s.runtimeTileClasses() || (classesEnv && llvm::StringRef(classesEnv) == "off"))
+    return launch();
+  f.tileClassRowBlocks = int32_t((a.seqQ + rowsPerCell - 1) / rowsPerCell);
+  f.tileClassTiles = int32_t((a.seqK + keysPerCell - 1) / keysPerCell);
+  f.tileClassHeads = s.maskUsesHead ? a.heads : 1;
+  const size_t bytes = size_t(a.batch) * size_t(f.tileClassHeads) *
+                       size_t(f.tileClassRowBlocks) * size_t(f.tileClassTiles);
+  llvm::Expected<CUdeviceptr> classes = driver.allocAsync(bytes, a.stream);
+  if (!classes)
+    return classes.takeError();
+  f.tileClasses = reinterpret_cast<uint8_t *>(*classes);
+  void *args[] = {&f};
+  llvm::Error e = driver.launch(
+      builder, unsigned((f.tileClassTiles + kTileClassThreads - 1) / kTileClassThreads),
+      unsigned(f.tileClassRowBlocks), unsigned(a.batch * f.tileClassHeads),
+      unsigned(kTileClassThreads), 0, a.stream, args);
+  if (!e)
+    e = launch();
+  return llvm::joinErrors(std::move(e), driver.freeAsync(*classes, a.stream));
+}
+} // namespace
+
 const Kernel &Kernel::forTuning(const ForwardArgs &a, std::string *why, bool backward) const {
   if (!jitOptions.useTuning || a.batch < 1 || a.heads < 1 || a.seqQ < 1 || a.seqK < 1)
     return *this;
@@ -409,29 +441,10 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
                           unsigned(a.batch), unsigned(s.fwdThreads()), unsigned(fwd.smemBytes),
                           a.stream, args);
   };
-  // FLASHGEN_TILE_CLASSES=off: no builder; such a forward then computes
-  // every tile of its band with the mask (A/B measurements; same results).
-  const char *classesEnv = std::getenv("FLASHGEN_TILE_CLASSES");
-  if (!s.runtimeTileClasses() || (classesEnv && llvm::StringRef(classesEnv) == "off"))
-    return launchForward();
-  // The mask reads tensors or goes beyond a band: classify every tile
-  // first (TileClasses.cuh), in memory ordered on the launch's stream.
-  p.tileClassRowBlocks = int32_t(gridX);
-  p.tileClassTiles = int32_t((a.seqK + s.tiles.blockN - 1) / s.tiles.blockN);
-  p.tileClassHeads = s.maskUsesHead ? a.heads : 1;
-  const size_t bytes = size_t(a.batch) * size_t(p.tileClassHeads) * gridX *
-                       size_t(p.tileClassTiles);
-  llvm::Expected<CUdeviceptr> classes = driver->allocAsync(bytes, a.stream);
-  if (!classes)
-    return classes.takeError();
-  p.tileClasses = reinterpret_cast<uint8_t *>(*classes);
-  llvm::Error e = driver->launch(
-      fwd.loaded->functions[1],
-      unsigned((p.tileClassTiles + kTileClassThreads - 1) / kTileClassThreads), gridX,
-      unsigned(a.batch * p.tileClassHeads), unsigned(kTileClassThreads), 0, a.stream, args);
-  if (!e)
-    e = launchForward();
-  return llvm::joinErrors(std::move(e), driver->freeAsync(*classes, a.stream));
+  // The builder is the forward module's second entry, when it has one.
+  CUfunction builder = s.runtimeTileClasses() ? fwd.loaded->functions[1] : nullptr;
+  return withTileClasses(*driver, s, builder, a, s.tiles.blockM, s.tiles.blockN, p,
+                         launchForward);
 }
 
 std::string Kernel::resourceReport() const {
@@ -521,31 +534,10 @@ llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
   const bool fused = !a.deterministic && fn[codegen::kBwdFused];
   p.dqAccum = fused ? p.dsum + rows : nullptr;
 
-  // The mask reads tensors or goes beyond a band: classify every cell
-  // first (TileClasses.cuh), as the forward does, in memory ordered on the
-  // launch's stream.
-  const char *classesEnv = std::getenv("FLASHGEN_TILE_CLASSES");
-  if (!bwd.spec.runtimeTileClasses() || (classesEnv && llvm::StringRef(classesEnv) == "off"))
-    return launchBackward(*driver, a, fn, fused, p);
+  // Cells that divide both walks' tiles (KernelSpec::bwdTileClassBlock).
   const int64_t g = bwd.spec.bwdTileClassBlock();
-  p.f.tileClassRowBlocks = int32_t((a.seqQ + g - 1) / g);
-  p.f.tileClassTiles = int32_t((a.seqK + g - 1) / g);
-  p.f.tileClassHeads = bwd.spec.maskUsesHead ? a.heads : 1;
-  const size_t bytes = size_t(a.batch) * size_t(p.f.tileClassHeads) *
-                       size_t(p.f.tileClassRowBlocks) * size_t(p.f.tileClassTiles);
-  llvm::Expected<CUdeviceptr> classes = driver->allocAsync(bytes, a.stream);
-  if (!classes)
-    return classes.takeError();
-  p.f.tileClasses = reinterpret_cast<uint8_t *>(*classes);
-  void *builderArgs[] = {&p.f};
-  llvm::Error e = driver->launch(
-      fn[codegen::kBwdTileClasses],
-      unsigned((p.f.tileClassTiles + kTileClassThreads - 1) / kTileClassThreads),
-      unsigned(p.f.tileClassRowBlocks), unsigned(a.batch * p.f.tileClassHeads),
-      unsigned(kTileClassThreads), 0, a.stream, builderArgs);
-  if (!e)
-    e = launchBackward(*driver, a, fn, fused, p);
-  return llvm::joinErrors(std::move(e), driver->freeAsync(*classes, a.stream));
+  return withTileClasses(*driver, bwd.spec, fn[codegen::kBwdTileClasses], a, g, g, p.f,
+                         [&] { return launchBackward(*driver, a, fn, fused, p); });
 }
 
 llvm::Error Kernel::launchBackward(CudaDriver &driver, const BackwardArgs &a,

@@ -236,25 +236,4 @@ TEST_F(GpuForward, RuntimeBlockMasks) {
                 rng);
 }
 
-TEST_F(GpuForward, RuntimeBlockMaskShapeIsChecked) {
-  auto k = Kernel::fromSpec("attention a { head_dim = 64; sparsity = runtime(block_size = 128); }");
-  ASSERT_TRUE(bool(k)) << llvm::toString(k.takeError());
-  gputest::Scratch buf(*drv);
-  ForwardArgs a;
-  a.q = a.k = a.v = buf.ptr();
-  a.o = buf.ptr();
-  a.batch = 1;
-  a.heads = 2;
-  a.seqQ = 1000;
-  a.seqK = 129;
-  llvm::Error missing = (*k)->forward(a);
-  EXPECT_NE(llvm::toString(std::move(missing)).find("reads tensor 'block_mask'"),
-            std::string::npos);
-  a.tensors["block_mask"] = NamedTensor{buf.ptr(), {1, 2, 7, 2}, {}};
-  llvm::Error shape = (*k)->forward(a);
-  EXPECT_NE(llvm::toString(std::move(shape))
-                .find("tensor 'block_mask' dimension 2 (seq_q/128) must be 8, got 7"),
-            std::string::npos);
-}
-
 } // namespace

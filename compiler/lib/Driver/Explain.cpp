@@ -161,14 +161,8 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   IOEstimate fg = estimateFlashgen(v, shape, fwd, census, target);
   IOEstimate st = estimateStandard(v, shape, census, target);
   std::string passes = stringifyPasses(v.getPasses());
-  // Int tensors the mask reads: their values decide tiles only at run time
-  // (the kernels' tile-class builder, TileClasses.cuh), so the census
-  // above counts a tile that depends on them as partial.
-  llvm::SmallVector<std::string> classTensors;
-  v.getMask().walk([&](LookupOp l) {
-    if (l.getType().isInteger(32) && !llvm::is_contained(classTensors, l.getName().str()))
-      classTensors.push_back(l.getName().str());
-  });
+  // The census counts a tile these tensors decide as partial.
+  llvm::SmallVector<llvm::StringRef> classTensors = tileDecidingTensors(v);
 
   if (opts.json) {
     json::Array notes;
@@ -210,8 +204,8 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
     if (v.getBwdTilingAttr())
       root["backward_tiling"] = tilingJson(v.getBwdTilingAttr());
     json::Array classTensorsJson;
-    for (const std::string &t : classTensors)
-      classTensorsJson.push_back(t);
+    for (llvm::StringRef t : classTensors)
+      classTensorsJson.push_back(t.str());
     root["tile_classes_from_tensors"] = std::move(classTensorsJson);
     os << llvm::formatv("{0:2}", json::Value(std::move(root))) << "\n";
     return;

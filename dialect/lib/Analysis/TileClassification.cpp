@@ -39,6 +39,15 @@ TileClass flashgen::attn::classifyTile(VariantOp v, const AttnShape &s,
   return TileClass::Partial;
 }
 
+llvm::SmallVector<llvm::StringRef> flashgen::attn::tileDecidingTensors(VariantOp v) {
+  llvm::SmallVector<llvm::StringRef> names;
+  v.getMask().walk([&](LookupOp l) {
+    if (l.getType().isInteger(32) && !llvm::is_contained(names, l.getName()))
+      names.push_back(l.getName());
+  });
+  return names;
+}
+
 namespace {
 /// Does the mask region read any tensor? Then elements cannot be counted
 /// without the tensor's data.

@@ -128,6 +128,8 @@ TEST(LaunchArgs, RuntimeBlockMapHasBlockedExtents) {
                                  "sparsity = runtime(block_size = 128); }");
   ForwardArgs a = validArgs(); // 100 query rows: 1 block; 300 keys: 3 blocks
   EXPECT_NE(check(s, a).find("reads tensor 'block_mask'"), std::string::npos);
+  a.tensors["block_mask"] = {fake(0x70000), {2, 4, 2, 3}, {}};
+  EXPECT_EQ(check(s, a), "forward: tensor 'block_mask' dimension 2 (seq_q/128) must be 1, got 2");
   a.tensors["block_mask"] = {fake(0x70000), {2, 4, 1, 2}, {}};
   EXPECT_EQ(check(s, a), "forward: tensor 'block_mask' dimension 3 (seq_k/128) must be 3, got 2");
   // One map for every head: head stride 0.

@@ -40,6 +40,11 @@ struct TileCensus {
 TileClass classifyTile(VariantOp variant, const AttnShape &shape, int64_t q0,
                        int64_t q1, int64_t k0, int64_t k1);
 
+/// The int tensors the mask reads, each once: their values decide tiles
+/// only at run time (here a lookup is any value), so kernels of such masks
+/// build their tile classes on the GPU (TileClasses.cuh).
+llvm::SmallVector<llvm::StringRef> tileDecidingTensors(VariantOp variant);
+
 /// Classifies every Br x Bc tile of an Nq x Nk score matrix with the mask's
 /// interval evaluation (b and h range over the whole shape), and applies
 /// the sparsity pattern, if any. Partial tiles' attended fractions are
