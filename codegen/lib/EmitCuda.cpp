@@ -14,21 +14,38 @@ using namespace flashgen::codegen;
 
 namespace {
 
+/// The prologue that moves a variant function's indices into the launch's
+/// frame (Params.cuh: FwdParams::frame*), so the spec's expressions see
+/// positions of the whole problem when the launch covers a part of it.
+constexpr const char *kFramePrologue =
+    "    h += p.frameHeadOffset; q += p.frameQOffset; k += p.frameKOffset;\n"
+    "    seqQ = framedLength(seqQ, p.frameSeqQ); seqK = framedLength(seqK, p.frameSeqK);\n";
+
+/// `off` of a band in the launch's own rows: k - q = k' - q' + (qo - ko)
+/// for frame positions q' = q + qo, k' = k + ko.
+void emitBandOffset(const KernelSpec &s, llvm::raw_ostream &os) {
+  if (s.bottomRight)
+    os << "    const long long off = (long long)framedLength(seqK, p.frameSeqK) - "
+          "framedLength(seqQ, p.frameSeqQ) + p.frameQOffset - p.frameKOffset;\n";
+  else
+    os << "    const long long off = (long long)p.frameQOffset - p.frameKOffset;\n";
+}
+
 /// kvTileRange: the closed form of a band, or every tile.
 void emitKvRange(const KernelSpec &s, llvm::raw_ostream &os) {
   os << "  /// kv tiles [jBegin, jEnd) that rows [q0, q1] may attend.\n"
-        "  FG_DEVICE static void kvTileRange(int q0, int q1, int seqQ, int seqK, "
-        "int bn, int &jBegin, int &jEnd) {\n";
+        "  FG_DEVICE static void kvTileRange(const FwdParams &p, int q0, int q1, int seqQ, "
+        "int seqK, int bn, int &jBegin, int &jEnd) {\n";
   if (!s.band) {
     os << "    // No band: tileClass() alone decides which tiles are empty.\n"
-          "    (void)q0; (void)q1; (void)seqQ; (void)seqK; (void)bn;\n  }\n";
+          "    (void)p; (void)q0; (void)q1; (void)seqQ; (void)seqK; (void)bn;\n  }\n";
     return;
   }
   os << "    // Band " << (s.bandLower ? std::to_string(*s.bandLower) + " <= " : "")
      << "k - q'" << (s.bandUpper ? " <= " + std::to_string(*s.bandUpper) : "")
-     << ", q' = q" << (s.bottomRight ? " + (seqK - seqQ)" : "") << ".\n";
-  os << "    const long long off = " << (s.bottomRight ? "(long long)seqK - seqQ" : "0")
-     << ";\n";
+     << ", q' = q" << (s.bottomRight ? " + (seqK - seqQ)" : "")
+     << ", in the launch's frame.\n";
+  emitBandOffset(s, os);
   if (s.bandLower)
     os << "    const long long lo = (long long)q0 + off + (" << *s.bandLower << ");\n"
        << "    if (lo > 0) jBegin = max(jBegin, int(lo / bn));\n";
@@ -42,14 +59,13 @@ void emitKvRange(const KernelSpec &s, llvm::raw_ostream &os) {
 /// [k0, k1] may be attended from (the backward's kv-major loop).
 void emitQRange(const KernelSpec &s, llvm::raw_ostream &os) {
   os << "  /// Query tiles [iBegin, iEnd) that may attend keys [k0, k1].\n"
-        "  FG_DEVICE static void qTileRange(int k0, int k1, int seqQ, int seqK, "
-        "int bm, int &iBegin, int &iEnd) {\n";
+        "  FG_DEVICE static void qTileRange(const FwdParams &p, int k0, int k1, int seqQ, "
+        "int seqK, int bm, int &iBegin, int &iEnd) {\n";
   if (!s.band) {
-    os << "    (void)k0; (void)k1; (void)seqQ; (void)seqK; (void)bm;\n  }\n";
+    os << "    (void)p; (void)k0; (void)k1; (void)seqQ; (void)seqK; (void)bm;\n  }\n";
     return;
   }
-  os << "    const long long off = " << (s.bottomRight ? "(long long)seqK - seqQ" : "0")
-     << ";\n";
+  emitBandOffset(s, os);
   if (s.bandUpper) // q >= k - upper - off
     os << "    const long long lo = (long long)k0 - (" << *s.bandUpper << ") - off;\n"
        << "    if (lo > 0) iBegin = max(iBegin, int(lo / bm));\n";
@@ -128,20 +144,23 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
   emitConcreteBody(v.getMask(), s, os);
   os << "  }\n";
   os << "  FG_DEVICE static bool mask(const FwdParams &p, int b, int h, int q, int k, "
-        "int seqQ, int seqK) {\n";
+        "int seqQ, int seqK) {\n"
+     << kFramePrologue;
   if (s.sparsity)
     os << "    if (!blockKept(q / kSparseBlock, k / kSparseBlock)) return false;\n";
   os << "    return userMask(p, b, h, q, k, seqQ, seqK);\n  }\n";
 
   os << "  /// The score modifier on the scaled score.\n"
         "  FG_DEVICE static float score(const FwdParams &p, float score, int b, "
-        "int h, int q, int k, int seqQ, int seqK) {\n";
+        "int h, int q, int k, int seqQ, int seqK) {\n"
+     << (s.hasScoreMod ? kFramePrologue : "");
   emitConcreteBody(v.getScore(), s, os);
   os << "  }\n";
   if (backward) {
     os << "  /// d score / d (scaled score), differentiated by the compiler.\n"
           "  FG_DEVICE static float scoreGrad(const FwdParams &p, float score, int b, "
-          "int h, int q, int k, int seqQ, int seqK) {\n";
+          "int h, int q, int k, int seqQ, int seqK) {\n"
+       << (s.hasScoreMod ? kFramePrologue : "");
     emitScoreDerivativeBody(v.getScore(), s, os);
     os << "  }\n";
   }
@@ -189,7 +208,10 @@ void emitTileClass(VariantOp v, const KernelSpec &s, const std::string &suffix, 
   emitIntervalBody(v.getMask(), s, os, scanLookups);
   os << "  }\n";
   os << "  FG_DEVICE static int tileClass" << suffix << "(const FwdParams &p, int b, int h, int q0, "
-        "int q1, int k0, int k1, int seqQ, int seqK) {\n";
+        "int q1, int k0, int k1, int seqQ, int seqK) {\n"
+        "    h += p.frameHeadOffset; q0 += p.frameQOffset; q1 += p.frameQOffset;\n"
+        "    k0 += p.frameKOffset; k1 += p.frameKOffset;\n"
+        "    seqQ = framedLength(seqQ, p.frameSeqQ); seqK = framedLength(seqK, p.frameSeqK);\n";
   if (s.sparsity) {
     os << "    bool any = false, all = true;\n"
           "    for (int i = q0 / kSparseBlock; i <= q1 / kSparseBlock; ++i)\n"

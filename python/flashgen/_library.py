@@ -23,7 +23,7 @@ from ctypes import (POINTER, Structure, c_char_p, c_float, c_int, c_int64, c_siz
 from .errors import (ArgumentError, CudaError, FlashgenError, NoDeviceError, SpecError,
                      UnsupportedError)
 
-API_VERSION = 3  # FLASHGEN_C_API_VERSION of the header these structs mirror
+API_VERSION = 4  # FLASHGEN_C_API_VERSION of the header these structs mirror
 
 # FlashgenStatus -> the exception raised for it.
 _STATUS_ERRORS = {
@@ -37,6 +37,14 @@ _STATUS_ERRORS = {
 
 class Strides(Structure):
     _fields_ = [("batch", c_int64), ("row", c_int64), ("head", c_int64)]
+
+
+class Positions(Structure):
+    """FlashgenPositions: where a launch sits in a larger problem."""
+    _fields_ = [
+        ("q_offset", c_int), ("k_offset", c_int), ("head_offset", c_int),
+        ("seq_q", c_int), ("seq_k", c_int), ("heads", c_int),
+    ]
 
 
 class ForwardArgs(Structure):
@@ -58,6 +66,7 @@ class ForwardArgs(Structure):
         ("q_strides", Strides), ("k_strides", Strides), ("v_strides", Strides),
         ("o_strides", Strides),
         ("tensor_strides", POINTER(c_int64)),
+        ("positions", Positions),
     ]
 
 
@@ -169,6 +178,8 @@ def _declare(lib) -> None:
     fn("flashgenKernelTensorDim", c_char_p, _Handle, c_int, c_int)
     fn("flashgenKernelEntryName", c_char_p, _Handle)
     fn("flashgenExpandBsrBlockMask", c_int, POINTER(BsrBlockMask), c_void_p)
+    fn("flashgenSpecClassifyBlocks", c_int, c_char_p, c_char_p, c_int, c_int, c_int,
+       POINTER(ctypes.c_int32), POINTER(ctypes.c_int32))
 
 
 def library():
@@ -230,6 +241,24 @@ def generate_source(text: str, name: str = "spec.attn", arch: str = "sm_90a",
     f = lib.flashgenGenerateBackwardSource if backward else lib.flashgenGenerateSource
     raise_for(f(text.encode(), name.encode(), arch.encode(), ctypes.byref(out)))
     return out.value.decode()
+
+
+BLOCK_EMPTY, BLOCK_FULL, BLOCK_PARTIAL = 0, 1, 2
+
+
+def classify_blocks(text: str, seq_q: int, seq_k: int, blocks, name: str = "spec.attn") -> list:
+    """How the mask of `text` covers each block (q0, q1, k0, k1) (inclusive
+    rows and keys) of a whole seq_q x seq_k problem: BLOCK_EMPTY when no
+    pair is attended (any batch entry, any head), BLOCK_FULL when every pair
+    is, else BLOCK_PARTIAL (also when it depends on run-time tensors). The
+    compiler's interval analysis, on the host; no GPU."""
+    blocks = [tuple(int(x) for x in b) for b in blocks]
+    n = len(blocks)
+    flat = (ctypes.c_int32 * max(4 * n, 1))(*[x for b in blocks for x in b])
+    out = (ctypes.c_int32 * max(n, 1))()
+    raise_for(library().flashgenSpecClassifyBlocks(text.encode(), name.encode(), int(seq_q),
+                                                   int(seq_k), n, flat, out))
+    return [int(out[i]) for i in range(n)]
 
 
 class TensorDecl:

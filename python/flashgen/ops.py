@@ -67,7 +67,8 @@ def _named_tensors(kern: _library.Kernel, names: str, tensors: list[Tensor], dev
 class _Launch:
     """A ForwardArgs for one call, and the ctypes arrays it points into."""
 
-    def __init__(self, kern, q, k, v, o, lse, names, tensors, cu_q, cu_k, max_q, max_k, seed):
+    def __init__(self, kern, q, k, v, o, lse, names, tensors, cu_q, cu_k, max_q, max_k, seed,
+                 positions=None):
         varlen = cu_q is not None
         a = _library.ForwardArgs()
         a.q, a.k, a.v, a.o = q.data_ptr(), k.data_ptr(), v.data_ptr(), o.data_ptr()
@@ -106,6 +107,8 @@ class _Launch:
             a.tensor_ranks = self._ranks
             a.tensor_shapes = self._shapes
             a.tensor_strides = self._tstrides
+        if positions is not None:
+            a.positions = _library.Positions(*positions)
         a.stream = torch._C._cuda_getCurrentRawStream(q.device.index)
         self.args = a
 
@@ -149,19 +152,30 @@ class _OnDevice:
             torch._C._cuda_setDevice(self.prev)
 
 
-def _fwd_impl(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensors: list[Tensor],
-              cu_seqlens_q: Optional[Tensor], cu_seqlens_k: Optional[Tensor],
-              max_seqlen_q: int, max_seqlen_k: int, seed: Optional[Tensor], o_layout: int,
-              deterministic: bool) -> tuple[Tensor, Tensor]:
-    """O and the logsumexp (fp32, [B, H, Sq]; varlen [H, Tq]) of `spec` on Q, K, V."""
+def forward_call(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensors: list[Tensor],
+                 cu_seqlens_q: Optional[Tensor], cu_seqlens_k: Optional[Tensor],
+                 max_seqlen_q: int, max_seqlen_k: int, seed: Optional[Tensor], o_layout: int,
+                 positions: Optional[tuple] = None) -> tuple[Tensor, Tensor]:
+    """O and the logsumexp (fp32, [B, H, Sq]; varlen [H, Tq]) of `spec` on Q, K, V.
+    positions: (q_offset, k_offset, head_offset, seq_q, seq_k, heads) of this
+    launch in a larger problem (FlashgenPositions), or None for a whole one."""
     with _OnDevice(q.device.index):
         kern = _library.kernel(spec, q.device.index)
         q, k, v = _usable(q), _usable(k), _usable(v)
         o, lse = _alloc_out(q, v, cu_seqlens_q, o_layout)
         launch = _Launch(kern, q, k, v, o, lse, names, tensors, cu_seqlens_q, cu_seqlens_k,
-                         max_seqlen_q, max_seqlen_k, seed)
+                         max_seqlen_q, max_seqlen_k, seed, positions)
         kern.forward(launch.args)
     return o, lse
+
+
+def _fwd_impl(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensors: list[Tensor],
+              cu_seqlens_q: Optional[Tensor], cu_seqlens_k: Optional[Tensor],
+              max_seqlen_q: int, max_seqlen_k: int, seed: Optional[Tensor], o_layout: int,
+              deterministic: bool) -> tuple[Tensor, Tensor]:
+    """O and the logsumexp (fp32, [B, H, Sq]; varlen [H, Tq]) of `spec` on Q, K, V."""
+    return forward_call(q, k, v, spec, names, tensors, cu_seqlens_q, cu_seqlens_k,
+                        max_seqlen_q, max_seqlen_k, seed, o_layout)
 
 
 attention_fwd = torch.library.custom_op("flashgen::attention_fwd", _fwd_impl, mutates_args=(),
@@ -191,6 +205,18 @@ def _bwd_impl(dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: T
               cu_seqlens_k: Optional[Tensor], max_seqlen_q: int, max_seqlen_k: int,
               seed: Optional[Tensor], deterministic: bool) -> tuple[Tensor, Tensor, Tensor]:
     """dQ, dK, dV (laid out like q, k, v) of `spec` given dO."""
+    return backward_call(dout, q, k, v, out, lse, spec, names, tensors, cu_seqlens_q,
+                         cu_seqlens_k, max_seqlen_q, max_seqlen_k, seed, deterministic)
+
+
+def backward_call(dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor,
+                  spec: str, names: str, tensors: list[Tensor], cu_seqlens_q: Optional[Tensor],
+                  cu_seqlens_k: Optional[Tensor], max_seqlen_q: int, max_seqlen_k: int,
+                  seed: Optional[Tensor], deterministic: bool,
+                  positions: Optional[tuple] = None) -> tuple[Tensor, Tensor, Tensor]:
+    """_bwd_impl with `positions` as forward_call takes them: `out` and `lse`
+    may be those of the whole problem's rows (merged over key blocks), then
+    dQ, dK, dV are this launch's block's share of the gradients."""
     with _OnDevice(q.device.index):
         kern = _library.kernel(spec, q.device.index)
         dout = _usable(dout)
@@ -200,7 +226,7 @@ def _bwd_impl(dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: T
         q, k, v = _usable(q), _usable(k), _usable(v)
         dq, dk, dv = _usable(dq), _usable(dk), _usable(dv)
         launch = _Launch(kern, q, k, v, out, lse, names, tensors, cu_seqlens_q, cu_seqlens_k,
-                         max_seqlen_q, max_seqlen_k, seed)
+                         max_seqlen_q, max_seqlen_k, seed, positions)
         varlen = cu_seqlens_q is not None
         b = _library.BackwardArgs()
         b.fwd = launch.args

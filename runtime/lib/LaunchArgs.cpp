@@ -35,6 +35,33 @@ llvm::Error checkPointers(const std::string &who,
   return llvm::Error::success();
 }
 
+/// The launch's slice lies inside the whole problem: offsets >= 0 and
+/// offset + length <= the whole's length, so the positions the kernels
+/// compute stay in [0, whole) as the compiler's range facts assume.
+llvm::Error checkPositions(const std::string &pre, const ForwardArgs &a) {
+  const Positions &pos = a.positions;
+  struct Axis {
+    const char *offsetName, *wholeName;
+    int offset, own, whole;
+  };
+  const Axis axes[] = {{"qOffset", "seqQ", pos.qOffset, a.seqQ, pos.seqQ},
+                       {"kOffset", "seqK", pos.kOffset, a.seqK, pos.seqK},
+                       {"headOffset", "heads", pos.headOffset, a.heads, pos.heads}};
+  for (const Axis &x : axes) {
+    const int whole = x.whole ? x.whole : x.own;
+    if (x.offset < 0 || x.whole < 0)
+      return fail(pre + "positions." + x.offsetName + " (" + llvm::Twine(x.offset) +
+                  ") and positions." + x.wholeName + " (" + llvm::Twine(x.whole) +
+                  ") must be >= 0");
+    if (int64_t(x.offset) + x.own > whole)
+      return fail(pre + "positions." + x.offsetName + " " + llvm::Twine(x.offset) + " + " +
+                  x.wholeName + " " + llvm::Twine(x.own) + " exceeds the whole problem's " +
+                  x.wholeName + " " + llvm::Twine(whole) + " (set positions." + x.wholeName +
+                  " to the whole problem's)");
+  }
+  return llvm::Error::success();
+}
+
 } // namespace
 
 std::optional<int64_t> flashgen::resolveExtent(llvm::StringRef dim, const ForwardArgs &a,
@@ -45,10 +72,10 @@ std::optional<int64_t> flashgen::resolveExtent(llvm::StringRef dim, const Forwar
   auto [base, block] = attn::splitExtent(dim);
   std::optional<int64_t> extent;
   if (base == "batch") extent = a.batch;
-  else if (base == "heads") extent = a.heads;
+  else if (base == "heads") extent = a.positions.heads ? a.positions.heads : a.heads;
   else if (base == "kv_heads") extent = kvHeads;
-  else if (base == "seq_q") extent = a.seqQ;
-  else if (base == "seq_k") extent = a.seqK;
+  else if (base == "seq_q") extent = a.positions.seqQ ? a.positions.seqQ : a.seqQ;
+  else if (base == "seq_k") extent = a.positions.seqK ? a.positions.seqK : a.seqK;
   else if (base == "tokens_q") extent = varlen ? a.totalQ : int64_t(a.batch) * a.seqQ;
   else if (base == "tokens_k") extent = varlen ? a.totalK : int64_t(a.batch) * a.seqK;
   if (!extent || block < 1)
@@ -83,6 +110,8 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
     return fail(pre + "the spec groups " + llvm::Twine(s.kvHeadsRatio) +
                 " query heads per kv head, but heads/kvHeads = " +
                 llvm::Twine(a.heads / kvHeads));
+  if (llvm::Error e = checkPositions(pre, a))
+    return e;
   if (s.varlen) {
     if (!a.cuSeqlensQ || !a.cuSeqlensK || a.totalQ < 1 || a.totalK < 1)
       return fail(pre + "variant '" + s.variant + "' is varlen: give cuSeqlensQ, "
@@ -123,6 +152,11 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
   }
   p.batch = a.batch; p.heads = a.heads; p.kvHeads = kvHeads;
   p.seqQ = a.seqQ; p.seqK = a.seqK;
+  p.frameQOffset = a.positions.qOffset;
+  p.frameKOffset = a.positions.kOffset;
+  p.frameHeadOffset = a.positions.headOffset;
+  p.frameSeqQ = a.positions.seqQ;
+  p.frameSeqK = a.positions.seqK;
   p.headDimQK = int(dqk); p.headDimV = int(dv);
   p.cuSeqlensQ = a.cuSeqlensQ; p.cuSeqlensK = a.cuSeqlensK;
   p.scale = float(s.scale);

@@ -82,7 +82,10 @@ struct Naive {
       double dot = 0;
       for (int d = 0; d < p.dqk; ++d)
         dot += double(qr[d]) * double(kr[d]);
-      IndexPoint at{b, h, q, k, r.nq, r.nk};
+      const Positions &pos = p.positions;
+      const int qf = q + pos.qOffset, kf = k + pos.kOffset;
+      IndexPoint at{b, h + pos.headOffset, qf, kf, pos.seqQ ? pos.seqQ : r.nq,
+                    pos.seqK ? pos.seqK : r.nk};
       double x = dot * scale;
       if (fprime)
         (*fprime)[size_t(k)] = 1.0;
@@ -103,7 +106,7 @@ struct Naive {
       }
       bool m = evaluateMask(v, at, lookup).value_or(false);
       if (sparsity)
-        m = m && sparsity->elementComputed(q, k);
+        m = m && sparsity->elementComputed(qf, kf);
       prob[size_t(k)] = m ? x : -kInf;
       mx = std::max(mx, prob[size_t(k)]);
     }

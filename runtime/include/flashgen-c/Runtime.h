@@ -40,7 +40,7 @@ static inline int flashgenKernelIsNull(FlashgenKernel k) { return k.ptr == NULL;
 /* The version of this API's structs and functions: bindings that declare
  * them (ctypes) check it before any other call. 2: strides, devices,
  * kernel info; 3: BSR block masks. */
-#define FLASHGEN_C_API_VERSION 3
+#define FLASHGEN_C_API_VERSION 4
 int flashgenApiVersion(void);
 
 /* The message of the last failed call on this thread ("" if none). */
@@ -80,6 +80,16 @@ typedef struct FlashgenStrides {
  * names[i], data[i], and shape rows of `ranks[i]` extents starting at
  * shapes[4 * i]; tensor_strides (NULL: contiguous) likewise, in elements.
  * Zero-initialize the struct: every field added later defaults to 0. */
+/* Where a launch sits in a larger problem (context parallelism): the mask,
+ * score modifier and lookups see query row q as q + q_offset, key k as
+ * k + k_offset, head h as h + head_offset, and seq_q, seq_k, heads (also as
+ * named tensors' extents) as the whole problem's; zeros: the launch is the
+ * whole problem. Offsets >= 0 and offset + the launch's length <= whole. */
+typedef struct FlashgenPositions {
+  int q_offset, k_offset, head_offset;
+  int seq_q, seq_k, heads;
+} FlashgenPositions;
+
 typedef struct FlashgenForwardArgs {
   const void *q, *k, *v;
   void *o;
@@ -97,6 +107,7 @@ typedef struct FlashgenForwardArgs {
   void *stream; /* a CUstream */
   FlashgenStrides q_strides, k_strides, v_strides, o_strides;
   const int64_t *tensor_strides;
+  FlashgenPositions positions; /* zero: the whole problem (API version 4) */
 } FlashgenForwardArgs;
 
 FlashgenStatus flashgenKernelForward(FlashgenKernel kernel, const FlashgenForwardArgs *args);
@@ -176,6 +187,16 @@ typedef struct FlashgenBsrBlockMask {
  * (a count or index out of range, indices not strictly ascending, a block
  * both full and partial). */
 FlashgenStatus flashgenExpandBsrBlockMask(const FlashgenBsrBlockMask *bsr, int32_t *dense);
+
+/* How the mask of `spec` covers `count` blocks of a whole problem of
+ * seq_q x seq_k positions: block i is query rows [blocks[4i], blocks[4i+1]]
+ * and keys [blocks[4i+2], blocks[4i+3]] (inclusive); classes[i] = 0 when no
+ * pair of it is attended for any batch entry and head, 1 when every pair
+ * is, 2 otherwise (also when that depends on run-time tensors). From the
+ * compiler's interval analysis on the host: no GPU, no kernel. */
+FlashgenStatus flashgenSpecClassifyBlocks(const char *spec, const char *name, int seq_q,
+                                          int seq_k, int count, const int32_t *blocks,
+                                          int32_t *classes);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 //===- CAPI/Runtime.cpp - thin C wrappers over the C++ runtime --*- C++ -*-===//
 #include "flashgen-c/Runtime.h"
 #include "flashgen/Codegen/ErrorKind.h"
+#include "flashgen/Runtime/BlockClasses.h"
 #include "flashgen/Runtime/BlockMask.h"
 #include "flashgen/Runtime/Runtime.h"
 
@@ -109,6 +110,8 @@ static std::string convertArgs(const FlashgenForwardArgs *a, ForwardArgs &f) {
   f.kStrides = convertStrides(a->k_strides);
   f.vStrides = convertStrides(a->v_strides);
   f.oStrides = convertStrides(a->o_strides);
+  const FlashgenPositions &pos = a->positions;
+  f.positions = {pos.q_offset, pos.k_offset, pos.head_offset, pos.seq_q, pos.seq_k, pos.heads};
   for (int i = 0; i < a->num_tensors; ++i) {
     if (!a->tensor_names || !a->tensor_names[i] || !a->tensor_data || !a->tensor_ranks ||
         !a->tensor_shapes || a->tensor_ranks[i] < 1 || a->tensor_ranks[i] > 4)
@@ -255,6 +258,25 @@ FlashgenStatus flashgenExpandBsrBlockMask(const FlashgenBsrBlockMask *bsr, int32
   if (!map)
     return failWith(map.takeError());
   std::copy(map->begin(), map->end(), dense);
+  lastError.clear();
+  return FLASHGEN_OK;
+}
+
+FlashgenStatus flashgenSpecClassifyBlocks(const char *spec, const char *name, int seq_q,
+                                          int seq_k, int count, const int32_t *blocks,
+                                          int32_t *classes) {
+  if (!spec || count < 0 || (count && (!blocks || !classes)))
+    return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT,
+                    "spec, blocks and classes must not be NULL, count >= 0");
+  std::vector<PositionBlock> list(static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i)
+    list[size_t(i)] = {blocks[4 * i], blocks[4 * i + 1], blocks[4 * i + 2], blocks[4 * i + 3]};
+  llvm::Expected<std::vector<BlockClass>> got =
+      classifyBlocks(spec, name ? name : "spec.attn", seq_q, seq_k, list);
+  if (!got)
+    return failWith(got.takeError());
+  for (int i = 0; i < count; ++i)
+    classes[i] = int32_t((*got)[size_t(i)]);
   lastError.clear();
   return FLASHGEN_OK;
 }

@@ -523,7 +523,7 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
                                             p.vRowStride, p.vHeadStride);
   const int numKTiles = (seqK + BN - 1) / BN;
   int jBegin = 0, jEnd = numKTiles;
-  Variant::kvTileRange(q0, q1, seqQ, seqK, BN, jBegin, jEnd);
+  Variant::kvTileRange(p, q0, q1, seqQ, seqK, BN, jBegin, jEnd);
   auto classOf = [&](int j) {
     const int k0 = j * BN, k1 = min(k0 + BN, seqK) - 1;
     if constexpr (Variant::kRuntimeTileClasses)

@@ -81,7 +81,7 @@ template <class Variant> struct BwdKeyBlock {
     group = p.heads / p.kvHeads;
     iBegin = 0;
     iEnd = (sb.seqQ + blockQ - 1) / blockQ;
-    Variant::qTileRange(k0, k1, sb.seqQ, sb.seqK, blockQ, iBegin, iEnd);
+    Variant::qTileRange(p, k0, k1, sb.seqQ, sb.seqK, blockQ, iBegin, iEnd);
     items = group * max(iEnd - iBegin, 0);
     return true;
   }

@@ -77,7 +77,7 @@ template <class Variant> struct FwdRowBlock {
     bn = tileKeys;
     jBegin = 0;
     jEnd = (seqK + bn - 1) / bn;
-    Variant::kvTileRange(q0, q1, seqQ, seqK, bn, jBegin, jEnd);
+    Variant::kvTileRange(p, q0, q1, seqQ, seqK, bn, jBegin, jEnd);
     classes = nullptr;
   }
   /// Keys [k0, k1] of tile j.

@@ -49,6 +49,14 @@ struct FwdParams {
   float dropoutScale; // 1 / (1 - p)
   uint64_t seed, offset; // Philox key and counter offset
   TensorRef tensors[kMaxTensors];
+  /// Where this launch sits in a larger problem (context parallelism): the
+  /// mask, score modifier, lookups and tile classes see query row q as
+  /// q + frameQOffset, key k as k + frameKOffset, head h as h +
+  /// frameHeadOffset, and seq_q / seq_k as frameSeqQ / frameSeqK (0: the
+  /// sequence's own). All zero for a whole problem. The runtime checks
+  /// offset + length <= frame, so every fact the compiler proved for
+  /// positions in [0, seq) still holds.
+  int32_t frameQOffset, frameKOffset, frameHeadOffset, frameSeqQ, frameSeqK;
   /// Run-time tile classes (TileClasses.cuh): one byte per (row block, kv
   /// tile) of the forward's tiles, written by the variant's builder before
   /// the forward reads them; null: the kernel classifies tiles itself.
@@ -58,6 +66,9 @@ struct FwdParams {
   /// of 64 columns), for the kernels that load with TMA; else unset.
   TmaDescriptor tmaQ, tmaK, tmaV;
 };
+
+/// seq_q or seq_k as the spec's expressions see them: the frame's when set.
+FG_HOST_DEVICE int framedLength(int own, int frame) { return frame ? frame : own; }
 
 /// Threads per CTA of the run-time tile-class builder (TileClasses.cuh),
 /// one per kv tile.

@@ -123,6 +123,45 @@ TEST(LaunchArgs, NamedTensorsMatchTheirDeclarations) {
   EXPECT_EQ(check(s, a), "ok");
 }
 
+TEST(LaunchArgs, PositionsLieInsideTheWholeProblem) {
+  codegen::KernelSpec s = specOf("attention d { head_dim = 64; tensor doc : i32[batch, seq_k]; "
+                                 "tensor slope : f32[heads]; "
+                                 "mask = doc[b, q] == doc[b, k]; score = score - slope[h]; }");
+  ForwardArgs a = validArgs(); // 100 rows, 300 keys, 4 heads
+  a.tensors["doc"] = {fake(0x70000), {2, 300}, {}};
+  a.tensors["slope"] = {fake(0x80000), {4}, {}};
+  EXPECT_EQ(check(s, a), "ok");
+  a.positions.qOffset = 100;
+  EXPECT_EQ(check(s, a), "forward: positions.qOffset 100 + seqQ 100 exceeds the whole problem's "
+                         "seqQ 100 (set positions.seqQ to the whole problem's)");
+  a.positions.seqQ = 199;
+  EXPECT_EQ(check(s, a), "forward: positions.qOffset 100 + seqQ 100 exceeds the whole problem's "
+                         "seqQ 199 (set positions.seqQ to the whole problem's)");
+  a.positions.seqQ = 200;
+  EXPECT_EQ(check(s, a), "ok");
+  a.positions.kOffset = -1;
+  EXPECT_EQ(check(s, a), "forward: positions.kOffset (-1) and positions.seqK (0) must be >= 0");
+  // Named tensors are the whole problem's: seq_k and heads of the frame.
+  a.positions.kOffset = 300;
+  a.positions.seqK = 600;
+  EXPECT_EQ(check(s, a), "forward: tensor 'doc' dimension 1 (seq_k) must be 600, got 300");
+  a.tensors["doc"] = {fake(0x70000), {2, 600}, {}};
+  EXPECT_EQ(check(s, a), "ok");
+  a.positions.headOffset = 4;
+  EXPECT_NE(check(s, a).find("positions.headOffset 4 + heads 4 exceeds"), std::string::npos);
+  a.positions.heads = 8;
+  EXPECT_EQ(check(s, a), "forward: tensor 'slope' dimension 0 (heads) must be 8, got 4");
+  a.tensors["slope"] = {fake(0x80000), {8}, {}};
+  FwdParams p{};
+  ASSERT_FALSE(bool(runtime::buildForwardParams(s, a, "forward", p)));
+  EXPECT_EQ(p.frameQOffset, 100);
+  EXPECT_EQ(p.frameKOffset, 300);
+  EXPECT_EQ(p.frameHeadOffset, 4);
+  EXPECT_EQ(p.frameSeqQ, 200);
+  EXPECT_EQ(p.frameSeqK, 600);
+  EXPECT_EQ(p.seqQ, 100); // the launch's own rows
+}
+
 TEST(LaunchArgs, RuntimeBlockMapHasBlockedExtents) {
   codegen::KernelSpec s = specOf("attention r { head_dim = 64; "
                                  "sparsity = runtime(block_size = 128); }");

@@ -11,6 +11,7 @@
 #define FLASHGEN_RUNTIME_REFERENCE_H
 
 #include "flashgen/Dialect/Attn/IR/AttnOps.h"
+#include "flashgen/Runtime/Positions.h"
 
 #include <map>
 #include <string>
@@ -30,6 +31,7 @@ struct Problem {
   std::vector<int32_t> cuSeqlensQ, cuSeqlensK; // varlen: offsets, packed rows
   uint64_t seed = 0, offset = 0;
   std::map<std::string, HostTensor> tensors;
+  Positions positions; // the mask and score modifier see these (Positions.h)
 };
 
 struct ReferenceResult {

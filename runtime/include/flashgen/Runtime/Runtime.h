@@ -18,6 +18,7 @@
 #define FLASHGEN_RUNTIME_RUNTIME_H
 
 #include "flashgen/Codegen/KernelSpec.h"
+#include "flashgen/Runtime/Positions.h"
 
 #include "llvm/Support/Error.h"
 
@@ -65,6 +66,9 @@ struct ForwardArgs {
   uint64_t dropoutSeed = 0, dropoutOffset = 0;
   std::map<std::string, NamedTensor> tensors;
   CUstream stream = nullptr;
+  /// Where this launch sits in a larger problem (Positions.h); default: it
+  /// is the whole problem.
+  Positions positions;
 };
 
 /// The backward pass: the forward's arguments (q, k, v, o as written by
