@@ -24,6 +24,7 @@ __version__ = "0.1.0"
 _TORCH_NAMES = {
     "attention": "api",
     "BlockMask": "block_mask",
+    "merge_attention": "merge",
     "flash_attn_func": "flash_attn_interface",
     "flash_attn_qkvpacked_func": "flash_attn_interface",
     "flash_attn_kvpacked_func": "flash_attn_interface",
@@ -33,6 +34,7 @@ _TORCH_NAMES = {
 }
 
 __all__ = ["Spec", "trace_mask_mod", "trace_score_mod", "check_spec", "generate_source",
+           "classify_blocks",
            "FlashgenError", "SpecError", "TraceError", "UnsupportedError", "NoDeviceError",
            "ArgumentError", "CudaError", *_TORCH_NAMES]
 
@@ -49,6 +51,14 @@ def generate_source(text: str, name: str = "spec.attn", arch: str = "sm_90a",
     """The CUDA C++ flashgen generates for a .attn text (no GPU needed)."""
     from . import _library
     return _library.generate_source(text, name, arch, backward)
+
+
+def classify_blocks(text: str, seq_q: int, seq_k: int, blocks, name: str = "spec.attn") -> list:
+    """How the mask of a .attn text covers blocks (q0, q1, k0, k1) (inclusive)
+    of a whole seq_q x seq_k problem: 0 empty, 1 full, 2 partial (or
+    decided by run-time tensors), from the compiler's interval analysis."""
+    from . import _library
+    return _library.classify_blocks(text, seq_q, seq_k, blocks, name)
 
 
 def __getattr__(name: str):

@@ -10,6 +10,7 @@ one-process simulation: it runs the comm's local ranks in lockstep.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import torch
 
@@ -26,10 +27,12 @@ class Problem:
     text: str
     names: str
     tensors: list
-    plan: RingPlan
-    heads: int          # query heads of the whole problem (== local: the ring splits no heads)
+    heads: int          # query heads of the whole problem
+    seq_len: int        # positions of the whole problem
     layout: str         # the caller's: "bhsd" or "bshd"
+    sharding: str       # plan.SHARDINGS
     deterministic: bool
+    plan: Optional[RingPlan] = None  # the ring's schedule
 
     @property
     def chunk(self) -> int:
