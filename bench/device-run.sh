@@ -27,6 +27,11 @@
 #          (flashgen vs FlexAttention on masks and run-time block maps;
 #          args such as --dims 64 --seqlens 2048 --masks blocks05 go to it;
 #          mask-bench.txt, mask-bench.json)
+#   cp [cp_bench args]: context parallelism on every GPU of the machine
+#          (torchrun, NCCL, multicast off): python/tests/multigpu/cp_check.py
+#          (cp-check.txt: outputs and gradients vs float64 and one GPU),
+#          then bench/cp_bench.py on 1 GPU and on all of them (cp-bench-P*.txt,
+#          cp-bench-P*.json)
 #   python [pytest args]: installs the Python package with the carried
 #          libflashgen.so and runs its pytest suite (CPU and GPU tests;
 #          pytest.txt, pytest-cases.tsv with every accuracy check)
@@ -127,6 +132,21 @@ if [[ $what == masks ]]; then
   PYTHONUNBUFFERED=1 timeout "${MASK_BENCH_TIMEOUT:-540}" python3 bench/mask_bench.py \
     --out "$out" "$@" > "$out/mask-bench.txt" 2>&1
   echo "mask bench rc=$?"; grep '^|' "$out/mask-bench.txt" | tail -40
+fi
+if [[ $what == cp ]]; then
+  bash scripts/install-python.sh --library $c/libflashgen.so > "$out/install.txt" 2>&1 ||
+    { echo "install failed"; tail -20 "$out/install.txt"; }
+  # NVLink multicast stays off (the device docs: it can take the host's GPUs down).
+  export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
+  ngpu=$(nvidia-smi -L | wc -l)
+  PYTHONUNBUFFERED=1 timeout "${CP_CHECK_TIMEOUT:-240}" torchrun --nproc_per_node="$ngpu" \
+    python/tests/multigpu/cp_check.py > "$out/cp-check.txt" 2>&1
+  echo "cp check rc=$? ($ngpu GPUs)"; grep -E "^(PASS|FAIL)|passed" "$out/cp-check.txt" | tail -40
+  for p in $(printf '%s\n' 1 "$ngpu" | sort -un); do
+    PYTHONUNBUFFERED=1 timeout "${CP_BENCH_TIMEOUT:-300}" torchrun --nproc_per_node="$p" \
+      bench/cp_bench.py --out "$out" "$@" > "$out/cp-bench-P$p.txt" 2>&1
+    echo "cp bench P=$p rc=$?"; grep '^|' "$out/cp-bench-P$p.txt"
+  done
 fi
 if [[ $what == python ]]; then
   bash scripts/install-python.sh --library $c/libflashgen.so > "$out/install.txt" 2>&1 ||

@@ -103,3 +103,44 @@ def fa_score(sq, sk, softcap, alibi, device, batch=None):
             s = s - sl * dist
         return s
     return f
+
+
+# Helpers of the SDPA-layout tests (test_attention_api.py, test_distributed.py).
+
+def _bhsd(b, h, hk, sq, sk, d, dtype=torch.bfloat16):
+    q = torch.randn(b, h, sq, d, device="cuda", dtype=dtype)
+    k = torch.randn(b, hk, sk, d, device="cuda", dtype=dtype)
+    v = torch.randn(b, hk, sk, d, device="cuda", dtype=dtype)
+    return q, k, v
+
+
+def _grid(b, h, sq, sk):
+    bb = torch.arange(b, device="cuda")[:, None, None, None]
+    hh = torch.arange(h, device="cuda")[None, :, None, None]
+    qq = torch.arange(sq, device="cuda")[None, None, :, None]
+    kk = torch.arange(sk, device="cuda")[None, None, None, :]
+    return bb, hh, qq, kk
+
+
+def _check_bhsd(name, fn, q, k, v, mask, score, report, grads=True, scale=None):
+    """fn takes and returns SDPA-layout tensors; the reference is BSHD."""
+    t = lambda x: x.transpose(1, 2)
+    q, k, v = (x.detach().requires_grad_(grads) for x in (q, k, v))
+    out = fn(q, k, v)
+    ref, _ = reference(t(q.detach().double()), t(k.detach().double()),
+                       t(v.detach().double()), mask=mask, score=score, scale=scale)
+    low, _ = reference(t(q.detach()), t(k.detach()), t(v.detach()), mask=mask, score=score,
+                       dtype=q.dtype, scale=scale)
+    assert_close(f"{name} out", t(out), ref, low, report)
+    if not grads:
+        return
+    dout = torch.randn_like(out)
+    g = torch.autograd.grad(out, (q, k, v), dout)
+    qr, kr, vr = (t(x.detach()).double().requires_grad_() for x in (q, k, v))
+    r, _ = reference(qr, kr, vr, mask=mask, score=score, scale=scale)
+    rg = torch.autograd.grad(r, (qr, kr, vr), t(dout).double())
+    ql, kl, vl = (t(x.detach()).requires_grad_() for x in (q, k, v))
+    lo, _ = reference(ql, kl, vl, mask=mask, score=score, dtype=q.dtype, scale=scale)
+    lg = torch.autograd.grad(lo, (ql, kl, vl), t(dout))
+    for nm, a, b, c in zip(("dq", "dk", "dv"), g, rg, lg):
+        assert_close(f"{name} {nm}", t(a), b, c, report)

@@ -8,49 +8,10 @@ import pytest
 import torch
 
 import flashgen
-from reference import assert_close, reference
+from reference import _bhsd, _check_bhsd, _grid, assert_close, reference
 
 DEV = "cuda"
 ROOT = pathlib.Path(__file__).resolve().parents[3]
-
-
-def _bhsd(b, h, hk, sq, sk, d, dtype=torch.bfloat16):
-    q = torch.randn(b, h, sq, d, device=DEV, dtype=dtype)
-    k = torch.randn(b, hk, sk, d, device=DEV, dtype=dtype)
-    v = torch.randn(b, hk, sk, d, device=DEV, dtype=dtype)
-    return q, k, v
-
-
-def _grid(b, h, sq, sk):
-    bb = torch.arange(b, device=DEV)[:, None, None, None]
-    hh = torch.arange(h, device=DEV)[None, :, None, None]
-    qq = torch.arange(sq, device=DEV)[None, None, :, None]
-    kk = torch.arange(sk, device=DEV)[None, None, None, :]
-    return bb, hh, qq, kk
-
-
-def _check_bhsd(name, fn, q, k, v, mask, score, report, grads=True, scale=None):
-    """fn takes and returns SDPA-layout tensors; the reference is BSHD."""
-    t = lambda x: x.transpose(1, 2)
-    q, k, v = (x.detach().requires_grad_(grads) for x in (q, k, v))
-    out = fn(q, k, v)
-    ref, _ = reference(t(q.detach().double()), t(k.detach().double()),
-                       t(v.detach().double()), mask=mask, score=score, scale=scale)
-    low, _ = reference(t(q.detach()), t(k.detach()), t(v.detach()), mask=mask, score=score,
-                       dtype=q.dtype, scale=scale)
-    assert_close(f"{name} out", t(out), ref, low, report)
-    if not grads:
-        return
-    dout = torch.randn_like(out)
-    g = torch.autograd.grad(out, (q, k, v), dout)
-    qr, kr, vr = (t(x.detach()).double().requires_grad_() for x in (q, k, v))
-    r, _ = reference(qr, kr, vr, mask=mask, score=score, scale=scale)
-    rg = torch.autograd.grad(r, (qr, kr, vr), t(dout).double())
-    ql, kl, vl = (t(x.detach()).requires_grad_() for x in (q, k, v))
-    lo, _ = reference(ql, kl, vl, mask=mask, score=score, dtype=q.dtype, scale=scale)
-    lg = torch.autograd.grad(lo, (ql, kl, vl), t(dout))
-    for nm, a, b, c in zip(("dq", "dk", "dv"), g, rg, lg):
-        assert_close(f"{name} {nm}", t(a), b, c, report)
 
 
 def causal(b, h, q_idx, kv_idx):
