@@ -80,11 +80,15 @@ def run_torch_cp(n, h, d, rank, world, reps):
     import torch.nn.functional as F
     mesh = init_device_mesh("cuda", (world,))
     q, k, v = (torch.randn(1, h, n, d, device="cuda", dtype=torch.bfloat16) for _ in range(3))
-    q.requires_grad_(), k.requires_grad_(), v.requires_grad_()
 
     def run(backward):
-        qq, kk, vv = (x.detach().clone().requires_grad_() for x in (q, k, v))
+        # context_parallel shards its buffers in place (load-balanced for
+        # causal), so they may not require grad until inside it.
+        qq, kk, vv = (x.clone() for x in (q, k, v))
         with context_parallel(mesh, buffers=[qq, kk, vv], buffer_seq_dims=[2, 2, 2]):
+            if backward:
+                for x in (qq, kk, vv):
+                    x.requires_grad_()
             out = F.scaled_dot_product_attention(qq, kk, vv, is_causal=True)
             if backward:
                 out.backward(torch.ones_like(out))

@@ -79,6 +79,7 @@ class BackwardArgs(Structure):
         ("deterministic", c_int),
         ("do_strides", Strides), ("dq_strides", Strides), ("dk_strides", Strides),
         ("dv_strides", Strides),
+        ("accumulate_f32", c_int),
     ]
 
 

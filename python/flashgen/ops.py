@@ -213,18 +213,31 @@ def backward_call(dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, ls
                   spec: str, names: str, tensors: list[Tensor], cu_seqlens_q: Optional[Tensor],
                   cu_seqlens_k: Optional[Tensor], max_seqlen_q: int, max_seqlen_k: int,
                   seed: Optional[Tensor], deterministic: bool,
-                  positions: Optional[tuple] = None) -> tuple[Tensor, Tensor, Tensor]:
+                  positions: Optional[tuple] = None,
+                  accumulate: Optional[tuple] = None) -> tuple[Tensor, Tensor, Tensor]:
     """_bwd_impl with `positions` as forward_call takes them: `out` and `lse`
     may be those of the whole problem's rows (merged over key blocks), then
-    dQ, dK, dV are this launch's block's share of the gradients."""
+    dQ, dK, dV are this launch's block's share of the gradients.
+    accumulate: (dq, dk, dv) fp32 tensors shaped like q, k, v to add the
+    gradients to (no rounding to the input dtype per launch); returned."""
     with _OnDevice(q.device.index):
         kern = _library.kernel(spec, q.device.index)
         dout = _usable(dout)
-        # Gradients like their inputs (empty_like keeps a dense layout's
-        # strides); inputs the kernels cannot read in place are copied.
-        dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
+        if accumulate is None:
+            # Gradients like their inputs (empty_like keeps a dense layout's
+            # strides); inputs the kernels cannot read in place are copied.
+            dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
+        else:
+            dq, dk, dv = accumulate
+            for name, g, like in (("dq", dq, q), ("dk", dk, k), ("dv", dv, v)):
+                if g.dtype != torch.float32 or g.shape != like.shape or _usable(g) is not g:
+                    raise ArgumentError(f"backward: accumulate {name} must be fp32 shaped "
+                                        f"{tuple(like.shape)} with a unit last stride, other "
+                                        f"strides multiples of 8, 16-byte aligned; got "
+                                        f"{g.dtype} {tuple(g.shape)} strides {g.stride()}")
         q, k, v = _usable(q), _usable(k), _usable(v)
-        dq, dk, dv = _usable(dq), _usable(dk), _usable(dv)
+        if accumulate is None:
+            dq, dk, dv = _usable(dq), _usable(dk), _usable(dv)
         launch = _Launch(kern, q, k, v, out, lse, names, tensors, cu_seqlens_q, cu_seqlens_k,
                          max_seqlen_q, max_seqlen_k, seed, positions)
         varlen = cu_seqlens_q is not None
@@ -234,6 +247,7 @@ def backward_call(dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, ls
         b.do_strides, b.dq_strides = _strides(dout, varlen), _strides(dq, varlen)
         b.dk_strides, b.dv_strides = _strides(dk, varlen), _strides(dv, varlen)
         b.deterministic = int(bool(deterministic))
+        b.accumulate_f32 = int(accumulate is not None)
         # The workspace comes from PyTorch's allocator: stream-ordered, and
         # capturable in a CUDA graph (the runtime's own would call cuMemAlloc).
         ws = torch.empty(max(kern.backward_workspace_bytes(launch.args), 16), dtype=torch.uint8,

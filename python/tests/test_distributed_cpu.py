@@ -46,7 +46,7 @@ def fake_kernels(monkeypatch):
         return o.to(q.dtype), lse.float()
 
     def bwd(do, q, k, v, o, lse, text, names, tensors, cu_q, cu_k, mq, mk, seed, det,
-            positions=None):
+            positions=None, accumulate=None):
         s = _logits(q, k, positions, state["mask"])
         p = torch.exp(s - lse.double()[..., None])  # lse = +inf: P = 0
         do64, v64 = do.double(), v.double()
@@ -56,6 +56,11 @@ def fake_kernels(monkeypatch):
         ds = p * (dp - dsum) / math.sqrt(q.shape[-1])
         dq = torch.einsum("bhqk,bkhd->bqhd", ds, k.double())
         dk = torch.einsum("bhqk,bqhd->bkhd", ds, q.double())
+        if accumulate is not None:  # the kernels' accumulateF32 mode
+            for acc, g in zip(accumulate, (dq, dk, dv)):
+                assert acc.dtype == torch.float32
+                acc.add_(g.float())
+            return accumulate
         return dq.to(q.dtype), dk.to(k.dtype), dv.to(v.dtype)
 
     monkeypatch.setattr(ops, "forward_call", fwd)

@@ -236,5 +236,6 @@ llvm::Error flashgen::runtime::buildBackwardParams(const BackwardArgs &a, BwdPar
   p.dQBatchStride = dQ.batch; p.dQRowStride = dQ.row; p.dQHeadStride = dQ.head;
   p.dKBatchStride = dK.batch; p.dKRowStride = dK.row; p.dKHeadStride = dK.head;
   p.dVBatchStride = dV.batch; p.dVRowStride = dV.row; p.dVHeadStride = dV.head;
+  p.accumulateF32 = a.accumulateF32 ? 1 : 0;
   return llvm::Error::success();
 }

@@ -128,15 +128,14 @@ def ring_backward(pb: Problem, comm, qs, ks, vs, outs, lses, douts):
             for p in plan.pairs[r][s]:
                 sl = slice(p.qi * c, (p.qi + 1) * c)
                 ksl = slice(p.ki * c, (p.ki + 1) * c)
-                gq, gk, gv = ops.backward_call(
+                # The kernels add this block's gradients to the fp32 sums.
+                ops.backward_call(
                     chunk(douts[r], p.qi, c, lay), chunk(qs[r], p.qi, c, lay),
                     chunk(k, p.ki, c, lay), chunk(v, p.ki, c, lay),
                     chunk(outs[r], p.qi, c, lay), lse_chunks[r][p.qi], pb.text, pb.names,
                     pb.tensors, None, None, c, c, None, pb.deterministic,
-                    positions=pb.positions(p.qc, p.kc))
-                dq[r][:, sl].add_(gq.float())
-                dk_acc[:, ksl].add_(gk.float())
-                dv_acc[:, ksl].add_(gv.float())
+                    positions=pb.positions(p.qc, p.kc),
+                    accumulate=(dq[r][:, sl], dk_acc[:, ksl], dv_acc[:, ksl]))
             if dkv_in[r] is not None:
                 dk_acc.add_(dkv_in[r][0])
                 dv_acc.add_(dkv_in[r][1])

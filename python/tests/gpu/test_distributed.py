@@ -102,6 +102,31 @@ def test_block_launch_at_offsets(qo, ko, report):
     assert torch.isposinf(lse[~finite]).all()
 
 
+def test_backward_accumulates_in_fp32():
+    """accumulate=(dq, dk, dv) adds the gradients to fp32 sums: twice the
+    same launch gives twice one launch's fp32 gradients, which round to the
+    plain launch's."""
+    from flashgen import ops
+    spec = "attention c { head_dim = 64; mask = causal; }"
+    q, k, v = (x.transpose(1, 2) for x in _bhsd(2, 4, 2, 333, 333, 64))
+    out, lse = ops.forward_call(q, k, v, spec, "", [], None, None, 333, 333, None, ops.O_BSHD)
+    do = torch.randn_like(out)
+    plain = ops.backward_call(do, q, k, v, out, lse, spec, "", [], None, None, 333, 333, None,
+                              False)
+    acc = tuple(torch.full(x.shape, 0.5, device="cuda") for x in (q, k, v))
+    for _ in range(2):
+        ops.backward_call(do, q, k, v, out, lse, spec, "", [], None, None, 333, 333, None, False,
+                          accumulate=acc)
+    for name, a, p in zip(("dq", "dk", "dv"), acc, plain):
+        one = (a - 0.5) / 2
+        assert one.dtype == torch.float32
+        tol = 1e-2 * p.float().abs().max().item()
+        assert (one.to(p.dtype).float() - p.float()).abs().max().item() <= tol, name
+    with pytest.raises(flashgen.ArgumentError, match="accumulate dk must be fp32"):
+        ops.backward_call(do, q, k, v, out, lse, spec, "", [], None, None, 333, 333, None, False,
+                          accumulate=(acc[0], acc[1].half(), acc[2]))
+
+
 def test_positions_errors():
     from flashgen import ops
     q, k, v = _bhsd(1, 4, 4, 64, 64, 64)

@@ -128,6 +128,10 @@ typedef struct FlashgenBackwardArgs {
   int deterministic;
   /* Zero: dO like o, dq like q, dk like k, dv like v. */
   FlashgenStrides do_strides, dq_strides, dk_strides, dv_strides;
+  /* Nonzero: dq, dk, dv are fp32 and the gradients are added to them (a
+   * caller summing many launches rounds once); zero: written in the input
+   * dtype (API version 4). */
+  int accumulate_f32;
 } FlashgenBackwardArgs;
 
 FlashgenStatus flashgenKernelBackward(FlashgenKernel kernel, const FlashgenBackwardArgs *args);

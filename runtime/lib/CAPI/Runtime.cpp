@@ -158,6 +158,7 @@ FlashgenStatus flashgenKernelBackward(FlashgenKernel kernel, const FlashgenBackw
   b.dQStrides = convertStrides(a->dq_strides);
   b.dKStrides = convertStrides(a->dk_strides);
   b.dVStrides = convertStrides(a->dv_strides);
+  b.accumulateF32 = a->accumulate_f32 != 0;
   if (llvm::Error e = unwrap(kernel)->backward(b))
     return failWith(std::move(e));
   lastError.clear();

@@ -299,15 +299,15 @@ FG_DEVICE void storeKeyGradients(const BwdParams &bp, const BwdKeyBlock<Variant>
     if (k >= kb.sb.seqK)
       continue;
     if constexpr (DoDK)
-      storeAccRow<T>(static_cast<uint16_t *>(bp.dK) +
-                         rowOffset<Variant>(kb.b, kb.sb.kRow0, k, kb.hk, bp.dKBatchStride,
-                                            bp.dKRowStride, bp.dKHeadStride),
-                     dk, h2, t, p.headDimQK, p.scale);
+      storeGradRow<T>(bp.dK,
+                      rowOffset<Variant>(kb.b, kb.sb.kRow0, k, kb.hk, bp.dKBatchStride,
+                                         bp.dKRowStride, bp.dKHeadStride),
+                      bp.accumulateF32, dk, h2, t, p.headDimQK, p.scale);
     if constexpr (DoDV)
-      storeAccRow<T>(static_cast<uint16_t *>(bp.dV) +
-                         rowOffset<Variant>(kb.b, kb.sb.kRow0, k, kb.hk, bp.dVBatchStride,
-                                            bp.dVRowStride, bp.dVHeadStride),
-                     dv, h2, t, p.headDimV, 1.f);
+      storeGradRow<T>(bp.dV,
+                      rowOffset<Variant>(kb.b, kb.sb.kRow0, k, kb.hk, bp.dVBatchStride,
+                                         bp.dVRowStride, bp.dVHeadStride),
+                      bp.accumulateF32, dv, h2, t, p.headDimV, 1.f);
   }
 }
 
@@ -470,9 +470,17 @@ FG_DEVICE void attentionBackwardConvertDQ(const BwdParams &bp) {
   const SeqBounds sb = seqBounds<Variant>(p, b);
   forEachWarpRow(sb.seqQ, [&](int q) {
     const float *acc = bp.dqAccum + (workspaceRow0(bp, b, h) + q) * Cfg::kHeadDimQK;
-    uint16_t *row = static_cast<uint16_t *>(bp.dQ) +
-                    rowOffset<Variant>(b, sb.qRow0, q, h, bp.dQBatchStride, bp.dQRowStride,
-                                       bp.dQHeadStride);
+    const int64_t at = rowOffset<Variant>(b, sb.qRow0, q, h, bp.dQBatchStride, bp.dQRowStride,
+                                          bp.dQHeadStride);
+    if (bp.accumulateF32) {
+      float *row = static_cast<float *>(bp.dQ) + at;
+      for (int c = lane * 2; c < p.headDimQK; c += 64) {
+        row[c] += acc[c] * p.scale;
+        row[c + 1] += acc[c + 1] * p.scale;
+      }
+      return;
+    }
+    uint16_t *row = static_cast<uint16_t *>(bp.dQ) + at;
     for (int c = lane * 2; c < p.headDimQK; c += 64) // headDimQK is a multiple of 8
       *reinterpret_cast<uint32_t *>(row + c) = packPair<T>(acc[c] * p.scale, acc[c + 1] * p.scale);
   });
@@ -638,10 +646,10 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
     const int q = qRowW + g + h2 * 8;
     if (q >= seqQ)
       continue;
-    uint16_t *row = static_cast<uint16_t *>(bp.dQ) +
+    storeGradRow<T>(bp.dQ,
                     rowOffset<Variant>(b, sb.qRow0, q, h, bp.dQBatchStride, bp.dQRowStride,
-                                       bp.dQHeadStride);
-    storeAccRow<T>(row, dq, h2, t, p.headDimQK, p.scale);
+                                       bp.dQHeadStride),
+                    bp.accumulateF32, dq, h2, t, p.headDimQK, p.scale);
   }
 }
 

@@ -103,6 +103,11 @@ struct BwdParams {
   /// Null on the deterministic path.
   float *dqAccum;
   int32_t seqPad; // seqQ rounded up to a multiple of kBwdSeqPadding
+  /// 0: dQ, dK, dV are written in the inputs' dtype. 1: they are fp32 and
+  /// this launch's gradients are added to them: a caller summing the
+  /// gradients of many launches (context parallelism's blocks) rounds once,
+  /// at the end, instead of once per launch.
+  int32_t accumulateF32;
 };
 
 } // namespace flashgen

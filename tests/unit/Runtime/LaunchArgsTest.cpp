@@ -214,4 +214,23 @@ TEST(LaunchArgs, EveryBackwardArgumentIsChecked) {
   EXPECT_EQ(with([](BackwardArgs &a) { a.k = nullptr; }), "backward: 'k' is null");
 }
 
+TEST(LaunchArgs, BackwardAccumulatesOnlyWhenAsked) {
+  codegen::KernelSpec s = specOf("attention a { head_dim = 64; }");
+  BackwardArgs a;
+  static_cast<ForwardArgs &>(a) = validArgs();
+  a.lse = static_cast<float *>(fake(0x50000));
+  a.dO = fake(0x60000);
+  a.dQ = fake(0x70000);
+  a.dK = fake(0x80000);
+  a.dV = fake(0x90000);
+  BwdParams p{};
+  ASSERT_FALSE(bool(runtime::buildForwardParams(s, a, "backward", p.f)));
+  ASSERT_FALSE(bool(runtime::buildBackwardParams(a, p)));
+  EXPECT_EQ(p.accumulateF32, 0);
+  a.accumulateF32 = true;
+  ASSERT_FALSE(bool(runtime::buildBackwardParams(a, p)));
+  EXPECT_EQ(p.accumulateF32, 1);
+  EXPECT_EQ(p.dQRowStride, p.f.qRowStride); // element strides, as in the other mode
+}
+
 } // namespace

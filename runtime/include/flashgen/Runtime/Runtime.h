@@ -89,6 +89,12 @@ struct BackwardArgs : ForwardArgs {
   /// bits of dQ, may differ between runs). true: separate dK/dV and dQ
   /// kernels with no atomics, bit-identical from run to run.
   bool deterministic = false;
+  /// false (default): dQ, dK, dV in the inputs' dtype, overwritten. true:
+  /// they are fp32 (16-byte aligned, strides in fp32 elements) and the
+  /// gradients are added to what they hold, so a caller summing many
+  /// launches (context parallelism) rounds once. Strides default to the
+  /// inputs' element strides, as in the other mode.
+  bool accumulateF32 = false;
 };
 
 struct JitOptions {
