@@ -9,6 +9,7 @@ Causal bf16 attention, batch 1, over N tokens sharded across the P ranks
 (zig-zag for the ring, so each rank has the same causal work). Times the
 forward and forward+backward of flashgen.distributed.context_parallel_attention
 with CUDA events (warm-up, median of repeats, a barrier around each), and,
+on one GPU flashgen.attention over the whole sequence ("single"), and
 with --torch-cp, PyTorch's own context-parallel SDPA
 (torch.distributed.tensor.experimental.context_parallel, ring over the
 SDPA backends) on the same shapes. Tokens/s = N / time; TFLOP/s per GPU
@@ -74,6 +75,26 @@ def run_flashgen(method, n, h, d, rank, world, reps):
     return t_f, t_fb, peak_gib()
 
 
+def run_single(n, h, d, reps):
+    """flashgen.attention on the whole sequence (one GPU): the baseline."""
+    import flashgen
+    q, k, v, do = (torch.randn(1, h, n, d, device="cuda", dtype=torch.bfloat16)
+                   for _ in range(4))
+    q.requires_grad_(), k.requires_grad_(), v.requires_grad_()
+    spec = SPEC % d
+
+    def fwd():
+        with torch.no_grad():
+            flashgen.attention(q, k, v, spec)
+
+    def fwd_bwd():
+        out = flashgen.attention(q, k, v, spec)
+        torch.autograd.grad(out, (q, k, v), do)
+
+    torch.cuda.reset_peak_memory_stats()
+    return timed(fwd, reps), timed(fwd_bwd, reps), peak_gib()
+
+
 def run_torch_cp(n, h, d, rank, world, reps):
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.tensor.experimental import context_parallel
@@ -86,10 +107,10 @@ def run_torch_cp(n, h, d, rank, world, reps):
         # causal), so they may not require grad until inside it.
         qq, kk, vv = (x.clone() for x in (q, k, v))
         with context_parallel(mesh, buffers=[qq, kk, vv], buffer_seq_dims=[2, 2, 2]):
-            if backward:
-                for x in (qq, kk, vv):
-                    x.requires_grad_()
-            out = F.scaled_dot_product_attention(qq, kk, vv, is_causal=True)
+            # The buffers are resized back on exit: the leaves that take
+            # gradients are detached aliases.
+            ql, kl, vl = (x.detach().requires_grad_(backward) for x in (qq, kk, vv))
+            out = F.scaled_dot_product_attention(ql, kl, vl, is_causal=True)
             if backward:
                 out.backward(torch.ones_like(out))
 
@@ -113,12 +134,15 @@ def main():
     rank, world = dist.get_rank(), dist.get_world_size()
     torch.cuda.set_device(rank)
     rows = []
-    impls = [m for m in a.methods.split(",") if m] + (["torch_cp"] if a.torch_cp else [])
+    impls = ([m for m in a.methods.split(",") if m] + (["torch_cp"] if a.torch_cp else []) +
+             (["single"] if world == 1 else []))
     for n in [int(x) for x in a.seqlens.split(",")]:
         flops = 2.0 * a.heads * n * n * a.dim  # causal forward
         for impl in impls:
             try:
-                if impl == "torch_cp":
+                if impl == "single":
+                    t_f, t_fb, mem = run_single(n, a.heads, a.dim, a.reps)
+                elif impl == "torch_cp":
                     t_f, t_fb, mem = run_torch_cp(n, a.heads, a.dim, rank, world, a.reps)
                 else:
                     t_f, t_fb, mem = run_flashgen(impl, n, a.heads, a.dim, rank, world, a.reps)

@@ -31,7 +31,7 @@ def merge_into(acc_out: Tensor, acc_lse: Tensor, out: Tensor, lse: Tensor) -> No
     inv = torch.where(s > 0, 1.0 / s, torch.zeros_like(s))
     ca = (wa * inv).transpose(1, 2).unsqueeze(-1)
     cb = (wb * inv).transpose(1, 2).unsqueeze(-1)
-    acc_out.mul_(ca).add_(out.float() * cb)
+    acc_out.mul_(ca).add_(out.to(torch.float32, copy=True).mul_(cb))
     acc_lse.copy_(torch.where(s > 0, m + torch.log(s), torch.full_like(s, float("-inf"))))
 
 

@@ -14,6 +14,16 @@ import torch
 Tensor = torch.Tensor
 
 
+def _alloc(like):
+    """A receive buffer for `like`: a tensor (its shape and dtype, contiguous)
+    or a (shape, dtype, device) triple, so callers need not keep a tensor
+    around just to describe one."""
+    if isinstance(like, torch.Tensor):
+        return torch.empty_like(like, memory_format=torch.contiguous_format)
+    shape, dtype, device = like
+    return torch.empty(shape, dtype=dtype, device=device)
+
+
 class _Done:
     def __init__(self, value):
         self.value = value
@@ -31,8 +41,9 @@ class SimulatedComm:
 
     def shift(self, payloads: dict, receives: dict, like: dict):
         """Each local rank r with payloads[r] sends it to r + 1; ranks with
-        receives[r] get one from r - 1. Returns a handle whose wait() gives
-        {rank: received list}."""
+        receives[r] get one from r - 1, in buffers shaped like like[r]
+        (tensors or (shape, dtype, device)). Returns a handle whose wait()
+        gives {rank: received list}."""
         got = {}
         for r, items in payloads.items():
             if items is not None:
@@ -86,7 +97,7 @@ class ProcessGroupComm:
             ops += [dist.P2POp(dist.isend, t.contiguous(), dst, self.group) for t in items]
         if receives.get(r) and self.world > 1:
             src = self._global((r - 1) % self.world)
-            recv = [torch.empty_like(t, memory_format=torch.contiguous_format) for t in like[r]]
+            recv = [_alloc(t) for t in like[r]]
             ops += [dist.P2POp(dist.irecv, t, src, self.group) for t in recv]
         reqs = self._batch(ops)
 
@@ -104,7 +115,7 @@ class ProcessGroupComm:
             ops += [dist.P2POp(dist.isend, t.contiguous(), self._global(dst), self.group)
                     for t in tensors]
         for src, like in receives.get(r, []):
-            bufs = [torch.empty_like(t, memory_format=torch.contiguous_format) for t in like]
+            bufs = [_alloc(t) for t in like]
             got[src] = bufs
             ops += [dist.P2POp(dist.irecv, t, self._global(src), self.group) for t in bufs]
         for q in self._batch(ops):

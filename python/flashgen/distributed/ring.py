@@ -91,77 +91,85 @@ def ring_forward(pb: Problem, comm, qs: dict, ks: dict, vs: dict):
         kv = {r: tuple(got[r]) if r in got else None for r in comm.local_ranks}
     result = {}
     for r in comm.local_ranks:
-        dtype = qs[r].dtype
-        out = torch.cat([o for o, _ in acc[r]], dim=1).to(dtype)  # [B, S, H, Dv]
+        q = qs[r]
+        shape = list(q.shape)
+        shape[-1] = vs[r].shape[-1]
+        out = torch.empty(shape, dtype=q.dtype, device=q.device)  # the caller's layout
+        for i, (o, _) in enumerate(acc[r]):
+            bshd(out, lay)[:, i * c:(i + 1) * c].copy_(o)
         lse = finish_lse(torch.cat([l for _, l in acc[r]], dim=2))
-        result[r] = (out.transpose(1, 2).contiguous() if lay == "bhsd" else out, lse)
+        acc[r] = None
+        result[r] = (out, lse)
     return result
 
 
 def ring_backward(pb: Problem, comm, qs, ks, vs, outs, lses, douts):
-    """{rank: (dq, dk, dv)} like the shards; outs/lses: ring_forward's."""
+    """{rank: (dq, dk, dv)} like the shards; outs/lses: ring_forward's.
+
+    The key and value gradients of a shard travel with it as one pair of
+    fp32 sums: the rank holding the shard in a step has its kernels add
+    their blocks to the sums (accumulateF32), then passes them on; where
+    the shard stops, the sums go home. Query gradients are summed in fp32
+    on their own rank. Nothing is rounded to the input dtype before the end.
+    """
     plan, c, lay = pb.plan, pb.chunk, pb.layout
-    r0 = comm.local_ranks[0]
-    nq = qs[r0].shape[seq_dim(lay)] // c
+    ranks = comm.local_ranks
+    nq = qs[ranks[0]].shape[seq_dim(lay)] // c
     dq = {r: torch.zeros(bshd(qs[r], lay).shape, dtype=torch.float32, device=qs[r].device)
-          for r in comm.local_ranks}
+          for r in ranks}
     lse_chunks = {r: [lses[r][:, :, i * c:(i + 1) * c].contiguous() for i in range(nq)]
-                  for r in comm.local_ranks}
-    zeros_kv = {r: (torch.zeros(bshd(ks[r], lay).shape, dtype=torch.float32, device=ks[r].device),
-                    torch.zeros(bshd(vs[r], lay).shape, dtype=torch.float32, device=vs[r].device))
-                for r in comm.local_ranks}
-    kv = {r: (ks[r], vs[r]) for r in comm.local_ranks}
-    dkv_in = {r: None for r in comm.local_ranks}  # accumulators of the held origin, so far
-    final = {r: {} for r in comm.local_ranks}     # origin -> its finished (dk, dv)
+                  for r in ranks}
+    # (shape, dtype, device) of each rank's fp32 key and value sums.
+    sums_like = {r: [(tuple(bshd(t, lay).shape), torch.float32, t.device) for t in (ks[r], vs[r])]
+                 for r in ranks}
+    kv = {r: (ks[r], vs[r]) for r in ranks}
+    dkv = {r: tuple(torch.zeros(*x[0], dtype=x[1], device=x[2]) for x in sums_like[r])
+           for r in ranks}  # the held shard's sums (own shard in step 0)
+    final = {r: {} for r in ranks}  # origin -> its finished (dk, dv) sums
     for s in range(plan.steps()):
-        kv_handle = comm.shift({r: kv[r] if plan.sends(r, s) else None for r in comm.local_ranks},
-                               {r: plan.receives(r, s) for r in comm.local_ranks},
-                               {r: (ks[r], vs[r]) for r in comm.local_ranks})
-        dkv_out = {}
-        for r in comm.local_ranks:
+        kv_handle = comm.shift({r: kv[r] if plan.sends(r, s) else None for r in ranks},
+                               {r: plan.receives(r, s) for r in ranks},
+                               {r: (ks[r], vs[r]) for r in ranks})
+        for r in ranks:
             o = plan.origin(r, s)
             if o is None:
                 continue
             k, v = kv[r]
-            dk_acc = torch.zeros_like(zeros_kv[r][0])
-            dv_acc = torch.zeros_like(zeros_kv[r][1])
+            dk, dv = dkv[r]
             for p in plan.pairs[r][s]:
                 sl = slice(p.qi * c, (p.qi + 1) * c)
                 ksl = slice(p.ki * c, (p.ki + 1) * c)
-                # The kernels add this block's gradients to the fp32 sums.
                 ops.backward_call(
                     chunk(douts[r], p.qi, c, lay), chunk(qs[r], p.qi, c, lay),
                     chunk(k, p.ki, c, lay), chunk(v, p.ki, c, lay),
                     chunk(outs[r], p.qi, c, lay), lse_chunks[r][p.qi], pb.text, pb.names,
                     pb.tensors, None, None, c, c, None, pb.deterministic,
                     positions=pb.positions(p.qc, p.kc),
-                    accumulate=(dq[r][:, sl], dk_acc[:, ksl], dv_acc[:, ksl]))
-            if dkv_in[r] is not None:
-                dk_acc.add_(dkv_in[r][0])
-                dv_acc.add_(dkv_in[r][1])
-            if plan.sends(r, s):
-                dkv_out[r] = (dk_acc, dv_acc)
-            else:
-                final[r][o] = (dk_acc, dv_acc)
-        dkv_handle = comm.shift({r: dkv_out.get(r) for r in comm.local_ranks},
-                                {r: plan.receives(r, s) for r in comm.local_ranks},
-                                zeros_kv)
+                    accumulate=(dq[r][:, sl], dk[:, ksl], dv[:, ksl]))
+            if not plan.sends(r, s):
+                final[r][o] = dkv[r]
+        dkv_handle = comm.shift({r: dkv[r] if plan.sends(r, s) else None for r in ranks},
+                                {r: plan.receives(r, s) for r in ranks}, sums_like)
         got = kv_handle.wait()
-        kv = {r: tuple(got[r]) if r in got else None for r in comm.local_ranks}
+        kv = {r: tuple(got[r]) if r in got else None for r in ranks}
         got = dkv_handle.wait()
-        dkv_in = {r: tuple(got[r]) if r in got else None for r in comm.local_ranks}
-    # Each origin's gradients go home from the rank that held them last.
-    sends = {r: [(o, final[r][o]) for o in final[r] if o != r] for r in comm.local_ranks}
-    receives = {r: [(plan.final_holder(r), zeros_kv[r])] if plan.final_holder(r) != r else []
-                for r in comm.local_ranks}
+        dkv = {r: tuple(got[r]) if r in got else None for r in ranks}
+    # Each origin's sums go home from the rank that held them last.
+    sends = {r: [(o, final[r][o]) for o in final[r] if o != r] for r in ranks}
+    receives = {r: [(plan.final_holder(r), sums_like[r])] if plan.final_holder(r) != r else []
+                for r in ranks}
     routed = comm.route(sends, receives)
+    del sends
     result = {}
-    for r in comm.local_ranks:
+    for r in ranks:
         holder = plan.final_holder(r)
         dk, dv = final[r][r] if holder == r else routed[r][holder]
+        final[r] = None
         grads = []
         for g, like in ((dq[r], qs[r]), (dk, ks[r]), (dv, vs[r])):
-            g = g.to(like.dtype)
-            grads.append(g.transpose(1, 2).contiguous() if lay == "bhsd" else g)
+            out = torch.empty(like.shape, dtype=like.dtype, device=like.device)
+            bshd(out, lay).copy_(g)  # one pass: fp32 BSHD -> the input's dtype and layout
+            grads.append(out)
+        dq[r] = None
         result[r] = tuple(grads)
     return result
