@@ -176,7 +176,6 @@ def simulate_context_parallel(q: Tensor, k: Tensor, v: Tensor, spec, world: int,
     same merges and block launches, tests the distributed path on one GPU)."""
     if not isinstance(world, int) or world < 1:
         raise ArgumentError(f"simulate_context_parallel: world must be an int >= 1, not {world!r}")
-    sd = seq_dim(layout)
     comm = SimulatedComm(world)
     qs = [shard(q, r, world, sharding=sharding, layout=layout) for r in range(world)]
     ks = [shard(k, r, world, sharding=sharding, layout=layout) for r in range(world)]
@@ -187,5 +186,4 @@ def simulate_context_parallel(q: Tensor, k: Tensor, v: Tensor, spec, world: int,
     res = _ContextParallel.apply(pb, comm, method, world, *qs, *ks, *vs)
     out = unshard(list(res[:world]), sharding=sharding, layout=layout)
     lse = unshard(list(res[world:]), sharding=sharding, layout=layout)
-    del sd
     return (out, lse) if return_lse else out
