@@ -30,8 +30,8 @@ std::vector<codegen::KernelSpec> &variants() {
         "attention a { head_dim = 64; mask = causal; }",
         "attention g { head_dim = 128; heads = 8; kv_heads = 2; score = score * 0.5; }",
         "attention v { head_dim = 64; varlen = true; mask = causal; }",
-        "attention d { head_dim = 128; tensor doc : i32[batch, seq_k]; tensor s : "
-        "f32[heads]; mask = causal && doc[b, q] == doc[b, k]; score = score - s[h]; }",
+        ("attention d { head_dim = 128; tensor doc : i32[batch, seq_k]; tensor s : "
+         "f32[heads]; mask = causal && doc[b, q] == doc[b, k]; score = score - s[h]; }"),
         "attention r { head_dim = 64; sparsity = runtime(block_size = 128); }",
     };
     for (const char *t : texts) {
