@@ -54,48 +54,38 @@ def peak_gib():
     return t.item()
 
 
-def run_flashgen(method, n, h, d, rank, world, reps):
-    local = n // world
-    q, k, v, do = (torch.randn(1, h, local, d, device="cuda", dtype=torch.bfloat16)
-                   for _ in range(4))
+def time_attention(attend, shape, reps):
+    """Forward and forward+backward times of attend(q, k, v) on random bf16
+    inputs of `shape`, and the peak memory per GPU."""
+    q, k, v, do = (torch.randn(*shape, device="cuda", dtype=torch.bfloat16) for _ in range(4))
     q.requires_grad_(), k.requires_grad_(), v.requires_grad_()
-    spec = SPEC % d
 
     def fwd():
         with torch.no_grad():
-            fd.context_parallel_attention(q, k, v, spec, method=method)
+            attend(q, k, v)
 
     def fwd_bwd():
-        out = fd.context_parallel_attention(q, k, v, spec, method=method)
-        torch.autograd.grad(out, (q, k, v), do)
-
-    torch.cuda.reset_peak_memory_stats()
-    t_f = timed(fwd, reps)
-    t_fb = timed(fwd_bwd, reps)
-    return t_f, t_fb, peak_gib()
-
-
-def run_single(n, h, d, reps):
-    """flashgen.attention on the whole sequence (one GPU): the baseline."""
-    import flashgen
-    q, k, v, do = (torch.randn(1, h, n, d, device="cuda", dtype=torch.bfloat16)
-                   for _ in range(4))
-    q.requires_grad_(), k.requires_grad_(), v.requires_grad_()
-    spec = SPEC % d
-
-    def fwd():
-        with torch.no_grad():
-            flashgen.attention(q, k, v, spec)
-
-    def fwd_bwd():
-        out = flashgen.attention(q, k, v, spec)
-        torch.autograd.grad(out, (q, k, v), do)
+        torch.autograd.grad(attend(q, k, v), (q, k, v), do)
 
     torch.cuda.reset_peak_memory_stats()
     return timed(fwd, reps), timed(fwd_bwd, reps), peak_gib()
 
 
-def run_torch_cp(n, h, d, rank, world, reps):
+def run_flashgen(method, n, h, d, world, reps):
+    spec = SPEC % d
+    return time_attention(
+        lambda q, k, v: fd.context_parallel_attention(q, k, v, spec, method=method),
+        (1, h, n // world, d), reps)
+
+
+def run_single(n, h, d, reps):
+    """flashgen.attention on the whole sequence (one GPU): the baseline."""
+    import flashgen
+    spec = SPEC % d
+    return time_attention(lambda q, k, v: flashgen.attention(q, k, v, spec), (1, h, n, d), reps)
+
+
+def run_torch_cp(n, h, d, world, reps):
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.tensor.experimental import context_parallel
     import torch.nn.functional as F
@@ -143,9 +133,9 @@ def main():
                 if impl == "single":
                     t_f, t_fb, mem = run_single(n, a.heads, a.dim, a.reps)
                 elif impl == "torch_cp":
-                    t_f, t_fb, mem = run_torch_cp(n, a.heads, a.dim, rank, world, a.reps)
+                    t_f, t_fb, mem = run_torch_cp(n, a.heads, a.dim, world, a.reps)
                 else:
-                    t_f, t_fb, mem = run_flashgen(impl, n, a.heads, a.dim, rank, world, a.reps)
+                    t_f, t_fb, mem = run_flashgen(impl, n, a.heads, a.dim, world, a.reps)
                 row = dict(impl=impl, world=world, n=n, fwd_ms=t_f, fwd_bwd_ms=t_fb,
                            fwd_tokens_per_s=n / (t_f / 1e3), train_tokens_per_s=n / (t_fb / 1e3),
                            fwd_tflops_per_gpu=flops / (t_f / 1e3) / 1e12 / world,

@@ -1,15 +1,10 @@
 //===- BlockClasses.cpp - how a spec's mask covers blocks of positions -*- C++ -*-===//
 #include "flashgen/Runtime/BlockClasses.h"
 
+#include "CompilePipeline.h"
 #include "flashgen/Codegen/ErrorKind.h"
 #include "flashgen/Dialect/Attn/Analysis/BlockSparsity.h"
 #include "flashgen/Dialect/Attn/Analysis/MaskEval.h"
-#include "flashgen/Dialect/Attn/Transforms/Transforms.h"
-#include "flashgen/Frontend/Frontend.h"
-
-#include "mlir/IR/MLIRContext.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/SourceMgr.h"
 
 using namespace flashgen;
 
@@ -30,24 +25,10 @@ flashgen::classifyBlocks(llvm::StringRef text, llvm::StringRef name, int32_t seq
                            "]) is empty or outside the problem's " + llvm::Twine(seqQ) +
                            " x " + llvm::Twine(seqK) + " positions");
   }
-  llvm::SourceMgr srcMgr;
-  srcMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, name), llvm::SMLoc());
-  mlir::DialectRegistry registry;
-  registerAttnDialects(registry);
-  mlir::MLIRContext ctx(registry);
-  ctx.loadAllAvailableDialects();
-  ctx.printOpOnDiagnostic(false);
-  std::string diags;
-  llvm::raw_string_ostream diagOS(diags);
-  FrontendResult result = runFrontend(srcMgr, diagOS, &ctx);
-  if (result.numErrors || !result.module)
-    return makeError(ErrorKind::Spec, "errors in " + name + ":\n" + diags);
-  auto variants = result.module->getOps<attn::VariantOp>();
-  if (std::distance(variants.begin(), variants.end()) != 1)
-    return makeError(ErrorKind::Spec, name + " must hold exactly one variant");
-  attn::VariantOp v = *variants.begin();
-  if (mlir::failed(attn::canonicalizeExpressions(v)))
-    return makeError(ErrorKind::Spec, "errors in " + name + ":\n" + diags);
+  llvm::Expected<std::unique_ptr<runtime::ParsedSpec>> parsed = runtime::parseSpec(text, name);
+  if (!parsed)
+    return parsed.takeError();
+  attn::VariantOp v = (*parsed)->variant;
 
   std::optional<attn::BlockSparsity> sparsity;
   if (attn::SparsityAttr sp = v.getSparsityAttr())

@@ -1,15 +1,13 @@
 //===- Check.cpp - run a kernel on random inputs, compare with float64 -===//
 #include "flashgen/Runtime/Check.h"
+
+#include "CompilePipeline.h"
 #include "flashgen/Runtime/CudaDriver.h"
 #include "flashgen/Runtime/DeviceTiming.h"
 #include "flashgen/Runtime/Reference.h"
+#include "flashgen/Frontend/Sema.h" // kBlockMaskTensor
 
-#include "flashgen/Dialect/Attn/Transforms/Transforms.h"
-#include "flashgen/Frontend/Frontend.h"
-
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Parallel.h"
-#include "llvm/Support/SourceMgr.h"
 
 #include <algorithm>
 #include <cmath>
@@ -69,31 +67,6 @@ float fromF16(uint16_t h) {
   std::memcpy(&f, &u, 4);
   return f;
 }
-
-/// The variant's attn IR, canonicalized, for the reference.
-struct ParsedVariant {
-  explicit ParsedVariant(const std::string &text) {
-    mlir::DialectRegistry registry;
-    registerAttnDialects(registry);
-    ctx = std::make_unique<mlir::MLIRContext>(registry);
-    ctx->loadAllAvailableDialects();
-    srcMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, "spec.attn"),
-                              llvm::SMLoc());
-    std::string diags;
-    llvm::raw_string_ostream os(diags);
-    result = runFrontend(srcMgr, os, ctx.get());
-    error = diags;
-    if (result.module) {
-      variant = *result.module->getOps<attn::VariantOp>().begin();
-      (void)attn::canonicalizeExpressions(variant);
-    }
-  }
-  std::unique_ptr<mlir::MLIRContext> ctx;
-  std::string error;
-  llvm::SourceMgr srcMgr;
-  FrontendResult result;
-  attn::VariantOp variant;
-};
 
 llvm::Error fail(const llvm::Twine &m) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), m.str());
@@ -213,10 +186,11 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
   if (!driver)
     return driver.takeError();
   CudaDriver &drv = *driver;
-  ParsedVariant pv(specText.str());
-  if (!pv.variant)
-    return fail("cannot parse the spec for the reference:\n" + pv.error);
-  attn::VariantOp v = pv.variant;
+  llvm::Expected<std::unique_ptr<ParsedSpec>> parsed = parseSpec(specText, "spec.attn");
+  if (!parsed)
+    return fail("cannot parse the spec for the reference:\n" +
+                llvm::toString(parsed.takeError()));
+  attn::VariantOp v = (*parsed)->variant;
   const codegen::KernelSpec &ks = kernel.spec();
   std::mt19937_64 rng(opt.seed ? opt.seed : std::random_device{}());
   bool bf16 = ks.bf16;

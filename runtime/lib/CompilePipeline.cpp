@@ -23,39 +23,53 @@
 using namespace flashgen;
 using namespace flashgen::runtime;
 
-/// Frontend, canonicalization, shape recognition and tiling for `target`,
-/// then codegen. Diagnostics come back as the error's text.
+llvm::Expected<std::unique_ptr<ParsedSpec>> flashgen::runtime::parseSpec(llvm::StringRef text,
+                                                                          llvm::StringRef name) {
+  auto parsed = std::make_unique<ParsedSpec>();
+  parsed->srcMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, name),
+                                    llvm::SMLoc());
+  mlir::DialectRegistry registry;
+  registerAttnDialects(registry);
+  parsed->ctx = std::make_unique<mlir::MLIRContext>(registry);
+  parsed->ctx->loadAllAvailableDialects();
+  parsed->ctx->printOpOnDiagnostic(false);
+  std::string diags;
+  llvm::raw_string_ostream diagOS(diags);
+  FrontendResult result = runFrontend(parsed->srcMgr, diagOS, parsed->ctx.get());
+  if (result.numErrors || !result.module)
+    return makeError(ErrorKind::Spec, "errors in " + name + ":\n" + diags);
+  parsed->module = std::move(result.module);
+  auto variants = parsed->module->getOps<attn::VariantOp>();
+  if (std::distance(variants.begin(), variants.end()) != 1)
+    return makeError(ErrorKind::Spec, name + " must hold exactly one variant");
+  parsed->variant = *variants.begin();
+  // Errors of the expressions (a divisor that is always 0) are the spec's.
+  mlir::SourceMgrDiagnosticHandler handler(parsed->srcMgr, parsed->ctx.get(), diagOS);
+  if (mlir::failed(attn::canonicalizeExpressions(parsed->variant)))
+    return makeError(ErrorKind::Spec, "errors in " + name + ":\n" + diags);
+  return std::move(parsed);
+}
+
+/// parseSpec, then shape recognition and tiling for `target`, then
+/// codegen. Diagnostics come back as the error's text.
 llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
 flashgen::runtime::generateVariant(llvm::StringRef text, llvm::StringRef name,
                                    const attn::GpuTarget &target, bool backward,
                                    attn::TilingProblem *problem) {
-  llvm::SourceMgr srcMgr;
-  srcMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, name), llvm::SMLoc());
-  mlir::DialectRegistry registry;
-  registerAttnDialects(registry);
-  mlir::MLIRContext ctx(registry);
-  ctx.loadAllAvailableDialects();
-  ctx.printOpOnDiagnostic(false);
-  std::string diags;
-  llvm::raw_string_ostream diagOS(diags);
-  FrontendResult result = runFrontend(srcMgr, diagOS, &ctx);
-  if (result.numErrors || !result.module)
-    return makeError(ErrorKind::Spec, "errors in " + name + ":\n" + diags);
-  auto variants = result.module->getOps<attn::VariantOp>();
-  if (std::distance(variants.begin(), variants.end()) != 1)
-    return makeError(ErrorKind::Spec, name + " must hold exactly one variant to JIT");
-  attn::VariantOp v = *variants.begin();
+  llvm::Expected<std::unique_ptr<ParsedSpec>> parsed = parseSpec(text, name);
+  if (!parsed)
+    return parsed.takeError();
+  attn::VariantOp v = (*parsed)->variant;
   if (backward) // plan backward tiles even if the spec's passes omit it
     attn::requestBackward(v);
   {
-    mlir::SourceMgrDiagnosticHandler handler(srcMgr, &ctx, diagOS);
-    // Errors of the expressions (a divisor that is always 0) are the spec's;
-    // what the planner cannot tile is unsupported.
-    if (mlir::failed(attn::canonicalizeExpressions(v)))
-      return makeError(ErrorKind::Spec, "errors in " + name + ":\n" + diags);
-    mlir::PassManager pm(&ctx);
+    // What the planner cannot tile is unsupported.
+    std::string diags;
+    llvm::raw_string_ostream diagOS(diags);
+    mlir::SourceMgrDiagnosticHandler handler((*parsed)->srcMgr, (*parsed)->ctx.get(), diagOS);
+    mlir::PassManager pm((*parsed)->ctx.get());
     pm.addPass(attn::createAttnRecognizeShapes());
-    if (mlir::failed(pm.run(*result.module)) || mlir::failed(attn::planTiling(v, target)))
+    if (mlir::failed(pm.run(*(*parsed)->module)) || mlir::failed(attn::planTiling(v, target)))
       return makeError(ErrorKind::Unsupported, diags);
   }
   if (problem)

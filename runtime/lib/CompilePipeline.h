@@ -1,7 +1,9 @@
 //===- CompilePipeline.h - spec text to kernel spec and CUDA source -*- C++ -*-===//
 //
-// Internal to the runtime: the JIT (Runtime.cpp) and the public
-// generateForward/generateBackward/planVariant share one pipeline.
+// Internal to the runtime (and its unit tests): the JIT (Runtime.cpp), the
+// public generateForward/generateBackward/planVariant, the float64 check
+// (Check.cpp) and the host block classes (BlockClasses.cpp) share one way
+// from spec text to its variant.
 //
 //===----------------------------------------------------------------------===//
 #ifndef FLASHGEN_RUNTIME_LIB_COMPILEPIPELINE_H
@@ -9,7 +11,29 @@
 
 #include "flashgen/Runtime/Runtime.h"
 
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <memory>
+
 namespace flashgen::runtime {
+
+/// A spec's one variant, lowered to the attn dialect with its expressions
+/// canonicalized, and what owns it: `variant` is valid while this lives;
+/// later passes print their diagnostics through `srcMgr`.
+struct ParsedSpec {
+  llvm::SourceMgr srcMgr;
+  std::unique_ptr<mlir::MLIRContext> ctx;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  attn::VariantOp variant;
+};
+
+/// Frontend and expression canonicalization of `text` (named `name` in
+/// diagnostics), which must hold exactly one variant; ErrorKind::Spec
+/// errors carry the diagnostics.
+llvm::Expected<std::unique_ptr<ParsedSpec>> parseSpec(llvm::StringRef text, llvm::StringRef name);
 
 /// Frontend, canonicalization, shape recognition and tiling for `target`,
 /// then codegen (the forward's kernels, or with `backward` the backward's).

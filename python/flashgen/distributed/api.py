@@ -87,14 +87,9 @@ class _ContextParallel(torch.autograd.Function):
     def backward(ctx, *grads):
         comm = ctx.comm
         ranks = comm.local_ranks
-        douts = {}
-        for r, g in zip(ranks, grads[:len(ranks)]):
-            douts[r] = g.contiguous() if g is not None else None
-        if any(g is None for g in douts.values()):
-            like = ctx.saved[0] if ctx.method == "ring" else None
-            for r in ranks:
-                if douts[r] is None:
-                    douts[r] = torch.zeros_like(like[r] if like else grads[0])
+        # An output without a gradient arrives as zeros (autograd
+        # materializes them: ctx.set_materialize_grads is on by default).
+        douts = {r: g.contiguous() for r, g in zip(ranks, grads[:len(ranks)])}
         if ctx.method == "ring":
             qs, ks, vs, outs, lses = ctx.saved
             res = ring_backward(ctx.pb, comm, qs, ks, vs, outs, lses, douts)

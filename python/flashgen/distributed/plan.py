@@ -114,8 +114,5 @@ class RingPlan:
         """Steps with any shard in flight or any block to compute."""
         return max(self.last) + 1
 
-    def computed_blocks(self) -> int:
-        return sum(len(p) for row in self.pairs for p in row)
-
     def sends_total(self) -> int:
         return sum(self.last)

@@ -40,6 +40,19 @@ ForwardArgs validArgs() {
   return a;
 }
 
+/// validArgs() with what a backward launch adds: the logsumexp, dO and the
+/// gradients.
+BackwardArgs validBackwardArgs() {
+  BackwardArgs a;
+  static_cast<ForwardArgs &>(a) = validArgs();
+  a.lse = static_cast<float *>(fake(0x50000));
+  a.dO = fake(0x80000);
+  a.dQ = fake(0x90000);
+  a.dK = fake(0xa0000);
+  a.dV = fake(0xb0000);
+  return a;
+}
+
 /// The error of a forward launch's argument check ("ok" if none).
 std::string check(const codegen::KernelSpec &s, const ForwardArgs &a) {
   FwdParams p{};
@@ -182,13 +195,7 @@ TEST(LaunchArgs, RuntimeBlockMapHasBlockedExtents) {
 TEST(LaunchArgs, EveryBackwardArgumentIsChecked) {
   codegen::KernelSpec s = specOf("attention a { head_dim = 64; }");
   auto with = [&](auto change) {
-    BackwardArgs a;
-    static_cast<ForwardArgs &>(a) = validArgs();
-    a.lse = static_cast<float *>(fake(0x50000));
-    a.dO = fake(0x80000);
-    a.dQ = fake(0x90000);
-    a.dK = fake(0xa0000);
-    a.dV = fake(0xb0000);
+    BackwardArgs a = validBackwardArgs();
     change(a);
     BwdParams p{};
     if (llvm::Error e = runtime::buildForwardParams(s, a, "backward", p.f))
@@ -216,13 +223,7 @@ TEST(LaunchArgs, EveryBackwardArgumentIsChecked) {
 
 TEST(LaunchArgs, BackwardAccumulatesOnlyWhenAsked) {
   codegen::KernelSpec s = specOf("attention a { head_dim = 64; }");
-  BackwardArgs a;
-  static_cast<ForwardArgs &>(a) = validArgs();
-  a.lse = static_cast<float *>(fake(0x50000));
-  a.dO = fake(0x60000);
-  a.dQ = fake(0x70000);
-  a.dK = fake(0x80000);
-  a.dV = fake(0x90000);
+  BackwardArgs a = validBackwardArgs();
   BwdParams p{};
   ASSERT_FALSE(bool(runtime::buildForwardParams(s, a, "backward", p.f)));
   ASSERT_FALSE(bool(runtime::buildBackwardParams(a, p)));

@@ -9,15 +9,9 @@
 // bottom-right, static block-sparse and tensor-reading masks.
 //
 //===----------------------------------------------------------------------===//
-#include "flashgen/Dialect/Attn/Transforms/Transforms.h"
-#include "flashgen/Frontend/Frontend.h"
 #include "flashgen/Runtime/BlockClasses.h"
 #include "flashgen/Runtime/Reference.h"
-
-#include "mlir/IR/MLIRContext.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/raw_ostream.h"
+#include "CompilePipeline.h" // runtime/lib: parseSpec
 
 #include "gtest/gtest.h"
 
@@ -84,18 +78,9 @@ TEST(BlockClasses, ErrorsNameTheBlockAndTheSpec) {
 TEST(ReferencePositions, BlocksOfRowsEqualTheWholeProblem) {
   const std::string text = "attention a { head_dim = 8; mask = causal; tensor slope : f32[heads]; "
                            "score = score - slope[h] * float(q - k); }";
-  mlir::DialectRegistry registry;
-  registerAttnDialects(registry);
-  mlir::MLIRContext ctx(registry);
-  ctx.loadAllAvailableDialects();
-  llvm::SourceMgr srcMgr;
-  srcMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, "a.attn"), llvm::SMLoc());
-  std::string diags;
-  llvm::raw_string_ostream os(diags);
-  FrontendResult fr = runFrontend(srcMgr, os, &ctx);
-  ASSERT_TRUE(fr.module) << diags;
-  attn::VariantOp v = *fr.module->getOps<attn::VariantOp>().begin();
-  ASSERT_TRUE(mlir::succeeded(attn::canonicalizeExpressions(v)));
+  auto parsed = runtime::parseSpec(text, "a.attn");
+  ASSERT_TRUE(bool(parsed)) << llvm::toString(parsed.takeError());
+  attn::VariantOp v = (*parsed)->variant;
 
   const int n = 24, heads = 4, d = 8;
   runtime::Problem whole;

@@ -7,14 +7,8 @@
 // partial blocks at the sequence ends, rows with nothing kept.
 //
 //===----------------------------------------------------------------------===//
-#include "flashgen/Dialect/Attn/Transforms/Transforms.h"
-#include "flashgen/Frontend/Frontend.h"
 #include "flashgen/Runtime/Reference.h"
-
-#include "mlir/IR/MLIRContext.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/raw_ostream.h"
+#include "CompilePipeline.h" // runtime/lib: parseSpec
 
 #include "gtest/gtest.h"
 
@@ -28,18 +22,9 @@ namespace {
 TEST(ReferenceBlockMask, MatchesAttentionWrittenOut) {
   const std::string text = "attention r { head_dim = 8; mask = causal; "
                            "sparsity = runtime(block_size = 16); }";
-  mlir::DialectRegistry registry;
-  registerAttnDialects(registry);
-  mlir::MLIRContext ctx(registry);
-  ctx.loadAllAvailableDialects();
-  llvm::SourceMgr srcMgr;
-  srcMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, "r.attn"), llvm::SMLoc());
-  std::string diags;
-  llvm::raw_string_ostream os(diags);
-  FrontendResult fr = runFrontend(srcMgr, os, &ctx);
-  ASSERT_TRUE(fr.module) << diags;
-  attn::VariantOp v = *fr.module->getOps<attn::VariantOp>().begin();
-  ASSERT_TRUE(mlir::succeeded(attn::canonicalizeExpressions(v)));
+  auto parsed = runtime::parseSpec(text, "r.attn");
+  ASSERT_TRUE(bool(parsed)) << llvm::toString(parsed.takeError());
+  attn::VariantOp v = (*parsed)->variant;
 
   runtime::Problem p;
   p.batch = 2;
