@@ -2,7 +2,8 @@
 FwdBench.cpp: SDPA with the FLASH_ATTENTION and CUDNN_ATTENTION backends and
 FlexAttention (torch.compile'd). Timed with triton.testing.do_bench, median.
 Prints TSV lines: fwd|bwd <backend> <d> <causal> <N> <B> <H> <ms> <TFLOP/s>
-(backward FLOPs = 2.5x forward, as FlashAttention counts them)."""
+(backward FLOPs = 2.5x forward, as FlashAttention counts them).
+Options: --quick (N = 2k, 8k), --head-dim D, --no-backward, --no-flex."""
 import sys
 
 import torch
@@ -63,8 +64,9 @@ def main():
                     except Exception as e:  # a backend may refuse a shape
                         print(f"# {name} d={d} causal={causal} N={n}: {type(e).__name__}: {e}")
                 try:
-                    bm = create_block_mask(causal_mask, None, None, n, n) if causal else None
-                    bench("flex", lambda: flex(q, k, v, block_mask=bm))
+                    if "--no-flex" not in sys.argv:
+                        bm = create_block_mask(causal_mask, None, None, n, n) if causal else None
+                        bench("flex", lambda: flex(q, k, v, block_mask=bm))
                 except Exception as e:
                     print(f"# flex d={d} causal={causal} N={n}: {type(e).__name__}: {str(e)[:200]}")
                 del q, k, v, do

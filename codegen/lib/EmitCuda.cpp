@@ -262,7 +262,7 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
        << (s.tiles.warpSpecialized
                ? "static_assert(WsRegisters<Config, " + std::to_string(s.tiles.ctasPerSM) +
                      ">::kConsumer == " +
-                     std::to_string(attn::forwardWarpSpecializedRegisters(t).consumer) +
+                     std::to_string(attn::warpSpecializedRegisters(t).consumer) +
                      ", \"the planner's register split is the kernel's\");\n"
                : "")
        << "\n";
@@ -306,9 +306,11 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
      << ", head dims " << s.headDimQK << "/" << s.headDimV << ", resident block "
      << 16 * t.warps << " rows, streamed tiles " << t.blockM << ", " << t.warps
      << " warps, " << t.stages << " stage(s)"
-     << (wgmma ? ", fast path on wgmma (sm_90a)" : "") << "\n"
-     << (wgmma ? "#include \"flashgen/attention/BwdKernelSm90.cuh\"\n\n"
-               : "#include \"flashgen/attention/BwdKernel.cuh\"\n\n")
+     << (wgmma ? ", fast path on wgmma (sm_90a)" : "")
+     << (t.warpSpecialized ? ", warp-specialized" : "") << "\n"
+     << (t.warpSpecialized ? "#include \"flashgen/attention/BwdKernelSm90Ws.cuh\"\n\n"
+         : wgmma           ? "#include \"flashgen/attention/BwdKernelSm90.cuh\"\n\n"
+                           : "#include \"flashgen/attention/BwdKernel.cuh\"\n\n")
      << "namespace {\nusing namespace flashgen;\n\n"
      << "using Config = BwdConfig<" << (s.bf16 ? "BF16" : "F16") << ", " << s.paddedQK
      << ", " << s.paddedV << ", /*streamed rows=*/" << t.blockM << ", /*warps=*/" << t.warps
@@ -317,16 +319,26 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
     os << "using ConfigSm90 = BwdConfigSm90<" << (s.bf16 ? "BF16" : "F16") << ", "
        << s.paddedQK << ", " << s.paddedV << ", /*streamed rows=*/" << t.blockM
        << ", /*warps=*/" << t.warps << ">;\n"
-       << "static_assert(ConfigSm90::kSmemBytes == " << t.smemBytes
+       << "static_assert(" << (t.warpSpecialized ? "BwdWsConfig<ConfigSm90>" : "ConfigSm90")
+       << "::kSmemBytes == " << t.smemBytes
        << ", \"the planner's shared memory is the wgmma kernel's\");\n";
+  if (t.warpSpecialized)
+    os << "static_assert(BwdWsConfig<ConfigSm90>::kThreads == " << s.bwdFusedThreads()
+       << " && BwdWsConfig<ConfigSm90>::kConsumerRegs == "
+       << attn::warpSpecializedRegisters(t).consumer
+       << ", \"the planner's threads and register split are the kernel's\");\n";
   os << "\n";
   emitVariant(v, s, /*backward=*/true, os);
   os << "};\n\n} // namespace\n\n";
   // One extern "C" entry per kernel; the dK/dV pass splits in two for
   // large head dims (dV here, dK in its own entry).
-  auto entry = [&](const std::string &bounds, const std::string &name, const std::string &call) {
+  // TMA (the warp-specialized entry) reads its tensor maps from the
+  // parameter space: the parameter stays there (__grid_constant__).
+  auto entry = [&](const std::string &bounds, const std::string &name, const std::string &call,
+                   bool gridConstant = false) {
     os << "extern \"C\" __global__ void __launch_bounds__(" << bounds << ")\n"
-       << name << "(const flashgen::BwdParams p) {\n  flashgen::" << call << "(p);\n}\n";
+       << name << "(const " << (gridConstant ? "__grid_constant__ " : "")
+       << "flashgen::BwdParams p) {\n  flashgen::" << call << "(p);\n}\n";
   };
   const std::string warps = std::to_string(32 * t.warps);
   entry("flashgen::kBwdPreprocessThreads", s.bwdPreEntry,
@@ -344,9 +356,15 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
   if (!s.bwdFusedEntry.empty()) {
     // The fast path: dQ summed with atomics inside the dK/dV kernel.
     os << "\nstatic_assert(Config::kAtomicDQ, \"the planner and the kernels agree\");\n";
-    entry(warps, s.bwdFusedEntry,
-          wgmma ? "attentionBackwardFusedSm90<ConfigSm90, Variant>"
-                : "attentionBackwardDKDV<Config, Variant, kPartDKDV, /*AtomicDQ=*/true>");
+    // The warp-specialized kernel moves registers between its warpgroups
+    // (setmaxnreg), which needs a register cap at entry: one CTA per SM.
+    if (t.warpSpecialized)
+      entry(std::to_string(s.bwdFusedThreads()) + ", 1", s.bwdFusedEntry,
+            "attentionBackwardFusedSm90Ws<ConfigSm90, Variant>", /*gridConstant=*/true);
+    else
+      entry(warps, s.bwdFusedEntry,
+            wgmma ? "attentionBackwardFusedSm90<ConfigSm90, Variant>"
+                  : "attentionBackwardDKDV<Config, Variant, kPartDKDV, /*AtomicDQ=*/true>");
     os << "\n";
     entry("flashgen::kBwdPreprocessThreads", s.bwdConvertDQEntry,
           "attentionBackwardConvertDQ<Config, Variant>");

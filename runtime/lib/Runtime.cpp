@@ -299,43 +299,59 @@ llvm::Error Kernel::prepareBackward() const {
 }
 
 namespace {
-/// Q, K and V as the warp-specialized kernel's TMA sees them: dims (head
-/// dim, row, head, batch entry), boxes of 64 columns x the tile's rows.
-/// Varlen tensors are one batch entry of all packed rows; rows past a
-/// sequence are the next one's (masked by the kernel) or out of bounds
-/// (zeros). buildParams already checked the strides (multiples of 8
+/// A Q/K/V/dO-shaped tensor as the warp-specialized kernels' TMA sees it:
+/// dims (head dim, row, head, batch entry), boxes of 64 columns x
+/// `boxRows`. Varlen tensors are one batch entry of all packed rows; rows
+/// past a sequence are the next one's (masked by the kernel) or out of
+/// bounds (zeros). buildParams already checked the strides (multiples of 8
 /// elements = 16 bytes, what the copy engine needs).
-llvm::Error encodeForwardTensorMaps(CudaDriver &drv, const codegen::KernelSpec &s,
-                                    const ForwardArgs &a, FwdParams &p) {
-  auto encode = [&](TmaDescriptor &out, const void *base, int64_t headDim, int64_t rows,
-                    int64_t heads, int64_t rowStride, int64_t headStride, int64_t batchStride,
-                    int64_t boxRows) -> llvm::Error {
-    static_assert(sizeof(CUtensorMap) == sizeof(TmaDescriptor), "the driver's tensor map");
-    const int64_t batch = s.varlen ? 1 : a.batch;
-    // A dimension of extent 1 is never stepped: any valid stride does.
-    auto stride = [](int64_t elems, int64_t extent, int64_t fallbackBytes) {
-      return extent == 1 || elems == 0 ? uint64_t(fallbackBytes) : uint64_t(elems) * 2;
-    };
-    const uint64_t rowBytes = stride(rowStride, rows, 16);
-    const uint64_t headBytes = stride(headStride, heads, rowBytes * uint64_t(rows));
-    const uint64_t batchBytes = stride(batchStride, batch, headBytes * uint64_t(heads));
-    CUtensorMap map;
-    if (llvm::Error e = drv.encodeTileMap(
-            map, base, {uint64_t(headDim), uint64_t(rows), uint64_t(heads), uint64_t(batch)},
-            {rowBytes, headBytes, batchBytes}, {64u, uint32_t(boxRows), 1u, 1u}))
-      return e;
-    std::memcpy(&out, &map, sizeof(map));
-    return llvm::Error::success();
+llvm::Error encodeRowsMap(CudaDriver &drv, const codegen::KernelSpec &s, const ForwardArgs &a,
+                          TmaDescriptor &out, const void *base, int64_t headDim, int64_t rows,
+                          int64_t heads, int64_t rowStride, int64_t headStride,
+                          int64_t batchStride, int64_t boxRows) {
+  static_assert(sizeof(CUtensorMap) == sizeof(TmaDescriptor), "the driver's tensor map");
+  const int64_t batch = s.varlen ? 1 : a.batch;
+  // A dimension of extent 1 is never stepped: any valid stride does.
+  auto stride = [](int64_t elems, int64_t extent, int64_t fallbackBytes) {
+    return extent == 1 || elems == 0 ? uint64_t(fallbackBytes) : uint64_t(elems) * 2;
   };
+  const uint64_t rowBytes = stride(rowStride, rows, 16);
+  const uint64_t headBytes = stride(headStride, heads, rowBytes * uint64_t(rows));
+  const uint64_t batchBytes = stride(batchStride, batch, headBytes * uint64_t(heads));
+  CUtensorMap map;
+  if (llvm::Error e = drv.encodeTileMap(
+          map, base, {uint64_t(headDim), uint64_t(rows), uint64_t(heads), uint64_t(batch)},
+          {rowBytes, headBytes, batchBytes}, {64u, uint32_t(boxRows), 1u, 1u}))
+    return e;
+  std::memcpy(&out, &map, sizeof(map));
+  return llvm::Error::success();
+}
+
+/// Q, K and V of `p` with boxes of `qRows` and `kvRows` rows: the
+/// forward's tiles, or the backward's streamed and resident blocks.
+llvm::Error encodeQKVMaps(CudaDriver &drv, const codegen::KernelSpec &s, const ForwardArgs &a,
+                          FwdParams &p, int64_t qRows, int64_t kvRows) {
   const int64_t rowsQ = s.varlen ? a.totalQ : a.seqQ, rowsK = s.varlen ? a.totalK : a.seqK;
-  if (llvm::Error e = encode(p.tmaQ, p.q, p.headDimQK, rowsQ, p.heads, p.qRowStride,
-                             p.qHeadStride, p.qBatchStride, s.tiles.blockM))
+  if (llvm::Error e = encodeRowsMap(drv, s, a, p.tmaQ, p.q, p.headDimQK, rowsQ, p.heads,
+                                    p.qRowStride, p.qHeadStride, p.qBatchStride, qRows))
     return e;
-  if (llvm::Error e = encode(p.tmaK, p.k, p.headDimQK, rowsK, p.kvHeads, p.kRowStride,
-                             p.kHeadStride, p.kBatchStride, s.tiles.blockN))
+  if (llvm::Error e = encodeRowsMap(drv, s, a, p.tmaK, p.k, p.headDimQK, rowsK, p.kvHeads,
+                                    p.kRowStride, p.kHeadStride, p.kBatchStride, kvRows))
     return e;
-  return encode(p.tmaV, p.v, p.headDimV, rowsK, p.kvHeads, p.vRowStride, p.vHeadStride,
-                p.vBatchStride, s.tiles.blockN);
+  return encodeRowsMap(drv, s, a, p.tmaV, p.v, p.headDimV, rowsK, p.kvHeads, p.vRowStride,
+                       p.vHeadStride, p.vBatchStride, kvRows);
+}
+
+/// The warp-specialized backward's maps: Q and dO by streamed tile, K and
+/// V by resident key block (BwdKernelSm90Ws.cuh).
+llvm::Error encodeBackwardTensorMaps(CudaDriver &drv, const codegen::KernelSpec &s,
+                                     const ForwardArgs &a, BwdParams &p) {
+  const attn::TileConfig &t = *s.bwdTiles;
+  if (llvm::Error e = encodeQKVMaps(drv, s, a, p.f, t.blockM, 16 * t.warps))
+    return e;
+  const int64_t rowsQ = s.varlen ? a.totalQ : a.seqQ;
+  return encodeRowsMap(drv, s, a, p.tmaDO, p.dO, p.f.headDimV, rowsQ, p.f.heads, p.dORowStride,
+                       p.dOHeadStride, p.dOBatchStride, t.blockM);
 }
 } // namespace
 
@@ -432,7 +448,7 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
     return driver.takeError();
   const codegen::KernelSpec &s = fwd.spec;
   if (s.tiles.warpSpecialized)
-    if (llvm::Error e = encodeForwardTensorMaps(*driver, s, a, p))
+    if (llvm::Error e = encodeQKVMaps(*driver, s, a, p, s.tiles.blockM, s.tiles.blockN))
       return e;
   unsigned gridX = unsigned((a.seqQ + s.tiles.blockM - 1) / s.tiles.blockM);
   void *args[] = {&p};
@@ -533,6 +549,9 @@ llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
   // results or the tiling has none.
   const bool fused = !a.deterministic && fn[codegen::kBwdFused];
   p.dqAccum = fused ? p.dsum + rows : nullptr;
+  if (fused && bwd.spec.bwdTiles->warpSpecialized)
+    if (llvm::Error e = encodeBackwardTensorMaps(*driver, bwd.spec, a, p))
+      return e;
 
   // Cells that divide both walks' tiles (KernelSpec::bwdTileClassBlock).
   const int64_t g = bwd.spec.bwdTileClassBlock();
@@ -557,7 +576,8 @@ llvm::Error Kernel::launchBackward(CudaDriver &driver, const BackwardArgs &a,
   if (fused) {
     // 2. dK, dV and dQ (atomics), one CTA per resident key block; 3. dQ out.
     if (auto e = driver.launch(fn[codegen::kBwdFused], kBlocks, unsigned(f.kvHeads),
-                               unsigned(a.batch), threads, unsigned(bwd.smemBytes), a.stream, args))
+                               unsigned(a.batch), unsigned(bwd.spec.bwdFusedThreads()),
+                               unsigned(bwd.smemBytes), a.stream, args))
       return e;
     return driver.launch(fn[codegen::kBwdConvertDQ], rowBlocks, unsigned(a.heads),
                          unsigned(a.batch), kBwdPreprocessThreads, 0, a.stream, args);

@@ -79,15 +79,21 @@ std::string flashgen::tuning::tilingProperties(const attn::TileConfig &c) {
 }
 
 std::string flashgen::tuning::backwardTilingProperties(const attn::TileConfig &c) {
-  // The backward's Bc is 16 rows per warp: bwd_warps says it.
-  return llvm::formatv("bwd_block_m = {0}; bwd_warps = {1}; bwd_stages = {2}; bwd_mma = {3};",
-                       c.blockM, c.warps, c.stages, mmaName(c));
+  // The backward's Bc is 16 rows per warp: bwd_warps says it. Its wgmma
+  // fused kernel comes in two families: say which.
+  std::string s =
+      llvm::formatv("bwd_block_m = {0}; bwd_warps = {1}; bwd_stages = {2}; bwd_mma = {3};",
+                    c.blockM, c.warps, c.stages, mmaName(c));
+  if (c.mma == attn::MmaKind::Wgmma)
+    s += c.warpSpecialized ? " bwd_warp_specialized = true;" : " bwd_warp_specialized = false;";
+  return s;
 }
 
 llvm::Expected<std::string> flashgen::tuning::withTiling(llvm::StringRef text,
                                                          llvm::StringRef properties) {
   llvm::Regex fixed("(^|[^A-Za-z0-9_])(block_m|block_n|warps|stages|mma|bwd_block_m|"
-                    "bwd_warps|bwd_stages|bwd_mma|warp_specialized|ctas_per_sm)[ \t]*=");
+                    "bwd_warps|bwd_stages|bwd_mma|warp_specialized|ctas_per_sm|"
+                    "bwd_warp_specialized)[ \t]*=");
   llvm::SmallVector<llvm::StringRef, 3> m;
   if (fixed.match(text, &m))
     return error("the spec sets `" + m[2] +

@@ -145,6 +145,32 @@ TEST_F(GpuBackward, MmaSyncFastPathOnHopper) {
   }
 }
 
+TEST_F(GpuBackward, BothWgmmaKernelFamilies) {
+  // On sm_90a the wgmma fast path comes in two kernel families, the plain
+  // and the warp-specialized one; whichever the planner picks, the other
+  // must stay correct too: every example that has the wgmma backward, both
+  // ways, at odd sizes, GQA and varlen as the examples have them.
+  llvm::Expected<attn::GpuTarget> target = deviceTarget();
+  ASSERT_TRUE(bool(target)) << llvm::toString(target.takeError());
+  if (target->arch != "sm_90a")
+    GTEST_SKIP() << "the wgmma backward needs sm_90a, the device is " << target->arch;
+  std::mt19937_64 rng(std::random_device{}());
+  int n = 0;
+  for (bool ws : {true, false})
+    for (const gputest::ExampleSpec &e : gputest::exampleSpecsWithBackwardFamily(*target, ws)) {
+      int heads = e.text.find("heads") != std::string::npos ? 16 : 0;
+      for (auto [nq, nk] : {std::pair{1, 1}, std::pair{1000, 1000}, std::pair{17, 333},
+                            std::pair{333, 17}}) {
+        EXPECT_TRUE(runCase({e.name, e.text, nq, nk, heads ? 1 : 0, heads}, rng))
+            << e.name << ": the fused (atomic dQ) kernel did not run";
+        ++n;
+      }
+      if (e.name.rfind("causal", 0) == 0)
+        runCase({e.name, e.text, 4097, 4097, 1, heads ? 4 : 2}, rng);
+    }
+  EXPECT_GE(n, 2 * 4 * 10) << "fewer examples than expected have the wgmma backward";
+}
+
 TEST_F(GpuBackward, ScoreExpressionsGetTheirGradients) {
   // Arithmetic the user never differentiated: products, quotients, exp/log,
   // min/max, select, lookups.

@@ -10,6 +10,7 @@
 #define FLASHGEN_TESTS_GPU_GPUTESTUTIL_H
 
 #include "flashgen/Runtime/CudaDriver.h"
+#include "flashgen/Runtime/Runtime.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -53,6 +54,29 @@ inline std::vector<ExampleSpec> exampleSpecsOnMmaSync() {
   for (ExampleSpec e : exampleSpecs()) {
     e.text.insert(e.text.find('{') + 1, " mma = sync;");
     e.name += "_sync";
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+/// The examples whose backward runs the wgmma fused kernel on `target`,
+/// each with `bwd_warp_specialized = ws` (one of its two kernel families,
+/// BwdKernelSm90.cuh and BwdKernelSm90Ws.cuh) and "_bws" or "_bplain"
+/// appended to its name.
+inline std::vector<ExampleSpec> exampleSpecsWithBackwardFamily(const attn::GpuTarget &target,
+                                                               bool ws) {
+  std::vector<ExampleSpec> out;
+  for (ExampleSpec e : exampleSpecs()) {
+    e.text.insert(e.text.find('{') + 1, ws ? " bwd_warp_specialized = true;"
+                                           : " bwd_warp_specialized = false;");
+    llvm::Expected<PlannedVariant> planned = planVariant(e.text, e.name, target, true);
+    if (!planned) { // no wgmma backward for it (head dims, target)
+      llvm::consumeError(planned.takeError());
+      continue;
+    }
+    if (planned->spec.bwdTiles->mma != attn::MmaKind::Wgmma)
+      continue;
+    e.name += ws ? "_bws" : "_bplain";
     out.push_back(std::move(e));
   }
   return out;

@@ -270,7 +270,7 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
                        100.0 * c.smemBytes / target.smemPerBlock);
   };
   trow("shared memory", smem(fwd), smem(bwd));
-  const WsRegisterSplit wsRegs = forwardWarpSpecializedRegisters(fwd);
+  const WsRegisterSplit wsRegs = warpSpecializedRegisters(fwd);
   trow("registers/thread",
        ws ? fmt::format("{} (producer {})", wsRegs.consumer, wsRegs.producer)
           : fmt::format("{} / {}", fwd.regsPerThread, target.maxRegsPerThread),

@@ -300,10 +300,11 @@ attn::VariantOp VariantLowering::lower() {
                                          spec.stages, false, 0, 0, spec.ctasPerSM,
                                          int64_t(mma), spec.warpSpecialized);
   attn::TilingAttr bwdTileOverride;
-  if (spec.bwdBlockM || spec.bwdWarps || spec.bwdStages || bwdMma != attn::MmaKind::Free)
+  if (spec.bwdBlockM || spec.bwdWarps || spec.bwdStages || bwdMma != attn::MmaKind::Free ||
+      spec.bwdWarpSpecialized)
     bwdTileOverride = attn::TilingAttr::get(ctx, spec.bwdBlockM, 16 * spec.bwdWarps,
                                             spec.bwdWarps, spec.bwdStages, false, 0, 0, 0,
-                                            int64_t(bwdMma), 0);
+                                            int64_t(bwdMma), spec.bwdWarpSpecialized);
 
   auto op = attn::VariantOp::create(
       b, l, b.getStringAttr(spec.name),

@@ -28,7 +28,8 @@ const llvm::StringRef kPropertyNames[] = {
     "kv_heads", "scale",   "mask",        "score",      "dropout",
     "sparsity", "passes",  "target",      "varlen",     "block_m",
     "block_n",  "warps",   "stages",      "mma",        "bwd_block_m",
-    "bwd_warps", "bwd_stages", "bwd_mma", "warp_specialized", "ctas_per_sm"};
+    "bwd_warps", "bwd_stages", "bwd_mma", "warp_specialized", "ctas_per_sm",
+    "bwd_warp_specialized"};
 
 const llvm::StringRef kExtents[] = {
     "batch", "heads", "kv_heads", "seq_q", "seq_k", "tokens_q", "tokens_k"};
@@ -450,13 +451,15 @@ void VariantChecker::checkProperty(PropertyDecl &p) {
   } else if (p.key == "stages") {
     if (auto n = constIntWhere(v, p.key, [](int64_t n) { return n >= 1 && n <= 4; }, "in [1, 4]"))
       spec.stages = *n;
-  } else if (p.key == "warp_specialized") {
-    // The forward's kernel family: the wgmma kernel with a producer
-    // warpgroup (true) or the plain one (false).
+  } else if (p.key == "warp_specialized" || p.key == "bwd_warp_specialized") {
+    // The kernel family of the forward (warp_specialized) or of the
+    // backward's fused kernel: the wgmma kernel with a producer warpgroup
+    // (true) or the plain one (false).
     if (auto *bv = dyn_cast<BoolExpr>(&v))
-      spec.warpSpecialized = bv->value ? 1 : -1;
+      (p.key == "warp_specialized" ? spec.warpSpecialized : spec.bwdWarpSpecialized) =
+          bv->value ? 1 : -1;
     else
-      diags.error(v.getLoc(), "'warp_specialized' must be true or false", v.getRange());
+      diags.error(v.getLoc(), "'" + p.key + "' must be true or false", v.getRange());
   } else if (p.key == "ctas_per_sm") {
     // The warp-specialized forward's launch bound (CTAs resident per SM),
     // which sets its register split.

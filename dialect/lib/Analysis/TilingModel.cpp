@@ -80,7 +80,9 @@ std::string warpSpecializedError(const TileConfig &c, const TilingProblem &p,
     return "the warp-specialized kernel takes Bc = 64 or 128";
   if (c.ctasPerSM < 1)
     return "the warp-specialized kernel needs its CTAs per SM (its launch bound)";
-  const WsRegisterSplit r = forwardWarpSpecializedRegisters(c);
+  if (p.backward && c.ctasPerSM != 1)
+    return "the warp-specialized backward runs one CTA per SM";
+  const WsRegisterSplit r = warpSpecializedRegisters(c);
   if (r.consumer < flashgen::kWsMinConsumerRegs || r.consumer < c.regsPerThread)
     return llvm::formatv("{0} warp-specialized CTAs per SM leave the consumers {1} "
                          "registers/thread, they need {2} (at least {3})",
@@ -149,7 +151,7 @@ int64_t flashgen::attn::plannedWarpSpecializedCtas(const TilingProblem &p,
   return c.warps == 8 && (d >= 128 || (d == 64 && c.blockN == 128)) ? 1 : 0;
 }
 
-WsRegisterSplit flashgen::attn::forwardWarpSpecializedRegisters(const TileConfig &c) {
+WsRegisterSplit flashgen::attn::warpSpecializedRegisters(const TileConfig &c) {
   const int ctas = int(std::max<int64_t>(c.ctasPerSM, 1)), warps = int(c.warps);
   WsRegisterSplit r;
   r.entry = flashgen::wsEntryRegs(ctas, warps);
@@ -196,11 +198,15 @@ TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
     // 32 bytes at head dim 128).
     if (c.mma == MmaKind::Wgmma)
       c.smemBytes += 1024 + Br * (dqk * 4 + (dqk >= 128 ? 32 : 0));
+    // The warp-specialized one (BwdWsConfig) double-buffers dS^T and adds
+    // its mbarriers.
+    if (c.warpSpecialized)
+      c.smemBytes += Bc * Br * e + flashgen::kBwdWsBarrierBytes;
     regs = backwardSplitsDKDV(p) ? std::max(dqk / 2 + Br, dv / 2 + Br / 2)
                                  : (dqk + dv) / 2 + Br;
     c.qInRegisters = false;
   }
-  if (c.warpSpecialized && !p.backward) {
+  if (c.warpSpecialized) {
     // The consumers' need; ctasPerSM is the launch bound, checked against
     // the split and shared memory in whyInvalid.
     c.regsPerThread = ceilDiv(regs + kOverheadRegsWsConsumer, kRegGranule) * kRegGranule;
@@ -221,8 +227,8 @@ std::string flashgen::attn::whyInvalid(const TileConfig &c, const TilingProblem 
     return "tile sizes must be multiples of 16 (the MMA shape)";
   if (c.warps < 1)
     return "needs at least one warp";
-  if (c.warpSpecialized && (c.mma != MmaKind::Wgmma || p.backward))
-    return "the warp-specialized kernel is the wgmma forward";
+  if (c.warpSpecialized && c.mma != MmaKind::Wgmma)
+    return "the warp-specialized kernels run on wgmma";
   if (c.mma == MmaKind::Wgmma) {
     std::string no = whyNoWgmma(p, t);
     if (no.empty())
@@ -304,14 +310,14 @@ void enumerateTilings(const TilingProblem &p, const GpuTarget &t, const TileOver
                   (o.mma != MmaKind::Free && o.mma != mma))
                 continue;
               // The plain kernel (at the CTAs per SM its budget gives, which
-              // an override may fix), and for the wgmma forward the
-              // warp-specialized one at each launch bound.
+              // an override may fix), and on wgmma the warp-specialized one
+              // at each launch bound (the backward's: one).
               if (o.warpSpecialized <= 0 &&
                   (!o.ctasPerSM || estimateTile(c, p, t).ctasPerSM == o.ctasPerSM))
                 consider(c);
-              if (mma != MmaKind::Wgmma || p.backward || o.warpSpecialized < 0)
+              if (mma != MmaKind::Wgmma || o.warpSpecialized < 0)
                 continue;
-              for (int64_t ctas = 1; ctas <= kMaxWsCtasPerSM; ++ctas) {
+              for (int64_t ctas = 1; ctas <= (p.backward ? 1 : kMaxWsCtasPerSM); ++ctas) {
                 if (o.ctasPerSM && o.ctasPerSM != ctas)
                   continue;
                 TileConfig ws = c;
@@ -491,7 +497,7 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
   if (best.warpSpecialized) {
     // The warp-specialized kernel's launch bound and register split, not
     // the plain kernel's estimate.
-    const WsRegisterSplit r = forwardWarpSpecializedRegisters(best);
+    const WsRegisterSplit r = warpSpecializedRegisters(best);
     const int64_t ctas = best.ctasPerSM;
     d.notes.push_back(llvm::formatv(
         "{0}: {1}; {2} B shared memory of {3} B/block; warp-specialized: {4} "

@@ -109,7 +109,8 @@ LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
     if (!d) {
       std::string msg = llvm::toString(d.takeError());
       if (o.any())
-        msg += backward ? " with the spec's bwd_block_m/bwd_warps/bwd_stages/bwd_mma"
+        msg += backward ? " with the spec's bwd_block_m/bwd_warps/bwd_stages/bwd_mma/"
+                          "bwd_warp_specialized"
                         : " with the spec's block_m/block_n/warps/stages/mma";
       return v.emitError() << msg;
     }
@@ -130,7 +131,7 @@ LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
     TileOverride bwdOverride;
     if (TilingAttr o = v.getBwdTileOverrideAttr())
       bwdOverride = {o.getBlockM(), o.getBlockN(), o.getWarps(), o.getStages(),
-                     MmaKind(o.getMma())};
+                     MmaKind(o.getMma()), o.getWarpSpecialized()};
     if (bwdOverride.mma == MmaKind::Free && override.mma != MmaKind::Free) {
       TilingProblem bwdProblem = problem;
       bwdProblem.backward = true;

@@ -22,6 +22,15 @@ FG_DEVICE void bulkReduceAddF32(float *dst, uint32_t src, int bytes) {
                ::"l"(dst), "r"(src), "r"(bytes)
                : "memory");
 }
+/// Copies `bytes` from global `src` to shared `dst` on the copy engine,
+/// completing as transaction bytes on mbarrier `bar` (Mbarrier.cuh). Both
+/// 16-byte aligned, bytes a multiple of 16.
+FG_DEVICE void bulkLoad(uint32_t dst, const void *src, int bytes, uint32_t bar) {
+  asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes"
+               " [%0], [%1], %2, [%3];\n" ::"r"(dst),
+               "l"(src), "r"(bytes), "r"(bar)
+               : "memory");
+}
 FG_DEVICE void bulkCommit() { asm volatile("cp.async.bulk.commit_group;\n" ::: "memory"); }
 /// Waits until at most N of this thread's bulk groups still read their
 /// shared-memory source.

@@ -108,6 +108,10 @@ struct BwdParams {
   /// gradients of many launches (context parallelism's blocks) rounds once,
   /// at the end, instead of once per launch.
   int32_t accumulateF32;
+  /// dO as a tensor map (as FwdParams' Q), for the warp-specialized
+  /// backward; there f.tmaQ's boxes are its query tiles, f.tmaK's and
+  /// f.tmaV's its resident key block.
+  TmaDescriptor tmaDO;
 };
 
 } // namespace flashgen

@@ -26,6 +26,10 @@ constexpr int kWsProducerRegs = 24;
 constexpr int kWsMaxConsumerRegs = 256;
 constexpr int kWsMinConsumerRegs = 128;
 
+/// The warp-specialized backward's mbarriers (BwdKernelSm90Ws.cuh): the
+/// planner counts them in its shared memory.
+constexpr int kBwdWsBarrierBytes = 64;
+
 /// Registers per thread at entry: the launch bound's cap.
 FG_HOST_DEVICE constexpr int wsEntryRegs(int ctasPerSM, int consumerWarps) {
   return 65536 / ctasPerSM / (32 * (consumerWarps + kWsProducerWarps)) / 8 * 8;

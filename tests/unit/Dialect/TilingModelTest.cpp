@@ -234,8 +234,8 @@ TEST(Tiling, WarpSpecializedForwardShapes) {
     EXPECT_EQ(c.warps, 8);
     EXPECT_TRUE(c.warpSpecialized);
     EXPECT_EQ(c.ctasPerSM, 1);
-    EXPECT_EQ(forwardWarpSpecializedRegisters(c).entry, 168);
-    EXPECT_EQ(forwardWarpSpecializedRegisters(c).consumer, 240);
+    EXPECT_EQ(warpSpecializedRegisters(c).entry, 168);
+    EXPECT_EQ(warpSpecializedRegisters(c).consumer, 240);
   }
   // Head dim 64: one consumer warpgroup; 64x128 in two CTAs per SM, or
   // 64x64 in three with a band mask (short rows).
@@ -247,9 +247,9 @@ TEST(Tiling, WarpSpecializedForwardShapes) {
     EXPECT_TRUE(c.warpSpecialized);
     EXPECT_EQ(c.ctasPerSM, band ? 3 : 2);
     // The 64K registers split: 128 at entry -> 232, or 80 -> 136.
-    EXPECT_EQ(forwardWarpSpecializedRegisters(c).entry, band ? 80 : 128);
-    EXPECT_EQ(forwardWarpSpecializedRegisters(c).consumer, band ? 136 : 232);
-    EXPECT_EQ(forwardWarpSpecializedRegisters(c).producer, 24);
+    EXPECT_EQ(warpSpecializedRegisters(c).entry, band ? 80 : 128);
+    EXPECT_EQ(warpSpecializedRegisters(c).consumer, band ? 136 : 232);
+    EXPECT_EQ(warpSpecializedRegisters(c).producer, 24);
   }
   // The planner's family elsewhere is the plain kernel: 128x64 at head dim
   // 64, 64-row tiles at 128, the backward, mma.sync. Unequal head dims
@@ -292,19 +292,39 @@ TEST(Tiling, WarpSpecializedCandidates) {
   EXPECT_FALSE(has(d64, 64, 128, 4, true, 3));
   for (const TileConfig &c : d64)
     if (c.warpSpecialized) {
-      EXPECT_GE(forwardWarpSpecializedRegisters(c).consumer, c.regsPerThread);
+      EXPECT_GE(warpSpecializedRegisters(c).consumer, c.regsPerThread);
       EXPECT_LE(c.ctasPerSM * (c.smemBytes + 1024), h100.smemPerSM);
     }
   // Unequal head dims: the budget of each (192/128: Bc = 128 fits in one
-  // CTA, 214 KB). None for the backward.
+  // CTA, 214 KB). None for the backward (its wgmma kernel takes 64 and 128).
   std::vector<TileConfig> mla = feasibleTilings({192, 128, 2, false}, h100);
+  for (const TileConfig &c : feasibleTilings({192, 128, 2, true}, h100))
+    EXPECT_FALSE(c.warpSpecialized);
   EXPECT_TRUE(has(mla, 128, 128, 8, true, 1));
   EXPECT_FALSE(has(mla, 64, 128, 4, true, 2));
   for (const TileConfig &c : mla)
     if (c.warpSpecialized)
       EXPECT_LE(c.ctasPerSM * (c.smemBytes + 1024), h100.smemPerSM);
+  // The backward: the wgmma fused kernel's one shape (Bc = 128, 8 warps),
+  // warp-specialized at one CTA per SM, with its second dS^T buffer and
+  // mbarriers in the budget; d128: 196 KB, 240 registers for 240 needed.
+  int bwdWs = 0;
   for (const TileConfig &c : feasibleTilings({128, 128, 2, true}, h100))
-    EXPECT_FALSE(c.warpSpecialized);
+    if (c.warpSpecialized) {
+      ++bwdWs;
+      EXPECT_EQ(c.ctasPerSM, 1);
+      EXPECT_EQ(c.blockN, 128);
+      EXPECT_EQ(c.blockM, 64);
+      EXPECT_EQ(c.smemBytes, 32768 * 2 + 2 * 2 * 16384 + 2 * 16384 + 64 * 544 + 2 * 512 + 1024 + 64);
+      EXPECT_EQ(warpSpecializedRegisters(c).consumer, 240);
+      EXPECT_LE(c.regsPerThread, 240);
+    }
+  EXPECT_EQ(bwdWs, 1);
+  TilingProblem bwd64{64, 64, 2, true};
+  bwd64.dropout = true; // 64-query tiles only
+  for (const TileConfig &c : feasibleTilings(bwd64, h100))
+    if (c.warpSpecialized)
+      EXPECT_EQ(c.blockM, 64);
   // A spec may pick the family and launch bound, or refuse the family.
   TileOverride one{64, 64, 4, 0, MmaKind::Wgmma, 1, 2};
   auto chosen = chooseTiling({128, 128, 2, false}, h100, one);

@@ -70,6 +70,11 @@ struct KernelSpec {
   /// dK/dV walk's (streamed query tiles x resident keys) and the dQ
   /// kernel's (resident queries x streamed key tiles); a tile's class
   /// combines the cells it covers (TileClasses.cuh: builtTileClass).
+  /// Threads of the fused backward entry: with warp specialization the
+  /// producer warpgroup beside the consumers (BwdKernelSm90Ws.cuh).
+  int64_t bwdFusedThreads() const {
+    return 32 * (bwdTiles->warps + (bwdTiles->warpSpecialized ? attn::kWsProducerWarps : 0));
+  }
   int64_t bwdTileClassBlock() const {
     return std::gcd(bwdTiles->blockM, 16 * bwdTiles->warps);
   }

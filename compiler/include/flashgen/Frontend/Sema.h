@@ -88,6 +88,9 @@ struct VariantSpec {
   /// `warp_specialized = true | false` (0: not set, 1, -1) and
   /// `ctas_per_sm = N`: the forward's kernel family and launch bound.
   int64_t warpSpecialized = 0, ctasPerSM = 0;
+  /// `bwd_warp_specialized = true | false` (0: not set, 1, -1): the
+  /// backward's fused kernel family.
+  int64_t bwdWarpSpecialized = 0;
   /// Where each property was set, for locations of the lowered attributes.
   llvm::SMLoc maskLoc, scoreLoc;
 };

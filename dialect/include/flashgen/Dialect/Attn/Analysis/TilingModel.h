@@ -64,11 +64,12 @@ struct TileConfig {
   int64_t blockM = 0, blockN = 0, warps = 0, stages = 0;
   bool qInRegisters = false;
   MmaKind mma = MmaKind::Sync;
-  /// The forward's kernel family: the warp-specialized wgmma kernel
-  /// (FwdKernelSm90Ws.cuh: a producer warpgroup beside `warps` consumer
-  /// warps) instead of the plain one. Its ctasPerSM is then a decision, not
+  /// The kernel family: the warp-specialized wgmma kernel (a producer
+  /// warpgroup beside `warps` consumer warps: FwdKernelSm90Ws.cuh, and for
+  /// the backward's fused kernel BwdKernelSm90Ws.cuh) instead of the plain
+  /// one. Its ctasPerSM is then a decision, not
   /// an estimate: the launch bound, which fixes the register split
-  /// (forwardWarpSpecializedRegisters).
+  /// (warpSpecializedRegisters).
   bool warpSpecialized = false;
   // Derived by estimateTile() (ctasPerSM: chosen, for warp-specialized):
   int64_t smemBytes = 0, regsPerThread = 0, ctasPerSM = 0;
@@ -103,15 +104,15 @@ std::string whyNoWgmma(const TilingProblem &p, const GpuTarget &t);
 /// tiling's warps (WsBudget.cuh, which the kernel includes too).
 constexpr int64_t kWsProducerWarps = flashgen::kWsProducerWarps;
 
-/// Registers per thread of the warp-specialized forward at c.ctasPerSM
-/// CTAs per SM (its __launch_bounds__, which setmaxnreg needs, and
-/// attentionForwardSm90Ws's kCtasPerSM): at entry (the launch bound's cap),
+/// Registers per thread of a warp-specialized kernel at c.ctasPerSM CTAs
+/// per SM (its __launch_bounds__, which setmaxnreg needs: the forward's
+/// kCtasPerSM, the backward's 1): at entry (the launch bound's cap),
 /// and after setmaxnreg for the producer and the consumers, by WsBudget.cuh's
 /// formulas (the kernel's; the generated code asserts they agree).
 struct WsRegisterSplit {
   int64_t entry = 0, producer = 0, consumer = 0;
 };
-WsRegisterSplit forwardWarpSpecializedRegisters(const TileConfig &c);
+WsRegisterSplit warpSpecializedRegisters(const TileConfig &c);
 
 /// The tiling the planner would have picked for `c`'s shape before the
 /// tuner could choose the kernel family: whether it is warp-specialized and

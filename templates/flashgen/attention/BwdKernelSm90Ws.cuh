@@ -1,0 +1,340 @@
+//===- BwdKernelSm90Ws.cuh - warp-specialized wgmma backward ----*- CUDA -*-===//
+//
+// The wgmma backward (BwdKernelSm90.cuh: same products, same register
+// fragments, same 128 resident keys in two consumer warpgroups) with its
+// memory traffic taken off the math warps:
+//
+//   warp 8 (the loader; one lane issues): K and V once by TMA, then each
+//     item's Q and dO tiles by TMA and its lse2 and D rows by bulk copy into
+//     two buffers; each buffer's qFull / doFull mbarrier completes when its
+//     bytes have landed, and its `empty` mbarrier when every consumer warp
+//     is done with it.
+//   warp 9 (the dQ writer): hands each item's staged fp32 dQ to the copy
+//     engine's reduce-add into the accumulator, then frees the staging.
+//   warps 0-7 (the consumers, two warpgroups, the rest of the registers):
+//     S^T, dP^T, dV, dK and dQ on the buffers, as BwdKernelSm90.
+//
+// In the plain kernel every item ends in two __syncthreads (buffers, dS^T)
+// with its loads and reductions issued by the math threads between them;
+// here the consumers wait only for data (mbarriers) and for each other's
+// half of dS^T (named barrier 1, 256 threads), so the loads of item n + 1
+// and the reduction of item n - 1 run under item n's products.
+//
+// Named barriers between the consumers (256 threads) and the writer warp
+// (32): 2, "dQ staged" (consumers arrive, the writer waits) and 3, "staging
+// free" (the writer arrives, the consumers wait). dS^T is double-buffered
+// by item parity: a warpgroup storing item n + 1's dS^T has passed item n's
+// barrier 1, which the other warpgroup reached only after its item n - 1
+// dQ product had completed.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_ATTENTION_BWDKERNELSM90WS_CUH
+#define FLASHGEN_ATTENTION_BWDKERNELSM90WS_CUH
+
+#include "flashgen/attention/BwdKernelSm90.cuh"
+#include "flashgen/attention/Mbarrier.cuh"
+#include "flashgen/attention/Tma.cuh"
+#include "flashgen/attention/WsBudget.cuh"
+
+namespace flashgen {
+
+/// The warp-specialized backward's layout and budget on top of the plain
+/// kernel's (BwdConfigSm90): a second dS^T buffer and the mbarriers.
+template <class Cfg> struct BwdWsConfig {
+  static constexpr int kConsumerWarps = Cfg::kWarps;
+  static constexpr int kThreads = 32 * (kConsumerWarps + kWsProducerWarps);
+  static constexpr int kConsumerThreads = Cfg::kThreads;
+  static constexpr int kLoaderWarp = kConsumerWarps, kWriterWarp = kConsumerWarps + 1;
+  static constexpr int kSmemBytes = Cfg::kSmemBytes + Cfg::DSTile::kBytes + kBwdWsBarrierBytes;
+  static constexpr int kProducerRegs = kWsProducerRegs;
+  static constexpr int kConsumerRegs = wsConsumerRegs(1, kConsumerWarps);
+  static_assert(kConsumerRegs >= kWsMinConsumerRegs, "the accumulators stay in registers");
+};
+
+/// Shared memory: K, V, two buffers of Q, dO, dS^T, the dQ staging rows,
+/// two buffers of statistics (lse2 then D), then the mbarriers (kvFull;
+/// per buffer qFull, doFull, empty).
+template <class Cfg> struct BwdWsSmem {
+  uint32_t k, v, q, dO, dS, dQ, stat, bar;
+  FG_DEVICE explicit BwdWsSmem(uint8_t *smem) {
+    k = (smemAddress(smem) + 1023u) & ~1023u;
+    v = k + Cfg::KTile::kBytes;
+    q = v + Cfg::VTile::kBytes;
+    dO = q + 2 * Cfg::QTile::kBytes;
+    dS = dO + 2 * Cfg::DOTile::kBytes;
+    dQ = dS + 2 * Cfg::DSTile::kBytes;
+    stat = dQ + Cfg::kDQBytes;
+    bar = stat + 2 * Cfg::kStatBytes;
+  }
+  FG_DEVICE uint32_t qBuf(int s) const { return q + s * Cfg::QTile::kBytes; }
+  FG_DEVICE uint32_t dOBuf(int s) const { return dO + s * Cfg::DOTile::kBytes; }
+  FG_DEVICE uint32_t dSBuf(int s) const { return dS + s * Cfg::DSTile::kBytes; }
+  FG_DEVICE uint32_t statBuf(int s) const { return stat + s * Cfg::kStatBytes; }
+  FG_DEVICE uint32_t kvFull() const { return bar; }
+  FG_DEVICE uint32_t qFull(int s) const { return bar + 8 * (1 + s); }
+  FG_DEVICE uint32_t doFull(int s) const { return bar + 8 * (3 + s); }
+  FG_DEVICE uint32_t empty(int s) const { return bar + 8 * (5 + s); }
+  static_assert(8 * 7 <= kBwdWsBarrierBytes, "the mbarriers fit their space");
+};
+
+/// Named barriers (0 is __syncthreads).
+constexpr int kBwdWsDSStored = 1, kBwdWsDQStaged = 2, kBwdWsDQFree = 3;
+
+/// The loader warp: every lane walks the items (the run-time tile classes
+/// are read warp-wide), lane 0 issues.
+template <class Cfg, class Variant>
+FG_DEVICE void bwdWsLoader(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
+                           const BwdWsSmem<Cfg> &sm, int lane) {
+  const FwdParams &p = bp.f;
+  constexpr int BR = Cfg::kBlockStream;
+  using QTile = typename Cfg::QTile;
+  using DOTile = typename Cfg::DOTile;
+  // Varlen: one batch entry of packed rows, this sequence's from row0.
+  const int batch = Variant::kVarlen ? 0 : kb.b;
+  const int qRow0 = Variant::kVarlen ? int(kb.sb.qRow0) : 0;
+  const int kRow0 = Variant::kVarlen ? int(kb.sb.kRow0) : 0;
+  auto fill = [&](auto tile, uint32_t dst, const TmaDescriptor &map, uint32_t full, int row,
+                  int head) {
+    using Tile = decltype(tile);
+#pragma unroll
+    for (int a = 0; a < Tile::kAtoms; ++a)
+      tmaLoad4d(dst + a * Tile::kAtomBytes, map, full, a * 64, row, head, batch);
+  };
+  int cls = kTileEmpty;
+  int item = kb.next(p, -1, cls);
+  if (item < kb.items && lane == 0) {
+    tmaPrefetchDescriptor(p.tmaQ);
+    tmaPrefetchDescriptor(bp.tmaDO);
+    mbarrierArriveExpectTx(sm.kvFull(), Cfg::KTile::kBytes + Cfg::VTile::kBytes);
+    fill(typename Cfg::KTile{}, sm.k, p.tmaK, sm.kvFull(), kRow0 + kb.k0, kb.hk);
+    fill(typename Cfg::VTile{}, sm.v, p.tmaV, sm.kvFull(), kRow0 + kb.k0, kb.hk);
+  }
+  for (int n = 0; item < kb.items; ++n) {
+    const int s = n % 2, use = n / 2;
+    if (lane == 0) {
+      if (use > 0)
+        mbarrierWait(sm.empty(s), (use - 1) & 1);
+      const int h = kb.head(item), q0 = kb.q0(item);
+      // The workspace rows are padded (kBwdSeqPadding), so BR of them exist.
+      const float *lse2 = bp.lse2 + workspaceRow0(bp, kb.b, h) + q0;
+      const float *dsum = bp.dsum + (lse2 - bp.lse2);
+      mbarrierArriveExpectTx(sm.qFull(s), QTile::kBytes + BR * 4);
+      fill(QTile{}, sm.qBuf(s), p.tmaQ, sm.qFull(s), qRow0 + q0, h);
+      bulkLoad(sm.statBuf(s), lse2, BR * 4, sm.qFull(s));
+      mbarrierArriveExpectTx(sm.doFull(s), DOTile::kBytes + BR * 4);
+      fill(DOTile{}, sm.dOBuf(s), bp.tmaDO, sm.doFull(s), qRow0 + q0, h);
+      bulkLoad(sm.statBuf(s) + BR * 4, dsum, BR * 4, sm.doFull(s));
+    }
+    __syncwarp();
+    item = kb.next(p, item, cls);
+  }
+}
+
+/// The dQ writer warp: per item, waits for the consumers' staged dQ, has
+/// the copy engine add it to the accumulator, and frees the staging once
+/// it has been read.
+template <class Cfg, class Variant>
+FG_DEVICE void bwdWsDQWriter(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
+                             const BwdWsSmem<Cfg> &sm, int lane) {
+  constexpr int D = Cfg::kHeadDimQK, BR = Cfg::kBlockStream;
+  constexpr int kBarrierThreads = Cfg::kThreads + 32;
+  const FwdParams &p = bp.f;
+  int cls = kTileEmpty;
+  int item = kb.next(p, -1, cls);
+  if (item < kb.items)
+    namedBarrierArrive(kBwdWsDQFree, kBarrierThreads); // the staging starts free
+  while (item < kb.items) {
+    const int itemNext = kb.next(p, item, cls);
+    float *rows = kb.dqAccumRows(bp, item, D);
+    namedBarrierSync(kBwdWsDQStaged, kBarrierThreads);
+    if constexpr (Cfg::kDQRowPad != 0) {
+      // Padded rows: one reduction each, the lanes sharing them.
+#pragma unroll
+      for (int r = lane; r < BR; r += 32)
+        bulkReduceAddF32(rows + r * D, sm.dQ + r * Cfg::kDQRowBytes, D * 4);
+    } else if (lane == 0) {
+      bulkReduceAddF32(rows, sm.dQ, BR * D * 4);
+    }
+    bulkCommit();
+    bulkWaitRead<0>();
+    __syncwarp();
+    if (itemNext < kb.items)
+      namedBarrierArrive(kBwdWsDQFree, kBarrierThreads);
+    item = itemNext;
+  }
+  bulkWait<0>(); // the reductions are done before the CTA's memory goes
+}
+
+/// The consumers: BwdKernelSm90's products on the loader's buffers.
+template <class Cfg, class Variant>
+FG_DEVICE void bwdWsConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
+                             const BwdWsSmem<Cfg> &sm, uint8_t *smem) {
+  using T = typename Cfg::T;
+  const FwdParams &p = bp.f;
+  constexpr int D = Cfg::kHeadDimQK, DV = Cfg::kHeadDimV;
+  constexpr int BC = Cfg::kBlockResident, BR = Cfg::kBlockStream;
+  constexpr int kNT = BR / 8;
+  constexpr int kQSteps = BR / 16;
+  constexpr int kDQTiles = Cfg::kDQCols / 8;
+  constexpr int kBarrierThreads = Cfg::kThreads + 32;
+  using KTile = typename Cfg::KTile;
+  using VTile = typename Cfg::VTile;
+  using QTile = typename Cfg::QTile;
+  using DOTile = typename Cfg::DOTile;
+  using DSTile = typename Cfg::DSTile;
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const int wg = warp / 4, g = lane / 4, t = lane % 4;
+  const int b = kb.b, seqQ = kb.sb.seqQ, seqK = kb.sb.seqK, k0 = kb.k0;
+  const float *statBase = reinterpret_cast<const float *>(smem + (sm.stat - smemAddress(smem)));
+
+  const int dqCol0 = Cfg::kDQSplitRows ? 0 : wg * Cfg::kDQCols;
+  const int dqRow0 = Cfg::kDQSplitRows ? wg * 64 : 0;
+  const uint32_t dsRowsOffset = (dqRow0 / 64) * DSTile::kAtomBytes;
+  const uint32_t sKCols = sm.k + (dqCol0 / 64) * KTile::kAtomBytes + (dqCol0 % 64) * 2;
+
+  float dk[D / 8][4], dv[DV / 8][4];
+  zeroAcc(dk);
+  zeroAcc(dv);
+
+  const int kRowW = k0 + warp * 16;
+  int cls = kTileEmpty;
+  int item = kb.next(p, -1, cls);
+  if (item < kb.items)
+    mbarrierWait(sm.kvFull(), 0);
+  for (int n = 0; item < kb.items; ++n) {
+    const int s = n % 2, phase = (n / 2) & 1;
+    uint32_t kBase = sm.k, vBase = sm.v, kColsBase = sKCols;
+    asm volatile("" : "+r"(kBase), "+r"(vBase), "+r"(kColsBase));
+    const int h = kb.head(item), q0 = kb.q0(item);
+    const uint32_t qBuf = sm.qBuf(s), dOBuf = sm.dOBuf(s);
+    const float *lse2 = statBase + s * (Cfg::kStatBytes / 4);
+    const float *dsum = lse2 + BR;
+
+    // S^T = K Q^T and dP^T = V dO^T: this warpgroup's 64 keys x BR queries.
+    float sT[kNT][4], dp[kNT][4];
+    mbarrierWait(sm.qFull(s), phase);
+    wgmmaFence();
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ++ks)
+      WgmmaSS<T, BR>::run(sT, KTile::kMajor(kBase, ks, wg * 64), QTile::kMajor(qBuf, ks),
+                          ks > 0);
+    wgmmaCommit();
+    mbarrierWait(sm.doFull(s), phase);
+    wgmmaFence();
+#pragma unroll
+    for (int ks = 0; ks < DV / 16; ++ks)
+      WgmmaSS<T, BR>::run(dp, VTile::kMajor(vBase, ks, wg * 64), DOTile::kMajor(dOBuf, ks),
+                          ks > 0);
+    wgmmaCommit();
+
+    // P^T while dP^T computes; dV += dropout(P)^T dO.
+    wgmmaWait<1>();
+    wgmmaFenceOperands(sT);
+    BwdTileMath<Variant, kNT> math;
+    const bool edge = k0 + BC > seqK || q0 + BR > seqQ;
+    math.recompute(sT, p, lse2, b, h, kRowW, q0, g, t, Variant::kHasMask && cls == kTilePartial,
+                   edge, seqQ, seqK);
+    uint32_t pf[kQSteps][4];
+#pragma unroll
+    for (int ks = 0; ks < kQSteps; ++ks)
+      packA<T>(pf[ks], sT, ks, [&](int nn, int e) { return math.dropMul(p, nn, e); });
+    wgmmaFence();
+#pragma unroll
+    for (int ks = 0; ks < kQSteps; ++ks)
+      WgmmaRS<T, DV>::run(dv, pf[ks], DOTile::mnMajor(dOBuf, ks), 1);
+    wgmmaCommit();
+
+    // dS^T; dK += dS^T Q; dS^T to shared memory for dQ.
+    // After dV, not under it: with P^T's packed copy still held for dV,
+    // 240 registers make ptxas serialize the wgmmas (C7512, checked with
+    // ptxas -v at head dims 64 and 128).
+    wgmmaWait<0>();
+    wgmmaFenceOperands(dp);
+    math.gradient(sT, dp, p, dsum, t);
+    uint32_t dsf[kQSteps][4];
+#pragma unroll
+    for (int ks = 0; ks < kQSteps; ++ks)
+      packA<T>(dsf[ks], sT, ks, [](int, int) { return 1.f; });
+    wgmmaFence();
+#pragma unroll
+    for (int ks = 0; ks < kQSteps; ++ks)
+      WgmmaRS<T, D>::run(dk, dsf[ks], QTile::mnMajor(qBuf, ks), 1);
+    wgmmaCommit();
+    const uint32_t dsBuf = sm.dSBuf(s);
+    storeAccToTile<T, DSTile>(dsBuf, sT, warp * 16, lane);
+    fenceProxyAsyncShared();
+    namedBarrierSync(kBwdWsDSStored, Cfg::kThreads); // both warpgroups' keys
+
+    // dQ[q0.., this warpgroup's part] = dS K over all BC keys.
+    float dq[kDQTiles][4];
+    wgmmaFence();
+#pragma unroll
+    for (int ks = 0; ks < BC / 16; ++ks)
+      WgmmaSSTransposed<T, Cfg::kDQCols>::run(dq, DSTile::mnMajor(dsBuf + dsRowsOffset, ks),
+                                              KTile::mnMajor(kColsBase, ks), ks > 0);
+    wgmmaCommit();
+    // dK was the last product to read Q and dO: the buffer goes back.
+    wgmmaWait<1>();
+    __syncwarp();
+    if (lane == 0)
+      mbarrierArrive(sm.empty(s));
+    wgmmaWait<0>();
+    wgmmaFenceOperands(dq);
+    wgmmaFenceOperands(dk);
+    wgmmaFenceOperands(dv);
+    namedBarrierSync(kBwdWsDQFree, kBarrierThreads); // the previous dQ has been read
+#pragma unroll
+    for (int nn = 0; nn < kDQTiles; ++nn)
+#pragma unroll
+      for (int h2 = 0; h2 < 2; ++h2) {
+        const int row = dqRow0 + (warp % 4) * 16 + g + h2 * 8, col = dqCol0 + nn * 8 + 2 * t;
+        asm volatile("st.shared.v2.f32 [%0], {%1, %2};\n" ::"r"(sm.dQ + row * Cfg::kDQRowBytes +
+                                                               col * 4),
+                     "f"(dq[nn][2 * h2]), "f"(dq[nn][2 * h2 + 1])
+                     : "memory");
+      }
+    fenceProxyAsyncShared(); // the copy engine reads what st.shared wrote
+    namedBarrierArrive(kBwdWsDQStaged, kBarrierThreads);
+    item = kb.next(p, item, cls);
+  }
+  storeKeyGradients<T, Variant, true, true>(bp, kb, dk, dv, kRowW, g, t);
+}
+
+/// The entry: 8 consumer warps and a producer warpgroup (loader, dQ writer,
+/// two idle warps), one CTA per SM, registers split by setmaxnreg.
+template <class Cfg, class Variant>
+FG_DEVICE void attentionBackwardFusedSm90Ws(const BwdParams &bp) {
+  using Ws = BwdWsConfig<Cfg>;
+  BwdKeyBlock<Variant> kb;
+  if (!kb.init(bp.f, Cfg::kBlockResident, Cfg::kBlockStream))
+    return; // the whole CTA: before any barrier
+  extern __shared__ __align__(1024) uint8_t smem[];
+  const BwdWsSmem<Cfg> sm(smem);
+  if (threadIdx.x == 0) {
+    // Full: the loader's arrival plus the copy engine's bytes; empty: one
+    // arrival per consumer warp.
+    mbarrierInit(sm.kvFull(), 1);
+    for (int s = 0; s < 2; ++s) {
+      mbarrierInit(sm.qFull(s), 1);
+      mbarrierInit(sm.doFull(s), 1);
+      mbarrierInit(sm.empty(s), Ws::kConsumerWarps);
+    }
+  }
+  __syncthreads();
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  // One branch per role, nothing after: what setmaxnreg needs.
+  if (warp >= Ws::kConsumerWarps) {
+    setMaxRegsDec<Ws::kProducerRegs>();
+    if (warp == Ws::kLoaderWarp)
+      bwdWsLoader<Cfg, Variant>(bp, kb, sm, lane);
+    else if (warp == Ws::kWriterWarp)
+      bwdWsDQWriter<Cfg, Variant>(bp, kb, sm, lane);
+  } else {
+    setMaxRegsInc<Ws::kConsumerRegs>();
+    bwdWsConsumer<Cfg, Variant>(bp, kb, sm, smem);
+  }
+}
+
+} // namespace flashgen
+
+#endif // FLASHGEN_ATTENTION_BWDKERNELSM90WS_CUH
