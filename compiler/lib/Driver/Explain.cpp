@@ -250,12 +250,18 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   };
   trow("Br x Bc", fmt::format("{} x {}", fwd.blockM, fwd.blockN),
        fmt::format("{} x {}", bwd.blockM, bwd.blockN));
-  trow("warps",
-       std::to_string(fwd.warps) + (ws ? fmt::format(" + {} producer", kWsProducerWarps) : ""),
-       std::to_string(bwd.warps));
+  // The warp-specialized kernels (the forward's, the backward's fused
+  // one): a producer warpgroup beside the math warps, loads by TMA.
+  const bool bwdWs = bwd.warpSpecialized;
+  auto warps = [](const TileConfig &c) {
+    return std::to_string(c.warps) +
+           (c.warpSpecialized ? fmt::format(" + {} producer", kWsProducerWarps) : "");
+  };
+  trow("warps", warps(fwd), warps(bwd));
   trow("K/V loads", fmt::format("{}, {} stages", ws ? "TMA producer" : "cp.async",
                                 fwd.stages),
-       fmt::format("cp.async, {} stages", bwd.stages));
+       bwdWs ? fmt::format("TMA producer, Q/dO {} stages (cp.async deterministic)", bwd.stages)
+             : fmt::format("cp.async, {} stages", bwd.stages));
   trow("tensor-core MMA", fwd.mma == MmaKind::Wgmma ? "wgmma (warpgroup)" : "mma.sync",
        bwd.mma == MmaKind::Wgmma ? "wgmma fast path, mma.sync deterministic" : "mma.sync");
   trow("Q fragments", fwd.qInRegisters ? "registers" : "shared memory", "shared memory");
@@ -270,15 +276,18 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
                        100.0 * c.smemBytes / target.smemPerBlock);
   };
   trow("shared memory", smem(fwd), smem(bwd));
-  const WsRegisterSplit wsRegs = warpSpecializedRegisters(fwd);
-  trow("registers/thread",
-       ws ? fmt::format("{} (producer {})", wsRegs.consumer, wsRegs.producer)
-          : fmt::format("{} / {}", fwd.regsPerThread, target.maxRegsPerThread),
-       fmt::format("{} / {}", bwd.regsPerThread, target.maxRegsPerThread));
-  // The warp-specialized forward: its launch bound, producer warps included.
-  const int64_t fwdCtas = fwd.ctasPerSM;
-  trow("CTAs per SM", fmt::format("{} ({} warps)", fwdCtas, fwdCtas * (fwd.warps + (ws ? kWsProducerWarps : 0))),
-       fmt::format("{} ({} warps)", bwd.ctasPerSM, bwd.ctasPerSM * bwd.warps));
+  auto registers = [&](const TileConfig &c) {
+    const WsRegisterSplit r = warpSpecializedRegisters(c);
+    return c.warpSpecialized ? fmt::format("{} (producer {})", r.consumer, r.producer)
+                             : fmt::format("{} / {}", c.regsPerThread, target.maxRegsPerThread);
+  };
+  trow("registers/thread", registers(fwd), registers(bwd));
+  // A warp-specialized kernel's launch bound, producer warps included.
+  auto ctas = [](const TileConfig &c) {
+    return fmt::format("{} ({} warps)", c.ctasPerSM,
+                       c.ctasPerSM * (c.warps + (c.warpSpecialized ? kWsProducerWarps : 0)));
+  };
+  trow("CTAs per SM", ctas(fwd), ctas(bwd));
   os << "  why:\n";
   for (llvm::StringRef n : v.getTilingNotes()->getAsValueRange<mlir::StringAttr>())
     os << "    - " << n << "\n";

@@ -252,15 +252,18 @@ TEST(Tiling, WarpSpecializedForwardShapes) {
     EXPECT_EQ(warpSpecializedRegisters(c).producer, 24);
   }
   // The planner's family elsewhere is the plain kernel: 128x64 at head dim
-  // 64, 64-row tiles at 128, the backward, mma.sync. Unequal head dims
+  // 64, 64-row tiles at 128, mma.sync. Unequal head dims
   // are planned by the wider one.
   TilingProblem d64{64, 64, 2, false}, d128{128, 128, 2, false}, mixed{64, 128, 2, false};
   EXPECT_EQ(plannedWarpSpecializedCtas(d64, TileConfig{128, 64, 8, 2, false, MmaKind::Wgmma}), 0);
   EXPECT_EQ(plannedWarpSpecializedCtas(d128, TileConfig{64, 128, 4, 2, false, MmaKind::Wgmma}), 0);
   EXPECT_EQ(plannedWarpSpecializedCtas(mixed, TileConfig{128, 128, 8, 2, false, MmaKind::Wgmma}), 1);
   EXPECT_EQ(plannedWarpSpecializedCtas(mixed, TileConfig{64, 128, 4, 2, false, MmaKind::Wgmma}), 0);
+  // The backward's wgmma kernel: warp-specialized at one CTA per SM.
   EXPECT_EQ(plannedWarpSpecializedCtas({128, 128, 2, true},
-                                       TileConfig{64, 128, 8, 2, false, MmaKind::Wgmma}), 0);
+                                       TileConfig{64, 128, 8, 2, false, MmaKind::Wgmma}), 1);
+  EXPECT_EQ(plannedWarpSpecializedCtas({64, 64, 2, true},
+                                       TileConfig{128, 128, 8, 2, false, MmaKind::Sync}), 0);
   EXPECT_EQ(plannedWarpSpecializedCtas(d128, TileConfig{128, 128, 8, 2, false, MmaKind::Sync}), 0);
 }
 
