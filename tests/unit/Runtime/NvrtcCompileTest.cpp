@@ -106,6 +106,13 @@ void compileBackwardFor(const Spec &s, const char *arch) {
     EXPECT_EQ(body(ks.bwdFusedEntry).find("wgmma.mma_async") != std::string::npos, wgmma)
         << s.name << " " << arch;
     EXPECT_EQ(body(ks.bwdDKDVEntry).find("wgmma.mma_async"), std::string::npos) << s.name;
+    // The warp-specialized one loads by TMA and moves registers to its
+    // consumers; the plain one does neither.
+    const std::string fused = body(ks.bwdFusedEntry);
+    const bool ws = ks.bwdTiles->warpSpecialized;
+    EXPECT_EQ(fused.find("cp.async.bulk.tensor.4d") != std::string::npos, ws) << s.name;
+    EXPECT_EQ(fused.find("setmaxnreg.inc.sync.aligned.u32 240") != std::string::npos, ws)
+        << s.name;
   }
 }
 
@@ -120,8 +127,9 @@ TEST(Nvrtc, BackwardFastPathWhereTheTilingAllows) {
       EXPECT_FALSE(gen->first.bwdFusedEntry.empty()) << d;
       // sm_90a: the wgmma kernel; before it, the mma.sync kernel's fused form.
       const bool hopper = std::string(arch) == "sm_90a";
-      EXPECT_EQ(gen->second.find("attentionBackwardFusedSm90") != std::string::npos, hopper)
+      EXPECT_EQ(gen->second.find("attentionBackwardFusedSm90Ws<") != std::string::npos, hopper)
           << d << " " << arch;
+      EXPECT_EQ(gen->first.bwdTiles->warpSpecialized, hopper) << d << " " << arch;
       EXPECT_EQ(gen->second.find("AtomicDQ=*/true") != std::string::npos, !hopper)
           << d << " " << arch;
     }
@@ -133,6 +141,21 @@ TEST(Nvrtc, BackwardFastPathWhereTheTilingAllows) {
   ASSERT_TRUE(bool(big)) << llvm::toString(big.takeError());
   EXPECT_FALSE(big->first.bwdDKEntry.empty());
   EXPECT_TRUE(big->first.bwdFusedEntry.empty());
+}
+
+// Both wgmma backward families compile (the warp-specialized one is the
+// planner's; the plain one on request) and agree with the planner's budget.
+TEST(Nvrtc, BothWgmmaBackwardFamilies) {
+  for (const char *family : {"true", "false"})
+    for (const char *body : {"head_dim = 128; mask = causal;", "head_dim = 64; dropout = 0.1;",
+                             "qk_head_dim = 64; v_head_dim = 128; varlen = true;"}) {
+      const std::string text = std::string("attention a { bwd_warp_specialized = ") + family +
+                               "; " + body + " }";
+      compileBackwardFor({"a", text}, "sm_90a");
+      auto gen = generateBackward(text, "a.attn", "sm_90a");
+      ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
+      EXPECT_EQ(gen->first.bwdTiles->warpSpecialized, std::string(family) == "true") << text;
+    }
 }
 
 TEST(Nvrtc, EveryExampleBackwardForSm80AndSm90a) {
