@@ -11,8 +11,12 @@
 //     is done with it.
 //   warp 9 (the dQ writer): hands each item's staged fp32 dQ to the copy
 //     engine's reduce-add into the accumulator, then frees the staging.
+//   warps 10, 11: idle (setmaxnreg takes registers per warpgroup, so the
+//     producer side is a whole warpgroup at 24 registers).
 //   warps 0-7 (the consumers, two warpgroups, the rest of the registers):
-//     S^T, dP^T, dV, dK and dQ on the buffers, as BwdKernelSm90.
+//     S^T, dP^T, dV, dK and dQ on the buffers, as BwdKernelSm90, except
+//     that the dS^T math waits for dV (at 240 registers, holding P^T's
+//     packed copy beside it makes ptxas serialize the wgmmas).
 //
 // In the plain kernel every item ends in two __syncthreads (buffers, dS^T)
 // with its loads and reductions issued by the math threads between them;
