@@ -54,6 +54,17 @@ TEST(Tuner, BackwardCandidatesUseTheBackwardsProperties) {
     ASSERT_TRUE(bool(gen)) << k.properties << ": " << llvm::toString(gen.takeError());
     EXPECT_EQ(backwardTilingProperties(*gen->first.bwdTiles), k.properties);
   }
+  // Both wgmma kernel families: the planner's (warp-specialized) first,
+  // the plain one among the rest.
+  auto family = [&](bool ws) {
+    return llvm::count_if(*c, [&](const Candidate &k) {
+      return k.tiles.mma == attn::MmaKind::Wgmma && k.tiles.warpSpecialized == ws;
+    });
+  };
+  EXPECT_TRUE((*c)[0].tiles.warpSpecialized);
+  EXPECT_EQ(family(true), 1);
+  EXPECT_EQ(family(false), 1);
+  EXPECT_NE((*c)[0].properties.find("bwd_warp_specialized = true;"), std::string::npos);
 }
 
 TEST(Tuner, PlannerFirstAndEveryCandidateDistinct) {
