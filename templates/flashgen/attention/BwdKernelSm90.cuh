@@ -90,15 +90,124 @@ struct BwdConfigSm90 {
                                     kDQBytes + 2 * kStatBytes + 1024;
 };
 
+/// The products of one work item, shared by both wgmma backward kernels
+/// (this one and the warp-specialized BwdKernelSm90Ws.cuh): each
+/// warpgroup's 64 keys against the item's BR queries.
+template <class Cfg> struct BwdSm90Products {
+  using T = typename Cfg::T;
+  static constexpr int D = Cfg::kHeadDimQK, DV = Cfg::kHeadDimV;
+  static constexpr int BC = Cfg::kBlockResident, BR = Cfg::kBlockStream;
+  static constexpr int kNT = BR / 8;      // 8-column blocks of S^T (queries)
+  static constexpr int kQSteps = BR / 16; // k-steps of dV, dK
+  static constexpr int kDQTiles = Cfg::kDQCols / 8;
+  using KTile = typename Cfg::KTile;
+  using VTile = typename Cfg::VTile;
+  using QTile = typename Cfg::QTile;
+  using DOTile = typename Cfg::DOTile;
+  using DSTile = typename Cfg::DSTile;
+
+  /// S^T = K Q^T and dP^T = V dO^T, one commit group each; `beforeDP` runs
+  /// between them (the warp-specialized kernel waits for dO there).
+  template <class BeforeDP>
+  static FG_DEVICE void scores(float (&s)[kNT][4], float (&dp)[kNT][4], uint32_t kBase,
+                               uint32_t vBase, uint32_t qBuf, uint32_t dOBuf, int wg,
+                               BeforeDP beforeDP) {
+    wgmmaFence();
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ++ks)
+      WgmmaSS<T, BR>::run(s, KTile::kMajor(kBase, ks, wg * 64), QTile::kMajor(qBuf, ks),
+                          ks > 0);
+    wgmmaCommit();
+    beforeDP();
+#pragma unroll
+    for (int ks = 0; ks < DV / 16; ++ks)
+      WgmmaSS<T, BR>::run(dp, VTile::kMajor(vBase, ks, wg * 64), DOTile::kMajor(dOBuf, ks),
+                          ks > 0);
+    wgmmaCommit();
+  }
+
+  /// With S^T and dP^T in flight: P^T (and f', dropout) while dP^T
+  /// computes; dV += dropout(P)^T dO; dS^T under dV (kDSUnderDV) or after
+  /// it; dK += dS^T Q, in flight on return (the last commit group), dS^T
+  /// left in `s`. `partial`: evaluate the mask (into bits, in a rolled
+  /// loop: one instantiation serves full and partial tiles); k0: the CTA's
+  /// first key (whether the tile crosses a sequence end).
+  template <class Variant, bool kDSUnderDV, int DT, int VT>
+  static FG_DEVICE void keyGradients(float (&s)[kNT][4], float (&dp)[kNT][4],
+                                     float (&dk)[DT][4], float (&dv)[VT][4], const FwdParams &p,
+                                     const float *lse2, const float *dsum, uint32_t qBuf,
+                                     uint32_t dOBuf, int b, int h, int k0, int kRow, int q0, int g,
+                                     int t, bool partial, int seqQ, int seqK) {
+    wgmmaWait<1>();
+    wgmmaFenceOperands(s);
+    BwdTileMath<Variant, kNT> math;
+    const bool edge = k0 + BC > seqK || q0 + BR > seqQ;
+    math.recompute(s, p, lse2, b, h, kRow, q0, g, t, partial, edge, seqQ, seqK);
+    uint32_t pf[kQSteps][4];
+#pragma unroll
+    for (int ks = 0; ks < kQSteps; ++ks)
+      packA<T>(pf[ks], s, ks, [&](int n, int e) { return math.dropMul(p, n, e); });
+    wgmmaFence();
+#pragma unroll
+    for (int ks = 0; ks < kQSteps; ++ks)
+      WgmmaRS<T, DV>::run(dv, pf[ks], DOTile::mnMajor(dOBuf, ks), 1);
+    wgmmaCommit();
+
+    if constexpr (kDSUnderDV)
+      wgmmaWait<1>();
+    else
+      wgmmaWait<0>();
+    wgmmaFenceOperands(dp);
+    math.gradient(s, dp, p, dsum, t);
+    uint32_t dsf[kQSteps][4];
+#pragma unroll
+    for (int ks = 0; ks < kQSteps; ++ks)
+      packA<T>(dsf[ks], s, ks, [](int, int) { return 1.f; });
+    wgmmaFence();
+#pragma unroll
+    for (int ks = 0; ks < kQSteps; ++ks)
+      WgmmaRS<T, D>::run(dk, dsf[ks], QTile::mnMajor(qBuf, ks), 1);
+    wgmmaCommit();
+  }
+
+  /// dQ = dS K over all BC keys, this warpgroup's part (dS^T rows from
+  /// dsBase, K's columns from kColsBase), one commit group.
+  static FG_DEVICE void dQ(float (&dq)[kDQTiles][4], uint32_t dsBase, uint32_t kColsBase) {
+    wgmmaFence();
+#pragma unroll
+    for (int ks = 0; ks < BC / 16; ++ks)
+      WgmmaSSTransposed<T, Cfg::kDQCols>::run(dq, DSTile::mnMajor(dsBase, ks),
+                                              KTile::mnMajor(kColsBase, ks), ks > 0);
+    wgmmaCommit();
+  }
+
+  /// This warp's dQ fragment (rows row0 + 16 (warp % 4) .., columns
+  /// col0 ..) to the fp32 staging rows at `staging`, fenced for the copy
+  /// engine, which reads what st.shared wrote.
+  static FG_DEVICE void stageDQ(uint32_t staging, const float (&dq)[kDQTiles][4], int row0,
+                                int col0, int warp, int g, int t) {
+#pragma unroll
+    for (int n = 0; n < kDQTiles; ++n)
+#pragma unroll
+      for (int h2 = 0; h2 < 2; ++h2) {
+        const int row = row0 + (warp % 4) * 16 + g + h2 * 8, col = col0 + n * 8 + 2 * t;
+        asm volatile("st.shared.v2.f32 [%0], {%1, %2};\n" ::"r"(staging +
+                                                               row * Cfg::kDQRowBytes + col * 4),
+                     "f"(dq[n][2 * h2]), "f"(dq[n][2 * h2 + 1])
+                     : "memory");
+      }
+    fenceProxyAsyncShared();
+  }
+};
+
 template <class Cfg, class Variant>
 FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
   using T = typename Cfg::T;
+  using Products = BwdSm90Products<Cfg>;
   const FwdParams &p = bp.f;
   constexpr int D = Cfg::kHeadDimQK, DV = Cfg::kHeadDimV;
   constexpr int BC = Cfg::kBlockResident, BR = Cfg::kBlockStream;
-  constexpr int kNT = BR / 8;     // 8-column blocks of S^T (queries)
-  constexpr int kQSteps = BR / 16; // k-steps of dV, dK
-  constexpr int kDQTiles = Cfg::kDQCols / 8;
+  constexpr int kNT = Products::kNT, kDQTiles = Products::kDQTiles;
   using KTile = typename Cfg::KTile;
   using VTile = typename Cfg::VTile;
   using QTile = typename Cfg::QTile;
@@ -194,55 +303,13 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
 
     // S^T = K Q^T and dP^T = V dO^T: this warpgroup's 64 keys x BR queries.
     float s[kNT][4], dp[kNT][4];
-    wgmmaFence();
-#pragma unroll
-    for (int ks = 0; ks < D / 16; ++ks)
-      WgmmaSS<T, BR>::run(s, KTile::kMajor(kBase, ks, wg * 64),
-                          QTile::kMajor(qBuf, ks), ks > 0);
-    wgmmaCommit();
-#pragma unroll
-    for (int ks = 0; ks < DV / 16; ++ks)
-      WgmmaSS<T, BR>::run(dp, VTile::kMajor(vBase, ks, wg * 64),
-                          DOTile::kMajor(dOBuf, ks), ks > 0);
-    wgmmaCommit();
-
-    // P^T (and f', dropout) while dP^T computes; dV += dropout(P)^T dO.
-    wgmmaWait<1>();
-    wgmmaFenceOperands(s);
-    BwdTileMath<Variant, kNT> math;
-    const bool edge = k0 + BC > seqK || q0 + BR > seqQ;
-    // The mask is evaluated into bits in a rolled loop (one copy), so one
-    // instantiation serves full and partial tiles.
-    math.recompute(s, p, lse2, b, h, kRowW, q0, g, t, Variant::kHasMask && cls == kTilePartial,
-                   edge, seqQ, seqK);
-    uint32_t pf[kQSteps][4];
-#pragma unroll
-    for (int ks = 0; ks < kQSteps; ++ks)
-      packA<T>(pf[ks], s, ks, [&](int n, int e) { return math.dropMul(p, n, e); });
-    wgmmaFence();
-#pragma unroll
-    for (int ks = 0; ks < kQSteps; ++ks)
-      WgmmaRS<T, DV>::run(dv, pf[ks], DOTile::mnMajor(dOBuf, ks), 1);
-    wgmmaCommit();
-
-    // dS^T while dV computes (128-query tiles: after, so that P^T's packed
-    // copy is dead and S^T, dP^T, dK, dV fit in registers); dK += dS^T Q;
-    // dS^T to shared memory for dQ.
-    if constexpr (BR == 128)
-      wgmmaWait<0>();
-    else
-      wgmmaWait<1>();
-    wgmmaFenceOperands(dp);
-    math.gradient(s, dp, p, dsum, t);
-    uint32_t dsf[kQSteps][4];
-#pragma unroll
-    for (int ks = 0; ks < kQSteps; ++ks)
-      packA<T>(dsf[ks], s, ks, [](int, int) { return 1.f; });
-    wgmmaFence();
-#pragma unroll
-    for (int ks = 0; ks < kQSteps; ++ks)
-      WgmmaRS<T, D>::run(dk, dsf[ks], QTile::mnMajor(qBuf, ks), 1);
-    wgmmaCommit();
+    Products::scores(s, dp, kBase, vBase, qBuf, dOBuf, wg, [] {});
+    // dV, then dK with dS^T while dV computes (128-query tiles: after, so
+    // that P^T's packed copy is dead and S^T, dP^T, dK, dV fit in
+    // registers); dS^T to shared memory for dQ.
+    Products::template keyGradients<Variant, BR != 128>(
+        s, dp, dk, dv, p, lse2, dsum, qBuf, dOBuf, b, h, k0, kRowW, q0, g, t,
+        Variant::kHasMask && cls == kTilePartial, seqQ, seqK);
     storeAccToTile<T, DSTile>(sDS, s, warp * 16, lane);
     fenceProxyAsyncShared();
     if (tid < kReducers)
@@ -251,28 +318,12 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
 
     // dQ[q0.., this warpgroup's columns] = dS K over all BC keys.
     float dq[kDQTiles][4];
-    wgmmaFence();
-#pragma unroll
-    for (int ks = 0; ks < BC / 16; ++ks)
-      WgmmaSSTransposed<T, Cfg::kDQCols>::run(dq, DSTile::mnMajor(dsBase, ks),
-                                              KTile::mnMajor(kColsBase, ks),
-                                              ks > 0);
-    wgmmaCommit();
+    Products::dQ(dq, dsBase, kColsBase);
     wgmmaWait<0>();
     wgmmaFenceOperands(dq);
     wgmmaFenceOperands(dk);
     wgmmaFenceOperands(dv);
-#pragma unroll
-    for (int n = 0; n < kDQTiles; ++n)
-#pragma unroll
-      for (int h2 = 0; h2 < 2; ++h2) {
-        const int row = dqRow0 + (warp % 4) * 16 + g + h2 * 8, col = dqCol0 + n * 8 + 2 * t;
-        asm volatile("st.shared.v2.f32 [%0], {%1, %2};\n" ::"r"(sDQ + row * Cfg::kDQRowBytes +
-                                                               col * 4),
-                     "f"(dq[n][2 * h2]), "f"(dq[n][2 * h2 + 1])
-                     : "memory");
-      }
-    fenceProxyAsyncShared(); // the copy engine reads what st.shared wrote
+    Products::stageDQ(sDQ, dq, dqRow0, dqCol0, warp, g, t);
     dqPending = kb.dqAccumRows(bp, item, D);
 
     buf ^= 1;

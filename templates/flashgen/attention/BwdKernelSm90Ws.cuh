@@ -54,8 +54,7 @@ namespace flashgen {
 /// kernel's (BwdConfigSm90): a second dS^T buffer and the mbarriers.
 template <class Cfg> struct BwdWsConfig {
   static constexpr int kConsumerWarps = Cfg::kWarps;
-  static constexpr int kThreads = 32 * (kConsumerWarps + kWsProducerWarps);
-  static constexpr int kConsumerThreads = Cfg::kThreads;
+  static constexpr int kThreads = wsThreads(kConsumerWarps);
   static constexpr int kLoaderWarp = kConsumerWarps, kWriterWarp = kConsumerWarps + 1;
   static constexpr int kSmemBytes = Cfg::kSmemBytes + Cfg::DSTile::kBytes + kBwdWsBarrierBytes;
   static constexpr int kProducerRegs = kWsProducerRegs;
@@ -182,17 +181,13 @@ template <class Cfg, class Variant>
 FG_DEVICE void bwdWsConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
                              const BwdWsSmem<Cfg> &sm, uint8_t *smem) {
   using T = typename Cfg::T;
+  using Products = BwdSm90Products<Cfg>;
   const FwdParams &p = bp.f;
   constexpr int D = Cfg::kHeadDimQK, DV = Cfg::kHeadDimV;
   constexpr int BC = Cfg::kBlockResident, BR = Cfg::kBlockStream;
-  constexpr int kNT = BR / 8;
-  constexpr int kQSteps = BR / 16;
-  constexpr int kDQTiles = Cfg::kDQCols / 8;
+  constexpr int kNT = Products::kNT, kDQTiles = Products::kDQTiles;
   constexpr int kBarrierThreads = Cfg::kThreads + 32;
   using KTile = typename Cfg::KTile;
-  using VTile = typename Cfg::VTile;
-  using QTile = typename Cfg::QTile;
-  using DOTile = typename Cfg::DOTile;
   using DSTile = typename Cfg::DSTile;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int wg = warp / 4, g = lane / 4, t = lane % 4;
@@ -222,56 +217,21 @@ FG_DEVICE void bwdWsConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
     const float *lse2 = statBase + s * (Cfg::kStatBytes / 4);
     const float *dsum = lse2 + BR;
 
-    // S^T = K Q^T and dP^T = V dO^T: this warpgroup's 64 keys x BR queries.
+    // S^T = K Q^T and dP^T = V dO^T: this warpgroup's 64 keys x BR queries,
+    // each once its tile has landed.
     float sT[kNT][4], dp[kNT][4];
     mbarrierWait(sm.qFull(s), phase);
-    wgmmaFence();
-#pragma unroll
-    for (int ks = 0; ks < D / 16; ++ks)
-      WgmmaSS<T, BR>::run(sT, KTile::kMajor(kBase, ks, wg * 64), QTile::kMajor(qBuf, ks),
-                          ks > 0);
-    wgmmaCommit();
-    mbarrierWait(sm.doFull(s), phase);
-    wgmmaFence();
-#pragma unroll
-    for (int ks = 0; ks < DV / 16; ++ks)
-      WgmmaSS<T, BR>::run(dp, VTile::kMajor(vBase, ks, wg * 64), DOTile::kMajor(dOBuf, ks),
-                          ks > 0);
-    wgmmaCommit();
-
-    // P^T while dP^T computes; dV += dropout(P)^T dO.
-    wgmmaWait<1>();
-    wgmmaFenceOperands(sT);
-    BwdTileMath<Variant, kNT> math;
-    const bool edge = k0 + BC > seqK || q0 + BR > seqQ;
-    math.recompute(sT, p, lse2, b, h, kRowW, q0, g, t, Variant::kHasMask && cls == kTilePartial,
-                   edge, seqQ, seqK);
-    uint32_t pf[kQSteps][4];
-#pragma unroll
-    for (int ks = 0; ks < kQSteps; ++ks)
-      packA<T>(pf[ks], sT, ks, [&](int nn, int e) { return math.dropMul(p, nn, e); });
-    wgmmaFence();
-#pragma unroll
-    for (int ks = 0; ks < kQSteps; ++ks)
-      WgmmaRS<T, DV>::run(dv, pf[ks], DOTile::mnMajor(dOBuf, ks), 1);
-    wgmmaCommit();
-
-    // dS^T; dK += dS^T Q; dS^T to shared memory for dQ.
-    // After dV, not under it: with P^T's packed copy still held for dV,
-    // 240 registers make ptxas serialize the wgmmas (C7512, checked with
-    // ptxas -v at head dims 64 and 128).
-    wgmmaWait<0>();
-    wgmmaFenceOperands(dp);
-    math.gradient(sT, dp, p, dsum, t);
-    uint32_t dsf[kQSteps][4];
-#pragma unroll
-    for (int ks = 0; ks < kQSteps; ++ks)
-      packA<T>(dsf[ks], sT, ks, [](int, int) { return 1.f; });
-    wgmmaFence();
-#pragma unroll
-    for (int ks = 0; ks < kQSteps; ++ks)
-      WgmmaRS<T, D>::run(dk, dsf[ks], QTile::mnMajor(qBuf, ks), 1);
-    wgmmaCommit();
+    Products::scores(sT, dp, kBase, vBase, qBuf, dOBuf, wg, [&] {
+      mbarrierWait(sm.doFull(s), phase);
+      wgmmaFence();
+    });
+    // dV, then dK; the dS^T math after dV, not under it: with P^T's packed
+    // copy still held for dV, 240 registers make ptxas serialize the wgmmas
+    // (C7512, checked with ptxas -v at head dims 64 and 128).
+    Products::template keyGradients<Variant, /*kDSUnderDV=*/false>(
+        sT, dp, dk, dv, p, lse2, dsum, qBuf, dOBuf, b, h, k0, kRowW, q0, g, t,
+        Variant::kHasMask && cls == kTilePartial, seqQ, seqK);
+    // dS^T to shared memory for dQ.
     const uint32_t dsBuf = sm.dSBuf(s);
     storeAccToTile<T, DSTile>(dsBuf, sT, warp * 16, lane);
     fenceProxyAsyncShared();
@@ -279,12 +239,7 @@ FG_DEVICE void bwdWsConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
 
     // dQ[q0.., this warpgroup's part] = dS K over all BC keys.
     float dq[kDQTiles][4];
-    wgmmaFence();
-#pragma unroll
-    for (int ks = 0; ks < BC / 16; ++ks)
-      WgmmaSSTransposed<T, Cfg::kDQCols>::run(dq, DSTile::mnMajor(dsBuf + dsRowsOffset, ks),
-                                              KTile::mnMajor(kColsBase, ks), ks > 0);
-    wgmmaCommit();
+    Products::dQ(dq, dsBuf + dsRowsOffset, kColsBase);
     // dK was the last product to read Q and dO: the buffer goes back.
     wgmmaWait<1>();
     __syncwarp();
@@ -295,17 +250,7 @@ FG_DEVICE void bwdWsConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
     wgmmaFenceOperands(dk);
     wgmmaFenceOperands(dv);
     namedBarrierSync(kBwdWsDQFree, kBarrierThreads); // the previous dQ has been read
-#pragma unroll
-    for (int nn = 0; nn < kDQTiles; ++nn)
-#pragma unroll
-      for (int h2 = 0; h2 < 2; ++h2) {
-        const int row = dqRow0 + (warp % 4) * 16 + g + h2 * 8, col = dqCol0 + nn * 8 + 2 * t;
-        asm volatile("st.shared.v2.f32 [%0], {%1, %2};\n" ::"r"(sm.dQ + row * Cfg::kDQRowBytes +
-                                                               col * 4),
-                     "f"(dq[nn][2 * h2]), "f"(dq[nn][2 * h2 + 1])
-                     : "memory");
-      }
-    fenceProxyAsyncShared(); // the copy engine reads what st.shared wrote
+    Products::stageDQ(sm.dQ, dq, dqRow0, dqCol0, warp, g, t);
     namedBarrierArrive(kBwdWsDQStaged, kBarrierThreads);
     item = kb.next(p, item, cls);
   }

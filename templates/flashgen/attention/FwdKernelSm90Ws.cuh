@@ -45,12 +45,6 @@
 
 namespace flashgen {
 
-/// Threads of the warp-specialized kernel: the consumers plus the producer
-/// warpgroup (WsBudget.cuh).
-template <class Cfg> FG_HOST_DEVICE constexpr int wsThreads() {
-  return Cfg::kThreads + 32 * kWsProducerWarps;
-}
-
 /// Shared memory of the warp-specialized kernel: Q, the K and V rings,
 /// then the mbarriers (qFull; per buffer kFull, vFull, kEmpty, vEmpty).
 template <class Cfg> struct WsSmem {

@@ -30,15 +30,19 @@ constexpr int kWsMinConsumerRegs = 128;
 /// planner counts them in its shared memory.
 constexpr int kBwdWsBarrierBytes = 64;
 
+/// Threads of a warp-specialized CTA: the consumers and the producer.
+FG_HOST_DEVICE constexpr int wsThreads(int consumerWarps) {
+  return 32 * (consumerWarps + kWsProducerWarps);
+}
+
 /// Registers per thread at entry: the launch bound's cap.
 FG_HOST_DEVICE constexpr int wsEntryRegs(int ctasPerSM, int consumerWarps) {
-  return 65536 / ctasPerSM / (32 * (consumerWarps + kWsProducerWarps)) / 8 * 8;
+  return 65536 / ctasPerSM / wsThreads(consumerWarps) / 8 * 8;
 }
 
 /// Registers per consumer thread after setmaxnreg.
 FG_HOST_DEVICE constexpr int wsConsumerRegs(int ctasPerSM, int consumerWarps) {
-  const int threads = 32 * (consumerWarps + kWsProducerWarps);
-  const int share = (wsEntryRegs(ctasPerSM, consumerWarps) * threads -
+  const int share = (wsEntryRegs(ctasPerSM, consumerWarps) * wsThreads(consumerWarps) -
                      kWsProducerRegs * 32 * kWsProducerWarps) /
                     (32 * consumerWarps) / 8 * 8;
   return share > kWsMaxConsumerRegs ? kWsMaxConsumerRegs : share;

@@ -38,6 +38,12 @@ enum BwdEntry : int {
   kBwdTileClasses = 6, // the run-time tile-class builder (tileClassEntry)
 };
 
+/// Threads per CTA of a kernel with tiling `t`: its warps, and a
+/// warp-specialized kernel's producer warpgroup (WsBudget.cuh).
+inline int64_t threadsOf(const attn::TileConfig &t) {
+  return t.warpSpecialized ? flashgen::wsThreads(int(t.warps)) : 32 * t.warps;
+}
+
 struct KernelSpec {
   std::string variant;  // the attn.variant's name
   std::string entry;    // extern "C" kernel name
@@ -48,9 +54,7 @@ struct KernelSpec {
   /// The wgmma forward with a producer warpgroup and consumer turns
   /// (FwdKernelSm90Ws.cuh, tiles.warpSpecialized): a producer warpgroup
   /// more than the tiling's warps, tiles.ctasPerSM its launch bound.
-  int64_t fwdThreads() const {
-    return 32 * (tiles.warps + (tiles.warpSpecialized ? attn::kWsProducerWarps : 0));
-  }
+  int64_t fwdThreads() const { return threadsOf(tiles); }
   /// Backward tiling, when planned: warps * 16 resident rows per CTA,
   /// blockM streamed rows per step (blockN == 16 * warps).
   std::optional<attn::TileConfig> bwdTiles;
@@ -72,9 +76,7 @@ struct KernelSpec {
   /// combines the cells it covers (TileClasses.cuh: builtTileClass).
   /// Threads of the fused backward entry: with warp specialization the
   /// producer warpgroup beside the consumers (BwdKernelSm90Ws.cuh).
-  int64_t bwdFusedThreads() const {
-    return 32 * (bwdTiles->warps + (bwdTiles->warpSpecialized ? attn::kWsProducerWarps : 0));
-  }
+  int64_t bwdFusedThreads() const { return threadsOf(*bwdTiles); }
   int64_t bwdTileClassBlock() const {
     return std::gcd(bwdTiles->blockM, 16 * bwdTiles->warps);
   }
