@@ -3,12 +3,12 @@
 
 The loader warp, the dQ writer warp and the two consumer warpgroups (one
 thread each here) over T work items: Q/dO buffers behind qFull/doFull and
-empty mbarriers (two buffers, parity waits), dS^T in two buffers by item
-parity behind named barrier 1 (the two warpgroups, 256 threads), the dQ
-staging behind named barriers 2 ("dQ staged": consumers arrive, the writer
-syncs) and 3 ("staging free": the writer arrives, the consumers sync), 288
-threads each; the writer pre-arrives 3 once and after every item but the
-last. For T = 0..12 with random delays it checks: no deadlock; each
+empty mbarriers (two buffers, parity waits), one dS^T buffer behind named
+barrier 1 (the two warpgroups, 256 threads), two dQ staging buffers (item n
+in buffer n % 2) behind named barriers "dQ staged" (consumers arrive, the
+writer syncs) and "staging free" (the writer arrives, the consumers sync),
+288 threads each, per buffer; the writer frees buffer b for item n + 1 once
+the copy engine has read item n - 1 (one reduction in flight). For T = 0..12 with random delays it checks: no deadlock; each
 consumer reads the item it expects from each buffer; the loader never
 refills a buffer a consumer may still read; no warpgroup overwrites a dS^T
 buffer the other may still read; the consumers never overwrite the staging
@@ -35,15 +35,16 @@ def run(T, jitter):
     empty = [MBar(WARPS) for _ in range(2)]
     kvFull = MBar(1)
     dsStored = NamedBar(256)
-    dqStaged, dqFree = NamedBar(288), NamedBar(288)
+    dqStaged = [NamedBar(288) for _ in range(2)]
+    dqFree = [NamedBar(288) for _ in range(2)]
     lock = threading.Lock()
     errs = []
     qbuf = [None] * 2            # item held by each Q/dO buffer
     readers = [0] * 2            # consumers still reading each buffer
-    dsbuf = [[None, None] for _ in range(2)]  # [buffer][warpgroup] item
-    ds_readers = [0] * 2
-    staging = [None] * CONSUMERS  # item each warpgroup's half of the staging holds
-    writer_reading = [False]
+    dsbuf = [None, None]  # [warpgroup] item of its half of dS^T
+    ds_readers = [0]
+    staging = [[None] * CONSUMERS for _ in range(2)]  # [buffer][warpgroup] item
+    copy_reading = [None, None]  # item the copy engine still reads, per buffer
 
     def sleep():
         if jitter:
@@ -69,18 +70,22 @@ def run(T, jitter):
 
     def writer():
         try:
-            if T > 0:
-                dqFree.arrive(32)
             for n in range(T):
-                dqStaged.sync(32)
+                b = n % 2
+                if n == 0:
+                    dqFree[0].arrive(32)
+                    if T > 1:
+                        dqFree[1].arrive(32)
+                dqStaged[b].sync(32)
                 with lock:
-                    assert staging == [n] * CONSUMERS, f"staged dQ {staging}, want item {n}"
-                    writer_reading[0] = True
-                sleep()  # the copy engine reads the staging
-                with lock:
-                    writer_reading[0] = False
-                if n + 1 < T:
-                    dqFree.arrive(32)
+                    assert staging[b] == [n] * CONSUMERS, f"staged dQ {staging[b]}, want {n}"
+                    copy_reading[b] = n  # the reduction reads it from now
+                sleep()
+                if n > 0:  # bulkWaitRead<1>: item n - 1 has been read
+                    with lock:
+                        copy_reading[1 - b] = None
+                    if n + 1 < T:
+                        dqFree[1 - b].arrive(32)
         except Exception as e:
             errs.append(("writer", e))
 
@@ -97,25 +102,26 @@ def run(T, jitter):
                     assert qbuf[s] == n, f"Q/dO buffer {s} holds {qbuf[s]}, want {n}"
                     readers[s] += 1
                 sleep()  # S^T, dP^T, dV, dK
-                with lock:  # dS^T of this warpgroup's keys into buffer s
-                    assert ds_readers[s] == 0, "dS^T overwritten while the other reads it"
-                    dsbuf[s][wg] = n
+                with lock:  # dS^T of this warpgroup's keys
+                    assert ds_readers[0] == 0, "dS^T overwritten while the other reads it"
+                    dsbuf[wg] = n
                 dsStored.sync(128)
                 with lock:
-                    assert dsbuf[s] == [n, n], f"dS^T buffer {s} holds {dsbuf[s]}, want {n}"
-                    ds_readers[s] += 1
+                    assert dsbuf == [n, n], f"dS^T holds {dsbuf}, want {n}"
+                    ds_readers[0] += 1
                 sleep()  # dQ = dS K reads both halves
                 with lock:
-                    ds_readers[s] -= 1
+                    ds_readers[0] -= 1
                     readers[s] -= 1
                 for _ in range(4):  # each warp of the warpgroup
                     empty[s].arrive()
-                dqFree.sync(128)
+                b = n % 2
+                dqFree[b].sync(128)
                 with lock:
-                    assert not writer_reading[0], "staging overwritten while read"
-                    staging[wg] = n
+                    assert copy_reading[b] is None, "staging overwritten while read"
+                    staging[b][wg] = n
                 sleep()
-                dqStaged.arrive(128)
+                dqStaged[b].arrive(128)
         except Exception as e:
             errs.append((f"consumer{wg}", e))
 
@@ -123,7 +129,8 @@ def run(T, jitter):
     ts += [threading.Thread(target=consumer, args=(w,)) for w in range(CONSUMERS)]
     [t.start() for t in ts]
     [t.join() for t in ts]
-    for name, b in (("dS stored", dsStored), ("dQ staged", dqStaged), ("staging free", dqFree)):
+    for name, b in [("dS stored", dsStored)] + [("dQ staged", x) for x in dqStaged] + \
+            [("staging free", x) for x in dqFree]:
         if b.n != 0:
             errs.append((name, f"{b.n} dangling arrivals"))
     return errs

@@ -203,10 +203,10 @@ TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
     // 32 bytes at head dim 128).
     if (c.mma == MmaKind::Wgmma)
       c.smemBytes += 1024 + Br * (dqk * 4 + (dqk >= 128 ? 32 : 0));
-    // The warp-specialized one (BwdWsConfig) double-buffers dS^T and adds
-    // its mbarriers.
+    // The warp-specialized one (BwdWsConfig) double-buffers the dQ
+    // staging and adds its mbarriers.
     if (c.warpSpecialized)
-      c.smemBytes += Bc * Br * e + flashgen::kBwdWsBarrierBytes;
+      c.smemBytes += Br * (dqk * 4 + (dqk >= 128 ? 32 : 0)) + flashgen::kBwdWsBarrierBytes;
     regs = backwardSplitsDKDV(p) ? std::max(dqk / 2 + Br, dv / 2 + Br / 2)
                                  : (dqk + dv) / 2 + Br;
     c.qInRegisters = false;

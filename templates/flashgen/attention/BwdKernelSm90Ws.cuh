@@ -30,14 +30,14 @@
 // notes-hopper-kernels.md).
 //
 // Named barriers between the consumers (256 threads) and the writer warp
-// (32): 2, "dQ staged" (consumers arrive, the writer waits) and 3, "staging
-// free" (the writer arrives, the consumers wait). dS^T is double-buffered
-// by item parity: a warpgroup storing item n + 1's dS^T has passed item n's
-// barrier 1, which the other warpgroup reached only after its item n - 1
-// dQ product had completed. (Barrier 3 is synced by both warpgroups after
-// their dQ products, so one dS^T buffer would be safe too, and its 16 KB
-// could hold a third Q/dO buffer: scripts/ws-bwd-protocol-model.py, which
-// models this protocol, passes either way; not measured yet.)
+// (32), per dQ staging buffer b (item n stages into buffer n % 2): 2 + b,
+// "dQ staged" (consumers arrive, the writer waits) and 4 + b, "staging
+// free" (the writer arrives once the copy engine has read the buffer's
+// previous item, the consumers wait), so one item's reduction stays in
+// flight while the next is staged. One dS^T buffer: a warpgroup storing
+// item n + 1's dS^T has passed item n's "staging free", which the other
+// warpgroup reaches only after its item n dQ product has completed
+// (scripts/ws-bwd-protocol-model.py models this protocol).
 //
 //===----------------------------------------------------------------------===//
 #ifndef FLASHGEN_ATTENTION_BWDKERNELSM90WS_CUH
@@ -51,20 +51,20 @@
 namespace flashgen {
 
 /// The warp-specialized backward's layout and budget on top of the plain
-/// kernel's (BwdConfigSm90): a second dS^T buffer and the mbarriers.
+/// kernel's (BwdConfigSm90): a second dQ staging buffer and the mbarriers.
 template <class Cfg> struct BwdWsConfig {
   static constexpr int kConsumerWarps = Cfg::kWarps;
   static constexpr int kThreads = wsThreads(kConsumerWarps);
   static constexpr int kLoaderWarp = kConsumerWarps, kWriterWarp = kConsumerWarps + 1;
-  static constexpr int kSmemBytes = Cfg::kSmemBytes + Cfg::DSTile::kBytes + kBwdWsBarrierBytes;
+  static constexpr int kSmemBytes = Cfg::kSmemBytes + Cfg::kDQBytes + kBwdWsBarrierBytes;
   static constexpr int kProducerRegs = kWsProducerRegs;
   static constexpr int kConsumerRegs = wsConsumerRegs(1, kConsumerWarps);
   static_assert(kConsumerRegs >= kWsMinConsumerRegs, "the accumulators stay in registers");
 };
 
-/// Shared memory: K, V, two buffers of Q, dO, dS^T, the dQ staging rows,
-/// two buffers of statistics (lse2 then D), then the mbarriers (kvFull;
-/// per buffer qFull, doFull, empty).
+/// Shared memory: K, V, two buffers of Q and dO, dS^T, two buffers of dQ
+/// staging rows, two of statistics (lse2 then D), then the mbarriers
+/// (kvFull; per buffer qFull, doFull, empty).
 template <class Cfg> struct BwdWsSmem {
   uint32_t k, v, q, dO, dS, dQ, stat, bar;
   FG_DEVICE explicit BwdWsSmem(uint8_t *smem) {
@@ -73,13 +73,13 @@ template <class Cfg> struct BwdWsSmem {
     q = v + Cfg::VTile::kBytes;
     dO = q + 2 * Cfg::QTile::kBytes;
     dS = dO + 2 * Cfg::DOTile::kBytes;
-    dQ = dS + 2 * Cfg::DSTile::kBytes;
-    stat = dQ + Cfg::kDQBytes;
+    dQ = dS + Cfg::DSTile::kBytes;
+    stat = dQ + 2 * Cfg::kDQBytes;
     bar = stat + 2 * Cfg::kStatBytes;
   }
   FG_DEVICE uint32_t qBuf(int s) const { return q + s * Cfg::QTile::kBytes; }
   FG_DEVICE uint32_t dOBuf(int s) const { return dO + s * Cfg::DOTile::kBytes; }
-  FG_DEVICE uint32_t dSBuf(int s) const { return dS + s * Cfg::DSTile::kBytes; }
+  FG_DEVICE uint32_t dQBuf(int s) const { return dQ + s * Cfg::kDQBytes; }
   FG_DEVICE uint32_t statBuf(int s) const { return stat + s * Cfg::kStatBytes; }
   FG_DEVICE uint32_t kvFull() const { return bar; }
   FG_DEVICE uint32_t qFull(int s) const { return bar + 8 * (1 + s); }
@@ -88,8 +88,12 @@ template <class Cfg> struct BwdWsSmem {
   static_assert(8 * 7 <= kBwdWsBarrierBytes, "the mbarriers fit their space");
 };
 
-/// Named barriers (0 is __syncthreads).
-constexpr int kBwdWsDSStored = 1, kBwdWsDQStaged = 2, kBwdWsDQFree = 3;
+/// Named barriers (0 is __syncthreads): 1, both warpgroups' dS^T stored;
+/// per dQ staging buffer b, "staged" (consumers arrive, the writer syncs)
+/// and "free" (the writer arrives, the consumers sync).
+constexpr int kBwdWsDSStored = 1;
+FG_DEVICE int bwdWsDQStaged(int b) { return 2 + b; }
+FG_DEVICE int bwdWsDQFree(int b) { return 4 + b; }
 
 /// The loader warp: every lane walks the items (the run-time tile classes
 /// are read warp-wide), lane 0 issues.
@@ -152,25 +156,36 @@ FG_DEVICE void bwdWsDQWriter(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
   const FwdParams &p = bp.f;
   int cls = kTileEmpty;
   int item = kb.next(p, -1, cls);
-  if (item < kb.items)
-    namedBarrierArrive(kBwdWsDQFree, kBarrierThreads); // the staging starts free
-  while (item < kb.items) {
+  // Item n stages into buffer n % 2; the buffer is free again once the
+  // copy engine has read item n's rows, which the writer checks one item
+  // later (bulkWaitRead<1>), so a reduction stays in flight while the
+  // consumers stage the next item.
+  for (int n = 0; item < kb.items; ++n) {
     const int itemNext = kb.next(p, item, cls);
+    if (n == 0) { // both buffers start free (the second if it is used)
+      namedBarrierArrive(bwdWsDQFree(0), kBarrierThreads);
+      if (itemNext < kb.items)
+        namedBarrierArrive(bwdWsDQFree(1), kBarrierThreads);
+    }
     float *rows = kb.dqAccumRows(bp, item, D);
-    namedBarrierSync(kBwdWsDQStaged, kBarrierThreads);
+    const uint32_t staging = sm.dQBuf(n % 2);
+    namedBarrierSync(bwdWsDQStaged(n % 2), kBarrierThreads);
     if constexpr (Cfg::kDQRowPad != 0) {
       // Padded rows: one reduction each, the lanes sharing them.
 #pragma unroll
       for (int r = lane; r < BR; r += 32)
-        bulkReduceAddF32(rows + r * D, sm.dQ + r * Cfg::kDQRowBytes, D * 4);
+        bulkReduceAddF32(rows + r * D, staging + r * Cfg::kDQRowBytes, D * 4);
     } else if (lane == 0) {
-      bulkReduceAddF32(rows, sm.dQ, BR * D * 4);
+      bulkReduceAddF32(rows, staging, BR * D * 4);
     }
     bulkCommit();
-    bulkWaitRead<0>();
-    __syncwarp();
-    if (itemNext < kb.items)
-      namedBarrierArrive(kBwdWsDQFree, kBarrierThreads);
+    if (n > 0) {
+      // Item n - 1's rows have been read: its buffer serves item n + 1.
+      bulkWaitRead<1>();
+      __syncwarp();
+      if (itemNext < kb.items)
+        namedBarrierArrive(bwdWsDQFree((n + 1) % 2), kBarrierThreads);
+    }
     item = itemNext;
   }
   bulkWait<0>(); // the reductions are done before the CTA's memory goes
@@ -232,7 +247,7 @@ FG_DEVICE void bwdWsConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
         sT, dp, dk, dv, p, lse2, dsum, qBuf, dOBuf, b, h, k0, kRowW, q0, g, t,
         Variant::kHasMask && cls == kTilePartial, seqQ, seqK);
     // dS^T to shared memory for dQ.
-    const uint32_t dsBuf = sm.dSBuf(s);
+    const uint32_t dsBuf = sm.dS;
     storeAccToTile<T, DSTile>(dsBuf, sT, warp * 16, lane);
     fenceProxyAsyncShared();
     namedBarrierSync(kBwdWsDSStored, Cfg::kThreads); // both warpgroups' keys
@@ -249,9 +264,10 @@ FG_DEVICE void bwdWsConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
     wgmmaFenceOperands(dq);
     wgmmaFenceOperands(dk);
     wgmmaFenceOperands(dv);
-    namedBarrierSync(kBwdWsDQFree, kBarrierThreads); // the previous dQ has been read
-    Products::stageDQ(sm.dQ, dq, dqRow0, dqCol0, warp, g, t);
-    namedBarrierArrive(kBwdWsDQStaged, kBarrierThreads);
+    const uint32_t staging = sm.dQBuf(n % 2);
+    namedBarrierSync(bwdWsDQFree(n % 2), kBarrierThreads); // item n - 2's dQ has been read
+    Products::stageDQ(staging, dq, dqRow0, dqCol0, warp, g, t);
+    namedBarrierArrive(bwdWsDQStaged(n % 2), kBarrierThreads);
     item = kb.next(p, item, cls);
   }
   storeKeyGradients<T, Variant, true, true>(bp, kb, dk, dv, kRowW, g, t);
