@@ -122,6 +122,49 @@ TEST_F(GpuForward, WideHeadDimsOnWgmma) {
       }
 }
 
+TEST_F(GpuForward, ThreeConsumerWarpgroups) {
+  // 192-row tiles in three consumer warpgroups of the warp-specialized
+  // kernel (160 registers each), asked for by the spec and chosen by the
+  // planner at head dim 64 for long rows (past 2k, 4k with a band mask): masks,
+  // GQA, varlen-free odd sizes, head dims padded to 64. Dropout and score
+  // modifiers do not fit 160 registers: the planner keeps its tiles, a
+  // spec that insists hears why.
+  std::mt19937_64 rng(std::random_device{}());
+  const char *tiles = "block_m = 192; block_n = 128; warps = 12; warp_specialized = true;";
+  const char *masks[] = {"", "mask = causal;", "mask = sliding_window(left = 77);",
+                         "mask = q / 300 == k / 300;"};
+  for (const char *dims : {"head_dim = 64;", "head_dim = 40;"})
+    for (const char *mask : masks) {
+      std::string spec = std::string("attention three { heads = 4; kv_heads = 2; ") + dims +
+                         " " + mask + " " + tiles + " }";
+      for (auto [nq, nk] : {std::pair{1000, 1000}, std::pair{17, 333}, std::pair{333, 17},
+                            std::pair{1, 1}, std::pair{4097, 4097}})
+        runCase({std::string("three ") + dims + " " + mask, spec, nq, nk}, rng);
+    }
+  // The planner's rule by shape: the launch at 4097 rows takes the
+  // three-warpgroup kernel (and says why), a short one the planner's own.
+  for (const char *mask : {"", "mask = causal;"}) {
+    const std::string spec =
+        std::string("attention plan { heads = 1; head_dim = 64; ") + mask + " }";
+    auto k = Kernel::fromSpec(spec, "plan.attn");
+    ASSERT_TRUE(bool(k)) << llvm::toString(k.takeError());
+    ForwardArgs a;
+    a.batch = 1, a.heads = 1, a.seqQ = a.seqK = 4097;
+    std::string why;
+    EXPECT_EQ((*k)->forTuning(a, &why).spec().tiles.warps, 12) << mask << why;
+    EXPECT_NE(why.find("three consumer warpgroups"), std::string::npos) << why;
+    a.seqQ = a.seqK = 1000;
+    EXPECT_NE((*k)->forTuning(a).spec().tiles.warps, 12) << mask;
+    runCase({std::string("three by shape ") + mask, spec, 4097, 4097}, rng);
+  }
+  for (const char *extra : {"dropout = 0.1;", "score = 30.0 * tanh(score / 30.0);"}) {
+    std::string spec = std::string("attention no { head_dim = 64; ") + extra + " " + tiles + " }";
+    auto k = Kernel::fromSpec(spec, "no.attn");
+    ASSERT_FALSE(bool(k)) << spec;
+    EXPECT_NE(llvm::toString(k.takeError()).find("registers/thread"), std::string::npos);
+  }
+}
+
 TEST_F(GpuForward, MmaSyncPathOnHopper) {
   // On sm_90a the planner picks wgmma for head dims padded to 64..256; the
   // mma.sync kernel (the sm_80 path) must stay correct there too.

@@ -277,9 +277,10 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   };
   trow("shared memory", smem(fwd), smem(bwd));
   auto registers = [&](const TileConfig &c) {
+    if (!c.warpSpecialized)
+      return fmt::format("{} / {}", c.regsPerThread, target.maxRegsPerThread);
     const WsRegisterSplit r = warpSpecializedRegisters(c);
-    return c.warpSpecialized ? fmt::format("{} (producer {})", r.consumer, r.producer)
-                             : fmt::format("{} / {}", c.regsPerThread, target.maxRegsPerThread);
+    return fmt::format("{} (producer {})", r.consumer, r.producer);
   };
   trow("registers/thread", registers(fwd), registers(bwd));
   // A warp-specialized kernel's launch bound, producer warps included.

@@ -445,8 +445,8 @@ void VariantChecker::checkProperty(PropertyDecl &p) {
                                                                   : MmaChoice::Auto;
   } else if (p.key == "warps") {
     if (auto n = constIntWhere(
-            v, p.key, [](int64_t n) { return n == 1 || n == 2 || n == 4 || n == 8 || n == 16; },
-            "1, 2, 4, 8 or 16"))
+            v, p.key, [](int64_t n) { return n == 1 || n == 2 || n == 4 || n == 8 || n == 12 || n == 16; },
+            "1, 2, 4, 8, 12 or 16"))
       spec.warps = *n;
   } else if (p.key == "stages") {
     if (auto n = constIntWhere(v, p.key, [](int64_t n) { return n >= 1 && n <= 4; }, "in [1, 4]"))

@@ -16,11 +16,19 @@ namespace {
 constexpr int64_t kOverheadRegsForward = 64;
 /// Backward: addresses, the lse/D reads, loop state (uncalibrated yet).
 constexpr int64_t kOverheadRegsBackward = 48;
-/// A warp-specialized forward consumer computes no load addresses. With 48
-/// the shapes that ran without spills (ptxas -v, 2026-11-25: d64 64x64 at
-/// 136 registers, d128 128x128 at 240, d128 64x64 at 232) fit and d64
-/// 64x128 at three CTAs per SM (136 registers for 128 of fragments) does not.
-constexpr int64_t kOverheadRegsWsConsumer = 48;
+/// A warp-specialized forward consumer computes no load addresses (its
+/// backward counterpart keeps kOverheadRegsBackward). With 32
+/// the shapes that run without spills fit (ptxas -v: d64 64x64 at 136
+/// registers, d128 128x128 at 240, d128 64x64 at 232, 2026-11-25; d64
+/// 192x128 in three consumer warpgroups at 160, 2026-11-30) and d64 64x128
+/// at three CTAs per SM (136 registers for 128 of fragments) does not.
+constexpr int64_t kOverheadRegsWsConsumer = 32;
+/// Dropout's keep bits and Philox state, or a score modifier's
+/// temporaries, per S element a thread holds: a quarter register each
+/// (ptxas -v, 2026-11-30: d64 192x128 at 160 spills 4 B with softcap, 64 B
+/// with a relative-bias table, 124 B with dropout; 64x64 with dropout fits
+/// 136).
+constexpr int64_t kWsConsumerRegsPerFourElements = 1;
 
 /// Registers are allocated per warp in units of 256 (8 per thread).
 constexpr int64_t kRegGranule = 8;
@@ -115,8 +123,8 @@ std::string wgmmaShapeError(const TileConfig &c, const TilingProblem &p) {
       return "the wgmma backward kernel double-buffers the streamed tiles";
     return "";
   }
-  if (c.warps != 4 && c.warps != 8)
-    return "the wgmma kernel runs one or two warpgroups (4 or 8 warps)";
+  if (c.warps != 4 && c.warps != 8 && c.warps != 12)
+    return "the wgmma forward runs one, two or three warpgroups (4, 8 or 12 warps)";
   if (c.blockM != 16 * c.warps)
     return llvm::formatv("the wgmma kernel gives each warpgroup 64 rows, so Br "
                          "must be {0}, not {1}", 16 * c.warps, c.blockM)
@@ -159,6 +167,8 @@ int64_t flashgen::attn::plannedWarpSpecializedCtas(const TilingProblem &p,
 WsRegisterSplit flashgen::attn::warpSpecializedRegisters(const TileConfig &c) {
   const int ctas = int(std::max<int64_t>(c.ctasPerSM, 1)), warps = int(c.warps);
   WsRegisterSplit r;
+  if (warps <= 0)
+    return r; // no kernel (a pass the variant does not have): no split
   r.entry = flashgen::wsEntryRegs(ctas, warps);
   r.producer = flashgen::kWsProducerRegs;
   r.consumer = flashgen::wsConsumerRegs(ctas, warps);
@@ -214,7 +224,10 @@ TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
   if (c.warpSpecialized) {
     // The consumers' need; ctasPerSM is the launch bound, checked against
     // the split and shared memory in whyInvalid.
-    c.regsPerThread = ceilDiv(regs + kOverheadRegsWsConsumer, kRegGranule) * kRegGranule;
+    if (!p.backward && (p.dropout || p.scoreMod))
+      regs += kWsConsumerRegsPerFourElements * ceilDiv(Br * Bc, 4 * T);
+    const int64_t overhead = p.backward ? kOverheadRegsBackward : kOverheadRegsWsConsumer;
+    c.regsPerThread = ceilDiv(regs + overhead, kRegGranule) * kRegGranule;
     return c;
   }
   int64_t overhead = p.backward ? kOverheadRegsBackward : kOverheadRegsForward;
@@ -234,6 +247,9 @@ std::string flashgen::attn::whyInvalid(const TileConfig &c, const TilingProblem 
     return "needs at least one warp";
   if (c.warpSpecialized && c.mma != MmaKind::Wgmma)
     return "the warp-specialized kernels run on wgmma";
+  if (c.warps == 12 && (c.mma != MmaKind::Wgmma || !c.warpSpecialized || p.backward))
+    return "three consumer warpgroups (warps = 12) run in the warp-specialized wgmma "
+           "forward only";
   if (c.mma == MmaKind::Wgmma) {
     std::string no = whyNoWgmma(p, t);
     if (no.empty())
@@ -297,8 +313,10 @@ void enumerateTilings(const TilingProblem &p, const GpuTarget &t, const TileOver
       rejected.push_back({c, why});
   };
   const int64_t sizes[] = {128, 64, 32, 16};
-  const int64_t warpCounts[] = {2, 4, 8};
-  for (int64_t Br : sizes)
+  // Br = 192 is three consumer warpgroups of the warp-specialized forward.
+  const int64_t rowSizes[] = {192, 128, 64, 32, 16};
+  const int64_t warpCounts[] = {2, 4, 8, 12};
+  for (int64_t Br : rowSizes)
     for (int64_t Bc : sizes)
       for (int64_t w : warpCounts)
         for (int64_t s : {2, 1})
@@ -306,6 +324,8 @@ void enumerateTilings(const TilingProblem &p, const GpuTarget &t, const TileOver
             for (MmaKind mma : {MmaKind::Sync, MmaKind::Wgmma}) {
               if (p.backward && (qRegs || Bc != 16 * w))
                 continue; // not a backward kernel shape
+              if ((Br == 192 || w == 12) && (Br != 192 || w != 12 || mma != MmaKind::Wgmma))
+                continue; // three warpgroups: wgmma 192-row tiles only
               const TileConfig c{Br, Bc, w, s, qRegs, mma};
               if (mma == MmaKind::Wgmma &&
                   (!noWgmma.empty() || !wgmmaShapeError(c, p).empty()))
@@ -332,11 +352,12 @@ void enumerateTilings(const TilingProblem &p, const GpuTarget &t, const TileOver
               }
             }
   // A fully specified override may lie outside the search grid (Br = 256).
-  bool inGrid = llvm::is_contained(sizes, o.blockM) && llvm::is_contained(sizes, o.blockN) &&
+  bool inGrid = llvm::is_contained(rowSizes, o.blockM) && llvm::is_contained(sizes, o.blockN) &&
                 llvm::is_contained(warpCounts, o.warps);
   if (o.blockM && o.blockN && o.warps && !inGrid) {
     TileConfig c{o.blockM, o.blockN, o.warps, o.stages ? o.stages : 2, false,
-                 o.mma == MmaKind::Wgmma ? MmaKind::Wgmma : MmaKind::Sync};
+                 o.mma == MmaKind::Wgmma || o.warpSpecialized > 0 ? MmaKind::Wgmma
+                                                                  : MmaKind::Sync};
     c.warpSpecialized = o.warpSpecialized > 0;
     c.ctasPerSM = c.warpSpecialized ? std::max<int64_t>(o.ctasPerSM, 1) : 0;
     consider(c);
@@ -355,6 +376,13 @@ std::optional<TileConfig> flashgen::attn::plannedForShape(const TilingProblem &p
   const int64_t d = paddedHeadDim(p.qkHeadDim), n = std::max(seqQ, seqK);
   // Tuned on the H200 (bench/results/2026-11-29-h200-tune-s8.md), the same
   // direction as the H100's A/B runs of 2026-11-25:
+  //  - head dim 64, rows past 2k (4k with a band mask; the tuning
+  //    database's length buckets end at powers of two): 192x128 in
+  //    three consumer warpgroups at one CTA per SM (H200, 2026-11-30:
+  //    +3% at 4k, +7-8% at 8k and 16k; causal +4-5% at 8k and 16k, 3-5%
+  //    slower at 4k; 7-40% slower below 2k; bench/results/2026-11-30-h200-
+  //    s13.md); the kernel's consumers get 160 registers, which dropout or
+  //    a score modifier exceed (the budget then keeps the planner's tiles);
   //  - head dim 64, band mask, rows past 2k: Bc = 128 at two CTAs per SM
   //    instead of 64 at three (+4% at 4k, +8% at 8k, +15% at 16k): long
   //    rows amortize the wider tile, fewer CTAs reload Q less often;
@@ -364,32 +392,44 @@ std::optional<TileConfig> flashgen::attn::plannedForShape(const TilingProblem &p
   //    two CTAs per SM, instead of two warpgroups of 128x128 (+11% at 512,
   //    +2% at 1k): causal rows of a few tiles leave two warpgroups idle
   //    while two CTAs interleave.
-  TileOverride o;
-  o.mma = MmaKind::Wgmma;
-  o.warpSpecialized = 1;
-  o.stages = 2;
-  std::string rule;
-  if (d == 64 && p.bandMask && n > 2048) {
-    o.blockM = 64, o.blockN = 128, o.warps = 4, o.ctasPerSM = 2;
-    rule = "head dim 64, band mask, sequences past 2k: Bc = 128 at two CTAs per SM";
-  } else if (d == 64 && !p.bandMask && n <= 512) {
-    o.blockM = 64, o.blockN = 64, o.warps = 4, o.ctasPerSM = 3;
-    rule = "head dim 64, sequences of 512 or fewer: 64x64 at three CTAs per SM";
-  } else if (d == 128 && p.bandMask && n <= 1024) {
-    o.blockM = 64, o.blockN = 64, o.warps = 4, o.ctasPerSM = 2;
-    rule = "head dim 128, band mask, sequences of 1k or fewer: one consumer warpgroup, "
-           "64x64 at two CTAs per SM";
-  } else {
-    return std::nullopt;
+  // The rules in order; the first whose kernel the budget holds wins (a
+  // rule the device or the variant cannot take falls through to the next).
+  struct Rule {
+    bool applies;
+    int64_t blockM, blockN, warps, ctasPerSM;
+    const char *text;
+  };
+  const Rule rules[] = {
+      {d == 64 && n > (p.bandMask ? 4096 : 2048), 192, 128, 12, 1,
+       p.bandMask ? "head dim 64, band mask, sequences past 4k: three consumer "
+                    "warpgroups, 192x128"
+                  : "head dim 64, sequences past 2k: three consumer warpgroups, 192x128"},
+      {d == 64 && p.bandMask && n > 2048, 64, 128, 4, 2,
+       "head dim 64, band mask, sequences past 2k: Bc = 128 at two CTAs per SM"},
+      {d == 64 && !p.bandMask && n <= 512, 64, 64, 4, 3,
+       "head dim 64, sequences of 512 or fewer: 64x64 at three CTAs per SM"},
+      {d == 128 && p.bandMask && n <= 1024, 64, 64, 4, 2,
+       "head dim 128, band mask, sequences of 1k or fewer: one consumer warpgroup, "
+       "64x64 at two CTAs per SM"},
+  };
+  for (const Rule &r : rules) {
+    if (!r.applies)
+      continue;
+    TileOverride o;
+    o.mma = MmaKind::Wgmma;
+    o.warpSpecialized = 1;
+    o.stages = 2;
+    o.blockM = r.blockM, o.blockN = r.blockN, o.warps = r.warps, o.ctasPerSM = r.ctasPerSM;
+    llvm::Expected<TilingDecision> dec = chooseTiling(p, t, o);
+    if (!dec) { // the budget does not hold it: the next rule, else `c`
+      llvm::consumeError(dec.takeError());
+      continue;
+    }
+    if (why)
+      *why = std::string(r.text) + " (measured faster on sm_90a)";
+    return dec->config;
   }
-  llvm::Expected<TilingDecision> dec = chooseTiling(p, t, o);
-  if (!dec) { // the device's budget does not hold it: keep `c`
-    llvm::consumeError(dec.takeError());
-    return std::nullopt;
-  }
-  if (why)
-    *why = rule + " (flashgen tune measured it faster on sm_90a)";
-  return dec->config;
+  return std::nullopt;
 }
 
 std::vector<TileConfig> flashgen::attn::feasibleTilings(const TilingProblem &p,

@@ -62,6 +62,8 @@ TilingProblem flashgen::attn::tilingProblemOf(VariantOp v, bool backward) {
   problem.elemBytes = elementBytes(v);
   problem.backward = backward;
   problem.dropout = v.getDropout().convertToDouble() > 0;
+  if (ScoreShapeAttr score = v.getScoreShapeAttr())
+    problem.scoreMod = score.getKind() != ScoreShapeKind::identity;
   if (MaskShapeAttr m = v.getMaskShapeAttr())
     problem.bandMask =
         m.getKind() == MaskShapeKind::band || m.getKind() == MaskShapeKind::band_and;

@@ -372,9 +372,12 @@ TEST(Tiling, BackwardFastPathWhereTheWarpsSplitDQEvenly) {
 // kernel of the same family faster; elsewhere its shape-free choice holds.
 TEST(Tiling, PlannedForShape) {
   const GpuTarget h100 = *lookupTarget("sm_90a");
-  auto at = [&](int64_t d, bool band, int64_t n) -> std::optional<TileConfig> {
+  auto at = [&](int64_t d, bool band, int64_t n, bool dropout = false,
+                bool scoreMod = false) -> std::optional<TileConfig> {
     TilingProblem p{d, d, 2, false};
     p.bandMask = band;
+    p.dropout = dropout;
+    p.scoreMod = scoreMod;
     llvm::Expected<TilingDecision> base = chooseTiling(p, h100);
     EXPECT_TRUE(bool(base));
     if (!base) {
@@ -396,10 +399,22 @@ TEST(Tiling, PlannedForShape) {
   EXPECT_FALSE(at(128, true, 2048));
   EXPECT_FALSE(at(128, false, 512));
   EXPECT_TRUE(is(at(64, true, 4096), 64, 128, 2));
-  EXPECT_TRUE(is(at(64, true, 16384), 64, 128, 2));
+  EXPECT_TRUE(is(at(64, true, 4097), 192, 128, 1));
+  EXPECT_TRUE(is(at(64, true, 8192), 192, 128, 1));
+  EXPECT_TRUE(is(at(64, true, 16384), 192, 128, 1));
   EXPECT_FALSE(at(64, true, 2048));
   EXPECT_TRUE(is(at(64, false, 512), 64, 64, 3));
   EXPECT_FALSE(at(64, false, 1024));
+  EXPECT_FALSE(at(64, false, 2048));
+  EXPECT_TRUE(is(at(64, false, 2049), 192, 128, 1));
+  EXPECT_TRUE(is(at(64, false, 4096), 192, 128, 1));
+  EXPECT_TRUE(at(64, false, 4096)->warps == 12);
+  // Three consumer warpgroups get 160 registers each: dropout's keep bits
+  // or a score modifier's temporaries do not fit (ptxas spills), so long
+  // rows keep the planner's tiles there (the band rule's 64x128 applies).
+  EXPECT_FALSE(at(64, false, 16384, /*dropout=*/true));
+  EXPECT_FALSE(at(64, false, 16384, false, /*scoreMod=*/true));
+  EXPECT_TRUE(is(at(64, true, 16384, true), 64, 128, 2));
   // Not the planner's family (a spec's own tiling), the backward, or
   // another architecture: no rule.
   TilingProblem d128{128, 128, 2, false};

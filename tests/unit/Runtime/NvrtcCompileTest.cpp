@@ -198,6 +198,23 @@ TEST(Nvrtc, EveryExampleForSm80) {
     compileFor(s, "sm_80");
 }
 
+// Three consumer warpgroups (192-row tiles) raise their registers to 160.
+TEST(Nvrtc, ThreeConsumerWarpgroups) {
+  for (const char *mask : {"", "mask = causal;", "mask = q / 300 == k / 300;"}) {
+    const std::string text = std::string("attention three { head_dim = 64; block_m = 192; "
+                                         "block_n = 128; warps = 12; warp_specialized = true; ") +
+                             mask + " }";
+    compileFor({"three", text}, "sm_90a");
+    auto gen = generateForward(text, "three.attn", "sm_90a");
+    ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
+    EXPECT_EQ(gen->first.tiles.warps, 12);
+    auto r = runtime::compileWithNvrtc(gen->second, "three.cu", "sm_90a");
+    ASSERT_TRUE(bool(r)) << llvm::toString(r.takeError());
+    EXPECT_NE(r->ptx.find("setmaxnreg.inc.sync.aligned.u32 160"), std::string::npos) << mask;
+    EXPECT_NE(r->ptx.find(".maxntid 512, 1, 1"), std::string::npos) << mask;
+  }
+}
+
 TEST(Nvrtc, EveryExampleForSm90a) {
   for (const Spec &s : examples())
     compileFor(s, "sm_90a");

@@ -6,7 +6,7 @@
 // warp-specialized kernel with one consumer warpgroup at head dim 128 and
 // two CTAs per SM (83072 B each fit twice in 228 KB), or for the plain one.
 // H100-LABEL: attn.variant @one_consumer
-// H100-SAME: fwd_tiling = #attn.tiling<block_m = 64, block_n = 64, warps = 4, stages = 2, smem_bytes = 83072, regs_per_thread = 160, ctas_per_sm = 2, mma = wgmma, warp_specialized>
+// H100-SAME: fwd_tiling = #attn.tiling<block_m = 64, block_n = 64, warps = 4, stages = 2, smem_bytes = 83072, regs_per_thread = 144, ctas_per_sm = 2, mma = wgmma, warp_specialized>
 attn.variant @one_consumer attributes {dropout = 0.0 : f64, dtype = #attn<dtype bf16>, passes = #attn.passes<forward>, qk_head_dim = 128 : i64, scale = 0.088 : f64, target = #attn<target native>, tile_override = #attn.tiling<block_m = 64, block_n = 64, warps = 4, ctas_per_sm = 2, mma = wgmma, warp_specialized>, v_head_dim = 128 : i64} mask {
 ^bb0(%b: i32, %h: i32, %q: i32, %k: i32, %seq_q: i32, %seq_k: i32):
   %t = arith.constant true

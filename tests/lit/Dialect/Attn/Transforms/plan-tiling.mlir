@@ -15,8 +15,8 @@
 // Q's forward fragments would need 256 registers/thread on top: they are
 // re-read from shared memory. On sm_90a the forward uses wgmma (two
 // warpgroups of 64 rows; 1024 B more shared memory to align the tiles, 128
-// for the warp-specialized kernel's mbarriers; 208 registers per consumer
-// thread: 160 of fragments and 48 of overhead, within the 240 the split of
+// for the warp-specialized kernel's mbarriers; 192 registers per consumer
+// thread: 160 of fragments and 32 of overhead, within the 240 the split of
 // one CTA per SM leaves them), and
 // so does the backward's fast path, warp-specialized (the same tiles, plus
 // the alignment, two buffers of 64 fp32 dQ rows of 544 B staged for the
@@ -24,7 +24,7 @@
 // its consumers' 240 registers are the split of one CTA per SM).
 // H100-LABEL: attn.variant @d128
 // H100-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 128, warps = 8, stages = 2, smem_bytes = 219200, regs_per_thread = 240, ctas_per_sm = 1, mma = wgmma, warp_specialized>
-// H100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 2, smem_bytes = 164992, regs_per_thread = 208, ctas_per_sm = 1, mma = wgmma, warp_specialized>
+// H100-SAME: fwd_tiling = #attn.tiling<block_m = 128, block_n = 128, warps = 8, stages = 2, smem_bytes = 164992, regs_per_thread = 192, ctas_per_sm = 1, mma = wgmma, warp_specialized>
 // H100-SAME: tiling_notes = ["forward: Br=128 Bc=128 warps=8 stages=2 wgmma warp-specialized x1 CTAs/SM; 164992 B shared memory of 232448 B/block
 // A100-LABEL: attn.variant @d128
 // A100-SAME: bwd_tiling = #attn.tiling<block_m = 64, block_n = 128, warps = 8, stages = 2,

@@ -55,6 +55,9 @@ struct TilingProblem {
   /// Dropout keeps its Philox state and keep bits live through the
   /// backward's element loop, which changes what fits in registers.
   bool dropout = false;
+  /// A score modifier (softcap, biases, ...): its per-element
+  /// temporaries live across the forward's unrolled element loop too.
+  bool scoreMod = false;
   /// The mask is a band (causal, sliding window, ...): the kv loop of a
   /// row block is bounded, rows have fewer tiles and differ in length.
   bool bandMask = false;
