@@ -120,7 +120,10 @@ if [[ $what == jit ]]; then
   python3 bench/random_specs.py --count "${1:-12}" --seed "${2:-8}" --out /tmp/random-specs > /dev/null
   for spec in examples/*.attn /tmp/random-specs/*.attn; do
     jc=$(mktemp -d)
-    FLASHGEN_CACHE_DIR=$jc FLASHGEN_TUNING_DB=off $c/flashgen-bench --jit "$spec" 2>&1
+    # CUDA_CACHE_PATH: NVRTC reuses ptxas results from the driver's compute
+    # cache across processes (bench/results/2026-11-30-h200-s13.md).
+    CUDA_CACHE_PATH=$jc/nv FLASHGEN_CACHE_DIR=$jc FLASHGEN_TUNING_DB=off \
+      $c/flashgen-bench --jit "$spec" 2>&1
     rm -rf "$jc"
   done > "$out/jit.txt"
   tar czf "$out/random-specs.tgz" -C /tmp random-specs
