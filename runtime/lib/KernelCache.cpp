@@ -164,6 +164,20 @@ llvm::Error KernelCache::store(llvm::StringRef key, llvm::ArrayRef<char> payload
     std::lock_guard<std::mutex> lock(mutex);
     memory[key] = std::vector<char>(payload.begin(), payload.end());
   }
+  llvm::Error e = writeDisk(key, payload);
+  if (!e)
+    return e;
+  const std::string why = llvm::toString(std::move(e));
+  // Once per cache: a read-only or full directory would otherwise repeat
+  // this on every compilation.
+  if (diskFailures.fetch_add(1) == 0)
+    llvm::errs() << "flashgen: warning: " << why
+                 << "; compiled kernels stay in memory for this process (set "
+                    "FLASHGEN_CACHE_DIR to a writable directory, or to 'off')\n";
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), why);
+}
+
+llvm::Error KernelCache::writeDisk(llvm::StringRef key, llvm::ArrayRef<char> payload) {
   std::string path = entryPath(key);
   if (path.empty())
     return llvm::Error::success();

@@ -1,15 +1,19 @@
-//===- KernelCacheTest.cpp - hits, misses, corruption, threads ------------===//
+//===- KernelCacheTest.cpp - hits, misses, corruption, concurrency --------===//
 #include "flashgen/Runtime/KernelCache.h"
 #include "flashgen/Runtime/CompilerSourceHash.h"
 #include "llvm/ADT/StringExtras.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include "gtest/gtest.h"
 
 #include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace flashgen::runtime;
 
@@ -132,6 +136,95 @@ TEST(KernelCache, ConcurrentThreadsStoreAndLoad) {
     EXPECT_EQ(*got, payload(2000 + i, char(i)));
   }
   EXPECT_EQ(fresh.corrupt, 0u);
+}
+
+// A directory that cannot be written (here: its parent is a file, which
+// stops root too; a read-only or full disk takes the same path): every
+// entry still serves from memory, and the failure is a warning printed
+// once, not per compilation.
+TEST(KernelCache, UnwritableDirectoryDegradesToMemoryWithOneWarning) {
+  TempDir dir;
+  llvm::SmallString<128> file(dir.path);
+  llvm::sys::path::append(file, "not-a-directory");
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(file, ec);
+    ASSERT_FALSE(ec);
+    os << "x";
+  }
+  llvm::SmallString<128> cacheDir(file);
+  llvm::sys::path::append(cacheDir, "cache");
+  KernelCache cache{std::string(cacheDir)};
+  testing::internal::CaptureStderr();
+  for (int i = 0; i < 3; ++i) {
+    std::string key = KernelCache::makeKey(std::to_string(i), "sm_90a", {}, "1");
+    llvm::Error e = cache.store(key, payload(100, char(i)));
+    EXPECT_TRUE(bool(e));
+    llvm::consumeError(std::move(e));
+    EXPECT_EQ(*cache.lookup(key), payload(100, char(i)));
+  }
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(cache.diskFailures, 3u);
+  size_t warnings = 0;
+  for (size_t at = err.find("warning:"); at != std::string::npos; at = err.find("warning:", at + 1))
+    ++warnings;
+  EXPECT_EQ(warnings, 1u) << err;
+  EXPECT_NE(err.find(std::string(cacheDir)), std::string::npos) << err;
+  EXPECT_NE(err.find("stay in memory"), std::string::npos) << err;
+}
+
+// 8 processes x 8 threads storing and loading overlapping entries in one
+// directory: no reader sees a partial or foreign entry, every entry ends
+// whole on disk.
+TEST(KernelCache, ConcurrentProcessesAndThreads) {
+  TempDir dir;
+  const std::string path(dir.path);
+  auto keyOf = [](int i) { return KernelCache::makeKey(std::to_string(i), "sm_90a", {}, "1"); };
+  auto want = [](int i) { return payload(20000 + 37 * i, char(i)); };
+  std::vector<pid_t> children;
+  for (int p = 0; p < 8; ++p) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      KernelCache cache(path); // a process of its own
+      std::atomic<int> wrong{0};
+      std::vector<std::thread> threads;
+      for (int t = 0; t < 8; ++t)
+        threads.emplace_back([&, t] {
+          for (int n = 0; n < 60; ++n) {
+            const int i = (n * 7 + t + p) % 16;
+            if (n % 5 == 0)
+              cache.clearMemory(); // read from disk again
+            if (std::optional<std::vector<char>> got = cache.lookup(keyOf(i)))
+              wrong += *got != want(i);
+            else if (llvm::Error e = cache.store(keyOf(i), want(i))) {
+              llvm::consumeError(std::move(e));
+              ++wrong;
+            }
+          }
+        });
+      for (std::thread &th : threads)
+        th.join();
+      _exit(wrong + int(cache.corrupt) > 0 ? 1 : 0);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a process saw a bad entry";
+  }
+  KernelCache fresh(path);
+  for (int i = 0; i < 16; ++i) {
+    std::optional<std::vector<char>> got = fresh.lookup(keyOf(i));
+    ASSERT_TRUE(got) << i;
+    EXPECT_EQ(*got, want(i));
+  }
+  EXPECT_EQ(fresh.corrupt, 0u);
+  // No temporary file is left behind.
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(path, ec), end; it != end && !ec; it.increment(ec))
+    EXPECT_EQ(llvm::StringRef(it->path()).find(".tmp-"), llvm::StringRef::npos) << it->path();
 }
 
 TEST(KernelCache, MemoryOnlyWithoutDirectory) {

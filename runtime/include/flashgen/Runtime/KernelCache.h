@@ -50,17 +50,19 @@ public:
 
   std::optional<std::vector<char>> lookup(llvm::StringRef key);
   /// Stores in memory and (best effort) on disk; a disk failure is returned
-  /// but the entry stays usable from memory.
+  /// but the entry stays usable from memory, and the first one of this
+  /// cache is also printed as a warning (a read-only or full directory).
   llvm::Error store(llvm::StringRef key, llvm::ArrayRef<char> payload);
 
   /// Path of the disk entry for `key` ("" without a directory).
   std::string entryPath(llvm::StringRef key) const;
   void clearMemory();
 
-  std::atomic<unsigned> memoryHits{0}, diskHits{0}, misses{0}, corrupt{0};
+  std::atomic<unsigned> memoryHits{0}, diskHits{0}, misses{0}, corrupt{0}, diskFailures{0};
 
 private:
   std::optional<std::vector<char>> readDisk(llvm::StringRef key);
+  llvm::Error writeDisk(llvm::StringRef key, llvm::ArrayRef<char> payload);
 
   std::string dir;
   std::mutex mutex;
