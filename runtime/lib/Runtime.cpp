@@ -495,10 +495,12 @@ int64_t paddedSeq(int seqQ) {
 
 size_t Kernel::backwardWorkspaceBytes(const ForwardArgs &a) const {
   // lse2 and D per padded row, then the fast path's fp32 dQ accumulator
-  // (reserved on either path, so one workspace serves both).
+  // (reserved on either path, so one workspace serves both), then the
+  // deterministic fused path's order counters (BwdParams::dqOrder).
   const size_t rows = size_t(std::max(a.batch, 0)) * size_t(std::max(a.heads, 0)) *
                       size_t(paddedSeq(std::max(a.seqQ, 0)));
-  return rows * (2 + size_t(fwd.spec.paddedQK)) * sizeof(float);
+  return rows * (2 + size_t(fwd.spec.paddedQK)) * sizeof(float) +
+         rows / kBwdOrderRows * sizeof(int32_t);
 }
 
 llvm::Error Kernel::backward(const BackwardArgs &a) const {
@@ -546,9 +548,14 @@ llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
   p.dsum = p.lse2 + rows;
   const std::vector<CUfunction> &fn = bwd.loaded->functions;
   // The fast path (atomic dQ) unless the caller asked for bit-identical
-  // results or the tiling has none.
-  const bool fused = !a.deterministic && fn[codegen::kBwdFused];
+  // results or the tiling has none; bit-identical results on the
+  // warp-specialized kernel too, its dQ reductions in key-block order.
+  const bool ordered =
+      a.deterministic && fn[codegen::kBwdFused] && bwd.spec.bwdTiles->warpSpecialized;
+  const bool fused = (!a.deterministic && fn[codegen::kBwdFused]) || ordered;
   p.dqAccum = fused ? p.dsum + rows : nullptr;
+  p.dqOrder = ordered ? reinterpret_cast<int32_t *>(p.dsum + rows + rows * fwd.spec.paddedQK)
+                      : nullptr;
   if (fused && bwd.spec.bwdTiles->warpSpecialized)
     if (llvm::Error e = encodeBackwardTensorMaps(*driver, bwd.spec, a, p))
       return e;

@@ -42,6 +42,27 @@ template <int N> FG_DEVICE void bulkWait() {
   asm volatile("cp.async.bulk.wait_group %0;\n" ::"n"(N) : "memory");
 }
 
+/// Orders this thread's generic-proxy and async-proxy (bulk copy) accesses
+/// to global memory: a counter read or written beside bulk reductions.
+FG_DEVICE void fenceProxyAsyncGlobal() {
+  asm volatile("fence.proxy.async.global;\n" ::: "memory");
+}
+/// Spins until the counter at `ctr` is at least `value` (acquire, GPU
+/// scope: what the thread that raised it wrote before is visible).
+FG_DEVICE void waitCounterAtLeast(const int32_t *ctr, int32_t value) {
+  int32_t v;
+  for (;;) {
+    asm volatile("ld.acquire.gpu.global.b32 %0, [%1];\n" : "=r"(v) : "l"(ctr) : "memory");
+    if (v >= value)
+      return;
+    __nanosleep(64);
+  }
+}
+/// Adds 1 to the counter at `ctr`, releasing this thread's earlier writes.
+FG_DEVICE void releaseIncrement(int32_t *ctr) {
+  asm volatile("red.release.gpu.global.add.s32 [%0], 1;\n" ::"l"(ctr) : "memory");
+}
+
 } // namespace flashgen
 
 #endif // FLASHGEN_ATTENTION_BULKCOPY_CUH

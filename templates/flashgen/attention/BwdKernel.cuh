@@ -155,6 +155,8 @@ FG_DEVICE void attentionBackwardPreprocess(const BwdParams &bp) {
       for (int c = lane; c < Cfg::kHeadDimQK / 4; c += 32)
         acc[c] = make_float4(0.f, 0.f, 0.f, 0.f);
     }
+    if (bp.dqOrder && lane == 0 && q % kBwdOrderRows == 0)
+      bp.dqOrder[(ws + q) / kBwdOrderRows] = 0;
   });
 }
 

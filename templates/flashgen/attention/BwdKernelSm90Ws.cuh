@@ -39,6 +39,15 @@
 // warpgroup reaches only after its item n dQ product has completed
 // (scripts/ws-bwd-protocol-model.py models this protocol).
 //
+// Deterministic (BwdParams::dqOrder set): the same kernel, every role
+// walking its items last to first, and the writer adding a tile's dQ only
+// when the tile's counter says every earlier key block that visits it has
+// added (its reduction complete), then counting itself in. A CTA waits
+// only on lower block indices, which the GPU dispatches first: no cycle.
+// Walking down, every key block of a band reaches a query tile at the same
+// step, so the adds to a tile queue only by their latency instead of
+// tying each CTA to key block 0's pace (notes-hopper-kernels.md, 5).
+//
 //===----------------------------------------------------------------------===//
 #ifndef FLASHGEN_ATTENTION_BWDKERNELSM90WS_CUH
 #define FLASHGEN_ATTENTION_BWDKERNELSM90WS_CUH
@@ -169,6 +178,16 @@ FG_DEVICE void bwdWsDQWriter(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
     }
     float *rows = kb.dqAccumRows(bp, item, D);
     const uint32_t staging = sm.dQBuf(n % 2);
+    int32_t *order = nullptr;
+    if (bp.dqOrder) {
+      // Deterministic: this tile's earlier key blocks add first.
+      order = bp.dqOrder + (workspaceRow0(bp, kb.b, kb.head(item)) + kb.q0(item)) / kBwdOrderRows;
+      const int before = kb.keyBlocksBefore(p, item, Cfg::kBlockResident, lane);
+      if (lane == 0)
+        waitCounterAtLeast(order, before);
+      __syncwarp();
+      fenceProxyAsyncGlobal(); // their adds, seen by ours
+    }
     namedBarrierSync(bwdWsDQStaged(n % 2), kBarrierThreads);
     if constexpr (Cfg::kDQRowPad != 0) {
       // Padded rows: one reduction each, the lanes sharing them.
@@ -179,6 +198,14 @@ FG_DEVICE void bwdWsDQWriter(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
       bulkReduceAddF32(rows, staging, BR * D * 4);
     }
     bulkCommit();
+    if (order) {
+      // Done (not only read) before the next key block's turn.
+      bulkWait<0>();
+      fenceProxyAsyncGlobal();
+      __syncwarp();
+      if (lane == 0)
+        releaseIncrement(order);
+    }
     if (n > 0) {
       // Item n - 1's rows have been read: its buffer serves item n + 1.
       bulkWaitRead<1>();
@@ -281,6 +308,8 @@ FG_DEVICE void attentionBackwardFusedSm90Ws(const BwdParams &bp) {
   BwdKeyBlock<Variant> kb;
   if (!kb.init(bp.f, Cfg::kBlockResident, Cfg::kBlockStream))
     return; // the whole CTA: before any barrier
+  // Deterministic: every role walks last to first (BwdKeyBlock::reverse).
+  kb.reverse = bp.dqOrder != nullptr;
   extern __shared__ __align__(1024) uint8_t smem[];
   const BwdWsSmem<Cfg> sm(smem);
   if (threadIdx.x == 0) {

@@ -66,6 +66,10 @@ template <class Variant> struct BwdKeyBlock {
   int iBegin, iEnd; // query tiles the band allows
   int items;        // group * (iEnd - iBegin)
   int blockQ;       // rows per query tile
+  /// Walk the items last to first (the deterministic warp-specialized
+  /// backward: every key block of a band then reaches a query tile at the
+  /// same step, BwdKernelSm90Ws.cuh).
+  bool reverse = false;
 
   /// From the grid (x: key block, y: kv head, z: batch entry); false if the
   /// block lies past the sequence.
@@ -85,16 +89,38 @@ template <class Variant> struct BwdKeyBlock {
     items = group * max(iEnd - iBegin, 0);
     return true;
   }
-  FG_DEVICE int head(int item) const { return hk * group + item / max(iEnd - iBegin, 1); }
-  FG_DEVICE int q0(int item) const { return (iBegin + item % max(iEnd - iBegin, 1)) * blockQ; }
-  FG_DEVICE int classOf(const FwdParams &p, int item) const {
-    const int q = q0(item);
+  FG_DEVICE int slot(int item) const { return reverse ? items - 1 - item : item; }
+  FG_DEVICE int head(int item) const {
+    return hk * group + slot(item) / max(iEnd - iBegin, 1);
+  }
+  FG_DEVICE int q0(int item) const {
+    return (iBegin + slot(item) % max(iEnd - iBegin, 1)) * blockQ;
+  }
+  /// The class of query tile [q, ...] of head h against keys [ka, kb]: the
+  /// walk's, and the deterministic order's count of a tile's key blocks.
+  FG_DEVICE int classAt(const FwdParams &p, int h, int q, int ka, int kb) const {
     if constexpr (Variant::kRuntimeTileClasses)
       if (p.tileClasses)
-        return builtTileClass<Variant>(p, b, head(item), q, min(q + blockQ, sb.seqQ) - 1, k0,
-                                       k1);
-    return Variant::tileClass(p, b, head(item), q, min(q + blockQ, sb.seqQ) - 1, k0, k1,
-                              sb.seqQ, sb.seqK);
+        return builtTileClass<Variant>(p, b, h, q, min(q + blockQ, sb.seqQ) - 1, ka, kb);
+    return Variant::tileClass(p, b, h, q, min(q + blockQ, sb.seqQ) - 1, ka, kb, sb.seqQ,
+                              sb.seqK);
+  }
+  FG_DEVICE int classOf(const FwdParams &p, int item) const {
+    return classAt(p, head(item), q0(item), k0, k1);
+  }
+  /// How many key blocks before this CTA's (blockIdx.x, `blockK` keys
+  /// each) visit `item`'s query tile of its head: exactly the test their
+  /// own walks make (qTileRange, then the class). Warp-wide, every lane.
+  FG_DEVICE int keyBlocksBefore(const FwdParams &p, int item, int blockK, int lane) const {
+    const int h = head(item), q = q0(item), tile = q / blockQ;
+    int n = 0;
+    for (int j = lane; j < int(blockIdx.x); j += 32) {
+      const int ka = j * blockK, kb = min(ka + blockK, sb.seqK) - 1;
+      int ib = 0, ie = (sb.seqQ + blockQ - 1) / blockQ;
+      Variant::qTileRange(p, ka, kb, sb.seqQ, sb.seqK, blockQ, ib, ie);
+      n += tile >= ib && tile < ie && classAt(p, h, q, ka, kb) != kTileEmpty;
+    }
+    return __reduce_add_sync(0xffffffffu, n);
   }
   /// The next non-empty item after `item` (items if none), and its class.
   /// Every thread of the CTA calls it (uniform control flow): with run-time

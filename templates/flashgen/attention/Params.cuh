@@ -81,6 +81,9 @@ constexpr int kTileClassThreads = 128;
 constexpr int kBwdSeqPadding = 128;
 constexpr int kBwdPreprocessThreads = 256; // 8 warps
 constexpr int kBwdPreprocessRows = 64;     // rows per preprocessing CTA
+/// Query rows per dQ order counter (BwdParams::dqOrder): divides every
+/// streamed tile of the warp-specialized backward and kBwdSeqPadding.
+constexpr int kBwdOrderRows = 64;
 
 /// The backward pass: the forward's parameters (same inputs, same variant
 /// functions read them) plus the gradients. dO is laid out like O, dQ like
@@ -102,6 +105,12 @@ struct BwdParams {
   /// the fused dK/dV/dQ kernel, scaled and converted by the last kernel.
   /// Null on the deterministic path.
   float *dqAccum;
+  /// The deterministic fused path (warp-specialized kernel): per query
+  /// tile of kBwdOrderRows rows, [b][h][seqPad / kBwdOrderRows], how many
+  /// key blocks have added their dQ; zeroed by the preprocessing kernel.
+  /// Key blocks add in ascending order, so every dQ element sums its terms
+  /// in one order (bit-identical runs). Null on the atomic fast path.
+  int32_t *dqOrder;
   int32_t seqPad; // seqQ rounded up to a multiple of kBwdSeqPadding
   /// 0: dQ, dK, dV are written in the inputs' dtype. 1: they are fp32 and
   /// this launch's gradients are added to them: a caller summing the
