@@ -548,10 +548,16 @@ llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
   p.dsum = p.lse2 + rows;
   const std::vector<CUfunction> &fn = bwd.loaded->functions;
   // The fast path (atomic dQ) unless the caller asked for bit-identical
-  // results or the tiling has none; bit-identical results on the
-  // warp-specialized kernel too, its dQ reductions in key-block order.
-  const bool ordered =
-      a.deterministic && fn[codegen::kBwdFused] && bwd.spec.bwdTiles->warpSpecialized;
+  // results or the tiling has none. Bit-identical results from the
+  // warp-specialized kernel, its dQ reductions in key-block order, only
+  // with FLASHGEN_BWD_ORDERED_DQ=1 until measured on a GPU (bench/results/
+  // notes-hopper-kernels.md, 5); else the separate dK/dV and dQ kernels.
+  static const bool orderedEnabled = [] {
+    const char *e = std::getenv("FLASHGEN_BWD_ORDERED_DQ");
+    return e && std::string(e) == "1";
+  }();
+  const bool ordered = a.deterministic && orderedEnabled && fn[codegen::kBwdFused] &&
+                       bwd.spec.bwdTiles->warpSpecialized;
   const bool fused = (!a.deterministic && fn[codegen::kBwdFused]) || ordered;
   p.dqAccum = fused ? p.dsum + rows : nullptr;
   p.dqOrder = ordered ? reinterpret_cast<int32_t *>(p.dsum + rows + rows * fwd.spec.paddedQK)

@@ -86,9 +86,10 @@ struct BackwardArgs : ForwardArgs {
   void *workspace = nullptr;
   /// false (default): the fast path where the tiling has one, dQ summed
   /// with atomics in the dK/dV kernel (the summation order, hence the last
-  /// bits of dQ, may differ between runs). true: bit-identical from run to
-  /// run: the warp-specialized fused kernel adding dQ in key-block order
-  /// where the tiling runs it, else separate dK/dV and dQ kernels.
+  /// bits of dQ, may differ between runs). true: separate dK/dV and dQ
+  /// kernels with no atomics, bit-identical from run to run (with
+  /// FLASHGEN_BWD_ORDERED_DQ=1, not yet measured: the warp-specialized
+  /// fused kernel adding dQ in key-block order where the tiling runs it).
   bool deterministic = false;
   /// false (default): dQ, dK, dV in the inputs' dtype, overwritten. true:
   /// they are fp32 (16-byte aligned, strides in fp32 elements) and the
@@ -159,10 +160,10 @@ public:
   /// Validates `args` and launches the backward kernels on args.stream:
   /// preprocessing, then the fast path (one kernel for dK, dV and dQ, dQ
   /// summed with atomics; then dQ's conversion) or, with
-  /// args.deterministic, bit-identical run to run: the warp-specialized
-  /// fused kernel with its dQ added in key-block order, or (other tilings,
-  /// or no fast path) separate dK/dV and dQ kernels without atomics. The
-  /// first call JITs them (see prepareBackward).
+  /// args.deterministic or where the tiling has no fast path, separate
+  /// dK/dV and dQ kernels without atomics, bit-identical run to run (see
+  /// BackwardArgs::deterministic for the ordered fused kernel). The first
+  /// call JITs them (see prepareBackward).
   llvm::Error backward(const BackwardArgs &args) const;
 
   /// JITs the backward kernels now instead of on the first backward().
