@@ -2,7 +2,8 @@
 //
 // Everything a launch's arguments must satisfy that the host can check
 // without a GPU: pointers, counts, grouping, varlen offsets, strides,
-// named tensors against their declarations; then the parameter blocks the
+// outputs apart from inputs, named tensors against their declarations;
+// then the parameter blocks the
 // kernels read (templates/flashgen/attention/Params.cuh).
 //
 //===----------------------------------------------------------------------===//
@@ -31,6 +32,57 @@ llvm::Error checkPointers(const std::string &who,
       return fail(who + ": '" + name + "' is null");
     if (!aligned16(p))
       return fail(who + ": '" + name + "' must be 16-byte aligned (" + why + ")");
+  }
+  return llvm::Error::success();
+}
+
+/// The bytes a [batch][rows][heads][dim] tensor (strides in elements) may
+/// touch.
+struct Footprint {
+  const char *name;
+  uintptr_t base;
+  int64_t batch, rows, heads, dim, elem;
+  Strides st;
+  uintptr_t end() const {
+    return base + uintptr_t(((batch - 1) * st.batch + (rows - 1) * st.row +
+                             (heads - 1) * st.head + dim) *
+                            elem);
+  }
+};
+
+/// Whether two footprints may share a byte. Conservative (their ranges
+/// meet), except for tensors of one layout whose rows interleave in a
+/// shared buffer (a packed QKV or QKVO tensor): each row's bytes lie in a
+/// window of the row pitch, and the windows do not meet.
+bool mayOverlap(const Footprint &a, const Footprint &b) {
+  if (a.end() <= b.base || b.end() <= a.base)
+    return false;
+  const int64_t pitch = a.st.row * a.elem;
+  const int64_t window = ((a.heads - 1) * a.st.head + a.dim) * a.elem;
+  const bool rowsInterleave =
+      a.elem == b.elem && a.st.row == b.st.row && a.st.head == b.st.head &&
+      a.st.batch == b.st.batch && a.heads == b.heads && a.dim == b.dim && window <= pitch &&
+      a.st.batch % a.st.row == 0;
+  if (!rowsInterleave)
+    return true;
+  const int64_t shift =
+      ((int64_t(b.base) - int64_t(a.base)) % pitch + pitch) % pitch; // b's window start
+  return !(shift >= window && shift + window <= pitch);
+}
+
+/// "<who>: 'out' overlaps 'in' in memory" for the first output that may
+/// share bytes with an input or another output.
+llvm::Error checkNoOverlap(const std::string &who, llvm::ArrayRef<Footprint> outputs,
+                           llvm::ArrayRef<Footprint> inputs) {
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    for (const Footprint &in : inputs)
+      if (mayOverlap(outputs[i], in))
+        return fail(who + ": '" + outputs[i].name + "' overlaps '" + in.name +
+                    "' in memory (an output must not share bytes with an input)");
+    for (size_t j = i + 1; j < outputs.size(); ++j)
+      if (mayOverlap(outputs[i], outputs[j]))
+        return fail(who + ": '" + outputs[i].name + "' overlaps '" + outputs[j].name +
+                    "' in memory (outputs must not share bytes)");
   }
   return llvm::Error::success();
 }
@@ -139,6 +191,21 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
       return fail(pre + "strides of '" + name +
                   "' must be positive multiples of 8 elements (16 bytes)");
 
+  // Outputs apart from inputs and from each other (varlen: totalQ/totalK
+  // rows of one batch entry).
+  const int64_t fb = s.varlen ? 1 : a.batch, rq = s.varlen ? a.totalQ : a.seqQ,
+                rk = s.varlen ? a.totalK : a.seqK;
+  auto at = [](const void *ptr) { return reinterpret_cast<uintptr_t>(ptr); };
+  std::vector<Footprint> outs = {{"o", at(a.o), fb, rq, a.heads, dv, 2, os}};
+  if (a.lse)
+    outs.push_back({"lse", at(a.lse), 1, s.varlen ? a.totalQ : int64_t(a.batch) * a.heads * a.seqQ,
+                    1, 1, 4, Strides{0, 1, 0}});
+  if (llvm::Error e = checkNoOverlap(who, outs,
+                                     {{"q", at(a.q), fb, rq, a.heads, dqk, 2, qs},
+                                      {"k", at(a.k), fb, rk, kvHeads, dqk, 2, ks},
+                                      {"v", at(a.v), fb, rk, kvHeads, dv, 2, vs}}))
+    return e;
+
   p.q = a.q; p.k = a.k; p.v = a.v; p.o = a.o; p.lse = a.lse;
   p.qBatchStride = qs.batch; p.qRowStride = qs.row; p.qHeadStride = qs.head;
   p.kBatchStride = ks.batch; p.kRowStride = ks.row; p.kHeadStride = ks.head;
@@ -228,6 +295,30 @@ llvm::Error flashgen::runtime::buildBackwardParams(const BackwardArgs &a, BwdPar
     if (st.row % 8 || st.head % 8 || st.batch % 8 || st.row <= 0)
       return fail(llvm::Twine("backward: strides of '") + name +
                   "' must be positive multiples of 8 elements (16 bytes)");
+  // Gradients apart from the inputs and from each other (varlen: one
+  // batch entry of totalQ/totalK rows).
+  const bool varlen = f.cuSeqlensQ != nullptr;
+  const int64_t fb = varlen ? 1 : f.batch, rq = varlen ? a.totalQ : f.seqQ,
+                rk = varlen ? a.totalK : f.seqK, ge = a.accumulateF32 ? 4 : 2;
+  auto at = [](const void *ptr) { return reinterpret_cast<uintptr_t>(ptr); };
+  auto strides = [](int64_t b, int64_t r, int64_t h) { return Strides{b, r, h}; };
+  if (llvm::Error e = checkNoOverlap(
+          "backward",
+          {{"dQ", at(a.dQ), fb, rq, f.heads, f.headDimQK, ge, dQ},
+           {"dK", at(a.dK), fb, rk, f.kvHeads, f.headDimQK, ge, dK},
+           {"dV", at(a.dV), fb, rk, f.kvHeads, f.headDimV, ge, dV}},
+          {{"q", at(f.q), fb, rq, f.heads, f.headDimQK, 2,
+            strides(f.qBatchStride, f.qRowStride, f.qHeadStride)},
+           {"k", at(f.k), fb, rk, f.kvHeads, f.headDimQK, 2,
+            strides(f.kBatchStride, f.kRowStride, f.kHeadStride)},
+           {"v", at(f.v), fb, rk, f.kvHeads, f.headDimV, 2,
+            strides(f.vBatchStride, f.vRowStride, f.vHeadStride)},
+           {"o", at(f.o), fb, rq, f.heads, f.headDimV, 2,
+            strides(f.oBatchStride, f.oRowStride, f.oHeadStride)},
+           {"dO", at(a.dO), fb, rq, f.heads, f.headDimV, 2, dO},
+           {"lse", at(a.lse), 1, int64_t(f.heads) * (varlen ? a.totalQ : f.batch * f.seqQ), 1,
+            1, 4, Strides{0, 1, 0}}}))
+    return e;
   p.dO = a.dO;
   p.dQ = a.dQ;
   p.dK = a.dK;

@@ -2,8 +2,8 @@
 //
 // Every argument check of a forward or backward launch, on the CPU: the
 // kernel spec comes from generateForward (no GPU), the pointers are fake
-// but aligned (nothing is dereferenced), and each bad argument must give
-// an error that names it.
+// but aligned and 16 MB apart (nothing is dereferenced), and each bad
+// argument must give an error that names it.
 //
 //===----------------------------------------------------------------------===//
 #include "flashgen/Runtime/LaunchArgs.h"
@@ -29,10 +29,10 @@ void *fake(uintptr_t at) { return reinterpret_cast<void *>(at); }
 
 ForwardArgs validArgs() {
   ForwardArgs a;
-  a.q = fake(0x10000);
-  a.k = fake(0x20000);
-  a.v = fake(0x30000);
-  a.o = fake(0x40000);
+  a.q = fake(0x1000000);
+  a.k = fake(0x2000000);
+  a.v = fake(0x3000000);
+  a.o = fake(0x4000000);
   a.batch = 2;
   a.heads = 4;
   a.seqQ = 100;
@@ -45,11 +45,11 @@ ForwardArgs validArgs() {
 BackwardArgs validBackwardArgs() {
   BackwardArgs a;
   static_cast<ForwardArgs &>(a) = validArgs();
-  a.lse = static_cast<float *>(fake(0x50000));
-  a.dO = fake(0x80000);
-  a.dQ = fake(0x90000);
-  a.dK = fake(0xa0000);
-  a.dV = fake(0xb0000);
+  a.lse = static_cast<float *>(fake(0x5000000));
+  a.dO = fake(0x8000000);
+  a.dQ = fake(0x9000000);
+  a.dK = fake(0xa000000);
+  a.dV = fake(0xb000000);
   return a;
 }
 
@@ -105,6 +105,76 @@ TEST(LaunchArgs, EveryForwardArgumentIsChecked) {
             "forward: strides of 'k' must be positive multiples of 8 elements (16 bytes)");
   EXPECT_NE(with([](ForwardArgs &a) { a.tensors["slopes"] = {fake(0x70000), {4}, {}}; })
                 .find("tensor 'slopes' is not read by variant 'a'"),
+            std::string::npos);
+}
+
+// Outputs must not share bytes with inputs or with each other: in-place
+// attention (o = q) or one buffer for two gradients is refused by name;
+// rows interleaved in one packed buffer (q, k, v and o side by side per
+// row) are not an overlap.
+TEST(LaunchArgs, OutputsDoNotOverlapInputs) {
+  codegen::KernelSpec s = specOf("attention a { head_dim = 64; }");
+  auto fwd = [&](auto change) {
+    ForwardArgs a = validArgs();
+    change(a);
+    return check(s, a);
+  };
+  EXPECT_EQ(fwd([](ForwardArgs &a) { a.o = const_cast<void *>(a.q); }),
+            "forward: 'o' overlaps 'q' in memory (an output must not share bytes with an "
+            "input)");
+  // o starting 4 KB into v's bytes.
+  EXPECT_NE(fwd([](ForwardArgs &a) { a.o = fake(0x3000000 + 4096); }).find("'o' overlaps 'v'"),
+            std::string::npos);
+  EXPECT_NE(fwd([](ForwardArgs &a) { a.lse = static_cast<float *>(fake(0x4000000 + 1024)); })
+                .find("'o' overlaps 'lse'"),
+            std::string::npos);
+  // One packed [batch][seq][4][heads][64] buffer (seqQ = seqK here): each
+  // tensor's rows are a 512-byte window of a 2048-byte pitch.
+  EXPECT_EQ(fwd([](ForwardArgs &a) {
+              a.seqK = a.seqQ;
+              const Strides packed{100 * 4 * 4 * 64, 4 * 4 * 64, 64};
+              a.qStrides = a.kStrides = a.vStrides = a.oStrides = packed;
+              a.q = fake(0x1000000);
+              a.k = fake(0x1000000 + 512);
+              a.v = fake(0x1000000 + 1024);
+              a.o = fake(0x1000000 + 1536);
+            }),
+            "ok");
+  // ... but o shifted by half a head into v's window is an overlap.
+  EXPECT_NE(fwd([](ForwardArgs &a) {
+              a.seqK = a.seqQ;
+              const Strides packed{100 * 4 * 4 * 64, 4 * 4 * 64, 64};
+              a.qStrides = a.kStrides = a.vStrides = a.oStrides = packed;
+              a.q = fake(0x1000000);
+              a.k = fake(0x1000000 + 512);
+              a.v = fake(0x1000000 + 1024);
+              a.o = fake(0x1000000 + 1024 + 64);
+            }).find("'o' overlaps 'v'"),
+            std::string::npos);
+
+  auto bwd = [&](auto change) {
+    BackwardArgs a = validBackwardArgs();
+    change(a);
+    BwdParams p{};
+    if (llvm::Error e = runtime::buildForwardParams(s, a, "backward", p.f))
+      return llvm::toString(std::move(e));
+    llvm::Error e = runtime::buildBackwardParams(a, p);
+    return e ? llvm::toString(std::move(e)) : std::string("ok");
+  };
+  EXPECT_EQ(bwd([](BackwardArgs &) {}), "ok");
+  EXPECT_EQ(bwd([](BackwardArgs &a) { a.dK = a.dQ; }),
+            "backward: 'dQ' overlaps 'dK' in memory (outputs must not share bytes)");
+  EXPECT_NE(bwd([](BackwardArgs &a) { a.dV = const_cast<void *>(a.dO); }).find("'dV' overlaps 'dO'"),
+            std::string::npos);
+  EXPECT_NE(bwd([](BackwardArgs &a) { a.dQ = const_cast<void *>(a.q); }).find("'dQ' overlaps 'q'"),
+            std::string::npos);
+  // fp32 gradients are twice as wide: dQ right after q's bytes is apart,
+  // dK 16 bytes short of dQ's fp32 end is not.
+  EXPECT_EQ(bwd([](BackwardArgs &a) { a.accumulateF32 = true; }), "ok");
+  EXPECT_NE(bwd([](BackwardArgs &a) {
+              a.accumulateF32 = true;
+              a.dK = fake(0x9000000 + 2 * 100 * 4 * 64 * 4 - 16);
+            }).find("'dQ' overlaps 'dK'"),
             std::string::npos);
 }
 
