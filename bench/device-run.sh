@@ -102,7 +102,7 @@ pack() {
 }
 [[ $what == tests-all && -n ${1:-} ]] && { pack; exit 0; }
 [[ $what == tests-bwd ]] && gtest 'GpuBackward.HeadDims8To64*:GpuBackward.HeadDims72To128*:GpuBackward.UnequalHeadDims:GpuBackward.ScoreExpressions*:GpuBackward.RejectsBadArguments'
-[[ $what == tests-bwd2 ]] && gtest 'GpuBackward.HeadDims136To256*:GpuBackward.MmaSyncFastPathOnHopper'
+[[ $what == tests-bwd2 ]] && gtest 'GpuBackward.HeadDims136To192*:GpuBackward.HeadDims200To256*:GpuBackward.MmaSyncFastPathOnHopper'
 if [[ $what == tests || $what == tests-all || $what == all ]]; then
   [[ $what == tests-all ]] || gtest 'GpuForward.*:GpuBackward.EveryExampleAtOddSizes'
   { $c/flashgen-jit-example; $c/flashgen run examples/alibi.attn --shape 1,32,1000,1000;
