@@ -40,22 +40,28 @@ llvm::Error checkPointers(const std::string &who,
 /// touch.
 struct Footprint {
   const char *name;
-  uintptr_t base;
+  const void *ptr;
   int64_t batch, rows, heads, dim, elem;
   Strides st;
+  uintptr_t base() const { return reinterpret_cast<uintptr_t>(ptr); }
   uintptr_t end() const {
-    return base + uintptr_t(((batch - 1) * st.batch + (rows - 1) * st.row +
-                             (heads - 1) * st.head + dim) *
-                            elem);
+    return base() + uintptr_t(((batch - 1) * st.batch + (rows - 1) * st.row +
+                               (heads - 1) * st.head + dim) *
+                              elem);
   }
 };
+
+/// The logsumexp's footprint: `count` contiguous fp32 values.
+Footprint lseFootprint(const float *lse, int64_t count) {
+  return {"lse", lse, 1, count, 1, 1, 4, Strides{0, 1, 0}};
+}
 
 /// Whether two footprints may share a byte. Conservative (their ranges
 /// meet), except for tensors of one layout whose rows interleave in a
 /// shared buffer (a packed QKV or QKVO tensor): each row's bytes lie in a
 /// window of the row pitch, and the windows do not meet.
 bool mayOverlap(const Footprint &a, const Footprint &b) {
-  if (a.end() <= b.base || b.end() <= a.base)
+  if (a.end() <= b.base() || b.end() <= a.base())
     return false;
   const int64_t pitch = a.st.row * a.elem;
   const int64_t window = ((a.heads - 1) * a.st.head + a.dim) * a.elem;
@@ -66,7 +72,7 @@ bool mayOverlap(const Footprint &a, const Footprint &b) {
   if (!rowsInterleave)
     return true;
   const int64_t shift =
-      ((int64_t(b.base) - int64_t(a.base)) % pitch + pitch) % pitch; // b's window start
+      ((int64_t(b.base()) - int64_t(a.base())) % pitch + pitch) % pitch; // b's window start
   return !(shift >= window && shift + window <= pitch);
 }
 
@@ -195,15 +201,13 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
   // rows of one batch entry).
   const int64_t fb = s.varlen ? 1 : a.batch, rq = s.varlen ? a.totalQ : a.seqQ,
                 rk = s.varlen ? a.totalK : a.seqK;
-  auto at = [](const void *ptr) { return reinterpret_cast<uintptr_t>(ptr); };
-  std::vector<Footprint> outs = {{"o", at(a.o), fb, rq, a.heads, dv, 2, os}};
+  std::vector<Footprint> outs = {{"o", a.o, fb, rq, a.heads, dv, 2, os}};
   if (a.lse)
-    outs.push_back({"lse", at(a.lse), 1, s.varlen ? a.totalQ : int64_t(a.batch) * a.heads * a.seqQ,
-                    1, 1, 4, Strides{0, 1, 0}});
+    outs.push_back(lseFootprint(a.lse, int64_t(a.heads) * fb * rq));
   if (llvm::Error e = checkNoOverlap(who, outs,
-                                     {{"q", at(a.q), fb, rq, a.heads, dqk, 2, qs},
-                                      {"k", at(a.k), fb, rk, kvHeads, dqk, 2, ks},
-                                      {"v", at(a.v), fb, rk, kvHeads, dv, 2, vs}}))
+                                     {{"q", a.q, fb, rq, a.heads, dqk, 2, qs},
+                                      {"k", a.k, fb, rk, kvHeads, dqk, 2, ks},
+                                      {"v", a.v, fb, rk, kvHeads, dv, 2, vs}}))
     return e;
 
   p.q = a.q; p.k = a.k; p.v = a.v; p.o = a.o; p.lse = a.lse;
@@ -300,24 +304,21 @@ llvm::Error flashgen::runtime::buildBackwardParams(const BackwardArgs &a, BwdPar
   const bool varlen = f.cuSeqlensQ != nullptr;
   const int64_t fb = varlen ? 1 : f.batch, rq = varlen ? a.totalQ : f.seqQ,
                 rk = varlen ? a.totalK : f.seqK, ge = a.accumulateF32 ? 4 : 2;
-  auto at = [](const void *ptr) { return reinterpret_cast<uintptr_t>(ptr); };
-  auto strides = [](int64_t b, int64_t r, int64_t h) { return Strides{b, r, h}; };
   if (llvm::Error e = checkNoOverlap(
           "backward",
-          {{"dQ", at(a.dQ), fb, rq, f.heads, f.headDimQK, ge, dQ},
-           {"dK", at(a.dK), fb, rk, f.kvHeads, f.headDimQK, ge, dK},
-           {"dV", at(a.dV), fb, rk, f.kvHeads, f.headDimV, ge, dV}},
-          {{"q", at(f.q), fb, rq, f.heads, f.headDimQK, 2,
-            strides(f.qBatchStride, f.qRowStride, f.qHeadStride)},
-           {"k", at(f.k), fb, rk, f.kvHeads, f.headDimQK, 2,
-            strides(f.kBatchStride, f.kRowStride, f.kHeadStride)},
-           {"v", at(f.v), fb, rk, f.kvHeads, f.headDimV, 2,
-            strides(f.vBatchStride, f.vRowStride, f.vHeadStride)},
-           {"o", at(f.o), fb, rq, f.heads, f.headDimV, 2,
-            strides(f.oBatchStride, f.oRowStride, f.oHeadStride)},
-           {"dO", at(a.dO), fb, rq, f.heads, f.headDimV, 2, dO},
-           {"lse", at(a.lse), 1, int64_t(f.heads) * (varlen ? a.totalQ : f.batch * f.seqQ), 1,
-            1, 4, Strides{0, 1, 0}}}))
+          {{"dQ", a.dQ, fb, rq, f.heads, f.headDimQK, ge, dQ},
+           {"dK", a.dK, fb, rk, f.kvHeads, f.headDimQK, ge, dK},
+           {"dV", a.dV, fb, rk, f.kvHeads, f.headDimV, ge, dV}},
+          {{"q", f.q, fb, rq, f.heads, f.headDimQK, 2,
+            Strides{f.qBatchStride, f.qRowStride, f.qHeadStride}},
+           {"k", f.k, fb, rk, f.kvHeads, f.headDimQK, 2,
+            Strides{f.kBatchStride, f.kRowStride, f.kHeadStride}},
+           {"v", f.v, fb, rk, f.kvHeads, f.headDimV, 2,
+            Strides{f.vBatchStride, f.vRowStride, f.vHeadStride}},
+           {"o", f.o, fb, rq, f.heads, f.headDimV, 2,
+            Strides{f.oBatchStride, f.oRowStride, f.oHeadStride}},
+           {"dO", a.dO, fb, rq, f.heads, f.headDimV, 2, dO},
+           lseFootprint(a.lse, int64_t(f.heads) * fb * rq)}))
     return e;
   p.dO = a.dO;
   p.dQ = a.dQ;

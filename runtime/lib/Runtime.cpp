@@ -560,8 +560,8 @@ llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
                        bwd.spec.bwdTiles->warpSpecialized;
   const bool fused = (!a.deterministic && fn[codegen::kBwdFused]) || ordered;
   p.dqAccum = fused ? p.dsum + rows : nullptr;
-  p.dqOrder = ordered ? reinterpret_cast<int32_t *>(p.dsum + rows + rows * fwd.spec.paddedQK)
-                      : nullptr;
+  p.dqOrder = ordered ? reinterpret_cast<int32_t *>(p.dqAccum + rows * fwd.spec.paddedQK)
+                      : nullptr; // after the accumulator (backwardWorkspaceBytes)
   if (fused && bwd.spec.bwdTiles->warpSpecialized)
     if (llvm::Error e = encodeBackwardTensorMaps(*driver, bwd.spec, a, p))
       return e;

@@ -156,7 +156,7 @@ FG_DEVICE void attentionBackwardPreprocess(const BwdParams &bp) {
         acc[c] = make_float4(0.f, 0.f, 0.f, 0.f);
     }
     if (bp.dqOrder && lane == 0 && q % kBwdOrderRows == 0)
-      bp.dqOrder[(ws + q) / kBwdOrderRows] = 0;
+      *dqOrderCounter(bp, b, h, q) = 0;
   });
 }
 

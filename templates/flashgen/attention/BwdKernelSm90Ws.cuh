@@ -181,7 +181,7 @@ FG_DEVICE void bwdWsDQWriter(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
     int32_t *order = nullptr;
     if (bp.dqOrder) {
       // Deterministic: this tile's earlier key blocks add first.
-      order = bp.dqOrder + (workspaceRow0(bp, kb.b, kb.head(item)) + kb.q0(item)) / kBwdOrderRows;
+      order = dqOrderCounter(bp, kb.b, kb.head(item), kb.q0(item));
       const int before = kb.keyBlocksBefore(p, item, Cfg::kBlockResident, lane);
       if (lane == 0)
         waitCounterAtLeast(order, before);

@@ -58,6 +58,12 @@ FG_DEVICE int64_t workspaceRow0(const BwdParams &bp, int b, int h) {
   return (int64_t(b) * bp.f.heads + h) * bp.seqPad;
 }
 
+/// The deterministic order's counter of the query tile holding row q of
+/// (batch entry b, head h) (BwdParams::dqOrder).
+FG_DEVICE int32_t *dqOrderCounter(const BwdParams &bp, int b, int h, int q) {
+  return bp.dqOrder + (workspaceRow0(bp, b, h) + q) / kBwdOrderRows;
+}
+
 template <class Variant> struct BwdKeyBlock {
   SeqBounds sb;
   int hk, b;        // kv head, batch entry
@@ -83,11 +89,15 @@ template <class Variant> struct BwdKeyBlock {
       return false;
     k1 = min(k0 + blockK, sb.seqK) - 1;
     group = p.heads / p.kvHeads;
-    iBegin = 0;
-    iEnd = (sb.seqQ + blockQ - 1) / blockQ;
-    Variant::qTileRange(p, k0, k1, sb.seqQ, sb.seqK, blockQ, iBegin, iEnd);
+    queryTiles(p, k0, k1, iBegin, iEnd);
     items = group * max(iEnd - iBegin, 0);
     return true;
+  }
+  /// The query tiles [ib, ie) the band allows for keys [ka, kb].
+  FG_DEVICE void queryTiles(const FwdParams &p, int ka, int kb, int &ib, int &ie) const {
+    ib = 0;
+    ie = (sb.seqQ + blockQ - 1) / blockQ;
+    Variant::qTileRange(p, ka, kb, sb.seqQ, sb.seqK, blockQ, ib, ie);
   }
   FG_DEVICE int slot(int item) const { return reverse ? items - 1 - item : item; }
   FG_DEVICE int head(int item) const {
@@ -116,8 +126,8 @@ template <class Variant> struct BwdKeyBlock {
     int n = 0;
     for (int j = lane; j < int(blockIdx.x); j += 32) {
       const int ka = j * blockK, kb = min(ka + blockK, sb.seqK) - 1;
-      int ib = 0, ie = (sb.seqQ + blockQ - 1) / blockQ;
-      Variant::qTileRange(p, ka, kb, sb.seqQ, sb.seqK, blockQ, ib, ie);
+      int ib, ie;
+      queryTiles(p, ka, kb, ib, ie);
       n += tile >= ib && tile < ie && classAt(p, h, q, ka, kb) != kTileEmpty;
     }
     return __reduce_add_sync(0xffffffffu, n);

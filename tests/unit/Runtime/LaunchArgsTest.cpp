@@ -129,28 +129,22 @@ TEST(LaunchArgs, OutputsDoNotOverlapInputs) {
                 .find("'o' overlaps 'lse'"),
             std::string::npos);
   // One packed [batch][seq][4][heads][64] buffer (seqQ = seqK here): each
-  // tensor's rows are a 512-byte window of a 2048-byte pitch.
-  EXPECT_EQ(fwd([](ForwardArgs &a) {
-              a.seqK = a.seqQ;
-              const Strides packed{100 * 4 * 4 * 64, 4 * 4 * 64, 64};
-              a.qStrides = a.kStrides = a.vStrides = a.oStrides = packed;
-              a.q = fake(0x1000000);
-              a.k = fake(0x1000000 + 512);
-              a.v = fake(0x1000000 + 1024);
-              a.o = fake(0x1000000 + 1536);
-            }),
-            "ok");
+  // tensor's rows are a 512-byte window of a 2048-byte pitch; o at byte
+  // `oAt` of each row.
+  auto packed = [&](uintptr_t oAt) {
+    return fwd([&](ForwardArgs &a) {
+      a.seqK = a.seqQ;
+      const Strides st{100 * 4 * 4 * 64, 4 * 4 * 64, 64};
+      a.qStrides = a.kStrides = a.vStrides = a.oStrides = st;
+      a.q = fake(0x1000000);
+      a.k = fake(0x1000000 + 512);
+      a.v = fake(0x1000000 + 1024);
+      a.o = fake(0x1000000 + oAt);
+    });
+  };
+  EXPECT_EQ(packed(1536), "ok");
   // ... but o shifted by half a head into v's window is an overlap.
-  EXPECT_NE(fwd([](ForwardArgs &a) {
-              a.seqK = a.seqQ;
-              const Strides packed{100 * 4 * 4 * 64, 4 * 4 * 64, 64};
-              a.qStrides = a.kStrides = a.vStrides = a.oStrides = packed;
-              a.q = fake(0x1000000);
-              a.k = fake(0x1000000 + 512);
-              a.v = fake(0x1000000 + 1024);
-              a.o = fake(0x1000000 + 1024 + 64);
-            }).find("'o' overlaps 'v'"),
-            std::string::npos);
+  EXPECT_NE(packed(1024 + 64).find("'o' overlaps 'v'"), std::string::npos);
 
   auto bwd = [&](auto change) {
     BackwardArgs a = validBackwardArgs();
