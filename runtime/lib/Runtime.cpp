@@ -441,7 +441,7 @@ llvm::Error Kernel::forward(const ForwardArgs &a) const {
 
 llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
   FwdParams p{};
-  if (llvm::Error e = buildForwardParams(fwd.spec, a, "forward", p))
+  if (llvm::Error e = buildForwardParams(fwd.spec, a, runtime::ParamsFor::Forward, p))
     return e;
   llvm::Expected<CudaDriver &> driver = CudaDriver::get(jitOptions.device);
   if (!driver)
@@ -513,7 +513,7 @@ llvm::Error Kernel::backward(const BackwardArgs &a) const {
 
 llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
   FwdParams f{};
-  if (llvm::Error e = buildForwardParams(fwd.spec, a, "backward", f))
+  if (llvm::Error e = buildForwardParams(fwd.spec, a, runtime::ParamsFor::Backward, f))
     return e;
   BwdParams p{};
   p.f = f;

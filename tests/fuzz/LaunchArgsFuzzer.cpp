@@ -130,7 +130,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   a.accumulateF32 = r.get<uint8_t>() % 2;
 
   BwdParams p{};
-  if (llvm::Error e = runtime::buildForwardParams(s, a, "forward", p.f)) {
+  if (llvm::Error e = runtime::buildForwardParams(s, a, runtime::ParamsFor::Forward, p.f)) {
     llvm::consumeError(std::move(e));
     return 0;
   }

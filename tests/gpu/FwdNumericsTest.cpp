@@ -214,7 +214,7 @@ TEST_F(GpuForward, RejectsBadArguments) {
   gputest::Scratch buf(*drv);
   ForwardArgs a;
   a.q = a.k = a.v = buf.ptr();
-  a.o = buf.ptr();
+  a.o = buf.ptr(65536); // an output apart from the inputs
   a.batch = 1; a.heads = 2; a.seqQ = 4; a.seqK = 4;
   auto msg = [&](ForwardArgs x) {
     llvm::Error e = (*k)->forward(x);

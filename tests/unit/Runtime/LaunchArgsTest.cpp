@@ -56,7 +56,7 @@ BackwardArgs validBackwardArgs() {
 /// The error of a forward launch's argument check ("ok" if none).
 std::string check(const codegen::KernelSpec &s, const ForwardArgs &a) {
   FwdParams p{};
-  llvm::Error e = runtime::buildForwardParams(s, a, "forward", p);
+  llvm::Error e = runtime::buildForwardParams(s, a, runtime::ParamsFor::Forward, p);
   return e ? llvm::toString(std::move(e)) : "ok";
 }
 
@@ -64,7 +64,7 @@ TEST(LaunchArgs, FillsTheForwardParameters) {
   codegen::KernelSpec s = specOf("attention a { head_dim = 64; }");
   ForwardArgs a = validArgs();
   FwdParams p{};
-  ASSERT_FALSE(bool(runtime::buildForwardParams(s, a, "forward", p)));
+  ASSERT_FALSE(bool(runtime::buildForwardParams(s, a, runtime::ParamsFor::Forward, p)));
   // BSHD: row stride heads * d, head stride d, batch stride seq * heads * d.
   EXPECT_EQ(p.qRowStride, 4 * 64);
   EXPECT_EQ(p.qHeadStride, 64);
@@ -73,7 +73,7 @@ TEST(LaunchArgs, FillsTheForwardParameters) {
   EXPECT_EQ(p.kvHeads, 4);
   EXPECT_FLOAT_EQ(p.scale, 0.125f);
   a.layout = Layout::BHSD;
-  ASSERT_FALSE(bool(runtime::buildForwardParams(s, a, "forward", p)));
+  ASSERT_FALSE(bool(runtime::buildForwardParams(s, a, runtime::ParamsFor::Forward, p)));
   EXPECT_EQ(p.qRowStride, 64);
   EXPECT_EQ(p.qHeadStride, 100 * 64);
 }
@@ -150,12 +150,14 @@ TEST(LaunchArgs, OutputsDoNotOverlapInputs) {
     BackwardArgs a = validBackwardArgs();
     change(a);
     BwdParams p{};
-    if (llvm::Error e = runtime::buildForwardParams(s, a, "backward", p.f))
+    if (llvm::Error e = runtime::buildForwardParams(s, a, runtime::ParamsFor::Backward, p.f))
       return llvm::toString(std::move(e));
     llvm::Error e = runtime::buildBackwardParams(a, p);
     return e ? llvm::toString(std::move(e)) : std::string("ok");
   };
   EXPECT_EQ(bwd([](BackwardArgs &) {}), "ok");
+  // The backward reads o and lse: sharing bytes with q is no hazard there.
+  EXPECT_EQ(bwd([](BackwardArgs &a) { a.o = const_cast<void *>(a.q); }), "ok");
   EXPECT_EQ(bwd([](BackwardArgs &a) { a.dK = a.dQ; }),
             "backward: 'dQ' overlaps 'dK' in memory (outputs must not share bytes)");
   EXPECT_NE(bwd([](BackwardArgs &a) { a.dV = const_cast<void *>(a.dO); }).find("'dV' overlaps 'dO'"),
@@ -230,7 +232,7 @@ TEST(LaunchArgs, PositionsLieInsideTheWholeProblem) {
   EXPECT_EQ(check(s, a), "forward: tensor 'slope' dimension 0 (heads) must be 8, got 4");
   a.tensors["slope"] = {fake(0x80000), {8}, {}};
   FwdParams p{};
-  ASSERT_FALSE(bool(runtime::buildForwardParams(s, a, "forward", p)));
+  ASSERT_FALSE(bool(runtime::buildForwardParams(s, a, runtime::ParamsFor::Forward, p)));
   EXPECT_EQ(p.frameQOffset, 100);
   EXPECT_EQ(p.frameKOffset, 300);
   EXPECT_EQ(p.frameHeadOffset, 4);
@@ -251,7 +253,7 @@ TEST(LaunchArgs, RuntimeBlockMapHasBlockedExtents) {
   // One map for every head: head stride 0.
   a.tensors["block_mask"] = {fake(0x70000), {2, 4, 1, 3}, {3, 0, 3, 1}};
   FwdParams p{};
-  ASSERT_FALSE(bool(runtime::buildForwardParams(s, a, "forward", p)));
+  ASSERT_FALSE(bool(runtime::buildForwardParams(s, a, runtime::ParamsFor::Forward, p)));
   EXPECT_EQ(p.tensors[0].strides[1], 0);
   EXPECT_EQ(p.tensors[0].dims[3], 3);
 }
@@ -262,7 +264,7 @@ TEST(LaunchArgs, EveryBackwardArgumentIsChecked) {
     BackwardArgs a = validBackwardArgs();
     change(a);
     BwdParams p{};
-    if (llvm::Error e = runtime::buildForwardParams(s, a, "backward", p.f))
+    if (llvm::Error e = runtime::buildForwardParams(s, a, runtime::ParamsFor::Backward, p.f))
       return llvm::toString(std::move(e));
     llvm::Error e = runtime::buildBackwardParams(a, p);
     if (e)
@@ -289,7 +291,7 @@ TEST(LaunchArgs, BackwardAccumulatesOnlyWhenAsked) {
   codegen::KernelSpec s = specOf("attention a { head_dim = 64; }");
   BackwardArgs a = validBackwardArgs();
   BwdParams p{};
-  ASSERT_FALSE(bool(runtime::buildForwardParams(s, a, "backward", p.f)));
+  ASSERT_FALSE(bool(runtime::buildForwardParams(s, a, runtime::ParamsFor::Backward, p.f)));
   ASSERT_FALSE(bool(runtime::buildBackwardParams(a, p)));
   EXPECT_EQ(p.accumulateF32, 0);
   a.accumulateF32 = true;

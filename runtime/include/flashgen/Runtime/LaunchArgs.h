@@ -15,12 +15,17 @@ struct BwdParams; // templates/flashgen/attention/Params.cuh
 
 namespace runtime {
 
+/// Which pass the forward's parameter block is for: errors start with its
+/// name ("forward: 'q' must be 16-byte aligned ..."), and only the forward
+/// writes 'o' and 'lse' (the backward reads them, so they may share bytes
+/// with q, k and v there).
+enum class ParamsFor { Forward, Backward };
+
 /// Checks the arguments both passes share against the variant `spec`
 /// (pointers, counts, kv heads, varlen offsets, strides, named tensors and
-/// their shapes) and fills the forward's parameter block; errors start with
-/// `who` ("forward: 'q' must be 16-byte aligned ...").
+/// their shapes) and fills the forward's parameter block.
 llvm::Error buildForwardParams(const codegen::KernelSpec &spec, const ForwardArgs &args,
-                               const char *who, FwdParams &p);
+                               ParamsFor pass, FwdParams &p);
 
 /// The backward's own arguments (lse, dO and the gradients, workspace
 /// alignment, gradient strides, which default to their tensors' in p.f)
