@@ -13,7 +13,8 @@
 //        flashgen-bench --jit SPEC.attn...
 // --jit: one JIT line per spec: its forward compiled and loaded cold (run
 // it with an empty $FLASHGEN_CACHE_DIR, or the "cold" compile is a disk
-// hit), then what a new process pays on a disk-cache hit.
+// hit), then what a new process pays on a disk-cache hit; a jit-bwd line
+// with its backward module's cold JIT where the variant has one.
 //
 //===----------------------------------------------------------------------===//
 #include "flashgen/Runtime/CudaDriver.h"
@@ -115,6 +116,20 @@ int jitLines(const std::vector<std::string> &files) {
                 f.c_str(), coldS, c.frontendSeconds * 1e3, c.nvrtcSeconds, c.loadSeconds * 1e3,
                 int(c.cacheHit), diskS * 1e3, d.frontendSeconds * 1e3, d.loadSeconds * 1e3,
                 int(d.cacheHit));
+    // The backward module, JITted on a first backward() (or here,
+    // prepareBackward()): cold, as the first training step pays it.
+    {
+      auto t0 = std::chrono::steady_clock::now();
+      if (llvm::Error e = j->cold->prepareBackward()) {
+        std::printf("jit-bwd %s error: %s\n", f.c_str(), llvm::toString(std::move(e)).c_str());
+        rc = 1;
+      } else {
+        const JitStats &b = j->cold->backwardStats();
+        std::printf("jit-bwd %s cold_total_s=%.3f (nvrtc %.3f s, load %.2f ms, cache hit %d)\n",
+                    f.c_str(), seconds(t0), b.nvrtcSeconds, b.loadSeconds * 1e3,
+                    int(b.cacheHit));
+      }
+    }
     std::fflush(stdout);
   }
   return rc;

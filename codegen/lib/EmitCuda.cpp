@@ -344,15 +344,19 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
   entry("flashgen::kBwdPreprocessThreads", s.bwdPreEntry,
         "attentionBackwardPreprocess<Config, Variant>");
   os << "\n";
-  entry(warps, s.bwdDKDVEntry,
-        std::string("attentionBackwardDKDV<Config, Variant, ") +
-            (s.bwdDKEntry.empty() ? "kPartDKDV" : "kPartDV") + ">");
-  os << "\n";
-  if (!s.bwdDKEntry.empty()) {
-    entry(warps, s.bwdDKEntry, "attentionBackwardDKDV<Config, Variant, kPartDK>");
+  // The separate (deterministic) kernels, where the fused one is not also
+  // the deterministic path (KernelSpec::bwdDKDVEntry).
+  if (!s.bwdDKDVEntry.empty()) {
+    entry(warps, s.bwdDKDVEntry,
+          std::string("attentionBackwardDKDV<Config, Variant, ") +
+              (s.bwdDKEntry.empty() ? "kPartDKDV" : "kPartDV") + ">");
     os << "\n";
+    if (!s.bwdDKEntry.empty()) {
+      entry(warps, s.bwdDKEntry, "attentionBackwardDKDV<Config, Variant, kPartDK>");
+      os << "\n";
+    }
+    entry(warps, s.bwdDQEntry, "attentionBackwardDQ<Config, Variant>");
   }
-  entry(warps, s.bwdDQEntry, "attentionBackwardDQ<Config, Variant>");
   if (!s.bwdFusedEntry.empty()) {
     // The fast path: dQ summed with atomics inside the dK/dV kernel.
     os << "\nstatic_assert(Config::kAtomicDQ, \"the planner and the kernels agree\");\n";

@@ -112,8 +112,8 @@ cl::opt<bool> backwardOpt("backward",
                           cl::sub(compileCmd), cl::sub(runCmd), cl::cat(category));
 cl::opt<bool> deterministicOpt(
     "deterministic",
-    cl::desc("run --backward: the kernels without atomics (bit-identical run to run, "
-             "checked by a second run) instead of the fast path (dQ summed with atomics)"),
+    cl::desc("run --backward: the bit-identical path (dQ summed in a fixed order, checked "
+             "by a second run) instead of the fast path (dQ summed in any order)"),
     cl::sub(runCmd), cl::cat(category));
 cl::opt<unsigned> repsOpt("reps", cl::desc("Timed launches (median reported)"),
                           cl::init(20), cl::sub(runCmd), cl::cat(category));

@@ -548,17 +548,19 @@ llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
   p.dsum = p.lse2 + rows;
   const std::vector<CUfunction> &fn = bwd.loaded->functions;
   // The fast path (atomic dQ) unless the caller asked for bit-identical
-  // results or the tiling has none. Bit-identical results from the
-  // warp-specialized kernel, its dQ reductions in key-block order, only
-  // with FLASHGEN_BWD_ORDERED_DQ=1 until measured on a GPU (bench/results/
-  // notes-hopper-kernels.md, 5); else the separate dK/dV and dQ kernels.
-  static const bool orderedEnabled = [] {
-    const char *e = std::getenv("FLASHGEN_BWD_ORDERED_DQ");
-    return e && std::string(e) == "1";
-  }();
-  const bool ordered = a.deterministic && orderedEnabled && fn[codegen::kBwdFused] &&
-                       bwd.spec.bwdTiles->warpSpecialized;
+  // results or the tiling has none. Bit-identical results: from the
+  // warp-specialized kernel, its dQ reductions in key-block order (1.4-2.2x
+  // the separate kernels, 0.69-1.0x its fast path on the H200:
+  // bench/results/2026-11-30-h200-s14.md), else the separate dK/dV and dQ
+  // kernels.
+  const bool ordered =
+      a.deterministic && fn[codegen::kBwdFused] && bwd.spec.bwdTiles->warpSpecialized;
   const bool fused = (!a.deterministic && fn[codegen::kBwdFused]) || ordered;
+  if (!fused && !fn[codegen::kBwdDKDV])
+    return makeError(ErrorKind::Unsupported, "variant '" + bwd.spec.variant +
+                                              "': the backward module has no kernel for "
+                                              "this path (deterministic=" +
+                                              (a.deterministic ? "true" : "false") + ")");
   p.dqAccum = fused ? p.dsum + rows : nullptr;
   p.dqOrder = ordered ? reinterpret_cast<int32_t *>(p.dqAccum + rows * fwd.spec.paddedQK)
                       : nullptr; // after the accumulator (backwardWorkspaceBytes)

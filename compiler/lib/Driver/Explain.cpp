@@ -260,14 +260,19 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   trow("warps", warps(fwd), warps(bwd));
   trow("K/V loads", fmt::format("{}, {} stages", ws ? "TMA producer" : "cp.async",
                                 fwd.stages),
-       bwdWs ? fmt::format("TMA producer, Q/dO {} stages (cp.async deterministic)", bwd.stages)
+       bwdWs ? fmt::format("TMA producer, Q/dO {} stages", bwd.stages)
              : fmt::format("cp.async, {} stages", bwd.stages));
+  // The warp-specialized kernel is also the deterministic path (dQ in
+  // key-block order); the others leave it to separate mma.sync kernels.
   trow("tensor-core MMA", fwd.mma == MmaKind::Wgmma ? "wgmma (warpgroup)" : "mma.sync",
-       bwd.mma == MmaKind::Wgmma ? "wgmma fast path, mma.sync deterministic" : "mma.sync");
+       bwdWs                       ? "wgmma"
+       : bwd.mma == MmaKind::Wgmma ? "wgmma fast path, mma.sync deterministic"
+                                   : "mma.sync");
   trow("Q fragments", fwd.qInRegisters ? "registers" : "shared memory", "shared memory");
   if (bwdAttr) {
     trow("dQ", "",
          !backwardHasAtomicDQ(prob, bwd) ? "own kernel, deterministic"
+         : bwdWs                         ? "fused, bulk reductions (deterministic: ordered)"
          : bwd.mma == MmaKind::Wgmma     ? "fused, bulk reductions (or deterministic)"
                                          : "fused, atomics (or deterministic)");
   }

@@ -64,7 +64,9 @@ void compileFor(const Spec &s, const char *arch) {
 }
 
 /// The backward module: every entry present, tensor-core code, and no
-/// atomics (the deterministic guarantee rests on that).
+/// atomics in the separate deterministic kernels (their guarantee rests on
+/// that); a warp-specialized fused kernel, which is also the deterministic
+/// path, has no separate kernels and orders its dQ reductions instead.
 void compileBackwardFor(const Spec &s, const char *arch) {
   auto gen = generateBackward(s.text, s.name + ".attn", arch);
   ASSERT_TRUE(bool(gen)) << s.name << ": " << llvm::toString(gen.takeError());
@@ -73,11 +75,14 @@ void compileBackwardFor(const Spec &s, const char *arch) {
   auto r = runtime::compileWithNvrtc(gen->second, s.name + ".bwd.cu", arch);
   ASSERT_TRUE(bool(r)) << s.name << " backward for " << arch << ": "
                        << llvm::toString(r.takeError());
-  for (const std::string &e : {ks.bwdPreEntry, ks.bwdDKDVEntry, ks.bwdDQEntry})
-    EXPECT_NE(r->ptx.find(".entry " + e), std::string::npos) << s.name << " " << e;
-  if (!ks.bwdDKEntry.empty())
-    EXPECT_NE(r->ptx.find(".entry " + ks.bwdDKEntry), std::string::npos) << s.name;
-  EXPECT_NE(r->ptx.find("mma.sync.aligned.m16n8k16"), std::string::npos);
+  const bool orderedFused = !ks.bwdFusedEntry.empty() && ks.bwdTiles->warpSpecialized;
+  EXPECT_EQ(ks.bwdDKDVEntry.empty(), orderedFused) << s.name;
+  EXPECT_EQ(ks.bwdDQEntry.empty(), orderedFused) << s.name;
+  for (const std::string &e : ks.backwardEntries())
+    if (!e.empty())
+      EXPECT_NE(r->ptx.find(".entry " + e), std::string::npos) << s.name << " " << e;
+  if (!orderedFused)
+    EXPECT_NE(r->ptx.find("mma.sync.aligned.m16n8k16"), std::string::npos) << s.name;
   // The deterministic kernels' guarantee rests on having no atomics; the
   // fast path's fused kernel sums dQ with them.
   auto body = [&](const std::string &entry) {
@@ -113,6 +118,10 @@ void compileBackwardFor(const Spec &s, const char *arch) {
     EXPECT_EQ(fused.find("cp.async.bulk.tensor.4d") != std::string::npos, ws) << s.name;
     EXPECT_EQ(fused.find("setmaxnreg.inc.sync.aligned.u32 240") != std::string::npos, ws)
         << s.name;
+    // Its deterministic mode waits for the key blocks before it (acquire)
+    // and lets the next one go (release) around each dQ reduction.
+    EXPECT_EQ(fused.find("ld.acquire.gpu") != std::string::npos, ws) << s.name;
+    EXPECT_EQ(fused.find("red.release.gpu") != std::string::npos, ws) << s.name;
   }
 }
 

@@ -58,8 +58,11 @@ struct KernelSpec {
   /// Backward tiling, when planned: warps * 16 resident rows per CTA,
   /// blockM streamed rows per step (blockN == 16 * warps).
   std::optional<attn::TileConfig> bwdTiles;
-  /// bwdDKEntry is set when dK and dV come from separate passes (large
-  /// head dims); bwdDKDVEntry then computes dV only.
+  /// The separate kernels (no atomics): dK/dV, dQ. Empty for a
+  /// warp-specialized fused tiling, whose fused kernel is also the
+  /// deterministic path (dQ added in key-block order). bwdDKEntry is set
+  /// when dK and dV come from separate passes (large head dims);
+  /// bwdDKDVEntry then computes dV only.
   std::string bwdPreEntry, bwdDKDVEntry, bwdDKEntry, bwdDQEntry;
   /// The fast path (dQ summed with atomics), when the tiling allows it:
   /// the fused dK/dV/dQ kernel and the dQ conversion.
