@@ -383,6 +383,9 @@ std::optional<TileConfig> flashgen::attn::plannedForShape(const TilingProblem &p
   //    slower at 4k; 7-40% slower below 2k; bench/results/2026-11-30-h200-
   //    s13.md); the kernel's consumers get 160 registers, which dropout or
   //    a score modifier exceed (the budget then keeps the planner's tiles);
+  //    not for masks sparse at run time, whose rows keep few tiles at any
+  //    length (documents of 1000 tokens from a tensor, 8k: 0.72x of the
+  //    64x128 kernel; 2026-11-30-h200-s14.md);
   //  - head dim 64, band mask, rows past 2k: Bc = 128 at two CTAs per SM
   //    instead of 64 at three (+4% at 4k, +8% at 8k, +15% at 16k): long
   //    rows amortize the wider tile, fewer CTAs reload Q less often;
@@ -400,7 +403,7 @@ std::optional<TileConfig> flashgen::attn::plannedForShape(const TilingProblem &p
     const char *text;
   };
   const Rule rules[] = {
-      {d == 64 && n > (p.bandMask ? 4096 : 2048), 192, 128, 12, 1,
+      {d == 64 && !p.runtimeSparse && n > (p.bandMask ? 4096 : 2048), 192, 128, 12, 1,
        p.bandMask ? "head dim 64, band mask, sequences past 4k: three consumer "
                     "warpgroups, 192x128"
                   : "head dim 64, sequences past 2k: three consumer warpgroups, 192x128"},

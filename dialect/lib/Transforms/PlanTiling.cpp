@@ -5,6 +5,7 @@
 // table, overrides from `tile_override` (forward) and `bwd_tile_override`.
 //
 //===----------------------------------------------------------------------===//
+#include "flashgen/Dialect/Attn/Analysis/TileClassification.h"
 #include "flashgen/Dialect/Attn/Transforms/Passes.h"
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
 
@@ -64,9 +65,13 @@ TilingProblem flashgen::attn::tilingProblemOf(VariantOp v, bool backward) {
   problem.dropout = v.getDropout().convertToDouble() > 0;
   if (ScoreShapeAttr score = v.getScoreShapeAttr())
     problem.scoreMod = score.getKind() != ScoreShapeKind::identity;
-  if (MaskShapeAttr m = v.getMaskShapeAttr())
+  if (MaskShapeAttr m = v.getMaskShapeAttr()) {
     problem.bandMask =
         m.getKind() == MaskShapeKind::band || m.getKind() == MaskShapeKind::band_and;
+    // A generic mask without lookups (dilated) is dense in tiles: not sparse.
+    problem.runtimeSparse = m.getKind() == MaskShapeKind::band_and || bool(v.getSparsityAttr()) ||
+                            !tileDecidingTensors(v).empty();
+  }
   return problem;
 }
 

@@ -70,10 +70,10 @@ template <int MR, int NT> struct ElementBits {
 /// Score modifier, mask and the log2-domain scale. Most tiles are plain
 /// (Full, not at the ragged edge, no score modifier): S stays raw and the
 /// scale is folded into the exponent's FFMA, so they pay nothing per
-/// element. Others are rewritten into the log2 domain with -inf where
-/// masked (k >= seqK, or the mask on a Partial tile: decided once per
-/// element into ElementBits, then applied by a select). Returns the factor
-/// onlineSoftmax() applies on the way into exp2. `cls` and the edge test
+/// element. Others get -inf where masked (k >= seqK, or the mask on a
+/// Partial tile: decided once per element into ElementBits, then applied
+/// by a select); only a score modifier rewrites S into the log2 domain.
+/// Returns the factor onlineSoftmax() applies on the way into exp2. `cls` and the edge test
 /// are uniform across the CTA.
 template <class Variant, int MR, int NT>
 FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls, int b,
@@ -93,6 +93,9 @@ FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls,
     });
   else
     keep.setAll();
+  // Without a score modifier S stays raw here too (-inf where masked, and
+  // -inf * scale is -inf): the scale stays folded into the exponent's FFMA,
+  // one multiply per element less on every partial tile.
 #pragma unroll
   for (int i = 0; i < MR * NT * 4; ++i) {
     const int mr = i / (NT * 4), n = (i / 4) % NT, e = i % 4;
@@ -100,11 +103,9 @@ FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls,
     if (Variant::kHasScoreMod)
       x = Variant::score(p, x * p.scale, b, h, at.row(mr, e), at.col(n, e), seqQ, seqK) *
           1.4426950408889634f;
-    else
-      x *= p.scaleLog2;
     s[mr][n][e] = keep.test(mr, n, e) ? x : negInf();
   }
-  return 1.f;
+  return Variant::kHasScoreMod ? 1.f : p.scaleLog2;
 }
 
 /// The online-softmax step: rows g and g+8 of each slice; 4 lanes share a

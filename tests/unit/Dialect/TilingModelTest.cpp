@@ -372,12 +372,13 @@ TEST(Tiling, BackwardFastPathWhereTheWarpsSplitDQEvenly) {
 // kernel of the same family faster; elsewhere its shape-free choice holds.
 TEST(Tiling, PlannedForShape) {
   const GpuTarget h100 = *lookupTarget("sm_90a");
-  auto at = [&](int64_t d, bool band, int64_t n, bool dropout = false,
-                bool scoreMod = false) -> std::optional<TileConfig> {
+  auto at = [&](int64_t d, bool band, int64_t n, bool dropout = false, bool scoreMod = false,
+                bool runtimeSparse = false) -> std::optional<TileConfig> {
     TilingProblem p{d, d, 2, false};
     p.bandMask = band;
     p.dropout = dropout;
     p.scoreMod = scoreMod;
+    p.runtimeSparse = runtimeSparse;
     llvm::Expected<TilingDecision> base = chooseTiling(p, h100);
     EXPECT_TRUE(bool(base));
     if (!base) {
@@ -415,6 +416,10 @@ TEST(Tiling, PlannedForShape) {
   EXPECT_FALSE(at(64, false, 16384, /*dropout=*/true));
   EXPECT_FALSE(at(64, false, 16384, false, /*scoreMod=*/true));
   EXPECT_TRUE(is(at(64, true, 16384, true), 64, 128, 2));
+  // Masks sparse at run time (documents from a tensor) keep few tiles per
+  // row at any length: not three warpgroups; a band's Bc = 128 still.
+  EXPECT_TRUE(is(at(64, true, 16384, false, false, /*runtimeSparse=*/true), 64, 128, 2));
+  EXPECT_FALSE(at(64, false, 16384, false, false, /*runtimeSparse=*/true));
   // Not the planner's family (a spec's own tiling), the backward, or
   // another architecture: no rule.
   TilingProblem d128{128, 128, 2, false};

@@ -61,6 +61,11 @@ struct TilingProblem {
   /// The mask is a band (causal, sliding window, ...): the kv loop of a
   /// row block is bounded, rows have fewer tiles and differ in length.
   bool bandMask = false;
+  /// Which tiles are empty is known only at run time (a band conjoined
+  /// with more, lookups deciding tiles, a run-time block map): rows may
+  /// keep few tiles of many, as documents do, so long sequences do not
+  /// mean long rows.
+  bool runtimeSparse = false;
 };
 
 struct TileConfig {
