@@ -11,10 +11,13 @@
 // deterministic kernels as `bwdd`.
 // Usage: flashgen-bench [--quick] [--no-backward] [--head-dim 64|128] [--sweep]
 //        flashgen-bench --jit SPEC.attn...
+//        flashgen-bench --jit-train SPEC.attn...
 // --jit: one JIT line per spec: its forward compiled and loaded cold (run
 // it with an empty $FLASHGEN_CACHE_DIR, or the "cold" compile is a disk
 // hit), then what a new process pays on a disk-cache hit; a jit-bwd line
 // with its backward module's cold JIT where the variant has one.
+// --jit-train: forward and backward JITted side by side (withBackward),
+// cold, until both are ready.
 //
 //===----------------------------------------------------------------------===//
 #include "flashgen/Runtime/CudaDriver.h"
@@ -135,6 +138,42 @@ int jitLines(const std::vector<std::string> &files) {
   return rc;
 }
 
+/// --jit-train: what a training process pays cold for each spec: the
+/// forward with its backward JITted beside it (JitOptions::withBackward),
+/// until both are ready.
+int jitTrainLines(const std::vector<std::string> &files) {
+  if (llvm::Expected<CudaDriver &> d = CudaDriver::get(); !d) {
+    std::fprintf(stderr, "error: %s\n", llvm::toString(d.takeError()).c_str());
+    return 1;
+  }
+  int rc = 0;
+  for (const std::string &f : files) {
+    auto buf = llvm::MemoryBuffer::getFile(f);
+    if (!buf) {
+      std::fprintf(stderr, "error: cannot read %s\n", f.c_str());
+      rc = 1;
+      continue;
+    }
+    JitOptions o;
+    o.withBackward = true;
+    auto t0 = std::chrono::steady_clock::now();
+    auto k = Kernel::fromSpec((*buf)->getBuffer(), f, o);
+    const double fwdS = seconds(t0);
+    llvm::Error e = k ? (*k)->prepareBackward() : k.takeError();
+    if (e) {
+      std::printf("jit-train %s error: %s\n", f.c_str(), llvm::toString(std::move(e)).c_str());
+      rc = 1;
+      continue;
+    }
+    std::printf("jit-train %s total_s=%.3f (forward ready at %.3f s; nvrtc forward %.3f s, "
+                "backward %.3f s)\n",
+                f.c_str(), seconds(t0), fwdS, (*k)->stats().nvrtcSeconds,
+                (*k)->backwardStats().nvrtcSeconds);
+    std::fflush(stdout);
+  }
+  return rc;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -145,6 +184,8 @@ int main(int argc, char **argv) {
   int onlyHeadDim = 0;
   if (argc > 1 && !std::strcmp(argv[1], "--jit"))
     return jitLines(std::vector<std::string>(argv + 2, argv + argc));
+  if (argc > 1 && !std::strcmp(argv[1], "--jit-train"))
+    return jitTrainLines(std::vector<std::string>(argv + 2, argv + argc));
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--quick"))
       quick = true;

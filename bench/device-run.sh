@@ -22,7 +22,8 @@
 #   bench: flashgen-bench and torch_bench.py back to back, report.md; bench
 #          args (--head-dim 64, --quick, --no-backward) go to both
 #   jit: cold JIT and disk-hit times of every example and COUNT random
-#          specs (jit.txt, the specs in random-specs.tgz)
+#          specs, and the cold forward + backward pair JITted side by side
+#          (jit.txt, the specs in random-specs.tgz)
 #   masks [args]: installs the Python package and runs bench/mask_bench.py
 #          (flashgen vs FlexAttention on masks and run-time block maps;
 #          args such as --dims 64 --seqlens 2048 --masks blocks05 go to it;
@@ -124,6 +125,11 @@ if [[ $what == jit ]]; then
     # cache across processes (bench/results/2026-11-30-h200-s13.md).
     CUDA_CACHE_PATH=$jc/nv FLASHGEN_CACHE_DIR=$jc FLASHGEN_TUNING_DB=off \
       $c/flashgen-bench --jit "$spec" 2>&1
+    rm -rf "$jc"
+    # Cold again, for training: the backward JITted beside the forward.
+    jc=$(mktemp -d)
+    CUDA_CACHE_PATH=$jc/nv FLASHGEN_CACHE_DIR=$jc FLASHGEN_TUNING_DB=off \
+      $c/flashgen-bench --jit-train "$spec" 2>&1
     rm -rf "$jc"
   done > "$out/jit.txt"
   tar czf "$out/random-specs.tgz" -C /tmp random-specs

@@ -23,7 +23,7 @@ from ctypes import (POINTER, Structure, c_char_p, c_float, c_int, c_int64, c_siz
 from .errors import (ArgumentError, CudaError, FlashgenError, NoDeviceError, SpecError,
                      UnsupportedError)
 
-API_VERSION = 4  # FLASHGEN_C_API_VERSION of the header these structs mirror
+API_VERSION = 5  # FLASHGEN_C_API_VERSION of the header these structs mirror
 
 # FlashgenStatus -> the exception raised for it.
 _STATUS_ERRORS = {
@@ -164,6 +164,7 @@ def _declare(lib) -> None:
     fn("flashgenApiVersion", c_int)
     fn("flashgenLastError", c_char_p)
     fn("flashgenKernelCreateFromSpecOnDevice", c_int, c_char_p, c_char_p, c_int, POINTER(_Handle))
+    fn("flashgenKernelCreateForTraining", c_int, c_char_p, c_char_p, c_int, POINTER(_Handle))
     fn("flashgenKernelDestroy", None, _Handle)
     fn("flashgenSpecCheck", c_int, c_char_p, c_char_p, c_char_p)
     fn("flashgenGenerateSource", c_int, c_char_p, c_char_p, c_char_p, POINTER(c_char_p))
@@ -276,14 +277,16 @@ class TensorDecl:
 
 class Kernel:
     """One compiled variant on one device (forward, and backward on first
-    use). Owns the C handle; thread-safe as the C++ runtime is."""
+    use, or with `for_training` compiled beside the forward). Owns the C
+    handle; thread-safe as the C++ runtime is."""
 
-    def __init__(self, text: str, name: str, device: int):
+    def __init__(self, text: str, name: str, device: int, for_training: bool = False):
         lib = library()
         self._lib = lib
         self._h = _Handle()
-        raise_for(lib.flashgenKernelCreateFromSpecOnDevice(
-            text.encode(), name.encode(), int(device), ctypes.byref(self._h)))
+        create = (lib.flashgenKernelCreateForTraining if for_training
+                  else lib.flashgenKernelCreateFromSpecOnDevice)
+        raise_for(create(text.encode(), name.encode(), int(device), ctypes.byref(self._h)))
         self.info = KernelInfo()
         raise_for(lib.flashgenKernelGetInfo(self._h, ctypes.byref(self.info)))
         decls = []
@@ -322,9 +325,10 @@ _kernels: dict[tuple[str, int], Kernel] = {}
 _kernels_lock = threading.Lock()
 
 
-def kernel(text: str, device: int, name: str = "spec.attn") -> Kernel:
+def kernel(text: str, device: int, name: str = "spec.attn", for_training: bool = False) -> Kernel:
     """The compiled kernel for `text` on `device`, compiled once per process
-    (the C++ runtime also keeps CUBINs on disk across processes)."""
+    (the C++ runtime also keeps CUBINs on disk across processes). The first
+    call with `for_training` JITs the backward beside the forward."""
     key = (text, int(device))
     k = _kernels.get(key)
     if k is not None:
@@ -332,6 +336,6 @@ def kernel(text: str, device: int, name: str = "spec.attn") -> Kernel:
     with _kernels_lock:
         k = _kernels.get(key)
         if k is None:
-            k = Kernel(text, name, device)
+            k = Kernel(text, name, device, for_training)
             _kernels[key] = k
         return k

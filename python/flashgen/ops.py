@@ -160,7 +160,9 @@ def forward_call(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensors
     positions: (q_offset, k_offset, head_offset, seq_q, seq_k, heads) of this
     launch in a larger problem (FlashgenPositions), or None for a whole one."""
     with _OnDevice(q.device.index):
-        kern = _library.kernel(spec, q.device.index)
+        # Inputs that want gradients: the backward JITs beside the forward.
+        training = q.requires_grad or k.requires_grad or v.requires_grad
+        kern = _library.kernel(spec, q.device.index, for_training=training)
         q, k, v = _usable(q), _usable(k), _usable(v)
         o, lse = _alloc_out(q, v, cu_seqlens_q, o_layout)
         launch = _Launch(kern, q, k, v, o, lse, names, tensors, cu_seqlens_q, cu_seqlens_k,

@@ -267,18 +267,22 @@ Kernel::fromSpec(llvm::StringRef text, llvm::StringRef name, const JitOptions &o
                 "`flashgen compile`");
   JitOptions resolved = options;
   resolved.device = dev.ordinal; // every later call goes to this device
-  llvm::Expected<JitModule> r = jitModule(text, name, resolved, /*backward=*/false);
-  if (!r)
-    return r.takeError();
   std::unique_ptr<Kernel> k(new Kernel());
-  k->fwd = std::move(*r);
   k->specText = text.str();
   k->specName = name.str();
   k->jitOptions = resolved;
+  if (resolved.withBackward)
+    k->startBackward(); // beside the forward's JIT (NVRTC is thread-safe)
+  llvm::Expected<JitModule> r = jitModule(text, name, resolved, /*backward=*/false);
+  if (!r)
+    return r.takeError(); // ~Kernel waits for the backward's JIT
+  k->fwd = std::move(*r);
   return k;
 }
 
 Kernel::~Kernel() {
+  if (bwdJob.joinable())
+    bwdJob.join();
   if (!workspace)
     return;
   if (llvm::Expected<CudaDriver &> d = CudaDriver::get(jitOptions.device))
@@ -287,7 +291,29 @@ Kernel::~Kernel() {
     llvm::consumeError(d.takeError());
 }
 
+void Kernel::startBackward() const {
+  std::lock_guard<std::mutex> job(bwdJobMutex);
+  if (bwdJob.joinable())
+    return;
+  {
+    std::lock_guard<std::mutex> lock(bwdMutex);
+    if (bwd.loaded)
+      return;
+  }
+  // An error here is dropped: prepareBackward() JITs again and reports it.
+  bwdJob = std::thread([this] { llvm::consumeError(jitBackward()); });
+}
+
 llvm::Error Kernel::prepareBackward() const {
+  {
+    std::lock_guard<std::mutex> job(bwdJobMutex);
+    if (bwdJob.joinable())
+      bwdJob.join();
+  }
+  return jitBackward();
+}
+
+llvm::Error Kernel::jitBackward() const {
   std::lock_guard<std::mutex> lock(bwdMutex);
   if (bwd.loaded)
     return llvm::Error::success();
@@ -420,6 +446,7 @@ Kernel::TunedChoice Kernel::lookupTuned(const ForwardArgs &a, bool backward) con
   llvm::Expected<std::string> text = tuning::withTiling(specText, *found.config);
   JitOptions jo = jitOptions;
   jo.useTuning = false;
+  jo.withBackward = backward; // a forward bucket's kernel runs no backward
   llvm::Expected<std::unique_ptr<Kernel>> k =
       text ? Kernel::fromSpec(*text, specName, jo)
            : llvm::Expected<std::unique_ptr<Kernel>>(text.takeError());

@@ -219,6 +219,39 @@ TEST_F(GpuBackward, RuntimeBlockMasks) {
         }
 }
 
+// JitOptions::withBackward: the backward module JITs on a second thread
+// beside the forward; the kernel's backward then runs without another JIT
+// and is correct, for the warp-specialized kernel and the separate ones.
+TEST_F(GpuBackward, JitsBesideTheForward) {
+  std::mt19937_64 rng(91);
+  for (const char *spec : {"attention wb64 { head_dim = 64; mask = causal; }",
+                           "attention wb256 { head_dim = 256; }"}) {
+    JitOptions o;
+    o.useCache = false; // a real compile on both threads
+    o.withBackward = true;
+    llvm::Expected<std::unique_ptr<Kernel>> k = Kernel::fromSpec(spec, "wb.attn", o);
+    ASSERT_TRUE(bool(k)) << llvm::toString(k.takeError());
+    ASSERT_FALSE(bool((*k)->prepareBackward()));
+    EXPECT_GT((*k)->backwardStats().nvrtcSeconds, 0.0) << spec;
+    EXPECT_FALSE((*k)->backwardSpec().bwdPreEntry.empty()) << spec;
+    runtime::CheckOptions opt;
+    opt.seqQ = opt.seqK = 1000;
+    opt.seed = rng();
+    llvm::Expected<runtime::BwdCheckReport> r = runtime::checkBackward(**k, spec, opt);
+    ASSERT_TRUE(bool(r)) << llvm::toString(r.takeError());
+    EXPECT_TRUE(r->passed()) << spec << ": " << r->summary();
+    EXPECT_GT((*k)->backwardStats().nvrtcSeconds, 0.0);
+  }
+  // Destroyed while its backward still compiles: the destructor waits.
+  JitOptions o;
+  o.useCache = false;
+  o.withBackward = true;
+  llvm::Expected<std::unique_ptr<Kernel>> k =
+      Kernel::fromSpec("attention wb128 { head_dim = 128; }", "wb.attn", o);
+  ASSERT_TRUE(bool(k)) << llvm::toString(k.takeError());
+  k->reset();
+}
+
 TEST_F(GpuBackward, RejectsBadArguments) {
   auto k = Kernel::fromSpec("attention a { head_dim = 64; }");
   ASSERT_TRUE(bool(k)) << llvm::toString(k.takeError());

@@ -40,7 +40,7 @@ static inline int flashgenKernelIsNull(FlashgenKernel k) { return k.ptr == NULL;
 /* The version of this API's structs and functions: bindings that declare
  * them (ctypes) check it before any other call. 2: strides, devices,
  * kernel info; 3: BSR block masks. */
-#define FLASHGEN_C_API_VERSION 4
+#define FLASHGEN_C_API_VERSION 5
 int flashgenApiVersion(void);
 
 /* The message of the last failed call on this thread ("" if none). */
@@ -55,6 +55,12 @@ FlashgenStatus flashgenKernelCreateFromSpec(const char *spec, const char *name,
  * the CUDA runtime and PyTorch use) and every launch goes there. */
 FlashgenStatus flashgenKernelCreateFromSpecOnDevice(const char *spec, const char *name,
                                                     int device, FlashgenKernel *out);
+/* The same, for training: the backward kernels are JITted on a second
+ * thread while the forward compiles (cold, the pair costs about the slower
+ * of the two instead of their sum). A backward that fails to JIT is
+ * reported by the first flashgenKernelBackward, not here. */
+FlashgenStatus flashgenKernelCreateForTraining(const char *spec, const char *name, int device,
+                                               FlashgenKernel *out);
 
 /* Checks `spec` and plans it for `arch` (e.g. "sm_90a") without a GPU:
  * FLASHGEN_OK, or the status and, in flashgenLastError, the diagnostics. */

@@ -47,19 +47,32 @@ FlashgenStatus flashgenKernelCreateFromSpec(const char *spec, const char *name,
   return flashgenKernelCreateFromSpecOnDevice(spec, name, -1, out);
 }
 
-FlashgenStatus flashgenKernelCreateFromSpecOnDevice(const char *spec, const char *name,
-                                                    int device, FlashgenKernel *out) {
+/// Both creators: the forward, and with `withBackward` the backward
+/// beside it (JitOptions::withBackward).
+static FlashgenStatus createKernel(const char *spec, const char *name, int device,
+                                   bool withBackward, FlashgenKernel *out) {
   if (!spec || !out)
     return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, "spec and out must not be NULL");
   out->ptr = nullptr;
   JitOptions options;
   options.device = device;
+  options.withBackward = withBackward;
   auto k = Kernel::fromSpec(spec, name ? name : "spec.attn", options);
   if (!k)
     return failWith(k.takeError());
   out->ptr = k->release();
   lastError.clear();
   return FLASHGEN_OK;
+}
+
+FlashgenStatus flashgenKernelCreateFromSpecOnDevice(const char *spec, const char *name,
+                                                    int device, FlashgenKernel *out) {
+  return createKernel(spec, name, device, /*withBackward=*/false, out);
+}
+
+FlashgenStatus flashgenKernelCreateForTraining(const char *spec, const char *name, int device,
+                                               FlashgenKernel *out) {
+  return createKernel(spec, name, device, /*withBackward=*/true, out);
 }
 
 void flashgenKernelDestroy(FlashgenKernel kernel) { delete unwrap(kernel); }

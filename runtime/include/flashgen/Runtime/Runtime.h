@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace flashgen {
@@ -108,6 +109,12 @@ struct JitOptions {
   /// Launch the tiling `flashgen tune` stored for this GPU, variant and
   /// shape bucket (TuningDb.h), where there is one; else the planner's.
   bool useTuning = true;
+  /// Also JIT the backward module, on a second thread while the forward
+  /// compiles (for training: the pair then costs about the slower of the
+  /// two instead of their sum, and the first backward() finds it ready).
+  /// A backward that fails to JIT is not the forward's error: backward()
+  /// reports it.
+  bool withBackward = false;
 };
 
 /// What one JIT compilation cost, for the bench and `flashgen run`.
@@ -167,8 +174,14 @@ public:
   /// prepareBackward).
   llvm::Error backward(const BackwardArgs &args) const;
 
-  /// JITs the backward kernels now instead of on the first backward().
+  /// JITs the backward kernels now instead of on the first backward()
+  /// (or waits for startBackward()'s JIT to finish).
   llvm::Error prepareBackward() const;
+
+  /// Starts the backward kernels' JIT on a background thread and returns:
+  /// prepareBackward() and backward() wait for it. Nothing when they are
+  /// ready or already on their way.
+  void startBackward() const;
 
   /// Whether backward() has the fast path for this variant's tiling (known
   /// once the backward is JITted: false before prepareBackward() or the
@@ -185,7 +198,8 @@ public:
   const std::string &source() const { return fwd.source; }
   const JitStats &stats() const { return fwd.stats; }
   /// The backward kernels' spec (tiling) and source; empty before
-  /// prepareBackward() or the first backward().
+  /// prepareBackward() or the first backward() (call prepareBackward()
+  /// first when startBackward() may still be running).
   const codegen::KernelSpec &backwardSpec() const { return bwd.spec; }
   const std::string &backwardSource() const { return bwd.source; }
   const JitStats &backwardStats() const { return bwd.stats; }
@@ -198,6 +212,8 @@ private:
   Kernel() = default;
   llvm::Error forwardUntuned(const ForwardArgs &args) const;
   llvm::Error backwardUntuned(const BackwardArgs &args) const;
+  /// The backward module's JIT, unless loaded (under bwdMutex).
+  llvm::Error jitBackward() const;
   /// The backward's kernels after their parameters (and any tile classes)
   /// are ready.
   llvm::Error launchBackward(runtime::CudaDriver &driver, const BackwardArgs &args,
@@ -219,6 +235,9 @@ private:
   /// internal workspace.
   mutable runtime::JitModule bwd;
   mutable std::mutex bwdMutex;
+  /// startBackward()'s JIT: joined by prepareBackward() and the destructor.
+  mutable std::thread bwdJob;
+  mutable std::mutex bwdJobMutex;
   mutable uint64_t workspace = 0; // CUdeviceptr of the internal workspace
   mutable size_t workspaceBytes = 0;
 };
