@@ -89,10 +89,11 @@ llvm::Expected<JitTiming> timeJit(const std::string &text, llvm::StringRef name)
   return j;
 }
 
-/// --jit: cold compile + load of each spec's forward, then a disk hit.
-int jitLines(const std::vector<std::string> &files) {
-  // The CUDA context first, as any process that launches kernels (PyTorch)
-  // has it before its first JIT: cuInit and the context are not the JIT's.
+/// Runs `line` (a spec's text and path; false when it failed) on every
+/// spec file, the CUDA context up first, as any process that launches
+/// kernels (PyTorch) has it before its first JIT: cuInit and the context
+/// are not the JIT's. 1 if anything failed.
+template <class Line> int forEachSpec(const std::vector<std::string> &files, Line line) {
   if (llvm::Expected<CudaDriver &> d = CudaDriver::get(); !d) {
     std::fprintf(stderr, "error: %s\n", llvm::toString(d.takeError()).c_str());
     return 1;
@@ -103,75 +104,60 @@ int jitLines(const std::vector<std::string> &files) {
     if (!buf) {
       std::fprintf(stderr, "error: cannot read %s\n", f.c_str());
       rc = 1;
-      continue;
-    }
-    llvm::Expected<JitTiming> j = timeJit((*buf)->getBuffer().str(), f);
-    if (!j) {
-      std::printf("jit %s error: %s\n", f.c_str(), llvm::toString(j.takeError()).c_str());
+    } else if (!line((*buf)->getBuffer().str(), f)) {
       rc = 1;
-      continue;
-    }
-    const double coldS = j->coldS, diskS = j->diskS;
-    const JitStats &c = j->cold->stats(), &d = j->disk->stats();
-    std::printf("jit %s cold_total_s=%.3f (frontend %.1f ms, nvrtc %.3f s, load %.2f ms, cache "
-                "hit %d) | disk_hit_total_ms=%.3f (frontend %.3f ms, load %.3f ms, cache hit "
-                "%d)\n",
-                f.c_str(), coldS, c.frontendSeconds * 1e3, c.nvrtcSeconds, c.loadSeconds * 1e3,
-                int(c.cacheHit), diskS * 1e3, d.frontendSeconds * 1e3, d.loadSeconds * 1e3,
-                int(d.cacheHit));
-    // The backward module, JITted on a first backward() (or here,
-    // prepareBackward()): cold, as the first training step pays it.
-    {
-      auto t0 = std::chrono::steady_clock::now();
-      if (llvm::Error e = j->cold->prepareBackward()) {
-        std::printf("jit-bwd %s error: %s\n", f.c_str(), llvm::toString(std::move(e)).c_str());
-        rc = 1;
-      } else {
-        const JitStats &b = j->cold->backwardStats();
-        std::printf("jit-bwd %s cold_total_s=%.3f (nvrtc %.3f s, load %.2f ms, cache hit %d)\n",
-                    f.c_str(), seconds(t0), b.nvrtcSeconds, b.loadSeconds * 1e3,
-                    int(b.cacheHit));
-      }
     }
     std::fflush(stdout);
   }
   return rc;
 }
 
-/// --jit-train: what a training process pays cold for each spec: the
-/// forward with its backward JITted beside it (JitOptions::withBackward),
-/// until both are ready.
-int jitTrainLines(const std::vector<std::string> &files) {
-  if (llvm::Expected<CudaDriver &> d = CudaDriver::get(); !d) {
-    std::fprintf(stderr, "error: %s\n", llvm::toString(d.takeError()).c_str());
-    return 1;
+/// --jit: cold compile + load of each spec's forward, then a disk hit,
+/// then its backward module cold.
+bool jitLine(const std::string &text, const std::string &f) {
+  llvm::Expected<JitTiming> j = timeJit(text, f);
+  if (!j) {
+    std::printf("jit %s error: %s\n", f.c_str(), llvm::toString(j.takeError()).c_str());
+    return false;
   }
-  int rc = 0;
-  for (const std::string &f : files) {
-    auto buf = llvm::MemoryBuffer::getFile(f);
-    if (!buf) {
-      std::fprintf(stderr, "error: cannot read %s\n", f.c_str());
-      rc = 1;
-      continue;
-    }
-    JitOptions o;
-    o.withBackward = true;
-    auto t0 = std::chrono::steady_clock::now();
-    auto k = Kernel::fromSpec((*buf)->getBuffer(), f, o);
-    const double fwdS = seconds(t0);
-    llvm::Error e = k ? (*k)->prepareBackward() : k.takeError();
-    if (e) {
-      std::printf("jit-train %s error: %s\n", f.c_str(), llvm::toString(std::move(e)).c_str());
-      rc = 1;
-      continue;
-    }
-    std::printf("jit-train %s total_s=%.3f (forward ready at %.3f s; nvrtc forward %.3f s, "
-                "backward %.3f s)\n",
-                f.c_str(), seconds(t0), fwdS, (*k)->stats().nvrtcSeconds,
-                (*k)->backwardStats().nvrtcSeconds);
-    std::fflush(stdout);
+  const JitStats &c = j->cold->stats(), &d = j->disk->stats();
+  std::printf("jit %s cold_total_s=%.3f (frontend %.1f ms, nvrtc %.3f s, load %.2f ms, cache "
+              "hit %d) | disk_hit_total_ms=%.3f (frontend %.3f ms, load %.3f ms, cache hit "
+              "%d)\n",
+              f.c_str(), j->coldS, c.frontendSeconds * 1e3, c.nvrtcSeconds, c.loadSeconds * 1e3,
+              int(c.cacheHit), j->diskS * 1e3, d.frontendSeconds * 1e3, d.loadSeconds * 1e3,
+              int(d.cacheHit));
+  // The backward module, JITted on a first backward() (or here,
+  // prepareBackward()): cold, as the first training step pays it.
+  auto t0 = std::chrono::steady_clock::now();
+  if (llvm::Error e = j->cold->prepareBackward()) {
+    std::printf("jit-bwd %s error: %s\n", f.c_str(), llvm::toString(std::move(e)).c_str());
+    return false;
   }
-  return rc;
+  const JitStats &b = j->cold->backwardStats();
+  std::printf("jit-bwd %s cold_total_s=%.3f (nvrtc %.3f s, load %.2f ms, cache hit %d)\n",
+              f.c_str(), seconds(t0), b.nvrtcSeconds, b.loadSeconds * 1e3, int(b.cacheHit));
+  return true;
+}
+
+/// --jit-train: what a training process pays cold for a spec: the forward
+/// with its backward JITted beside it (JitOptions::withBackward), until
+/// both are ready.
+bool jitTrainLine(const std::string &text, const std::string &f) {
+  JitOptions o;
+  o.withBackward = true;
+  auto t0 = std::chrono::steady_clock::now();
+  auto k = Kernel::fromSpec(text, f, o);
+  const double fwdS = seconds(t0);
+  if (llvm::Error e = k ? (*k)->prepareBackward() : k.takeError()) {
+    std::printf("jit-train %s error: %s\n", f.c_str(), llvm::toString(std::move(e)).c_str());
+    return false;
+  }
+  std::printf("jit-train %s total_s=%.3f (forward ready at %.3f s; nvrtc forward %.3f s, "
+              "backward %.3f s)\n",
+              f.c_str(), seconds(t0), fwdS, (*k)->stats().nvrtcSeconds,
+              (*k)->backwardStats().nvrtcSeconds);
+  return true;
 }
 
 } // namespace
@@ -183,9 +169,9 @@ int main(int argc, char **argv) {
   bool quick = false, sweep = false, backward = true;
   int onlyHeadDim = 0;
   if (argc > 1 && !std::strcmp(argv[1], "--jit"))
-    return jitLines(std::vector<std::string>(argv + 2, argv + argc));
+    return forEachSpec(std::vector<std::string>(argv + 2, argv + argc), jitLine);
   if (argc > 1 && !std::strcmp(argv[1], "--jit-train"))
-    return jitTrainLines(std::vector<std::string>(argv + 2, argv + argc));
+    return forEachSpec(std::vector<std::string>(argv + 2, argv + argc), jitTrainLine);
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--quick"))
       quick = true;
