@@ -226,7 +226,7 @@ FG_DEVICE void bwdWsConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
   using Products = BwdSm90Products<Cfg>;
   const FwdParams &p = bp.f;
   constexpr int D = Cfg::kHeadDimQK, DV = Cfg::kHeadDimV;
-  constexpr int BC = Cfg::kBlockResident, BR = Cfg::kBlockStream;
+  constexpr int BR = Cfg::kBlockStream; // streamed rows (resident: Cfg::kBlockResident)
   constexpr int kNT = Products::kNT, kDQTiles = Products::kDQTiles;
   constexpr int kBarrierThreads = Cfg::kThreads + 32;
   using KTile = typename Cfg::KTile;
