@@ -96,6 +96,9 @@ def _has_driver():
 def test_no_gpu_is_said_clearly():
     with pytest.raises(flashgen.NoDeviceError, match="flashgen needs a CUDA GPU"):
         _library.kernel("attention a { dtype = bf16; head_dim = 64; }", 0)
+    # The training creator (backward JITted beside the forward) too.
+    with pytest.raises(flashgen.NoDeviceError, match="flashgen needs a CUDA GPU"):
+        _library.kernel("attention a { dtype = bf16; head_dim = 64; }", 0, for_training=True)
 
 
 def test_api_version_is_checked():

@@ -93,5 +93,17 @@ int main(void) {
     printf("backward: 4 backward: 'lse' is required (no GPU here)\n");
   }
   // CHECK: backward: 4 backward: 'lse' is required
+
+  // For training (the backward JITted beside the forward): the same status
+  // as the plain creator; NULL arguments refused.
+  FlashgenKernel t;
+  s = flashgenKernelCreateForTraining("attention a { head_dim = 64; }", "a.attn", -1, &t);
+  // CHECK: training: {{0|3}} null={{0|1}}
+  printf("training: %d null=%d\n", (int)s, flashgenKernelIsNull(t));
+  if (s == FLASHGEN_OK)
+    flashgenKernelDestroy(t);
+  s = flashgenKernelCreateForTraining(NULL, "a.attn", -1, &t);
+  // CHECK: training null: 4 spec and out must not be NULL
+  printf("training null: %d %s\n", (int)s, flashgenLastError());
   return 0;
 }
