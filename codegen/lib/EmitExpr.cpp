@@ -1,5 +1,6 @@
 //===- EmitExpr.cpp - mask/score regions as CUDA expressions ----*- C++ -*-===//
 #include "flashgen/Codegen/EmitExpr.h"
+#include "flashgen/Dialect/Attn/Analysis/LookupRanges.h"
 #include "flashgen/Dialect/Attn/Analysis/MaskEval.h"
 
 #include "mlir/IR/Matchers.h"
@@ -53,11 +54,8 @@ public:
     }
     for (unsigned i = 0; i < 6; ++i)
       names[block.getArgument(first + i)] = kIndexNames[i];
-    if (!interval) {
-      ranges = attn::evaluateRanges(block, attn::kernelIndexRanges());
-      bArg = block.getArgument(first);
-      hArg = block.getArgument(first + 1);
-    }
+    if (!interval)
+      inRange = attn::lookupIndicesInRange(cast<attn::VariantOp>(region.getParentOp()), region);
   }
 
   void run() {
@@ -92,22 +90,12 @@ private:
   /// `dim` (the runtime checks each tensor has its declared extents): b of
   /// "batch", h of "heads", or an interval inside a numeric extent. Then
   /// the kernel skips the clamp.
-  bool provenInRange(Value i, StringRef dim) {
-    if ((dim == "batch" && i == bArg) || (dim == "heads" && i == hArg))
-      return true;
-    int64_t extent;
-    if (dim.getAsInteger(10, extent))
-      return false;
-    auto it = ranges.find(i);
-    return it != ranges.end() && it->second.lo >= 0 && it->second.hi < extent;
-  }
   std::string lookupCall(LookupOp l) {
     int idx = tensorIndex(spec, l.getName());
+    // Indices proven in range skip the clamp (lookupIndicesInRange).
     std::string proven;
     bool anyProven = false;
-    for (auto [d, i] : llvm::enumerate(l.getIndices())) {
-      bool p = idx >= 0 && d < spec.tensors[idx].dims.size() &&
-               provenInRange(i, spec.tensors[idx].dims[d]);
+    for (bool p : inRange.lookup(l.getOperation())) {
       anyProven = anyProven || p;
       proven += p ? ", true" : ", false";
     }
@@ -347,8 +335,8 @@ private:
   raw_ostream &os;
   bool interval, scanLookups, derivative;
   llvm::DenseMap<Value, std::string> names, derivs;
-  llvm::DenseMap<Value, attn::Interval> ranges; // i32 values, for proving lookups in range
-  Value bArg, hArg;
+  /// Per lookup, which indices are proven in range (no clamp).
+  llvm::DenseMap<Operation *, llvm::SmallVector<bool, 4>> inRange;
   unsigned counter = 0;
 };
 

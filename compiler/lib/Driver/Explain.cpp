@@ -1,5 +1,6 @@
 //===- Explain.cpp - `flashgen explain` -------------------------*- C++ -*-===//
 #include "flashgen/Driver/Explain.h"
+#include "flashgen/Dialect/Attn/Analysis/LookupRanges.h"
 
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
 
@@ -135,6 +136,38 @@ json::Object estimateJson(const IOEstimate &e) {
                       {"terms", std::move(terms)}};
 }
 
+/// One line per lookup of the mask and score regions: where it is, and
+/// per index whether it is proven inside the tensor's extent or clamped
+/// to it when the kernel runs (lookupIndicesInRange, as codegen emits it).
+std::vector<std::string> lookupLines(VariantOp v) {
+  std::vector<std::string> lines;
+  for (auto [what, region] : {std::pair("mask", &v.getMask()), std::pair("score", &v.getScore())}) {
+    auto inRange = lookupIndicesInRange(v, *region);
+    region->walk([&](LookupOp l) {
+      TensorAttr t = v.lookupTensor(l.getName());
+      std::string indices;
+      for (auto [d, proven] : llvm::enumerate(inRange.lookup(l.getOperation()))) {
+        std::string extent = "?";
+        if (t && d < t.getShape().size()) {
+          mlir::Attribute e = t.getShape()[d];
+          if (auto n = mlir::dyn_cast<mlir::IntegerAttr>(e))
+            extent = std::to_string(n.getInt());
+          else if (auto sym = mlir::dyn_cast<mlir::StringAttr>(e))
+            extent = sym.str();
+        }
+        indices += fmt::format("{}index {} ({}) {}", d ? ", " : "", d, extent,
+                               proven ? "in range" : "clamped at run time");
+      }
+      std::string where;
+      if (auto loc = l.getLoc()->findInstanceOf<mlir::FileLineColLoc>())
+        where = fmt::format(" at {}:{}:{}", loc.getFilename().str(), loc.getLine(),
+                            loc.getColumn());
+      lines.push_back(fmt::format("{} in {}{}: {}", l.getName().str(), what, where, indices));
+    });
+  }
+  return lines;
+}
+
 } // namespace
 
 void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
@@ -207,6 +240,10 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
     for (llvm::StringRef t : classTensors)
       classTensorsJson.push_back(t.str());
     root["tile_classes_from_tensors"] = std::move(classTensorsJson);
+    json::Array lookupsJson;
+    for (const std::string &l : lookupLines(v))
+      lookupsJson.push_back(l);
+    root["lookups"] = std::move(lookupsJson);
     os << llvm::formatv("{0:2}", json::Value(std::move(root))) << "\n";
     return;
   }
@@ -227,6 +264,11 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
     row("sparsity", fmt::format("{} blocks of {}", stringifySparsityKind(s.getKind()).str(),
                                 s.getBlockSize()));
   row("passes", passes);
+  // Lookups whose indices the kernels clamp read the nearest element, not
+  // stray memory: said here so that a wrong index is not silent.
+  std::vector<std::string> lookups = lookupLines(v);
+  for (size_t i = 0; i < lookups.size(); ++i)
+    row(i ? "" : "lookups", lookups[i]);
 
   os << fmt::format("\ntarget {} ({})\n", target.arch,
                     onDevice ? target.part : "no GPU queried: the architecture's defaults");

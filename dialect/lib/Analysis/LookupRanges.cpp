@@ -1,0 +1,34 @@
+//===- LookupRanges.cpp - which lookup indices are proven in range -------===//
+#include "flashgen/Dialect/Attn/Analysis/LookupRanges.h"
+#include "flashgen/Dialect/Attn/Analysis/MaskEval.h"
+
+using namespace flashgen::attn;
+
+llvm::DenseMap<mlir::Operation *, llvm::SmallVector<bool, 4>>
+flashgen::attn::lookupIndicesInRange(VariantOp v, mlir::Region &region) {
+  llvm::DenseMap<mlir::Operation *, llvm::SmallVector<bool, 4>> result;
+  mlir::Block &block = region.front();
+  // The last six arguments are b, h, q, k, seq_q, seq_k.
+  const unsigned first = block.getNumArguments() - 6;
+  mlir::Value b = block.getArgument(first), h = block.getArgument(first + 1);
+  llvm::DenseMap<mlir::Value, Interval> ranges = evaluateRanges(block, kernelIndexRanges());
+  block.walk([&](LookupOp l) {
+    TensorAttr t = v.lookupTensor(l.getName());
+    llvm::SmallVector<bool, 4> &flags = result[l.getOperation()];
+    for (auto [d, i] : llvm::enumerate(l.getIndices())) {
+      bool proven = false;
+      if (t && d < t.getShape().size()) {
+        mlir::Attribute extent = t.getShape()[d];
+        if (auto n = mlir::dyn_cast<mlir::IntegerAttr>(extent)) {
+          auto it = ranges.find(i);
+          proven = it != ranges.end() && it->second.lo >= 0 && it->second.hi < n.getInt();
+        } else if (auto s = mlir::dyn_cast<mlir::StringAttr>(extent)) {
+          // The grid's own extents: b < batch, h < heads.
+          proven = (s.getValue() == "batch" && i == b) || (s.getValue() == "heads" && i == h);
+        }
+      }
+      flags.push_back(proven);
+    }
+  });
+  return result;
+}
