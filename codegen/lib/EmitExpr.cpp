@@ -107,6 +107,15 @@ private:
     return s + ")";
   }
 
+  /// A constant divisor other than 0 and -1: C's / and % are defined.
+  static bool plainDivisor(Value divisor) {
+    llvm::APInt c;
+    return matchPattern(divisor, m_ConstantInt(&c)) && !c.isZero() && !c.isAllOnes();
+  }
+  std::string call(const char *fn, Operation *o) {
+    return std::string(fn) + "(" + name(o->getOperand(0)) + ", " + name(o->getOperand(1)) + ")";
+  }
+
   void emitConcrete(Operation &op) {
     auto bin = [&](Operation *o, const char *sym) {
       return "(" + name(o->getOperand(0)) + " " + sym + " " + name(o->getOperand(1)) + ")";
@@ -124,8 +133,14 @@ private:
         .Case([&](arith::AddIOp o) { define(r, wrap(name(o.getLhs()), "+", name(o.getRhs()))); })
         .Case([&](arith::SubIOp o) { define(r, wrap(name(o.getLhs()), "-", name(o.getRhs()))); })
         .Case([&](arith::MulIOp o) { define(r, wrap(name(o.getLhs()), "*", name(o.getRhs()))); })
-        .Case([&](arith::DivSIOp o) { define(r, bin(o, "/")); })
-        .Case([&](arith::RemSIOp o) { define(r, bin(o, "%")); })
+        // Total division (IntArith.cuh) unless the divisor is a constant
+        // where C's operators are already defined (q / 1000 stays one op).
+        .Case([&](arith::DivSIOp o) {
+          define(r, plainDivisor(o.getRhs()) ? bin(o, "/") : call("divTotal", o));
+        })
+        .Case([&](arith::RemSIOp o) {
+          define(r, plainDivisor(o.getRhs()) ? bin(o, "%") : call("remTotal", o));
+        })
         .Case([&](arith::MinSIOp o) { define(r, "min(" + name(o.getLhs()) + ", " + name(o.getRhs()) + ")"); })
         .Case([&](arith::MaxSIOp o) { define(r, "max(" + name(o.getLhs()) + ", " + name(o.getRhs()) + ")"); })
         .Case([&](math::AbsIOp o) { define(r, "abs(" + name(o.getOperand()) + ")"); })

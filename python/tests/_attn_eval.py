@@ -47,8 +47,9 @@ _VARS = ("b", "h", "q", "k", "seq_q", "seq_k")
 
 
 def c_div(a: int, b: int) -> int:
-    """C integer division (truncates toward zero); 0 for b == 0 (the
-    device's result is unspecified, never used by the tests)."""
+    """The spec language's integer division (templates/flashgen/attention/
+    IntArith.cuh): truncates toward zero, x / 0 = 0 (int32 wrap-around for
+    INT_MIN / -1 is not reached by the tests' values)."""
     if b == 0:
         return 0
     q = abs(a) // abs(b)
@@ -56,9 +57,9 @@ def c_div(a: int, b: int) -> int:
 
 
 def c_rem(a: int, b: int) -> int:
-    """C remainder: sign of the dividend."""
+    """The spec language's remainder: sign of the dividend, x % 0 = x."""
     if b == 0:
-        return 0
+        return a
     return a - b * c_div(a, b)
 
 

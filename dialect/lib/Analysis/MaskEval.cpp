@@ -1,5 +1,6 @@
 //===- MaskEval.cpp - evaluate mask/score regions on the host ---*- C++ -*-===//
 #include "flashgen/Dialect/Attn/Analysis/MaskEval.h"
+#include "flashgen/attention/IntArith.cuh" // the kernels' / and %, shared
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -289,15 +290,12 @@ private:
         .Case([&](arith::AddIOp o) { out = wrap(i(o.getLhs()) + i(o.getRhs())); })
         .Case([&](arith::SubIOp o) { out = wrap(i(o.getLhs()) - i(o.getRhs())); })
         .Case([&](arith::MulIOp o) { out = wrap(i(o.getLhs()) * i(o.getRhs())); })
+        // The kernels' total division (IntArith.cuh): x / 0 = 0, x % 0 = x.
         .Case([&](arith::DivSIOp o) {
-          int64_t y = i(o.getRhs());
-          if (y == 0) ok = false;
-          else out = wrap(i(o.getLhs()) / y);
+          out = flashgen::divTotal(int32_t(i(o.getLhs())), int32_t(i(o.getRhs())));
         })
         .Case([&](arith::RemSIOp o) {
-          int64_t y = i(o.getRhs());
-          if (y == 0) ok = false;
-          else out = wrap(i(o.getLhs()) % y);
+          out = flashgen::remTotal(int32_t(i(o.getLhs())), int32_t(i(o.getRhs())));
         })
         .Case([&](arith::MinSIOp o) { out = std::min(i(o.getLhs()), i(o.getRhs())); })
         .Case([&](arith::MaxSIOp o) { out = std::max(i(o.getLhs()), i(o.getRhs())); })

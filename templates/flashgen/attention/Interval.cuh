@@ -11,6 +11,7 @@
 #define FLASHGEN_ATTENTION_INTERVAL_CUH
 
 #include "flashgen/Platform.cuh"
+#include "flashgen/attention/IntArith.cuh" // the concrete / and % the expressions use
 
 namespace flashgen::iv {
 

@@ -12,6 +12,7 @@
 
 #include "flashgen/Dialect/Attn/Analysis/TileClassification.h"
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
+#include "flashgen/attention/IntArith.cuh"
 
 #include "gtest/gtest.h"
 
@@ -209,6 +210,31 @@ TEST(TileClassification, TightnessOfStandardMasks) {
     std::printf("tightness %-40s %6.1f%%\n", c.name, 100 * t);
     EXPECT_GE(t, c.atLeast) << c.name;
   }
+}
+
+// Integer / and % are total (IntArith.cuh, shared with the kernels): a
+// divisor that is zero for some elements gives x / 0 = 0 and x % 0 = x,
+// INT_MIN / -1 wraps, and every element has a value (none "undefined").
+TEST(TileClassification, IntegerDivisionIsTotal) {
+  EXPECT_EQ(divTotal(7, 0), 0);
+  EXPECT_EQ(remTotal(7, 0), 7);
+  EXPECT_EQ(divTotal(-7, 2), -3); // truncating, as in C
+  EXPECT_EQ(remTotal(-7, 2), -1);
+  EXPECT_EQ(divTotal(INT32_MIN, -1), INT32_MIN);
+  EXPECT_EQ(remTotal(INT32_MIN, -1), 0);
+  auto ctx = test::makeContext();
+  auto at = [](int q, int k) { return IndexPoint{0, 0, q, k, 100, 100}; };
+  Compiled div("q / (k - q) == 0", *ctx, false);
+  ASSERT_TRUE(div.variant);
+  EXPECT_EQ(evaluateMask(div.variant, at(5, 5)), std::optional<bool>(true));   // 5 / 0 = 0
+  EXPECT_EQ(evaluateMask(div.variant, at(5, 6)), std::optional<bool>(false));  // 5 / 1 = 5
+  Compiled rem("q % (k - q) == q", *ctx, false);
+  ASSERT_TRUE(rem.variant);
+  EXPECT_EQ(evaluateMask(rem.variant, at(5, 5)), std::optional<bool>(true));   // 5 % 0 = 5
+  EXPECT_EQ(evaluateMask(rem.variant, at(5, 7)), std::optional<bool>(false));  // 5 % 2 = 1
+  Compiled wrap("(-2147483647 - 1) / (k - q - 1) < 0", *ctx, false);
+  ASSERT_TRUE(wrap.variant);
+  EXPECT_EQ(evaluateMask(wrap.variant, at(3, 3)), std::optional<bool>(true));  // INT_MIN / -1
 }
 
 TEST(TileClassification, BandMasksAreExactAtTileGranularity) {
