@@ -86,10 +86,6 @@ private:
   std::string wrap(const std::string &a, const char *op, const std::string &b) {
     return "int(unsigned(" + a + ") " + op + " unsigned(" + b + "))";
   }
-  /// Whether index `i` of a lookup is always within the declared extent
-  /// `dim` (the runtime checks each tensor has its declared extents): b of
-  /// "batch", h of "heads", or an interval inside a numeric extent. Then
-  /// the kernel skips the clamp.
   std::string lookupCall(LookupOp l) {
     int idx = tensorIndex(spec, l.getName());
     // Indices proven in range skip the clamp (lookupIndicesInRange).
@@ -112,6 +108,7 @@ private:
     llvm::APInt c;
     return matchPattern(divisor, m_ConstantInt(&c)) && !c.isZero() && !c.isAllOnes();
   }
+  /// `fn(a, b)` of a binary op's operands.
   std::string call(const char *fn, Operation *o) {
     return std::string(fn) + "(" + name(o->getOperand(0)) + ", " + name(o->getOperand(1)) + ")";
   }
@@ -141,8 +138,8 @@ private:
         .Case([&](arith::RemSIOp o) {
           define(r, plainDivisor(o.getRhs()) ? bin(o, "%") : call("remTotal", o));
         })
-        .Case([&](arith::MinSIOp o) { define(r, "min(" + name(o.getLhs()) + ", " + name(o.getRhs()) + ")"); })
-        .Case([&](arith::MaxSIOp o) { define(r, "max(" + name(o.getLhs()) + ", " + name(o.getRhs()) + ")"); })
+        .Case([&](arith::MinSIOp o) { define(r, call("min", o)); })
+        .Case([&](arith::MaxSIOp o) { define(r, call("max", o)); })
         .Case([&](math::AbsIOp o) { define(r, "abs(" + name(o.getOperand()) + ")"); })
         .Case([&](arith::CmpIOp o) {
           using P = arith::CmpIPredicate;

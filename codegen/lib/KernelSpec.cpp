@@ -64,15 +64,13 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
                                 llvm::Twine(s.bwdTiles->blockM));
     std::string id = identifier(v.getSymName());
     s.bwdPreEntry = "flashgen_bwd_pre_" + id;
-    const bool fused = backwardHasAtomicDQ(prob, *s.bwdTiles);
-    if (fused) {
+    if (backwardHasAtomicDQ(prob, *s.bwdTiles)) {
       s.bwdFusedEntry = "flashgen_bwd_fused_" + id;
       s.bwdConvertDQEntry = "flashgen_bwd_convert_dq_" + id;
     }
-    // The warp-specialized kernel is also the deterministic path (its dQ
-    // reductions in key-block order, BwdParams::dqOrder): no separate
+    // Where the fused kernel is also the deterministic path, no separate
     // dK/dV and dQ kernels to compile (60% of the backward's NVRTC time).
-    if (!(fused && s.bwdTiles->warpSpecialized)) {
+    if (!s.fusedIsDeterministic()) {
       s.bwdDKDVEntry = "flashgen_bwd_dkdv_" + id;
       s.bwdDQEntry = "flashgen_bwd_dq_" + id;
       if (backwardSplitsDKDV(prob))

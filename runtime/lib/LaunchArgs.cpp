@@ -201,17 +201,18 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
   // The forward's outputs apart from its inputs and from each other
   // (varlen: totalQ/totalK rows of one batch entry); the backward reads o
   // and lse, and checks its gradients against them.
-  const int64_t fb = s.varlen ? 1 : a.batch, rq = s.varlen ? a.totalQ : a.seqQ,
-                rk = s.varlen ? a.totalK : a.seqK;
-  std::vector<Footprint> outs = {{"o", a.o, fb, rq, a.heads, dv, 2, os}};
-  if (a.lse)
-    outs.push_back(lseFootprint(a.lse, int64_t(a.heads) * fb * rq));
-  if (pass == ParamsFor::Forward)
+  if (pass == ParamsFor::Forward) {
+    const int64_t fb = s.varlen ? 1 : a.batch, rq = s.varlen ? a.totalQ : a.seqQ,
+                  rk = s.varlen ? a.totalK : a.seqK;
+    std::vector<Footprint> outs = {{"o", a.o, fb, rq, a.heads, dv, 2, os}};
+    if (a.lse)
+      outs.push_back(lseFootprint(a.lse, int64_t(a.heads) * fb * rq));
     if (llvm::Error e = checkNoOverlap(who, outs,
                                        {{"q", a.q, fb, rq, a.heads, dqk, 2, qs},
                                         {"k", a.k, fb, rk, kvHeads, dqk, 2, ks},
                                         {"v", a.v, fb, rk, kvHeads, dv, 2, vs}}))
       return e;
+  }
 
   p.q = a.q; p.k = a.k; p.v = a.v; p.o = a.o; p.lse = a.lse;
   p.qBatchStride = qs.batch; p.qRowStride = qs.row; p.qHeadStride = qs.head;

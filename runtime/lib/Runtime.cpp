@@ -581,7 +581,7 @@ llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
   // bench/results/2026-11-30-h200-s14.md), else the separate dK/dV and dQ
   // kernels.
   const bool ordered =
-      a.deterministic && fn[codegen::kBwdFused] && bwd.spec.bwdTiles->warpSpecialized;
+      a.deterministic && fn[codegen::kBwdFused] && bwd.spec.fusedIsDeterministic();
   const bool fused = (!a.deterministic && fn[codegen::kBwdFused]) || ordered;
   if (!fused && !fn[codegen::kBwdDKDV])
     return makeError(ErrorKind::Unsupported, "variant '" + bwd.spec.variant +

@@ -60,6 +60,15 @@ std::string check(const codegen::KernelSpec &s, const ForwardArgs &a) {
   return e ? llvm::toString(std::move(e)) : "ok";
 }
 
+/// The error of a backward launch's argument check, both parts as
+/// Kernel::backward runs them ("ok" if none); `p` filled.
+std::string checkBackward(const codegen::KernelSpec &s, const BackwardArgs &a, BwdParams &p) {
+  if (llvm::Error e = runtime::buildForwardParams(s, a, runtime::ParamsFor::Backward, p.f))
+    return llvm::toString(std::move(e));
+  llvm::Error e = runtime::buildBackwardParams(a, p);
+  return e ? llvm::toString(std::move(e)) : "ok";
+}
+
 TEST(LaunchArgs, FillsTheForwardParameters) {
   codegen::KernelSpec s = specOf("attention a { head_dim = 64; }");
   ForwardArgs a = validArgs();
@@ -150,10 +159,7 @@ TEST(LaunchArgs, OutputsDoNotOverlapInputs) {
     BackwardArgs a = validBackwardArgs();
     change(a);
     BwdParams p{};
-    if (llvm::Error e = runtime::buildForwardParams(s, a, runtime::ParamsFor::Backward, p.f))
-      return llvm::toString(std::move(e));
-    llvm::Error e = runtime::buildBackwardParams(a, p);
-    return e ? llvm::toString(std::move(e)) : std::string("ok");
+    return checkBackward(s, a, p);
   };
   EXPECT_EQ(bwd([](BackwardArgs &) {}), "ok");
   // The backward reads o and lse: sharing bytes with q is no hazard there.
@@ -264,11 +270,8 @@ TEST(LaunchArgs, EveryBackwardArgumentIsChecked) {
     BackwardArgs a = validBackwardArgs();
     change(a);
     BwdParams p{};
-    if (llvm::Error e = runtime::buildForwardParams(s, a, runtime::ParamsFor::Backward, p.f))
-      return llvm::toString(std::move(e));
-    llvm::Error e = runtime::buildBackwardParams(a, p);
-    if (e)
-      return llvm::toString(std::move(e));
+    if (std::string r = checkBackward(s, a, p); r != "ok")
+      return r;
     // Gradients default to their tensors' strides.
     return p.dKBatchStride == p.f.kBatchStride && p.dORowStride == p.f.oRowStride
                ? std::string("ok")
@@ -291,8 +294,7 @@ TEST(LaunchArgs, BackwardAccumulatesOnlyWhenAsked) {
   codegen::KernelSpec s = specOf("attention a { head_dim = 64; }");
   BackwardArgs a = validBackwardArgs();
   BwdParams p{};
-  ASSERT_FALSE(bool(runtime::buildForwardParams(s, a, runtime::ParamsFor::Backward, p.f)));
-  ASSERT_FALSE(bool(runtime::buildBackwardParams(a, p)));
+  ASSERT_EQ(checkBackward(s, a, p), "ok");
   EXPECT_EQ(p.accumulateF32, 0);
   a.accumulateF32 = true;
   ASSERT_FALSE(bool(runtime::buildBackwardParams(a, p)));

@@ -75,7 +75,7 @@ void compileBackwardFor(const Spec &s, const char *arch) {
   auto r = runtime::compileWithNvrtc(gen->second, s.name + ".bwd.cu", arch);
   ASSERT_TRUE(bool(r)) << s.name << " backward for " << arch << ": "
                        << llvm::toString(r.takeError());
-  const bool orderedFused = !ks.bwdFusedEntry.empty() && ks.bwdTiles->warpSpecialized;
+  const bool orderedFused = ks.fusedIsDeterministic();
   EXPECT_EQ(ks.bwdDKDVEntry.empty(), orderedFused) << s.name;
   EXPECT_EQ(ks.bwdDQEntry.empty(), orderedFused) << s.name;
   for (const std::string &e : ks.backwardEntries())

@@ -67,6 +67,11 @@ struct KernelSpec {
   /// The fast path (dQ summed with atomics), when the tiling allows it:
   /// the fused dK/dV/dQ kernel and the dQ conversion.
   std::string bwdFusedEntry, bwdConvertDQEntry;
+  /// The fused kernel is also the deterministic path (dQ added in
+  /// key-block order, BwdParams::dqOrder): the warp-specialized one.
+  bool fusedIsDeterministic() const {
+    return !bwdFusedEntry.empty() && bwdTiles && bwdTiles->warpSpecialized;
+  }
   /// Every backward entry, at the positions of BwdEntry ("" when absent).
   std::vector<std::string> backwardEntries() const {
     return {bwdPreEntry,   bwdDKDVEntry,      bwdDQEntry,    bwdDKEntry,
