@@ -18,6 +18,7 @@ from triton.testing import do_bench
 
 CASES = [
     # name, query heads, kv heads, dqk, dv, causal
+    ("mqa 16/1 d128 causal", 16, 1, 128, 128, True),
     ("gqa 32/8 d128", 32, 8, 128, 128, False),
     ("gqa 32/8 d128 causal", 32, 8, 128, 128, True),
     ("mla 192/128 causal", 16, 16, 192, 128, True),
@@ -71,13 +72,21 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--flashgen", default=".carry/flashgen")
     ap.add_argument("--quick", action="store_true", help="N = 4096 only")
+    ap.add_argument("--short", action="store_true",
+                    help="GQA/MQA at short sequences, batch 1 and 4: N = 512, 1000, 2048")
     args = ap.parse_args()
-    print(f"# torch {torch.__version__} on {torch.cuda.get_device_name()}; B*N = 16k")
-    print("| case | N | pass | flashgen | FA2 (SDPA flash) | cuDNN | flashgen/cuDNN | flashgen/FA2 |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, h, hkv, dqk, dv, causal in CASES:
-        for n in ((4096,) if args.quick else (2048, 8192)):
-            b = 16384 // n
+    if args.short:
+        grid = [(b, n) for n in (512, 1000, 2048) for b in (1, 4)]
+        cases = [c for c in CASES if c[1] != c[2]]
+    else:
+        grid = [(16384 // n, n) for n in ((4096,) if args.quick else (2048, 8192))]
+        cases = CASES
+    print(f"# torch {torch.__version__} on {torch.cuda.get_device_name()}; "
+          + ("B in 1, 4" if args.short else "B*N = 16k"))
+    print("| case | B | N | pass | flashgen | FA2 (SDPA flash) | cuDNN | flashgen/cuDNN | flashgen/FA2 |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, h, hkv, dqk, dv, causal in cases:
+        for b, n in grid:
             flops = 2 * b * h * n * n * (dqk + dv) / (2 if causal else 1)
             fg = flashgen_ms(args.flashgen, spec_text(name, h, hkv, dqk, dv, causal), b, h, n)
             fa = sdpa_ms(SDPBackend.FLASH_ATTENTION, b, h, hkv, n, dqk, dv, causal)
@@ -92,7 +101,7 @@ def main():
                 text = [f"{c:.0f}" if c is not None else f"- ({r[2]})"
                         for c, r in zip(cells, (fg, fa, cu))]
                 ratio = [f"{cells[0] / c:.2f}" if cells[0] and c else "-" for c in (cells[2], cells[1])]
-                print(f"| {name} | {n} | {pass_} | {' | '.join(text)} | {' | '.join(ratio)} |",
+                print(f"| {name} | {b} | {n} | {pass_} | {' | '.join(text)} | {' | '.join(ratio)} |",
                       flush=True)
 
 

@@ -344,6 +344,9 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
   entry("flashgen::kBwdPreprocessThreads", s.bwdPreEntry,
         "attentionBackwardPreprocess<Config, Variant>");
   os << "\n";
+  entry("flashgen::kBwdPreprocessThreads", s.bwdConvertDKDVEntry,
+        "attentionBackwardConvertDKDV<Config, Variant>");
+  os << "\n";
   // The separate (deterministic) kernels, where the fused one is not also
   // the deterministic path (KernelSpec::bwdDKDVEntry).
   if (!s.bwdDKDVEntry.empty()) {

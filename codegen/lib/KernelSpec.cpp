@@ -64,6 +64,7 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
                                 llvm::Twine(s.bwdTiles->blockM));
     std::string id = identifier(v.getSymName());
     s.bwdPreEntry = "flashgen_bwd_pre_" + id;
+    s.bwdConvertDKDVEntry = "flashgen_bwd_convert_dkdv_" + id;
     if (backwardHasAtomicDQ(prob, *s.bwdTiles)) {
       s.bwdFusedEntry = "flashgen_bwd_fused_" + id;
       s.bwdConvertDQEntry = "flashgen_bwd_convert_dq_" + id;

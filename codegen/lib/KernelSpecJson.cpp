@@ -118,6 +118,7 @@ json::Value flashgen::codegen::kernelSpecToJson(const KernelSpec &s) {
                  {"bwd_dq", s.bwdDQEntry},
                  {"bwd_fused", s.bwdFusedEntry},
                  {"bwd_convert_dq", s.bwdConvertDQEntry},
+                 {"bwd_convert_dkdv", s.bwdConvertDKDVEntry},
                  {"varlen", s.varlen},
                  {"has_mask", s.hasMask},
                  {"has_score_mod", s.hasScoreMod},
@@ -157,6 +158,7 @@ llvm::Expected<KernelSpec> flashgen::codegen::kernelSpecFromJson(const json::Val
   s.bwdDQEntry = r.string("bwd_dq");
   s.bwdFusedEntry = r.string("bwd_fused");
   s.bwdConvertDQEntry = r.string("bwd_convert_dq");
+  s.bwdConvertDKDVEntry = r.string("bwd_convert_dkdv");
   s.varlen = r.boolean("varlen");
   s.hasMask = r.boolean("has_mask");
   s.hasScoreMod = r.boolean("has_score_mod");

@@ -169,7 +169,8 @@ std::string BwdCheckReport::summary() const {
     n += std::snprintf(buf + n, sizeof(buf) - n,
                        " fwd=%.2e dQ=%.3e dK=%.3e dV=%.3e (bound %.0e) nan=%zu", forward.relErr,
                        errDQ, errDK, errDV, bound, unwritten);
-  n += std::snprintf(buf + n, sizeof(buf) - n, " dq=%s", atomicDQ ? "atomic" : "ordered");
+  n += std::snprintf(buf + n, sizeof(buf) - n, " dq=%s kv_split=%d",
+                     atomicDQ ? "atomic" : "ordered", kvSplit);
   if (repeats)
     n += std::snprintf(buf + n, sizeof(buf) - n, " repeats=%d bit_mismatch=%zu", repeats,
                        bitMismatches);
@@ -445,6 +446,7 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
     if (llvm::Error e = runBackward())
       return std::move(e);
     bwd->atomicDQ = !opt.deterministic && kernel.hasFastBackward(); // JITted by now
+    bwd->kvSplit = kernel.backwardKvSplit(args);
     // The gradients come back for the reference and the repeat runs only.
     const bool readBack = opt.reference || (!bwd->atomicDQ && opt.repeatRuns > 0);
     auto hq = download(*ddq, readBack ? nq : 0), hk = download(*ddk, readBack ? nk : 0),

@@ -14,6 +14,8 @@
 
 #include "flashgen/attention/Params.cuh" // shared with the kernels
 
+#include <algorithm>
+
 using namespace flashgen;
 
 namespace {
@@ -160,8 +162,7 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
   if (a.heads > 65535 || a.batch > 65535)
     return fail(pre + "heads (" + llvm::Twine(a.heads) + ") and batch (" +
                 llvm::Twine(a.batch) + ") must each be at most 65535 (CUDA grid limit)");
-  int kvHeads = a.kvHeads ? a.kvHeads
-                          : (s.kvHeadsRatio ? a.heads / int(s.kvHeadsRatio) : a.heads);
+  int kvHeads = resolvedKvHeads(s, a);
   if (kvHeads < 1 || a.heads % kvHeads != 0)
     return fail(pre + "kvHeads (" + llvm::Twine(kvHeads) + ") must divide heads (" +
                 llvm::Twine(a.heads) + ")");
@@ -333,5 +334,21 @@ llvm::Error flashgen::runtime::buildBackwardParams(const BackwardArgs &a, BwdPar
   p.dKBatchStride = dK.batch; p.dKRowStride = dK.row; p.dKHeadStride = dK.head;
   p.dVBatchStride = dV.batch; p.dVRowStride = dV.row; p.dVHeadStride = dV.head;
   p.accumulateF32 = a.accumulateF32 ? 1 : 0;
+  p.kvSplit = 1; // the launch splits heads over CTAs where that fills the GPU
+  p.dkvPartial = nullptr;
   return llvm::Error::success();
+}
+
+int flashgen::runtime::resolvedKvHeads(const codegen::KernelSpec &s, const ForwardArgs &a) {
+  if (a.kvHeads)
+    return a.kvHeads;
+  return s.kvHeadsRatio ? a.heads / int(s.kvHeadsRatio) : a.heads;
+}
+
+int flashgen::runtime::backwardKvSplit(int group, int64_t ctas, int numSMs, int cap) {
+  int split = 1;
+  for (int d = 2; d <= std::min(group, cap); ++d)
+    if (group % d == 0 && ctas > 0 && ctas * d <= numSMs)
+      split = d;
+  return split;
 }

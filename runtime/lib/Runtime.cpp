@@ -224,7 +224,8 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
     if (!fn)
       return fn.takeError();
     r.loaded->functions.push_back(*fn);
-    if (e != r.spec.bwdPreEntry && e != r.spec.bwdConvertDQEntry && e != r.spec.tileClassEntry)
+    if (e != r.spec.bwdPreEntry && e != r.spec.bwdConvertDQEntry &&
+        e != r.spec.bwdConvertDKDVEntry && e != r.spec.tileClassEntry)
       if (auto err = driver->setMaxDynamicSharedMemory(*fn, r.smemBytes))
         return err;
   }
@@ -518,16 +519,68 @@ namespace {
 int64_t paddedSeq(int seqQ) {
   return (int64_t(seqQ) + kBwdSeqPadding - 1) / kBwdSeqPadding * kBwdSeqPadding;
 }
-} // namespace
-
-size_t Kernel::backwardWorkspaceBytes(const ForwardArgs &a) const {
-  // lse2 and D per padded row, then the fast path's fp32 dQ accumulator
-  // (reserved on either path, so one workspace serves both), then the
-  // deterministic fused path's order counters (BwdParams::dqOrder).
+/// SMs of `device` (0 without a driver: the backward then never splits).
+int deviceSMs(int device) {
+  llvm::Expected<CudaDriver &> driver = CudaDriver::get(device);
+  if (!driver) {
+    llvm::consumeError(driver.takeError());
+    return 0;
+  }
+  return driver->device().numSMs;
+}
+/// Bytes of the workspace before the split dK/dV planes: lse2 and D per
+/// padded row, the fast path's fp32 dQ accumulator (reserved on either
+/// path, so one workspace serves both), the deterministic fused path's
+/// order counters (BwdParams::dqOrder); 16-byte aligned.
+size_t workspaceBytesBeforePartials(const ForwardArgs &a, int64_t paddedQK) {
   const size_t rows = size_t(std::max(a.batch, 0)) * size_t(std::max(a.heads, 0)) *
                       size_t(paddedSeq(std::max(a.seqQ, 0)));
-  return rows * (2 + size_t(fwd.spec.paddedQK)) * sizeof(float) +
-         rows / kBwdOrderRows * sizeof(int32_t);
+  const size_t bytes =
+      rows * (2 + size_t(paddedQK)) * sizeof(float) + rows / kBwdOrderRows * sizeof(int32_t);
+  return (bytes + 15) / 16 * 16;
+}
+} // namespace
+
+int Kernel::reservedKvSplit(const ForwardArgs &a) const {
+  const int kvHeads = runtime::resolvedKvHeads(fwd.spec, a);
+  if (kvHeads < 1 || a.heads % kvHeads != 0 || a.batch < 1 || a.seqK < 1)
+    return 1;
+  // The fewest CTAs any backward tiling launches: resident key blocks are
+  // at most kBwdSeqPadding keys (KernelSpec checks the backward tiles).
+  const int64_t blocks = (a.seqK + kBwdSeqPadding - 1) / kBwdSeqPadding;
+  const int group = a.heads / kvHeads;
+  // FLASHGEN_BWD_MAX_KV_SPLIT caps it (1: off), for A/B measurements.
+  int cap = group;
+  if (const char *env = std::getenv("FLASHGEN_BWD_MAX_KV_SPLIT"))
+    cap = std::max(1, std::min(group, std::atoi(env)));
+  return runtime::backwardKvSplit(group, blocks * kvHeads * a.batch, deviceSMs(jitOptions.device),
+                                  cap);
+}
+
+int Kernel::untunedKvSplit(const ForwardArgs &a) const {
+  const int kvHeads = runtime::resolvedKvHeads(fwd.spec, a);
+  if (!bwd.spec.bwdTiles || kvHeads < 1 || a.heads % kvHeads != 0)
+    return 1;
+  const int64_t resident = 16 * bwd.spec.bwdTiles->warps;
+  const int64_t ctas = (a.seqK + resident - 1) / resident * kvHeads * a.batch;
+  return runtime::backwardKvSplit(a.heads / kvHeads, ctas, deviceSMs(jitOptions.device),
+                                  reservedKvSplit(a));
+}
+
+int Kernel::backwardKvSplit(const ForwardArgs &a) const {
+  return forTuning(a, nullptr, /*backward=*/true).untunedKvSplit(a);
+}
+
+size_t Kernel::backwardWorkspaceBytes(const ForwardArgs &a) const {
+  // Then the split backward's partial dK/dV planes, when it may split.
+  const int split = reservedKvSplit(a);
+  const size_t partials =
+      split > 1 ? size_t(bwdDkvPartialFloats(split, a.batch, runtime::resolvedKvHeads(fwd.spec, a),
+                                             int(paddedSeq(a.seqK)), int(fwd.spec.headDimQK),
+                                             int(fwd.spec.headDimV))) *
+                      sizeof(float)
+                : 0;
+  return workspaceBytesBeforePartials(a, fwd.spec.paddedQK) + partials;
 }
 
 llvm::Error Kernel::backward(const BackwardArgs &a) const {
@@ -594,6 +647,16 @@ llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
   if (fused && bwd.spec.bwdTiles->warpSpecialized)
     if (llvm::Error e = encodeBackwardTensorMaps(*driver, bwd.spec, a, p))
       return e;
+  // GQA/MQA with too few key blocks to fill the GPU: a kv head's query
+  // heads split over CTAs, their dK/dV sums in partial planes.
+  p.kvSplit = untunedKvSplit(a);
+  p.seqPadK = int32_t(paddedSeq(a.seqK));
+  p.dkvPartial = p.kvSplit > 1 ? reinterpret_cast<float *>(
+                                     ws + workspaceBytesBeforePartials(a, fwd.spec.paddedQK))
+                               : nullptr;
+  if (p.kvSplit > 1 && !fn[codegen::kBwdConvertDKDV])
+    return makeError(ErrorKind::Unsupported, "variant '" + bwd.spec.variant +
+                                              "': the backward module has no dK/dV conversion");
 
   // Cells that divide both walks' tiles (KernelSpec::bwdTileClassBlock).
   const int64_t g = bwd.spec.bwdTileClassBlock();
@@ -615,23 +678,38 @@ llvm::Error Kernel::launchBackward(CudaDriver &driver, const BackwardArgs &a,
                              kBwdPreprocessThreads, 0, a.stream, args))
     return e;
   unsigned kBlocks = unsigned((a.seqK + resident - 1) / resident);
+  // The kv-major kernels: one CTA per resident key block and part of a kv
+  // head's query heads (BwdParams::kvSplit); then, when split, dK and dV
+  // from the partial planes.
+  const unsigned kvParts = unsigned(f.kvHeads * p.kvSplit);
+  auto convertKeyGradients = [&]() -> llvm::Error {
+    if (p.kvSplit == 1)
+      return llvm::Error::success();
+    return driver.launch(fn[codegen::kBwdConvertDKDV], unsigned(p.seqPadK / kBwdPreprocessRows),
+                         unsigned(f.kvHeads), unsigned(a.batch), kBwdPreprocessThreads, 0,
+                         a.stream, args);
+  };
   if (fused) {
-    // 2. dK, dV and dQ (atomics), one CTA per resident key block; 3. dQ out.
-    if (auto e = driver.launch(fn[codegen::kBwdFused], kBlocks, unsigned(f.kvHeads),
-                               unsigned(a.batch), unsigned(bwd.spec.bwdFusedThreads()),
-                               unsigned(bwd.smemBytes), a.stream, args))
+    // 2. dK, dV and dQ (atomics or ordered); 3. dQ out (and dK/dV when split).
+    if (auto e = driver.launch(fn[codegen::kBwdFused], kBlocks, kvParts, unsigned(a.batch),
+                               unsigned(bwd.spec.bwdFusedThreads()), unsigned(bwd.smemBytes),
+                               a.stream, args))
+      return e;
+    if (auto e = convertKeyGradients())
       return e;
     return driver.launch(fn[codegen::kBwdConvertDQ], rowBlocks, unsigned(a.heads),
                          unsigned(a.batch), kBwdPreprocessThreads, 0, a.stream, args);
   }
-  // 2. dK/dV (dV only when split, then dK), one CTA per resident key block.
+  // 2. dK/dV (dV only when split, then dK).
   for (int i : {codegen::kBwdDKDV, codegen::kBwdDK}) {
     if (!fn[i])
       continue;
-    if (auto e = driver.launch(fn[i], kBlocks, unsigned(f.kvHeads), unsigned(a.batch), threads,
+    if (auto e = driver.launch(fn[i], kBlocks, kvParts, unsigned(a.batch), threads,
                                unsigned(bwd.smemBytes), a.stream, args))
       return e;
   }
+  if (auto e = convertKeyGradients())
+    return e;
   // 3. dQ, one CTA per resident query block.
   unsigned qBlocks = unsigned((a.seqQ + resident - 1) / resident);
   return driver.launch(fn[codegen::kBwdDQ], qBlocks, unsigned(a.heads), unsigned(a.batch), threads,

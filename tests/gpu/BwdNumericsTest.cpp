@@ -34,6 +34,7 @@ struct Case {
   int batch = 0, heads = 0;
   bool deterministic = false;
   double blockDensity = 0.5; // sparsity = runtime: share of blocks kept
+  bool expectKvSplit = false; // the launch splits kv heads' query heads over CTAs
 };
 
 /// Checks one case; returns whether the fast path (atomic dQ) ran.
@@ -63,6 +64,8 @@ bool runCase(const Case &c, std::mt19937_64 &rng) {
   EXPECT_LE(r->errDQ, r->bound) << c.name << " dQ: " << r->summary();
   EXPECT_LE(r->errDK, r->bound) << c.name << " dK: " << r->summary();
   EXPECT_LE(r->errDV, r->bound) << c.name << " dV: " << r->summary();
+  if (c.expectKvSplit)
+    EXPECT_GT(r->kvSplit, 1) << c.name << ": " << r->summary();
   if (c.deterministic) {
     EXPECT_EQ(r->repeats, 1) << c.name;
     EXPECT_EQ(r->bitMismatches, 0u) << c.name << ": two deterministic backward runs differ";
@@ -250,6 +253,35 @@ TEST_F(GpuBackward, JitsBesideTheForward) {
       Kernel::fromSpec("attention wb128 { head_dim = 128; }", "wb.attn", o);
   ASSERT_TRUE(bool(k)) << llvm::toString(k.takeError());
   k->reset();
+}
+
+TEST_F(GpuBackward, SplitsGroupHeadsAtShortSequences) {
+  // GQA/MQA whose key blocks alone leave SMs idle: each (key block, kv
+  // head) runs on several CTAs, each summing part of the group into fp32
+  // planes that the conversion adds in order. Every kernel family that
+  // walks keys: the warp-specialized wgmma one (d64, d128), the separate
+  // dV and dK passes (d256), mma.sync (d32), varlen; deterministic runs
+  // bit-identical.
+  std::mt19937_64 rng(std::random_device{}());
+  const char *mqa = "attention mqa128 { head_dim = 128; heads = 16; kv_heads = 1; "
+                    "mask = causal; }";
+  const char *gqa64 = "attention gqa64 { head_dim = 64; heads = 16; kv_heads = 2; }";
+  const char *gqa256 = "attention gqa256 { head_dim = 256; heads = 8; kv_heads = 2; }";
+  const char *gqa32 = "attention gqa32 { dtype = f16; head_dim = 32; heads = 8; kv_heads = 2; "
+                      "mask = causal; }";
+  const char *varlen = "attention gqavl { head_dim = 128; heads = 8; kv_heads = 2; varlen = true; "
+                       "mask = causal; }";
+  const Case cases[] = {
+      {"mqa128", mqa, 1000, 1000, 1, 16},       {"mqa128_rect", mqa, 17, 1000, 1, 16},
+      {"mqa128_tall", mqa, 1000, 17, 1, 16},    {"mqa128_det", mqa, 1000, 1000, 1, 16, true},
+      {"gqa64", gqa64, 333, 333, 2, 16},        {"gqa64_det", gqa64, 333, 333, 2, 16, true},
+      {"gqa256", gqa256, 500, 500, 1, 8},       {"gqa256_det", gqa256, 500, 500, 1, 8, true},
+      {"gqa32", gqa32, 700, 700, 1, 8},         {"gqavl", varlen, 600, 600, 3, 8},
+      {"gqavl_det", varlen, 600, 600, 3, 8, true}};
+  for (Case c : cases) {
+    c.expectKvSplit = true;
+    runCase(c, rng);
+  }
 }
 
 TEST_F(GpuBackward, RejectsBadArguments) {

@@ -300,6 +300,14 @@ FG_DEVICE void storeKeyGradients(const BwdParams &bp, const BwdKeyBlock<Variant>
     const int k = kRow + g + h2 * 8;
     if (k >= kb.sb.seqK)
       continue;
+    if (bp.dkvPartial) { // split heads: this part's sums, fp32, for the conversion
+      float *row = kb.dkvPartialRow(bp, k);
+      if constexpr (DoDK)
+        storeAccRowF32(row, dk, h2, t, p.headDimQK, p.scale);
+      if constexpr (DoDV)
+        storeAccRowF32(row + p.headDimQK, dv, h2, t, p.headDimV, 1.f);
+      continue;
+    }
     if constexpr (DoDK)
       storeGradRow<T>(bp.dK,
                       rowOffset<Variant>(kb.b, kb.sb.kRow0, k, kb.hk, bp.dKBatchStride,
@@ -335,7 +343,7 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
   constexpr int kDTiles = D / 8, kVTiles = DV / 8;
 
   BwdKeyBlock<Variant> kb;
-  if (!kb.init(p, BC, BR))
+  if (!kb.init(bp, BC, BR))
     return;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int g = lane / 4, t = lane % 4;
@@ -458,6 +466,46 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
   }
   cpAsyncWait<0>(); // K/V (if no query tile was visited)
   storeKeyGradients<T, Variant, kDoDK, kDoDV>(bp, kb, dk, dv, kRowW, g, t);
+}
+
+//===----------------------------------------------------------------------===//
+// Split heads (BwdParams::kvSplit > 1): dK and dV = the planes' sums, in
+// their layouts. Grid: (seqPadK / kBwdPreprocessRows, kv heads, batch).
+//===----------------------------------------------------------------------===//
+template <class Cfg, class Variant>
+FG_DEVICE void attentionBackwardConvertDKDV(const BwdParams &bp) {
+  using T = typename Cfg::T;
+  const FwdParams &p = bp.f;
+  const int hk = blockIdx.y, b = blockIdx.z;
+  const int lane = threadIdx.x % 32, width = p.headDimQK + p.headDimV;
+  const SeqBounds sb = seqBounds<Variant>(p, b);
+  const int64_t planeFloats = int64_t(p.batch) * p.kvHeads * bp.seqPadK * width;
+  forEachWarpRow(sb.seqK, [&](int k) {
+    const float *partial = bp.dkvPartial + ((int64_t(b) * p.kvHeads + hk) * bp.seqPadK + k) * width;
+    const int64_t atK = rowOffset<Variant>(b, sb.kRow0, k, hk, bp.dKBatchStride, bp.dKRowStride,
+                                           bp.dKHeadStride);
+    const int64_t atV = rowOffset<Variant>(b, sb.kRow0, k, hk, bp.dVBatchStride, bp.dVRowStride,
+                                           bp.dVHeadStride);
+    // Columns of dK then dV, two per lane (both head dims are multiples of 8).
+    for (int c = lane * 2; c < width; c += 64) {
+      float x = 0.f, y = 0.f;
+      for (int j = 0; j < bp.kvSplit; ++j) { // in plane order: bit-identical runs
+        const float2 v = *reinterpret_cast<const float2 *>(partial + j * planeFloats + c);
+        x += v.x;
+        y += v.y;
+      }
+      const bool isK = c < p.headDimQK;
+      void *base = isK ? bp.dK : bp.dV;
+      const int64_t at = (isK ? atK : atV) + (isK ? c : c - p.headDimQK);
+      if (bp.accumulateF32) {
+        float2 *out = reinterpret_cast<float2 *>(static_cast<float *>(base) + at);
+        const float2 old = *out;
+        *out = make_float2(old.x + x, old.y + y);
+      } else {
+        *reinterpret_cast<uint32_t *>(static_cast<uint16_t *>(base) + at) = packPair<T>(x, y);
+      }
+    }
+  });
 }
 
 //===----------------------------------------------------------------------===//

@@ -215,7 +215,7 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
   using DSTile = typename Cfg::DSTile;
 
   BwdKeyBlock<Variant> kb;
-  if (!kb.init(p, BC, BR))
+  if (!kb.init(bp, BC, BR))
     return;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int wg = warp / 4, g = lane / 4, t = lane % 4;

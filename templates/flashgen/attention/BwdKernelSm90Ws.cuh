@@ -306,7 +306,7 @@ template <class Cfg, class Variant>
 FG_DEVICE void attentionBackwardFusedSm90Ws(const BwdParams &bp) {
   using Ws = BwdWsConfig<Cfg>;
   BwdKeyBlock<Variant> kb;
-  if (!kb.init(bp.f, Cfg::kBlockResident, Cfg::kBlockStream))
+  if (!kb.init(bp, Cfg::kBlockResident, Cfg::kBlockStream))
     return; // the whole CTA: before any barrier
   // Deterministic: every role walks last to first (BwdKeyBlock::reverse).
   kb.reverse = bp.dqOrder != nullptr;

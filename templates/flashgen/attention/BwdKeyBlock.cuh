@@ -69,19 +69,23 @@ template <class Variant> struct BwdKeyBlock {
   int hk, b;        // kv head, batch entry
   int k0, k1;       // this CTA's keys (k1 inclusive)
   int group;        // query heads per kv head
+  int part;         // which of the group's BwdParams::kvSplit head ranges
+  int headsHere;    // query heads this CTA visits: group / kvSplit
   int iBegin, iEnd; // query tiles the band allows
-  int items;        // group * (iEnd - iBegin)
+  int items;        // headsHere * (iEnd - iBegin)
   int blockQ;       // rows per query tile
   /// Walk the items last to first (the deterministic warp-specialized
   /// backward: every key block of a band then reaches a query tile at the
   /// same step, BwdKernelSm90Ws.cuh).
   bool reverse = false;
 
-  /// From the grid (x: key block, y: kv head, z: batch entry); false if the
-  /// block lies past the sequence.
-  FG_DEVICE bool init(const FwdParams &p, int blockK, int blockQ_) {
+  /// From the grid (x: key block, y: kv head * kvSplit + part, z: batch
+  /// entry); false if the block lies past the sequence.
+  FG_DEVICE bool init(const BwdParams &bp, int blockK, int blockQ_) {
+    const FwdParams &p = bp.f;
     b = blockIdx.z;
-    hk = blockIdx.y;
+    hk = blockIdx.y / bp.kvSplit;
+    part = blockIdx.y % bp.kvSplit;
     blockQ = blockQ_;
     sb = seqBounds<Variant>(p, b);
     k0 = blockIdx.x * blockK;
@@ -89,8 +93,9 @@ template <class Variant> struct BwdKeyBlock {
       return false;
     k1 = min(k0 + blockK, sb.seqK) - 1;
     group = p.heads / p.kvHeads;
+    headsHere = group / bp.kvSplit; // the runtime splits by a divisor
     queryTiles(p, k0, k1, iBegin, iEnd);
-    items = group * max(iEnd - iBegin, 0);
+    items = headsHere * max(iEnd - iBegin, 0);
     return true;
   }
   /// The query tiles [ib, ie) the band allows for keys [ka, kb].
@@ -101,7 +106,7 @@ template <class Variant> struct BwdKeyBlock {
   }
   FG_DEVICE int slot(int item) const { return reverse ? items - 1 - item : item; }
   FG_DEVICE int head(int item) const {
-    return hk * group + slot(item) / max(iEnd - iBegin, 1);
+    return hk * group + part * headsHere + slot(item) / max(iEnd - iBegin, 1);
   }
   FG_DEVICE int q0(int item) const {
     return (iBegin + slot(item) % max(iEnd - iBegin, 1)) * blockQ;
@@ -173,6 +178,13 @@ template <class Variant> struct BwdKeyBlock {
           c < blockQ / 4 ? bp.lse2 + ws + c * 4 : bp.dsum + ws + (c - blockQ / 4) * 4;
       cpAsync16(sStat + c * 16, src, 16);
     }
+  }
+  /// Row k of this CTA's split dK/dV plane (BwdParams::dkvPartial): dK's
+  /// headDimQK floats, then dV's.
+  FG_DEVICE float *dkvPartialRow(const BwdParams &bp, int k) const {
+    const FwdParams &p = bp.f;
+    const int64_t plane = (int64_t(part) * p.batch + b) * p.kvHeads + hk;
+    return bp.dkvPartial + (plane * bp.seqPadK + k) * (p.headDimQK + p.headDimV);
   }
   /// Where this item's rows start in the fp32 dQ accumulator.
   FG_DEVICE float *dqAccumRows(const BwdParams &bp, int item, int headDim) const {

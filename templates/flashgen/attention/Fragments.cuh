@@ -171,6 +171,19 @@ FG_DEVICE void addAccRowF32(float *row, const float (&acc)[NT][4], int h2, int t
   }
 }
 
+/// storeAccRow in fp32 (the split backward's partial dK/dV rows).
+template <int NT>
+FG_DEVICE void storeAccRowF32(float *row, const float (&acc)[NT][4], int h2, int t,
+                              int validCols, float mul) {
+#pragma unroll
+  for (int n = 0; n < NT; ++n) {
+    const int c = n * 8 + 2 * t;
+    if (c < validCols)
+      *reinterpret_cast<float2 *>(row + c) =
+          make_float2(acc[n][2 * h2] * mul, acc[n][2 * h2 + 1] * mul);
+  }
+}
+
 /// One gradient row: in T, or added to fp32 (BwdParams::accumulateF32).
 template <class T, int NT>
 FG_DEVICE void storeGradRow(void *base, int64_t offset, bool accumulateF32,

@@ -85,6 +85,12 @@ constexpr int kBwdPreprocessRows = 64;     // rows per preprocessing CTA
 /// streamed tile of the warp-specialized backward and kBwdSeqPadding.
 constexpr int kBwdOrderRows = 64;
 
+/// Floats of the backward's split dK/dV planes (BwdParams::dkvPartial).
+FG_HOST_DEVICE int64_t bwdDkvPartialFloats(int split, int batch, int kvHeads, int seqPadK,
+                                           int headDimQK, int headDimV) {
+  return int64_t(split) * batch * kvHeads * seqPadK * (headDimQK + headDimV);
+}
+
 /// The backward pass: the forward's parameters (same inputs, same variant
 /// functions read them) plus the gradients. dO is laid out like O, dQ like
 /// Q, dK/dV like K/V unless strides say otherwise.
@@ -112,6 +118,16 @@ struct BwdParams {
   /// in one order (bit-identical runs). Null on the atomic fast path.
   int32_t *dqOrder;
   int32_t seqPad; // seqQ rounded up to a multiple of kBwdSeqPadding
+  /// The kv-major kernels' CTAs per (key block, kv head): the group's query
+  /// heads split kvSplit ways (GQA/MQA at short sequences, where one CTA per
+  /// key block leaves SMs idle). 1: each CTA sums its whole group into dK/dV.
+  /// More: CTA part j writes its heads' partial dK (scaled) and dV in fp32
+  /// to plane j of dkvPartial, [kvSplit][b][kv head][seqPadK][headDimQK +
+  /// headDimV] (bwdDkvPartialFloats), and the conversion kernel sums the
+  /// planes in order (bit-identical runs, no atomics).
+  int32_t kvSplit;
+  int32_t seqPadK; // seqK rounded up to a multiple of kBwdSeqPadding
+  float *dkvPartial;
   /// 0: dQ, dK, dV are written in the inputs' dtype. 1: they are fp32 and
   /// this launch's gradients are added to them: a caller summing the
   /// gradients of many launches (context parallelism's blocks) rounds once,

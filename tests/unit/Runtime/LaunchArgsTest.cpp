@@ -300,6 +300,29 @@ TEST(LaunchArgs, BackwardAccumulatesOnlyWhenAsked) {
   ASSERT_FALSE(bool(runtime::buildBackwardParams(a, p)));
   EXPECT_EQ(p.accumulateF32, 1);
   EXPECT_EQ(p.dQRowStride, p.f.qRowStride); // element strides, as in the other mode
+  EXPECT_EQ(p.kvSplit, 1);                    // whole groups until the launch splits
+  EXPECT_EQ(p.dkvPartial, nullptr);
+}
+
+TEST(LaunchArgs, BackwardSplitsHeadsOnlyWhereKeyBlocksLeaveSMsIdle) {
+  // MQA, 16 query heads, 8 key blocks: 8 CTAs on 132 SMs -> all 16 parts.
+  EXPECT_EQ(runtime::backwardKvSplit(16, 8, 132, 16), 16);
+  // GQA 32/8 at 512 keys, batch 1: 4 blocks x 8 kv heads = 32 CTAs -> 4.
+  EXPECT_EQ(runtime::backwardKvSplit(4, 32, 132, 4), 4);
+  // The largest divisor within one wave: 40 CTAs x 2 = 80 (x 4 = 160).
+  EXPECT_EQ(runtime::backwardKvSplit(8, 40, 132, 8), 2);
+  EXPECT_EQ(runtime::backwardKvSplit(6, 40, 132, 6), 3); // 120
+  // More than half the SMs busy, no group, or no GPU: no split.
+  EXPECT_EQ(runtime::backwardKvSplit(4, 128, 132, 4), 1);
+  EXPECT_EQ(runtime::backwardKvSplit(16, 67, 132, 16), 1);
+  EXPECT_EQ(runtime::backwardKvSplit(16, 66, 132, 16), 2);
+  EXPECT_EQ(runtime::backwardKvSplit(1, 8, 132, 1), 1);
+  EXPECT_EQ(runtime::backwardKvSplit(16, 8, 0, 16), 1);
+  EXPECT_EQ(runtime::backwardKvSplit(16, 0, 132, 16), 1);
+  // Never more than the workspace holds, and always a divisor of the group.
+  EXPECT_EQ(runtime::backwardKvSplit(16, 8, 132, 8), 8);
+  EXPECT_EQ(runtime::backwardKvSplit(12, 8, 132, 5), 4);
+  EXPECT_EQ(runtime::backwardKvSplit(16, 8, 132, 1), 1);
 }
 
 } // namespace

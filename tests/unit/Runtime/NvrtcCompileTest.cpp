@@ -90,7 +90,10 @@ void compileBackwardFor(const Spec &s, const char *arch) {
     size_t end = r->ptx.find(".entry ", at + 1);
     return at == std::string::npos ? std::string() : r->ptx.substr(at, end - at);
   };
-  for (const std::string &e : {ks.bwdPreEntry, ks.bwdDKDVEntry, ks.bwdDQEntry, ks.bwdDKEntry}) {
+  // Every backward module sums split heads' dK/dV planes (BwdParams::kvSplit).
+  EXPECT_NE(r->ptx.find(".entry " + ks.bwdConvertDKDVEntry), std::string::npos) << s.name;
+  for (const std::string &e : {ks.bwdPreEntry, ks.bwdDKDVEntry, ks.bwdDQEntry, ks.bwdDKEntry,
+                               ks.bwdConvertDKDVEntry}) {
     if (e.empty())
       continue;
     std::string text = body(e);

@@ -36,6 +36,7 @@ enum BwdEntry : int {
   kBwdFused = 4,     // fast: dK, dV and atomic dQ
   kBwdConvertDQ = 5, // fast: dQ = scale * accumulator
   kBwdTileClasses = 6, // the run-time tile-class builder (tileClassEntry)
+  kBwdConvertDKDV = 7, // split heads: dK, dV = sums of the partial planes
 };
 
 /// Threads per CTA of a kernel with tiling `t`: its warps, and a
@@ -67,6 +68,10 @@ struct KernelSpec {
   /// The fast path (dQ summed with atomics), when the tiling allows it:
   /// the fused dK/dV/dQ kernel and the dQ conversion.
   std::string bwdFusedEntry, bwdConvertDQEntry;
+  /// dK and dV from the partial planes when the kv-major kernels split a
+  /// kv head's query heads over CTAs (BwdParams::kvSplit); every backward
+  /// module has it.
+  std::string bwdConvertDKDVEntry;
   /// The fused kernel is also the deterministic path (dQ added in
   /// key-block order, BwdParams::dqOrder): the warp-specialized one.
   bool fusedIsDeterministic() const {
@@ -74,8 +79,8 @@ struct KernelSpec {
   }
   /// Every backward entry, at the positions of BwdEntry ("" when absent).
   std::vector<std::string> backwardEntries() const {
-    return {bwdPreEntry,   bwdDKDVEntry,      bwdDQEntry,    bwdDKEntry,
-            bwdFusedEntry, bwdConvertDQEntry, tileClassEntry};
+    return {bwdPreEntry,   bwdDKDVEntry,      bwdDQEntry,     bwdDKEntry,
+            bwdFusedEntry, bwdConvertDQEntry, tileClassEntry, bwdConvertDKDVEntry};
   }
   /// The backward's run-time tile classes are built on a square grid of
   /// this many rows and keys, which divides both of its tile shapes: the

@@ -51,6 +51,7 @@ struct BwdCheckReport {
   double errDQ = 0, errDK = 0, errDV = 0, bound = 0;
   size_t unwritten = 0;      // NaN left in dQ, dK or dV
   bool atomicDQ = false;     // the fast path ran (dQ summed with atomics)
+  int kvSplit = 1;           // CTAs per (key block, kv head): BwdParams::kvSplit
   int repeats = 0;           // extra runs compared bit for bit
   size_t bitMismatches = 0;  // elements that differed in any repeat
   double medianMs = 0, tflops = 0; // backward time (all kernels), when timed

@@ -27,6 +27,18 @@ enum class ParamsFor { Forward, Backward };
 llvm::Error buildForwardParams(const codegen::KernelSpec &spec, const ForwardArgs &args,
                                ParamsFor pass, FwdParams &p);
 
+/// The kv heads a launch runs with: args.kvHeads, else the spec's grouping,
+/// else one per query head (buildForwardParams checks that they divide).
+int resolvedKvHeads(const codegen::KernelSpec &spec, const ForwardArgs &args);
+
+/// The backward's kv-major CTAs per (key block, kv head), BwdParams::
+/// kvSplit: the largest divisor of `group` (query heads per kv head), at
+/// most `cap` (what the workspace holds), that keeps `ctas` (key blocks x
+/// kv heads x batch) times it within one wave of `numSMs`. Measured on the
+/// H200 (bench/results/2026-11-30-h200-s15.md): splitting 128 CTAs in two
+/// waves lost 10-22% at N = 512-2048; splitting 8 into 128 gained 5-6x.
+int backwardKvSplit(int group, int64_t ctas, int numSMs, int cap);
+
 /// The backward's own arguments (lse, dO and the gradients, workspace
 /// alignment, gradient strides, which default to their tensors' in p.f)
 /// into `p`, whose forward block p.f buildForwardParams filled.

@@ -189,6 +189,10 @@ public:
   bool hasFastBackward() const { return !bwd.spec.bwdFusedEntry.empty(); }
   /// Bytes of BackwardArgs::workspace that `args` needs.
   size_t backwardWorkspaceBytes(const ForwardArgs &args) const;
+  /// CTAs per (key block, kv head) the backward of `args` runs
+  /// (BwdParams::kvSplit): more than 1 where GQA/MQA key blocks alone
+  /// would leave SMs idle. After prepareBackward().
+  int backwardKvSplit(const ForwardArgs &args) const;
 
   ~Kernel();
 
@@ -212,6 +216,12 @@ private:
   Kernel() = default;
   llvm::Error forwardUntuned(const ForwardArgs &args) const;
   llvm::Error backwardUntuned(const BackwardArgs &args) const;
+  /// The most CTAs per (key block, kv head) a backward of `args` may split
+  /// a kv head's query heads over (BwdParams::kvSplit): what the workspace
+  /// holds partial dK/dV planes for.
+  int reservedKvSplit(const ForwardArgs &args) const;
+  /// backwardKvSplit on this kernel's own backward tiling.
+  int untunedKvSplit(const ForwardArgs &args) const;
   /// The backward module's JIT, unless loaded (under bwdMutex).
   llvm::Error jitBackward() const;
   /// The backward's kernels after their parameters (and any tile classes)
