@@ -8,6 +8,8 @@
 
 #include "flashgen/attention/Params.cuh" // kTileClassThreads
 
+#include <algorithm>
+
 using namespace flashgen;
 using namespace flashgen::attn;
 using namespace flashgen::codegen;
@@ -334,11 +336,24 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
   // large head dims (dV here, dK in its own entry).
   // TMA (the warp-specialized entry) reads its tensor maps from the
   // parameter space: the parameter stays there (__grid_constant__).
+  // Each entry belongs to a compile unit (KernelSpec::backwardCompileUnits):
+  // the whole text is one module, or with -DFLASHGEN_COMPILE_UNIT=n one
+  // program of the runtime's side-by-side compile.
+  const std::vector<std::string> names = s.backwardEntries();
+  const std::vector<int> units = s.backwardCompileUnits();
+  auto unitGuard = [&](const std::string &name) {
+    auto it = std::find(names.begin(), names.end(), name);
+    os << "#if FLASHGEN_COMPILE_UNIT < 0 || FLASHGEN_COMPILE_UNIT == "
+       << units[size_t(it - names.begin())] << "\n";
+  };
+  os << "// FLASHGEN_COMPILE_UNIT=n: only unit n's entries (-1: all).\n"
+     << "#ifndef FLASHGEN_COMPILE_UNIT\n#define FLASHGEN_COMPILE_UNIT -1\n#endif\n\n";
   auto entry = [&](const std::string &bounds, const std::string &name, const std::string &call,
                    bool gridConstant = false) {
+    unitGuard(name);
     os << "extern \"C\" __global__ void __launch_bounds__(" << bounds << ")\n"
        << name << "(const " << (gridConstant ? "__grid_constant__ " : "")
-       << "flashgen::BwdParams p) {\n  flashgen::" << call << "(p);\n}\n";
+       << "flashgen::BwdParams p) {\n  flashgen::" << call << "(p);\n}\n#endif\n";
   };
   const std::string warps = std::to_string(32 * t.warps);
   entry("flashgen::kBwdPreprocessThreads", s.bwdPreEntry,
@@ -376,8 +391,12 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
     entry("flashgen::kBwdPreprocessThreads", s.bwdConvertDQEntry,
           "attentionBackwardConvertDQ<Config, Variant>");
   }
-  if (!s.tileClassEntry.empty())
+  if (!s.tileClassEntry.empty()) {
+    os << "\n";
+    unitGuard(s.tileClassEntry);
     emitTileClassBuilder(s, "both walks read",
                          "Variant::kTileClassBlock, Variant::kTileClassBlock", os);
+    os << "#endif\n";
+  }
   return text;
 }

@@ -25,7 +25,8 @@ std::string flashgen::runtime::nvrtcVersion() {
 
 llvm::Expected<NvrtcResult>
 flashgen::runtime::compileWithNvrtc(llvm::StringRef source, llvm::StringRef name,
-                                    llvm::StringRef arch, bool cubin) {
+                                    llvm::StringRef arch, bool cubin,
+                                    llvm::ArrayRef<std::string> extraOptions) {
   auto start = std::chrono::steady_clock::now();
   std::vector<const char *> headers, includeNames;
   for (const EmbeddedFile &f : embeddedTemplates()) {
@@ -41,6 +42,7 @@ flashgen::runtime::compileWithNvrtc(llvm::StringRef source, llvm::StringRef name
     return makeError(ErrorKind::Cuda,
                      llvm::Twine("nvrtcCreateProgram failed: ") + nvrtcGetErrorString(rc));
   std::vector<std::string> opts = nvrtcOptions(arch);
+  opts.insert(opts.end(), extraOptions.begin(), extraOptions.end());
   std::vector<const char *> optPtrs;
   for (const std::string &o : opts)
     optPtrs.push_back(o.c_str());

@@ -1,6 +1,7 @@
 //===- Runtime.cpp - the flashgen C++ JIT API -------------------*- C++ -*-===//
 #include "flashgen/Runtime/Runtime.h"
 #include "CompilePipeline.h"
+#include "ModuleImage.h"
 
 #include <cstdlib>
 
@@ -25,6 +26,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <thread>
 
 using namespace flashgen;
 using namespace flashgen::runtime;
@@ -38,19 +40,23 @@ double since(std::chrono::steady_clock::time_point t) {
 
 } // namespace
 
-/// A loaded CUBIN and its entry points (forward: one; backward:
-/// preprocessing, dK/dV, dQ[, dK]); unloaded with the last owner.
+/// The loaded CUBINs of a module (one, or one per compile unit:
+/// KernelSpec::backwardCompileUnits) and its entry points (forward: the
+/// kernel and any tile-class builder; backward: at BwdEntry positions);
+/// unloaded with the last owner.
 struct flashgen::runtime::LoadedModule {
-  CUmodule module = nullptr;
-  int device = 0; // the ordinal whose context holds the module
+  std::vector<CUmodule> modules;
+  int device = 0; // the ordinal whose context holds the modules
   std::vector<CUfunction> functions;
   ~LoadedModule() {
-    if (!module)
+    if (modules.empty())
       return;
-    if (llvm::Expected<CudaDriver &> d = CudaDriver::get(device))
-      d->unloadModule(module);
-    else
+    if (llvm::Expected<CudaDriver &> d = CudaDriver::get(device)) {
+      for (CUmodule m : modules)
+        d->unloadModule(m);
+    } else {
       llvm::consumeError(d.takeError());
+    }
   }
 };
 
@@ -120,6 +126,49 @@ std::optional<SpecIndexEntry> readSpecIndex(llvm::ArrayRef<char> bytes) {
   return SpecIndexEntry{key->str(), std::move(*ks), source.str()};
 }
 
+/// NVRTC for one module: one program, or with `units` > 1 one program per
+/// compile unit (-DFLASHGEN_COMPILE_UNIT=n), side by side on as many
+/// threads, packed in unit order (ModuleImage.h). `seconds`: the wall time.
+llvm::Expected<std::vector<char>> compileModule(const std::string &source,
+                                                const std::string &name,
+                                                const std::string &arch, int units,
+                                                double &seconds) {
+  auto start = std::chrono::steady_clock::now();
+  if (units <= 1) {
+    llvm::Expected<NvrtcResult> c = compileWithNvrtc(source, name, arch);
+    if (!c)
+      return c.takeError();
+    seconds = c->seconds;
+    return std::move(c->cubin);
+  }
+  std::vector<std::unique_ptr<llvm::Expected<NvrtcResult>>> results(units);
+  std::vector<std::thread> threads;
+  for (int u = 0; u < units; ++u)
+    threads.emplace_back([&, u] {
+      const std::string unit = "-DFLASHGEN_COMPILE_UNIT=" + std::to_string(u);
+      results[u] = std::make_unique<llvm::Expected<NvrtcResult>>(
+          compileWithNvrtc(source, name, arch, /*cubin=*/true, {unit}));
+    });
+  for (std::thread &t : threads)
+    t.join();
+  std::vector<std::vector<char>> cubins;
+  llvm::Error first = llvm::Error::success();
+  for (auto &r : results) {
+    if (!*r) {
+      if (first)
+        llvm::consumeError(r->takeError());
+      else
+        first = r->takeError();
+      continue;
+    }
+    cubins.push_back(std::move((*r)->cubin));
+  }
+  if (first)
+    return std::move(first);
+  seconds = since(start);
+  return packModuleImages(cubins);
+}
+
 /// Generated source, CUBIN (NVRTC or the kernel cache) and loaded
 /// functions, through the process-level cache.
 llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
@@ -184,27 +233,47 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
   }
   r.stats.frontendSeconds = since(t0);
   r.stats.cacheKey = key;
+  // The backward compiles as several programs side by side; its entries
+  // find their CUBIN by unit.
+  // FLASHGEN_JIT_ONE_PROGRAM=1: the whole module as one program (A/B
+  // measurements of the side-by-side compile).
+  static const bool oneProgram = std::getenv("FLASHGEN_JIT_ONE_PROGRAM") != nullptr;
+  const int units = backward && !oneProgram ? r.spec.backwardCompileUnitCount() : 1;
+  const std::vector<int> unitOf =
+      backward ? r.spec.backwardCompileUnits() : std::vector<int>(r.spec.forwardEntries().size(), 0);
+  std::optional<std::vector<llvm::ArrayRef<char>>> images;
+  if (cubin) {
+    images = unpackModuleImages(*cubin);
+    if (!images || int(images->size()) != std::max(units, 1))
+      cubin.reset(); // not what this flashgen writes for the module: compiled afresh
+  }
   if (cubin) {
     r.stats.cacheHit = true;
   } else {
-    llvm::Expected<NvrtcResult> c = compileWithNvrtc(
-        r.source, name.str() + (backward ? ".bwd.cu" : ".cu"), dev.arch());
+    r.stats.indexHit = false;
+    llvm::Expected<std::vector<char>> c =
+        compileModule(r.source, name.str() + (backward ? ".bwd.cu" : ".cu"), dev.arch(), units,
+                      r.stats.nvrtcSeconds);
     if (!c)
       return c.takeError();
-    r.stats.nvrtcSeconds = c->seconds;
-    cubin = std::move(c->cubin);
+    cubin = std::move(*c);
+    images = unpackModuleImages(*cubin);
+    if (!images)
+      return makeError(ErrorKind::Cuda, "NVRTC returned no CUBIN for " + name.str());
     if (options.useCache)
       llvm::consumeError(cache.store(key, *cubin)); // memory copy still serves
   }
   if (options.useCache && !r.stats.indexHit)
     llvm::consumeError(cache.store(specKey, writeSpecIndex(r.spec, key, r.source)));
   auto t1 = std::chrono::steady_clock::now();
-  llvm::Expected<CUmodule> module = driver->loadModule(*cubin);
-  if (!module)
-    return module.takeError();
   r.loaded = std::make_shared<LoadedModule>();
-  r.loaded->module = *module;
   r.loaded->device = dev.ordinal;
+  for (llvm::ArrayRef<char> image : *images) {
+    llvm::Expected<CUmodule> module = driver->loadModule(image);
+    if (!module)
+      return module.takeError();
+    r.loaded->modules.push_back(*module);
+  }
   // The planner's estimate is exactly the kernels' k*SmemBytes.
   const attn::TileConfig &tiles = backward ? *r.spec.bwdTiles : r.spec.tiles;
   r.smemBytes = int(tiles.smemBytes);
@@ -215,12 +284,14 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
   // has none (no split, no fast path).
   std::vector<std::string> entries =
       backward ? r.spec.backwardEntries() : r.spec.forwardEntries();
-  for (const std::string &e : entries) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const std::string &e = entries[i];
     if (e.empty()) {
       r.loaded->functions.push_back(nullptr);
       continue;
     }
-    llvm::Expected<CUfunction> fn = driver->getFunction(*module, e);
+    CUmodule module = r.loaded->modules[r.loaded->modules.size() == 1 ? 0 : unitOf[i]];
+    llvm::Expected<CUfunction> fn = driver->getFunction(module, e);
     if (!fn)
       return fn.takeError();
     r.loaded->functions.push_back(*fn);

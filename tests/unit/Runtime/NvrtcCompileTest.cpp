@@ -178,6 +178,38 @@ TEST(Nvrtc, EveryExampleBackwardForSm80AndSm90a) {
 }
 
 // Every head dim in backward (large ones split dK and dV into two passes).
+TEST(Nvrtc, BackwardCompileUnitsPartitionTheEntries) {
+  // The runtime compiles the backward as one program per compile unit
+  // (KernelSpec::backwardCompileUnits), side by side: each unit's PTX has
+  // exactly its own entries, and every entry is in one unit. Separate
+  // kernels (d256: dV, dK, dQ) and the warp-specialized fused one.
+  for (const char *text : {"attention u256 { head_dim = 256; mask = causal; }",
+                           "attention u64 { head_dim = 64; mask = q - k < 100; }"}) {
+    auto gen = generateBackward(text, "units.attn", "sm_90a");
+    ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
+    const codegen::KernelSpec &ks = gen->first;
+    const std::vector<std::string> names = ks.backwardEntries();
+    const std::vector<int> units = ks.backwardCompileUnits();
+    const int count = ks.backwardCompileUnitCount();
+    EXPECT_GE(count, 2) << text; // the light entries and at least one kernel
+    std::vector<int> seen(names.size(), 0);
+    for (int u = 0; u < count; ++u) {
+      auto r = runtime::compileWithNvrtc(gen->second, "units.bwd.cu", "sm_90a", /*cubin=*/false,
+                                         {"-DFLASHGEN_COMPILE_UNIT=" + std::to_string(u)});
+      ASSERT_TRUE(bool(r)) << text << " unit " << u << ": " << llvm::toString(r.takeError());
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (names[i].empty())
+          continue;
+        const bool has = r->ptx.find(".entry " + names[i] + "(") != std::string::npos;
+        EXPECT_EQ(has, units[i] == u) << text << ": " << names[i] << " in unit " << u;
+        seen[i] += has;
+      }
+    }
+    for (size_t i = 0; i < names.size(); ++i)
+      EXPECT_EQ(seen[i], names[i].empty() ? 0 : 1) << text << ": " << names[i];
+  }
+}
+
 TEST(Nvrtc, EveryHeadDimBackward) {
   for (int d = 8; d <= 256; d += 8)
     compileBackwardFor({"hd" + std::to_string(d),

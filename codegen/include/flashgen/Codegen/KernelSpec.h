@@ -13,6 +13,7 @@
 
 #include "llvm/Support/Error.h"
 
+#include <algorithm>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -81,6 +82,28 @@ struct KernelSpec {
   std::vector<std::string> backwardEntries() const {
     return {bwdPreEntry,   bwdDKDVEntry,      bwdDQEntry,     bwdDKEntry,
             bwdFusedEntry, bwdConvertDQEntry, tileClassEntry, bwdConvertDKDVEntry};
+  }
+  /// The backward module's NVRTC programs, per BwdEntry position: unit 0
+  /// holds the light entries (preprocessing, the conversions, the
+  /// tile-class builder), each heavy kernel (dK/dV, dK, dQ, fused) a unit
+  /// of its own, so the runtime compiles them side by side (one NVRTC
+  /// program per unit, -DFLASHGEN_COMPILE_UNIT=n; EmitCuda guards each
+  /// entry). -1 where the entry is absent.
+  std::vector<int> backwardCompileUnits() const {
+    std::vector<std::string> names = backwardEntries();
+    std::vector<int> units(names.size(), -1);
+    int next = 1;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i].empty())
+        continue;
+      const bool heavy = i == kBwdDKDV || i == kBwdDQ || i == kBwdDK || i == kBwdFused;
+      units[i] = heavy ? next++ : 0;
+    }
+    return units;
+  }
+  int backwardCompileUnitCount() const {
+    std::vector<int> u = backwardCompileUnits();
+    return u.empty() ? 0 : 1 + *std::max_element(u.begin(), u.end());
   }
   /// The backward's run-time tile classes are built on a square grid of
   /// this many rows and keys, which divides both of its tile shapes: the

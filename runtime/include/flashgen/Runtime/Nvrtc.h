@@ -8,6 +8,7 @@
 #ifndef FLASHGEN_RUNTIME_NVRTC_H
 #define FLASHGEN_RUNTIME_NVRTC_H
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
 
 #include <string>
@@ -25,7 +26,8 @@ struct NvrtcResult {
 /// `arch` is "sm_80", "sm_90a", ...; with `cubin` false only PTX is made.
 llvm::Expected<NvrtcResult> compileWithNvrtc(llvm::StringRef source,
                                              llvm::StringRef name,
-                                             llvm::StringRef arch, bool cubin = true);
+                                             llvm::StringRef arch, bool cubin = true,
+                                             llvm::ArrayRef<std::string> extraOptions = {});
 
 /// The NVRTC options used (part of the kernel cache key).
 std::vector<std::string> nvrtcOptions(llvm::StringRef arch);
