@@ -303,9 +303,9 @@ FG_DEVICE void storeKeyGradients(const BwdParams &bp, const BwdKeyBlock<Variant>
     if (bp.dkvPartial) { // split heads: this part's sums, fp32, for the conversion
       float *row = kb.dkvPartialRow(bp, k);
       if constexpr (DoDK)
-        storeAccRowF32(row, dk, h2, t, p.headDimQK, p.scale);
+        writeAccRowF32<false>(row, dk, h2, t, p.headDimQK, p.scale);
       if constexpr (DoDV)
-        storeAccRowF32(row + p.headDimQK, dv, h2, t, p.headDimV, 1.f);
+        writeAccRowF32<false>(row + p.headDimQK, dv, h2, t, p.headDimV, 1.f);
       continue;
     }
     if constexpr (DoDK)

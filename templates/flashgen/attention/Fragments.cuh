@@ -155,32 +155,25 @@ FG_DEVICE void storeAccRow(uint16_t *row, const float (&acc)[NT][4], int h2, int
   }
 }
 
-/// storeAccRow's fp32 form for BwdParams::accumulateF32: adds the row to
-/// an fp32 row (each element has one owner: plain read-modify-write).
-template <int NT>
-FG_DEVICE void addAccRowF32(float *row, const float (&acc)[NT][4], int h2, int t,
-                            int validCols, float mul) {
+/// storeAccRow's fp32 form: stored (the split backward's partial dK/dV
+/// planes, BwdParams::dkvPartial) or, with kAdd, added to an fp32 row
+/// (BwdParams::accumulateF32; each element has one owner: plain
+/// read-modify-write).
+template <bool kAdd, int NT>
+FG_DEVICE void writeAccRowF32(float *row, const float (&acc)[NT][4], int h2, int t,
+                              int validCols, float mul) {
 #pragma unroll
   for (int n = 0; n < NT; ++n) {
     const int c = n * 8 + 2 * t;
     if (c < validCols) {
       float2 *at = reinterpret_cast<float2 *>(row + c);
-      const float2 old = *at;
-      *at = make_float2(old.x + acc[n][2 * h2] * mul, old.y + acc[n][2 * h2 + 1] * mul);
+      float2 v = make_float2(acc[n][2 * h2] * mul, acc[n][2 * h2 + 1] * mul);
+      if (kAdd) {
+        const float2 old = *at;
+        v = make_float2(old.x + v.x, old.y + v.y);
+      }
+      *at = v;
     }
-  }
-}
-
-/// storeAccRow in fp32 (the split backward's partial dK/dV rows).
-template <int NT>
-FG_DEVICE void storeAccRowF32(float *row, const float (&acc)[NT][4], int h2, int t,
-                              int validCols, float mul) {
-#pragma unroll
-  for (int n = 0; n < NT; ++n) {
-    const int c = n * 8 + 2 * t;
-    if (c < validCols)
-      *reinterpret_cast<float2 *>(row + c) =
-          make_float2(acc[n][2 * h2] * mul, acc[n][2 * h2 + 1] * mul);
   }
 }
 
@@ -189,7 +182,7 @@ template <class T, int NT>
 FG_DEVICE void storeGradRow(void *base, int64_t offset, bool accumulateF32,
                             const float (&acc)[NT][4], int h2, int t, int validCols, float mul) {
   if (accumulateF32)
-    addAccRowF32(static_cast<float *>(base) + offset, acc, h2, t, validCols, mul);
+    writeAccRowF32<true>(static_cast<float *>(base) + offset, acc, h2, t, validCols, mul);
   else
     storeAccRow<T>(static_cast<uint16_t *>(base) + offset, acc, h2, t, validCols, mul);
 }
