@@ -54,8 +54,10 @@ public:
     }
     for (unsigned i = 0; i < 6; ++i)
       names[block.getArgument(first + i)] = kIndexNames[i];
-    if (!interval)
-      inRange = attn::lookupIndicesInRange(cast<attn::VariantOp>(region.getParentOp()), region);
+    auto variant = cast<attn::VariantOp>(region.getParentOp());
+    inRange = attn::lookupIndicesInRange(variant, region);
+    for (auto [i, l] : llvm::enumerate(attn::lookupSites(variant)))
+      siteOf[l.getOperation()] = int(i);
   }
 
   void run() {
@@ -100,7 +102,19 @@ private:
                     ">(p.tensors[" + std::to_string(idx) + "]";
     for (Value i : l.getIndices())
       s += ", " + name(i);
+    // A checked build says where each clamped lookup is evaluated.
+    if (reportsClamps(l)) {
+      s += ", LookupAt{p.lookupReport, " + std::to_string(siteOf.lookup(l.getOperation()));
+      for (unsigned i = 0; i < 6; ++i)
+        s += ", " + std::string(kIndexNames[i]);
+      s += "}";
+    }
     return s + ")";
+  }
+  /// A checked build reports (or, over a tile, refuses to bound) this
+  /// lookup: one of its indices is not proven in range.
+  bool reportsClamps(LookupOp l) {
+    return spec.checkLookups && llvm::is_contained(inRange.lookup(l.getOperation()), false);
   }
 
   /// A constant divisor other than 0 and -1: C's / and % are defined.
@@ -336,7 +350,8 @@ private:
           std::string ix;
           for (Value i : l.getIndices())
             ix += (ix.empty() ? "" : ", ") + name(i);
-          defineIv("lookupScan<" + std::to_string(l.getIndices().size()) + ">(p.tensors[" +
+          defineIv("lookupScan<" + std::to_string(l.getIndices().size()) +
+                   (reportsClamps(l) ? ", true" : "") + ">(p.tensors[" +
                    std::to_string(tensorIndex(spec, l.getName())) + "], {" + ix + "})");
         })
         .Default([&](Operation *) { unknownOverTile(); });
@@ -347,6 +362,8 @@ private:
   raw_ostream &os;
   bool interval, scanLookups, derivative;
   llvm::DenseMap<Value, std::string> names, derivs;
+  /// Per lookup, its number among the variant's (attn::lookupSites).
+  llvm::DenseMap<Operation *, int> siteOf;
   /// Per lookup, which indices are proven in range (no clamp).
   llvm::DenseMap<Operation *, llvm::SmallVector<bool, 4>> inRange;
   unsigned counter = 0;

@@ -1,6 +1,7 @@
 //===- KernelSpec.cpp - a tiled variant as plain C++ values -----*- C++ -*-===//
 #include "flashgen/Codegen/KernelSpec.h"
 #include "flashgen/Codegen/ErrorKind.h"
+#include "flashgen/Dialect/Attn/Analysis/LookupRanges.h"
 #include "flashgen/Dialect/Attn/Analysis/TileClassification.h"
 
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
@@ -118,6 +119,13 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
   }
   if (s.tensors.size() > 8)
     return unsupported(v, "at most 8 named tensors are supported");
+  for (LookupOp l : lookupSites(v)) {
+    LookupSite site{lookupSiteText(v, l), -1};
+    for (size_t i = 0; i < s.tensors.size(); ++i)
+      if (s.tensors[i].name == l.getName())
+        site.tensor = int(i);
+    s.lookupSites.push_back(std::move(site));
+  }
   if (v.getHeads() && v.getKvHeads())
     s.kvHeadsRatio = static_cast<int64_t>(*v.getHeads() / *v.getKvHeads());
   // Tile classes built at run time (TileClasses.cuh), once per tile in

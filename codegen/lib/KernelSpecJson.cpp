@@ -101,6 +101,9 @@ json::Value flashgen::codegen::kernelSpecToJson(const KernelSpec &s) {
     tensors.push_back(
         json::Object{{"name", t.name}, {"is_float", t.isFloat}, {"dims", std::move(dims)}});
   }
+  json::Array sites;
+  for (const LookupSite &l : s.lookupSites)
+    sites.push_back(json::Object{{"text", l.text}, {"tensor", l.tensor}});
   auto opt = [](const std::optional<int64_t> &v) -> json::Value {
     return v ? json::Value(*v) : json::Value(nullptr);
   };
@@ -130,6 +133,8 @@ json::Value flashgen::codegen::kernelSpecToJson(const KernelSpec &s) {
                  {"band_lower", opt(s.bandLower)},
                  {"band_upper", opt(s.bandUpper)},
                  {"tensors", std::move(tensors)},
+                 {"lookup_sites", std::move(sites)},
+                 {"check_lookups", s.checkLookups},
                  {"kv_heads_ratio", s.kvHeadsRatio},
                  {"mask_uses_head", s.maskUsesHead},
                  {"tile_class_entry", s.tileClassEntry}};
@@ -189,6 +194,14 @@ llvm::Expected<KernelSpec> flashgen::codegen::kernelSpecFromJson(const json::Val
         r.error = t.error;
       s.tensors.push_back(std::move(ti));
     }
+  if (const json::Array *ls = r.array("lookup_sites"))
+    for (const json::Value &lv : *ls) {
+      Reader l(lv.getAsObject(), "kernel spec lookup site");
+      s.lookupSites.push_back({l.string("text"), int(l.integer("tensor"))});
+      if (!l.error.empty() && r.error.empty())
+        r.error = l.error;
+    }
+  s.checkLookups = r.boolean("check_lookups");
   if (r.error.empty())
     r.error = error;
   if (!r.error.empty())

@@ -115,6 +115,12 @@ cl::opt<bool> deterministicOpt(
     cl::desc("run --backward: the bit-identical path (dQ summed in a fixed order, checked "
              "by a second run) instead of the fast path (dQ summed in any order)"),
     cl::sub(runCmd), cl::cat(category));
+cl::opt<bool> checkLookupsOpt(
+    "check-lookups",
+    cl::desc("A checked build: lookup indices not proven in range are checked where the "
+             "kernel evaluates them; compile: the checked source; run: fail, naming the "
+             "lookup, index and element, if one was clamped (also $FLASHGEN_CHECK_LOOKUPS=1)"),
+    cl::sub(compileCmd), cl::sub(runCmd), cl::cat(category));
 cl::opt<unsigned> repsOpt("reps", cl::desc("Timed launches (median reported)"),
                           cl::init(20), cl::sub(runCmd), cl::cat(category));
 cl::opt<double> blockDensityOpt(
@@ -203,7 +209,9 @@ int runKernel(StringRef path) {
         << "cannot read '" << path << "': " << buf.getError().message() << "\n";
     return kInputError;
   }
-  auto kernel = flashgen::Kernel::fromSpec((*buf)->getBuffer(), path);
+  flashgen::JitOptions jit;
+  jit.checkLookups = jit.checkLookups || checkLookupsOpt;
+  auto kernel = flashgen::Kernel::fromSpec((*buf)->getBuffer(), path, jit);
   if (!kernel) {
     WithColor::error(errs(), "flashgen") << llvm::toString(kernel.takeError()) << "\n";
     return kInputError;
@@ -312,6 +320,7 @@ int compileKernel(mlir::ModuleOp module, StringRef origin) {
     WithColor::error(errs(), "flashgen") << llvm::toString(spec.takeError()) << "\n";
     return kInputError;
   }
+  spec->checkLookups = checkLookupsOpt;
   if (backwardOpt && !spec->bwdTiles) {
     WithColor::error(errs(), "flashgen") << "no backward tiling was planned\n";
     return kInputError;

@@ -55,7 +55,7 @@ llvm::Expected<std::unique_ptr<ParsedSpec>> flashgen::runtime::parseSpec(llvm::S
 llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
 flashgen::runtime::generateVariant(llvm::StringRef text, llvm::StringRef name,
                                    const attn::GpuTarget &target, bool backward,
-                                   attn::TilingProblem *problem) {
+                                   attn::TilingProblem *problem, bool checkLookups) {
   llvm::Expected<std::unique_ptr<ParsedSpec>> parsed = parseSpec(text, name);
   if (!parsed)
     return parsed.takeError();
@@ -77,6 +77,7 @@ flashgen::runtime::generateVariant(llvm::StringRef text, llvm::StringRef name,
   llvm::Expected<codegen::KernelSpec> spec = codegen::buildKernelSpec(v);
   if (!spec)
     return spec.takeError();
+  spec->checkLookups = checkLookups;
   // The source names no file: the same variant from any file (or builder)
   // has the same text, hence the same kernel-cache entry.
   std::string source = backward ? codegen::emitBackwardKernels(v, *spec, "a .attn spec (JIT)")

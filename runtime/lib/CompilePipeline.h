@@ -36,12 +36,14 @@ struct ParsedSpec {
 llvm::Expected<std::unique_ptr<ParsedSpec>> parseSpec(llvm::StringRef text, llvm::StringRef name);
 
 /// Frontend, canonicalization, shape recognition and tiling for `target`,
-/// then codegen (the forward's kernels, or with `backward` the backward's).
+/// then codegen (the forward's kernels, or with `backward` the backward's;
+/// `checkLookups`: a checked build, KernelSpec::checkLookups).
 /// Diagnostics come back as the error's text; `problem`, if given, gets
 /// the tiling problem the planner solved.
 llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
 generateVariant(llvm::StringRef text, llvm::StringRef name, const attn::GpuTarget &target,
-                bool backward, attn::TilingProblem *problem = nullptr);
+                bool backward, attn::TilingProblem *problem = nullptr,
+                bool checkLookups = false);
 
 } // namespace flashgen::runtime
 

@@ -12,6 +12,7 @@
 #include "flashgen/Runtime/CudaDriver.h"
 #include "flashgen/Runtime/KernelCache.h"
 #include "flashgen/Runtime/LaunchArgs.h"
+#include "flashgen/Runtime/LookupReport.h"
 #include "flashgen/Runtime/Nvrtc.h"
 #include "flashgen/Runtime/Tuner.h"
 #include "flashgen/Runtime/TuningDb.h"
@@ -181,8 +182,11 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
   // Fields joined by a NUL byte, which no field contains (a "\0" literal
   // would append nothing and let fields run together).
   const std::string sep(1, '\0');
-  std::string processKey = std::to_string(dev.ordinal) + sep + dev.arch() + sep +
-                           (backward ? "bwd" : "fwd") + sep + name.str() + sep + text.str();
+  // A checked build (JitOptions::checkLookups) is another module.
+  const char *pass = backward ? (options.checkLookups ? "bwd-checked" : "bwd")
+                              : (options.checkLookups ? "fwd-checked" : "fwd");
+  std::string processKey = std::to_string(dev.ordinal) + sep + dev.arch() + sep + pass + sep +
+                           name.str() + sep + text.str();
   if (options.useCache) {
     std::lock_guard<std::mutex> lock(processMutex);
     auto it = processCache().find(processKey);
@@ -205,7 +209,7 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
   // the pass pipeline and codegen are skipped.
   std::string specKey;
   if (options.useCache) {
-    std::vector<llvm::StringRef> fields{text, name, backward ? "bwd" : "fwd"};
+    std::vector<llvm::StringRef> fields{text, name, pass};
     const std::string device = planningFingerprint(target);
     fields.push_back(device);
     fields.push_back(nvrtc);
@@ -222,7 +226,7 @@ llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
         }
   }
   if (!cubin) {
-    auto gen = generateVariant(text, name, target, backward);
+    auto gen = generateVariant(text, name, target, backward, nullptr, options.checkLookups);
     if (!gen)
       return gen.takeError();
     r.spec = std::move(gen->first);
@@ -355,12 +359,14 @@ Kernel::fromSpec(llvm::StringRef text, llvm::StringRef name, const JitOptions &o
 Kernel::~Kernel() {
   if (bwdJob.joinable())
     bwdJob.join();
-  if (!workspace)
+  if (!workspace && !lookupReport)
     return;
-  if (llvm::Expected<CudaDriver &> d = CudaDriver::get(jitOptions.device))
+  if (llvm::Expected<CudaDriver &> d = CudaDriver::get(jitOptions.device)) {
     d->free(CUdeviceptr(workspace));
-  else
+    d->free(CUdeviceptr(lookupReport));
+  } else {
     llvm::consumeError(d.takeError());
+  }
 }
 
 void Kernel::startBackward() const {
@@ -558,8 +564,43 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
   };
   // The builder is the forward module's second entry, when it has one.
   CUfunction builder = s.runtimeTileClasses() ? fwd.loaded->functions[1] : nullptr;
-  return withTileClasses(*driver, s, builder, a, s.tiles.blockM, s.tiles.blockN, p,
-                         launchForward);
+  return withLookupReport(*driver, s, p, "forward", [&] {
+    return withTileClasses(*driver, s, builder, a, s.tiles.blockM, s.tiles.blockN, p,
+                           launchForward);
+  });
+}
+
+bool flashgen::checkLookupsFromEnvironment() {
+  const char *v = std::getenv("FLASHGEN_CHECK_LOOKUPS");
+  return v && *v && std::string(v) != "0";
+}
+
+llvm::Error Kernel::withLookupReport(CudaDriver &driver, const codegen::KernelSpec &s,
+                                     FwdParams &f, llvm::StringRef pass,
+                                     llvm::function_ref<llvm::Error()> launch) const {
+  if (!s.checkLookups)
+    return launch();
+  std::lock_guard<std::mutex> lock(lookupReportMutex);
+  const size_t bytes = kLookupReportInts * sizeof(int32_t);
+  if (!lookupReport) {
+    llvm::Expected<CUdeviceptr> m = driver.alloc(bytes);
+    if (!m)
+      return m.takeError();
+    lookupReport = uint64_t(*m);
+  }
+  f.lookupReport = reinterpret_cast<int32_t *>(lookupReport);
+  if (llvm::Error e = driver.memset8(CUdeviceptr(lookupReport), 0, bytes))
+    return e;
+  if (llvm::Error e = launch())
+    return e;
+  int32_t report[kLookupReportInts];
+  if (llvm::Error e = driver.synchronize())
+    return e;
+  if (llvm::Error e = driver.copyToHost(report, CUdeviceptr(lookupReport), bytes))
+    return e;
+  if (report[0] == 0)
+    return llvm::Error::success();
+  return makeError(ErrorKind::Argument, runtime::describeClampedLookup(s, f, report, pass));
 }
 
 std::string Kernel::resourceReport() const {
@@ -731,8 +772,10 @@ llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
 
   // Cells that divide both walks' tiles (KernelSpec::bwdTileClassBlock).
   const int64_t g = bwd.spec.bwdTileClassBlock();
-  return withTileClasses(*driver, bwd.spec, fn[codegen::kBwdTileClasses], a, g, g, p.f,
-                         [&] { return launchBackward(*driver, a, fn, fused, p); });
+  return withLookupReport(*driver, bwd.spec, p.f, "backward", [&] {
+    return withTileClasses(*driver, bwd.spec, fn[codegen::kBwdTileClasses], a, g, g, p.f,
+                           [&] { return launchBackward(*driver, a, fn, fused, p); });
+  });
 }
 
 llvm::Error Kernel::launchBackward(CudaDriver &driver, const BackwardArgs &a,

@@ -25,9 +25,11 @@ typedef unsigned long long uint64_t;
 
 #if defined(__CUDACC__) || defined(__CUDACC_RTC__)
 #define FG_DEVICE __device__ __forceinline__
+#define FG_NOINLINE_DEVICE __device__ __noinline__
 #define FG_HOST_DEVICE __host__ __device__ __forceinline__
 #else
 #define FG_DEVICE inline
+#define FG_NOINLINE_DEVICE inline
 #define FG_HOST_DEVICE inline
 #endif
 

@@ -255,6 +255,71 @@ TEST_F(GpuForward, RejectsBadArguments) {
             std::string::npos);
 }
 
+TEST_F(GpuForward, ChecksLookupsWhenAsked) {
+  // Issue 18's findings: t[k] with 300 keys on a 4-element tensor, and
+  // bias[q - k] at negative indices. A checked build (JitOptions::
+  // checkLookups) fails the launch naming the lookup, the index, the extent
+  // and an element inside the sequences; an unchecked one clamps (the
+  // float64 reference clamps alike, so the outputs match); a checked build
+  // of specs whose indices stay in range (documents from a tensor, run-time
+  // block maps, the ragged edge past seq_k included) reports nothing.
+  std::mt19937_64 rng(std::random_device{}());
+  struct Bad {
+    const char *spec, *expect;
+    int n;
+  } bad[] = {
+      {"attention lk { head_dim = 64; tensor t : i32[4]; mask = t[k] >= 0; }",
+       "lookup index out of range: t in mask at lk.attn:1:57, index 0 = ", 300},
+      {"attention lb { head_dim = 128; tensor bias : f32[8]; score = score + bias[q - k]; }",
+       "lookup index out of range: bias in score at lb.attn:1:70, index 0 = ", 17},
+  };
+  for (const Bad &c : bad) {
+    SCOPED_TRACE(c.spec);
+    const std::string name = std::string(c.spec).substr(10, 2) + ".attn";
+    for (bool checked : {true, false}) {
+      JitOptions o;
+      o.checkLookups = checked;
+      llvm::Expected<std::unique_ptr<Kernel>> k = Kernel::fromSpec(c.spec, name, o);
+      ASSERT_TRUE(bool(k)) << llvm::toString(k.takeError());
+      runtime::CheckOptions opt;
+      opt.seqQ = opt.seqK = c.n;
+      opt.seed = rng();
+      llvm::Expected<runtime::CheckReport> r = runtime::checkForward(**k, c.spec, opt);
+      if (!checked) {
+        ASSERT_TRUE(bool(r)) << llvm::toString(r.takeError());
+        EXPECT_TRUE(r->passed()) << r->summary();
+        continue;
+      }
+      ASSERT_FALSE(bool(r)) << "a checked build clamped an index silently";
+      const std::string msg = llvm::toString(r.takeError());
+      std::printf("checked: %s\n", msg.c_str());
+      EXPECT_NE(msg.find(c.expect), std::string::npos) << msg;
+      EXPECT_NE(msg.find("is outside [0, "), std::string::npos) << msg;
+    }
+  }
+  for (const char *ok :
+       {"attention dk { head_dim = 64; tensor doc_id : i32[batch, seq_k]; "
+        "mask = causal && doc_id[b, q] == doc_id[b, k]; }",
+        "attention rk { head_dim = 64; heads = 2; sparsity = runtime(block_size = 128); }"}) {
+    JitOptions o;
+    o.checkLookups = true;
+    llvm::Expected<std::unique_ptr<Kernel>> k = Kernel::fromSpec(ok, "ok.attn", o);
+    ASSERT_TRUE(bool(k)) << llvm::toString(k.takeError());
+    for (int n : {17, 1000}) {
+      runtime::CheckOptions opt;
+      opt.seqQ = opt.seqK = n;
+      opt.seed = rng();
+      llvm::Expected<runtime::CheckReport> r = runtime::checkForward(**k, ok, opt);
+      ASSERT_TRUE(bool(r)) << ok << ": " << llvm::toString(r.takeError());
+      EXPECT_TRUE(r->passed()) << ok << ": " << r->summary();
+      // The backward evaluates the mask too, with the same checks.
+      llvm::Expected<runtime::BwdCheckReport> b = runtime::checkBackward(**k, ok, opt);
+      ASSERT_TRUE(bool(b)) << ok << ": " << llvm::toString(b.takeError());
+      EXPECT_TRUE(b->passed()) << ok << ": " << b->summary();
+    }
+  }
+}
+
 TEST_F(GpuForward, RuntimeBlockMasks) {
   // sparsity = runtime: random block maps (the named tensor block_mask) at
   // several densities, alone and under other masks; blocks larger than,

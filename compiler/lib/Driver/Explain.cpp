@@ -141,7 +141,7 @@ json::Object estimateJson(const IOEstimate &e) {
 /// to it when the kernel runs (lookupIndicesInRange, as codegen emits it).
 std::vector<std::string> lookupLines(VariantOp v) {
   std::vector<std::string> lines;
-  for (auto [what, region] : {std::pair("mask", &v.getMask()), std::pair("score", &v.getScore())}) {
+  for (mlir::Region *region : {&v.getMask(), &v.getScore()}) {
     auto inRange = lookupIndicesInRange(v, *region);
     region->walk([&](LookupOp l) {
       TensorAttr t = v.lookupTensor(l.getName());
@@ -158,11 +158,7 @@ std::vector<std::string> lookupLines(VariantOp v) {
         indices += fmt::format("{}index {} ({}) {}", d ? ", " : "", d, extent,
                                proven ? "in range" : "clamped at run time");
       }
-      std::string where;
-      if (auto loc = l.getLoc()->findInstanceOf<mlir::FileLineColLoc>())
-        where = fmt::format(" at {}:{}:{}", loc.getFilename().str(), loc.getLine(),
-                            loc.getColumn());
-      lines.push_back(fmt::format("{} in {}{}: {}", l.getName().str(), what, where, indices));
+      lines.push_back(fmt::format("{}: {}", lookupSiteText(v, l), indices));
     });
   }
   return lines;

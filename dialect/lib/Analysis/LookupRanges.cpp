@@ -32,3 +32,19 @@ flashgen::attn::lookupIndicesInRange(VariantOp v, mlir::Region &region) {
   });
   return result;
 }
+
+llvm::SmallVector<LookupOp> flashgen::attn::lookupSites(VariantOp v) {
+  llvm::SmallVector<LookupOp> sites;
+  for (mlir::Region *r : {&v.getMask(), &v.getScore()})
+    r->walk([&](LookupOp l) { sites.push_back(l); });
+  return sites;
+}
+
+std::string flashgen::attn::lookupSiteText(VariantOp v, LookupOp l) {
+  std::string text = l.getName().str() +
+                     (l->getParentRegion() == &v.getScore() ? " in score" : " in mask");
+  if (auto loc = l.getLoc()->findInstanceOf<mlir::FileLineColLoc>())
+    text += " at " + loc.getFilename().str() + ":" + std::to_string(loc.getLine()) + ":" +
+            std::to_string(loc.getColumn());
+  return text;
+}

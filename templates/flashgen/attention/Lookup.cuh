@@ -3,6 +3,9 @@
 // Mask and score expressions read user tensors (document ids, ALiBi slopes,
 // bias tables). Indices are clamped to the tensor's extents: a spec that
 // indexes out of range reads the nearest element rather than stray memory.
+// A checked build (KernelSpec::checkLookups) passes where each lookup is
+// evaluated (LookupAt) and records the first clamped index of an element
+// inside seq_q x seq_k for the runtime to report.
 //
 //===----------------------------------------------------------------------===//
 #ifndef FLASHGEN_ATTENTION_LOOKUP_CUH
@@ -12,32 +15,59 @@
 
 namespace flashgen {
 
+/// Where a checked build evaluates a lookup: the report (null: none), the
+/// site's number and the element, in the launch's frame.
+struct LookupAt {
+  int32_t *report;
+  int site, b, h, q, k, seqQ, seqK;
+};
+
+#if defined(__CUDACC__) || defined(__CUDACC_RTC__)
+/// Records a clamped index unless one is recorded already. Out of line: a
+/// call per lookup site, taken only on a clamp.
+FG_NOINLINE_DEVICE void recordClampedLookup(int32_t *report, int site, int dim, int index, int b,
+                                            int h, int q, int k) {
+  if (atomicCAS(report, 0, 1) != 0)
+    return;
+  const int fields[kLookupReportInts - 1] = {site, dim, index, b, h, q, k};
+  for (int i = 0; i < kLookupReportInts - 1; ++i)
+    report[1 + i] = fields[i];
+}
+#endif
+
 /// Element offset of index `i` along dim `d`: clamped to the extent, unless
 /// codegen proved it in range (kInRange: interval analysis of the index
 /// against the declared extent, which the runtime checks the tensor has;
 /// a clamp per element was most of a lookup's code and compile time).
-template <bool kInRange> FG_DEVICE int64_t offsetOf(const TensorRef &t, int d, int i) {
-  if (!kInRange)
+/// A checked build's `at` records a clamp inside the sequences.
+template <bool kInRange>
+FG_DEVICE int64_t offsetOf(const TensorRef &t, int d, int i, const LookupAt &at) {
+  if (!kInRange) {
+    if (at.report && (i < 0 || i >= t.dims[d]) && at.q < at.seqQ && at.k < at.seqK)
+      recordClampedLookup(at.report, at.site, d, i, at.b, at.h, at.q, at.k);
     i = i < 0 ? 0 : (i >= t.dims[d] ? t.dims[d] - 1 : i);
+  }
   return int64_t(i) * t.strides[d];
 }
 
-template <class E, bool k0 = false> FG_DEVICE E lookup1(const TensorRef &t, int i0) {
-  return static_cast<const E *>(t.data)[offsetOf<k0>(t, 0, i0)];
+template <class E, bool k0 = false>
+FG_DEVICE E lookup1(const TensorRef &t, int i0, const LookupAt &at = {}) {
+  return static_cast<const E *>(t.data)[offsetOf<k0>(t, 0, i0, at)];
 }
 template <class E, bool k0 = false, bool k1 = false>
-FG_DEVICE E lookup2(const TensorRef &t, int i0, int i1) {
-  return static_cast<const E *>(t.data)[offsetOf<k0>(t, 0, i0) + offsetOf<k1>(t, 1, i1)];
+FG_DEVICE E lookup2(const TensorRef &t, int i0, int i1, const LookupAt &at = {}) {
+  return static_cast<const E *>(t.data)[offsetOf<k0>(t, 0, i0, at) + offsetOf<k1>(t, 1, i1, at)];
 }
 template <class E, bool k0 = false, bool k1 = false, bool k2 = false>
-FG_DEVICE E lookup3(const TensorRef &t, int i0, int i1, int i2) {
-  return static_cast<const E *>(t.data)[offsetOf<k0>(t, 0, i0) + offsetOf<k1>(t, 1, i1) +
-                                        offsetOf<k2>(t, 2, i2)];
+FG_DEVICE E lookup3(const TensorRef &t, int i0, int i1, int i2, const LookupAt &at = {}) {
+  return static_cast<const E *>(t.data)[offsetOf<k0>(t, 0, i0, at) + offsetOf<k1>(t, 1, i1, at) +
+                                        offsetOf<k2>(t, 2, i2, at)];
 }
 template <class E, bool k0 = false, bool k1 = false, bool k2 = false, bool k3 = false>
-FG_DEVICE E lookup4(const TensorRef &t, int i0, int i1, int i2, int i3) {
-  return static_cast<const E *>(t.data)[offsetOf<k0>(t, 0, i0) + offsetOf<k1>(t, 1, i1) +
-                                        offsetOf<k2>(t, 2, i2) + offsetOf<k3>(t, 3, i3)];
+FG_DEVICE E lookup4(const TensorRef &t, int i0, int i1, int i2, int i3,
+                    const LookupAt &at = {}) {
+  return static_cast<const E *>(t.data)[offsetOf<k0>(t, 0, i0, at) + offsetOf<k1>(t, 1, i1, at) +
+                                        offsetOf<k2>(t, 2, i2, at) + offsetOf<k3>(t, 3, i3, at)];
 }
 
 } // namespace flashgen

@@ -31,6 +31,10 @@ struct alignas(64) TmaDescriptor {
   uint64_t opaque[16];
 };
 
+/// FwdParams::lookupReport's ints: flag (0: nothing clamped), the site
+/// (KernelSpec::lookupSites), the dimension, the index, then b, h, q, k.
+constexpr int kLookupReportInts = 8;
+
 struct FwdParams {
   const void *q, *k, *v;
   void *o;
@@ -62,6 +66,10 @@ struct FwdParams {
   /// the forward reads them; null: the kernel classifies tiles itself.
   uint8_t *tileClasses;
   int32_t tileClassRowBlocks, tileClassTiles, tileClassHeads;
+  /// A checked build's report of a clamped lookup index (Lookup.cuh;
+  /// kLookupReportInts), zeroed before the launch and read after it; null:
+  /// indices are clamped silently.
+  int32_t *lookupReport;
   /// Q, K, V as tensor maps (dims: head dim, row, head, batch entry; boxes
   /// of 64 columns), for the kernels that load with TMA; else unset.
   TmaDescriptor tmaQ, tmaK, tmaV;

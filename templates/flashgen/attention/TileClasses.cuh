@@ -36,12 +36,18 @@ constexpr int64_t kMaxLookupScan = 4096;
 
 /// The values an int tensor takes at indices in `ix` (clamped to the
 /// extents, as the concrete lookup clamps them): exact bounds when every
-/// index but the last is one value, else unbounded.
-template <int N>
+/// index but the last is one value, else unbounded. kOutsideIsTop (a
+/// checked build): unbounded when an index range leaves the extent, so the
+/// tile is partial and its elements' clamps are reported one by one.
+template <int N, bool kOutsideIsTop = false>
 FG_DEVICE iv::Iv lookupScan(const TensorRef &t, const iv::Iv (&ix)[N]) {
   auto clampTo = [&](int d, int64_t i) {
     return i < 0 ? int64_t(0) : (i >= t.dims[d] ? int64_t(t.dims[d]) - 1 : i);
   };
+  if (kOutsideIsTop)
+    for (int d = 0; d < N; ++d)
+      if (ix[d].lo < 0 || ix[d].hi >= t.dims[d])
+        return iv::top();
   int64_t offset = 0;
 #pragma unroll
   for (int d = 0; d + 1 < N; ++d) {

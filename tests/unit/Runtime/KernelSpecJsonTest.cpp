@@ -67,6 +67,30 @@ void expectSame(const KernelSpec &a, const KernelSpec &b) {
     EXPECT_EQ(a.tensors[i].isFloat, b.tensors[i].isFloat);
     EXPECT_EQ(a.tensors[i].dims, b.tensors[i].dims);
   }
+  ASSERT_EQ(a.lookupSites.size(), b.lookupSites.size());
+  for (size_t i = 0; i < a.lookupSites.size(); ++i) {
+    EXPECT_EQ(a.lookupSites[i].text, b.lookupSites[i].text);
+    EXPECT_EQ(a.lookupSites[i].tensor, b.lookupSites[i].tensor);
+  }
+  EXPECT_EQ(a.checkLookups, b.checkLookups);
+}
+
+// The lookups a checked build reports by number: the mask's, then the
+// score's, each named with its spec location and the tensor it reads.
+TEST(KernelSpecJson, LookupSitesAreNumberedAndNamed) {
+  auto gen = generateForward("attention a { head_dim = 64; tensor t : i32[4];\n"
+                             "  tensor bias : f32[8];\n  score = score + bias[q - k];\n"
+                             "  mask = t[k] > 0 && t[q] > 0; }",
+                             "sites.attn", "sm_90a");
+  ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
+  const std::vector<LookupSite> &s = gen->first.lookupSites;
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[0].text, "t in mask at sites.attn:4:10");
+  EXPECT_EQ(s[0].tensor, 0);
+  EXPECT_EQ(s[1].text, "t in mask at sites.attn:4:22");
+  EXPECT_EQ(s[2].text, "bias in score at sites.attn:3:19");
+  EXPECT_EQ(s[2].tensor, 1);
+  EXPECT_FALSE(gen->first.checkLookups); // a build asks for it (JitOptions)
 }
 
 TEST(KernelSpecJson, EveryExampleRoundTrips) {

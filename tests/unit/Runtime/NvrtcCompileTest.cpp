@@ -5,6 +5,7 @@
 // print NVRTC's whole log.
 //
 //===----------------------------------------------------------------------===//
+#include "CompilePipeline.h"
 #include "flashgen/Runtime/Nvrtc.h"
 #include "flashgen/Runtime/Runtime.h"
 
@@ -208,6 +209,30 @@ TEST(Nvrtc, BackwardCompileUnitsPartitionTheEntries) {
     for (size_t i = 0; i < names.size(); ++i)
       EXPECT_EQ(seen[i], names[i].empty() ? 0 : 1) << text << ": " << names[i];
   }
+}
+
+TEST(Nvrtc, CheckedLookupsCompile) {
+  // A checked build (JitOptions::checkLookups) of lookups the compiler
+  // cannot prove in range, in the mask (run-time tile classes) and the
+  // score (and its derivative in the backward): every module compiles, the
+  // report's record is there, and an unchecked build has none.
+  const char *text = "attention lk { head_dim = 64; tensor t : i32[4]; tensor bias : f32[8];\n"
+                     "  mask = t[k] > 0; score = score + bias[q - k]; }";
+  for (const char *arch : {"sm_90a", "sm_80"})
+    for (bool backward : {false, true})
+      for (bool checked : {true, false}) {
+        SCOPED_TRACE(std::string(arch) + (backward ? " backward" : " forward") +
+                     (checked ? " checked" : ""));
+        std::optional<attn::GpuTarget> target = attn::lookupTarget(arch);
+        ASSERT_TRUE(target.has_value());
+        auto gen = runtime::generateVariant(text, "lk.attn", *target, backward, nullptr, checked);
+        ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
+        EXPECT_EQ(gen->first.checkLookups, checked);
+        auto r = runtime::compileWithNvrtc(gen->second, "lk.cu", arch, /*cubin=*/false);
+        ASSERT_TRUE(bool(r)) << llvm::toString(r.takeError());
+        EXPECT_EQ(r->ptx.find("recordClampedLookup") != std::string::npos, checked);
+        EXPECT_EQ(r->ptx.find("atom.global.cas.b32") != std::string::npos, checked);
+      }
 }
 
 TEST(Nvrtc, EveryHeadDimBackward) {

@@ -28,6 +28,12 @@ struct TensorInfo {
   std::vector<std::string> dims; // "batch", "heads", ... or a number
 };
 
+/// A lookup of the mask or score, as a checked build reports it.
+struct LookupSite {
+  std::string text; // "name in mask at FILE:LINE:COL" (attn::lookupSiteText)
+  int tensor = -1;  // which of FwdParams::tensors it reads
+};
+
 /// Positions in KernelSpec::backwardEntries().
 enum BwdEntry : int {
   kBwdPre = 0,       // D, lse2 (and zeroing of the dQ accumulator)
@@ -122,6 +128,14 @@ struct KernelSpec {
   bool band = false, bottomRight = false;
   std::optional<int64_t> bandLower, bandUpper;
   std::vector<TensorInfo> tensors;
+  /// Every lookup, at the number a checked build reports it by
+  /// (attn::lookupSites).
+  std::vector<LookupSite> lookupSites;
+  /// A checked build (JitOptions::checkLookups): a lookup index clamped at
+  /// an element inside seq_q x seq_k is reported (FwdParams::lookupReport),
+  /// and a run-time tile class whose lookups leave their tensor is partial,
+  /// so that the kernel evaluates those elements one by one.
+  bool checkLookups = false;
   attn::SparsityAttr sparsity; // null when dense
   int64_t kvHeadsRatio = 0;    // heads / kv_heads when both are in the spec
   /// Tile classes built at run time by tileClassEntry (TileClasses.cuh;

@@ -20,6 +20,7 @@
 #include "flashgen/Codegen/KernelSpec.h"
 #include "flashgen/Runtime/Positions.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/Error.h"
 
 #include <cuda.h>
@@ -100,6 +101,9 @@ struct BackwardArgs : ForwardArgs {
   bool accumulateF32 = false;
 };
 
+/// Whether $FLASHGEN_CHECK_LOOKUPS asks for checked builds (set, not "0").
+bool checkLookupsFromEnvironment();
+
 struct JitOptions {
   std::string arch = "native"; // or sm_80, sm_86, sm_89, sm_90a
   bool useCache = true;
@@ -115,6 +119,14 @@ struct JitOptions {
   /// A backward that fails to JIT is not the forward's error: backward()
   /// reports it.
   bool withBackward = false;
+  /// A checked build (debugging specs that index tensors): every lookup
+  /// index the compiler could not prove in range is checked where the
+  /// kernel evaluates it, and a launch that clamped one inside seq_q x seq_k
+  /// waits for the GPU and fails with an Argument error naming the lookup,
+  /// the index and the element (b, h, q, k). Off: such indices are clamped
+  /// silently (no byte outside the tensor is read either way). Default:
+  /// $FLASHGEN_CHECK_LOOKUPS, so C and Python callers can turn it on too.
+  bool checkLookups = checkLookupsFromEnvironment();
 };
 
 /// What one JIT compilation cost, for the bench and `flashgen run`.
@@ -248,6 +260,14 @@ private:
   /// startBackward()'s JIT: joined by prepareBackward() and the destructor.
   mutable std::thread bwdJob;
   mutable std::mutex bwdJobMutex;
+  /// A checked build's launches (KernelSpec::checkLookups): the report
+  /// (FwdParams::lookupReport) zeroed before `launch`, read after it, an
+  /// error if a lookup index was clamped. One checked launch at a time.
+  llvm::Error withLookupReport(runtime::CudaDriver &driver, const codegen::KernelSpec &spec,
+                               FwdParams &f, llvm::StringRef pass,
+                               llvm::function_ref<llvm::Error()> launch) const;
+  mutable uint64_t lookupReport = 0; // CUdeviceptr, kLookupReportInts ints
+  mutable std::mutex lookupReportMutex;
   mutable uint64_t workspace = 0; // CUdeviceptr of the internal workspace
   mutable size_t workspaceBytes = 0;
 };
