@@ -352,3 +352,29 @@ int flashgen::runtime::backwardKvSplit(int group, int64_t ctas, int numSMs, int 
       split = d;
   return split;
 }
+
+int64_t flashgen::runtime::backwardPaddedRows(int n) {
+  return (int64_t(std::max(n, 0)) + kBwdSeqPadding - 1) / kBwdSeqPadding * kBwdSeqPadding;
+}
+
+runtime::BackwardWorkspace
+flashgen::runtime::backwardWorkspaceLayout(const ForwardArgs &a, int64_t paddedQK, int kvHeads,
+                                           int headDimQK, int headDimV, int kvSplit) {
+  const size_t rows = size_t(std::max(a.batch, 0)) * size_t(std::max(a.heads, 0)) *
+                      size_t(backwardPaddedRows(a.seqQ));
+  BackwardWorkspace w;
+  w.lse2 = 0;
+  w.dsum = rows * sizeof(float);
+  w.dqAccum = 2 * rows * sizeof(float);
+  w.dqOrder = w.dqAccum + rows * size_t(paddedQK) * sizeof(float);
+  const size_t end = w.dqOrder + rows / kBwdOrderRows * sizeof(int32_t);
+  w.dkvPartial = (end + 15) / 16 * 16;
+  w.bytes = kvSplit > 1 ? w.dkvPartial + size_t(bwdDkvPartialFloats(
+                                             kvSplit, std::max(a.batch, 0), kvHeads,
+                                             int(backwardPaddedRows(a.seqK)), headDimQK,
+                                             headDimV)) *
+                                             sizeof(float)
+                        : end;
+  return w;
+}
+

@@ -627,10 +627,6 @@ std::string Kernel::resourceReport() const {
 }
 
 namespace {
-/// Rows of the padded logsumexp/D workspace per (batch, head).
-int64_t paddedSeq(int seqQ) {
-  return (int64_t(seqQ) + kBwdSeqPadding - 1) / kBwdSeqPadding * kBwdSeqPadding;
-}
 /// SMs of `device` (0 without a driver: the backward then never splits).
 int deviceSMs(int device) {
   llvm::Expected<CudaDriver &> driver = CudaDriver::get(device);
@@ -640,18 +636,15 @@ int deviceSMs(int device) {
   }
   return driver->device().numSMs;
 }
-/// Bytes of the workspace before the split dK/dV planes: lse2 and D per
-/// padded row, the fast path's fp32 dQ accumulator (reserved on either
-/// path, so one workspace serves both), the deterministic fused path's
-/// order counters (BwdParams::dqOrder); 16-byte aligned.
-size_t workspaceBytesBeforePartials(const ForwardArgs &a, int64_t paddedQK) {
-  const size_t rows = size_t(std::max(a.batch, 0)) * size_t(std::max(a.heads, 0)) *
-                      size_t(paddedSeq(std::max(a.seqQ, 0)));
-  const size_t bytes =
-      rows * (2 + size_t(paddedQK)) * sizeof(float) + rows / kBwdOrderRows * sizeof(int32_t);
-  return (bytes + 15) / 16 * 16;
-}
 } // namespace
+
+runtime::BackwardWorkspace Kernel::backwardWorkspace(const ForwardArgs &a) const {
+  // Planes for the most parts any launch of these shapes splits into.
+  return runtime::backwardWorkspaceLayout(a, fwd.spec.paddedQK,
+                                          runtime::resolvedKvHeads(fwd.spec, a),
+                                          int(fwd.spec.headDimQK), int(fwd.spec.headDimV),
+                                          reservedKvSplit(a));
+}
 
 int Kernel::reservedKvSplit(const ForwardArgs &a) const {
   const int kvHeads = runtime::resolvedKvHeads(fwd.spec, a);
@@ -684,15 +677,7 @@ int Kernel::backwardKvSplit(const ForwardArgs &a) const {
 }
 
 size_t Kernel::backwardWorkspaceBytes(const ForwardArgs &a) const {
-  // Then the split backward's partial dK/dV planes, when it may split.
-  const int split = reservedKvSplit(a);
-  const size_t partials =
-      split > 1 ? size_t(bwdDkvPartialFloats(split, a.batch, runtime::resolvedKvHeads(fwd.spec, a),
-                                             int(paddedSeq(a.seqK)), int(fwd.spec.headDimQK),
-                                             int(fwd.spec.headDimV))) *
-                      sizeof(float)
-                : 0;
-  return workspaceBytesBeforePartials(a, fwd.spec.paddedQK) + partials;
+  return backwardWorkspace(a).bytes;
 }
 
 llvm::Error Kernel::backward(const BackwardArgs &a) const {
@@ -717,8 +702,9 @@ llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
   if (!driver)
     return driver.takeError();
 
-  p.seqPad = int32_t(paddedSeq(a.seqQ));
-  size_t wsBytes = backwardWorkspaceBytes(a);
+  p.seqPad = int32_t(runtime::backwardPaddedRows(a.seqQ));
+  const runtime::BackwardWorkspace layout = backwardWorkspace(a);
+  const size_t wsBytes = layout.bytes;
   CUdeviceptr ws = reinterpret_cast<CUdeviceptr>(a.workspace);
   if (!ws) {
     std::lock_guard<std::mutex> lock(bwdMutex);
@@ -735,9 +721,8 @@ llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
     }
     ws = CUdeviceptr(workspace);
   }
-  const size_t rows = size_t(a.batch) * size_t(a.heads) * size_t(p.seqPad);
-  p.lse2 = reinterpret_cast<float *>(ws);
-  p.dsum = p.lse2 + rows;
+  p.lse2 = reinterpret_cast<float *>(ws + layout.lse2);
+  p.dsum = reinterpret_cast<float *>(ws + layout.dsum);
   const std::vector<CUfunction> &fn = bwd.loaded->functions;
   // The fast path (atomic dQ) unless the caller asked for bit-identical
   // results or the tiling has none. Bit-identical results: from the
@@ -753,19 +738,16 @@ llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
                                               "': the backward module has no kernel for "
                                               "this path (deterministic=" +
                                               (a.deterministic ? "true" : "false") + ")");
-  p.dqAccum = fused ? p.dsum + rows : nullptr;
-  p.dqOrder = ordered ? reinterpret_cast<int32_t *>(p.dqAccum + rows * fwd.spec.paddedQK)
-                      : nullptr; // after the accumulator (backwardWorkspaceBytes)
+  p.dqAccum = fused ? reinterpret_cast<float *>(ws + layout.dqAccum) : nullptr;
+  p.dqOrder = ordered ? reinterpret_cast<int32_t *>(ws + layout.dqOrder) : nullptr;
   if (fused && bwd.spec.bwdTiles->warpSpecialized)
     if (llvm::Error e = encodeBackwardTensorMaps(*driver, bwd.spec, a, p))
       return e;
   // GQA/MQA with too few key blocks to fill the GPU: a kv head's query
   // heads split over CTAs, their dK/dV sums in partial planes.
   p.kvSplit = untunedKvSplit(a);
-  p.seqPadK = int32_t(paddedSeq(a.seqK));
-  p.dkvPartial = p.kvSplit > 1 ? reinterpret_cast<float *>(
-                                     ws + workspaceBytesBeforePartials(a, fwd.spec.paddedQK))
-                               : nullptr;
+  p.seqPadK = int32_t(runtime::backwardPaddedRows(a.seqK));
+  p.dkvPartial = p.kvSplit > 1 ? reinterpret_cast<float *>(ws + layout.dkvPartial) : nullptr;
   if (p.kvSplit > 1 && !fn[codegen::kBwdConvertDKDV])
     return makeError(ErrorKind::Unsupported, "variant '" + bwd.spec.variant +
                                               "': the backward module has no dK/dV conversion");

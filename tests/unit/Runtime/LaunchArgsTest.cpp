@@ -304,6 +304,36 @@ TEST(LaunchArgs, BackwardAccumulatesOnlyWhenAsked) {
   EXPECT_EQ(p.dkvPartial, nullptr);
 }
 
+TEST(LaunchArgs, BackwardWorkspaceLayout) {
+  // B=2, H=16, Nq=1000 (padded to 1024), Nk=300 (padded to 384), 2 kv heads,
+  // head dims 128 (padded 128) and 64.
+  ForwardArgs a;
+  a.batch = 2;
+  a.heads = 16;
+  a.seqQ = 1000;
+  a.seqK = 300;
+  EXPECT_EQ(runtime::backwardPaddedRows(1000), 1024);
+  EXPECT_EQ(runtime::backwardPaddedRows(0), 0);
+  EXPECT_EQ(runtime::backwardPaddedRows(128), 128);
+  const size_t rows = 2 * 16 * 1024;
+  runtime::BackwardWorkspace w = runtime::backwardWorkspaceLayout(a, 128, 2, 128, 64, 1);
+  EXPECT_EQ(w.lse2, 0u);
+  EXPECT_EQ(w.dsum, rows * 4);
+  EXPECT_EQ(w.dqAccum, 2 * rows * 4);
+  EXPECT_EQ(w.dqOrder, 2 * rows * 4 + rows * 128 * 4);
+  EXPECT_EQ(w.bytes, w.dqOrder + rows / 64 * 4); // no planes without a split
+  EXPECT_EQ(w.dkvPartial % 16, 0u);
+  // Split 4: planes [4][2][2][384][128 + 64] floats after the counters.
+  runtime::BackwardWorkspace s = runtime::backwardWorkspaceLayout(a, 128, 2, 128, 64, 4);
+  EXPECT_EQ(s.dkvPartial, w.dkvPartial);
+  EXPECT_GE(s.dkvPartial, w.bytes);
+  EXPECT_EQ(s.bytes, s.dkvPartial + size_t(4) * 2 * 2 * 384 * (128 + 64) * 4);
+  // Degenerate counts give an empty workspace, not a wrapped size.
+  ForwardArgs none;
+  none.batch = -1;
+  EXPECT_EQ(runtime::backwardWorkspaceLayout(none, 128, 1, 128, 128, 1).bytes, 0u);
+}
+
 TEST(LaunchArgs, BackwardSplitsHeadsOnlyWhereKeyBlocksLeaveSMsIdle) {
   // MQA, 16 query heads, 8 key blocks: 8 CTAs on 132 SMs -> all 16 parts.
   EXPECT_EQ(runtime::backwardKvSplit(16, 8, 132, 16), 16);

@@ -39,6 +39,21 @@ int resolvedKvHeads(const codegen::KernelSpec &spec, const ForwardArgs &args);
 /// waves lost 10-22% at N = 512-2048; splitting 8 into 128 gained 5-6x.
 int backwardKvSplit(int group, int64_t ctas, int numSMs, int cap);
 
+/// Rows of a sequence of `n` positions in the backward's workspace:
+/// padded to kBwdSeqPadding (BwdParams::seqPad, seqPadK).
+int64_t backwardPaddedRows(int n);
+
+/// Where the backward's workspace keeps each part (BwdParams), in bytes
+/// from its start: lse2 and D per padded query row, the fast path's fp32
+/// dQ accumulator (reserved on either path, so one workspace serves both),
+/// the deterministic fused path's order counters, then (16-byte aligned)
+/// the partial dK/dV planes of `kvSplit` > 1; `bytes` in all.
+struct BackwardWorkspace {
+  size_t lse2 = 0, dsum = 0, dqAccum = 0, dqOrder = 0, dkvPartial = 0, bytes = 0;
+};
+BackwardWorkspace backwardWorkspaceLayout(const ForwardArgs &args, int64_t paddedQK, int kvHeads,
+                                          int headDimQK, int headDimV, int kvSplit);
+
 /// The backward's own arguments (lse, dO and the gradients, workspace
 /// alignment, gradient strides, which default to their tensors' in p.f)
 /// into `p`, whose forward block p.f buildForwardParams filled.

@@ -142,6 +142,7 @@ struct JitStats {
 
 namespace runtime {
 class CudaDriver;
+struct BackwardWorkspace; // LaunchArgs.h
 struct LoadedModule;
 
 /// One JITted module (the forward kernel, or the backward kernels): its
@@ -232,6 +233,8 @@ private:
   /// a kv head's query heads over (BwdParams::kvSplit): what the workspace
   /// holds partial dK/dV planes for.
   int reservedKvSplit(const ForwardArgs &args) const;
+  /// The workspace's layout for `args` (its size: backwardWorkspaceBytes).
+  runtime::BackwardWorkspace backwardWorkspace(const ForwardArgs &args) const;
   /// backwardKvSplit on this kernel's own backward tiling.
   int untunedKvSplit(const ForwardArgs &args) const;
   /// The backward module's JIT, unless loaded (under bwdMutex).
