@@ -1,0 +1,66 @@
+//===- TensorMaps.cpp - the TMA descriptors of a launch -------------------===//
+#include "TensorMaps.h"
+
+#include "flashgen/attention/Params.cuh" // shared with the kernels
+
+#include <cstring>
+
+using namespace flashgen;
+using namespace flashgen::runtime;
+
+namespace {
+/// A Q/K/V/dO-shaped tensor as the warp-specialized kernels' TMA sees it:
+/// dims (head dim, row, head, batch entry), boxes of 64 columns x
+/// `boxRows`. Varlen tensors are one batch entry of all packed rows; rows
+/// past a sequence are the next one's (masked by the kernel) or out of
+/// bounds (zeros). buildParams already checked the strides (multiples of 8
+/// elements = 16 bytes, what the copy engine needs).
+llvm::Error encodeRowsMap(CudaDriver &drv, const codegen::KernelSpec &s, const ForwardArgs &a,
+                          TmaDescriptor &out, const void *base, int64_t headDim, int64_t rows,
+                          int64_t heads, int64_t rowStride, int64_t headStride,
+                          int64_t batchStride, int64_t boxRows) {
+  static_assert(sizeof(CUtensorMap) == sizeof(TmaDescriptor), "the driver's tensor map");
+  const int64_t batch = s.varlen ? 1 : a.batch;
+  // A dimension of extent 1 is never stepped: any valid stride does.
+  auto stride = [](int64_t elems, int64_t extent, int64_t fallbackBytes) {
+    return extent == 1 || elems == 0 ? uint64_t(fallbackBytes) : uint64_t(elems) * 2;
+  };
+  const uint64_t rowBytes = stride(rowStride, rows, 16);
+  const uint64_t headBytes = stride(headStride, heads, rowBytes * uint64_t(rows));
+  const uint64_t batchBytes = stride(batchStride, batch, headBytes * uint64_t(heads));
+  CUtensorMap map;
+  if (llvm::Error e = drv.encodeTileMap(
+          map, base, {uint64_t(headDim), uint64_t(rows), uint64_t(heads), uint64_t(batch)},
+          {rowBytes, headBytes, batchBytes}, {64u, uint32_t(boxRows), 1u, 1u}))
+    return e;
+  std::memcpy(&out, &map, sizeof(map));
+  return llvm::Error::success();
+}
+} // namespace
+
+/// Q, K and V of `p` with boxes of `qRows` and `kvRows` rows: the
+/// forward's tiles, or the backward's streamed and resident blocks.
+llvm::Error flashgen::runtime::encodeQKVMaps(CudaDriver &drv, const codegen::KernelSpec &s, const ForwardArgs &a,
+                          FwdParams &p, int64_t qRows, int64_t kvRows) {
+  const int64_t rowsQ = s.varlen ? a.totalQ : a.seqQ, rowsK = s.varlen ? a.totalK : a.seqK;
+  if (llvm::Error e = encodeRowsMap(drv, s, a, p.tmaQ, p.q, p.headDimQK, rowsQ, p.heads,
+                                    p.qRowStride, p.qHeadStride, p.qBatchStride, qRows))
+    return e;
+  if (llvm::Error e = encodeRowsMap(drv, s, a, p.tmaK, p.k, p.headDimQK, rowsK, p.kvHeads,
+                                    p.kRowStride, p.kHeadStride, p.kBatchStride, kvRows))
+    return e;
+  return encodeRowsMap(drv, s, a, p.tmaV, p.v, p.headDimV, rowsK, p.kvHeads, p.vRowStride,
+                       p.vHeadStride, p.vBatchStride, kvRows);
+}
+
+/// The warp-specialized backward's maps: Q and dO by streamed tile, K and
+/// V by resident key block (BwdKernelSm90Ws.cuh).
+llvm::Error flashgen::runtime::encodeBackwardTensorMaps(CudaDriver &drv, const codegen::KernelSpec &s,
+                                     const ForwardArgs &a, BwdParams &p) {
+  const attn::TileConfig &t = *s.bwdTiles;
+  if (llvm::Error e = encodeQKVMaps(drv, s, a, p.f, t.blockM, 16 * t.warps))
+    return e;
+  const int64_t rowsQ = s.varlen ? a.totalQ : a.seqQ;
+  return encodeRowsMap(drv, s, a, p.tmaDO, p.dO, p.f.headDimV, rowsQ, p.f.heads, p.dORowStride,
+                       p.dOHeadStride, p.dOBatchStride, t.blockM);
+}
