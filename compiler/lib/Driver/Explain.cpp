@@ -3,6 +3,7 @@
 #include "flashgen/Dialect/Attn/Analysis/LookupRanges.h"
 
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
+#include "flashgen/Runtime/LaunchArgs.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/JSON.h"
@@ -193,6 +194,20 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   // The census counts a tile these tensors decide as partial.
   llvm::SmallVector<llvm::StringRef> classTensors = tileDecidingTensors(v);
 
+  // The backward's grid for this shape: key blocks x kv heads x batch, a
+  // kv head's query heads split over CTAs where the key blocks alone leave
+  // SMs idle (BwdParams::kvSplit, the launch's own rule).
+  struct {
+    int64_t keyBlocks = 0;
+    int split = 1;
+  } bwdGrid;
+  if (TilingAttr b = v.getBwdTilingAttr()) {
+    const int64_t resident = 16 * fromAttr(b).warps;
+    const int64_t group = shape.kvHeads ? shape.heads / shape.kvHeads : 1;
+    bwdGrid.keyBlocks = (shape.seqK + resident - 1) / resident;
+    bwdGrid.split = runtime::backwardKvSplit(
+        int(group), bwdGrid.keyBlocks * shape.kvHeads * shape.batch, int(target.numSMs), int(group));
+  }
   if (opts.json) {
     json::Array notes;
     for (llvm::StringRef n : v.getTilingNotes()->getAsValueRange<mlir::StringAttr>())
@@ -230,8 +245,11 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
         {"standard", estimateJson(st)},
         {"bytes_ratio", st.totalBytes() / fg.totalBytes()},
         {"time_ratio", st.seconds() / fg.seconds()}};
-    if (v.getBwdTilingAttr())
+    if (v.getBwdTilingAttr()) {
       root["backward_tiling"] = tilingJson(v.getBwdTilingAttr());
+      root["backward_key_blocks"] = bwdGrid.keyBlocks;
+      root["backward_kv_split"] = bwdGrid.split;
+    }
     json::Array classTensorsJson;
     for (llvm::StringRef t : classTensors)
       classTensorsJson.push_back(t.str());
@@ -332,6 +350,16 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
                        c.ctasPerSM * (c.warps + (c.warpSpecialized ? kWsProducerWarps : 0)));
   };
   trow("CTAs per SM", ctas(fwd), ctas(bwd));
+  // This shape's grids: the forward's row blocks, the backward's key
+  // blocks, whose CTAs split a kv head's query heads where the key blocks
+  // alone leave SMs idle (BwdParams::kvSplit).
+  trow("grid (this shape)",
+       fmt::format("{} x {} x {} CTAs", (shape.seqQ + fwd.blockM - 1) / fwd.blockM, shape.heads,
+                   shape.batch),
+       fmt::format("{} x {} x {} CTAs{}", bwdGrid.keyBlocks, shape.kvHeads * bwdGrid.split,
+                   shape.batch,
+                   bwdGrid.split > 1 ? fmt::format(" (query heads split {} ways)", bwdGrid.split)
+                                     : ""));
   os << "  why:\n";
   for (llvm::StringRef n : v.getTilingNotes()->getAsValueRange<mlir::StringAttr>())
     os << "    - " << n << "\n";

@@ -567,10 +567,11 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
   }
   if (best.mma == MmaKind::Wgmma && p.backward)
     d.notes.push_back(llvm::formatv(
-        "{0}: wgmma kernel for the fast path (dK, dV and atomic dQ fused){1}; "
-        "the deterministic kernels use mma.sync with the same tiles",
-        pass, best.blockM == 128 ? ", 128-query tiles at head dim 64 (measured fastest)"
-                                 : "").str());
+        "{0}: wgmma kernel for the fast path (dK, dV and atomic dQ fused){1}; {2}",
+        pass, best.blockM == 128 ? ", 128-query tiles at head dim 64 (measured fastest)" : "",
+        best.warpSpecialized
+            ? "the deterministic path is the same kernel, its dQ reductions in key-block order"
+            : "the deterministic kernels use mma.sync with the same tiles").str());
   else if (best.mma == MmaKind::Wgmma && o.any())
     d.notes.push_back(llvm::formatv("{0}: wgmma kernel within the spec's constraints", pass)
                           .str());
