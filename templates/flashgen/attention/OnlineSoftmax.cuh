@@ -43,22 +43,27 @@ template <int MR, int NT> struct ElementBits {
     for (int i = 0; i < kWords; ++i)
       w[i] = ~0u;
   }
-  /// bits = decide(mr, n, e) for every element.
+  /// bits = decide(mr, n, e) for every element. The row slices unrolled
+  /// and the columns in a loop: what decide() computes from the row alone
+  /// (a mask's per-row lookups, doc_id[b, q]) is invariant in that loop and
+  /// is computed once per row instead of once per element.
   template <class Decide> FG_DEVICE void eval(Decide decide) {
 #pragma unroll
     for (int i = 0; i < kWords; ++i)
       w[i] = 0u;
+#pragma unroll
+    for (int mr = 0; mr < MR; ++mr)
 #pragma unroll 1
-    for (int f = 0; f < MR * NT; ++f) {
-      const int mr = f / NT, n = f % NT;
-      uint32_t nibble = 0;
+      for (int n = 0; n < NT; ++n) {
+        const int f = mr * NT + n;
+        uint32_t nibble = 0;
 #pragma unroll
-      for (int e = 0; e < 4; ++e)
-        nibble |= uint32_t(bool(decide(mr, n, e))) << e;
+        for (int e = 0; e < 4; ++e)
+          nibble |= uint32_t(bool(decide(mr, n, e))) << e;
 #pragma unroll
-      for (int i = 0; i < kWords; ++i)
-        w[i] |= f / 8 == i ? nibble << (4 * (f % 8)) : 0u;
-    }
+        for (int i = 0; i < kWords; ++i)
+          w[i] |= f / 8 == i ? nibble << (4 * (f % 8)) : 0u;
+      }
   }
   /// Element (mr, n, e)'s bit; the indices are compile-time in unrolled loops.
   FG_DEVICE bool test(int mr, int n, int e) const {
