@@ -82,8 +82,9 @@ void compileBackwardFor(const Spec &s, const char *arch) {
   for (const std::string &e : ks.backwardEntries())
     if (!e.empty())
       EXPECT_NE(r->ptx.find(".entry " + e), std::string::npos) << s.name << " " << e;
-  if (!orderedFused)
+  if (!orderedFused) {
     EXPECT_NE(r->ptx.find("mma.sync.aligned.m16n8k16"), std::string::npos) << s.name;
+  }
   // The deterministic kernels' guarantee rests on having no atomics; the
   // fast path's fused kernel sums dQ with them.
   auto body = [&](const std::string &entry) {
