@@ -55,8 +55,9 @@ void compileFor(const Spec &s, const char *arch) {
                                                         : "fence.proxy.async.shared::cta"),
               std::string::npos)
         << s.name;
-    if (gen->first.tiles.warpSpecialized)
+    if (gen->first.tiles.warpSpecialized) {
       EXPECT_NE(r->ptx.find("setmaxnreg.inc"), std::string::npos) << s.name;
+    }
     EXPECT_EQ(r->ptx.find("mma.sync.aligned.m16n8k16"), std::string::npos) << s.name;
   } else {
     EXPECT_NE(r->ptx.find("mma.sync.aligned.m16n8k16"), std::string::npos) << s.name;
@@ -79,9 +80,11 @@ void compileBackwardFor(const Spec &s, const char *arch) {
   const bool orderedFused = ks.fusedIsDeterministic();
   EXPECT_EQ(ks.bwdDKDVEntry.empty(), orderedFused) << s.name;
   EXPECT_EQ(ks.bwdDQEntry.empty(), orderedFused) << s.name;
-  for (const std::string &e : ks.backwardEntries())
-    if (!e.empty())
+  for (const std::string &e : ks.backwardEntries()) {
+    if (!e.empty()) {
       EXPECT_NE(r->ptx.find(".entry " + e), std::string::npos) << s.name << " " << e;
+    }
+  }
   if (!orderedFused) {
     EXPECT_NE(r->ptx.find("mma.sync.aligned.m16n8k16"), std::string::npos) << s.name;
   }
