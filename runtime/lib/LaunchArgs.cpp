@@ -353,6 +353,17 @@ int flashgen::runtime::backwardKvSplit(int group, int64_t ctas, int numSMs, int 
   return split;
 }
 
+runtime::BackwardKvGrid flashgen::runtime::backwardKvGrid(int heads, int kvHeads, int batch,
+                                                          int seqK, int64_t residentRows,
+                                                          int numSMs, int cap) {
+  BackwardKvGrid g;
+  if (kvHeads < 1 || heads % kvHeads != 0 || batch < 1 || seqK < 1 || residentRows < 1)
+    return g;
+  g.keyBlocks = (seqK + residentRows - 1) / residentRows;
+  g.split = backwardKvSplit(heads / kvHeads, g.keyBlocks * kvHeads * batch, numSMs, cap);
+  return g;
+}
+
 int64_t flashgen::runtime::backwardPaddedRows(int n) {
   return (int64_t(std::max(n, 0)) + kBwdSeqPadding - 1) / kBwdSeqPadding * kBwdSeqPadding;
 }

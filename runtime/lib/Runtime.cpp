@@ -18,6 +18,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -303,29 +304,25 @@ runtime::BackwardWorkspace Kernel::backwardWorkspace(const ForwardArgs &a) const
 }
 
 int Kernel::reservedKvSplit(const ForwardArgs &a) const {
-  const int kvHeads = runtime::resolvedKvHeads(fwd.spec, a);
-  if (kvHeads < 1 || a.heads % kvHeads != 0 || a.batch < 1 || a.seqK < 1)
-    return 1;
+  // FLASHGEN_BWD_MAX_KV_SPLIT caps it (1: off), for A/B measurements.
+  static const int envCap = [] {
+    const char *env = std::getenv("FLASHGEN_BWD_MAX_KV_SPLIT");
+    return env ? std::atoi(env) : std::numeric_limits<int>::max();
+  }();
   // The fewest CTAs any backward tiling launches: resident key blocks are
   // at most kBwdSeqPadding keys (KernelSpec checks the backward tiles).
-  const int64_t blocks = (a.seqK + kBwdSeqPadding - 1) / kBwdSeqPadding;
-  const int group = a.heads / kvHeads;
-  // FLASHGEN_BWD_MAX_KV_SPLIT caps it (1: off), for A/B measurements.
-  int cap = group;
-  if (const char *env = std::getenv("FLASHGEN_BWD_MAX_KV_SPLIT"))
-    cap = std::max(1, std::min(group, std::atoi(env)));
-  return runtime::backwardKvSplit(group, blocks * kvHeads * a.batch, deviceSMs(jitOptions.device),
-                                  cap);
+  return runtime::backwardKvGrid(a.heads, runtime::resolvedKvHeads(fwd.spec, a), a.batch, a.seqK,
+                                 kBwdSeqPadding, deviceSMs(jitOptions.device), envCap)
+      .split;
 }
 
 int Kernel::untunedKvSplit(const ForwardArgs &a) const {
-  const int kvHeads = runtime::resolvedKvHeads(fwd.spec, a);
-  if (!bwd.spec.bwdTiles || kvHeads < 1 || a.heads % kvHeads != 0)
+  if (!bwd.spec.bwdTiles)
     return 1;
-  const int64_t resident = 16 * bwd.spec.bwdTiles->warps;
-  const int64_t ctas = (a.seqK + resident - 1) / resident * kvHeads * a.batch;
-  return runtime::backwardKvSplit(a.heads / kvHeads, ctas, deviceSMs(jitOptions.device),
-                                  reservedKvSplit(a));
+  return runtime::backwardKvGrid(a.heads, runtime::resolvedKvHeads(fwd.spec, a), a.batch, a.seqK,
+                                 16 * bwd.spec.bwdTiles->warps, deviceSMs(jitOptions.device),
+                                 reservedKvSplit(a))
+      .split;
 }
 
 int Kernel::backwardKvSplit(const ForwardArgs &a) const {

@@ -197,17 +197,11 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   // The backward's grid for this shape: key blocks x kv heads x batch, a
   // kv head's query heads split over CTAs where the key blocks alone leave
   // SMs idle (BwdParams::kvSplit, the launch's own rule).
-  struct {
-    int64_t keyBlocks = 0;
-    int split = 1;
-  } bwdGrid;
-  if (TilingAttr b = v.getBwdTilingAttr()) {
-    const int64_t resident = 16 * fromAttr(b).warps;
-    const int64_t group = shape.kvHeads ? shape.heads / shape.kvHeads : 1;
-    bwdGrid.keyBlocks = (shape.seqK + resident - 1) / resident;
-    bwdGrid.split = runtime::backwardKvSplit(
-        int(group), bwdGrid.keyBlocks * shape.kvHeads * shape.batch, int(target.numSMs), int(group));
-  }
+  runtime::BackwardKvGrid bwdGrid;
+  if (TilingAttr b = v.getBwdTilingAttr())
+    bwdGrid = runtime::backwardKvGrid(int(shape.heads), int(shape.kvHeads), int(shape.batch),
+                                      int(shape.seqK), 16 * fromAttr(b).warps,
+                                      int(target.numSMs), int(shape.heads));
   if (opts.json) {
     json::Array notes;
     for (llvm::StringRef n : v.getTilingNotes()->getAsValueRange<mlir::StringAttr>())

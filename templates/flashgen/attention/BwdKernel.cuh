@@ -495,15 +495,8 @@ FG_DEVICE void attentionBackwardConvertDKDV(const BwdParams &bp) {
         y += v.y;
       }
       const bool isK = c < p.headDimQK;
-      void *base = isK ? bp.dK : bp.dV;
-      const int64_t at = (isK ? atK : atV) + (isK ? c : c - p.headDimQK);
-      if (bp.accumulateF32) {
-        float2 *out = reinterpret_cast<float2 *>(static_cast<float *>(base) + at);
-        const float2 old = *out;
-        *out = make_float2(old.x + x, old.y + y);
-      } else {
-        *reinterpret_cast<uint32_t *>(static_cast<uint16_t *>(base) + at) = packPair<T>(x, y);
-      }
+      writeGradPair<T>(isK ? bp.dK : bp.dV, isK ? atK + c : atV + (c - p.headDimQK),
+                       bp.accumulateF32, x, y);
     }
   });
 }
@@ -522,17 +515,8 @@ FG_DEVICE void attentionBackwardConvertDQ(const BwdParams &bp) {
     const float *acc = bp.dqAccum + (workspaceRow0(bp, b, h) + q) * Cfg::kHeadDimQK;
     const int64_t at = rowOffset<Variant>(b, sb.qRow0, q, h, bp.dQBatchStride, bp.dQRowStride,
                                           bp.dQHeadStride);
-    if (bp.accumulateF32) {
-      float *row = static_cast<float *>(bp.dQ) + at;
-      for (int c = lane * 2; c < p.headDimQK; c += 64) {
-        row[c] += acc[c] * p.scale;
-        row[c + 1] += acc[c + 1] * p.scale;
-      }
-      return;
-    }
-    uint16_t *row = static_cast<uint16_t *>(bp.dQ) + at;
     for (int c = lane * 2; c < p.headDimQK; c += 64) // headDimQK is a multiple of 8
-      *reinterpret_cast<uint32_t *>(row + c) = packPair<T>(acc[c] * p.scale, acc[c + 1] * p.scale);
+      writeGradPair<T>(bp.dQ, at + c, bp.accumulateF32, acc[c] * p.scale, acc[c + 1] * p.scale);
   });
 }
 

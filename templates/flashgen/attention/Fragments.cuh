@@ -177,6 +177,19 @@ FG_DEVICE void writeAccRowF32(float *row, const float (&acc)[NT][4], int h2, int
   }
 }
 
+/// Two adjacent gradient elements at `at` (an even offset): in T, or added
+/// to fp32 (BwdParams::accumulateF32): the conversion kernels' writes.
+template <class T>
+FG_DEVICE void writeGradPair(void *base, int64_t at, bool accumulateF32, float x, float y) {
+  if (accumulateF32) {
+    float2 *out = reinterpret_cast<float2 *>(static_cast<float *>(base) + at);
+    const float2 old = *out;
+    *out = make_float2(old.x + x, old.y + y);
+  } else {
+    *reinterpret_cast<uint32_t *>(static_cast<uint16_t *>(base) + at) = packPair<T>(x, y);
+  }
+}
+
 /// One gradient row: in T, or added to fp32 (BwdParams::accumulateF32).
 template <class T, int NT>
 FG_DEVICE void storeGradRow(void *base, int64_t offset, bool accumulateF32,

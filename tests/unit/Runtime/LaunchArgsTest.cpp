@@ -12,6 +12,8 @@
 
 #include "gtest/gtest.h"
 
+#include <array>
+
 using namespace flashgen;
 
 namespace {
@@ -332,6 +334,25 @@ TEST(LaunchArgs, BackwardWorkspaceLayout) {
   ForwardArgs none;
   none.batch = -1;
   EXPECT_EQ(runtime::backwardWorkspaceLayout(none, 128, 1, 128, 128, 1).bytes, 0u);
+}
+
+TEST(LaunchArgs, BackwardKvGridCountsKeyBlocksThenSplits) {
+  // GQA 32/8, N = 1000, 128-key blocks: 8 x 8 = 64 CTAs -> two parts.
+  runtime::BackwardKvGrid g = runtime::backwardKvGrid(32, 8, 1, 1000, 128, 132, 1 << 30);
+  EXPECT_EQ(g.keyBlocks, 8);
+  EXPECT_EQ(g.split, 2);
+  // 64-key blocks: 16 x 8 = 128 CTAs already fill a wave.
+  g = runtime::backwardKvGrid(32, 8, 1, 1000, 64, 132, 1 << 30);
+  EXPECT_EQ(g.keyBlocks, 16);
+  EXPECT_EQ(g.split, 1);
+  EXPECT_EQ(runtime::backwardKvGrid(16, 1, 1, 1000, 128, 132, 4).split, 4); // the cap
+  // Counts that form no grid: no blocks, no split.
+  for (auto [h, hk, b, n] : {std::array{16, 0, 1, 1000}, std::array{16, 3, 1, 1000},
+                             std::array{16, 1, 0, 1000}, std::array{16, 1, 1, 0}}) {
+    g = runtime::backwardKvGrid(h, hk, b, n, 128, 132, 16);
+    EXPECT_EQ(g.keyBlocks, 0);
+    EXPECT_EQ(g.split, 1);
+  }
 }
 
 TEST(LaunchArgs, BackwardSplitsHeadsOnlyWhereKeyBlocksLeaveSMsIdle) {

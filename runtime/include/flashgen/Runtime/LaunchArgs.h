@@ -39,6 +39,18 @@ int resolvedKvHeads(const codegen::KernelSpec &spec, const ForwardArgs &args);
 /// waves lost 10-22% at N = 512-2048; splitting 8 into 128 gained 5-6x.
 int backwardKvSplit(int group, int64_t ctas, int numSMs, int cap);
 
+/// The backward's kv-major grid for `heads` query heads over `kvHeads`,
+/// `batch` entries and `seqK` keys in resident blocks of `residentRows`:
+/// its key blocks and backwardKvSplit of it (1 for counts that do not
+/// form a grid). The launch, the workspace's reservation and `explain`
+/// all size the split here.
+struct BackwardKvGrid {
+  int64_t keyBlocks = 0;
+  int split = 1;
+};
+BackwardKvGrid backwardKvGrid(int heads, int kvHeads, int batch, int seqK, int64_t residentRows,
+                              int numSMs, int cap);
+
 /// Rows of a sequence of `n` positions in the backward's workspace:
 /// padded to kBwdSeqPadding (BwdParams::seqPad, seqPadK).
 int64_t backwardPaddedRows(int n);
