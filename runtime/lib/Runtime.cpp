@@ -303,7 +303,19 @@ runtime::BackwardWorkspace Kernel::backwardWorkspace(const ForwardArgs &a) const
                                           reservedKvSplit(a));
 }
 
+/// FLASHGEN_BWD_KV_SPLIT=N forces the split to N where N divides the
+/// group (for measurements that compare splits; 0 or unset: the rule).
+static int forcedKvSplit(int group) {
+  static const int forced = [] {
+    const char *env = std::getenv("FLASHGEN_BWD_KV_SPLIT");
+    return env ? std::atoi(env) : 0;
+  }();
+  return forced > 0 && group >= forced && group % forced == 0 ? forced : 0;
+}
+
 int Kernel::reservedKvSplit(const ForwardArgs &a) const {
+  if (int forced = forcedKvSplit(a.heads / std::max(runtime::resolvedKvHeads(fwd.spec, a), 1)))
+    return forced;
   // FLASHGEN_BWD_MAX_KV_SPLIT caps it (1: off), for A/B measurements.
   static const int envCap = [] {
     const char *env = std::getenv("FLASHGEN_BWD_MAX_KV_SPLIT");
@@ -319,6 +331,8 @@ int Kernel::reservedKvSplit(const ForwardArgs &a) const {
 int Kernel::untunedKvSplit(const ForwardArgs &a) const {
   if (!bwd.spec.bwdTiles)
     return 1;
+  if (int forced = forcedKvSplit(a.heads / std::max(runtime::resolvedKvHeads(fwd.spec, a), 1)))
+    return forced;
   return runtime::backwardKvGrid(a.heads, runtime::resolvedKvHeads(fwd.spec, a), a.batch, a.seqK,
                                  16 * bwd.spec.bwdTiles->warps, deviceSMs(jitOptions.device),
                                  reservedKvSplit(a))

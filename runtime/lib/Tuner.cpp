@@ -89,6 +89,27 @@ std::string flashgen::tuning::backwardTilingProperties(const attn::TileConfig &c
   return s;
 }
 
+namespace {
+/// The offset of the `}` closing the first variant of `text` (comments,
+/// `#` or `//` to the end of the line, skipped), or npos.
+size_t variantClosingBrace(llvm::StringRef text) {
+  int depth = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '#' || text.substr(i).starts_with("//")) {
+      i = text.find('\n', i);
+      if (i == llvm::StringRef::npos)
+        return i;
+    } else if (c == '{') {
+      ++depth;
+    } else if (c == '}' && depth > 0 && --depth == 0) {
+      return i;
+    }
+  }
+  return llvm::StringRef::npos;
+}
+} // namespace
+
 llvm::Expected<std::string> flashgen::tuning::withTiling(llvm::StringRef text,
                                                          llvm::StringRef properties) {
   llvm::Regex fixed("(^|[^A-Za-z0-9_])(block_m|block_n|warps|stages|mma|bwd_block_m|"
@@ -100,10 +121,13 @@ llvm::Expected<std::string> flashgen::tuning::withTiling(llvm::StringRef text,
                  "` itself: its tiling is fixed, there is nothing to tune (remove "
                  "block_m, block_n, warps, stages, mma, warp_specialized, ctas_per_sm and "
                  "the bwd_ ones to let the tuner choose)");
-  size_t brace = text.find('{');
-  if (brace == llvm::StringRef::npos)
+  // The properties go just before the variant's closing brace, so that
+  // every token of the user's text keeps its line and column: diagnostics
+  // and lookup reports of a retiled kernel point into the user's file.
+  size_t close = variantClosingBrace(text);
+  if (close == llvm::StringRef::npos)
     return error("no `attention NAME { ... }` variant in the spec");
-  return (text.take_front(brace + 1) + "\n  " + properties + text.drop_front(brace + 1)).str();
+  return (text.take_front(close) + " " + properties + " " + text.drop_front(close)).str();
 }
 
 llvm::Expected<std::vector<Candidate>>

@@ -25,7 +25,12 @@ attn::GpuTarget sm90a() { return *attn::lookupTarget("sm_90a"); }
 TEST(Tuner, WithTilingAddsThePropertiesOrRefuses) {
   auto t = withTiling(kD128, "block_m = 64;");
   ASSERT_TRUE(bool(t)) << llvm::toString(t.takeError());
-  EXPECT_EQ(*t, "attention d128 {\n  block_m = 64; dtype = f16; head_dim = 128; }");
+  EXPECT_EQ(*t, "attention d128 { dtype = f16; head_dim = 128;  block_m = 64; }");
+  // Before the variant's own closing brace (not one in a comment), so the
+  // user's tokens keep their lines and columns.
+  auto commented = withTiling("attention a { # } here\n head_dim = 64; // }\n}\n# }", "warps = 4;");
+  ASSERT_TRUE(bool(commented)) << llvm::toString(commented.takeError());
+  EXPECT_EQ(*commented, "attention a { # } here\n head_dim = 64; // }\n warps = 4; }\n# }");
   auto fixed = withTiling("attention a { head_dim = 64; warps = 4; }", "block_m = 64;");
   ASSERT_FALSE(bool(fixed));
   EXPECT_NE(llvm::toString(fixed.takeError()).find("the spec sets `warps` itself"),
@@ -37,6 +42,20 @@ TEST(Tuner, WithTilingAddsThePropertiesOrRefuses) {
   auto none = withTiling("no variant here", "");
   ASSERT_FALSE(bool(none));
   EXPECT_NE(llvm::toString(none.takeError()).find("no `attention NAME"), std::string::npos);
+}
+
+// A kernel retiled at launch (a tuned entry or a shape rule) is compiled
+// from withTiling's text: its lookup reports name the user's line and
+// column (found on the H200: a checked build's report said 2:150 for 1:57).
+TEST(Tuner, RetiledKernelsKeepTheSpecsLocations) {
+  const char *lk = "attention lk { head_dim = 64; tensor t : i32[4]; mask = t[k] >= 0; }";
+  auto text = withTiling(lk, "block_m = 64; block_n = 64;");
+  ASSERT_TRUE(bool(text)) << llvm::toString(text.takeError());
+  auto gen = generateForward(*text, "lk.attn", "sm_90a");
+  ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
+  ASSERT_EQ(gen->first.lookupSites.size(), 1u);
+  EXPECT_EQ(gen->first.lookupSites[0].text, "t in mask at lk.attn:1:57");
+  EXPECT_EQ(gen->first.tiles.blockM, 64);
 }
 
 TEST(Tuner, BackwardCandidatesUseTheBackwardsProperties) {
