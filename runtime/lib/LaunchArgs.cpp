@@ -345,25 +345,6 @@ int flashgen::runtime::resolvedKvHeads(const codegen::KernelSpec &s, const Forwa
   return s.kvHeadsRatio ? a.heads / int(s.kvHeadsRatio) : a.heads;
 }
 
-int flashgen::runtime::backwardKvSplit(int group, int64_t ctas, int numSMs, int cap) {
-  int split = 1;
-  for (int d = 2; d <= std::min(group, cap); ++d)
-    if (group % d == 0 && ctas > 0 && ctas * d <= numSMs)
-      split = d;
-  return split;
-}
-
-runtime::BackwardKvGrid flashgen::runtime::backwardKvGrid(int heads, int kvHeads, int batch,
-                                                          int seqK, int64_t residentRows,
-                                                          int numSMs, int cap) {
-  BackwardKvGrid g;
-  if (kvHeads < 1 || heads % kvHeads != 0 || batch < 1 || seqK < 1 || residentRows < 1)
-    return g;
-  g.keyBlocks = (seqK + residentRows - 1) / residentRows;
-  g.split = backwardKvSplit(heads / kvHeads, g.keyBlocks * kvHeads * batch, numSMs, cap);
-  return g;
-}
-
 int64_t flashgen::runtime::backwardPaddedRows(int n) {
   return (int64_t(std::max(n, 0)) + kBwdSeqPadding - 1) / kBwdSeqPadding * kBwdSeqPadding;
 }

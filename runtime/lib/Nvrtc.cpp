@@ -13,8 +13,16 @@ std::vector<std::string> flashgen::runtime::nvrtcOptions(llvm::StringRef arch) {
   // -default-device: the generated entry points are __global__ only.
   // No --use_fast_math: the softmax uses ex2.approx explicitly where it wants
   // it, and score modifiers (tanh, exp) keep full precision.
-  return {"--gpu-architecture=" + arch.str(), "--std=c++17", "-default-device",
-          "-DFLASHGEN_NO_HOST=1", "-lineinfo"};
+  std::vector<std::string> opts = {"--gpu-architecture=" + arch.str(), "--std=c++17",
+                                   "-default-device", "-DFLASHGEN_NO_HOST=1", "-lineinfo"};
+  // NVRTC 13 also stores every PTX and CUBIN it compiles in the driver's
+  // compute cache: up to 0.45 s more per cold compile on the H200 machine
+  // (bench/results/2026-11-30-h200-s16.md), for entries our own kernel
+  // cache already keeps.
+  int major = 0, minor = 0;
+  if (::nvrtcVersion(&major, &minor) == NVRTC_SUCCESS && major >= 13)
+    opts.push_back("--no-cache");
+  return opts;
 }
 
 std::string flashgen::runtime::nvrtcVersion() {

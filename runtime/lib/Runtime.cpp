@@ -321,10 +321,13 @@ int Kernel::reservedKvSplit(const ForwardArgs &a) const {
     const char *env = std::getenv("FLASHGEN_BWD_MAX_KV_SPLIT");
     return env ? std::atoi(env) : std::numeric_limits<int>::max();
   }();
-  // The fewest CTAs any backward tiling launches: resident key blocks are
-  // at most kBwdSeqPadding keys (KernelSpec checks the backward tiles).
-  return runtime::backwardKvGrid(a.heads, runtime::resolvedKvHeads(fwd.spec, a), a.batch, a.seqK,
-                                 kBwdSeqPadding, deviceSMs(jitOptions.device), envCap)
+  // The split of the backward's common tiling (64 queries x kBwdSeqPadding
+  // resident keys, one CTA per SM): a function of the arguments alone, so
+  // that the workspace a caller sized before the backward JITted still
+  // fits; a tiling that would split more is capped to it.
+  return runtime::backwardKvGrid(runtime::keyBandOf(fwd.spec), a.heads,
+                                 runtime::resolvedKvHeads(fwd.spec, a), a.batch, a.seqQ, a.seqK,
+                                 64, kBwdSeqPadding, deviceSMs(jitOptions.device), envCap)
       .split;
 }
 
@@ -333,8 +336,11 @@ int Kernel::untunedKvSplit(const ForwardArgs &a) const {
     return 1;
   if (int forced = forcedKvSplit(a.heads / std::max(runtime::resolvedKvHeads(fwd.spec, a), 1)))
     return forced;
-  return runtime::backwardKvGrid(a.heads, runtime::resolvedKvHeads(fwd.spec, a), a.batch, a.seqK,
-                                 16 * bwd.spec.bwdTiles->warps, deviceSMs(jitOptions.device),
+  const attn::TileConfig &t = *bwd.spec.bwdTiles;
+  return runtime::backwardKvGrid(runtime::keyBandOf(bwd.spec), a.heads,
+                                 runtime::resolvedKvHeads(fwd.spec, a), a.batch, a.seqQ, a.seqK,
+                                 t.blockM, 16 * t.warps,
+                                 int64_t(deviceSMs(jitOptions.device)) * std::max<int64_t>(1, t.ctasPerSM),
                                  reservedKvSplit(a))
       .split;
 }

@@ -198,10 +198,18 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   // kv head's query heads split over CTAs where the key blocks alone leave
   // SMs idle (BwdParams::kvSplit, the launch's own rule).
   runtime::BackwardKvGrid bwdGrid;
-  if (TilingAttr b = v.getBwdTilingAttr())
-    bwdGrid = runtime::backwardKvGrid(int(shape.heads), int(shape.kvHeads), int(shape.batch),
-                                      int(shape.seqK), 16 * fromAttr(b).warps,
-                                      int(target.numSMs), int(shape.heads));
+  if (TilingAttr b = v.getBwdTilingAttr()) {
+    const attn::TileConfig t = fromAttr(b);
+    MaskShapeAttr m = v.getMaskShapeAttr();
+    runtime::KeyBand band;
+    if (m && (m.getKind() == MaskShapeKind::band || m.getKind() == MaskShapeKind::band_and))
+      band = runtime::KeyBand{true, m.getBottomRight(), m.getLower(), m.getUpper()};
+    bwdGrid = runtime::backwardKvGrid(band, int(shape.heads), int(shape.kvHeads),
+                                      int(shape.batch), int(shape.seqQ), int(shape.seqK), t.blockM,
+                                      16 * t.warps,
+                                      int64_t(target.numSMs) * std::max<int64_t>(1, t.ctasPerSM),
+                                      int(shape.heads));
+  }
   if (opts.json) {
     json::Array notes;
     for (llvm::StringRef n : v.getTilingNotes()->getAsValueRange<mlir::StringAttr>())

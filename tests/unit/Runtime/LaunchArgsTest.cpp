@@ -336,44 +336,4 @@ TEST(LaunchArgs, BackwardWorkspaceLayout) {
   EXPECT_EQ(runtime::backwardWorkspaceLayout(none, 128, 1, 128, 128, 1).bytes, 0u);
 }
 
-TEST(LaunchArgs, BackwardKvGridCountsKeyBlocksThenSplits) {
-  // GQA 32/8, N = 1000, 128-key blocks: 8 x 8 = 64 CTAs -> two parts.
-  runtime::BackwardKvGrid g = runtime::backwardKvGrid(32, 8, 1, 1000, 128, 132, 1 << 30);
-  EXPECT_EQ(g.keyBlocks, 8);
-  EXPECT_EQ(g.split, 2);
-  // 64-key blocks: 16 x 8 = 128 CTAs already fill a wave.
-  g = runtime::backwardKvGrid(32, 8, 1, 1000, 64, 132, 1 << 30);
-  EXPECT_EQ(g.keyBlocks, 16);
-  EXPECT_EQ(g.split, 1);
-  EXPECT_EQ(runtime::backwardKvGrid(16, 1, 1, 1000, 128, 132, 4).split, 4); // the cap
-  // Counts that form no grid: no blocks, no split.
-  for (auto [h, hk, b, n] : {std::array{16, 0, 1, 1000}, std::array{16, 3, 1, 1000},
-                             std::array{16, 1, 0, 1000}, std::array{16, 1, 1, 0}}) {
-    g = runtime::backwardKvGrid(h, hk, b, n, 128, 132, 16);
-    EXPECT_EQ(g.keyBlocks, 0);
-    EXPECT_EQ(g.split, 1);
-  }
-}
-
-TEST(LaunchArgs, BackwardSplitsHeadsOnlyWhereKeyBlocksLeaveSMsIdle) {
-  // MQA, 16 query heads, 8 key blocks: 8 CTAs on 132 SMs -> all 16 parts.
-  EXPECT_EQ(runtime::backwardKvSplit(16, 8, 132, 16), 16);
-  // GQA 32/8 at 512 keys, batch 1: 4 blocks x 8 kv heads = 32 CTAs -> 4.
-  EXPECT_EQ(runtime::backwardKvSplit(4, 32, 132, 4), 4);
-  // The largest divisor within one wave: 40 CTAs x 2 = 80 (x 4 = 160).
-  EXPECT_EQ(runtime::backwardKvSplit(8, 40, 132, 8), 2);
-  EXPECT_EQ(runtime::backwardKvSplit(6, 40, 132, 6), 3); // 120
-  // More than half the SMs busy, no group, or no GPU: no split.
-  EXPECT_EQ(runtime::backwardKvSplit(4, 128, 132, 4), 1);
-  EXPECT_EQ(runtime::backwardKvSplit(16, 67, 132, 16), 1);
-  EXPECT_EQ(runtime::backwardKvSplit(16, 66, 132, 16), 2);
-  EXPECT_EQ(runtime::backwardKvSplit(1, 8, 132, 1), 1);
-  EXPECT_EQ(runtime::backwardKvSplit(16, 8, 0, 16), 1);
-  EXPECT_EQ(runtime::backwardKvSplit(16, 0, 132, 16), 1);
-  // Never more than the workspace holds, and always a divisor of the group.
-  EXPECT_EQ(runtime::backwardKvSplit(16, 8, 132, 8), 8);
-  EXPECT_EQ(runtime::backwardKvSplit(12, 8, 132, 5), 4);
-  EXPECT_EQ(runtime::backwardKvSplit(16, 8, 132, 1), 1);
-}
-
 } // namespace

@@ -8,6 +8,7 @@
 #ifndef FLASHGEN_RUNTIME_LAUNCHARGS_H
 #define FLASHGEN_RUNTIME_LAUNCHARGS_H
 
+#include "flashgen/Runtime/BackwardGrid.h"
 #include "flashgen/Runtime/Runtime.h"
 
 namespace flashgen {
@@ -30,26 +31,6 @@ llvm::Error buildForwardParams(const codegen::KernelSpec &spec, const ForwardArg
 /// The kv heads a launch runs with: args.kvHeads, else the spec's grouping,
 /// else one per query head (buildForwardParams checks that they divide).
 int resolvedKvHeads(const codegen::KernelSpec &spec, const ForwardArgs &args);
-
-/// The backward's kv-major CTAs per (key block, kv head), BwdParams::
-/// kvSplit: the largest divisor of `group` (query heads per kv head), at
-/// most `cap` (what the workspace holds), that keeps `ctas` (key blocks x
-/// kv heads x batch) times it within one wave of `numSMs`. Measured on the
-/// H200 (bench/results/2026-11-30-h200-s15.md): splitting 128 CTAs in two
-/// waves lost 10-22% at N = 512-2048; splitting 8 into 128 gained 5-6x.
-int backwardKvSplit(int group, int64_t ctas, int numSMs, int cap);
-
-/// The backward's kv-major grid for `heads` query heads over `kvHeads`,
-/// `batch` entries and `seqK` keys in resident blocks of `residentRows`:
-/// its key blocks and backwardKvSplit of it (1 for counts that do not
-/// form a grid). The launch, the workspace's reservation and `explain`
-/// all size the split here.
-struct BackwardKvGrid {
-  int64_t keyBlocks = 0;
-  int split = 1;
-};
-BackwardKvGrid backwardKvGrid(int heads, int kvHeads, int batch, int seqK, int64_t residentRows,
-                              int numSMs, int cap);
 
 /// Rows of a sequence of `n` positions in the backward's workspace:
 /// padded to kBwdSeqPadding (BwdParams::seqPad, seqPadK).
