@@ -283,10 +283,13 @@ FG_DEVICE void bwdWsConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
     float dq[kDQTiles][4];
     Products::dQ(dq, dsBuf + dsRowsOffset, kColsBase);
     // dK was the last product to read Q and dO: the buffer goes back.
+    // Every consumer thread arrives: mbarrier.arrive releases the arriving
+    // thread's own reads of the stage (its lse2/D loads), which is what
+    // compute-sanitizer's racecheck tracks (one arrival per warp after
+    // __syncwarp reported 48 hazards between those reads and the next
+    // bulk load into the stage, session 16).
     wgmmaWait<1>();
-    __syncwarp();
-    if (lane == 0)
-      mbarrierArrive(sm.empty(s));
+    mbarrierArrive(sm.empty(s));
     wgmmaWait<0>();
     wgmmaFenceOperands(dq);
     wgmmaFenceOperands(dk);
@@ -314,12 +317,12 @@ FG_DEVICE void attentionBackwardFusedSm90Ws(const BwdParams &bp) {
   const BwdWsSmem<Cfg> sm(smem);
   if (threadIdx.x == 0) {
     // Full: the loader's arrival plus the copy engine's bytes; empty: one
-    // arrival per consumer warp.
+    // arrival per consumer thread.
     mbarrierInit(sm.kvFull(), 1);
     for (int s = 0; s < 2; ++s) {
       mbarrierInit(sm.qFull(s), 1);
       mbarrierInit(sm.doFull(s), 1);
-      mbarrierInit(sm.empty(s), Ws::kConsumerWarps);
+      mbarrierInit(sm.empty(s), 32 * Ws::kConsumerWarps);
     }
   }
   __syncthreads();

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+#===- scripts/gpu-sanitize.sh - the kernels under compute-sanitizer ----------===#
+#
+# Runs `flashgen run SPEC --backward` (forward, backward, both checked
+# against float64) under each compute-sanitizer tool for a representative
+# set of variants: mma.sync kernels (a target = sm_80 spec), warp-specialized
+# wgmma forward and backward (d128), run-time tile classes and lookups
+# (document mask), the split GQA/MQA backward (mqa), head dim 256's
+# separate backward kernels (softcap), varlen, run-time block masks and
+# dropout. Odd sizes, so every kernel has partial tiles.
+#   scripts/gpu-sanitize.sh [FLASHGEN] [OUTDIR]       (GPU machine)
+#   TOOLS="memcheck racecheck" JOBS=4 scripts/gpu-sanitize.sh ...
+# One log per (variant, tool) in OUTDIR, and OUTDIR/summary.txt with each
+# run's error count; exit status 1 if any run reported errors or failed.
+#
+#===------------------------------------------------------------------------===#
+set -uo pipefail
+bin=${1:-build/bin/flashgen}
+out=${2:-sanitize-out}
+tools=${TOOLS:-memcheck racecheck synccheck initcheck}
+mkdir -p "$out"
+command -v compute-sanitizer > /dev/null ||
+  { echo "compute-sanitizer not found (it ships with the CUDA toolkit)"; exit 2; }
+# spec:shape
+cases="examples/causal.attn:2,3,257,257
+examples/mha_bf16.attn:1,16,300,300
+examples/document_mask.attn:2,2,600,600
+examples/mqa.attn:1,16,300,300
+examples/softcap.attn:1,16,257,257
+examples/varlen.attn:2,3,300,300
+examples/sparse_runtime.attn:1,16,512,512
+examples/dropout.attn:2,3,257,257"
+# A JIT cache of its own, warmed without the sanitizer, so the sanitized
+# runs time kernels, not NVRTC.
+export FLASHGEN_CACHE_DIR=${FLASHGEN_CACHE_DIR:-$out/cache}
+for c in $cases; do "$bin" run "${c%%:*}" --backward --shape "${c##*:}" > /dev/null 2>&1; done
+run_one() {
+  local tool=$1 spec=$2 shape=$3
+  local log="$4/$(basename "$spec" .attn)-$tool.log"
+  timeout "${SANITIZE_TIMEOUT:-300}" compute-sanitizer --tool "$tool" --error-exitcode 99 \
+    "$5" run "$spec" --backward --shape "$shape" > "$log" 2>&1
+  local rc=$?
+  local summary
+  summary=$(grep -o "ERROR SUMMARY: [0-9]* error[s]*\|RACECHECK SUMMARY: [0-9]* hazard[s]*[^)]*" "$log" | tail -1)
+  printf "%-22s %-10s rc=%-3s %s\n" "$(basename "$spec")" "$tool" "$rc" "${summary:-no summary}"
+}
+export -f run_one
+for tool in $tools; do
+  for c in $cases; do echo "$tool ${c%%:*} ${c##*:}"; done
+done | xargs -P "${JOBS:-4}" -L 1 bash -c 'run_one "$0" "$1" "$2" '"$out $bin" | sort > "$out/summary.txt"
+cat "$out/summary.txt"
+! grep -qv "rc=0 " "$out/summary.txt"
