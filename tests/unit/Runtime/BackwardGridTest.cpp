@@ -50,6 +50,8 @@ TEST(BackwardGrid, SplitsWhereTheGridWouldFinishFirst) {
   // B=4 N=2048: 64 CTAs of uneven work; 8 parts (0.675 ms; the old
   // one-wave rule's 2: 0.882).
   EXPECT_EQ(split(kCausal, 16, 1, 4, 2048), 8);
+  // B=1 N=2048: 8 parts (0.283 ms; 16: 0.307, a second wave of CTAs).
+  EXPECT_EQ(split(kCausal, 16, 1, 1, 2048), 8);
   // GQA 32/8 dense, B=1 N=1000: 64 CTAs, 2 parts (4 is two waves).
   EXPECT_EQ(split(kDense, 32, 8, 1, 1000), 2);
   // Dense grids of a wave or more are not split (two waves of halves

@@ -40,9 +40,11 @@ std::vector<int64_t> backwardTilesPerKeyBlock(const KeyBand &band, int seqQ, int
 
 /// A CTA's fixed cost (prologue: K and V loaded, the pipeline filled;
 /// epilogue: dK and dV written) in query tiles' work. Fitted on the H200
-/// (bench/results/2026-11-30-h200-s16.md: 27 shapes x 3-5 splits; the
-/// model's choice is within 0.5% of the fastest split on average).
-constexpr int64_t kBwdCtaOverheadTiles = 6;
+/// (bench/results/2026-11-30-h200-s16.md: every split of 27 shapes timed):
+/// with 8 the model's choice is on average 0.25% (at most 2.6%) slower
+/// than the fastest split; with 6, 0.5% (8.5%); a term for the partial
+/// planes' traffic made it worse.
+constexpr int64_t kBwdCtaOverheadTiles = 8;
 
 /// BwdParams::kvSplit: the divisor s of `group` (query heads per kv head),
 /// at most `cap` (what the workspace holds), whose grid finishes first:
