@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <climits>
+#include <functional>
 #include <map>
 #include <mutex>
-#include <functional>
 #include <queue>
 
 using namespace flashgen;
@@ -98,9 +98,19 @@ BackwardKvGrid flashgen::runtime::backwardKvGrid(const KeyBand &band, int heads,
   // Every backward launch asks (and its workspace size twice): the
   // simulation's few hundred microseconds are paid once per shape.
   using Key = std::array<int64_t, 13>;
-  const Key key{band.band,         band.bottomRight, band.lower.value_or(INT64_MIN),
-                band.upper.value_or(INT64_MIN), heads, kvHeads, batch, seqQ, seqK, blockM,
-                residentRows,      slots,           cap};
+  const Key key{band.band,
+                band.bottomRight,
+                band.lower.value_or(INT64_MIN),
+                band.upper.value_or(INT64_MIN),
+                heads,
+                kvHeads,
+                batch,
+                seqQ,
+                seqK,
+                blockM,
+                residentRows,
+                slots,
+                cap};
   static std::mutex mutex;
   static std::map<Key, BackwardKvGrid> memo;
   {

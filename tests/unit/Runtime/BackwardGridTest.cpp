@@ -22,8 +22,7 @@ TEST(BackwardGrid, KeyBlocksVisitTheQueryTilesOfTheirBand) {
   // Bottom-right causal, 17 queries over 1000 keys: the one query tile
   // sees every key block.
   const KeyBand bottomRight{true, true, std::nullopt, 0};
-  EXPECT_EQ(backwardTilesPerKeyBlock(bottomRight, 17, 1000, 64, 128),
-            std::vector<int64_t>(8, 1));
+  EXPECT_EQ(backwardTilesPerKeyBlock(bottomRight, 17, 1000, 64, 128), std::vector<int64_t>(8, 1));
   // Top-left causal, 1000 queries over 17 keys... and 17 queries over 1000
   // keys: key blocks past the last query see no tile.
   EXPECT_EQ(backwardTilesPerKeyBlock(kCausal, 17, 1000, 64, 128),
