@@ -3,8 +3,9 @@
 #
 # Runs `flashgen run SPEC --backward` (forward, backward, both checked
 # against float64) under each compute-sanitizer tool for a representative
-# set of variants: mma.sync kernels (a target = sm_80 spec), warp-specialized
-# wgmma forward and backward (d128), run-time tile classes and lookups
+# set of variants: the sm_80 mma.sync kernels forward and backward (causal
+# and document masks with `mma = sync; bwd_mma = sync`), warp-specialized
+# wgmma forward and backward (d64 causal, d128), run-time tile classes and lookups
 # (document mask), the split GQA/MQA backward (mqa), head dim 256's
 # separate backward kernels (softcap), varlen, run-time block masks and
 # dropout. Odd sizes, so every kernel has partial tiles.
@@ -21,8 +22,15 @@ tools=${TOOLS:-memcheck racecheck synccheck initcheck}
 mkdir -p "$out"
 command -v compute-sanitizer > /dev/null ||
   { echo "compute-sanitizer not found (it ships with the CUDA toolkit)"; exit 2; }
+# The sm_80 kernel family, which the planner does not pick on sm_90a.
+mkdir -p "$out/specs"
+for e in causal document_mask; do
+  sed '0,/{/s//{ mma = sync; bwd_mma = sync;/' "examples/$e.attn" > "$out/specs/${e}_sync.attn"
+done
 # spec:shape
-cases="examples/causal.attn:2,3,257,257
+cases="$out/specs/causal_sync.attn:2,3,257,257
+$out/specs/document_mask_sync.attn:2,2,600,600
+examples/causal.attn:2,3,257,257
 examples/mha_bf16.attn:1,16,300,300
 examples/document_mask.attn:2,2,600,600
 examples/mqa.attn:1,16,300,300
