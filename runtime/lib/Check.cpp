@@ -113,6 +113,8 @@ std::string CheckReport::summary() const {
   if (checked)
     n += std::snprintf(buf + n, sizeof(buf) - n, " rel_err=%.3e (bound %.0e) lse_bad=%zu nan=%zu",
                        relErr, bound, lseBad, unwritten);
+  if (kvSplits > 1)
+    n += std::snprintf(buf + n, sizeof(buf) - n, " kv_splits=%d", kvSplits);
   if (medianMs > 0)
     std::snprintf(buf + n, sizeof(buf) - n, " time=%.4f ms %.1f TFLOP/s (dense count)",
                   medianMs, tflops);
@@ -359,6 +361,7 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
   rep.seqQ = p.seqQ; rep.seqK = p.seqK; rep.dqk = p.dqk; rep.dv = p.dv;
   rep.bf16 = bf16;
   rep.bound = relErrBound(bf16);
+  rep.kvSplits = kernel.forwardKvSplits(args);
   if (opt.reference) {
     std::vector<uint16_t> ob(oElems);
     std::vector<float> lse(size_t(totalQ) * p.heads);

@@ -6,6 +6,7 @@
 #include "flashgen/Codegen/ErrorKind.h"
 #include "flashgen/Frontend/Frontend.h"
 #include "flashgen/Runtime/CudaDriver.h"
+#include "flashgen/Runtime/ForwardGrid.h"
 #include "flashgen/Runtime/LaunchArgs.h"
 #include "flashgen/Runtime/LookupReport.h"
 #include "flashgen/Runtime/Tuner.h"
@@ -213,11 +214,34 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
     if (llvm::Error e = encodeQKVMaps(*driver, s, a, p, s.tiles.blockM, s.tiles.blockN))
       return e;
   unsigned gridX = unsigned((a.seqQ + s.tiles.blockM - 1) / s.tiles.blockM);
+  p.kvSplits = untunedForwardKvSplits(a);
   void *args[] = {&p};
-  auto launchForward = [&] {
+  auto launchMain = [&] {
     return driver->launch(fwd.loaded->functions[0], gridX, unsigned(a.heads),
-                          unsigned(a.batch), unsigned(s.fwdThreads()), unsigned(fwd.smemBytes),
-                          a.stream, args);
+                          unsigned(a.batch * p.kvSplits), unsigned(s.fwdThreads()),
+                          unsigned(fwd.smemBytes), a.stream, args);
+  };
+  // Split-KV: the parts' partial O and lse in stream-ordered memory, then
+  // the combine entry (the module's last) merges them into o and lse.
+  auto launchForward = [&]() -> llvm::Error {
+    if (p.kvSplits <= 1)
+      return launchMain();
+    p.partialRows = s.varlen ? a.totalQ : a.batch * a.seqQ;
+    const size_t rows = size_t(p.kvSplits) * size_t(a.heads) * size_t(p.partialRows);
+    llvm::Expected<CUdeviceptr> partial =
+        driver->allocAsync(rows * size_t(p.headDimV + 1) * sizeof(float), a.stream);
+    if (!partial)
+      return partial.takeError();
+    p.oPartial = reinterpret_cast<float *>(*partial);
+    p.lsePartial = p.oPartial + rows * size_t(p.headDimV);
+    llvm::Error e = launchMain();
+    if (!e) {
+      constexpr int kRowsPerCta = kCombineThreads / 32;
+      e = driver->launch(fwd.loaded->functions.back(),
+                         unsigned((p.partialRows + kRowsPerCta - 1) / kRowsPerCta),
+                         unsigned(a.heads), 1, kCombineThreads, 0, a.stream, args);
+    }
+    return llvm::joinErrors(std::move(e), driver->freeAsync(*partial, a.stream));
   };
   // The builder is the forward module's second entry, when it has one.
   CUfunction builder = s.runtimeTileClasses() ? fwd.loaded->functions[1] : nullptr;
@@ -225,6 +249,47 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
     return withTileClasses(*driver, s, builder, a, s.tiles.blockM, s.tiles.blockN, p,
                            launchForward);
   });
+}
+
+namespace {
+/// SMs of `device` (0 without a driver: neither pass then splits).
+int deviceSMs(int device) {
+  llvm::Expected<CudaDriver &> driver = CudaDriver::get(device);
+  if (!driver) {
+    llvm::consumeError(driver.takeError());
+    return 0;
+  }
+  return driver->device().numSMs;
+}
+} // namespace
+
+int Kernel::untunedForwardKvSplits(const ForwardArgs &a) const {
+  // FLASHGEN_FWD_KV_SPLITS=N forces N (1: off), for measurements.
+  static const int forced = [] {
+    const char *env = std::getenv("FLASHGEN_FWD_KV_SPLITS");
+    return env ? std::atoi(env) : 0;
+  }();
+  const attn::TileConfig &t = fwd.spec.tiles;
+  if (a.batch < 1 || a.heads < 1 || a.seqQ < 1 || a.seqK < 1 || t.blockM < 1 || t.blockN < 1)
+    return 1;
+  const int64_t tiles = (a.seqK + t.blockN - 1) / t.blockN;
+  // The partial buffers index rows with 32 bits (FwdParams::partialRows).
+  if (int64_t(a.batch) * a.seqQ > std::numeric_limits<int32_t>::max() ||
+      int64_t(a.totalQ) > std::numeric_limits<int32_t>::max())
+    return 1;
+  // Grid z is batch x splits: at most 65535.
+  const int cap = int(std::min<int64_t>({kMaxKvSplits, tiles, 65535 / a.batch}));
+  if (forced > 0)
+    return std::max(1, std::min(forced, cap));
+  const int64_t rowBlocks = (a.seqQ + t.blockM - 1) / t.blockM;
+  return runtime::forwardKvSplits(rowBlocks * a.heads * a.batch, tiles,
+                                  int64_t(deviceSMs(jitOptions.device)) *
+                                      std::max<int64_t>(1, t.ctasPerSM),
+                                  cap);
+}
+
+int Kernel::forwardKvSplits(const ForwardArgs &a) const {
+  return forTuning(a).untunedForwardKvSplits(a);
 }
 
 bool flashgen::checkLookupsFromEnvironment() {
@@ -283,17 +348,6 @@ std::string Kernel::resourceReport() const {
   return out;
 }
 
-namespace {
-/// SMs of `device` (0 without a driver: the backward then never splits).
-int deviceSMs(int device) {
-  llvm::Expected<CudaDriver &> driver = CudaDriver::get(device);
-  if (!driver) {
-    llvm::consumeError(driver.takeError());
-    return 0;
-  }
-  return driver->device().numSMs;
-}
-} // namespace
 
 runtime::BackwardWorkspace Kernel::backwardWorkspace(const ForwardArgs &a) const {
   // Planes for the most parts any launch of these shapes splits into.

@@ -35,6 +35,7 @@ struct Case {
   bool deterministic = false;
   double blockDensity = 0.5; // sparsity = runtime: share of blocks kept
   bool expectKvSplit = false; // the launch splits kv heads' query heads over CTAs
+  bool expectFwdKvSplits = false; // the forward splits its kv tiles (split-KV)
 };
 
 /// Checks one case; returns whether the fast path (atomic dQ) ran.
@@ -66,6 +67,8 @@ bool runCase(const Case &c, std::mt19937_64 &rng) {
   EXPECT_LE(r->errDV, r->bound) << c.name << " dV: " << r->summary();
   if (c.expectKvSplit)
     EXPECT_GT(r->kvSplit, 1) << c.name << ": " << r->summary();
+  if (c.expectFwdKvSplits)
+    EXPECT_GT(r->forward.kvSplits, 1) << c.name << ": " << r->summary();
   if (c.deterministic) {
     EXPECT_EQ(r->repeats, 1) << c.name;
     EXPECT_EQ(r->bitMismatches, 0u) << c.name << ": two deterministic backward runs differ";
@@ -280,6 +283,21 @@ TEST_F(GpuBackward, SplitsGroupHeadsAtShortSequences) {
       {"gqavl_det", varlen, 600, 600, 3, 8, true}};
   for (Case c : cases) {
     c.expectKvSplit = true;
+    runCase(c, rng);
+  }
+}
+
+TEST_F(GpuBackward, AfterASplitForward) {
+  // The backward reads the logsumexp the split-KV combine wrote (decoding
+  // shapes: few query rows, batch 1, so the forward splits its kv tiles).
+  std::mt19937_64 rng(std::random_device{}());
+  const char *gqa = "attention sgqa { head_dim = 128; heads = 32; kv_heads = 8; "
+                    "mask = causal(bottom_right); }";
+  const char *doc = "attention sdoc { head_dim = 64; heads = 8; tensor doc_id : i32[batch, seq_k]; "
+                    "mask = doc_id[b, q] == doc_id[b, k]; }";
+  for (Case c : {Case{"sgqa_16x2000", gqa, 16, 2000, 1, 32}, Case{"sgqa_1x1000", gqa, 1, 1000, 1, 32},
+                 Case{"sdoc_5x3000", doc, 5, 3000, 1, 8}}) {
+    c.expectFwdKvSplits = true;
     runCase(c, rng);
   }
 }

@@ -29,6 +29,7 @@ struct Case {
   std::string name, spec;
   int seqQ, seqK;
   double blockDensity = 0.5; // sparsity = runtime: share of blocks kept
+  bool expectKvSplits = false; // the launch must split the kv tiles
 };
 
 /// JITs and checks one case against the float64 reference (fresh inputs).
@@ -53,6 +54,8 @@ void runCase(const Case &c, std::mt19937_64 &rng) {
   EXPECT_LE(r->relErr, r->bound) << c.name << " " << r->summary();
   EXPECT_EQ(r->lseBad, 0u) << c.name << " " << r->summary() << ": logsumexp off (worst "
                            << r->lseWorst << ")";
+  if (c.expectKvSplits)
+    EXPECT_GT(r->kvSplits, 1) << c.name << " " << r->summary() << ": no split-KV";
   char line[400];
   std::snprintf(line, sizeof(line), "%-22s %s", c.name.c_str(), r->summary().c_str());
   std::printf("%s\n", line);
@@ -172,6 +175,42 @@ TEST_F(GpuForward, MmaSyncPathOnHopper) {
   for (const gputest::ExampleSpec &e : gputest::exampleSpecsOnMmaSync())
     for (auto [nq, nk] : {std::pair{1000, 1000}, std::pair{17, 333}})
       runCase({e.name, e.text, nq, nk}, rng);
+}
+
+TEST_F(GpuForward, SplitsKeysAtDecodeShapes) {
+  // Decoding shapes (1-16 query rows, batch 1): batch x heads x row blocks
+  // leave SMs idle, so each row block's kv tiles are split over CTAs whose
+  // partial O and lse the combine entry merges (Merge.cuh). Every forward
+  // kernel family (warp-specialized wgmma, plain wgmma, mma.sync); masks
+  // that leave a split few keys or none (a window, documents from a
+  // tensor); score modifiers; varlen; head dims 64-256.
+  std::mt19937_64 rng(std::random_device{}());
+  const char *specs[][2] = {
+      {"dgqa", "attention dgqa { head_dim = 128; heads = 32; kv_heads = 8; "
+               "mask = causal(bottom_right); }"},
+      {"dwin", "attention dwin { head_dim = 128; heads = 32; kv_heads = 8; "
+               "mask = causal(bottom_right) && k > q + (seq_k - seq_q) - 300; }"},
+      {"dalibi", "attention dalibi { head_dim = 64; heads = 16; kv_heads = 4; "
+                 "tensor slopes : f32[heads]; mask = causal(bottom_right); "
+                 "score = score - slopes[h] * float(q + (seq_k - seq_q) - k); }"},
+      {"ddoc", "attention ddoc { head_dim = 128; heads = 8; tensor doc_id : i32[batch, seq_k]; "
+               "mask = doc_id[b, q] == doc_id[b, k]; }"},
+      {"dsoft", "attention dsoft { head_dim = 256; heads = 16; kv_heads = 8; "
+                "score = 50.0 * tanh(score / 50.0); mask = causal(bottom_right); }"},
+      {"dvl", "attention dvl { head_dim = 128; heads = 16; kv_heads = 4; varlen = true; "
+              "mask = causal(bottom_right); }"},
+      {"dsync", "attention dsync { mma = sync; head_dim = 64; heads = 32; kv_heads = 8; "
+                "mask = causal(bottom_right); }"},
+      {"dplain", "attention dplain { warp_specialized = false; head_dim = 128; heads = 32; "
+                 "kv_heads = 8; mask = causal(bottom_right); }"},
+  };
+  for (const auto &spec : specs)
+    for (auto [nq, nk] : {std::pair{1, 1000}, std::pair{7, 4097}, std::pair{16, 2000}}) {
+      Case c{std::string(spec[0]) + "_" + std::to_string(nq) + "x" + std::to_string(nk),
+             spec[1], nq, nk};
+      c.expectKvSplits = true;
+      runCase(c, rng);
+    }
 }
 
 TEST_F(GpuForward, ExplicitTilings) {

@@ -3,7 +3,9 @@
 #include "flashgen/Dialect/Attn/Analysis/LookupRanges.h"
 
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
+#include "flashgen/Runtime/ForwardGrid.h"
 #include "flashgen/Runtime/LaunchArgs.h"
+#include "flashgen/attention/Params.cuh"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/JSON.h"
@@ -197,6 +199,12 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   // The backward's grid for this shape: key blocks x kv heads x batch, a
   // kv head's query heads split over CTAs where the key blocks alone leave
   // SMs idle (BwdParams::kvSplit, the launch's own rule).
+  // The forward's split of each row block's kv tiles where its CTAs leave
+  // SMs idle (FwdParams::kvSplits, decoding shapes; the launch's rule).
+  const int64_t fwdRowBlocks = (shape.seqQ + fwd.blockM - 1) / fwd.blockM;
+  const int fwdKvSplits = runtime::forwardKvSplits(
+      fwdRowBlocks * shape.heads * shape.batch, (shape.seqK + fwd.blockN - 1) / fwd.blockN,
+      int64_t(target.numSMs) * std::max<int64_t>(1, fwd.ctasPerSM), kMaxKvSplits);
   runtime::BackwardKvGrid bwdGrid;
   if (TilingAttr b = v.getBwdTilingAttr()) {
     const attn::TileConfig t = fromAttr(b);
@@ -247,6 +255,7 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
         {"standard", estimateJson(st)},
         {"bytes_ratio", st.totalBytes() / fg.totalBytes()},
         {"time_ratio", st.seconds() / fg.seconds()}};
+    root["forward_kv_splits"] = fwdKvSplits;
     if (v.getBwdTilingAttr()) {
       root["backward_tiling"] = tilingJson(v.getBwdTilingAttr());
       root["backward_key_blocks"] = bwdGrid.keyBlocks;
@@ -356,8 +365,8 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   // blocks, whose CTAs split a kv head's query heads where the key blocks
   // alone leave SMs idle (BwdParams::kvSplit).
   trow("grid (this shape)",
-       fmt::format("{} x {} x {} CTAs", (shape.seqQ + fwd.blockM - 1) / fwd.blockM, shape.heads,
-                   shape.batch),
+       fmt::format("{} x {} x {} CTAs{}", fwdRowBlocks, shape.heads, shape.batch * fwdKvSplits,
+                   fwdKvSplits > 1 ? fmt::format(" (kv tiles split {} ways)", fwdKvSplits) : ""),
        fmt::format("{} x {} x {} CTAs{}", bwdGrid.keyBlocks, shape.kvHeads * bwdGrid.split,
                    shape.batch,
                    bwdGrid.split > 1 ? fmt::format(" (query heads split {} ways)", bwdGrid.split)

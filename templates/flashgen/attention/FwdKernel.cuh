@@ -224,7 +224,7 @@ FG_DEVICE void attentionForward(const FwdParams &p) {
   }
 
   storeOutput<T, Variant>(o, rowMax, rowSum, p, b, h, rb.qRow0,
-                          FragmentCoords{warpRow0, 0, g, t}, seqQ);
+                          FragmentCoords{warpRow0, 0, g, t}, seqQ, rb.split);
 }
 
 } // namespace flashgen

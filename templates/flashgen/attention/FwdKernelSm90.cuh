@@ -211,7 +211,7 @@ FG_DEVICE void attentionForwardSm90(const FwdParams &p) {
   }
 
   storeOutput<T, Variant>(o, rowMax, rowSum, p, b, h, rb.qRow0,
-                          FragmentCoords{warpRow0, 0, g, t}, seqQ);
+                          FragmentCoords{warpRow0, 0, g, t}, seqQ, rb.split);
 }
 
 } // namespace flashgen

@@ -225,7 +225,7 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
   }
 
   storeOutput<T, Variant>(o, rowMax, rowSum, p, b, h, rb.qRow0, FragmentCoords{warpRow0, 0, g, t},
-                          seqQ);
+                          seqQ, rb.split);
 }
 
 /// Registers per thread of the warp-specialized kernel at `kCtasPerSM` CTAs

@@ -20,20 +20,27 @@ template <class Variant> struct FwdRowBlock {
   int seqQ, seqK;         // this entry's lengths
   int mBlock;             // the CTA's row block (of blockM rows)
   int q0, q1;             // the CTA's query rows [q0, q1]
+  int split;              // its part of the kv tiles (FwdParams::kvSplits)
   const uint16_t *q, *k, *v; // Q at row q0; K, V at row 0
 
   /// Row blocks run last-first: with a causal band the last rows have the
   /// most kv tiles, and starting them first keeps the final wave short.
-  /// Returns false when the block lies past this entry's sequence.
+  /// Grid z is batch x kvSplits. Returns false when the block lies past
+  /// this entry's sequence.
   FG_DEVICE bool init(const FwdParams &p, int blockM) {
-    return initAt(p, blockIdx.z, blockIdx.y, gridDim.x - 1 - blockIdx.x, blockM);
+    const int splits = p.kvSplits > 1 ? p.kvSplits : 1;
+    const bool inside =
+        initAt(p, int(blockIdx.z) / splits, blockIdx.y, gridDim.x - 1 - blockIdx.x, blockM);
+    split = int(blockIdx.z) % splits;
+    return inside;
   }
   /// Row block `rowBlock` of head h of batch entry b (the tile-class
-  /// builder's; init's from the grid).
+  /// builder's; init's from the grid), all of its kv tiles.
   FG_DEVICE bool initAt(const FwdParams &p, int b_, int h_, int rowBlock, int blockM) {
     b = b_;
     h = h_;
     mBlock = rowBlock;
+    split = 0;
     qRow0 = kRow0 = 0;
     seqQ = p.seqQ;
     seqK = p.seqK;
@@ -69,6 +76,13 @@ template <class Variant> struct FwdRowBlock {
     if (Variant::kRuntimeTileClasses && p.tileClasses) {
       const int slot = b * p.tileClassHeads + (p.tileClassHeads > 1 ? h : 0);
       classes = p.tileClasses + (int64_t(slot) * p.tileClassRowBlocks + mBlock) * p.tileClassTiles;
+    }
+    if (p.kvSplits > 1) {
+      // Split-KV: this CTA's consecutive share of the range's tiles.
+      const int per = (max(jEnd - jBegin, 0) + p.kvSplits - 1) / p.kvSplits;
+      const int first = jBegin + split * per;
+      jBegin = min(first, jEnd);
+      jEnd = min(first + per, jEnd);
     }
   }
   /// [jBegin, jEnd) without run-time classes (what the builder classifies).

@@ -192,10 +192,13 @@ FG_DEVICE void packP(uint32_t (&pf)[4], const float (&s)[MR][NT][4], int mr, int
 
 /// Epilogue: full row sums, normalize, write O and logsumexp
 /// ((max + log2 sum) ln 2; +inf for rows with nothing to attend, whose O is 0).
+/// Split-KV (p.kvSplits > 1): this CTA's part `split` of the keys, to the
+/// fp32 partial buffers instead, its logsumexp -inf where it saw no key
+/// (the combine entry, Merge.cuh, writes O and lse).
 template <class T, class Variant, int MR, int VT>
 FG_DEVICE void storeOutput(const float (&o)[MR][VT][4], const float (&rowMax)[2 * MR],
                            const float (&rowSum)[2 * MR], const FwdParams &p, int b, int h,
-                           int64_t qRow0, const FragmentCoords &at, int seqQ) {
+                           int64_t qRow0, const FragmentCoords &at, int seqQ, int split) {
   uint16_t *oPtr = static_cast<uint16_t *>(p.o) + (Variant::kVarlen ? 0 : b * p.oBatchStride) +
                    qRow0 * p.oRowStride + h * p.oHeadStride;
 #pragma unroll
@@ -208,6 +211,22 @@ FG_DEVICE void storeOutput(const float (&o)[MR][VT][4], const float (&rowMax)[2 
     const int q = at.row(mr, 2 * h2);
     if (q >= seqQ)
       continue;
+    if (p.kvSplits > 1) {
+      const int64_t slot = (int64_t(split) * p.heads + h) * p.partialRows +
+                           fwdPartialRow(p, Variant::kVarlen, b, qRow0, q);
+      float *row = p.oPartial + slot * p.headDimV;
+#pragma unroll
+      for (int n = 0; n < VT; ++n) {
+        int c = n * 8 + at.t * 2;
+        if (c < p.headDimV) // a multiple of 8: pairs stay inside, 8-byte aligned
+          *reinterpret_cast<float2 *>(row + c) =
+              make_float2(o[mr][n][2 * h2] * inv, o[mr][n][2 * h2 + 1] * inv);
+      }
+      if (at.t == 0)
+        p.lsePartial[slot] =
+            sum > 0.f ? (rowMax[r] + __log2f(sum)) * 0.6931471805599453f : negInf();
+      continue;
+    }
     uint16_t *row = oPtr + int64_t(q) * p.oRowStride;
 #pragma unroll
     for (int n = 0; n < VT; ++n) {

@@ -70,10 +70,31 @@ struct FwdParams {
   /// kLookupReportInts), zeroed before the launch and read after it; null:
   /// indices are clamped silently.
   int32_t *lookupReport;
+  /// Split-KV (decoding shapes, where batch x heads x row blocks leave SMs
+  /// idle): a row block's kv tiles are divided among kvSplits CTAs (grid z
+  /// = batch x kvSplits). Each writes its rows' O, normalized over its own
+  /// keys, in fp32 to oPartial [split][head][partialRows][headDimV] and
+  /// their logsumexp (natural log; -inf: no key) to lsePartial
+  /// [split][head][partialRows] (rows: fwdPartialRow); the combine entry
+  /// merges the splits by their logsumexps into o and lse (Merge.cuh).
+  /// 1: the forward writes o and lse itself.
+  int32_t kvSplits, partialRows;
+  float *oPartial, *lsePartial;
   /// Q, K, V as tensor maps (dims: head dim, row, head, batch entry; boxes
   /// of 64 columns), for the kernels that load with TMA; else unset.
   TmaDescriptor tmaQ, tmaK, tmaV;
 };
+
+/// Most CTAs one row block's kv tiles are split over (FwdParams::kvSplits).
+constexpr int kMaxKvSplits = 32;
+/// Threads per CTA of the split-KV combine entry (one warp per row).
+constexpr int kCombineThreads = 128;
+
+/// Row `q` of batch entry `b` in the split-KV partial buffers: entries one
+/// after another (varlen: the packed row, qRow0 + q).
+FG_HOST_DEVICE int64_t fwdPartialRow(const FwdParams &p, bool varlen, int b, int64_t qRow0, int q) {
+  return varlen ? qRow0 + q : int64_t(b) * p.seqQ + q;
+}
 
 /// seq_q or seq_k as the spec's expressions see them: the frame's when set.
 FG_HOST_DEVICE int framedLength(int own, int frame) { return frame ? frame : own; }

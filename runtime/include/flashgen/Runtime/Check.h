@@ -37,6 +37,7 @@ struct CheckReport {
   size_t unwritten = 0, lseBad = 0;  // NaN left in O; logsumexp mismatches
   double lseWorst = 0;
   double medianMs = 0, tflops = 0;   // when timed
+  int kvSplits = 1;                  // FwdParams::kvSplits of the launch
   bool checked = false;
   bool passed() const { return !checked || (unwritten == 0 && lseBad == 0 && relErr <= bound); }
   std::string summary() const;

@@ -206,6 +206,11 @@ public:
   /// (BwdParams::kvSplit): more than 1 where GQA/MQA key blocks alone
   /// would leave SMs idle. After prepareBackward().
   int backwardKvSplit(const ForwardArgs &args) const;
+  /// Parts each row block's kv tiles are split into by the forward of
+  /// `args` (FwdParams::kvSplits): more than 1 where batch x heads x row
+  /// blocks leave SMs idle (decoding shapes); the parts' results are merged
+  /// by the combine entry. FLASHGEN_FWD_KV_SPLITS=N forces N (1: off).
+  int forwardKvSplits(const ForwardArgs &args) const;
 
   ~Kernel();
 
@@ -228,6 +233,8 @@ public:
 private:
   Kernel() = default;
   llvm::Error forwardUntuned(const ForwardArgs &args) const;
+  /// forwardKvSplits on this kernel's own forward tiling.
+  int untunedForwardKvSplits(const ForwardArgs &args) const;
   llvm::Error backwardUntuned(const BackwardArgs &args) const;
   /// The most CTAs per (key block, kv head) a backward of `args` may split
   /// a kv head's query heads over (BwdParams::kvSplit): what the workspace

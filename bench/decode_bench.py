@@ -1,0 +1,94 @@
+"""Decoding shapes (issue 17): flashgen's forward, with split-KV and without
+(FLASHGEN_FWD_KV_SPLITS=1), next to SDPA's flash and cuDNN backends, same
+call. Time (median) and the KV bandwidth it reaches: B * Hkv * Nk * (dqk +
+dv) * 2 bytes / time. flashgen runs `causal(bottom_right)` (every query row
+sees all keys up to its own position from the end); SDPA runs without a
+mask (its is_causal aligns top-left), which differs by at most Nq - 1 keys.
+Usage (repository root, after scripts/device-prep.sh, .carry carried):
+    python3 bench/decode_bench.py [--flashgen .carry/flashgen] [--quick]
+Prints a markdown table; a backend that refuses a shape says so."""
+import argparse
+import os
+import re
+import subprocess
+import tempfile
+
+import torch
+import torch.nn.functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from triton.testing import do_bench
+
+
+def spec_text(h, hkv, d):
+    return (f"attention decode_{h}_{hkv}_{d} {{\n  dtype = bf16;\n  head_dim = {d};\n"
+            f"  heads = {h};\n  kv_heads = {hkv};\n  mask = causal(bottom_right);\n}}\n")
+
+
+def flashgen_ms(binary, text, b, h, nq, nk, splits=None):
+    with tempfile.NamedTemporaryFile("w", suffix=".attn", delete=False) as f:
+        f.write(text)
+    env = dict(os.environ)
+    if splits is not None:
+        env["FLASHGEN_FWD_KV_SPLITS"] = str(splits)
+    out = subprocess.run([binary, "run", f.name, "--no-check", "--reps", "50",
+                          "--shape", f"{b},{h},{nq},{nk}"], capture_output=True, text=True,
+                         timeout=300, env=env).stdout
+    t = re.search(r"time=([0-9.]+) ms", out)
+    s = re.search(r"kv_splits=([0-9]+)", out)
+    if not t:
+        return None, (out.strip().splitlines() or ["no output"])[-1][:80]
+    return float(t.group(1)), int(s.group(1)) if s else 1
+
+
+def sdpa_ms(backend, b, h, hkv, nq, nk, d):
+    q = torch.randn(b, h, nq, d, device="cuda", dtype=torch.bfloat16)
+    k = torch.randn(b, hkv, nk, d, device="cuda", dtype=torch.bfloat16)
+    v = torch.randn(b, hkv, nk, d, device="cuda", dtype=torch.bfloat16)
+
+    def run():
+        with sdpa_kernel(backend):
+            return F.scaled_dot_product_attention(q, k, v, enable_gqa=h != hkv)
+    try:
+        with torch.no_grad():
+            return do_bench(run, warmup=25, rep=100, return_mode="median"), None
+    except RuntimeError as e:  # the backend refuses the shape
+        return None, str(e).splitlines()[0][:80]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--flashgen", default=".carry/flashgen")
+    ap.add_argument("--quick", action="store_true", help="Nq = 1, B in 1, 8, Nk in 4k, 32k")
+    args = ap.parse_args()
+    groups = [(32, 8, 128)] if args.quick else [(32, 8, 128), (64, 8, 128)]
+    nqs = (1,) if args.quick else (1, 4, 16)
+    nks = (4096, 32768) if args.quick else (4096, 32768, 131072)
+    batches = (1, 8) if args.quick else (1, 8, 64)
+    print(f"# torch {torch.__version__} on {torch.cuda.get_device_name()}; ms (KV TB/s)")
+    print("| H/Hkv | B | Nq | Nk | flashgen | splits | flashgen, no split | FA2 (SDPA flash) "
+          "| cuDNN | flashgen/best |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for h, hkv, d in groups:
+        text = spec_text(h, hkv, d)
+        for b in batches:
+            for nk in nks:
+                for nq in nqs:
+                    kv_bytes = b * hkv * nk * 2 * d * 2
+
+                    def cell(ms, note=None):
+                        if ms is None:
+                            return f"- ({note})"
+                        return f"{ms:.4f} ({kv_bytes / ms / 1e9:.2f})"
+                    fg, splits = flashgen_ms(args.flashgen, text, b, h, nq, nk)
+                    fg1, _ = flashgen_ms(args.flashgen, text, b, h, nq, nk, splits=1)
+                    fa, fan = sdpa_ms(SDPBackend.FLASH_ATTENTION, b, h, hkv, nq, nk, d)
+                    cu, cun = sdpa_ms(SDPBackend.CUDNN_ATTENTION, b, h, hkv, nq, nk, d)
+                    best = min([x for x in (fa, cu) if x is not None], default=None)
+                    ratio = f"{best / fg:.2f}" if fg and best else "-"
+                    print(f"| {h}/{hkv} | {b} | {nq} | {nk} | {cell(fg, splits)} | "
+                          f"{splits if fg else '-'} | {cell(fg1, _)} | {cell(fa, fan)} | "
+                          f"{cell(cu, cun)} | {ratio} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+//===- ForwardGrid.h - the forward's split of the kv tiles -------*- C++ -*-===//
+//
+// FwdParams::kvSplits: where a forward's row blocks x heads x batch CTAs
+// leave SMs idle (decoding and other short-query shapes), each row block's
+// kv tiles are divided among several CTAs, whose partial results the
+// combine entry merges (Merge.cuh). The launch and `explain` size it here.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_RUNTIME_FORWARDGRID_H
+#define FLASHGEN_RUNTIME_FORWARDGRID_H
+
+#include <cstdint>
+
+namespace flashgen::runtime {
+
+/// Fewest kv tiles a split walks: below it the partial results' writes and
+/// the combine cost more than the parallelism gains.
+constexpr int64_t kMinTilesPerKvSplit = 4;
+
+/// FwdParams::kvSplits for `ctas` CTAs (row blocks x heads x batch) whose
+/// row blocks walk up to `tiles` kv tiles, on `slots` (SMs x CTAs per SM):
+/// 1 when the CTAs fill half the slots or more; else the largest split
+/// that keeps ctas x split within one wave, each split at least
+/// kMinTilesPerKvSplit tiles, at most kMaxKvSplits (Params.cuh) and `cap`.
+int forwardKvSplits(int64_t ctas, int64_t tiles, int64_t slots, int cap);
+
+} // namespace flashgen::runtime
+
+#endif // FLASHGEN_RUNTIME_FORWARDGRID_H
