@@ -1,5 +1,5 @@
-"""Decoding shapes (issue 17): flashgen's forward, with split-KV and without
-(FLASHGEN_FWD_KV_SPLITS=1), next to SDPA's flash and cuDNN backends, same
+"""Decoding shapes (issue 17): flashgen's forward, with split-KV
+(FLASHGEN_FWD_KV_SPLITS=auto) and without (=1), next to SDPA's flash and cuDNN backends, same
 call. Time (median) and the KV bandwidth it reaches: B * Hkv * Nk * (dqk +
 dv) * 2 bytes / time. flashgen runs `causal(bottom_right)` (every query row
 sees all keys up to its own position from the end); SDPA runs without a
@@ -24,12 +24,11 @@ def spec_text(h, hkv, d):
             f"  heads = {h};\n  kv_heads = {hkv};\n  mask = causal(bottom_right);\n}}\n")
 
 
-def flashgen_ms(binary, text, b, h, nq, nk, splits=None):
+def flashgen_ms(binary, text, b, h, nq, nk, splits="auto"):
     with tempfile.NamedTemporaryFile("w", suffix=".attn", delete=False) as f:
         f.write(text)
     env = dict(os.environ)
-    if splits is not None:
-        env["FLASHGEN_FWD_KV_SPLITS"] = str(splits)
+    env["FLASHGEN_FWD_KV_SPLITS"] = str(splits)
     out = subprocess.run([binary, "run", f.name, "--no-check", "--reps", "50",
                           "--shape", f"{b},{h},{nq},{nk}"], capture_output=True, text=True,
                          timeout=300, env=env).stdout

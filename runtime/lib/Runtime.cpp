@@ -264,11 +264,16 @@ int deviceSMs(int device) {
 } // namespace
 
 int Kernel::untunedForwardKvSplits(const ForwardArgs &a) const {
-  // FLASHGEN_FWD_KV_SPLITS=N forces N (1: off), for measurements.
+  // FLASHGEN_FWD_KV_SPLITS: auto (the rule), or N to force N (1: off),
+  // for measurements; -1 below stands for auto.
   static const int forced = [] {
     const char *env = std::getenv("FLASHGEN_FWD_KV_SPLITS");
-    return env ? std::atoi(env) : 0;
+    if (!env)
+      return 0;
+    return llvm::StringRef(env) == "auto" ? -1 : std::atoi(env);
   }();
+  if (forced == 0 && !jitOptions.splitKv)
+    return 1;
   const attn::TileConfig &t = fwd.spec.tiles;
   if (a.batch < 1 || a.heads < 1 || a.seqQ < 1 || a.seqK < 1 || t.blockM < 1 || t.blockN < 1)
     return 1;

@@ -36,11 +36,14 @@ struct Case {
   double blockDensity = 0.5; // sparsity = runtime: share of blocks kept
   bool expectKvSplit = false; // the launch splits kv heads' query heads over CTAs
   bool expectFwdKvSplits = false; // the forward splits its kv tiles (split-KV)
+  bool splitKv = false;           // JitOptions::splitKv
 };
 
 /// Checks one case; returns whether the fast path (atomic dQ) ran.
 bool runCase(const Case &c, std::mt19937_64 &rng) {
-  llvm::Expected<std::unique_ptr<Kernel>> kernel = Kernel::fromSpec(c.spec, c.name);
+  JitOptions options;
+  options.splitKv = c.splitKv;
+  llvm::Expected<std::unique_ptr<Kernel>> kernel = Kernel::fromSpec(c.spec, c.name, options);
   if (!kernel) {
     ADD_FAILURE() << c.name << ": " << llvm::toString(kernel.takeError());
     return false;
@@ -297,7 +300,7 @@ TEST_F(GpuBackward, AfterASplitForward) {
                     "mask = doc_id[b, q] == doc_id[b, k]; }";
   for (Case c : {Case{"sgqa_16x2000", gqa, 16, 2000, 1, 32}, Case{"sgqa_1x1000", gqa, 1, 1000, 1, 32},
                  Case{"sdoc_5x3000", doc, 5, 3000, 1, 8}}) {
-    c.expectFwdKvSplits = true;
+    c.splitKv = c.expectFwdKvSplits = true;
     runCase(c, rng);
   }
 }

@@ -30,11 +30,14 @@ struct Case {
   int seqQ, seqK;
   double blockDensity = 0.5; // sparsity = runtime: share of blocks kept
   bool expectKvSplits = false; // the launch must split the kv tiles
+  bool splitKv = false;        // JitOptions::splitKv
 };
 
 /// JITs and checks one case against the float64 reference (fresh inputs).
 void runCase(const Case &c, std::mt19937_64 &rng) {
-  llvm::Expected<std::unique_ptr<Kernel>> kernel = Kernel::fromSpec(c.spec, c.name);
+  JitOptions options;
+  options.splitKv = c.splitKv;
+  llvm::Expected<std::unique_ptr<Kernel>> kernel = Kernel::fromSpec(c.spec, c.name, options);
   if (!kernel) {
     ADD_FAILURE() << c.name << ": " << llvm::toString(kernel.takeError());
     return;
@@ -208,7 +211,7 @@ TEST_F(GpuForward, SplitsKeysAtDecodeShapes) {
     for (auto [nq, nk] : {std::pair{1, 1000}, std::pair{7, 4097}, std::pair{16, 2000}}) {
       Case c{std::string(spec[0]) + "_" + std::to_string(nq) + "x" + std::to_string(nk),
              spec[1], nq, nk};
-      c.expectKvSplits = true;
+      c.splitKv = c.expectKvSplits = true;
       runCase(c, rng);
     }
 }

@@ -200,7 +200,8 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   // kv head's query heads split over CTAs where the key blocks alone leave
   // SMs idle (BwdParams::kvSplit, the launch's own rule).
   // The forward's split of each row block's kv tiles where its CTAs leave
-  // SMs idle (FwdParams::kvSplits, decoding shapes; the launch's rule).
+  // SMs idle (FwdParams::kvSplits, decoding shapes; the launch's rule when
+  // split-KV is on, JitOptions::splitKv).
   const int64_t fwdRowBlocks = (shape.seqQ + fwd.blockM - 1) / fwd.blockM;
   const int fwdKvSplits = runtime::forwardKvSplits(
       fwdRowBlocks * shape.heads * shape.batch, (shape.seqK + fwd.blockN - 1) / fwd.blockN,
@@ -365,8 +366,10 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   // blocks, whose CTAs split a kv head's query heads where the key blocks
   // alone leave SMs idle (BwdParams::kvSplit).
   trow("grid (this shape)",
-       fmt::format("{} x {} x {} CTAs{}", fwdRowBlocks, shape.heads, shape.batch * fwdKvSplits,
-                   fwdKvSplits > 1 ? fmt::format(" (kv tiles split {} ways)", fwdKvSplits) : ""),
+       fmt::format("{} x {} x {} CTAs{}", fwdRowBlocks, shape.heads, shape.batch,
+                   fwdKvSplits > 1
+                       ? fmt::format(" (split-KV on: z x {0}, kv tiles split {0} ways)", fwdKvSplits)
+                       : ""),
        fmt::format("{} x {} x {} CTAs{}", bwdGrid.keyBlocks, shape.kvHeads * bwdGrid.split,
                    shape.batch,
                    bwdGrid.split > 1 ? fmt::format(" (query heads split {} ways)", bwdGrid.split)

@@ -127,6 +127,12 @@ struct JitOptions {
   /// silently (no byte outside the tensor is read either way). Default:
   /// $FLASHGEN_CHECK_LOOKUPS, so C and Python callers can turn it on too.
   bool checkLookups = checkLookupsFromEnvironment();
+  /// Split-KV for decoding shapes (Kernel::forwardKvSplits): where the
+  /// forward's CTAs fill less than half the SMs, each row block's kv tiles
+  /// are split over CTAs and merged by the combine entry. Off by default
+  /// until its kernels have run on a GPU (built in session 16 without one);
+  /// $FLASHGEN_FWD_KV_SPLITS=auto turns it on for C and Python callers too.
+  bool splitKv = false;
 };
 
 /// What one JIT compilation cost, for the bench and `flashgen run`.
@@ -208,8 +214,10 @@ public:
   int backwardKvSplit(const ForwardArgs &args) const;
   /// Parts each row block's kv tiles are split into by the forward of
   /// `args` (FwdParams::kvSplits): more than 1 where batch x heads x row
-  /// blocks leave SMs idle (decoding shapes); the parts' results are merged
-  /// by the combine entry. FLASHGEN_FWD_KV_SPLITS=N forces N (1: off).
+  /// blocks leave SMs idle (decoding shapes) and JitOptions::splitKv is on;
+  /// the parts' results are merged by the combine entry.
+  /// FLASHGEN_FWD_KV_SPLITS: auto (the rule, whatever splitKv says), N
+  /// (forces N; 1: off).
   int forwardKvSplits(const ForwardArgs &args) const;
 
   ~Kernel();
