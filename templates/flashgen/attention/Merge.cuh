@@ -74,9 +74,10 @@ FG_HOST_DEVICE float mergeWeights(const float *lse, int n, float *w) {
 }
 
 #if defined(__CUDA_ARCH__) || defined(__CUDACC_RTC__)
-/// The split-KV combine: one warp per (head, partial row); the lanes read
-/// the splits' logsumexps, then each lane merges pairs of O's columns and
-/// writes them in T at O's strides, and lane 0 the merged lse.
+/// The split-KV combine: one warp per (head, partial row); every lane
+/// reads the row's splits' logsumexps (a few floats, L1-resident) and
+/// weighs them, then merges its pairs of O's columns and writes them in T
+/// at O's strides; lane 0 writes the merged lse.
 template <class T, class Variant> FG_DEVICE void combineKvSplits(const FwdParams &p) {
   const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
   const int64_t row = int64_t(blockIdx.x) * (kCombineThreads / 32) + warp;
