@@ -31,6 +31,7 @@ _TORCH_NAMES = {
     "flash_attn_varlen_func": "flash_attn_interface",
     "flash_attn_varlen_qkvpacked_func": "flash_attn_interface",
     "flash_attn_varlen_kvpacked_func": "flash_attn_interface",
+    "flash_attn_with_kvcache": "kvcache",
 }
 
 __all__ = ["Spec", "trace_mask_mod", "trace_score_mod", "check_spec", "generate_source",

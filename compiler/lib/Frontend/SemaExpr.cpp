@@ -472,8 +472,9 @@ ExprType ExprChecker::checkBinary(BinaryExpr &e) {
       return mismatch("numbers");
     if (l == ExprType::Int && r == ExprType::Int) {
       // A literal zero divisor; one that folds to zero (k - k) is
-      // attn-canonicalize-exprs' to report.
-      if (auto *zero = llvm::dyn_cast<IntExpr>(e.rhs.get()); zero && zero->value == 0) {
+      // attn-canonicalize-exprs' to report. (+, - and * by 0 are fine.)
+      auto *zero = llvm::dyn_cast<IntExpr>(e.rhs.get());
+      if ((e.op == BinaryOp::Div || e.op == BinaryOp::Rem) && zero && zero->value == 0) {
         diags.error(e.opLoc, std::string("integer ") +
                                  (e.op == BinaryOp::Div ? "division" : "remainder") +
                                  " by zero",

@@ -112,6 +112,19 @@ TEST(Sema, ScalarRanges) {
                   .has("division by zero"));
 }
 
+TEST(Sema, OnlyDivisionAndRemainderByALiteralZeroAreErrors) {
+  // Found writing flash_attn_with_kvcache's masks (session 16): `+ 0` was
+  // reported as "integer remainder by zero".
+  for (const char *ok : {"q + 0", "q - 0", "q * 0 + k"}) {
+    Checked c(std::string("attention a { head_dim = 64; mask = k <= ") + ok + "; }");
+    EXPECT_EQ(c.errors, 0u) << ok << ": " << c.src.diagText;
+  }
+  EXPECT_TRUE(Checked("attention a { head_dim = 64; mask = k <= q / 0; }")
+                  .has("integer division by zero"));
+  EXPECT_TRUE(Checked("attention a { head_dim = 64; mask = k <= q % 0; }")
+                  .has("integer remainder by zero"));
+}
+
 TEST(Sema, UnknownNamesGetSuggestions) {
   Checked c("attention a { head_dm = 64; dtype = bf61; mask = casual; target = sm_90; }");
   EXPECT_TRUE(c.has("unknown property 'head_dm' (did you mean 'head_dim'?)")) << c.src.diagText;

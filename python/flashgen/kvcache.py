@@ -1,0 +1,151 @@
+"""flash-attn 2.x's ``flash_attn_with_kvcache`` on flashgen kernels (decoding).
+
+    out = flash_attn_with_kvcache(q, k_cache, v_cache, k=k_new, v=v_new,
+                                  cache_seqlens=lens, causal=True)
+
+q [B, Sq, H, D]; k_cache / v_cache [B, S_max, Hk, D] (contiguous caches;
+Hk dividing H is GQA/MQA). When k and v [B, S_new, Hk, D] are given they are
+written into the caches in place at positions cache_seqlens[b] ... + S_new,
+and the attention covers the first cache_seqlens[b] + S_new keys of entry b
+(flash-attn's semantics). Causal masks, local windows and ALiBi are aligned
+to that length (the query rows are its last Sq positions); softcap as
+flash-attn's. Each entry's length is a tensor the kernel reads
+(`cache_len[b]`), so one compiled variant serves every batch of lengths;
+the run-time tile classes skip the keys past it.
+
+Not yet (UnsupportedError): block_table (a paged cache), cache_leftpad,
+rotary embeddings (apply them to q and k before the call). num_splits is
+a hint flash-attn may ignore; flashgen chooses its own split-KV.
+"""
+from __future__ import annotations
+
+from typing import Optional, Union
+
+import torch
+
+from . import api
+from .errors import ArgumentError, UnsupportedError
+from .kvcache_spec import kvcache_spec_text
+
+Tensor = torch.Tensor
+
+_WHO = "flash_attn_with_kvcache"
+
+
+def _lengths(cache_seqlens, batch: int, capacity: int, device) -> Tensor:
+    """cache_seqlens as an int32 tensor [batch] on `device`, checked against
+    the cache's capacity (a host read of its range)."""
+    if cache_seqlens is None:
+        return torch.full((batch,), capacity, dtype=torch.int32, device=device)
+    if isinstance(cache_seqlens, int) and not isinstance(cache_seqlens, bool):
+        lens = torch.full((batch,), cache_seqlens, dtype=torch.int32, device=device)
+    elif isinstance(cache_seqlens, Tensor):
+        if cache_seqlens.dtype not in (torch.int32, torch.int64) or cache_seqlens.dim() != 1 \
+                or cache_seqlens.numel() != batch:
+            raise ArgumentError(f"{_WHO}: cache_seqlens must be an int or an integer tensor "
+                                f"[batch = {batch}], got {cache_seqlens.dtype} "
+                                f"{list(cache_seqlens.shape)}")
+        if cache_seqlens.device != device:
+            raise ArgumentError(f"{_WHO}: cache_seqlens is on {cache_seqlens.device}, "
+                                f"q on {device}")
+        lens = cache_seqlens.to(torch.int32)
+    else:
+        raise ArgumentError(f"{_WHO}: cache_seqlens must be an int or a tensor, "
+                            f"not {type(cache_seqlens).__name__}")
+    return lens
+
+
+def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
+                            k: Optional[Tensor] = None, v: Optional[Tensor] = None,
+                            rotary_cos: Optional[Tensor] = None,
+                            rotary_sin: Optional[Tensor] = None,
+                            cache_seqlens: Optional[Union[int, Tensor]] = None,
+                            cache_batch_idx: Optional[Tensor] = None,
+                            cache_leftpad: Optional[Tensor] = None,
+                            block_table: Optional[Tensor] = None,
+                            softmax_scale: Optional[float] = None, causal: bool = False,
+                            window_size=(-1, -1), softcap: float = 0.0,
+                            rotary_interleaved: bool = True,
+                            alibi_slopes: Optional[Tensor] = None, num_splits: int = 0,
+                            return_softmax_lse: bool = False):
+    """flash-attn's flash_attn_with_kvcache (see the module's text): out
+    [B, Sq, H, Dv], and with return_softmax_lse the logsumexp [B, H, Sq]."""
+    if block_table is not None:
+        raise UnsupportedError(f"{_WHO}: block_table (a paged KV cache) is not supported yet; "
+                               "pass contiguous caches [batch, seqlen, nheads_k, headdim]")
+    if cache_leftpad is not None:
+        raise UnsupportedError(f"{_WHO}: cache_leftpad is not supported yet")
+    if rotary_cos is not None or rotary_sin is not None:
+        raise UnsupportedError(f"{_WHO}: rotary embeddings are not applied by flashgen yet; "
+                               "rotate q and k before the call")
+    for name, t in (("q", q), ("k_cache", k_cache), ("v_cache", v_cache)):
+        if not isinstance(t, Tensor) or t.dim() != 4:
+            raise ArgumentError(f"{_WHO}: '{name}' must be a 4-D tensor [batch, seqlen, "
+                                f"nheads, headdim], got "
+                                f"{list(t.shape) if isinstance(t, Tensor) else type(t).__name__}")
+    batch, sq, heads, d = q.shape
+    cache_batch, capacity, kv_heads, dk = k_cache.shape
+    if v_cache.shape[:3] != k_cache.shape[:3]:
+        raise ArgumentError(f"{_WHO}: v_cache {list(v_cache.shape)} must match k_cache "
+                            f"{list(k_cache.shape)} but for the head dim")
+    if dk != d:
+        raise ArgumentError(f"{_WHO}: k_cache's head dim {dk} differs from q's {d}")
+    if kv_heads < 1 or heads % kv_heads:
+        raise ArgumentError(f"{_WHO}: q's {heads} heads are not a multiple of the cache's "
+                            f"{kv_heads}")
+    for name, t in (("k_cache", k_cache), ("v_cache", v_cache)):
+        if t.device != q.device or t.dtype != q.dtype:
+            raise ArgumentError(f"{_WHO}: '{name}' is {t.dtype} on {t.device}, q is "
+                                f"{q.dtype} on {q.device}")
+    idx = None
+    if cache_batch_idx is not None:
+        if not isinstance(cache_batch_idx, Tensor) or cache_batch_idx.dim() != 1 or \
+                cache_batch_idx.numel() != batch or cache_batch_idx.dtype not in (torch.int32,
+                                                                                  torch.int64):
+            raise ArgumentError(f"{_WHO}: cache_batch_idx must be an integer tensor [batch]")
+        idx = cache_batch_idx.to(device=q.device, dtype=torch.int64)
+        if batch and (int(idx.min()) < 0 or int(idx.max()) >= cache_batch):
+            raise ArgumentError(f"{_WHO}: cache_batch_idx holds entries outside "
+                                f"[0, {cache_batch})")
+    elif cache_batch != batch:
+        raise ArgumentError(f"{_WHO}: the caches hold {cache_batch} entries, q {batch} "
+                            "(give cache_batch_idx to pick entries)")
+    lens = _lengths(cache_seqlens, batch, capacity, q.device)
+    new = 0
+    if (k is None) != (v is None):
+        raise ArgumentError(f"{_WHO}: give both k and v to append, or neither")
+    if k is not None:
+        if k.dim() != 4 or k.shape[0] != batch or k.shape[2:] != k_cache.shape[2:] or \
+                v.dim() != 4 or v.shape[:3] != k.shape[:3] or v.shape[3] != v_cache.shape[3]:
+            raise ArgumentError(f"{_WHO}: k {list(k.shape)} and v {list(v.shape)} must be "
+                                f"[batch = {batch}, seqlen_new, {kv_heads}, head dim]")
+        new = k.shape[1]
+    if batch:
+        top = int(lens.max())
+        if int(lens.min()) < 0 or top + new > capacity:
+            raise ArgumentError(f"{_WHO}: cache_seqlens (largest {top}) + {new} new keys "
+                                f"exceed the caches' capacity of {capacity} (or are negative)")
+    rows = torch.arange(batch, device=q.device) if idx is None else idx
+    if new:
+        pos = lens.long()[:, None] + torch.arange(new, device=q.device)[None, :]
+        k_cache[rows[:, None], pos] = k
+        v_cache[rows[:, None], pos] = v
+    total = lens + new
+    kc = k_cache if idx is None else k_cache.index_select(0, idx)
+    vc = v_cache if idx is None else v_cache.index_select(0, idx)
+    alibi_rank = None
+    tensors = {"cache_len": total}
+    if alibi_slopes is not None:
+        want = [(heads,), (batch, heads)]
+        if not isinstance(alibi_slopes, Tensor) or tuple(alibi_slopes.shape) not in want:
+            raise ArgumentError(f"{_WHO}: alibi_slopes must be [nheads] or [batch, nheads]")
+        alibi_rank = alibi_slopes.dim()
+        tensors["alibi_slopes"] = alibi_slopes
+    dtype = {torch.bfloat16: "bf16", torch.float16: "f16"}.get(q.dtype)
+    if dtype is None:
+        raise ArgumentError(f"{_WHO}: q must be bf16 or fp16, got {q.dtype}")
+    text = kvcache_spec_text(dtype, d, v_cache.shape[3], causal=causal,
+                             window_size=window_size, softcap=softcap, alibi_rank=alibi_rank,
+                             softmax_scale=softmax_scale)
+    out, lse = api.attention(q, kc, vc, text, tensors=tensors, return_lse=True, layout="bshd")
+    return (out, lse) if return_softmax_lse else out

@@ -1,0 +1,54 @@
+"""The .attn variant of a flash_attn_with_kvcache call (no torch needed, so
+that the text is tested everywhere): each batch entry's keys are the first
+``cache_len[b]`` of its cache, and causal masks, local windows and ALiBi count
+positions from that length's end (the query rows are its last seq_q
+positions), as flash-attn's."""
+from __future__ import annotations
+
+from typing import Optional
+
+from .errors import ArgumentError
+
+_WHO = "flash_attn_with_kvcache"
+
+
+def kvcache_spec_text(dtype: str, qk_dim: int, v_dim: int, *, causal: bool,
+                      window_size=(-1, -1), softcap: float = 0.0,
+                      alibi_rank: Optional[int] = None,
+                      softmax_scale: Optional[float] = None) -> str:
+    """The .attn variant of a flash_attn_with_kvcache call: keys past each
+    entry's length (the tensor cache_len) are masked, and causal masks,
+    windows and ALiBi count positions from that length's end."""
+    try:
+        left, right = (int(w) for w in (window_size if window_size is not None else (-1, -1)))
+    except (TypeError, ValueError):
+        raise ArgumentError(f"{_WHO}: window_size must be a pair of ints, "
+                            f"got {window_size!r}") from None
+    if causal:
+        right = 0
+    # Row q's position among the entry's keys: the queries are the last rows.
+    pos = "(q + cache_len[b] - seq_q)"
+    mask = ["k < cache_len[b]"]
+    if right >= 0:
+        mask.append(f"k <= {pos}" + (f" + {right}" if right else ""))
+    if left >= 0:
+        mask.append(f"k >= {pos}" + (f" - {left}" if left else ""))
+    score = "score"
+    if softcap:
+        c = repr(float(softcap))
+        score = f"{c} * tanh(score / {c})"
+    lines = [f"attention fa_kvcache {{", f"  dtype = {dtype};",
+             f"  qk_head_dim = {qk_dim};", f"  v_head_dim = {v_dim};",
+             "  tensor cache_len : i32[batch];"]
+    if alibi_rank is not None:
+        lines.append("  tensor alibi_slopes : f32[" + ("heads" if alibi_rank == 1 else
+                                                       "batch, heads") + "];")
+        slope = "alibi_slopes[h]" if alibi_rank == 1 else "alibi_slopes[b, h]"
+        score = f"{score} - {slope} * float(abs({pos} - k))"
+    if softmax_scale is not None:
+        lines.append(f"  scale = {float(softmax_scale)!r};")
+    lines.append("  mask = " + " && ".join(mask) + ";")
+    if score != "score":
+        lines.append(f"  score = {score};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,87 @@
+"""flash_attn_with_kvcache on the GPU vs the float64 reference (issue 17).
+
+Each batch entry attends to the first cache_seqlens[b] (+ the appended
+keys) of its cache; the reference runs entry by entry on exactly those keys
+with flash-attn's bottom-right masks and scores (reference.fa_mask /
+fa_score), so a key past an entry's length that leaked in, or a misplaced
+append, fails the comparison. Lengths differ across the batch (one empty
+entry included where there is no append)."""
+import pytest
+import torch
+
+from flashgen import flash_attn_with_kvcache
+from reference import assert_close, fa_mask, fa_score, reference
+
+
+def _per_entry_reference(q, kc, vc, lens, *, causal, window, softcap, alibi, dtype):
+    outs, lses = [], []
+    for b in range(q.shape[0]):
+        n = int(lens[b])
+        slopes = None if alibi is None else (alibi if alibi.dim() == 1 else alibi[b])
+        o, l = reference(q[b:b + 1], kc[b:b + 1, :n], vc[b:b + 1, :n],
+                         mask=fa_mask(q.shape[1], n, causal, window, q.device),
+                         score=fa_score(q.shape[1], n, softcap, slopes, q.device), dtype=dtype)
+        outs.append(o)
+        lses.append(l)
+    return torch.cat(outs), torch.cat(lses)
+
+
+@pytest.mark.parametrize("sq", [1, 4, 16])
+@pytest.mark.parametrize("h,hk", [(32, 8), (16, 1), (8, 8)])
+@pytest.mark.parametrize("causal,window", [(True, (-1, -1)), (False, (-1, -1)), (True, (256, -1))])
+def test_decode_against_float64(sq, h, hk, causal, window, report):
+    b, cap, d = 3, 2000, 128
+    q = torch.randn(b, sq, h, d, device="cuda", dtype=torch.bfloat16)
+    kc = torch.randn(b, cap, hk, d, device="cuda", dtype=torch.bfloat16)
+    vc = torch.randn(b, cap, hk, d, device="cuda", dtype=torch.bfloat16)
+    lens = torch.tensor([sq, 1999, 700], dtype=torch.int32, device="cuda")
+    out, lse = flash_attn_with_kvcache(q, kc, vc, cache_seqlens=lens, causal=causal,
+                                       window_size=window, return_softmax_lse=True)
+    kw = dict(causal=causal, window=window, softcap=0.0, alibi=None)
+    o64, l64 = _per_entry_reference(q, kc, vc, lens, dtype=torch.float64, **kw)
+    olow, _ = _per_entry_reference(q, kc, vc, lens, dtype=torch.bfloat16, **kw)
+    assert_close(f"out sq={sq} {h}/{hk}", out, o64, olow, report)
+    finite = torch.isfinite(l64)
+    assert torch.equal(torch.isfinite(lse), finite)
+    assert (lse[finite] - l64[finite].float()).abs().max().item() < 1e-3
+
+
+@pytest.mark.parametrize("alibi_shape", [None, "h", "bh"])
+def test_append_softcap_alibi(alibi_shape, report):
+    b, cap, h, hk, d, new = 2, 1024, 16, 4, 64, 3
+    q = torch.randn(b, new, h, d, device="cuda", dtype=torch.float16)
+    kc = torch.randn(b, cap, hk, d, device="cuda", dtype=torch.float16)
+    vc = torch.randn(b, cap, hk, d, device="cuda", dtype=torch.float16)
+    k = torch.randn(b, new, hk, d, device="cuda", dtype=torch.float16)
+    v = torch.randn(b, new, hk, d, device="cuda", dtype=torch.float16)
+    lens = torch.tensor([0, 517], dtype=torch.int32, device="cuda")
+    alibi = {None: None, "h": torch.rand(h, device="cuda"),
+             "bh": torch.rand(b, h, device="cuda")}[alibi_shape]
+    before_k, before_v = kc.clone(), vc.clone()
+    out = flash_attn_with_kvcache(q, kc, vc, k=k, v=v, cache_seqlens=lens, causal=True,
+                                  softcap=20.0, alibi_slopes=alibi)
+    # The new keys landed at each entry's length, nothing else moved.
+    for i in range(b):
+        n = int(lens[i])
+        assert torch.equal(kc[i, n:n + new], k[i]) and torch.equal(vc[i, n:n + new], v[i])
+        assert torch.equal(kc[i, :n], before_k[i, :n])
+        assert torch.equal(kc[i, n + new:], before_k[i, n + new:])
+    total = lens + new
+    kw = dict(causal=True, window=(-1, -1), softcap=20.0, alibi=alibi)
+    o64, _ = _per_entry_reference(q, kc, vc, total, dtype=torch.float64, **kw)
+    olow, _ = _per_entry_reference(q, kc, vc, total, dtype=torch.float16, **kw)
+    assert_close(f"append alibi={alibi_shape}", out, o64, olow, report)
+
+
+def test_cache_batch_idx_picks_entries(report):
+    q = torch.randn(2, 1, 8, 64, device="cuda", dtype=torch.bfloat16)
+    kc = torch.randn(4, 300, 8, 64, device="cuda", dtype=torch.bfloat16)
+    vc = torch.randn(4, 300, 8, 64, device="cuda", dtype=torch.bfloat16)
+    idx = torch.tensor([3, 1], dtype=torch.int32, device="cuda")
+    lens = torch.tensor([100, 299], dtype=torch.int32, device="cuda")
+    out = flash_attn_with_kvcache(q, kc, vc, cache_seqlens=lens, cache_batch_idx=idx)
+    kw = dict(causal=False, window=(-1, -1), softcap=0.0, alibi=None)
+    sel_k, sel_v = kc[idx.long()], vc[idx.long()]
+    o64, _ = _per_entry_reference(q, sel_k, sel_v, lens, dtype=torch.float64, **kw)
+    olow, _ = _per_entry_reference(q, sel_k, sel_v, lens, dtype=torch.bfloat16, **kw)
+    assert_close("cache_batch_idx", out, o64, olow, report)
