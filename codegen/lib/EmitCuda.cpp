@@ -245,10 +245,9 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
      << s.headDimQK << "/" << s.headDimV << ", tiles " << t.blockM << "x" << t.blockN
      << ", " << t.warps << " warps, " << t.stages << " stage(s), "
      << (wgmma ? "wgmma (sm_90a)" : "mma.sync") << "\n"
-     << (s.tiles.warpSpecialized ? "#include \"flashgen/attention/FwdKernelSm90Ws.cuh\"\n"
-         : wgmma               ? "#include \"flashgen/attention/FwdKernelSm90.cuh\"\n"
-                               : "#include \"flashgen/attention/FwdKernel.cuh\"\n")
-     << "#include \"flashgen/attention/Merge.cuh\"\n\n"
+     << (s.tiles.warpSpecialized ? "#include \"flashgen/attention/FwdKernelSm90Ws.cuh\"\n\n"
+         : wgmma               ? "#include \"flashgen/attention/FwdKernelSm90.cuh\"\n\n"
+                               : "#include \"flashgen/attention/FwdKernel.cuh\"\n\n")
      << "namespace {\nusing namespace flashgen;\n\n"
      << "constexpr int kHeadDimQK = " << s.paddedQK << "; // spec: " << s.headDimQK << "\n"
      << "constexpr int kHeadDimV = " << s.paddedV << "; // spec: " << s.headDimV << "\n"
@@ -279,12 +278,6 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
 
   // The warp-specialized kernel moves registers between its warpgroups
   // (setmaxnreg), which needs a register cap at entry: its CTAs per SM.
-  // Compile units (KernelSpec::forwardCompileUnits): the whole text is one
-  // module, or with -DFLASHGEN_COMPILE_UNIT=n one program of the runtime's
-  // side-by-side compile (0: the forward and its builder; 1: the combine).
-  os << "// FLASHGEN_COMPILE_UNIT=n: only unit n's entries (-1: all).\n"
-     << "#ifndef FLASHGEN_COMPILE_UNIT\n#define FLASHGEN_COMPILE_UNIT -1\n#endif\n\n"
-     << "#if FLASHGEN_COMPILE_UNIT < 0 || FLASHGEN_COMPILE_UNIT == 0\n";
   os << "extern \"C\" __global__ void __launch_bounds__(" << s.fwdThreads()
      << (s.tiles.warpSpecialized ? ", " + std::to_string(s.tiles.ctasPerSM) : "") << ")\n"
      // TMA reads its tensor maps from the parameter space: the parameter
@@ -300,12 +293,6 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
      << "(p);\n}\n";
   if (!s.tileClassEntry.empty())
     emitTileClassBuilder(s, "this forward reads", "kBlockM, kBlockN", os);
-  os << "#endif\n\n"
-     << "#if FLASHGEN_COMPILE_UNIT < 0 || FLASHGEN_COMPILE_UNIT == 1\n"
-     << "// Split-KV: the splits' partial O and lse merged (Merge.cuh).\n"
-     << "extern \"C\" __global__ void __launch_bounds__(flashgen::kCombineThreads)\n"
-     << s.combineEntry() << "(const flashgen::FwdParams p) {\n"
-     << "  flashgen::combineKvSplits<Config::T, Variant>(p);\n}\n#endif\n";
   return text;
 }
 

@@ -205,17 +205,14 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
   }
   r.stats.frontendSeconds = since(t0);
   r.stats.cacheKey = key;
-  // Each module compiles as several programs side by side (the backward's
-  // heavy kernels apart; the forward's combine beside the forward); its
-  // entries find their CUBIN by unit.
+  // The backward compiles as several programs side by side; its entries
+  // find their CUBIN by unit.
   // FLASHGEN_JIT_ONE_PROGRAM=1: the whole module as one program (A/B
   // measurements of the side-by-side compile).
   static const bool oneProgram = std::getenv("FLASHGEN_JIT_ONE_PROGRAM") != nullptr;
-  const int units = oneProgram ? 1
-                    : backward ? r.spec.backwardCompileUnitCount()
-                               : codegen::KernelSpec::kForwardCompileUnits;
+  const int units = backward && !oneProgram ? r.spec.backwardCompileUnitCount() : 1;
   const std::vector<int> unitOf =
-      backward ? r.spec.backwardCompileUnits() : r.spec.forwardCompileUnits();
+      backward ? r.spec.backwardCompileUnits() : std::vector<int>(r.spec.forwardEntries().size(), 0);
   std::optional<std::vector<llvm::ArrayRef<char>>> images;
   if (cubin) {
     images = unpackModuleImages(*cubin);
@@ -271,8 +268,7 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
       return fn.takeError();
     r.loaded->functions.push_back(*fn);
     if (e != r.spec.bwdPreEntry && e != r.spec.bwdConvertDQEntry &&
-        e != r.spec.bwdConvertDKDVEntry && e != r.spec.tileClassEntry &&
-        (backward || e != r.spec.combineEntry()))
+        e != r.spec.bwdConvertDKDVEntry && e != r.spec.tileClassEntry)
       if (auto err = driver->setMaxDynamicSharedMemory(*fn, r.smemBytes))
         return err;
   }

@@ -1,5 +1,6 @@
 //===- Runtime.cpp - the flashgen C++ JIT API -------------------*- C++ -*-===//
 #include "flashgen/Runtime/Runtime.h"
+#include "CombineKernel.h"
 #include "JitModule.h"
 #include "TensorMaps.h"
 
@@ -222,10 +223,13 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
                           unsigned(fwd.smemBytes), a.stream, args);
   };
   // Split-KV: the parts' partial O and lse in stream-ordered memory, then
-  // the combine entry (the module's last) merges them into o and lse.
+  // the combine kernel (CombineKernel.h) merges them into o and lse.
   auto launchForward = [&]() -> llvm::Error {
     if (p.kvSplits <= 1)
       return launchMain();
+    llvm::Expected<CUfunction> combine = runtime::combineFunction(*driver, s.bf16, s.varlen);
+    if (!combine)
+      return combine.takeError();
     p.partialRows = s.varlen ? a.totalQ : a.batch * a.seqQ;
     const size_t rows = size_t(p.kvSplits) * size_t(a.heads) * size_t(p.partialRows);
     llvm::Expected<CUdeviceptr> partial =
@@ -237,7 +241,7 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
     llvm::Error e = launchMain();
     if (!e) {
       constexpr int kRowsPerCta = kCombineThreads / 32;
-      e = driver->launch(fwd.loaded->functions.back(),
+      e = driver->launch(*combine,
                          unsigned((p.partialRows + kRowsPerCta - 1) / kRowsPerCta),
                          unsigned(a.heads), 1, kCombineThreads, 0, a.stream, args);
     }

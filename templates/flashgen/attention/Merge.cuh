@@ -8,8 +8,10 @@
 // computed from the largest lse_i so no exponent overflows. A part that saw
 // no key has lse_i = -inf and weight 0; if every part is empty the row has
 // nothing to attend: O = 0 and lse = +inf, the forward's convention for
-// such rows; a NaN lse_i makes the row NaN. The split-KV combine entry
-// (below) and the host's tests share mergeWeights.
+// such rows; a NaN lse_i makes the row NaN. The split-KV combine kernel
+// (below; one small module per dtype and layout, JITted by the runtime on
+// first use, runtime/lib/CombineKernel.cpp) and the host's tests share
+// mergeWeights.
 //
 //===----------------------------------------------------------------------===//
 #ifndef FLASHGEN_ATTENTION_MERGE_CUH
@@ -78,7 +80,7 @@ FG_HOST_DEVICE float mergeWeights(const float *lse, int n, float *w) {
 /// reads the row's splits' logsumexps (a few floats, L1-resident) and
 /// weighs them, then merges its pairs of O's columns and writes them in T
 /// at O's strides; lane 0 writes the merged lse.
-template <class T, class Variant> FG_DEVICE void combineKvSplits(const FwdParams &p) {
+template <class T, bool kVarlen> FG_DEVICE void combineKvSplits(const FwdParams &p) {
   const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
   const int64_t row = int64_t(blockIdx.x) * (kCombineThreads / 32) + warp;
   const int h = int(blockIdx.y);
@@ -92,11 +94,11 @@ template <class T, class Variant> FG_DEVICE void combineKvSplits(const FwdParams
   // The partial row back to (batch entry, row): varlen rows are packed.
   int b = 0;
   int64_t q = row;
-  if (!Variant::kVarlen) {
+  if (!kVarlen) {
     b = int(row / p.seqQ);
     q = row % p.seqQ;
   }
-  uint16_t *out = static_cast<uint16_t *>(p.o) + (Variant::kVarlen ? 0 : b * p.oBatchStride) +
+  uint16_t *out = static_cast<uint16_t *>(p.o) + (kVarlen ? 0 : b * p.oBatchStride) +
                   q * p.oRowStride + h * p.oHeadStride;
   for (int c = 2 * lane; c < p.headDimV; c += 64) {
     float x = 0.f, y = 0.f;
@@ -111,7 +113,7 @@ template <class T, class Variant> FG_DEVICE void combineKvSplits(const FwdParams
     *reinterpret_cast<uint32_t *>(out + c) = packPair<T>(x, y);
   }
   if (p.lse && lane == 0)
-    p.lse[Variant::kVarlen ? h * p.lseHeadStride + row
+    p.lse[kVarlen ? h * p.lseHeadStride + row
                            : b * p.lseBatchStride + h * p.lseHeadStride + q] = merged;
 }
 #endif

@@ -144,7 +144,7 @@ TEST(KernelSpecJson, RuntimeTileClassesWhereTheMaskReadsIntTensors) {
     ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
     EXPECT_EQ(gen->first.runtimeTileClasses(), c.classes);
     EXPECT_EQ(gen->first.maskUsesHead, c.perHead);
-    EXPECT_EQ(gen->first.forwardEntries().size(), c.classes ? 3u : 2u); // + the combine
+    EXPECT_EQ(gen->first.forwardEntries().size(), c.classes ? 2u : 1u);
     EXPECT_EQ(gen->second.find("buildTileClasses") != std::string::npos, c.classes);
   }
 }

@@ -5,6 +5,7 @@
 // print NVRTC's whole log.
 //
 //===----------------------------------------------------------------------===//
+#include "CombineKernel.h"
 #include "CompilePipeline.h"
 #include "flashgen/Runtime/Nvrtc.h"
 #include "flashgen/Runtime/Runtime.h"
@@ -213,6 +214,23 @@ TEST(Nvrtc, BackwardCompileUnitsPartitionTheEntries) {
     for (size_t i = 0; i < names.size(); ++i)
       EXPECT_EQ(seen[i], names[i].empty() ? 0 : 1) << text << ": " << names[i];
   }
+}
+
+// The split-KV combine (Merge.cuh), one small module per output dtype and
+// layout, JITted on the first split launch: it compiles for both families
+// of GPUs, and exports its entry.
+TEST(Nvrtc, SplitKvCombineCompiles) {
+  for (const char *arch : {"sm_80", "sm_90a"})
+    for (bool bf16 : {true, false})
+      for (bool varlen : {false, true}) {
+        SCOPED_TRACE(std::string(arch) + (bf16 ? " bf16" : " f16") + (varlen ? " varlen" : ""));
+        auto r = runtime::compileWithNvrtc(runtime::combineSource(bf16, varlen), "combine.cu",
+                                           arch);
+        ASSERT_TRUE(bool(r)) << llvm::toString(r.takeError());
+        EXPECT_FALSE(r->cubin.empty());
+        EXPECT_NE(r->ptx.find(std::string(".entry ") + runtime::kCombineEntry),
+                  std::string::npos);
+      }
 }
 
 TEST(Nvrtc, CheckedLookupsCompile) {

@@ -145,25 +145,12 @@ struct KernelSpec {
   std::string tileClassEntry;
   bool maskUsesHead = false;
   bool runtimeTileClasses() const { return !tileClassEntry.empty(); }
-  /// The split-KV combine (Merge.cuh: the splits' partial O and lse merged
-  /// into O and lse), in every forward module.
-  std::string combineEntry() const { return entry + "_combine"; }
-  /// The forward module's entries: the forward, the builder if any, then
-  /// the combine (last: forwardEntries().size() - 1).
+  /// The forward module's entries: the forward, then the builder if any.
   std::vector<std::string> forwardEntries() const {
     if (tileClassEntry.empty())
-      return {entry, combineEntry()};
-    return {entry, tileClassEntry, combineEntry()};
+      return {entry};
+    return {entry, tileClassEntry};
   }
-  /// Each forward entry's compile unit (FLASHGEN_COMPILE_UNIT): the
-  /// combine compiles beside the forward and its builder, on a thread of
-  /// its own, so it adds nothing to a cold JIT's wall time.
-  std::vector<int> forwardCompileUnits() const {
-    std::vector<int> units(forwardEntries().size(), 0);
-    units.back() = 1;
-    return units;
-  }
-  static constexpr int kForwardCompileUnits = 2;
 };
 
 /// Reads `variant` (after buildAttnPipeline). Fails, naming the feature,
