@@ -25,11 +25,9 @@ import torch
 
 from . import api
 from .errors import ArgumentError, UnsupportedError
-from .kvcache_spec import kvcache_spec_text
+from .kvcache_spec import _WHO, kvcache_spec_text
 
 Tensor = torch.Tensor
-
-_WHO = "flash_attn_with_kvcache"
 
 
 def _lengths(cache_seqlens, batch: int, capacity: int, device) -> Tensor:
