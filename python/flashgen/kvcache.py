@@ -117,12 +117,30 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
                 v.dim() != 4 or v.shape[:3] != k.shape[:3] or v.shape[3] != v_cache.shape[3]:
             raise ArgumentError(f"{_WHO}: k {list(k.shape)} and v {list(v.shape)} must be "
                                 f"[batch = {batch}, seqlen_new, {kv_heads}, head dim]")
+        for name, t in (("k", k), ("v", v)):
+            if t.device != q.device or t.dtype != q.dtype:
+                raise ArgumentError(f"{_WHO}: '{name}' is {t.dtype} on {t.device}, q is "
+                                    f"{q.dtype} on {q.device}")
         new = k.shape[1]
     if batch:
         top = int(lens.max())
         if int(lens.min()) < 0 or top + new > capacity:
             raise ArgumentError(f"{_WHO}: cache_seqlens (largest {top}) + {new} new keys "
                                 f"exceed the caches' capacity of {capacity} (or are negative)")
+    alibi_rank = None
+    if alibi_slopes is not None:
+        want = [(heads,), (batch, heads)]
+        if not isinstance(alibi_slopes, Tensor) or tuple(alibi_slopes.shape) not in want:
+            raise ArgumentError(f"{_WHO}: alibi_slopes must be [nheads] or [batch, nheads]")
+        alibi_rank = alibi_slopes.dim()
+    dtype = {torch.bfloat16: "bf16", torch.float16: "f16"}.get(q.dtype)
+    if dtype is None:
+        raise ArgumentError(f"{_WHO}: q must be bf16 or fp16, got {q.dtype}")
+    text = kvcache_spec_text(dtype, d, v_cache.shape[3], causal=causal,
+                             window_size=window_size, softcap=softcap, alibi_rank=alibi_rank,
+                             softmax_scale=softmax_scale)
+    if q.device.type != "cuda":  # before the caches are written
+        raise ArgumentError(f"{_WHO}: q is on {q.device}; flashgen runs on CUDA tensors")
     rows = torch.arange(batch, device=q.device) if idx is None else idx
     if new:
         pos = lens.long()[:, None] + torch.arange(new, device=q.device)[None, :]
@@ -131,19 +149,8 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
     total = lens + new
     kc = k_cache if idx is None else k_cache.index_select(0, idx)
     vc = v_cache if idx is None else v_cache.index_select(0, idx)
-    alibi_rank = None
     tensors = {"cache_len": total}
     if alibi_slopes is not None:
-        want = [(heads,), (batch, heads)]
-        if not isinstance(alibi_slopes, Tensor) or tuple(alibi_slopes.shape) not in want:
-            raise ArgumentError(f"{_WHO}: alibi_slopes must be [nheads] or [batch, nheads]")
-        alibi_rank = alibi_slopes.dim()
         tensors["alibi_slopes"] = alibi_slopes
-    dtype = {torch.bfloat16: "bf16", torch.float16: "f16"}.get(q.dtype)
-    if dtype is None:
-        raise ArgumentError(f"{_WHO}: q must be bf16 or fp16, got {q.dtype}")
-    text = kvcache_spec_text(dtype, d, v_cache.shape[3], causal=causal,
-                             window_size=window_size, softcap=softcap, alibi_rank=alibi_rank,
-                             softmax_scale=softmax_scale)
     out, lse = api.attention(q, kc, vc, text, tensors=tensors, return_lse=True, layout="bshd")
     return (out, lse) if return_softmax_lse else out

@@ -117,3 +117,19 @@ def test_unsupported_and_bad_arguments_name_themselves():
         flash_attn_with_kvcache(q, kc, vc, cache_batch_idx=torch.tensor([0, 2]))
     with pytest.raises(ArgumentError, match="both k and v"):
         flash_attn_with_kvcache(q, kc, vc, k=torch.zeros(2, 1, 2, 64, dtype=torch.bfloat16))
+
+
+def test_a_refused_call_leaves_the_caches_alone():
+    torch = pytest.importorskip("torch")
+    from flashgen.errors import ArgumentError
+    from flashgen.kvcache import flash_attn_with_kvcache
+    q = torch.zeros(2, 3, 8, 64, dtype=torch.bfloat16)  # on the CPU: refused
+    kc = torch.zeros(2, 100, 2, 64, dtype=torch.bfloat16)
+    vc = torch.zeros(2, 100, 2, 64, dtype=torch.bfloat16)
+    k = torch.ones(2, 3, 2, 64, dtype=torch.bfloat16)
+    with pytest.raises(ArgumentError, match="CUDA"):
+        flash_attn_with_kvcache(q, kc, vc, k=k, v=k.clone(), cache_seqlens=5, causal=True)
+    assert not kc.any() and not vc.any()
+    with pytest.raises(ArgumentError, match="window_size"):
+        flash_attn_with_kvcache(q, kc, vc, k=k, v=k.clone(), window_size="wide")
+    assert not kc.any()
