@@ -131,5 +131,5 @@ def test_a_refused_call_leaves_the_caches_alone():
         flash_attn_with_kvcache(q, kc, vc, k=k, v=k.clone(), cache_seqlens=5, causal=True)
     assert not kc.any() and not vc.any()
     with pytest.raises(ArgumentError, match="window_size"):
-        flash_attn_with_kvcache(q, kc, vc, k=k, v=k.clone(), window_size="wide")
+        flash_attn_with_kvcache(q, kc, vc, k=k, v=k.clone(), cache_seqlens=5, window_size="wide")
     assert not kc.any()
