@@ -39,8 +39,8 @@ static inline int flashgenKernelIsNull(FlashgenKernel k) { return k.ptr == NULL;
 
 /* The version of this API's structs and functions: bindings that declare
  * them (ctypes) check it before any other call. 2: strides, devices,
- * kernel info; 3: BSR block masks. */
-#define FLASHGEN_C_API_VERSION 5
+ * kernel info; 3: BSR block masks; 6: flashgenMergeAttention. */
+#define FLASHGEN_C_API_VERSION 6
 int flashgenApiVersion(void);
 
 /* The message of the last failed call on this thread ("" if none). */
@@ -117,6 +117,29 @@ typedef struct FlashgenForwardArgs {
 } FlashgenForwardArgs;
 
 FlashgenStatus flashgenKernelForward(FlashgenKernel kernel, const FlashgenForwardArgs *args);
+
+/* Attention over the union of two disjoint key sets from each set's O and
+ * logsumexp (split-KV, cascade/prefix sharing, multi-GPU attention): o_a,
+ * o_b and o [batch][seq][heads][head_dim] in `layout` or at explicit
+ * strides (bf16 when bf16 != 0, else fp16; 4-byte aligned, the head dim
+ * contiguous; o may be o_a or o_b), lse_a and lse_b [batch][heads][seq]
+ * fp32 as the forward writes them (+inf: a row with no key), lse optional.
+ * A row empty in one part takes the other's, in both O = 0 and lse = +inf.
+ * device: an ordinal (-1: $FLASHGEN_DEVICE, else 0); stream may be NULL.
+ * Zero-initialize the struct. (API version 6) */
+typedef struct FlashgenMergeArgs {
+  const void *o_a, *o_b;
+  void *o;
+  const float *lse_a, *lse_b;
+  float *lse;
+  int batch, heads, seq, head_dim, bf16;
+  FlashgenLayout layout;
+  FlashgenStrides a_strides, b_strides, o_strides;
+  int device;
+  void *stream; /* a CUstream */
+} FlashgenMergeArgs;
+
+FlashgenStatus flashgenMergeAttention(const FlashgenMergeArgs *args);
 
 /* Backward pass: the forward's arguments (o and lse as the forward wrote
  * them; lse is required), dO laid out like o, and the gradients dq, dk, dv

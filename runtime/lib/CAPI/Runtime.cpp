@@ -3,6 +3,7 @@
 #include "flashgen/Codegen/ErrorKind.h"
 #include "flashgen/Runtime/BlockClasses.h"
 #include "flashgen/Runtime/BlockMask.h"
+#include "flashgen/Runtime/Merge.h"
 #include "flashgen/Runtime/Runtime.h"
 
 #include <algorithm>
@@ -149,6 +150,33 @@ FlashgenStatus flashgenKernelForward(FlashgenKernel kernel, const FlashgenForwar
   if (!bad.empty())
     return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, bad);
   if (llvm::Error e = unwrap(kernel)->forward(f))
+    return failWith(std::move(e));
+  lastError.clear();
+  return FLASHGEN_OK;
+}
+
+FlashgenStatus flashgenMergeAttention(const FlashgenMergeArgs *a) {
+  if (!a)
+    return failWith(FLASHGEN_ERROR_INVALID_ARGUMENT, "args must not be NULL");
+  MergeArgs m;
+  m.oA = a->o_a;
+  m.oB = a->o_b;
+  m.o = a->o;
+  m.lseA = a->lse_a;
+  m.lseB = a->lse_b;
+  m.lse = a->lse;
+  m.batch = a->batch;
+  m.heads = a->heads;
+  m.seq = a->seq;
+  m.headDim = a->head_dim;
+  m.bf16 = a->bf16 != 0;
+  m.layout = a->layout == FLASHGEN_LAYOUT_BHSD ? Layout::BHSD : Layout::BSHD;
+  m.aStrides = Strides{a->a_strides.batch, a->a_strides.row, a->a_strides.head};
+  m.bStrides = Strides{a->b_strides.batch, a->b_strides.row, a->b_strides.head};
+  m.oStrides = Strides{a->o_strides.batch, a->o_strides.row, a->o_strides.head};
+  m.device = a->device;
+  m.stream = static_cast<CUstream>(a->stream);
+  if (llvm::Error e = mergeAttention(m))
     return failWith(std::move(e));
   lastError.clear();
   return FLASHGEN_OK;

@@ -116,6 +116,43 @@ template <class T, bool kVarlen> FG_DEVICE void combineKvSplits(const FwdParams 
     p.lse[kVarlen ? h * p.lseHeadStride + row
                            : b * p.lseBatchStride + h * p.lseHeadStride + q] = merged;
 }
+
+/// Two results merged (mergeAttention's kernel): one warp per (batch, head,
+/// row); the lanes walk O's column pairs.
+template <class T> FG_DEVICE void mergePair(const MergeParams &p) {
+  const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
+  const int64_t row = int64_t(blockIdx.x) * (kCombineThreads / 32) + warp;
+  const int h = int(blockIdx.y), b = int(blockIdx.z);
+  if (row >= p.seq)
+    return;
+  const int64_t at = (int64_t(b) * p.heads + h) * p.seq + row;
+  // The kernels' +inf (no key) is no mass: -inf for mergeWeights.
+  float lse[2] = {p.lseA[at], p.lseB[at]}, w[2];
+  for (float &x : lse)
+    x = x == mergeInfinity() ? -mergeInfinity() : x;
+  const float merged = mergeWeights(lse, 2, w);
+  auto rowOf = [&](const void *base, const int64_t *st) {
+    return static_cast<const uint16_t *>(base) + b * st[0] + row * st[1] + h * st[2];
+  };
+  const uint16_t *a = rowOf(p.oA, p.aStrides), *bb = rowOf(p.oB, p.bStrides);
+  uint16_t *out = const_cast<uint16_t *>(rowOf(p.o, p.oStrides));
+  for (int c = 2 * lane; c < p.headDim; c += 64) {
+    // An empty part's weight is 0 and its O is 0: skip it, so that a NaN
+    // can only come from a part that attended.
+    float lo = 0.f, hi = 0.f;
+    if (w[0] != 0.f) {
+      lo += w[0] * toFloat<T>(a[c]);
+      hi += w[0] * toFloat<T>(a[c + 1]);
+    }
+    if (w[1] != 0.f) {
+      lo += w[1] * toFloat<T>(bb[c]);
+      hi += w[1] * toFloat<T>(bb[c + 1]);
+    }
+    *reinterpret_cast<uint32_t *>(out + c) = packPair<T>(lo, hi);
+  }
+  if (p.lse && lane == 0)
+    p.lse[at] = merged;
+}
 #endif
 
 } // namespace flashgen

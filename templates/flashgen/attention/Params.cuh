@@ -85,6 +85,21 @@ struct FwdParams {
   TmaDescriptor tmaQ, tmaK, tmaV;
 };
 
+/// mergePair's parameters (Merge.cuh): two attention results over disjoint
+/// key sets, each O [batch][seq][heads][headDim] at its own element strides
+/// (batch, row, head; the head dim contiguous) and its logsumexp [batch]
+/// [heads][seq] in the kernels' convention (+inf: a row with no key),
+/// merged into O and lse (which may be one of the inputs: each element is
+/// read before it is written, by the same thread).
+struct MergeParams {
+  const void *oA, *oB;
+  void *o;
+  const float *lseA, *lseB;
+  float *lse; // may be null
+  int64_t aStrides[3], bStrides[3], oStrides[3];
+  int32_t batch, heads, seq, headDim;
+};
+
 /// Most CTAs one row block's kv tiles are split over (FwdParams::kvSplits).
 constexpr int kMaxKvSplits = 32;
 /// Threads per CTA of the split-KV combine entry (one warp per row).

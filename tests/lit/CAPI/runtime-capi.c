@@ -105,5 +105,18 @@ int main(void) {
   s = flashgenKernelCreateForTraining(NULL, "a.attn", -1, &t);
   // CHECK: training null: 4 spec and out must not be NULL
   printf("training null: %d %s\n", (int)s, flashgenLastError());
+
+  // The merge primitive: arguments are checked (by name) before any GPU.
+  FlashgenMergeArgs m;
+  memset(&m, 0, sizeof m);
+  m.batch = 1, m.heads = 2, m.seq = 3, m.head_dim = 64, m.bf16 = 1;
+  s = flashgenMergeAttention(&m);
+  // CHECK: merge: 4 mergeAttention: 'oA' is null
+  printf("merge: %d %s\n", (int)s, flashgenLastError());
+  s = flashgenMergeAttention(NULL);
+  // CHECK: merge null: 4 args must not be NULL
+  printf("merge null: %d %s\n", (int)s, flashgenLastError());
+  // CHECK: api version: 6
+  printf("api version: %d\n", flashgenApiVersion());
   return 0;
 }

@@ -1,4 +1,5 @@
 //===- MergeTest.cpp - attention results over parts of the keys, merged --===//
+#include "flashgen/Runtime/Merge.h"
 #include "flashgen/attention/Merge.cuh"
 
 #include "gtest/gtest.h"
@@ -94,6 +95,63 @@ TEST(Merge, PartsOfTheKeysGiveTheWholeSoftmax) {
       merged += w[i] * parts[i][c];
     EXPECT_NEAR(merged, whole[c], 1e-5) << c;
   }
+}
+
+MergeArgs validArgs() {
+  static char buf[64];
+  void *p = buf + (16 - reinterpret_cast<uintptr_t>(buf) % 16) % 16;
+  MergeArgs a;
+  a.oA = a.oB = a.o = p;
+  a.lseA = a.lseB = static_cast<const float *>(p);
+  a.batch = 2, a.heads = 3, a.seq = 5, a.headDim = 64;
+  return a;
+}
+
+std::string mergeError(const MergeArgs &a) {
+  MergeParams p;
+  llvm::Error e = buildMergeParams(a, p);
+  return e ? llvm::toString(std::move(e)) : "ok";
+}
+
+TEST(Merge, ArgumentsAreCheckedByName) {
+  EXPECT_EQ(mergeError(validArgs()), "ok");
+  MergeArgs a = validArgs();
+  a.oB = nullptr;
+  EXPECT_NE(mergeError(a).find("'oB' is null"), std::string::npos);
+  a = validArgs();
+  a.lseA = reinterpret_cast<const float *>(static_cast<const char *>(a.oA) + 2);
+  EXPECT_NE(mergeError(a).find("'lseA' must be 4-byte aligned"), std::string::npos);
+  a = validArgs();
+  a.seq = 0;
+  EXPECT_NE(mergeError(a).find("seq=0"), std::string::npos);
+  a = validArgs();
+  a.headDim = 63;
+  EXPECT_NE(mergeError(a).find("headDim must be even"), std::string::npos);
+  a = validArgs();
+  a.oStrides = Strides{1000, 65, 2};
+  EXPECT_NE(mergeError(a).find("strides of 'o' must be even"), std::string::npos);
+  a = validArgs();
+  a.heads = 70000;
+  EXPECT_NE(mergeError(a).find("at most 65535"), std::string::npos);
+}
+
+TEST(Merge, StridesFollowTheLayoutUnlessGiven) {
+  MergeArgs a = validArgs();
+  MergeParams p;
+  ASSERT_FALSE(bool(buildMergeParams(a, p)));
+  // BSHD [2][5][3][64]: batch 960, row 192, head 64.
+  EXPECT_EQ(p.aStrides[0], 960);
+  EXPECT_EQ(p.aStrides[1], 192);
+  EXPECT_EQ(p.aStrides[2], 64);
+  a.layout = Layout::BHSD; // [2][3][5][64]: batch 960, row 64, head 320
+  a.bStrides = Strides{2000, 128, 640};
+  ASSERT_FALSE(bool(buildMergeParams(a, p)));
+  EXPECT_EQ(p.aStrides[1], 64);
+  EXPECT_EQ(p.aStrides[2], 320);
+  EXPECT_EQ(p.bStrides[0], 2000);
+  EXPECT_EQ(p.bStrides[2], 640);
+  EXPECT_EQ(p.lse, nullptr);
+  EXPECT_EQ(p.seq, 5);
 }
 
 } // namespace

@@ -216,9 +216,9 @@ TEST(Nvrtc, BackwardCompileUnitsPartitionTheEntries) {
   }
 }
 
-// The split-KV combine (Merge.cuh), one small module per output dtype and
-// layout, JITted on the first split launch: it compiles for both families
-// of GPUs, and exports its entry.
+// The merge kernels (Merge.cuh: the split-KV combine and mergeAttention's),
+// one small module per output dtype and layout, JITted on first use: they
+// compile for both families of GPUs, and export their entries.
 TEST(Nvrtc, SplitKvCombineCompiles) {
   for (const char *arch : {"sm_80", "sm_90a"})
     for (bool bf16 : {true, false})
@@ -228,8 +228,8 @@ TEST(Nvrtc, SplitKvCombineCompiles) {
                                            arch);
         ASSERT_TRUE(bool(r)) << llvm::toString(r.takeError());
         EXPECT_FALSE(r->cubin.empty());
-        EXPECT_NE(r->ptx.find(std::string(".entry ") + runtime::kCombineEntry),
-                  std::string::npos);
+        for (const char *entry : {runtime::kCombineEntry, runtime::kMergeEntry})
+          EXPECT_NE(r->ptx.find(std::string(".entry ") + entry), std::string::npos) << entry;
       }
 }
 
