@@ -30,6 +30,14 @@ from .kvcache_spec import _WHO, kvcache_spec_text
 Tensor = torch.Tensor
 
 
+def _like_q(q: Tensor, **tensors: Tensor) -> None:
+    """ArgumentError naming the first tensor not of q's dtype and device."""
+    for name, t in tensors.items():
+        if t.device != q.device or t.dtype != q.dtype:
+            raise ArgumentError(f"{_WHO}: '{name}' is {t.dtype} on {t.device}, q is "
+                                f"{q.dtype} on {q.device}")
+
+
 def _lengths(cache_seqlens, batch: int, capacity: int, device) -> Tensor:
     """cache_seqlens as an int32 tensor [batch] on `device`, checked against
     the cache's capacity (a host read of its range)."""
@@ -91,10 +99,7 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
     if kv_heads < 1 or heads % kv_heads:
         raise ArgumentError(f"{_WHO}: q's {heads} heads are not a multiple of the cache's "
                             f"{kv_heads}")
-    for name, t in (("k_cache", k_cache), ("v_cache", v_cache)):
-        if t.device != q.device or t.dtype != q.dtype:
-            raise ArgumentError(f"{_WHO}: '{name}' is {t.dtype} on {t.device}, q is "
-                                f"{q.dtype} on {q.device}")
+    _like_q(q, k_cache=k_cache, v_cache=v_cache)
     idx = None
     if cache_batch_idx is not None:
         if not isinstance(cache_batch_idx, Tensor) or cache_batch_idx.dim() != 1 or \
@@ -117,10 +122,7 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
                 v.dim() != 4 or v.shape[:3] != k.shape[:3] or v.shape[3] != v_cache.shape[3]:
             raise ArgumentError(f"{_WHO}: k {list(k.shape)} and v {list(v.shape)} must be "
                                 f"[batch = {batch}, seqlen_new, {kv_heads}, head dim]")
-        for name, t in (("k", k), ("v", v)):
-            if t.device != q.device or t.dtype != q.dtype:
-                raise ArgumentError(f"{_WHO}: '{name}' is {t.dtype} on {t.device}, q is "
-                                    f"{q.dtype} on {q.device}")
+        _like_q(q, k=k, v=v)
         new = k.shape[1]
     if batch:
         top = int(lens.max())

@@ -18,12 +18,7 @@
 using namespace flashgen;
 using namespace flashgen::runtime;
 
-namespace {
-
-//===--------------------------------------------------------------------===//
-// 16-bit conversions (round to nearest even), for inputs and outputs.
-//===--------------------------------------------------------------------===//
-uint16_t toBF16(float f) {
+uint16_t flashgen::runtime::toBF16(float f) {
   uint32_t u;
   std::memcpy(&u, &f, 4);
   if (std::isnan(f))
@@ -31,12 +26,16 @@ uint16_t toBF16(float f) {
   u += 0x7fff + ((u >> 16) & 1);
   return uint16_t(u >> 16);
 }
-float fromBF16(uint16_t h) {
+float flashgen::runtime::fromBF16(uint16_t h) {
   uint32_t u = uint32_t(h) << 16;
   float f;
   std::memcpy(&f, &u, 4);
   return f;
 }
+
+namespace {
+
+// fp16 conversions (round to nearest even), for inputs and outputs.
 uint16_t toF16(float f) {
   // Inputs are N(0,1): normal range, no subnormals or overflow to handle.
   uint32_t u;

@@ -12,3 +12,13 @@ int flashgen::runtime::forwardKvSplits(int64_t ctas, int64_t tiles, int64_t slot
       std::min<int64_t>({tiles / kMinTilesPerKvSplit, kMaxKvSplits, cap, slots / ctas});
   return int(std::max<int64_t>(1, most));
 }
+
+int flashgen::runtime::forwardKvSplitsOf(int64_t blockM, int64_t blockN, int64_t ctasPerSM,
+                                         int heads, int batch, int seqQ, int seqK, int numSMs,
+                                         int cap) {
+  if (blockM < 1 || blockN < 1 || heads < 1 || batch < 1 || seqQ < 1 || seqK < 1)
+    return 1;
+  const int64_t rowBlocks = (seqQ + blockM - 1) / blockM;
+  return forwardKvSplits(rowBlocks * heads * batch, (seqK + blockN - 1) / blockN,
+                         int64_t(numSMs) * std::max<int64_t>(1, ctasPerSM), cap);
+}

@@ -183,11 +183,7 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
   // Strides: explicit, or from the layout.
   int64_t dqk = s.headDimQK, dv = s.headDimV;
   auto derive = [&](Strides st, int h, int64_t seq, int64_t d) {
-    if (st.row || st.head || st.batch)
-      return st;
-    if (a.layout == Layout::BSHD)
-      return Strides{seq * h * d, h * d, d};
-    return Strides{h * seq * d, d, seq * d};
+    return derivedStrides(st, a.layout, h, seq, d);
   };
   Strides qs = derive(a.qStrides, a.heads, s.varlen ? 0 : a.seqQ, dqk);
   Strides ks = derive(a.kStrides, kvHeads, s.varlen ? 0 : a.seqK, dqk);
@@ -337,6 +333,15 @@ llvm::Error flashgen::runtime::buildBackwardParams(const BackwardArgs &a, BwdPar
   p.kvSplit = 1; // the launch splits heads over CTAs where that fills the GPU
   p.dkvPartial = nullptr;
   return llvm::Error::success();
+}
+
+Strides flashgen::runtime::derivedStrides(Strides given, Layout layout, int64_t heads,
+                                          int64_t seq, int64_t dim) {
+  if (given.row || given.head || given.batch)
+    return given;
+  if (layout == Layout::BSHD)
+    return Strides{seq * heads * dim, heads * dim, dim};
+  return Strides{heads * seq * dim, dim, seq * dim};
 }
 
 int flashgen::runtime::resolvedKvHeads(const codegen::KernelSpec &s, const ForwardArgs &a) {

@@ -3,6 +3,7 @@
 #include "CombineKernel.h"
 
 #include "flashgen/Codegen/ErrorKind.h"
+#include "flashgen/Runtime/LaunchArgs.h"
 #include "flashgen/attention/Params.cuh" // shared with the kernel
 
 using namespace flashgen;
@@ -36,10 +37,7 @@ llvm::Error flashgen::buildMergeParams(const MergeArgs &a, MergeParams &p) {
   if (a.heads > 65535 || a.batch > 65535)
     return fail("batch and heads must be at most 65535 (a grid dimension each)");
   auto derive = [&](Strides st) {
-    if (st.row || st.head || st.batch)
-      return st;
-    const int64_t h = a.heads, s = a.seq, d = a.headDim;
-    return a.layout == Layout::BSHD ? Strides{s * h * d, h * d, d} : Strides{h * s * d, d, s * d};
+    return runtime::derivedStrides(st, a.layout, a.heads, a.seq, a.headDim);
   };
   const Strides sa = derive(a.aStrides), sb = derive(a.bStrides), so = derive(a.oStrides);
   for (auto [name, st] : {std::pair<const char *, Strides>{"oA", sa}, {"oB", sb}, {"o", so}})

@@ -290,11 +290,8 @@ int Kernel::untunedForwardKvSplits(const ForwardArgs &a) const {
   const int cap = int(std::min<int64_t>({kMaxKvSplits, tiles, 65535 / a.batch}));
   if (forced > 0)
     return std::max(1, std::min(forced, cap));
-  const int64_t rowBlocks = (a.seqQ + t.blockM - 1) / t.blockM;
-  return runtime::forwardKvSplits(rowBlocks * a.heads * a.batch, tiles,
-                                  int64_t(deviceSMs(jitOptions.device)) *
-                                      std::max<int64_t>(1, t.ctasPerSM),
-                                  cap);
+  return runtime::forwardKvSplitsOf(t.blockM, t.blockN, t.ctasPerSM, a.heads, a.batch, a.seqQ,
+                                    a.seqK, deviceSMs(jitOptions.device), cap);
 }
 
 int Kernel::forwardKvSplits(const ForwardArgs &a) const {

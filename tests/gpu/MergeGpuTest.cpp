@@ -9,13 +9,13 @@
 //===----------------------------------------------------------------------===//
 #include "GpuTestUtil.h"
 
+#include "flashgen/Runtime/Check.h"
 #include "flashgen/Runtime/Merge.h"
 #include "flashgen/attention/Merge.cuh"
 
 #include "gtest/gtest.h"
 
 #include <cmath>
-#include <cstring>
 #include <random>
 
 using namespace flashgen;
@@ -23,21 +23,6 @@ using namespace flashgen;
 namespace {
 
 class GpuMerge : public gputest::GpuTest {};
-
-uint16_t toBf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  if ((u & 0x7fffffffu) > 0x7f800000u)
-    return uint16_t((u >> 16) | 0x40); // a quiet NaN
-  u += 0x7fffu + ((u >> 16) & 1);      // round to nearest even
-  return uint16_t(u >> 16);
-}
-float fromBf16(uint16_t h) {
-  uint32_t u = uint32_t(h) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
 
 TEST_F(GpuMerge, MatchesTheFormulaInEveryCase) {
   const int b = 2, h = 3, n = 37, d = 72;
@@ -47,8 +32,8 @@ TEST_F(GpuMerge, MatchesTheFormulaInEveryCase) {
   std::vector<uint16_t> oa(elems), ob(elems);
   std::vector<float> la(rows), lb(rows);
   for (size_t i = 0; i < elems; ++i) {
-    oa[i] = toBf16(normal(rng));
-    ob[i] = toBf16(normal(rng));
+    oa[i] = runtime::toBF16(normal(rng));
+    ob[i] = runtime::toBF16(normal(rng));
   }
   for (size_t r = 0; r < rows; ++r) {
     la[r] = normal(rng);
@@ -111,10 +96,10 @@ TEST_F(GpuMerge, MatchesTheFormulaInEveryCase) {
         for (int c = 0; c < d; ++c) {
           float x = 0.f;
           if (w[0] != 0.f)
-            x += w[0] * fromBf16(oa[r * d + c]);
+            x += w[0] * runtime::fromBF16(oa[r * d + c]);
           if (w[1] != 0.f)
-            x += w[1] * fromBf16(ob[r * d + c]);
-          const float got = fromBf16(out[at(bshd, r, c)]);
+            x += w[1] * runtime::fromBF16(ob[r * d + c]);
+          const float got = runtime::fromBF16(out[at(bshd, r, c)]);
           if (std::isnan(x)) {
             EXPECT_TRUE(std::isnan(got)) << r << " " << c;
             continue;

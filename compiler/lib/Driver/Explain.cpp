@@ -203,9 +203,9 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   // SMs idle (FwdParams::kvSplits, decoding shapes; the launch's rule when
   // split-KV is on, JitOptions::splitKv).
   const int64_t fwdRowBlocks = (shape.seqQ + fwd.blockM - 1) / fwd.blockM;
-  const int fwdKvSplits = runtime::forwardKvSplits(
-      fwdRowBlocks * shape.heads * shape.batch, (shape.seqK + fwd.blockN - 1) / fwd.blockN,
-      int64_t(target.numSMs) * std::max<int64_t>(1, fwd.ctasPerSM), kMaxKvSplits);
+  const int fwdKvSplits = runtime::forwardKvSplitsOf(
+      fwd.blockM, fwd.blockN, fwd.ctasPerSM, int(shape.heads), int(shape.batch), int(shape.seqQ),
+      int(shape.seqK), int(target.numSMs), kMaxKvSplits);
   runtime::BackwardKvGrid bwdGrid;
   if (TilingAttr b = v.getBwdTilingAttr()) {
     const attn::TileConfig t = fromAttr(b);

@@ -15,6 +15,11 @@
 
 namespace flashgen::runtime {
 
+/// bf16 bits of `f`, rounded to nearest even (NaN: the canonical quiet
+/// NaN), and back: the checks' inputs and outputs, and the GPU tests'.
+uint16_t toBF16(float f);
+float fromBF16(uint16_t h);
+
 struct CheckOptions {
   int batch = 0, heads = 0; // 0: the spec's heads, else 3; batch 2 (1 if heads > 4)
   int seqQ = 128, seqK = 128;

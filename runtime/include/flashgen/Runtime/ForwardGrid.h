@@ -24,6 +24,12 @@ constexpr int64_t kMinTilesPerKvSplit = 4;
 /// kMinTilesPerKvSplit tiles, at most kMaxKvSplits (Params.cuh) and `cap`.
 int forwardKvSplits(int64_t ctas, int64_t tiles, int64_t slots, int cap);
 
+/// forwardKvSplits of a launch of `heads` x `batch` x seqQ x seqK on tiles
+/// of blockM rows and blockN keys at `ctasPerSM` (0: one) on `numSMs`: the
+/// launch and `explain` count its CTAs, tiles and slots here.
+int forwardKvSplitsOf(int64_t blockM, int64_t blockN, int64_t ctasPerSM, int heads, int batch,
+                      int seqQ, int seqK, int numSMs, int cap);
+
 } // namespace flashgen::runtime
 
 #endif // FLASHGEN_RUNTIME_FORWARDGRID_H

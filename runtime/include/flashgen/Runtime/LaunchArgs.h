@@ -28,6 +28,11 @@ enum class ParamsFor { Forward, Backward };
 llvm::Error buildForwardParams(const codegen::KernelSpec &spec, const ForwardArgs &args,
                                ParamsFor pass, FwdParams &p);
 
+/// `given` if any of its strides is set, else the element strides (batch,
+/// row, head) of a [batch][seq][heads][dim] tensor in `layout` (BSHD) or
+/// [batch][heads][seq][dim] (BHSD). Varlen tensors pass seq = 0.
+Strides derivedStrides(Strides given, Layout layout, int64_t heads, int64_t seq, int64_t dim);
+
 /// The kv heads a launch runs with: args.kvHeads, else the spec's grouping,
 /// else one per query head (buildForwardParams checks that they divide).
 int resolvedKvHeads(const codegen::KernelSpec &spec, const ForwardArgs &args);
