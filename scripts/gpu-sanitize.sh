@@ -11,6 +11,8 @@
 # dropout. Odd sizes, so every kernel has partial tiles.
 #   scripts/gpu-sanitize.sh [FLASHGEN] [OUTDIR]       (GPU machine)
 #   TOOLS="memcheck racecheck" JOBS=4 scripts/gpu-sanitize.sh ...
+#   CASES="sync" scripts/gpu-sanitize.sh ...   (only the cases whose spec
+#   path contains one of the words)
 # One log per (variant, tool) in OUTDIR, and OUTDIR/summary.txt with each
 # run's error count; exit status 1 if any run reported errors or failed.
 #
@@ -38,6 +40,10 @@ examples/softcap.attn:1,16,257,257
 examples/varlen.attn:2,3,300,300
 examples/sparse_runtime.attn:1,16,512,512
 examples/dropout.attn:2,3,257,257"
+if [[ -n ${CASES:-} ]]; then
+  cases=$(for c in $cases; do for w in $CASES; do [[ $c == *"$w"* ]] && echo "$c" && break; done; done)
+  [[ -n $cases ]] || { echo "CASES=\"$CASES\" matches no case"; exit 2; }
+fi
 # A JIT cache of its own, warmed without the sanitizer, so the sanitized
 # runs time kernels, not NVRTC.
 export FLASHGEN_CACHE_DIR=${FLASHGEN_CACHE_DIR:-$out/cache}

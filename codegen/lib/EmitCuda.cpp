@@ -127,6 +127,23 @@ void emitSparsity(const KernelSpec &s, llvm::raw_ostream &os) {
 void emitTileClass(VariantOp v, const KernelSpec &s, const std::string &suffix, bool scanLookups,
                    llvm::raw_ostream &os);
 
+/// Largest mask (ops in its region) whose partial-tile decisions unroll
+/// over the columns: the unrolled copies are NVRTC time.
+constexpr unsigned kMaxUnrolledMaskOps = 40;
+
+/// Whether the partial-tile mask decisions unroll over the columns
+/// (ElementBits::eval): worth it when the mask reads tensors, whose loads
+/// then issue together instead of one rolled iteration after another.
+bool maskUnrollsColumns(VariantOp v) {
+  unsigned ops = 0;
+  bool lookups = false;
+  v.getMask().walk([&](mlir::Operation *op) {
+    ++ops;
+    lookups |= mlir::isa<LookupOp>(op);
+  });
+  return lookups && ops <= kMaxUnrolledMaskOps;
+}
+
 /// The variant's policy struct: mask, score (and its derivative for the
 /// backward pass), tile class and the band's tile ranges.
 void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostream &os) {
@@ -134,7 +151,9 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
      << "  static constexpr bool kVarlen = " << (s.varlen ? "true" : "false") << ";\n"
      << "  static constexpr bool kHasMask = " << (s.hasMask ? "true" : "false") << ";\n"
      << "  static constexpr bool kHasScoreMod = " << (s.hasScoreMod ? "true" : "false") << ";\n"
-     << "  static constexpr bool kHasDropout = " << (s.hasDropout ? "true" : "false") << ";\n";
+     << "  static constexpr bool kHasDropout = " << (s.hasDropout ? "true" : "false") << ";\n"
+     << "  static constexpr bool kMaskUnrollsColumns = "
+     << (maskUnrollsColumns(v) ? "true" : "false") << ";\n";
   emitSparsity(s, os);
   emitKvRange(s, os);
   if (backward)

@@ -128,6 +128,11 @@ cl::opt<double> blockDensityOpt(
     cl::desc("For `sparsity = runtime` specs: the share of blocks the random block map "
              "keeps, in (0, 1] (0.5)"),
     cl::init(0.5), cl::sub(runCmd), cl::cat(category));
+cl::opt<uint64_t> seedOpt("seed",
+                          cl::desc("Seed of the random inputs (0: a fresh one each run); "
+                                   "the same seed gives the same inputs, lookup tensors "
+                                   "included, for A/B timings"),
+                          cl::init(0), cl::sub(runCmd), cl::cat(category));
 cl::opt<bool> noCheckOpt("no-check",
                          cl::desc("Skip the CPU reference (large shapes)"),
                          cl::sub(runCmd), cl::cat(category));
@@ -245,6 +250,7 @@ int runKernel(StringRef path) {
   opt.reference = !noCheckOpt;
   opt.timingReps = int(repsOpt);
   opt.blockDensity = blockDensityOpt;
+  opt.seed = seedOpt;
   if (backwardOpt) {
     opt.deterministic = deterministicOpt;
     opt.repeatRuns = 1; // compare bits (deterministic mode only)

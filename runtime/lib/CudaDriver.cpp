@@ -80,7 +80,26 @@ llvm::Error CudaDriver::init(int ordinal) {
                          llvm::Twine(info.minor) + "; flashgen's kernels need sm_80 or newer");
   if (auto e = check(p_cuDevicePrimaryCtxRetain(&context, dev), "cuDevicePrimaryCtxRetain"))
     return e;
-  return makeCurrent();
+  if (auto e = makeCurrent())
+    return e;
+  // flashgen's pool for stream-ordered temporaries (allocAsync); without
+  // it, the default pool.
+  if (attr(CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED)) {
+    CUmemPoolProps props{};
+    props.allocType = CU_MEM_ALLOCATION_TYPE_PINNED;
+    props.handleTypes = CU_MEM_HANDLE_TYPE_NONE;
+    props.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+    props.location.id = ordinal;
+    if (p_cuMemPoolCreate(&pool, &props) == CUDA_SUCCESS) {
+      uint64_t kept = kPoolKeptBytes;
+      if (p_cuMemPoolSetAttribute(pool, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD, &kept) !=
+          CUDA_SUCCESS)
+        pool = nullptr; // (leaked: one small pool, only on a driver fault)
+    } else {
+      pool = nullptr;
+    }
+  }
+  return llvm::Error::success();
 }
 
 int CudaDriver::defaultOrdinal() {
@@ -190,6 +209,12 @@ llvm::Expected<CUdeviceptr> CudaDriver::alloc(size_t bytes) {
 }
 llvm::Expected<CUdeviceptr> CudaDriver::allocAsync(size_t bytes, CUstream stream) {
   CUdeviceptr p = 0;
+  if (pool) {
+    if (auto e = check(p_cuMemAllocFromPoolAsync(&p, bytes ? bytes : 1, pool, stream),
+                       "cuMemAllocFromPoolAsync"))
+      return std::move(e);
+    return p;
+  }
   if (auto e = check(p_cuMemAllocAsync(&p, bytes ? bytes : 1, stream), "cuMemAllocAsync"))
     return std::move(e);
   return p;

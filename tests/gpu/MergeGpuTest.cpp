@@ -15,6 +15,7 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -91,8 +92,10 @@ TEST_F(GpuMerge, MatchesTheFormulaInEveryCase) {
         const float want = mergeWeights(l, 2, w);
         if (std::isnan(want))
           EXPECT_TRUE(std::isnan(lse[r])) << r;
-        else
-          EXPECT_FLOAT_EQ(lse[r], want) << r;
+        else if (std::isinf(want))
+          EXPECT_EQ(lse[r], want) << r;
+        else // The kernel's exp2/log2 are the fast approximations (a few ulp).
+          EXPECT_NEAR(lse[r], want, 4e-6f * std::max(1.f, std::abs(want))) << r;
         for (int c = 0; c < d; ++c) {
           float x = 0.f;
           if (w[0] != 0.f)

@@ -194,7 +194,7 @@ FG_DEVICE ElementBits<1, NT> bwdKeepBits(const FwdParams &p, int b, int h, bool 
   ElementBits<1, NT> keep;
   const bool checkMask = Variant::kHasMask && partial;
   if (edge || checkMask)
-    keep.eval([&](int, int n, int e) {
+    keep.template eval<Variant::kMaskUnrollsColumns>([&](int, int n, int e) {
       int q, k;
       coords(n, e, q, k);
       // Without short-circuits, as the forward's (OnlineSoftmax.cuh).

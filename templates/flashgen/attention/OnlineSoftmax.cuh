@@ -46,24 +46,39 @@ template <int MR, int NT> struct ElementBits {
   /// bits = decide(mr, n, e) for every element. The row slices unrolled
   /// and the columns in a loop: what decide() computes from the row alone
   /// (a mask's per-row lookups, doc_id[b, q]) is invariant in that loop and
-  /// is computed once per row instead of once per element.
-  template <class Decide> FG_DEVICE void eval(Decide decide) {
+  /// is computed once per row instead of once per element. kUnrollColumns
+  /// (Variant::kMaskUnrollsColumns: a small mask that reads tensors)
+  /// unrolls the columns too, so that every column's loads are issued
+  /// together instead of one iteration waiting on a load's latency after
+  /// another (documents: the rolled loop was most of a partial tile).
+  template <bool kUnrollColumns = false, class Decide> FG_DEVICE void eval(Decide decide) {
 #pragma unroll
     for (int i = 0; i < kWords; ++i)
       w[i] = 0u;
+    if (kUnrollColumns) {
 #pragma unroll
-    for (int mr = 0; mr < MR; ++mr)
+      for (int mr = 0; mr < MR; ++mr)
+#pragma unroll
+        for (int n = 0; n < NT; ++n)
+          setNibble(mr, n, decide);
+    } else {
+#pragma unroll
+      for (int mr = 0; mr < MR; ++mr)
 #pragma unroll 1
-      for (int n = 0; n < NT; ++n) {
-        const int f = mr * NT + n;
-        uint32_t nibble = 0;
+        for (int n = 0; n < NT; ++n)
+          setNibble(mr, n, decide);
+    }
+  }
+  /// The 4 bits of slice mr's n-tile n.
+  template <class Decide> FG_DEVICE void setNibble(int mr, int n, Decide &decide) {
+    const int f = mr * NT + n;
+    uint32_t nibble = 0;
 #pragma unroll
-        for (int e = 0; e < 4; ++e)
-          nibble |= uint32_t(bool(decide(mr, n, e))) << e;
+    for (int e = 0; e < 4; ++e)
+      nibble |= uint32_t(bool(decide(mr, n, e))) << e;
 #pragma unroll
-        for (int i = 0; i < kWords; ++i)
-          w[i] |= f / 8 == i ? nibble << (4 * (f % 8)) : 0u;
-      }
+    for (int i = 0; i < kWords; ++i)
+      w[i] |= f / 8 == i ? nibble << (4 * (f % 8)) : 0u;
   }
   /// Element (mr, n, e)'s bit; the indices are compile-time in unrolled loops.
   FG_DEVICE bool test(int mr, int n, int e) const {
@@ -89,7 +104,7 @@ FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls,
   const bool partial = Variant::kHasMask && cls == kTilePartial;
   ElementBits<MR, NT> keep;
   if (edge || partial)
-    keep.eval([&](int mr, int n, int e) {
+    keep.template eval<Variant::kMaskUnrollsColumns>([&](int mr, int n, int e) {
       const int q = at.row(mr, e), k = at.col(n, e);
       // Without short-circuits: the mask's loads (clamped or proven in
       // range, so safe at any k) are issued together instead of each

@@ -69,8 +69,13 @@ public:
   llvm::Error encodeTileMap(CUtensorMap &out, const void *base, llvm::ArrayRef<uint64_t> dims,
                             llvm::ArrayRef<uint64_t> strideBytes, llvm::ArrayRef<uint32_t> box);
 
-  /// Memory ordered on `stream` (the driver's pool): usable by work queued
-  /// after the call, returned once work queued before freeAsync is done.
+  /// Memory ordered on `stream`: usable by work queued after the call,
+  /// returned once work queued before freeAsync is done. From flashgen's
+  /// own pool, which keeps up to kPoolKeptBytes mapped across
+  /// synchronizations (the device's default pool releases everything at
+  /// each one, and remapping cost 35-60 us per launch that needed a
+  /// temporary: split-KV partials, tile classes); the default pool where
+  /// the device has no memory pools of its own making.
   llvm::Expected<CUdeviceptr> allocAsync(size_t bytes, CUstream stream);
   llvm::Error freeAsync(CUdeviceptr p, CUstream stream);
 
@@ -92,8 +97,14 @@ private:
   CudaDriver() = default;
   llvm::Error init(int ordinal);
 
+  /// Bytes the pool keeps mapped when idle: the temporaries of the
+  /// launches in flight (partial outputs of split-KV decoding reach
+  /// ~100 MB at batch 64), not an unbounded cache.
+  static constexpr uint64_t kPoolKeptBytes = 256ull << 20;
+
   void *lib = nullptr;
   CUcontext context = nullptr;
+  CUmemoryPool pool = nullptr; // null: the device's default pool
   CUdevice dev = 0;
   DeviceInfo info;
 

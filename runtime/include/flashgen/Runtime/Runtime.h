@@ -129,10 +129,10 @@ struct JitOptions {
   bool checkLookups = checkLookupsFromEnvironment();
   /// Split-KV for decoding shapes (Kernel::forwardKvSplits): where the
   /// forward's CTAs fill less than half the SMs, each row block's kv tiles
-  /// are split over CTAs and merged by the combine entry. Off by default
-  /// until its kernels have run on a GPU (built in session 16 without one);
-  /// $FLASHGEN_FWD_KV_SPLITS=auto turns it on for C and Python callers too.
-  bool splitKv = false;
+  /// are split over CTAs and merged by the combine entry. On by default
+  /// (the whole GPU suite passed with it, bench/results/2026-11-30-h200-s17.md);
+  /// $FLASHGEN_FWD_KV_SPLITS=1 turns it off for C and Python callers too.
+  bool splitKv = true;
 };
 
 /// What one JIT compilation cost, for the bench and `flashgen run`.
