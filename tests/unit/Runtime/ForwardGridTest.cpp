@@ -26,9 +26,11 @@ TEST(ForwardGrid, SplitsOnlyWhereTheCtasLeaveSMsIdle) {
 }
 
 TEST(ForwardGrid, EachSplitKeepsSomeTilesAndTheCap) {
-  // 1000 keys in 128-key tiles: 8 tiles, at least 4 per split.
-  EXPECT_EQ(forwardKvSplits(32, 8, 132, kMaxKvSplits), 2);
-  EXPECT_EQ(forwardKvSplits(32, 7, 132, kMaxKvSplits), 1);
+  // At least kMinTilesPerKvSplit (8) tiles per split: 2048 keys in
+  // 128-key tiles split in two, 1000 keys (8 tiles) not at all.
+  EXPECT_EQ(forwardKvSplits(32, 16, 132, kMaxKvSplits), 2);
+  EXPECT_EQ(forwardKvSplits(32, 15, 132, kMaxKvSplits), 1);
+  EXPECT_EQ(forwardKvSplits(32, 8, 132, kMaxKvSplits), 1);
   EXPECT_EQ(forwardKvSplits(1, 3, 132, kMaxKvSplits), 1);
   EXPECT_EQ(forwardKvSplits(1, 1000, 132, 5), 5);
   // Degenerate counts: no split.

@@ -14,8 +14,11 @@
 namespace flashgen::runtime {
 
 /// Fewest kv tiles a split walks: below it the partial results' writes and
-/// the combine cost more than the parallelism gains.
-constexpr int64_t kMinTilesPerKvSplit = 4;
+/// the combine cost more than the parallelism gains. Measured on the H200
+/// (bench/results/2026-11-30-h200-s17.md, call 6): 8 tiles per split won
+/// at 4096 keys (32 CTAs: 0.058 -> 0.029 ms), 4 lost at 1000 keys
+/// (64 CTAs, 2 splits: 0.0247 -> 0.0262 ms).
+constexpr int64_t kMinTilesPerKvSplit = 8;
 
 /// FwdParams::kvSplits for `ctas` CTAs (row blocks x heads x batch) whose
 /// row blocks walk up to `tiles` kv tiles, on `slots` (SMs x CTAs per SM):
