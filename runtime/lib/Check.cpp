@@ -112,6 +112,8 @@ std::string CheckReport::summary() const {
   if (checked)
     n += std::snprintf(buf + n, sizeof(buf) - n, " rel_err=%.3e (bound %.0e) lse_bad=%zu nan=%zu",
                        relErr, bound, lseBad, unwritten);
+  if (packedGroup > 1)
+    n += std::snprintf(buf + n, sizeof(buf) - n, " packed_heads=%d", packedGroup);
   if (kvSplits > 1)
     n += std::snprintf(buf + n, sizeof(buf) - n, " kv_splits=%d", kvSplits);
   if (medianMs > 0)
@@ -361,6 +363,7 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
   rep.bf16 = bf16;
   rep.bound = relErrBound(bf16);
   rep.kvSplits = kernel.forwardKvSplits(args);
+  rep.packedGroup = kernel.forwardPackedGroup(args);
   if (opt.reference) {
     std::vector<uint16_t> ob(oElems);
     std::vector<float> lse(size_t(totalQ) * p.heads);

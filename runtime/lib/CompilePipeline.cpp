@@ -55,11 +55,20 @@ llvm::Expected<std::unique_ptr<ParsedSpec>> flashgen::runtime::parseSpec(llvm::S
 llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
 flashgen::runtime::generateVariant(llvm::StringRef text, llvm::StringRef name,
                                    const attn::GpuTarget &target, bool backward,
-                                   attn::TilingProblem *problem, bool checkLookups) {
+                                   attn::TilingProblem *problem, bool checkLookups,
+                                   const PackedQueryHeads &pack) {
   llvm::Expected<std::unique_ptr<ParsedSpec>> parsed = parseSpec(text, name);
   if (!parsed)
     return parsed.takeError();
   attn::VariantOp v = (*parsed)->variant;
+  if (pack) {
+    std::string diags;
+    llvm::raw_string_ostream diagOS(diags);
+    mlir::SourceMgrDiagnosticHandler handler((*parsed)->srcMgr, (*parsed)->ctx.get(), diagOS);
+    if (mlir::failed(attn::packQueryHeads(v, pack.group, pack.heads, pack.singleQuery)) ||
+        mlir::failed(attn::canonicalizeExpressions(v)))
+      return makeError(ErrorKind::Unsupported, diags);
+  }
   if (backward) // plan backward tiles even if the spec's passes omit it
     attn::requestBackward(v);
   {

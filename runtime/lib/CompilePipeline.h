@@ -37,13 +37,15 @@ llvm::Expected<std::unique_ptr<ParsedSpec>> parseSpec(llvm::StringRef text, llvm
 
 /// Frontend, canonicalization, shape recognition and tiling for `target`,
 /// then codegen (the forward's kernels, or with `backward` the backward's;
-/// `checkLookups`: a checked build, KernelSpec::checkLookups).
+/// `checkLookups`: a checked build, KernelSpec::checkLookups; `pack`: the
+/// variant rewritten for GQA packing first, attn-pack-query-heads, an
+/// Unsupported error naming why where it refuses).
 /// Diagnostics come back as the error's text; `problem`, if given, gets
 /// the tiling problem the planner solved.
 llvm::Expected<std::pair<codegen::KernelSpec, std::string>>
 generateVariant(llvm::StringRef text, llvm::StringRef name, const attn::GpuTarget &target,
                 bool backward, attn::TilingProblem *problem = nullptr,
-                bool checkLookups = false);
+                bool checkLookups = false, const PackedQueryHeads &pack = {});
 
 } // namespace flashgen::runtime
 

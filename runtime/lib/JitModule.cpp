@@ -151,8 +151,10 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
   // would append nothing and let fields run together).
   const std::string sep(1, '\0');
   // A checked build (JitOptions::checkLookups) is another module.
-  const char *pass = backward ? (options.checkLookups ? "bwd-checked" : "bwd")
-                              : (options.checkLookups ? "fwd-checked" : "fwd");
+  // So is a kernel rewritten for GQA packing.
+  const std::string pass = std::string(backward ? (options.checkLookups ? "bwd-checked" : "bwd")
+                                                : (options.checkLookups ? "fwd-checked" : "fwd")) +
+                           options.packedQueryHeads.key();
   std::string processKey = std::to_string(dev.ordinal) + sep + dev.arch() + sep + pass + sep +
                            name.str() + sep + text.str();
   if (options.useCache) {
@@ -194,7 +196,8 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
         }
   }
   if (!cubin) {
-    auto gen = generateVariant(text, name, target, backward, nullptr, options.checkLookups);
+    auto gen = generateVariant(text, name, target, backward, nullptr, options.checkLookups,
+                               options.packedQueryHeads);
     if (!gen)
       return gen.takeError();
     r.spec = std::move(gen->first);

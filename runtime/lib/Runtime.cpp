@@ -1,5 +1,6 @@
 //===- Runtime.cpp - the flashgen C++ JIT API -------------------*- C++ -*-===//
 #include "flashgen/Runtime/Runtime.h"
+#include "flashgen/Runtime/PackedLaunch.h"
 #include "CombineKernel.h"
 #include "JitModule.h"
 #include "TensorMaps.h"
@@ -200,7 +201,34 @@ Kernel::TunedChoice Kernel::lookupTuned(const ForwardArgs &a, bool backward) con
 }
 
 llvm::Error Kernel::forward(const ForwardArgs &a) const {
+  if (std::optional<runtime::PackedLaunch> pl = packedLaunchFor(a))
+    if (const Kernel *k = packedKernel(pl->pack))
+      return k->forward(pl->args);
   return forTuning(a).forwardUntuned(a);
+}
+
+std::optional<runtime::PackedLaunch> Kernel::packedLaunchFor(const ForwardArgs &a) const {
+  if (jitOptions.packedQueryHeads || !runtime::packGqaFromEnvironment(jitOptions.packGqa))
+    return std::nullopt;
+  return runtime::packedLaunchOf(fwd.spec, a, runtime::resolvedKvHeads(fwd.spec, a));
+}
+
+const Kernel *Kernel::packedKernel(const PackedQueryHeads &pack) const {
+  std::lock_guard<std::mutex> lock(packedMutex);
+  auto it = packed.find(pack.key());
+  if (it == packed.end()) {
+    JitOptions jo = jitOptions;
+    jo.packedQueryHeads = pack;
+    jo.withBackward = false; // decoding: a packed kernel runs no backward
+    llvm::Expected<std::unique_ptr<Kernel>> k = Kernel::fromSpec(specText, specName, jo);
+    std::shared_ptr<Kernel> made;
+    if (k)
+      made = std::move(*k);
+    else // the rewrite refuses this variant (or it does not compile): unpacked
+      llvm::consumeError(k.takeError());
+    it = packed.emplace(pack.key(), std::move(made)).first;
+  }
+  return it->second.get();
 }
 
 llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
@@ -295,7 +323,17 @@ int Kernel::untunedForwardKvSplits(const ForwardArgs &a) const {
 }
 
 int Kernel::forwardKvSplits(const ForwardArgs &a) const {
+  if (std::optional<runtime::PackedLaunch> pl = packedLaunchFor(a))
+    if (const Kernel *k = packedKernel(pl->pack))
+      return k->forwardKvSplits(pl->args);
   return forTuning(a).untunedForwardKvSplits(a);
+}
+
+int Kernel::forwardPackedGroup(const ForwardArgs &a) const {
+  if (std::optional<runtime::PackedLaunch> pl = packedLaunchFor(a))
+    if (packedKernel(pl->pack))
+      return pl->pack.group;
+  return 1;
 }
 
 bool flashgen::checkLookupsFromEnvironment() {

@@ -373,3 +373,29 @@ TEST(Nvrtc, RefusesUnknownArch) {
 }
 
 } // namespace
+
+TEST(Nvrtc, PackedQueryHeadsCompile) {
+  // The variants the runtime JITs for GQA packing (PackedLaunch.h): every
+  // mask and score modifier rewritten in the packed launch's terms
+  // compiles, with one query row per head and with several.
+  const char *texts[] = {
+      "attention d { head_dim = 128; heads = 32; kv_heads = 8; mask = causal(bottom_right); }",
+      "attention a { head_dim = 128; heads = 16; kv_heads = 4; tensor slopes : f32[heads];\n"
+      "  mask = causal(bottom_right); score = score - slopes[h] * float(q + seq_k - seq_q - k); }",
+      "attention w { head_dim = 64; tensor doc : i32[batch, seq_k];\n"
+      "  mask = sliding_window(left = 300) && doc[b, k] > 0; }"};
+  for (const char *text : texts)
+    for (bool single : {true, false}) {
+      SCOPED_TRACE(std::string(text) + (single ? " single" : " rows"));
+      std::optional<attn::GpuTarget> target = attn::lookupTarget("sm_90a");
+      ASSERT_TRUE(target.has_value());
+      PackedQueryHeads pack;
+      pack.group = 4;
+      pack.heads = 8; // the launch's, where the spec leaves heads open
+      pack.singleQuery = single;
+      auto gen = runtime::generateVariant(text, "p.attn", *target, false, nullptr, false, pack);
+      ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
+      auto r = runtime::compileWithNvrtc(gen->second, "p.cu", "sm_90a", /*cubin=*/false);
+      ASSERT_TRUE(bool(r)) << llvm::toString(r.takeError());
+    }
+}

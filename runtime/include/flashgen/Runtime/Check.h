@@ -43,6 +43,7 @@ struct CheckReport {
   double lseWorst = 0;
   double medianMs = 0, tflops = 0;   // when timed
   int kvSplits = 1;                  // FwdParams::kvSplits of the launch
+  int packedGroup = 1;               // query heads per launch row group (GQA packing)
   bool checked = false;
   bool passed() const { return !checked || (unwritten == 0 && lseBad == 0 && relErr <= bound); }
   std::string summary() const;

@@ -18,6 +18,7 @@
 #define FLASHGEN_RUNTIME_RUNTIME_H
 
 #include "flashgen/Codegen/KernelSpec.h"
+#include "flashgen/Runtime/PackedQueryHeads.h"
 #include "flashgen/Runtime/Positions.h"
 
 #include "llvm/ADT/STLFunctionalExtras.h"
@@ -28,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -133,6 +135,13 @@ struct JitOptions {
   /// (the whole GPU suite passed with it, bench/results/2026-11-30-h200-s17.md);
   /// $FLASHGEN_FWD_KV_SPLITS=1 turns it off for C and Python callers too.
   bool splitKv = true;
+  /// GQA packing for few query rows per head (PackedLaunch.h): a kv head's
+  /// query heads become the rows of one launch of a kernel rewritten for it
+  /// (JITted on first use, per group), which reads the kv head's K/V once.
+  /// $FLASHGEN_PACK_GQA=0 turns it off for C and Python callers too.
+  bool packGqa = true;
+  /// Set by the runtime on the packed kernel it JITs, not by callers.
+  PackedQueryHeads packedQueryHeads;
 };
 
 /// What one JIT compilation cost, for the bench and `flashgen run`.
@@ -150,6 +159,7 @@ namespace runtime {
 class CudaDriver;
 struct BackwardWorkspace; // LaunchArgs.h
 struct LoadedModule;
+struct PackedLaunch; // PackedLaunch.h
 
 /// One JITted module (the forward kernel, or the backward kernels): its
 /// spec, source, what the JIT cost, and the loaded CUBIN (shared with the
@@ -219,6 +229,9 @@ public:
   /// FLASHGEN_FWD_KV_SPLITS: auto (the rule, whatever splitKv says), N
   /// (forces N; 1: off).
   int forwardKvSplits(const ForwardArgs &args) const;
+  /// Query heads per kv head the forward of `args` packs into one launch's
+  /// rows (JitOptions::packGqa; PackedLaunch.h), 1 where it does not pack.
+  int forwardPackedGroup(const ForwardArgs &args) const;
 
   ~Kernel();
 
@@ -259,6 +272,14 @@ private:
   llvm::Error launchBackward(runtime::CudaDriver &driver, const BackwardArgs &args,
                              const std::vector<CUfunction> &fn, bool fused,
                              BwdParams &p) const;
+  /// The kernel of this variant rewritten for GQA packing `pack`, JITted
+  /// on first use; null where the rewrite refuses the variant.
+  const Kernel *packedKernel(const PackedQueryHeads &pack) const;
+  /// The packed launch of `args` where this kernel packs it.
+  std::optional<runtime::PackedLaunch> packedLaunchFor(const ForwardArgs &args) const;
+  mutable std::map<std::string, std::shared_ptr<Kernel>> packed; // by pack.key()
+  mutable std::mutex packedMutex;
+
   /// What the tuning database says for one shape bucket.
   struct TunedChoice {
     std::shared_ptr<Kernel> kernel; // null: the planner's (this kernel)

@@ -99,4 +99,33 @@ def AttnEstimateIO : Pass<"attn-estimate-io", "::mlir::ModuleOp"> {
   ];
 }
 
+def AttnPackQueryHeads : Pass<"attn-pack-query-heads", "::mlir::ModuleOp"> {
+  let summary = "Rewrite a GQA variant so one kv head's query heads are rows of one launch";
+  let description = [{
+    For decoding: a kv head's `group` query heads share its K and V, so
+    their rows can be one launch's rows (GQA packing): the packed launch
+    has kv_heads heads (h' is the kv head) and group x seq_q rows, row
+    r = j * seq_q + q for query head h' * group + j. The expressions are
+    rewritten in those terms (q := r % seq_q, h := h' * group + r / seq_q,
+    seq_q := seq_q' / group; with `single-query`, seq_q = 1: q := 0,
+    h := h' * group + r), so every mask and score modifier keeps its
+    meaning; heads = kv_heads, and a tensor extent `heads` becomes the
+    number `heads`. Fails (naming why) for what a packed launch cannot
+    express: dropout (its random stream is per (h, q)), varlen, run-time
+    block sparsity, tensors with query-sized extents.
+
+    Before: `mask { ^bb0(%b, %h, %q, %k, %seq_q, %seq_k): arith.cmpi sle, %k, %q }`
+    After (single-query, group 4): `%0 = arith.subi %seq_k, 1` ... `arith.cmpi sle, %k, %0`
+  }];
+  let options = [
+    Option<"group", "group", "int64_t", /*default=*/"0",
+           "Query heads per kv head (> 1)">,
+    Option<"heads", "heads", "int64_t", /*default=*/"0",
+           "Query heads of the launch (the spec's if it fixes them)">,
+    Option<"singleQuery", "single-query", "bool", /*default=*/"false",
+           "The launch has one query row per head (decoding)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 #endif // FLASHGEN_DIALECT_ATTN_TRANSFORMS_PASSES_TD

@@ -23,6 +23,15 @@ mlir::LogicalResult canonicalizeExpressions(VariantOp variant);
 /// wherever the kernels evaluate it.
 mlir::LogicalResult checkExpressions(VariantOp variant);
 
+/// GQA packing (attn-pack-query-heads): rewrites `variant` so that a
+/// launch of kv_heads heads and group x seq_q rows computes the original
+/// one (row r = j * seq_q + q of head h' is query head h' * group + j's
+/// row q; singleQuery: seq_q = 1, r = j). `heads` is the launch's query
+/// heads (0: the spec's). Fails with the reason (an error at the variant)
+/// where a packed launch cannot express the variant.
+mlir::LogicalResult packQueryHeads(VariantOp variant, int64_t group, int64_t heads,
+                                   bool singleQuery);
+
 /// Recognizes the mask's band form and the score modifier's form.
 MaskShapeAttr recognizeMaskShape(VariantOp variant);
 ScoreShapeAttr recognizeScoreShape(VariantOp variant);
