@@ -22,3 +22,8 @@ int flashgen::runtime::forwardKvSplitsOf(int64_t blockM, int64_t blockN, int64_t
   return forwardKvSplits(rowBlocks * heads * batch, (seqK + blockN - 1) / blockN,
                          int64_t(numSMs) * std::max<int64_t>(1, ctasPerSM), cap);
 }
+
+bool flashgen::runtime::packedGridKeepsSMsBusy(int64_t packedCtas, int64_t unpackedCtas,
+                                               int64_t slots) {
+  return !(2 * packedCtas < slots && unpackedCtas > packedCtas);
+}

@@ -37,6 +37,18 @@ Kernel::fromFile(llvm::StringRef path, const JitOptions &options) {
   return fromSpec((*buf)->getBuffer(), path, options);
 }
 
+namespace {
+/// SMs of `device` (0 without a driver: neither pass then splits).
+int deviceSMs(int device) {
+  llvm::Expected<CudaDriver &> driver = CudaDriver::get(device);
+  if (!driver) {
+    llvm::consumeError(driver.takeError());
+    return 0;
+  }
+  return driver->device().numSMs;
+}
+} // namespace
+
 llvm::Expected<std::unique_ptr<Kernel>>
 Kernel::fromSpec(llvm::StringRef text, llvm::StringRef name, const JitOptions &options) {
   {
@@ -202,18 +214,37 @@ Kernel::TunedChoice Kernel::lookupTuned(const ForwardArgs &a, bool backward) con
 
 llvm::Error Kernel::forward(const ForwardArgs &a) const {
   if (std::optional<runtime::PackedLaunch> pl = packedLaunchFor(a))
-    if (const Kernel *k = packedKernel(pl->pack))
-      return k->forward(pl->args);
+    return packedKernel(pl->pack)->forward(pl->args);
   return forTuning(a).forwardUntuned(a);
 }
 
 std::optional<runtime::PackedLaunch> Kernel::packedLaunchFor(const ForwardArgs &a) const {
   if (jitOptions.packedQueryHeads || !runtime::packGqaFromEnvironment(jitOptions.packGqa))
     return std::nullopt;
-  return runtime::packedLaunchOf(fwd.spec, a, runtime::resolvedKvHeads(fwd.spec, a));
+  std::optional<runtime::PackedLaunch> pl =
+      runtime::packedLaunchOf(fwd.spec, a, runtime::resolvedKvHeads(fwd.spec, a));
+  if (!pl)
+    return std::nullopt;
+  const Kernel *k = packedKernel(pl->pack);
+  if (!k)
+    return std::nullopt;
+  const Kernel &unpacked = forTuning(a);
+  const int64_t slots = int64_t(deviceSMs(jitOptions.device)) *
+                        std::max<int64_t>(1, unpacked.fwd.spec.tiles.ctasPerSM);
+  if (!runtime::packedGridKeepsSMsBusy(k->forTuning(pl->args).forwardCtas(pl->args),
+                                       unpacked.forwardCtas(a), slots))
+    return std::nullopt;
+  return pl;
+}
+
+int64_t Kernel::forwardCtas(const ForwardArgs &a) const {
+  const int64_t blockM = std::max<int64_t>(1, fwd.spec.tiles.blockM);
+  return (a.seqQ + blockM - 1) / blockM * int64_t(a.heads) * a.batch *
+         untunedForwardKvSplits(a);
 }
 
 const Kernel *Kernel::packedKernel(const PackedQueryHeads &pack) const {
+  // (packedMutex only: fromSpec and forTuning take other locks, never this one.)
   std::lock_guard<std::mutex> lock(packedMutex);
   auto it = packed.find(pack.key());
   if (it == packed.end()) {
@@ -283,17 +314,6 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
   });
 }
 
-namespace {
-/// SMs of `device` (0 without a driver: neither pass then splits).
-int deviceSMs(int device) {
-  llvm::Expected<CudaDriver &> driver = CudaDriver::get(device);
-  if (!driver) {
-    llvm::consumeError(driver.takeError());
-    return 0;
-  }
-  return driver->device().numSMs;
-}
-} // namespace
 
 int Kernel::untunedForwardKvSplits(const ForwardArgs &a) const {
   // FLASHGEN_FWD_KV_SPLITS: auto (the rule), or N to force N (1: off),
@@ -324,16 +344,13 @@ int Kernel::untunedForwardKvSplits(const ForwardArgs &a) const {
 
 int Kernel::forwardKvSplits(const ForwardArgs &a) const {
   if (std::optional<runtime::PackedLaunch> pl = packedLaunchFor(a))
-    if (const Kernel *k = packedKernel(pl->pack))
-      return k->forwardKvSplits(pl->args);
+    return packedKernel(pl->pack)->forwardKvSplits(pl->args);
   return forTuning(a).untunedForwardKvSplits(a);
 }
 
 int Kernel::forwardPackedGroup(const ForwardArgs &a) const {
-  if (std::optional<runtime::PackedLaunch> pl = packedLaunchFor(a))
-    if (packedKernel(pl->pack))
-      return pl->pack.group;
-  return 1;
+  std::optional<runtime::PackedLaunch> pl = packedLaunchFor(a);
+  return pl ? pl->pack.group : 1;
 }
 
 bool flashgen::checkLookupsFromEnvironment() {

@@ -39,4 +39,15 @@ TEST(ForwardGrid, EachSplitKeepsSomeTilesAndTheCap) {
   EXPECT_EQ(forwardKvSplits(8, 0, 132, 8), 1);
 }
 
+TEST(ForwardGrid, PacksWhereThePackedGridKeepsTheSMsBusy) {
+  // Batch 1, GQA 32/8, 4096 keys: packed 8 CTAs x 4 splits vs 32 x 4.
+  EXPECT_FALSE(packedGridKeepsSMsBusy(32, 128, 132));
+  // 32768 keys: packed 8 x 16 splits fill the GPU.
+  EXPECT_TRUE(packedGridKeepsSMsBusy(128, 128, 132));
+  // Batch 8, 4096 keys: 64 x 2 splits packed, 256 unpacked.
+  EXPECT_TRUE(packedGridKeepsSMsBusy(128, 256, 132));
+  // Few CTAs either way: packing reads K/V once, so it stays.
+  EXPECT_TRUE(packedGridKeepsSMsBusy(8, 8, 132));
+}
+
 } // namespace

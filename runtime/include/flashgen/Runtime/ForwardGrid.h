@@ -33,6 +33,15 @@ int forwardKvSplits(int64_t ctas, int64_t tiles, int64_t slots, int cap);
 int forwardKvSplitsOf(int64_t blockM, int64_t blockN, int64_t ctasPerSM, int heads, int batch,
                       int seqQ, int seqK, int numSMs, int cap);
 
+/// Whether a GQA-packed forward (PackedLaunch.h) of `packedCtas` CTAs
+/// (splits included) keeps the GPU as busy as the unpacked one of
+/// `unpackedCtas` on `slots`: packing divides the CTAs by the group, and
+/// split-KV makes up for it only where the keys are long enough. A packed
+/// grid below half the slots where the unpacked one has more CTAs measured
+/// slower (H200, batch 1, GQA 32/8, 4096 keys: 32 CTAs 0.0352 ms vs 128
+/// CTAs 0.0294 ms; bench/results/2026-11-30-h200-s17.md, call 8).
+bool packedGridKeepsSMsBusy(int64_t packedCtas, int64_t unpackedCtas, int64_t slots);
+
 } // namespace flashgen::runtime
 
 #endif // FLASHGEN_RUNTIME_FORWARDGRID_H

@@ -275,7 +275,11 @@ private:
   /// The kernel of this variant rewritten for GQA packing `pack`, JITted
   /// on first use; null where the rewrite refuses the variant.
   const Kernel *packedKernel(const PackedQueryHeads &pack) const;
-  /// The packed launch of `args` where this kernel packs it.
+  /// CTAs of the forward of `args` on this kernel's tiling, splits included.
+  int64_t forwardCtas(const ForwardArgs &args) const;
+  /// The packed launch of `args` where this kernel packs it: packable
+  /// (PackedLaunch.h), the packed kernel compiles, and its grid keeps the
+  /// SMs as busy (ForwardGrid.h).
   std::optional<runtime::PackedLaunch> packedLaunchFor(const ForwardArgs &args) const;
   mutable std::map<std::string, std::shared_ptr<Kernel>> packed; // by pack.key()
   mutable std::mutex packedMutex;
