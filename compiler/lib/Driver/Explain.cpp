@@ -5,6 +5,7 @@
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
 #include "flashgen/Runtime/ForwardGrid.h"
 #include "flashgen/Runtime/LaunchArgs.h"
+#include "flashgen/Runtime/PackedLaunch.h"
 #include "flashgen/attention/Params.cuh"
 
 #include "llvm/ADT/StringExtras.h"
@@ -167,6 +168,48 @@ std::vector<std::string> lookupLines(VariantOp v) {
   return lines;
 }
 
+/// GQA packing of the forward for a shape (PackedLaunch.h, the launch's
+/// rule): taken, its grid, or why not.
+struct ExplainedPacking {
+  int64_t group = 1, rowBlocks = 0;
+  int splits = 1;
+  bool taken = false;
+  std::string text;
+};
+ExplainedPacking explainPacking(VariantOp v, const AttnShape &shape, const TileConfig &fwd,
+                                int64_t unpackedCtas, int64_t numSMs) {
+  ExplainedPacking p;
+  if (shape.kvHeads >= shape.heads || shape.heads % shape.kvHeads) {
+    p.text = "no (no GQA group)";
+    return p;
+  }
+  p.group = shape.heads / shape.kvHeads;
+  const int64_t rows = p.group * shape.seqQ;
+  if (v.getDropout().convertToDouble() > 0 || v.getVarlen() || v.getSparsityAttr()) {
+    p.text = "no (dropout, varlen and block sparsity are not packed)";
+    return p;
+  }
+  if (rows > runtime::kMaxPackedRows) {
+    p.text = fmt::format("no ({} query heads x {} rows > {})", p.group, shape.seqQ,
+                         runtime::kMaxPackedRows);
+    return p;
+  }
+  p.rowBlocks = (rows + fwd.blockM - 1) / fwd.blockM;
+  p.splits = runtime::forwardKvSplitsOf(fwd.blockM, fwd.blockN, fwd.ctasPerSM,
+                                        int(shape.kvHeads), int(shape.batch), int(rows),
+                                        int(shape.seqK), int(numSMs), kMaxKvSplits);
+  const int64_t packedCtas = p.rowBlocks * shape.kvHeads * shape.batch * p.splits;
+  p.taken = runtime::packedGridKeepsSMsBusy(packedCtas, unpackedCtas,
+                                            numSMs * std::max<int64_t>(1, fwd.ctasPerSM));
+  const std::string grid =
+      fmt::format("{} x {} x {} CTAs{}", p.rowBlocks, shape.kvHeads, shape.batch,
+                  p.splits > 1 ? fmt::format(" (kv tiles split {} ways)", p.splits) : "");
+  p.text = p.taken ? fmt::format("{} query heads as rows: {}{}", p.group, grid,
+                                 shape.seqQ > 1 ? " (q and o in BHSD)" : "")
+                   : fmt::format("no ({} would leave SMs idle)", grid);
+  return p;
+}
+
 } // namespace
 
 void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
@@ -206,6 +249,11 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   const int fwdKvSplits = runtime::forwardKvSplitsOf(
       fwd.blockM, fwd.blockN, fwd.ctasPerSM, int(shape.heads), int(shape.batch), int(shape.seqQ),
       int(shape.seqK), int(target.numSMs), kMaxKvSplits);
+  // GQA packing of the forward (PackedLaunch.h; the packed variant is
+  // planned on its own, taken here to tile alike).
+  const ExplainedPacking packing =
+      explainPacking(v, shape, fwd, fwdRowBlocks * shape.heads * shape.batch * fwdKvSplits,
+                     target.numSMs);
   runtime::BackwardKvGrid bwdGrid;
   if (TilingAttr b = v.getBwdTilingAttr()) {
     const attn::TileConfig t = fromAttr(b);
@@ -257,6 +305,7 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
         {"bytes_ratio", st.totalBytes() / fg.totalBytes()},
         {"time_ratio", st.seconds() / fg.seconds()}};
     root["forward_kv_splits"] = fwdKvSplits;
+    root["forward_packed_group"] = packing.taken ? packing.group : 1;
     if (v.getBwdTilingAttr()) {
       root["backward_tiling"] = tilingJson(v.getBwdTilingAttr());
       root["backward_key_blocks"] = bwdGrid.keyBlocks;
@@ -374,6 +423,8 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
                    shape.batch,
                    bwdGrid.split > 1 ? fmt::format(" (query heads split {} ways)", bwdGrid.split)
                                      : ""));
+  if (packing.group > 1)
+    os << "  GQA packing (fwd)     " << packing.text << "\n";
   os << "  why:\n";
   for (llvm::StringRef n : v.getTilingNotes()->getAsValueRange<mlir::StringAttr>())
     os << "    - " << n << "\n";
