@@ -320,6 +320,28 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
   }
 
   size_t oElems = size_t(totalQ) * p.heads * p.dv;
+  // BHSD on the device: the BSHD host data transposed (and o back).
+  const bool bhsd = opt.layout == Layout::BHSD;
+  if (bhsd && (bwd || varlen))
+    return fail("the BHSD layout is checked for fixed-length forwards only");
+  auto toBHSD = [&](std::vector<uint16_t> &x, int heads, int seq, int d, bool back) {
+    std::vector<uint16_t> y(x.size());
+    for (int b = 0; b < p.batch; ++b)
+      for (int s = 0; s < seq; ++s)
+        for (int h = 0; h < heads; ++h)
+          for (int c = 0; c < d; ++c) {
+            const size_t bshd = ((size_t(b) * seq + s) * heads + h) * d + c,
+                         bhsdAt = ((size_t(b) * heads + h) * seq + s) * d + c;
+            (back ? y[bshd] : y[bhsdAt]) = back ? x[bhsdAt] : x[bshd];
+          }
+    x.swap(y);
+  };
+  if (bhsd && opt.reference) {
+    toBHSD(qb, p.heads, p.seqQ, p.dqk, false);
+    toBHSD(kb, p.kvHeads, p.seqK, p.dqk, false);
+    toBHSD(vb, p.kvHeads, p.seqK, p.dv, false);
+  }
+  args.layout = opt.layout;
   auto dq = upload(opt.reference ? qb.data() : nullptr, nq * 2),
        dk = upload(opt.reference ? kb.data() : nullptr, nk * 2),
        dvb = upload(opt.reference ? vb.data() : nullptr, nv * 2),
@@ -371,6 +393,8 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
       return std::move(e);
     if (llvm::Error e = drv.copyToHost(lse.data(), (*dlse)->p, lse.size() * 4))
       return std::move(e);
+    if (bhsd)
+      toBHSD(ob, p.heads, p.seqQ, p.dv, /*back=*/true);
     ReferenceResult ref = referenceForward(v, p);
     Deviation dev = deviation(ob, ref.o, bf16);
     rep.unwritten = dev.unwritten;

@@ -47,9 +47,10 @@ flashgen::runtime::packedLaunchOf(const codegen::KernelSpec &spec, const Forward
   return p;
 }
 
-bool flashgen::runtime::packGqaFromEnvironment(bool option) {
+PackGqa flashgen::runtime::packGqaFromEnvironment(PackGqa option) {
   const char *env = std::getenv("FLASHGEN_PACK_GQA");
-  if (env && *env)
-    return std::string(env) != "0";
-  return option;
+  if (!env || !*env)
+    return option;
+  const std::string v = env;
+  return v == "0" ? PackGqa::Never : v == "always" ? PackGqa::Always : PackGqa::WhereFaster;
 }

@@ -219,15 +219,18 @@ llvm::Error Kernel::forward(const ForwardArgs &a) const {
 }
 
 std::optional<runtime::PackedLaunch> Kernel::packedLaunchFor(const ForwardArgs &a) const {
-  if (jitOptions.packedQueryHeads || !runtime::packGqaFromEnvironment(jitOptions.packGqa))
+  const PackGqa when = runtime::packGqaFromEnvironment(jitOptions.packGqa);
+  if (jitOptions.packedQueryHeads || when == PackGqa::Never)
     return std::nullopt;
   std::optional<runtime::PackedLaunch> pl =
       runtime::packedLaunchOf(fwd.spec, a, runtime::resolvedKvHeads(fwd.spec, a));
-  if (!pl)
+  if (!pl || (!pl->pack.singleQuery && !jitOptions.packGqaRows))
     return std::nullopt;
   const Kernel *k = packedKernel(pl->pack);
   if (!k)
     return std::nullopt;
+  if (when == PackGqa::Always)
+    return pl;
   const Kernel &unpacked = forTuning(a);
   const int64_t slots = int64_t(deviceSMs(jitOptions.device)) *
                         std::max<int64_t>(1, unpacked.fwd.spec.tiles.ctasPerSM);

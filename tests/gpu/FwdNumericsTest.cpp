@@ -19,6 +19,7 @@
 
 #include <cstdio>
 #include <random>
+#include <tuple>
 
 using namespace flashgen;
 using runtime::CudaDriver;
@@ -31,12 +32,17 @@ struct Case {
   double blockDensity = 0.5; // sparsity = runtime: share of blocks kept
   bool expectKvSplits = false; // the launch must split the kv tiles
   bool splitKv = false;        // JitOptions::splitKv
+  Layout layout = Layout::BSHD;
+  bool packGqa = false;        // JitOptions::packGqa = Always, and packGqaRows
+  bool expectPacked = false;   // the launch must pack GQA query heads
 };
 
 /// JITs and checks one case against the float64 reference (fresh inputs).
 void runCase(const Case &c, std::mt19937_64 &rng) {
   JitOptions options;
   options.splitKv = c.splitKv;
+  options.packGqa = c.packGqa ? PackGqa::Always : PackGqa::WhereFaster;
+  options.packGqaRows = c.packGqa;
   llvm::Expected<std::unique_ptr<Kernel>> kernel = Kernel::fromSpec(c.spec, c.name, options);
   if (!kernel) {
     ADD_FAILURE() << c.name << ": " << llvm::toString(kernel.takeError());
@@ -47,6 +53,7 @@ void runCase(const Case &c, std::mt19937_64 &rng) {
   opt.seqK = c.seqK;
   opt.seed = rng();
   opt.blockDensity = c.blockDensity;
+  opt.layout = c.layout;
   llvm::Expected<runtime::CheckReport> r = runtime::checkForward(**kernel, c.spec, opt);
   if (!r) {
     ADD_FAILURE() << c.name << ": " << llvm::toString(r.takeError());
@@ -59,6 +66,8 @@ void runCase(const Case &c, std::mt19937_64 &rng) {
                            << r->lseWorst << ")";
   if (c.expectKvSplits)
     EXPECT_GT(r->kvSplits, 1) << c.name << " " << r->summary() << ": no split-KV";
+  if (c.expectPacked)
+    EXPECT_GT(r->packedGroup, 1) << c.name << " " << r->summary() << ": not packed";
   char line[400];
   std::snprintf(line, sizeof(line), "%-22s %s", c.name.c_str(), r->summary().c_str());
   std::printf("%s\n", line);
@@ -214,6 +223,45 @@ TEST_F(GpuForward, SplitsKeysAtDecodeShapes) {
       c.splitKv = c.expectKvSplits = true;
       runCase(c, rng);
     }
+}
+
+TEST_F(GpuForward, PacksGqaQueryHeads) {
+  // GQA packing (PackedLaunch.h): a kv head's query heads as one launch's
+  // rows, one query row per head in BSHD, several in BHSD; every mask and
+  // score modifier rewritten (attn-pack-query-heads), with and without
+  // split-KV. Not packed (checked too): BSHD with several rows.
+  std::mt19937_64 rng(std::random_device{}());
+  const char *specs[][2] = {
+      {"pgqa", "attention pgqa { head_dim = 128; heads = 32; kv_heads = 8; "
+               "mask = causal(bottom_right); }"},
+      {"pwin", "attention pwin { head_dim = 64; heads = 16; kv_heads = 2; "
+               "mask = sliding_window(left = 300); }"},
+      {"palibi", "attention palibi { head_dim = 128; heads = 16; kv_heads = 4; "
+                 "tensor slopes : f32[heads]; mask = causal(bottom_right); "
+                 "score = score - slopes[h] * float(q + (seq_k - seq_q) - k); }"},
+      {"pdoc", "attention pdoc { head_dim = 128; heads = 8; kv_heads = 2; "
+               "tensor doc_id : i32[batch, seq_k]; mask = doc_id[b, k] == doc_id[b, seq_k - 1]; }"},
+      {"psoft", "attention psoft { head_dim = 256; heads = 16; kv_heads = 8; "
+                "score = 50.0 * tanh(score / 50.0); mask = causal(bottom_right); }"},
+      {"pheadmask", "attention pheadmask { head_dim = 64; heads = 12; kv_heads = 3; "
+                    "mask = k <= q + (seq_k - seq_q) - 7 * (h % 4); }"},
+      {"psync", "attention psync { mma = sync; head_dim = 64; heads = 32; kv_heads = 8; "
+                "mask = causal(bottom_right); }"},
+  };
+  for (const auto &spec : specs)
+    for (auto [nq, nk, layout] : {std::tuple{1, 1, Layout::BSHD}, std::tuple{1, 4097, Layout::BSHD},
+                                  std::tuple{1, 2999, Layout::BHSD}, std::tuple{3, 1000, Layout::BHSD},
+                                  std::tuple{2, 777, Layout::BHSD}, std::tuple{3, 1000, Layout::BSHD}})
+      for (bool split : {false, true}) {
+        Case c{std::string(spec[0]) + "_" + std::to_string(nq) + "x" + std::to_string(nk) +
+                   (layout == Layout::BHSD ? "_bhsd" : "_bshd") + (split ? "_split" : ""),
+               spec[1], nq, nk};
+        c.layout = layout;
+        c.splitKv = split;
+        c.packGqa = true;
+        c.expectPacked = nq == 1 || layout == Layout::BHSD;
+        runCase(c, rng);
+      }
 }
 
 TEST_F(GpuForward, ExplicitTilings) {

@@ -204,8 +204,14 @@ ExplainedPacking explainPacking(VariantOp v, const AttnShape &shape, const TileC
   const std::string grid =
       fmt::format("{} x {} x {} CTAs{}", p.rowBlocks, shape.kvHeads, shape.batch,
                   p.splits > 1 ? fmt::format(" (kv tiles split {} ways)", p.splits) : "");
-  p.text = p.taken ? fmt::format("{} query heads as rows: {}{}", p.group, grid,
-                                 shape.seqQ > 1 ? " (q and o in BHSD)" : "")
+  if (p.taken && shape.seqQ > 1) { // several rows per head: opt-in until GPU-run
+    p.taken = false;
+    p.text = fmt::format("with JitOptions::packGqaRows and q, o in BHSD: {} query heads as "
+                         "rows: {}",
+                         p.group, grid);
+    return p;
+  }
+  p.text = p.taken ? fmt::format("{} query heads as rows: {}", p.group, grid)
                    : fmt::format("no ({} would leave SMs idle)", grid);
   return p;
 }

@@ -33,6 +33,9 @@ struct CheckOptions {
   bool deterministic = false; // backward: BackwardArgs::deterministic
   /// sparsity = runtime: the share of blocks the random block map keeps.
   double blockDensity = 0.5;
+  /// How q, k, v and o lie on the device (the reference is BSHD either
+  /// way); BHSD for forward checks of fixed-length variants only.
+  Layout layout = Layout::BSHD;
 };
 
 struct CheckReport {

@@ -39,9 +39,9 @@ struct PackedLaunch {
 std::optional<PackedLaunch> packedLaunchOf(const codegen::KernelSpec &spec, const ForwardArgs &a,
                                            int kvHeads);
 
-/// Whether launches pack GQA query heads: JitOptions::packGqa unless
-/// $FLASHGEN_PACK_GQA is "0".
-bool packGqaFromEnvironment(bool option);
+/// When launches pack GQA query heads: $FLASHGEN_PACK_GQA ("0": never,
+/// "1": where faster, "always") if set, else JitOptions::packGqa.
+PackGqa packGqaFromEnvironment(PackGqa option);
 
 } // namespace flashgen::runtime
 

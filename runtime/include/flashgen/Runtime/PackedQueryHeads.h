@@ -14,6 +14,13 @@
 
 namespace flashgen {
 
+/// When forward launches pack GQA query heads (JitOptions::packGqa).
+enum class PackGqa {
+  Never,
+  WhereFaster, // packable, and its grid keeps the SMs as busy (ForwardGrid.h)
+  Always,      // wherever packable (tests, measurements)
+};
+
 struct PackedQueryHeads {
   int group = 0;            // query heads per kv head; 0: not packed
   int heads = 0;            // the launch's query heads

@@ -138,8 +138,14 @@ struct JitOptions {
   /// GQA packing for few query rows per head (PackedLaunch.h): a kv head's
   /// query heads become the rows of one launch of a kernel rewritten for it
   /// (JITted on first use, per group), which reads the kv head's K/V once.
-  /// $FLASHGEN_PACK_GQA=0 turns it off for C and Python callers too.
-  bool packGqa = true;
+  /// Where its grid keeps the SMs as busy as the unpacked one's; the
+  /// environment overrides it for C and Python callers too:
+  /// $FLASHGEN_PACK_GQA=0 (never), 1 (where faster), always.
+  PackGqa packGqa = PackGqa::WhereFaster;
+  /// Packing with several query rows per head as well (q and o in BHSD):
+  /// off by default until it has run on a GPU (its CPU tests pass; the
+  /// one-row packing is GPU-verified, bench/results/2026-11-30-h200-s17.md).
+  bool packGqaRows = false;
   /// Set by the runtime on the packed kernel it JITs, not by callers.
   PackedQueryHeads packedQueryHeads;
 };
