@@ -85,3 +85,26 @@ def test_cache_batch_idx_picks_entries(report):
     o64, _ = _per_entry_reference(q, sel_k, sel_v, lens, dtype=torch.float64, **kw)
     olow, _ = _per_entry_reference(q, sel_k, sel_v, lens, dtype=torch.bfloat16, **kw)
     assert_close("cache_batch_idx", out, o64, olow, report)
+
+
+def test_unused_cache_may_hold_nan(report):
+    """flash-attn reads nothing past cache_seqlens, so a cache from
+    torch.empty may hold NaN there. flashgen masks those keys (P = 0) but,
+    as of session 17, still multiplies their V rows (0 x NaN = NaN): written
+    then, expected to fail until the kernel zeroes or skips V rows past an
+    entry's length (bench/results/notes-inference.md)."""
+    b, cap, h, hk, d = 2, 512, 8, 2, 64
+    q = torch.randn(b, 1, h, d, device="cuda", dtype=torch.bfloat16)
+    kc = torch.full((b, cap, hk, d), float("nan"), device="cuda", dtype=torch.bfloat16)
+    vc = torch.full((b, cap, hk, d), float("nan"), device="cuda", dtype=torch.bfloat16)
+    lens = torch.tensor([200, 37], dtype=torch.int32, device="cuda")
+    for i in range(b):
+        n = int(lens[i])
+        kc[i, :n] = torch.randn(n, hk, d, device="cuda", dtype=torch.bfloat16)
+        vc[i, :n] = torch.randn(n, hk, d, device="cuda", dtype=torch.bfloat16)
+    out = flash_attn_with_kvcache(q, kc, vc, cache_seqlens=lens)
+    assert torch.isfinite(out).all(), "NaN from keys past cache_seqlens"
+    kw = dict(causal=False, window=(-1, -1), softcap=0.0, alibi=None)
+    o64, _ = _per_entry_reference(q, kc, vc, lens, dtype=torch.float64, **kw)
+    olow, _ = _per_entry_reference(q, kc, vc, lens, dtype=torch.bfloat16, **kw)
+    assert_close("nan past lengths", out, o64, olow, report)
