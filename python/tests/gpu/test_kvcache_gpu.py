@@ -87,11 +87,13 @@ def test_cache_batch_idx_picks_entries(report):
     assert_close("cache_batch_idx", out, o64, olow, report)
 
 
+@pytest.mark.xfail(strict=True, reason="V rows past cache_seqlens are multiplied by P = 0 "
+                   "(NaN stays NaN); strict: passing means the fix landed, drop the mark")
 def test_unused_cache_may_hold_nan(report):
     """flash-attn reads nothing past cache_seqlens, so a cache from
     torch.empty may hold NaN there. flashgen masks those keys (P = 0) but,
-    as of session 17, still multiplies their V rows (0 x NaN = NaN): written
-    then, expected to fail until the kernel zeroes or skips V rows past an
+    as of session 17, still multiplies their V rows (0 x NaN = NaN): an
+    expected failure until the kernel zeroes or skips V rows past an
     entry's length (bench/results/notes-inference.md)."""
     b, cap, h, hk, d = 2, 512, 8, 2, 64
     q = torch.randn(b, 1, h, d, device="cuda", dtype=torch.bfloat16)
