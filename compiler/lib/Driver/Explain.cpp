@@ -369,7 +369,10 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   TileConfig bwd = bwdAttr ? fromAttr(bwdAttr) : TileConfig{};
   os << fmt::format("\ntiling{:<18}{:<26}{}\n", "", "forward", bwdAttr ? "backward" : "");
   auto trow = [&](llvm::StringRef k, const std::string &f, const std::string &b) {
-    os << fmt::format("  {:<22}{:<26}{}\n", k.str(), f, bwdAttr ? b : "");
+    // A forward cell wider than its column keeps a space before the
+    // backward's (the grid at decoding shapes: "... split 4 ways)").
+    os << fmt::format("  {:<22}{:<26}{}\n", k.str(), f.size() >= 26 && bwdAttr ? f + " " : f,
+                      bwdAttr ? b : "");
   };
   trow("Br x Bc", fmt::format("{} x {}", fwd.blockM, fwd.blockN),
        fmt::format("{} x {}", bwd.blockM, bwd.blockN));
