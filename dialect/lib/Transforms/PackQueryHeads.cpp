@@ -41,7 +41,7 @@ void rewriteRegion(Region &region, bool score, int64_t group, bool singleQuery) 
   Operation *firstOriginal = &block.front();
   OpBuilder b = OpBuilder::atBlockBegin(&block);
   Location loc = region.getParentOp()->getLoc();
-  auto i32 = [&](int64_t v) { return b.create<arith::ConstantIntOp>(loc, v, 32).getResult(); };
+  auto i32 = [&](int64_t v) { return arith::ConstantIntOp::create(b, loc, v, 32).getResult(); };
   Value g = i32(group);
   Value seqQ, q, j;
   if (singleQuery) {
@@ -50,11 +50,11 @@ void rewriteRegion(Region &region, bool score, int64_t group, bool singleQuery) 
     j = ix.q;
   } else {
     // seq_q' = group x seq_q exactly, so seq_q >= 1 here.
-    seqQ = b.create<arith::DivSIOp>(loc, ix.seqQ, g);
-    q = b.create<arith::RemSIOp>(loc, ix.q, seqQ);
-    j = b.create<arith::DivSIOp>(loc, ix.q, seqQ);
+    seqQ = arith::DivSIOp::create(b, loc, ix.seqQ, g);
+    q = arith::RemSIOp::create(b, loc, ix.q, seqQ);
+    j = arith::DivSIOp::create(b, loc, ix.q, seqQ);
   }
-  Value h = b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, ix.h, g), j);
+  Value h = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, ix.h, g), j);
   // The ops just added read the launch's indices; every other use gets
   // the original variant's.
   llvm::SmallPtrSet<Operation *, 8> added;
