@@ -4,6 +4,7 @@
 #include "CompilePipeline.h"
 #include "flashgen/Runtime/CudaDriver.h"
 #include "flashgen/Runtime/DeviceTiming.h"
+#include "flashgen/Runtime/LaunchArgs.h"
 #include "flashgen/Runtime/Reference.h"
 #include "flashgen/Frontend/Sema.h" // kBlockMaskTensor
 
@@ -324,22 +325,25 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
   const bool bhsd = opt.layout == Layout::BHSD;
   if (bhsd && (bwd || varlen))
     return fail("the BHSD layout is checked for fixed-length forwards only");
-  auto toBHSD = [&](std::vector<uint16_t> &x, int heads, int seq, int d, bool back) {
+  // Elements moved from one layout's offsets to the other's (derivedStrides:
+  // the same offsets the launch derives).
+  auto relayout = [&](std::vector<uint16_t> &x, int heads, int seq, int d, Layout from,
+                      Layout to) {
+    const Strides f = derivedStrides({}, from, heads, seq, d),
+                  t = derivedStrides({}, to, heads, seq, d);
     std::vector<uint16_t> y(x.size());
-    for (int b = 0; b < p.batch; ++b)
-      for (int s = 0; s < seq; ++s)
-        for (int h = 0; h < heads; ++h)
-          for (int c = 0; c < d; ++c) {
-            const size_t bshd = ((size_t(b) * seq + s) * heads + h) * d + c,
-                         bhsdAt = ((size_t(b) * heads + h) * seq + s) * d + c;
-            (back ? y[bshd] : y[bhsdAt]) = back ? x[bhsdAt] : x[bshd];
-          }
+    for (int64_t b = 0; b < p.batch; ++b)
+      for (int64_t s = 0; s < seq; ++s)
+        for (int64_t h = 0; h < heads; ++h)
+          for (int64_t c = 0; c < d; ++c)
+            y[size_t(b * t.batch + s * t.row + h * t.head + c)] =
+                x[size_t(b * f.batch + s * f.row + h * f.head + c)];
     x.swap(y);
   };
   if (bhsd && opt.reference) {
-    toBHSD(qb, p.heads, p.seqQ, p.dqk, false);
-    toBHSD(kb, p.kvHeads, p.seqK, p.dqk, false);
-    toBHSD(vb, p.kvHeads, p.seqK, p.dv, false);
+    relayout(qb, p.heads, p.seqQ, p.dqk, Layout::BSHD, Layout::BHSD);
+    relayout(kb, p.kvHeads, p.seqK, p.dqk, Layout::BSHD, Layout::BHSD);
+    relayout(vb, p.kvHeads, p.seqK, p.dv, Layout::BSHD, Layout::BHSD);
   }
   args.layout = opt.layout;
   auto dq = upload(opt.reference ? qb.data() : nullptr, nq * 2),
@@ -394,7 +398,7 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
     if (llvm::Error e = drv.copyToHost(lse.data(), (*dlse)->p, lse.size() * 4))
       return std::move(e);
     if (bhsd)
-      toBHSD(ob, p.heads, p.seqQ, p.dv, /*back=*/true);
+      relayout(ob, p.heads, p.seqQ, p.dv, Layout::BHSD, Layout::BSHD);
     ReferenceResult ref = referenceForward(v, p);
     Deviation dev = deviation(ob, ref.o, bf16);
     rep.unwritten = dev.unwritten;

@@ -5,6 +5,11 @@
 
 #include <algorithm>
 
+int64_t flashgen::runtime::forwardGridCtas(int64_t blockM, int64_t heads, int64_t batch,
+                                          int64_t seqQ, int64_t kvSplits) {
+  return (seqQ + blockM - 1) / std::max<int64_t>(1, blockM) * heads * batch * kvSplits;
+}
+
 int flashgen::runtime::forwardKvSplits(int64_t ctas, int64_t tiles, int64_t slots, int cap) {
   if (ctas < 1 || slots < 1 || 2 * ctas >= slots)
     return 1;
@@ -18,8 +23,8 @@ int flashgen::runtime::forwardKvSplitsOf(int64_t blockM, int64_t blockN, int64_t
                                          int cap) {
   if (blockM < 1 || blockN < 1 || heads < 1 || batch < 1 || seqQ < 1 || seqK < 1)
     return 1;
-  const int64_t rowBlocks = (seqQ + blockM - 1) / blockM;
-  return forwardKvSplits(rowBlocks * heads * batch, (seqK + blockN - 1) / blockN,
+  return forwardKvSplits(forwardGridCtas(blockM, heads, batch, seqQ, 1),
+                         (seqK + blockN - 1) / blockN,
                          int64_t(numSMs) * std::max<int64_t>(1, ctasPerSM), cap);
 }
 

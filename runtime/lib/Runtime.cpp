@@ -213,37 +213,38 @@ Kernel::TunedChoice Kernel::lookupTuned(const ForwardArgs &a, bool backward) con
 }
 
 llvm::Error Kernel::forward(const ForwardArgs &a) const {
-  if (std::optional<runtime::PackedLaunch> pl = packedLaunchFor(a))
-    return packedKernel(pl->pack)->forward(pl->args);
+  runtime::PackedLaunch pl;
+  if (const Kernel *k = packedFor(a, pl))
+    return k->forward(pl.args);
   return forTuning(a).forwardUntuned(a);
 }
 
-std::optional<runtime::PackedLaunch> Kernel::packedLaunchFor(const ForwardArgs &a) const {
+const Kernel *Kernel::packedFor(const ForwardArgs &a, runtime::PackedLaunch &launch) const {
   const PackGqa when = runtime::packGqaFromEnvironment(jitOptions.packGqa);
   if (jitOptions.packedQueryHeads || when == PackGqa::Never)
-    return std::nullopt;
+    return nullptr;
   std::optional<runtime::PackedLaunch> pl =
       runtime::packedLaunchOf(fwd.spec, a, runtime::resolvedKvHeads(fwd.spec, a));
   if (!pl || (!pl->pack.singleQuery && !jitOptions.packGqaRows))
-    return std::nullopt;
+    return nullptr;
   const Kernel *k = packedKernel(pl->pack);
   if (!k)
-    return std::nullopt;
-  if (when == PackGqa::Always)
-    return pl;
-  const Kernel &unpacked = forTuning(a);
-  const int64_t slots = int64_t(deviceSMs(jitOptions.device)) *
-                        std::max<int64_t>(1, unpacked.fwd.spec.tiles.ctasPerSM);
-  if (!runtime::packedGridKeepsSMsBusy(k->forTuning(pl->args).forwardCtas(pl->args),
-                                       unpacked.forwardCtas(a), slots))
-    return std::nullopt;
-  return pl;
+    return nullptr;
+  if (when != PackGqa::Always) {
+    const Kernel &unpacked = forTuning(a);
+    const int64_t slots = int64_t(deviceSMs(jitOptions.device)) *
+                          std::max<int64_t>(1, unpacked.fwd.spec.tiles.ctasPerSM);
+    if (!runtime::packedGridKeepsSMsBusy(k->forTuning(pl->args).forwardCtas(pl->args),
+                                         unpacked.forwardCtas(a), slots))
+      return nullptr;
+  }
+  launch = std::move(*pl);
+  return k;
 }
 
 int64_t Kernel::forwardCtas(const ForwardArgs &a) const {
-  const int64_t blockM = std::max<int64_t>(1, fwd.spec.tiles.blockM);
-  return (a.seqQ + blockM - 1) / blockM * int64_t(a.heads) * a.batch *
-         untunedForwardKvSplits(a);
+  return runtime::forwardGridCtas(fwd.spec.tiles.blockM, a.heads, a.batch, a.seqQ,
+                                  untunedForwardKvSplits(a));
 }
 
 const Kernel *Kernel::packedKernel(const PackedQueryHeads &pack) const {
@@ -346,14 +347,15 @@ int Kernel::untunedForwardKvSplits(const ForwardArgs &a) const {
 }
 
 int Kernel::forwardKvSplits(const ForwardArgs &a) const {
-  if (std::optional<runtime::PackedLaunch> pl = packedLaunchFor(a))
-    return packedKernel(pl->pack)->forwardKvSplits(pl->args);
+  runtime::PackedLaunch pl;
+  if (const Kernel *k = packedFor(a, pl))
+    return k->forwardKvSplits(pl.args);
   return forTuning(a).untunedForwardKvSplits(a);
 }
 
 int Kernel::forwardPackedGroup(const ForwardArgs &a) const {
-  std::optional<runtime::PackedLaunch> pl = packedLaunchFor(a);
-  return pl ? pl->pack.group : 1;
+  runtime::PackedLaunch pl;
+  return packedFor(a, pl) ? pl.pack.group : 1;
 }
 
 bool flashgen::checkLookupsFromEnvironment() {

@@ -198,7 +198,8 @@ ExplainedPacking explainPacking(VariantOp v, const AttnShape &shape, const TileC
   p.splits = runtime::forwardKvSplitsOf(fwd.blockM, fwd.blockN, fwd.ctasPerSM,
                                         int(shape.kvHeads), int(shape.batch), int(rows),
                                         int(shape.seqK), int(numSMs), kMaxKvSplits);
-  const int64_t packedCtas = p.rowBlocks * shape.kvHeads * shape.batch * p.splits;
+  const int64_t packedCtas =
+      runtime::forwardGridCtas(fwd.blockM, shape.kvHeads, shape.batch, rows, p.splits);
   p.taken = runtime::packedGridKeepsSMsBusy(packedCtas, unpackedCtas,
                                             numSMs * std::max<int64_t>(1, fwd.ctasPerSM));
   const std::string grid =
@@ -258,7 +259,9 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   // GQA packing of the forward (PackedLaunch.h; the packed variant is
   // planned on its own, taken here to tile alike).
   const ExplainedPacking packing =
-      explainPacking(v, shape, fwd, fwdRowBlocks * shape.heads * shape.batch * fwdKvSplits,
+      explainPacking(v, shape, fwd,
+                     runtime::forwardGridCtas(fwd.blockM, shape.heads, shape.batch,
+                                              shape.seqQ, fwdKvSplits),
                      target.numSMs);
   runtime::BackwardKvGrid bwdGrid;
   if (TilingAttr b = v.getBwdTilingAttr()) {

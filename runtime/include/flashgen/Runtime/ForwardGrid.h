@@ -20,6 +20,12 @@ namespace flashgen::runtime {
 /// (64 CTAs, 2 splits: 0.0247 -> 0.0262 ms).
 constexpr int64_t kMinTilesPerKvSplit = 8;
 
+/// The forward's CTAs for `heads` x `batch` x seqQ rows on row blocks of
+/// blockM, each row block's kv tiles split `kvSplits` ways: the launch, the
+/// split rule, GQA packing's comparison and `explain` count them here.
+int64_t forwardGridCtas(int64_t blockM, int64_t heads, int64_t batch, int64_t seqQ,
+                        int64_t kvSplits);
+
 /// FwdParams::kvSplits for `ctas` CTAs (row blocks x heads x batch) whose
 /// row blocks walk up to `tiles` kv tiles, on `slots` (SMs x CTAs per SM):
 /// 1 when the CTAs fill half the slots or more; else the largest split

@@ -283,10 +283,10 @@ private:
   const Kernel *packedKernel(const PackedQueryHeads &pack) const;
   /// CTAs of the forward of `args` on this kernel's tiling, splits included.
   int64_t forwardCtas(const ForwardArgs &args) const;
-  /// The packed launch of `args` where this kernel packs it: packable
-  /// (PackedLaunch.h), the packed kernel compiles, and its grid keeps the
-  /// SMs as busy (ForwardGrid.h).
-  std::optional<runtime::PackedLaunch> packedLaunchFor(const ForwardArgs &args) const;
+  /// The packed kernel, and in `launch` its arguments, where this kernel
+  /// packs `args`: packable (PackedLaunch.h), the packed kernel compiles,
+  /// and its grid keeps the SMs as busy (ForwardGrid.h); else null.
+  const Kernel *packedFor(const ForwardArgs &args, runtime::PackedLaunch &launch) const;
   mutable std::map<std::string, std::shared_ptr<Kernel>> packed; // by pack.key()
   mutable std::mutex packedMutex;
 
