@@ -23,7 +23,7 @@ from ctypes import (POINTER, Structure, c_char_p, c_float, c_int, c_int64, c_siz
 from .errors import (ArgumentError, CudaError, FlashgenError, NoDeviceError, SpecError,
                      UnsupportedError)
 
-API_VERSION = 6  # FLASHGEN_C_API_VERSION of the header these structs mirror
+API_VERSION = 7  # FLASHGEN_C_API_VERSION of the header these structs mirror
 
 # FlashgenStatus -> the exception raised for it.
 _STATUS_ERRORS = {
@@ -67,6 +67,7 @@ class ForwardArgs(Structure):
         ("o_strides", Strides),
         ("tensor_strides", POINTER(c_int64)),
         ("positions", Positions),
+        ("seqused_k", c_void_p),
     ]
 
 

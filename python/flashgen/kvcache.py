@@ -9,9 +9,10 @@ written into the caches in place at positions cache_seqlens[b] ... + S_new,
 and the attention covers the first cache_seqlens[b] + S_new keys of entry b
 (flash-attn's semantics). Causal masks, local windows and ALiBi are aligned
 to that length (the query rows are its last Sq positions); softcap as
-flash-attn's. Each entry's length is a tensor the kernel reads
-(`cache_len[b]`), so one compiled variant serves every batch of lengths;
-the run-time tile classes skip the keys past it.
+flash-attn's. Each entry's length goes to the kernel as a per-entry key
+length (seqused_k), so one compiled variant serves every batch of lengths,
+its walk over the keys ends there, and the cache's rows past it are never
+read into the result (they may hold anything, NaN included).
 
 Not yet (UnsupportedError): block_table (a paged cache), cache_leftpad,
 rotary embeddings (apply them to q and k before the call). num_splits is
@@ -23,7 +24,7 @@ from typing import Optional, Union
 
 import torch
 
-from . import api
+from . import api, ops
 from .errors import ArgumentError, UnsupportedError
 from .kvcache_spec import _WHO, kvcache_spec_text
 
@@ -151,8 +152,14 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
     total = lens + new
     kc = k_cache if idx is None else k_cache.index_select(0, idx)
     vc = v_cache if idx is None else v_cache.index_select(0, idx)
-    tensors = {"cache_len": total}
+    tensors = {}
     if alibi_slopes is not None:
         tensors["alibi_slopes"] = alibi_slopes
-    out, lse = api.attention(q, kc, vc, text, tensors=tensors, return_lse=True, layout="bshd")
+    api._check_qkv(q, kc, vc, varlen=False, who=_WHO)
+    text, names, ts = api.resolve(text, dtype=dtype, qk_head_dim=d, v_head_dim=v_cache.shape[3],
+                                  tensors=tensors)
+    # Each entry's keys end at its length: rows past it are never read
+    # into the result (a cache from torch.empty may hold NaN there).
+    out, lse = ops.attention_seqused(q, kc, vc, text, names, list(ts),
+                                     total.to(torch.int32).contiguous(), ops.O_BSHD)
     return (out, lse) if return_softmax_lse else out

@@ -1,8 +1,10 @@
 """The .attn variant of a flash_attn_with_kvcache call (no torch needed, so
-that the text is tested everywhere): each batch entry's keys are the first
-``cache_len[b]`` of its cache, and causal masks, local windows and ALiBi count
-positions from that length's end (the query rows are its last seq_q
-positions), as flash-attn's."""
+that the text is tested everywhere). Each batch entry's keys are the first
+``cache_seqlens[b] + seqlen_new`` of its cache: the launch passes them as
+per-entry key lengths (seqused_k), so the kernel reads no row past them and
+the variant sees ``seq_k`` = the entry's own length. Causal masks, local
+windows and ALiBi count positions from that length's end (the query rows are
+its last seq_q positions), as flash-attn's: bottom-right alignment."""
 from __future__ import annotations
 
 from typing import Optional
@@ -16,9 +18,9 @@ def kvcache_spec_text(dtype: str, qk_dim: int, v_dim: int, *, causal: bool,
                       window_size=(-1, -1), softcap: float = 0.0,
                       alibi_rank: Optional[int] = None,
                       softmax_scale: Optional[float] = None) -> str:
-    """The .attn variant of a flash_attn_with_kvcache call: keys past each
-    entry's length (the tensor cache_len) are masked, and causal masks,
-    windows and ALiBi count positions from that length's end."""
+    """The .attn variant of a flash_attn_with_kvcache call, for a launch
+    with per-entry key lengths (seq_k is the entry's): causal masks, windows
+    and ALiBi count positions from the length's end."""
     try:
         left, right = (int(w) for w in (window_size if window_size is not None else (-1, -1)))
     except (TypeError, ValueError):
@@ -27,8 +29,8 @@ def kvcache_spec_text(dtype: str, qk_dim: int, v_dim: int, *, causal: bool,
     if causal:
         right = 0
     # Row q's position among the entry's keys: the queries are the last rows.
-    pos = "(q + cache_len[b] - seq_q)"
-    mask = ["k < cache_len[b]"]
+    pos = "(q + seq_k - seq_q)"
+    mask = []
     if right >= 0:
         mask.append(f"k <= {pos}" + (f" + {right}" if right else ""))
     if left >= 0:
@@ -38,8 +40,7 @@ def kvcache_spec_text(dtype: str, qk_dim: int, v_dim: int, *, causal: bool,
         c = repr(float(softcap))
         score = f"{c} * tanh(score / {c})"
     lines = [f"attention fa_kvcache {{", f"  dtype = {dtype};",
-             f"  qk_head_dim = {qk_dim};", f"  v_head_dim = {v_dim};",
-             "  tensor cache_len : i32[batch];"]
+             f"  qk_head_dim = {qk_dim};", f"  v_head_dim = {v_dim};"]
     if alibi_rank is not None:
         lines.append("  tensor alibi_slopes : f32[" + ("heads" if alibi_rank == 1 else
                                                        "batch, heads") + "];")
@@ -47,7 +48,8 @@ def kvcache_spec_text(dtype: str, qk_dim: int, v_dim: int, *, causal: bool,
         score = f"{score} - {slope} * float(abs({pos} - k))"
     if softmax_scale is not None:
         lines.append(f"  scale = {float(softmax_scale)!r};")
-    lines.append("  mask = " + " && ".join(mask) + ";")
+    if mask:
+        lines.append("  mask = " + " && ".join(mask) + ";")
     if score != "score":
         lines.append(f"  score = {score};")
     lines.append("}")

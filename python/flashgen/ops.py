@@ -68,7 +68,7 @@ class _Launch:
     """A ForwardArgs for one call, and the ctypes arrays it points into."""
 
     def __init__(self, kern, q, k, v, o, lse, names, tensors, cu_q, cu_k, max_q, max_k, seed,
-                 positions=None):
+                 positions=None, seqused_k=None):
         varlen = cu_q is not None
         a = _library.ForwardArgs()
         a.q, a.k, a.v, a.o = q.data_ptr(), k.data_ptr(), v.data_ptr(), o.data_ptr()
@@ -109,6 +109,13 @@ class _Launch:
             a.tensor_strides = self._tstrides
         if positions is not None:
             a.positions = _library.Positions(*positions)
+        if seqused_k is not None:
+            if seqused_k.dtype != torch.int32 or seqused_k.shape != (a.batch,) or \
+                    seqused_k.device != q.device or not seqused_k.is_contiguous():
+                raise ArgumentError(f"flashgen: seqused_k must be a contiguous int32 tensor "
+                                    f"[batch = {a.batch}] on {q.device}, got {seqused_k.dtype} "
+                                    f"{list(seqused_k.shape)} on {seqused_k.device}")
+            a.seqused_k = seqused_k.data_ptr()
         a.stream = torch._C._cuda_getCurrentRawStream(q.device.index)
         self.args = a
 
@@ -155,10 +162,12 @@ class _OnDevice:
 def forward_call(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensors: list[Tensor],
                  cu_seqlens_q: Optional[Tensor], cu_seqlens_k: Optional[Tensor],
                  max_seqlen_q: int, max_seqlen_k: int, seed: Optional[Tensor], o_layout: int,
-                 positions: Optional[tuple] = None) -> tuple[Tensor, Tensor]:
+                 positions: Optional[tuple] = None,
+                 seqused_k: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
     """O and the logsumexp (fp32, [B, H, Sq]; varlen [H, Tq]) of `spec` on Q, K, V.
     positions: (q_offset, k_offset, head_offset, seq_q, seq_k, heads) of this
-    launch in a larger problem (FlashgenPositions), or None for a whole one."""
+    launch in a larger problem (FlashgenPositions), or None for a whole one.
+    seqused_k: int32 [B], how many keys of each entry exist (forward only)."""
     with _OnDevice(q.device.index):
         # Inputs that want gradients: the backward JITs beside the forward.
         training = q.requires_grad or k.requires_grad or v.requires_grad
@@ -166,7 +175,7 @@ def forward_call(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensors
         q, k, v = _usable(q), _usable(k), _usable(v)
         o, lse = _alloc_out(q, v, cu_seqlens_q, o_layout)
         launch = _Launch(kern, q, k, v, o, lse, names, tensors, cu_seqlens_q, cu_seqlens_k,
-                         max_seqlen_q, max_seqlen_k, seed, positions)
+                         max_seqlen_q, max_seqlen_k, seed, positions, seqused_k)
         kern.forward(launch.args)
     return o, lse
 
@@ -188,6 +197,41 @@ attention_fwd = torch.library.custom_op("flashgen::attention_fwd", _fwd_impl, mu
 def _(q, k, v, spec, names, tensors, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seqlen_k,
       seed, o_layout, deterministic):
     return _alloc_out(q, v, cu_seqlens_q, o_layout)
+
+
+def _fwd_seqused_impl(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str,
+                      tensors: list[Tensor], seqused_k: Tensor,
+                      o_layout: int) -> tuple[Tensor, Tensor]:
+    """The forward with per-entry key lengths (flash_attn_with_kvcache's
+    cache_seqlens): entry b attends its first seqused_k[b] keys."""
+    return forward_call(q, k, v, spec, names, tensors, None, None, q.shape[1], k.shape[1], None,
+                        o_layout, seqused_k=seqused_k)
+
+
+# Inference only: no autograd formula (the backward has no per-entry key
+# lengths), so a call that needs gradients fails in torch, not silently.
+attention_fwd_seqused = torch.library.custom_op("flashgen::attention_fwd_seqused",
+                                                _fwd_seqused_impl, mutates_args=(),
+                                                device_types="cuda")
+
+
+@attention_fwd_seqused.register_fake
+def _(q, k, v, spec, names, tensors, seqused_k, o_layout):
+    return _alloc_out(q, v, None, o_layout)
+
+
+def attention_seqused(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str,
+                      tensors: list[Tensor], seqused_k: Tensor,
+                      o_layout: int) -> tuple[Tensor, Tensor]:
+    """O and the logsumexp of `spec` on BSHD q, k, v where entry b has
+    seqused_k[b] keys: the operator while torch.compile traces, else the
+    kernels directly."""
+    if torch.compiler.is_compiling():
+        return attention_fwd_seqused(q, k, v, spec, names, tensors, seqused_k, o_layout)
+    if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad):
+        raise ArgumentError("flashgen: per-entry key lengths (seqused_k, cache_seqlens) are "
+                            "for inference: the backward does not take them")
+    return _fwd_seqused_impl(q, k, v, spec, names, tensors, seqused_k, o_layout)
 
 
 def _usable(t: Tensor) -> Tensor:

@@ -3,8 +3,9 @@
 * the variant's text: the real frontend accepts it (``check_spec`` through
   the library), and its mask and score, evaluated with the compiler's
   semantics (_attn_eval.py), equal flash-attn's definitions for batches of
-  different cache lengths: keys past cache_len[b] hidden, query row i at
-  position cache_len[b] - seq_q + i for causal masks, windows and ALiBi;
+  different cache lengths: the launch passes each entry's length as its key
+  count (seq_k = the length, keys past it never read), query row i at
+  position len[b] - seq_q + i for causal masks, windows and ALiBi;
 * argument errors that need no GPU name the argument (torch only).
 """
 
@@ -48,25 +49,30 @@ def _visible(b, q, k, seq_q, causal, window_size=(-1, -1)):
 @pytest.mark.parametrize("opts", OPTIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
 def test_mask_is_flash_attns(opts):
     text = kvcache_spec_text("bf16", 64, 64, **opts)
-    ev = AttnExpr(parse_variant(text)["props"]["mask"], tensors={"cache_len": LENS})
-    seq_k = 9  # the caches' capacity
+    props = parse_variant(text)["props"]
+    ev = AttnExpr(props["mask"]) if "mask" in props else (lambda **_: True)
+    # The launch passes each entry's length as its key count: the kernel
+    # sees seq_k = that length and keys [0, seq_k) only; the ones past it
+    # (to the capacity, 9) are never visible.
     for seq_q in (1, 3):
-        for b, h, q, k in itertools.product(range(3), range(2), range(seq_q), range(seq_k)):
+        for b, h, q, k in itertools.product(range(3), range(2), range(seq_q), range(9)):
             want = _visible(b, q, k, seq_q, **opts)
-            got = ev(b=b, h=h, q=q, k=k, seq_q=seq_q, seq_k=seq_k)
+            seq_k = LENS.data[b]
+            got = k < seq_k and ev(b=b, h=h, q=q, k=k, seq_q=seq_q, seq_k=seq_k)
             assert got == want, (b, q, k, seq_q)
 
 
 def test_score_is_softcap_then_alibi_from_the_lengths_end():
     text = kvcache_spec_text("f16", 64, 64, causal=True, softcap=7.0, alibi_rank=1)
     ev = AttnExpr(parse_variant(text)["props"]["score"], context="score",
-                  tensors={"cache_len": LENS, "alibi_slopes": SLOPES})
-    for b, h, q, k in itertools.product(range(3), range(2), range(2), range(9)):
-        s = 1.25 - 0.5 * k
-        pos = LENS.data[b] - 2 + q
-        want = 7.0 * math.tanh(s / 7.0) - SLOPES.data[h] * abs(pos - k)
-        got = ev(b=b, h=h, q=q, k=k, seq_q=2, seq_k=9, score=s)
-        assert got == pytest.approx(want, rel=1e-12, abs=1e-12)
+                  tensors={"alibi_slopes": SLOPES})
+    for b, h, q in itertools.product(range(3), range(2), range(2)):
+        for k in range(LENS.data[b]):
+            s = 1.25 - 0.5 * k
+            pos = LENS.data[b] - 2 + q
+            want = 7.0 * math.tanh(s / 7.0) - SLOPES.data[h] * abs(pos - k)
+            got = ev(b=b, h=h, q=q, k=k, seq_q=2, seq_k=LENS.data[b], score=s)
+            assert got == pytest.approx(want, rel=1e-12, abs=1e-12)
 
 
 def test_per_batch_slopes_and_scale():

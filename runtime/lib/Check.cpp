@@ -340,6 +340,29 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
                 x[size_t(b * f.batch + s * f.row + h * f.head + c)];
     x.swap(y);
   };
+  // Per-entry key lengths: entry 1 keeps every key, entry 2 none (rows
+  // with nothing to attend), the others a random count; the keys past
+  // them are NaN, which must not reach the output.
+  if (opt.seqUsedK) {
+    if (bwd)
+      return fail("seqUsedK is a forward option");
+    for (int b = 0; b < p.batch; ++b)
+      p.seqUsedK.push_back(b == 1 ? p.seqK : b == 2 ? 0
+                                    : int32_t(rng() % uint64_t(p.seqK + 1)));
+    if (opt.reference)
+      for (int b = 0; b < p.batch; ++b) {
+        const int64_t k0 = varlen ? p.cuSeqlensK[b] : int64_t(b) * p.seqK,
+                      nk = varlen ? p.cuSeqlensK[b + 1] - k0 : p.seqK;
+        for (int64_t k = p.seqUsedK[size_t(b)]; k < nk; ++k) {
+          std::fill_n(kb.begin() + (k0 + k) * p.kvHeads * p.dqk, p.kvHeads * p.dqk, 0xffff);
+          std::fill_n(vb.begin() + (k0 + k) * p.kvHeads * p.dv, p.kvHeads * p.dv, 0xffff);
+        }
+      }
+    auto buf = upload(p.seqUsedK.data(), 4 * p.seqUsedK.size());
+    if (!buf)
+      return buf.takeError();
+    args.seqUsedK = reinterpret_cast<const int32_t *>((*buf)->ptr());
+  }
   if (bhsd && opt.reference) {
     relayout(qb, p.heads, p.seqQ, p.dqk, Layout::BSHD, Layout::BHSD);
     relayout(kb, p.kvHeads, p.seqK, p.dqk, Layout::BSHD, Layout::BHSD);

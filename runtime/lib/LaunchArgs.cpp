@@ -180,6 +180,13 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
     return fail(pre + "cuSeqlensQ/cuSeqlensK given, but variant '" + s.variant +
                 "' is not varlen (add `varlen = true;` to the spec)");
   }
+  if (a.seqUsedK) {
+    if (pass != ParamsFor::Forward)
+      return fail(pre + "seqUsedK (per-entry key lengths) is a forward option: the backward "
+                  "has no per-entry key lengths; give it the keys that exist");
+    if (reinterpret_cast<uintptr_t>(a.seqUsedK) & 3)
+      return fail(pre + "'seqUsedK' must be 4-byte aligned (int32 [batch])");
+  }
   // Strides: explicit, or from the layout.
   int64_t dqk = s.headDimQK, dv = s.headDimV;
   auto derive = [&](Strides st, int h, int64_t seq, int64_t d) {
@@ -231,6 +238,7 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
   p.frameSeqK = a.positions.seqK;
   p.headDimQK = int(dqk); p.headDimV = int(dv);
   p.cuSeqlensQ = a.cuSeqlensQ; p.cuSeqlensK = a.cuSeqlensK;
+  p.seqUsedK = a.seqUsedK;
   p.scale = float(s.scale);
   p.scaleLog2 = float(s.scale * 1.4426950408889634);
   p.dropoutP = float(s.dropout);

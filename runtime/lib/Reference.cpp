@@ -51,10 +51,12 @@ struct Naive {
     int nk;
   };
   Rows rows(int b) const {
-    if (varlen)
-      return {p.cuSeqlensQ[b], p.cuSeqlensQ[b + 1] - p.cuSeqlensQ[b], p.cuSeqlensK[b],
-              p.cuSeqlensK[b + 1] - p.cuSeqlensK[b]};
-    return {int64_t(b) * p.seqQ, p.seqQ, int64_t(b) * p.seqK, p.seqK};
+    Rows r = varlen ? Rows{p.cuSeqlensQ[b], p.cuSeqlensQ[b + 1] - p.cuSeqlensQ[b],
+                           p.cuSeqlensK[b], p.cuSeqlensK[b + 1] - p.cuSeqlensK[b]}
+                    : Rows{int64_t(b) * p.seqQ, p.seqQ, int64_t(b) * p.seqK, p.seqK};
+    if (!p.seqUsedK.empty()) // keys past the entry's used length do not exist
+      r.nk = std::min(r.nk, std::max(p.seqUsedK[size_t(b)], 0));
+    return r;
   }
 
   const float *qRow(const Rows &r, int q, int h) const {

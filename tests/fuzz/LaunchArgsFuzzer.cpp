@@ -102,6 +102,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   a.oStrides = strides(r);
   a.cuSeqlensQ = static_cast<const int32_t *>(pointer(r));
   a.cuSeqlensK = static_cast<const int32_t *>(pointer(r));
+  a.seqUsedK = static_cast<const int32_t *>(pointer(r));
   a.totalQ = r.get<int32_t>();
   a.totalK = r.get<int32_t>();
   const char *names[] = {"doc", "s", "block_mask", "", "x"};

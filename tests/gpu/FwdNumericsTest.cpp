@@ -35,6 +35,8 @@ struct Case {
   Layout layout = Layout::BSHD;
   bool packGqa = false;        // JitOptions::packGqa = Always, and packGqaRows
   bool expectPacked = false;   // the launch must pack GQA query heads
+  int batch = 0;               // 0: CheckOptions' default
+  bool seqUsedK = false;       // per-entry key lengths, NaN past them
 };
 
 /// JITs and checks one case against the float64 reference (fresh inputs).
@@ -54,6 +56,8 @@ void runCase(const Case &c, std::mt19937_64 &rng) {
   opt.seed = rng();
   opt.blockDensity = c.blockDensity;
   opt.layout = c.layout;
+  opt.batch = c.batch;
+  opt.seqUsedK = c.seqUsedK;
   llvm::Expected<runtime::CheckReport> r = runtime::checkForward(**kernel, c.spec, opt);
   if (!r) {
     ADD_FAILURE() << c.name << ": " << llvm::toString(r.takeError());
@@ -260,6 +264,38 @@ TEST_F(GpuForward, PacksGqaQueryHeads) {
         c.splitKv = split;
         c.packGqa = true;
         c.expectPacked = nq == 1 || layout == Layout::BHSD;
+        runCase(c, rng);
+      }
+}
+
+TEST_F(GpuForward, PerEntryKeyLengths) {
+  // ForwardArgs::seqUsedK (a KV cache's filled lengths): entry b attends
+  // its first seqUsedK[b] keys, one of them none, and the K/V rows past
+  // them hold NaN, which must not reach O (the TMA kernel zeroes the edge
+  // tile's V rows). Every kernel family, with split-KV and GQA packing.
+  std::mt19937_64 rng(std::random_device{}());
+  const char *specs[][2] = {
+      {"uplain", "attention uplain { head_dim = 128; }"},
+      {"ugqa", "attention ugqa { head_dim = 128; heads = 32; kv_heads = 8; "
+               "mask = causal(bottom_right); }"},
+      {"uwin", "attention uwin { head_dim = 64; heads = 8; kv_heads = 2; "
+               "mask = k <= q + (seq_k - seq_q) && k >= q + (seq_k - seq_q) - 200; }"},
+      {"usoft", "attention usoft { dtype = f16; head_dim = 256; heads = 4; kv_heads = 2; "
+                "score = 30.0 * tanh(score / 30.0); mask = causal(bottom_right); }"},
+      {"umla", "attention umla { qk_head_dim = 192; v_head_dim = 128; heads = 4; }"},
+      {"usync", "attention usync { mma = sync; head_dim = 64; heads = 8; kv_heads = 8; "
+                "mask = causal(bottom_right); }"},
+  };
+  for (const auto &spec : specs)
+    for (auto [nq, nk] : {std::pair{1, 1}, std::pair{1, 4097}, std::pair{1, 1000},
+                          std::pair{17, 1000}, std::pair{128, 333}})
+      for (bool split : {false, true}) {
+        Case c{std::string(spec[0]) + "_" + std::to_string(nq) + "x" + std::to_string(nk) +
+                   (split ? "_split" : ""),
+               spec[1], nq, nk};
+        c.batch = 5;
+        c.seqUsedK = true;
+        c.splitKv = split;
         runCase(c, rng);
       }
 }

@@ -87,26 +87,36 @@ def test_cache_batch_idx_picks_entries(report):
     assert_close("cache_batch_idx", out, o64, olow, report)
 
 
-@pytest.mark.xfail(strict=True, reason="V rows past cache_seqlens are multiplied by P = 0 "
-                   "(NaN stays NaN); strict: passing means the fix landed, drop the mark")
-def test_unused_cache_may_hold_nan(report):
+@pytest.mark.parametrize("d,cap,causal", [(64, 512, False), (128, 512, True),
+                                           (256, 300, False), (128, 9000, True)])
+def test_unused_cache_may_hold_nan(report, d, cap, causal):
     """flash-attn reads nothing past cache_seqlens, so a cache from
-    torch.empty may hold NaN there. flashgen masks those keys (P = 0) but,
-    as of session 17, still multiplies their V rows (0 x NaN = NaN): an
-    expected failure until the kernel zeroes or skips V rows past an
-    entry's length (bench/results/notes-inference.md)."""
-    b, cap, h, hk, d = 2, 512, 8, 2, 64
+    torch.empty may hold NaN there: the lengths go to the kernel as
+    per-entry key lengths, and no row past them reaches the result (the
+    largest cache is split over CTAs, the edge tile's V rows zeroed)."""
+    b, h, hk = 2, 8, 2
     q = torch.randn(b, 1, h, d, device="cuda", dtype=torch.bfloat16)
     kc = torch.full((b, cap, hk, d), float("nan"), device="cuda", dtype=torch.bfloat16)
     vc = torch.full((b, cap, hk, d), float("nan"), device="cuda", dtype=torch.bfloat16)
-    lens = torch.tensor([200, 37], dtype=torch.int32, device="cuda")
+    lens = torch.tensor([min(200, cap), 37] if cap < 1000 else [8191, 37],
+                        dtype=torch.int32, device="cuda")
     for i in range(b):
         n = int(lens[i])
         kc[i, :n] = torch.randn(n, hk, d, device="cuda", dtype=torch.bfloat16)
         vc[i, :n] = torch.randn(n, hk, d, device="cuda", dtype=torch.bfloat16)
-    out = flash_attn_with_kvcache(q, kc, vc, cache_seqlens=lens)
+    out = flash_attn_with_kvcache(q, kc, vc, cache_seqlens=lens, causal=causal)
     assert torch.isfinite(out).all(), "NaN from keys past cache_seqlens"
-    kw = dict(causal=False, window=(-1, -1), softcap=0.0, alibi=None)
+    kw = dict(causal=causal, window=(-1, -1), softcap=0.0, alibi=None)
     o64, _ = _per_entry_reference(q, kc, vc, lens, dtype=torch.float64, **kw)
     olow, _ = _per_entry_reference(q, kc, vc, lens, dtype=torch.bfloat16, **kw)
     assert_close("nan past lengths", out, o64, olow, report)
+
+
+def test_gradients_are_refused():
+    """Per-entry key lengths are forward-only: a call that would need
+    gradients is an error naming why, not a silent detach."""
+    from flashgen.errors import ArgumentError
+    q = torch.randn(1, 1, 4, 64, device="cuda", dtype=torch.bfloat16, requires_grad=True)
+    kc = torch.randn(1, 64, 4, 64, device="cuda", dtype=torch.bfloat16)
+    with pytest.raises(ArgumentError, match="inference"):
+        flash_attn_with_kvcache(q, kc, kc.clone(), cache_seqlens=10)

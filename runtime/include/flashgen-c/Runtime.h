@@ -40,7 +40,7 @@ static inline int flashgenKernelIsNull(FlashgenKernel k) { return k.ptr == NULL;
 /* The version of this API's structs and functions: bindings that declare
  * them (ctypes) check it before any other call. 2: strides, devices,
  * kernel info; 3: BSR block masks; 6: flashgenMergeAttention. */
-#define FLASHGEN_C_API_VERSION 6
+#define FLASHGEN_C_API_VERSION 7
 int flashgenApiVersion(void);
 
 /* The message of the last failed call on this thread ("" if none). */
@@ -114,6 +114,11 @@ typedef struct FlashgenForwardArgs {
   FlashgenStrides q_strides, k_strides, v_strides, o_strides;
   const int64_t *tensor_strides;
   FlashgenPositions positions; /* zero: the whole problem (API version 4) */
+  /* Per batch entry, how many keys exist (int32 [batch] on the device,
+   * flash-attn's seqused_k): entry b attends its first seqused_k[b] keys and
+   * its spec sees seq_k = that length; rows past it are never read into the
+   * result. NULL: every key. Forward only. (API version 7) */
+  const int32_t *seqused_k;
 } FlashgenForwardArgs;
 
 FlashgenStatus flashgenKernelForward(FlashgenKernel kernel, const FlashgenForwardArgs *args);

@@ -116,6 +116,10 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
   constexpr int kKSteps = Cfg::kHeadDimQK / 16, kNTiles = BN / 8, kVTiles = DV / 8;
   constexpr int kPSteps = BN / 16;
   constexpr int kConsumers = Cfg::kWarpgroups;
+  constexpr int kConsumerThreads = 128 * kConsumers;
+  // Named barriers: 1 + w opens warpgroup w's turn; then the consumers'
+  // own, after the edge tile's V rows were zeroed.
+  constexpr int kZeroedBarrier = 1 + kConsumers;
   const int jEnd = rb.jEnd;
   const int seqQ = rb.seqQ, h = rb.h, b = rb.b;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
@@ -176,7 +180,7 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
   // runs under that P V. The first step is the loop's, not a prologue of
   // its own, so the softmax (mask, score modifier, dropout) is inlined
   // once: NVRTC's time follows its copies.
-  int j = rb.firstTile();
+  int j = rb.firstTile(), jLast = j;
   mbarrierWait(sm.qFull(), 0);
   if (j < jEnd) {
     int n = -1;
@@ -211,11 +215,22 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
       // First step: O is 0 and stays 0 (the correction is 2^-inf = 0).
       rescaleRows(o, correction);
       packAll(sc);
+      jLast = j;
       j = rb.nextTile(j);
       ++n;
     } while (j < jEnd);
     // Epilogue: the last tile's P V.
     mbarrierWait(sm.vFull(n % S), (n / S) & 1);
+    // With per-entry key lengths (seqUsedK) the copy engine loaded the
+    // edge tile's rows past the entry's last key from memory that may hold
+    // anything; P is 0 there, but 0 x NaN is NaN, so those V rows become
+    // zeros (the edge tile is always the walk's last: its P V is here).
+    // Without seqUsedK such rows lie past the tensor and TMA filled zeros.
+    if (p.seqUsedK && (jLast + 1) * BN > rb.seqK) {
+      Cfg::VTile::template zeroRows<kConsumerThreads>(sm.vBuf(n % S), rb.seqK - jLast * BN, tid);
+      fenceProxyAsyncShared();
+      namedBarrierSync(kZeroedBarrier, kConsumerThreads);
+    }
     turnBegin();
     wgmmaFence();
     issuePV(n % S);

@@ -50,6 +50,8 @@ template <class Variant> struct FwdRowBlock {
       seqQ = p.cuSeqlensQ[b + 1] - int(qRow0);
       seqK = p.cuSeqlensK[b + 1] - int(kRow0);
     }
+    if (p.seqUsedK)
+      seqK = min(seqK, max(p.seqUsedK[b], 0));
     q0 = mBlock * blockM;
     if (q0 >= seqQ)
       return false;

@@ -47,6 +47,13 @@ struct FwdParams {
   int32_t batch, heads, kvHeads, seqQ, seqK; // seqQ/seqK: max over batch
   int32_t headDimQK, headDimV;                // actual (unpadded)
   const int32_t *cuSeqlensQ, *cuSeqlensK;     // varlen: batch + 1 offsets
+  /// Per batch entry, how many of its keys exist (flash-attn's seqused_k,
+  /// a KV cache's filled length); null: all seqK (varlen: its own length).
+  /// Entry b's key length is then min(seqK, seqUsedK[b]) everywhere: the
+  /// walk ends there, keys past it are masked and their rows, which may
+  /// hold anything (NaN in a cache from torch.empty), are never multiplied.
+  /// Forward only.
+  const int32_t *seqUsedK;
   float scale;      // softmax scale (natural domain)
   float scaleLog2;  // scale * log2(e)
   float dropoutP;   // probability of dropping

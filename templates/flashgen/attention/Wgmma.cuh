@@ -62,6 +62,20 @@ template <int Rows, int Cols> struct WgmmaTile {
                                          [](int r, int c) { return offset(r, c); });
   }
 
+  /// Zeroes rows [fromRow, Rows) of the tile at `base` (every atom; the
+  /// swizzle permutes chunks within a row, so whole rows need no offsets):
+  /// thread `tid` of `Threads` stores every Threads-th 16-byte chunk. The
+  /// caller fences them for the async proxy before a wgmma reads the tile.
+  template <int Threads> static FG_DEVICE void zeroRows(uint32_t base, int fromRow, int tid) {
+    const int chunks = (Rows - fromRow) * 8; // 8 chunks of 16 bytes per atom row
+    for (int a = 0; a < kAtoms; ++a)
+      for (int i = tid; i < chunks; i += Threads)
+        asm volatile("st.shared.v4.u32 [%0], {%1, %1, %1, %1};\n" ::"r"(
+                         base + a * kAtomBytes + fromRow * 128 + i * 16),
+                     "r"(0)
+                     : "memory");
+  }
+
   /// The tile at `base` as a K-major operand: k-step ks (16 columns) is 32
   /// bytes into atom ks / 4; the operand's rows start at row0.
   static FG_DEVICE uint64_t kMajor(uint32_t base, int ks, int row0 = 0) {

@@ -83,6 +83,11 @@ TEST(LaunchArgs, FillsTheForwardParameters) {
   EXPECT_EQ(p.kBatchStride, 300 * 4 * 64);
   EXPECT_EQ(p.kvHeads, 4);
   EXPECT_FLOAT_EQ(p.scale, 0.125f);
+  EXPECT_EQ(p.seqUsedK, nullptr);
+  a.seqUsedK = static_cast<int32_t *>(fake(0x60004));
+  ASSERT_FALSE(bool(runtime::buildForwardParams(s, a, runtime::ParamsFor::Forward, p)));
+  EXPECT_EQ(p.seqUsedK, a.seqUsedK);
+  a.seqUsedK = nullptr;
   a.layout = Layout::BHSD;
   ASSERT_FALSE(bool(runtime::buildForwardParams(s, a, runtime::ParamsFor::Forward, p)));
   EXPECT_EQ(p.qRowStride, 64);
@@ -112,6 +117,12 @@ TEST(LaunchArgs, EveryForwardArgumentIsChecked) {
   EXPECT_NE(with([](ForwardArgs &a) { a.cuSeqlensQ = static_cast<int32_t *>(fake(0x60000)); })
                 .find("is not varlen (add `varlen = true;` to the spec)"),
             std::string::npos);
+  // Per-entry key lengths: int32 [batch], forward only (the backward's
+  // test below), passed through to the kernel.
+  EXPECT_EQ(with([](ForwardArgs &a) { a.seqUsedK = static_cast<int32_t *>(fake(0x60002)); }),
+            "forward: 'seqUsedK' must be 4-byte aligned (int32 [batch])");
+  EXPECT_EQ(with([](ForwardArgs &a) { a.seqUsedK = static_cast<int32_t *>(fake(0x60004)); }),
+            "ok");
   EXPECT_EQ(with([](ForwardArgs &a) { a.kStrides = {0, 100, 64}; }),
             "forward: strides of 'k' must be positive multiples of 8 elements (16 bytes)");
   EXPECT_NE(with([](ForwardArgs &a) { a.tensors["slopes"] = {fake(0x70000), {4}, {}}; })
@@ -164,6 +175,9 @@ TEST(LaunchArgs, OutputsDoNotOverlapInputs) {
     return checkBackward(s, a, p);
   };
   EXPECT_EQ(bwd([](BackwardArgs &) {}), "ok");
+  EXPECT_NE(bwd([](BackwardArgs &a) { a.seqUsedK = static_cast<int32_t *>(fake(0x60004)); })
+                .find("backward: seqUsedK (per-entry key lengths) is a forward option"),
+            std::string::npos);
   // The backward reads o and lse: sharing bytes with q is no hazard there.
   EXPECT_EQ(bwd([](BackwardArgs &a) { a.o = const_cast<void *>(a.q); }), "ok");
   EXPECT_EQ(bwd([](BackwardArgs &a) { a.dK = a.dQ; }),

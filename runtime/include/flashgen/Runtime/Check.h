@@ -36,6 +36,10 @@ struct CheckOptions {
   /// How q, k, v and o lie on the device (the reference is BSHD either
   /// way); BHSD for forward checks of fixed-length variants only.
   Layout layout = Layout::BSHD;
+  /// Per-entry key lengths (ForwardArgs::seqUsedK, forward only): entry 1
+  /// keeps every key, entry 2 none, the others a random count, and the
+  /// K/V rows past them are NaN.
+  bool seqUsedK = false;
 };
 
 struct CheckReport {

@@ -29,6 +29,7 @@ struct Problem {
   int batch = 1, heads = 1, kvHeads = 1, seqQ = 1, seqK = 1, dqk = 64, dv = 64;
   std::vector<float> q, k, v; // [b][s][h][d]
   std::vector<int32_t> cuSeqlensQ, cuSeqlensK; // varlen: offsets, packed rows
+  std::vector<int32_t> seqUsedK; // per entry, keys that exist (ForwardArgs::seqUsedK); empty: all
   uint64_t seed = 0, offset = 0;
   std::map<std::string, HostTensor> tensors;
   Positions positions; // the mask and score modifier see these (Positions.h)

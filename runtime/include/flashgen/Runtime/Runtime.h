@@ -67,6 +67,13 @@ struct ForwardArgs {
   Strides qStrides, kStrides, vStrides, oStrides;
   const int32_t *cuSeqlensQ = nullptr, *cuSeqlensK = nullptr; // varlen
   int totalQ = 0, totalK = 0;                                 // varlen rows
+  /// Per batch entry, how many keys exist: int32 [batch] on the device,
+  /// each <= seqK (varlen: <= its own length; larger values are clamped).
+  /// Entry b attends its first seqUsedK[b] keys and its spec sees seq_k =
+  /// that length (flash-attn's seqused_k; a KV cache's filled length): the
+  /// rows past it are never read into the result, so they may hold
+  /// anything. Null: every key. Forward only.
+  const int32_t *seqUsedK = nullptr;
   uint64_t dropoutSeed = 0, dropoutOffset = 0;
   std::map<std::string, NamedTensor> tensors;
   CUstream stream = nullptr;
