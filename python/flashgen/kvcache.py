@@ -39,13 +39,16 @@ def _like_q(q: Tensor, **tensors: Tensor) -> None:
                                 f"{q.dtype} on {q.device}")
 
 
-def _lengths(cache_seqlens, batch: int, capacity: int, device) -> Tensor:
-    """cache_seqlens as an int32 tensor [batch] on `device`, checked against
-    the cache's capacity (a host read of its range)."""
+def _lengths(cache_seqlens, batch: int, capacity: int, device):
+    """cache_seqlens as an int32 tensor [batch] on `device`, and its (least,
+    largest) value where the host knows them without reading the device
+    (an int, or None: the capacity), else None."""
     if cache_seqlens is None:
-        return torch.full((batch,), capacity, dtype=torch.int32, device=device)
+        return torch.full((batch,), capacity, dtype=torch.int32, device=device), \
+            (capacity, capacity)
     if isinstance(cache_seqlens, int) and not isinstance(cache_seqlens, bool):
         lens = torch.full((batch,), cache_seqlens, dtype=torch.int32, device=device)
+        return lens, (cache_seqlens, cache_seqlens)
     elif isinstance(cache_seqlens, Tensor):
         if cache_seqlens.dtype not in (torch.int32, torch.int64) or cache_seqlens.dim() != 1 \
                 or cache_seqlens.numel() != batch:
@@ -59,7 +62,31 @@ def _lengths(cache_seqlens, batch: int, capacity: int, device) -> Tensor:
     else:
         raise ArgumentError(f"{_WHO}: cache_seqlens must be an int or a tensor, "
                             f"not {type(cache_seqlens).__name__}")
-    return lens
+    return lens, None
+
+
+def _check_lengths(lens: Tensor, known, new: int, capacity: int) -> None:
+    """An error when a length is negative or a length + the new keys
+    exceeds the capacity. Lengths the host knows (an int, a CPU tensor) are
+    checked here (ArgumentError). A CUDA tensor's are checked on the device
+    without a synchronization (a host read costs a decoding step 2-4x its
+    time: bench/results/2026-11-30-h200-s18.md): torch's asynchronous
+    assert, which fails the process's CUDA context as an out-of-range
+    index does in torch; not while a CUDA graph is being captured. The
+    kernel also clamps each length to [0, capacity], so no byte outside the
+    cache is read either way."""
+    if known is None and not lens.is_cuda:
+        known = (int(lens.min()), int(lens.max()))
+    if known is None:
+        if not torch.cuda.is_current_stream_capturing():
+            torch._assert_async(((lens >= 0) & (lens <= capacity - new)).all(),
+                                f"{_WHO}: cache_seqlens + {new} new keys exceed the caches' "
+                                f"capacity of {capacity} (or are negative)")
+        return
+    lo, hi = known
+    if lo < 0 or hi + new > capacity:
+        raise ArgumentError(f"{_WHO}: cache_seqlens (largest {hi}) + {new} new keys "
+                            f"exceed the caches' capacity of {capacity} (or are negative)")
 
 
 def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
@@ -114,7 +141,7 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
     elif cache_batch != batch:
         raise ArgumentError(f"{_WHO}: the caches hold {cache_batch} entries, q {batch} "
                             "(give cache_batch_idx to pick entries)")
-    lens = _lengths(cache_seqlens, batch, capacity, q.device)
+    lens, known = _lengths(cache_seqlens, batch, capacity, q.device)
     new = 0
     if (k is None) != (v is None):
         raise ArgumentError(f"{_WHO}: give both k and v to append, or neither")
@@ -126,10 +153,7 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
         _like_q(q, k=k, v=v)
         new = k.shape[1]
     if batch:
-        top = int(lens.max())
-        if int(lens.min()) < 0 or top + new > capacity:
-            raise ArgumentError(f"{_WHO}: cache_seqlens (largest {top}) + {new} new keys "
-                                f"exceed the caches' capacity of {capacity} (or are negative)")
+        _check_lengths(lens, known, new, capacity)
     alibi_rank = None
     if alibi_slopes is not None:
         want = [(heads,), (batch, heads)]
@@ -144,12 +168,13 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
                              softmax_scale=softmax_scale)
     if q.device.type != "cuda":  # before the caches are written
         raise ArgumentError(f"{_WHO}: q is on {q.device}; flashgen runs on CUDA tensors")
-    rows = torch.arange(batch, device=q.device) if idx is None else idx
+    total = lens
     if new:
+        rows = torch.arange(batch, device=q.device) if idx is None else idx
         pos = lens.long()[:, None] + torch.arange(new, device=q.device)[None, :]
         k_cache[rows[:, None], pos] = k
         v_cache[rows[:, None], pos] = v
-    total = lens + new
+        total = lens + new
     kc = k_cache if idx is None else k_cache.index_select(0, idx)
     vc = v_cache if idx is None else v_cache.index_select(0, idx)
     tensors = {}
@@ -160,6 +185,6 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
                                   tensors=tensors)
     # Each entry's keys end at its length: rows past it are never read
     # into the result (a cache from torch.empty may hold NaN there).
-    out, lse = ops.attention_seqused(q, kc, vc, text, names, list(ts),
-                                     total.to(torch.int32).contiguous(), ops.O_BSHD)
+    out, lse = ops.attention_seqused(q, kc, vc, text, names, list(ts), total.contiguous(),
+                                     ops.O_BSHD)
     return (out, lse) if return_softmax_lse else out

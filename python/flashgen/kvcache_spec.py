@@ -7,6 +7,7 @@ windows and ALiBi count positions from that length's end (the query rows are
 its last seq_q positions), as flash-attn's: bottom-right alignment."""
 from __future__ import annotations
 
+import functools
 from typing import Optional
 
 from .errors import ArgumentError
@@ -26,6 +27,13 @@ def kvcache_spec_text(dtype: str, qk_dim: int, v_dim: int, *, causal: bool,
     except (TypeError, ValueError):
         raise ArgumentError(f"{_WHO}: window_size must be a pair of ints, "
                             f"got {window_size!r}") from None
+    return _text(dtype, qk_dim, v_dim, causal, left, right, softcap, alibi_rank, softmax_scale)
+
+
+@functools.lru_cache(maxsize=256)  # one text per decoding configuration, built once
+def _text(dtype: str, qk_dim: int, v_dim: int, causal: bool, left: int, right: int,
+          softcap: float, alibi_rank: Optional[int], softmax_scale: Optional[float]) -> str:
+    """kvcache_spec_text's text for a checked window (left, right)."""
     if causal:
         right = 0
     # Row q's position among the entry's keys: the queries are the last rows.

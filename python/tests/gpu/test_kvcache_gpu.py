@@ -120,3 +120,60 @@ def test_gradients_are_refused():
     kc = torch.randn(1, 64, 4, 64, device="cuda", dtype=torch.bfloat16)
     with pytest.raises(ArgumentError, match="inference"):
         flash_attn_with_kvcache(q, kc, kc.clone(), cache_seqlens=10)
+
+
+def test_decoding_step_in_a_cuda_graph(report):
+    """A decoding step captured in a CUDA graph (how serving runs them):
+    nothing in the call may synchronize, so the lengths tensor is not read
+    on the host while capturing; each replay appends one token and must
+    equal the eager call on the same caches."""
+    b, cap, h, hk, d = 3, 2048, 16, 4, 128
+    kc = torch.randn(b, cap, hk, d, device="cuda", dtype=torch.bfloat16)
+    vc = torch.randn(b, cap, hk, d, device="cuda", dtype=torch.bfloat16)
+    q = torch.randn(b, 1, h, d, device="cuda", dtype=torch.bfloat16)
+    kn = torch.randn(b, 1, hk, d, device="cuda", dtype=torch.bfloat16)
+    vn = torch.randn(b, 1, hk, d, device="cuda", dtype=torch.bfloat16)
+    lens = torch.tensor([1000, 5, 1900], dtype=torch.int32, device="cuda")
+    step = lambda: flash_attn_with_kvcache(q, kc, vc, k=kn, v=vn, cache_seqlens=lens, causal=True)
+    s = torch.cuda.Stream()
+    s.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(s):
+        step()  # JIT and warm-up outside the capture (writes position lens)
+    torch.cuda.current_stream().wait_stream(s)
+    torch.cuda.synchronize()
+    kc0, vc0 = kc.clone(), vc.clone()
+    g = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(g):
+        out = step()
+    for _ in range(2):
+        q.normal_()
+        kn.normal_()
+        vn.normal_()
+        lens += 1
+        g.replay()
+        torch.cuda.synchronize()
+        kc2, vc2 = kc0.clone(), vc0.clone()
+        kc2[torch.arange(b), lens.long()] = kn[:, 0]
+        vc2[torch.arange(b), lens.long()] = vn[:, 0]
+        want = flash_attn_with_kvcache(q, kc2, vc2, cache_seqlens=lens + 1, causal=True)
+        torch.testing.assert_close(out, want)
+        kc0, vc0 = kc2, vc2
+        assert torch.equal(kc, kc2) and torch.equal(vc, vc2)
+
+
+def test_lengths_past_the_capacity_fail_without_a_host_read():
+    """A CUDA lengths tensor is checked on the device (no synchronization):
+    lengths past the capacity fail the process's CUDA context, as an
+    out-of-range index does in torch, instead of a clamped answer. In a
+    child process, since the context does not recover."""
+    import subprocess
+    import sys
+    code = ("import torch\nfrom flashgen.kvcache import flash_attn_with_kvcache\n"
+            "q = torch.randn(2, 1, 4, 64, device='cuda', dtype=torch.bfloat16)\n"
+            "kc = torch.randn(2, 64, 2, 64, device='cuda', dtype=torch.bfloat16)\n"
+            "lens = torch.tensor([3, 65], dtype=torch.int32, device='cuda')\n"
+            "flash_attn_with_kvcache(q, kc, kc.clone(), cache_seqlens=lens)\n"
+            "torch.cuda.synchronize()\nprint('no error')\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "no error" not in r.stdout, (r.stdout, r.stderr[-2000:])
+    assert "assert" in r.stderr.lower(), r.stderr[-2000:]
