@@ -2,15 +2,20 @@
 #include "flashgen/Dialect/Attn/Analysis/LookupRanges.h"
 #include "flashgen/Dialect/Attn/Analysis/MaskEval.h"
 
+#include <string>
+
 using namespace flashgen::attn;
 
 llvm::DenseMap<mlir::Operation *, llvm::SmallVector<bool, 4>>
-flashgen::attn::lookupIndicesInRange(VariantOp v, mlir::Region &region) {
+flashgen::attn::lookupIndicesInRange(VariantOp v, mlir::Region &region,
+                                     SequenceBounds *bounds) {
   llvm::DenseMap<mlir::Operation *, llvm::SmallVector<bool, 4>> result;
   mlir::Block &block = region.front();
   // The last six arguments are b, h, q, k, seq_q, seq_k.
   const unsigned first = block.getNumArguments() - 6;
-  mlir::Value b = block.getArgument(first), h = block.getArgument(first + 1);
+  mlir::Value b = block.getArgument(first), h = block.getArgument(first + 1),
+              q = block.getArgument(first + 2), k = block.getArgument(first + 3);
+  SequenceBounds used;
   llvm::DenseMap<mlir::Value, Interval> ranges = evaluateRanges(block, kernelIndexRanges());
   block.walk([&](LookupOp l) {
     TensorAttr t = v.lookupTensor(l.getName());
@@ -23,14 +28,31 @@ flashgen::attn::lookupIndicesInRange(VariantOp v, mlir::Region &region) {
           auto it = ranges.find(i);
           proven = it != ranges.end() && it->second.lo >= 0 && it->second.hi < n.getInt();
         } else if (auto s = mlir::dyn_cast<mlir::StringAttr>(extent)) {
-          // The grid's own extents: b < batch, h < heads.
-          proven = (s.getValue() == "batch" && i == b) || (s.getValue() == "heads" && i == h);
+          // The grid's own extents: b < batch, h < heads; q < seq_q and
+          // k < seq_k once the kernels clamp them (SequenceBounds).
+          const bool onQ = s.getValue() == "seq_q" && i == q,
+                     onK = s.getValue() == "seq_k" && i == k;
+          proven = (s.getValue() == "batch" && i == b) || (s.getValue() == "heads" && i == h) ||
+                   onQ || onK;
+          used.q |= onQ;
+          used.k |= onK;
         }
       }
       flags.push_back(proven);
     }
   });
+  if (bounds)
+    *bounds = used;
   return result;
+}
+
+std::string flashgen::attn::sequenceClampCode(const SequenceBounds &bounds) {
+  std::string code;
+  if (bounds.q)
+    code += "    q = min(q, seqQ - 1); // in the sequence: lookups indexed by q need no clamp\n";
+  if (bounds.k)
+    code += "    k = min(k, seqK - 1); // in the sequence: lookups indexed by k need no clamp\n";
+  return code;
 }
 
 llvm::SmallVector<LookupOp> flashgen::attn::lookupSites(VariantOp v) {

@@ -116,7 +116,7 @@ int main(void) {
   s = flashgenMergeAttention(NULL);
   // CHECK: merge null: 4 args must not be NULL
   printf("merge null: %d %s\n", (int)s, flashgenLastError());
-  // CHECK: api version: 6
+  // CHECK: api version: 7
   printf("api version: %d\n", flashgenApiVersion());
   return 0;
 }
