@@ -3,7 +3,6 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "flashgen/Codegen/EmitExpr.h"
-#include "flashgen/Dialect/Attn/Analysis/LookupRanges.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -165,14 +164,9 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
         "int k, int seqQ, int seqK) {\n";
   emitConcreteBody(v.getMask(), s, os);
   os << "  }\n";
-  // q and k clamped into the sequence where a lookup's proof rests on it
-  // (LookupRanges.h: the kernels evaluate past the ragged edge too).
-  SequenceBounds maskBounds, scoreBounds;
-  (void)lookupIndicesInRange(v, v.getMask(), &maskBounds);
-  (void)lookupIndicesInRange(v, v.getScore(), &scoreBounds);
   os << "  FG_DEVICE static bool mask(const FwdParams &p, int b, int h, int q, int k, "
         "int seqQ, int seqK) {\n"
-     << kFramePrologue << sequenceClampCode(maskBounds);
+     << kFramePrologue;
   if (s.sparsity)
     os << "    if (!blockKept(q / kSparseBlock, k / kSparseBlock)) return false;\n";
   os << "    return userMask(p, b, h, q, k, seqQ, seqK);\n  }\n";
@@ -180,14 +174,14 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
   os << "  /// The score modifier on the scaled score.\n"
         "  FG_DEVICE static float score(const FwdParams &p, float score, int b, "
         "int h, int q, int k, int seqQ, int seqK) {\n"
-     << (s.hasScoreMod ? kFramePrologue + sequenceClampCode(scoreBounds) : "");
+     << (s.hasScoreMod ? kFramePrologue : "");
   emitConcreteBody(v.getScore(), s, os);
   os << "  }\n";
   if (backward) {
     os << "  /// d score / d (scaled score), differentiated by the compiler.\n"
           "  FG_DEVICE static float scoreGrad(const FwdParams &p, float score, int b, "
           "int h, int q, int k, int seqQ, int seqK) {\n"
-       << (s.hasScoreMod ? kFramePrologue + sequenceClampCode(scoreBounds) : "");
+       << (s.hasScoreMod ? kFramePrologue : "");
     emitScoreDerivativeBody(v.getScore(), s, os);
     os << "  }\n";
   }

@@ -2,24 +2,24 @@
 #include "flashgen/Dialect/Attn/Analysis/LookupRanges.h"
 #include "flashgen/Dialect/Attn/Analysis/MaskEval.h"
 
-#include <string>
 
 using namespace flashgen::attn;
 
 llvm::DenseMap<mlir::Operation *, llvm::SmallVector<bool, 4>>
-flashgen::attn::lookupIndicesInRange(VariantOp v, mlir::Region &region,
-                                     SequenceBounds *bounds) {
+flashgen::attn::lookupIndicesInRange(
+    VariantOp v, mlir::Region &region,
+    llvm::DenseMap<mlir::Operation *, SequenceBounds> *guards) {
   llvm::DenseMap<mlir::Operation *, llvm::SmallVector<bool, 4>> result;
   mlir::Block &block = region.front();
   // The last six arguments are b, h, q, k, seq_q, seq_k.
   const unsigned first = block.getNumArguments() - 6;
   mlir::Value b = block.getArgument(first), h = block.getArgument(first + 1),
               q = block.getArgument(first + 2), k = block.getArgument(first + 3);
-  SequenceBounds used;
   llvm::DenseMap<mlir::Value, Interval> ranges = evaluateRanges(block, kernelIndexRanges());
   block.walk([&](LookupOp l) {
     TensorAttr t = v.lookupTensor(l.getName());
     llvm::SmallVector<bool, 4> &flags = result[l.getOperation()];
+    SequenceBounds used;
     for (auto [d, i] : llvm::enumerate(l.getIndices())) {
       bool proven = false;
       if (t && d < t.getShape().size()) {
@@ -40,20 +40,12 @@ flashgen::attn::lookupIndicesInRange(VariantOp v, mlir::Region &region,
       }
       flags.push_back(proven);
     }
+    if (guards && (used.q || used.k))
+      (*guards)[l.getOperation()] = used;
   });
-  if (bounds)
-    *bounds = used;
   return result;
 }
 
-std::string flashgen::attn::sequenceClampCode(const SequenceBounds &bounds) {
-  std::string code;
-  if (bounds.q)
-    code += "    q = min(q, seqQ - 1); // in the sequence: lookups indexed by q need no clamp\n";
-  if (bounds.k)
-    code += "    k = min(k, seqK - 1); // in the sequence: lookups indexed by k need no clamp\n";
-  return code;
-}
 
 llvm::SmallVector<LookupOp> flashgen::attn::lookupSites(VariantOp v) {
   llvm::SmallVector<LookupOp> sites;

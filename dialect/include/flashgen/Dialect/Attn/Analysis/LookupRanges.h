@@ -20,27 +20,23 @@
 
 namespace flashgen::attn {
 
-/// Which of q and k the proofs of a region rest on being inside the
-/// sequence: an index that is q itself, of a dimension declared seq_q (k of
-/// seq_k), is in range where the region is evaluated at q < seq_q
-/// (k < seq_k). The kernels evaluate masks and score modifiers past the
-/// sequence too (a ragged edge tile's columns, whose results are
-/// discarded), so codegen clamps q and k into the sequence on entry where a
-/// proof rests on it (sequenceClampCode): one min per element instead of a
-/// two-sided clamp per lookup index, and no value of a kept element changes.
+/// Which of q and k a lookup's proof rests on being inside the sequence:
+/// an index that is q itself, of a dimension declared seq_q (k of seq_k),
+/// is in range where q < seq_q (k < seq_k). The kernels evaluate masks and
+/// score modifiers past the sequence too (a ragged edge tile's columns,
+/// whose results are discarded), so codegen reads such a lookup only under
+/// that condition (0 otherwise): a predicate on the load instead of a
+/// two-sided clamp on its address, and no kept element's value changes.
 struct SequenceBounds {
   bool q = false, k = false;
 };
 
 /// For every lookup of `region` (a variant's mask or score region), one
 /// flag per index: true when proven inside the tensor's declared extent.
-/// `bounds` (optional) says which sequence bounds the proofs use.
+/// `guards` (optional): per lookup, the sequence bounds its proof uses.
 llvm::DenseMap<mlir::Operation *, llvm::SmallVector<bool, 4>>
-lookupIndicesInRange(VariantOp variant, mlir::Region &region, SequenceBounds *bounds = nullptr);
-
-/// The statements that clamp q and k into the sequence as `bounds` needs
-/// (after the indices moved into the launch's frame), or "" for none.
-std::string sequenceClampCode(const SequenceBounds &bounds);
+lookupIndicesInRange(VariantOp variant, mlir::Region &region,
+                     llvm::DenseMap<mlir::Operation *, SequenceBounds> *guards = nullptr);
 
 /// The variant's lookups in the order the kernels number them (a checked
 /// build reports a clamped index by this number): the mask region's, then
