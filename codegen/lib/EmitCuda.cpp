@@ -3,6 +3,7 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "flashgen/Codegen/EmitExpr.h"
+#include "flashgen/Dialect/Attn/Analysis/LookupRanges.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -164,24 +165,37 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
         "int k, int seqQ, int seqK) {\n";
   emitConcreteBody(v.getMask(), s, os);
   os << "  }\n";
-  os << "  FG_DEVICE static bool mask(const FwdParams &p, int b, int h, int q, int k, "
+  // q and k clamped into the sequence where a lookup's proof rests on it,
+  // unless the caller's tile is inside (LookupRanges.h: the kernels
+  // evaluate past the ragged edge too).
+  const SequenceBounds maskBounds = sequenceBoundsOf(v, v.getMask()),
+                       scoreBounds = sequenceBoundsOf(v, v.getScore());
+  const bool clamps = maskBounds.q || maskBounds.k || scoreBounds.q || scoreBounds.k;
+  os << "  /// The mask and score functions clamp q or k into the sequence for\n"
+        "  /// their lookups unless kInSequence (callers split interior tiles).\n"
+        "  static constexpr bool kSequenceClamps = "
+     << (clamps ? "true" : "false") << ";\n";
+  os << "  template <bool kInSequence = false>\n"
+        "  FG_DEVICE static bool mask(const FwdParams &p, int b, int h, int q, int k, "
         "int seqQ, int seqK) {\n"
-     << kFramePrologue;
+     << kFramePrologue << sequenceClampCode(maskBounds);
   if (s.sparsity)
     os << "    if (!blockKept(q / kSparseBlock, k / kSparseBlock)) return false;\n";
   os << "    return userMask(p, b, h, q, k, seqQ, seqK);\n  }\n";
 
   os << "  /// The score modifier on the scaled score.\n"
+        "  template <bool kInSequence = false>\n"
         "  FG_DEVICE static float score(const FwdParams &p, float score, int b, "
         "int h, int q, int k, int seqQ, int seqK) {\n"
-     << (s.hasScoreMod ? kFramePrologue : "");
+     << (s.hasScoreMod ? kFramePrologue + sequenceClampCode(scoreBounds) : "");
   emitConcreteBody(v.getScore(), s, os);
   os << "  }\n";
   if (backward) {
     os << "  /// d score / d (scaled score), differentiated by the compiler.\n"
+          "  template <bool kInSequence = false>\n"
           "  FG_DEVICE static float scoreGrad(const FwdParams &p, float score, int b, "
           "int h, int q, int k, int seqQ, int seqK) {\n"
-       << (s.hasScoreMod ? kFramePrologue : "");
+       << (s.hasScoreMod ? kFramePrologue + sequenceClampCode(scoreBounds) : "");
     emitScoreDerivativeBody(v.getScore(), s, os);
     os << "  }\n";
   }

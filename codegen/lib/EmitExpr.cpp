@@ -55,7 +55,7 @@ public:
     for (unsigned i = 0; i < 6; ++i)
       names[block.getArgument(first + i)] = kIndexNames[i];
     auto variant = cast<attn::VariantOp>(region.getParentOp());
-    inRange = attn::lookupIndicesInRange(variant, region, &sequenceGuards);
+    inRange = attn::lookupIndicesInRange(variant, region);
     for (auto [i, l] : llvm::enumerate(attn::lookupSites(variant)))
       siteOf[l.getOperation()] = int(i);
   }
@@ -109,16 +109,7 @@ private:
         s += ", " + std::string(kIndexNames[i]);
       s += "}";
     }
-    s += ")";
-    // Proven by the sequence bounds: read only inside the sequence, where
-    // the proof holds (past a ragged edge the value is discarded).
-    auto g = sequenceGuards.find(l.getOperation());
-    if (g == sequenceGuards.end())
-      return s;
-    std::string cond = g->second.q && g->second.k ? "(q < seqQ) & (k < seqK)"
-                       : g->second.q              ? "q < seqQ"
-                                                  : "k < seqK";
-    return "(" + cond + " ? " + s + " : " + (l.getType().isF32() ? "0.f" : "0") + ")";
+    return s + ")";
   }
   /// A checked build reports (or, over a tile, refuses to bound) this
   /// lookup: one of its indices is not proven in range.
@@ -373,8 +364,6 @@ private:
   llvm::DenseMap<Value, std::string> names, derivs;
   /// Per lookup, its number among the variant's (attn::lookupSites).
   llvm::DenseMap<Operation *, int> siteOf;
-  /// Per lookup proven by the sequence bounds, which (its load's guard).
-  llvm::DenseMap<Operation *, attn::SequenceBounds> sequenceGuards;
   /// Per lookup, which indices are proven in range (no clamp).
   llvm::DenseMap<Operation *, llvm::SmallVector<bool, 4>> inRange;
   unsigned counter = 0;

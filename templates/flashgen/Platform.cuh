@@ -52,6 +52,12 @@ template <bool B> struct StaticBool {
 #if defined(__CUDA_ARCH__) || defined(__CUDACC_RTC__)
 
 
+/// A bool as a type (std::bool_constant without <type_traits>, which
+/// NVRTC lacks): a generic lambda instantiated once per value.
+template <bool B> struct BoolConstant {
+  static constexpr bool value = B;
+};
+
 FG_DEVICE float negInf() { return __int_as_float(0xff800000); }
 FG_DEVICE float posInf() { return __int_as_float(0x7f800000); }
 

@@ -2,6 +2,8 @@
 #include "flashgen/Dialect/Attn/Analysis/LookupRanges.h"
 #include "flashgen/Dialect/Attn/Analysis/MaskEval.h"
 
+#include <string>
+
 
 using namespace flashgen::attn;
 
@@ -46,6 +48,29 @@ flashgen::attn::lookupIndicesInRange(
   return result;
 }
 
+
+SequenceBounds flashgen::attn::sequenceBoundsOf(VariantOp v, mlir::Region &region) {
+  llvm::DenseMap<mlir::Operation *, SequenceBounds> guards;
+  (void)lookupIndicesInRange(v, region, &guards);
+  SequenceBounds all;
+  for (auto &[op, b] : guards) {
+    all.q |= b.q;
+    all.k |= b.k;
+  }
+  return all;
+}
+
+std::string flashgen::attn::sequenceClampCode(const SequenceBounds &bounds) {
+  if (!bounds.q && !bounds.k)
+    return "";
+  std::string code = "    if (!kInSequence) { // lookups indexed by q/k are proven for q < seqQ, "
+                     "k < seqK\n";
+  if (bounds.q)
+    code += "      q = min(q, seqQ - 1);\n";
+  if (bounds.k)
+    code += "      k = min(k, seqK - 1);\n";
+  return code + "    }\n";
+}
 
 llvm::SmallVector<LookupOp> flashgen::attn::lookupSites(VariantOp v) {
   llvm::SmallVector<LookupOp> sites;

@@ -177,8 +177,11 @@ FG_DEVICE float recomputeP(const FwdParams &p, float s, float l2, int b, int h, 
   }
   if (Variant::kHasScoreMod) {
     const float x = s * p.scale;
-    grad = Variant::scoreGrad(p, x, b, h, q, k, seqQ, seqK);
-    return exp2f_approx(Variant::score(p, x, b, h, q, k, seqQ, seqK) * 1.4426950408889634f - l2);
+    // Kept elements are inside both sequences: no clamp for lookups.
+    grad = Variant::template scoreGrad<true>(p, x, b, h, q, k, seqQ, seqK);
+    return exp2f_approx(Variant::template score<true>(p, x, b, h, q, k, seqQ, seqK) *
+                            1.4426950408889634f -
+                        l2);
   }
   grad = 1.f;
   return exp2f_approx(fmaf(s, p.scaleLog2, -l2));
@@ -193,13 +196,22 @@ FG_DEVICE ElementBits<1, NT> bwdKeepBits(const FwdParams &p, int b, int h, bool 
                                          bool edge, int seqQ, int seqK, Coords coords) {
   ElementBits<1, NT> keep;
   const bool checkMask = Variant::kHasMask && partial;
-  if (edge || checkMask)
+  // Off the edge the tile is inside both sequences: the mask needs no
+  // clamp for its lookups (kSequenceClamps, as the forward's).
+  auto evalWith = [&](auto inSequence) {
     keep.template eval<Variant::kMaskUnrollsColumns>([&](int, int n, int e) {
       int q, k;
       coords(n, e, q, k);
       // Without short-circuits, as the forward's (OnlineSoftmax.cuh).
-      return (k < seqK) & (q < seqQ) & (!checkMask | Variant::mask(p, b, h, q, k, seqQ, seqK));
+      return (k < seqK) & (q < seqQ) &
+             (!checkMask | Variant::template mask<decltype(inSequence)::value>(p, b, h, q, k,
+                                                                              seqQ, seqK));
     });
+  };
+  if (edge)
+    evalWith(BoolConstant<false>{});
+  else if (checkMask)
+    Variant::kSequenceClamps ? evalWith(BoolConstant<true>{}) : evalWith(BoolConstant<false>{});
   else
     keep.setAll();
   return keep;

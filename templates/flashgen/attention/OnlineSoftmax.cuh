@@ -102,29 +102,43 @@ FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls,
   if (!Variant::kHasScoreMod && cls == kTileFull && !edge)
     return p.scaleLog2;
   const bool partial = Variant::kHasMask && cls == kTilePartial;
-  ElementBits<MR, NT> keep;
-  if (edge || partial)
-    keep.template eval<Variant::kMaskUnrollsColumns>([&](int mr, int n, int e) {
-      const int q = at.row(mr, e), k = at.col(n, e);
-      // Without short-circuits: the mask's loads (clamped or proven in
-      // range, so safe at any k) are issued together instead of each
-      // behind its own branch and wait (documents from a tensor: 1.9x).
-      return (k < seqK) & (!partial | Variant::mask(p, b, h, q, k, seqQ, seqK));
-    });
-  else
-    keep.setAll();
-  // Without a score modifier S stays raw here too (-inf where masked, and
-  // -inf * scale is -inf): the scale stays folded into the exponent's FFMA,
-  // one multiply per element less on every partial tile.
+  // The variant's functions clamp q and k into the sequence for lookups
+  // proven there (kSequenceClamps) unless told the tile is inside: its
+  // keys before seqK, this warp's rows before seqQ. Interior tiles, nearly
+  // all of them, then pay no guard.
+  const bool inside = !edge && at.warpRow0 + MR * 16 <= seqQ;
+  auto apply = [&](auto inSequence) {
+    constexpr bool kIn = decltype(inSequence)::value;
+    ElementBits<MR, NT> keep;
+    if (edge || partial)
+      keep.template eval<Variant::kMaskUnrollsColumns>([&](int mr, int n, int e) {
+        const int q = at.row(mr, e), k = at.col(n, e);
+        // Without short-circuits: the mask's loads (clamped or proven in
+        // range, so safe at any k) are issued together instead of each
+        // behind its own branch and wait (documents from a tensor: 1.9x).
+        return (k < seqK) &
+               (!partial | Variant::template mask<kIn>(p, b, h, q, k, seqQ, seqK));
+      });
+    else
+      keep.setAll();
+    // Without a score modifier S stays raw here too (-inf where masked, and
+    // -inf * scale is -inf): the scale stays folded into the exponent's FFMA,
+    // one multiply per element less on every partial tile.
 #pragma unroll
-  for (int i = 0; i < MR * NT * 4; ++i) {
-    const int mr = i / (NT * 4), n = (i / 4) % NT, e = i % 4;
-    float x = s[mr][n][e];
-    if (Variant::kHasScoreMod)
-      x = Variant::score(p, x * p.scale, b, h, at.row(mr, e), at.col(n, e), seqQ, seqK) *
-          1.4426950408889634f;
-    s[mr][n][e] = keep.test(mr, n, e) ? x : negInf();
-  }
+    for (int i = 0; i < MR * NT * 4; ++i) {
+      const int mr = i / (NT * 4), n = (i / 4) % NT, e = i % 4;
+      float x = s[mr][n][e];
+      if (Variant::kHasScoreMod)
+        x = Variant::template score<kIn>(p, x * p.scale, b, h, at.row(mr, e), at.col(n, e),
+                                         seqQ, seqK) *
+            1.4426950408889634f;
+      s[mr][n][e] = keep.test(mr, n, e) ? x : negInf();
+    }
+  };
+  if (Variant::kSequenceClamps && inside)
+    apply(BoolConstant<true>{});
+  else
+    apply(BoolConstant<false>{});
   return Variant::kHasScoreMod ? 1.f : p.scaleLog2;
 }
 

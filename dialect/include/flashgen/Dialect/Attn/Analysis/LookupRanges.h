@@ -20,13 +20,14 @@
 
 namespace flashgen::attn {
 
-/// Which of q and k a lookup's proof rests on being inside the sequence:
-/// an index that is q itself, of a dimension declared seq_q (k of seq_k),
-/// is in range where q < seq_q (k < seq_k). The kernels evaluate masks and
-/// score modifiers past the sequence too (a ragged edge tile's columns,
-/// whose results are discarded), so codegen reads such a lookup only under
-/// that condition (0 otherwise): a predicate on the load instead of a
-/// two-sided clamp on its address, and no kept element's value changes.
+/// Which of q and k the proofs of lookups rest on being inside the
+/// sequence: an index that is q itself, of a dimension declared seq_q (k of
+/// seq_k), is in range where q < seq_q (k < seq_k). The kernels evaluate
+/// masks and score modifiers past the sequence too (a ragged edge tile's
+/// elements, whose results are discarded), so the variant's functions
+/// clamp q and k into the sequence (sequenceClampCode) unless the caller
+/// knows its whole tile is inside (their kInSequence): no guard at all on
+/// interior tiles, one min per element on the edge ones.
 struct SequenceBounds {
   bool q = false, k = false;
 };
@@ -37,6 +38,15 @@ struct SequenceBounds {
 llvm::DenseMap<mlir::Operation *, llvm::SmallVector<bool, 4>>
 lookupIndicesInRange(VariantOp variant, mlir::Region &region,
                      llvm::DenseMap<mlir::Operation *, SequenceBounds> *guards = nullptr);
+
+/// The sequence bounds the proofs of `region`'s lookups use, together.
+SequenceBounds sequenceBoundsOf(VariantOp variant, mlir::Region &region);
+
+/// The statements of a variant function (mask, score; q, k, seqQ, seqK in
+/// the launch's frame) that clamp q and k into the sequence as `bounds`
+/// needs, unless its template argument kInSequence says they are; "" when
+/// no proof needs them.
+std::string sequenceClampCode(const SequenceBounds &bounds);
 
 /// The variant's lookups in the order the kernels number them (a checked
 /// build reports a clamped index by this number): the mask region's, then
