@@ -57,12 +57,22 @@ FG_DEVICE int64_t offsetOf(const TensorRef &t, int d, int i, const LookupAt &at)
 /// A lookup tensor's element through the read-only path: the tensors are
 /// inputs no kernel writes, so the load may be hoisted and merged across
 /// the kernel's own stores (a row's doc_id[b, q] once per row, not once per
-/// element). __ldg, not inline asm: the compiler knows it for a load, so a
-/// lookup read under a condition (a sequence guard, EmitExpr) is never
-/// speculated past it, as an asm it takes for pure could be.
+/// element). Inline asm, not __ldg: the compiler takes the asm for pure
+/// and hoists it; __ldg it keeps behind the kernel's stores, which made a
+/// document mask's forward 2x slower (bench/results/2026-11-30-h200-s18.md,
+/// calls 5-6). Every address is clamped or proven in range (its caller's
+/// condition dominates it: asm is never speculated past a branch).
 #if defined(__CUDA_ARCH__) || defined(__CUDACC_RTC__)
-FG_DEVICE int readOnly(const int *p) { return __ldg(p); }
-FG_DEVICE float readOnly(const float *p) { return __ldg(p); }
+FG_DEVICE int readOnly(const int *p) {
+  int v;
+  asm("ld.global.nc.s32 %0, [%1];" : "=r"(v) : "l"(p));
+  return v;
+}
+FG_DEVICE float readOnly(const float *p) {
+  float v;
+  asm("ld.global.nc.f32 %0, [%1];" : "=f"(v) : "l"(p));
+  return v;
+}
 #else
 template <class E> inline E readOnly(const E *p) { return *p; }
 #endif
