@@ -234,8 +234,8 @@ const Kernel *Kernel::packedFor(const ForwardArgs &a, runtime::PackedLaunch &lau
     const Kernel &unpacked = forTuning(a);
     const int64_t slots = int64_t(deviceSMs(jitOptions.device)) *
                           std::max<int64_t>(1, unpacked.fwd.spec.tiles.ctasPerSM);
-    if (!runtime::packedGridKeepsSMsBusy(k->forTuning(pl->args).forwardCtas(pl->args),
-                                         unpacked.forwardCtas(a), slots))
+    if (!runtime::packingIsFaster(k->forTuning(pl->args).forwardCtas(pl->args),
+                                  unpacked.forwardCtas(a), pl->pack.group, slots))
       return nullptr;
   }
   launch = std::move(*pl);

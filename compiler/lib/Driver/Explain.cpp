@@ -200,8 +200,8 @@ ExplainedPacking explainPacking(VariantOp v, const AttnShape &shape, const TileC
                                         int(shape.seqK), int(numSMs), kMaxKvSplits);
   const int64_t packedCtas =
       runtime::forwardGridCtas(fwd.blockM, shape.kvHeads, shape.batch, rows, p.splits);
-  p.taken = runtime::packedGridKeepsSMsBusy(packedCtas, unpackedCtas,
-                                            numSMs * std::max<int64_t>(1, fwd.ctasPerSM));
+  p.taken = runtime::packingIsFaster(packedCtas, unpackedCtas, int(p.group),
+                                     numSMs * std::max<int64_t>(1, fwd.ctasPerSM));
   const std::string grid =
       fmt::format("{} x {} x {} CTAs{}", p.rowBlocks, shape.kvHeads, shape.batch,
                   p.splits > 1 ? fmt::format(" (kv tiles split {} ways)", p.splits) : "");
@@ -213,7 +213,7 @@ ExplainedPacking explainPacking(VariantOp v, const AttnShape &shape, const TileC
     return p;
   }
   p.text = p.taken ? fmt::format("{} query heads as rows: {}", p.group, grid)
-                   : fmt::format("no ({} would leave SMs idle)", grid);
+                   : fmt::format("no ({} not expected faster: packingIsFaster)", grid);
   return p;
 }
 

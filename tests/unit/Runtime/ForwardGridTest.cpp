@@ -39,15 +39,31 @@ TEST(ForwardGrid, EachSplitKeepsSomeTilesAndTheCap) {
   EXPECT_EQ(forwardKvSplits(8, 0, 132, 8), 1);
 }
 
-TEST(ForwardGrid, PacksWhereThePackedGridKeepsTheSMsBusy) {
-  // Batch 1, GQA 32/8, 4096 keys: packed 8 CTAs x 4 splits vs 32 x 4.
-  EXPECT_FALSE(packedGridKeepsSMsBusy(32, 128, 132));
-  // 32768 keys: packed 8 x 16 splits fill the GPU.
-  EXPECT_TRUE(packedGridKeepsSMsBusy(128, 128, 132));
-  // Batch 8, 4096 keys: 64 x 2 splits packed, 256 unpacked.
-  EXPECT_TRUE(packedGridKeepsSMsBusy(128, 256, 132));
-  // Few CTAs either way: packing reads K/V once, so it stays.
-  EXPECT_TRUE(packedGridKeepsSMsBusy(8, 8, 132));
+TEST(ForwardGrid, FewRowsSplitIntoShorterParts) {
+  // One query row (decoding): 4 tiles per split; 1000 rows: 8.
+  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 8, 1, 1, 4096, 132, kMaxKvSplits), 8);
+  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 8, 1, 32, 4096, 132, kMaxKvSplits), 8);
+  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 8, 1, 33, 4096, 132, kMaxKvSplits), 4);
+  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 1, 1, 1000, 1000, 132, kMaxKvSplits), 1);
+  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 1, 1, 1, 511, 132, kMaxKvSplits), 1);
+  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 1, 1, 1, 1024, 132, kMaxKvSplits), 2);
+}
+
+TEST(ForwardGrid, PacksWhereTheCostModelExpectsItFaster) {
+  // Measured on the H200 (call 2 of bench/results/2026-11-30-h200-s18.md).
+  // GQA 64/8, batch 8, 1024 keys: 64 packed CTAs vs 512 (0.0285 vs 0.0464).
+  EXPECT_TRUE(packingIsFaster(64, 512, 8, 132));
+  // GQA 64/8, batch 1, 4096 keys: 8 x 8 splits vs 64 x 2 (0.0308 vs 0.0423).
+  EXPECT_TRUE(packingIsFaster(64, 128, 8, 132));
+  // GQA 32/8, batch 1, 4096 keys: 8 x 8 splits vs 32 x 4 (0.0345 vs 0.0324).
+  EXPECT_FALSE(packingIsFaster(64, 128, 4, 132));
+  // GQA 32/8, batch 1, 8192 keys: 8 x 16 vs 32 x 4 (0.0372 vs 0.0438).
+  EXPECT_TRUE(packingIsFaster(128, 128, 4, 132));
+  // GQA 64/8, batch 1, 2048 keys: 8 x 4 vs 64 x 2 (0.0308 vs 0.0296).
+  EXPECT_FALSE(packingIsFaster(32, 128, 8, 132));
+  // No group or no CTAs: nothing to gain.
+  EXPECT_FALSE(packingIsFaster(8, 8, 1, 132));
+  EXPECT_FALSE(packingIsFaster(0, 8, 4, 132));
 }
 
 } // namespace

@@ -19,6 +19,12 @@ namespace flashgen::runtime {
 /// at 4096 keys (32 CTAs: 0.058 -> 0.029 ms), 4 lost at 1000 keys
 /// (64 CTAs, 2 splits: 0.0247 -> 0.0262 ms).
 constexpr int64_t kMinTilesPerKvSplit = 8;
+/// The same where a CTA has few rows (at most half its row block: decoding,
+/// GQA-packed decoding), whose partial results are a few rows each: 4 tiles
+/// per split (packed GQA 64/8, batch 1, 4096 keys: 8 splits 0.0308 ms, 4
+/// splits 0.0350; 8192 keys: 16 splits 0.0372, 8 splits 0.0375;
+/// bench/results/2026-11-30-h200-s18.md, call 2).
+constexpr int64_t kMinTilesPerKvSplitFewRows = 4;
 
 /// The forward's CTAs for `heads` x `batch` x seqQ rows on row blocks of
 /// blockM, each row block's kv tiles split `kvSplits` ways: the launch, the
@@ -31,22 +37,29 @@ int64_t forwardGridCtas(int64_t blockM, int64_t heads, int64_t batch, int64_t se
 /// 1 when the CTAs fill half the slots or more; else the largest split
 /// that keeps ctas x split within one wave, each split at least
 /// kMinTilesPerKvSplit tiles, at most kMaxKvSplits (Params.cuh) and `cap`.
-int forwardKvSplits(int64_t ctas, int64_t tiles, int64_t slots, int cap);
+int forwardKvSplits(int64_t ctas, int64_t tiles, int64_t slots, int cap,
+                    int64_t minTilesPerSplit = kMinTilesPerKvSplit);
 
 /// forwardKvSplits of a launch of `heads` x `batch` x seqQ x seqK on tiles
 /// of blockM rows and blockN keys at `ctasPerSM` (0: one) on `numSMs`: the
-/// launch and `explain` count its CTAs, tiles and slots here.
+/// launch and `explain` count its CTAs, tiles and slots here (few rows:
+/// kMinTilesPerKvSplitFewRows).
 int forwardKvSplitsOf(int64_t blockM, int64_t blockN, int64_t ctasPerSM, int heads, int batch,
                       int seqQ, int seqK, int numSMs, int cap);
 
 /// Whether a GQA-packed forward (PackedLaunch.h) of `packedCtas` CTAs
-/// (splits included) keeps the GPU as busy as the unpacked one of
-/// `unpackedCtas` on `slots`: packing divides the CTAs by the group, and
-/// split-KV makes up for it only where the keys are long enough. A packed
-/// grid below half the slots where the unpacked one has more CTAs measured
-/// slower (H200, batch 1, GQA 32/8, 4096 keys: 32 CTAs 0.0352 ms vs 128
-/// CTAs 0.0294 ms; bench/results/2026-11-30-h200-s17.md, call 8).
-bool packedGridKeepsSMsBusy(int64_t packedCtas, int64_t unpackedCtas, int64_t slots);
+/// (splits included) is expected faster than the unpacked one of
+/// `unpackedCtas` on `slots`, for query heads grouped `group` per kv head.
+/// Decoding reads K and V: unpacked, once per query head of a group (the
+/// repeats mostly from L2, about twice as fast as HBM: cost group / 2),
+/// packed once; each at the share of the slots its grid keeps busy.
+/// Packing must win by kPackingMargin. Fitted to 40 decoding shapes (GQA
+/// 32/8 and 64/8, batch 1 and 8, 1k-32k keys; bench/results/
+/// 2026-11-30-h200-s18.md, call 2): e.g. 64/8, batch 8, 1024 keys packs
+/// (0.0285 vs 0.0464 ms), 32/8, batch 1, 4096 keys does not (0.0345 vs
+/// 0.0324 ms).
+bool packingIsFaster(int64_t packedCtas, int64_t unpackedCtas, int group, int64_t slots);
+constexpr double kPackingMargin = 1.1;
 
 } // namespace flashgen::runtime
 

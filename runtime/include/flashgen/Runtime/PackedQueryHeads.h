@@ -17,7 +17,7 @@ namespace flashgen {
 /// When forward launches pack GQA query heads (JitOptions::packGqa).
 enum class PackGqa {
   Never,
-  WhereFaster, // packable, and its grid keeps the SMs as busy (ForwardGrid.h)
+  WhereFaster, // packable, and expected faster (ForwardGrid.h: packingIsFaster)
   Always,      // wherever packable (tests, measurements)
 };
 

@@ -145,8 +145,9 @@ struct JitOptions {
   /// GQA packing for few query rows per head (PackedLaunch.h): a kv head's
   /// query heads become the rows of one launch of a kernel rewritten for it
   /// (JITted on first use, per group), which reads the kv head's K/V once.
-  /// Where its grid keeps the SMs as busy as the unpacked one's; the
-  /// environment overrides it for C and Python callers too:
+  /// Where the cost model expects it faster (ForwardGrid.h:
+  /// packingIsFaster); the environment overrides it for C and Python
+  /// callers too:
   /// $FLASHGEN_PACK_GQA=0 (never), 1 (where faster), always.
   PackGqa packGqa = PackGqa::WhereFaster;
   /// Packing with several query rows per head as well (q and o in BHSD):
@@ -292,7 +293,7 @@ private:
   int64_t forwardCtas(const ForwardArgs &args) const;
   /// The packed kernel, and in `launch` its arguments, where this kernel
   /// packs `args`: packable (PackedLaunch.h), the packed kernel compiles,
-  /// and its grid keeps the SMs as busy (ForwardGrid.h); else null.
+  /// and it is expected faster (ForwardGrid.h: packingIsFaster); else null.
   const Kernel *packedFor(const ForwardArgs &args, runtime::PackedLaunch &launch) const;
   mutable std::map<std::string, std::shared_ptr<Kernel>> packed; // by pack.key()
   mutable std::mutex packedMutex;
