@@ -68,6 +68,8 @@ class ForwardArgs(Structure):
         ("tensor_strides", POINTER(c_int64)),
         ("positions", Positions),
         ("seqused_k", c_void_p),
+        ("page_table", c_void_p),
+        ("page_size", c_int), ("num_pages", c_int), ("page_table_stride", c_int),
     ]
 
 

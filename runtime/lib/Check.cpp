@@ -369,9 +369,53 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
     relayout(vb, p.kvHeads, p.seqK, p.dv, Layout::BSHD, Layout::BHSD);
   }
   args.layout = opt.layout;
+  // A paged cache: K/V rows scattered over a pool of pages in a random
+  // order, pages no entry uses (and table entries past an entry's keys)
+  // NaN / -1, which must never be read.
+  size_t kElems = nk, vElems = nv;
+  if (opt.pageSize > 0) {
+    if (bwd || varlen || bhsd)
+      return fail("paged K/V are checked for fixed-length BSHD forwards only");
+    const int ps = opt.pageSize, maxPages = (p.seqK + ps - 1) / ps;
+    const int numPages = p.batch * maxPages + 3, stride = maxPages + 1;
+    std::vector<int32_t> perm(static_cast<size_t>(numPages));
+    std::vector<int32_t> table(static_cast<size_t>(p.batch) * stride, -1);
+    for (int i = 0; i < numPages; ++i)
+      perm[size_t(i)] = i;
+    std::shuffle(perm.begin(), perm.end(), rng);
+    const size_t kRow = size_t(p.kvHeads) * p.dqk, vRow = size_t(p.kvHeads) * p.dv;
+    std::vector<uint16_t> kPool(size_t(numPages) * ps * kRow, 0xffff),
+        vPool(size_t(numPages) * ps * vRow, 0xffff);
+    for (int b = 0; b < p.batch; ++b) {
+      const int used = p.seqUsedK.empty() ? p.seqK : p.seqUsedK[size_t(b)];
+      for (int i = 0; i < (used + ps - 1) / ps; ++i)
+        table[size_t(b) * stride + i] = perm[size_t(b) * maxPages + i];
+      if (!opt.reference)
+        continue;
+      for (int k = 0; k < used; ++k) {
+        const size_t row = size_t(table[size_t(b) * stride + k / ps]) * ps + k % ps,
+                     from = size_t(b) * p.seqK + k;
+        std::copy_n(kb.begin() + from * kRow, kRow, kPool.begin() + row * kRow);
+        std::copy_n(vb.begin() + from * vRow, vRow, vPool.begin() + row * vRow);
+      }
+    }
+    if (opt.reference) {
+      kb.swap(kPool);
+      vb.swap(vPool);
+    }
+    kElems = size_t(numPages) * ps * kRow;
+    vElems = size_t(numPages) * ps * vRow;
+    auto buf = upload(table.data(), 4 * table.size());
+    if (!buf)
+      return buf.takeError();
+    args.pageTable = reinterpret_cast<const int32_t *>((*buf)->ptr());
+    args.pageSize = ps;
+    args.numPages = numPages;
+    args.pageTableStride = stride;
+  }
   auto dq = upload(opt.reference ? qb.data() : nullptr, nq * 2),
-       dk = upload(opt.reference ? kb.data() : nullptr, nk * 2),
-       dvb = upload(opt.reference ? vb.data() : nullptr, nv * 2),
+       dk = upload(opt.reference ? kb.data() : nullptr, kElems * 2),
+       dvb = upload(opt.reference ? vb.data() : nullptr, vElems * 2),
        dout = upload(nullptr, oElems * 2),
        dlse = upload(nullptr, size_t(totalQ) * p.heads * 4);
   for (auto *b : {&dq, &dk, &dvb, &dout, &dlse})

@@ -15,6 +15,7 @@
 #include "flashgen/attention/Params.cuh" // shared with the kernels
 
 #include <algorithm>
+#include <limits>
 
 using namespace flashgen;
 
@@ -187,14 +188,45 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
     if (reinterpret_cast<uintptr_t>(a.seqUsedK) & 3)
       return fail(pre + "'seqUsedK' must be 4-byte aligned (int32 [batch])");
   }
+  const bool paged = a.pageTable != nullptr;
+  if (paged) {
+    if (pass != ParamsFor::Forward)
+      return fail(pre + "a paged KV cache (pageTable) is a forward option");
+    if (s.varlen)
+      return fail(pre + "a paged KV cache (pageTable) with varlen variant '" + s.variant +
+                  "' is not supported: give per-entry lengths (seqUsedK) instead");
+    if (reinterpret_cast<uintptr_t>(a.pageTable) & 3)
+      return fail(pre + "'pageTable' must be 4-byte aligned (int32)");
+    if (a.pageSize < 16 || a.pageSize % 16)
+      return fail(pre + "pageSize (" + llvm::Twine(a.pageSize) +
+                  ") must be a positive multiple of 16");
+    if (a.numPages < 1 || int64_t(a.numPages) * a.pageSize > std::numeric_limits<int32_t>::max())
+      return fail(pre + "numPages (" + llvm::Twine(a.numPages) +
+                  ") must be >= 1, with numPages x pageSize rows < 2^31");
+    const int64_t spanned = (int64_t(a.seqK) + a.pageSize - 1) / a.pageSize;
+    if (a.pageTableStride < spanned)
+      return fail(pre + "pageTableStride (" + llvm::Twine(a.pageTableStride) +
+                  ") must hold the " + llvm::Twine(spanned) + " pages that seqK = " +
+                  llvm::Twine(a.seqK) + " keys span");
+    for (auto [name, st] : {std::pair("k", a.kStrides), std::pair("v", a.vStrides)})
+      if (st.batch || st.row || st.head)
+        return fail(pre + "a paged '" + name + "' is a contiguous pool [numPages][pageSize]"
+                    "[kvHeads][d]: leave its strides zero");
+  } else if (a.pageSize || a.numPages || a.pageTableStride) {
+    return fail(pre + "pageSize/numPages/pageTableStride given without a pageTable");
+  }
   // Strides: explicit, or from the layout.
   int64_t dqk = s.headDimQK, dv = s.headDimV;
   auto derive = [&](Strides st, int h, int64_t seq, int64_t d) {
     return derivedStrides(st, a.layout, h, seq, d);
   };
   Strides qs = derive(a.qStrides, a.heads, s.varlen ? 0 : a.seqQ, dqk);
-  Strides ks = derive(a.kStrides, kvHeads, s.varlen ? 0 : a.seqK, dqk);
-  Strides vs = derive(a.vStrides, kvHeads, s.varlen ? 0 : a.seqK, dv);
+  // A paged pool: rows of kvHeads x d, one batch entry of numPages x
+  // pageSize rows (the page table picks them).
+  Strides ks = paged ? Strides{0, kvHeads * dqk, dqk}
+                     : derive(a.kStrides, kvHeads, s.varlen ? 0 : a.seqK, dqk);
+  Strides vs = paged ? Strides{0, kvHeads * dv, dv}
+                     : derive(a.vStrides, kvHeads, s.varlen ? 0 : a.seqK, dv);
   Strides os = derive(a.oStrides, a.heads, s.varlen ? 0 : a.seqQ, dv);
   for (auto [name, st] : {std::pair("q", qs), std::pair("k", ks), std::pair("v", vs),
                           std::pair("o", os)})
@@ -208,13 +240,14 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
   if (pass == ParamsFor::Forward) {
     const int64_t fb = s.varlen ? 1 : a.batch, rq = s.varlen ? a.totalQ : a.seqQ,
                   rk = s.varlen ? a.totalK : a.seqK;
+    const int64_t kvb = paged ? 1 : fb, rkv = paged ? int64_t(a.numPages) * a.pageSize : rk;
     std::vector<Footprint> outs = {{"o", a.o, fb, rq, a.heads, dv, 2, os}};
     if (a.lse)
       outs.push_back(lseFootprint(a.lse, int64_t(a.heads) * fb * rq));
     if (llvm::Error e = checkNoOverlap(who, outs,
                                        {{"q", a.q, fb, rq, a.heads, dqk, 2, qs},
-                                        {"k", a.k, fb, rk, kvHeads, dqk, 2, ks},
-                                        {"v", a.v, fb, rk, kvHeads, dv, 2, vs}}))
+                                        {"k", a.k, kvb, rkv, kvHeads, dqk, 2, ks},
+                                        {"v", a.v, kvb, rkv, kvHeads, dv, 2, vs}}))
       return e;
   }
 
@@ -239,6 +272,10 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
   p.headDimQK = int(dqk); p.headDimV = int(dv);
   p.cuSeqlensQ = a.cuSeqlensQ; p.cuSeqlensK = a.cuSeqlensK;
   p.seqUsedK = a.seqUsedK;
+  p.pageTable = a.pageTable;
+  p.pageSize = a.pageSize;
+  p.pageTableStride = a.pageTableStride;
+  p.poolRows = paged ? a.numPages * a.pageSize : 0;
   p.scale = float(s.scale);
   p.scaleLog2 = float(s.scale * 1.4426950408889634);
   p.dropoutP = float(s.dropout);

@@ -41,9 +41,12 @@ flashgen::runtime::packedLaunchOf(const codegen::KernelSpec &spec, const Forward
   p.args.seqQ = group * a.seqQ;
   p.args.qStrides = *q;
   p.args.oStrides = *o;
-  // K and V keep their layout's strides for kvHeads heads.
-  p.args.kStrides = derivedStrides(a.kStrides, a.layout, kvHeads, a.seqK, spec.headDimQK);
-  p.args.vStrides = derivedStrides(a.vStrides, a.layout, kvHeads, a.seqK, spec.headDimV);
+  // K and V keep their layout's strides for kvHeads heads (a paged pool
+  // has its own, derived by the launch).
+  if (!a.pageTable) {
+    p.args.kStrides = derivedStrides(a.kStrides, a.layout, kvHeads, a.seqK, spec.headDimQK);
+    p.args.vStrides = derivedStrides(a.vStrides, a.layout, kvHeads, a.seqK, spec.headDimV);
+  }
   return p;
 }
 

@@ -274,6 +274,13 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
   if (!driver)
     return driver.takeError();
   const codegen::KernelSpec &s = fwd.spec;
+  // Pages are loaded by the copy engine, box by box: the warp-specialized
+  // kernels' producer (FwdKernelSm90Ws.cuh) is the one that reads them.
+  if (a.pageTable && !s.tiles.warpSpecialized)
+    return makeError(ErrorKind::Unsupported,
+                     "forward: a paged KV cache needs the sm_90a warp-specialized kernel; "
+                     "variant '" + s.variant + "' runs without it on this device (" +
+                         jitOptions.arch + "); contiguous K/V work everywhere");
   if (s.tiles.warpSpecialized)
     if (llvm::Error e = encodeQKVMaps(*driver, s, a, p, s.tiles.blockM, s.tiles.blockN))
       return e;

@@ -11,16 +11,17 @@ using namespace flashgen::runtime;
 namespace {
 /// A Q/K/V/dO-shaped tensor as the warp-specialized kernels' TMA sees it:
 /// dims (head dim, row, head, batch entry), boxes of 64 columns x
-/// `boxRows`. Varlen tensors are one batch entry of all packed rows; rows
+/// `boxRows`, over `batchEntries` entries (0: the launch's). Varlen
+/// tensors (and paged pools) are one batch entry of all rows; rows
 /// past a sequence are the next one's (masked by the kernel) or out of
 /// bounds (zeros). buildParams already checked the strides (multiples of 8
 /// elements = 16 bytes, what the copy engine needs).
 llvm::Error encodeRowsMap(CudaDriver &drv, const codegen::KernelSpec &s, const ForwardArgs &a,
                           TmaDescriptor &out, const void *base, int64_t headDim, int64_t rows,
                           int64_t heads, int64_t rowStride, int64_t headStride,
-                          int64_t batchStride, int64_t boxRows) {
+                          int64_t batchStride, int64_t boxRows, int64_t batchEntries = 0) {
   static_assert(sizeof(CUtensorMap) == sizeof(TmaDescriptor), "the driver's tensor map");
-  const int64_t batch = s.varlen ? 1 : a.batch;
+  const int64_t batch = batchEntries ? batchEntries : s.varlen ? 1 : a.batch;
   // A dimension of extent 1 is never stepped: any valid stride does.
   auto stride = [](int64_t elems, int64_t extent, int64_t fallbackBytes) {
     return extent == 1 || elems == 0 ? uint64_t(fallbackBytes) : uint64_t(elems) * 2;
@@ -46,6 +47,15 @@ llvm::Error flashgen::runtime::encodeQKVMaps(CudaDriver &drv, const codegen::Ker
   if (llvm::Error e = encodeRowsMap(drv, s, a, p.tmaQ, p.q, p.headDimQK, rowsQ, p.heads,
                                     p.qRowStride, p.qHeadStride, p.qBatchStride, qRows))
     return e;
+  if (p.pageTable) {
+    // A paged pool: one batch entry of all its rows, boxes inside a page.
+    const int64_t box = pagedBoxRows(int(kvRows), p.pageSize);
+    if (llvm::Error e = encodeRowsMap(drv, s, a, p.tmaK, p.k, p.headDimQK, p.poolRows, p.kvHeads,
+                                      p.kRowStride, p.kHeadStride, 0, box, /*batch=*/1))
+      return e;
+    return encodeRowsMap(drv, s, a, p.tmaV, p.v, p.headDimV, p.poolRows, p.kvHeads,
+                         p.vRowStride, p.vHeadStride, 0, box, /*batch=*/1);
+  }
   if (llvm::Error e = encodeRowsMap(drv, s, a, p.tmaK, p.k, p.headDimQK, rowsK, p.kvHeads,
                                     p.kRowStride, p.kHeadStride, p.kBatchStride, kvRows))
     return e;

@@ -103,6 +103,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   a.cuSeqlensQ = static_cast<const int32_t *>(pointer(r));
   a.cuSeqlensK = static_cast<const int32_t *>(pointer(r));
   a.seqUsedK = static_cast<const int32_t *>(pointer(r));
+  a.pageTable = static_cast<const int32_t *>(pointer(r));
+  if (a.pageTable) {
+    a.pageSize = r.smallInt(-16, 300);
+    a.numPages = r.get<uint8_t>() % 3 ? r.smallInt(-1, 5000) : r.get<int32_t>();
+    a.pageTableStride = r.smallInt(-1, 400);
+  }
   a.totalQ = r.get<int32_t>();
   a.totalK = r.get<int32_t>();
   const char *names[] = {"doc", "s", "block_mask", "", "x"};

@@ -37,6 +37,7 @@ struct Case {
   bool expectPacked = false;   // the launch must pack GQA query heads
   int batch = 0;               // 0: CheckOptions' default
   bool seqUsedK = false;       // per-entry key lengths, NaN past them
+  int pageSize = 0;            // > 0: K/V in a paged pool
 };
 
 /// JITs and checks one case against the float64 reference (fresh inputs).
@@ -58,6 +59,7 @@ void runCase(const Case &c, std::mt19937_64 &rng) {
   opt.layout = c.layout;
   opt.batch = c.batch;
   opt.seqUsedK = c.seqUsedK;
+  opt.pageSize = c.pageSize;
   llvm::Expected<runtime::CheckReport> r = runtime::checkForward(**kernel, c.spec, opt);
   if (!r) {
     ADD_FAILURE() << c.name << ": " << llvm::toString(r.takeError());
@@ -298,6 +300,54 @@ TEST_F(GpuForward, PerEntryKeyLengths) {
         c.splitKv = split;
         runCase(c, rng);
       }
+}
+
+TEST_F(GpuForward, PagedKvCache) {
+  // ForwardArgs::pageTable: K/V rows scattered over a pool of pages in a
+  // random order (unused pages NaN, table entries past a length -1), page
+  // sizes that divide the tile, exceed it and straddle it (48), with and
+  // without per-entry lengths, split-KV and GQA packing where they apply.
+  std::mt19937_64 rng(std::random_device{}());
+  const char *specs[][2] = {
+      {"pgqa", "attention pgqa { head_dim = 128; heads = 32; kv_heads = 8; "
+               "mask = causal(bottom_right); }"},
+      {"pplain", "attention pplain { head_dim = 128; }"},
+      {"pwin", "attention pwin { head_dim = 64; heads = 8; kv_heads = 2; "
+               "mask = k <= q + (seq_k - seq_q) && k >= q + (seq_k - seq_q) - 200; }"},
+      {"psoft", "attention psoft { dtype = f16; head_dim = 256; heads = 4; kv_heads = 2; "
+                "score = 30.0 * tanh(score / 30.0); mask = causal(bottom_right); }"},
+      {"pmla", "attention pmla { qk_head_dim = 192; v_head_dim = 128; heads = 4; }"},
+  };
+  for (const auto &spec : specs)
+    for (auto [nq, nk] : {std::pair{1, 1}, std::pair{1, 4097}, std::pair{1, 1000},
+                          std::pair{17, 1000}, std::pair{128, 333}})
+      for (int page : {16, 48, 256}) {
+        Case c{std::string(spec[0]) + "_" + std::to_string(nq) + "x" + std::to_string(nk) +
+                   "_page" + std::to_string(page),
+               spec[1], nq, nk};
+        c.batch = 5;
+        c.pageSize = page;
+        c.seqUsedK = page != 48;
+        c.splitKv = nq == 1;
+        runCase(c, rng);
+      }
+}
+
+TEST_F(GpuForward, PagedKvCacheNeedsTheWarpSpecializedKernel) {
+  // The mma.sync kernel loads rows with cp.async from contiguous K/V: a
+  // paged launch is refused with an error saying so, not run wrong.
+  llvm::Expected<std::unique_ptr<Kernel>> kernel = Kernel::fromSpec(
+      "attention psync { mma = sync; head_dim = 64; }", "psync", JitOptions{});
+  ASSERT_TRUE(bool(kernel)) << llvm::toString(kernel.takeError());
+  runtime::CheckOptions opt;
+  opt.seqQ = 1;
+  opt.seqK = 100;
+  opt.pageSize = 16;
+  llvm::Expected<runtime::CheckReport> r =
+      runtime::checkForward(**kernel, "attention psync { mma = sync; head_dim = 64; }", opt);
+  ASSERT_FALSE(bool(r));
+  EXPECT_NE(llvm::toString(r.takeError()).find("paged KV cache needs the sm_90a warp-specialized"),
+            std::string::npos);
 }
 
 TEST_F(GpuForward, ExplicitTilings) {

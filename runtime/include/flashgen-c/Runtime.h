@@ -119,6 +119,14 @@ typedef struct FlashgenForwardArgs {
    * its spec sees seq_k = that length; rows past it are never read into the
    * result. NULL: every key. Forward only. (API version 7) */
   const int32_t *seqused_k;
+  /* A paged KV cache (flash-attn's block_table): k and v are pools
+   * [num_pages][page_size][kv_heads][d] (contiguous, strides zero), key k of
+   * entry b is row k % page_size of page
+   * page_table[b * page_table_stride + k / page_size] (int32 on the device).
+   * page_size: a multiple of 16. NULL: contiguous K/V. Forward only, sm_90a
+   * warp-specialized kernels. (API version 7) */
+  const int32_t *page_table;
+  int page_size, num_pages, page_table_stride;
 } FlashgenForwardArgs;
 
 FlashgenStatus flashgenKernelForward(FlashgenKernel kernel, const FlashgenForwardArgs *args);

@@ -118,6 +118,8 @@ static std::string convertArgs(const FlashgenForwardArgs *a, ForwardArgs &f) {
   f.layout = a->layout == FLASHGEN_LAYOUT_BHSD ? Layout::BHSD : Layout::BSHD;
   f.cuSeqlensQ = a->cu_seqlens_q; f.cuSeqlensK = a->cu_seqlens_k;
   f.seqUsedK = a->seqused_k;
+  f.pageTable = a->page_table;
+  f.pageSize = a->page_size; f.numPages = a->num_pages; f.pageTableStride = a->page_table_stride;
   f.totalQ = a->total_q; f.totalK = a->total_k;
   f.dropoutSeed = a->dropout_seed; f.dropoutOffset = a->dropout_offset;
   f.stream = static_cast<CUstream>(a->stream);

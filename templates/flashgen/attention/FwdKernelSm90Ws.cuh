@@ -92,6 +92,24 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     for (int a = 0; a < Tile::kAtoms; ++a)
       tmaLoad4d(dst + a * Tile::kAtomBytes, map, full, a * 64, row, head, batch);
   };
+  // A paged cache: the tile's keys in boxes of `box` rows, each inside one
+  // page, at the pool row its page-table entry gives; a box past the
+  // entry's keys reads past the pool (the copy engine fills zeros, no page
+  // entry read: entries past a length need not be valid).
+  const int box = p.pageTable ? pagedBoxRows(BN, p.pageSize) : BN;
+  const int32_t *pages = p.pageTable ? p.pageTable + int64_t(rb.b) * p.pageTableStride : nullptr;
+  auto fillPaged = [&](auto tile, uint32_t dst, const TmaDescriptor &map, uint32_t full, int j) {
+    using Tile = decltype(tile);
+    mbarrierArriveExpectTx(full, Tile::kBytes);
+    for (int r = 0; r < BN; r += box) {
+      const int key = j * BN + r;
+      const int row = key < rb.seqK ? pages[key / p.pageSize] * p.pageSize + key % p.pageSize
+                                    : p.poolRows;
+#pragma unroll
+      for (int a = 0; a < Tile::kAtoms; ++a)
+        tmaLoad4d(dst + a * Tile::kAtomBytes + r * 128, map, full, a * 64, row, rb.hk, 0);
+    }
+  };
   fill(QTile{}, sm.q, p.tmaQ, sm.qFull(), qRow, rb.h);
   int n = 0;
   for (int j = rb.firstTile(); j < rb.jEnd; j = rb.nextTile(j), ++n) {
@@ -99,10 +117,16 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     const int s = n % S, use = n / S;
     if (use > 0)
       mbarrierWait(sm.kEmpty(s), (use - 1) & 1);
-    fill(KTile{}, sm.kBuf(s), p.tmaK, sm.kFull(s), kRow0 + j * BN, rb.hk);
+    if (pages)
+      fillPaged(KTile{}, sm.kBuf(s), p.tmaK, sm.kFull(s), j);
+    else
+      fill(KTile{}, sm.kBuf(s), p.tmaK, sm.kFull(s), kRow0 + j * BN, rb.hk);
     if (use > 0)
       mbarrierWait(sm.vEmpty(s), (use - 1) & 1);
-    fill(VTile{}, sm.vBuf(s), p.tmaV, sm.vFull(s), kRow0 + j * BN, rb.hk);
+    if (pages)
+      fillPaged(VTile{}, sm.vBuf(s), p.tmaV, sm.vFull(s), j);
+    else
+      fill(VTile{}, sm.vBuf(s), p.tmaV, sm.vFull(s), kRow0 + j * BN, rb.hk);
   }
 }
 
@@ -221,12 +245,12 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     } while (j < jEnd);
     // Epilogue: the last tile's P V.
     mbarrierWait(sm.vFull(n % S), (n / S) & 1);
-    // With per-entry key lengths (seqUsedK) the copy engine loaded the
-    // edge tile's rows past the entry's last key from memory that may hold
-    // anything; P is 0 there, but 0 x NaN is NaN, so those V rows become
-    // zeros (the edge tile is always the walk's last: its P V is here).
-    // Without seqUsedK such rows lie past the tensor and TMA filled zeros.
-    if (p.seqUsedK && (jLast + 1) * BN > rb.seqK) {
+    // With per-entry key lengths (seqUsedK) or pages the copy engine
+    // loaded the edge tile's rows past the entry's last key from memory
+    // that may hold anything; P is 0 there, but 0 x NaN is NaN, so those V
+    // rows become zeros (the edge tile is always the walk's last: its P V
+    // is here). Otherwise such rows lie past the tensor: TMA filled zeros.
+    if ((p.seqUsedK || p.pageTable) && (jLast + 1) * BN > rb.seqK) {
       Cfg::VTile::template zeroRows<kConsumerThreads>(sm.vBuf(n % S), rb.seqK - jLast * BN, tid);
       fenceProxyAsyncShared();
       namedBarrierSync(kZeroedBarrier, kConsumerThreads);

@@ -54,6 +54,13 @@ struct FwdParams {
   /// hold anything (NaN in a cache from torch.empty), are never multiplied.
   /// Forward only.
   const int32_t *seqUsedK;
+  /// A paged KV cache (null: K and V are [batch][seqK] rows): K and V are a
+  /// pool of pages of pageSize rows ([pages][pageSize][kvHeads][d]), and key
+  /// k of entry b is pool row pageTable[b * pageTableStride + k / pageSize]
+  /// * pageSize + k % pageSize. The warp-specialized kernel loads boxes of
+  /// pagedBoxRows(blockN, pageSize) rows, each inside one page.
+  const int32_t *pageTable;
+  int32_t pageSize, pageTableStride, poolRows;
   float scale;      // softmax scale (natural domain)
   float scaleLog2;  // scale * log2(e)
   float dropoutP;   // probability of dropping
@@ -116,6 +123,20 @@ constexpr int kCombineThreads = 128;
 /// after another (varlen: the packed row, qRow0 + q).
 FG_HOST_DEVICE int64_t fwdPartialRow(const FwdParams &p, bool varlen, int b, int64_t qRow0, int q) {
   return varlen ? qRow0 + q : int64_t(b) * p.seqQ + q;
+}
+
+/// Rows of the copy engine's K/V boxes for a paged cache: the largest
+/// count that divides both the tile's keys and the page, so a box that
+/// starts at a multiple of it never crosses a page (pages are multiples of
+/// 16 rows, tiles of 64 or 128).
+FG_HOST_DEVICE int pagedBoxRows(int blockN, int pageSize) {
+  int a = blockN, b = pageSize;
+  while (b) {
+    const int r = a % b;
+    a = b;
+    b = r;
+  }
+  return a;
 }
 
 /// seq_q or seq_k as the spec's expressions see them: the frame's when set.

@@ -123,6 +123,33 @@ TEST(LaunchArgs, EveryForwardArgumentIsChecked) {
             "forward: 'seqUsedK' must be 4-byte aligned (int32 [batch])");
   EXPECT_EQ(with([](ForwardArgs &a) { a.seqUsedK = static_cast<int32_t *>(fake(0x60004)); }),
             "ok");
+  // A paged KV cache: page size a multiple of 16, a table wide enough for
+  // seqK = 300 keys, a contiguous pool (strides zero), the pool's bytes
+  // apart from the outputs.
+  auto paged = [](ForwardArgs &a) {
+    a.pageTable = static_cast<int32_t *>(fake(0x60000));
+    a.pageSize = 64;
+    a.numPages = 10;
+    a.pageTableStride = 5;
+  };
+  EXPECT_EQ(with(paged), "ok");
+  EXPECT_EQ(with([&](ForwardArgs &a) { paged(a); a.pageSize = 40; }),
+            "forward: pageSize (40) must be a positive multiple of 16");
+  EXPECT_EQ(with([&](ForwardArgs &a) { paged(a); a.pageTableStride = 4; }),
+            "forward: pageTableStride (4) must hold the 5 pages that seqK = 300 keys span");
+  EXPECT_EQ(with([&](ForwardArgs &a) { paged(a); a.numPages = 0; }),
+            "forward: numPages (0) must be >= 1, with numPages x pageSize rows < 2^31");
+  EXPECT_EQ(with([&](ForwardArgs &a) { paged(a); a.pageTable = static_cast<int32_t *>(fake(0x60002)); }),
+            "forward: 'pageTable' must be 4-byte aligned (int32)");
+  EXPECT_NE(with([&](ForwardArgs &a) { paged(a); a.kStrides = {0, 256, 64}; })
+                .find("a paged 'k' is a contiguous pool"),
+            std::string::npos);
+  EXPECT_EQ(with([](ForwardArgs &a) { a.pageSize = 16; }),
+            "forward: pageSize/numPages/pageTableStride given without a pageTable");
+  // o inside the pool's 10 x 64 rows of 4 heads x 64 (0x3000000 + 327680 bytes).
+  EXPECT_NE(with([&](ForwardArgs &a) { paged(a); a.o = fake(0x2000000 + 0x10000); })
+                .find("'o' overlaps 'k'"),
+            std::string::npos);
   EXPECT_EQ(with([](ForwardArgs &a) { a.kStrides = {0, 100, 64}; }),
             "forward: strides of 'k' must be positive multiples of 8 elements (16 bytes)");
   EXPECT_NE(with([](ForwardArgs &a) { a.tensors["slopes"] = {fake(0x70000), {4}, {}}; })
@@ -175,6 +202,13 @@ TEST(LaunchArgs, OutputsDoNotOverlapInputs) {
     return checkBackward(s, a, p);
   };
   EXPECT_EQ(bwd([](BackwardArgs &) {}), "ok");
+  EXPECT_NE(bwd([](BackwardArgs &a) {
+              a.pageTable = static_cast<int32_t *>(fake(0x60000));
+              a.pageSize = 64;
+              a.numPages = 10;
+              a.pageTableStride = 5;
+            }).find("backward: a paged KV cache (pageTable) is a forward option"),
+            std::string::npos);
   EXPECT_NE(bwd([](BackwardArgs &a) { a.seqUsedK = static_cast<int32_t *>(fake(0x60004)); })
                 .find("backward: seqUsedK (per-entry key lengths) is a forward option"),
             std::string::npos);

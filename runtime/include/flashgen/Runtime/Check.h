@@ -40,6 +40,9 @@ struct CheckOptions {
   /// keeps every key, entry 2 none, the others a random count, and the
   /// K/V rows past them are NaN.
   bool seqUsedK = false;
+  /// > 0: K and V in a paged pool of pages of this many rows, in a random
+  /// order (ForwardArgs::pageTable; fixed-length BSHD forwards).
+  int pageSize = 0;
 };
 
 struct CheckReport {

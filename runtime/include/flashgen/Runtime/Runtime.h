@@ -74,6 +74,16 @@ struct ForwardArgs {
   /// rows past it are never read into the result, so they may hold
   /// anything. Null: every key. Forward only.
   const int32_t *seqUsedK = nullptr;
+  /// A paged KV cache (flash-attn's block_table): k and v are pools of
+  /// numPages pages of pageSize rows, [numPages][pageSize][kvHeads][d]
+  /// contiguous, and entry b's key k is row k % pageSize of page
+  /// pageTable[b * pageTableStride + k / pageSize] (int32 on the device;
+  /// pageTableStride >= the pages seqK keys span). pageSize: a multiple of
+  /// 16. Entries past an entry's keys (seqUsedK) are never read. Forward
+  /// only, on the sm_90a warp-specialized kernels (the copy engine loads
+  /// each page's rows); not varlen.
+  const int32_t *pageTable = nullptr;
+  int pageSize = 0, numPages = 0, pageTableStride = 0;
   uint64_t dropoutSeed = 0, dropoutOffset = 0;
   std::map<std::string, NamedTensor> tensors;
   CUstream stream = nullptr;
