@@ -14,9 +14,13 @@ length (seqused_k), so one compiled variant serves every batch of lengths,
 its walk over the keys ends there, and the cache's rows past it are never
 read into the result (they may hold anything, NaN included).
 
-Not yet (UnsupportedError): block_table (a paged cache), cache_leftpad,
-rotary embeddings (apply them to q and k before the call). num_splits is
-a hint flash-attn may ignore; flashgen chooses its own split-KV.
+block_table [B, max_pages] (int32) makes k_cache / v_cache paged pools
+[num_pages, page_size, Hk, D] (page_size a multiple of 16): entry b's key k
+is row k % page_size of page block_table[b, k // page_size] (sm_90a).
+
+Not yet (UnsupportedError): cache_leftpad, rotary embeddings (apply them
+to q and k before the call). num_splits is a hint flash-attn may ignore;
+flashgen chooses its own split-KV.
 """
 from __future__ import annotations
 
@@ -89,6 +93,25 @@ def _check_lengths(lens: Tensor, known, new: int, capacity: int) -> None:
                             f"exceed the caches' capacity of {capacity} (or are negative)")
 
 
+def _check_pages(table: Tensor, lens: Tensor, new: int, page_size: int, num_pages: int) -> None:
+    """An error when a block-table entry an entry's keys use (the first
+    ceil((length + new) / page_size)) is outside [0, num_pages): checked on
+    the device without a synchronization, as the lengths are (not while
+    capturing a CUDA graph). Entries past the keys are never read."""
+    if table.is_cuda and torch.cuda.is_current_stream_capturing():
+        return
+    needed = (lens.long() + new + page_size - 1) // page_size
+    used = torch.arange(table.shape[1], device=table.device)[None, :] < needed[:, None]
+    ok = ~(used & ((table < 0) | (table >= num_pages))).any()
+    if not table.is_cuda:
+        if not bool(ok):
+            raise ArgumentError(f"{_WHO}: block_table holds page indices outside "
+                                f"[0, {num_pages}) for pages the keys use")
+        return
+    torch._assert_async(ok, f"{_WHO}: block_table holds page indices outside "
+                            f"[0, {num_pages}) for pages the keys use")
+
+
 def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
                             k: Optional[Tensor] = None, v: Optional[Tensor] = None,
                             rotary_cos: Optional[Tensor] = None,
@@ -104,9 +127,6 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
                             return_softmax_lse: bool = False):
     """flash-attn's flash_attn_with_kvcache (see the module's text): out
     [B, Sq, H, Dv], and with return_softmax_lse the logsumexp [B, H, Sq]."""
-    if block_table is not None:
-        raise UnsupportedError(f"{_WHO}: block_table (a paged KV cache) is not supported yet; "
-                               "pass contiguous caches [batch, seqlen, nheads_k, headdim]")
     if cache_leftpad is not None:
         raise UnsupportedError(f"{_WHO}: cache_leftpad is not supported yet")
     if rotary_cos is not None or rotary_sin is not None:
@@ -119,6 +139,24 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
                                 f"{list(t.shape) if isinstance(t, Tensor) else type(t).__name__}")
     batch, sq, heads, d = q.shape
     cache_batch, capacity, kv_heads, dk = k_cache.shape
+    paged = block_table is not None
+    if paged:
+        # k_cache / v_cache: pools [num_pages, page_size, nheads_k, headdim].
+        page_size = capacity
+        if cache_batch_idx is not None:
+            raise UnsupportedError(f"{_WHO}: cache_batch_idx with block_table is not "
+                                   "supported (the block table picks each entry's pages)")
+        if not isinstance(block_table, Tensor) or block_table.dim() != 2 or \
+                block_table.shape[0] != batch or block_table.dtype not in (torch.int32,
+                                                                           torch.int64):
+            raise ArgumentError(f"{_WHO}: block_table must be an integer tensor [batch = "
+                                f"{batch}, max_pages], got "
+                                f"{list(block_table.shape) if isinstance(block_table, Tensor) else type(block_table).__name__}")
+        if page_size % 16:
+            raise ArgumentError(f"{_WHO}: the paged caches' page size (dim 1 of k_cache, "
+                                f"{page_size}) must be a multiple of 16")
+        capacity = block_table.shape[1] * page_size
+        cache_batch = batch
     if v_cache.shape[:3] != k_cache.shape[:3]:
         raise ArgumentError(f"{_WHO}: v_cache {list(v_cache.shape)} must match k_cache "
                             f"{list(k_cache.shape)} but for the head dim")
@@ -168,23 +206,31 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
                              softmax_scale=softmax_scale)
     if q.device.type != "cuda":  # before the caches are written
         raise ArgumentError(f"{_WHO}: q is on {q.device}; flashgen runs on CUDA tensors")
+    table = None
+    if paged:
+        table = block_table.to(device=q.device, dtype=torch.int32).contiguous()
+        _check_pages(table, lens, new, page_size, k_cache.shape[0])
     total = lens
     if new:
-        rows = torch.arange(batch, device=q.device) if idx is None else idx
         pos = lens.long()[:, None] + torch.arange(new, device=q.device)[None, :]
-        k_cache[rows[:, None], pos] = k
-        v_cache[rows[:, None], pos] = v
+        if paged:  # each new key's page and row in it
+            rows, pos = table.long().gather(1, pos // page_size), pos % page_size
+        else:
+            rows = (torch.arange(batch, device=q.device) if idx is None else idx)[:, None]
+        k_cache[rows, pos] = k
+        v_cache[rows, pos] = v
         total = lens + new
     kc = k_cache if idx is None else k_cache.index_select(0, idx)
     vc = v_cache if idx is None else v_cache.index_select(0, idx)
     tensors = {}
     if alibi_slopes is not None:
         tensors["alibi_slopes"] = alibi_slopes
-    api._check_qkv(q, kc, vc, varlen=False, who=_WHO)
+    if not paged:
+        api._check_qkv(q, kc, vc, varlen=False, who=_WHO)
     text, names, ts = api.resolve(text, dtype=dtype, qk_head_dim=d, v_head_dim=v_cache.shape[3],
                                   tensors=tensors)
     # Each entry's keys end at its length: rows past it are never read
     # into the result (a cache from torch.empty may hold NaN there).
     out, lse = ops.attention_seqused(q, kc, vc, text, names, list(ts), total.contiguous(),
-                                     ops.O_BSHD)
+                                     ops.O_BSHD, table)
     return (out, lse) if return_softmax_lse else out

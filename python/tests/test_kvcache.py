@@ -107,8 +107,18 @@ def test_unsupported_and_bad_arguments_name_themselves():
     q = torch.zeros(2, 1, 4, 64, dtype=torch.bfloat16)
     kc = torch.zeros(2, 16, 2, 64, dtype=torch.bfloat16)
     vc = torch.zeros(2, 16, 2, 64, dtype=torch.bfloat16)
-    with pytest.raises(UnsupportedError, match="block_table"):
-        flash_attn_with_kvcache(q, kc, vc, block_table=torch.zeros(2, 1, dtype=torch.int32))
+    with pytest.raises(ArgumentError, match="block_table must be an integer tensor"):
+        flash_attn_with_kvcache(q, kc, vc, block_table=torch.zeros(3, 1, dtype=torch.int32))
+    with pytest.raises(ArgumentError, match="page size .* must be a multiple of 16"):
+        flash_attn_with_kvcache(q, torch.zeros(4, 24, 2, 64, dtype=torch.bfloat16),
+                                torch.zeros(4, 24, 2, 64, dtype=torch.bfloat16),
+                                block_table=torch.zeros(2, 1, dtype=torch.int32))
+    with pytest.raises(UnsupportedError, match="cache_batch_idx with block_table"):
+        flash_attn_with_kvcache(q, kc, vc, block_table=torch.zeros(2, 1, dtype=torch.int32),
+                                cache_batch_idx=torch.tensor([0, 1]))
+    with pytest.raises(ArgumentError, match="capacity of 32"):  # 2 pages of 16 rows
+        flash_attn_with_kvcache(q, kc, vc, block_table=torch.zeros(2, 2, dtype=torch.int32),
+                                cache_seqlens=33)
     with pytest.raises(UnsupportedError, match="rotary"):
         flash_attn_with_kvcache(q, kc, vc, rotary_cos=torch.zeros(16, 32))
     with pytest.raises(ArgumentError, match="capacity of 16"):

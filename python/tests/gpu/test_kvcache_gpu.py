@@ -177,3 +177,45 @@ def test_lengths_past_the_capacity_fail_without_a_host_read():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode != 0 and "no error" not in r.stdout, (r.stdout, r.stderr[-2000:])
     assert "assert" in r.stderr.lower(), r.stderr[-2000:]
+
+
+@pytest.mark.parametrize("page_size,d,sq,causal", [(16, 128, 1, True), (48, 64, 1, False),
+                                                    (256, 128, 4, True), (64, 256, 1, True)])
+def test_paged_cache_against_float64(report, page_size, d, sq, causal):
+    """block_table: the caches as pools of pages in a random order (pages
+    no entry uses NaN, table entries past an entry's keys -1), one key
+    appended through the table; equal to the contiguous cache's answer and
+    to float64 on the logical keys."""
+    b, h, hk, cap = 3, 16, 4, 2048
+    max_pages = (cap + page_size - 1) // page_size
+    num_pages = b * max_pages + 5
+    kc = torch.randn(b, max_pages * page_size, hk, d, device="cuda", dtype=torch.bfloat16)
+    vc = torch.randn(b, max_pages * page_size, hk, d, device="cuda", dtype=torch.bfloat16)
+    q = torch.randn(b, sq, h, d, device="cuda", dtype=torch.bfloat16)
+    kn = torch.randn(b, 1, hk, d, device="cuda", dtype=torch.bfloat16)
+    vn = torch.randn(b, 1, hk, d, device="cuda", dtype=torch.bfloat16)
+    lens = torch.tensor([1000, 5, 2046], dtype=torch.int32, device="cuda")
+    perm = torch.randperm(num_pages, device="cuda").to(torch.int32)
+    table = torch.full((b, max_pages), -1, dtype=torch.int32, device="cuda")
+    kpool = torch.full((num_pages, page_size, hk, d), float("nan"), device="cuda",
+                       dtype=torch.bfloat16)
+    vpool = kpool.clone()
+    for i in range(b):
+        n = int(lens[i]) + 1  # the pages the appended key needs too
+        pages = (n + page_size - 1) // page_size
+        table[i, :pages] = perm[i * max_pages:i * max_pages + pages]
+        for j in range(pages):
+            rows = slice(j * page_size, min((j + 1) * page_size, int(lens[i])))
+            m = rows.stop - rows.start
+            if m > 0:
+                kpool[table[i, j], :m] = kc[i, rows]
+                vpool[table[i, j], :m] = vc[i, rows]
+    out = flash_attn_with_kvcache(q, kpool, vpool, k=kn, v=vn, cache_seqlens=lens,
+                                  block_table=table, causal=causal)
+    assert torch.isfinite(out).all(), "NaN from pages or rows past the keys"
+    want = flash_attn_with_kvcache(q, kc, vc, k=kn, v=vn, cache_seqlens=lens, causal=causal)
+    kw = dict(causal=causal, window=(-1, -1), softcap=0.0, alibi=None)
+    o64, _ = _per_entry_reference(q, kc, vc, lens + 1, dtype=torch.float64, **kw)
+    olow, _ = _per_entry_reference(q, kc, vc, lens + 1, dtype=torch.bfloat16, **kw)
+    assert_close("paged", out, o64, olow, report)
+    assert_close("contiguous", want, o64, olow, report)
