@@ -70,6 +70,7 @@ class ForwardArgs(Structure):
         ("seqused_k", c_void_p),
         ("page_table", c_void_p),
         ("page_size", c_int), ("num_pages", c_int), ("page_table_stride", c_int),
+        ("kv_batch_index", c_void_p), ("kv_batch", c_int),
     ]
 
 

@@ -93,6 +93,21 @@ def _check_lengths(lens: Tensor, known, new: int, capacity: int) -> None:
                             f"exceed the caches' capacity of {capacity} (or are negative)")
 
 
+def _check_entries(idx: Tensor, entries: int) -> None:
+    """An error when a cache_batch_idx entry is outside [0, entries): on the
+    host for a CPU tensor, else on the device without a synchronization
+    (as the lengths; not while capturing a CUDA graph)."""
+    if idx.numel() == 0 or (idx.is_cuda and torch.cuda.is_current_stream_capturing()):
+        return
+    ok = ((idx >= 0) & (idx < entries)).all()
+    message = f"{_WHO}: cache_batch_idx holds entries outside [0, {entries})"
+    if not idx.is_cuda:
+        if not bool(ok):
+            raise ArgumentError(message)
+        return
+    torch._assert_async(ok, message)
+
+
 def _check_pages(table: Tensor, lens: Tensor, new: int, page_size: int, num_pages: int) -> None:
     """An error when a block-table entry an entry's keys use (the first
     ceil((length + new) / page_size)) is outside [0, num_pages): checked on
@@ -173,9 +188,7 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
                                                                                   torch.int64):
             raise ArgumentError(f"{_WHO}: cache_batch_idx must be an integer tensor [batch]")
         idx = cache_batch_idx.to(device=q.device, dtype=torch.int64)
-        if batch and (int(idx.min()) < 0 or int(idx.max()) >= cache_batch):
-            raise ArgumentError(f"{_WHO}: cache_batch_idx holds entries outside "
-                                f"[0, {cache_batch})")
+        _check_entries(idx, cache_batch)
     elif cache_batch != batch:
         raise ArgumentError(f"{_WHO}: the caches hold {cache_batch} entries, q {batch} "
                             "(give cache_batch_idx to pick entries)")
@@ -220,17 +233,18 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
         k_cache[rows, pos] = k
         v_cache[rows, pos] = v
         total = lens + new
-    kc = k_cache if idx is None else k_cache.index_select(0, idx)
-    vc = v_cache if idx is None else v_cache.index_select(0, idx)
+    # The kernel reads entry idx[b] of the caches in place (no gathered copy).
+    kc, vc = k_cache, v_cache
+    kv_index = None if idx is None else idx.to(torch.int32).contiguous()
     tensors = {}
     if alibi_slopes is not None:
         tensors["alibi_slopes"] = alibi_slopes
-    if not paged:
+    if not paged and idx is None:
         api._check_qkv(q, kc, vc, varlen=False, who=_WHO)
     text, names, ts = api.resolve(text, dtype=dtype, qk_head_dim=d, v_head_dim=v_cache.shape[3],
                                   tensors=tensors)
     # Each entry's keys end at its length: rows past it are never read
     # into the result (a cache from torch.empty may hold NaN there).
     out, lse = ops.attention_seqused(q, kc, vc, text, names, list(ts), total.contiguous(),
-                                     ops.O_BSHD, table)
+                                     ops.O_BSHD, table, kv_index)
     return (out, lse) if return_softmax_lse else out

@@ -68,7 +68,7 @@ class _Launch:
     """A ForwardArgs for one call, and the ctypes arrays it points into."""
 
     def __init__(self, kern, q, k, v, o, lse, names, tensors, cu_q, cu_k, max_q, max_k, seed,
-                 positions=None, seqused_k=None, page_table=None):
+                 positions=None, seqused_k=None, page_table=None, kv_batch_index=None):
         varlen = cu_q is not None
         a = _library.ForwardArgs()
         a.q, a.k, a.v, a.o = q.data_ptr(), k.data_ptr(), v.data_ptr(), o.data_ptr()
@@ -134,6 +134,14 @@ class _Launch:
             a.page_table_stride = page_table.shape[1]
             a.seq_k = page_table.shape[1] * k.shape[1]
             a.k_strides = a.v_strides = _library.Strides(0, 0, 0)
+        if kv_batch_index is not None:
+            # k, v: [kv_batch, S, Hk, D], entry b reads kv_batch_index[b].
+            if kv_batch_index.dtype != torch.int32 or kv_batch_index.shape != (a.batch,) or \
+                    kv_batch_index.device != q.device or not kv_batch_index.is_contiguous():
+                raise ArgumentError(f"flashgen: cache_batch_idx must be a contiguous int32 "
+                                    f"tensor [batch = {a.batch}] on {q.device}")
+            a.kv_batch_index = kv_batch_index.data_ptr()
+            a.kv_batch = k.shape[0]
         a.stream = torch._C._cuda_getCurrentRawStream(q.device.index)
         self.args = a
 
@@ -182,12 +190,14 @@ def forward_call(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensors
                  max_seqlen_q: int, max_seqlen_k: int, seed: Optional[Tensor], o_layout: int,
                  positions: Optional[tuple] = None,
                  seqused_k: Optional[Tensor] = None,
-                 page_table: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
+                 page_table: Optional[Tensor] = None,
+                 kv_batch_index: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
     """O and the logsumexp (fp32, [B, H, Sq]; varlen [H, Tq]) of `spec` on Q, K, V.
     positions: (q_offset, k_offset, head_offset, seq_q, seq_k, heads) of this
     launch in a larger problem (FlashgenPositions), or None for a whole one.
     seqused_k: int32 [B], how many keys of each entry exist (forward only).
-    page_table: int32 [B, max_pages] when k and v are paged pools."""
+    page_table: int32 [B, max_pages] when k and v are paged pools.
+    kv_batch_index: int32 [B], the entry of k and v each batch entry reads."""
     with _OnDevice(q.device.index):
         # Inputs that want gradients: the backward JITs beside the forward.
         training = q.requires_grad or k.requires_grad or v.requires_grad
@@ -195,7 +205,8 @@ def forward_call(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensors
         q, k, v = _usable(q), _usable(k), _usable(v)
         o, lse = _alloc_out(q, v, cu_seqlens_q, o_layout)
         launch = _Launch(kern, q, k, v, o, lse, names, tensors, cu_seqlens_q, cu_seqlens_k,
-                         max_seqlen_q, max_seqlen_k, seed, positions, seqused_k, page_table)
+                         max_seqlen_q, max_seqlen_k, seed, positions, seqused_k, page_table,
+                         kv_batch_index)
         kern.forward(launch.args)
     return o, lse
 
@@ -221,12 +232,15 @@ def _(q, k, v, spec, names, tensors, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, m
 
 def _fwd_seqused_impl(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str,
                       tensors: list[Tensor], seqused_k: Tensor, o_layout: int,
-                      page_table: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
+                      page_table: Optional[Tensor] = None,
+                      kv_batch_index: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
     """The forward with per-entry key lengths (flash_attn_with_kvcache's
     cache_seqlens): entry b attends its first seqused_k[b] keys; with
-    page_table, k and v are paged pools."""
+    page_table, k and v are paged pools; with kv_batch_index, entry b reads
+    k and v's entry kv_batch_index[b]."""
     return forward_call(q, k, v, spec, names, tensors, None, None, q.shape[1], k.shape[1], None,
-                        o_layout, seqused_k=seqused_k, page_table=page_table)
+                        o_layout, seqused_k=seqused_k, page_table=page_table,
+                        kv_batch_index=kv_batch_index)
 
 
 # Inference only: no autograd formula (the backward has no per-entry key
@@ -237,23 +251,25 @@ attention_fwd_seqused = torch.library.custom_op("flashgen::attention_fwd_seqused
 
 
 @attention_fwd_seqused.register_fake
-def _(q, k, v, spec, names, tensors, seqused_k, o_layout, page_table=None):
+def _(q, k, v, spec, names, tensors, seqused_k, o_layout, page_table=None, kv_batch_index=None):
     return _alloc_out(q, v, None, o_layout)
 
 
 def attention_seqused(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str,
                       tensors: list[Tensor], seqused_k: Tensor, o_layout: int,
-                      page_table: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
+                      page_table: Optional[Tensor] = None,
+                      kv_batch_index: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
     """O and the logsumexp of `spec` on BSHD q, k, v where entry b has
     seqused_k[b] keys (k, v paged pools with page_table): the operator while
     torch.compile traces, else the kernels directly."""
     if torch.compiler.is_compiling():
         return attention_fwd_seqused(q, k, v, spec, names, tensors, seqused_k, o_layout,
-                                     page_table)
+                                     page_table, kv_batch_index)
     if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad):
         raise ArgumentError("flashgen: per-entry key lengths (seqused_k, cache_seqlens) are "
                             "for inference: the backward does not take them")
-    return _fwd_seqused_impl(q, k, v, spec, names, tensors, seqused_k, o_layout, page_table)
+    return _fwd_seqused_impl(q, k, v, spec, names, tensors, seqused_k, o_layout, page_table,
+                             kv_batch_index)
 
 
 def _usable(t: Tensor) -> Tensor:

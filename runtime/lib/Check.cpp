@@ -413,6 +413,36 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
     args.numPages = numPages;
     args.pageTableStride = stride;
   }
+  // K/V entries read through an index: the batch's entries at random
+  // places among two more, which hold NaN and must never be read.
+  if (opt.kvBatchIndex) {
+    if (bwd || varlen || bhsd || opt.pageSize > 0)
+      return fail("kvBatchIndex is checked for fixed-length BSHD forwards only");
+    const int kvBatch = p.batch + 2;
+    std::vector<int32_t> perm(static_cast<size_t>(kvBatch));
+    for (int i = 0; i < kvBatch; ++i)
+      perm[size_t(i)] = i;
+    std::shuffle(perm.begin(), perm.end(), rng);
+    perm.resize(size_t(p.batch));
+    const size_t kEntry = size_t(p.seqK) * p.kvHeads * p.dqk,
+                 vEntry = size_t(p.seqK) * p.kvHeads * p.dv;
+    if (opt.reference) {
+      std::vector<uint16_t> kAll(kEntry * kvBatch, 0xffff), vAll(vEntry * kvBatch, 0xffff);
+      for (int b = 0; b < p.batch; ++b) {
+        std::copy_n(kb.begin() + b * kEntry, kEntry, kAll.begin() + perm[size_t(b)] * kEntry);
+        std::copy_n(vb.begin() + b * vEntry, vEntry, vAll.begin() + perm[size_t(b)] * vEntry);
+      }
+      kb.swap(kAll);
+      vb.swap(vAll);
+    }
+    kElems = kEntry * kvBatch;
+    vElems = vEntry * kvBatch;
+    auto buf = upload(perm.data(), 4 * perm.size());
+    if (!buf)
+      return buf.takeError();
+    args.kvBatchIndex = reinterpret_cast<const int32_t *>((*buf)->ptr());
+    args.kvBatch = kvBatch;
+  }
   auto dq = upload(opt.reference ? qb.data() : nullptr, nq * 2),
        dk = upload(opt.reference ? kb.data() : nullptr, kElems * 2),
        dvb = upload(opt.reference ? vb.data() : nullptr, vElems * 2),

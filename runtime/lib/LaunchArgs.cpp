@@ -215,6 +215,19 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
   } else if (a.pageSize || a.numPages || a.pageTableStride) {
     return fail(pre + "pageSize/numPages/pageTableStride given without a pageTable");
   }
+  if (a.kvBatchIndex) {
+    if (pass != ParamsFor::Forward)
+      return fail(pre + "kvBatchIndex (entries of a larger K/V) is a forward option");
+    if (s.varlen || paged)
+      return fail(pre + "kvBatchIndex does not combine with varlen or a paged cache");
+    if (reinterpret_cast<uintptr_t>(a.kvBatchIndex) & 3)
+      return fail(pre + "'kvBatchIndex' must be 4-byte aligned (int32 [batch])");
+    if (a.kvBatch < 1 || a.kvBatch > 65535)
+      return fail(pre + "kvBatch (" + llvm::Twine(a.kvBatch) +
+                  ", the entries of K/V that kvBatchIndex picks from) must be in [1, 65535]");
+  } else if (a.kvBatch) {
+    return fail(pre + "kvBatch given without kvBatchIndex");
+  }
   // Strides: explicit, or from the layout.
   int64_t dqk = s.headDimQK, dv = s.headDimV;
   auto derive = [&](Strides st, int h, int64_t seq, int64_t d) {
@@ -240,7 +253,8 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
   if (pass == ParamsFor::Forward) {
     const int64_t fb = s.varlen ? 1 : a.batch, rq = s.varlen ? a.totalQ : a.seqQ,
                   rk = s.varlen ? a.totalK : a.seqK;
-    const int64_t kvb = paged ? 1 : fb, rkv = paged ? int64_t(a.numPages) * a.pageSize : rk;
+    const int64_t kvb = paged ? 1 : a.kvBatchIndex ? a.kvBatch : fb,
+                  rkv = paged ? int64_t(a.numPages) * a.pageSize : rk;
     std::vector<Footprint> outs = {{"o", a.o, fb, rq, a.heads, dv, 2, os}};
     if (a.lse)
       outs.push_back(lseFootprint(a.lse, int64_t(a.heads) * fb * rq));
@@ -276,6 +290,8 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
   p.pageSize = a.pageSize;
   p.pageTableStride = a.pageTableStride;
   p.poolRows = paged ? a.numPages * a.pageSize : 0;
+  p.kvBatchIndex = a.kvBatchIndex;
+  p.kvBatch = a.kvBatchIndex ? a.kvBatch : a.batch;
   p.scale = float(s.scale);
   p.scaleLog2 = float(s.scale * 1.4426950408889634);
   p.dropoutP = float(s.dropout);

@@ -56,11 +56,14 @@ llvm::Error flashgen::runtime::encodeQKVMaps(CudaDriver &drv, const codegen::Ker
     return encodeRowsMap(drv, s, a, p.tmaV, p.v, p.headDimV, p.poolRows, p.kvHeads,
                          p.vRowStride, p.vHeadStride, 0, box, /*batch=*/1);
   }
+  // K/V of more entries than the batch (kvBatchIndex picks them).
+  const int64_t kvEntries = a.kvBatchIndex ? a.kvBatch : 0;
   if (llvm::Error e = encodeRowsMap(drv, s, a, p.tmaK, p.k, p.headDimQK, rowsK, p.kvHeads,
-                                    p.kRowStride, p.kHeadStride, p.kBatchStride, kvRows))
+                                    p.kRowStride, p.kHeadStride, p.kBatchStride, kvRows,
+                                    kvEntries))
     return e;
   return encodeRowsMap(drv, s, a, p.tmaV, p.v, p.headDimV, rowsK, p.kvHeads, p.vRowStride,
-                       p.vHeadStride, p.vBatchStride, kvRows);
+                       p.vHeadStride, p.vBatchStride, kvRows, kvEntries);
 }
 
 /// The warp-specialized backward's maps: Q and dO by streamed tile, K and

@@ -104,6 +104,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   a.cuSeqlensK = static_cast<const int32_t *>(pointer(r));
   a.seqUsedK = static_cast<const int32_t *>(pointer(r));
   a.pageTable = static_cast<const int32_t *>(pointer(r));
+  a.kvBatchIndex = static_cast<const int32_t *>(pointer(r));
+  if (a.kvBatchIndex)
+    a.kvBatch = r.smallInt(-1, 70000);
   if (a.pageTable) {
     a.pageSize = r.smallInt(-16, 300);
     a.numPages = r.get<uint8_t>() % 3 ? r.smallInt(-1, 5000) : r.get<int32_t>();

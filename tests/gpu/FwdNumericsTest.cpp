@@ -38,6 +38,7 @@ struct Case {
   int batch = 0;               // 0: CheckOptions' default
   bool seqUsedK = false;       // per-entry key lengths, NaN past them
   int pageSize = 0;            // > 0: K/V in a paged pool
+  bool kvBatchIndex = false;   // K/V entries read through an index
 };
 
 /// JITs and checks one case against the float64 reference (fresh inputs).
@@ -60,6 +61,7 @@ void runCase(const Case &c, std::mt19937_64 &rng) {
   opt.batch = c.batch;
   opt.seqUsedK = c.seqUsedK;
   opt.pageSize = c.pageSize;
+  opt.kvBatchIndex = c.kvBatchIndex;
   llvm::Expected<runtime::CheckReport> r = runtime::checkForward(**kernel, c.spec, opt);
   if (!r) {
     ADD_FAILURE() << c.name << ": " << llvm::toString(r.takeError());
@@ -328,6 +330,33 @@ TEST_F(GpuForward, PagedKvCache) {
         c.batch = 5;
         c.pageSize = page;
         c.seqUsedK = page != 48;
+        c.splitKv = nq == 1;
+        runCase(c, rng);
+      }
+}
+
+TEST_F(GpuForward, ReadsKvEntriesThroughAnIndex) {
+  // ForwardArgs::kvBatchIndex (flash-attn's cache_batch_idx): the batch's
+  // K/V entries at random places among more, the others NaN; every kernel
+  // family (the mma.sync and wgmma kernels load rows with cp.async, the
+  // warp-specialized one through its tensor maps), with per-entry lengths.
+  std::mt19937_64 rng(std::random_device{}());
+  const char *specs[][2] = {
+      {"igqa", "attention igqa { head_dim = 128; heads = 32; kv_heads = 8; "
+               "mask = causal(bottom_right); }"},
+      {"iplain", "attention iplain { head_dim = 64; }"},
+      {"isync", "attention isync { mma = sync; head_dim = 64; heads = 8; kv_heads = 8; "
+                "mask = causal(bottom_right); }"},
+  };
+  for (const auto &spec : specs)
+    for (auto [nq, nk] : {std::pair{1, 4097}, std::pair{1, 1000}, std::pair{128, 333}})
+      for (bool lengths : {false, true}) {
+        Case c{std::string(spec[0]) + "_" + std::to_string(nq) + "x" + std::to_string(nk) +
+                   (lengths ? "_used" : ""),
+               spec[1], nq, nk};
+        c.batch = 4;
+        c.kvBatchIndex = true;
+        c.seqUsedK = lengths;
         c.splitKv = nq == 1;
         runCase(c, rng);
       }

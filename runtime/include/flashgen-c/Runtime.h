@@ -127,6 +127,11 @@ typedef struct FlashgenForwardArgs {
    * warp-specialized kernels. (API version 7) */
   const int32_t *page_table;
   int page_size, num_pages, page_table_stride;
+  /* K and V of kv_batch entries, of which batch entry b reads
+   * kv_batch_index[b] (int32 [batch] on the device; flash-attn's
+   * cache_batch_idx). NULL: entry b. Forward only. (API version 7) */
+  const int32_t *kv_batch_index;
+  int kv_batch;
 } FlashgenForwardArgs;
 
 FlashgenStatus flashgenKernelForward(FlashgenKernel kernel, const FlashgenForwardArgs *args);

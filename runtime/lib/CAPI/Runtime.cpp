@@ -120,6 +120,7 @@ static std::string convertArgs(const FlashgenForwardArgs *a, ForwardArgs &f) {
   f.seqUsedK = a->seqused_k;
   f.pageTable = a->page_table;
   f.pageSize = a->page_size; f.numPages = a->num_pages; f.pageTableStride = a->page_table_stride;
+  f.kvBatchIndex = a->kv_batch_index; f.kvBatch = a->kv_batch;
   f.totalQ = a->total_q; f.totalK = a->total_k;
   f.dropoutSeed = a->dropout_seed; f.dropoutOffset = a->dropout_offset;
   f.stream = static_cast<CUstream>(a->stream);

@@ -77,7 +77,7 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
   using VTile = typename Cfg::VTile;
   constexpr int BN = Cfg::kBlockN, S = Cfg::kStages;
   // Varlen: one batch entry of packed rows, this sequence's from row0.
-  const int batch = Variant::kVarlen ? 0 : rb.b;
+  const int batch = Variant::kVarlen ? 0 : rb.b, kvBatch = Variant::kVarlen ? 0 : rb.kb;
   const int qRow = (Variant::kVarlen ? int(rb.qRow0) : 0) + rb.q0;
   const int kRow0 = Variant::kVarlen ? int(rb.kRow0) : 0;
   tmaPrefetchDescriptor(p.tmaK);
@@ -85,12 +85,12 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
   // Tile rows [row, row + rows of Tile) of `head` into `dst`: one box per
   // 64-column atom, completing on `full`, which expects all its bytes.
   auto fill = [&](auto tile, uint32_t dst, const TmaDescriptor &map, uint32_t full, int row,
-                  int head) {
+                  int head, int entry) {
     using Tile = decltype(tile);
     mbarrierArriveExpectTx(full, Tile::kBytes);
 #pragma unroll
     for (int a = 0; a < Tile::kAtoms; ++a)
-      tmaLoad4d(dst + a * Tile::kAtomBytes, map, full, a * 64, row, head, batch);
+      tmaLoad4d(dst + a * Tile::kAtomBytes, map, full, a * 64, row, head, entry);
   };
   // A paged cache: the tile's keys in boxes of `box` rows, each inside one
   // page, at the pool row its page-table entry gives; a box past the
@@ -110,7 +110,7 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
         tmaLoad4d(dst + a * Tile::kAtomBytes + r * 128, map, full, a * 64, row, rb.hk, 0);
     }
   };
-  fill(QTile{}, sm.q, p.tmaQ, sm.qFull(), qRow, rb.h);
+  fill(QTile{}, sm.q, p.tmaQ, sm.qFull(), qRow, rb.h, batch);
   int n = 0;
   for (int j = rb.firstTile(); j < rb.jEnd; j = rb.nextTile(j), ++n) {
     // Buffer s is free once its previous tile (use - 1) was released.
@@ -120,13 +120,13 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     if (pages)
       fillPaged(KTile{}, sm.kBuf(s), p.tmaK, sm.kFull(s), j);
     else
-      fill(KTile{}, sm.kBuf(s), p.tmaK, sm.kFull(s), kRow0 + j * BN, rb.hk);
+      fill(KTile{}, sm.kBuf(s), p.tmaK, sm.kFull(s), kRow0 + j * BN, rb.hk, kvBatch);
     if (use > 0)
       mbarrierWait(sm.vEmpty(s), (use - 1) & 1);
     if (pages)
       fillPaged(VTile{}, sm.vBuf(s), p.tmaV, sm.vFull(s), j);
     else
-      fill(VTile{}, sm.vBuf(s), p.tmaV, sm.vFull(s), kRow0 + j * BN, rb.hk);
+      fill(VTile{}, sm.vBuf(s), p.tmaV, sm.vFull(s), kRow0 + j * BN, rb.hk, kvBatch);
   }
 }
 

@@ -16,6 +16,7 @@ namespace flashgen {
 
 template <class Variant> struct FwdRowBlock {
   int b, h, hk;           // batch entry, query head, its kv head
+  int kb;                 // K/V's batch entry (FwdParams::kvBatchIndex)
   int64_t qRow0, kRow0;   // first row of the sequence (varlen: packed)
   int seqQ, seqK;         // this entry's lengths
   int mBlock;             // the CTA's row block (of blockM rows)
@@ -58,8 +59,9 @@ template <class Variant> struct FwdRowBlock {
     q1 = min(q0 + blockM, seqQ) - 1;
     hk = h / (p.heads / p.kvHeads);
     const int64_t bq = Variant::kVarlen ? 0 : b * p.qBatchStride;
-    const int64_t bk = Variant::kVarlen ? 0 : b * p.kBatchStride;
-    const int64_t bv = Variant::kVarlen ? 0 : b * p.vBatchStride;
+    kb = p.kvBatchIndex ? p.kvBatchIndex[b] : b;
+    const int64_t bk = Variant::kVarlen ? 0 : kb * p.kBatchStride;
+    const int64_t bv = Variant::kVarlen ? 0 : kb * p.vBatchStride;
     q = static_cast<const uint16_t *>(p.q) + bq + (qRow0 + q0) * p.qRowStride +
         h * p.qHeadStride;
     k = static_cast<const uint16_t *>(p.k) + bk + kRow0 * p.kRowStride + hk * p.kHeadStride;

@@ -144,6 +144,23 @@ TEST(LaunchArgs, EveryForwardArgumentIsChecked) {
   EXPECT_NE(with([&](ForwardArgs &a) { paged(a); a.kStrides = {0, 256, 64}; })
                 .find("a paged 'k' is a contiguous pool"),
             std::string::npos);
+  // K/V entries through an index: kvBatch entries, their bytes counted.
+  auto indexed = [](ForwardArgs &a) {
+    a.kvBatchIndex = static_cast<int32_t *>(fake(0x60000));
+    a.kvBatch = 5;
+  };
+  EXPECT_EQ(with(indexed), "ok");
+  EXPECT_EQ(with([&](ForwardArgs &a) { indexed(a); a.kvBatch = 0; }),
+            "forward: kvBatch (0, the entries of K/V that kvBatchIndex picks from) must be in "
+            "[1, 65535]");
+  EXPECT_EQ(with([](ForwardArgs &a) { a.kvBatch = 3; }),
+            "forward: kvBatch given without kvBatchIndex");
+  EXPECT_NE(with([&](ForwardArgs &a) { indexed(a); paged(a); }).find("does not combine"),
+            std::string::npos);
+  // 5 entries of 300 rows x 4 heads x 64: o 2 entries in overlaps k.
+  EXPECT_NE(with([&](ForwardArgs &a) { indexed(a); a.o = fake(0x2000000 + 2 * 300 * 4 * 64 * 2); })
+                .find("'o' overlaps 'k'"),
+            std::string::npos);
   EXPECT_EQ(with([](ForwardArgs &a) { a.pageSize = 16; }),
             "forward: pageSize/numPages/pageTableStride given without a pageTable");
   // o inside the pool's 10 x 64 rows of 4 heads x 64 (0x3000000 + 327680 bytes).

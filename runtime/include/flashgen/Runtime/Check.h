@@ -43,6 +43,9 @@ struct CheckOptions {
   /// > 0: K and V in a paged pool of pages of this many rows, in a random
   /// order (ForwardArgs::pageTable; fixed-length BSHD forwards).
   int pageSize = 0;
+  /// K and V of batch + 2 entries, the batch's read through a random
+  /// index (ForwardArgs::kvBatchIndex), the others NaN.
+  bool kvBatchIndex = false;
 };
 
 struct CheckReport {

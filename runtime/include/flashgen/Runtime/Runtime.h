@@ -84,6 +84,13 @@ struct ForwardArgs {
   /// each page's rows); not varlen.
   const int32_t *pageTable = nullptr;
   int pageSize = 0, numPages = 0, pageTableStride = 0;
+  /// K and V hold kvBatch entries (>= 1) of which batch entry b reads
+  /// kvBatchIndex[b] (int32 [batch] on the device, each in [0, kvBatch);
+  /// flash-attn's cache_batch_idx): a cache read in place, not gathered
+  /// into a copy. Null: entry b (kvBatch unused). Forward only; not with
+  /// varlen or a paged cache.
+  const int32_t *kvBatchIndex = nullptr;
+  int kvBatch = 0;
   uint64_t dropoutSeed = 0, dropoutOffset = 0;
   std::map<std::string, NamedTensor> tensors;
   CUstream stream = nullptr;
