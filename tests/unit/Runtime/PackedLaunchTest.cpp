@@ -1,6 +1,8 @@
 //===- PackedLaunchTest.cpp - the packed launch's views of q, o and lse ----===//
 #include "flashgen/Runtime/PackedLaunch.h"
 
+#include "flashgen/attention/Params.cuh" // pagedBoxRows
+
 #include "gtest/gtest.h"
 
 using namespace flashgen;
@@ -70,6 +72,48 @@ TEST(PackedLaunch, RefusesWhatItCannotPack) {
   codegen::KernelSpec varlen = s;
   varlen.varlen = true;
   EXPECT_FALSE(packedLaunchOf(varlen, decode(1, 32, 8, 1, Layout::BSHD), 8));
+}
+
+} // namespace
+
+namespace {
+
+TEST(PackedLaunch, KeepsAPagedPoolAndAnEntryIndex) {
+  // A paged pool's strides stay zero (the launch derives the pool's), and
+  // the page table and K/V entry index travel with the packed launch.
+  ForwardArgs a = decode(2, 32, 8, 1, Layout::BSHD);
+  int32_t table[4] = {}, index[2] = {};
+  a.pageTable = table;
+  a.pageSize = 2048;
+  a.numPages = 4;
+  a.pageTableStride = 2;
+  a.kvBatchIndex = index;
+  a.kvBatch = 3;
+  auto p = packedLaunchOf(spec128(), a, 8);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->args.kStrides.row, 0);
+  EXPECT_EQ(p->args.vStrides.batch, 0);
+  EXPECT_EQ(p->args.pageTable, table);
+  EXPECT_EQ(p->args.pageSize, 2048);
+  EXPECT_EQ(p->args.kvBatchIndex, index);
+  EXPECT_EQ(p->args.kvBatch, 3);
+}
+
+TEST(PagedBoxRows, EachBoxStaysInsideAPage) {
+  // Boxes of gcd(tile keys, page rows): one box where the page holds whole
+  // tiles, page-sized boxes where pages are smaller, and 16-row boxes where
+  // a page of 48 rows straddles 64-key tiles.
+  EXPECT_EQ(pagedBoxRows(128, 256), 128);
+  EXPECT_EQ(pagedBoxRows(128, 16), 16);
+  EXPECT_EQ(pagedBoxRows(64, 48), 16);
+  EXPECT_EQ(pagedBoxRows(128, 96), 32);
+  for (int bn : {64, 128})
+    for (int page = 16; page <= 512; page += 16) {
+      const int box = pagedBoxRows(bn, page);
+      EXPECT_EQ(bn % box, 0);
+      EXPECT_EQ(page % box, 0);
+      EXPECT_EQ(box % 16, 0) << "boxes of whole 8-row swizzle groups, 16-row multiples";
+    }
 }
 
 } // namespace
