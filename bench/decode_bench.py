@@ -5,7 +5,7 @@ dv) * 2 bytes / time. flashgen runs `causal(bottom_right)` (every query row
 sees all keys up to its own position from the end); SDPA runs without a
 mask (its is_causal aligns top-left), which differs by at most Nq - 1 keys.
 Usage (repository root, after scripts/device-prep.sh, .carry carried):
-    python3 bench/decode_bench.py [--flashgen .carry/flashgen] [--quick]
+    python3 bench/decode_bench.py [--flashgen .carry/flashgen] [--quick] [--paged 16,256]
 Prints a markdown table; a backend that refuses a shape says so."""
 import argparse
 import os
@@ -24,14 +24,15 @@ def spec_text(h, hkv, d):
             f"  heads = {h};\n  kv_heads = {hkv};\n  mask = causal(bottom_right);\n}}\n")
 
 
-def flashgen_ms(binary, text, b, h, nq, nk, splits="auto"):
+def flashgen_ms(binary, text, b, h, nq, nk, splits="auto", page_size=0):
     with tempfile.NamedTemporaryFile("w", suffix=".attn", delete=False) as f:
         f.write(text)
     env = dict(os.environ)
     env["FLASHGEN_FWD_KV_SPLITS"] = str(splits)
+    paged = ["--page-size", str(page_size)] if page_size else []
     out = subprocess.run([binary, "run", f.name, "--no-check", "--reps", "50",
-                          "--shape", f"{b},{h},{nq},{nk}"], capture_output=True, text=True,
-                         timeout=300, env=env).stdout
+                          "--shape", f"{b},{h},{nq},{nk}"] + paged, capture_output=True,
+                         text=True, timeout=300, env=env).stdout
     t = re.search(r"time=([0-9.]+) ms", out)
     s = re.search(r"kv_splits=([0-9]+)", out)
     if not t:
@@ -58,15 +59,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--flashgen", default=".carry/flashgen")
     ap.add_argument("--quick", action="store_true", help="Nq = 1, B in 1, 8, Nk in 4k, 32k")
+    ap.add_argument("--paged", default="",
+                    help="page sizes, e.g. 16,256: flashgen with K/V in a paged pool too")
     args = ap.parse_args()
+    pages = [int(p) for p in args.paged.split(",") if p]
     groups = [(32, 8, 128)] if args.quick else [(32, 8, 128), (64, 8, 128)]
     nqs = (1,) if args.quick else (1, 4, 16)
     nks = (4096, 32768) if args.quick else (4096, 32768, 131072)
     batches = (1, 8) if args.quick else (1, 8, 64)
     print(f"# torch {torch.__version__} on {torch.cuda.get_device_name()}; ms (KV TB/s)")
-    print("| H/Hkv | B | Nq | Nk | flashgen | splits | flashgen, no split | FA2 (SDPA flash) "
-          "| cuDNN | flashgen/best |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    paged_head = "".join(f" flashgen paged {p} |" for p in pages)
+    print("| H/Hkv | B | Nq | Nk | flashgen | splits | flashgen, no split |" + paged_head +
+          " FA2 (SDPA flash) | cuDNN | flashgen/best |")
+    print("|---|---|---|---|---|---|---|" + "---|" * len(pages) + "---|---|---|")
     for h, hkv, d in groups:
         text = spec_text(h, hkv, d)
         for b in batches:
@@ -80,12 +85,15 @@ def main():
                         return f"{ms:.4f} ({kv_bytes / ms / 1e9:.2f})"
                     fg, splits = flashgen_ms(args.flashgen, text, b, h, nq, nk)
                     fg1, _ = flashgen_ms(args.flashgen, text, b, h, nq, nk, splits=1)
+                    paged = "".join(
+                        f" {cell(*flashgen_ms(args.flashgen, text, b, h, nq, nk, page_size=p))} |"
+                        for p in pages)
                     fa, fan = sdpa_ms(SDPBackend.FLASH_ATTENTION, b, h, hkv, nq, nk, d)
                     cu, cun = sdpa_ms(SDPBackend.CUDNN_ATTENTION, b, h, hkv, nq, nk, d)
                     best = min([x for x in (fa, cu) if x is not None], default=None)
                     ratio = f"{best / fg:.2f}" if fg and best else "-"
                     print(f"| {h}/{hkv} | {b} | {nq} | {nk} | {cell(fg, splits)} | "
-                          f"{splits if fg else '-'} | {cell(fg1, _)} | {cell(fa, fan)} | "
+                          f"{splits if fg else '-'} | {cell(fg1, _)} |{paged} {cell(fa, fan)} | "
                           f"{cell(cu, cun)} | {ratio} |", flush=True)
 
 

@@ -133,6 +133,16 @@ cl::opt<uint64_t> seedOpt("seed",
                                    "the same seed gives the same inputs, lookup tensors "
                                    "included, for A/B timings"),
                           cl::init(0), cl::sub(runCmd), cl::cat(category));
+cl::opt<unsigned> pageSizeOpt(
+    "page-size",
+    cl::desc("run: K and V in a paged pool of pages of this many rows (a multiple of 16), "
+             "in a random order (a paged KV cache; forward, sm_90a); 0: contiguous"),
+    cl::init(0), cl::sub(runCmd), cl::cat(category));
+cl::opt<bool> kvLengthsOpt(
+    "kv-lengths",
+    cl::desc("run: per-entry key lengths (entry 1 all keys, entry 2 none, the others "
+             "random), the K/V rows past them NaN (forward)"),
+    cl::sub(runCmd), cl::cat(category));
 cl::opt<bool> noCheckOpt("no-check",
                          cl::desc("Skip the CPU reference (large shapes)"),
                          cl::sub(runCmd), cl::cat(category));
@@ -201,6 +211,16 @@ int runKernel(StringRef path) {
         << "--block-density must be in (0, 1], got " << blockDensityOpt << "\n";
     return kUsageError;
   }
+  if (backwardOpt && (pageSizeOpt || kvLengthsOpt)) {
+    WithColor::error(errs(), "flashgen")
+        << "--page-size and --kv-lengths are forward options (decoding): drop --backward\n";
+    return kUsageError;
+  }
+  if (pageSizeOpt % 16) {
+    WithColor::error(errs(), "flashgen")
+        << "--page-size must be a multiple of 16, got " << pageSizeOpt << "\n";
+    return kUsageError;
+  }
   if (!shapeOpt.empty()) {
     std::string err = flashgen::parseShape(shapeOpt, shape);
     if (!err.empty()) {
@@ -251,6 +271,8 @@ int runKernel(StringRef path) {
   opt.timingReps = int(repsOpt);
   opt.blockDensity = blockDensityOpt;
   opt.seed = seedOpt;
+  opt.pageSize = int(pageSizeOpt);
+  opt.seqUsedK = kvLengthsOpt;
   if (backwardOpt) {
     opt.deterministic = deterministicOpt;
     opt.repeatRuns = 1; // compare bits (deterministic mode only)
