@@ -43,7 +43,7 @@ examples/softcap.attn:1,16,257,257
 examples/varlen.attn:2,3,300,300
 examples/sparse_runtime.attn:1,16,512,512
 examples/dropout.attn:2,3,257,257
-examples/mqa.attn:5,16,1,3001:--kv-lengths,--page-size=48
+examples/causal_bottom_right.attn:5,4,1,3001:--kv-lengths,--page-size=48
 examples/causal_bottom_right.attn:5,4,3,1000:--kv-lengths"
 if [[ -n ${CASES:-} ]]; then
   cases=$(for c in $cases; do for w in $CASES; do [[ $c == *"$w"* ]] && echo "$c" && break; done; done)
