@@ -18,9 +18,13 @@ block_table [B, max_pages] (int32) makes k_cache / v_cache paged pools
 [num_pages, page_size, Hk, D] (page_size a multiple of 16): entry b's key k
 is row k % page_size of page block_table[b, k // page_size] (sm_90a).
 
-Not yet (UnsupportedError): cache_leftpad, rotary embeddings (apply them
-to q and k before the call). num_splits is a hint flash-attn may ignore;
-flashgen chooses its own split-KV.
+rotary_cos / rotary_sin [seqlen_ro, rotary_dim / 2] rotate the new keys at
+their cache positions and the queries at theirs (causal or windowed; else
+all at cache_seqlens), interleaved or GPT-NeoX style (rotary.py), before the
+keys are appended, as flash-attn does.
+
+Not yet (UnsupportedError): cache_leftpad. num_splits is a hint flash-attn
+may ignore; flashgen chooses its own split-KV.
 """
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ import torch
 from . import api, ops
 from .errors import ArgumentError, UnsupportedError
 from .kvcache_spec import _WHO, kvcache_spec_text
+from .rotary import apply_rotary, check_rotary
 
 Tensor = torch.Tensor
 
@@ -144,15 +149,15 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
     [B, Sq, H, Dv], and with return_softmax_lse the logsumexp [B, H, Sq]."""
     if cache_leftpad is not None:
         raise UnsupportedError(f"{_WHO}: cache_leftpad is not supported yet")
-    if rotary_cos is not None or rotary_sin is not None:
-        raise UnsupportedError(f"{_WHO}: rotary embeddings are not applied by flashgen yet; "
-                               "rotate q and k before the call")
     for name, t in (("q", q), ("k_cache", k_cache), ("v_cache", v_cache)):
         if not isinstance(t, Tensor) or t.dim() != 4:
             raise ArgumentError(f"{_WHO}: '{name}' must be a 4-D tensor [batch, seqlen, "
                                 f"nheads, headdim], got "
                                 f"{list(t.shape) if isinstance(t, Tensor) else type(t).__name__}")
     batch, sq, heads, d = q.shape
+    rotary = rotary_cos is not None or rotary_sin is not None
+    if rotary:
+        check_rotary(rotary_cos, rotary_sin, d, q, _WHO)
     cache_batch, capacity, kv_heads, dk = k_cache.shape
     paged = block_table is not None
     if paged:
@@ -219,6 +224,20 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
                              softmax_scale=softmax_scale)
     if q.device.type != "cuda":  # before the caches are written
         raise ArgumentError(f"{_WHO}: q is on {q.device}; flashgen runs on CUDA tensors")
+    if rotary:
+        # flash-attn's positions: the new keys at their cache rows; the
+        # queries at theirs (the cache's end) when causal or windowed, else
+        # all at the first new position.
+        start = lens.long()[:, None]
+        if new:
+            k = apply_rotary(k, rotary_cos, rotary_sin,
+                             start + torch.arange(new, device=q.device)[None, :],
+                             rotary_interleaved)
+        steps = torch.arange(sq, device=q.device)[None, :]
+        windowed = tuple(window_size if window_size is not None else (-1, -1)) != (-1, -1)
+        q = apply_rotary(q, rotary_cos, rotary_sin,
+                         start + steps if causal or windowed else start + 0 * steps,
+                         rotary_interleaved)
     table = None
     if paged:
         table = block_table.to(device=q.device, dtype=torch.int32).contiguous()

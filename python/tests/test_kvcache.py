@@ -119,8 +119,10 @@ def test_unsupported_and_bad_arguments_name_themselves():
     with pytest.raises(ArgumentError, match="capacity of 32"):  # 2 pages of 16 rows
         flash_attn_with_kvcache(q, kc, vc, block_table=torch.zeros(2, 2, dtype=torch.int32),
                                 cache_seqlens=33)
-    with pytest.raises(UnsupportedError, match="rotary"):
+    with pytest.raises(ArgumentError, match="give both rotary_cos and rotary_sin"):
         flash_attn_with_kvcache(q, kc, vc, rotary_cos=torch.zeros(16, 32))
+    with pytest.raises(UnsupportedError, match="cache_leftpad"):
+        flash_attn_with_kvcache(q, kc, vc, cache_leftpad=torch.zeros(2, dtype=torch.int32))
     with pytest.raises(ArgumentError, match="capacity of 16"):
         flash_attn_with_kvcache(q, kc, vc, cache_seqlens=torch.tensor([3, 17], dtype=torch.int32))
     with pytest.raises(ArgumentError, match="capacity of 16"):

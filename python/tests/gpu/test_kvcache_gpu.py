@@ -219,3 +219,32 @@ def test_paged_cache_against_float64(report, page_size, d, sq, causal):
     olow, _ = _per_entry_reference(q, kc, vc, lens + 1, dtype=torch.bfloat16, **kw)
     assert_close("paged", out, o64, olow, report)
     assert_close("contiguous", want, o64, olow, report)
+
+
+@pytest.mark.parametrize("interleaved,causal", [(True, True), (False, False)])
+def test_rotary_equals_rotating_first(interleaved, causal):
+    """rotary_cos / rotary_sin: the same answer (and caches) as rotating q
+    and the new keys first (flashgen.rotary, CPU-tested against the complex
+    rotation) at flash-attn's positions, then calling without them."""
+    from flashgen.rotary import apply_rotary
+    b, cap, h, hk, d, ro, new = 2, 1024, 8, 2, 128, 64, 2
+    kc = torch.randn(b, cap, hk, d, device="cuda", dtype=torch.bfloat16)
+    vc = torch.randn(b, cap, hk, d, device="cuda", dtype=torch.bfloat16)
+    kc1, vc1 = kc.clone(), vc.clone()
+    q = torch.randn(b, new, h, d, device="cuda", dtype=torch.bfloat16)
+    kn = torch.randn(b, new, hk, d, device="cuda", dtype=torch.bfloat16)
+    vn = torch.randn(b, new, hk, d, device="cuda", dtype=torch.bfloat16)
+    lens = torch.tensor([100, 700], dtype=torch.int32, device="cuda")
+    ang = torch.arange(cap, device="cuda")[:, None] * \
+        (1e4 ** -(torch.arange(0, ro, 2, device="cuda") / ro))[None, :]
+    cos, sin = ang.cos(), ang.sin()
+    out = flash_attn_with_kvcache(q, kc, vc, k=kn, v=vn, rotary_cos=cos, rotary_sin=sin,
+                                  cache_seqlens=lens, causal=causal,
+                                  rotary_interleaved=interleaved)
+    start = lens.long()[:, None]
+    steps = torch.arange(new, device="cuda")[None, :]
+    kr = apply_rotary(kn, cos, sin, start + steps, interleaved)
+    qr = apply_rotary(q, cos, sin, start + steps if causal else start + 0 * steps, interleaved)
+    want = flash_attn_with_kvcache(qr, kc1, vc1, k=kr, v=vn, cache_seqlens=lens, causal=causal)
+    torch.testing.assert_close(out, want, rtol=0, atol=0)
+    assert torch.equal(kc, kc1) and torch.equal(vc, vc1)
