@@ -74,23 +74,32 @@ def _lengths(cache_seqlens, batch: int, capacity: int, device):
     return lens, None
 
 
+def _require(on: Tensor, condition, message: str) -> None:
+    """An error when `condition()` (a bool tensor) is false. On the host
+    for CPU tensors (ArgumentError). For CUDA ones, on the device without a
+    synchronization (a host read costs a decoding step 2-4x its time:
+    bench/results/2026-11-30-h200-s18.md): torch's asynchronous assert,
+    which fails the process's CUDA context as an out-of-range index does in
+    torch; not while a CUDA graph is being captured (nothing is computed
+    then). The kernel never reads outside the caches either way."""
+    if not on.is_cuda:
+        if not bool(condition()):
+            raise ArgumentError(message)
+    elif not torch.cuda.is_current_stream_capturing():
+        torch._assert_async(condition(), message)
+
+
 def _check_lengths(lens: Tensor, known, new: int, capacity: int) -> None:
     """An error when a length is negative or a length + the new keys
-    exceeds the capacity. Lengths the host knows (an int, a CPU tensor) are
-    checked here (ArgumentError). A CUDA tensor's are checked on the device
-    without a synchronization (a host read costs a decoding step 2-4x its
-    time: bench/results/2026-11-30-h200-s18.md): torch's asynchronous
-    assert, which fails the process's CUDA context as an out-of-range
-    index does in torch; not while a CUDA graph is being captured. The
-    kernel also clamps each length to [0, capacity], so no byte outside the
-    cache is read either way."""
+    exceeds the capacity: lengths the host knows (an int, a CPU tensor)
+    name the largest; a CUDA tensor's are checked on the device (_require).
+    The kernel also clamps each length to [0, capacity]."""
     if known is None and not lens.is_cuda:
         known = (int(lens.min()), int(lens.max()))
     if known is None:
-        if not torch.cuda.is_current_stream_capturing():
-            torch._assert_async(((lens >= 0) & (lens <= capacity - new)).all(),
-                                f"{_WHO}: cache_seqlens + {new} new keys exceed the caches' "
-                                f"capacity of {capacity} (or are negative)")
+        _require(lens, lambda: ((lens >= 0) & (lens <= capacity - new)).all(),
+                 f"{_WHO}: cache_seqlens + {new} new keys exceed the caches' "
+                 f"capacity of {capacity} (or are negative)")
         return
     lo, hi = known
     if lo < 0 or hi + new > capacity:
@@ -99,37 +108,21 @@ def _check_lengths(lens: Tensor, known, new: int, capacity: int) -> None:
 
 
 def _check_entries(idx: Tensor, entries: int) -> None:
-    """An error when a cache_batch_idx entry is outside [0, entries): on the
-    host for a CPU tensor, else on the device without a synchronization
-    (as the lengths; not while capturing a CUDA graph)."""
-    if idx.numel() == 0 or (idx.is_cuda and torch.cuda.is_current_stream_capturing()):
-        return
-    ok = ((idx >= 0) & (idx < entries)).all()
-    message = f"{_WHO}: cache_batch_idx holds entries outside [0, {entries})"
-    if not idx.is_cuda:
-        if not bool(ok):
-            raise ArgumentError(message)
-        return
-    torch._assert_async(ok, message)
+    """An error when a cache_batch_idx entry is outside [0, entries)."""
+    _require(idx, lambda: ((idx >= 0) & (idx < entries)).all(),
+             f"{_WHO}: cache_batch_idx holds entries outside [0, {entries})")
 
 
 def _check_pages(table: Tensor, lens: Tensor, new: int, page_size: int, num_pages: int) -> None:
     """An error when a block-table entry an entry's keys use (the first
-    ceil((length + new) / page_size)) is outside [0, num_pages): checked on
-    the device without a synchronization, as the lengths are (not while
-    capturing a CUDA graph). Entries past the keys are never read."""
-    if table.is_cuda and torch.cuda.is_current_stream_capturing():
-        return
-    needed = (lens.long() + new + page_size - 1) // page_size
-    used = torch.arange(table.shape[1], device=table.device)[None, :] < needed[:, None]
-    ok = ~(used & ((table < 0) | (table >= num_pages))).any()
-    if not table.is_cuda:
-        if not bool(ok):
-            raise ArgumentError(f"{_WHO}: block_table holds page indices outside "
-                                f"[0, {num_pages}) for pages the keys use")
-        return
-    torch._assert_async(ok, f"{_WHO}: block_table holds page indices outside "
-                            f"[0, {num_pages}) for pages the keys use")
+    ceil((length + new) / page_size)) is outside [0, num_pages). Entries
+    past the keys are never read."""
+    def ok():
+        needed = (lens.long() + new + page_size - 1) // page_size
+        used = torch.arange(table.shape[1], device=table.device)[None, :] < needed[:, None]
+        return ~(used & ((table < 0) | (table >= num_pages))).any()
+    _require(table, ok, f"{_WHO}: block_table holds page indices outside [0, {num_pages}) "
+                        "for pages the keys use")
 
 
 def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
@@ -236,7 +229,7 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
         steps = torch.arange(sq, device=q.device)[None, :]
         windowed = tuple(window_size if window_size is not None else (-1, -1)) != (-1, -1)
         q = apply_rotary(q, rotary_cos, rotary_sin,
-                         start + steps if causal or windowed else start + 0 * steps,
+                         start + steps if causal or windowed else start.expand(-1, sq),
                          rotary_interleaved)
     table = None
     if paged:
@@ -253,17 +246,16 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
         v_cache[rows, pos] = v
         total = lens + new
     # The kernel reads entry idx[b] of the caches in place (no gathered copy).
-    kc, vc = k_cache, v_cache
     kv_index = None if idx is None else idx.to(torch.int32).contiguous()
     tensors = {}
     if alibi_slopes is not None:
         tensors["alibi_slopes"] = alibi_slopes
     if not paged and idx is None:
-        api._check_qkv(q, kc, vc, varlen=False, who=_WHO)
+        api._check_qkv(q, k_cache, v_cache, varlen=False, who=_WHO)
     text, names, ts = api.resolve(text, dtype=dtype, qk_head_dim=d, v_head_dim=v_cache.shape[3],
                                   tensors=tensors)
     # Each entry's keys end at its length: rows past it are never read
     # into the result (a cache from torch.empty may hold NaN there).
-    out, lse = ops.attention_seqused(q, kc, vc, text, names, list(ts), total.contiguous(),
-                                     ops.O_BSHD, table, kv_index)
+    out, lse = ops.attention_seqused(q, k_cache, v_cache, text, names, list(ts),
+                                     total.contiguous(), ops.O_BSHD, table, kv_index)
     return (out, lse) if return_softmax_lse else out

@@ -64,6 +64,16 @@ def _named_tensors(kern: _library.Kernel, names: str, tensors: list[Tensor], dev
     return out
 
 
+def _int32_rows(name: str, t: Tensor, batch: int, rank: int, device) -> None:
+    """ArgumentError unless `t` is a contiguous int32 tensor of `rank`
+    dimensions, the first `batch`, on `device` (what the kernels index)."""
+    if t.dtype != torch.int32 or t.dim() != rank or t.shape[0] != batch or \
+            t.device != device or not t.is_contiguous():
+        want = f"[batch = {batch}" + (", ...]" if rank > 1 else "]")
+        raise ArgumentError(f"flashgen: {name} must be a contiguous int32 tensor {want} on "
+                            f"{device}, got {t.dtype} {list(t.shape)} on {t.device}")
+
+
 class _Launch:
     """A ForwardArgs for one call, and the ctypes arrays it points into."""
 
@@ -110,21 +120,12 @@ class _Launch:
         if positions is not None:
             a.positions = _library.Positions(*positions)
         if seqused_k is not None:
-            if seqused_k.dtype != torch.int32 or seqused_k.shape != (a.batch,) or \
-                    seqused_k.device != q.device or not seqused_k.is_contiguous():
-                raise ArgumentError(f"flashgen: seqused_k must be a contiguous int32 tensor "
-                                    f"[batch = {a.batch}] on {q.device}, got {seqused_k.dtype} "
-                                    f"{list(seqused_k.shape)} on {seqused_k.device}")
+            _int32_rows("seqused_k", seqused_k, a.batch, 1, q.device)
             a.seqused_k = seqused_k.data_ptr()
         if page_table is not None:
             # k, v: pools [pages, page_size, kv heads, d]; a launch of
             # max_pages x page_size keys per entry, contiguous pool rows.
-            if page_table.dtype != torch.int32 or page_table.dim() != 2 or \
-                    page_table.shape[0] != a.batch or page_table.device != q.device or \
-                    not page_table.is_contiguous():
-                raise ArgumentError(f"flashgen: block_table must be a contiguous int32 tensor "
-                                    f"[batch = {a.batch}, max_pages] on {q.device}, got "
-                                    f"{page_table.dtype} {list(page_table.shape)}")
+            _int32_rows("block_table", page_table, a.batch, 2, q.device)
             for name, t in (("k", k), ("v", v)):
                 if not t.is_contiguous():
                     raise ArgumentError(f"flashgen: the paged {name} cache must be contiguous "
@@ -136,10 +137,7 @@ class _Launch:
             a.k_strides = a.v_strides = _library.Strides(0, 0, 0)
         if kv_batch_index is not None:
             # k, v: [kv_batch, S, Hk, D], entry b reads kv_batch_index[b].
-            if kv_batch_index.dtype != torch.int32 or kv_batch_index.shape != (a.batch,) or \
-                    kv_batch_index.device != q.device or not kv_batch_index.is_contiguous():
-                raise ArgumentError(f"flashgen: cache_batch_idx must be a contiguous int32 "
-                                    f"tensor [batch = {a.batch}] on {q.device}")
+            _int32_rows("cache_batch_idx", kv_batch_index, a.batch, 1, q.device)
             a.kv_batch_index = kv_batch_index.data_ptr()
             a.kv_batch = k.shape[0]
         a.stream = torch._C._cuda_getCurrentRawStream(q.device.index)
