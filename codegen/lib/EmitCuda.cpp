@@ -168,8 +168,9 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
   // q and k clamped into the sequence where a lookup's proof rests on it,
   // unless the caller's tile is inside (LookupRanges.h: the kernels
   // evaluate past the ragged edge too).
-  const SequenceBounds maskBounds = sequenceBoundsOf(v, v.getMask()),
-                       scoreBounds = sequenceBoundsOf(v, v.getScore());
+  SequenceBounds maskBounds, scoreBounds;
+  (void)lookupIndicesInRange(v, v.getMask(), &maskBounds);
+  (void)lookupIndicesInRange(v, v.getScore(), &scoreBounds);
   const bool clamps = maskBounds.q || maskBounds.k || scoreBounds.q || scoreBounds.k;
   os << "  /// The mask and score functions clamp q or k into the sequence for\n"
         "  /// their lookups unless kInSequence (callers split interior tiles).\n"

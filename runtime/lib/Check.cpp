@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <numeric>
 #include <random>
 
 using namespace flashgen;
@@ -373,16 +374,20 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
   // order, pages no entry uses (and table entries past an entry's keys)
   // NaN / -1, which must never be read.
   size_t kElems = nk, vElems = nv;
+  // 0 .. n - 1 in a random order.
+  auto shuffled = [&](int n) {
+    std::vector<int32_t> order(static_cast<size_t>(n));
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    return order;
+  };
   if (opt.pageSize > 0) {
     if (bwd || varlen || bhsd)
       return fail("paged K/V are checked for fixed-length BSHD forwards only");
     const int ps = opt.pageSize, maxPages = (p.seqK + ps - 1) / ps;
     const int numPages = p.batch * maxPages + 3, stride = maxPages + 1;
-    std::vector<int32_t> perm(static_cast<size_t>(numPages));
+    const std::vector<int32_t> perm = shuffled(numPages);
     std::vector<int32_t> table(static_cast<size_t>(p.batch) * stride, -1);
-    for (int i = 0; i < numPages; ++i)
-      perm[size_t(i)] = i;
-    std::shuffle(perm.begin(), perm.end(), rng);
     const size_t kRow = size_t(p.kvHeads) * p.dqk, vRow = size_t(p.kvHeads) * p.dv;
     std::vector<uint16_t> kPool(size_t(numPages) * ps * kRow, 0xffff),
         vPool(size_t(numPages) * ps * vRow, 0xffff);
@@ -419,10 +424,7 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
     if (bwd || varlen || bhsd || opt.pageSize > 0)
       return fail("kvBatchIndex is checked for fixed-length BSHD forwards only");
     const int kvBatch = p.batch + 2;
-    std::vector<int32_t> perm(static_cast<size_t>(kvBatch));
-    for (int i = 0; i < kvBatch; ++i)
-      perm[size_t(i)] = i;
-    std::shuffle(perm.begin(), perm.end(), rng);
+    std::vector<int32_t> perm = shuffled(kvBatch);
     perm.resize(size_t(p.batch));
     const size_t kEntry = size_t(p.seqK) * p.kvHeads * p.dqk,
                  vEntry = size_t(p.seqK) * p.kvHeads * p.dv;

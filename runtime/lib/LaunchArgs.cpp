@@ -291,7 +291,6 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
   p.pageTableStride = a.pageTableStride;
   p.poolRows = paged ? a.numPages * a.pageSize : 0;
   p.kvBatchIndex = a.kvBatchIndex;
-  p.kvBatch = a.kvBatchIndex ? a.kvBatch : a.batch;
   p.scale = float(s.scale);
   p.scaleLog2 = float(s.scale * 1.4426950408889634);
   p.dropoutP = float(s.dropout);

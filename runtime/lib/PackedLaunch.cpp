@@ -8,10 +8,20 @@
 
 using namespace flashgen;
 
+std::string flashgen::runtime::whyNotPackable(bool dropout, bool varlen, bool sparse,
+                                             int64_t group, int64_t seqQ) {
+  if (dropout || varlen || sparse)
+    return "dropout, varlen and block sparsity are not packed";
+  if (group * seqQ > kMaxPackedRows)
+    return std::to_string(group) + " query heads x " + std::to_string(seqQ) + " rows > " +
+           std::to_string(kMaxPackedRows);
+  return "";
+}
+
 std::optional<runtime::PackedLaunch>
 flashgen::runtime::packedLaunchOf(const codegen::KernelSpec &spec, const ForwardArgs &a,
                                   int kvHeads) {
-  if (spec.varlen || spec.hasDropout || spec.sparsity || a.cuSeqlensQ || a.cuSeqlensK)
+  if (a.cuSeqlensQ || a.cuSeqlensK)
     return std::nullopt;
   const Positions &pos = a.positions;
   if (pos.qOffset || pos.kOffset || pos.headOffset || pos.seqQ || pos.seqK || pos.heads)
@@ -19,7 +29,7 @@ flashgen::runtime::packedLaunchOf(const codegen::KernelSpec &spec, const Forward
   if (a.batch < 1 || a.seqQ < 1 || kvHeads < 1 || a.heads <= kvHeads || a.heads % kvHeads)
     return std::nullopt;
   const int group = a.heads / kvHeads;
-  if (int64_t(group) * a.seqQ > kMaxPackedRows)
+  if (!whyNotPackable(spec.hasDropout, spec.varlen, bool(spec.sparsity), group, a.seqQ).empty())
     return std::nullopt;
   const bool single = a.seqQ == 1;
   auto view = [&](Strides given, int64_t dim) -> std::optional<Strides> {

@@ -47,23 +47,18 @@ llvm::Error flashgen::runtime::encodeQKVMaps(CudaDriver &drv, const codegen::Ker
   if (llvm::Error e = encodeRowsMap(drv, s, a, p.tmaQ, p.q, p.headDimQK, rowsQ, p.heads,
                                     p.qRowStride, p.qHeadStride, p.qBatchStride, qRows))
     return e;
-  if (p.pageTable) {
-    // A paged pool: one batch entry of all its rows, boxes inside a page.
-    const int64_t box = pagedBoxRows(int(kvRows), p.pageSize);
-    if (llvm::Error e = encodeRowsMap(drv, s, a, p.tmaK, p.k, p.headDimQK, p.poolRows, p.kvHeads,
-                                      p.kRowStride, p.kHeadStride, 0, box, /*batch=*/1))
-      return e;
-    return encodeRowsMap(drv, s, a, p.tmaV, p.v, p.headDimV, p.poolRows, p.kvHeads,
-                         p.vRowStride, p.vHeadStride, 0, box, /*batch=*/1);
-  }
-  // K/V of more entries than the batch (kvBatchIndex picks them).
-  const int64_t kvEntries = a.kvBatchIndex ? a.kvBatch : 0;
-  if (llvm::Error e = encodeRowsMap(drv, s, a, p.tmaK, p.k, p.headDimQK, rowsK, p.kvHeads,
-                                    p.kRowStride, p.kHeadStride, p.kBatchStride, kvRows,
-                                    kvEntries))
+  // A paged pool is one batch entry of all its rows (batch strides 0),
+  // loaded in boxes inside a page; K/V of more entries than the batch
+  // (kvBatchIndex picks them) have their own entry count.
+  const bool paged = p.pageTable != nullptr;
+  const int64_t rowsKV = paged ? p.poolRows : rowsK,
+                box = paged ? pagedBoxRows(int(kvRows), p.pageSize) : kvRows,
+                entries = paged ? 1 : a.kvBatchIndex ? a.kvBatch : 0;
+  if (llvm::Error e = encodeRowsMap(drv, s, a, p.tmaK, p.k, p.headDimQK, rowsKV, p.kvHeads,
+                                    p.kRowStride, p.kHeadStride, p.kBatchStride, box, entries))
     return e;
-  return encodeRowsMap(drv, s, a, p.tmaV, p.v, p.headDimV, rowsK, p.kvHeads, p.vRowStride,
-                       p.vHeadStride, p.vBatchStride, kvRows, kvEntries);
+  return encodeRowsMap(drv, s, a, p.tmaV, p.v, p.headDimV, rowsKV, p.kvHeads, p.vRowStride,
+                       p.vHeadStride, p.vBatchStride, box, entries);
 }
 
 /// The warp-specialized backward's maps: Q and dO by streamed tile, K and

@@ -43,20 +43,17 @@ struct F16 {
   static constexpr bool kIsBF16 = false;
 };
 
-/// A bool known at compile time, for code that also takes a run-time bool:
-/// inlined, the branches on it fold away (one loop body per value).
+/// A bool known at compile time (std::bool_constant without <type_traits>,
+/// which NVRTC lacks): code that also takes a run-time bool folds the
+/// branches on it away, and a generic lambda given one is instantiated
+/// once per value (decltype(arg)::value).
 template <bool B> struct StaticBool {
+  static constexpr bool value = B;
   FG_HOST_DEVICE constexpr operator bool() const { return B; }
 };
 
 #if defined(__CUDA_ARCH__) || defined(__CUDACC_RTC__)
 
-
-/// A bool as a type (std::bool_constant without <type_traits>, which
-/// NVRTC lacks): a generic lambda instantiated once per value.
-template <bool B> struct BoolConstant {
-  static constexpr bool value = B;
-};
 
 FG_DEVICE float negInf() { return __int_as_float(0xff800000); }
 FG_DEVICE float posInf() { return __int_as_float(0x7f800000); }

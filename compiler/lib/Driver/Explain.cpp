@@ -185,13 +185,11 @@ ExplainedPacking explainPacking(VariantOp v, const AttnShape &shape, const TileC
   }
   p.group = shape.heads / shape.kvHeads;
   const int64_t rows = p.group * shape.seqQ;
-  if (v.getDropout().convertToDouble() > 0 || v.getVarlen() || v.getSparsityAttr()) {
-    p.text = "no (dropout, varlen and block sparsity are not packed)";
-    return p;
-  }
-  if (rows > runtime::kMaxPackedRows) {
-    p.text = fmt::format("no ({} query heads x {} rows > {})", p.group, shape.seqQ,
-                         runtime::kMaxPackedRows);
+  const std::string why =
+      runtime::whyNotPackable(v.getDropout().convertToDouble() > 0, v.getVarlen(),
+                              bool(v.getSparsityAttr()), p.group, shape.seqQ);
+  if (!why.empty()) {
+    p.text = "no (" + why + ")";
     return p;
   }
   p.rowBlocks = (rows + fwd.blockM - 1) / fwd.blockM;

@@ -4,13 +4,11 @@
 
 #include <string>
 
-
 using namespace flashgen::attn;
 
 llvm::DenseMap<mlir::Operation *, llvm::SmallVector<bool, 4>>
-flashgen::attn::lookupIndicesInRange(
-    VariantOp v, mlir::Region &region,
-    llvm::DenseMap<mlir::Operation *, SequenceBounds> *guards) {
+flashgen::attn::lookupIndicesInRange(VariantOp v, mlir::Region &region,
+                                     SequenceBounds *bounds) {
   llvm::DenseMap<mlir::Operation *, llvm::SmallVector<bool, 4>> result;
   mlir::Block &block = region.front();
   // The last six arguments are b, h, q, k, seq_q, seq_k.
@@ -18,10 +16,10 @@ flashgen::attn::lookupIndicesInRange(
   mlir::Value b = block.getArgument(first), h = block.getArgument(first + 1),
               q = block.getArgument(first + 2), k = block.getArgument(first + 3);
   llvm::DenseMap<mlir::Value, Interval> ranges = evaluateRanges(block, kernelIndexRanges());
+  SequenceBounds used;
   block.walk([&](LookupOp l) {
     TensorAttr t = v.lookupTensor(l.getName());
     llvm::SmallVector<bool, 4> &flags = result[l.getOperation()];
-    SequenceBounds used;
     for (auto [d, i] : llvm::enumerate(l.getIndices())) {
       bool proven = false;
       if (t && d < t.getShape().size()) {
@@ -42,22 +40,10 @@ flashgen::attn::lookupIndicesInRange(
       }
       flags.push_back(proven);
     }
-    if (guards && (used.q || used.k))
-      (*guards)[l.getOperation()] = used;
   });
+  if (bounds)
+    *bounds = used;
   return result;
-}
-
-
-SequenceBounds flashgen::attn::sequenceBoundsOf(VariantOp v, mlir::Region &region) {
-  llvm::DenseMap<mlir::Operation *, SequenceBounds> guards;
-  (void)lookupIndicesInRange(v, region, &guards);
-  SequenceBounds all;
-  for (auto &[op, b] : guards) {
-    all.q |= b.q;
-    all.k |= b.k;
-  }
-  return all;
 }
 
 std::string flashgen::attn::sequenceClampCode(const SequenceBounds &bounds) {

@@ -209,9 +209,9 @@ FG_DEVICE ElementBits<1, NT> bwdKeepBits(const FwdParams &p, int b, int h, bool 
     });
   };
   if (edge)
-    evalWith(BoolConstant<false>{});
+    evalWith(StaticBool<false>{});
   else if (checkMask)
-    Variant::kSequenceClamps ? evalWith(BoolConstant<true>{}) : evalWith(BoolConstant<false>{});
+    Variant::kSequenceClamps ? evalWith(StaticBool<true>{}) : evalWith(StaticBool<false>{});
   else
     keep.setAll();
   return keep;

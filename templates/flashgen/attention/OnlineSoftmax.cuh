@@ -136,9 +136,9 @@ FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls,
     }
   };
   if (Variant::kSequenceClamps && inside)
-    apply(BoolConstant<true>{});
+    apply(StaticBool<true>{});
   else
-    apply(BoolConstant<false>{});
+    apply(StaticBool<false>{});
   return Variant::kHasScoreMod ? 1.f : p.scaleLog2;
 }
 

@@ -61,11 +61,10 @@ struct FwdParams {
   /// pagedBoxRows(blockN, pageSize) rows, each inside one page.
   const int32_t *pageTable;
   int32_t pageSize, pageTableStride, poolRows;
-  /// Which of K/V's kvBatch entries batch entry b reads (flash-attn's
+  /// Which of K/V's entries batch entry b reads (flash-attn's
   /// cache_batch_idx: a cache of more entries than the batch, read in
-  /// place); null: entry b.
+  /// place; ForwardArgs::kvBatch counts them); null: entry b.
   const int32_t *kvBatchIndex;
-  int32_t kvBatch;
   float scale;      // softmax scale (natural domain)
   float scaleLog2;  // scale * log2(e)
   float dropoutP;   // probability of dropping

@@ -19,12 +19,19 @@
 #include "flashgen/Runtime/Runtime.h"
 
 #include <optional>
+#include <string>
 
 namespace flashgen::runtime {
 
 /// Most packed rows (group x seq_q): one row block of the forward's tiles,
 /// so a kv head's K/V are read once.
 constexpr int kMaxPackedRows = 128;
+
+/// Why a variant (dropout, varlen, block sparsity) cannot pack `group`
+/// query heads of `seqQ` rows each, or "" where it can: the launch's rule
+/// (packedLaunchOf) and `explain`'s.
+std::string whyNotPackable(bool dropout, bool varlen, bool sparse, int64_t group,
+                           int64_t seqQ);
 
 struct PackedLaunch {
   PackedQueryHeads pack;

@@ -34,13 +34,9 @@ struct SequenceBounds {
 
 /// For every lookup of `region` (a variant's mask or score region), one
 /// flag per index: true when proven inside the tensor's declared extent.
-/// `guards` (optional): per lookup, the sequence bounds its proof uses.
+/// `bounds` (optional): the sequence bounds the proofs use, together.
 llvm::DenseMap<mlir::Operation *, llvm::SmallVector<bool, 4>>
-lookupIndicesInRange(VariantOp variant, mlir::Region &region,
-                     llvm::DenseMap<mlir::Operation *, SequenceBounds> *guards = nullptr);
-
-/// The sequence bounds the proofs of `region`'s lookups use, together.
-SequenceBounds sequenceBoundsOf(VariantOp variant, mlir::Region &region);
+lookupIndicesInRange(VariantOp variant, mlir::Region &region, SequenceBounds *bounds = nullptr);
 
 /// The statements of a variant function (mask, score; q, k, seqQ, seqK in
 /// the launch's frame) that clamp q and k into the sequence as `bounds`
