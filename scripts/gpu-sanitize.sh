@@ -6,7 +6,7 @@
 # set of variants: the sm_80 mma.sync kernels forward and backward (causal
 # and document masks with `mma = sync; bwd_mma = sync`), warp-specialized
 # wgmma forward and backward (d64 causal, d128), run-time tile classes and lookups
-# (document mask), the split GQA/MQA backward (mqa), head dim 256's
+# (document mask; doc_id[b, q] of seq_k with seq_q > seq_k), the split GQA/MQA backward (mqa), head dim 256's
 # separate backward kernels (softcap), varlen, run-time block masks and
 # dropout; and decoding forwards (`flashgen run` flags after a third colon,
 # commas for spaces): split-KV with per-entry key lengths, NaN past them,
@@ -38,6 +38,7 @@ $out/specs/document_mask_sync.attn:2,2,600,600
 examples/causal.attn:2,3,257,257
 examples/mha_bf16.attn:1,16,300,300
 examples/document_mask.attn:2,2,600,600
+examples/document_mask.attn:2,2,700,300
 examples/mqa.attn:1,16,300,300
 examples/softcap.attn:1,16,257,257
 examples/varlen.attn:2,3,300,300

@@ -169,13 +169,20 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
   // unless the caller's tile is inside (LookupRanges.h: the kernels
   // evaluate past the ragged edge too).
   SequenceBounds maskBounds, scoreBounds;
-  (void)lookupIndicesInRange(v, v.getMask(), &maskBounds);
-  (void)lookupIndicesInRange(v, v.getScore(), &scoreBounds);
-  const bool clamps = maskBounds.q || maskBounds.k || scoreBounds.q || scoreBounds.k;
+  (void)lookupIndicesInRange(v, v.getMask(), &maskBounds, !s.checkLookups);
+  (void)lookupIndicesInRange(v, v.getScore(), &scoreBounds, !s.checkLookups);
+  const bool clamps = maskBounds.any() || scoreBounds.any();
+  auto flag = [](bool b) { return b ? "true" : "false"; };
   os << "  /// The mask and score functions clamp q or k into the sequence for\n"
-        "  /// their lookups unless kInSequence (callers split interior tiles).\n"
+        "  /// their lookups unless kInSequence (callers split interior tiles:\n"
+        "  /// Lookup.cuh's tileInSequence, which also asks for q < seqK and\n"
+        "  /// k < seqQ where a proof rests on them).\n"
         "  static constexpr bool kSequenceClamps = "
-     << (clamps ? "true" : "false") << ";\n";
+     << flag(clamps) << ";\n"
+     << "  static constexpr bool kLookupsNeedQBelowSeqK = "
+     << flag(maskBounds.qBelowSeqK || scoreBounds.qBelowSeqK) << ";\n"
+     << "  static constexpr bool kLookupsNeedKBelowSeqQ = "
+     << flag(maskBounds.kBelowSeqQ || scoreBounds.kBelowSeqQ) << ";\n";
   os << "  template <bool kInSequence = false>\n"
         "  FG_DEVICE static bool mask(const FwdParams &p, int b, int h, int q, int k, "
         "int seqQ, int seqK) {\n"

@@ -8,7 +8,7 @@ using namespace flashgen::attn;
 
 llvm::DenseMap<mlir::Operation *, llvm::SmallVector<bool, 4>>
 flashgen::attn::lookupIndicesInRange(VariantOp v, mlir::Region &region,
-                                     SequenceBounds *bounds) {
+                                     SequenceBounds *bounds, bool acrossSequences) {
   llvm::DenseMap<mlir::Operation *, llvm::SmallVector<bool, 4>> result;
   mlir::Block &block = region.front();
   // The last six arguments are b, h, q, k, seq_q, seq_k.
@@ -29,13 +29,18 @@ flashgen::attn::lookupIndicesInRange(VariantOp v, mlir::Region &region,
           proven = it != ranges.end() && it->second.lo >= 0 && it->second.hi < n.getInt();
         } else if (auto s = mlir::dyn_cast<mlir::StringAttr>(extent)) {
           // The grid's own extents: b < batch, h < heads; q < seq_q and
-          // k < seq_k once the kernels clamp them (SequenceBounds).
-          const bool onQ = s.getValue() == "seq_q" && i == q,
-                     onK = s.getValue() == "seq_k" && i == k;
-          proven = (s.getValue() == "batch" && i == b) || (s.getValue() == "heads" && i == h) ||
-                   onQ || onK;
+          // k < seq_k (or the other sequence) once the kernels clamp them
+          // (SequenceBounds).
+          const llvm::StringRef e = s.getValue();
+          const bool onQ = e == "seq_q" && i == q, onK = e == "seq_k" && i == k,
+                     qOfK = acrossSequences && e == "seq_k" && i == q,
+                     kOfQ = acrossSequences && e == "seq_q" && i == k;
+          proven = (e == "batch" && i == b) || (e == "heads" && i == h) || onQ || onK || qOfK ||
+                   kOfQ;
           used.q |= onQ;
           used.k |= onK;
+          used.qBelowSeqK |= qOfK;
+          used.kBelowSeqQ |= kOfQ;
         }
       }
       flags.push_back(proven);
@@ -47,14 +52,18 @@ flashgen::attn::lookupIndicesInRange(VariantOp v, mlir::Region &region,
 }
 
 std::string flashgen::attn::sequenceClampCode(const SequenceBounds &bounds) {
-  if (!bounds.q && !bounds.k)
+  if (!bounds.any())
     return "";
-  std::string code = "    if (!kInSequence) { // lookups indexed by q/k are proven for q < seqQ, "
-                     "k < seqK\n";
+  std::string code = "    if (!kInSequence) { // lookups indexed by q/k are proven inside the "
+                     "sequences\n";
   if (bounds.q)
     code += "      q = min(q, seqQ - 1);\n";
+  if (bounds.qBelowSeqK)
+    code += "      q = min(q, seqK - 1);\n";
   if (bounds.k)
     code += "      k = min(k, seqK - 1);\n";
+  if (bounds.kBelowSeqQ)
+    code += "      k = min(k, seqQ - 1);\n";
   return code + "    }\n";
 }
 

@@ -167,21 +167,30 @@ FG_DEVICE void attentionBackwardPreprocess(const BwdParams &bp) {
 /// P for one element from its raw score `s`, log2-domain logsumexp `l2` and
 /// coordinates; `grad` receives f'(scale * s) (1 without a score modifier,
 /// 0 where masked). `keep`: the element is attended (in both sequences,
-/// and the mask on a partial tile: bwdKeepBits()).
+/// and the mask on a partial tile: bwdKeepBits()); `edge`: its tile is not
+/// inside (tileInSequence).
 template <class Variant>
 FG_DEVICE float recomputeP(const FwdParams &p, float s, float l2, int b, int h, int q,
-                           int k, int seqQ, int seqK, bool keep, float &grad) {
+                           int k, int seqQ, int seqK, bool keep, bool edge, float &grad) {
   if (!keep) {
     grad = 0.f;
     return 0.f;
   }
   if (Variant::kHasScoreMod) {
     const float x = s * p.scale;
-    // Kept elements are inside both sequences: no clamp for lookups.
-    grad = Variant::template scoreGrad<true>(p, x, b, h, q, k, seqQ, seqK);
-    return exp2f_approx(Variant::template score<true>(p, x, b, h, q, k, seqQ, seqK) *
-                            1.4426950408889634f -
-                        l2);
+    // Kept elements are inside both sequences, so their lookups need no
+    // clamp, unless a proof also rests on q < seqK or k < seqQ: then only
+    // off the edge.
+    auto eval = [&](auto inSequence) {
+      constexpr bool kIn = decltype(inSequence)::value;
+      grad = Variant::template scoreGrad<kIn>(p, x, b, h, q, k, seqQ, seqK);
+      return exp2f_approx(Variant::template score<kIn>(p, x, b, h, q, k, seqQ, seqK) *
+                              1.4426950408889634f -
+                          l2);
+    };
+    constexpr bool kKeptInSequence =
+        !Variant::kLookupsNeedQBelowSeqK && !Variant::kLookupsNeedKBelowSeqQ;
+    return kKeptInSequence || !edge ? eval(StaticBool<true>{}) : eval(StaticBool<false>{});
   }
   grad = 1.f;
   return exp2f_approx(fmaf(s, p.scaleLog2, -l2));
@@ -196,8 +205,8 @@ FG_DEVICE ElementBits<1, NT> bwdKeepBits(const FwdParams &p, int b, int h, bool 
                                          bool edge, int seqQ, int seqK, Coords coords) {
   ElementBits<1, NT> keep;
   const bool checkMask = Variant::kHasMask && partial;
-  // Off the edge the tile is inside both sequences: the mask needs no
-  // clamp for its lookups (kSequenceClamps, as the forward's).
+  // Off the edge (tileInSequence) the mask needs no clamp for its
+  // lookups (kSequenceClamps, as the forward's).
   auto evalWith = [&](auto inSequence) {
     keep.template eval<Variant::kMaskUnrollsColumns>([&](int, int n, int e) {
       int q, k;
@@ -251,7 +260,8 @@ template <class Variant, int NT> struct BwdTileMath {
   ElementBits<1, NT> keepBits; // dropout's; unset without dropout
 
   /// Raw scores S^T -> P^T in place (and f', and the dropout mask).
-  /// `partial`: evaluate the mask; `edge`: the tile crosses a sequence end.
+  /// `partial`: evaluate the mask; `edge`: the tile is not inside
+  /// (tileInSequence: it crosses a sequence end).
   FG_DEVICE void recompute(float (&s)[NT][4], const FwdParams &p, const float *lse2, int b,
                            int h, int kRow, int q0, int g, int t, bool partial, bool edge,
                            int seqQ, int seqK) {
@@ -270,7 +280,7 @@ template <class Variant, int NT> struct BwdTileMath {
         const int k = kRow + g + (e / 2) * 8, qc = n * 8 + 2 * t + (e % 2), q = q0 + qc;
         float gr;
         s[n][e] = recomputeP<Variant>(p, s[n][e], lse2[qc], b, h, q, k, seqQ, seqK,
-                                      keep.test(0, n, e), gr);
+                                      keep.test(0, n, e), edge, gr);
         if (Variant::kHasScoreMod)
           grad[Variant::kHasScoreMod ? n : 0][e] = gr;
       }
@@ -417,7 +427,7 @@ FG_DEVICE void attentionBackwardDKDV(const BwdParams &bp) {
     // P^T (and f'), in place.
     BwdTileMath<Variant, kNT> math;
     math.recompute(s, p, lse2, b, h, kRowW, q0, g, t, cls == kTilePartial,
-                   k0 + BC > seqK || q0 + BR > seqQ, seqQ, seqK);
+                   !tileInSequence<Variant>(q0 + BR, k0 + BC, seqQ, seqK), seqQ, seqK);
     auto dropMul = [&](int n, int e) { return math.dropMul(p, n, e); };
 
     // dV += dropout(P)^T dO.
@@ -649,7 +659,7 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
     // dS = P * (dropout(dP) - D) * f'. Element e of n-tile n: query
     // qRowW + g + (e/2)*8, key k0 + n*8 + 2t + e%2.
     const bool partial = cls == kTilePartial;
-    const bool edge = k0 + BN > seqK || q0 + BM > seqQ;
+    const bool edge = !tileInSequence<Variant>(q0 + BM, k0 + BN, seqQ, seqK);
     auto coords = [&](int n, int e, int &q, int &k) {
       q = qRowW + g + (e / 2) * 8;
       k = k0 + n * 8 + 2 * t + (e % 2);
@@ -664,7 +674,7 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
         const int q = qRowW + g + (e / 2) * 8, k = k0 + n * 8 + 2 * t + (e % 2);
         float gr;
         const float pv = recomputeP<Variant>(p, s[n][e], l2[e / 2], b, h, q, k, seqQ, seqK,
-                                             keep.test(0, n, e), gr);
+                                             keep.test(0, n, e), edge, gr);
         float dpv = dp[n][e];
         if (Variant::kHasDropout)
           dpv = kept.test(0, n, e) ? dpv * p.dropoutScale : 0.f;

@@ -141,7 +141,7 @@ template <class Cfg> struct BwdSm90Products {
     wgmmaWait<1>();
     wgmmaFenceOperands(s);
     BwdTileMath<Variant, kNT> math;
-    const bool edge = k0 + BC > seqK || q0 + BR > seqQ;
+    const bool edge = !tileInSequence<Variant>(q0 + BR, k0 + BC, seqQ, seqK);
     math.recompute(s, p, lse2, b, h, kRow, q0, g, t, partial, edge, seqQ, seqK);
     uint32_t pf[kQSteps][4];
 #pragma unroll

@@ -10,6 +10,7 @@
 #ifndef FLASHGEN_ATTENTION_ONLINESOFTMAX_CUH
 #define FLASHGEN_ATTENTION_ONLINESOFTMAX_CUH
 
+#include "flashgen/attention/Lookup.cuh"
 #include "flashgen/attention/Params.cuh"
 #include "flashgen/attention/Philox.cuh"
 
@@ -104,9 +105,9 @@ FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls,
   const bool partial = Variant::kHasMask && cls == kTilePartial;
   // The variant's functions clamp q and k into the sequence for lookups
   // proven there (kSequenceClamps) unless told the tile is inside: its
-  // keys before seqK, this warp's rows before seqQ. Interior tiles, nearly
-  // all of them, then pay no guard.
-  const bool inside = !edge && at.warpRow0 + MR * 16 <= seqQ;
+  // keys before seqK, this warp's rows before seqQ (tileInSequence).
+  // Interior tiles, nearly all of them, then pay no guard.
+  const bool inside = tileInSequence<Variant>(at.warpRow0 + MR * 16, at.k0 + NT * 8, seqQ, seqK);
   auto apply = [&](auto inSequence) {
     constexpr bool kIn = decltype(inSequence)::value;
     ElementBits<MR, NT> keep;

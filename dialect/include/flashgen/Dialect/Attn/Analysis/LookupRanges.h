@@ -28,15 +28,27 @@ namespace flashgen::attn {
 /// clamp q and k into the sequence (sequenceClampCode) unless the caller
 /// knows its whole tile is inside (their kInSequence): no guard at all on
 /// interior tiles, one min per element on the edge ones.
+///
+/// An index that is q of a dimension declared seq_k (doc_id[b, q] with
+/// doc_id : i32[batch, seq_k], self-attention's usual spelling) is proven
+/// the same way where q < seq_k: the callers' "inside" then also asks for
+/// the tile's rows below seq_k (qBelowSeqK; kBelowSeqQ alike), so equal
+/// lengths pay nothing and rows past seq_k are clamped as before.
 struct SequenceBounds {
   bool q = false, k = false;
+  bool qBelowSeqK = false, kBelowSeqQ = false;
+  bool any() const { return q || k || qBelowSeqK || kBelowSeqQ; }
 };
 
 /// For every lookup of `region` (a variant's mask or score region), one
 /// flag per index: true when proven inside the tensor's declared extent.
 /// `bounds` (optional): the sequence bounds the proofs use, together.
+/// `acrossSequences`: also prove q of seq_k and k of seq_q (off in a
+/// checked build, which reports such a read past the other sequence
+/// instead of clamping it silently).
 llvm::DenseMap<mlir::Operation *, llvm::SmallVector<bool, 4>>
-lookupIndicesInRange(VariantOp variant, mlir::Region &region, SequenceBounds *bounds = nullptr);
+lookupIndicesInRange(VariantOp variant, mlir::Region &region, SequenceBounds *bounds = nullptr,
+                     bool acrossSequences = true);
 
 /// The statements of a variant function (mask, score; q, k, seqQ, seqK in
 /// the launch's frame) that clamp q and k into the sequence as `bounds`
