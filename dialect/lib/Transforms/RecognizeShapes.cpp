@@ -4,7 +4,8 @@
 // comparison of two affine forms in (q, k, seq_q, seq_k) with unit
 // coefficients on k and q bounds the diagonal offset d = k - q' (q' = q, or
 // q + seq_k - seq_q for bottom-right alignment). The band is the
-// intersection of those bounds; other conjuncts make it `band_and`.
+// intersection of those bounds; other conjuncts make it `band_and`, except
+// those every kept key satisfies (k <= seq_k - 1), which are dropped.
 //
 // Score: identity, softcap (c * tanh(score / c)), ALiBi
 // (score +- slope[h] * (k - q)), additive (score + anything that does not
@@ -154,6 +155,31 @@ std::optional<BandBound> asBand(Value cond, Block &mask) {
   return b;
 }
 
+/// Whether `cond` bounds k by seq_k alone and holds for every key the
+/// kernels keep (k < seq_k): `k <= seq_k - 1`, `k < seq_k + c` for c >= 0.
+/// GQA packing for one query (attn-pack-query-heads) turns a bottom-right
+/// causal mask into exactly this; read as a condition it would cost the
+/// decoding launch a tile-class builder kernel of its own.
+bool holdsForEveryKey(Value cond, Block &mask) {
+  auto cmp = cond.getDefiningOp<arith::CmpIOp>();
+  if (!cmp)
+    return false;
+  auto l = affine(cmp.getLhs(), mask), r = affine(cmp.getRhs(), mask);
+  if (!l || !r)
+    return false;
+  Affine e = *l - *r; // e PRED 0
+  using P = arith::CmpIPredicate;
+  P pred = cmp.getPredicate();
+  if (e.k == -1) {
+    e = e.scaled(-1);
+    pred = negateOperands(pred);
+  }
+  if (e.k != 1 || e.sk != -1 || e.q != 0 || e.sq != 0)
+    return false;
+  // k - seq_k + c PRED 0, i.e. k PRED seq_k - c; k <= seq_k - 1 always.
+  return (pred == P::sle && -e.c >= -1) || (pred == P::slt && -e.c >= 0);
+}
+
 bool readsScore(Value v, Value score, int depth = 0) {
   if (v == score)
     return true;
@@ -246,7 +272,7 @@ MaskShapeAttr flashgen::attn::recognizeMaskShape(VariantOp v) {
   std::optional<bool> bottomRight;
   bool residual = false;
   for (Value t : terms) {
-    if (matchPattern(t, m_One()))
+    if (matchPattern(t, m_One()) || holdsForEveryKey(t, mask))
       continue; // `&& true`
     std::optional<BandBound> b = asBand(t, mask);
     if (!b || (bottomRight && *bottomRight != b->bottomRight)) {
@@ -260,8 +286,8 @@ MaskShapeAttr flashgen::attn::recognizeMaskShape(VariantOp v) {
       upper = upper ? std::min(*upper, *b->upper) : *b->upper;
   }
   if (!bottomRight)
-    return MaskShapeAttr::get(ctx, MaskShapeKind::generic, std::nullopt,
-                              std::nullopt, false);
+    return MaskShapeAttr::get(ctx, residual ? MaskShapeKind::generic : MaskShapeKind::none,
+                              std::nullopt, std::nullopt, false);
   return MaskShapeAttr::get(ctx, residual ? MaskShapeKind::band_and : MaskShapeKind::band,
                             lower, upper, *bottomRight);
 }

@@ -44,53 +44,73 @@ FG_HOST_DEVICE float mergeNaN() {
 #endif
 }
 
+/// The pieces of a merge, shared by the host's loop (mergeWeights) and the
+/// combine kernel's warp (one part per lane): with top the largest lse_i,
+/// part i weighs exp(lse_i - top) / total (total: the sum of those), and
+/// the merged lse is top + log(total); a NaN lse_i makes every weight and
+/// the merged lse NaN; no part with mass (top = -inf) makes every weight 0
+/// and the merged lse +inf.
+FG_HOST_DEVICE float mergeMass(float lse, float top) {
+  return expf(lse - top); // exp(-inf) = 0 for empty parts
+}
+FG_HOST_DEVICE float mergeWeight(float mass, float total, float top, bool nan) {
+  return nan ? mergeNaN() : (top > -mergeInfinity() ? mass / total : 0.f);
+}
+FG_HOST_DEVICE float mergedLse(float total, float top, bool nan) {
+  return nan ? mergeNaN() : (top > -mergeInfinity() ? top + logf(total) : mergeInfinity());
+}
+
 /// The weights exp(lse_i - lse) of `n` parts' logsumexps (natural log,
 /// -inf: an empty part) into w, and the merged lse: +inf when every part
 /// is empty (then every weight is 0).
 FG_HOST_DEVICE float mergeWeights(const float *lse, int n, float *w) {
-  const float inf = mergeInfinity();
-  float top = -inf;
+  float top = -mergeInfinity(), total = 0.f;
   bool nan = false;
   for (int i = 0; i < n; ++i) {
     nan = nan || lse[i] != lse[i];
     top = lse[i] > top ? lse[i] : top;
   }
-  if (nan) { // NaN inputs: NaN out, never an "empty" row
-    for (int i = 0; i < n; ++i)
-      w[i] = mergeNaN();
-    return mergeNaN();
-  }
-  if (!(top > -inf)) { // every part empty (or no part)
-    for (int i = 0; i < n; ++i)
-      w[i] = 0.f;
-    return inf;
-  }
-  float total = 0.f;
   for (int i = 0; i < n; ++i) {
-    w[i] = expf(lse[i] - top); // exp(-inf) = 0 for empty parts
+    w[i] = top > -mergeInfinity() ? mergeMass(lse[i], top) : 0.f;
     total += w[i];
   }
   for (int i = 0; i < n; ++i)
-    w[i] /= total;
-  return top + logf(total);
+    w[i] = mergeWeight(w[i], total, top, nan);
+  return mergedLse(total, top, nan);
 }
 
 #if defined(__CUDA_ARCH__) || defined(__CUDACC_RTC__)
-/// The split-KV combine: one warp per (head, partial row); every lane
-/// reads the row's splits' logsumexps (a few floats, L1-resident) and
-/// weighs them, then merges its pairs of O's columns and writes them in T
-/// at O's strides; lane 0 writes the merged lse.
+/// The split-KV combine: one warp per (head, partial row). Lane s reads
+/// split s's logsumexp and the warp reduces them (kMaxKvSplits is the warp
+/// size); then each lane merges its pairs of O's columns over the splits,
+/// eight splits' loads in flight at a time, and writes them in T at O's
+/// strides; lane 0 writes the merged lse. Loaded one after another, 16
+/// splits' partials cost 18 us on the H200 where the main kernel took 11
+/// (bench/results/2026-11-30-h200-s19.md).
 template <class T, bool kVarlen> FG_DEVICE void combineKvSplits(const FwdParams &p) {
+  static_assert(kMaxKvSplits <= 32, "one split per lane");
+  constexpr int kInFlight = 8, kColumnSteps = 4; // pairs of columns per lane: head dims to 256
+  const unsigned all = 0xffffffffu;
   const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
   const int64_t row = int64_t(blockIdx.x) * (kCombineThreads / 32) + warp;
   const int h = int(blockIdx.y);
   if (row >= p.partialRows)
     return;
   const int splits = p.kvSplits;
-  float lse[kMaxKvSplits], w[kMaxKvSplits];
-  for (int s = 0; s < splits; ++s)
-    lse[s] = p.lsePartial[(int64_t(s) * p.heads + h) * p.partialRows + row];
-  const float merged = mergeWeights(lse, splits, w);
+  auto partAt = [&](int s) { return (int64_t(s) * p.heads + h) * p.partialRows + row; };
+  const float lse = lane < splits ? p.lsePartial[partAt(lane)] : -mergeInfinity();
+  float top = lse;
+  bool nan = lse != lse;
+  for (int o = 16; o > 0; o /= 2) {
+    const float t = __shfl_xor_sync(all, top, o);
+    top = t > top ? t : top;
+  }
+  nan = __any_sync(all, nan);
+  const float mass = top > -mergeInfinity() ? mergeMass(lse, top) : 0.f;
+  float total = mass;
+  for (int o = 16; o > 0; o /= 2)
+    total += __shfl_xor_sync(all, total, o);
+  const float w = mergeWeight(mass, total, top, nan);
   // The partial row back to (batch entry, row): varlen rows are packed.
   int b = 0;
   int64_t q = row;
@@ -100,21 +120,41 @@ template <class T, bool kVarlen> FG_DEVICE void combineKvSplits(const FwdParams 
   }
   uint16_t *out = static_cast<uint16_t *>(p.o) + (kVarlen ? 0 : b * p.oBatchStride) +
                   q * p.oRowStride + h * p.oHeadStride;
-  for (int c = 2 * lane; c < p.headDimV; c += 64) {
-    float x = 0.f, y = 0.f;
-    for (int s = 0; s < splits; ++s) {
-      if (w[s] == 0.f)
-        continue; // an empty part (its O is 0)
-      const float2 v = *reinterpret_cast<const float2 *>(
-          p.oPartial + ((int64_t(s) * p.heads + h) * p.partialRows + row) * p.headDimV + c);
-      x += w[s] * v.x;
-      y += w[s] * v.y;
+  float x[kColumnSteps] = {}, y[kColumnSteps] = {};
+  for (int s0 = 0; s0 < splits; s0 += kInFlight) {
+    float2 v[kInFlight][kColumnSteps];
+    float ws[kInFlight];
+#pragma unroll
+    for (int i = 0; i < kInFlight; ++i) {
+      ws[i] = __shfl_sync(all, w, (s0 + i) & 31);
+#pragma unroll
+      for (int j = 0; j < kColumnSteps; ++j) {
+        const int c = 2 * lane + 64 * j;
+        v[i][j] = s0 + i < splits && c < p.headDimV
+                      ? *reinterpret_cast<const float2 *>(p.oPartial +
+                                                          partAt(s0 + i) * p.headDimV + c)
+                      : make_float2(0.f, 0.f);
+      }
     }
-    *reinterpret_cast<uint32_t *>(out + c) = packPair<T>(x, y);
+    // An empty part (weight 0) adds nothing, whatever its O holds.
+#pragma unroll
+    for (int i = 0; i < kInFlight; ++i)
+#pragma unroll
+      for (int j = 0; j < kColumnSteps; ++j)
+        if (s0 + i < splits && ws[i] != 0.f) {
+          x[j] += ws[i] * v[i][j].x;
+          y[j] += ws[i] * v[i][j].y;
+        }
+  }
+#pragma unroll
+  for (int j = 0; j < kColumnSteps; ++j) {
+    const int c = 2 * lane + 64 * j;
+    if (c < p.headDimV)
+      *reinterpret_cast<uint32_t *>(out + c) = packPair<T>(x[j], y[j]);
   }
   if (p.lse && lane == 0)
     p.lse[kVarlen ? h * p.lseHeadStride + row
-                           : b * p.lseBatchStride + h * p.lseHeadStride + q] = merged;
+                  : b * p.lseBatchStride + h * p.lseHeadStride + q] = mergedLse(total, top, nan);
 }
 
 /// Two results merged (mergeAttention's kernel): one warp per (batch, head,

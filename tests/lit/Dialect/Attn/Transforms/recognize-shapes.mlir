@@ -151,6 +151,57 @@ attn.variant @none attributes {dropout = 0.000000e+00 : f64, dtype = #attn<dtype
 
 // -----
 
+// k <= seq_k - 1 holds for every key (GQA packing's single-query causal):
+// no mask at all
+// CHECK-LABEL: attn.variant @every_key
+// CHECK-SAME: mask_shape = #attn.mask_shape<none>
+attn.variant @every_key attributes {dropout = 0.000000e+00 : f64, dtype = #attn<dtype bf16>, passes = #attn.passes<forward>, qk_head_dim = 64 : i64, scale = 1.250000e-01 : f64, target = #attn<target native>, v_head_dim = 64 : i64} mask {
+^bb0(%b: i32, %h: i32, %q: i32, %k: i32, %seq_q: i32, %seq_k: i32):
+  %c0 = arith.constant 0 : i32
+  %c1 = arith.constant 1 : i32
+  %0 = arith.subi %seq_k, %c1 : i32
+  %1 = arith.addi %c0, %0 : i32
+  %2 = arith.cmpi sle, %k, %1 : i32
+  attn.yield %2 : i1
+} score {
+^bb0(%score: f32, %b: i32, %h: i32, %q: i32, %k: i32, %seq_q: i32, %seq_k: i32):
+  attn.yield %score : f32
+}
+
+// -----
+
+// k <= seq_k - 2 drops the last key: a condition, not a band
+// CHECK-LABEL: attn.variant @last_key_dropped
+// CHECK-SAME: mask_shape = #attn.mask_shape<generic>
+attn.variant @last_key_dropped attributes {dropout = 0.000000e+00 : f64, dtype = #attn<dtype bf16>, passes = #attn.passes<forward>, qk_head_dim = 64 : i64, scale = 1.250000e-01 : f64, target = #attn<target native>, v_head_dim = 64 : i64} mask {
+^bb0(%b: i32, %h: i32, %q: i32, %k: i32, %seq_q: i32, %seq_k: i32):
+  %c2 = arith.constant 2 : i32
+  %0 = arith.subi %seq_k, %c2 : i32
+  %1 = arith.cmpi sle, %k, %0 : i32
+  attn.yield %1 : i1
+} score {
+^bb0(%score: f32, %b: i32, %h: i32, %q: i32, %k: i32, %seq_q: i32, %seq_k: i32):
+  attn.yield %score : f32
+}
+
+// -----
+
+// causal and a bound every key satisfies: the band alone
+// CHECK-LABEL: attn.variant @causal_every_key
+// CHECK-SAME: mask_shape = #attn.mask_shape<band, upper = 0>
+attn.variant @causal_every_key attributes {dropout = 0.000000e+00 : f64, dtype = #attn<dtype bf16>, passes = #attn.passes<forward>, qk_head_dim = 64 : i64, scale = 1.250000e-01 : f64, target = #attn<target native>, v_head_dim = 64 : i64} mask {
+^bb0(%b: i32, %h: i32, %q: i32, %k: i32, %seq_q: i32, %seq_k: i32):
+  %0 = arith.cmpi sle, %k, %q : i32
+  %1 = arith.cmpi slt, %k, %seq_k : i32
+  %2 = arith.andi %0, %1 : i1
+  attn.yield %2 : i1
+} score {
+^bb0(%score: f32, %b: i32, %h: i32, %q: i32, %k: i32, %seq_q: i32, %seq_k: i32):
+  attn.yield %score : f32
+}
+
+// -----
+
 // mixed alignments cannot form one band: the second is residual
 // CHECK-LABEL: attn.variant @mixed
 // CHECK-SAME: mask_shape = #attn.mask_shape<band_and, upper = 0>
