@@ -37,5 +37,5 @@ bool flashgen::runtime::packingIsFaster(int64_t packedCtas, int64_t unpackedCtas
     return false;
   // Time ~ bytes read / the share of the slots busy.
   auto idle = [&](int64_t ctas) { return double(slots) / double(std::min(ctas, slots)); };
-  return kPackingMargin * idle(packedCtas) < 0.5 * group * idle(unpackedCtas);
+  return kPackingMargin * idle(packedCtas) < kUnpackedRepeatCost * group * idle(unpackedCtas);
 }

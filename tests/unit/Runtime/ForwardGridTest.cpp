@@ -40,27 +40,30 @@ TEST(ForwardGrid, EachSplitKeepsSomeTilesAndTheCap) {
 }
 
 TEST(ForwardGrid, FewRowsSplitIntoShorterParts) {
-  // One query row (decoding): 4 tiles per split; 1000 rows: 8.
-  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 8, 1, 1, 4096, 132, kMaxKvSplits), 8);
-  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 8, 1, 32, 4096, 132, kMaxKvSplits), 8);
+  // One query row (decoding): down to one tile per split, within one wave;
+  // 1000 rows: 8 tiles per split.
+  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 8, 1, 1, 4096, 132, kMaxKvSplits), 16);
+  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 8, 1, 32, 4096, 132, kMaxKvSplits), 16);
+  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 8, 1, 1, 1024, 132, kMaxKvSplits), 8);
   EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 8, 1, 33, 4096, 132, kMaxKvSplits), 4);
   EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 1, 1, 1000, 1000, 132, kMaxKvSplits), 1);
-  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 1, 1, 1, 511, 132, kMaxKvSplits), 1);
-  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 1, 1, 1, 1024, 132, kMaxKvSplits), 2);
+  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 1, 1, 1, 100, 132, kMaxKvSplits), 1);
+  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 1, 1, 1, 511, 132, kMaxKvSplits), 4);
+  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 1, 1, 1, 1024, 132, kMaxKvSplits), 8);
 }
 
 TEST(ForwardGrid, PacksWhereTheCostModelExpectsItFaster) {
-  // Measured on the H200 (call 2 of bench/results/2026-11-30-h200-s18.md).
-  // GQA 64/8, batch 8, 1024 keys: 64 packed CTAs vs 512 (0.0285 vs 0.0464).
-  EXPECT_TRUE(packingIsFaster(64, 512, 8, 132));
-  // GQA 64/8, batch 1, 4096 keys: 8 x 8 splits vs 64 x 2 (0.0308 vs 0.0423).
-  EXPECT_TRUE(packingIsFaster(64, 128, 8, 132));
-  // GQA 32/8, batch 1, 4096 keys: 8 x 8 splits vs 32 x 4 (0.0345 vs 0.0324).
-  EXPECT_FALSE(packingIsFaster(64, 128, 4, 132));
-  // GQA 32/8, batch 1, 8192 keys: 8 x 16 vs 32 x 4 (0.0372 vs 0.0438).
+  // GPU times on the H200 (call 5 of bench/results/2026-11-30-h200-s19.md),
+  // GQA 32/8, batch 1: 4096 keys, 8 x 8 packed CTAs vs 32 x 4 (16.9 vs
+  // 23.7 us); 1024 keys, 8 x 8 vs 32 x 4 (11.3 vs 13.2 us).
+  EXPECT_TRUE(packingIsFaster(64, 128, 4, 132));
+  // 8192 keys: 8 x 16 vs 32 x 4 (20.5 vs 30+ us unpacked in session 18).
   EXPECT_TRUE(packingIsFaster(128, 128, 4, 132));
-  // GQA 64/8, batch 1, 2048 keys: 8 x 4 vs 64 x 2 (0.0308 vs 0.0296).
-  EXPECT_FALSE(packingIsFaster(32, 128, 8, 132));
+  // Batch 8, GQA 64/8, 1024 keys: 64 packed CTAs vs 512 (session 18: 0.0285
+  // vs 0.0464 ms).
+  EXPECT_TRUE(packingIsFaster(64, 512, 8, 132));
+  // Too few packed CTAs to fill the GPU: 2 tiles of keys, 8 x 2 vs 32 x 2.
+  EXPECT_FALSE(packingIsFaster(16, 64, 4, 132));
   // No group or no CTAs: nothing to gain.
   EXPECT_FALSE(packingIsFaster(8, 8, 1, 132));
   EXPECT_FALSE(packingIsFaster(0, 8, 4, 132));

@@ -20,11 +20,12 @@ namespace flashgen::runtime {
 /// (64 CTAs, 2 splits: 0.0247 -> 0.0262 ms).
 constexpr int64_t kMinTilesPerKvSplit = 8;
 /// The same where a CTA has few rows (at most half its row block: decoding,
-/// GQA-packed decoding), whose partial results are a few rows each: 4 tiles
-/// per split (packed GQA 64/8, batch 1, 4096 keys: 8 splits 0.0308 ms, 4
-/// splits 0.0350; 8192 keys: 16 splits 0.0372, 8 splits 0.0375;
-/// bench/results/2026-11-30-h200-s18.md, call 2).
-constexpr int64_t kMinTilesPerKvSplitFewRows = 4;
+/// GQA-packed decoding), whose partial results are a few rows each: one
+/// tile per split is enough once the combine reads its partials in
+/// parallel (GPU time, packed GQA 32/8, batch 1, bench/results/
+/// 2026-11-30-h200-s19.md, call 5: 1024 keys, 8 splits of one tile 11.3 us,
+/// 2 splits 14.9; 4096 keys, 8 splits 16.9, 16 splits 17.6).
+constexpr int64_t kMinTilesPerKvSplitFewRows = 1;
 
 /// The forward's CTAs for `heads` x `batch` x seqQ rows on row blocks of
 /// blockM, each row block's kv tiles split `kvSplits` ways: the launch, the
@@ -51,15 +52,16 @@ int forwardKvSplitsOf(int64_t blockM, int64_t blockN, int64_t ctasPerSM, int hea
 /// (splits included) is expected faster than the unpacked one of
 /// `unpackedCtas` on `slots`, for query heads grouped `group` per kv head.
 /// Decoding reads K and V: unpacked, once per query head of a group (the
-/// repeats mostly from L2, about twice as fast as HBM: cost group / 2),
-/// packed once; each at the share of the slots its grid keeps busy.
-/// Packing must win by kPackingMargin. Fitted to 40 decoding shapes (GQA
-/// 32/8 and 64/8, batch 1 and 8, 1k-32k keys; bench/results/
-/// 2026-11-30-h200-s18.md, call 2): e.g. 64/8, batch 8, 1024 keys packs
-/// (0.0285 vs 0.0464 ms), 32/8, batch 1, 4096 keys does not (0.0345 vs
-/// 0.0324 ms).
+/// repeats partly from L2: each costs kUnpackedRepeatCost of a read from
+/// HBM), packed once; each at the share of the slots its grid keeps busy.
+/// Packing must win by kPackingMargin. Fitted to GPU times of GQA 32/8
+/// decoding, batch 1 and 8, 1k-128k keys (bench/results/
+/// 2026-11-30-h200-s19.md, call 5), e.g. batch 1, 4096 keys: 8 x 8 packed
+/// CTAs 16.9 us vs 32 x 4 unpacked 23.7 us (session 18's fit, 0.5, was
+/// made while the combine kernel cost packing 10-34 us).
 bool packingIsFaster(int64_t packedCtas, int64_t unpackedCtas, int group, int64_t slots);
 constexpr double kPackingMargin = 1.1;
+constexpr double kUnpackedRepeatCost = 0.6;
 
 } // namespace flashgen::runtime
 
