@@ -98,8 +98,10 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
   // entry read: entries past a length need not be valid). A tile's pool
   // rows are read together, once for K and V, and the next tile's while
   // this thread waits for a free buffer: read one by one between the
-  // copies, 16-row pages cost a dependent global load per box (2.3x the
-  // contiguous cache's time at batch 8 x 32k keys).
+  // copies (a dependent global load per box), 16-row pages took 0.60 ms at
+  // batch 8 x 32k keys, now 0.49 (the contiguous cache: 0.26; bench/
+  // results/2026-11-30-h200-s19.md). Boxes are >= 16 rows (pages are
+  // multiples of 16), so a tile has at most BN / 16.
   constexpr int kMaxBoxes = BN / 16;
   struct PoolRows {
     int row[kMaxBoxes];
