@@ -24,12 +24,14 @@ def spec_text(h, hkv, d):
             f"  heads = {h};\n  kv_heads = {hkv};\n  mask = causal(bottom_right);\n}}\n")
 
 
-def flashgen_ms(binary, text, b, h, nq, nk, splits="auto", page_size=0):
+def flashgen_ms(binary, text, b, h, nq, nk, splits="auto", page_size=0, pack_rows=False):
     with tempfile.NamedTemporaryFile("w", suffix=".attn", delete=False) as f:
         f.write(text)
     env = dict(os.environ)
     env["FLASHGEN_FWD_KV_SPLITS"] = str(splits)
     paged = ["--page-size", str(page_size)] if page_size else []
+    if pack_rows:  # GQA packing of several query rows: q and o in BHSD
+        paged += ["--layout", "bhsd", "--pack-gqa-rows"]
     out = subprocess.run([binary, "run", f.name, "--no-check", "--reps", "50",
                           "--shape", f"{b},{h},{nq},{nk}"] + paged, capture_output=True,
                          text=True, timeout=300, env=env).stdout
@@ -61,6 +63,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="Nq = 1, B in 1, 8, Nk in 4k, 32k")
     ap.add_argument("--paged", default="",
                     help="page sizes, e.g. 16,256: flashgen with K/V in a paged pool too")
+    ap.add_argument("--pack-rows", action="store_true",
+                    help="a column with GQA packing of several query rows (BHSD; Nq > 1)")
     args = ap.parse_args()
     pages = [int(p) for p in args.paged.split(",") if p]
     groups = [(32, 8, 128)] if args.quick else [(32, 8, 128), (64, 8, 128)]
@@ -69,9 +73,11 @@ def main():
     batches = (1, 8) if args.quick else (1, 8, 64)
     print(f"# torch {torch.__version__} on {torch.cuda.get_device_name()}; ms (KV TB/s)")
     paged_head = "".join(f" flashgen paged {p} |" for p in pages)
+    rows_head = " flashgen, rows packed (bhsd) |" if args.pack_rows else ""
     print("| H/Hkv | B | Nq | Nk | flashgen | splits | flashgen, no split |" + paged_head +
-          " FA2 (SDPA flash) | cuDNN | flashgen/best |")
-    print("|---|---|---|---|---|---|---|" + "---|" * len(pages) + "---|---|---|")
+          rows_head + " FA2 (SDPA flash) | cuDNN | flashgen/best |")
+    print("|---|---|---|---|---|---|---|" + "---|" * (len(pages) + bool(args.pack_rows)) +
+          "---|---|---|")
     for h, hkv, d in groups:
         text = spec_text(h, hkv, d)
         for b in batches:
@@ -88,12 +94,16 @@ def main():
                     paged = "".join(
                         f" {cell(*flashgen_ms(args.flashgen, text, b, h, nq, nk, page_size=p))} |"
                         for p in pages)
+                    rows = ""
+                    if args.pack_rows:
+                        packed = flashgen_ms(args.flashgen, text, b, h, nq, nk, pack_rows=True)
+                        rows = f" {cell(*packed)} |" if nq > 1 else " - |"
                     fa, fan = sdpa_ms(SDPBackend.FLASH_ATTENTION, b, h, hkv, nq, nk, d)
                     cu, cun = sdpa_ms(SDPBackend.CUDNN_ATTENTION, b, h, hkv, nq, nk, d)
                     best = min([x for x in (fa, cu) if x is not None], default=None)
                     ratio = f"{best / fg:.2f}" if fg and best else "-"
                     print(f"| {h}/{hkv} | {b} | {nq} | {nk} | {cell(fg, splits)} | "
-                          f"{splits if fg else '-'} | {cell(fg1, _)} |{paged} {cell(fa, fan)} | "
+                          f"{splits if fg else '-'} | {cell(fg1, _)} |{paged}{rows} {cell(fa, fan)} | "
                           f"{cell(cu, cun)} | {ratio} |", flush=True)
 
 

@@ -143,6 +143,16 @@ cl::opt<bool> kvLengthsOpt(
     cl::desc("run: per-entry key lengths (entry 1 all keys, entry 2 none, the others "
              "random), the K/V rows past them NaN (forward)"),
     cl::sub(runCmd), cl::cat(category));
+cl::opt<std::string> layoutOpt(
+    "layout",
+    cl::desc("run: how q, k, v and o lie on the device, bshd (flash-attn's) or bhsd "
+             "(SDPA's; forward of fixed-length variants)"),
+    cl::init("bshd"), cl::sub(runCmd), cl::cat(category));
+cl::opt<bool> packGqaRowsOpt(
+    "pack-gqa-rows",
+    cl::desc("run: GQA packing with several query rows per head too "
+             "(JitOptions::packGqaRows; q and o in bhsd: add --layout bhsd)"),
+    cl::sub(runCmd), cl::cat(category));
 cl::opt<bool> noCheckOpt("no-check",
                          cl::desc("Skip the CPU reference (large shapes)"),
                          cl::sub(runCmd), cl::cat(category));
@@ -216,6 +226,16 @@ int runKernel(StringRef path) {
         << "--page-size and --kv-lengths are forward options (decoding): drop --backward\n";
     return kUsageError;
   }
+  if (layoutOpt != "bshd" && layoutOpt != "bhsd") {
+    WithColor::error(errs(), "flashgen")
+        << "--layout must be bshd or bhsd, got '" << layoutOpt << "'\n";
+    return kUsageError;
+  }
+  if (backwardOpt && (layoutOpt == "bhsd" || packGqaRowsOpt)) {
+    WithColor::error(errs(), "flashgen")
+        << "--layout bhsd and --pack-gqa-rows are forward options: drop --backward\n";
+    return kUsageError;
+  }
   if (pageSizeOpt % 16) {
     WithColor::error(errs(), "flashgen")
         << "--page-size must be a multiple of 16, got " << pageSizeOpt << "\n";
@@ -236,6 +256,7 @@ int runKernel(StringRef path) {
   }
   flashgen::JitOptions jit;
   jit.checkLookups = jit.checkLookups || checkLookupsOpt;
+  jit.packGqaRows = packGqaRowsOpt;
   auto kernel = flashgen::Kernel::fromSpec((*buf)->getBuffer(), path, jit);
   if (!kernel) {
     WithColor::error(errs(), "flashgen") << llvm::toString(kernel.takeError()) << "\n";
@@ -273,6 +294,7 @@ int runKernel(StringRef path) {
   opt.seed = seedOpt;
   opt.pageSize = int(pageSizeOpt);
   opt.seqUsedK = kvLengthsOpt;
+  opt.layout = layoutOpt == "bhsd" ? flashgen::Layout::BHSD : flashgen::Layout::BSHD;
   if (backwardOpt) {
     opt.deterministic = deterministicOpt;
     opt.repeatRuns = 1; // compare bits (deterministic mode only)
