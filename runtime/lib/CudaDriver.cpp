@@ -191,9 +191,24 @@ llvm::Error CudaDriver::encodeTileMap(CUtensorMap &out, const void *base,
 
 llvm::Error CudaDriver::launch(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
                                unsigned block, unsigned smem, CUstream stream,
-                               void **args) {
-  return check(p_cuLaunchKernel(f, gx, gy, gz, block, 1, 1, smem, stream, args, nullptr),
-               "cuLaunchKernel");
+                               void **args, bool programmaticDependency) {
+  if (!programmaticDependency || info.major < 9)
+    return check(p_cuLaunchKernel(f, gx, gy, gz, block, 1, 1, smem, stream, args, nullptr),
+                 "cuLaunchKernel");
+  CUlaunchAttribute attr{};
+  attr.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+  attr.value.programmaticStreamSerializationAllowed = 1;
+  CUlaunchConfig config{};
+  config.gridDimX = gx;
+  config.gridDimY = gy;
+  config.gridDimZ = gz;
+  config.blockDimX = block;
+  config.blockDimY = config.blockDimZ = 1;
+  config.sharedMemBytes = smem;
+  config.hStream = stream;
+  config.attrs = &attr;
+  config.numAttrs = 1;
+  return check(p_cuLaunchKernelEx(&config, f, args, nullptr), "cuLaunchKernelEx");
 }
 
 void CudaDriver::unloadModule(CUmodule module) {

@@ -38,6 +38,18 @@ Kernel::fromFile(llvm::StringRef path, const JitOptions &options) {
 }
 
 namespace {
+/// Whether the split combine is launched as the forward's programmatic
+/// dependent (GridDependency.cuh), starting while the forward's last CTAs
+/// run: $FLASHGEN_PDL=1. Off until its gain is measured on the GPU
+/// (written in session 19, not yet run there).
+bool combineLaunchesEarly() {
+  static const bool on = [] {
+    const char *v = std::getenv("FLASHGEN_PDL");
+    return v && std::string(v) == "1";
+  }();
+  return on;
+}
+
 /// SMs of `device` (0 without a driver: neither pass then splits).
 int deviceSMs(int device) {
   llvm::Expected<CudaDriver &> driver = CudaDriver::get(device);
@@ -313,7 +325,8 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
       constexpr int kRowsPerCta = kCombineThreads / 32;
       e = driver->launch(*combine,
                          unsigned((p.partialRows + kRowsPerCta - 1) / kRowsPerCta),
-                         unsigned(a.heads), 1, kCombineThreads, 0, a.stream, args);
+                         unsigned(a.heads), 1, kCombineThreads, 0, a.stream, args,
+                         combineLaunchesEarly());
     }
     return llvm::joinErrors(std::move(e), driver->freeAsync(*partial, a.stream));
   };

@@ -9,6 +9,7 @@
 #ifndef FLASHGEN_ATTENTION_FWDROWBLOCK_CUH
 #define FLASHGEN_ATTENTION_FWDROWBLOCK_CUH
 
+#include "flashgen/attention/GridDependency.cuh"
 #include "flashgen/attention/OnlineSoftmax.cuh"
 #include "flashgen/attention/TileWalk.cuh"
 
@@ -27,9 +28,12 @@ template <class Variant> struct FwdRowBlock {
   /// Row blocks run last-first: with a causal band the last rows have the
   /// most kv tiles, and starting them first keeps the final wave short.
   /// Grid z is batch x kvSplits. Returns false when the block lies past
-  /// this entry's sequence.
+  /// this entry's sequence. Split launches let their combine launch early
+  /// (GridDependency.cuh).
   FG_DEVICE bool init(const FwdParams &p, int blockM) {
     const int splits = p.kvSplits > 1 ? p.kvSplits : 1;
+    if (splits > 1) // the combine may launch and wait for this grid
+      gridDependentsMayLaunch();
     const bool inside =
         initAt(p, int(blockIdx.z) / splits, blockIdx.y, gridDim.x - 1 - blockIdx.x, blockM);
     split = int(blockIdx.z) % splits;

@@ -18,6 +18,7 @@
 #define FLASHGEN_ATTENTION_MERGE_CUH
 
 #include "flashgen/Platform.cuh"
+#include "flashgen/attention/GridDependency.cuh"
 #include "flashgen/attention/Params.cuh"
 
 #ifndef __CUDACC_RTC__
@@ -94,6 +95,9 @@ template <class T, bool kVarlen> FG_DEVICE void combineKvSplits(const FwdParams 
   const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
   const int64_t row = int64_t(blockIdx.x) * (kCombineThreads / 32) + warp;
   const int h = int(blockIdx.y);
+  // Launched as the forward's programmatic dependent it may start early:
+  // the partial results are complete and visible only after this.
+  gridDependencyWait();
   if (row >= p.partialRows)
     return;
   const int splits = p.kvSplits;

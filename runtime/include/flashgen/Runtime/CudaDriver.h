@@ -58,9 +58,13 @@ public:
   llvm::Error setMaxDynamicSharedMemory(CUfunction f, int bytes);
   /// Registers per thread and local (spill) bytes per thread; -1 if unknown.
   std::pair<int, int> registersAndSpill(CUfunction f);
+  /// `programmaticDependency` (sm_90+; ignored before): the kernel may
+  /// start before the stream's previous kernel finishes, once that kernel
+  /// lets it (templates' GridDependency.cuh); the kernel then waits for it
+  /// before reading its results.
   llvm::Error launch(CUfunction f, unsigned gridX, unsigned gridY, unsigned gridZ,
                      unsigned block, unsigned smemBytes, CUstream stream,
-                     void **args);
+                     void **args, bool programmaticDependency = false);
   void unloadModule(CUmodule module);
   /// A tensor map for the copy engine (TMA, sm_90): 16-bit elements,
   /// dims innermost first, byte strides of dims 1.., boxes of `box`
