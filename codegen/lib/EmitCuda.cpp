@@ -175,7 +175,7 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
   auto flag = [](bool b) { return b ? "true" : "false"; };
   os << "  /// The mask and score functions clamp q or k into the sequence for\n"
         "  /// their lookups unless kInSequence (callers split interior tiles:\n"
-        "  /// Lookup.cuh's tileInSequence, which also asks for q < seqK and\n"
+        "  /// TileInSequence.cuh, which also asks for q < seqK and\n"
         "  /// k < seqQ where a proof rests on them).\n"
         "  static constexpr bool kSequenceClamps = "
      << flag(clamps) << ";\n"

@@ -12,6 +12,7 @@
 #define FLASHGEN_ATTENTION_LOOKUP_CUH
 
 #include "flashgen/attention/Params.cuh"
+#include "flashgen/attention/TileInSequence.cuh"
 
 namespace flashgen {
 
@@ -37,18 +38,6 @@ FG_DEVICE void recordClampedLookup(int32_t *report, int site, int dim, int index
     report[1 + i] = fields[i];
 }
 #endif
-
-/// Whether every element of a tile whose queries end before `qEnd` and
-/// keys before `kEnd` lies where the variant's lookups are proven in range
-/// (codegen's LookupRanges: inside both sequences, and below the other
-/// sequence's length where a proof rests on that, as doc_id[b, q] of a
-/// seq_k dimension does). There the mask and score functions are called
-/// with kInSequence and clamp nothing.
-template <class Variant>
-FG_HOST_DEVICE constexpr bool tileInSequence(int qEnd, int kEnd, int seqQ, int seqK) {
-  return qEnd <= seqQ && kEnd <= seqK && (!Variant::kLookupsNeedQBelowSeqK || qEnd <= seqK) &&
-         (!Variant::kLookupsNeedKBelowSeqQ || kEnd <= seqQ);
-}
 
 /// Element offset of index `i` along dim `d`: clamped to the extent, unless
 /// codegen proved it in range (kInRange: interval analysis of the index
