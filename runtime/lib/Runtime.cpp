@@ -38,11 +38,8 @@ Kernel::fromFile(llvm::StringRef path, const JitOptions &options) {
 }
 
 namespace {
-/// Whether the split combine is launched as the forward's programmatic
-/// dependent (GridDependency.cuh), starting while the forward's last CTAs
-/// run: $FLASHGEN_PDL=1. Off until its gain is measured on the GPU
-/// (written in session 19, not yet run there).
-bool combineLaunchesEarly() {
+/// $FLASHGEN_PDL=1: JitOptions::launchCombineEarly for every kernel.
+bool combineLaunchesEarlyFromEnvironment() {
   static const bool on = [] {
     const char *v = std::getenv("FLASHGEN_PDL");
     return v && std::string(v) == "1";
@@ -326,7 +323,8 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
       e = driver->launch(*combine,
                          unsigned((p.partialRows + kRowsPerCta - 1) / kRowsPerCta),
                          unsigned(a.heads), 1, kCombineThreads, 0, a.stream, args,
-                         combineLaunchesEarly());
+                         jitOptions.launchCombineEarly ||
+                             combineLaunchesEarlyFromEnvironment());
     }
     return llvm::joinErrors(std::move(e), driver->freeAsync(*partial, a.stream));
   };

@@ -39,6 +39,7 @@ struct Case {
   bool seqUsedK = false;       // per-entry key lengths, NaN past them
   int pageSize = 0;            // > 0: K/V in a paged pool
   bool kvBatchIndex = false;   // K/V entries read through an index
+  bool combineEarly = false;   // JitOptions::launchCombineEarly
 };
 
 /// JITs and checks one case against the float64 reference (fresh inputs).
@@ -47,6 +48,7 @@ void runCase(const Case &c, std::mt19937_64 &rng) {
   options.splitKv = c.splitKv;
   options.packGqa = c.packGqa ? PackGqa::Always : PackGqa::WhereFaster;
   options.packGqaRows = c.packGqa;
+  options.launchCombineEarly = c.combineEarly;
   llvm::Expected<std::unique_ptr<Kernel>> kernel = Kernel::fromSpec(c.spec, c.name, options);
   if (!kernel) {
     ADD_FAILURE() << c.name << ": " << llvm::toString(kernel.takeError());
@@ -229,6 +231,29 @@ TEST_F(GpuForward, SplitsKeysAtDecodeShapes) {
       Case c{std::string(spec[0]) + "_" + std::to_string(nq) + "x" + std::to_string(nk),
              spec[1], nq, nk};
       c.splitKv = c.expectKvSplits = true;
+      runCase(c, rng);
+    }
+}
+
+TEST_F(GpuForward, CombineLaunchedEarly) {
+  // The split combine as the forward's programmatic dependent launch
+  // (JitOptions::launchCombineEarly, GridDependency.cuh): it may start
+  // before the forward ends and must still read complete partial results.
+  // Several splits, packed and not, a varlen batch, mma.sync's kernel.
+  std::mt19937_64 rng(std::random_device{}());
+  const char *specs[][2] = {
+      {"egqa", "attention egqa { head_dim = 128; heads = 32; kv_heads = 8; "
+               "mask = causal(bottom_right); }"},
+      {"evl", "attention evl { head_dim = 128; heads = 16; kv_heads = 4; varlen = true; "
+              "mask = causal(bottom_right); }"},
+      {"esync", "attention esync { mma = sync; head_dim = 64; heads = 32; kv_heads = 8; "
+                "mask = causal(bottom_right); }"},
+  };
+  for (const auto &spec : specs)
+    for (auto [nq, nk] : {std::pair{1, 4097}, std::pair{1, 32768}, std::pair{16, 2000}}) {
+      Case c{std::string(spec[0]) + "_" + std::to_string(nq) + "x" + std::to_string(nk),
+             spec[1], nq, nk};
+      c.splitKv = c.expectKvSplits = c.combineEarly = true;
       runCase(c, rng);
     }
 }

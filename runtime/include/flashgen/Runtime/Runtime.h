@@ -171,6 +171,12 @@ struct JitOptions {
   /// off by default until it has run on a GPU (its CPU tests pass; the
   /// one-row packing is GPU-verified, bench/results/2026-11-30-h200-s17.md).
   bool packGqaRows = false;
+  /// The split-KV combine launched as the forward's programmatic dependent
+  /// (sm_90+, templates' GridDependency.cuh): it may start while the
+  /// forward's last CTAs run. Off by default until measured on a GPU
+  /// (written in session 19); $FLASHGEN_PDL=1 turns it on for C and
+  /// Python callers too.
+  bool launchCombineEarly = false;
   /// Set by the runtime on the packed kernel it JITs, not by callers.
   PackedQueryHeads packedQueryHeads;
 };
