@@ -38,15 +38,6 @@ Kernel::fromFile(llvm::StringRef path, const JitOptions &options) {
 }
 
 namespace {
-/// $FLASHGEN_PDL=1: JitOptions::launchCombineEarly for every kernel.
-bool combineLaunchesEarlyFromEnvironment() {
-  static const bool on = [] {
-    const char *v = std::getenv("FLASHGEN_PDL");
-    return v && std::string(v) == "1";
-  }();
-  return on;
-}
-
 /// SMs of `device` (0 without a driver: neither pass then splits).
 int deviceSMs(int device) {
   llvm::Expected<CudaDriver &> driver = CudaDriver::get(device);
@@ -80,6 +71,8 @@ Kernel::fromSpec(llvm::StringRef text, llvm::StringRef name, const JitOptions &o
                 "`flashgen compile`");
   JitOptions resolved = options;
   resolved.device = dev.ordinal; // every later call goes to this device
+  if (const char *pdl = std::getenv("FLASHGEN_PDL"); pdl && std::string(pdl) == "1")
+    resolved.launchCombineEarly = true;
   std::unique_ptr<Kernel> k(new Kernel());
   k->specText = text.str();
   k->specName = name.str();
@@ -323,8 +316,7 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
       e = driver->launch(*combine,
                          unsigned((p.partialRows + kRowsPerCta - 1) / kRowsPerCta),
                          unsigned(a.heads), 1, kCombineThreads, 0, a.stream, args,
-                         jitOptions.launchCombineEarly ||
-                             combineLaunchesEarlyFromEnvironment());
+                         jitOptions.launchCombineEarly);
     }
     return llvm::joinErrors(std::move(e), driver->freeAsync(*partial, a.stream));
   };

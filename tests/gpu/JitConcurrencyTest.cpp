@@ -40,19 +40,20 @@ constexpr int kProcesses = 8, kThreads = 8;
 /// Six variants no other GPU test compiles (head dims 40 and 72, names of
 /// their own), so the parent's process cache cannot answer for them.
 std::vector<std::pair<std::string, std::string>> stressVariants() {
+  const std::pair<int, const char *> kinds[] = {
+      {40, "mask = causal;"},
+      {40, ""},
+      {40, "mask = sliding_window(left = 64);"},
+      {40, "score = 20.0 * tanh(score / 20.0);"},
+      {72, "mask = causal;"},
+      {72, ""},
+  };
   std::vector<std::pair<std::string, std::string>> v;
-  const char *bodies[] = {"mask = causal;", "",
-                          "mask = sliding_window(left = 64);",
-                          "score = 20.0 * tanh(score / 20.0);"};
-  int i = 0;
-  for (int d : {40, 72})
-    for (const char *body : bodies) {
-      if (i == 6)
-        break;
-      const std::string name = "jit_stress_" + std::to_string(i++);
-      v.emplace_back(name, "attention " + name + " { dtype = bf16; head_dim = " +
-                               std::to_string(d) + "; " + body + " }");
-    }
+  for (const auto &[d, body] : kinds) {
+    const std::string name = "jit_stress_" + std::to_string(v.size());
+    v.emplace_back(name, "attention " + name + " { dtype = bf16; head_dim = " +
+                             std::to_string(d) + "; " + body + " }");
+  }
   return v;
 }
 

@@ -12,7 +12,6 @@
 #define FLASHGEN_ATTENTION_LOOKUP_CUH
 
 #include "flashgen/attention/Params.cuh"
-#include "flashgen/attention/TileInSequence.cuh"
 
 namespace flashgen {
 

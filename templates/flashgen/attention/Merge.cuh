@@ -52,7 +52,8 @@ FG_HOST_DEVICE float mergeNaN() {
 /// the merged lse NaN; no part with mass (top = -inf) makes every weight 0
 /// and the merged lse +inf.
 FG_HOST_DEVICE float mergeMass(float lse, float top) {
-  return expf(lse - top); // exp(-inf) = 0 for empty parts
+  // exp(-inf) = 0 for empty parts; none has mass when top is -inf.
+  return top > -mergeInfinity() ? expf(lse - top) : 0.f;
 }
 FG_HOST_DEVICE float mergeWeight(float mass, float total, float top, bool nan) {
   return nan ? mergeNaN() : (top > -mergeInfinity() ? mass / total : 0.f);
@@ -72,7 +73,7 @@ FG_HOST_DEVICE float mergeWeights(const float *lse, int n, float *w) {
     top = lse[i] > top ? lse[i] : top;
   }
   for (int i = 0; i < n; ++i) {
-    w[i] = top > -mergeInfinity() ? mergeMass(lse[i], top) : 0.f;
+    w[i] = mergeMass(lse[i], top);
     total += w[i];
   }
   for (int i = 0; i < n; ++i)
@@ -110,7 +111,7 @@ template <class T, bool kVarlen> FG_DEVICE void combineKvSplits(const FwdParams 
     top = t > top ? t : top;
   }
   nan = __any_sync(all, nan);
-  const float mass = top > -mergeInfinity() ? mergeMass(lse, top) : 0.f;
+  const float mass = mergeMass(lse, top);
   float total = mass;
   for (int o = 16; o > 0; o /= 2)
     total += __shfl_xor_sync(all, total, o);

@@ -10,9 +10,9 @@
 #ifndef FLASHGEN_ATTENTION_ONLINESOFTMAX_CUH
 #define FLASHGEN_ATTENTION_ONLINESOFTMAX_CUH
 
-#include "flashgen/attention/Lookup.cuh"
 #include "flashgen/attention/Params.cuh"
 #include "flashgen/attention/Philox.cuh"
+#include "flashgen/attention/TileInSequence.cuh"
 
 namespace flashgen {
 
