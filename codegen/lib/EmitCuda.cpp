@@ -133,16 +133,17 @@ void emitTileClass(VariantOp v, const KernelSpec &s, const std::string &suffix, 
 constexpr unsigned kMaxUnrolledMaskOps = 40;
 
 /// Whether the partial-tile mask decisions unroll over the columns
-/// (ElementBits::eval): worth it when the mask reads tensors, whose loads
-/// then issue together instead of one rolled iteration after another.
+/// (ElementBits::eval), for every mask small enough: a mask that reads
+/// tensors then issues its loads together instead of one rolled iteration
+/// after another; an arithmetic one becomes a predicate per element, its
+/// column-invariant parts hoisted (the rolled loop's bit packing was ~5
+/// instructions per element of every partial tile: a dilated mask, all
+/// tiles partial, ran at 0.6x the dense d64 forward, bench/results/
+/// 2026-11-30-h200-s10.md).
 bool maskUnrollsColumns(VariantOp v) {
   unsigned ops = 0;
-  bool lookups = false;
-  v.getMask().walk([&](mlir::Operation *op) {
-    ++ops;
-    lookups |= mlir::isa<LookupOp>(op);
-  });
-  return lookups && ops <= kMaxUnrolledMaskOps;
+  v.getMask().walk([&](mlir::Operation *) { ++ops; });
+  return ops <= kMaxUnrolledMaskOps;
 }
 
 /// The variant's policy struct: mask, score (and its derivative for the
