@@ -133,17 +133,25 @@ void emitTileClass(VariantOp v, const KernelSpec &s, const std::string &suffix, 
 constexpr unsigned kMaxUnrolledMaskOps = 40;
 
 /// Whether the partial-tile mask decisions unroll over the columns
-/// (ElementBits::eval), for every mask small enough: a mask that reads
-/// tensors then issues its loads together instead of one rolled iteration
-/// after another; an arithmetic one becomes a predicate per element, its
-/// column-invariant parts hoisted (the rolled loop's bit packing was ~5
-/// instructions per element of every partial tile: a dilated mask, all
-/// tiles partial, ran at 0.6x the dense d64 forward, bench/results/
-/// 2026-11-30-h200-s10.md).
-bool maskUnrollsColumns(VariantOp v) {
+/// (ElementBits::eval): for a small mask that reads tensors, whose loads
+/// then issue together instead of one rolled iteration after another, and
+/// for a small one whose tiles the compiler cannot classify (run-time tile
+/// classes: partial tiles anywhere, e.g. a dilated mask's every tile),
+/// which becomes a predicate per element, its column-invariant part
+/// hoisted (the rolled loop's bit packing was ~5 instructions per element:
+/// dilated forward 0.79-0.85 -> 0.90-0.93x FlexAttention at d64, backward
+/// 0.79-0.82 -> 1.06-1.07x at d128, bench/results/2026-12-01-h200-s20.md).
+/// Not for masks the compiler classifies (bands: partial tiles only on the
+/// diagonal), where the copies would cost NVRTC time (+0.05-0.25 s) for a
+/// tile or two per row.
+bool maskUnrollsColumns(VariantOp v, const KernelSpec &s) {
   unsigned ops = 0;
-  v.getMask().walk([&](mlir::Operation *) { ++ops; });
-  return ops <= kMaxUnrolledMaskOps;
+  bool lookups = false;
+  v.getMask().walk([&](mlir::Operation *op) {
+    ++ops;
+    lookups |= mlir::isa<LookupOp>(op);
+  });
+  return ops <= kMaxUnrolledMaskOps && (lookups || s.runtimeTileClasses());
 }
 
 /// The variant's policy struct: mask, score (and its derivative for the
@@ -155,7 +163,7 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
      << "  static constexpr bool kHasScoreMod = " << (s.hasScoreMod ? "true" : "false") << ";\n"
      << "  static constexpr bool kHasDropout = " << (s.hasDropout ? "true" : "false") << ";\n"
      << "  static constexpr bool kMaskUnrollsColumns = "
-     << (maskUnrollsColumns(v) ? "true" : "false") << ";\n";
+     << (maskUnrollsColumns(v, s) ? "true" : "false") << ";\n";
   emitSparsity(s, os);
   emitKvRange(s, os);
   if (backward)
