@@ -250,10 +250,6 @@ llvm::Error CudaDriver::copyToHost(void *dst, CUdeviceptr src, size_t bytes) {
 llvm::Error CudaDriver::memset8(CUdeviceptr dst, unsigned char v, size_t bytes) {
   return check(p_cuMemsetD8(dst, v, bytes), "cuMemsetD8");
 }
-
-llvm::Error CudaDriver::memset32Async(CUdeviceptr dst, unsigned v, size_t count, CUstream stream) {
-  return check(p_cuMemsetD32Async(dst, v, count, stream), "cuMemsetD32Async");
-}
 llvm::Error CudaDriver::synchronize() {
   return check(p_cuCtxSynchronize(), "cuCtxSynchronize (a kernel failed)");
 }

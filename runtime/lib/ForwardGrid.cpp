@@ -4,8 +4,6 @@
 #include "flashgen/attention/Params.cuh" // kMaxKvSplits, shared with the kernels
 
 #include <algorithm>
-#include <cstdlib>
-#include <string>
 
 int64_t flashgen::runtime::forwardGridCtas(int64_t blockM, int64_t heads, int64_t batch,
                                           int64_t seqQ, int64_t kvSplits) {
@@ -40,38 +38,4 @@ bool flashgen::runtime::packingIsFaster(int64_t packedCtas, int64_t unpackedCtas
   // Time ~ bytes read / the share of the slots busy.
   auto idle = [&](int64_t ctas) { return double(slots) / double(std::min(ctas, slots)); };
   return kPackingMargin * idle(packedCtas) < kUnpackedRepeatCost * group * idle(unpackedCtas);
-}
-
-flashgen::runtime::FwdItems flashgen::runtime::fwdItemsFromEnvironment(FwdItems option) {
-  const char *env = std::getenv("FLASHGEN_FWD_ITEMS");
-  if (!env || !*env)
-    return option;
-  const std::string v = env;
-  return v == "grid"      ? FwdItems::Grid
-         : v == "static"  ? FwdItems::Static
-         : v == "dynamic" ? FwdItems::Dynamic
-                          : FwdItems::Auto;
-}
-
-int flashgen::runtime::forwardItemSchedule(FwdItems choice, bool warpSpecialized, int64_t items,
-                                           int64_t slots, bool unevenItems) {
-  if (!warpSpecialized || items < 1 || slots < 1)
-    return kFwdItemsGrid;
-  switch (choice) {
-  case FwdItems::Grid:
-    return kFwdItemsGrid;
-  case FwdItems::Static:
-    return kFwdItemsStatic;
-  case FwdItems::Dynamic:
-    return kFwdItemsDynamic;
-  case FwdItems::Auto:
-    break;
-  }
-  if (items <= slots)
-    return kFwdItemsGrid;
-  return unevenItems ? kFwdItemsDynamic : kFwdItemsStatic;
-}
-
-int64_t flashgen::runtime::forwardLaunchCtas(int schedule, int64_t items, int64_t slots) {
-  return schedule == kFwdItemsGrid ? items : std::max<int64_t>(1, std::min(items, slots));
 }

@@ -73,7 +73,6 @@ Kernel::fromSpec(llvm::StringRef text, llvm::StringRef name, const JitOptions &o
   resolved.device = dev.ordinal; // every later call goes to this device
   if (const char *pdl = std::getenv("FLASHGEN_PDL"); pdl && *pdl)
     resolved.launchCombineEarly = std::string(pdl) != "0";
-  resolved.fwdItems = runtime::fwdItemsFromEnvironment(resolved.fwdItems);
   std::unique_ptr<Kernel> k(new Kernel());
   k->specText = text.str();
   k->specName = name.str();
@@ -289,35 +288,11 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
       return e;
   unsigned gridX = unsigned((a.seqQ + s.tiles.blockM - 1) / s.tiles.blockM);
   p.kvSplits = untunedForwardKvSplits(a);
-  // Persistent CTAs past one wave (ForwardGrid.h); items of uneven work
-  // from a counter, zeroed in stream order before the launch.
-  const int64_t items = int64_t(gridX) * a.heads * a.batch * p.kvSplits;
-  const int64_t slots =
-      int64_t(driver->device().numSMs) * std::max<int64_t>(1, s.tiles.ctasPerSM);
-  const bool unevenItems = s.hasMask || s.band || s.sparsity || s.varlen || a.seqUsedK ||
-                           s.runtimeTileClasses();
-  p.itemSchedule = runtime::forwardItemSchedule(jitOptions.fwdItems, s.tiles.warpSpecialized,
-                                                items, slots, unevenItems);
   void *args[] = {&p};
-  auto launchMain = [&]() -> llvm::Error {
-    if (p.itemSchedule == kFwdItemsGrid)
-      return driver->launch(fwd.loaded->functions[0], gridX, unsigned(a.heads),
-                            unsigned(a.batch * p.kvSplits), unsigned(s.fwdThreads()),
-                            unsigned(fwd.smemBytes), a.stream, args);
-    CUdeviceptr counter = 0;
-    if (p.itemSchedule == kFwdItemsDynamic) {
-      llvm::Expected<CUdeviceptr> c = driver->allocAsync(sizeof(int32_t), a.stream);
-      if (!c)
-        return c.takeError();
-      counter = *c;
-      p.workCounter = reinterpret_cast<int32_t *>(counter);
-      if (llvm::Error e = driver->memset32Async(counter, 0, 1, a.stream))
-        return llvm::joinErrors(std::move(e), driver->freeAsync(counter, a.stream));
-    }
-    llvm::Error e = driver->launch(
-        fwd.loaded->functions[0], unsigned(runtime::forwardLaunchCtas(p.itemSchedule, items, slots)),
-        1, 1, unsigned(s.fwdThreads()), unsigned(fwd.smemBytes), a.stream, args);
-    return llvm::joinErrors(std::move(e), driver->freeAsync(counter, a.stream));
+  auto launchMain = [&] {
+    return driver->launch(fwd.loaded->functions[0], gridX, unsigned(a.heads),
+                          unsigned(a.batch * p.kvSplits), unsigned(s.fwdThreads()),
+                          unsigned(fwd.smemBytes), a.stream, args);
   };
   // Split-KV: the parts' partial O and lse in stream-ordered memory, then
   // the combine kernel (CombineKernel.h) merges them into o and lse.

@@ -40,7 +40,6 @@ struct Case {
   int pageSize = 0;            // > 0: K/V in a paged pool
   bool kvBatchIndex = false;   // K/V entries read through an index
   bool combineEarly = true;    // JitOptions::launchCombineEarly (the default)
-  runtime::FwdItems items = runtime::FwdItems::Auto; // JitOptions::fwdItems
 };
 
 /// JITs and checks one case against the float64 reference (fresh inputs).
@@ -50,7 +49,6 @@ void runCase(const Case &c, std::mt19937_64 &rng) {
   options.packGqa = c.packGqa ? PackGqa::Always : PackGqa::WhereFaster;
   options.packGqaRows = c.packGqa;
   options.launchCombineEarly = c.combineEarly;
-  options.fwdItems = c.items;
   llvm::Expected<std::unique_ptr<Kernel>> kernel = Kernel::fromSpec(c.spec, c.name, options);
   if (!kernel) {
     ADD_FAILURE() << c.name << ": " << llvm::toString(kernel.takeError());
@@ -258,54 +256,6 @@ TEST_F(GpuForward, CombineLaunchedEarly) {
       c.splitKv = c.expectKvSplits = c.combineEarly = true;
       runCase(c, rng);
     }
-}
-
-TEST_F(GpuForward, PersistentItems) {
-  // Persistent warp-specialized forwards (ForwardGrid.h, FwdKernelSm90Ws.cuh):
-  // CTAs walking row blocks in a fixed stride or from a counter, Q and the
-  // ring carried from one item to the next. Several items per CTA (4097
-  // rows), one or none (1, 17), varlen entries without rows in some row
-  // blocks, run-time tile classes, per-entry key lengths, pages, splits.
-  std::mt19937_64 rng(std::random_device{}());
-  const char *specs[][2] = {
-      {"idense", "attention idense { head_dim = 128; heads = 8; }"},
-      {"icausal", "attention icausal { head_dim = 64; heads = 8; kv_heads = 2; mask = causal; }"},
-      {"idoc", "attention idoc { head_dim = 128; heads = 4; tensor doc_id : i32[batch, seq_k]; "
-               "mask = causal && doc_id[b, q] == doc_id[b, k]; }"},
-      {"idil", "attention idil { head_dim = 64; heads = 4; mask = (q - k) % 4 == 0; }"},
-      {"ivl", "attention ivl { head_dim = 128; heads = 8; kv_heads = 4; varlen = true; "
-              "mask = causal(bottom_right); }"},
-      {"id256", "attention id256 { head_dim = 256; heads = 4; mask = sliding_window(left = 700); }"},
-      {"isoft", "attention isoft { head_dim = 128; heads = 4; score = 30.0 * tanh(score / 30.0); }"},
-  };
-  for (const auto &spec : specs)
-    for (auto [nq, nk] : {std::pair{4097, 4097}, std::pair{1000, 1000}, std::pair{17, 1000},
-                          std::pair{1, 17}, std::pair{1000, 600}})
-      for (runtime::FwdItems items : {runtime::FwdItems::Static, runtime::FwdItems::Dynamic}) {
-        Case c{std::string(spec[0]) + "_" + std::to_string(nq) + "x" + std::to_string(nk) +
-                   (items == runtime::FwdItems::Static ? "_static" : "_dynamic"),
-               spec[1], nq, nk};
-        c.items = items;
-        runCase(c, rng);
-      }
-  // Decoding shapes: per-entry lengths, a paged pool, split-KV.
-  const char *gqa = "attention igqa { head_dim = 128; heads = 32; kv_heads = 8; "
-                    "mask = causal(bottom_right); }";
-  for (runtime::FwdItems items : {runtime::FwdItems::Static, runtime::FwdItems::Dynamic}) {
-    const std::string tag = items == runtime::FwdItems::Static ? "_static" : "_dynamic";
-    Case used{"igqa_used" + tag, gqa, 4, 3000};
-    used.seqUsedK = true;
-    used.items = items;
-    runCase(used, rng);
-    Case paged{"igqa_paged" + tag, gqa, 16, 2000};
-    paged.pageSize = 48;
-    paged.items = items;
-    runCase(paged, rng);
-    Case split{"igqa_split" + tag, gqa, 1, 32768};
-    split.splitKv = split.expectKvSplits = true;
-    split.items = items;
-    runCase(split, rng);
-  }
 }
 
 TEST_F(GpuForward, PacksGqaQueryHeads) {

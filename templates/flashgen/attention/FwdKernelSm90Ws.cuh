@@ -46,11 +46,10 @@
 namespace flashgen {
 
 /// Shared memory of the warp-specialized kernel: Q, the K and V rings,
-/// then the mbarriers (qFull; per buffer kFull, vFull, kEmpty, vEmpty;
-/// qEmpty) and a persistent launch's item slot.
+/// then the mbarriers (qFull; per buffer kFull, vFull, kEmpty, vEmpty).
 template <class Cfg> struct WsSmem {
   static constexpr int S = Cfg::kStages;
-  static_assert(8 * (2 + 4 * S) + 4 <= Cfg::kBarrierBytes, "barriers fit their space");
+  static_assert(8 * (1 + 4 * S) <= Cfg::kBarrierBytes, "barriers fit their space");
   uint32_t q, k, v, bar;
   FG_DEVICE explicit WsSmem(uint8_t *smem) {
     q = (smemAddress(smem) + 1023u) & ~1023u;
@@ -65,34 +64,14 @@ template <class Cfg> struct WsSmem {
   FG_DEVICE uint32_t vFull(int s) const { return bar + 8 * (1 + S + s); }
   FG_DEVICE uint32_t kEmpty(int s) const { return bar + 8 * (1 + 2 * S + s); }
   FG_DEVICE uint32_t vEmpty(int s) const { return bar + 8 * (1 + 3 * S + s); }
-  /// Q is free again: every consumer warp's products of its item read it.
-  FG_DEVICE uint32_t qEmpty() const { return bar + 8 * (1 + 4 * S); }
-  /// The item the producer loads Q for (persistent launches), -1: none.
-  FG_DEVICE uint32_t itemSlot() const { return bar + 8 * (2 + 4 * S); }
 };
 
-FG_DEVICE void storeSharedInt(uint32_t addr, int v) {
-  asm volatile("st.shared.u32 [%0], %1;\n" ::"r"(addr), "r"(v) : "memory");
-}
-FG_DEVICE int loadSharedInt(uint32_t addr) {
-  int v;
-  asm volatile("ld.shared.u32 %0, [%1];\n" : "=r"(v) : "r"(addr) : "memory");
-  return v;
-}
-
-/// The item a persistent CTA takes after `w` (FwdParams::itemSchedule).
-FG_DEVICE int nextFwdItem(const FwdParams &p, int w) {
-  return p.itemSchedule == kFwdItemsDynamic ? int(gridDim.x) + atomicAdd(p.workCounter, 1)
-                                            : w + int(gridDim.x);
-}
-
-/// The producer's work for one item: the copy engine loads Q, then each kv
-/// tile's K and V into the ring (TMA boxes of one 64-column atom each);
-/// each buffer's "full" mbarrier expects the tile's bytes. `ring`: tiles
-/// the ring took for earlier items; returns it with this item's added.
+/// The producer: one thread of the last warpgroup has the copy engine load
+/// Q, then each kv tile's K and V into the ring (TMA boxes of one 64-column
+/// atom each); each buffer's "full" mbarrier expects the tile's bytes.
 template <class Cfg, class Variant>
-FG_DEVICE int wsProduceItem(const FwdParams &p, const FwdRowBlock<Variant> &rb,
-                            const WsSmem<Cfg> &sm, int ring) {
+FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
+                          const WsSmem<Cfg> &sm) {
   using QTile = typename Cfg::QTile;
   using KTile = typename Cfg::KTile;
   using VTile = typename Cfg::VTile;
@@ -101,6 +80,8 @@ FG_DEVICE int wsProduceItem(const FwdParams &p, const FwdRowBlock<Variant> &rb,
   const int batch = Variant::kVarlen ? 0 : rb.b, kvBatch = Variant::kVarlen ? 0 : rb.kb;
   const int qRow = (Variant::kVarlen ? int(rb.qRow0) : 0) + rb.q0;
   const int kRow0 = Variant::kVarlen ? int(rb.kRow0) : 0;
+  tmaPrefetchDescriptor(p.tmaK);
+  tmaPrefetchDescriptor(p.tmaV);
   // Tile rows [row, row + rows of Tile) of `head` into `dst`: one box per
   // 64-column atom, completing on `full`, which expects all its bytes.
   auto fill = [&](auto tile, uint32_t dst, const TmaDescriptor &map, uint32_t full, int row,
@@ -152,7 +133,7 @@ FG_DEVICE int wsProduceItem(const FwdParams &p, const FwdRowBlock<Variant> &rb,
       }
   };
   fill(QTile{}, sm.q, p.tmaQ, sm.qFull(), qRow, rb.h, batch);
-  int n = ring;
+  int n = 0;
   PoolRows rows;
   if (pages && rb.firstTile() < rb.jEnd)
     rows = readPoolRows(rb.firstTile());
@@ -175,82 +156,13 @@ FG_DEVICE int wsProduceItem(const FwdParams &p, const FwdRowBlock<Variant> &rb,
       fill(VTile{}, sm.vBuf(s), p.tmaV, sm.vFull(s), kRow0 + j * BN, rb.hk, kvBatch);
     }
   }
-  return n;
 }
 
-/// The producer (one thread of the last warpgroup): the CTA's own item, or
-/// in a persistent launch one item after another. The next item's Q waits
-/// until the consumers' products of the current one have read Q (qEmpty);
-/// its K and V follow into the ring as buffers free, under the current
-/// item's last tiles and output store. The item is published in the slot
-/// before Q's mbarrier arrival (release), -1 when none is left.
+/// A consumer warpgroup (64 query rows): the wgmma FlashAttention-2 loop
+/// on the producer's buffers, products issued in turns.
 template <class Cfg, class Variant>
-FG_DEVICE void wsProducer(const FwdParams &p, FwdRowBlock<Variant> &rb, const WsSmem<Cfg> &sm) {
-  tmaPrefetchDescriptor(p.tmaK);
-  tmaPrefetchDescriptor(p.tmaV);
-  if (p.itemSchedule == kFwdItemsGrid) {
-    wsProduceItem<Cfg>(p, rb, sm, 0);
-    return;
-  }
-  const int total = FwdRowBlock<Variant>::itemCount(p, Cfg::kBlockM);
-  int w = blockIdx.x, ring = 0;
-  for (int it = 0;; ++it) {
-    // Items without rows (past a varlen entry's length) are skipped here:
-    // the consumers see only items with rows.
-    while (w < total && !rb.initItem(p, w, Cfg::kBlockM))
-      w = nextFwdItem(p, w);
-    if (it > 0)
-      mbarrierWait(sm.qEmpty(), (it - 1) & 1);
-    storeSharedInt(sm.itemSlot(), w < total ? w : -1);
-    if (w >= total) {
-      mbarrierArrive(sm.qFull());
-      return;
-    }
-    // Taken now, used after this item: the atomic's latency under its loads.
-    const int next = nextFwdItem(p, w);
-    rb.startWalk(p, Cfg::kBlockN);
-    ring = wsProduceItem<Cfg>(p, rb, sm, ring);
-    w = next;
-  }
-}
-
-/// Turns of the consumer warpgroups on the tensor cores (see the top of
-/// this file): named barrier 1 + w opens warpgroup w's turn. They run on
-/// across a persistent CTA's items; the last warpgroup's arrival after an
-/// item's last turn waits until it knows another item follows (`owed`),
-/// since an arrival nobody syncs on must not be left behind.
-template <int kConsumers> struct WsTurns {
-  int turn = 0;
-  bool owed = false;
-  FG_DEVICE void begin(int wg) {
-    if (kConsumers > 1 && (wg > 0 || turn > 0))
-      namedBarrierSync(1 + wg, 256);
-  }
-  FG_DEVICE void end(int wg, bool itemsLast) {
-    if (kConsumers > 1) {
-      if (itemsLast && wg == kConsumers - 1)
-        owed = true;
-      else
-        namedBarrierArrive(1 + (wg + 1) % kConsumers, 256);
-    }
-    ++turn;
-  }
-  /// Another item follows: pay the arrival owed since the last one.
-  FG_DEVICE void nextItem() {
-    if (kConsumers > 1 && owed)
-      namedBarrierArrive(1, 256);
-    owed = false;
-  }
-};
-
-/// A consumer warpgroup (64 query rows) on one item: the wgmma
-/// FlashAttention-2 loop on the producer's buffers, products issued in
-/// turns. `ring`: tiles the ring took for earlier items; returns it with
-/// this item's added.
-template <class Cfg, class Variant>
-FG_DEVICE int wsConsumeItem(const FwdParams &p, const FwdRowBlock<Variant> &rb,
-                            const WsSmem<Cfg> &sm, int ring,
-                            WsTurns<Cfg::kWarpgroups> &turns) {
+FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
+                          const WsSmem<Cfg> &sm) {
   using T = typename Cfg::T;
   constexpr int DV = Cfg::kHeadDimV, BN = Cfg::kBlockN, S = Cfg::kStages;
   constexpr int kKSteps = Cfg::kHeadDimQK / 16, kNTiles = BN / 8, kVTiles = DV / 8;
@@ -301,8 +213,18 @@ FG_DEVICE int wsConsumeItem(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     if (lane == 0)
       mbarrierArrive(bar);
   };
-  auto turnBegin = [&] { turns.begin(wg); };
-  auto turnEnd = [&](bool itemsLast) { turns.end(wg, itemsLast); };
+  // Turns: warpgroup 0's first turn is open; the last warpgroup opens
+  // nobody's turn after the last one.
+  int turn = 0;
+  auto turnBegin = [&] {
+    if (kConsumers > 1 && (wg > 0 || turn > 0))
+      namedBarrierSync(1 + wg, 256);
+  };
+  auto turnEnd = [&](bool last) {
+    if (kConsumers > 1 && !(last && wg == kConsumers - 1))
+      namedBarrierArrive(1 + (wg + 1) % kConsumers, 256);
+    ++turn;
+  };
 
   // One step per kv tile j at walk position n + 1 (buffer (n + 1) % S):
   // S of j is issued with P V of the tile before it (position n, whose P
@@ -310,13 +232,13 @@ FG_DEVICE int wsConsumeItem(const FwdParams &p, const FwdRowBlock<Variant> &rb,
   // runs under that P V. The first step is the loop's, not a prologue of
   // its own, so the softmax (mask, score modifier, dropout) is inlined
   // once: NVRTC's time follows its copies.
-  // Ring positions count from `ring`: n is the previous tile's position.
   int j = rb.firstTile(), jLast = j;
-  int n = ring - 1;
+  mbarrierWait(sm.qFull(), 0);
   if (j < jEnd) {
+    int n = -1;
     do {
       const int sn = (n + 1) % S, sc0 = n % S;
-      const bool pv = n >= ring;
+      const bool pv = n >= 0;
       float sc[1][kNTiles][4];
       mbarrierWait(sm.kFull(sn), ((n + 1) / S) & 1);
       // Each branch fences its own wgmmas (one branch around issuePV
@@ -349,11 +271,6 @@ FG_DEVICE int wsConsumeItem(const FwdParams &p, const FwdRowBlock<Variant> &rb,
       j = rb.nextTile(j);
       ++n;
     } while (j < jEnd);
-  }
-  // Every product that reads Q has landed: the producer may load the next
-  // item's Q (a persistent launch's; nobody waits otherwise).
-  release(sm.qEmpty());
-  if (n >= ring) {
     // Epilogue: the last tile's P V.
     mbarrierWait(sm.vFull(n % S), (n / S) & 1);
     // With per-entry key lengths (seqUsedK) or pages the copy engine
@@ -372,41 +289,10 @@ FG_DEVICE int wsConsumeItem(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     turnEnd(true);
     wgmmaWait<0>();
     wgmmaFenceOperands(o[0]);
-    // The ring goes on into the next item (a persistent launch's).
-    release(sm.vEmpty(n % S));
   }
 
   storeOutput<T, Variant>(o, rowMax, rowSum, p, b, h, rb.qRow0, FragmentCoords{warpRow0, 0, g, t},
                           seqQ, rb.split);
-  return n + 1;
-}
-
-/// A consumer warpgroup: the CTA's own item, or a persistent launch's
-/// items in the order the producer publishes them (-1: done).
-template <class Cfg, class Variant>
-FG_DEVICE void wsConsumer(const FwdParams &p, FwdRowBlock<Variant> &rb, const WsSmem<Cfg> &sm) {
-  WsTurns<Cfg::kWarpgroups> turns;
-  if (p.itemSchedule == kFwdItemsGrid) {
-    mbarrierWait(sm.qFull(), 0);
-    wsConsumeItem<Cfg>(p, rb, sm, 0, turns);
-    return;
-  }
-  int ring = 0;
-  for (int it = 0;; ++it) {
-    mbarrierWait(sm.qFull(), it & 1);
-    // Broadcast from lane 0, so that the compiler knows the item, and all
-    // the ring positions, buffers and descriptors derived from it, are
-    // warp-uniform: from a shared-memory load it kept them per thread and
-    // rebuilt every wgmma descriptor from vector registers (+4.5%
-    // instructions per tile, 7-8% slower at 16k keys).
-    const int w = __shfl_sync(0xffffffffu, loadSharedInt(sm.itemSlot()), 0);
-    if (w < 0)
-      return;
-    rb.initItem(p, w, Cfg::kBlockM); // the producer skipped items without rows
-    rb.startWalk(p, Cfg::kBlockN);
-    turns.nextItem();
-    ring = __shfl_sync(0xffffffffu, wsConsumeItem<Cfg>(p, rb, sm, ring, turns), 0);
-  }
 }
 
 /// Registers per thread of the warp-specialized kernel at `kCtasPerSM` CTAs
@@ -432,13 +318,9 @@ FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
   constexpr int kConsumerRegs = WsRegisters<Cfg, kCtasPerSM>::kConsumer;
 
   FwdRowBlock<Variant> rb;
-  if (p.itemSchedule == kFwdItemsGrid) {
-    if (!rb.init(p, Cfg::kBlockM))
-      return; // the whole CTA: before any barrier
-    rb.startWalk(p, Cfg::kBlockN);
-  } else if (p.kvSplits > 1) {
-    gridDependentsMayLaunch(); // as init() does for the combine
-  }
+  if (!rb.init(p, Cfg::kBlockM))
+    return; // the whole CTA: before any barrier
+  rb.startWalk(p, Cfg::kBlockN);
 
   extern __shared__ __align__(1024) uint8_t smem[];
   const WsSmem<Cfg> sm(smem);
@@ -452,7 +334,6 @@ FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
       mbarrierInit(sm.kEmpty(s), 4 * kConsumers);
       mbarrierInit(sm.vEmpty(s), 4 * kConsumers);
     }
-    mbarrierInit(sm.qEmpty(), 4 * kConsumers);
   }
   __syncthreads();
 

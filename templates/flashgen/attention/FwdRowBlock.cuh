@@ -39,24 +39,6 @@ template <class Variant> struct FwdRowBlock {
     split = int(blockIdx.z) % splits;
     return inside;
   }
-  /// The work items of a launch: row blocks x heads x batch x kvSplits,
-  /// numbered as init() reads them off the grid (FwdParams::itemSchedule).
-  FG_DEVICE static int rowBlocksOf(const FwdParams &p, int blockM) {
-    return (p.seqQ + blockM - 1) / blockM;
-  }
-  FG_DEVICE static int itemCount(const FwdParams &p, int blockM) {
-    return rowBlocksOf(p, blockM) * p.heads * p.batch * (p.kvSplits > 1 ? p.kvSplits : 1);
-  }
-  /// Item w of a persistent launch: what init() makes of the CTA at grid
-  /// position (w % x, w / x % heads, w / (x heads)). False as init().
-  FG_DEVICE bool initItem(const FwdParams &p, int w, int blockM) {
-    const int splits = p.kvSplits > 1 ? p.kvSplits : 1;
-    const int x = rowBlocksOf(p, blockM);
-    const int rest = w / x, z = rest / p.heads;
-    const bool inside = initAt(p, z / splits, rest % p.heads, x - 1 - w % x, blockM);
-    split = z % splits;
-    return inside;
-  }
   /// Row block `rowBlock` of head h of batch entry b (the tile-class
   /// builder's; init's from the grid), all of its kv tiles.
   FG_DEVICE bool initAt(const FwdParams &p, int b_, int h_, int rowBlock, int blockM) {

@@ -101,22 +101,7 @@ struct FwdParams {
   /// Q, K, V as tensor maps (dims: head dim, row, head, batch entry; boxes
   /// of 64 columns), for the kernels that load with TMA; else unset.
   TmaDescriptor tmaQ, tmaK, tmaV;
-  /// A persistent launch of the warp-specialized forward (FwdKernelSm90Ws
-  /// .cuh): fewer CTAs than work items (row blocks x heads x batch x
-  /// kvSplits, numbered as the grid of a plain launch would be: row blocks
-  /// fastest, then heads, then batch x splits), each CTA walking items
-  /// while its producer loads the next item's Q and K under the current
-  /// item's last tiles and store. kFwdItemsStatic: CTA c takes items c,
-  /// c + gridDim.x, ...; kFwdItemsDynamic: after its first, each CTA takes
-  /// gridDim.x + atomicAdd(workCounter, 1) (zeroed before the launch), so
-  /// uneven items (causal rows, documents) balance. kFwdItemsGrid: one
-  /// item per CTA, from the grid.
-  int32_t itemSchedule;
-  int32_t *workCounter;
 };
-
-/// FwdParams::itemSchedule.
-constexpr int32_t kFwdItemsGrid = 0, kFwdItemsStatic = 1, kFwdItemsDynamic = 2;
 
 /// mergePair's parameters (Merge.cuh): two attention results over disjoint
 /// key sets, each O [batch][seq][heads][headDim] at its own element strides

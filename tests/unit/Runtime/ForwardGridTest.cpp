@@ -5,10 +5,6 @@
 
 #include "gtest/gtest.h"
 
-#include <cstdlib>
-#include <string>
-#include <utility>
-
 using namespace flashgen;
 using namespace flashgen::runtime;
 
@@ -71,38 +67,6 @@ TEST(ForwardGrid, PacksWhereTheCostModelExpectsItFaster) {
   // No group or no CTAs: nothing to gain.
   EXPECT_FALSE(packingIsFaster(8, 8, 1, 132));
   EXPECT_FALSE(packingIsFaster(0, 8, 4, 132));
-}
-
-TEST(ForwardGrid, PersistentItemsPastOneWaveOnly) {
-  // Auto: the warp-specialized kernel past one wave; uneven items (masks,
-  // varlen, tile classes) from the counter, uniform ones in a stride.
-  EXPECT_EQ(forwardItemSchedule(FwdItems::Auto, true, 2048, 132, false), kFwdItemsStatic);
-  EXPECT_EQ(forwardItemSchedule(FwdItems::Auto, true, 2048, 132, true), kFwdItemsDynamic);
-  EXPECT_EQ(forwardItemSchedule(FwdItems::Auto, true, 132, 132, true), kFwdItemsGrid);
-  EXPECT_EQ(forwardItemSchedule(FwdItems::Auto, false, 2048, 132, true), kFwdItemsGrid);
-  // Forced: any launch of the warp-specialized kernel, never another one.
-  EXPECT_EQ(forwardItemSchedule(FwdItems::Static, true, 4, 132, true), kFwdItemsStatic);
-  EXPECT_EQ(forwardItemSchedule(FwdItems::Dynamic, true, 4, 132, false), kFwdItemsDynamic);
-  EXPECT_EQ(forwardItemSchedule(FwdItems::Grid, true, 2048, 132, true), kFwdItemsGrid);
-  EXPECT_EQ(forwardItemSchedule(FwdItems::Dynamic, false, 2048, 132, true), kFwdItemsGrid);
-  // CTAs: one per item from the grid, else at most one per slot.
-  EXPECT_EQ(forwardLaunchCtas(kFwdItemsGrid, 2048, 132), 2048);
-  EXPECT_EQ(forwardLaunchCtas(kFwdItemsStatic, 2048, 264), 264);
-  EXPECT_EQ(forwardLaunchCtas(kFwdItemsDynamic, 4, 132), 4);
-}
-
-TEST(ForwardGrid, ItemScheduleFromTheEnvironment) {
-  const char *saved = std::getenv("FLASHGEN_FWD_ITEMS");
-  const std::string keep = saved ? saved : "";
-  for (auto [text, want] : {std::pair{"grid", FwdItems::Grid}, std::pair{"static", FwdItems::Static},
-                            std::pair{"dynamic", FwdItems::Dynamic}, std::pair{"auto", FwdItems::Auto}}) {
-    setenv("FLASHGEN_FWD_ITEMS", text, 1);
-    EXPECT_EQ(fwdItemsFromEnvironment(FwdItems::Static), want) << text;
-  }
-  unsetenv("FLASHGEN_FWD_ITEMS");
-  EXPECT_EQ(fwdItemsFromEnvironment(FwdItems::Dynamic), FwdItems::Dynamic);
-  if (saved)
-    setenv("FLASHGEN_FWD_ITEMS", keep.c_str(), 1);
 }
 
 } // namespace

@@ -89,8 +89,6 @@ public:
   llvm::Error copyToDevice(CUdeviceptr dst, const void *src, size_t bytes);
   llvm::Error copyToHost(void *dst, CUdeviceptr src, size_t bytes);
   llvm::Error memset8(CUdeviceptr dst, unsigned char value, size_t bytes);
-  /// `count` 32-bit words of `value` at dst, in stream order.
-  llvm::Error memset32Async(CUdeviceptr dst, unsigned value, size_t count, CUstream stream);
   llvm::Error synchronize();
   llvm::Expected<CUevent> createEvent();
   llvm::Error record(CUevent e, CUstream s);

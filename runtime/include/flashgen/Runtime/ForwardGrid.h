@@ -63,28 +63,6 @@ bool packingIsFaster(int64_t packedCtas, int64_t unpackedCtas, int group, int64_
 constexpr double kPackingMargin = 1.1;
 constexpr double kUnpackedRepeatCost = 0.6;
 
-/// How the warp-specialized forward's CTAs take their work items
-/// (FwdParams::itemSchedule): Auto is forwardItemSchedule's rule, the
-/// others force a schedule where the kernel has one (JitOptions::fwdItems;
-/// $FLASHGEN_FWD_ITEMS=grid|static|dynamic for C and Python callers).
-enum class FwdItems { Auto, Grid, Static, Dynamic };
-FwdItems fwdItemsFromEnvironment(FwdItems option);
-
-/// FwdParams::itemSchedule for `items` work items (row blocks x heads x
-/// batch x splits) on `slots` (SMs x CTAs per SM). Only the warp-
-/// specialized kernel walks items; a launch of at most one wave gains
-/// nothing from it. Past one wave, persistent CTAs let the producer load
-/// an item's Q and first K/V tiles under the previous item's last tiles
-/// and store; items of uneven work (a mask or band, run-time tile classes,
-/// varlen) are taken from a counter so that they balance, uniform ones in
-/// a fixed stride.
-int forwardItemSchedule(FwdItems choice, bool warpSpecialized, int64_t items, int64_t slots,
-                        bool unevenItems);
-
-/// CTAs a launch of `items` work items gets under `schedule`: all of them
-/// from the grid, else at most one per slot.
-int64_t forwardLaunchCtas(int schedule, int64_t items, int64_t slots);
-
 } // namespace flashgen::runtime
 
 #endif // FLASHGEN_RUNTIME_FORWARDGRID_H

@@ -18,7 +18,6 @@
 #define FLASHGEN_RUNTIME_RUNTIME_H
 
 #include "flashgen/Codegen/KernelSpec.h"
-#include "flashgen/Runtime/ForwardGrid.h"
 #include "flashgen/Runtime/PackedQueryHeads.h"
 #include "flashgen/Runtime/Positions.h"
 
@@ -178,14 +177,6 @@ struct JitOptions {
   /// launch, most at batch 1 (bench/results/2026-12-01-h200-s20.md);
   /// $FLASHGEN_PDL=0 turns it off for C and Python callers too.
   bool launchCombineEarly = true;
-  /// How the warp-specialized forward's CTAs take row blocks (ForwardGrid.h:
-  /// one per CTA from the grid, or persistent CTAs walking them in a fixed
-  /// stride or from a counter); Auto: forwardItemSchedule's rule. Grid by
-  /// default: the persistent CTAs measured 1-15% faster on short causal
-  /// rows but up to 8% slower per tile elsewhere (their ring positions are
-  /// no longer warp-uniform to ptxas; bench/results/2026-12-01-h200-s20.md).
-  /// $FLASHGEN_FWD_ITEMS overrides it for C and Python callers too.
-  runtime::FwdItems fwdItems = runtime::FwdItems::Grid;
   /// Set by the runtime on the packed kernel it JITs, not by callers.
   PackedQueryHeads packedQueryHeads;
 };
