@@ -237,9 +237,10 @@ TEST_F(GpuForward, SplitsKeysAtDecodeShapes) {
 
 TEST_F(GpuForward, CombineLaunchedEarly) {
   // The split combine as the forward's programmatic dependent launch
-  // (JitOptions::launchCombineEarly, GridDependency.cuh): it may start
-  // before the forward ends and must still read complete partial results.
-  // Several splits, packed and not, a varlen batch, mma.sync's kernel.
+  // (JitOptions::launchCombineEarly, GridDependency.cuh; the default): it
+  // may start before the forward ends and must still read complete
+  // partial results. Several splits, packed and not, a varlen batch,
+  // mma.sync's kernel; and the plain launch after the forward (off).
   std::mt19937_64 rng(std::random_device{}());
   const char *specs[][2] = {
       {"egqa", "attention egqa { head_dim = 128; heads = 32; kv_heads = 8; "
@@ -250,12 +251,15 @@ TEST_F(GpuForward, CombineLaunchedEarly) {
                 "mask = causal(bottom_right); }"},
   };
   for (const auto &spec : specs)
-    for (auto [nq, nk] : {std::pair{1, 4097}, std::pair{1, 32768}, std::pair{16, 2000}}) {
-      Case c{std::string(spec[0]) + "_" + std::to_string(nq) + "x" + std::to_string(nk),
-             spec[1], nq, nk};
-      c.splitKv = c.expectKvSplits = c.combineEarly = true;
-      runCase(c, rng);
-    }
+    for (auto [nq, nk] : {std::pair{1, 4097}, std::pair{1, 32768}, std::pair{16, 2000}})
+      for (bool early : {true, false}) {
+        Case c{std::string(spec[0]) + "_" + std::to_string(nq) + "x" + std::to_string(nk) +
+                   (early ? "_early" : "_after"),
+               spec[1], nq, nk};
+        c.splitKv = c.expectKvSplits = true;
+        c.combineEarly = early;
+        runCase(c, rng);
+      }
 }
 
 TEST_F(GpuForward, PacksGqaQueryHeads) {
