@@ -42,6 +42,12 @@ struct Case {
   bool combineEarly = true;    // JitOptions::launchCombineEarly (the default)
 };
 
+/// A case of spec `name` at nq x nk, named `name_NQxNK` + `tag` in reports.
+Case sizedCase(const char *const (&spec)[2], int nq, int nk, const std::string &tag = "") {
+  return Case{std::string(spec[0]) + "_" + std::to_string(nq) + "x" + std::to_string(nk) + tag,
+              spec[1], nq, nk};
+}
+
 /// JITs and checks one case against the float64 reference (fresh inputs).
 void runCase(const Case &c, std::mt19937_64 &rng) {
   JitOptions options;
@@ -228,8 +234,7 @@ TEST_F(GpuForward, SplitsKeysAtDecodeShapes) {
   };
   for (const auto &spec : specs)
     for (auto [nq, nk] : {std::pair{1, 2999}, std::pair{7, 4097}, std::pair{16, 2000}}) {
-      Case c{std::string(spec[0]) + "_" + std::to_string(nq) + "x" + std::to_string(nk),
-             spec[1], nq, nk};
+      Case c = sizedCase(spec, nq, nk);
       c.splitKv = c.expectKvSplits = true;
       runCase(c, rng);
     }
@@ -253,9 +258,7 @@ TEST_F(GpuForward, CombineLaunchedEarly) {
   for (const auto &spec : specs)
     for (auto [nq, nk] : {std::pair{1, 4097}, std::pair{1, 32768}, std::pair{16, 2000}})
       for (bool early : {true, false}) {
-        Case c{std::string(spec[0]) + "_" + std::to_string(nq) + "x" + std::to_string(nk) +
-                   (early ? "_early" : "_after"),
-               spec[1], nq, nk};
+        Case c = sizedCase(spec, nq, nk, early ? "_early" : "_after");
         c.splitKv = c.expectKvSplits = true;
         c.combineEarly = early;
         runCase(c, rng);
@@ -290,9 +293,9 @@ TEST_F(GpuForward, PacksGqaQueryHeads) {
                                   std::tuple{1, 2999, Layout::BHSD}, std::tuple{3, 1000, Layout::BHSD},
                                   std::tuple{2, 777, Layout::BHSD}, std::tuple{3, 1000, Layout::BSHD}})
       for (bool split : {false, true}) {
-        Case c{std::string(spec[0]) + "_" + std::to_string(nq) + "x" + std::to_string(nk) +
-                   (layout == Layout::BHSD ? "_bhsd" : "_bshd") + (split ? "_split" : ""),
-               spec[1], nq, nk};
+        Case c = sizedCase(spec, nq, nk,
+                           std::string(layout == Layout::BHSD ? "_bhsd" : "_bshd") +
+                               (split ? "_split" : ""));
         c.layout = layout;
         c.splitKv = split;
         c.packGqa = true;
@@ -323,9 +326,7 @@ TEST_F(GpuForward, PerEntryKeyLengths) {
     for (auto [nq, nk] : {std::pair{1, 1}, std::pair{1, 4097}, std::pair{1, 1000},
                           std::pair{17, 1000}, std::pair{128, 333}})
       for (bool split : {false, true}) {
-        Case c{std::string(spec[0]) + "_" + std::to_string(nq) + "x" + std::to_string(nk) +
-                   (split ? "_split" : ""),
-               spec[1], nq, nk};
+        Case c = sizedCase(spec, nq, nk, split ? "_split" : "");
         c.batch = 5;
         c.seqUsedK = true;
         c.splitKv = split;
@@ -353,9 +354,7 @@ TEST_F(GpuForward, PagedKvCache) {
     for (auto [nq, nk] : {std::pair{1, 1}, std::pair{1, 4097}, std::pair{1, 1000},
                           std::pair{17, 1000}, std::pair{128, 333}})
       for (int page : {16, 48, 256}) {
-        Case c{std::string(spec[0]) + "_" + std::to_string(nq) + "x" + std::to_string(nk) +
-                   "_page" + std::to_string(page),
-               spec[1], nq, nk};
+        Case c = sizedCase(spec, nq, nk, "_page" + std::to_string(page));
         c.batch = 5;
         c.pageSize = page;
         c.seqUsedK = page != 48;
@@ -380,9 +379,7 @@ TEST_F(GpuForward, ReadsKvEntriesThroughAnIndex) {
   for (const auto &spec : specs)
     for (auto [nq, nk] : {std::pair{1, 4097}, std::pair{1, 1000}, std::pair{128, 333}})
       for (bool lengths : {false, true}) {
-        Case c{std::string(spec[0]) + "_" + std::to_string(nq) + "x" + std::to_string(nk) +
-                   (lengths ? "_used" : ""),
-               spec[1], nq, nk};
+        Case c = sizedCase(spec, nq, nk, lengths ? "_used" : "");
         c.batch = 4;
         c.kvBatchIndex = true;
         c.seqUsedK = lengths;
