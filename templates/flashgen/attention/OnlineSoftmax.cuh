@@ -110,6 +110,24 @@ FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls,
   const bool inside = tileInSequence<Variant>(at.warpRow0 + MR * 16, at.k0 + NT * 8, seqQ, seqK);
   auto apply = [&](auto inSequence) {
     constexpr bool kIn = decltype(inSequence)::value;
+    if constexpr (Variant::kMaskUnrollsColumns) {
+      // Unrolled anyway: each element's decision straight into its select,
+      // without packing it into ElementBits and unpacking it again (~2
+      // instructions per element of a partial tile).
+#pragma unroll
+      for (int i = 0; i < MR * NT * 4; ++i) {
+        const int mr = i / (NT * 4), n = (i / 4) % NT, e = i % 4;
+        const int q = at.row(mr, e), k = at.col(n, e);
+        const bool kept =
+            (k < seqK) & (!partial | Variant::template mask<kIn>(p, b, h, q, k, seqQ, seqK));
+        float x = s[mr][n][e];
+        if (Variant::kHasScoreMod)
+          x = Variant::template score<kIn>(p, x * p.scale, b, h, q, k, seqQ, seqK) *
+              1.4426950408889634f;
+        s[mr][n][e] = kept ? x : negInf();
+      }
+      return;
+    }
     ElementBits<MR, NT> keep;
     if (edge || partial)
       keep.template eval<Variant::kMaskUnrollsColumns>([&](int mr, int n, int e) {
