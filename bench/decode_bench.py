@@ -24,6 +24,9 @@ def spec_text(h, hkv, d):
             f"  heads = {h};\n  kv_heads = {hkv};\n  mask = causal(bottom_right);\n}}\n")
 
 
+COLD_L2 = True
+
+
 def flashgen_ms(binary, text, b, h, nq, nk, splits="auto", page_size=0, pack_rows=False):
     with tempfile.NamedTemporaryFile("w", suffix=".attn", delete=False) as f:
         f.write(text)
@@ -32,6 +35,8 @@ def flashgen_ms(binary, text, b, h, nq, nk, splits="auto", page_size=0, pack_row
     paged = ["--page-size", str(page_size)] if page_size else []
     if pack_rows:  # GQA packing of several query rows: q and o in BHSD
         paged += ["--layout", "bhsd", "--pack-gqa-rows"]
+    if COLD_L2:
+        paged.append("--cold-l2")
     out = subprocess.run([binary, "run", f.name, "--no-check", "--reps", "50",
                           "--shape", f"{b},{h},{nq},{nk}"] + paged, capture_output=True,
                          text=True, timeout=300, env=env).stdout
@@ -65,10 +70,18 @@ def main():
                     help="page sizes, e.g. 16,256: flashgen with K/V in a paged pool too")
     ap.add_argument("--pack-rows", action="store_true",
                     help="a column with GQA packing of several query rows (BHSD; Nq > 1)")
+    ap.add_argument("--warm-l2", action="store_true",
+                    help="flashgen timed back to back from a warm L2 (host time included)")
+    ap.add_argument("--nq", default="",
+                    help="query rows, e.g. 4,16 (default: 1 with --quick, else 1,4,16)")
     args = ap.parse_args()
+    global COLD_L2
+    COLD_L2 = not args.warm_l2
     pages = [int(p) for p in args.paged.split(",") if p]
     groups = [(32, 8, 128)] if args.quick else [(32, 8, 128), (64, 8, 128)]
     nqs = (1,) if args.quick else (1, 4, 16)
+    if args.nq:
+        nqs = tuple(int(x) for x in args.nq.split(","))
     nks = (4096, 32768) if args.quick else (4096, 32768, 131072)
     batches = (1, 8) if args.quick else (1, 8, 64)
     print(f"# torch {torch.__version__} on {torch.cuda.get_device_name()}; ms (KV TB/s)")

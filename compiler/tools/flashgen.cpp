@@ -123,6 +123,12 @@ cl::opt<bool> checkLookupsOpt(
     cl::sub(compileCmd), cl::sub(runCmd), cl::cat(category));
 cl::opt<unsigned> repsOpt("reps", cl::desc("Timed launches (median reported)"),
                           cl::init(20), cl::sub(runCmd), cl::cat(category));
+cl::opt<bool> coldL2Opt(
+    "cold-l2",
+    cl::desc("run: evict the L2 before each timed launch (a write over twice its size, "
+             "queued ahead of the start event, as triton's do_bench does): times a small "
+             "problem from memory, not from L2, and without the host's launch time"),
+    cl::sub(runCmd), cl::cat(category));
 cl::opt<double> blockDensityOpt(
     "block-density",
     cl::desc("For `sparsity = runtime` specs: the share of blocks the random block map "
@@ -290,6 +296,7 @@ int runKernel(StringRef path) {
   opt.seqK = int(shape.seqK);
   opt.reference = !noCheckOpt;
   opt.timingReps = int(repsOpt);
+  opt.flushL2 = coldL2Opt;
   opt.blockDensity = blockDensityOpt;
   opt.seed = seedOpt;
   opt.pageSize = int(pageSizeOpt);
