@@ -4,6 +4,13 @@ call. Time (median) and the KV bandwidth it reaches: B * Hkv * Nk * (dqk +
 dv) * 2 bytes / time. flashgen runs `causal(bottom_right)` (every query row
 sees all keys up to its own position from the end); SDPA runs without a
 mask (its is_causal aligns top-left), which differs by at most Nq - 1 keys.
+flashgen's main column has q, k, v and o in SDPA's layout (bhsd), where a kv
+head's query rows can be packed into one tile for any Nq; the bshd column
+(flash-attn's layout) packs them for Nq = 1 only. Both are timed as triton's
+do_bench times SDPA: the L2 evicted before each launch by a write queued
+ahead of the start event (`flashgen run --cold-l2`), so neither side is
+timed from a warm L2 or with the host's launch time (--warm-l2: flashgen
+back to back, as before session 21).
 Usage (repository root, after scripts/device-prep.sh, .carry carried):
     python3 bench/decode_bench.py [--flashgen .carry/flashgen] [--quick] [--paged 16,256]
 Prints a markdown table; a backend that refuses a shape says so."""
@@ -27,14 +34,16 @@ def spec_text(h, hkv, d):
 COLD_L2 = True
 
 
-def flashgen_ms(binary, text, b, h, nq, nk, splits="auto", page_size=0, pack_rows=False):
+def flashgen_ms(binary, text, b, h, nq, nk, splits="auto", page_size=0, layout="bshd",
+                pack_rows=True):
     with tempfile.NamedTemporaryFile("w", suffix=".attn", delete=False) as f:
         f.write(text)
     env = dict(os.environ)
     env["FLASHGEN_FWD_KV_SPLITS"] = str(splits)
     paged = ["--page-size", str(page_size)] if page_size else []
-    if pack_rows:  # GQA packing of several query rows: q and o in BHSD
-        paged += ["--layout", "bhsd", "--pack-gqa-rows"]
+    paged += ["--layout", layout]
+    if not pack_rows:  # GQA packing of several query rows (q and o in BHSD) off
+        paged.append("--pack-gqa-rows=false")
     if COLD_L2:
         paged.append("--cold-l2")
     out = subprocess.run([binary, "run", f.name, "--no-check", "--reps", "50",
@@ -69,9 +78,12 @@ def main():
     ap.add_argument("--paged", default="",
                     help="page sizes, e.g. 16,256: flashgen with K/V in a paged pool too")
     ap.add_argument("--pack-rows", action="store_true",
-                    help="a column with GQA packing of several query rows (BHSD; Nq > 1)")
+                    help="a column without GQA packing of several query rows (BHSD, Nq > 1): "
+                         "what the packing gains")
     ap.add_argument("--warm-l2", action="store_true",
                     help="flashgen timed back to back from a warm L2 (host time included)")
+    ap.add_argument("--groups", default="",
+                    help="query/kv heads, e.g. 32/8 (default: 32/8 with --quick, else 32/8,64/8)")
     ap.add_argument("--nq", default="",
                     help="query rows, e.g. 4,16 (default: 1 with --quick, else 1,4,16)")
     args = ap.parse_args()
@@ -79,6 +91,8 @@ def main():
     COLD_L2 = not args.warm_l2
     pages = [int(p) for p in args.paged.split(",") if p]
     groups = [(32, 8, 128)] if args.quick else [(32, 8, 128), (64, 8, 128)]
+    if args.groups:
+        groups = [(int(g.split("/")[0]), int(g.split("/")[1]), 128) for g in args.groups.split(",")]
     nqs = (1,) if args.quick else (1, 4, 16)
     if args.nq:
         nqs = tuple(int(x) for x in args.nq.split(","))
@@ -86,10 +100,11 @@ def main():
     batches = (1, 8) if args.quick else (1, 8, 64)
     print(f"# torch {torch.__version__} on {torch.cuda.get_device_name()}; ms (KV TB/s)")
     paged_head = "".join(f" flashgen paged {p} |" for p in pages)
-    rows_head = " flashgen, rows packed (bhsd) |" if args.pack_rows else ""
-    print("| H/Hkv | B | Nq | Nk | flashgen | splits | flashgen, no split |" + paged_head +
-          rows_head + " FA2 (SDPA flash) | cuDNN | flashgen/best |")
-    print("|---|---|---|---|---|---|---|" + "---|" * (len(pages) + bool(args.pack_rows)) +
+    rows_head = " flashgen bhsd, rows not packed |" if args.pack_rows else ""
+    print("| H/Hkv | B | Nq | Nk | flashgen (bhsd) | splits | flashgen (bshd) | "
+          "flashgen bshd, no split |" + paged_head + rows_head +
+          " FA2 (SDPA flash) | cuDNN | flashgen/best |")
+    print("|---|---|---|---|---|---|---|---|" + "---|" * (len(pages) + bool(args.pack_rows)) +
           "---|---|---|")
     for h, hkv, d in groups:
         text = spec_text(h, hkv, d)
@@ -102,21 +117,23 @@ def main():
                         if ms is None:
                             return f"- ({note})"
                         return f"{ms:.4f} ({kv_bytes / ms / 1e9:.2f})"
-                    fg, splits = flashgen_ms(args.flashgen, text, b, h, nq, nk)
+                    fg, splits = flashgen_ms(args.flashgen, text, b, h, nq, nk, layout="bhsd")
+                    fgs, fgsn = flashgen_ms(args.flashgen, text, b, h, nq, nk)
                     fg1, _ = flashgen_ms(args.flashgen, text, b, h, nq, nk, splits=1)
                     paged = "".join(
                         f" {cell(*flashgen_ms(args.flashgen, text, b, h, nq, nk, page_size=p))} |"
                         for p in pages)
                     rows = ""
                     if args.pack_rows:
-                        packed = flashgen_ms(args.flashgen, text, b, h, nq, nk, pack_rows=True)
-                        rows = f" {cell(*packed)} |" if nq > 1 else " - |"
+                        unpacked = flashgen_ms(args.flashgen, text, b, h, nq, nk, layout="bhsd",
+                                               pack_rows=False)
+                        rows = f" {cell(*unpacked)} |" if nq > 1 else " - |"
                     fa, fan = sdpa_ms(SDPBackend.FLASH_ATTENTION, b, h, hkv, nq, nk, d)
                     cu, cun = sdpa_ms(SDPBackend.CUDNN_ATTENTION, b, h, hkv, nq, nk, d)
                     best = min([x for x in (fa, cu) if x is not None], default=None)
                     ratio = f"{best / fg:.2f}" if fg and best else "-"
                     print(f"| {h}/{hkv} | {b} | {nq} | {nk} | {cell(fg, splits)} | "
-                          f"{splits if fg else '-'} | {cell(fg1, _)} |{paged}{rows} {cell(fa, fan)} | "
+                          f"{splits if fg else '-'} | {cell(fgs, fgsn)} | {cell(fg1, _)} |{paged}{rows} {cell(fa, fan)} | "
                           f"{cell(cu, cun)} | {ratio} |", flush=True)
 
 

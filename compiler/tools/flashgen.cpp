@@ -156,9 +156,10 @@ cl::opt<std::string> layoutOpt(
     cl::init("bshd"), cl::sub(runCmd), cl::cat(category));
 cl::opt<bool> packGqaRowsOpt(
     "pack-gqa-rows",
-    cl::desc("run: GQA packing with several query rows per head too "
-             "(JitOptions::packGqaRows; q and o in bhsd: add --layout bhsd)"),
-    cl::sub(runCmd), cl::cat(category));
+    cl::desc("run: GQA packing with several query rows per head too, where the packing "
+             "rule expects it faster (JitOptions::packGqaRows; q and o in bhsd: "
+             "--layout bhsd); on by default, --pack-gqa-rows=false turns it off"),
+    cl::init(true), cl::sub(runCmd), cl::cat(category));
 cl::opt<bool> noCheckOpt("no-check",
                          cl::desc("Skip the CPU reference (large shapes)"),
                          cl::sub(runCmd), cl::cat(category));
@@ -237,7 +238,7 @@ int runKernel(StringRef path) {
         << "--layout must be bshd or bhsd, got '" << layoutOpt << "'\n";
     return kUsageError;
   }
-  if (backwardOpt && (layoutOpt == "bhsd" || packGqaRowsOpt)) {
+  if (backwardOpt && (layoutOpt == "bhsd" || packGqaRowsOpt.getNumOccurrences())) {
     WithColor::error(errs(), "flashgen")
         << "--layout bhsd and --pack-gqa-rows are forward options: drop --backward\n";
     return kUsageError;

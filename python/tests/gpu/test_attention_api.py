@@ -111,6 +111,24 @@ def test_text_path_and_keywords(report, tmp_path):
     assert (lse.double() - ref_lse).abs().max() < 1e-2
 
 
+@pytest.mark.parametrize("nq,nk", [(1, 4097), (4, 1000), (16, 4097), (17, 333), (1, 1)])
+def test_gqa_decoding_in_sdpa_layout(nq, nk, report):
+    """Decoding shapes in SDPA's layout: a kv head's query rows packed into
+    one tile for any Nq (JitOptions::packGqaRows, on by default), with and
+    without split-KV; bottom-right causal and a sliding window."""
+    q, k, v = _bhsd(2, 32, 8, nq, nk, 128)
+    bb, hh, qq, kk = _grid(2, 32, nq, nk)
+    shift = nk - nq
+    for name, text, mask in (
+            ("causal_br", "attention dec { dtype = bf16; head_dim = 128; heads = 32; "
+             "kv_heads = 8; mask = causal(bottom_right); }", kk <= qq + shift),
+            ("window_br", "attention decw { dtype = bf16; head_dim = 128; heads = 32; "
+             "kv_heads = 8; mask = k <= q + (seq_k - seq_q) && k >= q + (seq_k - seq_q) - 200; }",
+             (kk <= qq + shift) & (kk >= qq + shift - 200))):
+        _check_bhsd(f"{name} nq={nq} nk={nk}", lambda q, k, v: flashgen.attention(q, k, v, text),
+                    q, k, v, mask, None, report, grads=False)
+
+
 def test_named_tensors_and_examples(report):
     """The checked-in ALiBi example with its slopes passed by name."""
     text = (ROOT / "examples" / "alibi.attn").read_text()
