@@ -1,0 +1,10 @@
+"""SDPA calls for ncu: backend B H N D causal(0/1) from argv; bf16, 5 calls."""
+import sys, torch, torch.nn.functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
+be, b, h, n, d, causal = sys.argv[1], *map(int, sys.argv[2:7])
+q, k, v = (torch.randn(b, h, n, d, device="cuda", dtype=torch.bfloat16) for _ in range(3))
+backend = SDPBackend.CUDNN_ATTENTION if be == "cudnn" else SDPBackend.FLASH_ATTENTION
+with torch.no_grad(), sdpa_kernel(backend):
+    for _ in range(5):
+        F.scaled_dot_product_attention(q, k, v, is_causal=bool(causal))
+torch.cuda.synchronize()
