@@ -46,6 +46,51 @@ def test_decode_against_float64(sq, h, hk, causal, window, report):
     assert (lse[finite] - l64[finite].float()).abs().max().item() < 1e-3
 
 
+@pytest.mark.parametrize("sq", [4, 16])
+@pytest.mark.parametrize("h,hk,paged", [(32, 8, False), (16, 1, False), (32, 8, True)])
+@pytest.mark.parametrize("causal,window", [(True, (-1, -1)), (True, (256, -1))])
+def test_several_query_rows_packed(sq, h, hk, paged, causal, window, report, monkeypatch):
+    """Batch x capacity past _PACK_ROWS_MIN_KEYS: q and o go through SDPA's
+    layout, where the kernels pack a kv head's query rows (the launch is
+    checked to get it); the output is flash-attn's, contiguous."""
+    from flashgen import kvcache, ops
+    b, cap, d, page = 3, 6016, 128, 64
+    assert b * cap >= kvcache._PACK_ROWS_MIN_KEYS
+    q = torch.randn(b, sq, h, d, device="cuda", dtype=torch.bfloat16)
+    kc = torch.randn(b, cap, hk, d, device="cuda", dtype=torch.bfloat16)
+    vc = torch.randn(b, cap, hk, d, device="cuda", dtype=torch.bfloat16)
+    lens = torch.tensor([sq, cap - 1, 2500], dtype=torch.int32, device="cuda")
+    kw_pages = {}
+    if paged:  # the same keys in a shuffled pool of pages
+        pages = cap // page
+        perm = torch.randperm(b * pages, device="cuda")
+        table = perm.view(b, pages).to(torch.int32)
+        kpool = torch.empty(b * pages, page, hk, d, device="cuda", dtype=torch.bfloat16)
+        vpool = torch.empty_like(kpool)
+        kpool[perm] = kc.view(b * pages, page, hk, d)
+        vpool[perm] = vc.view(b * pages, page, hk, d)
+        kw_pages = dict(block_table=table)
+    layouts = []
+    real = ops.attention_seqused
+
+    def spy(*args, **kw):
+        layouts.append(args[7])
+        return real(*args, **kw)
+    monkeypatch.setattr(ops, "attention_seqused", spy)
+    out, lse = flash_attn_with_kvcache(q, kpool if paged else kc, vpool if paged else vc,
+                                       cache_seqlens=lens, causal=causal, window_size=window,
+                                       return_softmax_lse=True, **kw_pages)
+    assert layouts == [ops.O_BHSD]
+    assert out.shape == q.shape and out.is_contiguous()
+    kw = dict(causal=causal, window=window, softcap=0.0, alibi=None)
+    o64, l64 = _per_entry_reference(q, kc, vc, lens, dtype=torch.float64, **kw)
+    olow, _ = _per_entry_reference(q, kc, vc, lens, dtype=torch.bfloat16, **kw)
+    assert_close(f"packed rows sq={sq} {h}/{hk} paged={paged}", out, o64, olow, report)
+    finite = torch.isfinite(l64)
+    assert torch.equal(torch.isfinite(lse), finite)
+    assert (lse[finite] - l64[finite].float()).abs().max().item() < 1e-3
+
+
 @pytest.mark.parametrize("alibi_shape", [None, "h", "bh"])
 def test_append_softcap_alibi(alibi_shape, report):
     b, cap, h, hk, d, new = 2, 1024, 16, 4, 64, 3
