@@ -25,8 +25,10 @@ int flashgen::runtime::forwardKvSplitsOf(int64_t blockM, int64_t blockN, int64_t
   if (blockM < 1 || blockN < 1 || heads < 1 || batch < 1 || seqQ < 1 || seqK < 1)
     return 1;
   const bool fewRows = 2 * int64_t(seqQ) <= blockM;
-  return forwardKvSplits(forwardGridCtas(blockM, heads, batch, seqQ, 1),
-                         (seqK + blockN - 1) / blockN,
+  const int64_t tiles = (seqK + blockN - 1) / blockN;
+  if (fewRows && tiles <= kShortWalkTiles)
+    cap = std::min(cap, kMaxKvSplitsShortWalk);
+  return forwardKvSplits(forwardGridCtas(blockM, heads, batch, seqQ, 1), tiles,
                          int64_t(numSMs) * std::max<int64_t>(1, ctasPerSM), cap,
                          fewRows ? kMinTilesPerKvSplitFewRows : kMinTilesPerKvSplit);
 }

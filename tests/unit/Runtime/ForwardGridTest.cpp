@@ -40,10 +40,14 @@ TEST(ForwardGrid, EachSplitKeepsSomeTilesAndTheCap) {
 }
 
 TEST(ForwardGrid, FewRowsSplitIntoShorterParts) {
-  // One query row (decoding): down to one tile per split, within one wave;
-  // 1000 rows: 8 tiles per split.
-  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 8, 1, 1, 4096, 132, kMaxKvSplits), 16);
-  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 8, 1, 32, 4096, 132, kMaxKvSplits), 16);
+  // One query row (decoding): down to one tile per split, within one wave,
+  // at most 8 splits for walks of up to 32 tiles; 1000 rows: 8 tiles per
+  // split.
+  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 8, 1, 1, 4096, 132, kMaxKvSplits), 8);
+  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 8, 1, 32, 4096, 132, kMaxKvSplits), 8);
+  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 8, 1, 1, 4097, 132, kMaxKvSplits), 16);
+  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 8, 1, 1, 32768, 132, kMaxKvSplits), 16);
+  EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 8, 1, 1, 4096, 132, 4), 4);
   EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 8, 1, 1, 1024, 132, kMaxKvSplits), 8);
   EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 8, 1, 33, 4096, 132, kMaxKvSplits), 4);
   EXPECT_EQ(forwardKvSplitsOf(64, 128, 1, 1, 1, 1000, 1000, 132, kMaxKvSplits), 1);

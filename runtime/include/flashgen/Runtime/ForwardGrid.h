@@ -26,6 +26,13 @@ constexpr int64_t kMinTilesPerKvSplit = 8;
 /// 2026-11-30-h200-s19.md, call 5: 1024 keys, 8 splits of one tile 11.3 us,
 /// 2 splits 14.9; 4096 keys, 8 splits 16.9, 16 splits 17.6).
 constexpr int64_t kMinTilesPerKvSplitFewRows = 1;
+/// At most kMaxKvSplitsShortWalk splits where a CTA has few rows and walks
+/// at most kShortWalkTiles kv tiles: at 4096 keys (32 tiles) 8 splits beat
+/// 16, at 32768 keys 16 beat 8 (GQA 32/8 d128, batch 1, Nq = 1, cold L2:
+/// 18.5 vs 19.8 us, 52.7 vs 65.8 us; bench/results/2026-12-01-h200-s21.md,
+/// call 4; GPU time alone agreed in session 19: 16.9 vs 17.6 us at 4096).
+constexpr int64_t kShortWalkTiles = 32;
+constexpr int kMaxKvSplitsShortWalk = 8;
 
 /// The forward's CTAs for `heads` x `batch` x seqQ rows on row blocks of
 /// blockM, each row block's kv tiles split `kvSplits` ways: the launch, the
