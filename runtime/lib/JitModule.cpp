@@ -140,21 +140,29 @@ llvm::Expected<std::vector<char>> compileModule(const std::string &source,
 
 } // namespace
 
+std::string flashgen::runtime::forwardSourceWithoutDecoding(llvm::StringRef source) {
+  return "#define FLASHGEN_FWD_DECODING 0 // templates' FwdDecoding.cuh\n" + source.str();
+}
+
 llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llvm::StringRef name,
-                                    const JitOptions &options, bool backward) {
+                                    const JitOptions &options, bool backward,
+                                    bool decoding) {
   llvm::Expected<CudaDriver &> driver = CudaDriver::get(options.device);
   if (!driver)
     return driver.takeError();
   const DeviceInfo &dev = driver->device();
   JitModule r;
+  r.decoding = backward || decoding;
   // Fields joined by a NUL byte, which no field contains (a "\0" literal
   // would append nothing and let fields run together).
   const std::string sep(1, '\0');
   // A checked build (JitOptions::checkLookups) is another module.
   // So is a kernel rewritten for GQA packing.
+  // So is a forward without the decoding features.
+  const bool lean = !backward && !decoding;
   const std::string pass = std::string(backward ? (options.checkLookups ? "bwd-checked" : "bwd")
                                                 : (options.checkLookups ? "fwd-checked" : "fwd")) +
-                           options.packedQueryHeads.key();
+                           options.packedQueryHeads.key() + (lean ? "-lean" : "");
   std::string processKey = std::to_string(dev.ordinal) + sep + dev.arch() + sep + pass + sep +
                            name.str() + sep + text.str();
   if (options.useCache) {
@@ -202,6 +210,8 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
       return gen.takeError();
     r.spec = std::move(gen->first);
     r.source = std::move(gen->second);
+    if (lean)
+      r.source = forwardSourceWithoutDecoding(r.source);
     key = KernelCache::makeKey(r.source, dev.arch(), opts, nvrtc);
     if (options.useCache)
       cubin = cache.lookup(key);

@@ -38,9 +38,17 @@ struct LoadedModule {
 };
 
 /// The forward (or with `backward` the backward) module of spec `text`
-/// (named `name` in diagnostics) for `options`' device.
+/// (named `name` in diagnostics) for `options`' device. A forward without
+/// `decoding` is compiled without the launch features decoding uses
+/// (split-KV partial results, paged K/V, per-entry key lengths' V rows:
+/// templates' FwdDecoding.cuh).
 llvm::Expected<JitModule> jitModule(llvm::StringRef text, llvm::StringRef name,
-                                    const JitOptions &options, bool backward);
+                                    const JitOptions &options, bool backward,
+                                    bool decoding = true);
+
+/// A generated forward's `source` as jitModule compiles it without the
+/// decoding features (it defines FLASHGEN_FWD_DECODING 0).
+std::string forwardSourceWithoutDecoding(llvm::StringRef source);
 
 } // namespace flashgen::runtime
 

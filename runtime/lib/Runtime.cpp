@@ -79,11 +79,27 @@ Kernel::fromSpec(llvm::StringRef text, llvm::StringRef name, const JitOptions &o
   k->jitOptions = resolved;
   if (resolved.withBackward)
     k->startBackward(); // beside the forward's JIT (NVRTC is thread-safe)
-  llvm::Expected<JitModule> r = jitModule(text, name, resolved, /*backward=*/false);
+  // A GQA-packed kernel serves decoding launches: split and paged ones too.
+  llvm::Expected<JitModule> r = jitModule(text, name, resolved, /*backward=*/false,
+                                          /*decoding=*/bool(resolved.packedQueryHeads));
   if (!r)
     return r.takeError(); // ~Kernel waits for the backward's JIT
   k->fwd = std::move(*r);
   return k;
+}
+
+llvm::Expected<const JitModule *> Kernel::forwardModule(bool decoding) const {
+  if (!decoding || fwd.decoding)
+    return &fwd;
+  std::lock_guard<std::mutex> lock(fwdDecodingMutex);
+  if (!fwdDecoding.loaded) {
+    llvm::Expected<JitModule> r =
+        jitModule(specText, specName, jitOptions, /*backward=*/false, /*decoding=*/true);
+    if (!r)
+      return r.takeError();
+    fwdDecoding = std::move(*r);
+  }
+  return &fwdDecoding;
 }
 
 Kernel::~Kernel() {
@@ -288,11 +304,18 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
       return e;
   unsigned gridX = unsigned((a.seqQ + s.tiles.blockM - 1) / s.tiles.blockM);
   p.kvSplits = untunedForwardKvSplits(a);
+  // Split, paged or per-entry-length launches need the module with the
+  // decoding features (FwdDecoding.cuh).
+  llvm::Expected<const JitModule *> module =
+      forwardModule(p.kvSplits > 1 || a.pageTable || a.seqUsedK);
+  if (!module)
+    return module.takeError();
+  const JitModule &m = **module;
   void *args[] = {&p};
   auto launchMain = [&] {
-    return driver->launch(fwd.loaded->functions[0], gridX, unsigned(a.heads),
+    return driver->launch(m.loaded->functions[0], gridX, unsigned(a.heads),
                           unsigned(a.batch * p.kvSplits), unsigned(s.fwdThreads()),
-                          unsigned(fwd.smemBytes), a.stream, args);
+                          unsigned(m.smemBytes), a.stream, args);
   };
   // Split-KV: the parts' partial O and lse in stream-ordered memory, then
   // the combine kernel (CombineKernel.h) merges them into o and lse.
@@ -321,7 +344,7 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
     return llvm::joinErrors(std::move(e), driver->freeAsync(*partial, a.stream));
   };
   // The builder is the forward module's second entry, when it has one.
-  CUfunction builder = s.runtimeTileClasses() ? fwd.loaded->functions[1] : nullptr;
+  CUfunction builder = s.runtimeTileClasses() ? m.loaded->functions[1] : nullptr;
   return withLookupReport(*driver, s, p, "forward", [&] {
     return withTileClasses(*driver, s, builder, a, s.tiles.blockM, s.tiles.blockN, p,
                            launchForward);

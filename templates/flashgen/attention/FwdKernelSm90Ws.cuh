@@ -106,8 +106,10 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
   struct PoolRows {
     int row[kMaxBoxes];
   };
-  const int box = p.pageTable ? pagedBoxRows(BN, p.pageSize) : BN;
-  const int32_t *pages = p.pageTable ? p.pageTable + int64_t(rb.b) * p.pageTableStride : nullptr;
+  // (Not in a kernel compiled without decoding features: FwdDecoding.cuh.)
+  const bool paged = kFwdDecoding && p.pageTable;
+  const int box = paged ? pagedBoxRows(BN, p.pageSize) : BN;
+  const int32_t *pages = paged ? p.pageTable + int64_t(rb.b) * p.pageTableStride : nullptr;
   auto readPoolRows = [&](int j) {
     PoolRows r;
 #pragma unroll
@@ -278,7 +280,7 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     // that may hold anything; P is 0 there, but 0 x NaN is NaN, so those V
     // rows become zeros (the edge tile is always the walk's last: its P V
     // is here). Otherwise such rows lie past the tensor: TMA filled zeros.
-    if ((p.seqUsedK || p.pageTable) && (jLast + 1) * BN > rb.seqK) {
+    if (kFwdDecoding && (p.seqUsedK || p.pageTable) && (jLast + 1) * BN > rb.seqK) {
       Cfg::VTile::template zeroRows<kConsumerThreads>(sm.vBuf(n % S), rb.seqK - jLast * BN, tid);
       fenceProxyAsyncShared();
       namedBarrierSync(kZeroedBarrier, kConsumerThreads);

@@ -10,6 +10,7 @@
 #ifndef FLASHGEN_ATTENTION_ONLINESOFTMAX_CUH
 #define FLASHGEN_ATTENTION_ONLINESOFTMAX_CUH
 
+#include "flashgen/attention/FwdDecoding.cuh"
 #include "flashgen/attention/Params.cuh"
 #include "flashgen/attention/Philox.cuh"
 #include "flashgen/attention/TileInSequence.cuh"
@@ -259,7 +260,7 @@ FG_DEVICE void storeOutput(const float (&o)[MR][VT][4], const float (&rowMax)[2 
     const int q = at.row(mr, 2 * h2);
     if (q >= seqQ)
       continue;
-    if (p.kvSplits > 1) {
+    if (kFwdDecoding && p.kvSplits > 1) {
       const int64_t slot = (int64_t(split) * p.heads + h) * p.partialRows +
                            fwdPartialRow(p, Variant::kVarlen, b, qRow0, q);
       float *row = p.oPartial + slot * p.headDimV;

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "CombineKernel.h"
 #include "CompilePipeline.h"
+#include "JitModule.h"
 #include "flashgen/Runtime/Nvrtc.h"
 #include "flashgen/Runtime/Runtime.h"
 
@@ -231,6 +232,32 @@ TEST(Nvrtc, SplitKvCombineCompiles) {
         for (const char *entry : {runtime::kCombineEntry, runtime::kMergeEntry})
           EXPECT_NE(r->ptx.find(std::string(".entry ") + entry), std::string::npos) << entry;
       }
+}
+
+TEST(Nvrtc, ForwardWithoutDecodingFeatures) {
+  // The JIT's forward for launches that neither split the keys nor page
+  // K/V (FwdDecoding.cuh): no fp32 partial results (the split-KV store),
+  // no page-table reads, a smaller CUBIN; the same entry. Both kernel
+  // families that share the epilogue.
+  for (auto [name, arch] : {std::pair{"mha_bf16", "sm_90a"}, std::pair{"key_padding", "sm_90a"},
+                            std::pair{"causal", "sm_80"}}) {
+    SCOPED_TRACE(std::string(name) + " " + arch);
+    auto buf = llvm::MemoryBuffer::getFile(std::string(FLASHGEN_EXAMPLES_DIR) + "/" + name +
+                                           ".attn");
+    ASSERT_TRUE(bool(buf));
+    auto gen = generateForward((*buf)->getBuffer(), std::string(name) + ".attn", arch);
+    ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
+    auto full = runtime::compileWithNvrtc(gen->second, "full.cu", arch);
+    auto lean = runtime::compileWithNvrtc(runtime::forwardSourceWithoutDecoding(gen->second),
+                                          "lean.cu", arch);
+    ASSERT_TRUE(bool(full)) << llvm::toString(full.takeError());
+    ASSERT_TRUE(bool(lean)) << llvm::toString(lean.takeError());
+    // The partials are written as float pairs, the output as 16-bit pairs.
+    EXPECT_NE(full->ptx.find("st.global.v2.f32"), std::string::npos);
+    EXPECT_EQ(lean->ptx.find("st.global.v2.f32"), std::string::npos);
+    EXPECT_NE(lean->ptx.find(".entry " + gen->first.entry), std::string::npos);
+    EXPECT_LT(lean->cubin.size(), full->cubin.size());
+  }
 }
 
 TEST(Nvrtc, CheckedLookupsCompile) {

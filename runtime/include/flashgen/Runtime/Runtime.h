@@ -210,6 +210,10 @@ struct JitModule {
   JitStats stats;
   std::shared_ptr<LoadedModule> loaded;
   int smemBytes = 0; // dynamic shared memory of its main kernels
+  /// A forward compiled with the launch features decoding uses (split-KV
+  /// partial results, paged K/V, per-entry key lengths' V rows;
+  /// templates' FwdDecoding.cuh).
+  bool decoding = true;
 };
 } // namespace runtime
 
@@ -333,7 +337,14 @@ private:
   mutable std::map<std::string, TunedChoice> tuned; // by pass and shape bucket
   mutable std::mutex tunedMutex;
 
+  /// The forward module: without the decoding features unless this kernel
+  /// is GQA-packed (a decoding kernel); then the variant with them, JITted
+  /// on the first launch that needs them (forwardModule).
   runtime::JitModule fwd;
+  mutable runtime::JitModule fwdDecoding;
+  mutable std::mutex fwdDecodingMutex;
+  /// fwd, or with `decoding` a module that has the decoding features.
+  llvm::Expected<const runtime::JitModule *> forwardModule(bool decoding) const;
   std::string specText, specName;
   JitOptions jitOptions;
   /// The backward module, JITted on first use; bwdMutex guards it and the
