@@ -6,6 +6,8 @@
 #include "flashgen/Dialect/Attn/Analysis/LookupRanges.h"
 
 #include "llvm/Support/raw_ostream.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Matchers.h"
 
 #include "flashgen/attention/Params.cuh" // kTileClassThreads
 
@@ -132,6 +134,32 @@ void emitTileClass(VariantOp v, const KernelSpec &s, const std::string &suffix, 
 /// over the columns: the unrolled copies are NVRTC time.
 constexpr unsigned kMaxUnrolledMaskOps = 40;
 
+/// The mask region's key column among its arguments (b, h, q, k, seq_q,
+/// seq_k: AttnOps.td).
+constexpr unsigned kMaskKeyArgument = 3;
+
+/// Smallest constant divisor of the key column that makes a value equal
+/// over runs of columns (blocks of a block map: 16 rows at least).
+constexpr int64_t kColumnBlock = 16;
+
+/// Whether `value` depends on the key column `k` other than through a
+/// division by a constant of at least kColumnBlock.
+bool variesPerColumn(mlir::Value value, mlir::Value k) {
+  if (value == k)
+    return true;
+  mlir::Operation *def = value.getDefiningOp();
+  if (!def)
+    return false; // another of the region's arguments
+  if (auto div = mlir::dyn_cast<mlir::arith::DivSIOp>(def)) {
+    llvm::APInt divisor;
+    if (mlir::matchPattern(div.getRhs(), mlir::m_ConstantInt(&divisor)) &&
+        divisor.getSExtValue() >= kColumnBlock)
+      return false;
+  }
+  return llvm::any_of(def->getOperands(),
+                      [&](mlir::Value operand) { return variesPerColumn(operand, k); });
+}
+
 /// Whether the partial-tile mask decisions unroll over the columns
 /// (ElementBits::eval): for a small mask that reads tensors, whose loads
 /// then issue together instead of one rolled iteration after another, and
@@ -151,7 +179,16 @@ bool maskUnrollsColumns(VariantOp v, const KernelSpec &s) {
     ++ops;
     lookups |= mlir::isa<LookupOp>(op);
   });
-  return ops <= kMaxUnrolledMaskOps && (lookups || s.runtimeTileClasses());
+  if (ops > kMaxUnrolledMaskOps || !(lookups || s.runtimeTileClasses()))
+    return false;
+  // A mask that sees the key column only in blocks (a block map's
+  // lookup[b, h, q / 128, k / 128]) is the same over whole runs of
+  // columns: its partial tiles lie at the sequence's edges, and unrolled
+  // copies of its lookups were +0.18 s of NVRTC time (sparse_runtime,
+  // bench/results/2026-12-01-h200-s21.md).
+  mlir::Block &body = v.getMask().front();
+  auto yield = mlir::cast<YieldOp>(body.getTerminator());
+  return variesPerColumn(yield->getOperand(0), body.getArgument(kMaskKeyArgument));
 }
 
 /// The variant's policy struct: mask, score (and its derivative for the
