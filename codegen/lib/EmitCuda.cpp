@@ -363,6 +363,14 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
   emitVariant(v, s, /*backward=*/false, os);
   os << "};\n\n} // namespace\n\n";
 
+  // With a tile-class builder, two compile units
+  // (KernelSpec::forwardCompileUnits): the runtime compiles them side by
+  // side, -DFLASHGEN_COMPILE_UNIT=n; the whole text is one module too.
+  const bool units = !s.tileClassEntry.empty();
+  if (units)
+    os << "// FLASHGEN_COMPILE_UNIT=n: only unit n's entries (-1: all).\n"
+       << "#ifndef FLASHGEN_COMPILE_UNIT\n#define FLASHGEN_COMPILE_UNIT -1\n#endif\n"
+       << "#if FLASHGEN_COMPILE_UNIT < 0 || FLASHGEN_COMPILE_UNIT == 0\n";
   // The warp-specialized kernel moves registers between its warpgroups
   // (setmaxnreg), which needs a register cap at entry: its CTAs per SM.
   os << "extern \"C\" __global__ void __launch_bounds__(" << s.fwdThreads()
@@ -378,8 +386,11 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
      << (s.tiles.warpSpecialized ? "<Config, Variant, " + std::to_string(s.tiles.ctasPerSM) + ">"
                               : "<Config, Variant>")
      << "(p);\n}\n";
-  if (!s.tileClassEntry.empty())
+  if (units) {
+    os << "#endif\n#if FLASHGEN_COMPILE_UNIT < 0 || FLASHGEN_COMPILE_UNIT == 1";
     emitTileClassBuilder(s, "this forward reads", "kBlockM, kBlockN", os);
+    os << "#endif\n";
+  }
   return text;
 }
 

@@ -218,14 +218,16 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
   }
   r.stats.frontendSeconds = since(t0);
   r.stats.cacheKey = key;
-  // The backward compiles as several programs side by side; its entries
-  // find their CUBIN by unit.
+  // The backward compiles as several programs side by side, the forward as
+  // two where it has a tile-class builder; entries find their CUBIN by unit.
   // FLASHGEN_JIT_ONE_PROGRAM=1: the whole module as one program (A/B
   // measurements of the side-by-side compile).
   static const bool oneProgram = std::getenv("FLASHGEN_JIT_ONE_PROGRAM") != nullptr;
-  const int units = backward && !oneProgram ? r.spec.backwardCompileUnitCount() : 1;
+  const int units = oneProgram ? 1
+                    : backward ? r.spec.backwardCompileUnitCount()
+                               : r.spec.forwardCompileUnitCount();
   const std::vector<int> unitOf =
-      backward ? r.spec.backwardCompileUnits() : std::vector<int>(r.spec.forwardEntries().size(), 0);
+      backward ? r.spec.backwardCompileUnits() : r.spec.forwardCompileUnits();
   std::optional<std::vector<llvm::ArrayRef<char>>> images;
   if (cubin) {
     images = unpackModuleImages(*cubin);

@@ -151,6 +151,13 @@ struct KernelSpec {
       return {entry};
     return {entry, tileClassEntry};
   }
+  /// The forward module's NVRTC programs, per forwardEntries() position:
+  /// the tile-class builder compiles beside the forward kernel, as a unit
+  /// of its own (as backwardCompileUnits).
+  std::vector<int> forwardCompileUnits() const {
+    return tileClassEntry.empty() ? std::vector<int>{0} : std::vector<int>{0, 1};
+  }
+  int forwardCompileUnitCount() const { return tileClassEntry.empty() ? 1 : 2; }
 };
 
 /// Reads `variant` (after buildAttnPipeline). Fails, naming the feature,
