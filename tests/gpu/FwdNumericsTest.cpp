@@ -48,18 +48,31 @@ Case sizedCase(const char *const (&spec)[2], int nq, int nk, const std::string &
               spec[1], nq, nk};
 }
 
-/// JITs and checks one case against the float64 reference (fresh inputs).
-void runCase(const Case &c, std::mt19937_64 &rng) {
+/// The JIT options of case `c`.
+JitOptions optionsOf(const Case &c) {
   JitOptions options;
   options.splitKv = c.splitKv;
   options.packGqa = c.packGqa ? PackGqa::Always : PackGqa::WhereFaster;
   options.packGqaRows = c.packGqa;
   options.launchCombineEarly = c.combineEarly;
-  llvm::Expected<std::unique_ptr<Kernel>> kernel = Kernel::fromSpec(c.spec, c.name, options);
+  return options;
+}
+
+void checkCase(const Kernel &kernel, const Case &c, std::mt19937_64 &rng);
+
+/// JITs and checks one case against the float64 reference (fresh inputs).
+void runCase(const Case &c, std::mt19937_64 &rng) {
+  llvm::Expected<std::unique_ptr<Kernel>> kernel = Kernel::fromSpec(c.spec, c.name, optionsOf(c));
   if (!kernel) {
     ADD_FAILURE() << c.name << ": " << llvm::toString(kernel.takeError());
     return;
   }
+  checkCase(**kernel, c, rng);
+}
+
+/// Checks case `c` on `kernel` (JITted for it or for a case of the same
+/// spec and options) against the float64 reference (fresh inputs).
+void checkCase(const Kernel &kernel, const Case &c, std::mt19937_64 &rng) {
   runtime::CheckOptions opt;
   opt.seqQ = c.seqQ;
   opt.seqK = c.seqK;
@@ -70,7 +83,7 @@ void runCase(const Case &c, std::mt19937_64 &rng) {
   opt.seqUsedK = c.seqUsedK;
   opt.pageSize = c.pageSize;
   opt.kvBatchIndex = c.kvBatchIndex;
-  llvm::Expected<runtime::CheckReport> r = runtime::checkForward(**kernel, c.spec, opt);
+  llvm::Expected<runtime::CheckReport> r = runtime::checkForward(kernel, c.spec, opt);
   if (!r) {
     ADD_FAILURE() << c.name << ": " << llvm::toString(r.takeError());
     return;
@@ -80,10 +93,12 @@ void runCase(const Case &c, std::mt19937_64 &rng) {
   EXPECT_LE(r->relErr, r->bound) << c.name << " " << r->summary();
   EXPECT_EQ(r->lseBad, 0u) << c.name << " " << r->summary() << ": logsumexp off (worst "
                            << r->lseWorst << ")";
-  if (c.expectKvSplits)
+  if (c.expectKvSplits) {
     EXPECT_GT(r->kvSplits, 1) << c.name << " " << r->summary() << ": no split-KV";
-  if (c.expectPacked)
+  }
+  if (c.expectPacked) {
     EXPECT_GT(r->packedGroup, 1) << c.name << " " << r->summary() << ": not packed";
+  }
   char line[400];
   std::snprintf(line, sizeof(line), "%-22s %s", c.name.c_str(), r->summary().c_str());
   std::printf("%s\n", line);
@@ -361,6 +376,53 @@ TEST_F(GpuForward, PagedKvCache) {
         c.splitKv = nq == 1;
         runCase(c, rng);
       }
+}
+
+TEST_F(GpuForward, OneKernelServesPrefillAndDecoding) {
+  // One Kernel: launches that neither split, page nor pass per-entry
+  // lengths run the forward compiled without those features
+  // (FwdDecoding.cuh); the first launch that needs one JITs the variant
+  // with them, and later launches of either kind keep working. Every
+  // kernel family, and a variant with run-time tile classes (its builder a
+  // compile unit of its own).
+  std::mt19937_64 rng(std::random_device{}());
+  const char *specs[][2] = {
+      {"oplain", "attention oplain { head_dim = 128; heads = 16; }"},
+      {"odoc", "attention odoc { head_dim = 64; heads = 8; "
+               "tensor doc_id : i32[batch, seq_k]; mask = doc_id[b, q] == doc_id[b, k]; }"},
+      {"osync", "attention osync { mma = sync; head_dim = 64; heads = 8; mask = causal; }"},
+      {"ogqa", "attention ogqa { head_dim = 128; heads = 32; kv_heads = 8; "
+               "mask = causal(bottom_right); }"},
+  };
+  for (const auto &spec : specs) {
+    Case base = sizedCase(spec, 1000, 1000);
+    base.splitKv = true;
+    llvm::Expected<std::unique_ptr<Kernel>> kernel =
+        Kernel::fromSpec(base.spec, base.name, optionsOf(base));
+    ASSERT_TRUE(bool(kernel)) << spec[0] << ": " << llvm::toString(kernel.takeError());
+    const bool wgmmaWs = (*kernel)->spec().tiles.warpSpecialized;
+    Case prefill = base;
+    prefill.batch = 4; // enough CTAs: no split
+    checkCase(**kernel, prefill, rng);
+    Case decode = sizedCase(spec, 1, 4097, "_split");
+    decode.splitKv = true;
+    decode.batch = 1;
+    decode.expectKvSplits = true;
+    checkCase(**kernel, decode, rng);
+    Case lengths = sizedCase(spec, 17, 1000, "_lengths");
+    lengths.batch = 4;
+    lengths.seqUsedK = true;
+    checkCase(**kernel, lengths, rng);
+    if (wgmmaWs) { // pages: the warp-specialized kernels' producer reads them
+      Case paged = sizedCase(spec, 1, 3000, "_paged");
+      paged.batch = 3;
+      paged.pageSize = 64;
+      checkCase(**kernel, paged, rng);
+    }
+    Case again = prefill;
+    again.name += "_again";
+    checkCase(**kernel, again, rng);
+  }
 }
 
 TEST_F(GpuForward, ReadsKvEntriesThroughAnIndex) {
