@@ -25,6 +25,8 @@ import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from triton.testing import do_bench
 
+from gpu_warmup import warm_up
+
 
 def spec_text(h, hkv, d):
     return (f"attention decode_{h}_{hkv}_{d} {{\n  dtype = bf16;\n  head_dim = {d};\n"
@@ -98,6 +100,7 @@ def main():
         nqs = tuple(int(x) for x in args.nq.split(","))
     nks = (4096, 32768) if args.quick else (4096, 32768, 131072)
     batches = (1, 8) if args.quick else (1, 8, 64)
+    warm_up()
     print(f"# torch {torch.__version__} on {torch.cuda.get_device_name()}; ms (KV TB/s)")
     paged_head = "".join(f" flashgen paged {p} |" for p in pages)
     rows_head = " flashgen bhsd, rows not packed |" if args.pack_rows else ""

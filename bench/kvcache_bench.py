@@ -15,6 +15,8 @@ import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from triton.testing import do_bench
 
+from gpu_warmup import warm_up
+
 from flashgen.kvcache import flash_attn_with_kvcache
 
 
@@ -26,6 +28,7 @@ def main():
     shapes = [(1, 4096), (1, 32768), (8, 4096), (8, 32768)]
     if not args.quick:
         shapes += [(1, 131072), (8, 131072), (64, 4096), (64, 32768)]
+    warm_up()
     print(f"# torch {torch.__version__} on {torch.cuda.get_device_name()}; GQA 32/8 d128 bf16")
     print("| B | Nq | len | flashgen kvcache ms (KV TB/s) | cuDNN ms | FA2 ms | best / flashgen |")
     print("|---|---|---|---|---|---|---|")
