@@ -42,14 +42,14 @@ def flashgen_ms(binary, text, b, h, nq, nk, splits="auto", page_size=0, layout="
         f.write(text)
     env = dict(os.environ)
     env["FLASHGEN_FWD_KV_SPLITS"] = str(splits)
-    paged = ["--page-size", str(page_size)] if page_size else []
-    paged += ["--layout", layout]
+    flags = ["--page-size", str(page_size)] if page_size else []
+    flags += ["--layout", layout]
     if not pack_rows:  # GQA packing of several query rows (q and o in BHSD) off
-        paged.append("--pack-gqa-rows=false")
+        flags.append("--pack-gqa-rows=false")
     if COLD_L2:
-        paged.append("--cold-l2")
+        flags.append("--cold-l2")
     out = subprocess.run([binary, "run", f.name, "--no-check", "--reps", "50",
-                          "--shape", f"{b},{h},{nq},{nk}"] + paged, capture_output=True,
+                          "--shape", f"{b},{h},{nq},{nk}"] + flags, capture_output=True,
                          text=True, timeout=300, env=env).stdout
     t = re.search(r"time=([0-9.]+) ms", out)
     s = re.search(r"kv_splits=([0-9]+)", out)

@@ -278,6 +278,18 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
 /// The variant's tile-class builder entry (TileClasses.cuh), classifying
 /// cells of `cellShape` (rows, keys: C++ expressions) for the kernels that
 /// `reader` names.
+/// The compile units' switch: with -DFLASHGEN_COMPILE_UNIT=n only unit n's
+/// entries compile (the runtime's side-by-side programs), else all.
+void emitCompileUnitSwitch(llvm::raw_ostream &os) {
+  os << "// FLASHGEN_COMPILE_UNIT=n: only unit n's entries (-1: all).\n"
+     << "#ifndef FLASHGEN_COMPILE_UNIT\n#define FLASHGEN_COMPILE_UNIT -1\n#endif\n";
+}
+
+/// Opens compile unit `unit`'s part of the text (closed by "#endif").
+void emitUnitGuard(int unit, llvm::raw_ostream &os) {
+  os << "#if FLASHGEN_COMPILE_UNIT < 0 || FLASHGEN_COMPILE_UNIT == " << unit << "\n";
+}
+
 void emitTileClassBuilder(const KernelSpec &s, const char *reader, const char *cellShape,
                           llvm::raw_ostream &os) {
   os << "\n// The tile classes " << reader << " (TileClasses.cuh), built before.\n"
@@ -366,11 +378,12 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
   // With a tile-class builder, two compile units
   // (KernelSpec::forwardCompileUnits): the runtime compiles them side by
   // side, -DFLASHGEN_COMPILE_UNIT=n; the whole text is one module too.
-  const bool units = !s.tileClassEntry.empty();
-  if (units)
-    os << "// FLASHGEN_COMPILE_UNIT=n: only unit n's entries (-1: all).\n"
-       << "#ifndef FLASHGEN_COMPILE_UNIT\n#define FLASHGEN_COMPILE_UNIT -1\n#endif\n"
-       << "#if FLASHGEN_COMPILE_UNIT < 0 || FLASHGEN_COMPILE_UNIT == 0\n";
+  const std::vector<int> units = s.forwardCompileUnits();
+  const bool guarded = units.size() > 1;
+  if (guarded) {
+    emitCompileUnitSwitch(os);
+    emitUnitGuard(units[0], os);
+  }
   // The warp-specialized kernel moves registers between its warpgroups
   // (setmaxnreg), which needs a register cap at entry: its CTAs per SM.
   os << "extern \"C\" __global__ void __launch_bounds__(" << s.fwdThreads()
@@ -386,8 +399,9 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
      << (s.tiles.warpSpecialized ? "<Config, Variant, " + std::to_string(s.tiles.ctasPerSM) + ">"
                               : "<Config, Variant>")
      << "(p);\n}\n";
-  if (units) {
-    os << "#endif\n#if FLASHGEN_COMPILE_UNIT < 0 || FLASHGEN_COMPILE_UNIT == 1";
+  if (guarded) {
+    os << "#endif\n";
+    emitUnitGuard(units[1], os);
     emitTileClassBuilder(s, "this forward reads", "kBlockM, kBlockN", os);
     os << "#endif\n";
   }
@@ -441,11 +455,10 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
   const std::vector<int> units = s.backwardCompileUnits();
   auto unitGuard = [&](const std::string &name) {
     auto it = std::find(names.begin(), names.end(), name);
-    os << "#if FLASHGEN_COMPILE_UNIT < 0 || FLASHGEN_COMPILE_UNIT == "
-       << units[size_t(it - names.begin())] << "\n";
+    emitUnitGuard(units[size_t(it - names.begin())], os);
   };
-  os << "// FLASHGEN_COMPILE_UNIT=n: only unit n's entries (-1: all).\n"
-     << "#ifndef FLASHGEN_COMPILE_UNIT\n#define FLASHGEN_COMPILE_UNIT -1\n#endif\n\n";
+  emitCompileUnitSwitch(os);
+  os << "\n";
   auto entry = [&](const std::string &bounds, const std::string &name, const std::string &call,
                    bool gridConstant = false) {
     unitGuard(name);

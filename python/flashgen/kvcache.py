@@ -259,8 +259,6 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
         api._check_qkv(q, k_cache, v_cache, varlen=False, who=_WHO)
     text, names, ts = api.resolve(text, dtype=dtype, qk_head_dim=d, v_head_dim=v_cache.shape[3],
                                   tensors=tensors)
-    # Each entry's keys end at its length: rows past it are never read
-    # into the result (a cache from torch.empty may hold NaN there).
     # Several query rows of GQA heads: in SDPA's layout (a head's rows
     # together) the kernels pack a kv head's query rows into one tile and
     # read its K/V once instead of once per query head: 1.6-3.7x less time
@@ -271,6 +269,8 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
     if sq > 1 and heads > kv_heads and batch * capacity >= _PACK_ROWS_MIN_KEYS:
         q = q.transpose(1, 2).contiguous().transpose(1, 2)
         o_layout = ops.O_BHSD
+    # Each entry's keys end at its length: rows past it are never read
+    # into the result (a cache from torch.empty may hold NaN there).
     out, lse = ops.attention_seqused(q, k_cache, v_cache, text, names, list(ts),
                                      total.contiguous(), o_layout, table, kv_index)
     if o_layout == ops.O_BHSD:

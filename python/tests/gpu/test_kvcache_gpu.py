@@ -26,6 +26,19 @@ def _per_entry_reference(q, kc, vc, lens, *, causal, window, softcap, alibi, dty
     return torch.cat(outs), torch.cat(lses)
 
 
+def _check_decode(name, out, lse, q, kc, vc, lens, causal, window, report):
+    """out and lse against the per-entry float64 reference (out by
+    flash-attn's criterion, lse within 1e-3 where finite, infinite where
+    the reference is)."""
+    kw = dict(causal=causal, window=window, softcap=0.0, alibi=None)
+    o64, l64 = _per_entry_reference(q, kc, vc, lens, dtype=torch.float64, **kw)
+    olow, _ = _per_entry_reference(q, kc, vc, lens, dtype=torch.bfloat16, **kw)
+    assert_close(name, out, o64, olow, report)
+    finite = torch.isfinite(l64)
+    assert torch.equal(torch.isfinite(lse), finite)
+    assert (lse[finite] - l64[finite].float()).abs().max().item() < 1e-3
+
+
 @pytest.mark.parametrize("sq", [1, 4, 16])
 @pytest.mark.parametrize("h,hk", [(32, 8), (16, 1), (8, 8)])
 @pytest.mark.parametrize("causal,window", [(True, (-1, -1)), (False, (-1, -1)), (True, (256, -1))])
@@ -37,13 +50,7 @@ def test_decode_against_float64(sq, h, hk, causal, window, report):
     lens = torch.tensor([sq, 1999, 700], dtype=torch.int32, device="cuda")
     out, lse = flash_attn_with_kvcache(q, kc, vc, cache_seqlens=lens, causal=causal,
                                        window_size=window, return_softmax_lse=True)
-    kw = dict(causal=causal, window=window, softcap=0.0, alibi=None)
-    o64, l64 = _per_entry_reference(q, kc, vc, lens, dtype=torch.float64, **kw)
-    olow, _ = _per_entry_reference(q, kc, vc, lens, dtype=torch.bfloat16, **kw)
-    assert_close(f"out sq={sq} {h}/{hk}", out, o64, olow, report)
-    finite = torch.isfinite(l64)
-    assert torch.equal(torch.isfinite(lse), finite)
-    assert (lse[finite] - l64[finite].float()).abs().max().item() < 1e-3
+    _check_decode(f"out sq={sq} {h}/{hk}", out, lse, q, kc, vc, lens, causal, window, report)
 
 
 @pytest.mark.parametrize("sq", [4, 16])
@@ -82,13 +89,8 @@ def test_several_query_rows_packed(sq, h, hk, paged, causal, window, report, mon
                                        return_softmax_lse=True, **kw_pages)
     assert layouts == [ops.O_BHSD]
     assert out.shape == q.shape and out.is_contiguous()
-    kw = dict(causal=causal, window=window, softcap=0.0, alibi=None)
-    o64, l64 = _per_entry_reference(q, kc, vc, lens, dtype=torch.float64, **kw)
-    olow, _ = _per_entry_reference(q, kc, vc, lens, dtype=torch.bfloat16, **kw)
-    assert_close(f"packed rows sq={sq} {h}/{hk} paged={paged}", out, o64, olow, report)
-    finite = torch.isfinite(l64)
-    assert torch.equal(torch.isfinite(lse), finite)
-    assert (lse[finite] - l64[finite].float()).abs().max().item() < 1e-3
+    _check_decode(f"packed rows sq={sq} {h}/{hk} paged={paged}", out, lse, q, kc, vc, lens,
+                  causal, window, report)
 
 
 @pytest.mark.parametrize("alibi_shape", [None, "h", "bh"])

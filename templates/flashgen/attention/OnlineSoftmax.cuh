@@ -129,9 +129,10 @@ FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls,
       }
       return;
     }
+    // A rolled mask (kMaskUnrollsColumns false here): decided into bits.
     ElementBits<MR, NT> keep;
     if (edge || partial)
-      keep.template eval<Variant::kMaskUnrollsColumns>([&](int mr, int n, int e) {
+      keep.eval([&](int mr, int n, int e) {
         const int q = at.row(mr, e), k = at.col(n, e);
         // Without short-circuits: the mask's loads (clamped or proven in
         // range, so safe at any k) are issued together instead of each

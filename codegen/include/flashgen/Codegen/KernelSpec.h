@@ -157,7 +157,7 @@ struct KernelSpec {
   std::vector<int> forwardCompileUnits() const {
     return tileClassEntry.empty() ? std::vector<int>{0} : std::vector<int>{0, 1};
   }
-  int forwardCompileUnitCount() const { return tileClassEntry.empty() ? 1 : 2; }
+  int forwardCompileUnitCount() const { return int(forwardCompileUnits().size()); }
 };
 
 /// Reads `variant` (after buildAttnPipeline). Fails, naming the feature,
