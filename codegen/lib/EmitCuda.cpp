@@ -340,7 +340,8 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
   const bool wgmma = t.mma == MmaKind::Wgmma;
   os << "// auto-generated from " << origin << " by flashgen " << FLASHGEN_VERSION
      << "; do not edit\n"
-     << "// variant " << s.variant << ": " << (s.bf16 ? "bf16" : "f16") << ", head dims "
+     << "// variant " << s.variant << ": "
+     << (s.fp8 ? "fp8 e4m3 -> bf16" : s.bf16 ? "bf16" : "f16") << ", head dims "
      << s.headDimQK << "/" << s.headDimV << ", tiles " << t.blockM << "x" << t.blockN
      << ", " << t.warps << " warps, " << t.stages << " stage(s), "
      << (wgmma ? "wgmma (sm_90a)" : "mma.sync") << "\n"
@@ -355,7 +356,7 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
      << "constexpr int kWarps = " << t.warps << ";\n"
      << "constexpr int kStages = " << t.stages << ";\n";
   if (wgmma)
-    os << "using Config = FwdConfigSm90<" << (s.bf16 ? "BF16" : "F16")
+    os << "using Config = FwdConfigSm90<" << (s.fp8 ? "E4M3" : s.bf16 ? "BF16" : "F16")
        << ", kHeadDimQK, kHeadDimV, kBlockN, kWarps, kStages>;\n"
        << "static_assert(Config::kBlockM == kBlockM, \"64 rows per warpgroup\");\n"
        << "static_assert(Config::kSmemBytes == " << t.smemBytes
@@ -379,7 +380,7 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
   // (KernelSpec::forwardCompileUnits): the runtime compiles them side by
   // side, -DFLASHGEN_COMPILE_UNIT=n; the whole text is one module too.
   const std::vector<int> units = s.forwardCompileUnits();
-  const bool guarded = units.size() > 1;
+  const bool guarded = s.forwardCompileUnitCount() > 1;
   if (guarded) {
     emitCompileUnitSwitch(os);
     emitUnitGuard(units[0], os);
@@ -399,6 +400,11 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
      << (s.tiles.warpSpecialized ? "<Config, Variant, " + std::to_string(s.tiles.ctasPerSM) + ">"
                               : "<Config, Variant>")
      << "(p);\n}\n";
+  if (s.fp8)
+    os << "\n// V transposed for the 8-bit P V (FwdFp8.cuh), launched before.\n"
+       << "extern \"C\" __global__ void __launch_bounds__(kFp8TransposeThreads)\n"
+       << s.fp8TransposeEntry << "(const flashgen::FwdParams p) {\n"
+       << "  flashgen::transposeValuesFp8(p);\n}\n";
   if (guarded) {
     os << "#endif\n";
     emitUnitGuard(units[1], os);

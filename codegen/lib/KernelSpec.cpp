@@ -33,8 +33,12 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
   switch (v.getDtype()) {
   case ElementType::bf16: s.bf16 = true; break;
   case ElementType::f16: s.bf16 = false; break;
+  case ElementType::fp8_e4m3:
+    s.fp8 = true; // bf16 output
+    s.fp8TransposeEntry = "flashgen_fp8_transpose_v_" + identifier(v.getSymName());
+    break;
   default:
-    return unsupported(v, "fp8 kernels are not implemented yet");
+    return unsupported(v, "dtype fp8_e5m2 is not supported (fp8_e4m3 is)");
   }
   s.headDimQK = static_cast<int64_t>(v.getQkHeadDim());
   s.headDimV = static_cast<int64_t>(v.getVHeadDim());

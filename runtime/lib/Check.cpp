@@ -110,7 +110,8 @@ Deviation deviation(const std::vector<uint16_t> &got, const std::vector<double> 
 std::string CheckReport::summary() const {
   char buf[320];
   int n = std::snprintf(buf, sizeof(buf), "B=%d H=%d Hkv=%d Nq=%d Nk=%d dqk=%d dv=%d %s",
-                        batch, heads, kvHeads, seqQ, seqK, dqk, dv, bf16 ? "bf16" : "f16");
+                        batch, heads, kvHeads, seqQ, seqK, dqk, dv,
+                        fp8 ? "fp8_e4m3->bf16" : bf16 ? "bf16" : "f16");
   if (checked)
     n += std::snprintf(buf + n, sizeof(buf) - n, " rel_err=%.3e (bound %.0e) lse_bad=%zu nan=%zu",
                        relErr, bound, lseBad, unwritten);
@@ -364,6 +365,25 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
       return buf.takeError();
     args.seqUsedK = reinterpret_cast<const int32_t *>((*buf)->ptr());
   }
+  // fp8 inputs: each tensor's values rounded to e4m3 times a power-of-two
+  // descale factor (exact in bf16 too, which carries them until upload);
+  // the reference sees exactly those values.
+  const float descale[3] = {0.5f, 0.25f, 2.f}; // q, k, v
+  if (ks.fp8) {
+    args.qDescale = descale[0];
+    args.kDescale = descale[1];
+    args.vDescale = descale[2];
+  }
+  if (ks.fp8 && opt.reference) {
+    std::vector<float> *vals[3] = {&p.q, &p.k, &p.v};
+    std::vector<uint16_t> *bits[3] = {&qb, &kb, &vb};
+    for (int t = 0; t < 3; ++t)
+      for (size_t i = 0; i < vals[t]->size(); ++i) {
+        const float x = fromE4M3(toE4M3((*vals[t])[i] / descale[t])) * descale[t];
+        (*vals[t])[i] = x;
+        (*bits[t])[i] = toBF16(x);
+      }
+  }
   if (bhsd && opt.reference) {
     relayout(qb, p.heads, p.seqQ, p.dqk, Layout::BSHD, Layout::BHSD);
     relayout(kb, p.kvHeads, p.seqK, p.dqk, Layout::BSHD, Layout::BHSD);
@@ -445,9 +465,22 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
     args.kvBatchIndex = reinterpret_cast<const int32_t *>((*buf)->ptr());
     args.kvBatch = kvBatch;
   }
-  auto dq = upload(opt.reference ? qb.data() : nullptr, nq * 2),
-       dk = upload(opt.reference ? kb.data() : nullptr, kElems * 2),
-       dvb = upload(opt.reference ? vb.data() : nullptr, vElems * 2),
+  // fp8: one byte per input element, from the bf16 copies above.
+  const size_t inBytes = ks.fp8 ? 1 : 2;
+  std::vector<uint8_t> q8, k8, v8;
+  auto toFp8 = [&](const std::vector<uint16_t> &x, float d, std::vector<uint8_t> &out) {
+    out.resize(x.size());
+    for (size_t i = 0; i < x.size(); ++i)
+      out[i] = toE4M3(fromBF16(x[i]) / d);
+    return static_cast<const void *>(out.data());
+  };
+  const bool fp8Ref = ks.fp8 && opt.reference;
+  auto dq = upload(!opt.reference ? nullptr : fp8Ref ? toFp8(qb, descale[0], q8) : qb.data(),
+                   nq * inBytes),
+       dk = upload(!opt.reference ? nullptr : fp8Ref ? toFp8(kb, descale[1], k8) : kb.data(),
+                   kElems * inBytes),
+       dvb = upload(!opt.reference ? nullptr : fp8Ref ? toFp8(vb, descale[2], v8) : vb.data(),
+                    vElems * inBytes),
        dout = upload(nullptr, oElems * 2),
        dlse = upload(nullptr, size_t(totalQ) * p.heads * 4);
   for (auto *b : {&dq, &dk, &dvb, &dout, &dlse})
@@ -486,7 +519,8 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
   rep.batch = p.batch; rep.heads = p.heads; rep.kvHeads = p.kvHeads;
   rep.seqQ = p.seqQ; rep.seqK = p.seqK; rep.dqk = p.dqk; rep.dv = p.dv;
   rep.bf16 = bf16;
-  rep.bound = relErrBound(bf16);
+  rep.fp8 = ks.fp8;
+  rep.bound = ks.fp8 ? kFp8RelErrBound : relErrBound(bf16);
   rep.kvSplits = kernel.forwardKvSplits(args);
   rep.packedGroup = kernel.forwardPackedGroup(args);
   if (opt.reference) {

@@ -173,7 +173,7 @@ std::pair<int, int> CudaDriver::registersAndSpill(CUfunction f) {
 llvm::Error CudaDriver::encodeTileMap(CUtensorMap &out, const void *base,
                                       llvm::ArrayRef<uint64_t> dims,
                                       llvm::ArrayRef<uint64_t> strideBytes,
-                                      llvm::ArrayRef<uint32_t> box) {
+                                      llvm::ArrayRef<uint32_t> box, int elemBytes) {
   const uint32_t rank = uint32_t(dims.size());
   if (rank == 0 || rank > 5 || strideBytes.size() + 1 != rank || box.size() != rank)
     return makeError(flashgen::ErrorKind::Argument,
@@ -182,7 +182,7 @@ llvm::Error CudaDriver::encodeTileMap(CUtensorMap &out, const void *base,
                          llvm::Twine(box.size()) + " box dims");
   const uint32_t ones[5] = {1, 1, 1, 1, 1};
   return check(p_cuTensorMapEncodeTiled(
-                   &out, CU_TENSOR_MAP_DATA_TYPE_UINT16, rank, const_cast<void *>(base),
+                   &out, elemBytes == 1 ? CU_TENSOR_MAP_DATA_TYPE_UINT8 : CU_TENSOR_MAP_DATA_TYPE_UINT16, rank, const_cast<void *>(base),
                    dims.data(), strideBytes.data(), box.data(), ones,
                    CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
                    CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),

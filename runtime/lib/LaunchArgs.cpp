@@ -15,7 +15,9 @@
 #include "flashgen/attention/Params.cuh" // shared with the kernels
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
+#include <tuple>
 
 using namespace flashgen;
 
@@ -241,11 +243,36 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
   Strides vs = paged ? Strides{0, kvHeads * dv, dv}
                      : derive(a.vStrides, kvHeads, s.varlen ? 0 : a.seqK, dv);
   Strides os = derive(a.oStrides, a.heads, s.varlen ? 0 : a.seqQ, dv);
-  for (auto [name, st] : {std::pair("q", qs), std::pair("k", ks), std::pair("v", vs),
-                          std::pair("o", os)})
-    if (st.row % 8 || st.head % 8 || st.batch % 8 || st.row <= 0)
-      return fail(pre + "strides of '" + name +
-                  "' must be positive multiples of 8 elements (16 bytes)");
+  // 16 bytes: 8 elements, 16 of fp8 inputs (o is bf16).
+  const int in = s.fp8 ? 16 : 8;
+  for (auto [name, st, m] : {std::tuple("q", qs, in), std::tuple("k", ks, in),
+                             std::tuple("v", vs, in), std::tuple("o", os, 8)})
+    if (st.row % m || st.head % m || st.batch % m || st.row <= 0)
+      return fail(pre + "strides of '" + name + "' must be positive multiples of " +
+                  llvm::Twine(m) + " elements (16 bytes)");
+  if (s.fp8) {
+    // The fp8 forward (FwdFp8.cuh) is the lean warp-specialized kernel.
+    const char *no = s.varlen          ? "varlen sequences"
+                     : a.seqUsedK      ? "per-entry key lengths (seqUsedK)"
+                     : paged           ? "a paged KV cache"
+                     : a.kvBatchIndex  ? "kvBatchIndex"
+                     : pass != ParamsFor::Forward ? "a backward"
+                                                  : nullptr;
+    if (no)
+      return fail(pre + "fp8 inputs (variant '" + s.variant + "') do not support " + no +
+                  " yet");
+    if (dv % 16)
+      return fail(pre + "fp8 inputs need a V head dim that is a multiple of 16, not " +
+                  llvm::Twine(dv));
+    for (auto [name, f] : {std::pair("qDescale", a.qDescale), std::pair("kDescale", a.kDescale),
+                           std::pair("vDescale", a.vDescale)})
+      if (!(f > 0.f) || !std::isfinite(f))
+        return fail(pre + name + " (" + std::to_string(f) +
+                    ") must be a positive finite number");
+  } else if (a.qDescale != 1.f || a.kDescale != 1.f || a.vDescale != 1.f) {
+    return fail(pre + "qDescale/kDescale/vDescale apply to fp8 inputs; variant '" +
+                s.variant + "' is " + (s.bf16 ? "bf16" : "f16"));
+  }
 
   // The forward's outputs apart from its inputs and from each other
   // (varlen: totalQ/totalK rows of one batch entry); the backward reads o
@@ -259,9 +286,9 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
     if (a.lse)
       outs.push_back(lseFootprint(a.lse, int64_t(a.heads) * fb * rq));
     if (llvm::Error e = checkNoOverlap(who, outs,
-                                       {{"q", a.q, fb, rq, a.heads, dqk, 2, qs},
-                                        {"k", a.k, kvb, rkv, kvHeads, dqk, 2, ks},
-                                        {"v", a.v, kvb, rkv, kvHeads, dv, 2, vs}}))
+                                       {{"q", a.q, fb, rq, a.heads, dqk, s.fp8 ? 1 : 2, qs},
+                                        {"k", a.k, kvb, rkv, kvHeads, dqk, s.fp8 ? 1 : 2, ks},
+                                        {"v", a.v, kvb, rkv, kvHeads, dv, s.fp8 ? 1 : 2, vs}}))
       return e;
   }
 
@@ -291,8 +318,11 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
   p.pageTableStride = a.pageTableStride;
   p.poolRows = paged ? a.numPages * a.pageSize : 0;
   p.kvBatchIndex = a.kvBatchIndex;
-  p.scale = float(s.scale);
-  p.scaleLog2 = float(s.scale * 1.4426950408889634);
+  // fp8: Q's and K's descale factors scale every score (FwdFp8.cuh).
+  const double scale = s.scale * double(a.qDescale) * double(a.kDescale);
+  p.scale = float(scale);
+  p.scaleLog2 = float(scale * 1.4426950408889634);
+  p.oScale = a.vDescale;
   p.dropoutP = float(s.dropout);
   p.dropoutScale = float(1.0 / (1.0 - s.dropout));
   p.seed = a.dropoutSeed; p.offset = a.dropoutOffset;

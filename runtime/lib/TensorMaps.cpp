@@ -23,8 +23,10 @@ llvm::Error encodeRowsMap(CudaDriver &drv, const codegen::KernelSpec &s, const F
   static_assert(sizeof(CUtensorMap) == sizeof(TmaDescriptor), "the driver's tensor map");
   const int64_t batch = batchEntries ? batchEntries : s.varlen ? 1 : a.batch;
   // A dimension of extent 1 is never stepped: any valid stride does.
-  auto stride = [](int64_t elems, int64_t extent, int64_t fallbackBytes) {
-    return extent == 1 || elems == 0 ? uint64_t(fallbackBytes) : uint64_t(elems) * 2;
+  // fp8 inputs: one byte per element, boxes of 128 (one 128-byte atom).
+  const int elemBytes = s.fp8 ? 1 : 2;
+  auto stride = [&](int64_t elems, int64_t extent, int64_t fallbackBytes) {
+    return extent == 1 || elems == 0 ? uint64_t(fallbackBytes) : uint64_t(elems) * elemBytes;
   };
   const uint64_t rowBytes = stride(rowStride, rows, 16);
   const uint64_t headBytes = stride(headStride, heads, rowBytes * uint64_t(rows));
@@ -32,7 +34,8 @@ llvm::Error encodeRowsMap(CudaDriver &drv, const codegen::KernelSpec &s, const F
   CUtensorMap map;
   if (llvm::Error e = drv.encodeTileMap(
           map, base, {uint64_t(headDim), uint64_t(rows), uint64_t(heads), uint64_t(batch)},
-          {rowBytes, headBytes, batchBytes}, {64u, uint32_t(boxRows), 1u, 1u}))
+          {rowBytes, headBytes, batchBytes}, {128u / elemBytes, uint32_t(boxRows), 1u, 1u},
+          elemBytes))
     return e;
   std::memcpy(&out, &map, sizeof(map));
   return llvm::Error::success();
@@ -57,6 +60,21 @@ llvm::Error flashgen::runtime::encodeQKVMaps(CudaDriver &drv, const codegen::Ker
   if (llvm::Error e = encodeRowsMap(drv, s, a, p.tmaK, p.k, p.headDimQK, rowsKV, p.kvHeads,
                                     p.kRowStride, p.kHeadStride, p.kBatchStride, box, entries))
     return e;
+  // fp8: V^T (FwdFp8.cuh), dims (key position, head-dim row, kv head, batch
+  // entry), boxes of 128 keys x every row of the padded head dim.
+  if (s.fp8) {
+    const uint64_t row = uint64_t(p.vtKeys), head = row * uint64_t(p.headDimV),
+                   batch = head * uint64_t(p.kvHeads);
+    CUtensorMap map;
+    if (llvm::Error e = drv.encodeTileMap(
+            map, p.vTransposed,
+            {row, uint64_t(p.headDimV), uint64_t(p.kvHeads), uint64_t(a.batch)},
+            {row, head, batch}, {128u, uint32_t(s.paddedV), 1u, 1u}, 1))
+      return e;
+    static_assert(sizeof(CUtensorMap) == sizeof(TmaDescriptor), "the driver's tensor map");
+    std::memcpy(&p.tmaV, &map, sizeof(map));
+    return llvm::Error::success();
+  }
   return encodeRowsMap(drv, s, a, p.tmaV, p.v, p.headDimV, rowsKV, p.kvHeads, p.vRowStride,
                        p.vHeadStride, p.vBatchStride, box, entries);
 }

@@ -27,7 +27,9 @@ VariantBuilder &VariantBuilder::property(const std::string &key, const std::stri
 }
 
 VariantBuilder &VariantBuilder::dtype(DType t) {
-  return property("dtype", t == DType::BF16 ? "bf16" : "f16");
+  return property("dtype", t == DType::BF16      ? "bf16"
+                          : t == DType::FP8E4M3 ? "fp8_e4m3"
+                                                : "f16");
 }
 VariantBuilder &VariantBuilder::headDim(int d) { return property("head_dim", std::to_string(d)); }
 VariantBuilder &VariantBuilder::headDims(int qk, int v) {

@@ -42,6 +42,32 @@ struct BF16 {
 struct F16 {
   static constexpr bool kIsBF16 = false;
 };
+/// fp8 e4m3 inputs (Q, K, V; one byte each): the sm_90a warp-specialized
+/// forward only, with bf16 output (FwdFp8.cuh).
+struct E4M3 {
+  static constexpr bool kIsBF16 = false;
+};
+
+/// Whether T is E4M3; the output element type of T's inputs (bf16 for fp8);
+/// A if B else C (<type_traits> without the header NVRTC lacks).
+template <class T> struct IsE4M3 {
+  static constexpr bool value = false;
+};
+template <> struct IsE4M3<E4M3> {
+  static constexpr bool value = true;
+};
+template <class T> struct OutputType {
+  using type = T;
+};
+template <> struct OutputType<E4M3> {
+  using type = BF16;
+};
+template <bool B, class A, class C> struct SelectType {
+  using type = A;
+};
+template <class A, class C> struct SelectType<false, A, C> {
+  using type = C;
+};
 
 /// A bool known at compile time (std::bool_constant without <type_traits>,
 /// which NVRTC lacks): code that also takes a run-time bool folds the
@@ -80,6 +106,15 @@ template <> FG_DEVICE uint32_t packPair<F16>(float lo, float hi) {
   uint32_t r;
   asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
   return r;
+}
+
+/// Four floats as fp8 e4m3 bytes, `a` in the lowest (round to nearest
+/// even, saturating at +-448 as FlashAttention-3's P does).
+FG_DEVICE uint32_t packFp8x4(float a, float b, float c, float d) {
+  uint16_t lo, hi;
+  asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(lo) : "f"(b), "f"(a));
+  asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(hi) : "f"(d), "f"(c));
+  return uint32_t(lo) | (uint32_t(hi) << 16);
 }
 
 /// One 16-bit element to float.

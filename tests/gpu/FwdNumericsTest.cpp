@@ -467,6 +467,63 @@ TEST_F(GpuForward, PagedKvCacheNeedsTheWarpSpecializedKernel) {
             std::string::npos);
 }
 
+TEST_F(GpuForward, Fp8Inputs) {
+  // fp8 e4m3 Q, K, V with descale factors (0.5, 0.25, 2: CheckOptions'
+  // fp8 inputs), bf16 O, vs float64 on the exact fp8 values: odd sizes,
+  // masks, a score modifier, GQA, unequal head dims, BHSD.
+  std::mt19937_64 rng(8);
+  const std::pair<int, int> sizes[] = {{1, 1}, {17, 17}, {1000, 1000}, {17, 1000},
+                                       {1000, 17}, {4097, 4097}};
+  const char *specs[][2] = {
+      {"fp8", "attention f { dtype = fp8_e4m3; head_dim = 128; heads = 4; }"},
+      {"fp8_causal",
+       "attention f { dtype = fp8_e4m3; head_dim = 128; heads = 4; mask = causal; }"},
+      {"fp8_gqa_window", "attention f { dtype = fp8_e4m3; head_dim = 128; heads = 8; "
+                         "kv_heads = 2; mask = q - k < 300 && k <= q; }"},
+      {"fp8_softcap", "attention f { dtype = fp8_e4m3; head_dim = 128; heads = 2; "
+                      "score = 30 * tanh(score / 30); }"},
+      {"fp8_qk128_v64",
+       "attention f { dtype = fp8_e4m3; qk_head_dim = 128; v_head_dim = 64; heads = 2; }"},
+  };
+  for (const auto &spec : specs)
+    for (auto [nq, nk] : sizes) {
+      Case c = sizedCase(spec, nq, nk);
+      if (nq * int64_t(nk) > 2000000 && std::string(spec[0]) != "fp8")
+        continue; // keep the CPU reference quick
+      runCase(c, rng);
+    }
+  Case bhsd = sizedCase(specs[1], 1000, 1000, "_bhsd");
+  bhsd.layout = Layout::BHSD;
+  runCase(bhsd, rng);
+}
+
+TEST_F(GpuForward, Fp8RefusesWhatItLacks) {
+  // Features the fp8 forward does not have are refused by name, not run
+  // wrong: per-entry key lengths, a paged cache, head dim 64.
+  const char *spec = "attention f8 { dtype = fp8_e4m3; head_dim = 128; }";
+  llvm::Expected<std::unique_ptr<Kernel>> kernel = Kernel::fromSpec(spec, "f8", JitOptions{});
+  ASSERT_TRUE(bool(kernel)) << llvm::toString(kernel.takeError());
+  for (int what = 0; what < 2; ++what) {
+    runtime::CheckOptions opt;
+    opt.seqQ = 1;
+    opt.seqK = 100;
+    opt.seqUsedK = what == 0;
+    opt.pageSize = what == 1 ? 16 : 0;
+    llvm::Expected<runtime::CheckReport> r = runtime::checkForward(**kernel, spec, opt);
+    ASSERT_FALSE(bool(r));
+    const std::string msg = llvm::toString(r.takeError());
+    EXPECT_NE(msg.find(what == 0 ? "fp8 inputs (variant 'f8') do not support per-entry key"
+                                 : "fp8 inputs (variant 'f8') do not support a paged"),
+              std::string::npos)
+        << msg;
+  }
+  llvm::Expected<std::unique_ptr<Kernel>> d64 = Kernel::fromSpec(
+      "attention f { dtype = fp8_e4m3; head_dim = 64; }", "f", JitOptions{});
+  ASSERT_FALSE(bool(d64));
+  EXPECT_NE(llvm::toString(d64.takeError()).find("fp8 inputs take a Q/K head dim of 128"),
+            std::string::npos);
+}
+
 TEST_F(GpuForward, ExplicitTilings) {
   // Tilings the model may not pick, including two 16-row slices per warp
   // (block_m = 32 * warps) and single-stage pipelines.

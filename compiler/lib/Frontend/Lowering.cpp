@@ -253,7 +253,9 @@ void VariantLowering::fillRegion(Region &region, const Expr *expr, bool isScore)
 attn::VariantOp VariantLowering::lower() {
   Location l = loc(spec.loc);
   attn::ElementType dtype =
-      spec.dtype == DType::BF16 ? attn::ElementType::bf16 : attn::ElementType::f16;
+      spec.dtype == DType::BF16      ? attn::ElementType::bf16
+      : spec.dtype == DType::FP8E4M3 ? attn::ElementType::fp8_e4m3
+                                     : attn::ElementType::f16;
   attn::Passes passes = static_cast<attn::Passes>(0);
   if (spec.forward)
     passes = passes | attn::Passes::forward;

@@ -341,12 +341,14 @@ void VariantChecker::checkProperty(PropertyDecl &p) {
   const Expr &v = *p.value;
   if (p.key == "dtype") {
     if (auto k = keyword(v, "dtype", {"f16", "fp16", "bf16", "fp8_e4m3", "fp8_e5m2"})) {
-      if (k->rfind("fp8", 0) == 0)
-        diags.error(v.getLoc(), "dtype '" + *k + "' is reserved and not supported "
-                                "yet; use f16 or bf16",
+      if (*k == "fp8_e5m2")
+        diags.error(v.getLoc(), "dtype 'fp8_e5m2' is reserved and not supported "
+                                "yet; use fp8_e4m3, bf16 or f16",
                     v.getRange());
       else
-        spec.dtype = *k == "bf16" ? DType::BF16 : DType::F16;
+        spec.dtype = *k == "bf16"       ? DType::BF16
+                     : *k == "fp8_e4m3" ? DType::FP8E4M3
+                                        : DType::F16;
     }
   } else if (p.key == "head_dim") {
     headDimLoc = v.getRange();

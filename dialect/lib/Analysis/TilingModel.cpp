@@ -241,6 +241,25 @@ TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
 
 std::string flashgen::attn::whyInvalid(const TileConfig &c, const TilingProblem &p,
                                        const GpuTarget &t) {
+  // fp8 inputs (FwdFp8.cuh): the warp-specialized forward on 8-bit wgmma,
+  // whose operands are whole 128-byte atoms (128 elements).
+  if (p.elemBytes == 1) {
+    if (p.backward)
+      return "fp8 inputs have a forward only (train in bf16)";
+    if (t.arch != "sm_90a")
+      return "fp8 inputs need sm_90a's 8-bit wgmma, the target is " + t.arch;
+    // Head dim 256 (O, S and P of 128 keys) does not fit the consumers'
+    // registers; 64 would need the 64-byte swizzle.
+    if (paddedHeadDim(p.qkHeadDim) != 128 || paddedHeadDim(p.vHeadDim) > 128)
+      return llvm::formatv("fp8 inputs take a Q/K head dim of 128 and a V head dim of at "
+                           "most 128 (got {0}/{1})",
+                           p.qkHeadDim, p.vHeadDim)
+          .str();
+    if (c.mma != MmaKind::Wgmma || !c.warpSpecialized)
+      return "fp8 inputs run on the warp-specialized wgmma forward";
+    if (c.blockN % 128 != 0)
+      return "fp8 kv tiles are multiples of 128 keys (V^T's rows are 128-byte atoms)";
+  }
   if (c.blockM % 16 || c.blockN % 16)
     return "tile sizes must be multiples of 16 (the MMA shape)";
   if (c.warps < 1)

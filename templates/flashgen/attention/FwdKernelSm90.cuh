@@ -29,6 +29,7 @@
 #include "flashgen/attention/Interval.cuh"
 #include "flashgen/attention/Lookup.cuh"
 #include "flashgen/attention/Wgmma.cuh"
+#include "flashgen/attention/FwdFp8.cuh"
 
 namespace flashgen {
 
@@ -47,9 +48,21 @@ struct FwdConfigSm90 {
   static_assert(kStages == 2, "two K/V stages");
   static_assert(kHeadDimQK % 64 == 0 && kHeadDimV % 64 == 0,
                 "wgmma tiles are whole 64-column atoms");
-  using QTile = WgmmaTile<kBlockM, kHeadDimQK>;
-  using KTile = WgmmaTile<kBlockN, kHeadDimQK>;
-  using VTile = WgmmaTile<kBlockN, kHeadDimV>;
+  /// fp8 inputs (the warp-specialized kernel only, FwdFp8.cuh): one-byte
+  /// elements, so a 128-byte atom holds 128 of them; V is read transposed
+  /// (V^T: head-dim rows of key bytes, K-major as 8-bit wgmma needs); the
+  /// output is bf16.
+  static constexpr bool kFp8 = IsE4M3<T_>::value;
+  using TOut = typename OutputType<T_>::type;
+  static constexpr int kElemBytes = kFp8 ? 1 : 2;
+  static constexpr int kAtomElems = 128 / kElemBytes;
+  static_assert(!kFp8 || (kHeadDimQK % 128 == 0 && kBlockN % 128 == 0),
+                "fp8 tiles are whole 128-byte atoms: head dim and kv tile multiples of 128");
+  // Tiles in 16-bit columns: an fp8 row of C elements is C / 2 of them.
+  using QTile = WgmmaTile<kBlockM, kHeadDimQK * kElemBytes / 2>;
+  using KTile = WgmmaTile<kBlockN, kHeadDimQK * kElemBytes / 2>;
+  using VTile = typename SelectType<kFp8, WgmmaTile<kHeadDimV, kBlockN / 2>,
+                                    WgmmaTile<kBlockN, kHeadDimV>>::type;
   /// The warp-specialized kernel's mbarriers (FwdKernelSm90Ws.cuh).
   static constexpr int kBarrierBytes = 128;
   /// +1024: the dynamic shared memory base is rounded up to an atom.

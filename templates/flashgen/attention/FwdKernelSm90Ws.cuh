@@ -90,7 +90,15 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     mbarrierArriveExpectTx(full, Tile::kBytes);
 #pragma unroll
     for (int a = 0; a < Tile::kAtoms; ++a)
-      tmaLoad4d(dst + a * Tile::kAtomBytes, map, full, a * 64, row, head, entry);
+      tmaLoad4d(dst + a * Tile::kAtomBytes, map, full, a * Cfg::kAtomElems, row, head, entry);
+  };
+  // fp8: V^T's tile (FwdFp8.cuh), all head-dim rows of keys [key, key + BN),
+  // one box per 128 keys.
+  auto fillTransposedV = [&](uint32_t dst, uint32_t full, int key) {
+    mbarrierArriveExpectTx(full, VTile::kBytes);
+#pragma unroll
+    for (int a = 0; a < VTile::kAtoms; ++a)
+      tmaLoad4d(dst + a * VTile::kAtomBytes, p.tmaV, full, key + a * 128, 0, rb.hk, kvBatch);
   };
   // A paged cache: the tile's keys in boxes of `box` rows, each inside one
   // page, at the pool row its page-table entry gives; a box past the
@@ -154,6 +162,8 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
       fillPaged(VTile{}, sm.vBuf(s), p.tmaV, sm.vFull(s), rows);
       if (rb.nextTile(j) < rb.jEnd)
         rows = readPoolRows(rb.nextTile(j));
+    } else if constexpr (Cfg::kFp8) {
+      fillTransposedV(sm.vBuf(s), sm.vFull(s), j * BN);
     } else {
       fill(VTile{}, sm.vBuf(s), p.tmaV, sm.vFull(s), kRow0 + j * BN, rb.hk, kvBatch);
     }
@@ -167,8 +177,10 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
                           const WsSmem<Cfg> &sm) {
   using T = typename Cfg::T;
   constexpr int DV = Cfg::kHeadDimV, BN = Cfg::kBlockN, S = Cfg::kStages;
-  constexpr int kKSteps = Cfg::kHeadDimQK / 16, kNTiles = BN / 8, kVTiles = DV / 8;
-  constexpr int kPSteps = BN / 16;
+  // k-steps of 32 bytes: 16 elements, or 32 fp8 ones.
+  constexpr int kKStepElems = 32 / Cfg::kElemBytes;
+  constexpr int kKSteps = Cfg::kHeadDimQK / kKStepElems, kNTiles = BN / 8, kVTiles = DV / 8;
+  constexpr int kPSteps = BN / kKStepElems;
   constexpr int kConsumers = Cfg::kWarpgroups;
   constexpr int kConsumerThreads = 128 * kConsumers;
   // Named barriers: 1 + w opens warpgroup w's turn; then the consumers'
@@ -190,7 +202,12 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
 
   auto qDesc = [&](int ks) { return Cfg::QTile::kMajor(sm.q, ks, wg * 64); };
   auto kDesc = [&](int s, int ks) { return Cfg::KTile::kMajor(sm.kBuf(s), ks); };
-  auto vDesc = [&](int s, int ks) { return Cfg::VTile::mnMajor(sm.vBuf(s), ks); };
+  auto vDesc = [&](int s, int ks) {
+    if constexpr (Cfg::kFp8)
+      return Cfg::VTile::kMajor(sm.vBuf(s), ks); // V^T
+    else
+      return Cfg::VTile::mnMajor(sm.vBuf(s), ks);
+  };
   auto issueS = [&](float(&sc)[1][kNTiles][4], int s) {
 #pragma unroll
     for (int ks = 0; ks < kKSteps; ++ks)
@@ -208,7 +225,12 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
   auto softmaxOf = [&](float(&sc)[1][kNTiles][4], int j) {
     softmaxTile(sc, p, rb, j, warpRow0, g, t, bh, rowMax, rowSum, correction);
   };
-  auto packAll = [&](const float(&sc)[1][kNTiles][4]) { packTile<T>(pCur, sc); };
+  auto packAll = [&](const float(&sc)[1][kNTiles][4]) {
+    if constexpr (Cfg::kFp8)
+      packTileFp8(pCur, sc);
+    else
+      packTile<T>(pCur, sc);
+  };
   // A buffer is free once every consumer warp's wgmma reading it is done.
   auto release = [&](uint32_t bar) {
     __syncwarp();
@@ -280,7 +302,8 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     // that may hold anything; P is 0 there, but 0 x NaN is NaN, so those V
     // rows become zeros (the edge tile is always the walk's last: its P V
     // is here). Otherwise such rows lie past the tensor: TMA filled zeros.
-    if (kFwdDecoding && (p.seqUsedK || p.pageTable) && (jLast + 1) * BN > rb.seqK) {
+    if (!Cfg::kFp8 && kFwdDecoding && (p.seqUsedK || p.pageTable) &&
+        (jLast + 1) * BN > rb.seqK) {
       Cfg::VTile::template zeroRows<kConsumerThreads>(sm.vBuf(n % S), rb.seqK - jLast * BN, tid);
       fenceProxyAsyncShared();
       namedBarrierSync(kZeroedBarrier, kConsumerThreads);
@@ -293,8 +316,15 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     wgmmaFenceOperands(o[0]);
   }
 
-  storeOutput<T, Variant>(o, rowMax, rowSum, p, b, h, rb.qRow0, FragmentCoords{warpRow0, 0, g, t},
-                          seqQ, rb.split);
+  if constexpr (Cfg::kFp8) { // V's descale
+#pragma unroll
+    for (int nn = 0; nn < kVTiles; ++nn)
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        o[0][nn][e] *= p.oScale;
+  }
+  storeOutput<typename Cfg::TOut, Variant>(o, rowMax, rowSum, p, b, h, rb.qRow0,
+                                           FragmentCoords{warpRow0, 0, g, t}, seqQ, rb.split);
 }
 
 /// Registers per thread of the warp-specialized kernel at `kCtasPerSM` CTAs

@@ -38,6 +38,8 @@ void expectSame(const KernelSpec &a, const KernelSpec &b) {
   EXPECT_EQ(a.variant, b.variant);
   EXPECT_EQ(a.entry, b.entry);
   EXPECT_EQ(a.bf16, b.bf16);
+  EXPECT_EQ(a.fp8, b.fp8);
+  EXPECT_EQ(a.fp8TransposeEntry, b.fp8TransposeEntry);
   EXPECT_EQ(a.headDimQK, b.headDimQK);
   EXPECT_EQ(a.headDimV, b.headDimV);
   EXPECT_EQ(a.paddedQK, b.paddedQK);
@@ -118,6 +120,22 @@ TEST(KernelSpecJson, EveryExampleRoundTrips) {
     }
   }
   EXPECT_GT(seen, 30);
+}
+
+// fp8 inputs: the flag and the V transposition's entry survive the index
+// (a cache hit once lost them and launched the fp8 kernel as bf16).
+TEST(KernelSpecJson, Fp8RoundTrips) {
+  auto gen = generateForward("attention f8 { dtype = fp8_e4m3; head_dim = 128; }", "f8.attn",
+                             "sm_90a");
+  ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
+  EXPECT_TRUE(gen->first.fp8);
+  EXPECT_EQ(gen->first.forwardEntries().back(), gen->first.fp8TransposeEntry);
+  std::string text = llvm::formatv("{0}", kernelSpecToJson(gen->first));
+  llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(text);
+  ASSERT_TRUE(bool(parsed)) << llvm::toString(parsed.takeError());
+  llvm::Expected<KernelSpec> back = kernelSpecFromJson(*parsed);
+  ASSERT_TRUE(bool(back)) << llvm::toString(back.takeError());
+  expectSame(gen->first, *back);
 }
 
 // Masks that read int tensors or have any residual beyond a band get

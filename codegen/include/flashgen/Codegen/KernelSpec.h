@@ -55,7 +55,11 @@ inline int64_t threadsOf(const attn::TileConfig &t) {
 struct KernelSpec {
   std::string variant;  // the attn.variant's name
   std::string entry;    // extern "C" kernel name
-  bool bf16 = true;
+  bool bf16 = true; // the output's type (and the inputs' unless fp8)
+  /// fp8 e4m3 inputs, bf16 output (FwdFp8.cuh): the warp-specialized sm_90a
+  /// forward, V transposed by the module's fp8TransposeEntry first.
+  bool fp8 = false;
+  std::string fp8TransposeEntry;
   int64_t headDimQK = 0, headDimV = 0;     // as in the spec
   int64_t paddedQK = 0, paddedV = 0;       // as laid out in shared memory
   attn::TileConfig tiles;                   // forward tiling
@@ -146,18 +150,31 @@ struct KernelSpec {
   bool maskUsesHead = false;
   bool runtimeTileClasses() const { return !tileClassEntry.empty(); }
   /// The forward module's entries: the forward, then the builder if any.
+  /// With fp8 inputs the V transposition last (forwardEntries().back()).
   std::vector<std::string> forwardEntries() const {
-    if (tileClassEntry.empty())
-      return {entry};
-    return {entry, tileClassEntry};
+    std::vector<std::string> e{entry};
+    if (!tileClassEntry.empty())
+      e.push_back(tileClassEntry);
+    if (fp8)
+      e.push_back(fp8TransposeEntry);
+    return e;
   }
   /// The forward module's NVRTC programs, per forwardEntries() position:
   /// the tile-class builder compiles beside the forward kernel, as a unit
-  /// of its own (as backwardCompileUnits).
+  /// of its own (as backwardCompileUnits); the small V transposition with
+  /// the forward.
   std::vector<int> forwardCompileUnits() const {
-    return tileClassEntry.empty() ? std::vector<int>{0} : std::vector<int>{0, 1};
+    std::vector<int> u{0};
+    if (!tileClassEntry.empty())
+      u.push_back(1);
+    if (fp8)
+      u.push_back(0);
+    return u;
   }
-  int forwardCompileUnitCount() const { return int(forwardCompileUnits().size()); }
+  int forwardCompileUnitCount() const {
+    std::vector<int> u = forwardCompileUnits();
+    return 1 + *std::max_element(u.begin(), u.end());
+  }
 };
 
 /// Reads `variant` (after buildAttnPipeline). Fails, naming the feature,

@@ -28,7 +28,8 @@
 
 namespace flashgen {
 
-enum class DType { F16, BF16 };
+/// FP8E4M3: fp8 e4m3 inputs with a bf16 output (forward only, sm_90a).
+enum class DType { F16, BF16, FP8E4M3 };
 enum class Target { SM80, SM86, SM89, SM90a, Native };
 /// `mma = auto | sync | wgmma`: the forward kernel's tensor-core instruction.
 enum class MmaChoice { Auto, Sync, Wgmma };

@@ -19,6 +19,10 @@ namespace flashgen::runtime {
 /// NaN), and back: the checks' inputs and outputs, and the GPU tests'.
 uint16_t toBF16(float f);
 float fromBF16(uint16_t h);
+/// fp8 e4m3 bits of `f`, rounded to nearest even and saturated to +-448
+/// (NaN: 0x7f), and back (Fp8.cpp).
+uint8_t toE4M3(float f);
+float fromE4M3(uint8_t b);
 
 struct CheckOptions {
   int batch = 0, heads = 0; // 0: the spec's heads, else 3; batch 2 (1 if heads > 4)
@@ -51,6 +55,7 @@ struct CheckOptions {
 struct CheckReport {
   int batch = 0, heads = 0, kvHeads = 0, seqQ = 0, seqK = 0, dqk = 0, dv = 0;
   bool bf16 = true;
+  bool fp8 = false;                  // fp8 e4m3 inputs (bf16 output)
   double relErr = 0, bound = 0;      // ||O - ref|| / ||ref||, and its limit
   size_t unwritten = 0, lseBad = 0;  // NaN left in O; logsumexp mismatches
   double lseWorst = 0;
@@ -86,6 +91,11 @@ struct BwdCheckReport {
 
 /// Relative-error bound for the output dtype (bf16 has 8 mantissa bits).
 double relErrBound(bool bf16);
+/// The bound for fp8 inputs: the inputs are exact (the reference sees
+/// their fp8 values), but P goes through e4m3 on its way to the tensor
+/// cores (3 mantissa bits: up to 2^-4 relative, RMS ~3.6%, which a random
+/// V's output does not average away).
+constexpr double kFp8RelErrBound = 1e-1;
 
 llvm::Expected<CheckReport> checkForward(const Kernel &kernel, llvm::StringRef specText,
                                          const CheckOptions &options);

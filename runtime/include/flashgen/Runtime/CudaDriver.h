@@ -66,12 +66,13 @@ public:
                      unsigned block, unsigned smemBytes, CUstream stream,
                      void **args, bool programmaticDependency = false);
   void unloadModule(CUmodule module);
-  /// A tensor map for the copy engine (TMA, sm_90): 16-bit elements,
-  /// dims innermost first, byte strides of dims 1.., boxes of `box`
+  /// A tensor map for the copy engine (TMA, sm_90): elements of
+  /// `elemBytes` (2, or 1 for fp8), dims innermost first, byte strides of dims 1.., boxes of `box`
   /// elements landing in shared memory with the 128-byte swizzle that
   /// wgmma reads; elements out of bounds arrive as zeros.
   llvm::Error encodeTileMap(CUtensorMap &out, const void *base, llvm::ArrayRef<uint64_t> dims,
-                            llvm::ArrayRef<uint64_t> strideBytes, llvm::ArrayRef<uint32_t> box);
+                            llvm::ArrayRef<uint64_t> strideBytes, llvm::ArrayRef<uint32_t> box,
+                            int elemBytes = 2);
 
   /// Memory ordered on `stream`: usable by work queued after the call,
   /// returned once work queued before freeAsync is done. From flashgen's

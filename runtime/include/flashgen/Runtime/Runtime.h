@@ -92,6 +92,12 @@ struct ForwardArgs {
   const int32_t *kvBatchIndex = nullptr;
   int kvBatch = 0;
   uint64_t dropoutSeed = 0, dropoutOffset = 0;
+  /// fp8 inputs (`dtype = fp8_e4m3`): each tensor's per-tensor descale
+  /// factor, the real value of an element being its fp8 value times it
+  /// (as cuDNN's and FlashAttention-3's descale_q/k/v). q, k, v hold one
+  /// byte per element (strides multiples of 16 elements), o is bf16. 1 for
+  /// other dtypes.
+  float qDescale = 1.f, kDescale = 1.f, vDescale = 1.f;
   std::map<std::string, NamedTensor> tensors;
   CUstream stream = nullptr;
   /// Where this launch sits in a larger problem (Positions.h); default: it
