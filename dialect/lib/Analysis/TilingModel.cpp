@@ -157,6 +157,13 @@ int64_t flashgen::attn::plannedWarpSpecializedCtas(const TilingProblem &p,
   // 1k-16k (H200, bench/results/2026-11-30-h200-bwd-ws-s12.md).
   if (p.backward)
     return 1;
+  // fp8 (head dim 128): one consumer warpgroup, 64x128 at two CTAs per SM,
+  // 5-10% faster than 128x128 in one CTA at N <= 2k and with a causal
+  // mask, equal at 8k-16k without (H200, bench/results/2026-12-01-h200-
+  // s22.md): with 8-bit products twice as fast, each warpgroup's softmax
+  // is the critical path, and two CTAs' warpgroups interleave it freely.
+  if (c.warps == 4 && p.elemBytes == 1)
+    return c.blockN == 128 ? 2 : 0;
   if (c.warps == 4)
     return d == 64 && (c.blockN == 64 || c.blockN == 128) ? (c.blockN == 64 ? 3 : 2) : 0;
   // From head dim 128 up two consumer warpgroups in one CTA (at 192 and
@@ -529,6 +536,8 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
   auto wgmmaRank = [&](const TileConfig &c) {
     if (fwdD64)
       return int(c.blockM == 64) * 2 + int(c.blockN == fwdD64Bc);
+    if (p.elemBytes == 1) // fp8: see plannedWarpSpecializedCtas
+      return int(c.blockM == 64) * 2 + int(c.blockN == 128);
     return int(c.blockM == 128) * 2 + int(c.blockN == 128);
   };
   // The kernel family the measurements above chose for a shape: the
@@ -598,7 +607,9 @@ flashgen::attn::chooseTiling(const TilingProblem &p, const GpuTarget &t,
     d.notes.push_back(llvm::formatv(
         "{0}: wgmma kernel: {1} and Bc = {2} are the fastest of the planner's sm_90a measurements",
         pass,
-        !fwdD64        ? "two warpgroups (Br = 128)"
+        p.elemBytes == 1 ? "fp8 inputs: one consumer warpgroup (Br = 64), two "
+                           "warp-specialized CTAs per SM,"
+        : !fwdD64    ? "two warpgroups (Br = 128)"
         : p.bandMask ? "one consumer warpgroup (Br = 64), three warp-specialized CTAs per SM "
                        "(a band mask: short rows),"
                      : "one consumer warpgroup (Br = 64), two warp-specialized CTAs per SM,",

@@ -163,44 +163,82 @@ FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls,
   return Variant::kHasScoreMod ? 1.f : p.scaleLog2;
 }
 
+/// How far (log2 units) a row's maximum may rise before O and the sum are
+/// rescaled to it: until then P = 2^(S*sc - max) is computed against the
+/// old maximum and reaches at most 2^kRescaleSlack (256: inside fp8 e4m3's
+/// 448 and f16's range), and the O rescale, a multiply per O element per
+/// tile, is skipped by whole warps (FlashAttention-4's conditional
+/// rescaling; after the first tiles of a row it almost never happens).
+constexpr float kRescaleSlack = 8.f;
+
 /// The online-softmax step: rows g and g+8 of each slice; 4 lanes share a
-/// row. The running max is kept in the log2 domain (scale applied). S
-/// becomes P = 2^(S*sc - max), the running sums are rescaled, and
-/// `correction` says by how much the caller must rescale O's rows
-/// (rescaleRows), which the wgmma kernel does only once the previous
-/// P V product has landed.
+/// row. The running max is kept in the log2 domain (scale applied), up to
+/// kRescaleSlack below the row's true maximum. S becomes P = 2^(S*sc -
+/// max), the running sums are rescaled, and `correction` says by how much
+/// the caller must rescale O's rows (rescaleRows), which the wgmma kernel
+/// does only once the previous P V product has landed. The logsumexp,
+/// max + log2(sum), is exact whichever max the sums are relative to. The
+/// rows go side by side through each phase (maxima, shuffles, exponentials)
+/// so that their latencies overlap. (Reductions in four independent
+/// chains per row measured 1-3% slower on the fp8 and causal kernels
+/// than these plain ones: bench/results/2026-12-01-h200-s22.md.)
 template <int MR, int NT>
 FG_DEVICE void onlineSoftmax(float (&s)[MR][NT][4], float (&rowMax)[2 * MR],
                              float (&rowSum)[2 * MR], float sc, float (&correction)[2 * MR]) {
+  constexpr int R = 2 * MR;
+  float mx[R];
 #pragma unroll
-  for (int r = 0; r < 2 * MR; ++r) {
+  for (int r = 0; r < R; ++r) {
     const int mr = r / 2, h2 = r % 2; // slice, and row g or g+8
-    float mx = negInf();
+    mx[r] = negInf();
 #pragma unroll
     for (int n = 0; n < NT; ++n)
-      mx = fmaxf(mx, fmaxf(s[mr][n][2 * h2], s[mr][n][2 * h2 + 1]));
-    mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));
-    mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
-    mx = fmaxf(rowMax[r], mx * sc); // scale > 0 keeps the order
+      mx[r] = fmaxf(mx[r], fmaxf(s[mr][n][2 * h2], s[mr][n][2 * h2 + 1]));
+  }
+#pragma unroll
+  for (int r = 0; r < R; ++r)
+    mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffff, mx[r], 1));
+#pragma unroll
+  for (int r = 0; r < R; ++r)
+    mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffff, mx[r], 2));
+  float mUse[R];
+#pragma unroll
+  for (int r = 0; r < R; ++r) {
+    const float mNew = fmaxf(rowMax[r], mx[r] * sc); // scale > 0 keeps the order
+    // Keep the old maximum while the new one is within the slack (false
+    // while the row has none: -inf - -inf is NaN).
+    const bool keep = mNew - rowMax[r] <= kRescaleSlack;
+    const float m = keep ? rowMax[r] : mNew;
     // A row with nothing attended yet keeps max -inf; use 0 so that
     // -inf - max stays -inf instead of NaN.
-    const float mUse = mx == negInf() ? 0.f : mx;
-    correction[r] = exp2f_approx(rowMax[r] - mUse);
-    rowMax[r] = mx;
+    mUse[r] = m == negInf() ? 0.f : m;
+    correction[r] = keep ? 1.f : exp2f_approx(rowMax[r] - mUse[r]);
+    rowMax[r] = m;
+  }
+#pragma unroll
+  for (int r = 0; r < R; ++r) {
+    const int mr = r / 2, h2 = r % 2;
     float sum = 0.f;
 #pragma unroll
     for (int n = 0; n < NT; ++n) {
-      s[mr][n][2 * h2] = exp2f_approx(fmaf(s[mr][n][2 * h2], sc, -mUse));
-      s[mr][n][2 * h2 + 1] = exp2f_approx(fmaf(s[mr][n][2 * h2 + 1], sc, -mUse));
+      s[mr][n][2 * h2] = exp2f_approx(fmaf(s[mr][n][2 * h2], sc, -mUse[r]));
+      s[mr][n][2 * h2 + 1] = exp2f_approx(fmaf(s[mr][n][2 * h2 + 1], sc, -mUse[r]));
       sum += s[mr][n][2 * h2] + s[mr][n][2 * h2 + 1];
     }
     rowSum[r] = rowSum[r] * correction[r] + sum;
   }
 }
 
-/// O's rows times the corrections of onlineSoftmax().
+/// O's rows times the corrections of onlineSoftmax(); skipped by a warp
+/// none of whose rows moved its maximum (corrections all 1).
 template <int MR, int VT>
 FG_DEVICE void rescaleRows(float (&o)[MR][VT][4], const float (&correction)[2 * MR]) {
+  bool moved = false;
+#pragma unroll
+  for (int r = 0; r < 2 * MR; ++r)
+    moved |= correction[r] != 1.f;
+  if (!__any_sync(0xffffffff, moved))
+    return;
 #pragma unroll
   for (int r = 0; r < 2 * MR; ++r) {
     const int mr = r / 2, h2 = r % 2;
