@@ -23,7 +23,7 @@ from ctypes import (POINTER, Structure, c_char_p, c_float, c_int, c_int64, c_siz
 from .errors import (ArgumentError, CudaError, FlashgenError, NoDeviceError, SpecError,
                      UnsupportedError)
 
-API_VERSION = 7  # FLASHGEN_C_API_VERSION of the header these structs mirror
+API_VERSION = 8  # FLASHGEN_C_API_VERSION of the header these structs mirror
 
 # FlashgenStatus -> the exception raised for it.
 _STATUS_ERRORS = {
@@ -71,6 +71,7 @@ class ForwardArgs(Structure):
         ("page_table", c_void_p),
         ("page_size", c_int), ("num_pages", c_int), ("page_table_stride", c_int),
         ("kv_batch_index", c_void_p), ("kv_batch", c_int),
+        ("q_descale", c_float), ("k_descale", c_float), ("v_descale", c_float),
     ]
 
 
@@ -97,6 +98,7 @@ class KernelInfo(Structure):
         ("num_tensors", c_int),
         ("device", c_int),
         ("has_fast_backward", c_int),
+        ("fp8", c_int),
     ]
 
 

@@ -20,7 +20,7 @@ from typing import Optional
 import torch
 
 from . import _library
-from .errors import ArgumentError
+from .errors import ArgumentError, UnsupportedError
 
 Tensor = torch.Tensor
 
@@ -34,6 +34,22 @@ def _strides(t: Tensor, varlen: bool) -> _library.Strides:
     if varlen:
         return _library.Strides(0, s[0], s[1])
     return _library.Strides(s[0], s[1], s[2])
+
+
+def _check_dtype(kern: _library.Kernel, q: Tensor) -> None:
+    """The kernel's input dtype is q's: a .attn text's own `dtype` is not
+    rewritten to the tensors' (bf16 bits read as f16 would be a silently
+    wrong answer); fp8 kernels take the C/C++ APIs' descale factors."""
+    if kern.info.fp8:
+        raise UnsupportedError("flashgen: the spec's dtype is fp8_e4m3, which runs from the C "
+                               "and C++ APIs (ForwardArgs descale factors); the Python "
+                               "package takes bf16 or f16 tensors")
+    want = torch.bfloat16 if kern.info.bf16 else torch.float16
+    if q.dtype != want:
+        raise ArgumentError(f"flashgen: the spec's dtype is "
+                            f"{'bf16' if kern.info.bf16 else 'f16'}, but q is {q.dtype} "
+                            "(set the spec's `dtype`, or pass a flashgen.Spec, which "
+                            "takes the tensors' dtype)")
 
 
 def _named_tensors(kern: _library.Kernel, names: str, tensors: list[Tensor], device):
@@ -200,6 +216,7 @@ def forward_call(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensors
         # Inputs that want gradients: the backward JITs beside the forward.
         training = q.requires_grad or k.requires_grad or v.requires_grad
         kern = _library.kernel(spec, q.device.index, for_training=training)
+        _check_dtype(kern, q)
         q, k, v = _usable(q), _usable(k), _usable(v)
         o, lse = _alloc_out(q, v, cu_seqlens_q, o_layout)
         launch = _Launch(kern, q, k, v, o, lse, names, tensors, cu_seqlens_q, cu_seqlens_k,
@@ -304,6 +321,7 @@ def backward_call(dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, ls
     gradients to (no rounding to the input dtype per launch); returned."""
     with _OnDevice(q.device.index):
         kern = _library.kernel(spec, q.device.index)
+        _check_dtype(kern, q)
         dout = _usable(dout)
         if accumulate is None:
             # Gradients like their inputs (empty_like keeps a dense layout's

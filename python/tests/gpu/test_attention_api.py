@@ -215,6 +215,12 @@ def test_errors_name_the_problem():
         flashgen.attention(q, k, v, "attention a { dtype = bf16; head_dim = 64; mask = casual; }")
     with pytest.raises(flashgen.SpecError, match="neither"):
         flashgen.attention(q, k, v, "no_such_file.attn")
+    # A text spec's dtype is its own: tensors of another are refused, not
+    # read as the spec's bits; fp8 specs belong to the C/C++ APIs.
+    with pytest.raises(flashgen.ArgumentError, match="the spec's dtype is f16, but q is"):
+        flashgen.attention(q, k, v, "attention a { dtype = f16; head_dim = 64; }")
+    with pytest.raises(flashgen.UnsupportedError, match="fp8_e4m3, which runs from the C"):
+        flashgen.attention(q, k, v, "attention a { dtype = fp8_e4m3; head_dim = 128; }")
     with pytest.raises(flashgen.ArgumentError, match="layout"):
         flashgen.attention(q, k, v, flashgen.Spec(), layout="sbhd")
     with pytest.raises(flashgen.ArgumentError, match="'v' must have 4 dimensions"):

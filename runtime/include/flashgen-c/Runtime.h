@@ -40,7 +40,7 @@ static inline int flashgenKernelIsNull(FlashgenKernel k) { return k.ptr == NULL;
 /* The version of this API's structs and functions: bindings that declare
  * them (ctypes) check it before any other call. 2: strides, devices,
  * kernel info; 3: BSR block masks; 6: flashgenMergeAttention. */
-#define FLASHGEN_C_API_VERSION 7
+#define FLASHGEN_C_API_VERSION 8
 int flashgenApiVersion(void);
 
 /* The message of the last failed call on this thread ("" if none). */
@@ -132,6 +132,10 @@ typedef struct FlashgenForwardArgs {
    * cache_batch_idx). NULL: entry b. Forward only. (API version 7) */
   const int32_t *kv_batch_index;
   int kv_batch;
+  /* fp8 e4m3 kernels (dtype = fp8_e4m3): each input's per-tensor descale
+   * factor (real value = fp8 value x factor); 0 stands for 1 (a zeroed
+   * struct). Other dtypes: leave 0. (API version 8) */
+  float q_descale, k_descale, v_descale;
 } FlashgenForwardArgs;
 
 FlashgenStatus flashgenKernelForward(FlashgenKernel kernel, const FlashgenForwardArgs *args);
@@ -199,6 +203,7 @@ typedef struct FlashgenKernelInfo {
   int num_tensors;             /* named tensors, in launch order */
   int device;                  /* the ordinal it is loaded on */
   int has_fast_backward;       /* known after the backward is JITted, else 0 */
+  int fp8;                     /* 1: fp8 e4m3 inputs, bf16 output (API version 8) */
 } FlashgenKernelInfo;
 
 FlashgenStatus flashgenKernelGetInfo(FlashgenKernel kernel, FlashgenKernelInfo *info);

@@ -121,6 +121,10 @@ static std::string convertArgs(const FlashgenForwardArgs *a, ForwardArgs &f) {
   f.pageTable = a->page_table;
   f.pageSize = a->page_size; f.numPages = a->num_pages; f.pageTableStride = a->page_table_stride;
   f.kvBatchIndex = a->kv_batch_index; f.kvBatch = a->kv_batch;
+  // 0: unset (a zeroed struct), 1.
+  f.qDescale = a->q_descale == 0.f ? 1.f : a->q_descale;
+  f.kDescale = a->k_descale == 0.f ? 1.f : a->k_descale;
+  f.vDescale = a->v_descale == 0.f ? 1.f : a->v_descale;
   f.totalQ = a->total_q; f.totalK = a->total_k;
   f.dropoutSeed = a->dropout_seed; f.dropoutOffset = a->dropout_offset;
   f.stream = static_cast<CUstream>(a->stream);
@@ -233,6 +237,7 @@ FlashgenStatus flashgenKernelGetInfo(FlashgenKernel kernel, FlashgenKernelInfo *
   info->num_tensors = int(s.tensors.size());
   info->device = k.device();
   info->has_fast_backward = k.hasFastBackward() ? 1 : 0;
+  info->fp8 = s.fp8 ? 1 : 0;
   lastError.clear();
   return FLASHGEN_OK;
 }

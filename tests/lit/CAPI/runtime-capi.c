@@ -116,7 +116,13 @@ int main(void) {
   s = flashgenMergeAttention(NULL);
   // CHECK: merge null: 4 args must not be NULL
   printf("merge null: %d %s\n", (int)s, flashgenLastError());
-  // CHECK: api version: 7
+  // fp8 inputs: the E4M3 kernel and the V transposition it needs, one source.
+  s = flashgenGenerateSource("attention f8 { dtype = fp8_e4m3; head_dim = 128; }", "f8.attn",
+                             "sm_90a", &src);
+  // CHECK: fp8: 0 e4m3=1 transpose=1
+  printf("fp8: %d e4m3=%d transpose=%d\n", (int)s, src && strstr(src, "<E4M3,") != NULL,
+         src && strstr(src, "flashgen_fp8_transpose_v_f8") != NULL);
+  // CHECK: api version: 8
   printf("api version: %d\n", flashgenApiVersion());
   return 0;
 }
