@@ -17,6 +17,10 @@ int64_t flashgen::attn::elementBytes(VariantOp v) {
   return 2;
 }
 
+int64_t flashgen::attn::outputElementBytes(VariantOp v) {
+  return elementBytes(v) == 1 ? 2 : elementBytes(v);
+}
+
 IOEstimate flashgen::attn::estimateFlashgen(VariantOp v, const AttnShape &s,
                                             const TileConfig &tiles,
                                             const TileCensus &census,
@@ -47,14 +51,20 @@ IOEstimate flashgen::attn::estimateFlashgen(VariantOp v, const AttnShape &s,
     est.add("K/V from HBM (once per kv head, L2 reuse)", std::min(kvOnce, tileLoads), false);
   else
     est.add("K/V from HBM (every tile load, L2 too small)", tileLoads, false);
-  est.add("O (written once)", BH * s.seqQ * dv * e, true);
+  // fp8: the 8-bit P V reads V transposed, made by a pre-pass (FwdFp8.cuh).
+  if (e == 1) {
+    est.add("V^T pre-pass (read V)", BHkv * double(s.seqK) * dv, false);
+    est.add("V^T pre-pass (write V^T)", BHkv * double(s.seqK) * dv, true);
+  }
+  est.add("O (written once)", BH * s.seqQ * dv * double(outputElementBytes(v)), true);
   est.add("logsumexp (fp32)", BH * s.seqQ * 4.0, true);
   est.usefulFlops = 2.0 * BH * s.seqQ * s.seqK * (dqk + dv) * census.attendedFraction;
   est.executedFlops = 2.0 * BH * double(census.computed()) * tiles.blockM *
                       tiles.blockN * (dqk + dv);
-  est.extraMemoryBytes = BH * s.seqQ * 4.0; // the logsumexp
+  est.extraMemoryBytes = BH * s.seqQ * 4.0 + (e == 1 ? BHkv * double(s.seqK) * dv : 0.0);
   est.memSeconds = est.totalBytes() / t.hbmBytesPerSec;
-  est.mathSeconds = est.executedFlops / t.mmaFlopsPerSec;
+  // 8-bit products run at twice the 16-bit rate.
+  est.mathSeconds = est.executedFlops / (t.mmaFlopsPerSec * (e == 1 ? 2.0 : 1.0));
   return est;
 }
 
@@ -84,7 +94,7 @@ IOEstimate flashgen::attn::estimateStandard(VariantOp v, const AttnShape &s,
   est.add("softmax (write P)", BH * NN * e, true);
   est.add("P (read)", BH * NN * e, false);
   est.add("V", BH * s.seqK * dv * e, false);
-  est.add("O (write)", BH * s.seqQ * dv * e, true);
+  est.add("O (write)", BH * s.seqQ * dv * double(outputElementBytes(v)), true);
   est.usefulFlops = 2.0 * BH * NN * (dqk + dv) * census.attendedFraction;
   est.executedFlops = 2.0 * BH * NN * (dqk + dv); // dense matmuls
   est.extraMemoryBytes = 2.0 * BH * NN * e;       // S and P live at once

@@ -75,6 +75,8 @@ IOEstimate estimateStandard(VariantOp variant, const AttnShape &shape,
 
 /// Bytes per element of the variant's dtype.
 int64_t elementBytes(VariantOp variant);
+/// Bytes per element of O: the inputs' (bf16 for fp8 inputs).
+int64_t outputElementBytes(VariantOp variant);
 
 } // namespace flashgen::attn
 
