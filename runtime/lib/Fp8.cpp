@@ -7,14 +7,30 @@
 //===----------------------------------------------------------------------===//
 #include "flashgen/Runtime/Check.h"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 
+namespace {
+/// The value of every positive code 0 .. 0x7e, increasing with the code.
+const std::array<float, 0x7f> &positiveValues() {
+  static const std::array<float, 0x7f> values = [] {
+    std::array<float, 0x7f> v{};
+    for (int b = 0; b < 0x7f; ++b) {
+      const int exp = b >> 3, man = b & 7;
+      v[size_t(b)] = exp == 0 ? std::ldexp(float(man), -9)
+                              : std::ldexp(1.f + float(man) / 8.f, exp - 7);
+    }
+    return v;
+  }();
+  return values;
+}
+} // namespace
+
 float flashgen::runtime::fromE4M3(uint8_t b) {
-  const int exp = (b >> 3) & 15, man = b & 7;
-  if (exp == 15 && man == 7)
+  if ((b & 0x7f) == 0x7f)
     return std::nanf("");
-  const float mag = exp == 0 ? std::ldexp(float(man), -9)
-                             : std::ldexp(1.f + float(man) / 8.f, exp - 7);
+  const float mag = positiveValues()[b & 0x7f];
   return (b & 0x80) ? -mag : mag;
 }
 
@@ -23,16 +39,13 @@ uint8_t flashgen::runtime::toE4M3(float f) {
     return 0x7f;
   const uint8_t sign = std::signbit(f) ? 0x80 : 0;
   const float a = std::fabs(f);
-  // The positive codes 0 .. 0x7e increase with their value: the nearest
-  // (ties to the even code) by bisection; beyond 448 saturate.
-  if (a >= 448.f)
+  if (a >= 448.f) // satfinite, as the kernels' cvt.rn.satfinite
     return sign | 0x7e;
-  int lo = 0, hi = 0x7e; // value(lo) <= a < value(hi)
-  while (hi - lo > 1) {
-    const int mid = (lo + hi) / 2;
-    (fromE4M3(uint8_t(mid)) <= a ? lo : hi) = mid;
-  }
-  const float dl = a - fromE4M3(uint8_t(lo)), dh = fromE4M3(uint8_t(hi)) - a;
+  // The neighbours value(lo) <= a < value(hi); the nearest, ties to the
+  // even code (round to nearest even).
+  const std::array<float, 0x7f> &v = positiveValues();
+  const int hi = int(std::upper_bound(v.begin(), v.end(), a) - v.begin()), lo = hi - 1;
+  const float dl = a - v[size_t(lo)], dh = v[size_t(hi)] - a;
   const int code = dl < dh ? lo : dh < dl ? hi : (lo % 2 == 0 ? lo : hi);
   return uint8_t(sign | code);
 }
