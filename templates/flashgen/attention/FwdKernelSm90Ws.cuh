@@ -31,6 +31,11 @@
 // interleave instead (kCtasPerSM: the tiling record's ctas_per_sm, chosen
 // by the planner or the tuner).
 //
+// fp8 inputs (Cfg::kFp8, FwdFp8.cuh): the same protocol on one-byte tiles
+// (128-element atoms, 32-element k-steps); the producer loads V^T (the
+// runtime's pre-pass wrote it) instead of V, P is packed to e4m3, and O is
+// scaled by V's descale factor before its bf16 store.
+//
 // No __syncthreads after the start: the producer runs ahead by up to
 // kStages tiles. scripts/ws-protocol-model.py models this protocol.
 //
