@@ -19,6 +19,7 @@ namespace {
 
 const char *kD64Causal = "attention c64 { dtype = bf16; head_dim = 64; mask = causal; }";
 const char *kD128 = "attention d128 { dtype = f16; head_dim = 128; }";
+const char *kFp8 = "attention fp8 { dtype = fp8_e4m3; head_dim = 128; mask = causal; }";
 
 attn::GpuTarget sm90a() { return *attn::lookupTarget("sm_90a"); }
 
@@ -103,13 +104,32 @@ TEST(Tuner, PlannerFirstAndEveryCandidateDistinct) {
   }
 }
 
+// fp8 inputs join the space with the kernels they run on: the
+// warp-specialized wgmma forward with 128-key tiles, the planner's first.
+TEST(Tuner, Fp8CandidatesAreTheWarpSpecializedKernels) {
+  auto c = tuningCandidates(kFp8, "t.attn", sm90a(), /*backward=*/false);
+  ASSERT_TRUE(bool(c)) << llvm::toString(c.takeError());
+  ASSERT_GE(c->size(), 2u);
+  EXPECT_TRUE((*c)[0].planner);
+  for (const Candidate &k : *c) {
+    EXPECT_TRUE(k.tiles.warpSpecialized) << k.properties;
+    EXPECT_EQ(k.tiles.mma, attn::MmaKind::Wgmma) << k.properties;
+    EXPECT_EQ(k.tiles.blockN % 128, 0) << k.properties;
+  }
+  // No backward to tune.
+  auto b = tuningCandidates(kFp8, "t.attn", sm90a(), /*backward=*/true);
+  ASSERT_FALSE(bool(b));
+  EXPECT_NE(llvm::toString(b.takeError()).find("fp8 inputs have a forward only"),
+            std::string::npos);
+}
+
 struct CandidateCase {
   std::string name, text, properties;
 };
 
 std::vector<CandidateCase> allCandidates() {
   std::vector<CandidateCase> out;
-  for (const char *text : {kD64Causal, kD128}) {
+  for (const char *text : {kD64Causal, kD128, kFp8}) {
     auto c = tuningCandidates(text, "t.attn", sm90a(), /*backward=*/false);
     if (!c) {
       llvm::consumeError(c.takeError());
