@@ -32,17 +32,22 @@ def operands(n):
 
 def emit_ss(n, tag, ptx, name="WgmmaSS", transposed=False):
     """Both operands from shared memory: K-major, or (transposed) both
-    M/N-major; the last two immediates are wgmma's trans-a and trans-b."""
+    M/N-major; the last two immediates are wgmma's trans-a and trans-b,
+    which 8-bit types do not take (k32 instead of k16)."""
     regs, outs, ph = operands(n)
+    fp8 = ptx == "e4m3"
+    k = 32 if fp8 else 16
     layout = ("A and B both M/N-major\n  /// (transposed) in shared memory." if transposed
               else "A and B K-major in shared memory.")
     trans = 1 if transposed else 0
+    imm = "1, 1" if fp8 else f"1, 1, {trans}, {trans}"
+    what = "fp8 e4m3,\n  /// " if fp8 else ""
     print(f"""template <> struct {name}<{tag}, {n}> {{
-  /// D[64 x {n}] (+)= A[64 x 16] B[16 x {n}], {layout}
+  /// D[64 x {n}] (+)= A[64 x {k}] B[{k} x {n}], {what}{layout}
   static FG_DEVICE void run(float (&d)[{n // 8}][4], uint64_t descA, uint64_t descB, int accumulate) {{
     asm volatile("{{\\n.reg .pred p;\\nsetp.ne.b32 p, %{regs + 2}, 0;\\n"
-                 "wgmma.mma_async.sync.aligned.m64n{n}k16.f32.{ptx}.{ptx} "
-                 "{{{ph}}}, %{regs}, %{regs + 1}, p, 1, 1, {trans}, {trans};\\n}}\\n"
+                 "wgmma.mma_async.sync.aligned.m64n{n}k{k}.f32.{ptx}.{ptx} "
+                 "{{{ph}}}, %{regs}, %{regs + 1}, p, {imm};\\n}}\\n"
                  : {outs}
                  : "l"(descA), "l"(descB), "r"(accumulate));
   }}
@@ -51,49 +56,24 @@ def emit_ss(n, tag, ptx, name="WgmmaSS", transposed=False):
 
 
 def emit_rs(n, tag, ptx):
+    """A from registers, B from shared memory: N-major (transposed) for
+    16-bit types; 8-bit types read B K-major (V^T) and take no transpose
+    immediate."""
     regs, outs, ph = operands(n)
+    fp8 = ptx == "e4m3"
+    k = 32 if fp8 else 16
+    doc = ("fp8 e4m3, A in registers\n  /// (rows g, g + 8; bytes k = 4t .. 4t + 3, then 16 + 4t ..), "
+           "B K-major in\n  /// shared memory." if fp8 else
+           "A in registers (the mma.sync A\n  /// fragment layout per warp), B N-major "
+           "(transposed) in shared memory.")
+    imm = "1, 1" if fp8 else "1, 1, 1"
     print(f"""template <> struct WgmmaRS<{tag}, {n}> {{
-  /// D[64 x {n}] (+)= A[64 x 16] B[16 x {n}], A in registers (the mma.sync A
-  /// fragment layout per warp), B N-major (transposed) in shared memory.
+  /// D[64 x {n}] (+)= A[64 x {k}] B[{k} x {n}], {doc}
   static FG_DEVICE void run(float (&d)[{n // 8}][4], const uint32_t (&a)[4], uint64_t descB,
                             int accumulate) {{
     asm volatile("{{\\n.reg .pred p;\\nsetp.ne.b32 p, %{regs + 5}, 0;\\n"
-                 "wgmma.mma_async.sync.aligned.m64n{n}k16.f32.{ptx}.{ptx} "
-                 "{{{ph}}}, {{%{regs}, %{regs + 1}, %{regs + 2}, %{regs + 3}}}, %{regs + 4}, p, 1, 1, 1;\\n}}\\n"
-                 : {outs}
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(descB), "r"(accumulate));
-  }}
-}};
-""")
-
-
-def emit_fp8_ss(n):
-    regs, outs, ph = operands(n)
-    print(f"""template <> struct WgmmaSS<E4M3, {n}> {{
-  /// D[64 x {n}] (+)= A[64 x 32] B[32 x {n}], fp8 e4m3, A and B K-major in
-  /// shared memory.
-  static FG_DEVICE void run(float (&d)[{n // 8}][4], uint64_t descA, uint64_t descB, int accumulate) {{
-    asm volatile("{{\\n.reg .pred p;\\nsetp.ne.b32 p, %{regs + 2}, 0;\\n"
-                 "wgmma.mma_async.sync.aligned.m64n{n}k32.f32.e4m3.e4m3 "
-                 "{{{ph}}}, %{regs}, %{regs + 1}, p, 1, 1;\\n}}\\n"
-                 : {outs}
-                 : "l"(descA), "l"(descB), "r"(accumulate));
-  }}
-}};
-""")
-
-
-def emit_fp8_rs(n):
-    regs, outs, ph = operands(n)
-    print(f"""template <> struct WgmmaRS<E4M3, {n}> {{
-  /// D[64 x {n}] (+)= A[64 x 32] B[32 x {n}], fp8 e4m3, A in registers
-  /// (rows g, g + 8; bytes k = 4t .. 4t + 3, then 16 + 4t ..), B K-major in
-  /// shared memory.
-  static FG_DEVICE void run(float (&d)[{n // 8}][4], const uint32_t (&a)[4], uint64_t descB,
-                            int accumulate) {{
-    asm volatile("{{\\n.reg .pred p;\\nsetp.ne.b32 p, %{regs + 5}, 0;\\n"
-                 "wgmma.mma_async.sync.aligned.m64n{n}k32.f32.e4m3.e4m3 "
-                 "{{{ph}}}, {{%{regs}, %{regs + 1}, %{regs + 2}, %{regs + 3}}}, %{regs + 4}, p, 1, 1;\\n}}\\n"
+                 "wgmma.mma_async.sync.aligned.m64n{n}k{k}.f32.{ptx}.{ptx} "
+                 "{{{ph}}}, {{%{regs}, %{regs + 1}, %{regs + 2}, %{regs + 3}}}, %{regs + 4}, p, {imm};\\n}}\\n"
                  : {outs}
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(descB), "r"(accumulate));
   }}
@@ -111,6 +91,6 @@ for tag, ptx in TYPES:
     for n in TRANSPOSED_SHAPES:
         emit_ss(n, tag, ptx, "WgmmaSSTransposed", transposed=True)
 for n in FP8_SHAPES:
-    emit_fp8_ss(n)
+    emit_ss(n, "E4M3", "e4m3")
 for n in FP8_RS_SHAPES:
-    emit_fp8_rs(n)
+    emit_rs(n, "E4M3", "e4m3")

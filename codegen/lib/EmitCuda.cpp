@@ -275,9 +275,6 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
   emitTileClass(v, s, "Scan", /*scanLookups=*/true, os);
 }
 
-/// The variant's tile-class builder entry (TileClasses.cuh), classifying
-/// cells of `cellShape` (rows, keys: C++ expressions) for the kernels that
-/// `reader` names.
 /// The compile units' switch: with -DFLASHGEN_COMPILE_UNIT=n only unit n's
 /// entries compile (the runtime's side-by-side programs), else all.
 void emitCompileUnitSwitch(llvm::raw_ostream &os) {
@@ -290,6 +287,9 @@ void emitUnitGuard(int unit, llvm::raw_ostream &os) {
   os << "#if FLASHGEN_COMPILE_UNIT < 0 || FLASHGEN_COMPILE_UNIT == " << unit << "\n";
 }
 
+/// The variant's tile-class builder entry (TileClasses.cuh), classifying
+/// cells of `cellShape` (rows, keys: C++ expressions) for the kernels that
+/// `reader` names.
 void emitTileClassBuilder(const KernelSpec &s, const char *reader, const char *cellShape,
                           llvm::raw_ostream &os) {
   os << "\n// The tile classes " << reader << " (TileClasses.cuh), built before.\n"

@@ -366,8 +366,9 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
     args.seqUsedK = reinterpret_cast<const int32_t *>((*buf)->ptr());
   }
   // fp8 inputs: each tensor's values rounded to e4m3 times a power-of-two
-  // descale factor (exact in bf16 too, which carries them until upload);
-  // the reference sees exactly those values.
+  // descale factor; the reference sees exactly those values, and the
+  // 16-bit carriers (qb, kb, vb: relaid out below) hold the e4m3 codes
+  // until the upload narrows them to bytes.
   const float descale[3] = {0.5f, 0.25f, 2.f}; // q, k, v
   if (ks.fp8) {
     args.qDescale = descale[0];
@@ -379,9 +380,9 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
     std::vector<uint16_t> *bits[3] = {&qb, &kb, &vb};
     for (int t = 0; t < 3; ++t)
       for (size_t i = 0; i < vals[t]->size(); ++i) {
-        const float x = fromE4M3(toE4M3((*vals[t])[i] / descale[t])) * descale[t];
-        (*vals[t])[i] = x;
-        (*bits[t])[i] = toBF16(x);
+        const uint8_t code = toE4M3((*vals[t])[i] / descale[t]);
+        (*vals[t])[i] = fromE4M3(code) * descale[t];
+        (*bits[t])[i] = code;
       }
   }
   if (bhsd && opt.reference) {
@@ -465,22 +466,20 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
     args.kvBatchIndex = reinterpret_cast<const int32_t *>((*buf)->ptr());
     args.kvBatch = kvBatch;
   }
-  // fp8: one byte per input element, from the bf16 copies above.
-  const size_t inBytes = ks.fp8 ? 1 : 2;
+  // fp8: one byte per input element, the codes narrowed from their carriers.
+  const size_t inBytes = size_t(ks.inputBytes());
   std::vector<uint8_t> q8, k8, v8;
-  auto toFp8 = [&](const std::vector<uint16_t> &x, float d, std::vector<uint8_t> &out) {
-    out.resize(x.size());
-    for (size_t i = 0; i < x.size(); ++i)
-      out[i] = toE4M3(fromBF16(x[i]) / d);
-    return static_cast<const void *>(out.data());
+  auto hostData = [&](const std::vector<uint16_t> &x, std::vector<uint8_t> &narrow) {
+    if (!opt.reference)
+      return static_cast<const void *>(nullptr);
+    if (!ks.fp8)
+      return static_cast<const void *>(x.data());
+    narrow.assign(x.begin(), x.end());
+    return static_cast<const void *>(narrow.data());
   };
-  const bool fp8Ref = ks.fp8 && opt.reference;
-  auto dq = upload(!opt.reference ? nullptr : fp8Ref ? toFp8(qb, descale[0], q8) : qb.data(),
-                   nq * inBytes),
-       dk = upload(!opt.reference ? nullptr : fp8Ref ? toFp8(kb, descale[1], k8) : kb.data(),
-                   kElems * inBytes),
-       dvb = upload(!opt.reference ? nullptr : fp8Ref ? toFp8(vb, descale[2], v8) : vb.data(),
-                    vElems * inBytes),
+  auto dq = upload(hostData(qb, q8), nq * inBytes),
+       dk = upload(hostData(kb, k8), kElems * inBytes),
+       dvb = upload(hostData(vb, v8), vElems * inBytes),
        dout = upload(nullptr, oElems * 2),
        dlse = upload(nullptr, size_t(totalQ) * p.heads * 4);
   for (auto *b : {&dq, &dk, &dvb, &dout, &dlse})

@@ -283,7 +283,8 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
       return fn.takeError();
     r.loaded->functions.push_back(*fn);
     if (e != r.spec.bwdPreEntry && e != r.spec.bwdConvertDQEntry &&
-        e != r.spec.bwdConvertDKDVEntry && e != r.spec.tileClassEntry)
+        e != r.spec.bwdConvertDKDVEntry && e != r.spec.tileClassEntry &&
+        e != r.spec.fp8TransposeEntry)
       if (auto err = driver->setMaxDynamicSharedMemory(*fn, r.smemBytes))
         return err;
   }

@@ -244,7 +244,7 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
                      : derive(a.vStrides, kvHeads, s.varlen ? 0 : a.seqK, dv);
   Strides os = derive(a.oStrides, a.heads, s.varlen ? 0 : a.seqQ, dv);
   // 16 bytes: 8 elements, 16 of fp8 inputs (o is bf16).
-  const int in = s.fp8 ? 16 : 8;
+  const int in = 16 / s.inputBytes();
   for (auto [name, st, m] : {std::tuple("q", qs, in), std::tuple("k", ks, in),
                              std::tuple("v", vs, in), std::tuple("o", os, 8)})
     if (st.row % m || st.head % m || st.batch % m || st.row <= 0)
@@ -286,9 +286,9 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
     if (a.lse)
       outs.push_back(lseFootprint(a.lse, int64_t(a.heads) * fb * rq));
     if (llvm::Error e = checkNoOverlap(who, outs,
-                                       {{"q", a.q, fb, rq, a.heads, dqk, s.fp8 ? 1 : 2, qs},
-                                        {"k", a.k, kvb, rkv, kvHeads, dqk, s.fp8 ? 1 : 2, ks},
-                                        {"v", a.v, kvb, rkv, kvHeads, dv, s.fp8 ? 1 : 2, vs}}))
+                                       {{"q", a.q, fb, rq, a.heads, dqk, s.inputBytes(), qs},
+                                        {"k", a.k, kvb, rkv, kvHeads, dqk, s.inputBytes(), ks},
+                                        {"v", a.v, kvb, rkv, kvHeads, dv, s.inputBytes(), vs}}))
       return e;
   }
 

@@ -9,6 +9,19 @@ using namespace flashgen;
 using namespace flashgen::runtime;
 
 namespace {
+/// A tile map of `elemBytes` elements (CudaDriver::encodeTileMap) into the
+/// kernels' descriptor.
+llvm::Error encodeInto(CudaDriver &drv, TmaDescriptor &out, const void *base,
+                       llvm::ArrayRef<uint64_t> dims, llvm::ArrayRef<uint64_t> strideBytes,
+                       llvm::ArrayRef<uint32_t> box, int elemBytes) {
+  static_assert(sizeof(CUtensorMap) == sizeof(TmaDescriptor), "the driver's tensor map");
+  CUtensorMap map;
+  if (llvm::Error e = drv.encodeTileMap(map, base, dims, strideBytes, box, elemBytes))
+    return e;
+  std::memcpy(&out, &map, sizeof(map));
+  return llvm::Error::success();
+}
+
 /// A Q/K/V/dO-shaped tensor as the warp-specialized kernels' TMA sees it:
 /// dims (head dim, row, head, batch entry), boxes of 64 columns x
 /// `boxRows`, over `batchEntries` entries (0: the launch's). Varlen
@@ -20,25 +33,20 @@ llvm::Error encodeRowsMap(CudaDriver &drv, const codegen::KernelSpec &s, const F
                           TmaDescriptor &out, const void *base, int64_t headDim, int64_t rows,
                           int64_t heads, int64_t rowStride, int64_t headStride,
                           int64_t batchStride, int64_t boxRows, int64_t batchEntries = 0) {
-  static_assert(sizeof(CUtensorMap) == sizeof(TmaDescriptor), "the driver's tensor map");
   const int64_t batch = batchEntries ? batchEntries : s.varlen ? 1 : a.batch;
   // A dimension of extent 1 is never stepped: any valid stride does.
   // fp8 inputs: one byte per element, boxes of 128 (one 128-byte atom).
-  const int elemBytes = s.fp8 ? 1 : 2;
+  const int elemBytes = s.inputBytes();
   auto stride = [&](int64_t elems, int64_t extent, int64_t fallbackBytes) {
     return extent == 1 || elems == 0 ? uint64_t(fallbackBytes) : uint64_t(elems) * elemBytes;
   };
   const uint64_t rowBytes = stride(rowStride, rows, 16);
   const uint64_t headBytes = stride(headStride, heads, rowBytes * uint64_t(rows));
   const uint64_t batchBytes = stride(batchStride, batch, headBytes * uint64_t(heads));
-  CUtensorMap map;
-  if (llvm::Error e = drv.encodeTileMap(
-          map, base, {uint64_t(headDim), uint64_t(rows), uint64_t(heads), uint64_t(batch)},
-          {rowBytes, headBytes, batchBytes}, {128u / elemBytes, uint32_t(boxRows), 1u, 1u},
-          elemBytes))
-    return e;
-  std::memcpy(&out, &map, sizeof(map));
-  return llvm::Error::success();
+  return encodeInto(drv, out, base,
+                    {uint64_t(headDim), uint64_t(rows), uint64_t(heads), uint64_t(batch)},
+                    {rowBytes, headBytes, batchBytes},
+                    {128u / uint32_t(elemBytes), uint32_t(boxRows), 1u, 1u}, elemBytes);
 }
 } // namespace
 
@@ -65,15 +73,9 @@ llvm::Error flashgen::runtime::encodeQKVMaps(CudaDriver &drv, const codegen::Ker
   if (s.fp8) {
     const uint64_t row = uint64_t(p.vtKeys), head = row * uint64_t(p.headDimV),
                    batch = head * uint64_t(p.kvHeads);
-    CUtensorMap map;
-    if (llvm::Error e = drv.encodeTileMap(
-            map, p.vTransposed,
-            {row, uint64_t(p.headDimV), uint64_t(p.kvHeads), uint64_t(a.batch)},
-            {row, head, batch}, {128u, uint32_t(s.paddedV), 1u, 1u}, 1))
-      return e;
-    static_assert(sizeof(CUtensorMap) == sizeof(TmaDescriptor), "the driver's tensor map");
-    std::memcpy(&p.tmaV, &map, sizeof(map));
-    return llvm::Error::success();
+    return encodeInto(drv, p.tmaV, p.vTransposed,
+                      {row, uint64_t(p.headDimV), uint64_t(p.kvHeads), uint64_t(a.batch)},
+                      {row, head, batch}, {128u, uint32_t(s.paddedV), 1u, 1u}, 1);
   }
   return encodeRowsMap(drv, s, a, p.tmaV, p.v, p.headDimV, rowsKV, p.kvHeads, p.vRowStride,
                        p.vHeadStride, p.vBatchStride, box, entries);

@@ -35,33 +35,24 @@ typedef unsigned long long uint64_t;
 
 namespace flashgen {
 
-/// Element type tags: the kernel is templated on these.
+/// Element type tags: the kernel is templated on these. Output: O's type
+/// for inputs of the tag's type.
 struct BF16 {
-  static constexpr bool kIsBF16 = true;
+  static constexpr bool kIsBF16 = true, kIsFp8 = false;
+  using Output = BF16;
 };
 struct F16 {
-  static constexpr bool kIsBF16 = false;
+  static constexpr bool kIsBF16 = false, kIsFp8 = false;
+  using Output = F16;
 };
 /// fp8 e4m3 inputs (Q, K, V; one byte each): the sm_90a warp-specialized
 /// forward only, with bf16 output (FwdFp8.cuh).
 struct E4M3 {
-  static constexpr bool kIsBF16 = false;
+  static constexpr bool kIsBF16 = false, kIsFp8 = true;
+  using Output = BF16;
 };
 
-/// Whether T is E4M3; the output element type of T's inputs (bf16 for fp8);
 /// A if B else C (<type_traits> without the header NVRTC lacks).
-template <class T> struct IsE4M3 {
-  static constexpr bool value = false;
-};
-template <> struct IsE4M3<E4M3> {
-  static constexpr bool value = true;
-};
-template <class T> struct OutputType {
-  using type = T;
-};
-template <> struct OutputType<E4M3> {
-  using type = BF16;
-};
 template <bool B, class A, class C> struct SelectType {
   using type = A;
 };

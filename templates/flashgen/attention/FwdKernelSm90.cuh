@@ -52,8 +52,8 @@ struct FwdConfigSm90 {
   /// elements, so a 128-byte atom holds 128 of them; V is read transposed
   /// (V^T: head-dim rows of key bytes, K-major as 8-bit wgmma needs); the
   /// output is bf16.
-  static constexpr bool kFp8 = IsE4M3<T_>::value;
-  using TOut = typename OutputType<T_>::type;
+  static constexpr bool kFp8 = T_::kIsFp8;
+  using TOut = typename T_::Output;
   static constexpr int kElemBytes = kFp8 ? 1 : 2;
   static constexpr int kAtomElems = 128 / kElemBytes;
   static_assert(!kFp8 || (kHeadDimQK % 128 == 0 && kBlockN % 128 == 0),

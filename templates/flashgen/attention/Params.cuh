@@ -99,7 +99,8 @@ struct FwdParams {
   int32_t kvSplits, partialRows;
   float *oPartial, *lsePartial;
   /// Q, K, V as tensor maps (dims: head dim, row, head, batch entry; boxes
-  /// of 64 columns), for the kernels that load with TMA; else unset.
+  /// of one 128-byte atom of columns), for the kernels that load with TMA;
+  /// else unset.
   TmaDescriptor tmaQ, tmaK, tmaV;
   /// fp8 inputs (FwdFp8.cuh): V transposed by the runtime's pre-pass into
   /// vTransposed [batch][kvHeads][headDimV][vtKeys] (keys permuted within

@@ -219,8 +219,8 @@ template <> struct WgmmaSSTransposed<F16, 64> {
 };
 
 template <> struct WgmmaSS<E4M3, 128> {
-  /// D[64 x 128] (+)= A[64 x 32] B[32 x 128], fp8 e4m3, A and B K-major in
-  /// shared memory.
+  /// D[64 x 128] (+)= A[64 x 32] B[32 x 128], fp8 e4m3,
+  /// A and B K-major in shared memory.
   static FG_DEVICE void run(float (&d)[16][4], uint64_t descA, uint64_t descB, int accumulate) {
     asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
                  "wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3 "
@@ -231,8 +231,8 @@ template <> struct WgmmaSS<E4M3, 128> {
 };
 
 template <> struct WgmmaSS<E4M3, 256> {
-  /// D[64 x 256] (+)= A[64 x 32] B[32 x 256], fp8 e4m3, A and B K-major in
-  /// shared memory.
+  /// D[64 x 256] (+)= A[64 x 32] B[32 x 256], fp8 e4m3,
+  /// A and B K-major in shared memory.
   static FG_DEVICE void run(float (&d)[32][4], uint64_t descA, uint64_t descB, int accumulate) {
     asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"
                  "wgmma.mma_async.sync.aligned.m64n256k32.f32.e4m3.e4m3 "

@@ -77,6 +77,16 @@ void expectSame(const KernelSpec &a, const KernelSpec &b) {
   EXPECT_EQ(a.checkLookups, b.checkLookups);
 }
 
+/// `spec` through JSON text, as the spec index stores it, and back.
+void expectRoundTrips(const KernelSpec &spec) {
+  std::string text = llvm::formatv("{0}", kernelSpecToJson(spec));
+  llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(text);
+  ASSERT_TRUE(bool(parsed)) << llvm::toString(parsed.takeError());
+  llvm::Expected<KernelSpec> back = kernelSpecFromJson(*parsed);
+  ASSERT_TRUE(bool(back)) << llvm::toString(back.takeError());
+  expectSame(spec, *back);
+}
+
 // The lookups a checked build reports by number: the mask's, then the
 // score's, each named with its spec location and the tensor it reads.
 TEST(KernelSpecJson, LookupSitesAreNumberedAndNamed) {
@@ -109,13 +119,7 @@ TEST(KernelSpecJson, EveryExampleRoundTrips) {
                           : generateForward((*buf)->getBuffer(), it->path(), "sm_90a");
       ASSERT_TRUE(bool(gen)) << it->path() << ": " << llvm::toString(gen.takeError());
       SCOPED_TRACE(it->path() + (backward ? " backward" : " forward"));
-      // Through text, as the index stores it.
-      std::string text = llvm::formatv("{0}", kernelSpecToJson(gen->first));
-      llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(text);
-      ASSERT_TRUE(bool(parsed)) << llvm::toString(parsed.takeError());
-      llvm::Expected<KernelSpec> back = kernelSpecFromJson(*parsed);
-      ASSERT_TRUE(bool(back)) << llvm::toString(back.takeError());
-      expectSame(gen->first, *back);
+      expectRoundTrips(gen->first);
       ++seen;
     }
   }
@@ -130,12 +134,7 @@ TEST(KernelSpecJson, Fp8RoundTrips) {
   ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
   EXPECT_TRUE(gen->first.fp8);
   EXPECT_EQ(gen->first.forwardEntries().back(), gen->first.fp8TransposeEntry);
-  std::string text = llvm::formatv("{0}", kernelSpecToJson(gen->first));
-  llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(text);
-  ASSERT_TRUE(bool(parsed)) << llvm::toString(parsed.takeError());
-  llvm::Expected<KernelSpec> back = kernelSpecFromJson(*parsed);
-  ASSERT_TRUE(bool(back)) << llvm::toString(back.takeError());
-  expectSame(gen->first, *back);
+  expectRoundTrips(gen->first);
 }
 
 // Masks that read int tensors or have any residual beyond a band get

@@ -60,6 +60,8 @@ struct KernelSpec {
   /// forward, V transposed by the module's fp8TransposeEntry first.
   bool fp8 = false;
   std::string fp8TransposeEntry;
+  /// Bytes per element of Q, K and V (O is 16-bit either way).
+  int inputBytes() const { return fp8 ? 1 : 2; }
   int64_t headDimQK = 0, headDimV = 0;     // as in the spec
   int64_t paddedQK = 0, paddedV = 0;       // as laid out in shared memory
   attn::TileConfig tiles;                   // forward tiling
