@@ -26,7 +26,7 @@ from .spec import Spec
 
 Tensor = torch.Tensor
 
-_DTYPES = {torch.bfloat16: "bf16", torch.float16: "f16"}
+_DTYPES = {torch.bfloat16: "bf16", torch.float16: "f16", torch.float8_e4m3fn: "fp8_e4m3"}
 
 # Specs by key, and what each resolved to. A Spec whose fields are plain
 # values is keyed by those values (a Spec rebuilt on every call costs one
@@ -142,7 +142,8 @@ def _check_qkv(q, k, v, *, varlen: bool, who: str = "attention", bhsd: bool = Fa
                                 f"shape {tuple(t.shape)}")
         if t.dtype not in _DTYPES:
             raise ArgumentError(f"{who}: '{name}' has dtype {t.dtype}; flashgen runs "
-                                "torch.bfloat16 and torch.float16")
+                                "torch.bfloat16, torch.float16 and (forward only) "
+                                "torch.float8_e4m3fn")
         if t.device.type != "cuda":
             raise ArgumentError(f"{who}: '{name}' is on {t.device}; flashgen runs on CUDA "
                                 "tensors")
@@ -190,7 +191,8 @@ def _call(q, k, v, text, names, tensors, cu_q, cu_k, max_q, max_k, seed, o_layou
 def attention(q: Tensor, k: Tensor, v: Tensor, spec, *, tensors: Optional[dict] = None,
               scale: Optional[float] = None, dropout_seed: Optional[int] = None,
               return_lse: bool = False, deterministic: bool = False, layout: str = "bhsd",
-              block_mask=None):
+              block_mask=None, q_descale: float = 1.0, k_descale: float = 1.0,
+              v_descale: float = 1.0):
     """Attention of the variant `spec` on q, k, v.
 
     q: [B, H, Nq, D], k: [B, Hkv, Nk, D], v: [B, Hkv, Nk, Dv] (layout="bhsd",
@@ -207,6 +209,10 @@ def attention(q: Tensor, k: Tensor, v: Tensor, spec, *, tensors: Optional[dict] 
     gradients run to run).
     block_mask: a `flashgen.BlockMask` for a spec with `sparsity =
     runtime(block_size = S)` (passed as its tensor `block_mask`).
+    q_descale, k_descale, v_descale: torch.float8_e4m3fn inputs' per-tensor
+    descale factors (the real values are the fp8 values times them, as in
+    FlashAttention-3 and cuDNN); the output is bf16 and there is no backward
+    (fp8 runs on sm_90a, Q/K head dim 128, V head dim <= 128).
 
     Returns out (like q with Dv columns), and with return_lse=True also the
     logsumexp [B, H, Nq] in fp32 (natural log).
@@ -229,9 +235,16 @@ def attention(q: Tensor, k: Tensor, v: Tensor, spec, *, tensors: Optional[dict] 
                                                       k.shape[1])
     text, names, ts = resolve(spec, dtype=_DTYPES[q.dtype], qk_head_dim=q.shape[-1],
                               v_head_dim=v.shape[-1], scale=scale, tensors=tensors)
-    out, lse = _call(q, k, v, text, names, ts, None, None, q.shape[1], k.shape[1],
-                     _seed_tensor(text, dropout_seed), ops.O_BHSD if layout == "bhsd" else ops.O_BSHD,
-                     deterministic)
+    o_layout = ops.O_BHSD if layout == "bhsd" else ops.O_BSHD
+    descale = (float(q_descale), float(k_descale), float(v_descale))
+    if q.dtype == torch.float8_e4m3fn:
+        out, lse = ops.attention_fp8(q, k, v, text, names, list(ts), o_layout, descale)
+    elif descale != (1.0, 1.0, 1.0):
+        raise ArgumentError(f"attention: q_descale/k_descale/v_descale apply to "
+                            f"torch.float8_e4m3fn inputs; q is {q.dtype}")
+    else:
+        out, lse = _call(q, k, v, text, names, ts, None, None, q.shape[1], k.shape[1],
+                         _seed_tensor(text, dropout_seed), o_layout, deterministic)
     if layout == "bhsd":
         out = out.transpose(1, 2)
     return (out, lse) if return_lse else out

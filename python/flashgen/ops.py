@@ -20,7 +20,7 @@ from typing import Optional
 import torch
 
 from . import _library
-from .errors import ArgumentError, UnsupportedError
+from .errors import ArgumentError
 
 Tensor = torch.Tensor
 
@@ -39,15 +39,11 @@ def _strides(t: Tensor, varlen: bool) -> _library.Strides:
 def _check_dtype(kern: _library.Kernel, q: Tensor) -> None:
     """The kernel's input dtype is q's: a .attn text's own `dtype` is not
     rewritten to the tensors' (bf16 bits read as f16 would be a silently
-    wrong answer); fp8 kernels take the C/C++ APIs' descale factors."""
-    if kern.info.fp8:
-        raise UnsupportedError("flashgen: the spec's dtype is fp8_e4m3, which runs from the C "
-                               "and C++ APIs (ForwardArgs descale factors); the Python "
-                               "package takes bf16 or f16 tensors")
-    want = torch.bfloat16 if kern.info.bf16 else torch.float16
+    wrong answer)."""
+    want, name = ((torch.float8_e4m3fn, "fp8_e4m3") if kern.info.fp8 else
+                  (torch.bfloat16, "bf16") if kern.info.bf16 else (torch.float16, "f16"))
     if q.dtype != want:
-        raise ArgumentError(f"flashgen: the spec's dtype is "
-                            f"{'bf16' if kern.info.bf16 else 'f16'}, but q is {q.dtype} "
+        raise ArgumentError(f"flashgen: the spec's dtype is {name}, but q is {q.dtype} "
                             "(set the spec's `dtype`, or pass a flashgen.Spec, which "
                             "takes the tensors' dtype)")
 
@@ -94,7 +90,8 @@ class _Launch:
     """A ForwardArgs for one call, and the ctypes arrays it points into."""
 
     def __init__(self, kern, q, k, v, o, lse, names, tensors, cu_q, cu_k, max_q, max_k, seed,
-                 positions=None, seqused_k=None, page_table=None, kv_batch_index=None):
+                 positions=None, seqused_k=None, page_table=None, kv_batch_index=None,
+                 descale=None):
         varlen = cu_q is not None
         a = _library.ForwardArgs()
         a.q, a.k, a.v, a.o = q.data_ptr(), k.data_ptr(), v.data_ptr(), o.data_ptr()
@@ -156,6 +153,8 @@ class _Launch:
             _int32_rows("cache_batch_idx", kv_batch_index, a.batch, 1, q.device)
             a.kv_batch_index = kv_batch_index.data_ptr()
             a.kv_batch = k.shape[0]
+        if descale is not None:  # fp8 inputs' per-tensor factors
+            a.q_descale, a.k_descale, a.v_descale = descale
         a.stream = torch._C._cuda_getCurrentRawStream(q.device.index)
         self.args = a
 
@@ -169,11 +168,13 @@ def _out_shapes(q, v, cu_q):
 
 def _alloc_out(q, v, cu_q, o_layout):
     o_shape, lse_shape = _out_shapes(q, v, cu_q)
+    # fp8 inputs give a bf16 output.
+    dtype = torch.bfloat16 if q.dtype == torch.float8_e4m3fn else q.dtype
     if cu_q is None and o_layout == O_BHSD:
         b, s, h, d = o_shape
-        o = q.new_empty((b, h, s, d)).transpose(1, 2)
+        o = q.new_empty((b, h, s, d), dtype=dtype).transpose(1, 2)
     else:
-        o = q.new_empty(o_shape)
+        o = q.new_empty(o_shape, dtype=dtype)
     return o, q.new_empty(lse_shape, dtype=torch.float32)
 
 
@@ -205,8 +206,10 @@ def forward_call(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensors
                  positions: Optional[tuple] = None,
                  seqused_k: Optional[Tensor] = None,
                  page_table: Optional[Tensor] = None,
-                 kv_batch_index: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
+                 kv_batch_index: Optional[Tensor] = None,
+                 descale: Optional[tuple] = None) -> tuple[Tensor, Tensor]:
     """O and the logsumexp (fp32, [B, H, Sq]; varlen [H, Tq]) of `spec` on Q, K, V.
+    descale: fp8 inputs' (q, k, v) per-tensor descale factors.
     positions: (q_offset, k_offset, head_offset, seq_q, seq_k, heads) of this
     launch in a larger problem (FlashgenPositions), or None for a whole one.
     seqused_k: int32 [B], how many keys of each entry exist (forward only).
@@ -221,7 +224,7 @@ def forward_call(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensors
         o, lse = _alloc_out(q, v, cu_seqlens_q, o_layout)
         launch = _Launch(kern, q, k, v, o, lse, names, tensors, cu_seqlens_q, cu_seqlens_k,
                          max_seqlen_q, max_seqlen_k, seed, positions, seqused_k, page_table,
-                         kv_batch_index)
+                         kv_batch_index, descale)
         kern.forward(launch.args)
     return o, lse
 
@@ -289,12 +292,13 @@ def attention_seqused(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str,
 
 def _usable(t: Tensor) -> Tensor:
     """`t` itself when the kernels can read it in place, else a contiguous copy.
-    Called inside the operators (eager code), where data pointers exist."""
-    st = t.stride()
-    if st[-1] == 1 and not t.data_ptr() & 15 and all(s > 0 and not s & 7 for s in st[:-1]):
+    Called inside the operators (eager code), where data pointers exist.
+    Strides: multiples of 16 bytes (8 elements, 16 of fp8)."""
+    st, m = t.stride(), 16 // t.element_size()
+    if st[-1] == 1 and not t.data_ptr() & 15 and all(s > 0 and not s % m for s in st[:-1]):
         return t  # the common case, checked cheaply
     if st[-1] != 1 or t.data_ptr() & 15 or any(
-            s % 8 or s <= 0 for s, n in zip(st[:-1], t.shape[:-1]) if n > 1):
+            s % m or s <= 0 for s, n in zip(st[:-1], t.shape[:-1]) if n > 1):
         return t.contiguous()
     return t
 
@@ -442,3 +446,35 @@ def attention(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensors: l
                                      deterministic, *tensors)
     return _fwd_impl(q, k, v, spec, names, tensors, cu_seqlens_q, cu_seqlens_k, max_seqlen_q,
                      max_seqlen_k, seed, o_layout, deterministic)
+
+
+def _fwd_fp8_impl(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str,
+                  tensors: list[Tensor], o_layout: int, q_descale: float, k_descale: float,
+                  v_descale: float) -> tuple[Tensor, Tensor]:
+    """The fp8 (e4m3) forward: bf16 O and the logsumexp of `spec` on BSHD
+    torch.float8_e4m3fn q, k, v with per-tensor descale factors."""
+    return forward_call(q, k, v, spec, names, tensors, None, None, q.shape[1], k.shape[1], None,
+                        o_layout, descale=(q_descale, k_descale, v_descale))
+
+
+# Inference only: fp8 has no backward, so no autograd formula (a call that
+# needs gradients fails in torch, not silently).
+attention_fwd_fp8 = torch.library.custom_op("flashgen::attention_fwd_fp8", _fwd_fp8_impl,
+                                            mutates_args=(), device_types="cuda")
+
+
+@attention_fwd_fp8.register_fake
+def _(q, k, v, spec, names, tensors, o_layout, q_descale, k_descale, v_descale):
+    return _alloc_out(q, v, None, o_layout)
+
+
+def attention_fp8(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str,
+                  tensors: list[Tensor], o_layout: int,
+                  descale: tuple) -> tuple[Tensor, Tensor]:
+    """O (bf16) and the logsumexp of `spec` on BSHD fp8 q, k, v: the operator
+    while torch.compile traces, else the kernels directly."""
+    if torch.compiler.is_compiling():
+        return attention_fwd_fp8(q, k, v, spec, names, tensors, o_layout, *descale)
+    if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad):
+        raise ArgumentError("flashgen: fp8 inputs have a forward only (train in bf16)")
+    return _fwd_fp8_impl(q, k, v, spec, names, tensors, o_layout, *descale)

@@ -45,6 +45,8 @@ _ALIGNS = ("top_left", "bottom_right")
 _DTYPES = {
     "bf16": "bf16", "bfloat16": "bf16",
     "f16": "f16", "fp16": "f16", "float16": "f16", "half": "f16",
+    # fp8 inputs, bf16 output: forward only (the .attn dtype fp8_e4m3).
+    "fp8_e4m3": "fp8_e4m3", "float8_e4m3fn": "fp8_e4m3",
 }
 _KEYWORDS = ("attention", "tensor", "true", "false")
 _INT32_MAX = 2**31 - 1
@@ -219,7 +221,7 @@ class Spec:
         TensorRefs it declares (the ALiBi slopes, then the tensors captured
         by mask_mod, then by score_mod), in declaration order.
 
-        dtype: ``'bf16'`` or ``'f16'`` (also ``'fp16'``, ``'bfloat16'``,
+        dtype: ``'bf16'``, ``'f16'`` or ``'fp8_e4m3'`` (forward only; also ``'fp16'``, ``'bfloat16'``,
         ``'float16'``, or a torch dtype). Deterministic: equal inputs give
         equal text.
         """
@@ -227,8 +229,9 @@ class Spec:
         dt = _DTYPES.get(str(dtype).rsplit(".", 1)[-1].lower())
         if dt is None:
             if "float8" in str(dtype) or "fp8" in str(dtype):
-                raise UnsupportedError(f"dtype {dtype} is not supported yet; use bf16 or f16")
-            raise SpecError(f"dtype must be 'bf16' or 'f16', got {dtype!r}")
+                raise UnsupportedError(f"dtype {dtype} is not supported yet; use fp8_e4m3, "
+                                       "bf16 or f16")
+            raise SpecError(f"dtype must be 'bf16', 'f16' or 'fp8_e4m3', got {dtype!r}")
         for key, d in (("qk_head_dim", qk_head_dim), ("v_head_dim", v_head_dim)):
             if not _is_int(d) or d <= 0:
                 raise SpecError(f"{key} must be a positive int, got {d!r}")
@@ -269,7 +272,7 @@ class Spec:
             items.append(("dropout", repr(float(self.dropout_p))))
         if varlen:
             items.append(("varlen", "true"))
-        if backward:
+        if backward and dt != "fp8_e4m3":  # fp8 has a forward only
             items.append(("passes", "forward, backward"))
 
         # Laid out like examples/*.attn: '=' aligned, tensor declarations

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import re
 
 import pytest
 
@@ -354,11 +355,11 @@ def test_validated_again_in_to_attn():
 
 @pytest.mark.parametrize("args,error,needle", [
     (dict(dtype="fp32"), SpecError, "dtype"),
-    (dict(dtype="fp8_e4m3"), UnsupportedError, "dtype"),
+    (dict(dtype="fp8_e5m2"), UnsupportedError, "dtype"),
     (dict(qk_head_dim=0), SpecError, "qk_head_dim"),
     (dict(v_head_dim=60), UnsupportedError, "v_head_dim"),
     (dict(qk_head_dim=512, v_head_dim=512), UnsupportedError, "qk_head_dim"),
-], ids=["dtype", "fp8", "zero_dim", "dim_not_multiple_of_8", "dim_too_large"])
+], ids=["dtype", "fp8_e5m2", "zero_dim", "dim_not_multiple_of_8", "dim_too_large"])
 def test_invalid_to_attn_arguments(args, error, needle):
     full = dict(dtype="bf16", qk_head_dim=64, v_head_dim=64)
     full.update(args)
@@ -475,3 +476,15 @@ def test_flashgen_check_accepts_specs(flashgen_check, tmp_path):
         r = flashgen_check(path)
         assert r.returncode == 0, path.read_text() + r.stdout + r.stderr
         assert "warning" not in r.stderr, path.read_text() + r.stderr
+
+
+def test_fp8_e4m3_is_a_forward_only_dtype(flashgen_check, tmp_path):
+    # torch.float8_e4m3fn inputs: the text's dtype is fp8_e4m3 and it asks
+    # for no backward pass (fp8 has a forward only); the frontend accepts it.
+    text, _ = Spec().to_attn(dtype="float8_e4m3fn", qk_head_dim=128, v_head_dim=128)
+    assert re.search(r"dtype\s*=\s*fp8_e4m3;", text), text
+    assert "backward" not in text
+    path = tmp_path / "fp8.attn"
+    path.write_text(text)
+    r = flashgen_check(path)
+    assert r.returncode == 0, text + r.stdout + r.stderr
