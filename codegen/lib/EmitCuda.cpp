@@ -4,6 +4,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "flashgen/Codegen/EmitExpr.h"
 #include "flashgen/Dialect/Attn/Analysis/LookupRanges.h"
+#include "flashgen/Dialect/Attn/Analysis/StagedColumns.h"
 
 #include "llvm/Support/raw_ostream.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -191,6 +192,42 @@ bool maskUnrollsColumns(VariantOp v, const KernelSpec &s) {
   return variesPerColumn(yield->getOperand(0), body.getArgument(kMaskKeyArgument));
 }
 
+/// The warp-specialized forward's staged mask columns (StagedColumns.h):
+/// how many (kStagedColumns, which the planner counted in the shared
+/// memory), the producer's function that computes them at key k, and the
+/// mask reading them. A checked build reads the tensors in the mask as
+/// before (its reports need the element's q), the shared memory unused.
+void emitStagedColumns(VariantOp v, const KernelSpec &s, const SequenceBounds &maskBounds,
+                       llvm::raw_ostream &os) {
+  const llvm::SmallVector<LookupOp> staged = stagedColumnLookups(v);
+  const bool use = !staged.empty() && !s.checkLookups;
+  os << "  /// Mask lookups of one value per key (StagedColumns.h), staged per kv\n"
+        "  /// tile in shared memory by the producer warpgroup.\n"
+        "  static constexpr int kStagedColumns = kStagedColumnLookups;\n"
+        "  static constexpr bool kUseStagedColumns = "
+     << (use ? "true" : "false") << ";\n";
+  if (!use)
+    return;
+  const std::string n = std::to_string(staged.size());
+  os << "  FG_DEVICE static void stageColumns(const FwdParams &p, int b, int h, int k, "
+        "int seqQ, int seqK, uint32_t (&out)["
+     << n << "]) {\n"
+     << "    constexpr bool kInSequence = false;\n    int q = 0;\n"
+     << kFramePrologue << sequenceClampCode(maskBounds);
+  emitStagedColumnsBody(v.getMask(), s, staged, os);
+  os << "  }\n"
+     << "  /// The mask with the staged values of key k.\n"
+     << "  FG_DEVICE static bool maskStaged(const FwdParams &p, int b, int h, int q, int k, "
+        "int seqQ, int seqK, const uint32_t (&col)["
+     << n << "]) {\n"
+     << "    constexpr bool kInSequence = false;\n"
+     << kFramePrologue << sequenceClampCode(maskBounds);
+  if (s.sparsity)
+    os << "    if (!blockKept(q / kSparseBlock, k / kSparseBlock)) return false;\n";
+  emitConcreteBody(v.getMask(), s, os, staged);
+  os << "  }\n";
+}
+
 /// The variant's policy struct: mask, score (and its derivative for the
 /// backward pass), tile class and the band's tile ranges.
 void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostream &os) {
@@ -236,6 +273,9 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
   if (s.sparsity)
     os << "    if (!blockKept(q / kSparseBlock, k / kSparseBlock)) return false;\n";
   os << "    return userMask(p, b, h, q, k, seqQ, seqK);\n  }\n";
+
+  if (!backward && s.tiles.warpSpecialized)
+    emitStagedColumns(v, s, maskBounds, os);
 
   os << "  /// The score modifier on the scaled score.\n"
         "  template <bool kInSequence = false>\n"
@@ -359,7 +399,15 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
     os << "using Config = FwdConfigSm90<" << (s.fp8 ? "E4M3" : s.bf16 ? "BF16" : "F16")
        << ", kHeadDimQK, kHeadDimV, kBlockN, kWarps, kStages>;\n"
        << "static_assert(Config::kBlockM == kBlockM, \"64 rows per warpgroup\");\n"
-       << "static_assert(Config::kSmemBytes == " << t.smemBytes
+       << (s.tiles.warpSpecialized
+               ? "constexpr int kStagedColumnLookups = " +
+                     std::to_string(stagedColumnLookups(v).size()) + "; // StagedColumns.h\n"
+               : "")
+       << "static_assert(Config::kSmemBytes"
+       << (s.tiles.warpSpecialized && !stagedColumnLookups(v).empty()
+               ? " + wsStagedColumnBytes(kStages, kStagedColumnLookups, kBlockN)"
+               : "")
+       << " == " << t.smemBytes
        << ", \"the planner's shared memory is the wgmma kernel's\");\n"
        << (s.tiles.warpSpecialized
                ? "static_assert(WsRegisters<Config, " + std::to_string(s.tiles.ctasPerSM) +

@@ -5,6 +5,7 @@
 
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cstdio>
@@ -59,6 +60,40 @@ public:
     inRange = attn::lookupIndicesInRange(variant, region, nullptr, !spec.checkLookups);
     for (auto [i, l] : llvm::enumerate(attn::lookupSites(variant)))
       siteOf[l.getOperation()] = int(i);
+  }
+
+  /// Lookups read from the staged values `col[i]` (StagedColumns.h), i
+  /// their position in `lookups`.
+  void readStaged(ArrayRef<LookupOp> lookups) {
+    for (auto [i, l] : llvm::enumerate(lookups))
+      staged[LookupOp(l).getOperation()] = int(i);
+  }
+
+  /// The staging function's statements: only what the lookups need (no q),
+  /// then each lookup's 32 bits into out[i].
+  void runStaging(ArrayRef<LookupOp> lookups) {
+    llvm::DenseSet<Operation *> needed;
+    llvm::SmallVector<Operation *> work;
+    for (LookupOp l : lookups)
+      work.push_back(l.getOperation());
+    while (!work.empty()) {
+      Operation *op = work.pop_back_val();
+      if (!needed.insert(op).second)
+        continue;
+      for (Value operand : op->getOperands())
+        if (Operation *def = operand.getDefiningOp())
+          work.push_back(def);
+    }
+    for (Operation &op : block.without_terminator())
+      if (needed.contains(&op))
+        emitConcrete(op);
+    for (auto [i, c] : llvm::enumerate(lookups)) {
+      LookupOp l = c;
+      os << "    out[" << i << "] = "
+         << (l.getType().isF32() ? "__float_as_uint(" + name(l.getResult()) + ")"
+                                 : "uint32_t(" + name(l.getResult()) + ")")
+         << ";\n";
+    }
   }
 
   void run() {
@@ -213,7 +248,13 @@ private:
         .Case([&](math::LogOp o) { define(r, "logf(" + name(o.getOperand()) + ")"); })
         .Case([&](math::Log2Op o) { define(r, "log2f(" + name(o.getOperand()) + ")"); })
         .Case([&](math::SqrtOp o) { define(r, "sqrtf(" + name(o.getOperand()) + ")"); })
-        .Case([&](LookupOp o) { define(r, lookupCall(o)); })
+        .Case([&](LookupOp o) {
+          if (auto it = staged.find(o.getOperation()); it != staged.end())
+            define(r, (o.getType().isF32() ? "__uint_as_float(col[" : "int(col[") +
+                          std::to_string(it->second) + "])");
+          else
+            define(r, lookupCall(o));
+        })
         .Default([&](Operation *o) {
           // The verifier admits only the ops above; keep the code compiling
           // and loud if that ever changes.
@@ -367,14 +408,24 @@ private:
   llvm::DenseMap<Operation *, int> siteOf;
   /// Per lookup, which indices are proven in range (no clamp).
   llvm::DenseMap<Operation *, llvm::SmallVector<bool, 4>> inRange;
+  /// Staged lookups: their position in the staged values.
+  llvm::DenseMap<Operation *, int> staged;
   unsigned counter = 0;
 };
 
 } // namespace
 
 void flashgen::codegen::emitConcreteBody(Region &region, const KernelSpec &spec,
-                                         raw_ostream &os) {
-  Emitter(region, spec, os, Emitter::Mode::Concrete).run();
+                                         raw_ostream &os, ArrayRef<LookupOp> stagedColumns) {
+  Emitter e(region, spec, os, Emitter::Mode::Concrete);
+  e.readStaged(stagedColumns);
+  e.run();
+}
+
+void flashgen::codegen::emitStagedColumnsBody(Region &region, const KernelSpec &spec,
+                                              ArrayRef<LookupOp> stagedColumns,
+                                              raw_ostream &os) {
+  Emitter(region, spec, os, Emitter::Mode::Concrete).runStaging(stagedColumns);
 }
 
 void flashgen::codegen::emitScoreDerivativeBody(Region &region, const KernelSpec &spec,

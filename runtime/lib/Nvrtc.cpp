@@ -6,6 +6,8 @@
 #include <nvrtc.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <string_view>
 
 using namespace flashgen::runtime;
 
@@ -14,7 +16,12 @@ std::vector<std::string> flashgen::runtime::nvrtcOptions(llvm::StringRef arch) {
   // No --use_fast_math: the softmax uses ex2.approx explicitly where it wants
   // it, and score modifiers (tanh, exp) keep full precision.
   std::vector<std::string> opts = {"--gpu-architecture=" + arch.str(), "--std=c++17",
-                                   "-default-device", "-DFLASHGEN_NO_HOST=1", "-lineinfo"};
+                                   "-default-device", "-DFLASHGEN_NO_HOST=1"};
+  // Source lines in the CUBIN for profilers (Nsight Compute's source view)
+  // on request only: they make it ~3x larger, and a disk hit's read and
+  // module load follow its size. The options are part of the cache key.
+  if (const char *v = std::getenv("FLASHGEN_LINEINFO"); v && std::string_view(v) == "1")
+    opts.push_back("-lineinfo");
   // NVRTC 13 also stores every PTX and CUBIN it compiles in the driver's
   // compute cache: up to 0.45 s more per cold compile on the H200 machine
   // (bench/results/2026-11-30-h200-s16.md), for entries our own kernel

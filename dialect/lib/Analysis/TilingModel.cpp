@@ -207,6 +207,8 @@ TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
     // wgmma: the base aligned to 1024 bytes, 128 bytes of mbarriers.
     c.smemBytes = Br * dqk * e + c.stages * Bc * (dqk + dv) * e +
                   (c.mma == MmaKind::Wgmma ? 1024 + 128 : 0);
+    if (c.warpSpecialized)
+      c.smemBytes += flashgen::wsStagedColumnBytes(c.stages, p.stagedColumns, Bc);
     regs = ceilDiv(Br * dv, T) + ceilDiv(Br * Bc, T) + ceilDiv(Br * Bc, 2 * T) +
            (c.qInRegisters ? ceilDiv(Br * dqk, 2 * T) : 0);
   } else {

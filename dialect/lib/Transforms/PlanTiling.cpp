@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "flashgen/Dialect/Attn/Analysis/TileClassification.h"
+#include "flashgen/Dialect/Attn/Analysis/StagedColumns.h"
 #include "flashgen/Dialect/Attn/Transforms/Passes.h"
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
 
@@ -63,6 +64,8 @@ TilingProblem flashgen::attn::tilingProblemOf(VariantOp v, bool backward) {
   problem.elemBytes = elementBytes(v);
   problem.backward = backward;
   problem.dropout = v.getDropout().convertToDouble() > 0;
+  if (!backward)
+    problem.stagedColumns = int64_t(stagedColumnLookups(v).size());
   if (ScoreShapeAttr score = v.getScoreShapeAttr())
     problem.scoreMod = score.getKind() != ScoreShapeKind::identity;
   if (MaskShapeAttr m = v.getMaskShapeAttr()) {

@@ -47,6 +47,7 @@
 #include "flashgen/attention/FwdKernel.cuh"
 #include "flashgen/attention/BwdKeyBlock.cuh"
 #include "flashgen/attention/Fragments.cuh"
+#include "flashgen/attention/TileInSequence.cuh"
 
 namespace flashgen {
 

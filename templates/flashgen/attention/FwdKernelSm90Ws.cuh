@@ -56,11 +56,19 @@ template <class Cfg> struct WsSmem {
   static constexpr int S = Cfg::kStages;
   static_assert(8 * (1 + 4 * S) <= Cfg::kBarrierBytes, "barriers fit their space");
   uint32_t q, k, v, bar;
-  FG_DEVICE explicit WsSmem(uint8_t *smem) {
-    q = (smemAddress(smem) + 1023u) & ~1023u;
+  uint8_t *generic;       // the same bytes, for plain loads and stores
+  uint32_t genericBase;
+  FG_DEVICE explicit WsSmem(uint8_t *smem) : generic(smem), genericBase(smemAddress(smem)) {
+    q = (genericBase + 1023u) & ~1023u;
     k = q + Cfg::QTile::kBytes;
     v = k + S * Cfg::KTile::kBytes;
     bar = v + S * Cfg::VTile::kBytes;
+  }
+  /// Stage s's staged mask columns (StagedColumns.h), after the barriers:
+  /// `lookups` rows of kBlockN values.
+  template <int lookups> FG_DEVICE uint32_t *columns(int s) const {
+    const uint32_t at = bar + Cfg::kBarrierBytes + s * lookups * Cfg::kBlockN * 4;
+    return reinterpret_cast<uint32_t *>(generic + (at - genericBase));
   }
   FG_DEVICE uint32_t kBuf(int s) const { return k + s * Cfg::KTile::kBytes; }
   FG_DEVICE uint32_t vBuf(int s) const { return v + s * Cfg::VTile::kBytes; }
@@ -175,6 +183,42 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
   }
 }
 
+/// Whether the producer warpgroup stages mask columns (StagedColumns.h).
+template <class Variant> constexpr bool wsStagesColumns() {
+  return Variant::kUseStagedColumns;
+}
+
+/// The column stager: the producer warpgroup's second warp walks the same
+/// kv tiles as the copy engine's thread and writes each tile's staged mask
+/// values (Variant::stageColumns at every key of the tile) beside its K;
+/// each lane's arrival on the tile's "full" barrier publishes its stores,
+/// so the consumers' wait for K covers them. Every tile of the walk is
+/// staged (512 bytes per lookup, from the L2 mostly): a full tile at the
+/// sequence's edge evaluates the mask too.
+template <class Cfg, class Variant>
+FG_DEVICE void wsColumnStager(const FwdParams &p, const FwdRowBlock<Variant> &rb,
+                              const WsSmem<Cfg> &sm) {
+  constexpr int BN = Cfg::kBlockN, S = Cfg::kStages, N = Variant::kStagedColumns;
+  const int lane = threadIdx.x % 32;
+  int n = 0;
+  for (int j = rb.firstTile(); j < rb.jEnd; j = rb.nextTile(j), ++n) {
+    const int s = n % S, use = n / S;
+    if (use > 0)
+      mbarrierWait(sm.kEmpty(s), (use - 1) & 1);
+    uint32_t *dst = sm.template columns<N>(s);
+    uint32_t vals[BN / 32][N];
+#pragma unroll
+    for (int r = 0; r < BN / 32; ++r) // the loads first, then the stores
+      Variant::stageColumns(p, rb.b, rb.h, j * BN + r * 32 + lane, rb.seqQ, rb.seqK, vals[r]);
+#pragma unroll
+    for (int r = 0; r < BN / 32; ++r)
+#pragma unroll
+      for (int c = 0; c < N; ++c)
+        dst[c * BN + r * 32 + lane] = vals[r][c];
+    mbarrierArrive(sm.kFull(s));
+  }
+}
+
 /// A consumer warpgroup (64 query rows): the wgmma FlashAttention-2 loop
 /// on the producer's buffers, products issued in turns.
 template <class Cfg, class Variant>
@@ -227,8 +271,14 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     wgmmaCommit();
   };
   float correction[2];
-  auto softmaxOf = [&](float(&sc)[1][kNTiles][4], int j) {
-    softmaxTile(sc, p, rb, j, warpRow0, g, t, bh, rowMax, rowSum, correction);
+  constexpr bool kStaged = wsStagesColumns<Variant>();
+  auto softmaxOf = [&](float(&sc)[1][kNTiles][4], int j, int stage) {
+    if constexpr (kStaged)
+      softmaxTile<Variant, kNTiles, true>(sc, p, rb, j, warpRow0, g, t, bh, rowMax, rowSum,
+                                          correction,
+                                          sm.template columns<Variant::kStagedColumns>(stage));
+    else
+      softmaxTile(sc, p, rb, j, warpRow0, g, t, bh, rowMax, rowSum, correction);
   };
   auto packAll = [&](const float(&sc)[1][kNTiles][4]) {
     if constexpr (Cfg::kFp8)
@@ -287,8 +337,12 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
       turnEnd(false);
       wgmmaWait<1>(); // S_j landed; P V may still run
       wgmmaFenceOperands(sc[0]);
-      release(sm.kEmpty(sn));
-      softmaxOf(sc, j);
+      // Staged mask columns live in K's stage: released after the mask.
+      if (!kStaged)
+        release(sm.kEmpty(sn));
+      softmaxOf(sc, j, sn);
+      if (kStaged)
+        release(sm.kEmpty(sn));
       wgmmaWait<0>();
       wgmmaFenceOperands(o[0]);
       if (pv)
@@ -365,7 +419,8 @@ FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
     // Full: the producer thread's arrival plus the copy engine's bytes.
     mbarrierInit(sm.qFull(), 1);
     for (int s = 0; s < Cfg::kStages; ++s) {
-      mbarrierInit(sm.kFull(s), 1);
+      // (+ the column stager's lanes: wsColumnStager)
+      mbarrierInit(sm.kFull(s), 1 + (wsStagesColumns<Variant>() ? 32 : 0));
       mbarrierInit(sm.vFull(s), 1);
       // One arrival per consumer warp, after its warpgroup's wgmma waited.
       mbarrierInit(sm.kEmpty(s), 4 * kConsumers);
@@ -379,6 +434,10 @@ FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
     setMaxRegsDec<kProducerRegs>();
     if (threadIdx.x == kConsumerThreads)
       wsProducer<Cfg, Variant>(p, rb, sm);
+    else if constexpr (wsStagesColumns<Variant>()) {
+      if (threadIdx.x / 32 == kConsumerThreads / 32 + 1)
+        wsColumnStager<Cfg, Variant>(p, rb, sm);
+    }
   } else {
     setMaxRegsInc<kConsumerRegs>();
     wsConsumer<Cfg, Variant>(p, rb, sm);

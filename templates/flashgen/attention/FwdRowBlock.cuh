@@ -124,12 +124,16 @@ template <class Variant> struct FwdRowBlock {
 /// S -> P for kv tile j of one wgmma warpgroup (a 16-row slice per warp,
 /// from warpRow0): score modifier, mask, online softmax, dropout; the
 /// factors that rescale O are left in `correction`.
-template <class Variant, int NT>
+/// kStaged: the mask reads the tile's staged columns (StagedColumns.h) at
+/// `stagedColumns`.
+template <class Variant, int NT, bool kStaged = false>
 FG_DEVICE void softmaxTile(float (&s)[1][NT][4], const FwdParams &p, const FwdRowBlock<Variant> &rb,
                            int j, int warpRow0, int g, int t, uint64_t bh, float (&rowMax)[2],
-                           float (&rowSum)[2], float (&correction)[2]) {
+                           float (&rowSum)[2], float (&correction)[2],
+                           const uint32_t *stagedColumns = nullptr) {
   const FragmentCoords at{warpRow0, j * rb.bn, g, t};
-  const float sc = scoreAndMask<Variant>(s, p, rb.classOf(j), rb.b, rb.h, at, rb.seqQ, rb.seqK);
+  const float sc = scoreAndMask<Variant, kStaged>(s, p, rb.classOf(j), rb.b, rb.h, at, rb.seqQ,
+                                                  rb.seqK, stagedColumns);
   onlineSoftmax(s, rowMax, rowSum, sc, correction);
   applyDropout<Variant>(s, p, bh, at);
 }

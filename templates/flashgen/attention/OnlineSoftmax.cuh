@@ -13,7 +13,6 @@
 #include "flashgen/attention/FwdDecoding.cuh"
 #include "flashgen/attention/Params.cuh"
 #include "flashgen/attention/Philox.cuh"
-#include "flashgen/attention/TileInSequence.cuh"
 
 namespace flashgen {
 
@@ -97,69 +96,73 @@ template <int MR, int NT> struct ElementBits {
 /// by a select); only a score modifier rewrites S into the log2 domain.
 /// Returns the factor onlineSoftmax() applies on the way into exp2. `cls` and the edge test
 /// are uniform across the CTA.
-template <class Variant, int MR, int NT>
+/// kStaged: the mask's key-indexed lookups come from `stagedColumns`
+/// (StagedColumns.h; per lookup, NT * 8 values of the tile's keys).
+template <class Variant, bool kStaged = false, int MR, int NT>
 FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls, int b,
-                             int h, const FragmentCoords &at, int seqQ, int seqK) {
+                             int h, const FragmentCoords &at, int seqQ, int seqK,
+                             const uint32_t *stagedColumns = nullptr) {
+  auto maskAt = [&](int q, int k) {
+    if constexpr (kStaged) {
+      uint32_t col[Variant::kStagedColumns];
+#pragma unroll
+      for (int c = 0; c < Variant::kStagedColumns; ++c)
+        col[c] = stagedColumns[c * NT * 8 + (k - at.k0)];
+      return Variant::maskStaged(p, b, h, q, k, seqQ, seqK, col);
+    } else {
+      return Variant::mask(p, b, h, q, k, seqQ, seqK);
+    }
+  };
   const bool edge = at.k0 + NT * 8 > seqK;
   if (!Variant::kHasScoreMod && cls == kTileFull && !edge)
     return p.scaleLog2;
   const bool partial = Variant::kHasMask && cls == kTilePartial;
-  // The variant's functions clamp q and k into the sequence for lookups
-  // proven there (kSequenceClamps) unless told the tile is inside: its
-  // keys before seqK, this warp's rows before seqQ (tileInSequence).
-  // Interior tiles, nearly all of them, then pay no guard.
-  const bool inside = tileInSequence<Variant>(at.warpRow0 + MR * 16, at.k0 + NT * 8, seqQ, seqK);
-  auto apply = [&](auto inSequence) {
-    constexpr bool kIn = decltype(inSequence)::value;
-    if constexpr (Variant::kMaskUnrollsColumns) {
-      // Unrolled anyway: each element's decision straight into its select,
-      // without packing it into ElementBits and unpacking it again (~2
-      // instructions per element of a partial tile).
-#pragma unroll
-      for (int i = 0; i < MR * NT * 4; ++i) {
-        const int mr = i / (NT * 4), n = (i / 4) % NT, e = i % 4;
-        const int q = at.row(mr, e), k = at.col(n, e);
-        const bool kept =
-            (k < seqK) & (!partial | Variant::template mask<kIn>(p, b, h, q, k, seqQ, seqK));
-        float x = s[mr][n][e];
-        if (Variant::kHasScoreMod)
-          x = Variant::template score<kIn>(p, x * p.scale, b, h, q, k, seqQ, seqK) *
-              1.4426950408889634f;
-        s[mr][n][e] = kept ? x : negInf();
-      }
-      return;
-    }
-    // A rolled mask (kMaskUnrollsColumns false here): decided into bits.
-    ElementBits<MR, NT> keep;
-    if (edge || partial)
-      keep.eval([&](int mr, int n, int e) {
-        const int q = at.row(mr, e), k = at.col(n, e);
-        // Without short-circuits: the mask's loads (clamped or proven in
-        // range, so safe at any k) are issued together instead of each
-        // behind its own branch and wait (documents from a tensor: 1.9x).
-        return (k < seqK) &
-               (!partial | Variant::template mask<kIn>(p, b, h, q, k, seqQ, seqK));
-      });
-    else
-      keep.setAll();
-    // Without a score modifier S stays raw here too (-inf where masked, and
-    // -inf * scale is -inf): the scale stays folded into the exponent's FFMA,
-    // one multiply per element less on every partial tile.
+  // One copy of the mask and score code, which clamps q and k into the
+  // sequence for the lookups proven there (kSequenceClamps; a clamp per row
+  // and column of the fragment). Interior tiles used to get a second,
+  // unclamped copy: no faster on the H200 (document masks from a tensor,
+  // within 1.5%), and NVRTC's time follows the copies (a document mask with
+  // a soft cap: 1.16 -> 0.80 s; bench/results/2026-12-01-h200-s23.md).
+  if constexpr (Variant::kMaskUnrollsColumns) {
+    // Unrolled anyway: each element's decision straight into its select,
+    // without packing it into ElementBits and unpacking it again (~2
+    // instructions per element of a partial tile).
 #pragma unroll
     for (int i = 0; i < MR * NT * 4; ++i) {
       const int mr = i / (NT * 4), n = (i / 4) % NT, e = i % 4;
+      const int q = at.row(mr, e), k = at.col(n, e);
+      const bool kept = (k < seqK) & (!partial | maskAt(q, k));
       float x = s[mr][n][e];
       if (Variant::kHasScoreMod)
-        x = Variant::template score<kIn>(p, x * p.scale, b, h, at.row(mr, e), at.col(n, e),
-                                         seqQ, seqK) *
-            1.4426950408889634f;
-      s[mr][n][e] = keep.test(mr, n, e) ? x : negInf();
+        x = Variant::score(p, x * p.scale, b, h, q, k, seqQ, seqK) * 1.4426950408889634f;
+      s[mr][n][e] = kept ? x : negInf();
     }
-  };
-  if (Variant::kSequenceClamps && inside)
-    apply(StaticBool<true>{});
+    return Variant::kHasScoreMod ? 1.f : p.scaleLog2;
+  }
+  // A rolled mask (kMaskUnrollsColumns false here): decided into bits.
+  ElementBits<MR, NT> keep;
+  if (edge || partial)
+    keep.eval([&](int mr, int n, int e) {
+      const int q = at.row(mr, e), k = at.col(n, e);
+      // Without short-circuits: the mask's loads (clamped or proven in
+      // range, so safe at any k) are issued together instead of each
+      // behind its own branch and wait (documents from a tensor: 1.9x).
+      return (k < seqK) & (!partial | maskAt(q, k));
+    });
   else
-    apply(StaticBool<false>{});
+    keep.setAll();
+  // Without a score modifier S stays raw here too (-inf where masked, and
+  // -inf * scale is -inf): the scale stays folded into the exponent's FFMA,
+  // one multiply per element less on every partial tile.
+#pragma unroll
+  for (int i = 0; i < MR * NT * 4; ++i) {
+    const int mr = i / (NT * 4), n = (i / 4) % NT, e = i % 4;
+    float x = s[mr][n][e];
+    if (Variant::kHasScoreMod)
+      x = Variant::score(p, x * p.scale, b, h, at.row(mr, e), at.col(n, e), seqQ, seqK) *
+          1.4426950408889634f;
+    s[mr][n][e] = keep.test(mr, n, e) ? x : negInf();
+  }
   return Variant::kHasScoreMod ? 1.f : p.scaleLog2;
 }
 

@@ -20,9 +20,20 @@
 namespace flashgen::codegen {
 
 /// Writes the statements of `region` ending in `return <yield>;`. Region
-/// arguments are named (score,) b, h, q, k, seqQ, seqK.
+/// arguments are named (score,) b, h, q, k, seqQ, seqK. The lookups in
+/// `stagedColumns` read `col[i]` (uint32_t col[], i their position)
+/// instead of the tensor.
 void emitConcreteBody(mlir::Region &region, const KernelSpec &spec,
-                      llvm::raw_ostream &os);
+                      llvm::raw_ostream &os,
+                      llvm::ArrayRef<attn::LookupOp> stagedColumns = {});
+
+/// Writes the statements that compute the lookups `stagedColumns` of the
+/// mask region (which do not read q) into `out[i]` as 32 bits each: what
+/// the warp-specialized forward's producer stages per key
+/// (StagedColumns.h).
+void emitStagedColumnsBody(mlir::Region &region, const KernelSpec &spec,
+                           llvm::ArrayRef<attn::LookupOp> stagedColumns,
+                           llvm::raw_ostream &os);
 
 /// Writes the statements of the score region differentiated with respect
 /// to its score argument (forward mode: each f32 value and its derivative),

@@ -66,6 +66,9 @@ struct TilingProblem {
   /// keep few tiles of many, as documents do, so long sequences do not
   /// mean long rows.
   bool runtimeSparse = false;
+  /// Mask lookups of one value per key (StagedColumns.h) that the
+  /// warp-specialized forward stages in shared memory per kv tile.
+  int64_t stagedColumns = 0;
 };
 
 struct TileConfig {
