@@ -124,6 +124,18 @@ FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls,
   // within 1.5%), and NVRTC's time follows the copies (a document mask with
   // a soft cap: 1.16 -> 0.80 s; bench/results/2026-12-01-h200-s23.md).
   if constexpr (Variant::kMaskUnrollsColumns) {
+    // Without a score modifier a tile that is not partial is a full one at
+    // the sequence's edge: keys past seqK only. The loop below then knows
+    // its tile is partial, no per-element test of the tile's class.
+    if (!Variant::kHasScoreMod && !partial) {
+#pragma unroll
+      for (int i = 0; i < MR * NT * 4; ++i) {
+        const int mr = i / (NT * 4), n = (i / 4) % NT, e = i % 4;
+        if (at.col(n, e) >= seqK)
+          s[mr][n][e] = negInf();
+      }
+      return p.scaleLog2;
+    }
     // Unrolled anyway: each element's decision straight into its select,
     // without packing it into ElementBits and unpacking it again (~2
     // instructions per element of a partial tile).
@@ -131,7 +143,9 @@ FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls,
     for (int i = 0; i < MR * NT * 4; ++i) {
       const int mr = i / (NT * 4), n = (i / 4) % NT, e = i % 4;
       const int q = at.row(mr, e), k = at.col(n, e);
-      const bool kept = (k < seqK) & (!partial | maskAt(q, k));
+      // (partial is true here without a score modifier: a constant)
+      const bool kept =
+          (k < seqK) & (!(partial || !Variant::kHasScoreMod) | maskAt(q, k));
       float x = s[mr][n][e];
       if (Variant::kHasScoreMod)
         x = Variant::score(p, x * p.scale, b, h, q, k, seqQ, seqK) * 1.4426950408889634f;
