@@ -216,10 +216,10 @@ def test_errors_name_the_problem():
     with pytest.raises(flashgen.SpecError, match="neither"):
         flashgen.attention(q, k, v, "no_such_file.attn")
     # A text spec's dtype is its own: tensors of another are refused, not
-    # read as the spec's bits; fp8 specs belong to the C/C++ APIs.
+    # read as the spec's bits (an fp8 spec takes torch.float8_e4m3fn).
     with pytest.raises(flashgen.ArgumentError, match="the spec's dtype is f16, but q is"):
         flashgen.attention(q, k, v, "attention a { dtype = f16; head_dim = 64; }")
-    with pytest.raises(flashgen.UnsupportedError, match="fp8_e4m3, which runs from the C"):
+    with pytest.raises(flashgen.ArgumentError, match="the spec's dtype is fp8_e4m3, but q is"):
         flashgen.attention(q, k, v, "attention a { dtype = fp8_e4m3; head_dim = 128; }")
     with pytest.raises(flashgen.ArgumentError, match="layout"):
         flashgen.attention(q, k, v, flashgen.Spec(), layout="sbhd")

@@ -193,8 +193,9 @@ template <class Variant> constexpr bool wsStagesColumns() {
 /// values (Variant::stageColumns at every key of the tile) beside its K;
 /// each lane's arrival on the tile's "full" barrier publishes its stores,
 /// so the consumers' wait for K covers them. Every tile of the walk is
-/// staged (512 bytes per lookup, from the L2 mostly): a full tile at the
-/// sequence's edge evaluates the mask too.
+/// staged (512 bytes per lookup, from the L2 mostly): with a score
+/// modifier the element loop evaluates the mask on full tiles too, its
+/// result unused (OnlineSoftmax.cuh's scoreAndMask).
 template <class Cfg, class Variant>
 FG_DEVICE void wsColumnStager(const FwdParams &p, const FwdRowBlock<Variant> &rb,
                               const WsSmem<Cfg> &sm) {

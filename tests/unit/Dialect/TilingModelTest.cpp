@@ -138,6 +138,28 @@ TEST(Tiling, EstimateMatchesTheFormula) {
   EXPECT_EQ(paddedHeadDim(64), 64);
 }
 
+TEST(Tiling, StagedMaskColumnsCountInTheWarpSpecializedForward) {
+  // Staged mask columns (StagedColumns.h): one 32-bit value per key of a
+  // kv tile, per lookup and stage, in the warp-specialized forward only.
+  GpuTarget t = *lookupTarget("sm_90a");
+  TilingProblem plain{128, 128, 2, false}, staged = plain;
+  staged.stagedColumns = 2;
+  TileConfig ws{128, 128, 8, 2, false, MmaKind::Wgmma};
+  ws.warpSpecialized = true;
+  ws.ctasPerSM = 1;
+  EXPECT_EQ(estimateTile(ws, staged, t).smemBytes,
+            estimateTile(ws, plain, t).smemBytes + 2 * 2 * 128 * 4);
+  TileConfig wgmma{128, 128, 8, 2, false, MmaKind::Wgmma};
+  EXPECT_EQ(estimateTile(wgmma, staged, t).smemBytes, estimateTile(wgmma, plain, t).smemBytes);
+  TilingProblem bwd = staged;
+  bwd.backward = true;
+  TileConfig bws{64, 128, 8, 2, false, MmaKind::Wgmma};
+  bws.warpSpecialized = true;
+  TilingProblem bwdPlain = bwd;
+  bwdPlain.stagedColumns = 0;
+  EXPECT_EQ(estimateTile(bws, bwd, t).smemBytes, estimateTile(bws, bwdPlain, t).smemBytes);
+}
+
 TEST(Tiling, WgmmaForwardOnSm90aForHeadDimsPaddedTo64) {
   for (int64_t d : {40, 64, 112, 128, 168, 192, 232, 256}) {
     auto h100 = chooseTiling({d, d, 2, false}, *lookupTarget("sm_90a"));
