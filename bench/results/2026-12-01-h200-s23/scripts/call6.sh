@@ -6,7 +6,7 @@
 #   carry: .carry/flashgen-gpu-tests .carry-ab
 set -u
 O=${OUT:-$PWD/out}; mkdir -p "$O"; t0=$(date +%s)
-(FLASHGEN_CACHE_DIR=/tmp/c-gt timeout 170 .carry/flashgen-gpu-tests \
+(FLASHGEN_CACHE_DIR=/tmp/c-gt timeout 150 .carry/flashgen-gpu-tests \
    --gtest_filter='GpuBackward.EveryExampleAtOddSizes:GpuBackward.ScoreExpressionsGetTheirGradients' \
    > $O/gtest.txt 2>&1; echo "gtest rc=$?" >> $O/times.txt) &
 mk() { printf 'attention %s {\n  dtype = %s;\n  head_dim = %s;\n  heads = %s;\n%s}\n' "$1" "$2" "$3" "$4" "$5" > /tmp/$1.attn; }
@@ -20,6 +20,6 @@ done; done; } > $O/check.txt 2>&1
 wait
 echo "tests+checks $(( $(date +%s) - t0 )) s" >> $O/times.txt
 { AB_TIMEOUT=60 bash bench/ab-run.sh --backward /tmp/dt128.attn 8,16,2048 1,16,16384
-  AB_TIMEOUT=60 bash bench/ab-run.sh --backward /tmp/gq.attn 2,32,8192; } > $O/ab.txt 2>&1
+  AB_TIMEOUT=60 bash bench/ab-run.sh --backward /tmp/gq.attn 4,8,8192; } > $O/ab.txt 2>&1
 echo "all $(( $(date +%s) - t0 )) s" >> $O/times.txt
 cat $O/check.txt $O/ab.txt; grep -E "OK|FAILED|PASSED" $O/gtest.txt | tail -5; cat $O/times.txt
