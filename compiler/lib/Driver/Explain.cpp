@@ -1,6 +1,7 @@
 //===- Explain.cpp - `flashgen explain` -------------------------*- C++ -*-===//
 #include "flashgen/Driver/Explain.h"
 #include "flashgen/Dialect/Attn/Analysis/LookupRanges.h"
+#include "flashgen/Dialect/Attn/Analysis/StagedColumns.h"
 
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
 #include "flashgen/Runtime/ForwardGrid.h"
@@ -140,11 +141,16 @@ json::Object estimateJson(const IOEstimate &e) {
                       {"terms", std::move(terms)}};
 }
 
-/// One line per lookup of the mask and score regions: where it is, and
-/// per index whether it is proven inside the tensor's extent or clamped
-/// to it when the kernel runs (lookupIndicesInRange, as codegen emits it).
+/// One line per lookup of the mask and score regions: where it is, per
+/// index whether it is proven inside the tensor's extent or clamped to it
+/// when the kernel runs (lookupIndicesInRange, as codegen emits it), and
+/// whether the warp-specialized forward stages it per key in shared memory
+/// (StagedColumns.h).
 std::vector<std::string> lookupLines(VariantOp v) {
   std::vector<std::string> lines;
+  TilingAttr fwd = v.getFwdTilingAttr();
+  const llvm::SmallVector<LookupOp> staged =
+      fwd && fwd.getWarpSpecialized() > 0 ? stagedColumnLookups(v) : llvm::SmallVector<LookupOp>{};
   for (mlir::Region *region : {&v.getMask(), &v.getScore()}) {
     auto inRange = lookupIndicesInRange(v, *region);
     region->walk([&](LookupOp l) {
@@ -162,6 +168,8 @@ std::vector<std::string> lookupLines(VariantOp v) {
         indices += fmt::format("{}index {} ({}) {}", d ? ", " : "", d, extent,
                                proven ? "in range" : "clamped at run time");
       }
+      if (llvm::is_contained(staged, l))
+        indices += "; staged per key of each kv tile in shared memory (forward)";
       lines.push_back(fmt::format("{}: {}", lookupSiteText(v, l), indices));
     });
   }
