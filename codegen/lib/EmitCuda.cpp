@@ -257,9 +257,9 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
   const bool clamps = maskBounds.any() || scoreBounds.any();
   auto flag = [](bool b) { return b ? "true" : "false"; };
   os << "  /// The mask and score functions clamp q or k into the sequence for\n"
-        "  /// their lookups unless kInSequence (callers split interior tiles:\n"
-        "  /// TileInSequence.cuh, which also asks for q < seqK and\n"
-        "  /// k < seqQ where a proof rests on them).\n"
+        "  /// their lookups unless kInSequence (the backward's callers split\n"
+        "  /// interior tiles: TileInSequence.cuh, which also asks for q < seqK\n"
+        "  /// and k < seqQ where a proof rests on them; the forward clamps).\n"
         "  static constexpr bool kSequenceClamps = "
      << flag(clamps) << ";\n"
      << "  static constexpr bool kLookupsNeedQBelowSeqK = "
@@ -395,16 +395,18 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
      << "constexpr int kBlockN = " << t.blockN << ";\n"
      << "constexpr int kWarps = " << t.warps << ";\n"
      << "constexpr int kStages = " << t.stages << ";\n";
+  // Mask lookups the warp-specialized kernel stages (its shared memory).
+  const size_t stagedLookups = s.tiles.warpSpecialized ? stagedColumnLookups(v).size() : 0;
   if (wgmma)
     os << "using Config = FwdConfigSm90<" << (s.fp8 ? "E4M3" : s.bf16 ? "BF16" : "F16")
        << ", kHeadDimQK, kHeadDimV, kBlockN, kWarps, kStages>;\n"
        << "static_assert(Config::kBlockM == kBlockM, \"64 rows per warpgroup\");\n"
        << (s.tiles.warpSpecialized
-               ? "constexpr int kStagedColumnLookups = " +
-                     std::to_string(stagedColumnLookups(v).size()) + "; // StagedColumns.h\n"
+               ? "constexpr int kStagedColumnLookups = " + std::to_string(stagedLookups) +
+                     "; // StagedColumns.h\n"
                : "")
        << "static_assert(Config::kSmemBytes"
-       << (s.tiles.warpSpecialized && !stagedColumnLookups(v).empty()
+       << (stagedLookups > 0
                ? " + wsStagedColumnBytes(kStages, kStagedColumnLookups, kBlockN)"
                : "")
        << " == " << t.smemBytes

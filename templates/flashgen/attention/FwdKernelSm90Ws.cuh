@@ -183,11 +183,6 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
   }
 }
 
-/// Whether the producer warpgroup stages mask columns (StagedColumns.h).
-template <class Variant> constexpr bool wsStagesColumns() {
-  return Variant::kUseStagedColumns;
-}
-
 /// The column stager: the producer warpgroup's second warp walks the same
 /// kv tiles as the copy engine's thread and writes each tile's staged mask
 /// values (Variant::stageColumns at every key of the tile) beside its K;
@@ -272,7 +267,7 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     wgmmaCommit();
   };
   float correction[2];
-  constexpr bool kStaged = wsStagesColumns<Variant>();
+  constexpr bool kStaged = Variant::kUseStagedColumns; // StagedColumns.h
   auto softmaxOf = [&](float(&sc)[1][kNTiles][4], int j, int stage) {
     if constexpr (kStaged)
       softmaxTile<Variant, kNTiles, true>(sc, p, rb, j, warpRow0, g, t, bh, rowMax, rowSum,
@@ -421,7 +416,7 @@ FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
     mbarrierInit(sm.qFull(), 1);
     for (int s = 0; s < Cfg::kStages; ++s) {
       // (+ the column stager's lanes: wsColumnStager)
-      mbarrierInit(sm.kFull(s), 1 + (wsStagesColumns<Variant>() ? 32 : 0));
+      mbarrierInit(sm.kFull(s), 1 + (Variant::kUseStagedColumns ? 32 : 0));
       mbarrierInit(sm.vFull(s), 1);
       // One arrival per consumer warp, after its warpgroup's wgmma waited.
       mbarrierInit(sm.kEmpty(s), 4 * kConsumers);
@@ -435,7 +430,7 @@ FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
     setMaxRegsDec<kProducerRegs>();
     if (threadIdx.x == kConsumerThreads)
       wsProducer<Cfg, Variant>(p, rb, sm);
-    else if constexpr (wsStagesColumns<Variant>()) {
+    else if constexpr (Variant::kUseStagedColumns) {
       if (threadIdx.x / 32 == kConsumerThreads / 32 + 1)
         wsColumnStager<Cfg, Variant>(p, rb, sm);
     }

@@ -1,8 +1,9 @@
 //===- TileInSequence.cuh - tiles whose lookups need no clamp ---*- CUDA -*-===//
 //
-// The forward's and backward's element loops call the variant's mask and
-// score functions with kInSequence (no clamp of q and k for their lookups)
-// on tiles this says are inside; host tests check the rule.
+// The backward's element loops call the variant's mask and score
+// functions with kInSequence (no clamp of q and k for their lookups) on
+// tiles this says are inside (the forward's clamp everywhere: one copy of
+// its code); host tests check the rule.
 //
 //===----------------------------------------------------------------------===//
 #ifndef FLASHGEN_ATTENTION_TILEINSEQUENCE_CUH

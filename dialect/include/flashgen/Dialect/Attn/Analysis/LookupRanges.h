@@ -26,8 +26,10 @@ namespace flashgen::attn {
 /// masks and score modifiers past the sequence too (a ragged edge tile's
 /// elements, whose results are discarded), so the variant's functions
 /// clamp q and k into the sequence (sequenceClampCode) unless the caller
-/// knows its whole tile is inside (their kInSequence): no guard at all on
-/// interior tiles, one min per element on the edge ones.
+/// knows its whole tile is inside (their kInSequence): the backward's
+/// interior tiles pay no guard; the forward runs one clamped copy (a min
+/// per row and column of its fragment; a second copy cost NVRTC time for
+/// no speed, bench/results/2026-12-01-h200-s23.md).
 ///
 /// An index that is q of a dimension declared seq_k (doc_id[b, q] with
 /// doc_id : i32[batch, seq_k], self-attention's usual spelling) is proven
