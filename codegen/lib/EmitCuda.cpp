@@ -192,32 +192,39 @@ bool maskUnrollsColumns(VariantOp v, const KernelSpec &s) {
   return variesPerColumn(yield->getOperand(0), body.getArgument(kMaskKeyArgument));
 }
 
-/// The warp-specialized forward's staged mask columns (StagedColumns.h):
-/// how many (kStagedColumns, which the planner counted in the shared
-/// memory), the producer's function that computes them at key k, and the
-/// mask reading them. A checked build reads the tensors in the mask as
-/// before (its reports need the element's q), the shared memory unused.
-void emitStagedColumns(VariantOp v, const KernelSpec &s, const SequenceBounds &maskBounds,
-                       llvm::raw_ostream &os) {
-  const llvm::SmallVector<LookupOp> staged = stagedColumnLookups(v);
+/// The warp-specialized kernels' staged mask lookups (StagedColumns.h):
+/// the forward's of the key (kStagedColumns, stageColumns at key k,
+/// maskStaged), the backward's of the query row (kStagedRows, stageRows at
+/// row q, maskStagedRows); how many the planner counted in the shared
+/// memory, the producer's function that computes them, and the mask
+/// reading them. A checked build reads the tensors in the mask as before
+/// (its reports need the element's q and k), the shared memory unused.
+void emitStagedLookups(VariantOp v, const KernelSpec &s, const SequenceBounds &maskBounds,
+                       bool backward, llvm::raw_ostream &os) {
+  const llvm::SmallVector<LookupOp> staged =
+      backward ? stagedRowLookups(v) : stagedColumnLookups(v);
   const bool use = !staged.empty() && !s.checkLookups;
-  os << "  /// Mask lookups of one value per key (StagedColumns.h), staged per kv\n"
-        "  /// tile in shared memory by the producer warpgroup.\n"
-        "  static constexpr int kStagedColumns = kStagedColumnLookups;\n"
-        "  static constexpr bool kUseStagedColumns = "
-     << (use ? "true" : "false") << ";\n";
+  const std::string what = backward ? "Rows" : "Columns";
+  os << "  /// Mask lookups of one value per " << (backward ? "query row" : "key")
+     << " (StagedColumns.h), staged per\n"
+     << "  /// " << (backward ? "streamed Q" : "kv") << " tile in shared memory by the producer warpgroup.\n"
+     << "  static constexpr int kStaged" << what << " = kStaged"
+     << (backward ? "Row" : "Column") << "Lookups;\n"
+     << "  static constexpr bool kUseStaged" << what << " = " << (use ? "true" : "false")
+     << ";\n";
   if (!use)
     return;
   const std::string n = std::to_string(staged.size());
-  os << "  FG_DEVICE static void stageColumns(const FwdParams &p, int b, int h, int k, "
-        "int seqQ, int seqK, uint32_t (&out)["
-     << n << "]) {\n"
-     << "    constexpr bool kInSequence = false;\n    int q = 0;\n"
+  os << "  FG_DEVICE static void stage" << what << "(const FwdParams &p, int b, int h, int "
+     << (backward ? "q" : "k") << ", int seqQ, int seqK, uint32_t (&out)[" << n << "]) {\n"
+     << "    constexpr bool kInSequence = false;\n    int " << (backward ? "k" : "q")
+     << " = 0;\n"
      << kFramePrologue << sequenceClampCode(maskBounds);
   emitStagedColumnsBody(v.getMask(), s, staged, os);
   os << "  }\n"
-     << "  /// The mask with the staged values of key k.\n"
-     << "  FG_DEVICE static bool maskStaged(const FwdParams &p, int b, int h, int q, int k, "
+     << "  /// The mask with the staged values of " << (backward ? "row q" : "key k") << ".\n"
+     << "  FG_DEVICE static bool maskStaged" << (backward ? "Rows" : "")
+     << "(const FwdParams &p, int b, int h, int q, int k, "
         "int seqQ, int seqK, const uint32_t (&col)["
      << n << "]) {\n"
      << "    constexpr bool kInSequence = false;\n"
@@ -274,8 +281,8 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
     os << "    if (!blockKept(q / kSparseBlock, k / kSparseBlock)) return false;\n";
   os << "    return userMask(p, b, h, q, k, seqQ, seqK);\n  }\n";
 
-  if (!backward && s.tiles.warpSpecialized)
-    emitStagedColumns(v, s, maskBounds, os);
+  if (backward ? s.bwdTiles && s.bwdTiles->warpSpecialized : s.tiles.warpSpecialized)
+    emitStagedLookups(v, s, maskBounds, backward, os);
 
   os << "  /// The score modifier on the scaled score.\n"
         "  template <bool kInSequence = false>\n"
@@ -407,7 +414,7 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
                : "")
        << "static_assert(Config::kSmemBytes"
        << (stagedLookups > 0
-               ? " + wsStagedColumnBytes(kStages, kStagedColumnLookups, kBlockN)"
+               ? " + wsStagedLookupBytes(kStages, kStagedColumnLookups, kBlockN)"
                : "")
        << " == " << t.smemBytes
        << ", \"the planner's shared memory is the wgmma kernel's\");\n"
@@ -489,9 +496,16 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
     os << "using ConfigSm90 = BwdConfigSm90<" << (s.bf16 ? "BF16" : "F16") << ", "
        << s.paddedQK << ", " << s.paddedV << ", /*streamed rows=*/" << t.blockM
        << ", /*warps=*/" << t.warps << ">;\n"
+       << (t.warpSpecialized ? "constexpr int kStagedRowLookups = " +
+                                   std::to_string(stagedRowLookups(v).size()) +
+                                   "; // StagedColumns.h\n"
+                             : "")
        << "static_assert(" << (t.warpSpecialized ? "BwdWsConfig<ConfigSm90>" : "ConfigSm90")
-       << "::kSmemBytes == " << t.smemBytes
-       << ", \"the planner's shared memory is the wgmma kernel's\");\n";
+       << "::kSmemBytes"
+       << (t.warpSpecialized && !stagedRowLookups(v).empty()
+               ? " + wsStagedLookupBytes(2, kStagedRowLookups, " + std::to_string(t.blockM) + ")"
+               : "")
+       << " == " << t.smemBytes << ", \"the planner's shared memory is the wgmma kernel's\");\n";
   if (t.warpSpecialized)
     os << "static_assert(BwdWsConfig<ConfigSm90>::kThreads == " << s.bwdFusedThreads()
        << " && BwdWsConfig<ConfigSm90>::kConsumerRegs == "

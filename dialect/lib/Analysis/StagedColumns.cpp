@@ -33,9 +33,10 @@ Dependence dependenceOf(Value v, Block &body, llvm::DenseMap<Value, Dependence> 
   memo[v] = d;
   return d;
 }
-} // namespace
 
-llvm::SmallVector<LookupOp> flashgen::attn::stagedColumnLookups(VariantOp variant) {
+/// The mask's lookups whose indices depend on k and not on q (withKey), or
+/// on q and not on k.
+llvm::SmallVector<LookupOp> lookupsVaryingOnlyWith(VariantOp variant, bool withKey) {
   llvm::SmallVector<LookupOp> out;
   Region &mask = variant.getMask();
   if (mask.empty())
@@ -51,8 +52,17 @@ llvm::SmallVector<LookupOp> flashgen::attn::stagedColumnLookups(VariantOp varian
       d.q |= o.q;
       d.k |= o.k;
     }
-    if (d.k && !d.q)
+    if (withKey ? d.k && !d.q : d.q && !d.k)
       out.push_back(l);
   });
   return out;
+}
+} // namespace
+
+llvm::SmallVector<LookupOp> flashgen::attn::stagedColumnLookups(VariantOp variant) {
+  return lookupsVaryingOnlyWith(variant, /*withKey=*/true);
+}
+
+llvm::SmallVector<LookupOp> flashgen::attn::stagedRowLookups(VariantOp variant) {
+  return lookupsVaryingOnlyWith(variant, /*withKey=*/false);
 }

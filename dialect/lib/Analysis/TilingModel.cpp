@@ -208,7 +208,7 @@ TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
     c.smemBytes = Br * dqk * e + c.stages * Bc * (dqk + dv) * e +
                   (c.mma == MmaKind::Wgmma ? 1024 + 128 : 0);
     if (c.warpSpecialized)
-      c.smemBytes += flashgen::wsStagedColumnBytes(c.stages, p.stagedColumns, Bc);
+      c.smemBytes += flashgen::wsStagedLookupBytes(c.stages, p.stagedLookups, Bc);
     regs = ceilDiv(Br * dv, T) + ceilDiv(Br * Bc, T) + ceilDiv(Br * Bc, 2 * T) +
            (c.qInRegisters ? ceilDiv(Br * dqk, 2 * T) : 0);
   } else {
@@ -225,7 +225,8 @@ TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
     // The warp-specialized one (BwdWsConfig) double-buffers the dQ
     // staging and adds its mbarriers.
     if (c.warpSpecialized)
-      c.smemBytes += Br * (dqk * 4 + (dqk >= 128 ? 32 : 0)) + flashgen::kBwdWsBarrierBytes;
+      c.smemBytes += Br * (dqk * 4 + (dqk >= 128 ? 32 : 0)) + flashgen::kBwdWsBarrierBytes +
+                     flashgen::wsStagedLookupBytes(2, p.stagedLookups, Br);
     regs = backwardSplitsDKDV(p) ? std::max(dqk / 2 + Br, dv / 2 + Br / 2)
                                  : (dqk + dv) / 2 + Br;
     c.qInRegisters = false;

@@ -64,8 +64,8 @@ TilingProblem flashgen::attn::tilingProblemOf(VariantOp v, bool backward) {
   problem.elemBytes = elementBytes(v);
   problem.backward = backward;
   problem.dropout = v.getDropout().convertToDouble() > 0;
-  if (!backward)
-    problem.stagedColumns = int64_t(stagedColumnLookups(v).size());
+  problem.stagedLookups =
+      int64_t(backward ? stagedRowLookups(v).size() : stagedColumnLookups(v).size());
   if (ScoreShapeAttr score = v.getScoreShapeAttr())
     problem.scoreMod = score.getKind() != ScoreShapeKind::identity;
   if (MaskShapeAttr m = v.getMaskShapeAttr()) {

@@ -201,9 +201,13 @@ FG_DEVICE float recomputeP(const FwdParams &p, float s, float l2, int b, int h, 
 /// one rolled copy of the mask expression, not one per element): query and
 /// key inside their sequences (tested only at an `edge`), and the mask where
 /// `partial`. coords(n, e, q, k) gives element (n, e)'s query and key.
-template <class Variant, int NT, class Coords>
+/// maskAt(q, k, inSequence): the mask of element (q, k) (Variant::mask<
+/// inSequence>, or with staged lookups maskStagedRows, which has one copy:
+/// kOneCopy).
+template <class Variant, int NT, bool kOneCopy = false, class Coords, class MaskAt>
 FG_DEVICE ElementBits<1, NT> bwdKeepBits(const FwdParams &p, int b, int h, bool partial,
-                                         bool edge, int seqQ, int seqK, Coords coords) {
+                                         bool edge, int seqQ, int seqK, Coords coords,
+                                         MaskAt maskAt) {
   ElementBits<1, NT> keep;
   const bool checkMask = Variant::kHasMask && partial;
   // Off the edge (tileInSequence) the mask needs no clamp for its
@@ -213,12 +217,10 @@ FG_DEVICE ElementBits<1, NT> bwdKeepBits(const FwdParams &p, int b, int h, bool 
       int q, k;
       coords(n, e, q, k);
       // Without short-circuits, as the forward's (OnlineSoftmax.cuh).
-      return (k < seqK) & (q < seqQ) &
-             (!checkMask | Variant::template mask<decltype(inSequence)::value>(p, b, h, q, k,
-                                                                              seqQ, seqK));
+      return (k < seqK) & (q < seqQ) & (!checkMask | maskAt(q, k, inSequence));
     });
   };
-  if (edge)
+  if (edge || (kOneCopy && checkMask))
     evalWith(StaticBool<false>{});
   else if (checkMask)
     Variant::kSequenceClamps ? evalWith(StaticBool<true>{}) : evalWith(StaticBool<false>{});
@@ -263,16 +265,30 @@ template <class Variant, int NT> struct BwdTileMath {
   /// Raw scores S^T -> P^T in place (and f', and the dropout mask).
   /// `partial`: evaluate the mask; `edge`: the tile is not inside
   /// (tileInSequence: it crosses a sequence end).
+  /// kStaged: the mask's row lookups from `stagedRows` (StagedColumns.h),
+  /// NT * 8 values per lookup, from row q0.
+  template <bool kStaged = false>
   FG_DEVICE void recompute(float (&s)[NT][4], const FwdParams &p, const float *lse2, int b,
                            int h, int kRow, int q0, int g, int t, bool partial, bool edge,
-                           int seqQ, int seqK) {
+                           int seqQ, int seqK, const uint32_t *stagedRows = nullptr) {
     const uint64_t bh = uint64_t(b) * p.heads + h;
     auto coords = [&](int n, int e, int &q, int &k) {
       k = kRow + g + (e / 2) * 8;
       q = q0 + n * 8 + 2 * t + (e % 2);
     };
+    auto maskAt = [&](int q, int k, auto inSequence) {
+      if constexpr (kStaged) {
+        uint32_t row[Variant::kStagedRows];
+#pragma unroll
+        for (int c = 0; c < Variant::kStagedRows; ++c)
+          row[c] = stagedRows[c * NT * 8 + (q - q0)];
+        return Variant::maskStagedRows(p, b, h, q, k, seqQ, seqK, row);
+      } else {
+        return Variant::template mask<decltype(inSequence)::value>(p, b, h, q, k, seqQ, seqK);
+      }
+    };
     const ElementBits<1, NT> keep =
-        bwdKeepBits<Variant, NT>(p, b, h, partial, edge, seqQ, seqK, coords);
+        bwdKeepBits<Variant, NT, kStaged>(p, b, h, partial, edge, seqQ, seqK, coords, maskAt);
     keepBits = bwdDropoutBits<Variant, NT>(p, bh, coords);
 #pragma unroll
     for (int n = 0; n < NT; ++n)
@@ -665,8 +681,10 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
       q = qRowW + g + (e / 2) * 8;
       k = k0 + n * 8 + 2 * t + (e % 2);
     };
-    const ElementBits<1, kNT> keep =
-        bwdKeepBits<Variant, kNT>(p, b, h, partial, edge, seqQ, seqK, coords);
+    const ElementBits<1, kNT> keep = bwdKeepBits<Variant, kNT>(
+        p, b, h, partial, edge, seqQ, seqK, coords, [&](int q, int k, auto inSequence) {
+          return Variant::template mask<decltype(inSequence)::value>(p, b, h, q, k, seqQ, seqK);
+        });
     const ElementBits<1, kNT> kept = bwdDropoutBits<Variant, kNT>(p, bh, coords);
 #pragma unroll
     for (int n = 0; n < kNT; ++n)

@@ -132,17 +132,21 @@ template <class Cfg> struct BwdSm90Products {
   /// left in `s`. `partial`: evaluate the mask (into bits, in a rolled
   /// loop: one instantiation serves full and partial tiles); k0: the CTA's
   /// first key (whether the tile crosses a sequence end).
-  template <class Variant, bool kDSUnderDV, int DT, int VT>
+  /// kStaged: the mask's row lookups come from `stagedRows` (StagedColumns.h;
+  /// per lookup, BR values of the tile's rows).
+  template <class Variant, bool kDSUnderDV, bool kStaged = false, int DT, int VT>
   static FG_DEVICE void keyGradients(float (&s)[kNT][4], float (&dp)[kNT][4],
                                      float (&dk)[DT][4], float (&dv)[VT][4], const FwdParams &p,
                                      const float *lse2, const float *dsum, uint32_t qBuf,
                                      uint32_t dOBuf, int b, int h, int k0, int kRow, int q0, int g,
-                                     int t, bool partial, int seqQ, int seqK) {
+                                     int t, bool partial, int seqQ, int seqK,
+                                     const uint32_t *stagedRows = nullptr) {
     wgmmaWait<1>();
     wgmmaFenceOperands(s);
     BwdTileMath<Variant, kNT> math;
     const bool edge = !tileInSequence<Variant>(q0 + BR, k0 + BC, seqQ, seqK);
-    math.recompute(s, p, lse2, b, h, kRow, q0, g, t, partial, edge, seqQ, seqK);
+    math.template recompute<kStaged>(s, p, lse2, b, h, kRow, q0, g, t, partial, edge, seqQ, seqK,
+                                     stagedRows);
     uint32_t pf[kQSteps][4];
 #pragma unroll
     for (int ks = 0; ks < kQSteps; ++ks)

@@ -76,8 +76,10 @@ template <class Cfg> struct BwdWsConfig {
 /// (kvFull; per buffer qFull, doFull, empty).
 template <class Cfg> struct BwdWsSmem {
   uint32_t k, v, q, dO, dS, dQ, stat, bar;
-  FG_DEVICE explicit BwdWsSmem(uint8_t *smem) {
-    k = (smemAddress(smem) + 1023u) & ~1023u;
+  uint8_t *generic; // the same bytes, for plain loads and stores
+  uint32_t genericBase;
+  FG_DEVICE explicit BwdWsSmem(uint8_t *smem) : generic(smem), genericBase(smemAddress(smem)) {
+    k = (genericBase + 1023u) & ~1023u;
     v = k + Cfg::KTile::kBytes;
     q = v + Cfg::VTile::kBytes;
     dO = q + 2 * Cfg::QTile::kBytes;
@@ -95,7 +97,18 @@ template <class Cfg> struct BwdWsSmem {
   FG_DEVICE uint32_t doFull(int s) const { return bar + 8 * (3 + s); }
   FG_DEVICE uint32_t empty(int s) const { return bar + 8 * (5 + s); }
   static_assert(8 * 7 <= kBwdWsBarrierBytes, "the mbarriers fit their space");
+  /// Buffer s's staged mask rows (StagedColumns.h), after the mbarriers:
+  /// `lookups` rows of kBlockStream values.
+  template <int lookups> FG_DEVICE uint32_t *rows(int s) const {
+    const uint32_t at = bar + kBwdWsBarrierBytes + s * lookups * Cfg::kBlockStream * 4;
+    return reinterpret_cast<uint32_t *>(generic + (at - genericBase));
+  }
 };
+
+/// Whether the loader warp stages mask rows (StagedColumns.h).
+template <class Variant> constexpr bool bwdWsStagesRows() {
+  return Variant::kUseStagedRows;
+}
 
 /// Named barriers (0 is __syncthreads): 1, both warpgroups' dS^T stored;
 /// per dQ staging buffer b, "staged" (consumers arrive, the writer syncs)
@@ -135,8 +148,27 @@ FG_DEVICE void bwdWsLoader(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
   }
   for (int n = 0; item < kb.items; ++n) {
     const int s = n % 2, use = n / 2;
-    if (lane == 0) {
+    if constexpr (bwdWsStagesRows<Variant>()) {
+      // The item's staged mask rows (StagedColumns.h): every lane's values
+      // at its rows of the Q tile, published by its arrival on qFull.
+      constexpr int N = Variant::kStagedRows;
       if (use > 0)
+        mbarrierWait(sm.empty(s), (use - 1) & 1);
+      const int h = kb.head(item), q0 = kb.q0(item);
+      uint32_t *dst = sm.template rows<N>(s);
+      uint32_t vals[BR / 32][N];
+#pragma unroll
+      for (int r = 0; r < BR / 32; ++r) // the loads first, then the stores
+        Variant::stageRows(p, kb.b, h, q0 + r * 32 + lane, kb.sb.seqQ, kb.sb.seqK, vals[r]);
+#pragma unroll
+      for (int r = 0; r < BR / 32; ++r)
+#pragma unroll
+        for (int c = 0; c < N; ++c)
+          dst[c * BR + r * 32 + lane] = vals[r][c];
+      mbarrierArrive(sm.qFull(s));
+    }
+    if (lane == 0) {
+      if (!bwdWsStagesRows<Variant>() && use > 0)
         mbarrierWait(sm.empty(s), (use - 1) & 1);
       const int h = kb.head(item), q0 = kb.q0(item);
       // The workspace rows are padded (kBwdSeqPadding), so BR of them exist.
@@ -270,9 +302,13 @@ FG_DEVICE void bwdWsConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
     // dV, then dK; the dS^T math after dV, not under it: with P^T's packed
     // copy still held for dV, 240 registers make ptxas serialize the wgmmas
     // (C7512, checked with ptxas -v at head dims 64 and 128).
-    Products::template keyGradients<Variant, /*kDSUnderDV=*/false>(
+    constexpr bool kStaged = bwdWsStagesRows<Variant>();
+    const uint32_t *stagedRows = nullptr;
+    if constexpr (kStaged)
+      stagedRows = sm.template rows<Variant::kStagedRows>(s);
+    Products::template keyGradients<Variant, /*kDSUnderDV=*/false, kStaged>(
         sT, dp, dk, dv, p, lse2, dsum, qBuf, dOBuf, b, h, k0, kRowW, q0, g, t,
-        Variant::kHasMask && cls == kTilePartial, seqQ, seqK);
+        Variant::kHasMask && cls == kTilePartial, seqQ, seqK, stagedRows);
     // dS^T to shared memory for dQ.
     const uint32_t dsBuf = sm.dS;
     storeAccToTile<T, DSTile>(dsBuf, sT, warp * 16, lane);
@@ -320,7 +356,8 @@ FG_DEVICE void attentionBackwardFusedSm90Ws(const BwdParams &bp) {
     // arrival per consumer thread.
     mbarrierInit(sm.kvFull(), 1);
     for (int s = 0; s < 2; ++s) {
-      mbarrierInit(sm.qFull(s), 1);
+      // (+ the loader's lanes staging mask rows: bwdWsLoader)
+      mbarrierInit(sm.qFull(s), 1 + (bwdWsStagesRows<Variant>() ? 32 : 0));
       mbarrierInit(sm.doFull(s), 1);
       mbarrierInit(sm.empty(s), 32 * Ws::kConsumerWarps);
     }

@@ -30,11 +30,12 @@ constexpr int kWsMinConsumerRegs = 128;
 /// planner counts them in its shared memory.
 constexpr int kBwdWsBarrierBytes = 64;
 
-/// The warp-specialized forward's staged mask columns (StagedColumns.h):
-/// per stage, one 32-bit value per key of the tile for each lookup.
-FG_HOST_DEVICE constexpr long long wsStagedColumnBytes(long long stages, long long lookups,
-                                                       long long blockN) {
-  return stages * lookups * blockN * 4;
+/// The warp-specialized kernels' staged mask lookups (StagedColumns.h):
+/// per stage, one 32-bit value per key of the forward's kv tile (or per
+/// query row of the backward's streamed tile) for each lookup.
+FG_HOST_DEVICE constexpr long long wsStagedLookupBytes(long long stages, long long lookups,
+                                                       long long tileLength) {
+  return stages * lookups * tileLength * 4;
 }
 
 /// Threads of a warp-specialized CTA: the consumers and the producer.

@@ -4,7 +4,7 @@
 // when its indices see k but not q (StagedColumns.h): documents' doc_id[b,
 // k], a per-head key table; not a lookup of q (the row's, hoisted anyway),
 // not one of both, not one of neither (a constant per CTA), and none in the
-// score region.
+// score region. The backward stages the lookups of q alone, per Q tile.
 //
 //===----------------------------------------------------------------------===//
 #include "../Frontend/TestUtil.h"
@@ -21,8 +21,9 @@ using namespace flashgen::attn;
 
 namespace {
 
-/// The staged lookups' tensor names, in order, for a variant body.
-std::vector<std::string> stagedNames(const std::string &body) {
+/// The staged lookups' tensor names, in order, for a variant body: the
+/// forward's (of the key) or the backward's (of the query row).
+std::vector<std::string> stagedNames(const std::string &body, bool rows = false) {
   SCOPED_TRACE(body);
   auto ctx = test::makeContext();
   test::Source src("attention v { head_dim = 64; heads = 4;\n"
@@ -36,7 +37,7 @@ std::vector<std::string> stagedNames(const std::string &body) {
   VariantOp v = *r.module->getOps<VariantOp>().begin();
   EXPECT_TRUE(mlir::succeeded(canonicalizeExpressions(v)));
   std::vector<std::string> names;
-  for (LookupOp l : stagedColumnLookups(v))
+  for (LookupOp l : rows ? stagedRowLookups(v) : stagedColumnLookups(v))
     names.push_back(l.getName().str());
   return names;
 }
@@ -59,6 +60,14 @@ TEST(StagedColumns, NotRowsBothOrNeither) {
   EXPECT_EQ(stagedNames("mask = slope[h] > 0.0 && causal;"), Names{});
   EXPECT_EQ(stagedNames("mask = causal;"), Names{});
   EXPECT_EQ(stagedNames("score = score + key_bias[h, k];"), Names{});
+}
+
+TEST(StagedColumns, TheBackwardStagesTheRowsLookups) {
+  EXPECT_EQ(stagedNames("mask = causal && doc[b, q] == doc[b, k];", true), Names{"doc"});
+  EXPECT_EQ(stagedNames("mask = doc[b, q] == 3 && key_bias[h, k] > 0.0;", true), Names{"doc"});
+  EXPECT_EQ(stagedNames("mask = table[q, k] == 1;", true), Names{});
+  EXPECT_EQ(stagedNames("mask = key_bias[h, k] > 0.0;", true), Names{});
+  EXPECT_EQ(stagedNames("mask = slope[h] > 0.0 && causal;", true), Names{});
 }
 
 } // namespace

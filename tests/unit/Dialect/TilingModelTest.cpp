@@ -138,12 +138,13 @@ TEST(Tiling, EstimateMatchesTheFormula) {
   EXPECT_EQ(paddedHeadDim(64), 64);
 }
 
-TEST(Tiling, StagedMaskColumnsCountInTheWarpSpecializedForward) {
-  // Staged mask columns (StagedColumns.h): one 32-bit value per key of a
-  // kv tile, per lookup and stage, in the warp-specialized forward only.
+TEST(Tiling, StagedMaskLookupsCountInTheWarpSpecializedKernels) {
+  // Staged mask lookups (StagedColumns.h): the forward's one 32-bit value
+  // per key of a kv tile, per lookup and stage, in its warp-specialized
+  // kernel only.
   GpuTarget t = *lookupTarget("sm_90a");
   TilingProblem plain{128, 128, 2, false}, staged = plain;
-  staged.stagedColumns = 2;
+  staged.stagedLookups = 2;
   TileConfig ws{128, 128, 8, 2, false, MmaKind::Wgmma};
   ws.warpSpecialized = true;
   ws.ctasPerSM = 1;
@@ -151,13 +152,18 @@ TEST(Tiling, StagedMaskColumnsCountInTheWarpSpecializedForward) {
             estimateTile(ws, plain, t).smemBytes + 2 * 2 * 128 * 4);
   TileConfig wgmma{128, 128, 8, 2, false, MmaKind::Wgmma};
   EXPECT_EQ(estimateTile(wgmma, staged, t).smemBytes, estimateTile(wgmma, plain, t).smemBytes);
+  // The backward's: one value per query row of the streamed tile, two
+  // buffers, in its warp-specialized kernel only.
   TilingProblem bwd = staged;
   bwd.backward = true;
+  TilingProblem bwdPlain = bwd;
+  bwdPlain.stagedLookups = 0;
   TileConfig bws{64, 128, 8, 2, false, MmaKind::Wgmma};
   bws.warpSpecialized = true;
-  TilingProblem bwdPlain = bwd;
-  bwdPlain.stagedColumns = 0;
-  EXPECT_EQ(estimateTile(bws, bwd, t).smemBytes, estimateTile(bws, bwdPlain, t).smemBytes);
+  EXPECT_EQ(estimateTile(bws, bwd, t).smemBytes,
+            estimateTile(bws, bwdPlain, t).smemBytes + 2 * 2 * 64 * 4);
+  TileConfig bwgmma{64, 128, 8, 2, false, MmaKind::Wgmma};
+  EXPECT_EQ(estimateTile(bwgmma, bwd, t).smemBytes, estimateTile(bwgmma, bwdPlain, t).smemBytes);
 }
 
 TEST(Tiling, WgmmaForwardOnSm90aForHeadDimsPaddedTo64) {

@@ -66,9 +66,10 @@ struct TilingProblem {
   /// keep few tiles of many, as documents do, so long sequences do not
   /// mean long rows.
   bool runtimeSparse = false;
-  /// Mask lookups of one value per key (StagedColumns.h) that the
-  /// warp-specialized forward stages in shared memory per kv tile.
-  int64_t stagedColumns = 0;
+  /// Mask lookups the warp-specialized kernel stages in shared memory
+  /// (StagedColumns.h): the forward's of one value per key, per kv tile;
+  /// the backward's of one value per query row, per streamed Q tile.
+  int64_t stagedLookups = 0;
 };
 
 struct TileConfig {
