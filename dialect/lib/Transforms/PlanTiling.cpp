@@ -105,7 +105,8 @@ static void noteRuntimeBlocks(VariantOp v, SmallVector<Attribute> &notes) {
 }
 
 LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
-  TilingProblem problem = tilingProblemOf(v, /*backward=*/false);
+  const TilingProblem forwardProblem = tilingProblemOf(v, /*backward=*/false);
+  const TilingProblem backwardProblem = tilingProblemOf(v, /*backward=*/true);
   TileOverride override;
   if (TilingAttr o = v.getTileOverrideAttr())
     override = {o.getBlockM(), o.getBlockN(), o.getWarps(), o.getStages(),
@@ -114,7 +115,7 @@ LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
   SmallVector<Attribute> notes;
   Builder b(v.getContext());
   auto plan = [&](bool backward, const TileOverride &o) -> FailureOr<TileConfig> {
-    problem.backward = backward;
+    const TilingProblem &problem = backward ? backwardProblem : forwardProblem;
     llvm::Expected<TilingDecision> d = chooseTiling(problem, target, o);
     if (!d) {
       std::string msg = llvm::toString(d.takeError());
@@ -143,9 +144,8 @@ LogicalResult flashgen::attn::planTiling(VariantOp v, const GpuTarget &target) {
       bwdOverride = {o.getBlockM(), o.getBlockN(), o.getWarps(), o.getStages(),
                      MmaKind(o.getMma()), o.getWarpSpecialized()};
     if (bwdOverride.mma == MmaKind::Free && override.mma != MmaKind::Free) {
-      TilingProblem bwdProblem = problem;
-      bwdProblem.backward = true;
-      const std::string no = override.mma == MmaKind::Wgmma ? whyNoWgmma(bwdProblem, target) : "";
+      const std::string no =
+          override.mma == MmaKind::Wgmma ? whyNoWgmma(backwardProblem, target) : "";
       if (no.empty())
         bwdOverride.mma = override.mma;
       else
