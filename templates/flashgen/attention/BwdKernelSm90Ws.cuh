@@ -54,6 +54,7 @@
 
 #include "flashgen/attention/BwdKernelSm90.cuh"
 #include "flashgen/attention/Mbarrier.cuh"
+#include "flashgen/attention/StagedLookups.cuh"
 #include "flashgen/attention/Tma.cuh"
 #include "flashgen/attention/WsBudget.cuh"
 
@@ -155,16 +156,9 @@ FG_DEVICE void bwdWsLoader(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
       if (use > 0)
         mbarrierWait(sm.empty(s), (use - 1) & 1);
       const int h = kb.head(item), q0 = kb.q0(item);
-      uint32_t *dst = sm.template rows<N>(s);
-      uint32_t vals[BR / 32][N];
-#pragma unroll
-      for (int r = 0; r < BR / 32; ++r) // the loads first, then the stores
-        Variant::stageRows(p, kb.b, h, q0 + r * 32 + lane, kb.sb.seqQ, kb.sb.seqK, vals[r]);
-#pragma unroll
-      for (int r = 0; r < BR / 32; ++r)
-#pragma unroll
-        for (int c = 0; c < N; ++c)
-          dst[c * BR + r * 32 + lane] = vals[r][c];
+      stageTileLookups<N, BR>(sm.template rows<N>(s), lane, [&](int i, uint32_t(&out)[N]) {
+        Variant::stageRows(p, kb.b, h, q0 + i, kb.sb.seqQ, kb.sb.seqK, out);
+      });
       mbarrierArrive(sm.qFull(s));
     }
     if (lane == 0) {

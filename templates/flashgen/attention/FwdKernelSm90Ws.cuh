@@ -45,6 +45,7 @@
 
 #include "flashgen/attention/FwdKernelSm90.cuh"
 #include "flashgen/attention/Mbarrier.cuh"
+#include "flashgen/attention/StagedLookups.cuh"
 #include "flashgen/attention/Tma.cuh"
 #include "flashgen/attention/WsBudget.cuh"
 
@@ -201,16 +202,9 @@ FG_DEVICE void wsColumnStager(const FwdParams &p, const FwdRowBlock<Variant> &rb
     const int s = n % S, use = n / S;
     if (use > 0)
       mbarrierWait(sm.kEmpty(s), (use - 1) & 1);
-    uint32_t *dst = sm.template columns<N>(s);
-    uint32_t vals[BN / 32][N];
-#pragma unroll
-    for (int r = 0; r < BN / 32; ++r) // the loads first, then the stores
-      Variant::stageColumns(p, rb.b, rb.h, j * BN + r * 32 + lane, rb.seqQ, rb.seqK, vals[r]);
-#pragma unroll
-    for (int r = 0; r < BN / 32; ++r)
-#pragma unroll
-      for (int c = 0; c < N; ++c)
-        dst[c * BN + r * 32 + lane] = vals[r][c];
+    stageTileLookups<N, BN>(sm.template columns<N>(s), lane, [&](int i, uint32_t(&out)[N]) {
+      Variant::stageColumns(p, rb.b, rb.h, j * BN + i, rb.seqQ, rb.seqK, out);
+    });
     mbarrierArrive(sm.kFull(s));
   }
 }
