@@ -106,10 +106,6 @@ template <class Cfg> struct BwdWsSmem {
   }
 };
 
-/// Whether the loader warp stages mask rows (StagedColumns.h).
-template <class Variant> constexpr bool bwdWsStagesRows() {
-  return Variant::kUseStagedRows;
-}
 
 /// Named barriers (0 is __syncthreads): 1, both warpgroups' dS^T stored;
 /// per dQ staging buffer b, "staged" (consumers arrive, the writer syncs)
@@ -149,7 +145,7 @@ FG_DEVICE void bwdWsLoader(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
   }
   for (int n = 0; item < kb.items; ++n) {
     const int s = n % 2, use = n / 2;
-    if constexpr (bwdWsStagesRows<Variant>()) {
+    if constexpr (Variant::kUseStagedRows) {
       // The item's staged mask rows (StagedColumns.h): every lane's values
       // at its rows of the Q tile, published by its arrival on qFull.
       constexpr int N = Variant::kStagedRows;
@@ -162,7 +158,7 @@ FG_DEVICE void bwdWsLoader(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
       mbarrierArrive(sm.qFull(s));
     }
     if (lane == 0) {
-      if (!bwdWsStagesRows<Variant>() && use > 0)
+      if (!Variant::kUseStagedRows && use > 0)
         mbarrierWait(sm.empty(s), (use - 1) & 1);
       const int h = kb.head(item), q0 = kb.q0(item);
       // The workspace rows are padded (kBwdSeqPadding), so BR of them exist.
@@ -296,7 +292,7 @@ FG_DEVICE void bwdWsConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
     // dV, then dK; the dS^T math after dV, not under it: with P^T's packed
     // copy still held for dV, 240 registers make ptxas serialize the wgmmas
     // (C7512, checked with ptxas -v at head dims 64 and 128).
-    constexpr bool kStaged = bwdWsStagesRows<Variant>();
+    constexpr bool kStaged = Variant::kUseStagedRows;
     const uint32_t *stagedRows = nullptr;
     if constexpr (kStaged)
       stagedRows = sm.template rows<Variant::kStagedRows>(s);
@@ -351,7 +347,7 @@ FG_DEVICE void attentionBackwardFusedSm90Ws(const BwdParams &bp) {
     mbarrierInit(sm.kvFull(), 1);
     for (int s = 0; s < 2; ++s) {
       // (+ the loader's lanes staging mask rows: bwdWsLoader)
-      mbarrierInit(sm.qFull(s), 1 + (bwdWsStagesRows<Variant>() ? 32 : 0));
+      mbarrierInit(sm.qFull(s), 1 + (Variant::kUseStagedRows ? 32 : 0));
       mbarrierInit(sm.doFull(s), 1);
       mbarrierInit(sm.empty(s), 32 * Ws::kConsumerWarps);
     }
