@@ -222,7 +222,7 @@ FG_DEVICE void attentionBackwardFusedSm90(const BwdParams &bp) {
   if (!kb.init(bp, BC, BR))
     return;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
-  const int wg = warp / 4, g = lane / 4, t = lane % 4;
+  const int wg = warpgroupIndex(), g = lane / 4, t = lane % 4;
   const int b = kb.b, seqQ = kb.sb.seqQ, seqK = kb.sb.seqK, k0 = kb.k0;
 
   extern __shared__ __align__(1024) uint8_t smem[];

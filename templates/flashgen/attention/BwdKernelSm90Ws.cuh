@@ -254,7 +254,7 @@ FG_DEVICE void bwdWsConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
   using KTile = typename Cfg::KTile;
   using DSTile = typename Cfg::DSTile;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
-  const int wg = warp / 4, g = lane / 4, t = lane % 4;
+  const int wg = warpgroupIndex(), g = lane / 4, t = lane % 4;
   const int b = kb.b, seqQ = kb.sb.seqQ, seqK = kb.sb.seqK, k0 = kb.k0;
   const float *statBase = reinterpret_cast<const float *>(smem + (sm.stat - smemAddress(smem)));
 

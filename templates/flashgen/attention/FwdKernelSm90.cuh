@@ -85,7 +85,7 @@ FG_DEVICE void attentionForwardSm90(const FwdParams &p) {
     return;
   const int h = rb.h, b = rb.b, seqQ = rb.seqQ, seqK = rb.seqK;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
-  const int wg = warp / 4; // warpgroup: rows 64 wg .. 64 wg + 63
+  const int wg = warpgroupIndex(); // rows 64 wg .. 64 wg + 63
   const int g = lane / 4, t = lane % 4;
 
   extern __shared__ __align__(1024) uint8_t smem[];

@@ -228,7 +228,7 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
   const int jEnd = rb.jEnd;
   const int seqQ = rb.seqQ, h = rb.h, b = rb.b;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
-  const int wg = warp / 4;
+  const int wg = warpgroupIndex();
   const int g = lane / 4, t = lane % 4;
   const int warpRow0 = rb.q0 + warp * 16;
   const uint64_t bh = uint64_t(b) * p.heads + h;

@@ -41,6 +41,21 @@ FG_DEVICE uint64_t wgmmaDescriptor(uint32_t smemAddr, uint32_t lead, uint32_t st
   return d;
 }
 
+/// The descriptor `bytes` further on from d's start address. Shared-memory
+/// addresses stay below 256 KB, so the 14-bit start field (address / 16)
+/// never carries into the next: one 32-bit add, where building each
+/// k-step's descriptor afresh took ~5 instructions and a transfer to a
+/// uniform register per operand and wgmma.
+FG_DEVICE uint64_t wgmmaDescriptorPlus(uint64_t d, uint32_t bytes) {
+  return (d & 0xFFFFFFFF00000000ull) | uint32_t(uint32_t(d) + (bytes >> 4));
+}
+
+/// This thread's warpgroup, as a value ptxas knows is the same across the
+/// warp (a shuffle from lane 0): descriptors built from it live in uniform
+/// registers, where threadIdx.x / 128 put each one in a vector register
+/// and moved it to a uniform one per wgmma.
+FG_DEVICE int warpgroupIndex() { return __shfl_sync(0xffffffffu, int(threadIdx.x) / 128, 0); }
+
 template <int Rows, int Cols> struct WgmmaTile {
   static_assert(Cols % 64 == 0, "wgmma tiles are whole 128-byte atoms");
   static_assert(Rows % 8 == 0, "atoms are 8-row groups");
@@ -79,13 +94,14 @@ template <int Rows, int Cols> struct WgmmaTile {
   /// The tile at `base` as a K-major operand: k-step ks (16 columns) is 32
   /// bytes into atom ks / 4; the operand's rows start at row0.
   static FG_DEVICE uint64_t kMajor(uint32_t base, int ks, int row0 = 0) {
-    return wgmmaDescriptor(base + (ks / 4) * kAtomBytes + row0 * 128 + (ks % 4) * 32, 0, 1024);
+    return wgmmaDescriptorPlus(wgmmaDescriptor(base + row0 * 128, 0, 1024),
+                               (ks / 4) * kAtomBytes + (ks % 4) * 32);
   }
   /// The tile at `base` as an M/N-major (transposed) operand: k-step ks
   /// (16 rows) starts 2048 bytes further; its 64-column atoms are
   /// kAtomBytes apart.
   static FG_DEVICE uint64_t mnMajor(uint32_t base, int ks) {
-    return wgmmaDescriptor(base + ks * 16 * 128, kAtomBytes, 1024);
+    return wgmmaDescriptorPlus(wgmmaDescriptor(base, kAtomBytes, 1024), ks * 16 * 128);
   }
 };
 
