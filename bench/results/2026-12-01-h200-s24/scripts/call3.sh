@@ -25,7 +25,7 @@ mk d256 bf16 256 8 "  mask = causal;$NL"
   echo "$bin bwd $v $s $(FLASHGEN_CACHE_DIR=/tmp/c-$bin timeout 90 .carry-ab/flashgen-$bin run /tmp/$v.attn --backward --shape $s 2>&1 | grep -E 'dQ=|rror' | tr '\n' ' ')"
 done; done; done
   for s in 1,4,1,1 1,4,17,17 2,4,1000,1000 1,4,4097,333; do for v in d128 c128 d64 c64 f128 dt128 gq f8 d256; do
-  echo "desc-add fwd $v $s $(FLASHGEN_CACHE_DIR=/tmp/c-desc-add timeout 90 .carry-ab/flashgen-desc-add run /tmp/$v.attn --shape $s 2>&1 | grep -E 'err|rror|max' | tr '\n' ' ')"
+  echo "desc-add fwd $v $s $(FLASHGEN_CACHE_DIR=/tmp/c-desc-add timeout 90 .carry-ab/flashgen-desc-add run /tmp/$v.attn --shape $s 2>&1 | grep -E 'rel_err|^ok|rror' | tr '\n' ' ')"
   done; done
 } > $O/check.txt 2>&1
 echo "checks $(( $(date +%s) - t0 )) s" >> $O/times.txt
@@ -55,4 +55,4 @@ for bin in staged-rows desc-add; do for v in d128 c128; do
 done; done
 echo "ncu $(( $(date +%s) - t0 )) s" >> $O/times.txt
 cd $O && tar czf all.tgz --exclude=all.tgz * 2>/dev/null
-grep -c "dQ=" $O/check.txt; grep "bwd" $O/check.txt | grep -v "nan=0" | head; grep fwd $O/check.txt | head -40; cat $O/ab-bwd.txt $O/ab-fwd.txt $O/ncu.txt $O/times.txt
+grep -c "dQ=" $O/check.txt; grep "bwd" $O/check.txt | grep -v "nan=0" | head; echo "fwd ok: $(grep fwd $O/check.txt | grep -c "ok: matches")"; grep fwd $O/check.txt | grep -v "ok: matches" | head; cat $O/ab-bwd.txt $O/ab-fwd.txt $O/ncu.txt $O/times.txt
