@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Prepared in session 24 for the next session's first device call: the
+# masked backward's instruction cut (branch partial-select, not GPU-run).
+#   here:  scripts/ab-build.sh main partial-select
+#          git checkout partial-select && scripts/device-prep.sh
+#   carry: .carry/libflashgen.so .carry/flashgen-gpu-tests .carry-ab
+#   run:   bash bench/results/2026-12-01-h200-s24/scripts/next-call.sh
+# Then: merge partial-select if the backward GPU tests pass and it wins.
+set -u
+O=${OUT:-$PWD/out}; mkdir -p "$O"; t0=$(date +%s)
+(OUT=$O/t GPU_TEST_TIMEOUT=400 bash bench/device-run.sh tests-all 'GpuBackward.*' > $O/tests.txt 2>&1) &
+mk() { printf 'attention %s {\n  dtype = %s;\n  head_dim = %s;\n  heads = %s;\n%s}\n' "$1" "$2" "$3" "$4" "$5" > /tmp/$1.attn; }
+NL=$'\n'
+mk dt128 bf16 128 16 "  tensor doc_id : i32[batch, seq_k];$NL  mask = causal && doc_id[b, q] == doc_id[b, k];$NL"
+mk dt64 bf16 64 16 "  tensor doc_id : i32[batch, seq_k];$NL  mask = causal && doc_id[b, q] == doc_id[b, k];$NL"
+mk dil128 bf16 128 16 "  mask = (q - k) % 4 == 0;$NL"
+mk win128 bf16 128 16 "  mask = causal && q - k < 1024;$NL"
+mk pl128 f16 128 16 "  tensor prefix : i32[batch];$NL  mask = k <= q || k < prefix[b];$NL"
+mk c128 bf16 128 16 "  mask = causal;$NL"
+mk gq bf16 128 8 "  kv_heads = 2;$NL  tensor doc_id : i32[batch, seq_k];$NL  mask = causal && doc_id[b, q] == doc_id[b, k];$NL  score = 30.0 * tanh(score / 30.0);$NL"
+{ for s in 1,4,17,17 1,4,1000,1000 2,4,333,555 1,4,1025,333 1,2,4097,4097; do for v in dt128 dt64 dil128 win128 pl128 c128 gq; do
+  echo "$v $s $(FLASHGEN_CACHE_DIR=/tmp/c-chk timeout 120 .carry-ab/flashgen-partial-select run /tmp/$v.attn --backward --shape $s 2>&1 | grep -E 'dQ=|rror' | tr '\n' ' ')"
+done; done; } > $O/check.txt 2>&1
+wait
+echo "tests+checks $(( $(date +%s) - t0 )) s" >> $O/times.txt
+{ for v in dt128 dil128 win128; do AB_TIMEOUT=60 bash bench/ab-run.sh --backward /tmp/$v.attn 8,16,2048 1,16,16384; done
+  AB_TIMEOUT=60 bash bench/ab-run.sh --backward /tmp/dt64.attn 8,16,2048 1,16,16384
+  AB_TIMEOUT=60 bash bench/ab-run.sh --backward /tmp/c128.attn 2,16,8192
+  AB_TIMEOUT=60 bash bench/ab-run.sh --backward /tmp/gq.attn 4,8,8192; } > $O/ab.txt 2>&1
+echo "ab $(( $(date +%s) - t0 )) s" >> $O/times.txt
+bash scripts/install-python.sh --library .carry/libflashgen.so > $O/install.txt 2>&1
+PYTHONUNBUFFERED=1 timeout 200 python3 bench/mask_bench.py --masks docs_tensor,dilated,window,prefix_lm \
+  --dims 64,128 --seqlens 2048,16384 --out $O > $O/masks.txt 2>&1
+echo "all $(( $(date +%s) - t0 )) s" >> $O/times.txt
+cd $O && tar czf all.tgz --exclude=all.tgz * 2>/dev/null
+grep -c "dQ=" $O/check.txt; grep -v "nan=0" $O/check.txt | head; cat $O/ab.txt; grep '^|' $O/masks.txt; tail -3 $O/tests.txt; cat $O/times.txt
