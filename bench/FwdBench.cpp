@@ -140,6 +140,26 @@ bool jitLine(const std::string &text, const std::string &f) {
   return true;
 }
 
+/// --jit-disk: a disk hit in this new process, once an earlier --jit run
+/// has filled the cache: what every later process pays for the spec (the
+/// --jit line's disk hit runs in the process that compiled, after its
+/// one-time costs).
+bool jitDiskLine(const std::string &text, const std::string &f) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto k = Kernel::fromSpec(text, f);
+  const double s = seconds(t0);
+  if (!k) {
+    std::printf("jit-disk %s error: %s\n", f.c_str(), llvm::toString(k.takeError()).c_str());
+    return false;
+  }
+  const JitStats &d = (*k)->stats();
+  std::printf("jit-disk %s total_ms=%.3f (frontend %.3f ms, load %.3f ms, cache hit %d, index "
+              "hit %d)\n",
+              f.c_str(), s * 1e3, d.frontendSeconds * 1e3, d.loadSeconds * 1e3, int(d.cacheHit),
+              int(d.indexHit));
+  return true;
+}
+
 /// --jit-train: what a training process pays cold for a spec: the forward
 /// with its backward JITted beside it (JitOptions::withBackward), until
 /// both are ready.
@@ -170,6 +190,8 @@ int main(int argc, char **argv) {
   int onlyHeadDim = 0;
   if (argc > 1 && !std::strcmp(argv[1], "--jit"))
     return forEachSpec(std::vector<std::string>(argv + 2, argv + argc), jitLine);
+  if (argc > 1 && !std::strcmp(argv[1], "--jit-disk"))
+    return forEachSpec(std::vector<std::string>(argv + 2, argv + argc), jitDiskLine);
   if (argc > 1 && !std::strcmp(argv[1], "--jit-train"))
     return forEachSpec(std::vector<std::string>(argv + 2, argv + argc), jitTrainLine);
   for (int i = 1; i < argc; ++i) {

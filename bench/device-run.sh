@@ -125,6 +125,14 @@ if [[ $what == jit ]]; then
     # cache across processes (bench/results/2026-11-30-h200-s13.md).
     CUDA_CACHE_PATH=$jc/nv FLASHGEN_CACHE_DIR=$jc FLASHGEN_TUNING_DB=off \
       $c/flashgen-bench --jit "$spec" 2>&1
+    # The disk hit of a later process: without the tuning database, then
+    # with one (the first run creates it; the second is the one to read).
+    CUDA_CACHE_PATH=$jc/nv FLASHGEN_CACHE_DIR=$jc FLASHGEN_TUNING_DB=off \
+      $c/flashgen-bench --jit-disk "$spec" 2>&1
+    for run in create read; do
+      CUDA_CACHE_PATH=$jc/nv FLASHGEN_CACHE_DIR=$jc FLASHGEN_TUNING_DB=$jc/tuning.db \
+        $c/flashgen-bench --jit-disk "$spec" 2>&1 | sed "s/^jit-disk /jit-disk-db-$run /"
+    done
     rm -rf "$jc"
     # Cold again, for training: the backward JITted beside the forward.
     jc=$(mktemp -d)
@@ -134,6 +142,7 @@ if [[ $what == jit ]]; then
   done > "$out/jit.txt"
   tar czf "$out/random-specs.tgz" -C /tmp random-specs
   grep -o 'jit [^ ]* cold_total_s=[0-9.]*' "$out/jit.txt" | sort -t= -k2 -n | tail -8
+  grep -oE 'jit-disk(-db-read)? [^ ]* total_ms=[0-9.]*' "$out/jit.txt" | sort -t= -k2 -n | tail -6
 fi
 if [[ $what == masks ]]; then
   bash scripts/install-python.sh --library $c/libflashgen.so > "$out/install.txt" 2>&1 ||

@@ -1,11 +1,13 @@
 //===- KernelCacheTest.cpp - hits, misses, corruption, concurrency --------===//
 #include "flashgen/Runtime/KernelCache.h"
 #include "flashgen/Runtime/CompilerSourceHash.h"
+#include "flashgen/Runtime/EmbeddedTemplates.h"
 #include "llvm/ADT/StringExtras.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/SHA256.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include "gtest/gtest.h"
@@ -254,6 +256,24 @@ TEST(KernelCache, CompilerSourceHashIsGenerated) {
   llvm::StringRef h = compilerSourceHash();
   ASSERT_EQ(h.size(), 64u);
   EXPECT_TRUE(llvm::all_of(h, [](char c) { return llvm::isHexDigit(c); })) << h.str();
+}
+
+// The kernel cache's keys include the templates' hash, taken at build time
+// (cmake/EmbedTemplates.cmake): it must be the hash of what is embedded,
+// recomputed here the same way (a line "name sha256" per file, in order).
+TEST(KernelCache, TemplatesHashIsTheEmbeddedTemplates) {
+  std::string lines;
+  for (const EmbeddedFile &f : embeddedTemplates()) {
+    llvm::StringRef contents(f.contents);
+    lines += std::string(f.name) + " " +
+             llvm::toHex(llvm::SHA256::hash(llvm::arrayRefFromStringRef(contents)),
+                         /*LowerCase=*/true) +
+             "\n";
+  }
+  const std::string want = llvm::toHex(
+      llvm::SHA256::hash(llvm::arrayRefFromStringRef(lines)), /*LowerCase=*/true);
+  EXPECT_EQ(std::string(embeddedTemplatesHash()), want);
+  EXPECT_GT(embeddedTemplates().size(), 20u);
 }
 
 // Entries of the previous format (FGKC1: a SHA-256 checksum) are not read

@@ -14,6 +14,10 @@ struct EmbeddedFile {
 /// Every templates/**/*.cuh, sorted by name.
 llvm::ArrayRef<EmbeddedFile> embeddedTemplates();
 
+/// SHA-256 (hex) over every template's name and SHA-256, taken at build
+/// time (cmake/EmbedTemplates.cmake): the kernel cache's keys include it.
+const char *embeddedTemplatesHash();
+
 } // namespace flashgen::runtime
 
 #endif // FLASHGEN_RUNTIME_EMBEDDEDTEMPLATES_H
