@@ -106,7 +106,6 @@ template <class Cfg> struct BwdWsSmem {
   }
 };
 
-
 /// Named barriers (0 is __syncthreads): 1, both warpgroups' dS^T stored;
 /// per dQ staging buffer b, "staged" (consumers arrive, the writer syncs)
 /// and "free" (the writer arrives, the consumers sync).
