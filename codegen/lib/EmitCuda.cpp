@@ -221,13 +221,16 @@ void emitStagedLookups(VariantOp v, const KernelSpec &s, const SequenceBounds &m
      << " = 0;\n"
      << kFramePrologue << sequenceClampCode(maskBounds);
   emitStagedColumnsBody(v.getMask(), s, staged, os);
+  // The backward's mask has a copy without clamps for tiles inside both
+  // sequences (bwdKeepBits), as Variant::mask; the forward clamps in one.
   os << "  }\n"
      << "  /// The mask with the staged values of " << (backward ? "row q" : "key k") << ".\n"
+     << (backward ? "  template <bool kInSequence = false>\n" : "")
      << "  FG_DEVICE static bool maskStaged" << (backward ? "Rows" : "")
      << "(const FwdParams &p, int b, int h, int q, int k, "
         "int seqQ, int seqK, const uint32_t (&col)["
      << n << "]) {\n"
-     << "    constexpr bool kInSequence = false;\n"
+     << (backward ? "" : "    constexpr bool kInSequence = false;\n")
      << kFramePrologue << sequenceClampCode(maskBounds);
   if (s.sparsity)
     os << "    if (!blockKept(q / kSparseBlock, k / kSparseBlock)) return false;\n";

@@ -173,11 +173,20 @@ FG_DEVICE void attentionBackwardPreprocess(const BwdParams &bp) {
 template <class Variant>
 FG_DEVICE float recomputeP(const FwdParams &p, float s, float l2, int b, int h, int q,
                            int k, int seqQ, int seqK, bool keep, bool edge, float &grad) {
-  if (!keep) {
-    grad = 0.f;
-    return 0.f;
-  }
-  if (Variant::kHasScoreMod) {
+  if constexpr (!Variant::kHasScoreMod) {
+    // Nothing to look up: the exponential of every element, then a select.
+    // (Behind a branch on `keep`, each element's lse2 load, scale, FMA and
+    // exponential were predicated and reloaded per element.) A dropped
+    // element's value may be inf or NaN (rows past the sequence); the
+    // select, not a product, discards it.
+    const float e = exp2f_approx(fmaf(s, p.scaleLog2, -l2));
+    grad = keep ? 1.f : 0.f;
+    return keep ? e : 0.f;
+  } else {
+    if (!keep) {
+      grad = 0.f;
+      return 0.f;
+    }
     const float x = s * p.scale;
     // Kept elements are inside both sequences, so their lookups need no
     // clamp, unless a proof also rests on q < seqK or k < seqQ: then only
@@ -193,8 +202,6 @@ FG_DEVICE float recomputeP(const FwdParams &p, float s, float l2, int b, int h, 
         !Variant::kLookupsNeedQBelowSeqK && !Variant::kLookupsNeedKBelowSeqQ;
     return kKeptInSequence || !edge ? eval(StaticBool<true>{}) : eval(StaticBool<false>{});
   }
-  grad = 1.f;
-  return exp2f_approx(fmaf(s, p.scaleLog2, -l2));
 }
 
 /// The keep decisions of a tile's elements (OnlineSoftmax.cuh's ElementBits:
@@ -202,28 +209,31 @@ FG_DEVICE float recomputeP(const FwdParams &p, float s, float l2, int b, int h, 
 /// key inside their sequences (tested only at an `edge`), and the mask where
 /// `partial`. coords(n, e, q, k) gives element (n, e)'s query and key.
 /// maskAt(q, k, inSequence): the mask of element (q, k) (Variant::mask<
-/// inSequence>, or with staged lookups maskStagedRows, which has one copy:
-/// kOneCopy).
-template <class Variant, int NT, bool kOneCopy = false, class Coords, class MaskAt>
+/// inSequence>, or with staged lookups Variant::maskStagedRows<inSequence>).
+template <class Variant, int NT, class Coords, class MaskAt>
 FG_DEVICE ElementBits<1, NT> bwdKeepBits(const FwdParams &p, int b, int h, bool partial,
                                          bool edge, int seqQ, int seqK, Coords coords,
                                          MaskAt maskAt) {
   ElementBits<1, NT> keep;
   const bool checkMask = Variant::kHasMask && partial;
-  // Off the edge (tileInSequence) the mask needs no clamp for its
-  // lookups (kSequenceClamps, as the forward's).
-  auto evalWith = [&](auto inSequence) {
+  // Off the edge (tileInSequence) every element of the tile is in both
+  // sequences: no test of the sequence ends (two compares and their
+  // combination per element of a mask's partial tile), and no clamp for
+  // the mask's lookups (kSequenceClamps, as the forward's).
+  auto evalWith = [&](auto inSequence, auto atEdge) {
     keep.template eval<Variant::kMaskUnrollsColumns>([&](int, int n, int e) {
       int q, k;
       coords(n, e, q, k);
+      const bool inside = !decltype(atEdge)::value || ((k < seqK) & (q < seqQ));
       // Without short-circuits, as the forward's (OnlineSoftmax.cuh).
-      return (k < seqK) & (q < seqQ) & (!checkMask | maskAt(q, k, inSequence));
+      return inside & (!checkMask | maskAt(q, k, inSequence));
     });
   };
-  if (edge || (kOneCopy && checkMask))
-    evalWith(StaticBool<false>{});
+  if (edge)
+    evalWith(StaticBool<false>{}, StaticBool<true>{});
   else if (checkMask)
-    Variant::kSequenceClamps ? evalWith(StaticBool<true>{}) : evalWith(StaticBool<false>{});
+    Variant::kSequenceClamps ? evalWith(StaticBool<true>{}, StaticBool<false>{})
+                             : evalWith(StaticBool<false>{}, StaticBool<false>{});
   else
     keep.setAll();
   return keep;
@@ -282,7 +292,8 @@ template <class Variant, int NT> struct BwdTileMath {
 #pragma unroll
         for (int c = 0; c < Variant::kStagedRows; ++c)
           row[c] = stagedRows[c * NT * 8 + (q - q0)];
-        return Variant::maskStagedRows(p, b, h, q, k, seqQ, seqK, row);
+        return Variant::template maskStagedRows<decltype(inSequence)::value>(p, b, h, q, k,
+                                                                            seqQ, seqK, row);
       } else {
         return Variant::template mask<decltype(inSequence)::value>(p, b, h, q, k, seqQ, seqK);
       }
@@ -297,8 +308,7 @@ template <class Variant, int NT> struct BwdTileMath {
       constexpr bool kAllKept = decltype(allKept)::value;
       ElementBits<1, NT> keep;
       if constexpr (!kAllKept)
-        keep = bwdKeepBits<Variant, NT, kStaged>(p, b, h, partial, edge, seqQ, seqK, coords,
-                                                 maskAt);
+        keep = bwdKeepBits<Variant, NT>(p, b, h, partial, edge, seqQ, seqK, coords, maskAt);
 #pragma unroll
       for (int n = 0; n < NT; ++n)
 #pragma unroll
