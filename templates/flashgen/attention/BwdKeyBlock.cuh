@@ -12,6 +12,7 @@
 #ifndef FLASHGEN_ATTENTION_BWDKEYBLOCK_CUH
 #define FLASHGEN_ATTENTION_BWDKEYBLOCK_CUH
 
+#include "flashgen/FastDivisor.cuh"
 #include "flashgen/attention/OnlineSoftmax.cuh" // tile class codes
 #include "flashgen/attention/TileClasses.cuh"
 #include "flashgen/attention/TileWalk.cuh"
@@ -74,6 +75,7 @@ template <class Variant> struct BwdKeyBlock {
   int iBegin, iEnd; // query tiles the band allows
   int items;        // headsHere * (iEnd - iBegin)
   int blockQ;       // rows per query tile
+  FastDivisor tilesPerHead; // max(iEnd - iBegin, 1): an item's head and tile
   /// Walk the items last to first (the deterministic warp-specialized
   /// backward: every key block of a band then reaches a query tile at the
   /// same step, BwdKernelSm90Ws.cuh).
@@ -96,6 +98,7 @@ template <class Variant> struct BwdKeyBlock {
     headsHere = group / bp.kvSplit; // the runtime splits by a divisor
     queryTiles(p, k0, k1, iBegin, iEnd);
     items = headsHere * max(iEnd - iBegin, 0);
+    tilesPerHead = FastDivisor(max(iEnd - iBegin, 1));
     return true;
   }
   /// The query tiles [ib, ie) the band allows for keys [ka, kb].
@@ -106,10 +109,11 @@ template <class Variant> struct BwdKeyBlock {
   }
   FG_DEVICE int slot(int item) const { return reverse ? items - 1 - item : item; }
   FG_DEVICE int head(int item) const {
-    return hk * group + part * headsHere + slot(item) / max(iEnd - iBegin, 1);
+    return hk * group + part * headsHere + tilesPerHead.quotient(slot(item));
   }
   FG_DEVICE int q0(int item) const {
-    return (iBegin + slot(item) % max(iEnd - iBegin, 1)) * blockQ;
+    const int s = slot(item);
+    return (iBegin + tilesPerHead.remainder(s, tilesPerHead.quotient(s))) * blockQ;
   }
   /// The class of query tile [q, ...] of head h against keys [ka, kb]: the
   /// walk's, and the deterministic order's count of a tile's key blocks.
