@@ -99,6 +99,18 @@ template <> FG_DEVICE uint32_t packPair<F16>(float lo, float hi) {
   return r;
 }
 
+/// The two floats of a packed 16-bit pair (packPair's inverse, exact).
+template <class T> FG_DEVICE void unpackPair(uint32_t v, float &lo, float &hi);
+template <> FG_DEVICE void unpackPair<BF16>(uint32_t v, float &lo, float &hi) {
+  lo = __uint_as_float(v << 16);
+  hi = __uint_as_float(v & 0xffff0000u);
+}
+template <> FG_DEVICE void unpackPair<F16>(uint32_t v, float &lo, float &hi) {
+  asm("{\n.reg .f16 l, h;\nmov.b32 {l, h}, %2;\ncvt.f32.f16 %0, l;\ncvt.f32.f16 %1, h;\n}"
+      : "=f"(lo), "=f"(hi)
+      : "r"(v));
+}
+
 /// Four floats as fp8 e4m3 bytes, `a` in the lowest (round to nearest
 /// even, saturating at +-448 as FlashAttention-3's P does).
 FG_DEVICE uint32_t packFp8x4(float a, float b, float c, float d) {

@@ -174,6 +174,78 @@ template <class Cfg> struct BwdSm90Products {
     wgmmaCommit();
   }
 
+  /// keyGradients without dropout, its dS^T math under dV: P^T is packed
+  /// twice, once as dV's A operand (read by the tensor core until dV
+  /// completes) and once for the dS^T math, which then needs neither S^T's
+  /// fp32 registers nor dV's operand; dS^T goes to shared memory (DSTile at
+  /// dsBuf, this warp's 16 keys) straight from its packed copy, then dK +=
+  /// dS^T Q is issued, in flight on return. (With S^T's fp32 copy live
+  /// under dV, 240 registers made ptxas serialize the wgmmas.)
+  template <class Variant, bool kStaged = false, int DT, int VT>
+  static FG_DEVICE void keyGradientsPacked(float (&s)[kNT][4], float (&dp)[kNT][4],
+                                           float (&dk)[DT][4], float (&dv)[VT][4],
+                                           const FwdParams &p, const float *lse2,
+                                           const float *dsum, uint32_t qBuf, uint32_t dOBuf,
+                                           uint32_t dsBuf, int b, int h, int k0, int kRow, int q0,
+                                           int warp, int lane, bool partial, int seqQ, int seqK,
+                                           const uint32_t *stagedRows = nullptr) {
+    static_assert(!Variant::kHasDropout, "dV's operand is P itself, not dropout(P)");
+    const int g = lane / 4, t = lane % 4;
+    wgmmaWait<1>();
+    wgmmaFenceOperands(s);
+    BwdTileMath<Variant, kNT> math;
+    const bool edge = !tileInSequence<Variant>(q0 + BR, k0 + BC, seqQ, seqK);
+    math.template recompute<kStaged>(s, p, lse2, b, h, kRow, q0, g, t, partial, edge, seqQ, seqK,
+                                     stagedRows);
+    uint32_t pf[kQSteps][4], pc[kQSteps][4];
+#pragma unroll
+    for (int ks = 0; ks < kQSteps; ++ks) {
+      packA<T>(pf[ks], s, ks, [](int, int) { return 1.f; });
+      packA<T>(pc[ks], s, ks, [](int, int) { return 1.f; });
+    }
+    // Two copies, not one: the compiler must not read dV's operand.
+#pragma unroll
+    for (int ks = 0; ks < kQSteps; ++ks)
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+        asm volatile("" : "+r"(pc[ks][i]));
+    wgmmaFence();
+#pragma unroll
+    for (int ks = 0; ks < kQSteps; ++ks)
+      WgmmaRS<T, DV>::run(dv, pf[ks], DOTile::mnMajor(dOBuf, ks), 1);
+    wgmmaCommit();
+
+    wgmmaWait<1>(); // dP^T; dV still running
+    wgmmaFenceOperands(dp);
+    uint32_t dsf[kQSteps][4];
+#pragma unroll
+    for (int ks = 0; ks < kQSteps; ++ks) {
+      float pv[2][4];
+#pragma unroll
+      for (int j = 0; j < 2; ++j) {
+        unpackPair<T>(pc[ks][2 * j], pv[j][0], pv[j][1]);
+        unpackPair<T>(pc[ks][2 * j + 1], pv[j][2], pv[j][3]);
+      }
+#pragma unroll
+      for (int j = 0; j < 2; ++j) {
+        const int n = 2 * ks + j;
+#pragma unroll
+        for (int e = 0; e < 4; ++e)
+          pv[j][e] = math.dS(pv[j][e], dp[n][e], dsum, n, e, t);
+      }
+      dsf[ks][0] = packPair<T>(pv[0][0], pv[0][1]);
+      dsf[ks][1] = packPair<T>(pv[0][2], pv[0][3]);
+      dsf[ks][2] = packPair<T>(pv[1][0], pv[1][1]);
+      dsf[ks][3] = packPair<T>(pv[1][2], pv[1][3]);
+    }
+    storePackedToTile<DSTile>(dsBuf, dsf, warp * 16, lane);
+    wgmmaFence();
+#pragma unroll
+    for (int ks = 0; ks < kQSteps; ++ks)
+      WgmmaRS<T, D>::run(dk, dsf[ks], QTile::mnMajor(qBuf, ks), 1);
+    wgmmaCommit();
+  }
+
   /// dQ = dS K over all BC keys, this warpgroup's part (dS^T rows from
   /// dsBase, K's columns from kColsBase), one commit group.
   static FG_DEVICE void dQ(float (&dq)[kDQTiles][4], uint32_t dsBase, uint32_t kColsBase) {

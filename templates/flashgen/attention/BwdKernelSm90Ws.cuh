@@ -295,12 +295,21 @@ FG_DEVICE void bwdWsConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
     const uint32_t *stagedRows = nullptr;
     if constexpr (kStaged)
       stagedRows = sm.template rows<Variant::kStagedRows>(s);
-    Products::template keyGradients<Variant, /*kDSUnderDV=*/false, kStaged>(
-        sT, dp, dk, dv, p, lse2, dsum, qBuf, dOBuf, b, h, k0, kRowW, q0, g, t,
-        Variant::kHasMask && cls == kTilePartial, seqQ, seqK, stagedRows);
     // dS^T to shared memory for dQ.
     const uint32_t dsBuf = sm.dS;
-    storeAccToTile<T, DSTile>(dsBuf, sT, warp * 16, lane);
+    const bool partial = Variant::kHasMask && cls == kTilePartial;
+    if constexpr (!Variant::kHasDropout && !Variant::kHasScoreMod) {
+      // The dS^T math under dV, from P^T's second packed copy (with a
+      // score modifier's f' registers beside it, the consumers spill).
+      Products::template keyGradientsPacked<Variant, kStaged>(
+          sT, dp, dk, dv, p, lse2, dsum, qBuf, dOBuf, dsBuf, b, h, k0, kRowW, q0, warp, lane,
+          partial, seqQ, seqK, stagedRows);
+    } else {
+      Products::template keyGradients<Variant, /*kDSUnderDV=*/false, kStaged>(
+          sT, dp, dk, dv, p, lse2, dsum, qBuf, dOBuf, b, h, k0, kRowW, q0, g, t, partial, seqQ,
+          seqK, stagedRows);
+      storeAccToTile<T, DSTile>(dsBuf, sT, warp * 16, lane);
+    }
     fenceProxyAsyncShared();
     namedBarrierSync(kBwdWsDSStored, Cfg::kThreads); // both warpgroups' keys
 

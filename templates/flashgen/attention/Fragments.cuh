@@ -141,6 +141,25 @@ FG_DEVICE void storeAccToTile(uint32_t base, const float (&acc)[NT][4], int row0
     }
 }
 
+/// storeAccToTile from the packed A fragments of the same tile (packA's
+/// layout: fragment ks holds 8-column blocks 2 ks and 2 ks + 1, rows g and
+/// g + 8), with no conversion.
+template <class Tile, int KS>
+FG_DEVICE void storePackedToTile(uint32_t base, const uint32_t (&f)[KS][4], int row0, int lane) {
+  const int g = lane / 4, t = lane % 4;
+#pragma unroll
+  for (int ks = 0; ks < KS; ++ks)
+#pragma unroll
+    for (int j = 0; j < 2; ++j)
+#pragma unroll
+      for (int h2 = 0; h2 < 2; ++h2)
+        asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(base +
+                                                       Tile::offset(row0 + g + 8 * h2, 2 * ks + j) +
+                                                       4 * t),
+                     "r"(f[ks][2 * j + h2])
+                     : "memory");
+}
+
 /// Writes row g (h2 = 0) or g + 8 (h2 = 1) of a 16 x 8NT accumulator tile,
 /// times `mul`, as 16-bit pairs: columns [0, validCols) of `row`.
 template <class T, int NT>
