@@ -153,9 +153,11 @@ bool jitDiskLine(const std::string &text, const std::string &f) {
     return false;
   }
   const JitStats &d = (*k)->stats();
-  std::printf("jit-disk %s total_ms=%.3f (frontend %.3f ms, load %.3f ms, cache hit %d, index "
-              "hit %d)\n",
-              f.c_str(), s * 1e3, d.frontendSeconds * 1e3, d.loadSeconds * 1e3, int(d.cacheHit),
+  std::printf("jit-disk %s total_ms=%.3f (frontend %.3f ms with cache reads %.3f ms, load %.3f ms: %d modules %.3f ms, "
+              "%d functions %.3f ms; cache hit %d, index hit %d)\n",
+              f.c_str(), s * 1e3, d.frontendSeconds * 1e3, d.cacheReadSeconds * 1e3,
+              d.loadSeconds * 1e3, d.modules,
+              d.moduleLoadSeconds * 1e3, d.functions, d.functionSeconds * 1e3, int(d.cacheHit),
               int(d.indexHit));
   return true;
 }

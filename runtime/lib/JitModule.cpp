@@ -194,6 +194,7 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
     for (const std::string &o : opts)
       fields.push_back(o);
     specKey = KernelCache::makeSpecKey(fields);
+    auto tRead = std::chrono::steady_clock::now();
     if (std::optional<std::vector<char>> idx = cache.lookup(specKey))
       if (std::optional<SpecIndexEntry> e = readSpecIndex(*idx))
         if ((cubin = cache.lookup(e->cubinKey))) {
@@ -202,6 +203,7 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
           key = e->cubinKey;
           r.stats.indexHit = true;
         }
+    r.stats.cacheReadSeconds = since(tRead);
   }
   if (!cubin) {
     auto gen = generateVariant(text, name, target, backward, nullptr, options.checkLookups,
@@ -261,6 +263,9 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
       return module.takeError();
     r.loaded->modules.push_back(*module);
   }
+  r.stats.moduleLoadSeconds = since(t1);
+  r.stats.modules = int(r.loaded->modules.size());
+  auto t2 = std::chrono::steady_clock::now();
   // The planner's estimate is exactly the kernels' k*SmemBytes.
   const attn::TileConfig &tiles = backward ? *r.spec.bwdTiles : r.spec.tiles;
   r.smemBytes = int(tiles.smemBytes);
@@ -282,12 +287,14 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
     if (!fn)
       return fn.takeError();
     r.loaded->functions.push_back(*fn);
+    ++r.stats.functions;
     if (e != r.spec.bwdPreEntry && e != r.spec.bwdConvertDQEntry &&
         e != r.spec.bwdConvertDKDVEntry && e != r.spec.tileClassEntry &&
         e != r.spec.fp8TransposeEntry)
       if (auto err = driver->setMaxDynamicSharedMemory(*fn, r.smemBytes))
         return err;
   }
+  r.stats.functionSeconds = since(t2);
   r.stats.loadSeconds = since(t1);
   if (options.useCache) {
     std::lock_guard<std::mutex> lock(processMutex);

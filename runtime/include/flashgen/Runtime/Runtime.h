@@ -193,6 +193,12 @@ struct JitOptions {
 /// What one JIT compilation cost, for the bench and `flashgen run`.
 struct JitStats {
   double frontendSeconds = 0, nvrtcSeconds = 0, loadSeconds = 0;
+  // loadSeconds in two parts: the driver's module loads (one per compile
+  // unit) and its functions' lookups and attributes (one per entry).
+  double moduleLoadSeconds = 0, functionSeconds = 0;
+  // Of frontendSeconds on a disk hit: reading the spec index and the CUBIN.
+  double cacheReadSeconds = 0;
+  int modules = 0, functions = 0;
   bool cacheHit = false;   // CUBIN from the kernel cache (memory or disk)
   bool processHit = false; // the same spec was JITted before in this process:
                            // frontend, codegen and module load all skipped
