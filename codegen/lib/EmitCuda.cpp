@@ -436,15 +436,6 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
   emitVariant(v, s, /*backward=*/false, os);
   os << "};\n\n} // namespace\n\n";
 
-  // With a tile-class builder, two compile units
-  // (KernelSpec::forwardCompileUnits): the runtime compiles them side by
-  // side, -DFLASHGEN_COMPILE_UNIT=n; the whole text is one module too.
-  const std::vector<int> units = s.forwardCompileUnits();
-  const bool guarded = s.forwardCompileUnitCount() > 1;
-  if (guarded) {
-    emitCompileUnitSwitch(os);
-    emitUnitGuard(units[0], os);
-  }
   // The warp-specialized kernel moves registers between its warpgroups
   // (setmaxnreg), which needs a register cap at entry: its CTAs per SM.
   os << "extern \"C\" __global__ void __launch_bounds__(" << s.fwdThreads()
@@ -465,12 +456,8 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
        << "extern \"C\" __global__ void __launch_bounds__(kFp8TransposeThreads)\n"
        << s.fp8TransposeEntry << "(const flashgen::FwdParams p) {\n"
        << "  flashgen::transposeValuesFp8(p);\n}\n";
-  if (guarded) {
-    os << "#endif\n";
-    emitUnitGuard(units[1], os);
+  if (s.runtimeTileClasses())
     emitTileClassBuilder(s, "this forward reads", "kBlockM, kBlockN", os);
-    os << "#endif\n";
-  }
   return text;
 }
 

@@ -220,16 +220,13 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
   }
   r.stats.frontendSeconds = since(t0);
   r.stats.cacheKey = key;
-  // The backward compiles as several programs side by side, the forward as
-  // two where it has a tile-class builder; entries find their CUBIN by unit.
-  // FLASHGEN_JIT_ONE_PROGRAM=1: the whole module as one program (A/B
+  // The backward compiles as several programs side by side (entries find
+  // their CUBIN by unit), the forward as one (KernelSpec::forwardEntries).
+  // FLASHGEN_JIT_ONE_PROGRAM=1: the backward as one program too (A/B
   // measurements of the side-by-side compile).
   static const bool oneProgram = std::getenv("FLASHGEN_JIT_ONE_PROGRAM") != nullptr;
-  const int units = oneProgram ? 1
-                    : backward ? r.spec.backwardCompileUnitCount()
-                               : r.spec.forwardCompileUnitCount();
-  const std::vector<int> unitOf =
-      backward ? r.spec.backwardCompileUnits() : r.spec.forwardCompileUnits();
+  const int units = backward && !oneProgram ? r.spec.backwardCompileUnitCount() : 1;
+  const std::vector<int> unitOf = backward ? r.spec.backwardCompileUnits() : std::vector<int>{};
   std::optional<std::vector<llvm::ArrayRef<char>>> images;
   if (cubin) {
     images = unpackModuleImages(*cubin);

@@ -153,6 +153,10 @@ struct KernelSpec {
   bool runtimeTileClasses() const { return !tileClassEntry.empty(); }
   /// The forward module's entries: the forward, then the builder if any.
   /// With fp8 inputs the V transposition last (forwardEntries().back()).
+  /// One NVRTC program (unlike the backward's units): every module costs a
+  /// new process ~0.5 ms to load on a disk hit, while compiling the builder
+  /// beside the forward saved no cold time measurable on the H200
+  /// (bench/results/2026-12-01-h200-s25.md).
   std::vector<std::string> forwardEntries() const {
     std::vector<std::string> e{entry};
     if (!tileClassEntry.empty())
@@ -160,22 +164,6 @@ struct KernelSpec {
     if (fp8)
       e.push_back(fp8TransposeEntry);
     return e;
-  }
-  /// The forward module's NVRTC programs, per forwardEntries() position:
-  /// the tile-class builder compiles beside the forward kernel, as a unit
-  /// of its own (as backwardCompileUnits); the small V transposition with
-  /// the forward.
-  std::vector<int> forwardCompileUnits() const {
-    std::vector<int> u{0};
-    if (!tileClassEntry.empty())
-      u.push_back(1);
-    if (fp8)
-      u.push_back(0);
-    return u;
-  }
-  int forwardCompileUnitCount() const {
-    std::vector<int> u = forwardCompileUnits();
-    return 1 + *std::max_element(u.begin(), u.end());
   }
 };
 
