@@ -41,15 +41,16 @@ llvm::Expected<CUfunction> flashgen::runtime::mergeKernelFunction(CudaDriver &dr
     KernelCache &cache = KernelCache::global();
     const std::string cacheKey =
         KernelCache::makeKey(source, arch, nvrtcOptions(arch), nvrtcVersion());
-    std::optional<std::vector<char>> cubin = cache.lookup(cacheKey);
+    std::unique_ptr<llvm::MemoryBuffer> cubin = cache.lookup(cacheKey);
     if (!cubin) {
       llvm::Expected<NvrtcResult> c = compileWithNvrtc(source, "merge.cu", arch);
       if (!c)
         return c.takeError();
-      cubin = std::move(c->cubin);
-      llvm::consumeError(cache.store(cacheKey, *cubin)); // the memory copy still serves
+      llvm::consumeError(cache.store(cacheKey, c->cubin)); // the memory copy still serves
+      cubin = llvm::MemoryBuffer::getMemBufferCopy(
+          llvm::StringRef(c->cubin.data(), c->cubin.size()), cacheKey);
     }
-    llvm::Expected<CUmodule> module = driver.loadModule(*cubin);
+    llvm::Expected<CUmodule> module = driver.loadModule(KernelCache::bytes(*cubin));
     if (!module)
       return module.takeError();
     mod = modules.emplace(moduleKey, *module).first;

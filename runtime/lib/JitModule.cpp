@@ -181,7 +181,7 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
   const std::string nvrtc = nvrtcVersion();
   KernelCache &cache = KernelCache::global();
   std::string key;
-  std::optional<std::vector<char>> cubin;
+  std::unique_ptr<llvm::MemoryBuffer> cubin; // the module's CUBINs, packed
   // A spec compiled before for this device (any process): its index entry
   // names the CUBIN and holds the KernelSpec and source, so the frontend,
   // the pass pipeline and codegen are skipped.
@@ -195,8 +195,8 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
       fields.push_back(o);
     specKey = KernelCache::makeSpecKey(fields);
     auto tRead = std::chrono::steady_clock::now();
-    if (std::optional<std::vector<char>> idx = cache.lookup(specKey))
-      if (std::optional<SpecIndexEntry> e = readSpecIndex(*idx))
+    if (std::unique_ptr<llvm::MemoryBuffer> idx = cache.lookup(specKey))
+      if (std::optional<SpecIndexEntry> e = readSpecIndex(KernelCache::bytes(*idx)))
         if ((cubin = cache.lookup(e->cubinKey))) {
           r.spec = std::move(e->spec);
           r.source = std::move(e->source);
@@ -229,7 +229,7 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
   const std::vector<int> unitOf = backward ? r.spec.backwardCompileUnits() : std::vector<int>{};
   std::optional<std::vector<llvm::ArrayRef<char>>> images;
   if (cubin) {
-    images = unpackModuleImages(*cubin);
+    images = unpackModuleImages(KernelCache::bytes(*cubin));
     if (!images || int(images->size()) != std::max(units, 1))
       cubin.reset(); // not what this flashgen writes for the module: compiled afresh
   }
@@ -242,12 +242,12 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
                       r.stats.nvrtcSeconds);
     if (!c)
       return c.takeError();
-    cubin = std::move(*c);
-    images = unpackModuleImages(*cubin);
+    cubin = llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(c->data(), c->size()), key);
+    images = unpackModuleImages(KernelCache::bytes(*cubin));
     if (!images)
       return makeError(ErrorKind::Cuda, "NVRTC returned no CUBIN for " + name.str());
     if (options.useCache)
-      llvm::consumeError(cache.store(key, *cubin)); // memory copy still serves
+      llvm::consumeError(cache.store(key, *c)); // memory copy still serves
   }
   if (options.useCache && !r.stats.indexHit)
     llvm::consumeError(cache.store(specKey, writeSpecIndex(r.spec, key, r.source)));

@@ -3,6 +3,7 @@
 #include "flashgen/Runtime/CompilerSourceHash.h"
 #include "flashgen/Runtime/EmbeddedTemplates.h"
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -18,12 +19,15 @@ namespace {
 // Version 2: the payload's checksum is XXH3-64 (version 1's SHA-256 of a
 // 300 KB CUBIN took a millisecond of every disk hit; a checksum only has to
 // catch torn or damaged files, the key is what must not collide).
-constexpr llvm::StringLiteral kMagic = "FGKC2\n";
+// Version 3: the header padded to kHeaderBytes, so that a payload mapped in
+// place is as aligned as the CUBINs in it need (ModuleImage.cpp).
+constexpr llvm::StringLiteral kMagic = "FGKC3\n";
+constexpr size_t kHeaderBytes = 256;
 
 std::string checksumHex(llvm::ArrayRef<uint8_t> data) {
   return llvm::utohexstr(llvm::xxh3_64bits(data), /*LowerCase=*/true, /*Width=*/16);
 }
-llvm::ArrayRef<uint8_t> bytes(llvm::StringRef s) {
+llvm::ArrayRef<uint8_t> asBytes(llvm::StringRef s) {
   return {reinterpret_cast<const uint8_t *>(s.data()), s.size()};
 }
 
@@ -31,8 +35,8 @@ llvm::ArrayRef<uint8_t> bytes(llvm::StringRef s) {
 class KeyHasher {
 public:
   void field(llvm::StringRef s) {
-    h.update(bytes(s));
-    h.update(bytes(llvm::StringRef("\0", 1))); // fields cannot run together
+    h.update(asBytes(s));
+    h.update(asBytes(llvm::StringRef("\0", 1))); // fields cannot run together
   }
   std::string hex() { return llvm::toHex(h.final(), /*LowerCase=*/true); }
 
@@ -93,57 +97,76 @@ std::string KernelCache::entryPath(llvm::StringRef key) const {
   return std::string(p);
 }
 
-std::optional<std::vector<char>> KernelCache::readDisk(llvm::StringRef key) {
+std::unique_ptr<llvm::MemoryBuffer> KernelCache::readDisk(llvm::StringRef key) {
   std::string path = entryPath(key);
   if (path.empty())
-    return std::nullopt;
-  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                         /*RequiresNullTerminator=*/false);
-  if (!buf)
-    return std::nullopt;
-  llvm::StringRef data = (*buf)->getBuffer();
-  auto bad = [&]() -> std::optional<std::vector<char>> {
+    return nullptr;
+  // The header, then the payload mapped from the same open file (a 300 KB
+  // CUBIN read into a vector, then copied into the memory map, took a new
+  // process's disk hit ~0.3 ms of its 1 ms budget on the CPU machine;
+  // mapped and hashed in place, ~0.06 ms).
+  llvm::Expected<llvm::sys::fs::file_t> file = llvm::sys::fs::openNativeFileForRead(path);
+  if (!file) {
+    llvm::consumeError(file.takeError());
+    return nullptr;
+  }
+  auto closeFile = llvm::make_scope_exit([&] { llvm::sys::fs::closeFile(*file); });
+  auto bad = [&]() -> std::unique_ptr<llvm::MemoryBuffer> {
     ++corrupt;
     llvm::sys::fs::remove(path); // rebuilt by the caller
-    return std::nullopt;
+    return nullptr;
   };
-  // Header: magic, key line, size line, checksum line.
-  if (!data.consume_front(kMagic))
+  // Header: magic, key line, size line, checksum line, spaces and a
+  // newline up to kHeaderBytes.
+  char headBytes[kHeaderBytes];
+  llvm::Expected<size_t> got =
+      llvm::sys::fs::readNativeFile(*file, llvm::MutableArrayRef<char>(headBytes));
+  if (!got) {
+    llvm::consumeError(got.takeError());
+    return bad();
+  }
+  llvm::StringRef head(headBytes, *got);
+  if (head.size() != kHeaderBytes || !head.consume_front(kMagic))
     return bad();
   auto line = [&](llvm::StringRef &out) {
-    size_t nl = data.find('\n');
+    size_t nl = head.find('\n');
     if (nl == llvm::StringRef::npos)
       return false;
-    out = data.take_front(nl);
-    data = data.drop_front(nl + 1);
+    out = head.take_front(nl);
+    head = head.drop_front(nl + 1);
     return true;
   };
   llvm::StringRef storedKey, sizeText, sum;
   uint64_t size = 0;
   if (!line(storedKey) || storedKey != key || !line(sizeText) ||
-      sizeText.getAsInteger(10, size) || !line(sum) || data.size() != size ||
-      checksumHex(bytes(data)) != sum)
+      sizeText.getAsInteger(10, size) || !line(sum) || head.empty() ||
+      head.drop_back().find_first_not_of(' ') != llvm::StringRef::npos || head.back() != '\n')
+    return bad();
+  llvm::sys::fs::file_status st;
+  if (llvm::sys::fs::status(*file, st) || st.getSize() != kHeaderBytes + size)
+    return bad();
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> payload =
+      llvm::MemoryBuffer::getOpenFileSlice(*file, path, size, int64_t(kHeaderBytes));
+  if (!payload || checksumHex(asBytes((*payload)->getBuffer())) != sum)
     return bad();
   ++diskHits;
-  return std::vector<char>(data.begin(), data.end());
+  return std::move(*payload);
 }
 
-std::optional<std::vector<char>> KernelCache::lookup(llvm::StringRef key) {
+std::unique_ptr<llvm::MemoryBuffer> KernelCache::lookup(llvm::StringRef key) {
   {
     std::lock_guard<std::mutex> lock(mutex);
     auto it = memory.find(key);
     if (it != memory.end()) {
       ++memoryHits;
-      return it->second;
+      return llvm::MemoryBuffer::getMemBufferCopy(
+          llvm::StringRef(it->second.data(), it->second.size()), key);
     }
   }
-  if (std::optional<std::vector<char>> d = readDisk(key)) {
-    std::lock_guard<std::mutex> lock(mutex);
-    memory[key] = *d;
+  if (std::unique_ptr<llvm::MemoryBuffer> d = readDisk(key))
     return d;
-  }
   ++misses;
-  return std::nullopt;
+  return nullptr;
 }
 
 llvm::Error KernelCache::store(llvm::StringRef key, llvm::ArrayRef<char> payload) {
@@ -181,8 +204,17 @@ llvm::Error KernelCache::writeDisk(llvm::StringRef key, llvm::ArrayRef<char> pay
   {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     llvm::StringRef data(payload.data(), payload.size());
-    os << kMagic << key << "\n" << payload.size() << "\n" << checksumHex(bytes(data))
-       << "\n" << data;
+    std::string head = (kMagic + key + "\n" + llvm::Twine(payload.size()) + "\n" +
+                        checksumHex(asBytes(data)) + "\n")
+                           .str();
+    if (head.size() >= kHeaderBytes) {
+      os.close();
+      llvm::sys::fs::remove(tmp);
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "kernel cache key too long: '%s'", key.str().c_str());
+    }
+    head.append(kHeaderBytes - 1 - head.size(), ' ');
+    os << head << "\n" << data;
     os.close();
     if (os.has_error()) {
       os.clear_error();

@@ -12,6 +12,7 @@
 
 #include "gtest/gtest.h"
 
+#include <cstring>
 #include <thread>
 
 #include <sys/wait.h>
@@ -26,6 +27,14 @@ struct TempDir {
   ~TempDir() { llvm::sys::fs::remove_directories(path); }
   llvm::SmallString<128> path;
 };
+
+/// A looked-up payload's bytes; empty for a miss.
+std::vector<char> bytesOf(const std::unique_ptr<llvm::MemoryBuffer> &b) {
+  if (!b)
+    return {};
+  llvm::ArrayRef<char> a = KernelCache::bytes(*b);
+  return std::vector<char>(a.begin(), a.end());
+}
 
 std::vector<char> payload(size_t n, char seed) {
   std::vector<char> v(n);
@@ -54,11 +63,11 @@ TEST(KernelCache, MissThenMemoryHitThenDiskHit) {
   EXPECT_FALSE(cache.lookup(key));
   EXPECT_EQ(cache.misses, 1u);
   ASSERT_FALSE(bool(cache.store(key, payload(1000, 3))));
-  EXPECT_EQ(*cache.lookup(key), payload(1000, 3));
+  EXPECT_EQ(bytesOf(cache.lookup(key)), payload(1000, 3));
   EXPECT_EQ(cache.memoryHits, 1u);
   // A new process (a fresh cache object) finds it on disk.
   KernelCache again(std::string(dir.path));
-  EXPECT_EQ(*again.lookup(key), payload(1000, 3));
+  EXPECT_EQ(bytesOf(again.lookup(key)), payload(1000, 3));
   EXPECT_EQ(again.diskHits, 1u);
 }
 
@@ -105,7 +114,7 @@ TEST(KernelCache, CorruptOrTruncatedEntriesAreRejectedAndRemoved) {
   EXPECT_FALSE(c4.lookup(key)) << "an entry must carry its own key";
   // After a rejection the slot is rebuilt normally.
   ASSERT_FALSE(bool(c4.store(key, payload(64, 5))));
-  EXPECT_EQ(*KernelCache(std::string(dir.path)).lookup(key), payload(64, 5));
+  EXPECT_EQ(bytesOf(KernelCache(std::string(dir.path)).lookup(key)), payload(64, 5));
 }
 
 TEST(KernelCache, ConcurrentThreadsStoreAndLoad) {
@@ -119,7 +128,7 @@ TEST(KernelCache, ConcurrentThreadsStoreAndLoad) {
         std::string key = KernelCache::makeKey(std::to_string(i % 10), "sm_90a", {}, "1");
         std::vector<char> want = payload(2000 + (i % 10), char(i % 10));
         if (auto got = cache.lookup(key)) {
-          wrong += *got != want;
+          wrong += bytesOf(got) != want;
         } else if (cache.store(key, want)) {
           wrong += 1;
         }
@@ -135,7 +144,7 @@ TEST(KernelCache, ConcurrentThreadsStoreAndLoad) {
     std::string key = KernelCache::makeKey(std::to_string(i), "sm_90a", {}, "1");
     auto got = fresh.lookup(key);
     ASSERT_TRUE(got) << i;
-    EXPECT_EQ(*got, payload(2000 + i, char(i)));
+    EXPECT_EQ(bytesOf(got), payload(2000 + i, char(i)));
   }
   EXPECT_EQ(fresh.corrupt, 0u);
 }
@@ -163,7 +172,7 @@ TEST(KernelCache, UnwritableDirectoryDegradesToMemoryWithOneWarning) {
     llvm::Error e = cache.store(key, payload(100, char(i)));
     EXPECT_TRUE(bool(e));
     llvm::consumeError(std::move(e));
-    EXPECT_EQ(*cache.lookup(key), payload(100, char(i)));
+    EXPECT_EQ(bytesOf(cache.lookup(key)), payload(100, char(i)));
   }
   const std::string err = testing::internal::GetCapturedStderr();
   EXPECT_EQ(cache.diskFailures, 3u);
@@ -197,8 +206,8 @@ TEST(KernelCache, ConcurrentProcessesAndThreads) {
             const int i = (n * 7 + t + p) % 16;
             if (n % 5 == 0)
               cache.clearMemory(); // read from disk again
-            if (std::optional<std::vector<char>> got = cache.lookup(keyOf(i)))
-              wrong += *got != want(i);
+            if (std::unique_ptr<llvm::MemoryBuffer> got = cache.lookup(keyOf(i)))
+              wrong += bytesOf(got) != want(i);
             else if (llvm::Error e = cache.store(keyOf(i), want(i))) {
               llvm::consumeError(std::move(e));
               ++wrong;
@@ -218,9 +227,9 @@ TEST(KernelCache, ConcurrentProcessesAndThreads) {
   }
   KernelCache fresh(path);
   for (int i = 0; i < 16; ++i) {
-    std::optional<std::vector<char>> got = fresh.lookup(keyOf(i));
+    std::unique_ptr<llvm::MemoryBuffer> got = fresh.lookup(keyOf(i));
     ASSERT_TRUE(got) << i;
-    EXPECT_EQ(*got, want(i));
+    EXPECT_EQ(bytesOf(got), want(i));
   }
   EXPECT_EQ(fresh.corrupt, 0u);
   // No temporary file is left behind.
@@ -276,22 +285,41 @@ TEST(KernelCache, TemplatesHashIsTheEmbeddedTemplates) {
   EXPECT_GT(embeddedTemplates().size(), 20u);
 }
 
-// Entries of the previous format (FGKC1: a SHA-256 checksum) are not read
-// as this one's: they are removed and rebuilt like any damaged entry.
+// Entries of earlier formats (FGKC1: a SHA-256 checksum; FGKC2: the
+// payload right after the header) are not read as this one's: they are
+// removed and rebuilt like any damaged entry.
 TEST(KernelCache, OldFormatEntriesAreRebuilt) {
   TempDir dir;
   KernelCache cache(std::string(dir.path));
   std::string key = KernelCache::makeKey("old", "sm_90a", {}, "1");
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(cache.entryPath(key), ec);
-    ASSERT_FALSE(ec);
-    os << "FGKC1\n" << key << "\n3\n"
-       << std::string(64, 'a') << "\n"
-       << "abc";
+  for (const char *old : {"FGKC1\n", "FGKC2\n"}) {
+    {
+      std::error_code ec;
+      llvm::raw_fd_ostream os(cache.entryPath(key), ec);
+      ASSERT_FALSE(ec);
+      os << old << key << "\n3\n"
+         << std::string(std::strcmp(old, "FGKC1\n") ? 16 : 64, 'a') << "\n"
+         << "abc";
+    }
+    EXPECT_FALSE(cache.lookup(key)) << old;
+    EXPECT_FALSE(llvm::sys::fs::exists(cache.entryPath(key))) << old;
   }
-  EXPECT_FALSE(cache.lookup(key));
-  EXPECT_EQ(cache.corrupt, 1u);
-  EXPECT_FALSE(llvm::sys::fs::exists(cache.entryPath(key)));
+  EXPECT_EQ(cache.corrupt, 2u);
+}
+
+// A disk hit's payload is as aligned as a CUBIN in memory (the loader reads
+// the images in place, ModuleImage.cpp), small entries and mapped ones.
+TEST(KernelCache, DiskHitsAreAligned) {
+  TempDir dir;
+  for (size_t n : {size_t(1), size_t(64), size_t(5000), size_t(300000)}) {
+    std::string key = KernelCache::makeKey(std::to_string(n), "sm_90a", {}, "1");
+    ASSERT_FALSE(bool(KernelCache(std::string(dir.path)).store(key, payload(n, 9))));
+    KernelCache fresh(std::string(dir.path));
+    std::unique_ptr<llvm::MemoryBuffer> got = fresh.lookup(key);
+    ASSERT_TRUE(got) << n;
+    EXPECT_EQ(fresh.diskHits, 1u);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(got->getBufferStart()) % 16, 0u) << n;
+    EXPECT_EQ(bytesOf(got), payload(n, 9)) << n;
+  }
 }
 } // namespace

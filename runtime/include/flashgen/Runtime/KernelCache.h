@@ -8,8 +8,9 @@
 // Spec-index entries (makeSpecKey: spec text, pass, device) hold what a
 // launch needs and the CUBIN's key, so a new process skips the frontend.
 //
-// An entry is `FGKC2\n`, the key, the payload size and the payload's
-// XXH3-64 checksum, then the payload. It is written to a unique temporary file and
+// An entry is `FGKC3\n`, the key, the payload size and the payload's
+// XXH3-64 checksum, spaces to a 256-byte header, then the payload (read in
+// place: mapped, 256-byte aligned). It is written to a unique temporary file and
 // renamed into place, so readers never see half an entry; an entry whose
 // header, key or checksum does not match is reported as corrupt, deleted
 // and rebuilt, never loaded. All methods are thread-safe.
@@ -20,10 +21,11 @@
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/MemoryBuffer.h"
 
 #include <atomic>
 #include <mutex>
-#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -48,7 +50,15 @@ public:
   /// pass, the device's description, the compiler's options).
   static std::string makeSpecKey(llvm::ArrayRef<llvm::StringRef> fields);
 
-  std::optional<std::vector<char>> lookup(llvm::StringRef key);
+  /// What this object stored (a copy), else the disk entry's payload,
+  /// mapped in place and checked against its key, size and checksum (a
+  /// damaged entry is removed); null on a miss. Disk hits are not kept in
+  /// memory: the JIT keeps what it loads.
+  std::unique_ptr<llvm::MemoryBuffer> lookup(llvm::StringRef key);
+  /// A looked-up payload's bytes.
+  static llvm::ArrayRef<char> bytes(const llvm::MemoryBuffer &b) {
+    return {b.getBufferStart(), b.getBufferSize()};
+  }
   /// Stores in memory and (best effort) on disk; a disk failure is returned
   /// but the entry stays usable from memory, and the first one of this
   /// cache is also printed as a warning (a read-only or full directory).
@@ -61,7 +71,7 @@ public:
   std::atomic<unsigned> memoryHits{0}, diskHits{0}, misses{0}, corrupt{0}, diskFailures{0};
 
 private:
-  std::optional<std::vector<char>> readDisk(llvm::StringRef key);
+  std::unique_ptr<llvm::MemoryBuffer> readDisk(llvm::StringRef key);
   llvm::Error writeDisk(llvm::StringRef key, llvm::ArrayRef<char> payload);
 
   std::string dir;
