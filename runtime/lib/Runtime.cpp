@@ -52,24 +52,36 @@ int deviceSMs(int device) {
 
 llvm::Expected<std::unique_ptr<Kernel>>
 Kernel::fromSpec(llvm::StringRef text, llvm::StringRef name, const JitOptions &options) {
-  {
-    // Spec errors first: they are the user's to fix whether or not this
-    // machine has a GPU (parse and Sema only, well under a millisecond).
+  // Spec errors come first: they are the user's to fix whether or not
+  // this machine has a GPU (parse and Sema only). With a usable device the
+  // JIT reports them itself (generateVariant, the same ErrorKind::Spec
+  // text), and a spec-index hit is a spec this code generator compiled
+  // before: checking it again cost a new process's disk hit ~0.1 ms.
+  auto specErrors = [&]() -> llvm::Error {
     llvm::SourceMgr srcMgr;
     srcMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, name), llvm::SMLoc());
     std::string diags;
     llvm::raw_string_ostream os(diags);
     if (runFrontend(srcMgr, os, /*ctx=*/nullptr).numErrors)
       return makeError(ErrorKind::Spec, "errors in " + name + ":\n" + os.str());
-  }
+    return llvm::Error::success();
+  };
   llvm::Expected<CudaDriver &> driver = CudaDriver::get(options.device);
-  if (!driver)
+  if (!driver) {
+    if (llvm::Error e = specErrors()) {
+      llvm::consumeError(driver.takeError());
+      return std::move(e);
+    }
     return driver.takeError();
+  }
   const DeviceInfo &dev = driver->device();
-  if (options.arch != "native" && options.arch != dev.arch())
+  if (options.arch != "native" && options.arch != dev.arch()) {
+    if (llvm::Error e = specErrors())
+      return std::move(e);
     return makeError(ErrorKind::Argument, "JIT for " + options.arch + " requested, but the device (" + dev.name +
                 ") is " + dev.arch() + "; use arch = native or compile ahead with "
                 "`flashgen compile`");
+  }
   JitOptions resolved = options;
   resolved.device = dev.ordinal; // every later call goes to this device
   if (const char *pdl = std::getenv("FLASHGEN_PDL"); pdl && *pdl)

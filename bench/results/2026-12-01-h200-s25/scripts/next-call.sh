@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Prepared in session 25 for the next session's first device calls, on main
+# (device-prep build; pack .carry into .carry-pack/bins.tar.xz with
+#   tar cf - .carry | xz -T2 -6 > .carry-pack/bins.tar.xz
+# and carry .carry-pack). Not GPU-run yet on main:
+#   - the kernel cache maps a disk hit's payload in place (FGKC3 entries,
+#     header padded to 256 bytes; CPU: cache reads 0.55 -> 0.14-0.23 ms);
+#   - Kernel::fromSpec skips its up-front spec check when a device is
+#     usable (the JIT reports spec errors itself; CPU: ~0.1 ms of a new
+#     process's first call).
+# Call A (this script, ~560 s): new-process disk hits (examples and 8 random
+# specs), then every GPU test side by side (the cache under 8 processes x 8
+# threads is GpuJit.ConcurrentProcessesAndThreads).
+#   run:  tar xJf .carry-pack/bins.tar.xz && bash bench/results/2026-12-01-h200-s25/scripts/next-call.sh
+set -u
+O=${OUT:-$PWD/out}; mkdir -p "$O"; t0=$(date +%s)
+(OUT=$O/j timeout 150 bash bench/device-run.sh jit 8 8 > $O/jit-summary.txt 2>&1)
+echo "jit $(( $(date +%s) - t0 )) s" >> $O/times.txt
+left=$(( 570 - ($(date +%s) - t0) ))
+OUT=$O/t GPU_TEST_TIMEOUT=$left bash bench/device-run.sh tests-all > $O/tests.txt 2>&1
+echo "tests-all rc=$? $(( $(date +%s) - t0 )) s (limit $left)" >> $O/times.txt
+cd $O && tar czf all.tgz --exclude=all.tgz * 2>/dev/null
+grep -oE "^jit-disk [^ ]* total_ms=[0-9.]* \(frontend [0-9.]* ms with cache reads [0-9.]* ms, load [0-9.]* ms" $O/j/jit.txt | sort -t= -k2 -n | tail -12
+grep -oE "^jit [^ ]* cold_total_s=[0-9.]*" $O/j/jit.txt | sort -t= -k2 -n | tail -6
+tail -4 $O/tests.txt; grep -E "FAILED" $O/tests.txt | head; cat $O/times.txt
