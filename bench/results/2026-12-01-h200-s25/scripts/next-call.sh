@@ -23,3 +23,12 @@ cd $O && tar czf all.tgz --exclude=all.tgz * 2>/dev/null
 grep -oE "^jit-disk [^ ]* total_ms=[0-9.]* \(frontend [0-9.]* ms with cache reads [0-9.]* ms, load [0-9.]* ms" $O/j/jit.txt | sort -t= -k2 -n | tail -12
 grep -oE "^jit [^ ]* cold_total_s=[0-9.]*" $O/j/jit.txt | sort -t= -k2 -n | tail -6
 tail -4 $O/tests.txt; grep -E "FAILED" $O/tests.txt | head; cat $O/times.txt
+# Call B (A/B of branch window-rows, the planner's long-row rules by a
+# sliding window's width; not GPU-run): here `scripts/ab-build.sh main
+# window-rows`, carry .carry-ab (xz-packed), then there
+#   printf 'attention win64 {\n  head_dim = 64;\n  heads = 16;\n  mask = causal && q - k < 1024;\n}\n' > /tmp/win64.attn
+#   AB_TIMEOUT=60 bash bench/ab-run.sh /tmp/win64.attn 1,16,16384 2,16,8192 4,16,4096 8,16,2048
+# and the same with head_dim = 128 (unchanged expected); then
+# bench/mask_bench.py --masks window --dims 64 --seqlens 4096,16384 on
+# window-rows' library. Merge if the d64 window at 8k-16k gains (prediction:
+# 270 -> ~320 TFLOP/s at 16k, ~1.04x FlexAttention).
