@@ -32,3 +32,12 @@ tail -4 $O/tests.txt; grep -E "FAILED" $O/tests.txt | head; cat $O/times.txt
 # bench/mask_bench.py --masks window --dims 64 --seqlens 4096,16384 on
 # window-rows' library. Merge if the d64 window at 8k-16k gains (prediction:
 # 270 -> ~320 TFLOP/s at 16k, ~1.04x FlexAttention).
+# Call C (on main: FLASHGEN_POLY_EXP2_STRIDE, merged off by default with
+# identical SASS; not GPU-run): every n-th slice of the forward softmax's
+# exponentials on the FMA pipe (PolyExp2.cuh). The SFU's 16 results per
+# clock per SM take as long per tile as the fp8 products: prediction fp8
+# +5-15% at n = 2-4, bf16 within +-3%.
+#   for st in 0 2 4 8; do for spec in fp8 d128 (and d64, causal); do
+#     FLASHGEN_POLY_EXP2_STRIDE=$st FLASHGEN_CACHE_DIR=/tmp/c$st .carry/flashgen run SPEC --no-check --cold-l2 --reps 30 --shape 2,16,8192 (and 4,16,4096 1,16,16384); done; done
+#   correctness: FLASHGEN_POLY_EXP2_STRIDE=2 .carry/flashgen run SPEC --shape 1,4,17 / 2,4,1000 / 1,2,4097 (fp8, bf16 d128/d64, causal, documents), and
+#   the forward GPU tests with the stride set if it is kept (then make it the default for fp8).
