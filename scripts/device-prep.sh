@@ -5,6 +5,11 @@
 # binaries into .carry/ (ignored by git; add "/.carry/" to .git/info/exclude)
 # and pass `carry: [".carry"]` to the device tool. Then run there:
 #   bash bench/device-run.sh [tests|bench|all]
+# The carry limit is 64 MiB with the tree (~11 MB): .carry is ~62 MB, so
+# FLASHGEN_CARRY_PACK=1 also packs it, with .carry-ab if present, into
+# .carry-pack/bins.tar.xz (xz: ~10 MB for .carry, ~25 MB with three A/B
+# binaries); carry ".carry-pack" and start the command there with
+#   tar xJf .carry-pack/bins.tar.xz && ...
 #
 #===------------------------------------------------------------------------===#
 set -euo pipefail
@@ -24,3 +29,11 @@ done
 # --library .carry/libflashgen.so there).
 strip -o "$root/.carry/libflashgen.so" "$build/lib/libflashgen.so"
 du -sh "$root/.carry"
+if [[ ${FLASHGEN_CARRY_PACK:-0} == 1 ]]; then
+  mkdir -p "$root/.carry-pack"
+  grep -qx "/.carry-pack/" "$exclude" 2>/dev/null || echo "/.carry-pack/" >> "$exclude"
+  packed=(.carry)
+  [[ -d $root/.carry-ab ]] && packed+=(.carry-ab)
+  tar -C "$root" -cf - "${packed[@]}" | xz -T2 -6 > "$root/.carry-pack/bins.tar.xz"
+  du -sh "$root/.carry-pack/bins.tar.xz"
+fi
