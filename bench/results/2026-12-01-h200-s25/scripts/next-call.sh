@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Prepared in session 25 for the next session's first device calls, on main
-# (device-prep build; pack .carry into .carry-pack/bins.tar.xz with
-#   tar cf - .carry | xz -T2 -6 > .carry-pack/bins.tar.xz
-# and carry .carry-pack). Not GPU-run yet on main:
+# (rm -rf .carry-ab; FLASHGEN_CARRY_PACK=1 scripts/device-prep.sh packs
+# .carry into .carry-pack/bins.tar.xz; carry .carry-pack). Not GPU-run yet
+# on main:
 #   - the kernel cache maps a disk hit's payload in place (FGKC3 entries,
 #     header padded to 256 bytes; CPU: cache reads 0.55 -> 0.14-0.23 ms);
 #   - Kernel::fromSpec skips its up-front spec check when a device is
