@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 #include "GpuTestUtil.h"
 
+#include "flashgen/Codegen/ErrorKind.h"
 #include "flashgen/Runtime/Check.h"
 #include "flashgen/Runtime/CudaDriver.h"
 #include "flashgen/Runtime/Runtime.h"
@@ -559,6 +560,15 @@ TEST_F(GpuForward, ExplicitTilings) {
 }
 
 TEST_F(GpuForward, RejectsBadArguments) {
+  // With a device, spec errors come from the JIT's own frontend (no check
+  // before it since session 25): the same kind and text as without one.
+  for (const char *bad : {"attention a { head_dim = 12; }", "attention a { mask = q < ; }"}) {
+    auto s = Kernel::fromSpec(bad, "bad.attn");
+    ASSERT_FALSE(bool(s)) << bad;
+    auto [kind, message] = takeKindAndMessage(s.takeError(), ErrorKind::Cuda);
+    EXPECT_EQ(kind, ErrorKind::Spec) << bad;
+    EXPECT_EQ(message.rfind("errors in bad.attn:", 0), 0u) << message;
+  }
   auto k = Kernel::fromSpec("attention a { head_dim = 64; }");
   ASSERT_TRUE(bool(k)) << llvm::toString(k.takeError());
   gputest::Scratch buf(*drv);
