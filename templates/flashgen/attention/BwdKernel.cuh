@@ -334,29 +334,23 @@ template <class Variant, int NT> struct BwdTileMath {
     return keepBits.test(0, n, e) ? p.dropoutScale : 0.f;
   }
 
-  /// One element of dS^T without dropout: P^T * (dP^T - D) * f' (gradient's
-  /// formula; n, e: the element's place in the accumulator).
+  /// One element of dS^T = P^T * (dropout(dP^T) - D) * f', given P^T and
+  /// dropout(dP^T) (n, e: the element's place in the accumulator).
   FG_DEVICE float dS(float pv, float dpv, const float *dsum, int n, int e, int t) const {
-    static_assert(!Variant::kHasDropout, "gradient() applies dropout");
     float ds = pv * (dpv - dsum[n * 8 + 2 * t + (e % 2)]);
     if (Variant::kHasScoreMod)
       ds *= grad[Variant::kHasScoreMod ? n : 0][e];
     return ds;
   }
 
-  /// dS^T = P^T * (dropout(dP^T) - D) * f', in place over P^T.
+  /// dS^T, in place over P^T.
   FG_DEVICE void gradient(float (&s)[NT][4], const float (&dp)[NT][4], const FwdParams &p,
                           const float *dsum, int t) const {
 #pragma unroll
     for (int n = 0; n < NT; ++n)
 #pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int qc = n * 8 + 2 * t + (e % 2);
-        float ds = s[n][e] * (dp[n][e] * dropMul(p, n, e) - dsum[qc]);
-        if (Variant::kHasScoreMod)
-          ds *= grad[Variant::kHasScoreMod ? n : 0][e];
-        s[n][e] = ds;
-      }
+      for (int e = 0; e < 4; ++e)
+        s[n][e] = dS(s[n][e], dp[n][e] * dropMul(p, n, e), dsum, n, e, t);
   }
 };
 

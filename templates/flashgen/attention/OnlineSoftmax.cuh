@@ -249,13 +249,10 @@ FG_DEVICE void onlineSoftmax(float (&s)[MR][NT][4], float (&rowMax)[2 * MR],
 #pragma unroll
     for (int n = 0; n < NT; ++n) {
       // Every kPolyExp2Stride-th column pair on the FMA pipe (PolyExp2.cuh).
-      if (kPolyExp2Stride > 0 && n % kPolyExp2Stride == kPolyExp2Stride - 1) {
-        s[mr][n][2 * h2] = exp2Poly(fmaf(s[mr][n][2 * h2], sc, -mUse[r]));
-        s[mr][n][2 * h2 + 1] = exp2Poly(fmaf(s[mr][n][2 * h2 + 1], sc, -mUse[r]));
-      } else {
-        s[mr][n][2 * h2] = exp2f_approx(fmaf(s[mr][n][2 * h2], sc, -mUse[r]));
-        s[mr][n][2 * h2 + 1] = exp2f_approx(fmaf(s[mr][n][2 * h2 + 1], sc, -mUse[r]));
-      }
+      const bool poly = kPolyExp2Stride > 0 && n % kPolyExp2Stride == kPolyExp2Stride - 1;
+      auto p2 = [&](float x) { return poly ? exp2Poly(x) : exp2f_approx(x); };
+      s[mr][n][2 * h2] = p2(fmaf(s[mr][n][2 * h2], sc, -mUse[r]));
+      s[mr][n][2 * h2 + 1] = p2(fmaf(s[mr][n][2 * h2 + 1], sc, -mUse[r]));
       sum += s[mr][n][2 * h2] + s[mr][n][2 * h2 + 1];
     }
     rowSum[r] = rowSum[r] * correction[r] + sum;
