@@ -403,6 +403,12 @@ std::optional<TileConfig> flashgen::attn::plannedForShape(const TilingProblem &p
   if (p.backward || !c.warpSpecialized || plannedWarpSpecializedCtas(p, c) != c.ctasPerSM)
     return std::nullopt;
   const int64_t d = paddedHeadDim(p.qkHeadDim), n = std::max(seqQ, seqK);
+  // The long-row rules go by the keys a row keeps: the sequence, or a
+  // sliding window's width (a window of 1024 keeps 1024 at any length; at
+  // 16k its d64 forward ran 270 TFLOP/s on the three-warpgroup rule, 0.88x
+  // FlexAttention, and 320 at 2k on the planner's own tiles; H200, bench/
+  // results/2026-12-01-h200-s25.md).
+  const int64_t rowKeys = p.bandWidth > 0 ? std::min(n, p.bandWidth) : n;
   // Tuned on the H200 (bench/results/2026-11-29-h200-tune-s8.md), the same
   // direction as the H100's A/B runs of 2026-11-25:
   //  - head dim 64, rows past 2k (4k with a band mask; the tuning
@@ -432,11 +438,11 @@ std::optional<TileConfig> flashgen::attn::plannedForShape(const TilingProblem &p
     const char *text;
   };
   const Rule rules[] = {
-      {d == 64 && !p.runtimeSparse && n > (p.bandMask ? 4096 : 2048), 192, 128, 12, 1,
+      {d == 64 && !p.runtimeSparse && rowKeys > (p.bandMask ? 4096 : 2048), 192, 128, 12, 1,
        p.bandMask ? "head dim 64, band mask, sequences past 4k: three consumer "
                     "warpgroups, 192x128"
                   : "head dim 64, sequences past 2k: three consumer warpgroups, 192x128"},
-      {d == 64 && p.bandMask && n > 2048, 64, 128, 4, 2,
+      {d == 64 && p.bandMask && rowKeys > 2048, 64, 128, 4, 2,
        "head dim 64, band mask, sequences past 2k: Bc = 128 at two CTAs per SM"},
       {d == 64 && !p.bandMask && n <= 512, 64, 64, 4, 3,
        "head dim 64, sequences of 512 or fewer: 64x64 at three CTAs per SM"},

@@ -71,6 +71,8 @@ TilingProblem flashgen::attn::tilingProblemOf(VariantOp v, bool backward) {
   if (MaskShapeAttr m = v.getMaskShapeAttr()) {
     problem.bandMask =
         m.getKind() == MaskShapeKind::band || m.getKind() == MaskShapeKind::band_and;
+    if (problem.bandMask && m.getLower() && m.getUpper())
+      problem.bandWidth = *m.getUpper() - *m.getLower() + 1;
     // A generic mask without lookups (dilated) is dense in tiles: not sparse.
     problem.runtimeSparse = m.getKind() == MaskShapeKind::band_and || bool(v.getSparsityAttr()) ||
                             !tileDecidingTensors(v).empty();

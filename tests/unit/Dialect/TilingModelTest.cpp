@@ -401,9 +401,10 @@ TEST(Tiling, BackwardFastPathWhereTheWarpsSplitDQEvenly) {
 TEST(Tiling, PlannedForShape) {
   const GpuTarget h100 = *lookupTarget("sm_90a");
   auto at = [&](int64_t d, bool band, int64_t n, bool dropout = false, bool scoreMod = false,
-                bool runtimeSparse = false) -> std::optional<TileConfig> {
+                bool runtimeSparse = false, int64_t bandWidth = 0) -> std::optional<TileConfig> {
     TilingProblem p{d, d, 2, false};
     p.bandMask = band;
+    p.bandWidth = bandWidth;
     p.dropout = dropout;
     p.scoreMod = scoreMod;
     p.runtimeSparse = runtimeSparse;
@@ -448,6 +449,13 @@ TEST(Tiling, PlannedForShape) {
   // row at any length: not three warpgroups; a band's Bc = 128 still.
   EXPECT_TRUE(is(at(64, true, 16384, false, false, /*runtimeSparse=*/true), 64, 128, 2));
   EXPECT_FALSE(at(64, false, 16384, false, false, /*runtimeSparse=*/true));
+  // A sliding window keeps its width in keys at any length: the long-row
+  // rules go by that (a window of 1024: the planner's own tiles at 16k; a
+  // window of 8192 is a long row from 8k on).
+  EXPECT_FALSE(at(64, true, 16384, false, false, false, /*bandWidth=*/1024));
+  EXPECT_TRUE(is(at(64, true, 16384, false, false, false, 3000), 64, 128, 2));
+  EXPECT_TRUE(is(at(64, true, 16384, false, false, false, 8192), 192, 128, 1));
+  EXPECT_TRUE(is(at(64, true, 4096, false, false, false, 8192), 64, 128, 2));
   // Not the planner's family (a spec's own tiling), the backward, or
   // another architecture: no rule.
   TilingProblem d128{128, 128, 2, false};

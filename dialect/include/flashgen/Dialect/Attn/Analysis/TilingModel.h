@@ -61,6 +61,10 @@ struct TilingProblem {
   /// The mask is a band (causal, sliding window, ...): the kv loop of a
   /// row block is bounded, rows have fewer tiles and differ in length.
   bool bandMask = false;
+  /// Keys a row keeps at most under a band bounded on both sides (a
+  /// sliding window: upper - lower + 1); 0 when a side is open (causal),
+  /// where rows grow with the sequence.
+  int64_t bandWidth = 0;
   /// Which tiles are empty is known only at run time (a band conjoined
   /// with more, lookups deciding tiles, a run-time block map): rows may
   /// keep few tiles of many, as documents do, so long sequences do not
