@@ -15,7 +15,7 @@ the payload; module entries are ELF files):
 Each with and without CUDA_MODULE_LOADING=EAGER. Prints one line per
 CUBIN and mode: median and range of the per-process times (ms).
 
-  python3 bench/module_load.py CACHE_DIR [--procs 7]
+  python3 bench/module_load.py CACHE_DIR [--procs 7] [--cubins F.cubin ...]
 """
 import argparse
 import ctypes
@@ -45,15 +45,9 @@ def cuda():
 
 
 def first_entry_name(image):
-    # The first "flashgen_" kernel symbol in the ELF's string tables.
-    i = image.find(b"flashgen_")
-    while i >= 0:
-        j = image.find(b"\0", i)
-        name = image[i:j]
-        if not name.startswith(b".") and b"." not in name:
-            return name
-        i = image.find(b"flashgen_", j)
-    return b"tiny"
+    # The first kernel's name: its code section is ".text.<name>".
+    i = image.find(b".text.")
+    return image[i + 6:image.find(b"\0", i)] if i >= 0 else b"tiny"
 
 
 def child(path, mode, tiny_path):
@@ -105,12 +99,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("cache_dir")
     ap.add_argument("--procs", type=int, default=7)
+    ap.add_argument("--cubins", nargs="*", default=[],
+                    help="more CUBIN files to time (e.g. synthetic kernels)")
+    ap.add_argument("--modes", default="first,after,again,library")
+    ap.add_argument("--loading", default="LAZY,EAGER")
     a = ap.parse_args()
     work = "/tmp/module-load"
     os.makedirs(work, exist_ok=True)
     tiny = os.path.join(work, "tiny.cubin")
     tiny_cubin(tiny)
-    cubins = [tiny]
+    cubins = [tiny] + a.cubins
     for f in sorted(glob.glob(os.path.join(a.cache_dir, "*.fgk"))):
         payload = open(f, "rb").read()[256:]
         if payload.startswith(b"\x7fELF"):
@@ -118,8 +116,8 @@ def main():
             open(p, "wb").write(payload)
             cubins.append(p)
     for c in cubins:
-        for loading in ("LAZY", "EAGER"):
-            for mode in ("first", "after", "again", "library"):
+        for loading in a.loading.split(","):
+            for mode in a.modes.split(","):
                 env = dict(os.environ, CUDA_MODULE_LOADING=loading)
                 load, fn = [], []
                 for _ in range(a.procs):

@@ -22,11 +22,6 @@ std::vector<std::string> flashgen::runtime::nvrtcOptions(llvm::StringRef arch) {
   // module load follow its size. The options are part of the cache key.
   if (const char *v = std::getenv("FLASHGEN_LINEINFO"); v && std::string_view(v) == "1")
     opts.push_back("-lineinfo");
-  // An experiment's knob (OnlineSoftmax.cuh): every n-th slice of the
-  // forward's exponentials on the FMA pipe, n in 1..8.
-  if (const char *v = std::getenv("FLASHGEN_POLY_EXP2_STRIDE"))
-    if (std::string_view s(v); s.size() == 1 && s[0] >= '1' && s[0] <= '8')
-      opts.push_back(std::string("-DFLASHGEN_POLY_EXP2_STRIDE=") + v);
   // NVRTC 13 also stores every PTX and CUBIN it compiles in the driver's
   // compute cache: up to 0.45 s more per cold compile on the H200 machine
   // (bench/results/2026-11-30-h200-s16.md), for entries our own kernel

@@ -10,7 +10,6 @@
 #ifndef FLASHGEN_ATTENTION_ONLINESOFTMAX_CUH
 #define FLASHGEN_ATTENTION_ONLINESOFTMAX_CUH
 
-#include "flashgen/PolyExp2.cuh"
 #include "flashgen/attention/FwdDecoding.cuh"
 #include "flashgen/attention/Params.cuh"
 #include "flashgen/attention/Philox.cuh"
@@ -189,15 +188,6 @@ FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls,
 /// rescaling; after the first tiles of a row it almost never happens).
 constexpr float kRescaleSlack = 8.f;
 
-/// The forward's exponentials on the FMA pipe: every kPolyExp2Stride-th
-/// 8-column slice of a tile (0: none). An experiment's knob for now
-/// (FLASHGEN_POLY_EXP2_STRIDE in the JIT's environment becomes
-/// -DFLASHGEN_POLY_EXP2_STRIDE), not yet measured on the GPU.
-#ifndef FLASHGEN_POLY_EXP2_STRIDE
-#define FLASHGEN_POLY_EXP2_STRIDE 0
-#endif
-constexpr int kPolyExp2Stride = FLASHGEN_POLY_EXP2_STRIDE;
-
 /// The online-softmax step: rows g and g+8 of each slice; 4 lanes share a
 /// row. The running max is kept in the log2 domain (scale applied), up to
 /// kRescaleSlack below the row's true maximum. S becomes P = 2^(S*sc -
@@ -248,11 +238,8 @@ FG_DEVICE void onlineSoftmax(float (&s)[MR][NT][4], float (&rowMax)[2 * MR],
     float sum = 0.f;
 #pragma unroll
     for (int n = 0; n < NT; ++n) {
-      // Every kPolyExp2Stride-th column pair on the FMA pipe (PolyExp2.cuh).
-      const bool poly = kPolyExp2Stride > 0 && n % kPolyExp2Stride == kPolyExp2Stride - 1;
-      auto p2 = [&](float x) { return poly ? exp2Poly(x) : exp2f_approx(x); };
-      s[mr][n][2 * h2] = p2(fmaf(s[mr][n][2 * h2], sc, -mUse[r]));
-      s[mr][n][2 * h2 + 1] = p2(fmaf(s[mr][n][2 * h2 + 1], sc, -mUse[r]));
+      s[mr][n][2 * h2] = exp2f_approx(fmaf(s[mr][n][2 * h2], sc, -mUse[r]));
+      s[mr][n][2 * h2 + 1] = exp2f_approx(fmaf(s[mr][n][2 * h2 + 1], sc, -mUse[r]));
       sum += s[mr][n][2 * h2] + s[mr][n][2 * h2 + 1];
     }
     rowSum[r] = rowSum[r] * correction[r] + sum;
