@@ -2,6 +2,9 @@
 #include "flashgen/Runtime/Nvrtc.h"
 #include "flashgen/Codegen/ErrorKind.h"
 #include "flashgen/Runtime/EmbeddedTemplates.h"
+#include "NvJitLink.h"
+
+#include "llvm/ADT/STLExtras.h"
 
 #include <nvrtc.h>
 
@@ -35,13 +38,19 @@ std::vector<std::string> flashgen::runtime::nvrtcOptions(llvm::StringRef arch) {
 std::string flashgen::runtime::nvrtcVersion() {
   int major = 0, minor = 0;
   ::nvrtcVersion(&major, &minor);
-  return std::to_string(major) + "." + std::to_string(minor);
+  // CUBINs assembled by nvJitLink from stripped PTX are other cache entries
+  // than NVRTC's own.
+  const std::string &link = nvJitLinkVersion();
+  return std::to_string(major) + "." + std::to_string(minor) +
+         (link.empty() ? "" : " + nvJitLink " + link + " (unused globals stripped)");
 }
+
+bool flashgen::runtime::linksWithNvJitLink() { return !nvJitLinkVersion().empty(); }
 
 llvm::Expected<NvrtcResult>
 flashgen::runtime::compileWithNvrtc(llvm::StringRef source, llvm::StringRef name,
                                     llvm::StringRef arch, bool cubin,
-                                    llvm::ArrayRef<std::string> extraOptions) {
+                                    llvm::ArrayRef<std::string> extraOptions, bool withPtx) {
   auto start = std::chrono::steady_clock::now();
   std::vector<const char *> headers, includeNames;
   for (const EmbeddedFile &f : embeddedTemplates()) {
@@ -57,6 +66,13 @@ flashgen::runtime::compileWithNvrtc(llvm::StringRef source, llvm::StringRef name
     return makeError(ErrorKind::Cuda,
                      llvm::Twine("nvrtcCreateProgram failed: ") + nvrtcGetErrorString(rc));
   std::vector<std::string> opts = nvrtcOptions(arch);
+  // A CUBIN through nvJitLink (NvJitLink.h): NVRTC stops at LTO-IR for the
+  // virtual architecture (compute_90a for sm_90a).
+  const bool viaLink = cubin && !withPtx && linksWithNvJitLink() && arch.starts_with("sm_");
+  if (viaLink) {
+    opts.front() = "--gpu-architecture=compute_" + arch.drop_front(3).str();
+    opts.push_back("-dlto");
+  }
   opts.insert(opts.end(), extraOptions.begin(), extraOptions.end());
   std::vector<const char *> optPtrs;
   for (const std::string &o : opts)
@@ -76,19 +92,37 @@ flashgen::runtime::compileWithNvrtc(llvm::StringRef source, llvm::StringRef name
     return makeError(ErrorKind::Cuda, "NVRTC failed to compile " + nm + " for " + arch + " (" +
                                           nvrtcGetErrorString(rc) + "):\n" + result.log);
   }
-  size_t ptxSize = 0;
-  nvrtcGetPTXSize(prog, &ptxSize);
-  result.ptx.resize(ptxSize);
-  nvrtcGetPTX(prog, result.ptx.data());
-  while (!result.ptx.empty() && result.ptx.back() == '\0')
-    result.ptx.pop_back();
-  if (cubin) {
+  std::vector<char> ltoIr;
+  if (viaLink) {
+    size_t size = 0;
+    nvrtcGetLTOIRSize(prog, &size);
+    ltoIr.resize(size);
+    nvrtcGetLTOIR(prog, ltoIr.data());
+  } else {
+    size_t ptxSize = 0;
+    nvrtcGetPTXSize(prog, &ptxSize);
+    result.ptx.resize(ptxSize);
+    nvrtcGetPTX(prog, result.ptx.data());
+    while (!result.ptx.empty() && result.ptx.back() == '\0')
+      result.ptx.pop_back();
+  }
+  if (cubin && !viaLink) {
     size_t size = 0;
     nvrtcGetCUBINSize(prog, &size);
     result.cubin.resize(size);
     nvrtcGetCUBIN(prog, result.cubin.data());
   }
   nvrtcDestroyProgram(&prog);
+  if (viaLink) {
+    std::vector<std::string> linkOptions;
+    if (llvm::is_contained(opts, "-lineinfo"))
+      linkOptions.push_back("-lineinfo");
+    llvm::Expected<std::vector<char>> c = linkLtoIr(ltoIr, arch, linkOptions);
+    if (!c)
+      return makeError(ErrorKind::Cuda, "linking " + nm + " for " + arch + ": " +
+                                            llvm::toString(c.takeError()));
+    result.cubin = std::move(*c);
+  }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

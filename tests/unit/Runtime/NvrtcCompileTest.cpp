@@ -42,7 +42,8 @@ std::vector<Spec> examples() {
 void compileFor(const Spec &s, const char *arch) {
   auto gen = generateForward(s.text, s.name + ".attn", arch);
   ASSERT_TRUE(bool(gen)) << s.name << ": " << llvm::toString(gen.takeError());
-  auto r = runtime::compileWithNvrtc(gen->second, s.name + ".cu", arch);
+  auto r = runtime::compileWithNvrtc(gen->second, s.name + ".cu", arch, /*cubin=*/true, {},
+                                     /*withPtx=*/true);
   ASSERT_TRUE(bool(r)) << s.name << " for " << arch << ": " << llvm::toString(r.takeError());
   EXPECT_GT(r->cubin.size(), 1000u);
   EXPECT_NE(r->ptx.find(gen->first.entry), std::string::npos);
@@ -76,7 +77,8 @@ void compileBackwardFor(const Spec &s, const char *arch) {
   ASSERT_TRUE(bool(gen)) << s.name << ": " << llvm::toString(gen.takeError());
   const codegen::KernelSpec &ks = gen->first;
   ASSERT_TRUE(ks.bwdTiles.has_value()) << s.name;
-  auto r = runtime::compileWithNvrtc(gen->second, s.name + ".bwd.cu", arch);
+  auto r = runtime::compileWithNvrtc(gen->second, s.name + ".bwd.cu", arch, /*cubin=*/true, {},
+                                     /*withPtx=*/true);
   ASSERT_TRUE(bool(r)) << s.name << " backward for " << arch << ": "
                        << llvm::toString(r.takeError());
   const bool orderedFused = ks.fusedIsDeterministic();
@@ -252,8 +254,11 @@ TEST(Nvrtc, SplitKvCombineCompiles) {
                                            arch);
         ASSERT_TRUE(bool(r)) << llvm::toString(r.takeError());
         EXPECT_FALSE(r->cubin.empty());
+        // The entries' names in the CUBIN's string table (as the JIT
+        // compiles it: linked by nvJitLink where available, so no PTX).
+        const llvm::StringRef image(r->cubin.data(), r->cubin.size());
         for (const char *entry : {runtime::kCombineEntry, runtime::kMergeEntry})
-          EXPECT_NE(r->ptx.find(std::string(".entry ") + entry), std::string::npos) << entry;
+          EXPECT_TRUE(image.contains(entry)) << entry;
       }
 }
 
@@ -270,9 +275,10 @@ TEST(Nvrtc, ForwardWithoutDecodingFeatures) {
     ASSERT_TRUE(bool(buf));
     auto gen = generateForward((*buf)->getBuffer(), std::string(name) + ".attn", arch);
     ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
-    auto full = runtime::compileWithNvrtc(gen->second, "full.cu", arch);
+    auto full = runtime::compileWithNvrtc(gen->second, "full.cu", arch, /*cubin=*/true, {},
+                                          /*withPtx=*/true);
     auto lean = runtime::compileWithNvrtc(runtime::forwardSourceWithoutDecoding(gen->second),
-                                          "lean.cu", arch);
+                                          "lean.cu", arch, /*cubin=*/true, {}, /*withPtx=*/true);
     ASSERT_TRUE(bool(full)) << llvm::toString(full.takeError());
     ASSERT_TRUE(bool(lean)) << llvm::toString(lean.takeError());
     // The partials are written as float pairs, the output as 16-bit pairs.
@@ -349,7 +355,8 @@ TEST(Nvrtc, ThreeConsumerWarpgroups) {
     auto gen = generateForward(text, "three.attn", "sm_90a");
     ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
     EXPECT_EQ(gen->first.tiles.warps, 12);
-    auto r = runtime::compileWithNvrtc(gen->second, "three.cu", "sm_90a");
+    auto r = runtime::compileWithNvrtc(gen->second, "three.cu", "sm_90a", /*cubin=*/true, {},
+                                       /*withPtx=*/true);
     ASSERT_TRUE(bool(r)) << llvm::toString(r.takeError());
     EXPECT_NE(r->ptx.find("setmaxnreg.inc.sync.aligned.u32 160"), std::string::npos) << mask;
     EXPECT_NE(r->ptx.find(".maxntid 512, 1, 1"), std::string::npos) << mask;
@@ -404,6 +411,42 @@ TEST(Nvrtc, EveryHeadDimForSm80AndSm90a) {
                 "attention hd { dtype = bf16; head_dim = " + std::to_string(d) +
                     "; mask = causal; score = 30.0 * tanh(score / 30.0); }"},
                "sm_80");
+  }
+}
+
+// NVRTC emits every namespace-scope and static constexpr constant of the
+// templates as a .global variable, which the driver allocates and relocates
+// at each module load (NvJitLink.h); the CUBINs the JIT loads are linked
+// from LTO-IR without those no code reads.
+TEST(Nvrtc, LinkedCubinsHoldNoUnusedConstants) {
+  if (!runtime::linksWithNvJitLink())
+    GTEST_SKIP() << "no nvJitLink beside this NVRTC: the JIT loads NVRTC's CUBINs";
+  for (const char *name : {"causal", "document_mask"}) {
+    SCOPED_TRACE(name);
+    auto buf = llvm::MemoryBuffer::getFile(std::string(FLASHGEN_EXAMPLES_DIR) + "/" + name +
+                                           ".attn");
+    ASSERT_TRUE(bool(buf));
+    for (bool backward : {false, true}) {
+      auto gen = backward ? generateBackward((*buf)->getBuffer(), name, "sm_90a")
+                          : generateForward((*buf)->getBuffer(), name, "sm_90a");
+      ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
+      auto linked = runtime::compileWithNvrtc(gen->second, "l.cu", "sm_90a");
+      auto direct = runtime::compileWithNvrtc(gen->second, "d.cu", "sm_90a", /*cubin=*/true, {},
+                                              /*withPtx=*/true);
+      ASSERT_TRUE(bool(linked)) << llvm::toString(linked.takeError());
+      ASSERT_TRUE(bool(direct)) << llvm::toString(direct.takeError());
+      const llvm::StringRef l(linked->cubin.data(), linked->cubin.size()),
+          d(direct->cubin.data(), direct->cubin.size());
+      EXPECT_TRUE(d.contains(".nv.global")) << "NVRTC's own CUBIN";
+      EXPECT_FALSE(l.contains(".nv.global")) << "the linked CUBIN";
+      EXPECT_TRUE(linked->ptx.empty());
+      const std::vector<std::string> entries =
+          backward ? gen->first.backwardEntries() : gen->first.forwardEntries();
+      for (const std::string &e : entries)
+        if (!e.empty()) {
+          EXPECT_TRUE(l.contains(e)) << e;
+        }
+    }
   }
 }
 

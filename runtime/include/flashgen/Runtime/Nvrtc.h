@@ -17,17 +17,24 @@
 namespace flashgen::runtime {
 
 struct NvrtcResult {
-  std::string ptx;
+  std::string ptx;         // empty when the CUBIN came through nvJitLink
   std::vector<char> cubin; // empty when only PTX was asked for
   std::string log;
   double seconds = 0;
 };
 
 /// `arch` is "sm_80", "sm_90a", ...; with `cubin` false only PTX is made.
+/// A CUBIN is linked from LTO-IR by nvJitLink where the library is found
+/// (NvJitLink.h: no unused constants in it; no PTX then), else NVRTC's;
+/// `withPtx` asks for NVRTC's CUBIN and its PTX (tests read the PTX).
 llvm::Expected<NvrtcResult> compileWithNvrtc(llvm::StringRef source,
                                              llvm::StringRef name,
                                              llvm::StringRef arch, bool cubin = true,
-                                             llvm::ArrayRef<std::string> extraOptions = {});
+                                             llvm::ArrayRef<std::string> extraOptions = {},
+                                             bool withPtx = false);
+
+/// Whether compileWithNvrtc links CUBINs with nvJitLink in this process.
+bool linksWithNvJitLink();
 
 /// The NVRTC options used (part of the kernel cache key).
 std::vector<std::string> nvrtcOptions(llvm::StringRef arch);
