@@ -2,6 +2,8 @@
 #include "NvJitLink.h"
 #include "flashgen/Codegen/ErrorKind.h"
 
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
 #include <dlfcn.h>
@@ -43,19 +45,20 @@ std::string nvrtcDirectory() {
   return llvm::sys::path::parent_path(info.dli_fname).str();
 }
 
+int nvrtcMajor() {
+  int major = 0, minor = 0;
+  ::nvrtcVersion(&major, &minor);
+  return major;
+}
+
 const Api &api() {
   static const Api a = [] {
     Api r;
-    if (const char *v = std::getenv("FLASHGEN_NVJITLINK"); v && std::string_view(v) == "0")
+    const std::string &file = nvJitLinkFile();
+    if (file.empty())
       return r;
-    int major = 0, minor = 0;
-    ::nvrtcVersion(&major, &minor);
-    const std::string name = "libnvJitLink.so." + std::to_string(major);
-    void *lib = nullptr;
-    if (std::string dir = nvrtcDirectory(); !dir.empty())
-      lib = dlopen((dir + "/" + name).c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!lib)
-      lib = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
+    const int major = nvrtcMajor();
+    void *lib = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!lib)
       return r;
     auto sym = [&](auto &fn, const char *symbol) {
@@ -78,6 +81,21 @@ const Api &api() {
   return a;
 }
 } // namespace
+
+const std::string &flashgen::runtime::nvJitLinkFile() {
+  static const std::string file = []() -> std::string {
+    if (const char *v = std::getenv("FLASHGEN_NVJITLINK"); v && std::string_view(v) == "0")
+      return "";
+    const std::string dir = nvrtcDirectory();
+    if (dir.empty())
+      return "";
+    llvm::SmallString<256> real;
+    if (llvm::sys::fs::real_path(dir + "/libnvJitLink.so." + std::to_string(nvrtcMajor()), real))
+      return "";
+    return std::string(real);
+  }();
+  return file;
+}
 
 const std::string &flashgen::runtime::nvJitLinkVersion() { return api().versionText; }
 

@@ -23,8 +23,15 @@
 
 namespace flashgen::runtime {
 
-/// "major.minor" of the nvJitLink found, or "" when there is none
-/// (FLASHGEN_NVJITLINK=0 also says none, for A/B measurements).
+/// The file of the nvJitLink beside this NVRTC (symbolic links resolved:
+/// ".../libnvJitLink.so.13.0.88"), or "" when there is none
+/// (FLASHGEN_NVJITLINK=0 also says none, for A/B measurements). Found
+/// without opening it: a cache key names it, and a disk hit must not pay
+/// the library's load (4-6 ms on the H200 machine).
+const std::string &nvJitLinkFile();
+
+/// "major.minor" of the nvJitLink opened (on first call), or "" when it
+/// cannot be opened or belongs to another toolkit than the NVRTC.
 const std::string &nvJitLinkVersion();
 
 /// NVRTC's LTO-IR `ltoIr` linked into a CUBIN for `arch` ("sm_90a");

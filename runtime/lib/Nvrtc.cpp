@@ -5,6 +5,7 @@
 #include "NvJitLink.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/Path.h"
 
 #include <nvrtc.h>
 
@@ -38,11 +39,11 @@ std::vector<std::string> flashgen::runtime::nvrtcOptions(llvm::StringRef arch) {
 std::string flashgen::runtime::nvrtcVersion() {
   int major = 0, minor = 0;
   ::nvrtcVersion(&major, &minor);
-  // CUBINs assembled by nvJitLink from stripped PTX are other cache entries
-  // than NVRTC's own.
-  const std::string &link = nvJitLinkVersion();
+  // CUBINs linked by nvJitLink are other cache entries than NVRTC's own
+  // (the library's file, not its version: that would open it, NvJitLink.h).
+  const std::string &link = nvJitLinkFile();
   return std::to_string(major) + "." + std::to_string(minor) +
-         (link.empty() ? "" : " + nvJitLink " + link + " (unused globals stripped)");
+         (link.empty() ? "" : " + " + llvm::sys::path::filename(link).str() + " (LTO)");
 }
 
 bool flashgen::runtime::linksWithNvJitLink() { return !nvJitLinkVersion().empty(); }
