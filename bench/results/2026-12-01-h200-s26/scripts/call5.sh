@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Session 26, call 4 (branch lto-link): CUBINs linked from LTO-IR by
+# Session 26, call 5 (branch lto-link; call 4 was one command: bench/module_load.py on CUBINs with and without the unused globals, call4/): CUBINs linked from LTO-IR by
 # nvJitLink without the templates' unused constants (issue 14's disk hit).
 #   1. new-process disk hits and cold JIT (examples + 2 random specs);
 #   2. speed, the same binary with FLASHGEN_NVJITLINK=0 (NVRTC's own CUBIN)
 #      and without (linked): forward bf16 d128/d64/causal/documents, fp8,
 #      backward d128/causal d64; two rounds;
 #   3. float64 checks through the linked CUBINs, then GPU tests.
-#   run: tar xJf .carry-pack/bins.tar.xz && bash bench/results/2026-12-01-h200-s26/scripts/call4.sh
+#   run: tar xJf .carry-pack/bins.tar.xz && bash bench/results/2026-12-01-h200-s26/scripts/call5.sh
 set -u
 O=${OUT:-$PWD/out}; mkdir -p "$O"; t0=$(date +%s)
 stamp() { echo "$1 $(( $(date +%s) - t0 )) s" >> $O/times.txt; }
