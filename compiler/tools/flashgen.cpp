@@ -200,8 +200,10 @@ cl::opt<bool> pipelineOpt("pipeline",
 
 
 void printVersion(raw_ostream &os) {
-  os << "flashgen " << FLASHGEN_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
-     << ")\n";
+  // The CUDA compilers too: what the JIT's kernels (and their cache
+  // entries) come from.
+  os << "flashgen " << FLASHGEN_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING << "; NVRTC "
+     << flashgen::runtime::nvrtcVersion() << ")\n";
 }
 
 /// Loads `path` into `srcMgr` as the main buffer, or reports why not.

@@ -74,7 +74,7 @@ const Api &api() {
       return Api{};
     unsigned vMajor = 0, vMinor = 0;
     if (r.version(&vMajor, &vMinor) != NVJITLINK_SUCCESS || int(vMajor) != major)
-      return Api{}; // another toolkit's: its ptxas may not read this PTX
+      return Api{}; // another toolkit's: it may not read this NVRTC's LTO-IR
     r.versionText = std::to_string(vMajor) + "." + std::to_string(vMinor);
     return r;
   }();
@@ -89,10 +89,16 @@ const std::string &flashgen::runtime::nvJitLinkFile() {
     const std::string dir = nvrtcDirectory();
     if (dir.empty())
       return "";
-    llvm::SmallString<256> real;
-    if (llvm::sys::fs::real_path(dir + "/libnvJitLink.so." + std::to_string(nvrtcMajor()), real))
-      return "";
-    return std::string(real);
+    const std::string name = "libnvJitLink.so." + std::to_string(nvrtcMajor());
+    // A toolkit's lib64 (and CUDA 13's pip wheels) hold both libraries;
+    // CUDA 12's pip wheels put them in sibling packages (nvidia/cuda_nvrtc/
+    // lib, nvidia/nvjitlink/lib).
+    for (const std::string &candidate : {dir + "/" + name, dir + "/../../nvjitlink/lib/" + name}) {
+      llvm::SmallString<256> real;
+      if (!llvm::sys::fs::real_path(candidate, real))
+        return std::string(real);
+    }
+    return "";
   }();
   return file;
 }

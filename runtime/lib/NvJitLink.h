@@ -23,7 +23,8 @@
 
 namespace flashgen::runtime {
 
-/// The file of the nvJitLink beside this NVRTC (symbolic links resolved:
+/// The file of the nvJitLink beside this NVRTC (the same directory, or a
+/// CUDA 12 pip wheel's sibling package; symbolic links resolved:
 /// ".../libnvJitLink.so.13.0.88"), or "" when there is none
 /// (FLASHGEN_NVJITLINK=0 also says none, for A/B measurements). Found
 /// without opening it: a cache key names it, and a disk hit must not pay

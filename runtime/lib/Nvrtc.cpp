@@ -120,8 +120,8 @@ flashgen::runtime::compileWithNvrtc(llvm::StringRef source, llvm::StringRef name
       linkOptions.push_back("-lineinfo");
     llvm::Expected<std::vector<char>> c = linkLtoIr(ltoIr, arch, linkOptions);
     if (!c)
-      return makeError(ErrorKind::Cuda, "linking " + nm + " for " + arch + ": " +
-                                            llvm::toString(c.takeError()));
+      return makeError(ErrorKind::Cuda,
+                       "linking " + nm + " for " + arch + ": " + llvm::toString(c.takeError()));
     result.cubin = std::move(*c);
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
