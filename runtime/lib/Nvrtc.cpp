@@ -6,10 +6,12 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <nvrtc.h>
 
 #include <chrono>
+#include <mutex>
 #include <cstdlib>
 #include <string_view>
 
@@ -119,9 +121,19 @@ flashgen::runtime::compileWithNvrtc(llvm::StringRef source, llvm::StringRef name
     if (llvm::is_contained(opts, "-lineinfo"))
       linkOptions.push_back("-lineinfo");
     llvm::Expected<std::vector<char>> c = linkLtoIr(ltoIr, arch, linkOptions);
-    if (!c)
-      return makeError(ErrorKind::Cuda,
-                       "linking " + nm + " for " + arch + ": " + llvm::toString(c.takeError()));
+    if (!c) {
+      // The program compiled, so this is the library's failure (another
+      // nvJitLink build, no memory...): NVRTC's own CUBIN still serves,
+      // only its loads are slower. Said once per process.
+      static std::once_flag warned;
+      std::string why = llvm::toString(c.takeError());
+      std::call_once(warned, [&] {
+        llvm::errs() << "flashgen: warning: linking " << nm << " for " << arch
+                     << " with nvJitLink failed (" << why
+                     << "); using NVRTC's CUBINs (FLASHGEN_NVJITLINK=0 skips the attempt)\n";
+      });
+      return compileWithNvrtc(source, name, arch, cubin, extraOptions, /*withPtx=*/true);
+    }
     result.cubin = std::move(*c);
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

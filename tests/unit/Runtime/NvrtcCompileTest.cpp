@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "CombineKernel.h"
+#include "NvJitLink.h"
 #include "CompilePipeline.h"
 #include "JitModule.h"
 #include "flashgen/Runtime/Nvrtc.h"
@@ -448,6 +449,21 @@ TEST(Nvrtc, LinkedCubinsHoldNoUnusedConstants) {
         }
     }
   }
+}
+
+// A link that fails says why, with nvJitLink's own words (compileWithNvrtc
+// then falls back to NVRTC's CUBIN).
+TEST(Nvrtc, LinkFailuresNameTheCause) {
+  if (!runtime::linksWithNvJitLink())
+    GTEST_SKIP() << "no nvJitLink beside this NVRTC";
+  auto bad = runtime::linkLtoIr(llvm::ArrayRef<char>("not LTO-IR", 10), "sm_90a");
+  ASSERT_FALSE(bool(bad));
+  std::string msg = llvm::toString(bad.takeError());
+  EXPECT_NE(msg.find("nvJitLinkAddData failed"), std::string::npos) << msg;
+  auto option = runtime::linkLtoIr(llvm::ArrayRef<char>("x", 1), "sm_90a", {"-no-such-option"});
+  ASSERT_FALSE(bool(option));
+  msg = llvm::toString(option.takeError());
+  EXPECT_NE(msg.find("nvJitLinkCreate failed"), std::string::npos) << msg;
 }
 
 TEST(Nvrtc, ReportsCompileErrorsWithTheLog) {

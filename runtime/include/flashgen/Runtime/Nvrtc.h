@@ -25,7 +25,8 @@ struct NvrtcResult {
 
 /// `arch` is "sm_80", "sm_90a", ...; with `cubin` false only PTX is made.
 /// A CUBIN is linked from LTO-IR by nvJitLink where the library is found
-/// (NvJitLink.h: no unused constants in it; no PTX then), else NVRTC's;
+/// (NvJitLink.h: no unused constants in it; no PTX then), else NVRTC's
+/// (also when the link fails: a warning, once);
 /// `withPtx` asks for NVRTC's CUBIN and its PTX (tests read the PTX).
 llvm::Expected<NvrtcResult> compileWithNvrtc(llvm::StringRef source,
                                              llvm::StringRef name,
