@@ -11,8 +11,8 @@
 #include <nvrtc.h>
 
 #include <chrono>
-#include <mutex>
 #include <cstdlib>
+#include <mutex>
 #include <string_view>
 
 using namespace flashgen::runtime;
@@ -24,8 +24,8 @@ std::vector<std::string> flashgen::runtime::nvrtcOptions(llvm::StringRef arch) {
   std::vector<std::string> opts = {"--gpu-architecture=" + arch.str(), "--std=c++17",
                                    "-default-device", "-DFLASHGEN_NO_HOST=1"};
   // Source lines in the CUBIN for profilers (Nsight Compute's source view)
-  // on request only: they make it ~3x larger, and a disk hit's read and
-  // module load follow its size. The options are part of the cache key.
+  // on request only: they make it ~3x larger, and a disk hit's read
+  // follows its size. The options are part of the cache key.
   if (const char *v = std::getenv("FLASHGEN_LINEINFO"); v && std::string_view(v) == "1")
     opts.push_back("-lineinfo");
   // NVRTC 13 also stores every PTX and CUBIN it compiles in the driver's
