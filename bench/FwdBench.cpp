@@ -121,10 +121,11 @@ bool jitLine(const std::string &text, const std::string &f) {
     return false;
   }
   const JitStats &c = j->cold->stats(), &d = j->disk->stats();
-  std::printf("jit %s cold_total_s=%.3f (frontend %.1f ms, nvrtc %.3f s, load %.2f ms, cache "
-              "hit %d) | disk_hit_total_ms=%.3f (frontend %.3f ms, load %.3f ms, cache hit "
-              "%d)\n",
-              f.c_str(), j->coldS, c.frontendSeconds * 1e3, c.nvrtcSeconds, c.loadSeconds * 1e3,
+  std::printf("jit %s cold_total_s=%.3f (frontend %.1f ms, nvrtc %.3f s of it nvJitLink %.3f s, "
+              "load %.2f ms, cache hit %d) | disk_hit_total_ms=%.3f (frontend %.3f ms, load %.3f "
+              "ms, cache hit %d)\n",
+              f.c_str(), j->coldS, c.frontendSeconds * 1e3, c.nvrtcSeconds, c.linkSeconds,
+              c.loadSeconds * 1e3,
               int(c.cacheHit), j->diskS * 1e3, d.frontendSeconds * 1e3, d.loadSeconds * 1e3,
               int(d.cacheHit));
   // The backward module, JITted on a first backward() (or here,

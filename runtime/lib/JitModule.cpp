@@ -13,6 +13,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -97,17 +98,19 @@ std::optional<SpecIndexEntry> readSpecIndex(llvm::ArrayRef<char> bytes) {
 
 /// NVRTC for one module: one program, or with `units` > 1 one program per
 /// compile unit (-DFLASHGEN_COMPILE_UNIT=n), side by side on as many
-/// threads, packed in unit order (ModuleImage.h). `seconds`: the wall time.
+/// threads, packed in unit order (ModuleImage.h). `seconds`: the wall time;
+/// `linkSeconds`: nvJitLink's part (the longest unit's).
 llvm::Expected<std::vector<char>> compileModule(const std::string &source,
                                                 const std::string &name,
                                                 const std::string &arch, int units,
-                                                double &seconds) {
+                                                double &seconds, double &linkSeconds) {
   auto start = std::chrono::steady_clock::now();
   if (units <= 1) {
     llvm::Expected<NvrtcResult> c = compileWithNvrtc(source, name, arch);
     if (!c)
       return c.takeError();
     seconds = c->seconds;
+    linkSeconds = c->linkSeconds;
     return std::move(c->cubin);
   }
   std::vector<std::unique_ptr<llvm::Expected<NvrtcResult>>> results(units);
@@ -130,6 +133,7 @@ llvm::Expected<std::vector<char>> compileModule(const std::string &source,
         first = r->takeError();
       continue;
     }
+    linkSeconds = std::max(linkSeconds, (*r)->linkSeconds);
     cubins.push_back(std::move((*r)->cubin));
   }
   if (first)
@@ -239,7 +243,7 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
     r.stats.indexHit = false;
     llvm::Expected<std::vector<char>> c =
         compileModule(r.source, name.str() + (backward ? ".bwd.cu" : ".cu"), dev.arch(), units,
-                      r.stats.nvrtcSeconds);
+                      r.stats.nvrtcSeconds, r.stats.linkSeconds);
     if (!c)
       return c.takeError();
     cubin = llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(c->data(), c->size()), key);

@@ -120,7 +120,10 @@ flashgen::runtime::compileWithNvrtc(llvm::StringRef source, llvm::StringRef name
     std::vector<std::string> linkOptions;
     if (llvm::is_contained(opts, "-lineinfo"))
       linkOptions.push_back("-lineinfo");
+    auto linkStart = std::chrono::steady_clock::now();
     llvm::Expected<std::vector<char>> c = linkLtoIr(ltoIr, arch, linkOptions);
+    result.linkSeconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - linkStart).count();
     if (!c) {
       // The program compiled, so this is the library's failure (another
       // nvJitLink build, no memory...): NVRTC's own CUBIN still serves,

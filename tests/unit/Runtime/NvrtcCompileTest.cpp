@@ -441,6 +441,10 @@ TEST(Nvrtc, LinkedCubinsHoldNoUnusedConstants) {
       EXPECT_TRUE(d.contains(".nv.global")) << "NVRTC's own CUBIN";
       EXPECT_FALSE(l.contains(".nv.global")) << "the linked CUBIN";
       EXPECT_TRUE(linked->ptx.empty());
+      // The link's share of the compile is reported (JitStats::linkSeconds).
+      EXPECT_GT(linked->linkSeconds, 0.0);
+      EXPECT_LE(linked->linkSeconds, linked->seconds);
+      EXPECT_EQ(direct->linkSeconds, 0.0);
       const std::vector<std::string> entries =
           backward ? gen->first.backwardEntries() : gen->first.forwardEntries();
       for (const std::string &e : entries)

@@ -21,6 +21,7 @@ struct NvrtcResult {
   std::vector<char> cubin; // empty when only PTX was asked for
   std::string log;
   double seconds = 0;
+  double linkSeconds = 0; // of `seconds`: nvJitLink's (NVVM, then ptxas)
 };
 
 /// `arch` is "sm_80", "sm_90a", ...; with `cubin` false only PTX is made.

@@ -193,6 +193,9 @@ struct JitOptions {
 /// What one JIT compilation cost, for the bench and `flashgen run`.
 struct JitStats {
   double frontendSeconds = 0, nvrtcSeconds = 0, loadSeconds = 0;
+  // Of nvrtcSeconds: nvJitLink's NVVM and ptxas (NVRTC's front end is the
+  // rest); the longest unit's for a backward compiled side by side.
+  double linkSeconds = 0;
   // loadSeconds in two parts: the driver's module loads (one per compile
   // unit) and its functions' lookups and attributes (one per entry).
   double moduleLoadSeconds = 0, functionSeconds = 0;
