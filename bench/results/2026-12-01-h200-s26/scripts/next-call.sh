@@ -18,7 +18,8 @@ echo "tests-all rc=$? $(( $(date +%s) - t0 )) s (limit $left)" >> $O/times.txt
 cd $O && tar czf all.tgz --exclude=all.tgz * 2>/dev/null
 grep -oE "^jit-disk [^ ]* total_ms=[0-9.]* \(frontend [0-9.]* ms with cache reads [0-9.]* ms, load [0-9.]* ms" $O/j/jit.txt | sort -t= -k2 -n | awk 'NR%3==1'
 grep -oE "^jit-disk [^ ]* total_ms=[0-9.]*" $O/j/jit.txt | sort -t= -k2 -n | tail -3
-grep -oE "^jit [^ ]* cold_total_s=[0-9.]*" $O/j/jit.txt | sort -t= -k2 -n | tail -6
+# Cold forward with NVRTC's front end vs nvJitLink's NVVM + ptxas (JitStats::linkSeconds).
+grep -oE "^jit [^ ]* cold_total_s=[0-9.]* \(frontend [0-9.]* ms, nvrtc [0-9.]* s of it nvJitLink [0-9.]* s" $O/j/jit.txt | sort -t= -k2 -n | tail -8
 tail -4 $O/tests.txt; grep -E "FAILED" $O/tests.txt | head; cat $O/times.txt
 # The tests-all limit is what the jit line leaves (~375 s): tests cut by it
 # show as FAILED with a log that stops mid-case (session 26 call 1); rerun
