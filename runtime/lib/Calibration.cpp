@@ -92,7 +92,7 @@ llvm::Expected<Calibration> flashgen::tuning::calibrateDevice(int ordinal,
     if (dst.error)
       return std::move(dst.error);
     if (llvm::Error e = drv.memset8(src.p, 0x3c, bytes))
-      return std::move(e);
+      return e;
     llvm::Expected<CUfunction> copy = drv.getFunction(*module, "flashgen_calibrate_copy");
     if (!copy)
       return copy.takeError();
@@ -135,7 +135,7 @@ llvm::Expected<Calibration> flashgen::tuning::calibrateDevice(int ordinal,
                          c.mmaFlopsPerSec / 1e12);
   }
   if (llvm::Error e = drv.synchronize())
-    return std::move(e);
+    return e;
   c.createdUnix = int64_t(std::time(nullptr));
   return c;
 }

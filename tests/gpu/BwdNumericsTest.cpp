@@ -68,10 +68,12 @@ bool runCase(const Case &c, std::mt19937_64 &rng) {
   EXPECT_LE(r->errDQ, r->bound) << c.name << " dQ: " << r->summary();
   EXPECT_LE(r->errDK, r->bound) << c.name << " dK: " << r->summary();
   EXPECT_LE(r->errDV, r->bound) << c.name << " dV: " << r->summary();
-  if (c.expectKvSplit)
+  if (c.expectKvSplit) {
     EXPECT_GT(r->kvSplit, 1) << c.name << ": " << r->summary();
-  if (c.expectFwdKvSplits)
+  }
+  if (c.expectFwdKvSplits) {
     EXPECT_GT(r->forward.kvSplits, 1) << c.name << ": " << r->summary();
+  }
   if (c.deterministic) {
     EXPECT_EQ(r->repeats, 1) << c.name;
     EXPECT_EQ(r->bitMismatches, 0u) << c.name << ": two deterministic backward runs differ";

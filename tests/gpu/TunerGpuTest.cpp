@@ -98,8 +98,9 @@ TEST_F(GpuTuner, TunesThenTheJitLaunchesTheWinner) {
     a.heads = shape[1];
     a.seqQ = shape[2];
     a.seqK = shape[3];
-    if (backward) // backward() JITs the planner's kernels before asking
+    if (backward) { // backward() JITs the planner's kernels before asking
       ASSERT_FALSE(bool((*k)->prepareBackward())) << "backward JIT failed";
+    }
     std::string why;
     const Kernel &used = (*k)->forTuning(a, &why, backward);
     appendReport("tune launch: " + why);
