@@ -278,12 +278,10 @@ int runKernel(StringRef path) {
          << spec.tiles.stages << " stage(s)\n"
          << "jit: " << (st.cacheHit ? "cache hit" : "compiled") << ", frontend "
          << llvm::format("%.1f", st.frontendSeconds * 1e3) << " ms, nvrtc "
-         << llvm::format("%.1f", st.nvrtcSeconds * 1e3) << " ms"
-         << (st.linkSeconds > 0
-                 ? " (nvJitLink " + std::to_string(int(st.linkSeconds * 1e3 + 0.5)) + " ms)"
-                 : std::string())
-         << ", load "
-         << llvm::format("%.2f", st.loadSeconds * 1e3) << " ms\n";
+         << llvm::format("%.1f", st.nvrtcSeconds * 1e3) << " ms";
+  if (st.linkSeconds > 0)
+    outs() << llvm::format(" (nvJitLink %.1f ms)", st.linkSeconds * 1e3);
+  outs() << ", load " << llvm::format("%.2f", st.loadSeconds * 1e3) << " ms\n";
   {
     // Which forward kernel the launches use: the planner's, or the tuned
     // tiling of this shape's bucket (flashgen tune), and why.

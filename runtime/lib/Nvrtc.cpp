@@ -108,12 +108,12 @@ flashgen::runtime::compileWithNvrtc(llvm::StringRef source, llvm::StringRef name
     nvrtcGetPTX(prog, result.ptx.data());
     while (!result.ptx.empty() && result.ptx.back() == '\0')
       result.ptx.pop_back();
-  }
-  if (cubin && !viaLink) {
-    size_t size = 0;
-    nvrtcGetCUBINSize(prog, &size);
-    result.cubin.resize(size);
-    nvrtcGetCUBIN(prog, result.cubin.data());
+    if (cubin) {
+      size_t size = 0;
+      nvrtcGetCUBINSize(prog, &size);
+      result.cubin.resize(size);
+      nvrtcGetCUBIN(prog, result.cubin.data());
+    }
   }
   nvrtcDestroyProgram(&prog);
   if (viaLink) {

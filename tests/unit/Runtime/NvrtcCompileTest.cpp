@@ -6,9 +6,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "CombineKernel.h"
-#include "NvJitLink.h"
 #include "CompilePipeline.h"
 #include "JitModule.h"
+#include "NvJitLink.h"
 #include "flashgen/Runtime/Nvrtc.h"
 #include "flashgen/Runtime/Runtime.h"
 
