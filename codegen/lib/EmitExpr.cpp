@@ -8,6 +8,7 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <cmath>
 #include <cstdio>
 
 using namespace mlir;
@@ -49,6 +50,7 @@ public:
         interval(mode == Mode::Interval || mode == Mode::IntervalScan),
         scanLookups(mode == Mode::IntervalScan), derivative(mode == Mode::Derivative) {
     unsigned first = block.getNumArguments() - 6;
+    scoreRegion = first == 1;
     if (first == 1) {
       names[block.getArgument(0)] = "score";
       derivs[block.getArgument(0)] = "1.0f"; // d score / d score
@@ -153,6 +155,23 @@ private:
     return spec.checkLookups && llvm::is_contained(inRange.lookup(l.getOperation()), false);
   }
 
+  /// Float division. In a score modifier, by a constant: a multiply by its
+  /// reciprocal (within an ulp of the quotient); by anything else the SFU's
+  /// __fdividef (2 ulp; 0 for divisors beyond 2^126). C's correctly rounded
+  /// `/` is ~10 instructions and a slow-path call per score element, which
+  /// NVRTC and ptxas then spend a fifth of a soft cap's JIT time on. A mask
+  /// keeps C's `/`: its float comparisons must decide exactly as the CPU's
+  /// MaskEval does (the block structures built on both agree).
+  std::string divide(const std::string &num, Value den) {
+    if (!scoreRegion)
+      return "(" + num + " / " + name(den) + ")";
+    FloatAttr c;
+    if (matchPattern(den, m_Constant(&c)) && c.getValueAsDouble() != 0.0 &&
+        std::isfinite(1.0 / c.getValueAsDouble()))
+      return "(" + num + " * " + floatLiteral(1.0 / c.getValueAsDouble()) + ")";
+    return "__fdividef(" + num + ", " + name(den) + ")";
+  }
+
   /// A constant divisor other than 0 and -1: C's / and % are defined.
   static bool plainDivisor(Value divisor) {
     llvm::APInt c;
@@ -223,7 +242,7 @@ private:
         .Case([&](arith::AddFOp o) { define(r, bin(o, "+")); })
         .Case([&](arith::SubFOp o) { define(r, bin(o, "-")); })
         .Case([&](arith::MulFOp o) { define(r, bin(o, "*")); })
-        .Case([&](arith::DivFOp o) { define(r, bin(o, "/")); })
+        .Case([&](arith::DivFOp o) { define(r, divide(name(o.getLhs()), o.getRhs())); })
         .Case([&](arith::RemFOp o) { define(r, "fmodf(" + name(o.getLhs()) + ", " + name(o.getRhs()) + ")"); })
         .Case([&](arith::NegFOp o) { define(r, "(-" + name(o.getOperand()) + ")"); })
         .Case([&](arith::MinimumFOp o) { define(r, "fminf(" + name(o.getLhs()) + ", " + name(o.getRhs()) + ")"); })
@@ -242,7 +261,11 @@ private:
           }
         })
         .Case([&](math::AbsFOp o) { define(r, "fabsf(" + name(o.getOperand()) + ")"); })
-        .Case([&](math::TanhOp o) { define(r, "tanhf(" + name(o.getOperand()) + ")"); })
+        .Case([&](math::TanhOp o) {
+          // The SFU's tanh in a score modifier (Platform.cuh), C's in a mask
+          // (see divide()).
+          define(r, (scoreRegion ? "tanhf_approx(" : "tanhf(") + name(o.getOperand()) + ")");
+        })
         .Case([&](math::ExpOp o) { define(r, "expf(" + name(o.getOperand()) + ")"); })
         .Case([&](math::Exp2Op o) { define(r, "exp2f(" + name(o.getOperand()) + ")"); })
         .Case([&](math::LogOp o) { define(r, "logf(" + name(o.getOperand()) + ")"); })
@@ -287,7 +310,7 @@ private:
         .Case([&](arith::AddFOp) { expr = da(0) + " + " + da(1); })
         .Case([&](arith::SubFOp) { expr = da(0) + " - " + da(1); })
         .Case([&](arith::MulFOp) { expr = da(0) + " * " + a(1) + " + " + a(0) + " * " + da(1); })
-        .Case([&](arith::DivFOp) { expr = "(" + da(0) + " - " + res + " * " + da(1) + ") / " + a(1); })
+        .Case([&](arith::DivFOp o) { expr = divide("(" + da(0) + " - " + res + " * " + da(1) + ")", o.getRhs()); })
         .Case([&](arith::RemFOp) {
           expr = da(0) + " - truncf(" + a(0) + " / " + a(1) + ") * " + da(1);
         })
@@ -301,9 +324,9 @@ private:
         .Case([&](math::TanhOp) { expr = "(1.0f - " + res + " * " + res + ") * " + da(0); })
         .Case([&](math::ExpOp) { expr = res + " * " + da(0); })
         .Case([&](math::Exp2Op) { expr = res + " * 0.693147181f * " + da(0); })
-        .Case([&](math::LogOp) { expr = da(0) + " / " + a(0); })
-        .Case([&](math::Log2Op) { expr = da(0) + " / (" + a(0) + " * 0.693147181f)"; })
-        .Case([&](math::SqrtOp) { expr = "0.5f * " + da(0) + " / " + res; })
+        .Case([&](math::LogOp o) { expr = divide(da(0), o.getOperand()); })
+        .Case([&](math::Log2Op) { expr = "__fdividef(" + da(0) + ", " + a(0) + " * 0.693147181f)"; })
+        .Case([&](math::SqrtOp) { expr = "__fdividef(0.5f * " + da(0) + ", " + res + ")"; })
         .Default([&](Operation *o) {
           os << "    #error \"flashgen codegen: no derivative for "
              << o->getName().getStringRef() << "\"\n";
@@ -403,6 +426,7 @@ private:
   const KernelSpec &spec;
   raw_ostream &os;
   bool interval, scanLookups, derivative;
+  bool scoreRegion = false; // the score modifier's region, not a mask's
   llvm::DenseMap<Value, std::string> names, derivs;
   /// Per lookup, its number among the variant's (attn::lookupSites).
   llvm::DenseMap<Operation *, int> siteOf;

@@ -85,6 +85,16 @@ FG_DEVICE float exp2f_approx(float x) {
   return y;
 }
 
+/// tanh on the SFU (sm_75+; max relative error 2^-10.99): what a spec's
+/// score modifier calls (codegen's EmitExpr.cpp), as FlashAttention's
+/// soft cap does. The precise tanhf is ~20 instructions per score element,
+/// a third of a soft-capped kernel's code and of its JIT time (issue 14).
+FG_DEVICE float tanhf_approx(float x) {
+  float y;
+  asm("tanh.approx.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+
 /// Packs two floats into a 16-bit pair (lo in the low half), round to
 /// nearest even.
 template <class T> FG_DEVICE uint32_t packPair(float lo, float hi);
