@@ -34,8 +34,9 @@ def run(path):
     m = ctypes.c_size_t(); jl.nvJitLinkGetInfoLogSize(h, ctypes.byref(m))
     b = ctypes.create_string_buffer(m.value); jl.nvJitLinkGetInfoLog(h, b)
     log = b.value.decode()
-    ptx = float(re.search(r"time to create PTX: ([0-9.]+)", log).group(1))
-    fin = float(re.search(r"time to finish: ([0-9.]+)", log).group(1))
+    # (-time's lines; absent from some nvJitLink builds: nan)
+    ptx, fin = (float(m.group(1)) if m else float("nan") for m in
+                (re.search(r"time to create PTX: ([0-9.]+)", log), re.search(r"time to finish: ([0-9.]+)", log)))
     return ((t1 - t0) * 1e3, ptx, fin, (t2 - t1) * 1e3)
 paths = sys.argv[2:]
 run(paths[0])
