@@ -10,6 +10,7 @@
 
 #include <nvrtc.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
@@ -48,7 +49,18 @@ std::string flashgen::runtime::nvrtcVersion() {
          (link.empty() ? "" : " + " + llvm::sys::path::filename(link).str() + " (LTO)");
 }
 
-bool flashgen::runtime::linksWithNvJitLink() { return !nvJitLinkVersion().empty(); }
+namespace {
+/// Set by the first failed link: the library (another CUDA's, no memory,
+/// LTO-IR it cannot read) would most likely fail every later link too, and
+/// each failure costs NVVM's time before NVRTC compiles the CUBIN again.
+std::atomic<bool> linkFailed{false};
+} // namespace
+
+bool flashgen::runtime::linksWithNvJitLink() {
+  return !linkFailed.load(std::memory_order_relaxed) && !nvJitLinkVersion().empty();
+}
+
+void flashgen::runtime::resetNvJitLinkFailure() { linkFailed = false; }
 
 llvm::Expected<NvrtcResult>
 flashgen::runtime::compileWithNvrtc(llvm::StringRef source, llvm::StringRef name,
@@ -127,14 +139,14 @@ flashgen::runtime::compileWithNvrtc(llvm::StringRef source, llvm::StringRef name
     if (!c) {
       // The program compiled, so this is the library's failure (another
       // nvJitLink build, no memory...): NVRTC's own CUBIN still serves,
-      // only its loads are slower. Said once per process.
-      static std::once_flag warned;
+      // only its loads are slower. Said once; no link is tried again in
+      // this process (linkFailed).
       std::string why = llvm::toString(c.takeError());
-      std::call_once(warned, [&] {
+      if (!linkFailed.exchange(true))
         llvm::errs() << "flashgen: warning: linking " << nm << " for " << arch
                      << " with nvJitLink failed (" << why
-                     << "); using NVRTC's CUBINs (FLASHGEN_NVJITLINK=0 skips the attempt)\n";
-      });
+                     << "); using NVRTC's CUBINs from now on in this process "
+                        "(FLASHGEN_NVJITLINK=0 skips the attempt)\n";
       return compileWithNvrtc(source, name, arch, cubin, extraOptions, /*withPtx=*/true);
     }
     result.cubin = std::move(*c);

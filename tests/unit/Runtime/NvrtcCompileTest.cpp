@@ -470,6 +470,33 @@ TEST(Nvrtc, LinkFailuresNameTheCause) {
   EXPECT_NE(msg.find("nvJitLinkCreate failed"), std::string::npos) << msg;
 }
 
+// A failed link is not tried again in the process: NVRTC's CUBINs from
+// then on (each failure costs NVVM's time before NVRTC compiles again).
+// The program here compiles to LTO-IR and fails only at the link (a
+// device function nobody defines); NVRTC's own CUBIN fails too.
+TEST(Nvrtc, AFailedLinkIsNotRetried) {
+  if (!runtime::linksWithNvJitLink())
+    GTEST_SKIP() << "no nvJitLink beside this NVRTC";
+  const char *undefined = "extern __device__ int flashgenUndefined(int);\n"
+                          "extern \"C\" __global__ void k(int *p) { p[0] = flashgenUndefined(p[1]); }\n";
+  auto bad = runtime::compileWithNvrtc(undefined, "undefined.cu", "sm_90a");
+  ASSERT_FALSE(bool(bad));
+  std::string msg = llvm::toString(bad.takeError());
+  EXPECT_NE(msg.find("undefined.cu"), std::string::npos) << msg;
+  EXPECT_FALSE(runtime::linksWithNvJitLink());
+  auto good = runtime::compileWithNvrtc("extern \"C\" __global__ void k(int *p) { p[0] = 1; }",
+                                        "good.cu", "sm_90a");
+  ASSERT_TRUE(bool(good)) << llvm::toString(good.takeError());
+  EXPECT_EQ(good->linkSeconds, 0.0) << "linked after a failed link";
+  EXPECT_FALSE(good->ptx.empty()) << "NVRTC's CUBIN comes with its PTX";
+  runtime::resetNvJitLinkFailure();
+  EXPECT_TRUE(runtime::linksWithNvJitLink());
+  auto linked = runtime::compileWithNvrtc("extern \"C\" __global__ void k(int *p) { p[0] = 1; }",
+                                          "again.cu", "sm_90a");
+  ASSERT_TRUE(bool(linked)) << llvm::toString(linked.takeError());
+  EXPECT_GT(linked->linkSeconds, 0.0);
+}
+
 TEST(Nvrtc, ReportsCompileErrorsWithTheLog) {
   auto r = runtime::compileWithNvrtc("this is not CUDA", "bad.cu", "sm_90a");
   ASSERT_FALSE(bool(r));

@@ -27,16 +27,21 @@ struct NvrtcResult {
 /// `arch` is "sm_80", "sm_90a", ...; with `cubin` false only PTX is made.
 /// A CUBIN is linked from LTO-IR by nvJitLink where the library is found
 /// (NvJitLink.h: no unused constants in it; no PTX then), else NVRTC's
-/// (also when the link fails: a warning, once);
-/// `withPtx` asks for NVRTC's CUBIN and its PTX (tests read the PTX).
+/// (also when a link fails: a warning, and NVRTC's CUBINs for the rest of
+/// the process, so that a broken nvJitLink costs one failed link, not one
+/// per compile); `withPtx` asks for NVRTC's CUBIN and its PTX (tests read
+/// the PTX).
 llvm::Expected<NvrtcResult> compileWithNvrtc(llvm::StringRef source,
                                              llvm::StringRef name,
                                              llvm::StringRef arch, bool cubin = true,
                                              llvm::ArrayRef<std::string> extraOptions = {},
                                              bool withPtx = false);
 
-/// Whether compileWithNvrtc links CUBINs with nvJitLink in this process.
+/// Whether compileWithNvrtc links CUBINs with nvJitLink in this process
+/// (the library is found and no link has failed yet).
 bool linksWithNvJitLink();
+/// For tests: links again after a failed one.
+void resetNvJitLinkFailure();
 
 /// The NVRTC options used (part of the kernel cache key).
 std::vector<std::string> nvrtcOptions(llvm::StringRef arch);
