@@ -4,12 +4,16 @@
 # of REPS runs after one warm-up, one process; ctypes on the CUDA libraries.
 #   python3 coldsplit.py TEMPLATES_DIR X.cu...   (REPS=3 by default)
 import ctypes, glob, os, re, sys, time
-def lib(name):
-    for d in ["/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib"] + glob.glob("/usr/local/cuda-*/lib64"):
-        for f in sorted(glob.glob(f"{d}/{name}.so*")):
-            return ctypes.CDLL(f)
+def lib(name, dirs):
+    # The versioned file (libX.so.13...), as the JIT's dlopen finds it: a
+    # bare libX.so may be another CUDA's (call 3's run linked nothing).
+    for d in dirs:
+        for f in sorted(glob.glob(f"{d}/{name}.so.*"), key=len) + glob.glob(f"{d}/{name}.so"):
+            print(f"# {name}: {os.path.realpath(f)}", file=sys.stderr)
+            return ctypes.CDLL(f), d
     raise SystemExit(f"no {name}")
-nv, jl = lib("libnvrtc"), lib("libnvJitLink")
+nv, nvdir = lib("libnvrtc", ["/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib"] + glob.glob("/usr/local/cuda-*/lib64"))
+jl, _ = lib("libnvJitLink", [nvdir])  # beside NVRTC, as runtime/lib/NvJitLink.cpp looks
 tpl = sys.argv[1]
 def run(path):
     src = open(path).read().encode()
@@ -27,8 +31,11 @@ def run(path):
     lopts = [b"-arch=sm_90a", b"-lto", b"-optimize-unused-variables", b"-time"]
     h = ctypes.c_void_p(); a = (ctypes.c_char_p * len(lopts))(*lopts)
     jl.nvJitLinkCreate(ctypes.byref(h), len(lopts), a)
-    jl.nvJitLinkAddData(h, 3, ir.raw, len(ir.raw), b"x.ltoir")
-    if jl.nvJitLinkComplete(h) != 0:
+    rc = jl.nvJitLinkAddData(h, 3, ir.raw, len(ir.raw), b"x.ltoir") or jl.nvJitLinkComplete(h)
+    if rc != 0:
+        m = ctypes.c_size_t(); jl.nvJitLinkGetErrorLogSize(h, ctypes.byref(m))
+        b = ctypes.create_string_buffer(m.value); jl.nvJitLinkGetErrorLog(h, b)
+        print(f"# {path}: link failed ({rc}): {b.value.decode()[:300]}", file=sys.stderr)
         return None
     t2 = time.time()
     m = ctypes.c_size_t(); jl.nvJitLinkGetInfoLogSize(h, ctypes.byref(m))
