@@ -28,9 +28,11 @@ def run(path):
     n = ctypes.c_size_t(); nv.nvrtcGetLTOIRSize(prog, ctypes.byref(n))
     ir = ctypes.create_string_buffer(n.value); nv.nvrtcGetLTOIR(prog, ir)
     t1 = time.time()
-    lopts = [b"-arch=sm_90a", b"-lto", b"-optimize-unused-variables", b"-time"]
+    lopts = [b"-arch=sm_90a", b"-lto", b"-optimize-unused-variables", b"-time"] + \
+        [o.encode() for o in os.environ.get("COLDSPLIT_LINK_OPTS", "").split()]
     h = ctypes.c_void_p(); a = (ctypes.c_char_p * len(lopts))(*lopts)
-    jl.nvJitLinkCreate(ctypes.byref(h), len(lopts), a)
+    if jl.nvJitLinkCreate(ctypes.byref(h), len(lopts), a) != 0:
+        raise SystemExit(f"nvJitLinkCreate refused {lopts}")
     rc = jl.nvJitLinkAddData(h, 3, ir.raw, len(ir.raw), b"x.ltoir") or jl.nvJitLinkComplete(h)
     if rc != 0:
         m = ctypes.c_size_t(); jl.nvJitLinkGetErrorLogSize(h, ctypes.byref(m))
@@ -41,6 +43,9 @@ def run(path):
     m = ctypes.c_size_t(); jl.nvJitLinkGetInfoLogSize(h, ctypes.byref(m))
     b = ctypes.create_string_buffer(m.value); jl.nvJitLinkGetInfoLog(h, b)
     log = b.value.decode()
+    if os.environ.get("COLDSPLIT_DEBUG"):
+        c = ctypes.c_size_t(); jl.nvJitLinkGetLinkedCubinSize(h, ctypes.byref(c))
+        print(f"# {path}: cubin {c.value} bytes, LTO-IR {len(ir.raw)} bytes, info log: {log[:400]!r}", file=sys.stderr)
     # (-time's lines; absent from some nvJitLink builds: nan)
     ptx, fin = (float(m.group(1)) if m else float("nan") for m in
                 (re.search(r"time to create PTX: ([0-9.]+)", log), re.search(r"time to finish: ([0-9.]+)", log)))
