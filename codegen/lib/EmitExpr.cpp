@@ -156,8 +156,10 @@ private:
   }
 
   /// Float division. In a score modifier, by a constant: a multiply by its
-  /// reciprocal (within an ulp of the quotient); by anything else the SFU's
-  /// __fdividef (2 ulp; 0 for divisors beyond 2^126). C's correctly rounded
+  /// reciprocal (within an ulp of the quotient) when that is a normal float
+  /// (else C's `/`: a subnormal or infinite reciprocal would lose the
+  /// quotient); by anything else the SFU's __fdividef (2 ulp; 0 for
+  /// divisors beyond 2^126). C's correctly rounded
   /// `/` is ~10 instructions and a slow-path call per score element, which
   /// NVRTC and ptxas then spend a fifth of a soft cap's JIT time on. A mask
   /// keeps C's `/`: its float comparisons must decide exactly as the CPU's
@@ -166,10 +168,12 @@ private:
     if (!scoreRegion)
       return "(" + num + " / " + name(den) + ")";
     FloatAttr c;
-    if (matchPattern(den, m_Constant(&c)) && c.getValueAsDouble() != 0.0 &&
-        std::isfinite(1.0 / c.getValueAsDouble()))
-      return "(" + num + " * " + floatLiteral(1.0 / c.getValueAsDouble()) + ")";
-    return "__fdividef(" + num + ", " + name(den) + ")";
+    if (!matchPattern(den, m_Constant(&c)))
+      return "__fdividef(" + num + ", " + name(den) + ")";
+    const double reciprocal = 1.0 / c.getValueAsDouble();
+    if (!std::isnormal(float(reciprocal)))
+      return "(" + num + " / " + name(den) + ")";
+    return "(" + num + " * " + floatLiteral(reciprocal) + ")";
   }
 
   /// A constant divisor other than 0 and -1: C's / and % are defined.
