@@ -3,7 +3,8 @@ FwdBench.cpp: SDPA with the FLASH_ATTENTION and CUDNN_ATTENTION backends and
 FlexAttention (torch.compile'd). Timed with triton.testing.do_bench, median.
 Prints TSV lines: fwd|bwd <backend> <d> <causal> <N> <B> <H> <ms> <TFLOP/s>
 (backward FLOPs = 2.5x forward, as FlashAttention counts them).
-Options: --quick (N = 2k, 8k), --head-dim D, --no-backward, --no-flex."""
+Options: --quick (N = 2k, 8k), --head-dim D (64, 128 by default; or 256,
+heads = 2048 / D as the grid has it), --no-backward, --no-flex."""
 import sys
 
 import torch
@@ -17,8 +18,8 @@ quick = "--quick" in sys.argv
 head_dims = (64, 128)
 if "--head-dim" in sys.argv:
     head_dims = (int(sys.argv[sys.argv.index("--head-dim") + 1]),)
-    if head_dims[0] not in (64, 128):
-        sys.exit(f"error: --head-dim {head_dims[0]}: the grid has head dims 64 and 128")
+    if head_dims[0] not in (64, 128, 256):
+        sys.exit(f"error: --head-dim {head_dims[0]}: the grid has head dims 64, 128 and 256")
 # One compiled graph per shape: raise dynamo's recompile limit, or it falls
 # back to the unfused (eager) flex_attention after 8 shapes.
 torch._dynamo.config.cache_size_limit = 1024

@@ -7,13 +7,17 @@ accumulator operands spelled out; this script spells them. Run it after
 changing the shapes:  python3 scripts/gen-wgmma.py > templates/flashgen/attention/WgmmaOps.cuh
 """
 
-# S = Q K^T: N is the kv tile (Bc).
-SHAPES = [64, 128, 256]
+# S = Q K^T: N is the kv tile (Bc); 32: the wide backward's S^T and dP^T,
+# each warpgroup half of a 64-query tile (BwdKernelSm90Wide.cuh).
+SHAPES = [32, 64, 128, 256]
 # O += P V: N is the value head dim padded to 64 (head dims up to 256).
 RS_SHAPES = [64, 128, 192, 256]
 # Both operands MN-major: the backward's dQ = dS K, with dS^T and K stored
 # key-major; each warpgroup takes half of dQ's columns (head dim 64 or 128).
-TRANSPOSED_SHAPES = [32, 64]
+TRANSPOSED_SHAPES = [32, 64, 128]
+# A K-major, B M/N-major: the wide backward's dV += P^T dO and dK += dS^T Q
+# with P^T and dS^T in shared memory, N each warpgroup's half of the head dim.
+TRANS_B_SHAPES = [64, 128]
 TYPES = [("BF16", "bf16"), ("F16", "f16")]
 # fp8 (e4m3): k32 per instruction, both shared-memory operands K-major
 # (8-bit wgmma has no transpose): S = Q K^T with N the kv tile (a multiple
@@ -30,17 +34,20 @@ def operands(n):
     return regs, outs, placeholders
 
 
-def emit_ss(n, tag, ptx, name="WgmmaSS", transposed=False):
-    """Both operands from shared memory: K-major, or (transposed) both
-    M/N-major; the last two immediates are wgmma's trans-a and trans-b,
-    which 8-bit types do not take (k32 instead of k16)."""
+def emit_ss(n, tag, ptx, name="WgmmaSS", transposed=False, trans_b_only=False):
+    """Both operands from shared memory: K-major, (transposed) both
+    M/N-major, or (trans_b_only) A K-major and B M/N-major; the last two
+    immediates are wgmma's trans-a and trans-b, which 8-bit types do not
+    take (k32 instead of k16)."""
     regs, outs, ph = operands(n)
     fp8 = ptx == "e4m3"
     k = 32 if fp8 else 16
     layout = ("A and B both M/N-major\n  /// (transposed) in shared memory." if transposed
+              else "A K-major, B M/N-major\n  /// (transposed) in shared memory." if trans_b_only
               else "A and B K-major in shared memory.")
-    trans = 1 if transposed else 0
-    imm = "1, 1" if fp8 else f"1, 1, {trans}, {trans}"
+    trans_a = 1 if transposed else 0
+    trans_b = 1 if transposed or trans_b_only else 0
+    imm = "1, 1" if fp8 else f"1, 1, {trans_a}, {trans_b}"
     what = "fp8 e4m3,\n  /// " if fp8 else ""
     print(f"""template <> struct {name}<{tag}, {n}> {{
   /// D[64 x {n}] (+)= A[64 x {k}] B[{k} x {n}], {what}{layout}
@@ -90,6 +97,8 @@ for tag, ptx in TYPES:
         emit_rs(n, tag, ptx)
     for n in TRANSPOSED_SHAPES:
         emit_ss(n, tag, ptx, "WgmmaSSTransposed", transposed=True)
+    for n in TRANS_B_SHAPES:
+        emit_ss(n, tag, ptx, "WgmmaSSTransB", trans_b_only=True)
 for n in FP8_SHAPES:
     emit_ss(n, "E4M3", "e4m3")
 for n in FP8_RS_SHAPES:

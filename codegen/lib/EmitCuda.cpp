@@ -284,7 +284,9 @@ void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostr
     os << "    if (!blockKept(q / kSparseBlock, k / kSparseBlock)) return false;\n";
   os << "    return userMask(p, b, h, q, k, seqQ, seqK);\n  }\n";
 
-  if (backward ? s.bwdTiles && s.bwdTiles->warpSpecialized : s.tiles.warpSpecialized)
+  // (The wide backward's loader is the warp-specialized one: it stages too.)
+  if (backward ? s.bwdTiles && (s.bwdTiles->warpSpecialized || s.bwdWide())
+               : s.tiles.warpSpecialized)
     emitStagedLookups(v, s, maskBounds, backward, os);
 
   os << "  /// The score modifier on the scaled score.\n"
@@ -474,10 +476,14 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
      << 16 * t.warps << " rows, streamed tiles " << t.blockM << ", " << t.warps
      << " warps, " << t.stages << " stage(s)"
      << (wgmma ? ", fast path on wgmma (sm_90a)" : "")
-     << (t.warpSpecialized ? ", warp-specialized" : "") << "\n"
-     << (t.warpSpecialized ? "#include \"flashgen/attention/BwdKernelSm90Ws.cuh\"\n\n"
-         : wgmma           ? "#include \"flashgen/attention/BwdKernelSm90.cuh\"\n\n"
-                           : "#include \"flashgen/attention/BwdKernel.cuh\"\n\n")
+     << (t.warpSpecialized ? ", warp-specialized" : "")
+     << (s.bwdWide() ? "; fast path: the wide wgmma kernel (64 shared keys, head dim split)"
+                     : "")
+     << "\n"
+     << (s.bwdWide()          ? "#include \"flashgen/attention/BwdKernelSm90Wide.cuh\"\n\n"
+         : t.warpSpecialized ? "#include \"flashgen/attention/BwdKernelSm90Ws.cuh\"\n\n"
+         : wgmma             ? "#include \"flashgen/attention/BwdKernelSm90.cuh\"\n\n"
+                             : "#include \"flashgen/attention/BwdKernel.cuh\"\n\n")
      << "namespace {\nusing namespace flashgen;\n\n"
      << "using Config = BwdConfig<" << (s.bf16 ? "BF16" : "F16") << ", " << s.paddedQK
      << ", " << s.paddedV << ", /*streamed rows=*/" << t.blockM << ", /*warps=*/" << t.warps
@@ -496,6 +502,18 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
                ? " + wsStagedLookupBytes(2, kStagedRowLookups, " + std::to_string(t.blockM) + ")"
                : "")
        << " == " << t.smemBytes << ", \"the planner's shared memory is the wgmma kernel's\");\n";
+  if (s.bwdWide()) {
+    const size_t lookups = stagedRowLookups(v).size();
+    os << "using ConfigWide = BwdConfigSm90Wide<" << (s.bf16 ? "BF16" : "F16") << ", "
+       << s.paddedQK << ", " << s.paddedV << ">;\n"
+       << "constexpr int kStagedRowLookups = " << lookups << "; // StagedColumns.h\n"
+       << "static_assert(BwdWsConfig<ConfigWide>::kSmemBytes + wsStagedLookupBytes(2, "
+          "kStagedRowLookups, ConfigWide::kBlockStream) == "
+       << s.bwdWideSmemBytes
+       << ", \"the host's shared memory is the wide kernel's\");\n"
+       << "static_assert(BwdWsConfig<ConfigWide>::kThreads == " << s.bwdFusedThreads()
+       << ", \"the host's threads are the wide kernel's\");\n";
+  }
   if (t.warpSpecialized)
     os << "static_assert(BwdWsConfig<ConfigSm90>::kThreads == " << s.bwdFusedThreads()
        << " && BwdWsConfig<ConfigSm90>::kConsumerRegs == "
@@ -548,10 +566,16 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
   }
   if (!s.bwdFusedEntry.empty()) {
     // The fast path: dQ summed with atomics inside the dK/dV kernel.
-    os << "\nstatic_assert(Config::kAtomicDQ, \"the planner and the kernels agree\");\n";
-    // The warp-specialized kernel moves registers between its warpgroups
+    if (!s.bwdWide())
+      os << "\nstatic_assert(Config::kAtomicDQ, \"the planner and the kernels agree\");\n";
+    else
+      os << "\n";
+    // The warp-specialized kernels move registers between their warpgroups
     // (setmaxnreg), which needs a register cap at entry: one CTA per SM.
-    if (t.warpSpecialized)
+    if (s.bwdWide())
+      entry(std::to_string(s.bwdFusedThreads()) + ", 1", s.bwdFusedEntry,
+            "attentionBackwardFusedSm90Wide<ConfigWide, Variant>", /*gridConstant=*/true);
+    else if (t.warpSpecialized)
       entry(std::to_string(s.bwdFusedThreads()) + ", 1", s.bwdFusedEntry,
             "attentionBackwardFusedSm90Ws<ConfigSm90, Variant>", /*gridConstant=*/true);
     else

@@ -2,11 +2,13 @@
 #include "flashgen/Codegen/KernelSpec.h"
 #include "flashgen/Codegen/ErrorKind.h"
 #include "flashgen/Dialect/Attn/Analysis/LookupRanges.h"
+#include "flashgen/Dialect/Attn/Analysis/StagedColumns.h"
 #include "flashgen/Dialect/Attn/Analysis/TileClassification.h"
 
 #include "flashgen/Dialect/Attn/Transforms/Transforms.h"
 
-#include "flashgen/attention/Params.cuh" // kBwdSeqPadding
+#include "flashgen/attention/Params.cuh"   // kBwdSeqPadding
+#include "flashgen/attention/WsBudget.cuh" // the wide backward's shape
 
 using namespace flashgen;
 using namespace flashgen::attn;
@@ -73,6 +75,18 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
     if (backwardHasAtomicDQ(prob, *s.bwdTiles)) {
       s.bwdFusedEntry = "flashgen_bwd_fused_" + id;
       s.bwdConvertDQEntry = "flashgen_bwd_convert_dq_" + id;
+    }
+    // Head dims past 128 on sm_90a: the fast path is the wide wgmma
+    // kernel (its warpgroups share 64 keys and split the head dim,
+    // BwdKernelSm90Wide.cuh); the tiling above describes the separate
+    // mma.sync kernels, which stay the deterministic path.
+    TilingProblem wide = prob;
+    wide.elemBytes = s.inputBytes();
+    if (s.bwdFusedEntry.empty() && backwardHasWideWgmma(wide, s.tiles.mma)) {
+      s.bwdFusedEntry = "flashgen_bwd_fused_" + id;
+      s.bwdConvertDQEntry = "flashgen_bwd_convert_dq_" + id;
+      s.bwdWideSmemBytes = bwdWideSmemBytes(s.paddedQK, s.paddedV, s.inputBytes(),
+                                            int64_t(stagedRowLookups(v).size()));
     }
     // Where the fused kernel is also the deterministic path, no separate
     // dK/dV and dQ kernels to compile (60% of the backward's NVRTC time).

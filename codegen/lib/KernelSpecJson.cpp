@@ -124,6 +124,7 @@ json::Value flashgen::codegen::kernelSpecToJson(const KernelSpec &s) {
                  {"bwd_fused", s.bwdFusedEntry},
                  {"bwd_convert_dq", s.bwdConvertDQEntry},
                  {"bwd_convert_dkdv", s.bwdConvertDKDVEntry},
+                 {"bwd_wide_smem", s.bwdWideSmemBytes},
                  {"varlen", s.varlen},
                  {"has_mask", s.hasMask},
                  {"has_score_mod", s.hasScoreMod},
@@ -168,6 +169,7 @@ llvm::Expected<KernelSpec> flashgen::codegen::kernelSpecFromJson(const json::Val
   s.bwdFusedEntry = r.string("bwd_fused");
   s.bwdConvertDQEntry = r.string("bwd_convert_dq");
   s.bwdConvertDKDVEntry = r.string("bwd_convert_dkdv");
+  s.bwdWideSmemBytes = r.optInteger("bwd_wide_smem").value_or(0);
   s.varlen = r.boolean("varlen");
   s.hasMask = r.boolean("has_mask");
   s.hasScoreMod = r.boolean("has_score_mod");

@@ -269,7 +269,10 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
   auto t2 = std::chrono::steady_clock::now();
   // The planner's estimate is exactly the kernels' k*SmemBytes.
   const attn::TileConfig &tiles = backward ? *r.spec.bwdTiles : r.spec.tiles;
-  r.smemBytes = int(tiles.smemBytes);
+  // (The wide fused backward's differs: every main entry gets the larger,
+  // harmless where both run one CTA per SM.)
+  r.smemBytes = int(backward ? std::max(tiles.smemBytes, r.spec.bwdWideSmemBytes)
+                             : tiles.smemBytes);
   if (r.smemBytes <= 0)
     return makeError(ErrorKind::Unsupported,
                 "variant '" + r.spec.variant + "': the tiling has no shared-memory size");

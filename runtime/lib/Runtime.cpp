@@ -525,7 +525,7 @@ int Kernel::reservedKvSplit(const ForwardArgs &a) const {
       .split;
 }
 
-int Kernel::untunedKvSplit(const ForwardArgs &a) const {
+int Kernel::untunedKvSplit(const ForwardArgs &a, bool fused) const {
   if (!bwd.spec.bwdTiles)
     return 1;
   if (int forced = forcedKvSplit(a.heads / std::max(runtime::resolvedKvHeads(fwd.spec, a), 1)))
@@ -533,7 +533,7 @@ int Kernel::untunedKvSplit(const ForwardArgs &a) const {
   const attn::TileConfig &t = *bwd.spec.bwdTiles;
   return runtime::backwardKvGrid(runtime::keyBandOf(bwd.spec), a.heads,
                                  runtime::resolvedKvHeads(fwd.spec, a), a.batch, a.seqQ, a.seqK,
-                                 t.blockM, 16 * t.warps,
+                                 t.blockM, bwd.spec.bwdResidentRows(fused && hasFastBackward()),
                                  int64_t(deviceSMs(jitOptions.device)) * std::max<int64_t>(1, t.ctasPerSM),
                                  reservedKvSplit(a))
       .split;
@@ -607,12 +607,12 @@ llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
                                               (a.deterministic ? "true" : "false") + ")");
   p.dqAccum = fused ? reinterpret_cast<float *>(ws + layout.dqAccum) : nullptr;
   p.dqOrder = ordered ? reinterpret_cast<int32_t *>(ws + layout.dqOrder) : nullptr;
-  if (fused && bwd.spec.bwdTiles->warpSpecialized)
+  if (fused && (bwd.spec.bwdTiles->warpSpecialized || bwd.spec.bwdWide()))
     if (llvm::Error e = encodeBackwardTensorMaps(*driver, bwd.spec, a, p))
       return e;
   // GQA/MQA with too few key blocks to fill the GPU: a kv head's query
   // heads split over CTAs, their dK/dV sums in partial planes.
-  p.kvSplit = untunedKvSplit(a);
+  p.kvSplit = untunedKvSplit(a, fused);
   p.seqPadK = int32_t(runtime::backwardPaddedRows(a.seqK));
   p.dkvPartial = p.kvSplit > 1 ? reinterpret_cast<float *>(ws + layout.dkvPartial) : nullptr;
   if (p.kvSplit > 1 && !fn[codegen::kBwdConvertDKDV])
@@ -632,7 +632,7 @@ llvm::Error Kernel::launchBackward(CudaDriver &driver, const BackwardArgs &a,
                                    BwdParams &p) const {
   const attn::TileConfig &t = *bwd.spec.bwdTiles;
   const unsigned threads = unsigned(32 * t.warps);
-  const int64_t resident = 16 * t.warps;
+  const int64_t resident = bwd.spec.bwdResidentRows(fused);
   void *args[] = {&p};
   const unsigned rowBlocks = unsigned(p.seqPad / kBwdPreprocessRows);
   const FwdParams &f = p.f;

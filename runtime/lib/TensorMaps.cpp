@@ -82,13 +82,15 @@ llvm::Error flashgen::runtime::encodeQKVMaps(CudaDriver &drv, const codegen::Ker
 }
 
 /// The warp-specialized backward's maps: Q and dO by streamed tile, K and
-/// V by resident key block (BwdKernelSm90Ws.cuh).
+/// V by resident key block (BwdKernelSm90Ws.cuh; the wide kernel's,
+/// BwdKernelSm90Wide.cuh, when it is the fused one).
 llvm::Error flashgen::runtime::encodeBackwardTensorMaps(CudaDriver &drv, const codegen::KernelSpec &s,
                                      const ForwardArgs &a, BwdParams &p) {
   const attn::TileConfig &t = *s.bwdTiles;
-  if (llvm::Error e = encodeQKVMaps(drv, s, a, p.f, t.blockM, 16 * t.warps))
+  const int64_t streamed = s.bwdWide() ? kBwdWideStream : t.blockM;
+  if (llvm::Error e = encodeQKVMaps(drv, s, a, p.f, streamed, s.bwdResidentRows(true)))
     return e;
   const int64_t rowsQ = s.varlen ? a.totalQ : a.seqQ;
   return encodeRowsMap(drv, s, a, p.tmaDO, p.dO, p.f.headDimV, rowsQ, p.f.heads, p.dORowStride,
-                       p.dOHeadStride, p.dOBatchStride, t.blockM);
+                       p.dOHeadStride, p.dOBatchStride, streamed);
 }

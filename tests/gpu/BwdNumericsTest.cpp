@@ -137,6 +137,37 @@ TEST_F(GpuBackward, HeadDims72To128BothDtypes) { runHeadDims(72, 128); }
 TEST_F(GpuBackward, HeadDims136To192BothDtypes) { runHeadDims(136, 192); }
 TEST_F(GpuBackward, HeadDims200To256BothDtypes) { runHeadDims(200, 256); }
 
+// Head dim 256 on sm_90a: the wide wgmma kernel (BwdKernelSm90Wide.cuh,
+// 64 keys shared by two warpgroups that split the head dim) with every
+// feature its loop carries: dropout (its P^T scaled in shared memory),
+// varlen, a document mask from a tensor (row lookups staged by the loader),
+// a sliding window, a soft cap (the derivative), GQA, f16; odd sizes from 1
+// to 4097; the deterministic path (the separate kernels) beside it.
+TEST_F(GpuBackward, WideKernelFeatures) {
+  std::mt19937_64 rng(std::random_device{}());
+  const char *dense = "attention w256 { head_dim = 256; }";
+  const char *dropout = "attention w256d { head_dim = 256; mask = causal; dropout = 0.1; }";
+  const char *varlen = "attention w256v { head_dim = 256; varlen = true; mask = causal; }";
+  const char *docs = "attention w256doc { head_dim = 256; tensor doc_id : i32[batch, seq_k]; "
+                     "mask = causal && doc_id[b, q] == doc_id[b, k]; }";
+  const char *window = "attention w256win { dtype = f16; head_dim = 256; heads = 8; kv_heads = 2; "
+                       "mask = sliding_window(left = 300); score = 30.0 * tanh(score / 30.0); }";
+  const char *dims = "attention w232 { head_dim = 232; mask = causal; }";
+  const Case cases[] = {
+      {"w256_1", dense, 1, 1},          {"w256_17", dense, 17, 17},
+      {"w256_1000", dense, 1000, 1000}, {"w256_rect", dense, 17, 1000},
+      {"w256_4097", dense, 4097, 4097, 1, 2},
+      {"w256d", dropout, 1000, 1000},   {"w256d_det", dropout, 333, 333, 0, 0, true},
+      {"w256v", varlen, 600, 600, 3},   {"w256doc", docs, 1000, 1000},
+      {"w256doc_det", docs, 333, 333, 0, 0, true},
+      {"w256win", window, 1000, 1000, 2, 8}, {"w232", dims, 257, 300}};
+  int wide = 0;
+  for (const Case &c : cases)
+    wide += runCase(c, rng) && !c.deterministic;
+  // Every non-deterministic case ran the fast (atomic dQ) path.
+  EXPECT_EQ(wide, 10);
+}
+
 TEST_F(GpuBackward, UnequalHeadDims) {
   std::mt19937_64 rng(std::random_device{}());
   runCase({"qk192_v128", "attention m { qk_head_dim = 192; v_head_dim = 128; }", 333, 517}, rng);

@@ -276,9 +276,13 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
     runtime::KeyBand band;
     if (m && (m.getKind() == MaskShapeKind::band || m.getKind() == MaskShapeKind::band_and))
       band = runtime::KeyBand{true, m.getBottomRight(), m.getLower(), m.getUpper()};
+    // The fast path's grid: the wide kernel's 64 keys per CTA, or the tiling's.
+    const bool wide = backwardHasWideWgmma(tilingProblemOf(v, /*backward=*/true),
+                                           fwd.mma);
     bwdGrid = runtime::backwardKvGrid(band, int(shape.heads), int(shape.kvHeads),
-                                      int(shape.batch), int(shape.seqQ), int(shape.seqK), t.blockM,
-                                      16 * t.warps,
+                                      int(shape.batch), int(shape.seqQ), int(shape.seqK),
+                                      wide ? flashgen::kBwdWideStream : t.blockM,
+                                      wide ? flashgen::kBwdWideResident : 16 * t.warps,
                                       int64_t(target.numSMs) * std::max<int64_t>(1, t.ctasPerSM),
                                       int(shape.heads));
   }
@@ -399,14 +403,18 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
              : fmt::format("cp.async, {} stages", bwd.stages));
   // The warp-specialized kernel is also the deterministic path (dQ in
   // key-block order); the others leave it to separate mma.sync kernels.
+  const bool bwdWide = bwdAttr && backwardHasWideWgmma(tilingProblemOf(v, true), fwd.mma);
   trow("tensor-core MMA", fwd.mma == MmaKind::Wgmma ? "wgmma (warpgroup)" : "mma.sync",
-       bwdWs                       ? "wgmma"
+       bwdWs     ? "wgmma"
+       : bwdWide ? "wgmma fast path (wide kernel: 64 keys shared by 2 warpgroups, head dim "
+                   "split), mma.sync deterministic"
        : bwd.mma == MmaKind::Wgmma ? "wgmma fast path, mma.sync deterministic"
                                    : "mma.sync");
   trow("Q fragments", fwd.qInRegisters ? "registers" : "shared memory", "shared memory");
   if (bwdAttr) {
     trow("dQ", "",
-         !backwardHasAtomicDQ(prob, bwd) ? "own kernel, deterministic"
+         bwdWide                         ? "fused, atomics (deterministic: own kernel)"
+         : !backwardHasAtomicDQ(prob, bwd) ? "own kernel, deterministic"
          : bwdWs                         ? "fused, bulk reductions (deterministic: ordered)"
          : bwd.mma == MmaKind::Wgmma     ? "fused, bulk reductions (or deterministic)"
                                          : "fused, atomics (or deterministic)");

@@ -197,6 +197,11 @@ bool flashgen::attn::backwardHasAtomicDQ(const TilingProblem &p, const TileConfi
   return evenRows && dTiles % warpsPerM == 0 && (dTiles / warpsPerM) % 2 == 0;
 }
 
+bool flashgen::attn::backwardHasWideWgmma(const TilingProblem &p, MmaKind forwardMma) {
+  return forwardMma == MmaKind::Wgmma && p.elemBytes == 2 &&
+         flashgen::bwdWideHeadDims(paddedHeadDim(p.qkHeadDim), paddedHeadDim(p.vHeadDim));
+}
+
 TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
                                         const GpuTarget &t) {
   int64_t dqk = paddedHeadDim(p.qkHeadDim), dv = paddedHeadDim(p.vHeadDim);

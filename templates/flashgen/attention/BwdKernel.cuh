@@ -276,8 +276,8 @@ template <class Variant, int NT> struct BwdTileMath {
   /// `partial`: evaluate the mask; `edge`: the tile is not inside
   /// (tileInSequence: it crosses a sequence end).
   /// kStaged: the mask's row lookups from `stagedRows` (StagedColumns.h),
-  /// NT * 8 values per lookup, from row q0.
-  template <bool kStaged = false>
+  /// kStagedStride values per lookup (the streamed tile's rows), from row q0.
+  template <bool kStaged = false, int kStagedStride = NT * 8>
   FG_DEVICE void recompute(float (&s)[NT][4], const FwdParams &p, const float *lse2, int b,
                            int h, int kRow, int q0, int g, int t, bool partial, bool edge,
                            int seqQ, int seqK, const uint32_t *stagedRows = nullptr) {
@@ -291,7 +291,7 @@ template <class Variant, int NT> struct BwdTileMath {
         uint32_t row[Variant::kStagedRows];
 #pragma unroll
         for (int c = 0; c < Variant::kStagedRows; ++c)
-          row[c] = stagedRows[c * NT * 8 + (q - q0)];
+          row[c] = stagedRows[c * kStagedStride + (q - q0)];
         return Variant::template maskStagedRows<decltype(inSequence)::value>(p, b, h, q, k,
                                                                             seqQ, seqK, row);
       } else {
@@ -356,11 +356,13 @@ template <class Variant, int NT> struct BwdTileMath {
 
 /// The kv-major kernels' epilogue: this warp's rows of dK * scale and dV
 /// (16 keys from kRow); keys past the sequence are not written. Keys no
-/// query attends get zeros (their CTA still runs).
+/// query attends get zeros (their CTA still runs). dkCol0 / dvCol0: the
+/// first column the fragments hold (the wide kernel's warpgroups each hold
+/// a part of the head dim).
 template <class T, class Variant, bool DoDK, bool DoDV, int DT, int VT>
 FG_DEVICE void storeKeyGradients(const BwdParams &bp, const BwdKeyBlock<Variant> &kb,
                                  const float (&dk)[DT][4], const float (&dv)[VT][4], int kRow,
-                                 int g, int t) {
+                                 int g, int t, int dkCol0 = 0, int dvCol0 = 0) {
   const FwdParams &p = bp.f;
 #pragma unroll
   for (int h2 = 0; h2 < 2; ++h2) {
@@ -370,21 +372,23 @@ FG_DEVICE void storeKeyGradients(const BwdParams &bp, const BwdKeyBlock<Variant>
     if (bp.dkvPartial) { // split heads: this part's sums, fp32, for the conversion
       float *row = kb.dkvPartialRow(bp, k);
       if constexpr (DoDK)
-        writeAccRowF32<false>(row, dk, h2, t, p.headDimQK, p.scale);
+        writeAccRowF32<false>(row + dkCol0, dk, h2, t, p.headDimQK - dkCol0, p.scale);
       if constexpr (DoDV)
-        writeAccRowF32<false>(row + p.headDimQK, dv, h2, t, p.headDimV, 1.f);
+        writeAccRowF32<false>(row + p.headDimQK + dvCol0, dv, h2, t, p.headDimV - dvCol0, 1.f);
       continue;
     }
     if constexpr (DoDK)
       storeGradRow<T>(bp.dK,
                       rowOffset<Variant>(kb.b, kb.sb.kRow0, k, kb.hk, bp.dKBatchStride,
-                                         bp.dKRowStride, bp.dKHeadStride),
-                      bp.accumulateF32, dk, h2, t, p.headDimQK, p.scale);
+                                         bp.dKRowStride, bp.dKHeadStride) +
+                          dkCol0,
+                      bp.accumulateF32, dk, h2, t, p.headDimQK - dkCol0, p.scale);
     if constexpr (DoDV)
       storeGradRow<T>(bp.dV,
                       rowOffset<Variant>(kb.b, kb.sb.kRow0, k, kb.hk, bp.dVBatchStride,
-                                         bp.dVRowStride, bp.dVHeadStride),
-                      bp.accumulateF32, dv, h2, t, p.headDimV, 1.f);
+                                         bp.dVRowStride, bp.dVHeadStride) +
+                          dvCol0,
+                      bp.accumulateF32, dv, h2, t, p.headDimV - dvCol0, 1.f);
   }
 }
 

@@ -127,14 +127,16 @@ FG_DEVICE void mmaColsTimesCols(float (&acc)[NT][4], uint32_t aBase, int m0, uin
 /// Stores a 16 x 8NT accumulator tile as 16-bit values into rows
 /// row0..row0+15, columns 0..8NT-1 of Tile.
 template <class T, class Tile, int NT>
-FG_DEVICE void storeAccToTile(uint32_t base, const float (&acc)[NT][4], int row0, int lane) {
+FG_DEVICE void storeAccToTile(uint32_t base, const float (&acc)[NT][4], int row0, int lane,
+                               int chunk0 = 0) {
   const int g = lane / 4, t = lane % 4;
 #pragma unroll
   for (int n = 0; n < NT; ++n)
 #pragma unroll
     for (int h2 = 0; h2 < 2; ++h2) {
       const uint32_t v = packPair<T>(acc[n][2 * h2], acc[n][2 * h2 + 1]);
-      asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(base + Tile::offset(row0 + g + 8 * h2, n) +
+      asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(base +
+                                                       Tile::offset(row0 + g + 8 * h2, chunk0 + n) +
                                                        4 * t),
                    "r"(v)
                    : "memory");

@@ -132,6 +132,7 @@ template <int N> FG_DEVICE void wgmmaFenceOperands(float (&d)[N][4]) {
 template <class T, int N> struct WgmmaSS;
 template <class T, int N> struct WgmmaRS;
 template <class T, int N> struct WgmmaSSTransposed;
+template <class T, int N> struct WgmmaSSTransB;
 #include "flashgen/attention/WgmmaOps.cuh"
 
 } // namespace flashgen

@@ -38,6 +38,32 @@ FG_HOST_DEVICE constexpr long long wsStagedLookupBytes(long long stages, long lo
   return stages * lookups * tileLength * 4;
 }
 
+/// The wide wgmma backward (BwdKernelSm90Wide.cuh), for head dims whose
+/// full dK and dV rows do not fit a warpgroup: its two consumer warpgroups
+/// share 64 resident keys and split the head dim; 64-query tiles in two
+/// buffers. The host launches a CTA per 64 keys and sizes its shared
+/// memory from bwdWideSmemBytes; the generated code asserts it is the
+/// kernel's.
+constexpr int kBwdWideResident = 64;
+constexpr int kBwdWideStream = 64;
+constexpr int kBwdWideConsumerWarps = 8;
+/// Padded head dims the wide kernel takes (each warpgroup whole 64-column
+/// atoms of dK/dQ and dV; 192 would leave 96).
+FG_HOST_DEVICE constexpr bool bwdWideHeadDims(long long paddedQK, long long paddedV) {
+  return paddedQK == 256 && paddedV == 256;
+}
+/// Its shared memory: K and V; two buffers of Q and dO; P^T and dS^T; two
+/// of lse2 and D; the 1024-byte alignment of the base; the mbarriers; the
+/// staged row lookups.
+FG_HOST_DEVICE constexpr long long bwdWideSmemBytes(long long dqk, long long dv,
+                                                    long long elemBytes,
+                                                    long long stagedLookups) {
+  return kBwdWideResident * (dqk + dv) * elemBytes +
+         2 * kBwdWideStream * (dqk + dv) * elemBytes +
+         2 * kBwdWideResident * kBwdWideStream * elemBytes + 2 * 2 * kBwdWideStream * 4 + 1024 +
+         kBwdWsBarrierBytes + wsStagedLookupBytes(2, stagedLookups, kBwdWideStream);
+}
+
 /// Threads of a warp-specialized CTA: the consumers and the producer.
 FG_HOST_DEVICE constexpr int wsThreads(int consumerWarps) {
   return 32 * (consumerWarps + kWsProducerWarps);

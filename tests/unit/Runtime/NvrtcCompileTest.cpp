@@ -112,9 +112,11 @@ void compileBackwardFor(const Spec &s, const char *arch) {
   }
   if (!ks.bwdFusedEntry.empty()) {
     // sm_90 adds pairs (red.global.add.v2.f32), sm_80 single floats; the
-    // wgmma kernel hands dQ to the copy engine.
-    const bool wgmma = ks.bwdTiles->mma == attn::MmaKind::Wgmma;
-    const char *red = wgmma                                ? "cp.reduce.async.bulk"
+    // wgmma kernel hands dQ to the copy engine; the wide one (head dim 256,
+    // BwdKernelSm90Wide.cuh) adds pairs from its registers.
+    const bool wide = ks.bwdWide();
+    const bool wgmma = ks.bwdTiles->mma == attn::MmaKind::Wgmma || wide;
+    const char *red = wgmma && !wide                       ? "cp.reduce.async.bulk"
                       : std::string(arch) == "sm_90a" ? "red.global.add.v2.f32"
                                                            : "red.global.add.f32";
     EXPECT_NE(body(ks.bwdFusedEntry).find(red), std::string::npos) << s.name << " " << arch;
@@ -127,14 +129,17 @@ void compileBackwardFor(const Spec &s, const char *arch) {
     // The warp-specialized one loads by TMA and moves registers to its
     // consumers; the plain one does neither.
     const std::string fused = body(ks.bwdFusedEntry);
-    const bool ws = ks.bwdTiles->warpSpecialized;
+    const bool ws = ks.bwdTiles->warpSpecialized || wide;
     EXPECT_EQ(fused.find("cp.async.bulk.tensor.4d") != std::string::npos, ws) << s.name;
     EXPECT_EQ(fused.find("setmaxnreg.inc.sync.aligned.u32 240") != std::string::npos, ws)
         << s.name;
     // Its deterministic mode waits for the key blocks before it (acquire)
-    // and lets the next one go (release) around each dQ reduction.
-    EXPECT_EQ(fused.find("ld.acquire.gpu") != std::string::npos, ws) << s.name;
-    EXPECT_EQ(fused.find("red.release.gpu") != std::string::npos, ws) << s.name;
+    // and lets the next one go (release) around each dQ reduction (the
+    // wide kernel has none: the separate kernels are its deterministic path).
+    EXPECT_EQ(fused.find("ld.acquire.gpu") != std::string::npos, ks.fusedIsDeterministic())
+        << s.name;
+    EXPECT_EQ(fused.find("red.release.gpu") != std::string::npos, ks.fusedIsDeterministic())
+        << s.name;
   }
 }
 
@@ -159,10 +164,23 @@ TEST(Nvrtc, BackwardFastPathWhereTheTilingAllows) {
   auto odd = generateBackward("attention a { head_dim = 96; }", "a.attn", "sm_90a");
   ASSERT_TRUE(bool(odd)) << llvm::toString(odd.takeError());
   EXPECT_NE(odd->second.find("AtomicDQ=*/true"), std::string::npos);
-  auto big = generateBackward("attention a { head_dim = 256; }", "a.attn", "sm_90a");
-  ASSERT_TRUE(bool(big)) << llvm::toString(big.takeError());
-  EXPECT_FALSE(big->first.bwdDKEntry.empty());
-  EXPECT_TRUE(big->first.bwdFusedEntry.empty());
+  // Head dim 256: dK and dV split in the separate (deterministic) kernels;
+  // on sm_90a the wide wgmma kernel is the fast path, none before it.
+  for (const char *arch : {"sm_80", "sm_90a"}) {
+    auto big = generateBackward("attention a { head_dim = 256; }", "a.attn", arch);
+    ASSERT_TRUE(bool(big)) << llvm::toString(big.takeError());
+    const bool hopper = std::string(arch) == "sm_90a";
+    EXPECT_FALSE(big->first.bwdDKEntry.empty()) << arch;
+    EXPECT_EQ(big->first.bwdFusedEntry.empty(), !hopper) << arch;
+    EXPECT_EQ(big->first.bwdWide(), hopper) << arch;
+    EXPECT_FALSE(big->first.fusedIsDeterministic()) << arch;
+    EXPECT_EQ(big->second.find("attentionBackwardFusedSm90Wide<") != std::string::npos, hopper)
+        << arch;
+  }
+  // 192 (three atoms: no even split of whole atoms) keeps the separate kernels.
+  auto d192 = generateBackward("attention a { head_dim = 192; }", "a.attn", "sm_90a");
+  ASSERT_TRUE(bool(d192)) << llvm::toString(d192.takeError());
+  EXPECT_TRUE(d192->first.bwdFusedEntry.empty());
 }
 
 // Both wgmma backward families compile (the warp-specialized one is the

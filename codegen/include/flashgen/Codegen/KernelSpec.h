@@ -85,10 +85,15 @@ struct KernelSpec {
   /// kv head's query heads over CTAs (BwdParams::kvSplit); every backward
   /// module has it.
   std::string bwdConvertDKDVEntry;
+  /// The fused kernel is the wide wgmma backward (BwdKernelSm90Wide.cuh:
+  /// head dims past 128 on sm_90a, beside bwdTiles' separate mma.sync
+  /// kernels): its shared memory (WsBudget.cuh's bwdWideSmemBytes), else 0.
+  int64_t bwdWideSmemBytes = 0;
+  bool bwdWide() const { return bwdWideSmemBytes > 0; }
   /// The fused kernel is also the deterministic path (dQ added in
   /// key-block order, BwdParams::dqOrder): the warp-specialized one.
   bool fusedIsDeterministic() const {
-    return !bwdFusedEntry.empty() && bwdTiles && bwdTiles->warpSpecialized;
+    return !bwdFusedEntry.empty() && bwdTiles && bwdTiles->warpSpecialized && !bwdWide();
   }
   /// Every backward entry, at the positions of BwdEntry ("" when absent).
   std::vector<std::string> backwardEntries() const {
@@ -124,9 +129,17 @@ struct KernelSpec {
   /// combines the cells it covers (TileClasses.cuh: builtTileClass).
   /// Threads of the fused backward entry: with warp specialization the
   /// producer warpgroup beside the consumers (BwdKernelSm90Ws.cuh).
-  int64_t bwdFusedThreads() const { return threadsOf(*bwdTiles); }
+  int64_t bwdFusedThreads() const {
+    return bwdWide() ? flashgen::wsThreads(flashgen::kBwdWideConsumerWarps)
+                     : threadsOf(*bwdTiles);
+  }
+  /// Resident keys per CTA of the fused kernel and of the separate ones.
+  int64_t bwdResidentRows(bool fused) const {
+    return fused && bwdWide() ? flashgen::kBwdWideResident : 16 * bwdTiles->warps;
+  }
   int64_t bwdTileClassBlock() const {
-    return std::gcd(bwdTiles->blockM, 16 * bwdTiles->warps);
+    const int64_t g = std::gcd(bwdTiles->blockM, 16 * bwdTiles->warps);
+    return bwdWide() ? std::gcd(g, int64_t(flashgen::kBwdWideResident)) : g;
   }
   bool varlen = false, hasMask = false, hasScoreMod = false, hasDropout = false;
   double scale = 0, dropout = 0;

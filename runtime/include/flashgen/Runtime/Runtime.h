@@ -279,7 +279,7 @@ public:
   size_t backwardWorkspaceBytes(const ForwardArgs &args) const;
   /// CTAs per (key block, kv head) the backward of `args` runs
   /// (BwdParams::kvSplit): more than 1 where GQA/MQA key blocks alone
-  /// would leave SMs idle. After prepareBackward().
+  /// would leave SMs idle (on the fast path). After prepareBackward().
   int backwardKvSplit(const ForwardArgs &args) const;
   /// Parts each row block's kv tiles are split into by the forward of
   /// `args` (FwdParams::kvSplits): more than 1 where batch x heads x row
@@ -323,7 +323,7 @@ private:
   /// The workspace's layout for `args` (its size: backwardWorkspaceBytes).
   runtime::BackwardWorkspace backwardWorkspace(const ForwardArgs &args) const;
   /// backwardKvSplit on this kernel's own backward tiling.
-  int untunedKvSplit(const ForwardArgs &args) const;
+  int untunedKvSplit(const ForwardArgs &args, bool fused = true) const;
   /// The backward module's JIT, unless loaded (under bwdMutex).
   llvm::Error jitBackward() const;
   /// The backward's kernels after their parameters (and any tile classes)

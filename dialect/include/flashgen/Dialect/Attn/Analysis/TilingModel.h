@@ -145,6 +145,16 @@ bool backwardSplitsDKDV(const TilingProblem &p);
 /// of dQ splitting evenly over the warps in pairs of 8-column tiles.
 bool backwardHasAtomicDQ(const TilingProblem &p, const TileConfig &c);
 
+/// Whether the backward's fast path is the wide wgmma kernel
+/// (BwdKernelSm90Wide.cuh): head dims past 128 (WsBudget.cuh's
+/// bwdWideHeadDims), 16-bit inputs, a variant planned for sm_90a (its
+/// forward on wgmma: what the IR records of the target the planner
+/// resolved). Its shape is fixed (64 keys shared by two consumer
+/// warpgroups that split the head dim, 64-query tiles); the backward
+/// tiling then describes the separate mma.sync kernels, which stay the
+/// deterministic path.
+bool backwardHasWideWgmma(const TilingProblem &p, MmaKind forwardMma);
+
 /// Fills smemBytes, regsPerThread and ctasPerSM of `c`.
 TileConfig estimateTile(TileConfig c, const TilingProblem &p, const GpuTarget &t);
 

@@ -1,0 +1,254 @@
+//===- BwdKernelSm90Wide.cuh - wgmma backward for head dim 256 --*- CUDA -*-===//
+//
+// The fused backward (dK, dV, and dQ added to its fp32 accumulator) on
+// wgmma for head dims whose full dK and dV rows do not fit one warpgroup's
+// registers (BwdKernelSm90.cuh holds 64 keys x (D + DV) per warpgroup:
+// 256 registers per thread at D = DV = 256). Here both consumer
+// warpgroups share the CTA's 64 keys and split the head dim instead:
+//
+//   S^T  = K Q^T, dP^T = V dO^T   warpgroup w: the 64 keys x its 32 of
+//                                  the tile's 64 queries (m64n32)
+//   P^T, dS^T                      registers (BwdTileMath), then stored
+//                                  to shared memory (bf16, key-major):
+//                                  every warpgroup needs all 64 queries
+//   dV[:, w] += P^T dO[:, w]       A = P^T (smem, K-major), B = dO
+//   dK[:, w] += dS^T Q[:, w]       (transposed), N = half the head dim
+//   dQ[:, w]  = dS K[:, w]         A = dS^T read transposed, B = K
+//                                  transposed; added to the fp32
+//                                  accumulator with red.global.add.v2
+//
+// Registers per consumer thread at D = DV = 256: dK and dV halves 64 each,
+// S^T and dP^T 16 each, then dQ's half 64 once S^T and dP^T are dead.
+// Shared memory: K, V (32 KB each), two buffers of Q and dO (32 KB each),
+// P^T and dS^T (8 KB each), statistics and mbarriers: 209 KB.
+//
+// The producer warpgroup is BwdKernelSm90Ws.cuh's (its loader warp: K and
+// V once, Q, dO, lse2 and D per item by TMA and bulk copy into two
+// buffers); there is no dQ writer warp: dQ leaves from the registers.
+// The design (tiles, registers, shared memory) is notes-hopper-kernels.md,
+// section 7; FlashAttention-3 splits its d256 backward the same way.
+//
+// Per item the warpgroups meet twice (named barriers, 256 threads): before
+// storing P^T and dS^T (both are done reading the previous item's) and
+// after (both halves are stored). The deterministic option keeps the
+// separate kernels (BwdKernel.cuh).
+//
+//===----------------------------------------------------------------------===//
+#ifndef FLASHGEN_ATTENTION_BWDKERNELSM90WIDE_CUH
+#define FLASHGEN_ATTENTION_BWDKERNELSM90WIDE_CUH
+
+#include "flashgen/attention/BwdKernelSm90Ws.cuh"
+
+namespace flashgen {
+
+template <class T_, int HeadDimQK_, int HeadDimV_> struct BwdConfigSm90Wide {
+  using T = T_;
+  static constexpr int kHeadDimQK = HeadDimQK_;
+  static constexpr int kHeadDimV = HeadDimV_;
+  static constexpr int kWarps = kBwdWideConsumerWarps;
+  static constexpr int kThreads = kWarps * 32;
+  static constexpr int kWarpgroups = kWarps / 4;
+  static constexpr int kBlockResident = kBwdWideResident; // keys, shared by both warpgroups
+  static constexpr int kBlockStream = kBwdWideStream;     // queries, half per warpgroup in S^T
+  /// Each warpgroup's columns of dK/dQ and of dV: whole 64-column atoms, so
+  /// that a transposed operand starting there is a plain atom offset.
+  static constexpr int kDKCols = kHeadDimQK / kWarpgroups;
+  static constexpr int kDVCols = kHeadDimV / kWarpgroups;
+  static_assert(kWarpgroups == 2 && bwdWideHeadDims(kHeadDimQK, kHeadDimV),
+                "two warpgroups, each whole 64-column atoms of the head dims");
+  using KTile = WgmmaTile<kBlockResident, kHeadDimQK>;
+  using VTile = WgmmaTile<kBlockResident, kHeadDimV>;
+  using QTile = WgmmaTile<kBlockStream, kHeadDimQK>;
+  using DOTile = WgmmaTile<kBlockStream, kHeadDimV>;
+  /// P^T then dS^T, each 64 keys x 64 queries, key-major (BwdWsSmem's dS
+  /// region holds both).
+  using PTile = WgmmaTile<kBlockResident, kBlockStream>;
+  using DSTile = WgmmaTile<kBlockResident, 2 * kBlockStream>;
+  static constexpr int kStatBytes = 2 * kBlockStream * 4; // lse2 and D per buffer
+  static constexpr int kDQBytes = 0;                      // no dQ staging
+  static constexpr int kSmemBytes = KTile::kBytes + VTile::kBytes +
+                                    2 * (QTile::kBytes + DOTile::kBytes) + DSTile::kBytes +
+                                    2 * kStatBytes + 1024;
+  static_assert(kSmemBytes + kBwdWsBarrierBytes ==
+                    bwdWideSmemBytes(kHeadDimQK, kHeadDimV, sizeof(uint16_t), 0),
+                "the host's formula (WsBudget.cuh) is this layout");
+};
+
+/// Named barriers of the wide kernel (0 is __syncthreads): both warpgroups
+/// are done with the previous item's P^T and dS^T; both have stored this
+/// item's.
+constexpr int kBwdWideFree = 1;
+constexpr int kBwdWideStored = 2;
+
+/// The consumers: one item's five products per iteration.
+template <class Cfg, class Variant>
+FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
+                               const BwdWsSmem<Cfg> &sm, uint8_t *smem) {
+  using T = typename Cfg::T;
+  const FwdParams &p = bp.f;
+  constexpr int D = Cfg::kHeadDimQK, DV = Cfg::kHeadDimV;
+  constexpr int BR = Cfg::kBlockStream, BC = Cfg::kBlockResident;
+  constexpr int kHalf = BR / 2;      // queries per warpgroup in S^T
+  constexpr int kNT = kHalf / 8;     // its 8-column blocks
+  constexpr int kSteps = BR / 16;    // k-steps of dV, dK (queries)
+  constexpr int kKeySteps = BC / 16; // k-steps of dQ (keys)
+  using KTile = typename Cfg::KTile;
+  using VTile = typename Cfg::VTile;
+  using QTile = typename Cfg::QTile;
+  using DOTile = typename Cfg::DOTile;
+  using PTile = typename Cfg::PTile;
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const int wg = warpgroupIndex(), g = lane / 4, t = lane % 4;
+  const int warpInGroup = warp % 4;
+  const int b = kb.b, seqQ = kb.sb.seqQ, seqK = kb.sb.seqK, k0 = kb.k0;
+  const float *statBase = reinterpret_cast<const float *>(smem + (sm.stat - smemAddress(smem)));
+  const uint32_t pBuf = sm.dS, dsBuf = sm.dS + PTile::kBytes;
+  // This warpgroup's columns: whole atoms of K, Q (dK, dQ) and dO (dV).
+  const uint32_t kColsOff = (wg * Cfg::kDKCols / 64) * KTile::kAtomBytes;
+  const uint32_t qColsOff = (wg * Cfg::kDKCols / 64) * QTile::kAtomBytes;
+  const uint32_t dOColsOff = (wg * Cfg::kDVCols / 64) * DOTile::kAtomBytes;
+
+  float dk[Cfg::kDKCols / 8][4], dv[Cfg::kDVCols / 8][4];
+  zeroAcc(dk);
+  zeroAcc(dv);
+
+  const int kRowW = k0 + warpInGroup * 16; // this warp's first key
+  int cls = kTileEmpty;
+  int item = kb.next(p, -1, cls);
+  if (item < kb.items)
+    mbarrierWait(sm.kvFull(), 0);
+  for (int n = 0; item < kb.items; ++n) {
+    const int s = n % 2, phase = (n / 2) & 1;
+    uint32_t kBase = sm.k, vBase = sm.v;
+    asm volatile("" : "+r"(kBase), "+r"(vBase));
+    const int h = kb.head(item), q0 = kb.q0(item);
+    const uint32_t qBuf = sm.qBuf(s), dOBuf = sm.dOBuf(s);
+    // This warpgroup's queries of the tile: lse2 and D from there.
+    const float *lse2 = statBase + s * (Cfg::kStatBytes / 4) + wg * kHalf;
+    const float *dsum = lse2 + BR;
+
+    // S^T and dP^T: the 64 keys x this warpgroup's 32 queries.
+    float sT[kNT][4], dp[kNT][4];
+    mbarrierWait(sm.qFull(s), phase);
+    wgmmaFence();
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ++ks)
+      WgmmaSS<T, kHalf>::run(sT, KTile::kMajor(kBase, ks), QTile::kMajor(qBuf, ks, wg * kHalf),
+                             ks > 0);
+    wgmmaCommit();
+    mbarrierWait(sm.doFull(s), phase);
+    wgmmaFence();
+#pragma unroll
+    for (int ks = 0; ks < DV / 16; ++ks)
+      WgmmaSS<T, kHalf>::run(dp, VTile::kMajor(vBase, ks), DOTile::kMajor(dOBuf, ks, wg * kHalf),
+                             ks > 0);
+    wgmmaCommit();
+
+    // P^T while dP^T computes.
+    wgmmaWait<1>();
+    wgmmaFenceOperands(sT);
+    const uint32_t *stagedRows = nullptr;
+    if constexpr (Variant::kUseStagedRows)
+      stagedRows = sm.template rows<Variant::kStagedRows>(s) + wg * kHalf;
+    BwdTileMath<Variant, kNT> math;
+    const int qW = q0 + wg * kHalf;
+    const bool partial = Variant::kHasMask && cls == kTilePartial;
+    const bool edge = !tileInSequence<Variant>(q0 + BR, k0 + BC, seqQ, seqK);
+    math.template recompute<Variant::kUseStagedRows, BR>(sT, p, lse2, b, h, kRowW, qW, g, t,
+                                                         partial, edge, seqQ, seqK, stagedRows);
+    // Both warpgroups are done reading the previous item's P^T and dS^T
+    // (their products completed before that item's dQ went out).
+    namedBarrierSync(kBwdWideFree, Cfg::kThreads);
+    // dropout(P)^T for dV, in this warpgroup's query columns.
+#pragma unroll
+    for (int j = 0; j < kNT; ++j)
+#pragma unroll
+      for (int h2 = 0; h2 < 2; ++h2) {
+        const uint32_t v = packPair<T>(sT[j][2 * h2] * math.dropMul(p, j, 2 * h2),
+                                       sT[j][2 * h2 + 1] * math.dropMul(p, j, 2 * h2 + 1));
+        asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(
+                         pBuf + PTile::offset(warpInGroup * 16 + g + 8 * h2, wg * kNT + j) + 4 * t),
+                     "r"(v)
+                     : "memory");
+      }
+    wgmmaWait<0>();
+    wgmmaFenceOperands(dp);
+    math.gradient(sT, dp, p, dsum, t);
+    storeAccToTile<T, PTile>(dsBuf, sT, warpInGroup * 16, lane, wg * kNT);
+    fenceProxyAsyncShared();
+    namedBarrierSync(kBwdWideStored, Cfg::kThreads); // both halves of P^T and dS^T
+
+    // dV[:, w] += dropout(P)^T dO[:, w]; dK[:, w] += dS^T Q[:, w].
+    wgmmaFence();
+#pragma unroll
+    for (int ks = 0; ks < kSteps; ++ks)
+      WgmmaSSTransB<T, Cfg::kDVCols>::run(dv, PTile::kMajor(pBuf, ks),
+                                          DOTile::mnMajor(dOBuf + dOColsOff, ks), 1);
+#pragma unroll
+    for (int ks = 0; ks < kSteps; ++ks)
+      WgmmaSSTransB<T, Cfg::kDKCols>::run(dk, PTile::kMajor(dsBuf, ks),
+                                          QTile::mnMajor(qBuf + qColsOff, ks), 1);
+    wgmmaCommit();
+    // dQ[:, w] = dS K[:, w] over the 64 keys.
+    float dq[Cfg::kDKCols / 8][4];
+#pragma unroll
+    for (int ks = 0; ks < kKeySteps; ++ks)
+      WgmmaSSTransposed<T, Cfg::kDKCols>::run(dq, PTile::mnMajor(dsBuf, ks),
+                                              KTile::mnMajor(kBase + kColsOff, ks), ks > 0);
+    wgmmaCommit();
+    // dK and dV were the last products to read Q and dO: the buffer goes
+    // back (every consumer thread arrives, as in BwdKernelSm90Ws.cuh).
+    wgmmaWait<1>();
+    mbarrierArrive(sm.empty(s));
+    wgmmaWait<0>();
+    wgmmaFenceOperands(dq);
+    wgmmaFenceOperands(dk);
+    wgmmaFenceOperands(dv);
+    // dQ to its fp32 accumulator (rows padded: every row of the tile exists).
+    float *rows = kb.dqAccumRows(bp, item, D);
+#pragma unroll
+    for (int j = 0; j < Cfg::kDKCols / 8; ++j)
+#pragma unroll
+      for (int h2 = 0; h2 < 2; ++h2) {
+        const int r = warpInGroup * 16 + g + 8 * h2, c = wg * Cfg::kDKCols + j * 8 + 2 * t;
+        atomicAddPair(rows + r * D + c, dq[j][2 * h2], dq[j][2 * h2 + 1]);
+      }
+    item = kb.next(p, item, cls);
+  }
+  storeKeyGradients<T, Variant, true, true>(bp, kb, dk, dv, kRowW, g, t, wg * Cfg::kDKCols,
+                                            wg * Cfg::kDVCols);
+}
+
+/// The entry: 8 consumer warps and a producer warpgroup (the loader warp,
+/// three idle), one CTA per SM, registers split by setmaxnreg.
+template <class Cfg, class Variant>
+FG_DEVICE void attentionBackwardFusedSm90Wide(const BwdParams &bp) {
+  using Ws = BwdWsConfig<Cfg>;
+  BwdKeyBlock<Variant> kb;
+  if (!kb.init(bp, Cfg::kBlockResident, Cfg::kBlockStream))
+    return; // the whole CTA: before any barrier
+  extern __shared__ __align__(1024) uint8_t smem[];
+  const BwdWsSmem<Cfg> sm(smem);
+  if (threadIdx.x == 0) {
+    mbarrierInit(sm.kvFull(), 1);
+    for (int s = 0; s < 2; ++s) {
+      mbarrierInit(sm.qFull(s), 1 + (Variant::kUseStagedRows ? 32 : 0));
+      mbarrierInit(sm.doFull(s), 1);
+      mbarrierInit(sm.empty(s), 32 * Ws::kConsumerWarps);
+    }
+  }
+  __syncthreads();
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  if (warp >= Ws::kConsumerWarps) {
+    setMaxRegsDec<Ws::kProducerRegs>();
+    if (warp == Ws::kLoaderWarp)
+      bwdWsLoader<Cfg, Variant>(bp, kb, sm, lane);
+  } else {
+    setMaxRegsInc<Ws::kConsumerRegs>();
+    bwdWideConsumer<Cfg, Variant>(bp, kb, sm, smem);
+  }
+}
+
+} // namespace flashgen
+
+#endif // FLASHGEN_ATTENTION_BWDKERNELSM90WIDE_CUH
