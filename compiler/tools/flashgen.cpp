@@ -317,9 +317,17 @@ int runKernel(StringRef path) {
     }
     const auto &bs = (*kernel)->backwardSpec();
     const auto &bst = (*kernel)->backwardStats();
-    outs() << "backward: resident " << 16 * bs.bwdTiles->warps << " rows, streamed tiles "
-           << bs.bwdTiles->blockM << ", " << bs.bwdTiles->warps << " warps, "
-           << bs.bwdTiles->stages << " stage(s); jit "
+    // The path this run took: the wide wgmma kernel (head dim 256 on
+    // sm_90a) or the tiling's kernels.
+    if (bs.bwdWide() && !deterministicOpt)
+      outs() << "backward: the wide wgmma kernel, resident " << flashgen::kBwdWideResident
+             << " rows shared by its 2 warpgroups (head dim split), streamed tiles "
+             << flashgen::kBwdWideStream << "; jit ";
+    else
+      outs() << "backward: resident " << 16 * bs.bwdTiles->warps << " rows, streamed tiles "
+             << bs.bwdTiles->blockM << ", " << bs.bwdTiles->warps << " warps, "
+             << bs.bwdTiles->stages << " stage(s); jit ";
+    outs() 
            << (bst.cacheHit ? "cache hit" : "compiled") << ", nvrtc "
            << llvm::format("%.1f", bst.nvrtcSeconds * 1e3) << " ms\n";
     outs() << report->forward.summary() << "\n" << report->summary() << "\n";
