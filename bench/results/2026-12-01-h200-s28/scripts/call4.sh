@@ -13,5 +13,9 @@ export AB_BINS="main wide-v4"
       echo "== $s $shape"; timeout 60 .carry-ab/flashgen-wide-v4 run "$s" --backward --shape "$shape" 2>&1 | tail -2
     done
   done; } > "$O/checks.txt" 2>&1
+# racecheck of main's wide kernel (call 3 flagged 38 hazards on wide-bulk's).
+timeout 150 compute-sanitizer --tool racecheck --racecheck-report hazard .carry-ab/flashgen-main run \
+  bench/specs/d256_causal.attn --backward --shape 1,2,300,300 > "$O/racecheck.txt" 2>&1
 echo "done $(( $(date +%s) - t0 )) s" >> "$O/times.txt"
 cat "$O/times.txt" "$O/ab.txt"; grep -E "^ok|rror|FAIL" "$O/checks.txt"
+grep -E "SUMMARY|^ok" "$O/racecheck.txt"; grep -m3 -A3 "hazard" "$O/racecheck.txt" | grep -E "hazard|in |at " | head -12
