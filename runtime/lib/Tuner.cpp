@@ -143,6 +143,12 @@ flashgen::tuning::tuningCandidates(llvm::StringRef text, llvm::StringRef name,
   const attn::TileConfig &chosen = backward ? *planned->spec.bwdTiles : planned->spec.tiles;
   std::vector<Candidate> out;
   out.push_back(Candidate{chosen, properties(chosen), true});
+  // The backward's fast path at head dim 256 on sm_90a is the wide wgmma
+  // kernel, whose shape is fixed (BwdKernelSm90Wide.cuh): the tiling only
+  // shapes the deterministic kernels, which the tuner does not time, so
+  // every candidate would time the same kernel. The planner's alone.
+  if (backward && planned->spec.bwdWide())
+    return out;
   // One per kernel shape: whether Q stays in registers is the planner's
   // call once the shape is fixed.
   for (const attn::TileConfig &c : attn::feasibleTilings(planned->problem, target))

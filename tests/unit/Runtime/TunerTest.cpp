@@ -59,6 +59,25 @@ TEST(Tuner, RetiledKernelsKeepTheSpecsLocations) {
   EXPECT_EQ(gen->first.tiles.blockM, 64);
 }
 
+// Head dim 256 on sm_90a: the backward's fast path is the wide kernel,
+// whose shape is fixed; the tiling shapes only the deterministic kernels
+// the tuner does not time. One candidate there, several before sm_90a.
+TEST(Tuner, NoBackwardCandidatesBesideTheWideKernel) {
+  const char *d256 = "attention t { head_dim = 256; }";
+  auto hopper = tuningCandidates(d256, "t.attn", sm90a(), /*backward=*/true);
+  ASSERT_TRUE(bool(hopper)) << llvm::toString(hopper.takeError());
+  EXPECT_EQ(hopper->size(), 1u);
+  EXPECT_TRUE((*hopper)[0].planner);
+  auto ampere =
+      tuningCandidates(d256, "t.attn", *attn::lookupTarget("sm_80"), /*backward=*/true);
+  ASSERT_TRUE(bool(ampere)) << llvm::toString(ampere.takeError());
+  EXPECT_GT(ampere->size(), 1u);
+  // The forward keeps its space.
+  auto fwd = tuningCandidates(d256, "t.attn", sm90a(), /*backward=*/false);
+  ASSERT_TRUE(bool(fwd)) << llvm::toString(fwd.takeError());
+  EXPECT_GT(fwd->size(), 1u);
+}
+
 TEST(Tuner, BackwardCandidatesUseTheBackwardsProperties) {
   auto c = tuningCandidates(kD128, "t.attn", sm90a(), /*backward=*/true);
   ASSERT_TRUE(bool(c)) << llvm::toString(c.takeError());
