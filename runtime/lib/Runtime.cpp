@@ -533,7 +533,7 @@ int Kernel::untunedKvSplit(const ForwardArgs &a, bool fused) const {
   const attn::TileConfig &t = *bwd.spec.bwdTiles;
   return runtime::backwardKvGrid(runtime::keyBandOf(bwd.spec), a.heads,
                                  runtime::resolvedKvHeads(fwd.spec, a), a.batch, a.seqQ, a.seqK,
-                                 t.blockM, bwd.spec.bwdResidentRows(fused && hasFastBackward()),
+                                 t.blockM, bwd.spec.bwdResidentRows(fused),
                                  int64_t(deviceSMs(jitOptions.device)) * std::max<int64_t>(1, t.ctasPerSM),
                                  reservedKvSplit(a))
       .split;

@@ -241,6 +241,9 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   shape.seqQ = opts.seqQ;
   shape.seqK = opts.seqK;
   TileConfig fwd = fromAttr(v.getFwdTilingAttr());
+  // The backward's fast path is the wide wgmma kernel (64 keys per CTA).
+  const bool bwdWide =
+      v.getBwdTilingAttr() && backwardHasWideWgmma(tilingProblemOf(v, /*backward=*/true), fwd.mma);
   TilingProblem prob;
   prob.qkHeadDim = int64_t(v.getQkHeadDim());
   prob.vHeadDim = int64_t(v.getVHeadDim());
@@ -277,12 +280,10 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
     if (m && (m.getKind() == MaskShapeKind::band || m.getKind() == MaskShapeKind::band_and))
       band = runtime::KeyBand{true, m.getBottomRight(), m.getLower(), m.getUpper()};
     // The fast path's grid: the wide kernel's 64 keys per CTA, or the tiling's.
-    const bool wide = backwardHasWideWgmma(tilingProblemOf(v, /*backward=*/true),
-                                           fwd.mma);
     bwdGrid = runtime::backwardKvGrid(band, int(shape.heads), int(shape.kvHeads),
                                       int(shape.batch), int(shape.seqQ), int(shape.seqK),
-                                      wide ? flashgen::kBwdWideStream : t.blockM,
-                                      wide ? flashgen::kBwdWideResident : 16 * t.warps,
+                                      bwdWide ? flashgen::kBwdWideStream : t.blockM,
+                                      bwdWide ? flashgen::kBwdWideResident : 16 * t.warps,
                                       int64_t(target.numSMs) * std::max<int64_t>(1, t.ctasPerSM),
                                       int(shape.heads));
   }
@@ -403,7 +404,6 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
              : fmt::format("cp.async, {} stages", bwd.stages));
   // The warp-specialized kernel is also the deterministic path (dQ in
   // key-block order); the others leave it to separate mma.sync kernels.
-  const bool bwdWide = bwdAttr && backwardHasWideWgmma(tilingProblemOf(v, true), fwd.mma);
   trow("tensor-core MMA", fwd.mma == MmaKind::Wgmma ? "wgmma (warpgroup)" : "mma.sync",
        bwdWs     ? "wgmma"
        : bwdWide ? "wgmma fast path (wide kernel: 64 keys shared by 2 warpgroups, head dim "

@@ -229,14 +229,7 @@ FG_DEVICE void attentionBackwardFusedSm90Wide(const BwdParams &bp) {
     return; // the whole CTA: before any barrier
   extern __shared__ __align__(1024) uint8_t smem[];
   const BwdWsSmem<Cfg> sm(smem);
-  if (threadIdx.x == 0) {
-    mbarrierInit(sm.kvFull(), 1);
-    for (int s = 0; s < 2; ++s) {
-      mbarrierInit(sm.qFull(s), 1 + (Variant::kUseStagedRows ? 32 : 0));
-      mbarrierInit(sm.doFull(s), 1);
-      mbarrierInit(sm.empty(s), 32 * Ws::kConsumerWarps);
-    }
-  }
+  bwdWsInitBarriers<Cfg, Variant>(sm);
   __syncthreads();
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   if (warp >= Ws::kConsumerWarps) {

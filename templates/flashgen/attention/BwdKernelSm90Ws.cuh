@@ -113,6 +113,21 @@ constexpr int kBwdWsDSStored = 1;
 FG_DEVICE int bwdWsDQStaged(int b) { return 2 + b; }
 FG_DEVICE int bwdWsDQFree(int b) { return 4 + b; }
 
+/// The mbarriers, by thread 0 (the CTA syncs after): full, the loader's
+/// arrival (+ its lanes staging mask rows, bwdWsLoader) plus the copy
+/// engine's bytes; empty, one arrival per consumer thread. Shared with the
+/// wide kernel (BwdKernelSm90Wide.cuh), whose loader this is too.
+template <class Cfg, class Variant> FG_DEVICE void bwdWsInitBarriers(const BwdWsSmem<Cfg> &sm) {
+  if (threadIdx.x != 0)
+    return;
+  mbarrierInit(sm.kvFull(), 1);
+  for (int s = 0; s < 2; ++s) {
+    mbarrierInit(sm.qFull(s), 1 + (Variant::kUseStagedRows ? 32 : 0));
+    mbarrierInit(sm.doFull(s), 1);
+    mbarrierInit(sm.empty(s), 32 * BwdWsConfig<Cfg>::kConsumerWarps);
+  }
+}
+
 /// The loader warp: every lane walks the items (the run-time tile classes
 /// are read warp-wide), lane 0 issues.
 template <class Cfg, class Variant>
@@ -351,17 +366,7 @@ FG_DEVICE void attentionBackwardFusedSm90Ws(const BwdParams &bp) {
   kb.reverse = bp.dqOrder != nullptr;
   extern __shared__ __align__(1024) uint8_t smem[];
   const BwdWsSmem<Cfg> sm(smem);
-  if (threadIdx.x == 0) {
-    // Full: the loader's arrival plus the copy engine's bytes; empty: one
-    // arrival per consumer thread.
-    mbarrierInit(sm.kvFull(), 1);
-    for (int s = 0; s < 2; ++s) {
-      // (+ the loader's lanes staging mask rows: bwdWsLoader)
-      mbarrierInit(sm.qFull(s), 1 + (Variant::kUseStagedRows ? 32 : 0));
-      mbarrierInit(sm.doFull(s), 1);
-      mbarrierInit(sm.empty(s), 32 * Ws::kConsumerWarps);
-    }
-  }
+  bwdWsInitBarriers<Cfg, Variant>(sm);
   __syncthreads();
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   // One branch per role, nothing after: what setmaxnreg needs.
