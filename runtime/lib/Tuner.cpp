@@ -147,8 +147,11 @@ flashgen::tuning::tuningCandidates(llvm::StringRef text, llvm::StringRef name,
   // kernel, whose shape is fixed (BwdKernelSm90Wide.cuh): the tiling only
   // shapes the deterministic kernels, which the tuner does not time, so
   // every candidate would time the same kernel. The planner's alone.
-  if (backward && planned->spec.bwdWide())
+  if (backward && planned->spec.bwdWide()) {
+    out.front().kernelNote = "the wide wgmma backward runs (its shape is fixed); these "
+                             "properties shape only the deterministic kernels";
     return out;
+  }
   // One per kernel shape: whether Q stays in registers is the planner's
   // call once the shape is fixed.
   for (const attn::TileConfig &c : attn::feasibleTilings(planned->problem, target))
@@ -416,6 +419,7 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
       log.flush();
     }
     log << "\n  best: " << res.best.properties
+        << (res.best.kernelNote.empty() ? "" : " (" + res.best.kernelNote + ")")
         << (res.cutByBudget ? " (budget share spent: not every candidate timed)" : "") << "\n";
     report.shapes.push_back(res);
   }

@@ -231,11 +231,13 @@ int flashgen::runTune(const TuneCommand &c, llvm::raw_ostream &out, llvm::raw_os
       out << "  rejected: " << why << "\n";
     for (const ShapeResult &s : r->shapes)
       out << llvm::format("  %d,%d,%d,%d (%s): %.1f TFLOP/s vs the planner's %.1f (%.2fx): "
-                          "%s%s\n",
+                          "%s%s%s\n",
                           s.shape[0], s.shape[1], s.shape[2], s.shape[3], s.bucket.c_str(),
                           s.bestTflops, s.plannerTflops,
                           s.plannerTflops > 0 ? s.bestTflops / s.plannerTflops : 0.0,
                           s.best.properties.c_str(),
+                          s.best.kernelNote.empty() ? ""
+                                                    : (" (" + s.best.kernelNote + ")").c_str(),
                           s.cutByBudget ? " [budget share spent before every candidate ran]"
                                         : "");
   }

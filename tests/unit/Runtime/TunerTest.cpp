@@ -68,10 +68,13 @@ TEST(Tuner, NoBackwardCandidatesBesideTheWideKernel) {
   ASSERT_TRUE(bool(hopper)) << llvm::toString(hopper.takeError());
   EXPECT_EQ(hopper->size(), 1u);
   EXPECT_TRUE((*hopper)[0].planner);
+  // Its line says which kernel runs (the properties name mma.sync tiles).
+  EXPECT_NE((*hopper)[0].kernelNote.find("wide wgmma backward"), std::string::npos);
   auto ampere =
       tuningCandidates(d256, "t.attn", *attn::lookupTarget("sm_80"), /*backward=*/true);
   ASSERT_TRUE(bool(ampere)) << llvm::toString(ampere.takeError());
   EXPECT_GT(ampere->size(), 1u);
+  EXPECT_TRUE((*ampere)[0].kernelNote.empty());
   // The forward keeps its space.
   auto fwd = tuningCandidates(d256, "t.attn", sm90a(), /*backward=*/false);
   ASSERT_TRUE(bool(fwd)) << llvm::toString(fwd.takeError());

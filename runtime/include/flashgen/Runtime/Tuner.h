@@ -37,6 +37,10 @@ struct Candidate {
   attn::TileConfig tiles;
   std::string properties; // tilingProperties(tiles)
   bool planner = false;   // the planner's own choice
+  /// What runs where the properties do not say it: the backward at head dim
+  /// 256 on sm_90a runs the wide wgmma kernel whatever bwd_mma says (empty
+  /// otherwise).
+  std::string kernelNote;
 };
 
 /// The spec properties that select `c`'s kernel shape:
