@@ -9,7 +9,8 @@
 //
 // A CTA owns kBwdDqRows = 128 query rows of one head, each of its two
 // warpgroups 64 (Q and dO resident in shared memory), and streams K/V tiles
-// of kBwdDqKeys = 32 keys through two cp.async buffers:
+// of kBwdDqKeys = 32 keys through three cp.async buffers (230400 B at
+// 256/256):
 //
 //   S  = Q K^T, dP = dO V^T   wgmma m64n32, A = Q / dO, B = K / V (K-major)
 //   P, dS                     registers (BwdRowTileMath: mask, dropout,
@@ -19,10 +20,13 @@
 //                             accumulators packed to 16 bits), B = K
 //                             transposed (N-major)
 //
-// Registers per thread at D = 256: dQ 128, S and dP 16 each. Nothing is
-// shared between the warpgroups but the K/V buffers (one __syncthreads per
-// tile), and every dQ element is summed by one thread in key order: the
-// results are bit-identical run to run.
+// Step n issues dQ of tile n and S, dP of tile n + 1 back to back, so the
+// tensor cores work while the warps compute P and dS (no product stays in
+// flight across the loop's back edge: ptxas would serialize every wgmma).
+// Registers per thread at D = 256: dQ 128, S and dP 16 each, dS packed 8.
+// Nothing is shared between the warpgroups but the K/V buffers (one
+// __syncthreads per tile), and every dQ element is summed by one thread in
+// key order: the results are bit-identical run to run.
 //
 //===----------------------------------------------------------------------===//
 #ifndef FLASHGEN_ATTENTION_BWDDQKERNELSM90_CUH
@@ -52,7 +56,7 @@ template <class T_, int HeadDimQK_, int HeadDimV_> struct BwdDqConfigSm90 {
   using VTile = WgmmaTile<kBlockN, kHeadDimV>;
   /// +1024: the dynamic shared memory base is rounded up to an atom.
   static constexpr int kSmemBytes =
-      QTile::kBytes + DOTile::kBytes + 2 * (KTile::kBytes + VTile::kBytes) + 1024;
+      QTile::kBytes + DOTile::kBytes + kBwdDqKvBuffers * (KTile::kBytes + VTile::kBytes) + 1024;
   static_assert(kSmemBytes == bwdDqSmemBytes(kHeadDimQK, kHeadDimV, 2),
                 "the host's formula (WsBudget.cuh) is this layout");
 };
@@ -86,7 +90,7 @@ FG_DEVICE void attentionBackwardDQSm90(const BwdParams &bp) {
   const uint32_t sQ = (smemAddress(smem) + 1023u) & ~1023u;
   const uint32_t sDO = sQ + QTile::kBytes;
   const uint32_t sK = sDO + DOTile::kBytes;
-  const uint32_t sV = sK + 2 * KTile::kBytes;
+  const uint32_t sV = sK + kBwdDqKvBuffers * KTile::kBytes;
 
   loadSeqRows<QTile, Cfg::kThreads, Variant>(sQ, p.q, b, sb.qRow0, q0, h, p.qBatchStride,
                                              p.qRowStride, p.qHeadStride, q1 - q0 + 1,
@@ -122,12 +126,6 @@ FG_DEVICE void attentionBackwardDQSm90(const BwdParams &bp) {
                                                hk, p.vBatchStride, p.vRowStride, p.vHeadStride,
                                                rows, p.headDimV, tid);
   };
-  int cls = kTileEmpty;
-  int j = nextTile(jBegin - 1, cls);
-  if (j < jEnd)
-    loadKV(j, 0);
-  cpAsyncCommit();
-
   // This thread's rows: g and g + 8 of its warp's 16 (padded workspace:
   // always in range).
   const int qRowW = q0 + warp * 16;
@@ -140,24 +138,13 @@ FG_DEVICE void attentionBackwardDQSm90(const BwdParams &bp) {
   }
   float dq[D / 8][4];
   zeroAcc(dq);
-  cpAsyncWait<0>();
-  fenceProxyAsyncShared();
-  __syncthreads();
 
-  int buf = 0;
-  while (j < jEnd) {
-    int clsNext = kTileEmpty;
-    const int jNext = nextTile(j, clsNext);
-    // The other buffer's tile was finished before the last barrier.
-    if (jNext < jEnd)
-      loadKV(jNext, buf ^ 1);
-    cpAsyncCommit();
+  // S and dP of tile j (buffer `buf`), then P and dS, packed to 16 bits as
+  // the A operand of its dQ product. With `pending` a dQ product was
+  // committed just before (its group completes first).
+  uint32_t a[kKSteps][4];
+  auto sAndDp = [&](float (&s)[kNT][4], float (&dp)[kNT][4], int buf) {
     const uint32_t kBase = sK + buf * KTile::kBytes, vBase = sV + buf * VTile::kBytes;
-    const int k0 = j * BN;
-
-    // S = Q K^T and dP = dO V^T: this warpgroup's 64 rows x the tile's keys.
-    float s[kNT][4], dp[kNT][4];
-    wgmmaFence();
 #pragma unroll
     for (int ks = 0; ks < D / 16; ++ks)
       WgmmaSS<T, BN>::run(s, QTile::kMajor(sQ, ks, wg * 64), KTile::kMajor(kBase, ks), ks > 0);
@@ -167,8 +154,10 @@ FG_DEVICE void attentionBackwardDQSm90(const BwdParams &bp) {
       WgmmaSS<T, BN>::run(dp, DOTile::kMajor(sDO, ks, wg * 64), VTile::kMajor(vBase, ks),
                           ks > 0);
     wgmmaCommit();
-
-    // P while dP computes; then dS.
+  };
+  auto gradientOf = [&](float (&s)[kNT][4], float (&dp)[kNT][4], int j, int cls) {
+    const int k0 = j * BN;
+    // P while dP computes (and dQ of the tile before: its group came first).
     wgmmaWait<1>();
     wgmmaFenceOperands(s);
     BwdRowTileMath<Variant, kNT> math;
@@ -176,29 +165,70 @@ FG_DEVICE void attentionBackwardDQSm90(const BwdParams &bp) {
                    !tileInSequence<Variant>(q0 + BM, k0 + BN, seqQ, seqK), seqQ, seqK);
     wgmmaWait<0>();
     wgmmaFenceOperands(dp);
+    wgmmaFenceOperands(dq);
     math.gradient(s, dp, p, dsum);
-
-    // dQ += dS K, dS packed to 16 bits as the A operand.
-    uint32_t a[kKSteps][4];
 #pragma unroll
     for (int ks = 0; ks < kKSteps; ++ks)
       packA<T>(a[ks], s, ks, [](int, int) { return 1.f; });
+  };
+  // cp.async wrote what wgmma reads: visible to the async proxy, then to
+  // every warpgroup (which also says every warpgroup is done with the
+  // products of the step before).
+  auto landLoads = [&] {
+    fenceProxyAsyncShared();
+    __syncthreads();
+  };
+
+  // Three K/V buffers: tile n of the walk in buffer n % 3. Step n issues
+  // dQ of tile n together with S and dP of tile n + 1 (the tensor cores
+  // stay busy while the warps compute P and dS), and the copies of tile
+  // n + 2 into the buffer tile n - 1 left.
+  int cls = kTileEmpty;
+  const int j0 = nextTile(jBegin - 1, cls);
+  int clsNext = kTileEmpty;
+  const int j1 = j0 < jEnd ? nextTile(j0, clsNext) : jEnd;
+  if (j0 < jEnd)
+    loadKV(j0, 0);
+  cpAsyncCommit(); // with Q and dO
+  if (j1 < jEnd)
+    loadKV(j1, 1);
+  cpAsyncCommit();
+  cpAsyncWait<1>();
+  landLoads();
+  if (j0 < jEnd) {
+    float s[kNT][4], dp[kNT][4];
+    wgmmaFence();
+    sAndDp(s, dp, 0);
+    gradientOf(s, dp, j0, cls);
+  }
+
+  int j = j0, jn = j1, n = 0;
+  while (j < jEnd) {
+    cpAsyncWait<0>(); // tile n + 1
+    landLoads();
+    int clsNext2 = kTileEmpty;
+    const int jn2 = jn < jEnd ? nextTile(jn, clsNext2) : jEnd;
+    if (jn2 < jEnd)
+      loadKV(jn2, (n + 2) % 3);
+    cpAsyncCommit();
+    // dQ += dS K for tile n.
     wgmmaFence();
 #pragma unroll
     for (int ks = 0; ks < kKSteps; ++ks)
-      WgmmaRS<T, D>::run(dq, a[ks], KTile::mnMajor(kBase, ks), 1);
+      WgmmaRS<T, D>::run(dq, a[ks], KTile::mnMajor(sK + (n % 3) * KTile::kBytes, ks), 1);
     wgmmaCommit();
-    wgmmaWait<0>();
-    wgmmaFenceOperands(dq);
-
-    // The next tile's K/V have landed; every warpgroup is done with this
-    // buffer before the next step's copies overwrite it.
-    cpAsyncWait<0>();
-    fenceProxyAsyncShared();
-    __syncthreads();
-    buf ^= 1;
-    j = jNext;
-    cls = clsNext;
+    if (jn < jEnd) {
+      float s[kNT][4], dp[kNT][4];
+      sAndDp(s, dp, (n + 1) % 3);
+      gradientOf(s, dp, jn, clsNext);
+    } else {
+      wgmmaWait<0>();
+      wgmmaFenceOperands(dq);
+    }
+    j = jn;
+    jn = jn2;
+    clsNext = clsNext2;
+    ++n;
   }
 
 #pragma unroll
