@@ -342,7 +342,9 @@ int runKernel(StringRef path) {
     if (report->checked)
       outs() << "ok: O, dQ, dK, dV match the float64 reference"
              << (report->atomicDQ ? " (fast path: dQ summed with atomics)\n"
-                                  : "; backward bit-identical across runs\n");
+                 : report->ownDQKernel
+                     ? " (fast path, dQ from its own kernel); backward bit-identical across runs\n"
+                     : "; backward bit-identical across runs\n");
     return kOk;
   }
   auto report = flashgen::runtime::checkForward(**kernel, (*buf)->getBuffer(), opt);

@@ -10,7 +10,7 @@
 # 4. the backward GPU tests that reach head dim 256, side by side.
 set -u
 O=${OUT:-$PWD/out}; mkdir -p "$O"; t0=$(date +%s)
-F=.carry-ab/flashgen-split
+F=.carry-ab/flashgen-split2
 {
   for s in bench/specs/d256_none.attn bench/specs/d256_causal.attn examples/softcap.attn; do
     for shape in 1,4,1,1 1,4,17,17 2,4,17,333 1,4,1000,1000 1,2,4097,4097; do
@@ -22,7 +22,7 @@ F=.carry-ab/flashgen-split
 echo "checks $(( $(date +%s) - t0 )) s" >> "$O/times.txt"
 grep -c "FAIL\|error\|nan=[1-9]" "$O/checks.txt" >> "$O/times.txt"
 for spec in d256_none d256_causal; do
-  AB_TIMEOUT=40 AB_BINS="main split" bash bench/ab-run.sh --backward bench/specs/$spec.attn \
+  AB_TIMEOUT=40 AB_BINS="main split2" bash bench/ab-run.sh --backward bench/specs/$spec.attn \
     32,8,512 16,8,1024 8,8,2048 4,8,4096 2,8,8192 1,8,16384 > "$O/ab-$spec.txt" 2>&1
 done
 echo "ab $(( $(date +%s) - t0 )) s" >> "$O/times.txt"
