@@ -477,10 +477,12 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
      << " warps, " << t.stages << " stage(s)"
      << (wgmma ? ", fast path on wgmma (sm_90a)" : "")
      << (t.warpSpecialized ? ", warp-specialized" : "")
-     << (s.bwdWide() ? "; fast path: the wide wgmma kernel (64 shared keys, head dim split)"
+     << (s.bwdWide() ? "; fast and deterministic path: the wide wgmma kernel (64 shared keys, "
+                       "head dim split) for dK/dV, the q-major wgmma kernel for dQ"
                      : "")
      << "\n"
-     << (s.bwdWide()          ? "#include \"flashgen/attention/BwdKernelSm90Wide.cuh\"\n\n"
+     << (s.bwdWide()          ? "#include \"flashgen/attention/BwdKernelSm90Wide.cuh\"\n"
+                                "#include \"flashgen/attention/BwdDqKernelSm90.cuh\"\n\n"
          : t.warpSpecialized ? "#include \"flashgen/attention/BwdKernelSm90Ws.cuh\"\n\n"
          : wgmma             ? "#include \"flashgen/attention/BwdKernelSm90.cuh\"\n\n"
                              : "#include \"flashgen/attention/BwdKernel.cuh\"\n\n")
@@ -512,7 +514,12 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
        << s.bwdWideSmemBytes
        << ", \"the host's shared memory is the wide kernel's\");\n"
        << "static_assert(BwdWsConfig<ConfigWide>::kThreads == " << s.bwdFusedThreads()
-       << ", \"the host's threads are the wide kernel's\");\n";
+       << ", \"the host's threads are the wide kernel's\");\n"
+       << "using ConfigDq = BwdDqConfigSm90<" << (s.bf16 ? "BF16" : "F16") << ", " << s.paddedQK
+       << ", " << s.paddedV << ">;\n"
+       << "static_assert(ConfigDq::kSmemBytes == " << s.bwdDQSmemBytes()
+       << " && ConfigDq::kThreads == " << s.bwdDQThreads() << " && ConfigDq::kBlockM == "
+       << s.bwdDQRows() << ", \"the host's dQ launch is the kernel's\");\n";
   }
   if (t.warpSpecialized)
     os << "static_assert(BwdWsConfig<ConfigSm90>::kThreads == " << s.bwdFusedThreads()
@@ -565,7 +572,8 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
     entry(warps, s.bwdDQEntry, "attentionBackwardDQ<Config, Variant>");
   }
   if (!s.bwdFusedEntry.empty()) {
-    // The fast path: dQ summed with atomics inside the dK/dV kernel.
+    // The fast path: dQ summed with atomics inside the dK/dV kernel (the
+    // wide kernel: dK/dV only, dQ from its own q-major kernel below).
     if (!s.bwdWide())
       os << "\nstatic_assert(Config::kAtomicDQ, \"the planner and the kernels agree\");\n";
     else
@@ -574,7 +582,8 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
     // (setmaxnreg), which needs a register cap at entry: one CTA per SM.
     if (s.bwdWide())
       entry(std::to_string(s.bwdFusedThreads()) + ", 1", s.bwdFusedEntry,
-            "attentionBackwardFusedSm90Wide<ConfigWide, Variant>", /*gridConstant=*/true);
+            "attentionBackwardFusedSm90Wide<ConfigWide, Variant, /*WithDQ=*/false>",
+            /*gridConstant=*/true);
     else if (t.warpSpecialized)
       entry(std::to_string(s.bwdFusedThreads()) + ", 1", s.bwdFusedEntry,
             "attentionBackwardFusedSm90Ws<ConfigSm90, Variant>", /*gridConstant=*/true);
@@ -583,8 +592,12 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
             wgmma ? "attentionBackwardFusedSm90<ConfigSm90, Variant>"
                   : "attentionBackwardDKDV<Config, Variant, kPartDKDV, /*AtomicDQ=*/true>");
     os << "\n";
-    entry("flashgen::kBwdPreprocessThreads", s.bwdConvertDQEntry,
-          "attentionBackwardConvertDQ<Config, Variant>");
+    if (s.bwdWide())
+      entry(std::to_string(s.bwdDQThreads()) + ", 1", s.bwdDQEntry,
+            "attentionBackwardDQSm90<ConfigDq, Variant>");
+    else
+      entry("flashgen::kBwdPreprocessThreads", s.bwdConvertDQEntry,
+            "attentionBackwardConvertDQ<Config, Variant>");
   }
   if (!s.tileClassEntry.empty()) {
     os << "\n";

@@ -82,11 +82,13 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
     // mma.sync kernels, which stay the deterministic path.
     TilingProblem wide = prob;
     wide.elemBytes = s.inputBytes();
+    // Its dQ comes from the q-major wgmma kernel (BwdDqKernelSm90.cuh, in
+    // bwdDQEntry): no atomics, so the pair is also the deterministic path.
     if (s.bwdFusedEntry.empty() && backwardHasWideWgmma(wide, s.tiles.mma)) {
       s.bwdFusedEntry = "flashgen_bwd_fused_" + id;
-      s.bwdConvertDQEntry = "flashgen_bwd_convert_dq_" + id;
       s.bwdWideSmemBytes = bwdWideSmemBytes(s.paddedQK, s.paddedV, s.inputBytes(),
                                             int64_t(stagedRowLookups(v).size()));
+      s.bwdDQEntry = "flashgen_bwd_dq_" + id;
     }
     // Where the fused kernel is also the deterministic path, no separate
     // dK/dV and dQ kernels to compile (60% of the backward's NVRTC time).

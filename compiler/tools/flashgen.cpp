@@ -317,12 +317,14 @@ int runKernel(StringRef path) {
     }
     const auto &bs = (*kernel)->backwardSpec();
     const auto &bst = (*kernel)->backwardStats();
-    // The path this run took: the wide wgmma kernel (head dim 256 on
-    // sm_90a) or the tiling's kernels.
-    if (bs.bwdWide() && !deterministicOpt)
+    // The path this run took: the wide wgmma kernels (head dim 256 on
+    // sm_90a; with no atomics also the deterministic path) or the tiling's.
+    if (bs.bwdWide())
       outs() << "backward: the wide wgmma kernel, resident " << flashgen::kBwdWideResident
              << " rows shared by its 2 warpgroups (head dim split), streamed tiles "
-             << flashgen::kBwdWideStream << "; jit ";
+             << flashgen::kBwdWideStream << ", dQ by the q-major wgmma kernel ("
+             << flashgen::kBwdDqRows << " query rows, " << flashgen::kBwdDqKeys
+             << "-key tiles); jit ";
     else
       outs() << "backward: resident " << 16 * bs.bwdTiles->warps << " rows, streamed tiles "
              << bs.bwdTiles->blockM << ", " << bs.bwdTiles->warps << " warps, "
@@ -340,7 +342,9 @@ int runKernel(StringRef path) {
     if (report->checked)
       outs() << "ok: O, dQ, dK, dV match the float64 reference"
              << (report->atomicDQ ? " (fast path: dQ summed with atomics)\n"
-                                  : "; backward bit-identical across runs\n");
+                 : report->ownDQKernel
+                     ? " (fast path, dQ from its own kernel); backward bit-identical across runs\n"
+                     : "; backward bit-identical across runs\n");
     return kOk;
   }
   auto report = flashgen::runtime::checkForward(**kernel, (*buf)->getBuffer(), opt);

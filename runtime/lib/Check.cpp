@@ -176,7 +176,7 @@ std::string BwdCheckReport::summary() const {
                        " fwd=%.2e dQ=%.3e dK=%.3e dV=%.3e (bound %.0e) nan=%zu", forward.relErr,
                        errDQ, errDK, errDV, bound, unwritten);
   n += std::snprintf(buf + n, sizeof(buf) - n, " dq=%s kv_split=%d",
-                     atomicDQ ? "atomic" : "ordered", kvSplit);
+                     atomicDQ ? "atomic" : ownDQKernel ? "kernel" : "ordered", kvSplit);
   if (repeats)
     n += std::snprintf(buf + n, sizeof(buf) - n, " repeats=%d bit_mismatch=%zu", repeats,
                        bitMismatches);
@@ -610,7 +610,10 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
     };
     if (llvm::Error e = runBackward())
       return std::move(e);
-    bwd->atomicDQ = !opt.deterministic && kernel.hasFastBackward(); // JITted by now
+    // JITted by now.
+    const bool fast = !opt.deterministic && kernel.hasFastBackward();
+    bwd->ownDQKernel = fast && kernel.backwardSpec().bwdWide();
+    bwd->atomicDQ = fast && !bwd->ownDQKernel;
     bwd->kvSplit = kernel.backwardKvSplit(args);
     // The gradients come back for the reference and the repeat runs only.
     const bool readBack = opt.reference || (!bwd->atomicDQ && opt.repeatRuns > 0);

@@ -271,7 +271,8 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
   const attn::TileConfig &tiles = backward ? *r.spec.bwdTiles : r.spec.tiles;
   // (The wide fused backward's differs: every main entry gets the larger,
   // harmless where both run one CTA per SM.)
-  r.smemBytes = int(backward ? std::max(tiles.smemBytes, r.spec.bwdWideSmemBytes)
+  r.smemBytes = int(backward ? std::max({tiles.smemBytes, r.spec.bwdWideSmemBytes,
+                                         r.spec.bwdWide() ? r.spec.bwdDQSmemBytes() : 0})
                              : tiles.smemBytes);
   if (r.smemBytes <= 0)
     return makeError(ErrorKind::Unsupported,

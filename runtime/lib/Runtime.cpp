@@ -605,8 +605,10 @@ llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
                                               "': the backward module has no kernel for "
                                               "this path (deterministic=" +
                                               (a.deterministic ? "true" : "false") + ")");
-  p.dqAccum = fused ? reinterpret_cast<float *>(ws + layout.dqAccum) : nullptr;
-  p.dqOrder = ordered ? reinterpret_cast<int32_t *>(ws + layout.dqOrder) : nullptr;
+  // The wide kernel's dQ comes from its own kernel: no accumulator, no order.
+  const bool wide = bwd.spec.bwdWide();
+  p.dqAccum = fused && !wide ? reinterpret_cast<float *>(ws + layout.dqAccum) : nullptr;
+  p.dqOrder = ordered && !wide ? reinterpret_cast<int32_t *>(ws + layout.dqOrder) : nullptr;
   if (fused && (bwd.spec.bwdTiles->warpSpecialized || bwd.spec.bwdWide()))
     if (llvm::Error e = encodeBackwardTensorMaps(*driver, bwd.spec, a, p))
       return e;
@@ -652,14 +654,24 @@ llvm::Error Kernel::launchBackward(CudaDriver &driver, const BackwardArgs &a,
                          unsigned(f.kvHeads), unsigned(a.batch), kBwdPreprocessThreads, 0,
                          a.stream, args);
   };
+  // dQ from the q-major kernel, one CTA per block of query rows.
+  auto launchDQ = [&]() -> llvm::Error {
+    const int64_t rows = bwd.spec.bwdDQRows();
+    return driver.launch(fn[codegen::kBwdDQ], unsigned((a.seqQ + rows - 1) / rows),
+                         unsigned(a.heads), unsigned(a.batch), unsigned(bwd.spec.bwdDQThreads()),
+                         unsigned(bwd.smemBytes), a.stream, args);
+  };
   if (fused) {
-    // 2. dK, dV and dQ (atomics or ordered); 3. dQ out (and dK/dV when split).
+    // 2. dK, dV and dQ (atomics or ordered; the wide kernel: dK and dV);
+    // 3. dQ out (the wide kernel: the dQ kernel; and dK/dV when split).
     if (auto e = driver.launch(fn[codegen::kBwdFused], kBlocks, kvParts, unsigned(a.batch),
                                unsigned(bwd.spec.bwdFusedThreads()), unsigned(bwd.smemBytes),
                                a.stream, args))
       return e;
     if (auto e = convertKeyGradients())
       return e;
+    if (bwd.spec.bwdWide())
+      return launchDQ();
     return driver.launch(fn[codegen::kBwdConvertDQ], rowBlocks, unsigned(a.heads),
                          unsigned(a.batch), kBwdPreprocessThreads, 0, a.stream, args);
   }
@@ -673,8 +685,6 @@ llvm::Error Kernel::launchBackward(CudaDriver &driver, const BackwardArgs &a,
   }
   if (auto e = convertKeyGradients())
     return e;
-  // 3. dQ, one CTA per resident query block.
-  unsigned qBlocks = unsigned((a.seqQ + resident - 1) / resident);
-  return driver.launch(fn[codegen::kBwdDQ], qBlocks, unsigned(a.heads), unsigned(a.batch), threads,
-                       unsigned(bwd.smemBytes), a.stream, args);
+  // 3. dQ.
+  return launchDQ();
 }

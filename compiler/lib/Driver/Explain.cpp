@@ -403,17 +403,18 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
        bwdWs ? fmt::format("TMA producer, Q/dO {} stages", bwd.stages)
              : fmt::format("cp.async, {} stages", bwd.stages));
   // The warp-specialized kernel is also the deterministic path (dQ in
-  // key-block order); the others leave it to separate mma.sync kernels.
+  // key-block order), as the wide one (no atomics); the others leave it to
+  // separate mma.sync kernels.
   trow("tensor-core MMA", fwd.mma == MmaKind::Wgmma ? "wgmma (warpgroup)" : "mma.sync",
        bwdWs     ? "wgmma"
-       : bwdWide ? "wgmma fast path (wide kernel: 64 keys shared by 2 warpgroups, head dim "
-                   "split), mma.sync deterministic"
+       : bwdWide ? "wgmma (wide kernel: 64 keys shared by 2 warpgroups, head dim split; "
+                   "dQ: 128 query rows per CTA), also deterministic"
        : bwd.mma == MmaKind::Wgmma ? "wgmma fast path, mma.sync deterministic"
                                    : "mma.sync");
   trow("Q fragments", fwd.qInRegisters ? "registers" : "shared memory", "shared memory");
   if (bwdAttr) {
     trow("dQ", "",
-         bwdWide                         ? "fused, atomics (deterministic: own kernel)"
+         bwdWide                         ? "own q-major wgmma kernel, no atomics"
          : !backwardHasAtomicDQ(prob, bwd) ? "own kernel, deterministic"
          : bwdWs                         ? "fused, bulk reductions (deterministic: ordered)"
          : bwd.mma == MmaKind::Wgmma     ? "fused, bulk reductions (or deterministic)"

@@ -354,6 +354,74 @@ template <class Variant, int NT> struct BwdTileMath {
   }
 };
 
+/// The mirror of BwdTileMath for the q-major dQ kernels: one warp's 16
+/// queries x 8 NT keys in the m16n8 accumulator layout (element e of n-tile
+/// n: query qRow + g + (e / 2) * 8, key k0 + n * 8 + 2t + e % 2); each
+/// thread's two rows have their logsumexp and D in registers.
+template <class Variant, int NT> struct BwdRowTileMath {
+  float grad[Variant::kHasScoreMod ? NT : 1][4];
+  ElementBits<1, NT> kept; // dropout's; unset without dropout
+
+  /// Raw scores S -> P in place (and f', and the dropout mask). l2: the
+  /// log2-domain logsumexp of rows g and g + 8.
+  FG_DEVICE void recompute(float (&s)[NT][4], const FwdParams &p, const float (&l2)[2], int b,
+                           int h, int qRow, int k0, int g, int t, bool partial, bool edge,
+                           int seqQ, int seqK) {
+    const uint64_t bh = uint64_t(b) * p.heads + h;
+    auto coords = [&](int n, int e, int &q, int &k) {
+      q = qRow + g + (e / 2) * 8;
+      k = k0 + n * 8 + 2 * t + (e % 2);
+    };
+    kept = bwdDropoutBits<Variant, NT>(p, bh, coords);
+    // As BwdTileMath: a tile inside both sequences that needs no mask has
+    // its own copy of the loop, with no keep test per element.
+    auto pass = [&](auto allKept) {
+      constexpr bool kAllKept = decltype(allKept)::value;
+      ElementBits<1, NT> keep;
+      if constexpr (!kAllKept)
+        keep = bwdKeepBits<Variant, NT>(
+            p, b, h, partial, edge, seqQ, seqK, coords, [&](int q, int k, auto inSequence) {
+              return Variant::template mask<decltype(inSequence)::value>(p, b, h, q, k, seqQ,
+                                                                         seqK);
+            });
+#pragma unroll
+      for (int n = 0; n < NT; ++n)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          int q, k;
+          coords(n, e, q, k);
+          float gr;
+          s[n][e] = recomputeP<Variant>(p, s[n][e], l2[e / 2], b, h, q, k, seqQ, seqK,
+                                        kAllKept || keep.test(0, n, e), !kAllKept && edge, gr);
+          if (Variant::kHasScoreMod)
+            grad[Variant::kHasScoreMod ? n : 0][e] = gr;
+        }
+    };
+    if (!edge && !(Variant::kHasMask && partial))
+      pass(StaticBool<true>{});
+    else
+      pass(StaticBool<false>{});
+  }
+
+  /// dS = P * (dropout(dP) - D) * f', in place over P; dsum: D of rows g
+  /// and g + 8.
+  FG_DEVICE void gradient(float (&s)[NT][4], const float (&dp)[NT][4], const FwdParams &p,
+                          const float (&dsum)[2]) const {
+#pragma unroll
+    for (int n = 0; n < NT; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        float dpv = dp[n][e];
+        if (Variant::kHasDropout)
+          dpv = kept.test(0, n, e) ? dpv * p.dropoutScale : 0.f;
+        float ds = s[n][e] * (dpv - dsum[e / 2]);
+        if (Variant::kHasScoreMod)
+          ds *= grad[Variant::kHasScoreMod ? n : 0][e];
+        s[n][e] = ds;
+      }
+  }
+};
+
 /// The kv-major kernels' epilogue: this warp's rows of dK * scale and dV
 /// (16 keys from kRow); keys past the sequence are not written. Keys no
 /// query attends get zeros (their CTA still runs). dkCol0 / dvCol0: the
@@ -678,7 +746,6 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
   }
   float dq[kDTiles][4];
   zeroAcc(dq);
-  const uint64_t bh = uint64_t(b) * p.heads + h;
 
   int stage = 0;
   while (j < jEnd) {
@@ -705,32 +772,11 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
     mmaRowsTimesRows<T, typename Cfg::ResV, typename Cfg::StrV, DV / 16>(dp, sdO, warp * 16,
                                                                          vBase, lane);
 
-    // dS = P * (dropout(dP) - D) * f'. Element e of n-tile n: query
-    // qRowW + g + (e/2)*8, key k0 + n*8 + 2t + e%2.
-    const bool partial = cls == kTilePartial;
-    const bool edge = !tileInSequence<Variant>(q0 + BM, k0 + BN, seqQ, seqK);
-    auto coords = [&](int n, int e, int &q, int &k) {
-      q = qRowW + g + (e / 2) * 8;
-      k = k0 + n * 8 + 2 * t + (e % 2);
-    };
-    const ElementBits<1, kNT> keep = bwdKeepBits<Variant, kNT>(
-        p, b, h, partial, edge, seqQ, seqK, coords, [&](int q, int k, auto inSequence) {
-          return Variant::template mask<decltype(inSequence)::value>(p, b, h, q, k, seqQ, seqK);
-        });
-    const ElementBits<1, kNT> kept = bwdDropoutBits<Variant, kNT>(p, bh, coords);
-#pragma unroll
-    for (int n = 0; n < kNT; ++n)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int q = qRowW + g + (e / 2) * 8, k = k0 + n * 8 + 2 * t + (e % 2);
-        float gr;
-        const float pv = recomputeP<Variant>(p, s[n][e], l2[e / 2], b, h, q, k, seqQ, seqK,
-                                             keep.test(0, n, e), edge, gr);
-        float dpv = dp[n][e];
-        if (Variant::kHasDropout)
-          dpv = kept.test(0, n, e) ? dpv * p.dropoutScale : 0.f;
-        s[n][e] = pv * (dpv - dsumRow[e / 2]) * gr;
-      }
+    // dS = P * (dropout(dP) - D) * f', in place over S.
+    BwdRowTileMath<Variant, kNT> math;
+    math.recompute(s, p, l2, b, h, qRowW, k0, g, t, cls == kTilePartial,
+                   !tileInSequence<Variant>(q0 + BM, k0 + BN, seqQ, seqK), seqQ, seqK);
+    math.gradient(s, dp, p, dsumRow);
 
     // dQ += dS K.
     mmaPackedTimesCols<T, typename Cfg::StrQK, kKSteps>(dq, s, [](int, int) { return 1.f; },

@@ -80,8 +80,9 @@ template <class T_, int HeadDimQK_, int HeadDimV_> struct BwdConfigSm90Wide {
 constexpr int kBwdWideFree = 1;
 constexpr int kBwdWideStored = 2;
 
-/// The consumers: one item's five products per iteration.
-template <class Cfg, class Variant>
+/// The consumers: one item's five products per iteration (four without
+/// dQ: WithDQ false, where BwdDqKernelSm90.cuh computes it).
+template <class Cfg, class Variant, bool WithDQ>
 FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
                                const BwdWsSmem<Cfg> &sm, uint8_t *smem) {
   using T = typename Cfg::T;
@@ -189,6 +190,15 @@ FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
       WgmmaSSTransB<T, Cfg::kDKCols>::run(dk, PTile::kMajor(dsBuf, ks),
                                           QTile::mnMajor(qBuf + qColsOff, ks), 1);
     wgmmaCommit();
+    if constexpr (!WithDQ) {
+      // dK and dV were the last products to read Q, dO, P^T and dS^T.
+      wgmmaWait<0>();
+      mbarrierArrive(sm.empty(s));
+      wgmmaFenceOperands(dk);
+      wgmmaFenceOperands(dv);
+      item = kb.next(p, item, cls);
+      continue;
+    }
     // dQ[:, w] = dS K[:, w] over the 64 keys.
     float dq[Cfg::kDKCols / 8][4];
 #pragma unroll
@@ -221,7 +231,7 @@ FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
 
 /// The entry: 8 consumer warps and a producer warpgroup (the loader warp,
 /// three idle), one CTA per SM, registers split by setmaxnreg.
-template <class Cfg, class Variant>
+template <class Cfg, class Variant, bool WithDQ = true>
 FG_DEVICE void attentionBackwardFusedSm90Wide(const BwdParams &bp) {
   using Ws = BwdWsConfig<Cfg>;
   BwdKeyBlock<Variant> kb;
@@ -238,7 +248,7 @@ FG_DEVICE void attentionBackwardFusedSm90Wide(const BwdParams &bp) {
       bwdWsLoader<Cfg, Variant>(bp, kb, sm, lane);
   } else {
     setMaxRegsInc<Ws::kConsumerRegs>();
-    bwdWideConsumer<Cfg, Variant>(bp, kb, sm, smem);
+    bwdWideConsumer<Cfg, Variant, WithDQ>(bp, kb, sm, smem);
   }
 }
 

@@ -64,6 +64,20 @@ FG_HOST_DEVICE constexpr long long bwdWideSmemBytes(long long dqk, long long dv,
          kBwdWsBarrierBytes + wsStagedLookupBytes(2, stagedLookups, kBwdWideStream);
 }
 
+/// The q-major wgmma dQ kernel beside the wide backward
+/// (BwdDqKernelSm90.cuh): kBwdDqRows query rows per CTA (64 per consumer
+/// warpgroup) and K/V tiles of kBwdDqKeys keys in kBwdDqKvBuffers buffers;
+/// its shared memory: Q and dO, the K/V buffers, the 1024-byte alignment of
+/// the base.
+constexpr int kBwdDqRows = 128;
+constexpr int kBwdDqKeys = 32;
+constexpr int kBwdDqKvBuffers = 3;
+FG_HOST_DEVICE constexpr long long bwdDqSmemBytes(long long dqk, long long dv,
+                                                  long long elemBytes) {
+  return kBwdDqRows * (dqk + dv) * elemBytes +
+         kBwdDqKvBuffers * kBwdDqKeys * (dqk + dv) * elemBytes + 1024;
+}
+
 /// Threads of a warp-specialized CTA: the consumers and the producer.
 FG_HOST_DEVICE constexpr int wsThreads(int consumerWarps) {
   return 32 * (consumerWarps + kWsProducerWarps);

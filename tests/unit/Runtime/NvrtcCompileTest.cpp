@@ -84,7 +84,8 @@ void compileBackwardFor(const Spec &s, const char *arch) {
                        << llvm::toString(r.takeError());
   const bool orderedFused = ks.fusedIsDeterministic();
   EXPECT_EQ(ks.bwdDKDVEntry.empty(), orderedFused) << s.name;
-  EXPECT_EQ(ks.bwdDQEntry.empty(), orderedFused) << s.name;
+  // (The wide kernel's dQ is its own q-major wgmma kernel, in bwdDQEntry.)
+  EXPECT_EQ(ks.bwdDQEntry.empty(), orderedFused && !ks.bwdWide()) << s.name;
   for (const std::string &e : ks.backwardEntries()) {
     if (!e.empty()) {
       EXPECT_NE(r->ptx.find(".entry " + e), std::string::npos) << s.name << " " << e;
@@ -113,14 +114,22 @@ void compileBackwardFor(const Spec &s, const char *arch) {
   if (!ks.bwdFusedEntry.empty()) {
     // sm_90 adds pairs (red.global.add.v2.f32), sm_80 single floats; the
     // wgmma kernel hands dQ to the copy engine; the wide one (head dim 256,
-    // BwdKernelSm90Wide.cuh) adds pairs from its registers.
+    // BwdKernelSm90Wide.cuh) leaves dQ to the q-major wgmma kernel
+    // (BwdDqKernelSm90.cuh, checked free of atomics above): no reduction.
     const bool wide = ks.bwdWide();
     const bool wgmma = ks.bwdTiles->mma == attn::MmaKind::Wgmma || wide;
-    const char *red = wgmma && !wide                       ? "cp.reduce.async.bulk"
+    const char *red = wgmma                           ? "cp.reduce.async.bulk"
                       : std::string(arch) == "sm_90a" ? "red.global.add.v2.f32"
-                                                           : "red.global.add.f32";
-    EXPECT_NE(body(ks.bwdFusedEntry).find(red), std::string::npos) << s.name << " " << arch;
-    EXPECT_NE(r->ptx.find(".entry " + ks.bwdConvertDQEntry), std::string::npos) << s.name;
+                                                      : "red.global.add.f32";
+    if (wide) {
+      EXPECT_EQ(body(ks.bwdFusedEntry).find("\tred."), std::string::npos) << s.name;
+      EXPECT_EQ(body(ks.bwdFusedEntry).find("\tatom."), std::string::npos) << s.name;
+      EXPECT_NE(body(ks.bwdDQEntry).find("wgmma.mma_async"), std::string::npos) << s.name;
+      EXPECT_TRUE(ks.bwdConvertDQEntry.empty()) << s.name;
+    } else {
+      EXPECT_NE(body(ks.bwdFusedEntry).find(red), std::string::npos) << s.name << " " << arch;
+      EXPECT_NE(r->ptx.find(".entry " + ks.bwdConvertDQEntry), std::string::npos) << s.name;
+    }
     // The wgmma fast path really runs on warpgroup MMA; the deterministic
     // kernels beside it stay on mma.sync.
     EXPECT_EQ(body(ks.bwdFusedEntry).find("wgmma.mma_async") != std::string::npos, wgmma)
@@ -135,11 +144,10 @@ void compileBackwardFor(const Spec &s, const char *arch) {
         << s.name;
     // Its deterministic mode waits for the key blocks before it (acquire)
     // and lets the next one go (release) around each dQ reduction (the
-    // wide kernel has none: the separate kernels are its deterministic path).
-    EXPECT_EQ(fused.find("ld.acquire.gpu") != std::string::npos, ks.fusedIsDeterministic())
-        << s.name;
-    EXPECT_EQ(fused.find("red.release.gpu") != std::string::npos, ks.fusedIsDeterministic())
-        << s.name;
+    // wide kernel has no reduction to order: deterministic as it is).
+    const bool ordered = ks.fusedIsDeterministic() && !wide;
+    EXPECT_EQ(fused.find("ld.acquire.gpu") != std::string::npos, ordered) << s.name;
+    EXPECT_EQ(fused.find("red.release.gpu") != std::string::npos, ordered) << s.name;
   }
 }
 
@@ -164,17 +172,22 @@ TEST(Nvrtc, BackwardFastPathWhereTheTilingAllows) {
   auto odd = generateBackward("attention a { head_dim = 96; }", "a.attn", "sm_90a");
   ASSERT_TRUE(bool(odd)) << llvm::toString(odd.takeError());
   EXPECT_NE(odd->second.find("AtomicDQ=*/true"), std::string::npos);
-  // Head dim 256: dK and dV split in the separate (deterministic) kernels;
-  // on sm_90a the wide wgmma kernel is the fast path, none before it.
+  // Head dim 256: before sm_90a dK and dV split in the separate
+  // (deterministic) kernels, with no fast path; on sm_90a the wide wgmma
+  // kernel and the q-major wgmma dQ kernel are both paths (no atomics).
   for (const char *arch : {"sm_80", "sm_90a"}) {
     auto big = generateBackward("attention a { head_dim = 256; }", "a.attn", arch);
     ASSERT_TRUE(bool(big)) << llvm::toString(big.takeError());
     const bool hopper = std::string(arch) == "sm_90a";
-    EXPECT_FALSE(big->first.bwdDKEntry.empty()) << arch;
+    EXPECT_EQ(big->first.bwdDKEntry.empty(), hopper) << arch;
+    EXPECT_EQ(big->first.bwdDKDVEntry.empty(), hopper) << arch;
+    EXPECT_FALSE(big->first.bwdDQEntry.empty()) << arch;
     EXPECT_EQ(big->first.bwdFusedEntry.empty(), !hopper) << arch;
     EXPECT_EQ(big->first.bwdWide(), hopper) << arch;
-    EXPECT_FALSE(big->first.fusedIsDeterministic()) << arch;
+    EXPECT_EQ(big->first.fusedIsDeterministic(), hopper) << arch;
     EXPECT_EQ(big->second.find("attentionBackwardFusedSm90Wide<") != std::string::npos, hopper)
+        << arch;
+    EXPECT_EQ(big->second.find("attentionBackwardDQSm90<") != std::string::npos, hopper)
         << arch;
   }
   // 192 (three atoms: no even split of whole atoms) keeps the separate kernels.

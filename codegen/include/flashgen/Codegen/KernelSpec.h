@@ -86,14 +86,24 @@ struct KernelSpec {
   /// module has it.
   std::string bwdConvertDKDVEntry;
   /// The fused kernel is the wide wgmma backward (BwdKernelSm90Wide.cuh:
-  /// head dims past 128 on sm_90a, beside bwdTiles' separate mma.sync
-  /// kernels): its shared memory (WsBudget.cuh's bwdWideSmemBytes), else 0.
+  /// head dims 256/256 on sm_90a): dK and dV only, dQ from the q-major
+  /// wgmma kernel in bwdDQEntry (BwdDqKernelSm90.cuh). Its shared memory
+  /// (WsBudget.cuh's bwdWideSmemBytes), else 0.
   int64_t bwdWideSmemBytes = 0;
   bool bwdWide() const { return bwdWideSmemBytes > 0; }
-  /// The fused kernel is also the deterministic path (dQ added in
-  /// key-block order, BwdParams::dqOrder): the warp-specialized one.
+  /// The fused kernel is also the deterministic path: the warp-specialized
+  /// one (dQ added in key-block order, BwdParams::dqOrder) and the wide one
+  /// (no atomics at all).
   bool fusedIsDeterministic() const {
-    return !bwdFusedEntry.empty() && bwdTiles && bwdTiles->warpSpecialized && !bwdWide();
+    return !bwdFusedEntry.empty() && bwdTiles && (bwdTiles->warpSpecialized || bwdWide());
+  }
+  /// The dQ kernel's rows per CTA, threads and shared memory: the q-major
+  /// wgmma kernel beside the wide one, else the mma.sync kernel of bwdTiles.
+  int64_t bwdDQRows() const { return bwdWide() ? flashgen::kBwdDqRows : 16 * bwdTiles->warps; }
+  int64_t bwdDQThreads() const { return 32 * (bwdDQRows() / 16); } // 16 rows per warp
+  int64_t bwdDQSmemBytes() const {
+    return bwdWide() ? flashgen::bwdDqSmemBytes(paddedQK, paddedV, inputBytes())
+                     : bwdTiles->smemBytes;
   }
   /// Every backward entry, at the positions of BwdEntry ("" when absent).
   std::vector<std::string> backwardEntries() const {

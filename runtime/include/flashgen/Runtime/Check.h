@@ -75,7 +75,11 @@ struct BwdCheckReport {
   CheckReport forward;
   double errDQ = 0, errDK = 0, errDV = 0, bound = 0;
   size_t unwritten = 0;      // NaN left in dQ, dK or dV
-  bool atomicDQ = false;     // the fast path ran (dQ summed with atomics)
+  bool atomicDQ = false;     // the fast path ran, dQ summed with atomics
+  /// The fast path ran with dQ from its own kernel (the wide pair at head
+  /// dim 256 on sm_90a): no atomics, so its runs are compared bit for bit.
+  bool ownDQKernel = false;
+  bool fastPath() const { return atomicDQ || ownDQKernel; }
   int kvSplit = 1;           // CTAs per (key block, kv head): BwdParams::kvSplit
   int repeats = 0;           // extra runs compared bit for bit
   size_t bitMismatches = 0;  // elements that differed in any repeat
