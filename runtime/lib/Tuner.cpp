@@ -143,13 +143,14 @@ flashgen::tuning::tuningCandidates(llvm::StringRef text, llvm::StringRef name,
   const attn::TileConfig &chosen = backward ? *planned->spec.bwdTiles : planned->spec.tiles;
   std::vector<Candidate> out;
   out.push_back(Candidate{chosen, properties(chosen), true});
-  // The backward's fast path at head dim 256 on sm_90a is the wide wgmma
-  // kernel, whose shape is fixed (BwdKernelSm90Wide.cuh): the tiling only
-  // shapes the deterministic kernels, which the tuner does not time, so
-  // every candidate would time the same kernel. The planner's alone.
+  // The backward at head dim 256 on sm_90a is the wide wgmma kernel and
+  // the q-major dQ kernel, both paths, whose shapes are fixed
+  // (BwdKernelSm90Wide.cuh, BwdDqKernelSm90.cuh): the tiling shapes no
+  // kernel there, so every candidate would time the same kernels. The
+  // planner's alone.
   if (backward && planned->spec.bwdWide()) {
-    out.front().kernelNote = "the wide wgmma backward runs (its shape is fixed); these "
-                             "properties shape only the deterministic kernels";
+    out.front().kernelNote = "the wide wgmma kernels run (their shapes are fixed); these "
+                             "properties shape none of them";
     return out;
   }
   // One per kernel shape: whether Q stays in registers is the planner's

@@ -69,7 +69,7 @@ TEST(Tuner, NoBackwardCandidatesBesideTheWideKernel) {
   EXPECT_EQ(hopper->size(), 1u);
   EXPECT_TRUE((*hopper)[0].planner);
   // Its line says which kernel runs (the properties name mma.sync tiles).
-  EXPECT_NE((*hopper)[0].kernelNote.find("wide wgmma backward"), std::string::npos);
+  EXPECT_NE((*hopper)[0].kernelNote.find("wide wgmma kernels"), std::string::npos);
   auto ampere =
       tuningCandidates(d256, "t.attn", *attn::lookupTarget("sm_80"), /*backward=*/true);
   ASSERT_TRUE(bool(ampere)) << llvm::toString(ampere.takeError());

@@ -38,7 +38,7 @@ struct Candidate {
   std::string properties; // tilingProperties(tiles)
   bool planner = false;   // the planner's own choice
   /// What runs where the properties do not say it: the backward at head dim
-  /// 256 on sm_90a runs the wide wgmma kernel whatever bwd_mma says (empty
+  /// 256 on sm_90a runs the wide wgmma kernels whatever bwd_mma says (empty
   /// otherwise).
   std::string kernelNote;
 };
