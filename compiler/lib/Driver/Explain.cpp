@@ -446,10 +446,15 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
                    fwdKvSplits > 1
                        ? fmt::format(" (split-KV on: z x {0}, kv tiles split {0} ways)", fwdKvSplits)
                        : ""),
-       fmt::format("{} x {} x {} CTAs{}", bwdGrid.keyBlocks, shape.kvHeads * bwdGrid.split,
+       fmt::format("{} x {} x {} CTAs{}{}", bwdGrid.keyBlocks, shape.kvHeads * bwdGrid.split,
                    shape.batch,
                    bwdGrid.split > 1 ? fmt::format(" (query heads split {} ways)", bwdGrid.split)
-                                     : ""));
+                                     : "",
+                   // The wide path's dQ kernel: a CTA per kBwdDqRows query rows.
+                   bwdWide ? fmt::format("; dQ {} x {} x {} CTAs",
+                                         (shape.seqQ + kBwdDqRows - 1) / kBwdDqRows, shape.heads,
+                                         shape.batch)
+                           : ""));
   if (packing.group > 1)
     os << "  GQA packing (fwd)     " << packing.text << "\n";
   os << "  why:\n";
