@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepared in session 29 for the next session's first device call. Branch
-# dq-wg-classes (bc25e3f, CPU-checked only: NVRTC/nvcc compile, no spills,
+# dq-wg-classes (CPU-checked only: NVRTC/nvcc compile, no spills,
 # no serialized wgmma) classifies each tile of the d256 dQ kernel per
 # warpgroup. Build: scripts/ab-build.sh main dq-wg-classes (→ .carry-ab),
 # FLASHGEN_CARRY_PACK=1 scripts/device-prep.sh on the branch; carry
