@@ -582,7 +582,7 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
     // (setmaxnreg), which needs a register cap at entry: one CTA per SM.
     if (s.bwdWide())
       entry(std::to_string(s.bwdFusedThreads()) + ", 1", s.bwdFusedEntry,
-            "attentionBackwardFusedSm90Wide<ConfigWide, Variant, /*WithDQ=*/false>",
+            "attentionBackwardFusedSm90Wide<ConfigWide, Variant>",
             /*gridConstant=*/true);
     else if (t.warpSpecialized)
       entry(std::to_string(s.bwdFusedThreads()) + ", 1", s.bwdFusedEntry,

@@ -1,9 +1,8 @@
-//===- BwdKernelSm90Wide.cuh - wgmma backward for head dim 256 --*- CUDA -*-===//
+//===- BwdKernelSm90Wide.cuh - wgmma dK/dV for head dim 256 -----*- CUDA -*-===//
 //
-// The fused backward (dK, dV, and dQ added to its fp32 accumulator) on
-// wgmma for head dims whose full dK and dV rows do not fit one warpgroup's
-// registers (BwdKernelSm90.cuh holds 64 keys x (D + DV) per warpgroup:
-// 256 registers per thread at D = DV = 256). Here both consumer
+// dK and dV on wgmma for head dims whose full dK and dV rows do not fit one
+// warpgroup's registers (BwdKernelSm90.cuh holds 64 keys x (D + DV) per
+// warpgroup: 256 registers per thread at D = DV = 256). Here both consumer
 // warpgroups share the CTA's 64 keys and split the head dim instead:
 //
 //   S^T  = K Q^T, dP^T = V dO^T   warpgroup w: the 64 keys x its 32 of
@@ -13,25 +12,29 @@
 //                                  every warpgroup needs all 64 queries
 //   dV[:, w] += P^T dO[:, w]       A = P^T (smem, K-major), B = dO
 //   dK[:, w] += dS^T Q[:, w]       (transposed), N = half the head dim
-//   dQ[:, w]  = dS K[:, w]         A = dS^T read transposed, B = K
-//                                  transposed; added to the fp32
-//                                  accumulator with red.global.add.v2
+//
+// dQ comes from its own q-major kernel (BwdDqKernelSm90.cuh). Until session
+// 29 this kernel also computed dQ = dS K and added it to an fp32
+// accumulator with red.global.add.v2: those reductions were 43-45% of its
+// time (64 resident keys send twice the d128 kernel's bytes per FLOP), and
+// recomputing S and dP in the dQ kernel costs less (1.14-1.28x,
+// bench/results/2026-12-01-h200-s29.md). With no atomics the pair is also
+// the deterministic path.
 //
 // Registers per consumer thread at D = DV = 256: dK and dV halves 64 each,
-// S^T and dP^T 16 each, then dQ's half 64 once S^T and dP^T are dead.
-// Shared memory: K, V (32 KB each), two buffers of Q and dO (32 KB each),
-// P^T and dS^T (8 KB each), statistics and mbarriers: 209 KB.
+// S^T and dP^T 16 each. Shared memory: K, V (32 KB each), two buffers of Q
+// and dO (32 KB each), P^T and dS^T (8 KB each), statistics and mbarriers:
+// 209 KB.
 //
 // The producer warpgroup is BwdKernelSm90Ws.cuh's (its loader warp: K and
 // V once, Q, dO, lse2 and D per item by TMA and bulk copy into two
-// buffers); there is no dQ writer warp: dQ leaves from the registers.
-// The design (tiles, registers, shared memory) is notes-hopper-kernels.md,
-// section 7; FlashAttention-3 splits its d256 backward the same way.
+// buffers). The design (tiles, registers, shared memory) is
+// notes-hopper-kernels.md, section 7; FlashAttention-3 splits its d256
+// backward the same way.
 //
 // Per item the warpgroups meet twice (named barriers, 256 threads): before
 // storing P^T and dS^T (both are done reading the previous item's) and
-// after (both halves are stored). The deterministic option keeps the
-// separate kernels (BwdKernel.cuh).
+// after (both halves are stored).
 //
 //===----------------------------------------------------------------------===//
 #ifndef FLASHGEN_ATTENTION_BWDKERNELSM90WIDE_CUH
@@ -50,7 +53,7 @@ template <class T_, int HeadDimQK_, int HeadDimV_> struct BwdConfigSm90Wide {
   static constexpr int kWarpgroups = kWarps / 4;
   static constexpr int kBlockResident = kBwdWideResident; // keys, shared by both warpgroups
   static constexpr int kBlockStream = kBwdWideStream;     // queries, half per warpgroup in S^T
-  /// Each warpgroup's columns of dK/dQ and of dV: whole 64-column atoms, so
+  /// Each warpgroup's columns of dK and of dV: whole 64-column atoms, so
   /// that a transposed operand starting there is a plain atom offset.
   static constexpr int kDKCols = kHeadDimQK / kWarpgroups;
   static constexpr int kDVCols = kHeadDimV / kWarpgroups;
@@ -80,9 +83,8 @@ template <class T_, int HeadDimQK_, int HeadDimV_> struct BwdConfigSm90Wide {
 constexpr int kBwdWideFree = 1;
 constexpr int kBwdWideStored = 2;
 
-/// The consumers: one item's five products per iteration (four without
-/// dQ: WithDQ false, where BwdDqKernelSm90.cuh computes it).
-template <class Cfg, class Variant, bool WithDQ>
+/// The consumers: one item's four products per iteration.
+template <class Cfg, class Variant>
 FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
                                const BwdWsSmem<Cfg> &sm, uint8_t *smem) {
   using T = typename Cfg::T;
@@ -92,7 +94,6 @@ FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
   constexpr int kHalf = BR / 2;      // queries per warpgroup in S^T
   constexpr int kNT = kHalf / 8;     // its 8-column blocks
   constexpr int kSteps = BR / 16;    // k-steps of dV, dK (queries)
-  constexpr int kKeySteps = BC / 16; // k-steps of dQ (keys)
   using KTile = typename Cfg::KTile;
   using VTile = typename Cfg::VTile;
   using QTile = typename Cfg::QTile;
@@ -104,8 +105,7 @@ FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
   const int b = kb.b, seqQ = kb.sb.seqQ, seqK = kb.sb.seqK, k0 = kb.k0;
   const float *statBase = reinterpret_cast<const float *>(smem + (sm.stat - smemAddress(smem)));
   const uint32_t pBuf = sm.dS, dsBuf = sm.dS + PTile::kBytes;
-  // This warpgroup's columns: whole atoms of K, Q (dK, dQ) and dO (dV).
-  const uint32_t kColsOff = (wg * Cfg::kDKCols / 64) * KTile::kAtomBytes;
+  // This warpgroup's columns: whole atoms of Q (dK) and dO (dV).
   const uint32_t qColsOff = (wg * Cfg::kDKCols / 64) * QTile::kAtomBytes;
   const uint32_t dOColsOff = (wg * Cfg::kDVCols / 64) * DOTile::kAtomBytes;
 
@@ -158,7 +158,7 @@ FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
     math.template recompute<Variant::kUseStagedRows, BR>(sT, p, lse2, b, h, kRowW, qW, g, t,
                                                          partial, edge, seqQ, seqK, stagedRows);
     // Both warpgroups are done reading the previous item's P^T and dS^T
-    // (their products completed before that item's dQ went out).
+    // (their dK and dV products completed at the end of that item).
     namedBarrierSync(kBwdWideFree, Cfg::kThreads);
     // dropout(P)^T for dV, in this warpgroup's query columns.
 #pragma unroll
@@ -190,39 +190,13 @@ FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
       WgmmaSSTransB<T, Cfg::kDKCols>::run(dk, PTile::kMajor(dsBuf, ks),
                                           QTile::mnMajor(qBuf + qColsOff, ks), 1);
     wgmmaCommit();
-    if constexpr (!WithDQ) {
-      // dK and dV were the last products to read Q, dO, P^T and dS^T.
-      wgmmaWait<0>();
-      mbarrierArrive(sm.empty(s));
-      wgmmaFenceOperands(dk);
-      wgmmaFenceOperands(dv);
-      item = kb.next(p, item, cls);
-      continue;
-    }
-    // dQ[:, w] = dS K[:, w] over the 64 keys.
-    float dq[Cfg::kDKCols / 8][4];
-#pragma unroll
-    for (int ks = 0; ks < kKeySteps; ++ks)
-      WgmmaSSTransposed<T, Cfg::kDKCols>::run(dq, PTile::mnMajor(dsBuf, ks),
-                                              KTile::mnMajor(kBase + kColsOff, ks), ks > 0);
-    wgmmaCommit();
-    // dK and dV were the last products to read Q and dO: the buffer goes
-    // back (every consumer thread arrives, as in BwdKernelSm90Ws.cuh).
-    wgmmaWait<1>();
-    mbarrierArrive(sm.empty(s));
+    // dK and dV were the last products to read Q, dO, P^T and dS^T: the
+    // buffer goes back (every consumer thread arrives, as in
+    // BwdKernelSm90Ws.cuh).
     wgmmaWait<0>();
-    wgmmaFenceOperands(dq);
+    mbarrierArrive(sm.empty(s));
     wgmmaFenceOperands(dk);
     wgmmaFenceOperands(dv);
-    // dQ to its fp32 accumulator (rows padded: every row of the tile exists).
-    float *rows = kb.dqAccumRows(bp, item, D);
-#pragma unroll
-    for (int j = 0; j < Cfg::kDKCols / 8; ++j)
-#pragma unroll
-      for (int h2 = 0; h2 < 2; ++h2) {
-        const int r = warpInGroup * 16 + g + 8 * h2, c = wg * Cfg::kDKCols + j * 8 + 2 * t;
-        atomicAddPair(rows + r * D + c, dq[j][2 * h2], dq[j][2 * h2 + 1]);
-      }
     item = kb.next(p, item, cls);
   }
   storeKeyGradients<T, Variant, true, true>(bp, kb, dk, dv, kRowW, g, t, wg * Cfg::kDKCols,
@@ -231,7 +205,7 @@ FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
 
 /// The entry: 8 consumer warps and a producer warpgroup (the loader warp,
 /// three idle), one CTA per SM, registers split by setmaxnreg.
-template <class Cfg, class Variant, bool WithDQ = true>
+template <class Cfg, class Variant>
 FG_DEVICE void attentionBackwardFusedSm90Wide(const BwdParams &bp) {
   using Ws = BwdWsConfig<Cfg>;
   BwdKeyBlock<Variant> kb;
@@ -248,7 +222,7 @@ FG_DEVICE void attentionBackwardFusedSm90Wide(const BwdParams &bp) {
       bwdWsLoader<Cfg, Variant>(bp, kb, sm, lane);
   } else {
     setMaxRegsInc<Ws::kConsumerRegs>();
-    bwdWideConsumer<Cfg, Variant, WithDQ>(bp, kb, sm, smem);
+    bwdWideConsumer<Cfg, Variant>(bp, kb, sm, smem);
   }
 }
 
