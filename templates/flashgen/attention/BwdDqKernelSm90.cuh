@@ -101,22 +101,8 @@ FG_DEVICE void attentionBackwardDQSm90(const BwdParams &bp) {
 
   // The key tiles this block visits: the forward's walk (band range, tile
   // classes, run-time classes) over 32-key tiles.
-  int jBegin = 0, jEnd = (seqK + BN - 1) / BN;
-  Variant::kvTileRange(p, q0, q1, seqQ, seqK, BN, jBegin, jEnd);
-  auto classOf = [&](int j) {
-    const int k0 = j * BN, k1 = min(k0 + BN, seqK) - 1;
-    if constexpr (Variant::kRuntimeTileClasses)
-      if (p.tileClasses)
-        return builtTileClass<Variant>(p, b, h, q0, q1, k0, k1);
-    return Variant::tileClass(p, b, h, q0, q1, k0, k1, seqQ, seqK);
-  };
-  TileClassWindow window;
-  auto nextTile = [&](int j, int &cls) {
-    if constexpr (Variant::kRuntimeTileClasses)
-      return nextNonEmptyWarp(j + 1, jEnd, classOf, cls, window);
-    else
-      return nextNonEmpty<false>(j + 1, jEnd, classOf, cls);
-  };
+  BwdQueryBlockWalk<Variant> walk(p, b, h, q0, q1, seqQ, seqK, BN);
+  const int jEnd = walk.jEnd;
   auto loadKV = [&](int j, int buf) {
     const int k0 = j * BN, rows = min(BN, seqK - k0);
     loadSeqRows<KTile, Cfg::kThreads, Variant>(sK + buf * KTile::kBytes, p.k, b, sb.kRow0, k0,
@@ -184,9 +170,9 @@ FG_DEVICE void attentionBackwardDQSm90(const BwdParams &bp) {
   // stay busy while the warps compute P and dS), and the copies of tile
   // n + 2 into the buffer tile n - 1 left.
   int cls = kTileEmpty;
-  const int j0 = nextTile(jBegin - 1, cls);
+  const int j0 = walk.next(walk.jBegin - 1, cls);
   int clsNext = kTileEmpty;
-  const int j1 = j0 < jEnd ? nextTile(j0, clsNext) : jEnd;
+  const int j1 = j0 < jEnd ? walk.next(j0, clsNext) : jEnd;
   if (j0 < jEnd)
     loadKV(j0, 0);
   cpAsyncCommit(); // with Q and dO
@@ -207,7 +193,7 @@ FG_DEVICE void attentionBackwardDQSm90(const BwdParams &bp) {
     cpAsyncWait<0>(); // tile n + 1
     landLoads();
     int clsNext2 = kTileEmpty;
-    const int jn2 = jn < jEnd ? nextTile(jn, clsNext2) : jEnd;
+    const int jn2 = jn < jEnd ? walk.next(jn, clsNext2) : jEnd;
     if (jn2 < jEnd)
       loadKV(jn2, (n + 2) % 3);
     cpAsyncCommit();

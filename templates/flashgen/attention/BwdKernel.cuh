@@ -264,6 +264,44 @@ FG_DEVICE void atomicAddPair(float *dst, float a, float b) {
 #endif
 }
 
+/// Raw scores -> P in place for one warp's tile in the m16n8 accumulator
+/// layout, either orientation (S^T of the kv-major kernels, S of the dQ
+/// kernels): coords(n, e, q, k) places element (n, e), l2Of(n, e) is its
+/// row's log2-domain logsumexp, maskAt(q, k, inSequence) the mask
+/// (bwdKeepBits); `grad` receives f' with a score modifier. A tile inside
+/// both sequences that needs no mask keeps every element: its own copy of
+/// the loop, with no keep test per element. (Behind a run-time test, every
+/// element's lse2 load, scale and exponential were predicated, and the
+/// compiler reloaded them per element: ~3 more instructions each on the
+/// backward's critical path.)
+template <class Variant, int NT, class Coords, class MaskAt, class L2Of>
+FG_DEVICE void recomputeTileP(float (&s)[NT][4], float (&grad)[Variant::kHasScoreMod ? NT : 1][4],
+                              const FwdParams &p, int b, int h, bool partial, bool edge,
+                              int seqQ, int seqK, Coords coords, MaskAt maskAt, L2Of l2Of) {
+  auto pass = [&](auto allKept) {
+    constexpr bool kAllKept = decltype(allKept)::value;
+    ElementBits<1, NT> keep;
+    if constexpr (!kAllKept)
+      keep = bwdKeepBits<Variant, NT>(p, b, h, partial, edge, seqQ, seqK, coords, maskAt);
+#pragma unroll
+    for (int n = 0; n < NT; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        int q, k;
+        coords(n, e, q, k);
+        float gr;
+        s[n][e] = recomputeP<Variant>(p, s[n][e], l2Of(n, e), b, h, q, k, seqQ, seqK,
+                                      kAllKept || keep.test(0, n, e), !kAllKept && edge, gr);
+        if (Variant::kHasScoreMod)
+          grad[Variant::kHasScoreMod ? n : 0][e] = gr;
+      }
+  };
+  if (!edge && !(Variant::kHasMask && partial))
+    pass(StaticBool<true>{});
+  else
+    pass(StaticBool<false>{});
+}
+
 /// The elementwise half of a kv-major step for one warp's 16 keys x 8 NT
 /// queries, in the m16n8 accumulator layout (element e of n-tile n: key
 /// kRow + g + (e / 2) * 8, query q0 + n * 8 + 2t + e % 2). Shared by the
@@ -299,32 +337,8 @@ template <class Variant, int NT> struct BwdTileMath {
       }
     };
     keepBits = bwdDropoutBits<Variant, NT>(p, bh, coords);
-    // A tile inside both sequences that needs no mask keeps every element:
-    // its own copy of the loop, with no keep test per element. (Behind a
-    // run-time test, every element's lse2 load, scale and exponential were
-    // predicated, and the compiler reloaded them per element: ~3 more
-    // instructions each on the backward's critical path.)
-    auto pass = [&](auto allKept) {
-      constexpr bool kAllKept = decltype(allKept)::value;
-      ElementBits<1, NT> keep;
-      if constexpr (!kAllKept)
-        keep = bwdKeepBits<Variant, NT>(p, b, h, partial, edge, seqQ, seqK, coords, maskAt);
-#pragma unroll
-      for (int n = 0; n < NT; ++n)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          const int k = kRow + g + (e / 2) * 8, qc = n * 8 + 2 * t + (e % 2), q = q0 + qc;
-          float gr;
-          s[n][e] = recomputeP<Variant>(p, s[n][e], lse2[qc], b, h, q, k, seqQ, seqK,
-                                        kAllKept || keep.test(0, n, e), !kAllKept && edge, gr);
-          if (Variant::kHasScoreMod)
-            grad[Variant::kHasScoreMod ? n : 0][e] = gr;
-        }
-    };
-    if (!edge && !(Variant::kHasMask && partial))
-      pass(StaticBool<true>{});
-    else
-      pass(StaticBool<false>{});
+    recomputeTileP<Variant, NT>(s, grad, p, b, h, partial, edge, seqQ, seqK, coords, maskAt,
+                                [&](int n, int e) { return lse2[n * 8 + 2 * t + (e % 2)]; });
   }
 
   /// The dropout factor of element (n, e): 1/(1-p) kept, 0 dropped.
@@ -373,34 +387,12 @@ template <class Variant, int NT> struct BwdRowTileMath {
       k = k0 + n * 8 + 2 * t + (e % 2);
     };
     kept = bwdDropoutBits<Variant, NT>(p, bh, coords);
-    // As BwdTileMath: a tile inside both sequences that needs no mask has
-    // its own copy of the loop, with no keep test per element.
-    auto pass = [&](auto allKept) {
-      constexpr bool kAllKept = decltype(allKept)::value;
-      ElementBits<1, NT> keep;
-      if constexpr (!kAllKept)
-        keep = bwdKeepBits<Variant, NT>(
-            p, b, h, partial, edge, seqQ, seqK, coords, [&](int q, int k, auto inSequence) {
-              return Variant::template mask<decltype(inSequence)::value>(p, b, h, q, k, seqQ,
-                                                                         seqK);
-            });
-#pragma unroll
-      for (int n = 0; n < NT; ++n)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          int q, k;
-          coords(n, e, q, k);
-          float gr;
-          s[n][e] = recomputeP<Variant>(p, s[n][e], l2[e / 2], b, h, q, k, seqQ, seqK,
-                                        kAllKept || keep.test(0, n, e), !kAllKept && edge, gr);
-          if (Variant::kHasScoreMod)
-            grad[Variant::kHasScoreMod ? n : 0][e] = gr;
-        }
-    };
-    if (!edge && !(Variant::kHasMask && partial))
-      pass(StaticBool<true>{});
-    else
-      pass(StaticBool<false>{});
+    recomputeTileP<Variant, NT>(
+        s, grad, p, b, h, partial, edge, seqQ, seqK, coords,
+        [&](int q, int k, auto inSequence) {
+          return Variant::template mask<decltype(inSequence)::value>(p, b, h, q, k, seqQ, seqK);
+        },
+        [&](int, int e) { return l2[e / 2]; });
   }
 
   /// dS = P * (dropout(dP) - D) * f', in place over P; dsum: D of rows g
@@ -702,24 +694,9 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
   const uint16_t *vPtr = static_cast<const uint16_t *>(p.v) +
                          rowOffset<Variant>(b, sb.kRow0, 0, hk, p.vBatchStride,
                                             p.vRowStride, p.vHeadStride);
-  const int numKTiles = (seqK + BN - 1) / BN;
-  int jBegin = 0, jEnd = numKTiles;
-  Variant::kvTileRange(p, q0, q1, seqQ, seqK, BN, jBegin, jEnd);
-  auto classOf = [&](int j) {
-    const int k0 = j * BN, k1 = min(k0 + BN, seqK) - 1;
-    if constexpr (Variant::kRuntimeTileClasses)
-      if (p.tileClasses)
-        return builtTileClass<Variant>(p, b, h, q0, q1, k0, k1);
-    return Variant::tileClass(p, b, h, q0, q1, k0, k1, seqQ, seqK);
-  };
-  // The next non-empty kv tile after j, and its tile class.
-  TileClassWindow window;
-  auto nextTile = [&](int j, int &cls) {
-    if constexpr (Variant::kRuntimeTileClasses)
-      return nextNonEmptyWarp(j + 1, jEnd, classOf, cls, window);
-    else
-      return nextNonEmpty<false>(j + 1, jEnd, classOf, cls);
-  };
+  // The kv tiles this block visits (empty ones skipped).
+  BwdQueryBlockWalk<Variant> walk(p, b, h, q0, q1, seqQ, seqK, BN);
+  const int jEnd = walk.jEnd;
   auto loadKV = [&](int j, int stage) {
     const int rows = min(BN, seqK - j * BN);
     Cfg::StrQK::template load<Cfg::kThreads>(sK + stage * Cfg::StrQK::kBytes,
@@ -730,7 +707,7 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
                                             p.vRowStride, rows, p.headDimV, tid);
   };
   int cls = kTileEmpty;
-  int j = nextTile(jBegin - 1, cls);
+  int j = walk.next(walk.jBegin - 1, cls);
   if (j < jEnd)
     loadKV(j, 0);
   cpAsyncCommit();
@@ -750,7 +727,7 @@ FG_DEVICE void attentionBackwardDQ(const BwdParams &bp) {
   int stage = 0;
   while (j < jEnd) {
     int clsNext = kTileEmpty;
-    const int jNext = nextTile(j, clsNext);
+    const int jNext = walk.next(j, clsNext);
     if (Cfg::kStages == 2 && jNext < jEnd) {
       loadKV(jNext, stage ^ 1);
       cpAsyncCommit();

@@ -196,6 +196,41 @@ template <class Variant> struct BwdKeyBlock {
   }
 };
 
+/// The q-major dQ kernels' walk: the kv tiles of `bn` keys that query rows
+/// [q0, q1] of head h may attend (the band's closed form bounds [jBegin,
+/// jEnd)), skipping empty ones by the variant's tile classes or the ones
+/// its builder wrote at run time (then a warp-wide step: every thread of
+/// the CTA calls next(), TileWalk.cuh).
+template <class Variant> struct BwdQueryBlockWalk {
+  const FwdParams &p;
+  int b, h, q0, q1, seqQ, seqK, bn;
+  int jBegin = 0, jEnd;
+  TileClassWindow window;
+
+  FG_DEVICE BwdQueryBlockWalk(const FwdParams &p_, int b_, int h_, int q0_, int q1_, int seqQ_,
+                              int seqK_, int bn_)
+      : p(p_), b(b_), h(h_), q0(q0_), q1(q1_), seqQ(seqQ_), seqK(seqK_), bn(bn_),
+        jEnd((seqK_ + bn_ - 1) / bn_) {
+    Variant::kvTileRange(p, q0, q1, seqQ, seqK, bn, jBegin, jEnd);
+  }
+  /// The class of tile j for rows [qa, qb] (the block's, or a part of it).
+  FG_DEVICE int classAt(int qa, int qb, int j) const {
+    const int k0 = j * bn, k1 = min(k0 + bn, seqK) - 1;
+    if constexpr (Variant::kRuntimeTileClasses)
+      if (p.tileClasses)
+        return builtTileClass<Variant>(p, b, h, qa, qb, k0, k1);
+    return Variant::tileClass(p, b, h, qa, qb, k0, k1, seqQ, seqK);
+  }
+  /// The next non-empty tile after j (jEnd if none), and its class.
+  FG_DEVICE int next(int j, int &cls) {
+    auto classOf = [&](int t) { return classAt(q0, q1, t); };
+    if constexpr (Variant::kRuntimeTileClasses)
+      return nextNonEmptyWarp(j + 1, jEnd, classOf, cls, window);
+    else
+      return nextNonEmpty<false>(j + 1, jEnd, classOf, cls);
+  }
+};
+
 } // namespace flashgen
 
 #endif // FLASHGEN_ATTENTION_BWDKEYBLOCK_CUH
