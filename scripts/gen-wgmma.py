@@ -16,8 +16,9 @@ RS_SHAPES = [64, 128, 192, 256]
 # key-major; each warpgroup takes half of dQ's columns (head dim 64 or 128).
 TRANSPOSED_SHAPES = [32, 64, 128]
 # A K-major, B M/N-major: the wide backward's dV += P^T dO and dK += dS^T Q
-# with P^T and dS^T in shared memory, N each warpgroup's half of the head dim.
-TRANS_B_SHAPES = [64, 128]
+# with P^T and dS^T in shared memory, N each warpgroup's half of the head dim
+# (256/256) or a whole head dim (the split by gradient: 192, unequal dims).
+TRANS_B_SHAPES = [64, 128, 192, 256]
 TYPES = [("BF16", "bf16"), ("F16", "f16")]
 # fp8 (e4m3): k32 per instruction, both shared-memory operands K-major
 # (8-bit wgmma has no transpose): S = Q K^T with N the kv tile (a multiple

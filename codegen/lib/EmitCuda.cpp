@@ -477,8 +477,12 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
      << " warps, " << t.stages << " stage(s)"
      << (wgmma ? ", fast path on wgmma (sm_90a)" : "")
      << (t.warpSpecialized ? ", warp-specialized" : "")
-     << (s.bwdWide() ? "; fast and deterministic path: the wide wgmma kernel (64 shared keys, "
-                       "head dim split) for dK/dV, the q-major wgmma kernel for dQ"
+     << (s.bwdWide() ? std::string("; fast and deterministic path: the wide wgmma kernel (64 "
+                                   "shared keys, ") +
+                           (flashgen::bwdWideByGradient(s.paddedQK, s.paddedV)
+                                ? "one warpgroup dK, one dV"
+                                : "head dim split") +
+                           ") for dK/dV, the q-major wgmma kernel for dQ"
                      : "")
      << "\n"
      << (s.bwdWide()          ? "#include \"flashgen/attention/BwdKernelSm90Wide.cuh\"\n"

@@ -317,11 +317,14 @@ int runKernel(StringRef path) {
     }
     const auto &bs = (*kernel)->backwardSpec();
     const auto &bst = (*kernel)->backwardStats();
-    // The path this run took: the wide wgmma kernels (head dim 256 on
-    // sm_90a; with no atomics also the deterministic path) or the tiling's.
+    // The path this run took: the wide wgmma kernels (head dims past 128
+    // on sm_90a; with no atomics also the deterministic path) or the tiling's.
     if (bs.bwdWide())
       outs() << "backward: the wide wgmma kernel, resident " << flashgen::kBwdWideResident
-             << " rows shared by its 2 warpgroups (head dim split), streamed tiles "
+             << " rows shared by its 2 warpgroups ("
+             << (flashgen::bwdWideByGradient(bs.paddedQK, bs.paddedV) ? "one dK, one dV"
+                                                                       : "head dim split")
+             << "), streamed tiles "
              << flashgen::kBwdWideStream << ", dQ by the q-major wgmma kernel ("
              << flashgen::kBwdDqRows << " query rows, " << flashgen::kBwdDqKeys
              << "-key tiles); jit ";

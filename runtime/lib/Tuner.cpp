@@ -143,7 +143,7 @@ flashgen::tuning::tuningCandidates(llvm::StringRef text, llvm::StringRef name,
   const attn::TileConfig &chosen = backward ? *planned->spec.bwdTiles : planned->spec.tiles;
   std::vector<Candidate> out;
   out.push_back(Candidate{chosen, properties(chosen), true});
-  // The backward at head dim 256 on sm_90a is the wide wgmma kernel and
+  // The backward at head dims past 128 on sm_90a is the wide wgmma kernel and
   // the q-major dQ kernel, both paths, whose shapes are fixed
   // (BwdKernelSm90Wide.cuh, BwdDqKernelSm90.cuh): the tiling shapes no
   // kernel there, so every candidate would time the same kernels. The

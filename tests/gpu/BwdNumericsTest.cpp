@@ -40,7 +40,7 @@ struct Case {
 };
 
 /// Checks one case; returns whether the fast path ran (dQ by atomics, or
-/// at head dim 256 on sm_90a by its own kernel).
+/// at head dims past 128 on sm_90a by its own kernel).
 bool runCase(const Case &c, std::mt19937_64 &rng) {
   JitOptions options;
   options.splitKv = c.splitKv;
@@ -172,6 +172,36 @@ TEST_F(GpuBackward, WideKernelFeatures) {
     wide += runCase(c, rng) && !c.deterministic;
   // Every non-deterministic case ran the fast path (dQ from its own kernel).
   EXPECT_EQ(wide, 10);
+}
+
+// Head dims past 128 that are not 256/256 on sm_90a: the wide kernel's
+// warpgroups split by gradient (warpgroup 0 all of dK, 1 all of dV), with
+// dQ from the q-major kernel; the same features as above, and unequal dims
+// either way round.
+TEST_F(GpuBackward, WideKernelByGradient) {
+  std::mt19937_64 rng(std::random_device{}());
+  const char *dense = "attention g192 { head_dim = 192; }";
+  const char *mla = "attention g192v128 { qk_head_dim = 192; v_head_dim = 128; mask = causal; }";
+  const char *vwide = "attention g64v256 { qk_head_dim = 64; v_head_dim = 256; }";
+  const char *dropout = "attention g192d { head_dim = 192; mask = causal; dropout = 0.1; }";
+  const char *docs = "attention g192doc { head_dim = 176; tensor doc_id : i32[batch, seq_k]; "
+                     "mask = causal && doc_id[b, q] == doc_id[b, k]; }";
+  const char *window = "attention g192win { dtype = f16; head_dim = 192; heads = 8; kv_heads = 2; "
+                       "mask = sliding_window(left = 300); score = 30.0 * tanh(score / 30.0); }";
+  const char *varlen = "attention g256v128 { qk_head_dim = 256; v_head_dim = 128; varlen = true; "
+                       "mask = causal; }";
+  const Case cases[] = {
+      {"g192_1", dense, 1, 1},          {"g192_17", dense, 17, 17},
+      {"g192_1000", dense, 1000, 1000}, {"g192_rect", dense, 17, 1000},
+      {"g192_4097", dense, 4097, 4097, 1, 2},
+      {"g192v128", mla, 1000, 1000},    {"g192v128_det", mla, 333, 333, 0, 0, true},
+      {"g64v256", vwide, 333, 517},     {"g192d", dropout, 1000, 1000},
+      {"g192doc", docs, 1000, 1000},    {"g192win", window, 1000, 1000, 2, 8},
+      {"g256v128", varlen, 600, 600, 3}};
+  int fast = 0;
+  for (const Case &c : cases)
+    fast += runCase(c, rng) && !c.deterministic;
+  EXPECT_EQ(fast, 11);
 }
 
 TEST_F(GpuBackward, UnequalHeadDims) {

@@ -407,8 +407,12 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   // separate mma.sync kernels.
   trow("tensor-core MMA", fwd.mma == MmaKind::Wgmma ? "wgmma (warpgroup)" : "mma.sync",
        bwdWs     ? "wgmma"
-       : bwdWide ? "wgmma (wide kernel: 64 keys shared by 2 warpgroups, head dim split; "
-                   "dQ: 128 query rows per CTA), also deterministic"
+       : bwdWide ? fmt::format("wgmma (wide kernel: 64 keys shared by 2 warpgroups, {}; "
+                               "dQ: 128 query rows per CTA), also deterministic",
+                               bwdWideByGradient(paddedHeadDim(prob.qkHeadDim),
+                                                 paddedHeadDim(prob.vHeadDim))
+                                   ? "one dK, one dV"
+                                   : "head dim split")
        : bwd.mma == MmaKind::Wgmma ? "wgmma fast path, mma.sync deterministic"
                                    : "mma.sync");
   trow("Q fragments", fwd.qInRegisters ? "registers" : "shared memory", "shared memory");

@@ -169,7 +169,7 @@ FlashgenStatus flashgenMergeAttention(const FlashgenMergeArgs *args);
  * or flashgenKernelBackwardWorkspaceBytes() bytes, 16-byte aligned. The
  * first call JITs the backward kernels. deterministic = 0 (default):
  * the fast path where the variant's tiling has one (dQ summed with atomics;
- * its last bits may vary between runs; at head dim 256 on sm_90a it has no
+ * its last bits may vary between runs; at head dims past 128 on sm_90a it has no
  * atomics and is the deterministic path too); nonzero: kernels without
  * atomics, bit-identical from run to run. */
 typedef struct FlashgenBackwardArgs {

@@ -53,12 +53,13 @@ template <class T_, int HeadDimQK_, int HeadDimV_> struct BwdConfigSm90Wide {
   static constexpr int kWarpgroups = kWarps / 4;
   static constexpr int kBlockResident = kBwdWideResident; // keys, shared by both warpgroups
   static constexpr int kBlockStream = kBwdWideStream;     // queries, half per warpgroup in S^T
-  /// Each warpgroup's columns of dK and of dV: whole 64-column atoms, so
-  /// that a transposed operand starting there is a plain atom offset.
-  static constexpr int kDKCols = kHeadDimQK / kWarpgroups;
-  static constexpr int kDVCols = kHeadDimV / kWarpgroups;
+  /// How the warpgroups share dK and dV (WsBudget.cuh): each half of both
+  /// head dims (256/256: whole 64-column atoms, so that a transposed operand
+  /// starting there is a plain atom offset), or by gradient, warpgroup 0
+  /// all of dK and warpgroup 1 all of dV (192, unequal dims).
+  static constexpr bool kByGradient = bwdWideByGradient(kHeadDimQK, kHeadDimV);
   static_assert(kWarpgroups == 2 && bwdWideHeadDims(kHeadDimQK, kHeadDimV),
-                "two warpgroups, each whole 64-column atoms of the head dims");
+                "two warpgroups sharing whole 64-column atoms of the head dims");
   using KTile = WgmmaTile<kBlockResident, kHeadDimQK>;
   using VTile = WgmmaTile<kBlockResident, kHeadDimV>;
   using QTile = WgmmaTile<kBlockStream, kHeadDimQK>;
@@ -83,8 +84,13 @@ template <class T_, int HeadDimQK_, int HeadDimV_> struct BwdConfigSm90Wide {
 constexpr int kBwdWideFree = 1;
 constexpr int kBwdWideStored = 2;
 
-/// The consumers: one item's four products per iteration.
-template <class Cfg, class Variant>
+/// What a consumer warpgroup accumulates: half the columns of both dK and
+/// dV, or all of dK, or all of dV (BwdConfigSm90Wide::kByGradient).
+enum BwdWideRole : int { kWideHalves = 0, kWideDK = 1, kWideDV = 2 };
+
+/// The consumers: one item's products per iteration (S^T, dP^T, and the
+/// role's dV and/or dK).
+template <class Cfg, class Variant, int Role>
 FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
                                const BwdWsSmem<Cfg> &sm, uint8_t *smem) {
   using T = typename Cfg::T;
@@ -105,11 +111,16 @@ FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
   const int b = kb.b, seqQ = kb.sb.seqQ, seqK = kb.sb.seqK, k0 = kb.k0;
   const float *statBase = reinterpret_cast<const float *>(smem + (sm.stat - smemAddress(smem)));
   const uint32_t pBuf = sm.dS, dsBuf = sm.dS + PTile::kBytes;
-  // This warpgroup's columns: whole atoms of Q (dK) and dO (dV).
-  const uint32_t qColsOff = (wg * Cfg::kDKCols / 64) * QTile::kAtomBytes;
-  const uint32_t dOColsOff = (wg * Cfg::kDVCols / 64) * DOTile::kAtomBytes;
+  // This warpgroup's columns of dK and dV (none: one 8-column dummy).
+  constexpr int kDKCols = Role == kWideHalves ? D / 2 : Role == kWideDK ? D : 0;
+  constexpr int kDVCols = Role == kWideHalves ? DV / 2 : Role == kWideDV ? DV : 0;
+  const int dkCol0 = Role == kWideHalves ? wg * kDKCols : 0;
+  const int dvCol0 = Role == kWideHalves ? wg * kDVCols : 0;
+  // Whole atoms of Q (dK) and dO (dV).
+  const uint32_t qColsOff = (dkCol0 / 64) * QTile::kAtomBytes;
+  const uint32_t dOColsOff = (dvCol0 / 64) * DOTile::kAtomBytes;
 
-  float dk[Cfg::kDKCols / 8][4], dv[Cfg::kDVCols / 8][4];
+  float dk[kDKCols ? kDKCols / 8 : 1][4], dv[kDVCols ? kDVCols / 8 : 1][4];
   zeroAcc(dk);
   zeroAcc(dv);
 
@@ -179,16 +190,20 @@ FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
     fenceProxyAsyncShared();
     namedBarrierSync(kBwdWideStored, Cfg::kThreads); // both halves of P^T and dS^T
 
-    // dV[:, w] += dropout(P)^T dO[:, w]; dK[:, w] += dS^T Q[:, w].
+    // dV[:, cols] += dropout(P)^T dO[:, cols]; dK[:, cols] += dS^T Q[:, cols].
     wgmmaFence();
+    if constexpr (kDVCols > 0) {
 #pragma unroll
-    for (int ks = 0; ks < kSteps; ++ks)
-      WgmmaSSTransB<T, Cfg::kDVCols>::run(dv, PTile::kMajor(pBuf, ks),
-                                          DOTile::mnMajor(dOBuf + dOColsOff, ks), 1);
+      for (int ks = 0; ks < kSteps; ++ks)
+        WgmmaSSTransB<T, kDVCols>::run(dv, PTile::kMajor(pBuf, ks),
+                                       DOTile::mnMajor(dOBuf + dOColsOff, ks), 1);
+    }
+    if constexpr (kDKCols > 0) {
 #pragma unroll
-    for (int ks = 0; ks < kSteps; ++ks)
-      WgmmaSSTransB<T, Cfg::kDKCols>::run(dk, PTile::kMajor(dsBuf, ks),
-                                          QTile::mnMajor(qBuf + qColsOff, ks), 1);
+      for (int ks = 0; ks < kSteps; ++ks)
+        WgmmaSSTransB<T, kDKCols>::run(dk, PTile::kMajor(dsBuf, ks),
+                                       QTile::mnMajor(qBuf + qColsOff, ks), 1);
+    }
     wgmmaCommit();
     // dK and dV were the last products to read Q, dO, P^T and dS^T: the
     // buffer goes back (every consumer thread arrives, as in
@@ -199,8 +214,8 @@ FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
     wgmmaFenceOperands(dv);
     item = kb.next(p, item, cls);
   }
-  storeKeyGradients<T, Variant, true, true>(bp, kb, dk, dv, kRowW, g, t, wg * Cfg::kDKCols,
-                                            wg * Cfg::kDVCols);
+  storeKeyGradients<T, Variant, (kDKCols > 0), (kDVCols > 0)>(bp, kb, dk, dv, kRowW, g, t,
+                                                              dkCol0, dvCol0);
 }
 
 /// The entry: 8 consumer warps and a producer warpgroup (the loader warp,
@@ -222,7 +237,12 @@ FG_DEVICE void attentionBackwardFusedSm90Wide(const BwdParams &bp) {
       bwdWsLoader<Cfg, Variant>(bp, kb, sm, lane);
   } else {
     setMaxRegsInc<Ws::kConsumerRegs>();
-    bwdWideConsumer<Cfg, Variant>(bp, kb, sm, smem);
+    if constexpr (!Cfg::kByGradient)
+      bwdWideConsumer<Cfg, Variant, kWideHalves>(bp, kb, sm, smem);
+    else if (warpgroupIndex() == 0)
+      bwdWideConsumer<Cfg, Variant, kWideDK>(bp, kb, sm, smem);
+    else
+      bwdWideConsumer<Cfg, Variant, kWideDV>(bp, kb, sm, smem);
   }
 }
 

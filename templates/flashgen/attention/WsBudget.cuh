@@ -47,10 +47,17 @@ FG_HOST_DEVICE constexpr long long wsStagedLookupBytes(long long stages, long lo
 constexpr int kBwdWideResident = 64;
 constexpr int kBwdWideStream = 64;
 constexpr int kBwdWideConsumerWarps = 8;
-/// Padded head dims the wide kernel takes (each warpgroup whole 64-column
-/// atoms of dK/dQ and dV; 192 would leave 96).
+/// Padded head dims the wide kernel takes: multiples of 64 up to 256, one
+/// of them past 128 (below, BwdKernelSm90Ws.cuh holds both gradients per
+/// warpgroup). At 256/256 each warpgroup accumulates half the columns of
+/// dK and of dV (whole 64-column atoms); elsewhere (192 would leave 96)
+/// the warpgroups split by gradient: warpgroup 0 all of dK, 1 all of dV.
 FG_HOST_DEVICE constexpr bool bwdWideHeadDims(long long paddedQK, long long paddedV) {
-  return paddedQK == 256 && paddedV == 256;
+  return paddedQK % 64 == 0 && paddedV % 64 == 0 && paddedQK <= 256 && paddedV <= 256 &&
+         (paddedQK > 128 || paddedV > 128);
+}
+FG_HOST_DEVICE constexpr bool bwdWideByGradient(long long paddedQK, long long paddedV) {
+  return !(paddedQK == 256 && paddedV == 256);
 }
 /// Its shared memory: K and V; two buffers of Q and dO; P^T and dS^T; two
 /// of lse2 and D; the 1024-byte alignment of the base; the mbarriers; the

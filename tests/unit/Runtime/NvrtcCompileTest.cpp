@@ -190,10 +190,20 @@ TEST(Nvrtc, BackwardFastPathWhereTheTilingAllows) {
     EXPECT_EQ(big->second.find("attentionBackwardDQSm90<") != std::string::npos, hopper)
         << arch;
   }
-  // 192 (three atoms: no even split of whole atoms) keeps the separate kernels.
-  auto d192 = generateBackward("attention a { head_dim = 192; }", "a.attn", "sm_90a");
-  ASSERT_TRUE(bool(d192)) << llvm::toString(d192.takeError());
-  EXPECT_TRUE(d192->first.bwdFusedEntry.empty());
+  // 192 (three atoms: no even split of whole atoms) and unequal dims past
+  // 128: the wide kernel's warpgroups split by gradient (one dK, one dV).
+  for (const char *dims : {"head_dim = 192;", "qk_head_dim = 192; v_head_dim = 128;",
+                           "qk_head_dim = 64; v_head_dim = 256;"}) {
+    auto wide = generateBackward(std::string("attention a { ") + dims + " }", "a.attn", "sm_90a");
+    ASSERT_TRUE(bool(wide)) << llvm::toString(wide.takeError());
+    EXPECT_TRUE(wide->first.bwdWide()) << dims;
+    EXPECT_TRUE(bwdWideByGradient(wide->first.paddedQK, wide->first.paddedV)) << dims;
+    EXPECT_NE(wide->second.find("one warpgroup dK, one dV"), std::string::npos) << dims;
+  }
+  // 160 pads to 160 (not whole atoms): the separate kernels.
+  auto d160 = generateBackward("attention a { head_dim = 160; }", "a.attn", "sm_90a");
+  ASSERT_TRUE(bool(d160)) << llvm::toString(d160.takeError());
+  EXPECT_TRUE(d160->first.bwdFusedEntry.empty());
 }
 
 // Both wgmma backward families compile (the warp-specialized one is the

@@ -86,9 +86,10 @@ struct KernelSpec {
   /// module has it.
   std::string bwdConvertDKDVEntry;
   /// The fused kernel is the wide wgmma backward (BwdKernelSm90Wide.cuh:
-  /// head dims 256/256 on sm_90a): dK and dV only, dQ from the q-major
-  /// wgmma kernel in bwdDQEntry (BwdDqKernelSm90.cuh). Its shared memory
-  /// (WsBudget.cuh's bwdWideSmemBytes), else 0.
+  /// padded head dims past 128 on sm_90a, WsBudget.cuh's bwdWideHeadDims):
+  /// dK and dV only, dQ from the q-major wgmma kernel in bwdDQEntry
+  /// (BwdDqKernelSm90.cuh). Its shared memory (WsBudget.cuh's
+  /// bwdWideSmemBytes), else 0.
   int64_t bwdWideSmemBytes = 0;
   bool bwdWide() const { return bwdWideSmemBytes > 0; }
   /// The fused kernel is also the deterministic path: the warp-specialized

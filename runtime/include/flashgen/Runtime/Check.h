@@ -77,7 +77,7 @@ struct BwdCheckReport {
   size_t unwritten = 0;      // NaN left in dQ, dK or dV
   bool atomicDQ = false;     // the fast path ran, dQ summed with atomics
   /// The fast path ran with dQ from its own kernel (the wide pair at head
-  /// dim 256 on sm_90a): no atomics, so its runs are compared bit for bit.
+  /// dims past 128 on sm_90a): no atomics, so its runs are compared bit for bit.
   bool ownDQKernel = false;
   bool fastPath() const { return atomicDQ || ownDQKernel; }
   int kvSplit = 1;           // CTAs per (key block, kv head): BwdParams::kvSplit

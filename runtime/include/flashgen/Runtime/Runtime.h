@@ -258,7 +258,7 @@ public:
   /// args.deterministic, a bit-identical path: the same fused kernel
   /// adding dQ in key-block order where the tiling is warp-specialized,
   /// else separate dK/dV and dQ kernels without atomics (also where the
-  /// tiling has no fast path). At padded head dims 256/256 on sm_90a both
+  /// tiling has no fast path). At padded head dims past 128 on sm_90a both
   /// paths are the wide dK/dV kernel and a q-major dQ kernel, with no
   /// atomics. The first call JITs them (see prepareBackward).
   llvm::Error backward(const BackwardArgs &args) const;
