@@ -326,7 +326,7 @@ int runKernel(StringRef path) {
                                                                        : "head dim split")
              << "), streamed tiles "
              << flashgen::kBwdWideStream << ", dQ by the q-major wgmma kernel ("
-             << flashgen::kBwdDqRows << " query rows, " << flashgen::kBwdDqKeys
+             << flashgen::kBwdDqRows << " query rows, " << flashgen::bwdDqKeys(bs.paddedQK, bs.paddedV, bs.inputBytes())
              << "-key tiles); jit ";
     else
       outs() << "backward: resident " << 16 * bs.bwdTiles->warps << " rows, streamed tiles "

@@ -9,10 +9,10 @@
 //
 // A CTA owns kBwdDqRows = 128 query rows of one head, each of its two
 // warpgroups 64 (Q and dO resident in shared memory), and streams K/V tiles
-// of kBwdDqKeys = 32 keys through three cp.async buffers (230400 B at
-// 256/256):
+// of bwdDqKeys keys (WsBudget.cuh: 64 where three buffers fit, as at
+// 192/128; 32 at 256/256, 230400 B) through three cp.async buffers:
 //
-//   S  = Q K^T, dP = dO V^T   wgmma m64n32, A = Q / dO, B = K / V (K-major)
+//   S  = Q K^T, dP = dO V^T   wgmma m64n32 or m64n64, A = Q / dO, B = K / V (K-major)
 //   P, dS                     registers (BwdRowTileMath: mask, dropout,
 //                             score-modifier gradient, as the mma.sync dQ
 //                             kernel's)
@@ -23,7 +23,8 @@
 // Step n issues dQ of tile n and S, dP of tile n + 1 back to back, so the
 // tensor cores work while the warps compute P and dS (no product stays in
 // flight across the loop's back edge: ptxas would serialize every wgmma).
-// Registers per thread at D = 256: dQ 128, S and dP 16 each, dS packed 8.
+// Registers per thread at D = 256: dQ 128, S and dP 16 each, dS packed 8
+// (192/128: dQ 96, S and dP 32 each, dS 16).
 // Nothing is shared between the warpgroups but the K/V buffers (one
 // __syncthreads per tile), and every dQ element is summed by one thread in
 // key order: the results are bit-identical run to run.
@@ -44,7 +45,7 @@ template <class T_, int HeadDimQK_, int HeadDimV_> struct BwdDqConfigSm90 {
   static constexpr int kHeadDimQK = HeadDimQK_; // padded to 64
   static constexpr int kHeadDimV = HeadDimV_;
   static constexpr int kBlockM = kBwdDqRows;
-  static constexpr int kBlockN = kBwdDqKeys;
+  static constexpr int kBlockN = bwdDqKeys(kHeadDimQK, kHeadDimV, sizeof(T));
   static constexpr int kWarps = kBlockM / 16;
   static constexpr int kThreads = kWarps * 32;
   static_assert(kHeadDimQK % 64 == 0 && kHeadDimV % 64 == 0 && kHeadDimQK <= 256 &&
@@ -100,7 +101,7 @@ FG_DEVICE void attentionBackwardDQSm90(const BwdParams &bp) {
                                               p.headDimV, tid);
 
   // The key tiles this block visits: the forward's walk (band range, tile
-  // classes, run-time classes) over 32-key tiles.
+  // classes, run-time classes) over BN-key tiles.
   BwdQueryBlockWalk<Variant> walk(p, b, h, q0, q1, seqQ, seqK, BN);
   const int jEnd = walk.jEnd;
   auto loadKV = [&](int j, int buf) {

@@ -73,16 +73,25 @@ FG_HOST_DEVICE constexpr long long bwdWideSmemBytes(long long dqk, long long dv,
 
 /// The q-major wgmma dQ kernel beside the wide backward
 /// (BwdDqKernelSm90.cuh): kBwdDqRows query rows per CTA (64 per consumer
-/// warpgroup) and K/V tiles of kBwdDqKeys keys in kBwdDqKvBuffers buffers;
+/// warpgroup) and K/V tiles of bwdDqKeys keys in kBwdDqKvBuffers buffers;
 /// its shared memory: Q and dO, the K/V buffers, the 1024-byte alignment of
-/// the base.
+/// the base. Tiles of 64 keys where three buffers of them fit (192/128,
+/// 64/256: S and dP as m64n64, twice the work per shared-memory operand
+/// byte and per tile's fixed costs of m64n32), else 32 (256/256, 192/192).
 constexpr int kBwdDqRows = 128;
-constexpr int kBwdDqKeys = 32;
 constexpr int kBwdDqKvBuffers = 3;
+constexpr long long kSm90MaxDynamicSmem = 232448; // 227 KB per block
+FG_HOST_DEVICE constexpr long long bwdDqSmemBytesAt(long long keys, long long dqk, long long dv,
+                                                    long long elemBytes) {
+  return kBwdDqRows * (dqk + dv) * elemBytes + kBwdDqKvBuffers * keys * (dqk + dv) * elemBytes +
+         1024;
+}
+FG_HOST_DEVICE constexpr int bwdDqKeys(long long dqk, long long dv, long long elemBytes) {
+  return bwdDqSmemBytesAt(64, dqk, dv, elemBytes) <= kSm90MaxDynamicSmem ? 64 : 32;
+}
 FG_HOST_DEVICE constexpr long long bwdDqSmemBytes(long long dqk, long long dv,
                                                   long long elemBytes) {
-  return kBwdDqRows * (dqk + dv) * elemBytes +
-         kBwdDqKvBuffers * kBwdDqKeys * (dqk + dv) * elemBytes + 1024;
+  return bwdDqSmemBytesAt(bwdDqKeys(dqk, dv, elemBytes), dqk, dv, elemBytes);
 }
 
 /// Threads of a warp-specialized CTA: the consumers and the producer.
