@@ -45,7 +45,7 @@ template <class T_, int HeadDimQK_, int HeadDimV_> struct BwdDqConfigSm90 {
   static constexpr int kHeadDimQK = HeadDimQK_; // padded to 64
   static constexpr int kHeadDimV = HeadDimV_;
   static constexpr int kBlockM = kBwdDqRows;
-  static constexpr int kBlockN = bwdDqKeys(kHeadDimQK, kHeadDimV, sizeof(T));
+  static constexpr int kBlockN = bwdDqKeys(kHeadDimQK, kHeadDimV, 2); // 16-bit inputs
   static constexpr int kWarps = kBlockM / 16;
   static constexpr int kThreads = kWarps * 32;
   static_assert(kHeadDimQK % 64 == 0 && kHeadDimV % 64 == 0 && kHeadDimQK <= 256 &&
