@@ -510,11 +510,13 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
        << " == " << t.smemBytes << ", \"the planner's shared memory is the wgmma kernel's\");\n";
   if (s.bwdWide()) {
     const size_t lookups = stagedRowLookups(v).size();
-    os << "using ConfigWide = BwdConfigSm90Wide<" << (s.bf16 ? "BF16" : "F16") << ", "
-       << s.paddedQK << ", " << s.paddedV << ">;\n"
-       << "constexpr int kStagedRowLookups = " << lookups << "; // StagedColumns.h\n"
-       << "static_assert(BwdWsConfig<ConfigWide>::kSmemBytes + wsStagedLookupBytes(2, "
-          "kStagedRowLookups, ConfigWide::kBlockStream) == "
+    os << "constexpr int kStagedRowLookups = " << lookups << "; // StagedColumns.h\n"
+       << "using ConfigWide = BwdConfigSm90Wide<" << (s.bf16 ? "BF16" : "F16") << ", "
+       << s.paddedQK << ", " << s.paddedV << ", bwdWideStages(" << s.paddedQK << ", "
+       << s.paddedV << ", 2, kStagedRowLookups)>;\n"
+       << "static_assert(BwdWsConfig<ConfigWide>::kSmemBytes + "
+          "wsStagedLookupBytes(ConfigWide::kStages, kStagedRowLookups, "
+          "ConfigWide::kBlockStream) == "
        << s.bwdWideSmemBytes
        << ", \"the host's shared memory is the wide kernel's\");\n"
        << "static_assert(BwdWsConfig<ConfigWide>::kThreads == " << s.bwdFusedThreads()

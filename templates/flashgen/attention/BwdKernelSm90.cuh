@@ -71,6 +71,7 @@ struct BwdConfigSm90 {
   using DOTile = WgmmaTile<kBlockStream, kHeadDimV>;
   using DSTile = WgmmaTile<kBlockResident, kBlockStream>; // dS^T, key-major
   static constexpr int kStatBytes = 2 * kBlockStream * 4; // lse2 and D per buffer
+  static constexpr int kStages = 2; // Q/dO buffers (the warp-specialized kernel's)
   /// dQ of a tile: 64 rows, each warpgroup half of the columns; or 128
   /// rows, each warpgroup 64 of them with every column.
   static constexpr bool kDQSplitRows = kBlockStream == 128;

@@ -44,7 +44,7 @@
 
 namespace flashgen {
 
-template <class T_, int HeadDimQK_, int HeadDimV_> struct BwdConfigSm90Wide {
+template <class T_, int HeadDimQK_, int HeadDimV_, int Stages_> struct BwdConfigSm90Wide {
   using T = T_;
   static constexpr int kHeadDimQK = HeadDimQK_;
   static constexpr int kHeadDimV = HeadDimV_;
@@ -58,6 +58,12 @@ template <class T_, int HeadDimQK_, int HeadDimV_> struct BwdConfigSm90Wide {
   /// starting there is a plain atom offset), or by gradient, warpgroup 0
   /// all of dK and warpgroup 1 all of dV (192, unequal dims).
   static constexpr bool kByGradient = bwdWideByGradient(kHeadDimQK, kHeadDimV);
+  /// Q/dO buffers (WsBudget.cuh's bwdWideStages, which also counts the
+  /// staged mask rows): three run the pipelined consumer.
+  static constexpr int kStages = Stages_;
+  static constexpr bool kPipelined = kStages == 3;
+  static_assert(kStages == 2 || (kStages == 3 && kByGradient),
+                "three buffers only where the warpgroups split by gradient");
   static_assert(kWarpgroups == 2 && bwdWideHeadDims(kHeadDimQK, kHeadDimV),
                 "two warpgroups sharing whole 64-column atoms of the head dims");
   using KTile = WgmmaTile<kBlockResident, kHeadDimQK>;
@@ -65,16 +71,17 @@ template <class T_, int HeadDimQK_, int HeadDimV_> struct BwdConfigSm90Wide {
   using QTile = WgmmaTile<kBlockStream, kHeadDimQK>;
   using DOTile = WgmmaTile<kBlockStream, kHeadDimV>;
   /// P^T then dS^T, each 64 keys x 64 queries, key-major (BwdWsSmem's dS
-  /// region holds both).
+  /// region holds both; the pipelined consumer two such pairs, item n's in
+  /// pair n % 2).
   using PTile = WgmmaTile<kBlockResident, kBlockStream>;
-  using DSTile = WgmmaTile<kBlockResident, 2 * kBlockStream>;
+  using DSTile = WgmmaTile<kBlockResident, (kPipelined ? 4 : 2) * kBlockStream>;
   static constexpr int kStatBytes = 2 * kBlockStream * 4; // lse2 and D per buffer
   static constexpr int kDQBytes = 0;                      // no dQ staging
   static constexpr int kSmemBytes = KTile::kBytes + VTile::kBytes +
-                                    2 * (QTile::kBytes + DOTile::kBytes) + DSTile::kBytes +
-                                    2 * kStatBytes + 1024;
-  static_assert(kSmemBytes + kBwdWsBarrierBytes ==
-                    bwdWideSmemBytes(kHeadDimQK, kHeadDimV, sizeof(uint16_t), 0),
+                                    kStages * (QTile::kBytes + DOTile::kBytes) +
+                                    DSTile::kBytes + kStages * kStatBytes + 1024;
+  static_assert(kSmemBytes + bwdWsBarrierBytes(kStages) ==
+                    bwdWideSmemBytesAt(kStages, kHeadDimQK, kHeadDimV, sizeof(uint16_t), 0),
                 "the host's formula (WsBudget.cuh) is this layout");
 };
 
@@ -88,27 +95,107 @@ constexpr int kBwdWideStored = 2;
 /// dV, or all of dK, or all of dV (BwdConfigSm90Wide::kByGradient).
 enum BwdWideRole : int { kWideHalves = 0, kWideDK = 1, kWideDV = 2 };
 
-/// The consumers: one item's products per iteration (S^T, dP^T, and the
-/// role's dV and/or dK).
+/// One item's P^T and dS^T for this warpgroup's 32 queries, stored key-major
+/// to pBuf and dsBuf (bf16): P from S^T once Pending + 1 product groups are
+/// left in flight (dP^T's and, pipelined, the previous item's dK or dV),
+/// dS from dP^T once Pending are. `beforeStore` runs between P's recompute
+/// and its store (the halves consumer's meeting).
+template <class Cfg, class Variant, int Pending, int NT, class BeforeStore>
+FG_DEVICE void bwdWideItemGradients(float (&sT)[NT][4], float (&dp)[NT][4],
+                                    const BwdKeyBlock<Variant> &kb, const BwdWsSmem<Cfg> &sm,
+                                    const float *statBase, const FwdParams &p, int n,
+                                    int item, int cls, uint32_t pBuf, uint32_t dsBuf,
+                                    BeforeStore beforeStore) {
+  using T = typename Cfg::T;
+  using PTile = typename Cfg::PTile;
+  constexpr int BR = Cfg::kBlockStream, BC = Cfg::kBlockResident;
+  constexpr int kHalf = BR / 2;
+  static_assert(NT == kHalf / 8, "S^T holds this warpgroup's queries");
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int wg = warpgroupIndex(), g = lane / 4, t = lane % 4, warpInGroup = warp % 4;
+  const int b = kb.b, seqQ = kb.sb.seqQ, seqK = kb.sb.seqK, k0 = kb.k0;
+  const int h = kb.head(item), q0 = kb.q0(item), s = n % Cfg::kStages;
+  // This warpgroup's queries of the tile: lse2 and D from there.
+  const float *lse2 = statBase + s * (Cfg::kStatBytes / 4) + wg * kHalf;
+  const float *dsum = lse2 + BR;
+
+  // P^T while dP^T computes.
+  wgmmaWait<Pending + 1>();
+  wgmmaFenceOperands(sT);
+  const uint32_t *stagedRows = nullptr;
+  if constexpr (Variant::kUseStagedRows)
+    stagedRows = sm.template rows<Variant::kStagedRows>(s) + wg * kHalf;
+  BwdTileMath<Variant, NT> math;
+  const int kRowW = k0 + warpInGroup * 16, qW = q0 + wg * kHalf;
+  const bool partial = Variant::kHasMask && cls == kTilePartial;
+  const bool edge = !tileInSequence<Variant>(q0 + BR, k0 + BC, seqQ, seqK);
+  math.template recompute<Variant::kUseStagedRows, BR>(sT, p, lse2, b, h, kRowW, qW, g, t,
+                                                       partial, edge, seqQ, seqK, stagedRows);
+  beforeStore();
+  // dropout(P)^T for dV, in this warpgroup's query columns.
+#pragma unroll
+  for (int j = 0; j < NT; ++j)
+#pragma unroll
+    for (int h2 = 0; h2 < 2; ++h2) {
+      const uint32_t v = packPair<T>(sT[j][2 * h2] * math.dropMul(p, j, 2 * h2),
+                                     sT[j][2 * h2 + 1] * math.dropMul(p, j, 2 * h2 + 1));
+      asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(
+                       pBuf + PTile::offset(warpInGroup * 16 + g + 8 * h2, wg * NT + j) + 4 * t),
+                   "r"(v)
+                   : "memory");
+    }
+  wgmmaWait<Pending>();
+  wgmmaFenceOperands(dp);
+  math.gradient(sT, dp, p, dsum, t);
+  storeAccToTile<T, PTile>(dsBuf, sT, warpInGroup * 16, lane, wg * NT);
+}
+
+/// S^T = K Q^T and dP^T = V dO^T of item n (buffer n % kStages): the 64
+/// keys x this warpgroup's 32 queries, two commit groups.
+template <class Cfg, int NT>
+FG_DEVICE void bwdWideItemScores(float (&sT)[NT][4], float (&dp)[NT][4],
+                                 const BwdWsSmem<Cfg> &sm, int n) {
+  using T = typename Cfg::T;
+  constexpr int D = Cfg::kHeadDimQK, DV = Cfg::kHeadDimV, kHalf = Cfg::kBlockStream / 2;
+  using KTile = typename Cfg::KTile;
+  using VTile = typename Cfg::VTile;
+  using QTile = typename Cfg::QTile;
+  using DOTile = typename Cfg::DOTile;
+  const int wg = warpgroupIndex(), s = n % Cfg::kStages, phase = (n / Cfg::kStages) & 1;
+  uint32_t kBase = sm.k, vBase = sm.v;
+  asm volatile("" : "+r"(kBase), "+r"(vBase));
+  mbarrierWait(sm.qFull(s), phase);
+  wgmmaFence();
+#pragma unroll
+  for (int ks = 0; ks < D / 16; ++ks)
+    WgmmaSS<T, kHalf>::run(sT, KTile::kMajor(kBase, ks), QTile::kMajor(sm.qBuf(s), ks, wg * kHalf),
+                           ks > 0);
+  wgmmaCommit();
+  mbarrierWait(sm.doFull(s), phase);
+  wgmmaFence();
+#pragma unroll
+  for (int ks = 0; ks < DV / 16; ++ks)
+    WgmmaSS<T, kHalf>::run(dp, VTile::kMajor(vBase, ks),
+                           DOTile::kMajor(sm.dOBuf(s), ks, wg * kHalf), ks > 0);
+  wgmmaCommit();
+}
+
+/// The two-buffer consumers: one item's products per iteration (S^T, dP^T,
+/// and the role's dV and/or dK), the warpgroups meeting twice per item.
 template <class Cfg, class Variant, int Role>
 FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
                                const BwdWsSmem<Cfg> &sm, uint8_t *smem) {
   using T = typename Cfg::T;
   const FwdParams &p = bp.f;
   constexpr int D = Cfg::kHeadDimQK, DV = Cfg::kHeadDimV;
-  constexpr int BR = Cfg::kBlockStream, BC = Cfg::kBlockResident;
-  constexpr int kHalf = BR / 2;      // queries per warpgroup in S^T
-  constexpr int kNT = kHalf / 8;     // its 8-column blocks
+  constexpr int BR = Cfg::kBlockStream;
+  constexpr int kNT = BR / 2 / 8;    // 8-column blocks of this warpgroup's S^T
   constexpr int kSteps = BR / 16;    // k-steps of dV, dK (queries)
-  using KTile = typename Cfg::KTile;
-  using VTile = typename Cfg::VTile;
   using QTile = typename Cfg::QTile;
   using DOTile = typename Cfg::DOTile;
   using PTile = typename Cfg::PTile;
-  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const int lane = threadIdx.x % 32, warpInGroup = threadIdx.x / 32 % 4;
   const int wg = warpgroupIndex(), g = lane / 4, t = lane % 4;
-  const int warpInGroup = warp % 4;
-  const int b = kb.b, seqQ = kb.sb.seqQ, seqK = kb.sb.seqK, k0 = kb.k0;
   const float *statBase = reinterpret_cast<const float *>(smem + (sm.stat - smemAddress(smem)));
   const uint32_t pBuf = sm.dS, dsBuf = sm.dS + PTile::kBytes;
   // This warpgroup's columns of dK and dV (none: one 8-column dummy).
@@ -124,69 +211,22 @@ FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
   zeroAcc(dk);
   zeroAcc(dv);
 
-  const int kRowW = k0 + warpInGroup * 16; // this warp's first key
+  const int kRowW = kb.k0 + warpInGroup * 16; // this warp's first key
   int cls = kTileEmpty;
   int item = kb.next(p, -1, cls);
   if (item < kb.items)
     mbarrierWait(sm.kvFull(), 0);
   for (int n = 0; item < kb.items; ++n) {
-    const int s = n % 2, phase = (n / 2) & 1;
-    uint32_t kBase = sm.k, vBase = sm.v;
-    asm volatile("" : "+r"(kBase), "+r"(vBase));
-    const int h = kb.head(item), q0 = kb.q0(item);
+    const int s = n % Cfg::kStages;
     const uint32_t qBuf = sm.qBuf(s), dOBuf = sm.dOBuf(s);
-    // This warpgroup's queries of the tile: lse2 and D from there.
-    const float *lse2 = statBase + s * (Cfg::kStatBytes / 4) + wg * kHalf;
-    const float *dsum = lse2 + BR;
-
-    // S^T and dP^T: the 64 keys x this warpgroup's 32 queries.
     float sT[kNT][4], dp[kNT][4];
-    mbarrierWait(sm.qFull(s), phase);
-    wgmmaFence();
-#pragma unroll
-    for (int ks = 0; ks < D / 16; ++ks)
-      WgmmaSS<T, kHalf>::run(sT, KTile::kMajor(kBase, ks), QTile::kMajor(qBuf, ks, wg * kHalf),
-                             ks > 0);
-    wgmmaCommit();
-    mbarrierWait(sm.doFull(s), phase);
-    wgmmaFence();
-#pragma unroll
-    for (int ks = 0; ks < DV / 16; ++ks)
-      WgmmaSS<T, kHalf>::run(dp, VTile::kMajor(vBase, ks), DOTile::kMajor(dOBuf, ks, wg * kHalf),
-                             ks > 0);
-    wgmmaCommit();
-
-    // P^T while dP^T computes.
-    wgmmaWait<1>();
-    wgmmaFenceOperands(sT);
-    const uint32_t *stagedRows = nullptr;
-    if constexpr (Variant::kUseStagedRows)
-      stagedRows = sm.template rows<Variant::kStagedRows>(s) + wg * kHalf;
-    BwdTileMath<Variant, kNT> math;
-    const int qW = q0 + wg * kHalf;
-    const bool partial = Variant::kHasMask && cls == kTilePartial;
-    const bool edge = !tileInSequence<Variant>(q0 + BR, k0 + BC, seqQ, seqK);
-    math.template recompute<Variant::kUseStagedRows, BR>(sT, p, lse2, b, h, kRowW, qW, g, t,
-                                                         partial, edge, seqQ, seqK, stagedRows);
+    bwdWideItemScores<Cfg>(sT, dp, sm, n);
     // Both warpgroups are done reading the previous item's P^T and dS^T
-    // (their dK and dV products completed at the end of that item).
-    namedBarrierSync(kBwdWideFree, Cfg::kThreads);
-    // dropout(P)^T for dV, in this warpgroup's query columns.
-#pragma unroll
-    for (int j = 0; j < kNT; ++j)
-#pragma unroll
-      for (int h2 = 0; h2 < 2; ++h2) {
-        const uint32_t v = packPair<T>(sT[j][2 * h2] * math.dropMul(p, j, 2 * h2),
-                                       sT[j][2 * h2 + 1] * math.dropMul(p, j, 2 * h2 + 1));
-        asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(
-                         pBuf + PTile::offset(warpInGroup * 16 + g + 8 * h2, wg * kNT + j) + 4 * t),
-                     "r"(v)
-                     : "memory");
-      }
-    wgmmaWait<0>();
-    wgmmaFenceOperands(dp);
-    math.gradient(sT, dp, p, dsum, t);
-    storeAccToTile<T, PTile>(dsBuf, sT, warpInGroup * 16, lane, wg * kNT);
+    // (their dK and dV products completed at the end of that item) before
+    // either stores this item's.
+    bwdWideItemGradients<Cfg, Variant, 0>(sT, dp, kb, sm, statBase, p, n, item, cls, pBuf,
+                                          dsBuf,
+                                          [] { namedBarrierSync(kBwdWideFree, Cfg::kThreads); });
     fenceProxyAsyncShared();
     namedBarrierSync(kBwdWideStored, Cfg::kThreads); // both halves of P^T and dS^T
 
@@ -218,6 +258,94 @@ FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
                                                               dkCol0, dvCol0);
 }
 
+/// The pipelined consumer (three Q/dO buffers; warpgroup 0 all of dK, 1 all
+/// of dV). Item n's S^T and dP^T are issued before item n - 1's dK or dV
+/// product, so that product runs on the tensor cores while this warpgroup
+/// computes P and dS of item n (the two-buffer consumer leaves them idle
+/// then: at 192/128 its items took the same ~2 us as 256/256's with 62% of
+/// the products, bench/results/2026-12-02-h200-s30.md). Every product
+/// completes within its iteration (in flight across the back edge, ptxas
+/// would serialize the wgmmas). The warpgroups meet once per item: all of
+/// item n's P^T and dS^T are stored (pair n % 2), and both are done with
+/// item n - 1's product, so item n + 1 may overwrite pair (n + 1) % 2. Item
+/// n - 1's Q/dO buffer goes back after its product: an item later than in
+/// the two-buffer consumer, hence the third buffer.
+template <class Cfg, class Variant, int Role>
+FG_DEVICE void bwdWidePipelinedConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
+                                        const BwdWsSmem<Cfg> &sm, uint8_t *smem) {
+  static_assert(Role == kWideDK || Role == kWideDV, "split by gradient");
+  using T = typename Cfg::T;
+  const FwdParams &p = bp.f;
+  constexpr int S = Cfg::kStages;
+  constexpr int kCols = Role == kWideDK ? Cfg::kHeadDimQK : Cfg::kHeadDimV;
+  constexpr int kNT = Cfg::kBlockStream / 2 / 8;
+  constexpr int kSteps = Cfg::kBlockStream / 16;
+  using QTile = typename Cfg::QTile;
+  using DOTile = typename Cfg::DOTile;
+  using PTile = typename Cfg::PTile;
+  const int lane = threadIdx.x % 32, warpInGroup = threadIdx.x / 32 % 4;
+  const int g = lane / 4, t = lane % 4;
+  const float *statBase = reinterpret_cast<const float *>(smem + (sm.stat - smemAddress(smem)));
+  auto pairOf = [&](int n) { return sm.dS + uint32_t(n & 1) * 2 * PTile::kBytes; };
+  float acc[kCols / 8][4], none[1][4];
+  zeroAcc(acc);
+
+  // Item n's dK (dS^T Q) or dV (dropout(P)^T dO), one commit group.
+  auto product = [&](int n) {
+    const uint32_t pair = pairOf(n);
+    wgmmaFence();
+#pragma unroll
+    for (int ks = 0; ks < kSteps; ++ks) {
+      if constexpr (Role == kWideDK)
+        WgmmaSSTransB<T, kCols>::run(acc, PTile::kMajor(pair + PTile::kBytes, ks),
+                                     QTile::mnMajor(sm.qBuf(n % S), ks), 1);
+      else
+        WgmmaSSTransB<T, kCols>::run(acc, PTile::kMajor(pair, ks),
+                                     DOTile::mnMajor(sm.dOBuf(n % S), ks), 1);
+    }
+    wgmmaCommit();
+  };
+  auto meet = [] {
+    fenceProxyAsyncShared();
+    namedBarrierSync(kBwdWideStored, Cfg::kThreads);
+  };
+
+  int cls = kTileEmpty;
+  int item = kb.next(p, -1, cls);
+  if (item < kb.items) {
+    mbarrierWait(sm.kvFull(), 0);
+    {
+      float sT[kNT][4], dp[kNT][4];
+      bwdWideItemScores<Cfg>(sT, dp, sm, 0);
+      bwdWideItemGradients<Cfg, Variant, 0>(sT, dp, kb, sm, statBase, p, 0, item, cls,
+                                            pairOf(0), pairOf(0) + PTile::kBytes, [] {});
+    }
+    meet();
+    item = kb.next(p, item, cls);
+    int n = 1;
+    for (; item < kb.items; ++n) {
+      float sT[kNT][4], dp[kNT][4];
+      bwdWideItemScores<Cfg>(sT, dp, sm, n);
+      product(n - 1);
+      bwdWideItemGradients<Cfg, Variant, 1>(sT, dp, kb, sm, statBase, p, n, item, cls,
+                                            pairOf(n), pairOf(n) + PTile::kBytes, [] {});
+      wgmmaWait<0>();
+      wgmmaFenceOperands(acc);
+      mbarrierArrive(sm.empty((n - 1) % S)); // item n - 1's Q/dO buffer
+      meet();
+      item = kb.next(p, item, cls);
+    }
+    product(n - 1);
+    wgmmaWait<0>();
+    wgmmaFenceOperands(acc);
+  }
+  const int kRowW = kb.k0 + warpInGroup * 16;
+  if constexpr (Role == kWideDK)
+    storeKeyGradients<T, Variant, true, false>(bp, kb, acc, none, kRowW, g, t);
+  else
+    storeKeyGradients<T, Variant, false, true>(bp, kb, none, acc, kRowW, g, t);
+}
+
 /// The entry: 8 consumer warps and a producer warpgroup (the loader warp,
 /// three idle), one CTA per SM, registers split by setmaxnreg.
 template <class Cfg, class Variant>
@@ -239,7 +367,12 @@ FG_DEVICE void attentionBackwardFusedSm90Wide(const BwdParams &bp) {
     setMaxRegsInc<Ws::kConsumerRegs>();
     if constexpr (!Cfg::kByGradient)
       bwdWideConsumer<Cfg, Variant, kWideHalves>(bp, kb, sm, smem);
-    else if (warpgroupIndex() == 0)
+    else if constexpr (Cfg::kPipelined) {
+      if (warpgroupIndex() == 0)
+        bwdWidePipelinedConsumer<Cfg, Variant, kWideDK>(bp, kb, sm, smem);
+      else
+        bwdWidePipelinedConsumer<Cfg, Variant, kWideDV>(bp, kb, sm, smem);
+    } else if (warpgroupIndex() == 0)
       bwdWideConsumer<Cfg, Variant, kWideDK>(bp, kb, sm, smem);
     else
       bwdWideConsumer<Cfg, Variant, kWideDV>(bp, kb, sm, smem);

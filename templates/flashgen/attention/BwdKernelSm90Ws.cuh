@@ -66,16 +66,18 @@ template <class Cfg> struct BwdWsConfig {
   static constexpr int kConsumerWarps = Cfg::kWarps;
   static constexpr int kThreads = wsThreads(kConsumerWarps);
   static constexpr int kLoaderWarp = kConsumerWarps, kWriterWarp = kConsumerWarps + 1;
-  static constexpr int kSmemBytes = Cfg::kSmemBytes + Cfg::kDQBytes + kBwdWsBarrierBytes;
+  static constexpr int kSmemBytes =
+      Cfg::kSmemBytes + Cfg::kDQBytes + int(bwdWsBarrierBytes(Cfg::kStages));
   static constexpr int kProducerRegs = kWsProducerRegs;
   static constexpr int kConsumerRegs = wsConsumerRegs(1, kConsumerWarps);
   static_assert(kConsumerRegs >= kWsMinConsumerRegs, "the accumulators stay in registers");
 };
 
-/// Shared memory: K, V, two buffers of Q and dO, dS^T, two buffers of dQ
-/// staging rows, two of statistics (lse2 then D), then the mbarriers
-/// (kvFull; per buffer qFull, doFull, empty).
+/// Shared memory: K, V, Cfg::kStages buffers of Q and dO, dS^T, two
+/// buffers of dQ staging rows, kStages of statistics (lse2 then D), then
+/// the mbarriers (kvFull; per buffer qFull, doFull, empty).
 template <class Cfg> struct BwdWsSmem {
+  static constexpr int kStages = Cfg::kStages;
   uint32_t k, v, q, dO, dS, dQ, stat, bar;
   uint8_t *generic; // the same bytes, for plain loads and stores
   uint32_t genericBase;
@@ -83,11 +85,11 @@ template <class Cfg> struct BwdWsSmem {
     k = (genericBase + 1023u) & ~1023u;
     v = k + Cfg::KTile::kBytes;
     q = v + Cfg::VTile::kBytes;
-    dO = q + 2 * Cfg::QTile::kBytes;
-    dS = dO + 2 * Cfg::DOTile::kBytes;
+    dO = q + kStages * Cfg::QTile::kBytes;
+    dS = dO + kStages * Cfg::DOTile::kBytes;
     dQ = dS + Cfg::DSTile::kBytes;
     stat = dQ + 2 * Cfg::kDQBytes;
-    bar = stat + 2 * Cfg::kStatBytes;
+    bar = stat + kStages * Cfg::kStatBytes;
   }
   FG_DEVICE uint32_t qBuf(int s) const { return q + s * Cfg::QTile::kBytes; }
   FG_DEVICE uint32_t dOBuf(int s) const { return dO + s * Cfg::DOTile::kBytes; }
@@ -95,13 +97,15 @@ template <class Cfg> struct BwdWsSmem {
   FG_DEVICE uint32_t statBuf(int s) const { return stat + s * Cfg::kStatBytes; }
   FG_DEVICE uint32_t kvFull() const { return bar; }
   FG_DEVICE uint32_t qFull(int s) const { return bar + 8 * (1 + s); }
-  FG_DEVICE uint32_t doFull(int s) const { return bar + 8 * (3 + s); }
-  FG_DEVICE uint32_t empty(int s) const { return bar + 8 * (5 + s); }
-  static_assert(8 * 7 <= kBwdWsBarrierBytes, "the mbarriers fit their space");
+  FG_DEVICE uint32_t doFull(int s) const { return bar + 8 * (1 + kStages + s); }
+  FG_DEVICE uint32_t empty(int s) const { return bar + 8 * (1 + 2 * kStages + s); }
+  static_assert(8 * (1 + 3 * kStages) <= bwdWsBarrierBytes(kStages),
+                "the mbarriers fit their space");
   /// Buffer s's staged mask rows (StagedColumns.h), after the mbarriers:
   /// `lookups` rows of kBlockStream values.
   template <int lookups> FG_DEVICE uint32_t *rows(int s) const {
-    const uint32_t at = bar + kBwdWsBarrierBytes + s * lookups * Cfg::kBlockStream * 4;
+    const uint32_t at =
+        bar + uint32_t(bwdWsBarrierBytes(kStages)) + s * lookups * Cfg::kBlockStream * 4;
     return reinterpret_cast<uint32_t *>(generic + (at - genericBase));
   }
 };
@@ -121,7 +125,7 @@ template <class Cfg, class Variant> FG_DEVICE void bwdWsInitBarriers(const BwdWs
   if (threadIdx.x != 0)
     return;
   mbarrierInit(sm.kvFull(), 1);
-  for (int s = 0; s < 2; ++s) {
+  for (int s = 0; s < Cfg::kStages; ++s) {
     mbarrierInit(sm.qFull(s), 1 + (Variant::kUseStagedRows ? 32 : 0));
     mbarrierInit(sm.doFull(s), 1);
     mbarrierInit(sm.empty(s), 32 * BwdWsConfig<Cfg>::kConsumerWarps);
@@ -158,7 +162,7 @@ FG_DEVICE void bwdWsLoader(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
     fill(typename Cfg::VTile{}, sm.v, p.tmaV, sm.kvFull(), kRow0 + kb.k0, kb.hk);
   }
   for (int n = 0; item < kb.items; ++n) {
-    const int s = n % 2, use = n / 2;
+    const int s = n % Cfg::kStages, use = n / Cfg::kStages;
     if constexpr (Variant::kUseStagedRows) {
       // The item's staged mask rows (StagedColumns.h): every lane's values
       // at its rows of the Q tile, published by its arrival on qFull.
@@ -287,7 +291,7 @@ FG_DEVICE void bwdWsConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
   if (item < kb.items)
     mbarrierWait(sm.kvFull(), 0);
   for (int n = 0; item < kb.items; ++n) {
-    const int s = n % 2, phase = (n / 2) & 1;
+    const int s = n % Cfg::kStages, phase = (n / Cfg::kStages) & 1;
     uint32_t kBase = sm.k, vBase = sm.v, kColsBase = sKCols;
     asm volatile("" : "+r"(kBase), "+r"(vBase), "+r"(kColsBase));
     const int h = kb.head(item), q0 = kb.q0(item);

@@ -26,9 +26,17 @@ constexpr int kWsProducerRegs = 24;
 constexpr int kWsMaxConsumerRegs = 256;
 constexpr int kWsMinConsumerRegs = 128;
 
-/// The warp-specialized backward's mbarriers (BwdKernelSm90Ws.cuh): the
-/// planner counts them in its shared memory.
-constexpr int kBwdWsBarrierBytes = 64;
+/// The warp-specialized backward's mbarriers (BwdKernelSm90Ws.cuh) with
+/// `stages` Q/dO buffers: kvFull, then qFull, doFull and empty per buffer,
+/// 8 bytes each, in 64-byte steps. The planner counts them in its shared
+/// memory (two buffers: kBwdWsBarrierBytes).
+FG_HOST_DEVICE constexpr long long bwdWsBarrierBytes(long long stages) {
+  return (8 * (1 + 3 * stages) + 63) / 64 * 64;
+}
+constexpr int kBwdWsBarrierBytes = int(bwdWsBarrierBytes(2));
+
+/// Dynamic shared memory a block may have on sm_90 (227 KB).
+constexpr long long kSm90MaxDynamicSmem = 232448;
 
 /// The warp-specialized kernels' staged mask lookups (StagedColumns.h):
 /// per stage, one 32-bit value per key of the forward's kv tile (or per
@@ -41,7 +49,7 @@ FG_HOST_DEVICE constexpr long long wsStagedLookupBytes(long long stages, long lo
 /// The wide wgmma backward (BwdKernelSm90Wide.cuh), for head dims whose
 /// full dK and dV rows do not fit a warpgroup: its two consumer warpgroups
 /// share 64 resident keys and split the head dim; 64-query tiles in two
-/// buffers. The host launches a CTA per 64 keys and sizes its shared
+/// or three buffers (bwdWideStages). The host launches a CTA per 64 keys and sizes its shared
 /// memory from bwdWideSmemBytes; the generated code asserts it is the
 /// kernel's.
 constexpr int kBwdWideResident = 64;
@@ -59,16 +67,35 @@ FG_HOST_DEVICE constexpr bool bwdWideHeadDims(long long paddedQK, long long padd
 FG_HOST_DEVICE constexpr bool bwdWideByGradient(long long paddedQK, long long paddedV) {
   return !(paddedQK == 256 && paddedV == 256);
 }
-/// Its shared memory: K and V; two buffers of Q and dO; P^T and dS^T; two
-/// of lse2 and D; the 1024-byte alignment of the base; the mbarriers; the
-/// staged row lookups.
+/// Its shared memory with `stages` buffers of Q and dO (and of lse2 and D):
+/// K and V; the buffers; P^T and dS^T (two pairs with three stages, the
+/// pipelined consumer's); the 1024-byte alignment of the base; the
+/// mbarriers; the staged row lookups.
+FG_HOST_DEVICE constexpr long long bwdWideSmemBytesAt(long long stages, long long dqk,
+                                                      long long dv, long long elemBytes,
+                                                      long long stagedLookups) {
+  return kBwdWideResident * (dqk + dv) * elemBytes +
+         stages * kBwdWideStream * (dqk + dv) * elemBytes +
+         (stages > 2 ? 2 : 1) * 2 * kBwdWideResident * kBwdWideStream * elemBytes +
+         stages * 2 * kBwdWideStream * 4 + 1024 + bwdWsBarrierBytes(stages) +
+         wsStagedLookupBytes(stages, stagedLookups, kBwdWideStream);
+}
+/// Q/dO buffers of the wide kernel: three where the warpgroups split by
+/// gradient and they fit (then item n's dK or dV product runs under item
+/// n + 1's P and dS math, and its buffer is released an item later), else
+/// two (256/256: four 32 KB tiles per buffer).
+FG_HOST_DEVICE constexpr int bwdWideStages(long long dqk, long long dv, long long elemBytes,
+                                           long long stagedLookups) {
+  return bwdWideByGradient(dqk, dv) &&
+                 bwdWideSmemBytesAt(3, dqk, dv, elemBytes, stagedLookups) <= kSm90MaxDynamicSmem
+             ? 3
+             : 2;
+}
 FG_HOST_DEVICE constexpr long long bwdWideSmemBytes(long long dqk, long long dv,
                                                     long long elemBytes,
                                                     long long stagedLookups) {
-  return kBwdWideResident * (dqk + dv) * elemBytes +
-         2 * kBwdWideStream * (dqk + dv) * elemBytes +
-         2 * kBwdWideResident * kBwdWideStream * elemBytes + 2 * 2 * kBwdWideStream * 4 + 1024 +
-         kBwdWsBarrierBytes + wsStagedLookupBytes(2, stagedLookups, kBwdWideStream);
+  return bwdWideSmemBytesAt(bwdWideStages(dqk, dv, elemBytes, stagedLookups), dqk, dv,
+                            elemBytes, stagedLookups);
 }
 
 /// The q-major wgmma dQ kernel beside the wide backward
@@ -80,7 +107,6 @@ FG_HOST_DEVICE constexpr long long bwdWideSmemBytes(long long dqk, long long dv,
 /// byte and per tile's fixed costs of m64n32), else 32 (256/256, 192/192).
 constexpr int kBwdDqRows = 128;
 constexpr int kBwdDqKvBuffers = 3;
-constexpr long long kSm90MaxDynamicSmem = 232448; // 227 KB per block
 FG_HOST_DEVICE constexpr long long bwdDqSmemBytesAt(long long keys, long long dqk, long long dv,
                                                     long long elemBytes) {
   return kBwdDqRows * (dqk + dv) * elemBytes + kBwdDqKvBuffers * keys * (dqk + dv) * elemBytes +
