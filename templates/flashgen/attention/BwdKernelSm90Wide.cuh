@@ -95,6 +95,15 @@ constexpr int kBwdWideStored = 2;
 /// dV, or all of dK, or all of dV (BwdConfigSm90Wide::kByGradient).
 enum BwdWideRole : int { kWideHalves = 0, kWideDK = 1, kWideDV = 2 };
 
+/// A consumer thread's place, computed once per CTA (warpgroupIndex() is a
+/// shuffle).
+struct BwdWideThread {
+  int lane, warpInGroup, wg, g, t;
+  FG_DEVICE BwdWideThread()
+      : lane(threadIdx.x % 32), warpInGroup(threadIdx.x / 32 % 4), wg(warpgroupIndex()),
+        g(lane / 4), t(lane % 4) {}
+};
+
 /// One item's P^T and dS^T for this warpgroup's 32 queries, stored key-major
 /// to pBuf and dsBuf (bf16): P from S^T once Pending + 1 product groups are
 /// left in flight (dP^T's and, pipelined, the previous item's dK or dV),
@@ -103,18 +112,17 @@ enum BwdWideRole : int { kWideHalves = 0, kWideDK = 1, kWideDV = 2 };
 template <class Cfg, class Variant, int Pending, int NT, class BeforeStore>
 FG_DEVICE void bwdWideItemGradients(float (&sT)[NT][4], float (&dp)[NT][4],
                                     const BwdKeyBlock<Variant> &kb, const BwdWsSmem<Cfg> &sm,
-                                    const float *statBase, const FwdParams &p, int n,
-                                    int item, int cls, uint32_t pBuf, uint32_t dsBuf,
-                                    BeforeStore beforeStore) {
+                                    const BwdWideThread &th, const float *statBase,
+                                    const FwdParams &p, int s, int item, int cls,
+                                    uint32_t pBuf, uint32_t dsBuf, BeforeStore beforeStore) {
   using T = typename Cfg::T;
   using PTile = typename Cfg::PTile;
   constexpr int BR = Cfg::kBlockStream, BC = Cfg::kBlockResident;
   constexpr int kHalf = BR / 2;
   static_assert(NT == kHalf / 8, "S^T holds this warpgroup's queries");
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int wg = warpgroupIndex(), g = lane / 4, t = lane % 4, warpInGroup = warp % 4;
+  const int lane = th.lane, wg = th.wg, g = th.g, t = th.t, warpInGroup = th.warpInGroup;
   const int b = kb.b, seqQ = kb.sb.seqQ, seqK = kb.sb.seqK, k0 = kb.k0;
-  const int h = kb.head(item), q0 = kb.q0(item), s = n % Cfg::kStages;
+  const int h = kb.head(item), q0 = kb.q0(item);
   // This warpgroup's queries of the tile: lse2 and D from there.
   const float *lse2 = statBase + s * (Cfg::kStatBytes / 4) + wg * kHalf;
   const float *dsum = lse2 + BR;
@@ -150,18 +158,17 @@ FG_DEVICE void bwdWideItemGradients(float (&sT)[NT][4], float (&dp)[NT][4],
   storeAccToTile<T, PTile>(dsBuf, sT, warpInGroup * 16, lane, wg * NT);
 }
 
-/// S^T = K Q^T and dP^T = V dO^T of item n (buffer n % kStages): the 64
-/// keys x this warpgroup's 32 queries, two commit groups.
+/// S^T = K Q^T and dP^T = V dO^T of an item in buffer s (its fill's
+/// phase): the 64 keys x warpgroup wg's 32 queries, two commit groups.
 template <class Cfg, int NT>
 FG_DEVICE void bwdWideItemScores(float (&sT)[NT][4], float (&dp)[NT][4],
-                                 const BwdWsSmem<Cfg> &sm, int n) {
+                                 const BwdWsSmem<Cfg> &sm, int wg, int s, int phase) {
   using T = typename Cfg::T;
   constexpr int D = Cfg::kHeadDimQK, DV = Cfg::kHeadDimV, kHalf = Cfg::kBlockStream / 2;
   using KTile = typename Cfg::KTile;
   using VTile = typename Cfg::VTile;
   using QTile = typename Cfg::QTile;
   using DOTile = typename Cfg::DOTile;
-  const int wg = warpgroupIndex(), s = n % Cfg::kStages, phase = (n / Cfg::kStages) & 1;
   uint32_t kBase = sm.k, vBase = sm.v;
   asm volatile("" : "+r"(kBase), "+r"(vBase));
   mbarrierWait(sm.qFull(s), phase);
@@ -194,8 +201,9 @@ FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
   using QTile = typename Cfg::QTile;
   using DOTile = typename Cfg::DOTile;
   using PTile = typename Cfg::PTile;
-  const int lane = threadIdx.x % 32, warpInGroup = threadIdx.x / 32 % 4;
-  const int wg = warpgroupIndex(), g = lane / 4, t = lane % 4;
+  static_assert(Cfg::kStages == 2, "an item's buffer goes back at its end");
+  const BwdWideThread th;
+  const int wg = th.wg;
   const float *statBase = reinterpret_cast<const float *>(smem + (sm.stat - smemAddress(smem)));
   const uint32_t pBuf = sm.dS, dsBuf = sm.dS + PTile::kBytes;
   // This warpgroup's columns of dK and dV (none: one 8-column dummy).
@@ -211,22 +219,22 @@ FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
   zeroAcc(dk);
   zeroAcc(dv);
 
-  const int kRowW = kb.k0 + warpInGroup * 16; // this warp's first key
+  const int kRowW = kb.k0 + th.warpInGroup * 16; // this warp's first key
   int cls = kTileEmpty;
   int item = kb.next(p, -1, cls);
   if (item < kb.items)
     mbarrierWait(sm.kvFull(), 0);
   for (int n = 0; item < kb.items; ++n) {
-    const int s = n % Cfg::kStages;
+    const int s = n % 2, phase = (n / 2) & 1;
     const uint32_t qBuf = sm.qBuf(s), dOBuf = sm.dOBuf(s);
     float sT[kNT][4], dp[kNT][4];
-    bwdWideItemScores<Cfg>(sT, dp, sm, n);
+    bwdWideItemScores<Cfg>(sT, dp, sm, wg, s, phase);
     // Both warpgroups are done reading the previous item's P^T and dS^T
     // (their dK and dV products completed at the end of that item) before
     // either stores this item's.
-    bwdWideItemGradients<Cfg, Variant, 0>(sT, dp, kb, sm, statBase, p, n, item, cls, pBuf,
-                                          dsBuf,
-                                          [] { namedBarrierSync(kBwdWideFree, Cfg::kThreads); });
+    bwdWideItemGradients<Cfg, Variant, 0>(
+        sT, dp, kb, sm, th, statBase, p, s, item, cls, pBuf, dsBuf,
+        [] { namedBarrierSync(kBwdWideFree, Cfg::kThreads); });
     fenceProxyAsyncShared();
     namedBarrierSync(kBwdWideStored, Cfg::kThreads); // both halves of P^T and dS^T
 
@@ -254,7 +262,7 @@ FG_DEVICE void bwdWideConsumer(const BwdParams &bp, BwdKeyBlock<Variant> &kb,
     wgmmaFenceOperands(dv);
     item = kb.next(p, item, cls);
   }
-  storeKeyGradients<T, Variant, (kDKCols > 0), (kDVCols > 0)>(bp, kb, dk, dv, kRowW, g, t,
+  storeKeyGradients<T, Variant, (kDKCols > 0), (kDVCols > 0)>(bp, kb, dk, dv, kRowW, th.g, th.t,
                                                               dkCol0, dvCol0);
 }
 
@@ -283,25 +291,25 @@ FG_DEVICE void bwdWidePipelinedConsumer(const BwdParams &bp, BwdKeyBlock<Variant
   using QTile = typename Cfg::QTile;
   using DOTile = typename Cfg::DOTile;
   using PTile = typename Cfg::PTile;
-  const int lane = threadIdx.x % 32, warpInGroup = threadIdx.x / 32 % 4;
-  const int g = lane / 4, t = lane % 4;
+  const BwdWideThread th;
   const float *statBase = reinterpret_cast<const float *>(smem + (sm.stat - smemAddress(smem)));
   auto pairOf = [&](int n) { return sm.dS + uint32_t(n & 1) * 2 * PTile::kBytes; };
   float acc[kCols / 8][4], none[1][4];
   zeroAcc(acc);
 
-  // Item n's dK (dS^T Q) or dV (dropout(P)^T dO), one commit group.
-  auto product = [&](int n) {
+  // Item n's dK (dS^T Q) or dV (dropout(P)^T dO), its Q/dO in buffer s,
+  // one commit group.
+  auto product = [&](int n, int s) {
     const uint32_t pair = pairOf(n);
     wgmmaFence();
 #pragma unroll
     for (int ks = 0; ks < kSteps; ++ks) {
       if constexpr (Role == kWideDK)
         WgmmaSSTransB<T, kCols>::run(acc, PTile::kMajor(pair + PTile::kBytes, ks),
-                                     QTile::mnMajor(sm.qBuf(n % S), ks), 1);
+                                     QTile::mnMajor(sm.qBuf(s), ks), 1);
       else
         WgmmaSSTransB<T, kCols>::run(acc, PTile::kMajor(pair, ks),
-                                     DOTile::mnMajor(sm.dOBuf(n % S), ks), 1);
+                                     DOTile::mnMajor(sm.dOBuf(s), ks), 1);
     }
     wgmmaCommit();
   };
@@ -316,34 +324,40 @@ FG_DEVICE void bwdWidePipelinedConsumer(const BwdParams &bp, BwdKeyBlock<Variant
     mbarrierWait(sm.kvFull(), 0);
     {
       float sT[kNT][4], dp[kNT][4];
-      bwdWideItemScores<Cfg>(sT, dp, sm, 0);
-      bwdWideItemGradients<Cfg, Variant, 0>(sT, dp, kb, sm, statBase, p, 0, item, cls,
+      bwdWideItemScores<Cfg>(sT, dp, sm, th.wg, 0, 0);
+      bwdWideItemGradients<Cfg, Variant, 0>(sT, dp, kb, sm, th, statBase, p, 0, item, cls,
                                             pairOf(0), pairOf(0) + PTile::kBytes, [] {});
     }
     meet();
     item = kb.next(p, item, cls);
-    int n = 1;
+    // Item n's buffer s, item n - 1's sPrev (three buffers: no division).
+    int n = 1, s = 1, sPrev = 0, phase = 0;
     for (; item < kb.items; ++n) {
       float sT[kNT][4], dp[kNT][4];
-      bwdWideItemScores<Cfg>(sT, dp, sm, n);
-      product(n - 1);
-      bwdWideItemGradients<Cfg, Variant, 1>(sT, dp, kb, sm, statBase, p, n, item, cls,
+      bwdWideItemScores<Cfg>(sT, dp, sm, th.wg, s, phase);
+      product(n - 1, sPrev);
+      bwdWideItemGradients<Cfg, Variant, 1>(sT, dp, kb, sm, th, statBase, p, s, item, cls,
                                             pairOf(n), pairOf(n) + PTile::kBytes, [] {});
       wgmmaWait<0>();
       wgmmaFenceOperands(acc);
-      mbarrierArrive(sm.empty((n - 1) % S)); // item n - 1's Q/dO buffer
+      mbarrierArrive(sm.empty(sPrev)); // item n - 1's Q/dO buffer
+      sPrev = s;
+      if (++s == S) {
+        s = 0;
+        phase ^= 1;
+      }
       meet();
       item = kb.next(p, item, cls);
     }
-    product(n - 1);
+    product(n - 1, sPrev);
     wgmmaWait<0>();
     wgmmaFenceOperands(acc);
   }
-  const int kRowW = kb.k0 + warpInGroup * 16;
+  const int kRowW = kb.k0 + th.warpInGroup * 16;
   if constexpr (Role == kWideDK)
-    storeKeyGradients<T, Variant, true, false>(bp, kb, acc, none, kRowW, g, t);
+    storeKeyGradients<T, Variant, true, false>(bp, kb, acc, none, kRowW, th.g, th.t);
   else
-    storeKeyGradients<T, Variant, false, true>(bp, kb, none, acc, kRowW, g, t);
+    storeKeyGradients<T, Variant, false, true>(bp, kb, none, acc, kRowW, th.g, th.t);
 }
 
 /// The entry: 8 consumer warps and a producer warpgroup (the loader warp,
