@@ -3,19 +3,25 @@
 #   dq-prologue  the dQ kernel's prologue in three copy groups (Q + K0, then
 #                dO + V0, then K1/V1): S starts before dO and V land.
 #                CPU-checked (nvcc: no spills), not GPU-run.
+#   pre-mlp      the backward's preprocessing (D = rowsum(dO O), lse2) with
+#                lanes per row from the value head dim and a warp's loads
+#                all in flight before the first reduction (was ~50% of the
+#                copy bandwidth). nvcc-checked, not GPU-run; it runs in
+#                every backward, so its tests below are the broad ones.
 # Also: each backward kernel's time under ncu at N = 1k..16k (MLA causal),
 # to split session 30's fixed cost per CTA pair (section 5) between the
 # dK/dV and the dQ kernel.
 # Build here:
-#   scripts/ab-build.sh main dq-prologue; (cd .carry-ab && tar cJf ab.tar.xz flashgen-* && rm flashgen-*)
-#   git checkout dq-prologue && FLASHGEN_CARRY_PACK=1 scripts/device-prep.sh
+#   scripts/ab-build.sh main dq-prologue pre-mlp; (cd .carry-ab && tar cJf ab.tar.xz flashgen-* && rm flashgen-*)
+#   a branch with both (git checkout -b s31-candidate dq-prologue && git merge pre-mlp)
+#   && FLASHGEN_CARRY_PACK=1 scripts/device-prep.sh
 # Carry .carry-pack and .carry-ab; run:
 #   tar xJf .carry-pack/bins.tar.xz && (cd .carry-ab && tar xJf ab.tar.xz) &&
 #   bash bench/results/2026-12-02-h200-s30/scripts/next-call.sh
 set -u
 O=${OUT:-$PWD/out}; mkdir -p "$O"; t0=$(date +%s)
-for spec in mla_causal mla_none d256_causal; do
-  AB_TIMEOUT=60 AB_BINS="main dq-prologue" bash bench/ab-run.sh --backward bench/specs/$spec.attn \
+for spec in mla_causal mla_none d256_causal d128_causal d64_none; do
+  AB_TIMEOUT=60 AB_BINS="main dq-prologue pre-mlp" bash bench/ab-run.sh --backward bench/specs/$spec.attn \
     16,16,1024 8,16,2048 2,16,8192 > "$O/ab-$spec.txt" 2>&1
 done
 echo "ab $(( $(date +%s) - t0 )) s" >> "$O/times.txt"
@@ -36,9 +42,9 @@ echo "ncu $(( $(date +%s) - t0 )) s" >> "$O/times.txt"
     done
   done
 } > "$O/checks.txt" 2>&1
-left=$(( 500 - ($(date +%s) - t0) )); [[ $left -lt 120 ]] && left=120
+left=$(( 540 - ($(date +%s) - t0) )); [[ $left -lt 120 ]] && left=120
 OUT=$O/t GPU_TEST_TIMEOUT=$left bash bench/device-run.sh tests-all \
-  'GpuBackward.WideKernelByGradient:GpuBackward.HeadDims200To256BothDtypes:GpuBackward.UnequalHeadDims' \
+  'GpuBackward.WideKernelByGradient:GpuBackward.HeadDims200To256BothDtypes:GpuBackward.UnequalHeadDims:GpuBackward.EveryExampleAtOddSizes:GpuBackward.HeadDims8To64BothDtypes:GpuBackward.HeadDims72To128BothDtypes' \
   > "$O/tests.txt" 2>&1
 echo "tests rc=$? $(( $(date +%s) - t0 )) s" >> "$O/times.txt"
 cd "$O" && tar czf /tmp/all.tgz * 2>/dev/null; mv /tmp/all.tgz "$O/all.tgz"
