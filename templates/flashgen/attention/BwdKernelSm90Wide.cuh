@@ -1,4 +1,4 @@
-//===- BwdKernelSm90Wide.cuh - wgmma dK/dV for head dim 256 -----*- CUDA -*-===//
+//===- BwdKernelSm90Wide.cuh - wgmma dK/dV, head dims past 128 -*- CUDA -*-===//
 //
 // dK and dV on wgmma for head dims whose full dK and dV rows do not fit one
 // warpgroup's registers (BwdKernelSm90.cuh holds 64 keys x (D + DV) per
@@ -35,6 +35,13 @@
 // Per item the warpgroups meet twice (named barriers, 256 threads): before
 // storing P^T and dS^T (both are done reading the previous item's) and
 // after (both halves are stored).
+//
+// Other pairs past 128 (192, 192/128, 256/128, 64/256) split by gradient:
+// warpgroup 0 accumulates all of dK, warpgroup 1 all of dV. Where three Q/dO
+// buffers fit (WsBudget.cuh's bwdWideStages), they run the pipelined
+// consumer: item n - 1's dK or dV product under item n's P and dS math,
+// one meeting per item (session 30: MLA 192/128 1.02-1.05x, d192
+// 1.07-1.08x, bench/results/2026-12-02-h200-s30.md).
 //
 //===----------------------------------------------------------------------===//
 #ifndef FLASHGEN_ATTENTION_BWDKERNELSM90WIDE_CUH
