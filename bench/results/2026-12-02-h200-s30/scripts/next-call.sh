@@ -8,21 +8,30 @@
 #                all in flight before the first reduction (was ~50% of the
 #                copy bandwidth). nvcc-checked, not GPU-run; it runs in
 #                every backward, so its tests below are the broad ones.
+#   dq-persistent the wide path's dQ kernel persistent (min(blocks, SMs)
+#                CTAs walk every query block, longest first); the simple
+#                step of notes-hopper-kernels.md's persistent design (no
+#                cross-block prefetch yet). nvcc: 32-36 bytes of spills in
+#                the block's prologue.
+#   s31-candidate all three merged (tests and float64 checks run on it).
 # Also: each backward kernel's time under ncu at N = 1k..16k (MLA causal),
 # to split session 30's fixed cost per CTA pair (section 5) between the
 # dK/dV and the dQ kernel.
 # Build here:
-#   scripts/ab-build.sh main dq-prologue pre-mlp; (cd .carry-ab && tar cJf ab.tar.xz flashgen-* && rm flashgen-*)
-#   a branch with both (git checkout -b s31-candidate dq-prologue && git merge pre-mlp)
-#   && FLASHGEN_CARRY_PACK=1 scripts/device-prep.sh
+#   scripts/ab-build.sh main dq-prologue pre-mlp dq-persistent s31-candidate; (cd .carry-ab && tar cJf ab.tar.xz flashgen-* && rm flashgen-*)
+#   git checkout s31-candidate && FLASHGEN_CARRY_PACK=1 scripts/device-prep.sh
 # Carry .carry-pack and .carry-ab; run:
 #   tar xJf .carry-pack/bins.tar.xz && (cd .carry-ab && tar xJf ab.tar.xz) &&
 #   bash bench/results/2026-12-02-h200-s30/scripts/next-call.sh
 set -u
 O=${OUT:-$PWD/out}; mkdir -p "$O"; t0=$(date +%s)
-for spec in mla_causal mla_none d256_causal d128_causal d64_none; do
-  AB_TIMEOUT=60 AB_BINS="main dq-prologue pre-mlp" bash bench/ab-run.sh --backward bench/specs/$spec.attn \
-    16,16,1024 8,16,2048 2,16,8192 > "$O/ab-$spec.txt" 2>&1
+for spec in mla_causal d256_causal; do
+  AB_TIMEOUT=60 AB_BINS="main dq-prologue pre-mlp dq-persistent s31-candidate" bash bench/ab-run.sh \
+    --backward bench/specs/$spec.attn 16,16,1024 8,16,2048 2,16,8192 > "$O/ab-$spec.txt" 2>&1
+done
+for spec in mla_none d128_causal d64_none; do
+  AB_TIMEOUT=60 AB_BINS="main pre-mlp s31-candidate" bash bench/ab-run.sh --backward \
+    bench/specs/$spec.attn 16,16,1024 8,16,2048 2,16,8192 > "$O/ab-$spec.txt" 2>&1
 done
 echo "ab $(( $(date +%s) - t0 )) s" >> "$O/times.txt"
 {
