@@ -479,9 +479,7 @@ std::string flashgen::codegen::emitBackwardKernels(VariantOp v, const KernelSpec
      << (t.warpSpecialized ? ", warp-specialized" : "")
      << (s.bwdWide() ? std::string("; fast and deterministic path: the wide wgmma kernel (64 "
                                    "shared keys, ") +
-                           (flashgen::bwdWideByGradient(s.paddedQK, s.paddedV)
-                                ? "one warpgroup dK, one dV"
-                                : "head dim split") +
+                           flashgen::bwdWideSplitText(s.paddedQK, s.paddedV) +
                            ") for dK/dV, the q-major wgmma kernel for dQ"
                      : "")
      << "\n"

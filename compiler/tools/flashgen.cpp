@@ -322,11 +322,10 @@ int runKernel(StringRef path) {
     if (bs.bwdWide())
       outs() << "backward: the wide wgmma kernel, resident " << flashgen::kBwdWideResident
              << " rows shared by its 2 warpgroups ("
-             << (flashgen::bwdWideByGradient(bs.paddedQK, bs.paddedV) ? "one dK, one dV"
-                                                                       : "head dim split")
-             << "), streamed tiles "
+             << flashgen::bwdWideSplitText(bs.paddedQK, bs.paddedV) << "), streamed tiles "
              << flashgen::kBwdWideStream << ", dQ by the q-major wgmma kernel ("
-             << flashgen::kBwdDqRows << " query rows, " << flashgen::bwdDqKeys(bs.paddedQK, bs.paddedV, bs.inputBytes())
+             << flashgen::kBwdDqRows << " query rows, "
+             << flashgen::bwdDqKeys(bs.paddedQK, bs.paddedV, bs.inputBytes())
              << "-key tiles); jit ";
     else
       outs() << "backward: resident " << 16 * bs.bwdTiles->warps << " rows, streamed tiles "

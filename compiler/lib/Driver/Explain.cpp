@@ -409,10 +409,8 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
        bwdWs     ? "wgmma"
        : bwdWide ? fmt::format("wgmma (wide kernel: 64 keys shared by 2 warpgroups, {}; "
                                "dQ: 128 query rows per CTA), also deterministic",
-                               bwdWideByGradient(paddedHeadDim(prob.qkHeadDim),
-                                                 paddedHeadDim(prob.vHeadDim))
-                                   ? "one dK, one dV"
-                                   : "head dim split")
+                               bwdWideSplitText(paddedHeadDim(prob.qkHeadDim),
+                                                paddedHeadDim(prob.vHeadDim)))
        : bwd.mma == MmaKind::Wgmma ? "wgmma fast path, mma.sync deterministic"
                                    : "mma.sync");
   trow("Q fragments", fwd.qInRegisters ? "registers" : "shared memory", "shared memory");

@@ -1,6 +1,8 @@
 //===- TargetInfo.cpp - resources of the GPUs flashgen targets --*- C++ -*-===//
 #include "flashgen/Dialect/Attn/Analysis/TargetInfo.h"
 
+#include "flashgen/attention/WsBudget.cuh" // kSm90MaxDynamicSmem
+
 using namespace flashgen::attn;
 
 double flashgen::attn::tensorFlopsPerClockPerSM(int smVersion) {
@@ -46,7 +48,7 @@ GpuTarget sm90a() {
   // matmul rate as measured on the 132-SM parts lent so far
   // (shared/BENCH.md: copies of 3.0 and 4.3 TB/s, bf16 matmul 790-799
   // TFLOP/s): the lower bandwidth.
-  return {"sm_90a", "", 90, 132, 233472, 232448, 65536, 255,
+  return {"sm_90a", "", 90, 132, 233472, flashgen::kSm90MaxDynamicSmem, 65536, 255,
           2048, 32, 3.0e12, 790e12, 50 << 20, kDefaults};
 }
 } // namespace

@@ -12,7 +12,8 @@
 // of bwdDqKeys keys (WsBudget.cuh: 64 where three buffers fit, as at
 // 192/128; 32 at 256/256, 230400 B) through three cp.async buffers:
 //
-//   S  = Q K^T, dP = dO V^T   wgmma m64n32 or m64n64, A = Q / dO, B = K / V (K-major)
+//   S  = Q K^T, dP = dO V^T   wgmma m64n32 or m64n64, A = Q / dO,
+//                             B = K / V (K-major)
 //   P, dS                     registers (BwdRowTileMath: mask, dropout,
 //                             score-modifier gradient, as the mma.sync dQ
 //                             kernel's)

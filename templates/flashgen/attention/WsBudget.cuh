@@ -35,7 +35,8 @@ FG_HOST_DEVICE constexpr long long bwdWsBarrierBytes(long long stages) {
 }
 constexpr int kBwdWsBarrierBytes = int(bwdWsBarrierBytes(2));
 
-/// Dynamic shared memory a block may have on sm_90 (227 KB).
+/// Dynamic shared memory a block may have on sm_90 (227 KB; also the
+/// sm_90a target's default, TargetInfo.cpp).
 constexpr long long kSm90MaxDynamicSmem = 232448;
 
 /// The warp-specialized kernels' staged mask lookups (StagedColumns.h):
@@ -48,10 +49,10 @@ FG_HOST_DEVICE constexpr long long wsStagedLookupBytes(long long stages, long lo
 
 /// The wide wgmma backward (BwdKernelSm90Wide.cuh), for head dims whose
 /// full dK and dV rows do not fit a warpgroup: its two consumer warpgroups
-/// share 64 resident keys and split the head dim; 64-query tiles in two
-/// or three buffers (bwdWideStages). The host launches a CTA per 64 keys and sizes its shared
-/// memory from bwdWideSmemBytes; the generated code asserts it is the
-/// kernel's.
+/// share 64 resident keys and split dK and dV between them; 64-query tiles
+/// in two or three buffers (bwdWideStages). The host launches a CTA per 64
+/// keys and sizes its shared memory from bwdWideSmemBytes; the generated
+/// code asserts it is the kernel's.
 constexpr int kBwdWideResident = 64;
 constexpr int kBwdWideStream = 64;
 constexpr int kBwdWideConsumerWarps = 8;
@@ -66,6 +67,10 @@ FG_HOST_DEVICE constexpr bool bwdWideHeadDims(long long paddedQK, long long padd
 }
 FG_HOST_DEVICE constexpr bool bwdWideByGradient(long long paddedQK, long long paddedV) {
   return !(paddedQK == 256 && paddedV == 256);
+}
+/// That split in words (the generated code's header, explain, `flashgen run`).
+FG_HOST_DEVICE constexpr const char *bwdWideSplitText(long long paddedQK, long long paddedV) {
+  return bwdWideByGradient(paddedQK, paddedV) ? "one warpgroup dK, one dV" : "head dim split";
 }
 /// Its shared memory with `stages` buffers of Q and dO (and of lse2 and D):
 /// K and V; the buffers; P^T and dS^T (two pairs with three stages, the

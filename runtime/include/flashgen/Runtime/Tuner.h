@@ -37,9 +37,9 @@ struct Candidate {
   attn::TileConfig tiles;
   std::string properties; // tilingProperties(tiles)
   bool planner = false;   // the planner's own choice
-  /// What runs where the properties do not say it: the backward at head dim
-  /// 256 on sm_90a runs the wide wgmma kernels whatever bwd_mma says (empty
-  /// otherwise).
+  /// What runs where the properties do not say it: the backward at padded
+  /// head dims past 128 on sm_90a runs the wide wgmma kernels whatever
+  /// bwd_mma says (empty otherwise).
   std::string kernelNote;
 };
 
