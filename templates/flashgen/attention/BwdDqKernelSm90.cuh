@@ -94,25 +94,33 @@ FG_DEVICE void attentionBackwardDQSm90(const BwdParams &bp) {
   const uint32_t sK = sDO + DOTile::kBytes;
   const uint32_t sV = sK + kBwdDqKvBuffers * KTile::kBytes;
 
+  // The prologue's copies in three groups: Q with the first K tile (S can
+  // start), dO with the first V tile (then dP), the second K/V tile. With
+  // one CTA per SM nothing else hides them (bench/results/2026-12-02-h200-
+  // s30.md, section 5).
   loadSeqRows<QTile, Cfg::kThreads, Variant>(sQ, p.q, b, sb.qRow0, q0, h, p.qBatchStride,
                                              p.qRowStride, p.qHeadStride, q1 - q0 + 1,
                                              p.headDimQK, tid);
-  loadSeqRows<DOTile, Cfg::kThreads, Variant>(sDO, bp.dO, b, sb.qRow0, q0, h, bp.dOBatchStride,
-                                              bp.dORowStride, bp.dOHeadStride, q1 - q0 + 1,
-                                              p.headDimV, tid);
 
   // The key tiles this block visits: the forward's walk (band range, tile
   // classes, run-time classes) over BN-key tiles.
   BwdQueryBlockWalk<Variant> walk(p, b, h, q0, q1, seqQ, seqK, BN);
   const int jEnd = walk.jEnd;
-  auto loadKV = [&](int j, int buf) {
+  auto loadK = [&](int j, int buf) {
     const int k0 = j * BN, rows = min(BN, seqK - k0);
     loadSeqRows<KTile, Cfg::kThreads, Variant>(sK + buf * KTile::kBytes, p.k, b, sb.kRow0, k0,
                                                hk, p.kBatchStride, p.kRowStride, p.kHeadStride,
                                                rows, p.headDimQK, tid);
+  };
+  auto loadV = [&](int j, int buf) {
+    const int k0 = j * BN, rows = min(BN, seqK - k0);
     loadSeqRows<VTile, Cfg::kThreads, Variant>(sV + buf * VTile::kBytes, p.v, b, sb.kRow0, k0,
                                                hk, p.vBatchStride, p.vRowStride, p.vHeadStride,
                                                rows, p.headDimV, tid);
+  };
+  auto loadKV = [&](int j, int buf) {
+    loadK(j, buf);
+    loadV(j, buf);
   };
   // This thread's rows: g and g + 8 of its warp's 16 (padded workspace:
   // always in range).
@@ -131,17 +139,24 @@ FG_DEVICE void attentionBackwardDQSm90(const BwdParams &bp) {
   // the A operand of its dQ product. With `pending` a dQ product was
   // committed just before (its group completes first).
   uint32_t a[kKSteps][4];
-  auto sAndDp = [&](float (&s)[kNT][4], float (&dp)[kNT][4], int buf) {
-    const uint32_t kBase = sK + buf * KTile::kBytes, vBase = sV + buf * VTile::kBytes;
+  auto sOf = [&](float (&s)[kNT][4], int buf) {
+    const uint32_t kBase = sK + buf * KTile::kBytes;
 #pragma unroll
     for (int ks = 0; ks < D / 16; ++ks)
       WgmmaSS<T, BN>::run(s, QTile::kMajor(sQ, ks, wg * 64), KTile::kMajor(kBase, ks), ks > 0);
     wgmmaCommit();
+  };
+  auto dpOf = [&](float (&dp)[kNT][4], int buf) {
+    const uint32_t vBase = sV + buf * VTile::kBytes;
 #pragma unroll
     for (int ks = 0; ks < DV / 16; ++ks)
       WgmmaSS<T, BN>::run(dp, DOTile::kMajor(sDO, ks, wg * 64), VTile::kMajor(vBase, ks),
                           ks > 0);
     wgmmaCommit();
+  };
+  auto sAndDp = [&](float (&s)[kNT][4], float (&dp)[kNT][4], int buf) {
+    sOf(s, buf);
+    dpOf(dp, buf);
   };
   auto gradientOf = [&](float (&s)[kNT][4], float (&dp)[kNT][4], int j, int cls) {
     const int k0 = j * BN;
@@ -176,18 +191,31 @@ FG_DEVICE void attentionBackwardDQSm90(const BwdParams &bp) {
   int clsNext = kTileEmpty;
   const int j1 = j0 < jEnd ? walk.next(j0, clsNext) : jEnd;
   if (j0 < jEnd)
-    loadKV(j0, 0);
-  cpAsyncCommit(); // with Q and dO
+    loadK(j0, 0);
+  cpAsyncCommit(); // with Q
+  loadSeqRows<DOTile, Cfg::kThreads, Variant>(sDO, bp.dO, b, sb.qRow0, q0, h, bp.dOBatchStride,
+                                              bp.dORowStride, bp.dOHeadStride, q1 - q0 + 1,
+                                              p.headDimV, tid);
+  if (j0 < jEnd)
+    loadV(j0, 0);
+  cpAsyncCommit();
   if (j1 < jEnd)
     loadKV(j1, 1);
   cpAsyncCommit();
-  cpAsyncWait<1>();
+  cpAsyncWait<2>(); // Q and K of tile 0
   landLoads();
   if (j0 < jEnd) {
     float s[kNT][4], dp[kNT][4];
     wgmmaFence();
-    sAndDp(s, dp, 0);
+    sOf(s, 0);
+    cpAsyncWait<1>(); // dO and V of tile 0
+    landLoads();
+    wgmmaFence();
+    dpOf(dp, 0);
     gradientOf(s, dp, j0, cls);
+  } else {
+    cpAsyncWait<1>();
+    landLoads();
   }
 
   int j = j0, jn = j1, n = 0;
