@@ -111,54 +111,96 @@ template <class Fn> FG_DEVICE void forEachWarpRow(int rowEnd, Fn fn) {
 //===----------------------------------------------------------------------===//
 // Preprocessing: D and lse2, padded to seqPad rows.
 //===----------------------------------------------------------------------===//
+/// Lanes that share one row of the preprocessing's dot products: a power of
+/// two (the reduction is a butterfly within the group) from 4 (a pass's
+/// rows stay within a warp's 8) to 32, each lane at least one 16-byte chunk
+/// where the row has them.
+FG_HOST_DEVICE constexpr int bwdPreprocessLanesPerRow(int headDimV) {
+  int lanes = 32;
+  while (lanes > 4 && lanes * 8 > headDimV)
+    lanes /= 2;
+  return lanes;
+}
+
 template <class Cfg, class Variant>
 FG_DEVICE void attentionBackwardPreprocess(const BwdParams &bp) {
   using T = typename Cfg::T;
   const FwdParams &p = bp.f;
   const int h = blockIdx.y, b = blockIdx.z;
-  const int lane = threadIdx.x % 32;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const SeqBounds sb = seqBounds<Variant>(p, b);
   const int64_t ws = workspaceRow0(bp, b, h);
-  forEachWarpRow(bp.seqPad, [&](int q) {
-    float d = 0.f;
-    float l2 = posInf();
-    if (q < sb.seqQ) {
-      const uint16_t *o = static_cast<const uint16_t *>(p.o) +
-                          rowOffset<Variant>(b, sb.qRow0, q, h, p.oBatchStride,
-                                             p.oRowStride, p.oHeadStride);
-      const uint16_t *dO = static_cast<const uint16_t *>(bp.dO) +
-                           rowOffset<Variant>(b, sb.qRow0, q, h, bp.dOBatchStride,
-                                              bp.dORowStride, bp.dOHeadStride);
-      for (int c = lane * 8; c < p.headDimV; c += 32 * 8) {
-        // Rows are 16-byte aligned and headDimV a multiple of 8.
-        const uint4 ov = *reinterpret_cast<const uint4 *>(o + c);
-        const uint4 gv = *reinterpret_cast<const uint4 *>(dO + c);
-        const uint32_t ow[4] = {ov.x, ov.y, ov.z, ov.w}, gw[4] = {gv.x, gv.y, gv.z, gv.w};
+  // A warp's rows in passes of 32 / kLanes rows, every load of every pass
+  // issued before the first reduction: one row at a time kept a few
+  // 16-byte loads per lane in flight (half the lanes idle at head dim
+  // 128), ~50% of the copy bandwidth on the H200 (2026-12-02-h200-s30.md).
+  constexpr int kRowsPerWarp = kBwdPreprocessRows / (kBwdPreprocessThreads / 32);
+  constexpr int kLanes = bwdPreprocessLanesPerRow(Cfg::kHeadDimV);
+  constexpr int kRowsPerPass = 32 / kLanes;
+  constexpr int kPasses = (kRowsPerWarp + kRowsPerPass - 1) / kRowsPerPass;
+  constexpr int kChunks = (Cfg::kHeadDimV / 8 + kLanes - 1) / kLanes; // per lane
+  static_assert(kRowsPerWarp % kRowsPerPass == 0, "whole passes");
+  const int qWarp = blockIdx.x * kBwdPreprocessRows + warp * kRowsPerWarp;
+  const int rowInPass = lane / kLanes, laneInRow = lane % kLanes;
+  // Every load first (predicated, no branches between them), then the math.
+  uint4 ov[kPasses][kChunks], gv[kPasses][kChunks];
+  float lse[kPasses];
 #pragma unroll
-        for (int w = 0; w < 4; ++w)
-          d += toFloat<T>(uint16_t(ow[w])) * toFloat<T>(uint16_t(gw[w])) +
-               toFloat<T>(uint16_t(ow[w] >> 16)) * toFloat<T>(uint16_t(gw[w] >> 16));
+  for (int i = 0; i < kPasses; ++i) {
+    const int q = qWarp + i * kRowsPerPass + rowInPass;
+    const bool inSeq = q < sb.seqQ;
+    const int qc = inSeq ? q : 0; // an address in range either way
+    const uint16_t *o = static_cast<const uint16_t *>(p.o) +
+                        rowOffset<Variant>(b, sb.qRow0, qc, h, p.oBatchStride, p.oRowStride,
+                                           p.oHeadStride);
+    const uint16_t *dO = static_cast<const uint16_t *>(bp.dO) +
+                         rowOffset<Variant>(b, sb.qRow0, qc, h, bp.dOBatchStride,
+                                            bp.dORowStride, bp.dOHeadStride);
+#pragma unroll
+    for (int k = 0; k < kChunks; ++k) {
+      const int c = (k * kLanes + laneInRow) * 8;
+      ov[i][k] = gv[i][k] = make_uint4(0, 0, 0, 0);
+      // Rows are 16-byte aligned and headDimV a multiple of 8.
+      if (inSeq && c < p.headDimV) {
+        ov[i][k] = *reinterpret_cast<const uint4 *>(o + c);
+        gv[i][k] = *reinterpret_cast<const uint4 *>(dO + c);
       }
-      const int64_t li = Variant::kVarlen
-                             ? h * p.lseHeadStride + sb.qRow0 + q
-                             : b * p.lseBatchStride + h * p.lseHeadStride + q;
-      l2 = p.lse[li] * 1.4426950408889634f; // +inf stays +inf: P = 0
+    }
+    const int64_t li = Variant::kVarlen ? h * p.lseHeadStride + sb.qRow0 + q
+                                        : b * p.lseBatchStride + h * p.lseHeadStride + q;
+    lse[i] = inSeq && laneInRow == 0 ? p.lse[li] : posInf(); // padding rows: P = 0
+  }
+#pragma unroll
+  for (int i = 0; i < kPasses; ++i) {
+    float d = 0.f;
+#pragma unroll
+    for (int k = 0; k < kChunks; ++k) {
+      const uint32_t ow[4] = {ov[i][k].x, ov[i][k].y, ov[i][k].z, ov[i][k].w};
+      const uint32_t gw[4] = {gv[i][k].x, gv[i][k].y, gv[i][k].z, gv[i][k].w};
+#pragma unroll
+      for (int w = 0; w < 4; ++w)
+        d += toFloat<T>(uint16_t(ow[w])) * toFloat<T>(uint16_t(gw[w])) +
+             toFloat<T>(uint16_t(ow[w] >> 16)) * toFloat<T>(uint16_t(gw[w] >> 16));
     }
 #pragma unroll
-    for (int m = 16; m >= 1; m /= 2)
+    for (int m = kLanes / 2; m >= 1; m /= 2)
       d += __shfl_xor_sync(0xffffffff, d, m);
-    if (lane == 0) {
+    const int q = qWarp + i * kRowsPerPass + rowInPass;
+    if (laneInRow == 0 && q < bp.seqPad) {
       bp.dsum[ws + q] = d;
-      bp.lse2[ws + q] = l2;
+      bp.lse2[ws + q] = lse[i] * 1.4426950408889634f; // +inf stays +inf: P = 0
     }
-    if (bp.dqAccum) {
-      float4 *acc = reinterpret_cast<float4 *>(bp.dqAccum + (ws + q) * Cfg::kHeadDimQK);
-      for (int c = lane; c < Cfg::kHeadDimQK / 4; c += 32)
-        acc[c] = make_float4(0.f, 0.f, 0.f, 0.f);
-    }
-    if (bp.dqOrder && lane == 0 && q % kBwdOrderRows == 0)
-      *dqOrderCounter(bp, b, h, q) = 0;
-  });
+  }
+  if (bp.dqAccum || bp.dqOrder)
+    forEachWarpRow(bp.seqPad, [&](int q) {
+      if (bp.dqAccum) {
+        float4 *acc = reinterpret_cast<float4 *>(bp.dqAccum + (ws + q) * Cfg::kHeadDimQK);
+        for (int c = lane; c < Cfg::kHeadDimQK / 4; c += 32)
+          acc[c] = make_float4(0.f, 0.f, 0.f, 0.f);
+      }
+      if (bp.dqOrder && lane == 0 && q % kBwdOrderRows == 0)
+        *dqOrderCounter(bp, b, h, q) = 0;
+    });
 }
 
 //===----------------------------------------------------------------------===//
