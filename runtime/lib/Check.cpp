@@ -342,6 +342,27 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
                 x[size_t(b * f.batch + s * f.row + h * f.head + c)];
     x.swap(y);
   };
+  // fp8 inputs: each tensor's values rounded to e4m3 times a power-of-two
+  // descale factor; the reference sees exactly those values, and the
+  // 16-bit carriers (qb, kb, vb: relaid out below) hold the e4m3 codes
+  // until the upload narrows them to bytes (0xffff, the NaN poison past
+  // per-entry lengths and in unused pages below, to 0xff: NaN in e4m3).
+  const float descale[3] = {0.5f, 0.25f, 2.f}; // q, k, v
+  if (ks.fp8) {
+    args.qDescale = descale[0];
+    args.kDescale = descale[1];
+    args.vDescale = descale[2];
+  }
+  if (ks.fp8 && opt.reference) {
+    std::vector<float> *vals[3] = {&p.q, &p.k, &p.v};
+    std::vector<uint16_t> *bits[3] = {&qb, &kb, &vb};
+    for (int t = 0; t < 3; ++t)
+      for (size_t i = 0; i < vals[t]->size(); ++i) {
+        const uint8_t code = toE4M3((*vals[t])[i] / descale[t]);
+        (*vals[t])[i] = fromE4M3(code) * descale[t];
+        (*bits[t])[i] = code;
+      }
+  }
   // Per-entry key lengths: entry 1 keeps every key, entry 2 none (rows
   // with nothing to attend), the others a random count; the keys past
   // them are NaN, which must not reach the output.
@@ -364,26 +385,6 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
     if (!buf)
       return buf.takeError();
     args.seqUsedK = reinterpret_cast<const int32_t *>((*buf)->ptr());
-  }
-  // fp8 inputs: each tensor's values rounded to e4m3 times a power-of-two
-  // descale factor; the reference sees exactly those values, and the
-  // 16-bit carriers (qb, kb, vb: relaid out below) hold the e4m3 codes
-  // until the upload narrows them to bytes.
-  const float descale[3] = {0.5f, 0.25f, 2.f}; // q, k, v
-  if (ks.fp8) {
-    args.qDescale = descale[0];
-    args.kDescale = descale[1];
-    args.vDescale = descale[2];
-  }
-  if (ks.fp8 && opt.reference) {
-    std::vector<float> *vals[3] = {&p.q, &p.k, &p.v};
-    std::vector<uint16_t> *bits[3] = {&qb, &kb, &vb};
-    for (int t = 0; t < 3; ++t)
-      for (size_t i = 0; i < vals[t]->size(); ++i) {
-        const uint8_t code = toE4M3((*vals[t])[i] / descale[t]);
-        (*vals[t])[i] = fromE4M3(code) * descale[t];
-        (*bits[t])[i] = code;
-      }
   }
   if (bhsd && opt.reference) {
     relayout(qb, p.heads, p.seqQ, p.dqk, Layout::BSHD, Layout::BHSD);

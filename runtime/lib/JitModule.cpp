@@ -294,8 +294,7 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
     r.loaded->functions.push_back(*fn);
     ++r.stats.functions;
     if (e != r.spec.bwdPreEntry && e != r.spec.bwdConvertDQEntry &&
-        e != r.spec.bwdConvertDKDVEntry && e != r.spec.tileClassEntry &&
-        e != r.spec.fp8TransposeEntry)
+        e != r.spec.bwdConvertDKDVEntry && e != r.spec.tileClassEntry)
       if (auto err = driver->setMaxDynamicSharedMemory(*fn, r.smemBytes))
         return err;
   }

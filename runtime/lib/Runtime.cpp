@@ -14,7 +14,6 @@
 #include "flashgen/Runtime/Tuner.h"
 #include "flashgen/Runtime/TuningDb.h"
 
-#include "flashgen/attention/FwdFp8.cuh" // shared with the kernels
 #include "flashgen/attention/Params.cuh"
 
 #include "llvm/Support/MemoryBuffer.h"
@@ -252,8 +251,7 @@ llvm::Error Kernel::forward(const ForwardArgs &a) const {
 
 const Kernel *Kernel::packedFor(const ForwardArgs &a, runtime::PackedLaunch &launch) const {
   const PackGqa when = runtime::packGqaFromEnvironment(jitOptions.packGqa);
-  // (fp8: no packed variant; its kernel reads V transposed.)
-  if (jitOptions.packedQueryHeads || when == PackGqa::Never || fwd.spec.fp8)
+  if (jitOptions.packedQueryHeads || when == PackGqa::Never)
     return nullptr;
   std::optional<runtime::PackedLaunch> pl =
       runtime::packedLaunchOf(fwd.spec, a, runtime::resolvedKvHeads(fwd.spec, a));
@@ -313,47 +311,20 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
                      "forward: a paged KV cache needs the sm_90a warp-specialized kernel; "
                      "variant '" + s.variant + "' runs without it on this device (" +
                          jitOptions.arch + "); contiguous K/V work everywhere");
-  // fp8: V transposed into stream-ordered scratch first (FwdFp8.cuh).
-  CUdeviceptr vTransposed = 0;
-  if (s.fp8) {
-    p.vtKeys = (a.seqK + 15) / 16 * 16;
-    const int64_t entries = int64_t(a.batch) * p.kvHeads;
-    if (entries > 65535)
-      return makeError(ErrorKind::Argument,
-                       "forward: fp8 inputs take batch x kvHeads <= 65535 (got " +
-                           llvm::Twine(entries) + ")");
-    llvm::Expected<CUdeviceptr> m = driver->allocAsync(
-        size_t(entries) * size_t(p.headDimV) * size_t(p.vtKeys), a.stream);
-    if (!m)
-      return m.takeError();
-    vTransposed = *m;
-    p.vTransposed = reinterpret_cast<uint8_t *>(vTransposed);
-  }
-  auto freeTransposed = [&](llvm::Error e) {
-    return vTransposed ? llvm::joinErrors(std::move(e), driver->freeAsync(vTransposed, a.stream))
-                       : std::move(e);
-  };
   if (s.tiles.warpSpecialized)
     if (llvm::Error e = encodeQKVMaps(*driver, s, a, p, s.tiles.blockM, s.tiles.blockN))
-      return freeTransposed(std::move(e));
+      return e;
   unsigned gridX = unsigned((a.seqQ + s.tiles.blockM - 1) / s.tiles.blockM);
-  p.kvSplits = s.fp8 ? 1 : untunedForwardKvSplits(a);
+  p.kvSplits = untunedForwardKvSplits(a);
   // Split, paged or per-entry-length launches need the module with the
   // decoding features (FwdDecoding.cuh).
   llvm::Expected<const JitModule *> module =
       forwardModule(p.kvSplits > 1 || a.pageTable || a.seqUsedK);
   if (!module)
-    return freeTransposed(module.takeError());
+    return module.takeError();
   const JitModule &m = **module;
   void *args[] = {&p};
   auto launchMain = [&]() -> llvm::Error {
-    if (s.fp8)
-      if (llvm::Error e = driver->launch(
-              m.loaded->functions.back(),
-              unsigned((p.vtKeys + kFp8TransposeKeys - 1) / kFp8TransposeKeys),
-              unsigned((p.headDimV + kFp8TransposeDims - 1) / kFp8TransposeDims),
-              unsigned(a.batch * p.kvHeads), kFp8TransposeThreads, 0, a.stream, args))
-        return e;
     return driver->launch(m.loaded->functions[0], gridX, unsigned(a.heads),
                           unsigned(a.batch * p.kvSplits), unsigned(s.fwdThreads()),
                           unsigned(m.smemBytes), a.stream, args);
@@ -386,10 +357,10 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
   };
   // The builder is the forward module's second entry, when it has one.
   CUfunction builder = s.runtimeTileClasses() ? m.loaded->functions[1] : nullptr;
-  return freeTransposed(withLookupReport(*driver, s, p, "forward", [&] {
+  return withLookupReport(*driver, s, p, "forward", [&] {
     return withTileClasses(*driver, s, builder, a, s.tiles.blockM, s.tiles.blockN, p,
                            launchForward);
-  }));
+  });
 }
 
 

@@ -211,7 +211,8 @@ TileConfig flashgen::attn::estimateTile(TileConfig c, const TilingProblem &p,
   if (!p.backward) {
     // wgmma: the base aligned to 1024 bytes, 128 bytes of mbarriers.
     c.smemBytes = Br * dqk * e + c.stages * Bc * (dqk + dv) * e +
-                  (c.mma == MmaKind::Wgmma ? 1024 + 128 : 0);
+                  (c.mma == MmaKind::Wgmma ? 1024 + 128 : 0) +
+                  flashgen::wsFp8StagingBytes(c.stages, e, Bc);
     if (c.warpSpecialized)
       c.smemBytes += flashgen::wsStagedLookupBytes(c.stages, p.stagedLookups, Bc);
     regs = ceilDiv(Br * dv, T) + ceilDiv(Br * Bc, T) + ceilDiv(Br * Bc, 2 * T) +

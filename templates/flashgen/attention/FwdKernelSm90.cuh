@@ -30,6 +30,7 @@
 #include "flashgen/attention/Lookup.cuh"
 #include "flashgen/attention/Wgmma.cuh"
 #include "flashgen/attention/FwdFp8.cuh"
+#include "flashgen/attention/WsBudget.cuh"
 
 namespace flashgen {
 
@@ -63,11 +64,15 @@ struct FwdConfigSm90 {
   using KTile = WgmmaTile<kBlockN, kHeadDimQK * kElemBytes / 2>;
   using VTile = typename SelectType<kFp8, WgmmaTile<kHeadDimV, kBlockN / 2>,
                                     WgmmaTile<kBlockN, kHeadDimV>>::type;
+  /// fp8: V's tile as the copy engine lands it (key rows of one 128-byte
+  /// atom), which the producer's warps transpose into VTile (FwdFp8.cuh).
+  using VStageTile = WgmmaTile<kBlockN, 64>;
   /// The warp-specialized kernel's mbarriers (FwdKernelSm90Ws.cuh).
   static constexpr int kBarrierBytes = 128;
   /// +1024: the dynamic shared memory base is rounded up to an atom.
   static constexpr int kSmemBytes =
-      QTile::kBytes + kStages * (KTile::kBytes + VTile::kBytes) + 1024 + kBarrierBytes;
+      QTile::kBytes + kStages * (KTile::kBytes + VTile::kBytes) + 1024 + kBarrierBytes +
+      int(wsFp8StagingBytes(kStages, kElemBytes, kBlockN));
 };
 
 template <class Cfg, class Variant>

@@ -32,9 +32,11 @@
 // by the planner or the tuner).
 //
 // fp8 inputs (Cfg::kFp8, FwdFp8.cuh): the same protocol on one-byte tiles
-// (128-element atoms, 32-element k-steps); the producer loads V^T (the
-// runtime's pre-pass wrote it) instead of V, P is packed to e4m3, and O is
-// scaled by V's descale factor before its bf16 store.
+// (128-element atoms, 32-element k-steps); the copy engine lands V in a
+// staging ring (vStaged, then vStageFree once read), the producer
+// warpgroup's last two warps transpose it into the consumers' V^T buffer
+// (their arrivals complete vFull), P is packed to e4m3, and O is scaled by
+// V's descale factor before its bf16 store.
 //
 // No __syncthreads after the start: the producer runs ahead by up to
 // kStages tiles. scripts/ws-protocol-model.py models this protocol.
@@ -51,19 +53,22 @@
 
 namespace flashgen {
 
-/// Shared memory of the warp-specialized kernel: Q, the K and V rings,
-/// then the mbarriers (qFull; per buffer kFull, vFull, kEmpty, vEmpty).
+/// Shared memory of the warp-specialized kernel: Q, the K and V rings
+/// (fp8: and V's staging ring), then the mbarriers (qFull; per buffer
+/// kFull, vFull, kEmpty, vEmpty; fp8: vStaged, vStageFree).
 template <class Cfg> struct WsSmem {
   static constexpr int S = Cfg::kStages;
-  static_assert(8 * (1 + 4 * S) <= Cfg::kBarrierBytes, "barriers fit their space");
-  uint32_t q, k, v, bar;
+  static_assert(8 * (1 + 6 * S) <= Cfg::kBarrierBytes, "barriers fit their space");
+  static constexpr int kStagingBytes = int(wsFp8StagingBytes(S, Cfg::kElemBytes, Cfg::kBlockN));
+  uint32_t q, k, v, staging, bar;
   uint8_t *generic;       // the same bytes, for plain loads and stores
   uint32_t genericBase;
   FG_DEVICE explicit WsSmem(uint8_t *smem) : generic(smem), genericBase(smemAddress(smem)) {
     q = (genericBase + 1023u) & ~1023u;
     k = q + Cfg::QTile::kBytes;
     v = k + S * Cfg::KTile::kBytes;
-    bar = v + S * Cfg::VTile::kBytes;
+    staging = v + S * Cfg::VTile::kBytes;
+    bar = staging + kStagingBytes;
   }
   /// Stage s's staged mask columns (StagedColumns.h), after the barriers:
   /// `lookups` rows of kBlockN values.
@@ -78,6 +83,9 @@ template <class Cfg> struct WsSmem {
   FG_DEVICE uint32_t vFull(int s) const { return bar + 8 * (1 + S + s); }
   FG_DEVICE uint32_t kEmpty(int s) const { return bar + 8 * (1 + 2 * S + s); }
   FG_DEVICE uint32_t vEmpty(int s) const { return bar + 8 * (1 + 3 * S + s); }
+  FG_DEVICE uint32_t vStage(int s) const { return staging + s * Cfg::VStageTile::kBytes; }
+  FG_DEVICE uint32_t vStaged(int s) const { return bar + 8 * (1 + 4 * S + s); }
+  FG_DEVICE uint32_t vStageFree(int s) const { return bar + 8 * (1 + 5 * S + s); }
 };
 
 /// The producer: one thread of the last warpgroup has the copy engine load
@@ -105,14 +113,6 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
 #pragma unroll
     for (int a = 0; a < Tile::kAtoms; ++a)
       tmaLoad4d(dst + a * Tile::kAtomBytes, map, full, a * Cfg::kAtomElems, row, head, entry);
-  };
-  // fp8: V^T's tile (FwdFp8.cuh), all head-dim rows of keys [key, key + BN),
-  // one box per 128 keys.
-  auto fillTransposedV = [&](uint32_t dst, uint32_t full, int key) {
-    mbarrierArriveExpectTx(full, VTile::kBytes);
-#pragma unroll
-    for (int a = 0; a < VTile::kAtoms; ++a)
-      tmaLoad4d(dst + a * VTile::kAtomBytes, p.tmaV, full, key + a * 128, 0, rb.hk, kvBatch);
   };
   // A paged cache: the tile's keys in boxes of `box` rows, each inside one
   // page, at the pool row its page-table entry gives; a box past the
@@ -152,8 +152,8 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
       if (i * box < BN) {
 #pragma unroll
         for (int a = 0; a < Tile::kAtoms; ++a)
-          tmaLoad4d(dst + a * Tile::kAtomBytes + i * box * 128, map, full, a * 64, rows.row[i],
-                    rb.hk, 0);
+          tmaLoad4d(dst + a * Tile::kAtomBytes + i * box * 128, map, full,
+                    a * Cfg::kAtomElems, rows.row[i], rb.hk, 0);
       }
   };
   fill(QTile{}, sm.q, p.tmaQ, sm.qFull(), qRow, rb.h, batch);
@@ -170,16 +170,18 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
       fillPaged(KTile{}, sm.kBuf(s), p.tmaK, sm.kFull(s), rows);
     else
       fill(KTile{}, sm.kBuf(s), p.tmaK, sm.kFull(s), kRow0 + j * BN, rb.hk, kvBatch);
+    // fp8: V lands in its staging buffer, free once transposed.
+    using VLoad = typename SelectType<Cfg::kFp8, typename Cfg::VStageTile, VTile>::type;
+    const uint32_t vDst = Cfg::kFp8 ? sm.vStage(s) : sm.vBuf(s),
+                   vLanded = Cfg::kFp8 ? sm.vStaged(s) : sm.vFull(s);
     if (use > 0)
-      mbarrierWait(sm.vEmpty(s), (use - 1) & 1);
+      mbarrierWait(Cfg::kFp8 ? sm.vStageFree(s) : sm.vEmpty(s), (use - 1) & 1);
     if (pages) {
-      fillPaged(VTile{}, sm.vBuf(s), p.tmaV, sm.vFull(s), rows);
+      fillPaged(VLoad{}, vDst, p.tmaV, vLanded, rows);
       if (rb.nextTile(j) < rb.jEnd)
         rows = readPoolRows(rb.nextTile(j));
-    } else if constexpr (Cfg::kFp8) {
-      fillTransposedV(sm.vBuf(s), sm.vFull(s), j * BN);
     } else {
-      fill(VTile{}, sm.vBuf(s), p.tmaV, sm.vFull(s), kRow0 + j * BN, rb.hk, kvBatch);
+      fill(VLoad{}, vDst, p.tmaV, vLanded, kRow0 + j * BN, rb.hk, kvBatch);
     }
   }
 }
@@ -206,6 +208,34 @@ FG_DEVICE void wsColumnStager(const FwdParams &p, const FwdRowBlock<Variant> &rb
       Variant::stageColumns(p, rb.b, rb.h, j * BN + i, rb.seqQ, rb.seqK, out);
     });
     mbarrierArrive(sm.kFull(s));
+  }
+}
+
+/// fp8: a transposing warp of the producer warpgroup (FwdFp8.cuh). It walks
+/// the copy engine's tiles; for each, once V landed in its staging buffer
+/// and the consumers released the V^T buffer, it writes its share of V^T
+/// (keys past the row block's key length as zeros), makes the writes
+/// visible to wgmma (the async proxy), and arrives on vFull (the
+/// consumers' wait) and on vStageFree (the copy engine's).
+template <class Cfg, class Variant>
+FG_DEVICE void wsTransposer(const FwdRowBlock<Variant> &rb, const WsSmem<Cfg> &sm,
+                            int worker) {
+  constexpr int BN = Cfg::kBlockN, S = Cfg::kStages;
+  const int lane = threadIdx.x % 32;
+  int n = 0;
+  for (int j = rb.firstTile(); j < rb.jEnd; j = rb.nextTile(j), ++n) {
+    const int s = n % S, use = n / S;
+    mbarrierWait(sm.vStaged(s), use & 1);
+    if (use > 0)
+      mbarrierWait(sm.vEmpty(s), (use - 1) & 1);
+    transposeTileFp8<typename Cfg::VStageTile, typename Cfg::VTile, BN, Cfg::kHeadDimV>(
+        sm.vStage(s), sm.vBuf(s), rb.seqK - j * BN, worker, lane);
+    fenceProxyAsyncShared();
+    __syncwarp();
+    if (lane == 0) {
+      mbarrierArrive(sm.vFull(s));
+      mbarrierArrive(sm.vStageFree(s));
+    }
   }
 }
 
@@ -411,7 +441,13 @@ FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
     for (int s = 0; s < Cfg::kStages; ++s) {
       // (+ the column stager's lanes: wsColumnStager)
       mbarrierInit(sm.kFull(s), 1 + (Variant::kUseStagedColumns ? 32 : 0));
-      mbarrierInit(sm.vFull(s), 1);
+      // (fp8: the transposing warps' arrivals; the copy engine's bytes
+      // complete vStaged, read by them, who then free it)
+      mbarrierInit(sm.vFull(s), Cfg::kFp8 ? kFp8TransposerWarps : 1);
+      if constexpr (Cfg::kFp8) {
+        mbarrierInit(sm.vStaged(s), 1);
+        mbarrierInit(sm.vStageFree(s), kFp8TransposerWarps);
+      }
       // One arrival per consumer warp, after its warpgroup's wgmma waited.
       mbarrierInit(sm.kEmpty(s), 4 * kConsumers);
       mbarrierInit(sm.vEmpty(s), 4 * kConsumers);
@@ -422,11 +458,15 @@ FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
   // One branch per role, nothing after: what setmaxnreg needs.
   if (threadIdx.x >= kConsumerThreads) {
     setMaxRegsDec<kProducerRegs>();
+    const int producerWarp = threadIdx.x / 32 - kConsumerThreads / 32;
     if (threadIdx.x == kConsumerThreads)
       wsProducer<Cfg, Variant>(p, rb, sm);
-    else if constexpr (Variant::kUseStagedColumns) {
-      if (threadIdx.x / 32 == kConsumerThreads / 32 + 1)
+    else if (producerWarp == 1) {
+      if constexpr (Variant::kUseStagedColumns)
         wsColumnStager<Cfg, Variant>(p, rb, sm);
+    } else if (producerWarp >= kFp8FirstTransposerWarp) {
+      if constexpr (Cfg::kFp8)
+        wsTransposer<Cfg, Variant>(rb, sm, producerWarp - kFp8FirstTransposerWarp);
     }
   } else {
     setMaxRegsInc<kConsumerRegs>();

@@ -102,12 +102,8 @@ struct FwdParams {
   /// of one 128-byte atom of columns), for the kernels that load with TMA;
   /// else unset.
   TmaDescriptor tmaQ, tmaK, tmaV;
-  /// fp8 inputs (FwdFp8.cuh): V transposed by the runtime's pre-pass into
-  /// vTransposed [batch][kvHeads][headDimV][vtKeys] (keys permuted within
-  /// each 16 to P's register order; tmaV maps it), and O's factor: V's
-  /// descale (Q's and K's are in scale). Unused otherwise.
-  uint8_t *vTransposed;
-  int32_t vtKeys; // seqK rounded up to 16
+  /// fp8 inputs (FwdFp8.cuh): O's factor, V's descale (Q's and K's are in
+  /// scale). Unused otherwise.
   float oScale;
 };
 

@@ -39,6 +39,14 @@ constexpr int kBwdWsBarrierBytes = int(bwdWsBarrierBytes(2));
 /// sm_90a target's default, TargetInfo.cpp).
 constexpr long long kSm90MaxDynamicSmem = 232448;
 
+/// The fp8 forward's V staging (FwdFp8.cuh): the copy engine lands each
+/// kv tile's V as it is, key rows of one 128-byte atom, per stage; the
+/// producer's transposing warps write V^T from it. 0 for 16-bit inputs.
+FG_HOST_DEVICE constexpr long long wsFp8StagingBytes(long long stages, long long elemBytes,
+                                                     long long blockN) {
+  return elemBytes == 1 ? stages * blockN * 128 : 0;
+}
+
 /// The warp-specialized kernels' staged mask lookups (StagedColumns.h):
 /// per stage, one 32-bit value per key of the forward's kv tile (or per
 /// query row of the backward's streamed tile) for each lookup.
