@@ -28,8 +28,8 @@ from triton.testing import do_bench
 from gpu_warmup import warm_up
 
 
-def spec_text(h, hkv, d):
-    return (f"attention decode_{h}_{hkv}_{d} {{\n  dtype = bf16;\n  head_dim = {d};\n"
+def spec_text(h, hkv, d, dtype="bf16"):
+    return (f"attention decode_{h}_{hkv}_{d} {{\n  dtype = {dtype};\n  head_dim = {d};\n"
             f"  heads = {h};\n  kv_heads = {hkv};\n  mask = causal(bottom_right);\n}}\n")
 
 
@@ -86,6 +86,9 @@ def main():
                     help="flashgen timed back to back from a warm L2 (host time included)")
     ap.add_argument("--groups", default="",
                     help="query/kv heads, e.g. 32/8 (default: 32/8 with --quick, else 32/8,64/8)")
+    ap.add_argument("--fp8", action="store_true",
+                    help="columns of flashgen with an fp8 (e4m3) cache too (bhsd; KV TB/s at "
+                         "one byte per element) and its speed over the best bf16 backend")
     ap.add_argument("--nq", default="",
                     help="query rows, e.g. 4,16 (default: 1 with --quick, else 1,4,16)")
     args = ap.parse_args()
@@ -104,10 +107,12 @@ def main():
     print(f"# torch {torch.__version__} on {torch.cuda.get_device_name()}; ms (KV TB/s)")
     paged_head = "".join(f" flashgen paged {p} |" for p in pages)
     rows_head = " flashgen bhsd, rows not packed |" if args.pack_rows else ""
+    fp8_head = " flashgen fp8 (bhsd) | fp8 splits | fp8/best bf16 |" if args.fp8 else ""
     print("| H/Hkv | B | Nq | Nk | flashgen (bhsd) | splits | flashgen (bshd) | "
-          "flashgen bshd, no split |" + paged_head + rows_head +
+          "flashgen bshd, no split |" + paged_head + rows_head + fp8_head +
           " FA2 (SDPA flash) | cuDNN | flashgen/best |")
-    print("|---|---|---|---|---|---|---|---|" + "---|" * (len(pages) + bool(args.pack_rows)) +
+    print("|---|---|---|---|---|---|---|---|" +
+          "---|" * (len(pages) + bool(args.pack_rows) + 3 * bool(args.fp8)) +
           "---|---|---|")
     for h, hkv, d in groups:
         text = spec_text(h, hkv, d)
@@ -135,6 +140,13 @@ def main():
                     cu, cun = sdpa_ms(SDPBackend.CUDNN_ATTENTION, b, h, hkv, nq, nk, d)
                     best = min([x for x in (fa, cu) if x is not None], default=None)
                     ratio = f"{best / fg:.2f}" if fg and best else "-"
+                    if args.fp8:
+                        f8, f8s = flashgen_ms(args.flashgen, spec_text(h, hkv, d, "fp8_e4m3"),
+                                              b, h, nq, nk, layout="bhsd")
+                        f8cell = (f"- ({f8s})" if f8 is None else
+                                  f"{f8:.4f} ({kv_bytes / 2 / f8 / 1e9:.2f})")
+                        rows += (f" {f8cell} | {f8s if f8 else '-'} | "
+                                 f"{f'{best / f8:.2f}' if f8 and best else '-'} |")
                     print(f"| {h}/{hkv} | {b} | {nq} | {nk} | {cell(fg, splits)} | "
                           f"{splits if fg else '-'} | {cell(fgs, fgsn)} | {cell(fg1, _)} |{paged}{rows} {cell(fa, fan)} | "
                           f"{cell(cu, cun)} | {ratio} |", flush=True)
