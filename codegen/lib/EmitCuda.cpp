@@ -453,6 +453,11 @@ std::string flashgen::codegen::emitForwardKernel(VariantOp v, const KernelSpec &
      << (s.tiles.warpSpecialized ? "<Config, Variant, " + std::to_string(s.tiles.ctasPerSM) + ">"
                               : "<Config, Variant>")
      << "(p);\n}\n";
+  if (s.fp8)
+    os << "\n// V transposed for the 8-bit P V (FwdFp8.cuh), launched before.\n"
+       << "extern \"C\" __global__ void __launch_bounds__(kFp8TransposeThreads)\n"
+       << s.fp8TransposeEntry << "(const flashgen::FwdParams p) {\n"
+       << "  flashgen::transposeValuesFp8(p);\n}\n";
   if (s.runtimeTileClasses())
     emitTileClassBuilder(s, "this forward reads", "kBlockM, kBlockN", os);
   return text;

@@ -37,6 +37,7 @@ llvm::Expected<KernelSpec> flashgen::codegen::buildKernelSpec(VariantOp v) {
   case ElementType::f16: s.bf16 = false; break;
   case ElementType::fp8_e4m3:
     s.fp8 = true; // bf16 output
+    s.fp8TransposeEntry = "flashgen_fp8_transpose_v_" + identifier(v.getSymName());
     break;
   default:
     return unsupported(v, "dtype fp8_e5m2 is not supported (fp8_e4m3 is)");

@@ -111,6 +111,7 @@ json::Value flashgen::codegen::kernelSpecToJson(const KernelSpec &s) {
                  {"entry", s.entry},
                  {"bf16", s.bf16},
                  {"fp8", s.fp8},
+                 {"fp8_transpose_entry", s.fp8TransposeEntry},
                  {"head_dim_qk", s.headDimQK},
                  {"head_dim_v", s.headDimV},
                  {"padded_qk", s.paddedQK},
@@ -152,6 +153,7 @@ llvm::Expected<KernelSpec> flashgen::codegen::kernelSpecFromJson(const json::Val
   s.entry = r.string("entry");
   s.bf16 = r.boolean("bf16");
   s.fp8 = r.boolean("fp8");
+  s.fp8TransposeEntry = r.string("fp8_transpose_entry");
   s.headDimQK = r.integer("head_dim_qk");
   s.headDimV = r.integer("head_dim_v");
   s.paddedQK = r.integer("padded_qk");

@@ -294,7 +294,8 @@ llvm::Expected<JitModule> flashgen::runtime::jitModule(llvm::StringRef text, llv
     r.loaded->functions.push_back(*fn);
     ++r.stats.functions;
     if (e != r.spec.bwdPreEntry && e != r.spec.bwdConvertDQEntry &&
-        e != r.spec.bwdConvertDKDVEntry && e != r.spec.tileClassEntry)
+        e != r.spec.bwdConvertDKDVEntry && e != r.spec.tileClassEntry &&
+        e != r.spec.fp8TransposeEntry)
       if (auto err = driver->setMaxDynamicSharedMemory(*fn, r.smemBytes))
         return err;
   }

@@ -4,6 +4,7 @@
 #include "CombineKernel.h"
 #include "JitModule.h"
 #include "TensorMaps.h"
+#include "flashgen/attention/FwdFp8.cuh" // shared with the kernels
 
 #include "flashgen/Codegen/ErrorKind.h"
 #include "flashgen/Frontend/Frontend.h"
@@ -311,20 +312,50 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
                      "forward: a paged KV cache needs the sm_90a warp-specialized kernel; "
                      "variant '" + s.variant + "' runs without it on this device (" +
                          jitOptions.arch + "); contiguous K/V work everywhere");
-  if (s.tiles.warpSpecialized)
-    if (llvm::Error e = encodeQKVMaps(*driver, s, a, p, s.tiles.blockM, s.tiles.blockN))
-      return e;
   unsigned gridX = unsigned((a.seqQ + s.tiles.blockM - 1) / s.tiles.blockM);
   p.kvSplits = untunedForwardKvSplits(a);
   // Split, paged or per-entry-length launches need the module with the
-  // decoding features (FwdDecoding.cuh).
+  // decoding features (FwdDecoding.cuh); so do fp8 launches the V^T
+  // pre-pass does not lay out (varlen, kvBatchIndex): that module's kernel
+  // transposes V itself (FwdFp8.cuh).
   llvm::Expected<const JitModule *> module =
-      forwardModule(p.kvSplits > 1 || a.pageTable || a.seqUsedK);
+      forwardModule(p.kvSplits > 1 || a.pageTable || a.seqUsedK ||
+                    (s.fp8 && (s.varlen || a.kvBatchIndex)));
   if (!module)
     return module.takeError();
   const JitModule &m = **module;
+  // fp8 prefill: V transposed into stream-ordered scratch first.
+  CUdeviceptr vTransposed = 0;
+  if (s.fp8 && !m.decoding) {
+    p.vtKeys = (a.seqK + 15) / 16 * 16;
+    const int64_t entries = int64_t(a.batch) * p.kvHeads;
+    if (entries > 65535)
+      return makeError(ErrorKind::Argument,
+                       "forward: fp8 inputs take batch x kvHeads <= 65535 (got " +
+                           llvm::Twine(entries) + ")");
+    llvm::Expected<CUdeviceptr> vt = driver->allocAsync(
+        size_t(entries) * size_t(p.headDimV) * size_t(p.vtKeys), a.stream);
+    if (!vt)
+      return vt.takeError();
+    vTransposed = *vt;
+    p.vTransposed = reinterpret_cast<uint8_t *>(vTransposed);
+  }
+  auto freeTransposed = [&](llvm::Error e) {
+    return vTransposed ? llvm::joinErrors(std::move(e), driver->freeAsync(vTransposed, a.stream))
+                       : std::move(e);
+  };
+  if (s.tiles.warpSpecialized)
+    if (llvm::Error e = encodeQKVMaps(*driver, s, a, p, s.tiles.blockM, s.tiles.blockN))
+      return freeTransposed(std::move(e));
   void *args[] = {&p};
   auto launchMain = [&]() -> llvm::Error {
+    if (vTransposed)
+      if (llvm::Error e = driver->launch(
+              m.loaded->functions.back(),
+              unsigned((p.vtKeys + kFp8TransposeKeys - 1) / kFp8TransposeKeys),
+              unsigned((p.headDimV + kFp8TransposeDims - 1) / kFp8TransposeDims),
+              unsigned(a.batch * p.kvHeads), kFp8TransposeThreads, 0, a.stream, args))
+        return e;
     return driver->launch(m.loaded->functions[0], gridX, unsigned(a.heads),
                           unsigned(a.batch * p.kvSplits), unsigned(s.fwdThreads()),
                           unsigned(m.smemBytes), a.stream, args);
@@ -357,10 +388,10 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
   };
   // The builder is the forward module's second entry, when it has one.
   CUfunction builder = s.runtimeTileClasses() ? m.loaded->functions[1] : nullptr;
-  return withLookupReport(*driver, s, p, "forward", [&] {
+  return freeTransposed(withLookupReport(*driver, s, p, "forward", [&] {
     return withTileClasses(*driver, s, builder, a, s.tiles.blockM, s.tiles.blockN, p,
                            launchForward);
-  });
+  }));
 }
 
 

@@ -68,7 +68,16 @@ llvm::Error flashgen::runtime::encodeQKVMaps(CudaDriver &drv, const codegen::Ker
   if (llvm::Error e = encodeRowsMap(drv, s, a, p.tmaK, p.k, p.headDimQK, rowsKV, p.kvHeads,
                                     p.kRowStride, p.kHeadStride, p.kBatchStride, box, entries))
     return e;
-  // (fp8: V as it is, too; the kernel transposes it, FwdFp8.cuh.)
+  // fp8 prefill: V^T (FwdFp8.cuh), dims (key position, head-dim row, kv
+  // head, batch entry), boxes of 128 keys x every row of the padded head
+  // dim. (A decoding launch's kernel transposes V itself: V's map.)
+  if (p.vTransposed) {
+    const uint64_t row = uint64_t(p.vtKeys), head = row * uint64_t(p.headDimV),
+                   batch = head * uint64_t(p.kvHeads);
+    return encodeInto(drv, p.tmaV, p.vTransposed,
+                      {row, uint64_t(p.headDimV), uint64_t(p.kvHeads), uint64_t(a.batch)},
+                      {row, head, batch}, {128u, uint32_t(s.paddedV), 1u, 1u}, 1);
+  }
   return encodeRowsMap(drv, s, a, p.tmaV, p.v, p.headDimV, rowsKV, p.kvHeads, p.vRowStride,
                        p.vHeadStride, p.vBatchStride, box, entries);
 }

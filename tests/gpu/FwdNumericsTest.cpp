@@ -385,7 +385,7 @@ TEST_F(GpuForward, OneKernelServesPrefillAndDecoding) {
   // (FwdDecoding.cuh); the first launch that needs one JITs the variant
   // with them, and later launches of either kind keep working. Every
   // kernel family, and a variant with run-time tile classes (its builder a
-  // compile unit of its own).
+  // compile unit of its own), and fp8.
   std::mt19937_64 rng(std::random_device{}());
   const char *specs[][2] = {
       {"oplain", "attention oplain { head_dim = 128; heads = 16; }"},
@@ -393,6 +393,9 @@ TEST_F(GpuForward, OneKernelServesPrefillAndDecoding) {
                "tensor doc_id : i32[batch, seq_k]; mask = doc_id[b, q] == doc_id[b, k]; }"},
       {"osync", "attention osync { mma = sync; head_dim = 64; heads = 8; mask = causal; }"},
       {"ogqa", "attention ogqa { head_dim = 128; heads = 32; kv_heads = 8; "
+               "mask = causal(bottom_right); }"},
+      // fp8: V^T from the pre-pass (prefill) or made in the kernel (decoding).
+      {"ofp8", "attention ofp8 { dtype = fp8_e4m3; head_dim = 128; heads = 16; kv_heads = 4; "
                "mask = causal(bottom_right); }"},
   };
   for (const auto &spec : specs) {

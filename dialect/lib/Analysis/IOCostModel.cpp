@@ -51,13 +51,17 @@ IOEstimate flashgen::attn::estimateFlashgen(VariantOp v, const AttnShape &s,
     est.add("K/V from HBM (once per kv head, L2 reuse)", std::min(kvOnce, tileLoads), false);
   else
     est.add("K/V from HBM (every tile load, L2 too small)", tileLoads, false);
-  // (fp8: the kernel transposes V in shared memory, FwdFp8.cuh: no traffic.)
+  // fp8: the 8-bit P V reads V transposed, made by a pre-pass (FwdFp8.cuh).
+  if (e == 1) {
+    est.add("V^T pre-pass (read V)", BHkv * double(s.seqK) * dv, false);
+    est.add("V^T pre-pass (write V^T)", BHkv * double(s.seqK) * dv, true);
+  }
   est.add("O (written once)", BH * s.seqQ * dv * double(outputElementBytes(v)), true);
   est.add("logsumexp (fp32)", BH * s.seqQ * 4.0, true);
   est.usefulFlops = 2.0 * BH * s.seqQ * s.seqK * (dqk + dv) * census.attendedFraction;
   est.executedFlops = 2.0 * BH * double(census.computed()) * tiles.blockM *
                       tiles.blockN * (dqk + dv);
-  est.extraMemoryBytes = BH * s.seqQ * 4.0;
+  est.extraMemoryBytes = BH * s.seqQ * 4.0 + (e == 1 ? BHkv * double(s.seqK) * dv : 0.0);
   est.memSeconds = est.totalBytes() / t.hbmBytesPerSec;
   // 8-bit products run at twice the 16-bit rate.
   est.mathSeconds = est.executedFlops / (t.mmaFlopsPerSec * (e == 1 ? 2.0 : 1.0));

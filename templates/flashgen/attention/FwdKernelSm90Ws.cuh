@@ -32,11 +32,12 @@
 // by the planner or the tuner).
 //
 // fp8 inputs (Cfg::kFp8, FwdFp8.cuh): the same protocol on one-byte tiles
-// (128-element atoms, 32-element k-steps); the copy engine lands V in a
-// staging ring (vStaged, then vStageFree once read), the producer
-// warpgroup's last two warps transpose it into the consumers' V^T buffer
-// (their arrivals complete vFull), P is packed to e4m3, and O is scaled by
-// V's descale factor before its bf16 store.
+// (128-element atoms, 32-element k-steps); V^T is either the pre-pass's
+// (prefill) or, in a kernel with decoding features, made here: the copy
+// engine lands V in a staging ring (vStaged, then vStageFree once read),
+// the producer warpgroup's last two warps transpose it into the
+// consumers' V^T buffer (their arrivals complete vFull). P is packed to
+// e4m3, and O is scaled by V's descale factor before its bf16 store.
 //
 // No __syncthreads after the start: the producer runs ahead by up to
 // kStages tiles. scripts/ws-protocol-model.py models this protocol.
@@ -114,6 +115,14 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     for (int a = 0; a < Tile::kAtoms; ++a)
       tmaLoad4d(dst + a * Tile::kAtomBytes, map, full, a * Cfg::kAtomElems, row, head, entry);
   };
+  // fp8 prefill: V^T's tile (FwdFp8.cuh), all head-dim rows of keys
+  // [key, key + BN), one box per 128 keys.
+  auto fillTransposedV = [&](uint32_t dst, uint32_t full, int key) {
+    mbarrierArriveExpectTx(full, VTile::kBytes);
+#pragma unroll
+    for (int a = 0; a < VTile::kAtoms; ++a)
+      tmaLoad4d(dst + a * VTile::kAtomBytes, p.tmaV, full, key + a * 128, 0, rb.hk, kvBatch);
+  };
   // A paged cache: the tile's keys in boxes of `box` rows, each inside one
   // page, at the pool row its page-table entry gives; a box past the
   // entry's keys reads past the pool (the copy engine fills zeros, no page
@@ -170,13 +179,17 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
       fillPaged(KTile{}, sm.kBuf(s), p.tmaK, sm.kFull(s), rows);
     else
       fill(KTile{}, sm.kBuf(s), p.tmaK, sm.kFull(s), kRow0 + j * BN, rb.hk, kvBatch);
-    // fp8: V lands in its staging buffer, free once transposed.
-    using VLoad = typename SelectType<Cfg::kFp8, typename Cfg::VStageTile, VTile>::type;
-    const uint32_t vDst = Cfg::kFp8 ? sm.vStage(s) : sm.vBuf(s),
-                   vLanded = Cfg::kFp8 ? sm.vStaged(s) : sm.vFull(s);
+    // fp8 in a decoding kernel: V lands in its staging buffer, free once
+    // transposed; in a prefill one, the pre-pass's V^T in the V buffer.
+    constexpr bool kStaged = Cfg::kFp8 && kFp8VInKernel;
+    using VLoad = typename SelectType<kStaged, typename Cfg::VStageTile, VTile>::type;
+    const uint32_t vDst = kStaged ? sm.vStage(s) : sm.vBuf(s),
+                   vLanded = kStaged ? sm.vStaged(s) : sm.vFull(s);
     if (use > 0)
-      mbarrierWait(Cfg::kFp8 ? sm.vStageFree(s) : sm.vEmpty(s), (use - 1) & 1);
-    if (pages) {
+      mbarrierWait(kStaged ? sm.vStageFree(s) : sm.vEmpty(s), (use - 1) & 1);
+    if constexpr (Cfg::kFp8 && !kFp8VInKernel) {
+      fillTransposedV(sm.vBuf(s), sm.vFull(s), j * BN);
+    } else if (pages) {
       fillPaged(VLoad{}, vDst, p.tmaV, vLanded, rows);
       if (rb.nextTile(j) < rb.jEnd)
         rows = readPoolRows(rb.nextTile(j));
@@ -443,8 +456,8 @@ FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
       mbarrierInit(sm.kFull(s), 1 + (Variant::kUseStagedColumns ? 32 : 0));
       // (fp8: the transposing warps' arrivals; the copy engine's bytes
       // complete vStaged, read by them, who then free it)
-      mbarrierInit(sm.vFull(s), Cfg::kFp8 ? kFp8TransposerWarps : 1);
-      if constexpr (Cfg::kFp8) {
+      mbarrierInit(sm.vFull(s), Cfg::kFp8 && kFp8VInKernel ? kFp8TransposerWarps : 1);
+      if constexpr (Cfg::kFp8 && kFp8VInKernel) {
         mbarrierInit(sm.vStaged(s), 1);
         mbarrierInit(sm.vStageFree(s), kFp8TransposerWarps);
       }
@@ -465,7 +478,7 @@ FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
       if constexpr (Variant::kUseStagedColumns)
         wsColumnStager<Cfg, Variant>(p, rb, sm);
     } else if (producerWarp >= kFp8FirstTransposerWarp) {
-      if constexpr (Cfg::kFp8)
+      if constexpr (Cfg::kFp8 && kFp8VInKernel)
         wsTransposer<Cfg, Variant>(rb, sm, producerWarp - kFp8FirstTransposerWarp);
     }
   } else {

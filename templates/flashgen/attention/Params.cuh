@@ -102,8 +102,13 @@ struct FwdParams {
   /// of one 128-byte atom of columns), for the kernels that load with TMA;
   /// else unset.
   TmaDescriptor tmaQ, tmaK, tmaV;
-  /// fp8 inputs (FwdFp8.cuh): O's factor, V's descale (Q's and K's are in
-  /// scale). Unused otherwise.
+  /// fp8 inputs (FwdFp8.cuh), a prefill launch: V transposed by the
+  /// runtime's pre-pass into vTransposed [batch][kvHeads][headDimV][vtKeys]
+  /// (keys permuted within each 16 to P's register order; tmaV maps it;
+  /// null where the kernel transposes V itself). And O's factor: V's
+  /// descale (Q's and K's are in scale). Unused otherwise.
+  uint8_t *vTransposed;
+  int32_t vtKeys; // seqK rounded up to 16
   float oScale;
 };
 

@@ -39,6 +39,7 @@ void expectSame(const KernelSpec &a, const KernelSpec &b) {
   EXPECT_EQ(a.entry, b.entry);
   EXPECT_EQ(a.bf16, b.bf16);
   EXPECT_EQ(a.fp8, b.fp8);
+  EXPECT_EQ(a.fp8TransposeEntry, b.fp8TransposeEntry);
   EXPECT_EQ(a.headDimQK, b.headDimQK);
   EXPECT_EQ(a.headDimV, b.headDimV);
   EXPECT_EQ(a.paddedQK, b.paddedQK);
@@ -125,15 +126,14 @@ TEST(KernelSpecJson, EveryExampleRoundTrips) {
   EXPECT_GT(seen, 30);
 }
 
-// fp8 inputs: the flag survives the index (a cache hit once lost it and
-// launched the fp8 kernel as bf16); the module has one entry, the kernel
-// transposing V itself.
+// fp8 inputs: the flag and the V transposition's entry survive the index
+// (a cache hit once lost them and launched the fp8 kernel as bf16).
 TEST(KernelSpecJson, Fp8RoundTrips) {
   auto gen = generateForward("attention f8 { dtype = fp8_e4m3; head_dim = 128; }", "f8.attn",
                              "sm_90a");
   ASSERT_TRUE(bool(gen)) << llvm::toString(gen.takeError());
   EXPECT_TRUE(gen->first.fp8);
-  EXPECT_EQ(gen->first.forwardEntries(), std::vector<std::string>{gen->first.entry});
+  EXPECT_EQ(gen->first.forwardEntries().back(), gen->first.fp8TransposeEntry);
   expectRoundTrips(gen->first);
 }
 

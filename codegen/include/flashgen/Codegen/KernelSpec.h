@@ -57,8 +57,10 @@ struct KernelSpec {
   std::string entry;    // extern "C" kernel name
   bool bf16 = true; // the output's type (and the inputs' unless fp8)
   /// fp8 e4m3 inputs, bf16 output (FwdFp8.cuh): the warp-specialized sm_90a
-  /// forward, which transposes V itself.
+  /// forward, V transposed by the module's fp8TransposeEntry first (a
+  /// prefill; a decoding launch's kernel transposes V itself).
   bool fp8 = false;
+  std::string fp8TransposeEntry;
   /// Bytes per element of Q, K and V (O is 16-bit either way).
   int inputBytes() const { return fp8 ? 1 : 2; }
   int64_t headDimQK = 0, headDimV = 0;     // as in the spec
@@ -184,6 +186,8 @@ struct KernelSpec {
     std::vector<std::string> e{entry};
     if (!tileClassEntry.empty())
       e.push_back(tileClassEntry);
+    if (fp8)
+      e.push_back(fp8TransposeEntry);
     return e;
   }
 };
