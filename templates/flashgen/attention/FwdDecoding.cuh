@@ -5,7 +5,8 @@
 // the combine), K/V in a paged pool (FwdParams::pageTable, loaded box by
 // box) and the zeroing of the V rows past an entry's key length
 // (FwdParams::seqUsedK, a KV cache's filled part; the lengths themselves
-// bound every kernel's walk). Compiled in, they are half the SASS of a plain d128 forward (3400
+// bound every kernel's walk); with fp8 inputs, V transposed by the kernel
+// itself instead of read from the pre-pass's V^T (FwdFp8.cuh). Compiled in, they are half the SASS of a plain d128 forward (3400
 // -> 1696 instructions; mostly the paged loads' unrolled boxes) and 15-20%
 // of its NVRTC time, which every variant's first launch waits for (issue
 // 14). So the JIT compiles a forward without them (the source defines
