@@ -23,6 +23,13 @@ their cache positions and the queries at theirs (causal or windowed; else
 all at cache_seqlens), interleaved or GPT-NeoX style (rotary.py), before the
 keys are appended, as flash-attn does.
 
+fp8 (e4m3) caches: q, k_cache, v_cache (and k, v) as torch.float8_e4m3fn
+with per-tensor descale factors q_descale, k_descale, v_descale (the real
+value of an element is its fp8 value times the factor; floats or
+one-element tensors, as flash-attn 3's arguments for the per-tensor case);
+the output is bf16 (sm_90a, head dim 128; no rotary: rotate before
+quantizing).
+
 Not yet (UnsupportedError): cache_leftpad. num_splits is a hint flash-attn
 may ignore; flashgen chooses its own split-KV.
 """
@@ -130,6 +137,28 @@ def _check_pages(table: Tensor, lens: Tensor, new: int, page_size: int, num_page
                         "for pages the keys use")
 
 
+def _descale_factors(dtype: str, *factors) -> Optional[tuple]:
+    """fp8 inputs' (q, k, v) descale factors as floats (None: 1), or None
+    for 16-bit inputs, which take none."""
+    if dtype != "fp8_e4m3":
+        if any(f is not None for f in factors):
+            raise ArgumentError(f"{_WHO}: q_descale/k_descale/v_descale apply to "
+                                f"torch.float8_e4m3fn inputs, q is {dtype}")
+        return None
+    out = []
+    for name, f in zip(("q_descale", "k_descale", "v_descale"), factors):
+        if isinstance(f, Tensor):
+            if f.numel() != 1:
+                raise UnsupportedError(f"{_WHO}: {name} has {f.numel()} elements; flashgen's "
+                                       "fp8 kernels take one per-tensor factor")
+            f = float(f.item())
+        f = 1.0 if f is None else float(f)
+        if not f > 0 or f == float("inf"):
+            raise ArgumentError(f"{_WHO}: {name} ({f}) must be a positive finite number")
+        out.append(f)
+    return tuple(out)
+
+
 def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
                             k: Optional[Tensor] = None, v: Optional[Tensor] = None,
                             rotary_cos: Optional[Tensor] = None,
@@ -142,7 +171,8 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
                             window_size=(-1, -1), softcap: float = 0.0,
                             rotary_interleaved: bool = True,
                             alibi_slopes: Optional[Tensor] = None, num_splits: int = 0,
-                            return_softmax_lse: bool = False):
+                            return_softmax_lse: bool = False,
+                            q_descale=None, k_descale=None, v_descale=None):
     """flash-attn's flash_attn_with_kvcache (see the module's text): out
     [B, Sq, H, Dv], and with return_softmax_lse the logsumexp [B, H, Sq]."""
     if cache_leftpad is not None:
@@ -214,9 +244,14 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
         if not isinstance(alibi_slopes, Tensor) or tuple(alibi_slopes.shape) not in want:
             raise ArgumentError(f"{_WHO}: alibi_slopes must be [nheads] or [batch, nheads]")
         alibi_rank = alibi_slopes.dim()
-    dtype = {torch.bfloat16: "bf16", torch.float16: "f16"}.get(q.dtype)
+    dtype = {torch.bfloat16: "bf16", torch.float16: "f16",
+             torch.float8_e4m3fn: "fp8_e4m3"}.get(q.dtype)
     if dtype is None:
-        raise ArgumentError(f"{_WHO}: q must be bf16 or fp16, got {q.dtype}")
+        raise ArgumentError(f"{_WHO}: q must be bf16, fp16 or float8_e4m3fn, got {q.dtype}")
+    descale = _descale_factors(dtype, q_descale, k_descale, v_descale)
+    if descale is not None and rotary:
+        raise UnsupportedError(f"{_WHO}: rotary embeddings on fp8 inputs are not supported "
+                               "(rotate in 16 bits, then quantize)")
     text = kvcache_spec_text(dtype, d, v_cache.shape[3], causal=causal,
                              window_size=window_size, softcap=softcap, alibi_rank=alibi_rank,
                              softmax_scale=softmax_scale)
@@ -247,8 +282,11 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
             rows, pos = table.long().gather(1, pos // page_size), pos % page_size
         else:
             rows = (torch.arange(batch, device=q.device) if idx is None else idx)[:, None]
-        k_cache[rows, pos] = k
-        v_cache[rows, pos] = v
+        # (fp8 caches through one-byte views: index_put has no float8 kernel)
+        bytes_ = k_cache.element_size() == 1
+        as_bytes = (lambda t: t.view(torch.uint8)) if bytes_ else (lambda t: t)
+        as_bytes(k_cache)[rows, pos] = as_bytes(k)
+        as_bytes(v_cache)[rows, pos] = as_bytes(v)
         total = lens + new
     # The kernel reads entry idx[b] of the caches in place (no gathered copy).
     kv_index = None if idx is None else idx.to(torch.int32).contiguous()
@@ -272,7 +310,7 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
     # Each entry's keys end at its length: rows past it are never read
     # into the result (a cache from torch.empty may hold NaN there).
     out, lse = ops.attention_seqused(q, k_cache, v_cache, text, names, list(ts),
-                                     total.contiguous(), o_layout, table, kv_index)
+                                     total.contiguous(), o_layout, table, kv_index, descale)
     if o_layout == ops.O_BHSD:
         out = out.contiguous()  # flash-attn's [B, Sq, H, D], contiguous
     return (out, lse) if return_softmax_lse else out

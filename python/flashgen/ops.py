@@ -251,14 +251,18 @@ def _(q, k, v, spec, names, tensors, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, m
 def _fwd_seqused_impl(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str,
                       tensors: list[Tensor], seqused_k: Tensor, o_layout: int,
                       page_table: Optional[Tensor] = None,
-                      kv_batch_index: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
+                      kv_batch_index: Optional[Tensor] = None, q_descale: float = 1.0,
+                      k_descale: float = 1.0, v_descale: float = 1.0) -> tuple[Tensor, Tensor]:
     """The forward with per-entry key lengths (flash_attn_with_kvcache's
     cache_seqlens): entry b attends its first seqused_k[b] keys; with
     page_table, k and v are paged pools; with kv_batch_index, entry b reads
-    k and v's entry kv_batch_index[b]."""
+    k and v's entry kv_batch_index[b]. fp8 inputs: with their descale
+    factors (ignored for 16-bit ones)."""
+    fp8 = q.dtype == torch.float8_e4m3fn
     return forward_call(q, k, v, spec, names, tensors, None, None, q.shape[1], k.shape[1], None,
                         o_layout, seqused_k=seqused_k, page_table=page_table,
-                        kv_batch_index=kv_batch_index)
+                        kv_batch_index=kv_batch_index,
+                        descale=(q_descale, k_descale, v_descale) if fp8 else None)
 
 
 # Inference only: no autograd formula (the backward has no per-entry key
@@ -269,25 +273,29 @@ attention_fwd_seqused = torch.library.custom_op("flashgen::attention_fwd_seqused
 
 
 @attention_fwd_seqused.register_fake
-def _(q, k, v, spec, names, tensors, seqused_k, o_layout, page_table=None, kv_batch_index=None):
+def _(q, k, v, spec, names, tensors, seqused_k, o_layout, page_table=None, kv_batch_index=None,
+      q_descale=1.0, k_descale=1.0, v_descale=1.0):
     return _alloc_out(q, v, None, o_layout)
 
 
 def attention_seqused(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str,
                       tensors: list[Tensor], seqused_k: Tensor, o_layout: int,
                       page_table: Optional[Tensor] = None,
-                      kv_batch_index: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
+                      kv_batch_index: Optional[Tensor] = None,
+                      descale: Optional[tuple] = None) -> tuple[Tensor, Tensor]:
     """O and the logsumexp of `spec` on BSHD q, k, v where entry b has
-    seqused_k[b] keys (k, v paged pools with page_table): the operator while
-    torch.compile traces, else the kernels directly."""
+    seqused_k[b] keys (k, v paged pools with page_table; fp8 inputs with
+    their (q, k, v) descale factors): the operator while torch.compile
+    traces, else the kernels directly."""
+    descale = descale or (1.0, 1.0, 1.0)
     if torch.compiler.is_compiling():
         return attention_fwd_seqused(q, k, v, spec, names, tensors, seqused_k, o_layout,
-                                     page_table, kv_batch_index)
+                                     page_table, kv_batch_index, *descale)
     if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad):
         raise ArgumentError("flashgen: per-entry key lengths (seqused_k, cache_seqlens) are "
                             "for inference: the backward does not take them")
     return _fwd_seqused_impl(q, k, v, spec, names, tensors, seqused_k, o_layout, page_table,
-                             kv_batch_index)
+                             kv_batch_index, *descale)
 
 
 def _usable(t: Tensor) -> Tensor:

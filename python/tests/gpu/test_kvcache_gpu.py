@@ -295,3 +295,89 @@ def test_rotary_equals_rotating_first(interleaved, causal):
     want = flash_attn_with_kvcache(qr, kc1, vc1, k=kr, v=vn, cache_seqlens=lens, causal=causal)
     torch.testing.assert_close(out, want, rtol=0, atol=0)
     assert torch.equal(kc, kc1) and torch.equal(vc, vc1)
+
+
+FP8_DESCALE = (0.5, 0.25, 2.0)  # q, k, v: powers of two keep the values exact
+
+
+def _fp8(shape, scale):
+    """An e4m3 tensor and its exact values (fp8 x descale) in float64."""
+    x8 = (torch.randn(shape, device="cuda") / scale).to(torch.float8_e4m3fn)
+    return x8, x8.double() * scale
+
+
+def _fp8_emulated(q, kc, vc, lens, causal):
+    """Per entry, the float64 formula with P rounded to e4m3 on its way to
+    P V (what fp8 itself allows; test_fp8.py's criterion), in bf16."""
+    outs = []
+    for b in range(q.shape[0]):
+        n, sq, h = int(lens[b]), q.shape[1], q.shape[2]
+        k = kc[b, :n].repeat_interleave(h // kc.shape[2], dim=1)
+        v = vc[b, :n].repeat_interleave(h // vc.shape[2], dim=1)
+        s = torch.einsum("qhd,khd->hqk", q[b], k) / q.shape[-1] ** 0.5
+        s = s.masked_fill(~fa_mask(sq, n, causal, (-1, -1), q.device), float("-inf"))
+        m = s.amax(-1, keepdim=True).clamp_min(-1e30)
+        p = torch.exp(s - m)
+        l = p.sum(-1, keepdim=True)
+        p8 = p.float().to(torch.float8_e4m3fn).double()
+        outs.append((torch.einsum("hqk,khd->qhd", p8, v) / l.transpose(0, 1)).to(torch.bfloat16))
+    return torch.stack(outs)
+
+
+@pytest.mark.parametrize("sq", [1, 4])
+@pytest.mark.parametrize("paged,append", [(False, False), (True, False), (False, True)])
+def test_fp8_cache_against_float64(sq, paged, append, report):
+    """fp8 (e4m3) q and caches with per-tensor descale factors (the kernel
+    transposes V itself, FwdFp8.cuh): the bf16 output against the float64
+    reference on the exact fp8 values, in a contiguous cache, a paged pool
+    and with new keys appended in place (written as bytes)."""
+    b, cap, h, hk, d, page, new = 3, 2048, 32, 8, 128, 64, 8 if append else 0
+    q8, q = _fp8((b, sq, h, d), FP8_DESCALE[0])
+    kc8, kc = _fp8((b, cap, hk, d), FP8_DESCALE[1])
+    vc8, vc = _fp8((b, cap, hk, d), FP8_DESCALE[2])
+    lens = torch.tensor([sq, cap - 1 - new, 700], dtype=torch.int32, device="cuda")
+    kw = dict(q_descale=FP8_DESCALE[0], k_descale=FP8_DESCALE[1],
+              v_descale=torch.tensor([FP8_DESCALE[2]]))
+    if append:
+        k8, kn = _fp8((b, new, hk, d), FP8_DESCALE[1])
+        v8, vn = _fp8((b, new, hk, d), FP8_DESCALE[2])
+        kw.update(k=k8, v=v8)
+        for e in range(b):
+            at = int(lens[e])
+            kc[e, at:at + new], vc[e, at:at + new] = kn[e], vn[e]
+    kcache, vcache = kc8, vc8
+    if paged:  # the same keys in a shuffled pool of pages
+        pages = cap // page
+        perm = torch.randperm(b * pages, device="cuda")
+        kw["block_table"] = perm.view(b, pages).to(torch.int32)
+        kcache = torch.empty(b * pages, page, hk, d, device="cuda", dtype=torch.float8_e4m3fn)
+        vcache = torch.empty_like(kcache)
+        kcache.view(torch.uint8)[perm] = kc8.view(torch.uint8).view(b * pages, page, hk, d)
+        vcache.view(torch.uint8)[perm] = vc8.view(torch.uint8).view(b * pages, page, hk, d)
+    out, lse = flash_attn_with_kvcache(q8, kcache, vcache, cache_seqlens=lens, causal=True,
+                                       return_softmax_lse=True, **kw)
+    assert out.dtype == torch.bfloat16 and out.shape == (b, sq, h, d)
+    total = lens + new
+    o64, l64 = _per_entry_reference(q, kc, vc, total, causal=True, window=(-1, -1),
+                                    softcap=0.0, alibi=None, dtype=torch.float64)
+    low = _fp8_emulated(q, kc, vc, total, causal=True)
+    assert_close(f"fp8 cache sq={sq} paged={paged} append={append}", out, o64, low, report,
+                 atol=1e-3)
+    finite = torch.isfinite(l64)
+    assert torch.equal(torch.isfinite(lse), finite)
+    assert (lse[finite] - l64[finite].float()).abs().max().item() < 1e-3
+
+
+def test_fp8_cache_errors_name_the_problem():
+    q8, _ = _fp8((1, 1, 8, 128), 1.0)
+    kc8, _ = _fp8((1, 256, 8, 128), 1.0)
+    cos = torch.ones(256, 64, device="cuda")
+    from flashgen import ArgumentError, UnsupportedError
+    with pytest.raises(UnsupportedError, match="rotary embeddings on fp8"):
+        flash_attn_with_kvcache(q8, kc8, kc8, rotary_cos=cos, rotary_sin=cos, cache_seqlens=3)
+    with pytest.raises(UnsupportedError, match="one per-tensor factor"):
+        flash_attn_with_kvcache(q8, kc8, kc8, cache_seqlens=3,
+                                k_descale=torch.ones(1, 8, device="cuda"))
+    with pytest.raises(ArgumentError, match="apply to torch.float8_e4m3fn inputs"):
+        flash_attn_with_kvcache(q8.bfloat16(), kc8.bfloat16(), kc8.bfloat16(), cache_seqlens=3,
+                                q_descale=2.0)
