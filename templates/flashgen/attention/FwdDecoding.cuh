@@ -6,8 +6,9 @@
 // box) and the zeroing of the V rows past an entry's key length
 // (FwdParams::seqUsedK, a KV cache's filled part; the lengths themselves
 // bound every kernel's walk); with fp8 inputs, V transposed by the kernel
-// itself instead of read from the pre-pass's V^T (FwdFp8.cuh). Compiled in, they are half the SASS of a plain d128 forward (3400
-// -> 1696 instructions; mostly the paged loads' unrolled boxes) and 15-20%
+// itself instead of read from the pre-pass's V^T (FwdFp8.cuh). Compiled
+// in, they are half the SASS of a plain d128 forward (3400 -> 1696
+// instructions; mostly the paged loads' unrolled boxes) and 15-20%
 // of its NVRTC time, which every variant's first launch waits for (issue
 // 14). So the JIT compiles a forward without them (the source defines
 // FLASHGEN_FWD_DECODING 0) and, on the first launch that needs one, the

@@ -121,14 +121,14 @@ FG_DEVICE void transposeBytes4x4(uint32_t w0, uint32_t w1, uint32_t w2, uint32_t
   out[3] = __byte_perm(hi01, hi23, 0x7632);
 }
 
-/// V^T of one kv tile. `stage`: the copy engine's tile of V (BN key rows
-/// of 128 bytes, 128-byte swizzle; head-dim bytes [0, DV), zeros past V's
-/// head dim); `vt`: the consumers' V^T tile, VT (DV head-dim rows of BN
-/// key positions, 128-byte atoms of positions, position k of a row holding
-/// key fp8KeyAtPosition(k)). Keys at or past `validKeys` become zeros: rows
-/// past an entry's key length (per-entry lengths, pages) hold anything,
-/// and 0 x NaN is NaN in P V. `worker`: this warp's index among
-/// kFp8TransposerWarps.
+/// V^T of one kv tile. `stage`: the copy engine's tile of V
+/// (Cfg::VStageTile: BN key rows of 128 bytes, 128-byte swizzle; head-dim
+/// bytes [0, DV), zeros past V's head dim); `vt`: the consumers' V^T tile,
+/// VT (DV head-dim rows of BN key positions, 128-byte atoms of positions,
+/// position k of a row holding key fp8KeyAtPosition(k)). Keys at or past
+/// `validKeys` become zeros: rows past an entry's key length (per-entry
+/// lengths, pages) hold anything, and 0 x NaN is NaN in P V. `worker`:
+/// this warp's index among kFp8TransposerWarps.
 ///
 /// A lane moves 4 keys x 8 head-dim bytes per step: four 64-bit loads (keys
 /// 2i, 2i + 1, 2i + 8, 2i + 9 of 16-key chunk x: the keys of positions
@@ -141,7 +141,7 @@ FG_DEVICE void transposeBytes4x4(uint32_t w0, uint32_t w1, uint32_t w2, uint32_t
 /// 32 banks. Both tiles' rows are 128-byte aligned and the swizzle XORs
 /// address bits 4-6 only, so a swizzled address is one XOR of an aligned
 /// one, and the row steps are the instructions' immediate offsets.
-template <class Stage, class VT, int BN, int DV>
+template <class VT, int BN, int DV>
 FG_DEVICE void transposeTileFp8(uint32_t stage, uint32_t vt, int validKeys, int worker,
                                 int lane) {
   static_assert(DV % 64 == 0 && BN % 128 == 0 && 8 % kFp8TransposerWarps == 0,
@@ -164,10 +164,14 @@ FG_DEVICE void transposeTileFp8(uint32_t stage, uint32_t vt, int validKeys, int 
         const uint32_t even = stageRow + atom * 128 * 128 + ((column * 8) ^ swizzle);
         const uint32_t odd = even ^ 16;
         uint32_t lo[4], hi[4];
-        asm volatile("ld.shared.v2.b32 {%0, %1}, [%2];\n" : "=r"(lo[0]), "=r"(hi[0]) : "r"(even));
-        asm volatile("ld.shared.v2.b32 {%0, %1}, [%2+128];\n" : "=r"(lo[1]), "=r"(hi[1]) : "r"(odd));
-        asm volatile("ld.shared.v2.b32 {%0, %1}, [%2+1024];\n" : "=r"(lo[2]), "=r"(hi[2]) : "r"(even));
-        asm volatile("ld.shared.v2.b32 {%0, %1}, [%2+1152];\n" : "=r"(lo[3]), "=r"(hi[3]) : "r"(odd));
+        asm volatile("ld.shared.v2.b32 {%0, %1}, [%2];\n"
+                     : "=r"(lo[0]), "=r"(hi[0]) : "r"(even));
+        asm volatile("ld.shared.v2.b32 {%0, %1}, [%2+128];\n"
+                     : "=r"(lo[1]), "=r"(hi[1]) : "r"(odd));
+        asm volatile("ld.shared.v2.b32 {%0, %1}, [%2+1024];\n"
+                     : "=r"(lo[2]), "=r"(hi[2]) : "r"(even));
+        asm volatile("ld.shared.v2.b32 {%0, %1}, [%2+1152];\n"
+                     : "=r"(lo[3]), "=r"(hi[3]) : "r"(odd));
 #pragma unroll
         for (int n = 0; n < 4; ++n)
           if (!keep[n])

@@ -241,7 +241,7 @@ FG_DEVICE void wsTransposer(const FwdRowBlock<Variant> &rb, const WsSmem<Cfg> &s
     mbarrierWait(sm.vStaged(s), use & 1);
     if (use > 0)
       mbarrierWait(sm.vEmpty(s), (use - 1) & 1);
-    transposeTileFp8<typename Cfg::VStageTile, typename Cfg::VTile, BN, Cfg::kHeadDimV>(
+    transposeTileFp8<typename Cfg::VTile, BN, Cfg::kHeadDimV>(
         sm.vStage(s), sm.vBuf(s), rb.seqK - j * BN, worker, lane);
     fenceProxyAsyncShared();
     __syncwarp();
