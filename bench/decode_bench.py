@@ -107,12 +107,13 @@ def main():
     print(f"# torch {torch.__version__} on {torch.cuda.get_device_name()}; ms (KV TB/s)")
     paged_head = "".join(f" flashgen paged {p} |" for p in pages)
     rows_head = " flashgen bhsd, rows not packed |" if args.pack_rows else ""
-    fp8_head = " flashgen fp8 (bhsd) | fp8 splits | fp8/best bf16 |" if args.fp8 else ""
+    fp8_head = (" flashgen fp8 (bhsd) | fp8 splits | fp8/best bf16 |" +
+                "".join(f" fp8 paged {p} |" for p in pages)) if args.fp8 else ""
     print("| H/Hkv | B | Nq | Nk | flashgen (bhsd) | splits | flashgen (bshd) | "
           "flashgen bshd, no split |" + paged_head + rows_head + fp8_head +
           " FA2 (SDPA flash) | cuDNN | flashgen/best |")
     print("|---|---|---|---|---|---|---|---|" +
-          "---|" * (len(pages) + bool(args.pack_rows) + 3 * bool(args.fp8)) +
+          "---|" * (len(pages) + bool(args.pack_rows) + (3 + len(pages)) * bool(args.fp8)) +
           "---|---|---|")
     for h, hkv, d in groups:
         text = spec_text(h, hkv, d)
@@ -147,6 +148,11 @@ def main():
                                   f"{f8:.4f} ({kv_bytes / 2 / f8 / 1e9:.2f})")
                         rows += (f" {f8cell} | {f8s if f8 else '-'} | "
                                  f"{f'{best / f8:.2f}' if f8 and best else '-'} |")
+                        for p in pages:
+                            f8p, f8pn = flashgen_ms(args.flashgen, spec_text(h, hkv, d, "fp8_e4m3"),
+                                                    b, h, nq, nk, page_size=p)
+                            rows += (f" - ({f8pn}) |" if f8p is None else
+                                     f" {f8p:.4f} ({kv_bytes / 2 / f8p / 1e9:.2f}) |")
                     print(f"| {h}/{hkv} | {b} | {nq} | {nk} | {cell(fg, splits)} | "
                           f"{splits if fg else '-'} | {cell(fgs, fgsn)} | {cell(fg1, _)} |{paged}{rows} {cell(fa, fan)} | "
                           f"{cell(cu, cun)} | {ratio} |", flush=True)
