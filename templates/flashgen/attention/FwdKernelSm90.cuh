@@ -64,8 +64,10 @@ struct FwdConfigSm90 {
   using KTile = WgmmaTile<kBlockN, kHeadDimQK * kElemBytes / 2>;
   using VTile = typename SelectType<kFp8, WgmmaTile<kHeadDimV, kBlockN / 2>,
                                     WgmmaTile<kBlockN, kHeadDimV>>::type;
-  /// fp8: V's tile as the copy engine lands it (key rows of one 128-byte
-  /// atom), which the producer's warps transpose into VTile (FwdFp8.cuh).
+  /// fp8 in a kernel with decoding features: the producer's warps
+  /// transpose V into VTile themselves (FwdFp8.cuh), from V's tile as the
+  /// copy engine lands it (key rows of one 128-byte atom).
+  static constexpr bool kTransposesV = kFp8 && kFp8VInKernel;
   using VStageTile = WgmmaTile<kBlockN, 64>;
   /// The warp-specialized kernel's mbarriers (FwdKernelSm90Ws.cuh).
   static constexpr int kBarrierBytes = 128;

@@ -61,6 +61,8 @@ template <class Cfg> struct WsSmem {
   static constexpr int S = Cfg::kStages;
   static_assert(8 * (1 + 6 * S) <= Cfg::kBarrierBytes, "barriers fit their space");
   static constexpr int kStagingBytes = int(wsFp8StagingBytes(S, Cfg::kElemBytes, Cfg::kBlockN));
+  static_assert(kStagingBytes == (Cfg::kFp8 ? S * Cfg::VStageTile::kBytes : 0),
+                "the planner's staging ring is the kernel's");
   uint32_t q, k, v, staging, bar;
   uint8_t *generic;       // the same bytes, for plain loads and stores
   uint32_t genericBase;
@@ -181,13 +183,12 @@ FG_DEVICE void wsProducer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
       fill(KTile{}, sm.kBuf(s), p.tmaK, sm.kFull(s), kRow0 + j * BN, rb.hk, kvBatch);
     // fp8 in a decoding kernel: V lands in its staging buffer, free once
     // transposed; in a prefill one, the pre-pass's V^T in the V buffer.
-    constexpr bool kStaged = Cfg::kFp8 && kFp8VInKernel;
-    using VLoad = typename SelectType<kStaged, typename Cfg::VStageTile, VTile>::type;
-    const uint32_t vDst = kStaged ? sm.vStage(s) : sm.vBuf(s),
-                   vLanded = kStaged ? sm.vStaged(s) : sm.vFull(s);
+    using VLoad = typename SelectType<Cfg::kTransposesV, typename Cfg::VStageTile, VTile>::type;
+    const uint32_t vDst = Cfg::kTransposesV ? sm.vStage(s) : sm.vBuf(s),
+                   vLanded = Cfg::kTransposesV ? sm.vStaged(s) : sm.vFull(s);
     if (use > 0)
-      mbarrierWait(kStaged ? sm.vStageFree(s) : sm.vEmpty(s), (use - 1) & 1);
-    if constexpr (Cfg::kFp8 && !kFp8VInKernel) {
+      mbarrierWait(Cfg::kTransposesV ? sm.vStageFree(s) : sm.vEmpty(s), (use - 1) & 1);
+    if constexpr (Cfg::kFp8 && !Cfg::kTransposesV) {
       fillTransposedV(sm.vBuf(s), sm.vFull(s), j * BN);
     } else if (pages) {
       fillPaged(VLoad{}, vDst, p.tmaV, vLanded, rows);
@@ -456,8 +457,8 @@ FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
       mbarrierInit(sm.kFull(s), 1 + (Variant::kUseStagedColumns ? 32 : 0));
       // (fp8: the transposing warps' arrivals; the copy engine's bytes
       // complete vStaged, read by them, who then free it)
-      mbarrierInit(sm.vFull(s), Cfg::kFp8 && kFp8VInKernel ? kFp8TransposerWarps : 1);
-      if constexpr (Cfg::kFp8 && kFp8VInKernel) {
+      mbarrierInit(sm.vFull(s), Cfg::kTransposesV ? kFp8TransposerWarps : 1);
+      if constexpr (Cfg::kTransposesV) {
         mbarrierInit(sm.vStaged(s), 1);
         mbarrierInit(sm.vStageFree(s), kFp8TransposerWarps);
       }
@@ -478,7 +479,7 @@ FG_DEVICE void attentionForwardSm90Ws(const FwdParams &p) {
       if constexpr (Variant::kUseStagedColumns)
         wsColumnStager<Cfg, Variant>(p, rb, sm);
     } else if (producerWarp >= kFp8FirstTransposerWarp) {
-      if constexpr (Cfg::kFp8 && kFp8VInKernel)
+      if constexpr (Cfg::kTransposesV)
         wsTransposer<Cfg, Variant>(rb, sm, producerWarp - kFp8FirstTransposerWarp);
     }
   } else {
