@@ -116,16 +116,16 @@ def main():
           "---|" * (len(pages) + bool(args.pack_rows) + (3 + len(pages)) * bool(args.fp8)) +
           "---|---|---|")
     for h, hkv, d in groups:
-        text = spec_text(h, hkv, d)
+        text, text8 = spec_text(h, hkv, d), spec_text(h, hkv, d, "fp8_e4m3")
         for b in batches:
             for nk in nks:
                 for nq in nqs:
                     kv_bytes = b * hkv * nk * 2 * d * 2
 
-                    def cell(ms, note=None):
+                    def cell(ms, note=None, elem_bytes=2):
                         if ms is None:
                             return f"- ({note})"
-                        return f"{ms:.4f} ({kv_bytes / ms / 1e9:.2f})"
+                        return f"{ms:.4f} ({kv_bytes * elem_bytes / 2 / ms / 1e9:.2f})"
                     fg, splits = flashgen_ms(args.flashgen, text, b, h, nq, nk, layout="bhsd")
                     fgs, fgsn = flashgen_ms(args.flashgen, text, b, h, nq, nk)
                     fg1, _ = flashgen_ms(args.flashgen, text, b, h, nq, nk, splits=1)
@@ -142,17 +142,12 @@ def main():
                     best = min([x for x in (fa, cu) if x is not None], default=None)
                     ratio = f"{best / fg:.2f}" if fg and best else "-"
                     if args.fp8:
-                        f8, f8s = flashgen_ms(args.flashgen, spec_text(h, hkv, d, "fp8_e4m3"),
-                                              b, h, nq, nk, layout="bhsd")
-                        f8cell = (f"- ({f8s})" if f8 is None else
-                                  f"{f8:.4f} ({kv_bytes / 2 / f8 / 1e9:.2f})")
-                        rows += (f" {f8cell} | {f8s if f8 else '-'} | "
+                        f8, f8s = flashgen_ms(args.flashgen, text8, b, h, nq, nk, layout="bhsd")
+                        rows += (f" {cell(f8, f8s, 1)} | {f8s if f8 else '-'} | "
                                  f"{f'{best / f8:.2f}' if f8 and best else '-'} |")
                         for p in pages:
-                            f8p, f8pn = flashgen_ms(args.flashgen, spec_text(h, hkv, d, "fp8_e4m3"),
-                                                    b, h, nq, nk, page_size=p)
-                            rows += (f" - ({f8pn}) |" if f8p is None else
-                                     f" {f8p:.4f} ({kv_bytes / 2 / f8p / 1e9:.2f}) |")
+                            f8p = flashgen_ms(args.flashgen, text8, b, h, nq, nk, page_size=p)
+                            rows += f" {cell(*f8p, 1)} |"
                     print(f"| {h}/{hkv} | {b} | {nq} | {nk} | {cell(fg, splits)} | "
                           f"{splits if fg else '-'} | {cell(fgs, fgsn)} | {cell(fg1, _)} |{paged}{rows} {cell(fa, fan)} | "
                           f"{cell(cu, cun)} | {ratio} |", flush=True)
