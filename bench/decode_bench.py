@@ -11,6 +11,9 @@ do_bench times SDPA: the L2 evicted before each launch by a write queued
 ahead of the start event (`flashgen run --cold-l2`), so neither side is
 timed from a warm L2 or with the host's launch time (--warm-l2: flashgen
 back to back, as before session 21).
+--flex adds FlexAttention (torch.compile'd flex_attention, its decoding
+kernel at these query lengths; no mask, as SDPA; one compile for every
+shape, dynamic=True) and --lean leaves out the bshd and no-split columns.
 Usage (repository root, after scripts/device-prep.sh, .carry carried):
     python3 bench/decode_bench.py [--flashgen .carry/flashgen] [--quick] [--paged 16,256]
 Prints a markdown table; a backend that refuses a shape says so."""
@@ -73,6 +76,27 @@ def sdpa_ms(backend, b, h, hkv, nq, nk, d):
         return None, str(e).splitlines()[0][:80]
 
 
+_flex = None
+
+
+def flex_ms(b, h, hkv, nq, nk, d):
+    """FlexAttention's time on BHSD bf16 inputs (no mask: every key, as
+    SDPA's), compiled once with dynamic shapes (the first call compiles)."""
+    global _flex
+    from torch.nn.attention.flex_attention import flex_attention
+    if _flex is None:
+        _flex = torch.compile(flex_attention, dynamic=True)
+    q = torch.randn(b, h, nq, d, device="cuda", dtype=torch.bfloat16)
+    k = torch.randn(b, hkv, nk, d, device="cuda", dtype=torch.bfloat16)
+    v = torch.randn(b, hkv, nk, d, device="cuda", dtype=torch.bfloat16)
+    try:
+        with torch.no_grad():
+            return do_bench(lambda: _flex(q, k, v, enable_gqa=h != hkv), warmup=25, rep=100,
+                            return_mode="median"), None
+    except Exception as e:  # (compile errors are not RuntimeErrors)
+        return None, f"{type(e).__name__}: {str(e).splitlines()[0][:60]}"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--flashgen", default=".carry/flashgen")
@@ -91,6 +115,14 @@ def main():
                          "one byte per element) and its speed over the best bf16 backend")
     ap.add_argument("--nq", default="",
                     help="query rows, e.g. 4,16 (default: 1 with --quick, else 1,4,16)")
+    ap.add_argument("--nk", default="",
+                    help="keys, e.g. 4096,32768 (default: 4k, 32k, and 128k without --quick)")
+    ap.add_argument("--batches", default="",
+                    help="batch sizes, e.g. 1,8 (default: 1, 8, and 64 without --quick)")
+    ap.add_argument("--flex", action="store_true",
+                    help="a column of FlexAttention (torch.compile'd, dynamic shapes)")
+    ap.add_argument("--lean", action="store_true",
+                    help="without the bshd and no-split columns of flashgen")
     args = ap.parse_args()
     global COLD_L2
     COLD_L2 = not args.warm_l2
@@ -102,19 +134,24 @@ def main():
     if args.nq:
         nqs = tuple(int(x) for x in args.nq.split(","))
     nks = (4096, 32768) if args.quick else (4096, 32768, 131072)
+    if args.nk:
+        nks = tuple(int(x) for x in args.nk.split(","))
     batches = (1, 8) if args.quick else (1, 8, 64)
+    if args.batches:
+        batches = tuple(int(x) for x in args.batches.split(","))
     warm_up()
     print(f"# torch {torch.__version__} on {torch.cuda.get_device_name()}; ms (KV TB/s)")
     paged_head = "".join(f" flashgen paged {p} |" for p in pages)
     rows_head = " flashgen bhsd, rows not packed |" if args.pack_rows else ""
     fp8_head = (" flashgen fp8 (bhsd) | fp8 splits | fp8/best bf16 |" +
                 "".join(f" fp8 paged {p} |" for p in pages)) if args.fp8 else ""
-    print("| H/Hkv | B | Nq | Nk | flashgen (bhsd) | splits | flashgen (bshd) | "
-          "flashgen bshd, no split |" + paged_head + rows_head + fp8_head +
-          " FA2 (SDPA flash) | cuDNN | flashgen/best |")
-    print("|---|---|---|---|---|---|---|---|" +
-          "---|" * (len(pages) + bool(args.pack_rows) + (3 + len(pages)) * bool(args.fp8)) +
-          "---|---|---|")
+    bshd_head = "" if args.lean else " flashgen (bshd) | flashgen bshd, no split |"
+    flex_head = " Flex | flashgen/Flex |" if args.flex else ""
+    head = ("| H/Hkv | B | Nq | Nk | flashgen (bhsd) | splits |" + bshd_head + paged_head +
+            rows_head + fp8_head + " FA2 (SDPA flash) | cuDNN |" + flex_head +
+            " flashgen/best |")
+    print(head)
+    print("|---" * (head.count("|") - 1) + "|")
     for h, hkv, d in groups:
         text, text8 = spec_text(h, hkv, d), spec_text(h, hkv, d, "fp8_e4m3")
         for b in batches:
@@ -127,8 +164,11 @@ def main():
                             return f"- ({note})"
                         return f"{ms:.4f} ({kv_bytes * elem_bytes / 2 / ms / 1e9:.2f})"
                     fg, splits = flashgen_ms(args.flashgen, text, b, h, nq, nk, layout="bhsd")
-                    fgs, fgsn = flashgen_ms(args.flashgen, text, b, h, nq, nk)
-                    fg1, _ = flashgen_ms(args.flashgen, text, b, h, nq, nk, splits=1)
+                    bshd = ""
+                    if not args.lean:
+                        fgs, fgsn = flashgen_ms(args.flashgen, text, b, h, nq, nk)
+                        fg1, fg1n = flashgen_ms(args.flashgen, text, b, h, nq, nk, splits=1)
+                        bshd = f" {cell(fgs, fgsn)} | {cell(fg1, fg1n)} |"
                     paged = "".join(
                         f" {cell(*flashgen_ms(args.flashgen, text, b, h, nq, nk, page_size=p))} |"
                         for p in pages)
@@ -148,9 +188,14 @@ def main():
                         for p in pages:
                             f8p = flashgen_ms(args.flashgen, text8, b, h, nq, nk, page_size=p)
                             rows += f" {cell(*f8p, 1)} |"
+                    flex = ""
+                    if args.flex:
+                        fx, fxn = flex_ms(b, h, hkv, nq, nk, d)
+                        flex = (f" {cell(fx, fxn)} | "
+                                f"{f'{fx / fg:.2f}' if fx and fg else '-'} |")
                     print(f"| {h}/{hkv} | {b} | {nq} | {nk} | {cell(fg, splits)} | "
-                          f"{splits if fg else '-'} | {cell(fgs, fgsn)} | {cell(fg1, _)} |{paged}{rows} {cell(fa, fan)} | "
-                          f"{cell(cu, cun)} | {ratio} |", flush=True)
+                          f"{splits if fg else '-'} |{bshd}{paged}{rows} {cell(fa, fan)} | "
+                          f"{cell(cu, cun)} |{flex} {ratio} |", flush=True)
 
 
 if __name__ == "__main__":

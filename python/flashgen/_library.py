@@ -23,7 +23,7 @@ from ctypes import (POINTER, Structure, c_char_p, c_float, c_int, c_int64, c_siz
 from .errors import (ArgumentError, CudaError, FlashgenError, NoDeviceError, SpecError,
                      UnsupportedError)
 
-API_VERSION = 8  # FLASHGEN_C_API_VERSION of the header these structs mirror
+API_VERSION = 9  # FLASHGEN_C_API_VERSION of the header these structs mirror
 
 # FlashgenStatus -> the exception raised for it.
 _STATUS_ERRORS = {
@@ -45,6 +45,10 @@ class Positions(Structure):
         ("q_offset", c_int), ("k_offset", c_int), ("head_offset", c_int),
         ("seq_q", c_int), ("seq_k", c_int), ("heads", c_int),
     ]
+
+
+class HeadDescale(Structure):
+    _fields_ = [("data", c_void_p), ("batch_stride", c_int64), ("head_stride", c_int64)]
 
 
 class ForwardArgs(Structure):
@@ -72,6 +76,8 @@ class ForwardArgs(Structure):
         ("page_size", c_int), ("num_pages", c_int), ("page_table_stride", c_int),
         ("kv_batch_index", c_void_p), ("kv_batch", c_int),
         ("q_descale", c_float), ("k_descale", c_float), ("v_descale", c_float),
+        ("q_head_descale", HeadDescale), ("k_head_descale", HeadDescale),
+        ("v_head_descale", HeadDescale),
     ]
 
 

@@ -21,6 +21,7 @@ from typing import Optional
 import torch
 
 from . import ops
+from .descale import descale_of
 from .errors import ArgumentError, SpecError
 from .spec import Spec
 
@@ -191,8 +192,7 @@ def _call(q, k, v, text, names, tensors, cu_q, cu_k, max_q, max_k, seed, o_layou
 def attention(q: Tensor, k: Tensor, v: Tensor, spec, *, tensors: Optional[dict] = None,
               scale: Optional[float] = None, dropout_seed: Optional[int] = None,
               return_lse: bool = False, deterministic: bool = False, layout: str = "bhsd",
-              block_mask=None, q_descale: float = 1.0, k_descale: float = 1.0,
-              v_descale: float = 1.0):
+              block_mask=None, q_descale=None, k_descale=None, v_descale=None):
     """Attention of the variant `spec` on q, k, v.
 
     q: [B, H, Nq, D], k: [B, Hkv, Nk, D], v: [B, Hkv, Nk, Dv] (layout="bhsd",
@@ -209,10 +209,12 @@ def attention(q: Tensor, k: Tensor, v: Tensor, spec, *, tensors: Optional[dict] 
     gradients run to run).
     block_mask: a `flashgen.BlockMask` for a spec with `sparsity =
     runtime(block_size = S)` (passed as its tensor `block_mask`).
-    q_descale, k_descale, v_descale: torch.float8_e4m3fn inputs' per-tensor
-    descale factors (the real values are the fp8 values times them, as in
-    FlashAttention-3 and cuDNN); the output is bf16 and there is no backward
-    (fp8 runs on sm_90a, Q/K head dim 128, V head dim <= 128).
+    q_descale, k_descale, v_descale: torch.float8_e4m3fn inputs' descale
+    factors (the real values are the fp8 values times them, as in
+    FlashAttention-3 and cuDNN): numbers (per tensor) or float tensors
+    [B, Hkv] (per batch entry and kv head, FlashAttention-3's shape, or
+    broadcast to it); the output is bf16 and there is no backward (fp8 runs
+    on sm_90a, Q/K head dim 128, V head dim <= 128).
 
     Returns out (like q with Dv columns), and with return_lse=True also the
     logsumexp [B, H, Nq] in fp32 (natural log).
@@ -236,12 +238,10 @@ def attention(q: Tensor, k: Tensor, v: Tensor, spec, *, tensors: Optional[dict] 
     text, names, ts = resolve(spec, dtype=_DTYPES[q.dtype], qk_head_dim=q.shape[-1],
                               v_head_dim=v.shape[-1], scale=scale, tensors=tensors)
     o_layout = ops.O_BHSD if layout == "bhsd" else ops.O_BSHD
-    descale = (float(q_descale), float(k_descale), float(v_descale))
-    if q.dtype == torch.float8_e4m3fn:
+    descale = descale_of("attention", q, (q_descale, k_descale, v_descale), q.shape[0],
+                         k.shape[2])
+    if descale is not None:
         out, lse = ops.attention_fp8(q, k, v, text, names, list(ts), o_layout, descale)
-    elif descale != (1.0, 1.0, 1.0):
-        raise ArgumentError(f"attention: q_descale/k_descale/v_descale apply to "
-                            f"torch.float8_e4m3fn inputs; q is {q.dtype}")
     else:
         out, lse = _call(q, k, v, text, names, ts, None, None, q.shape[1], k.shape[1],
                          _seed_tensor(text, dropout_seed), o_layout, deterministic)

@@ -24,11 +24,12 @@ all at cache_seqlens), interleaved or GPT-NeoX style (rotary.py), before the
 keys are appended, as flash-attn does.
 
 fp8 (e4m3) caches: q, k_cache, v_cache (and k, v) as torch.float8_e4m3fn
-with per-tensor descale factors q_descale, k_descale, v_descale (the real
-value of an element is its fp8 value times the factor; floats or
-one-element tensors, as flash-attn 3's arguments for the per-tensor case);
-the output is bf16 (sm_90a, head dim 128; no rotary: rotate before
-quantizing).
+with descale factors q_descale, k_descale, v_descale (the real value of an
+element is its fp8 value times the factor): numbers (per tensor) or float
+tensors [batch, nheads_k] as flash-attn 3 takes them (per batch entry and
+kv head; shapes that broadcast to it too; read on the device, not
+checked); the output is bf16 (sm_90a, head dim 128; no rotary: rotate
+before quantizing).
 
 Not yet (UnsupportedError): cache_leftpad. num_splits is a hint flash-attn
 may ignore; flashgen chooses its own split-KV.
@@ -40,6 +41,7 @@ from typing import Optional, Union
 import torch
 
 from . import api, ops
+from .descale import descale_of
 from .errors import ArgumentError, UnsupportedError
 from .kvcache_spec import _WHO, kvcache_spec_text
 from .rotary import apply_rotary, check_rotary
@@ -137,28 +139,6 @@ def _check_pages(table: Tensor, lens: Tensor, new: int, page_size: int, num_page
                         "for pages the keys use")
 
 
-def _descale_factors(dtype: str, *factors) -> Optional[tuple]:
-    """fp8 inputs' (q, k, v) descale factors as floats (None: 1), or None
-    for 16-bit inputs, which take none."""
-    if dtype != "fp8_e4m3":
-        if any(f is not None for f in factors):
-            raise ArgumentError(f"{_WHO}: q_descale/k_descale/v_descale apply to "
-                                f"torch.float8_e4m3fn inputs, q is {dtype}")
-        return None
-    out = []
-    for name, f in zip(("q_descale", "k_descale", "v_descale"), factors):
-        if isinstance(f, Tensor):
-            if f.numel() != 1:
-                raise UnsupportedError(f"{_WHO}: {name} has {f.numel()} elements; flashgen's "
-                                       "fp8 kernels take one per-tensor factor")
-            f = float(f.item())
-        f = 1.0 if f is None else float(f)
-        if not f > 0 or f == float("inf"):
-            raise ArgumentError(f"{_WHO}: {name} ({f}) must be a positive finite number")
-        out.append(f)
-    return tuple(out)
-
-
 def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
                             k: Optional[Tensor] = None, v: Optional[Tensor] = None,
                             rotary_cos: Optional[Tensor] = None,
@@ -248,7 +228,7 @@ def flash_attn_with_kvcache(q: Tensor, k_cache: Tensor, v_cache: Tensor,
              torch.float8_e4m3fn: "fp8_e4m3"}.get(q.dtype)
     if dtype is None:
         raise ArgumentError(f"{_WHO}: q must be bf16, fp16 or float8_e4m3fn, got {q.dtype}")
-    descale = _descale_factors(dtype, q_descale, k_descale, v_descale)
+    descale = descale_of(_WHO, q, (q_descale, k_descale, v_descale), batch, kv_heads)
     if descale is not None and rotary:
         raise UnsupportedError(f"{_WHO}: rotary embeddings on fp8 inputs are not supported "
                                "(rotate in 16 bits, then quantize)")

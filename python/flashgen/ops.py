@@ -20,12 +20,16 @@ from typing import Optional
 import torch
 
 from . import _library
+from .descale import Descale
 from .errors import ArgumentError
 
 Tensor = torch.Tensor
 
 # The output layouts attention_fwd can allocate O in (its `o_layout` argument).
 O_BSHD, O_BHSD = 0, 1
+
+# 16-bit inputs' factors: none.
+_NO_DESCALE = Descale((1.0, 1.0, 1.0), (None, None, None))
 
 
 def _strides(t: Tensor, varlen: bool) -> _library.Strides:
@@ -153,8 +157,13 @@ class _Launch:
             _int32_rows("cache_batch_idx", kv_batch_index, a.batch, 1, q.device)
             a.kv_batch_index = kv_batch_index.data_ptr()
             a.kv_batch = k.shape[0]
-        if descale is not None:  # fp8 inputs' per-tensor factors
-            a.q_descale, a.k_descale, a.v_descale = descale
+        if descale is not None:  # fp8 inputs' factors (descale.Descale)
+            a.q_descale, a.k_descale, a.v_descale = descale.factors
+            for field, t in zip(("q_head_descale", "k_head_descale", "v_head_descale"),
+                                descale.heads):
+                if t is not None:
+                    setattr(a, field, _library.HeadDescale(t.data_ptr(), t.stride(0),
+                                                           t.stride(1)))
         a.stream = torch._C._cuda_getCurrentRawStream(q.device.index)
         self.args = a
 
@@ -207,9 +216,9 @@ def forward_call(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensors
                  seqused_k: Optional[Tensor] = None,
                  page_table: Optional[Tensor] = None,
                  kv_batch_index: Optional[Tensor] = None,
-                 descale: Optional[tuple] = None) -> tuple[Tensor, Tensor]:
+                 descale: Optional[Descale] = None) -> tuple[Tensor, Tensor]:
     """O and the logsumexp (fp32, [B, H, Sq]; varlen [H, Tq]) of `spec` on Q, K, V.
-    descale: fp8 inputs' (q, k, v) per-tensor descale factors.
+    descale: fp8 inputs' (q, k, v) descale factors.
     positions: (q_offset, k_offset, head_offset, seq_q, seq_k, heads) of this
     launch in a larger problem (FlashgenPositions), or None for a whole one.
     seqused_k: int32 [B], how many keys of each entry exist (forward only).
@@ -252,17 +261,21 @@ def _fwd_seqused_impl(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str,
                       tensors: list[Tensor], seqused_k: Tensor, o_layout: int,
                       page_table: Optional[Tensor] = None,
                       kv_batch_index: Optional[Tensor] = None, q_descale: float = 1.0,
-                      k_descale: float = 1.0, v_descale: float = 1.0) -> tuple[Tensor, Tensor]:
+                      k_descale: float = 1.0, v_descale: float = 1.0,
+                      q_descale_heads: Optional[Tensor] = None,
+                      k_descale_heads: Optional[Tensor] = None,
+                      v_descale_heads: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
     """The forward with per-entry key lengths (flash_attn_with_kvcache's
     cache_seqlens): entry b attends its first seqused_k[b] keys; with
     page_table, k and v are paged pools; with kv_batch_index, entry b reads
     k and v's entry kv_batch_index[b]. fp8 inputs: with their descale
-    factors (ignored for 16-bit ones)."""
+    factors, per tensor and per head (ignored for 16-bit ones)."""
     fp8 = q.dtype == torch.float8_e4m3fn
+    descale = Descale((q_descale, k_descale, v_descale),
+                      (q_descale_heads, k_descale_heads, v_descale_heads))
     return forward_call(q, k, v, spec, names, tensors, None, None, q.shape[1], k.shape[1], None,
                         o_layout, seqused_k=seqused_k, page_table=page_table,
-                        kv_batch_index=kv_batch_index,
-                        descale=(q_descale, k_descale, v_descale) if fp8 else None)
+                        kv_batch_index=kv_batch_index, descale=descale if fp8 else None)
 
 
 # Inference only: no autograd formula (the backward has no per-entry key
@@ -274,7 +287,8 @@ attention_fwd_seqused = torch.library.custom_op("flashgen::attention_fwd_seqused
 
 @attention_fwd_seqused.register_fake
 def _(q, k, v, spec, names, tensors, seqused_k, o_layout, page_table=None, kv_batch_index=None,
-      q_descale=1.0, k_descale=1.0, v_descale=1.0):
+      q_descale=1.0, k_descale=1.0, v_descale=1.0, q_descale_heads=None, k_descale_heads=None,
+      v_descale_heads=None):
     return _alloc_out(q, v, None, o_layout)
 
 
@@ -282,20 +296,21 @@ def attention_seqused(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str,
                       tensors: list[Tensor], seqused_k: Tensor, o_layout: int,
                       page_table: Optional[Tensor] = None,
                       kv_batch_index: Optional[Tensor] = None,
-                      descale: Optional[tuple] = None) -> tuple[Tensor, Tensor]:
+                      descale: Optional[Descale] = None) -> tuple[Tensor, Tensor]:
     """O and the logsumexp of `spec` on BSHD q, k, v where entry b has
     seqused_k[b] keys (k, v paged pools with page_table; fp8 inputs with
-    their (q, k, v) descale factors): the operator while torch.compile
-    traces, else the kernels directly."""
-    descale = descale or (1.0, 1.0, 1.0)
+    their descale factors): the operator while torch.compile traces, else
+    the kernels directly."""
+    descale = descale or _NO_DESCALE
     if torch.compiler.is_compiling():
         return attention_fwd_seqused(q, k, v, spec, names, tensors, seqused_k, o_layout,
-                                     page_table, kv_batch_index, *descale)
+                                     page_table, kv_batch_index, *descale.factors,
+                                     *descale.heads)
     if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad):
         raise ArgumentError("flashgen: per-entry key lengths (seqused_k, cache_seqlens) are "
                             "for inference: the backward does not take them")
     return _fwd_seqused_impl(q, k, v, spec, names, tensors, seqused_k, o_layout, page_table,
-                             kv_batch_index, *descale)
+                             kv_batch_index, *descale.factors, *descale.heads)
 
 
 def _usable(t: Tensor) -> Tensor:
@@ -458,11 +473,16 @@ def attention(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str, tensors: l
 
 def _fwd_fp8_impl(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str,
                   tensors: list[Tensor], o_layout: int, q_descale: float, k_descale: float,
-                  v_descale: float) -> tuple[Tensor, Tensor]:
+                  v_descale: float, q_descale_heads: Optional[Tensor] = None,
+                  k_descale_heads: Optional[Tensor] = None,
+                  v_descale_heads: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
     """The fp8 (e4m3) forward: bf16 O and the logsumexp of `spec` on BSHD
-    torch.float8_e4m3fn q, k, v with per-tensor descale factors."""
+    torch.float8_e4m3fn q, k, v with descale factors per tensor and per
+    (batch entry, kv head)."""
+    descale = Descale((q_descale, k_descale, v_descale),
+                      (q_descale_heads, k_descale_heads, v_descale_heads))
     return forward_call(q, k, v, spec, names, tensors, None, None, q.shape[1], k.shape[1], None,
-                        o_layout, descale=(q_descale, k_descale, v_descale))
+                        o_layout, descale=descale)
 
 
 # Inference only: fp8 has no backward, so no autograd formula (a call that
@@ -472,17 +492,20 @@ attention_fwd_fp8 = torch.library.custom_op("flashgen::attention_fwd_fp8", _fwd_
 
 
 @attention_fwd_fp8.register_fake
-def _(q, k, v, spec, names, tensors, o_layout, q_descale, k_descale, v_descale):
+def _(q, k, v, spec, names, tensors, o_layout, q_descale, k_descale, v_descale,
+      q_descale_heads=None, k_descale_heads=None, v_descale_heads=None):
     return _alloc_out(q, v, None, o_layout)
 
 
 def attention_fp8(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str,
                   tensors: list[Tensor], o_layout: int,
-                  descale: tuple) -> tuple[Tensor, Tensor]:
+                  descale: Descale) -> tuple[Tensor, Tensor]:
     """O (bf16) and the logsumexp of `spec` on BSHD fp8 q, k, v: the operator
     while torch.compile traces, else the kernels directly."""
     if torch.compiler.is_compiling():
-        return attention_fwd_fp8(q, k, v, spec, names, tensors, o_layout, *descale)
+        return attention_fwd_fp8(q, k, v, spec, names, tensors, o_layout, *descale.factors,
+                                 *descale.heads)
     if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad):
         raise ArgumentError("flashgen: fp8 inputs have a forward only (train in bf16)")
-    return _fwd_fp8_impl(q, k, v, spec, names, tensors, o_layout, *descale)
+    return _fwd_fp8_impl(q, k, v, spec, names, tensors, o_layout, *descale.factors,
+                         *descale.heads)

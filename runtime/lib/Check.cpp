@@ -352,16 +352,57 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
     args.qDescale = descale[0];
     args.kDescale = descale[1];
     args.vDescale = descale[2];
+  } else if (opt.headDescale) {
+    return fail("per-head descale factors are checked for fp8 variants only");
+  }
+  // Per-head factors (opt.headDescale): [batch][kvHeads] on the device,
+  // read at the strides below (K's shared by the batch, V's by the heads).
+  std::vector<float> headDescale[3];
+  const int64_t headStrides[3][2] = {{p.kvHeads, 1}, {0, 1}, {p.kvHeads, 0}};
+  if (ks.fp8 && opt.headDescale) {
+    std::uniform_real_distribution<float> factor(0.25f, 4.f);
+    ForwardArgs::HeadDescale *dst[3] = {&args.qHeadDescale, &args.kHeadDescale,
+                                        &args.vHeadDescale};
+    for (int t = 0; t < 3; ++t) {
+      headDescale[t].resize(size_t(p.batch) * p.kvHeads);
+      for (float &f : headDescale[t])
+        f = factor(rng);
+      auto buf = upload(headDescale[t].data(), 4 * headDescale[t].size());
+      if (!buf)
+        return buf.takeError();
+      *dst[t] = {reinterpret_cast<const float *>((*buf)->ptr()), headStrides[t][0],
+                 headStrides[t][1]};
+    }
   }
   if (ks.fp8 && opt.reference) {
     std::vector<float> *vals[3] = {&p.q, &p.k, &p.v};
     std::vector<uint16_t> *bits[3] = {&qb, &kb, &vb};
-    for (int t = 0; t < 3; ++t)
+    const int heads[3] = {p.heads, p.kvHeads, p.kvHeads}, dims[3] = {p.dqk, p.dqk, p.dv};
+    const int seqs[3] = {p.seqQ, p.seqK, p.seqK};
+    const std::vector<int32_t> *offsets[3] = {&p.cuSeqlensQ, &p.cuSeqlensK, &p.cuSeqlensK};
+    for (int t = 0; t < 3; ++t) {
+      // Host rows are BSHD ([total rows][heads][d] with varlen); an
+      // element's factor is its tensor's times its (entry, kv head)'s.
+      const int64_t rowElems = int64_t(heads[t]) * dims[t];
+      const int group = heads[t] / p.kvHeads;
+      int entry = 0;
       for (size_t i = 0; i < vals[t]->size(); ++i) {
-        const uint8_t code = toE4M3((*vals[t])[i] / descale[t]);
-        (*vals[t])[i] = fromE4M3(code) * descale[t];
+        float f = descale[t];
+        if (!headDescale[t].empty()) {
+          const int64_t row = int64_t(i) / rowElems;
+          if (varlen)
+            while (row >= (*offsets[t])[size_t(entry) + 1])
+              ++entry;
+          else
+            entry = int(row / seqs[t]);
+          const int hk = int(int64_t(i) / dims[t] % heads[t]) / group;
+          f *= headDescale[t][size_t(entry * headStrides[t][0] + hk * headStrides[t][1])];
+        }
+        const uint8_t code = toE4M3((*vals[t])[i] / f);
+        (*vals[t])[i] = fromE4M3(code) * f;
         (*bits[t])[i] = code;
       }
+    }
   }
   // Per-entry key lengths: entry 1 keeps every key, entry 2 none (rows
   // with nothing to attend), the others a random count; the keys past

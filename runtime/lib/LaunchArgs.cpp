@@ -263,9 +263,21 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
       if (!(f > 0.f) || !std::isfinite(f))
         return fail(pre + name + " (" + std::to_string(f) +
                     ") must be a positive finite number");
-  } else if (a.qDescale != 1.f || a.kDescale != 1.f || a.vDescale != 1.f) {
-    return fail(pre + "qDescale/kDescale/vDescale apply to fp8 inputs; variant '" +
-                s.variant + "' is " + (s.bf16 ? "bf16" : "f16"));
+    for (auto [name, f] : {std::pair("qHeadDescale", &a.qHeadDescale),
+                           std::pair("kHeadDescale", &a.kHeadDescale),
+                           std::pair("vHeadDescale", &a.vHeadDescale)}) {
+      if (!f->data)
+        continue;
+      if (reinterpret_cast<uintptr_t>(f->data) % alignof(float))
+        return fail(pre + name + " is not 4-byte aligned (float32 [batch][kvHeads])");
+      if (f->batchStride < 0 || f->headStride < 0)
+        return fail(pre + name + "'s strides (" + llvm::Twine(f->batchStride) + ", " +
+                    llvm::Twine(f->headStride) + ") must not be negative");
+    }
+  } else if (a.qDescale != 1.f || a.kDescale != 1.f || a.vDescale != 1.f ||
+             a.qHeadDescale.data || a.kHeadDescale.data || a.vHeadDescale.data) {
+    return fail(pre + "descale factors apply to fp8 inputs; variant '" + s.variant + "' is " +
+                (s.bf16 ? "bf16" : "f16"));
   }
 
   // The forward's outputs apart from its inputs and from each other
@@ -317,6 +329,12 @@ llvm::Error flashgen::runtime::buildForwardParams(const codegen::KernelSpec &s,
   p.scale = float(scale);
   p.scaleLog2 = float(scale * 1.4426950408889634);
   p.oScale = a.vDescale;
+  auto headFactors = [](const ForwardArgs::HeadDescale &f) {
+    return HeadFactors{f.data, f.batchStride, f.headStride};
+  };
+  p.qHeadDescale = headFactors(a.qHeadDescale);
+  p.kHeadDescale = headFactors(a.kHeadDescale);
+  p.vHeadDescale = headFactors(a.vHeadDescale);
   p.dropoutP = float(s.dropout);
   p.dropoutScale = float(1.0 / (1.0 - s.dropout));
   p.seed = a.dropoutSeed; p.offset = a.dropoutOffset;

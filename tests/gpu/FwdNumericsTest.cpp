@@ -41,6 +41,7 @@ struct Case {
   int pageSize = 0;            // > 0: K/V in a paged pool
   bool kvBatchIndex = false;   // K/V entries read through an index
   bool combineEarly = true;    // JitOptions::launchCombineEarly (the default)
+  bool headDescale = false;    // fp8: per-head descale factors too
 };
 
 /// A case of spec `name` at nq x nk, named `name_NQxNK` + `tag` in reports.
@@ -84,6 +85,7 @@ void checkCase(const Kernel &kernel, const Case &c, std::mt19937_64 &rng) {
   opt.seqUsedK = c.seqUsedK;
   opt.pageSize = c.pageSize;
   opt.kvBatchIndex = c.kvBatchIndex;
+  opt.headDescale = c.headDescale;
   llvm::Expected<runtime::CheckReport> r = runtime::checkForward(kernel, c.spec, opt);
   if (!r) {
     ADD_FAILURE() << c.name << ": " << llvm::toString(r.takeError());
@@ -553,6 +555,60 @@ TEST_F(GpuForward, Fp8DecodingLaunches) {
     c.splitKv = true;
     runCase(c, rng);
   }
+}
+
+TEST_F(GpuForward, Fp8PerHeadDescale) {
+  // Descale factors per (batch entry, kv head) on top of the per-tensor
+  // ones, random in [1/4, 4] (CheckOptions::headDescale: Q's per entry and
+  // head, K's broadcast over the batch, V's over the heads): prefill and
+  // decoding launches, packed and not, split, paged, indexed, varlen. A
+  // kernel that ignored a factor, or read another head's, would miss the
+  // reference by far more than the bound.
+  std::mt19937_64 rng(std::random_device{}());
+  const char *gqa[2] = {"f8hd", "attention f8hd { dtype = fp8_e4m3; head_dim = 128; heads = 8; "
+                                "kv_heads = 2; mask = causal(bottom_right); }"};
+  const char *softcap[2] = {"f8hdcap", "attention f8hdcap { dtype = fp8_e4m3; head_dim = 128; "
+                                       "heads = 4; kv_heads = 4; score = 30 * tanh(score / 30); }"};
+  const char *varlen[2] = {"f8hdvl", "attention f8hdvl { dtype = fp8_e4m3; head_dim = 128; "
+                                     "heads = 8; kv_heads = 4; varlen = true; mask = causal; }"};
+  for (const auto *spec : {&gqa, &softcap})
+    for (auto [nq, nk] : {std::pair{1, 1}, std::pair{17, 1000}, std::pair{1000, 1000},
+                          std::pair{1, 4097}}) {
+      Case c = sizedCase(*spec, nq, nk, "_heads");
+      c.batch = 3;
+      c.headDescale = true;
+      runCase(c, rng);
+      Case split = sizedCase(*spec, nq, nk, "_heads_split");
+      split.batch = 2;
+      split.headDescale = true;
+      split.splitKv = split.packGqa = true;
+      split.expectKvSplits = nq == 1 && nk > 1000;
+      split.expectPacked = nq == 1 && spec == &gqa;
+      runCase(split, rng);
+      Case paged = sizedCase(*spec, nq, nk, "_heads_page48");
+      paged.batch = 3;
+      paged.headDescale = true;
+      paged.pageSize = 48;
+      paged.seqUsedK = true;
+      paged.splitKv = nq == 1;
+      runCase(paged, rng);
+      Case indexed = sizedCase(*spec, nq, nk, "_heads_index");
+      indexed.batch = 3;
+      indexed.headDescale = true;
+      indexed.kvBatchIndex = true;
+      runCase(indexed, rng);
+    }
+  for (auto [nq, nk] : {std::pair{1, 2999}, std::pair{1000, 1000}}) {
+    Case c = sizedCase(varlen, nq, nk, "_heads");
+    c.batch = 3;
+    c.headDescale = true;
+    c.splitKv = true;
+    runCase(c, rng);
+  }
+  Case bhsd = sizedCase(gqa, 1000, 1000, "_heads_bhsd");
+  bhsd.layout = Layout::BHSD;
+  bhsd.headDescale = true;
+  runCase(bhsd, rng);
 }
 
 TEST_F(GpuForward, Fp8RefusesWhatItLacks) {

@@ -73,6 +73,33 @@ def assert_close(name, got, ref64, ref_low, report=None, factor=2.0, atol=1e-5):
     return err, base
 
 
+def fp8_values(shape, scale):
+    """An e4m3 tensor of `shape` (N(0, 1) / scale, rounded) and its exact
+    values, code x scale, in float64. scale: a number, or a CUDA tensor that
+    broadcasts to `shape` (per-head descale factors)."""
+    x8 = (torch.randn(shape, device="cuda") / scale).to(torch.float8_e4m3fn)
+    return x8, x8.double() * scale
+
+
+def fp8_emulated(q, k, v, mask=None):
+    """Attention on BSHD q [B, Sq, H, D], k/v [B, Sk, Hk, D] with P rounded to
+    e4m3 on its way to P V, unnormalized (FlashAttention-3's and flashgen's
+    fp8 path), in bf16: the error fp8 itself allows, the low-precision side
+    of assert_close. mask: bool broadcastable to [B, H, Sq, Sk]."""
+    h, hk = q.shape[2], k.shape[2]
+    kk = k.double().repeat_interleave(h // hk, dim=2)
+    vv = v.double().repeat_interleave(h // hk, dim=2)
+    s = torch.einsum("bqhd,bkhd->bhqk", q.double(), kk) / q.shape[-1] ** 0.5
+    if mask is not None:
+        s = s.masked_fill(~mask, float("-inf"))
+    m = s.amax(-1, keepdim=True).clamp_min(-1e30)
+    p = torch.exp(s - m)
+    l = p.sum(-1, keepdim=True)
+    p8 = p.float().to(torch.float8_e4m3fn).double()
+    o = torch.einsum("bhqk,bkhd->bqhd", p8, vv) / l.permute(0, 2, 1, 3)
+    return torch.nan_to_num(o, nan=0.0).to(torch.bfloat16)  # rows with no key: 0
+
+
 def fa_mask(sq, sk, causal, window, device):
     """flash-attn 2.x's mask: causal and windows aligned bottom-right."""
     i = torch.arange(sq, device=device)[:, None]

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from flashgen import flash_attn_with_kvcache
-from reference import assert_close, fa_mask, fa_score, reference
+from reference import assert_close, fa_mask, fa_score, fp8_emulated, fp8_values, reference
 
 
 def _per_entry_reference(q, kc, vc, lens, *, causal, window, softcap, alibi, dtype):
@@ -300,27 +300,14 @@ def test_rotary_equals_rotating_first(interleaved, causal):
 FP8_DESCALE = (0.5, 0.25, 2.0)  # q, k, v: powers of two keep the values exact
 
 
-def _fp8(shape, scale):
-    """An e4m3 tensor and its exact values (fp8 x descale) in float64."""
-    x8 = (torch.randn(shape, device="cuda") / scale).to(torch.float8_e4m3fn)
-    return x8, x8.double() * scale
-
-
 def _fp8_emulated(q, kc, vc, lens, causal):
-    """Per entry, the float64 formula with P rounded to e4m3 on its way to
-    P V (what fp8 itself allows; test_fp8.py's criterion), in bf16."""
+    """Per entry, reference.fp8_emulated over its first lens[b] keys (what
+    fp8 itself allows; test_fp8.py's criterion), in bf16."""
     outs = []
     for b in range(q.shape[0]):
-        n, sq, h = int(lens[b]), q.shape[1], q.shape[2]
-        k = kc[b, :n].repeat_interleave(h // kc.shape[2], dim=1)
-        v = vc[b, :n].repeat_interleave(h // vc.shape[2], dim=1)
-        s = torch.einsum("qhd,khd->hqk", q[b], k) / q.shape[-1] ** 0.5
-        s = s.masked_fill(~fa_mask(sq, n, causal, (-1, -1), q.device), float("-inf"))
-        m = s.amax(-1, keepdim=True).clamp_min(-1e30)
-        p = torch.exp(s - m)
-        l = p.sum(-1, keepdim=True)
-        p8 = p.float().to(torch.float8_e4m3fn).double()
-        outs.append((torch.einsum("hqk,khd->qhd", p8, v) / l.transpose(0, 1)).to(torch.bfloat16))
+        n, sq = int(lens[b]), q.shape[1]
+        mask = fa_mask(sq, n, causal, (-1, -1), q.device)
+        outs.append(fp8_emulated(q[b:b + 1], kc[b:b + 1, :n], vc[b:b + 1, :n], mask)[0])
     return torch.stack(outs)
 
 
@@ -332,15 +319,15 @@ def test_fp8_cache_against_float64(sq, paged, append, report):
     reference on the exact fp8 values, in a contiguous cache, a paged pool
     and with new keys appended in place (written as bytes)."""
     b, cap, h, hk, d, page, new = 3, 2048, 32, 8, 128, 64, 8 if append else 0
-    q8, q = _fp8((b, sq, h, d), FP8_DESCALE[0])
-    kc8, kc = _fp8((b, cap, hk, d), FP8_DESCALE[1])
-    vc8, vc = _fp8((b, cap, hk, d), FP8_DESCALE[2])
+    q8, q = fp8_values((b, sq, h, d), FP8_DESCALE[0])
+    kc8, kc = fp8_values((b, cap, hk, d), FP8_DESCALE[1])
+    vc8, vc = fp8_values((b, cap, hk, d), FP8_DESCALE[2])
     lens = torch.tensor([sq, cap - 1 - new, 700], dtype=torch.int32, device="cuda")
     kw = dict(q_descale=FP8_DESCALE[0], k_descale=FP8_DESCALE[1],
               v_descale=torch.tensor([FP8_DESCALE[2]]))
     if append:
-        k8, kn = _fp8((b, new, hk, d), FP8_DESCALE[1])
-        v8, vn = _fp8((b, new, hk, d), FP8_DESCALE[2])
+        k8, kn = fp8_values((b, new, hk, d), FP8_DESCALE[1])
+        v8, vn = fp8_values((b, new, hk, d), FP8_DESCALE[2])
         kw.update(k=k8, v=v8)
         for e in range(b):
             at = int(lens[e])
@@ -369,15 +356,56 @@ def test_fp8_cache_against_float64(sq, paged, append, report):
 
 
 def test_fp8_cache_errors_name_the_problem():
-    q8, _ = _fp8((1, 1, 8, 128), 1.0)
-    kc8, _ = _fp8((1, 256, 8, 128), 1.0)
+    q8, _ = fp8_values((1, 1, 8, 128), 1.0)
+    kc8, _ = fp8_values((1, 256, 8, 128), 1.0)
     cos = torch.ones(256, 64, device="cuda")
     from flashgen import ArgumentError, UnsupportedError
     with pytest.raises(UnsupportedError, match="rotary embeddings on fp8"):
         flash_attn_with_kvcache(q8, kc8, kc8, rotary_cos=cos, rotary_sin=cos, cache_seqlens=3)
-    with pytest.raises(UnsupportedError, match="one per-tensor factor"):
+    with pytest.raises(ArgumentError, match=r"per-head factors are \[batch, kv_heads\] = "
+                                            r"\[1, 8\]"):
         flash_attn_with_kvcache(q8, kc8, kc8, cache_seqlens=3,
-                                k_descale=torch.ones(1, 8, device="cuda"))
-    with pytest.raises(ArgumentError, match="apply to torch.float8_e4m3fn inputs"):
+                                k_descale=torch.ones(8, device="cuda"))
+    with pytest.raises(ArgumentError, match="does not broadcast to"):
+        flash_attn_with_kvcache(q8, kc8, kc8, cache_seqlens=3,
+                                v_descale=torch.ones(2, 8, device="cuda"))
+    with pytest.raises(ArgumentError, match="must be a floating-point tensor"):
+        flash_attn_with_kvcache(q8, kc8, kc8, cache_seqlens=3,
+                                q_descale=torch.ones(1, 8, dtype=torch.int32, device="cuda"))
+    with pytest.raises(ArgumentError, match=r"k_descale \(0.0\) must be a positive finite"):
+        flash_attn_with_kvcache(q8, kc8, kc8, cache_seqlens=3, k_descale=0.0)
+    with pytest.raises(ArgumentError, match="q_descale applies to torch.float8_e4m3fn inputs"):
         flash_attn_with_kvcache(q8.bfloat16(), kc8.bfloat16(), kc8.bfloat16(), cache_seqlens=3,
                                 q_descale=2.0)
+
+
+@pytest.mark.parametrize("paged", [False, True])
+def test_fp8_cache_per_head_descale(paged, report):
+    """flash-attn 3's per-head descale tensors [batch, nheads_k] (and shapes
+    that broadcast to it: K's [1, nheads_k], V's [batch, 1]) on an fp8 cache
+    with GQA 32/8, every factor different: against float64 on the exact
+    values. A kernel reading another head's or entry's factor misses by far
+    more than the bound."""
+    b, cap, h, hk, d, page, sq = 3, 1024, 32, 8, 128, 64, 1
+    gen = torch.Generator(device="cuda").manual_seed(7)
+    factor = lambda *shape: 0.25 + 3.75 * torch.rand(*shape, device="cuda", generator=gen)
+    qd, kd, vd = factor(b, hk), factor(1, hk), factor(b, 1)
+    q8, q = fp8_values((b, sq, h, d), qd.repeat_interleave(h // hk, dim=1)[:, None, :, None])
+    kc8, kc = fp8_values((b, cap, hk, d), kd[:, None, :, None])
+    vc8, vc = fp8_values((b, cap, hk, d), vd[:, None, :, None])
+    lens = torch.tensor([1, cap - 1, 700], dtype=torch.int32, device="cuda")
+    kw = dict(q_descale=qd, k_descale=kd, v_descale=vd)
+    kcache, vcache = kc8, vc8
+    if paged:
+        pages = cap // page
+        perm = torch.randperm(b * pages, device="cuda")
+        kw["block_table"] = perm.view(b, pages).to(torch.int32)
+        kcache = torch.empty(b * pages, page, hk, d, device="cuda", dtype=torch.float8_e4m3fn)
+        vcache = torch.empty_like(kcache)
+        kcache.view(torch.uint8)[perm] = kc8.view(torch.uint8).view(b * pages, page, hk, d)
+        vcache.view(torch.uint8)[perm] = vc8.view(torch.uint8).view(b * pages, page, hk, d)
+    out = flash_attn_with_kvcache(q8, kcache, vcache, cache_seqlens=lens, causal=True, **kw)
+    o64, _ = _per_entry_reference(q, kc, vc, lens, causal=True, window=(-1, -1), softcap=0.0,
+                                  alibi=None, dtype=torch.float64)
+    low = _fp8_emulated(q, kc, vc, lens, causal=True)
+    assert_close(f"fp8 cache per-head descale paged={paged}", out, o64, low, report, atol=1e-3)

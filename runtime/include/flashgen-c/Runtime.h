@@ -39,8 +39,9 @@ static inline int flashgenKernelIsNull(FlashgenKernel k) { return k.ptr == NULL;
 
 /* The version of this API's structs and functions: bindings that declare
  * them (ctypes) check it before any other call. 2: strides, devices,
- * kernel info; 3: BSR block masks; 6: flashgenMergeAttention. */
-#define FLASHGEN_C_API_VERSION 8
+ * kernel info; 3: BSR block masks; 6: flashgenMergeAttention; 9: fp8
+ * per-head descale factors. */
+#define FLASHGEN_C_API_VERSION 9
 int flashgenApiVersion(void);
 
 /* The message of the last failed call on this thread ("" if none). */
@@ -96,6 +97,12 @@ typedef struct FlashgenPositions {
   int seq_q, seq_k, heads;
 } FlashgenPositions;
 
+/* fp8 descale factors per (batch entry, kv head): see FlashgenForwardArgs. */
+typedef struct FlashgenHeadDescale {
+  const float *data;
+  int64_t batch_stride, head_stride;
+} FlashgenHeadDescale;
+
 typedef struct FlashgenForwardArgs {
   const void *q, *k, *v;
   void *o;
@@ -136,6 +143,12 @@ typedef struct FlashgenForwardArgs {
    * factor (real value = fp8 value x factor); 0 stands for 1 (a zeroed
    * struct). Other dtypes: leave 0. (API version 8) */
   float q_descale, k_descale, v_descale;
+  /* fp8: per-head descale factors on top of those, float32 [batch][kv_heads]
+   * on the device (FlashAttention-3's q/k/v_descale shape; b is the query's
+   * batch entry, varlen its sequence): element (b, hk) at
+   * data[b * batch_stride + hk * head_stride], a stride of 0 broadcasts.
+   * data NULL: 1. (API version 9) */
+  FlashgenHeadDescale q_head_descale, k_head_descale, v_head_descale;
 } FlashgenForwardArgs;
 
 FlashgenStatus flashgenKernelForward(FlashgenKernel kernel, const FlashgenForwardArgs *args);

@@ -125,6 +125,12 @@ static std::string convertArgs(const FlashgenForwardArgs *a, ForwardArgs &f) {
   f.qDescale = a->q_descale == 0.f ? 1.f : a->q_descale;
   f.kDescale = a->k_descale == 0.f ? 1.f : a->k_descale;
   f.vDescale = a->v_descale == 0.f ? 1.f : a->v_descale;
+  auto headDescale = [](const FlashgenHeadDescale &h) {
+    return ForwardArgs::HeadDescale{h.data, h.batch_stride, h.head_stride};
+  };
+  f.qHeadDescale = headDescale(a->q_head_descale);
+  f.kHeadDescale = headDescale(a->k_head_descale);
+  f.vHeadDescale = headDescale(a->v_head_descale);
   f.totalQ = a->total_q; f.totalK = a->total_k;
   f.dropoutSeed = a->dropout_seed; f.dropoutOffset = a->dropout_offset;
   f.stream = static_cast<CUstream>(a->stream);

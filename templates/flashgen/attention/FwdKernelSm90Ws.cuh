@@ -305,14 +305,21 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     wgmmaCommit();
   };
   float correction[2];
+  // fp8: this row block's per-head descale factors (HeadFactors; one kv
+  // head per CTA, packed or not). 16-bit inputs: the constant 1.
+  float scoreDescale = 1.f;
+  if constexpr (Cfg::kFp8)
+    scoreDescale = p.qHeadDescale.at(b, rb.hk) * p.kHeadDescale.at(b, rb.hk);
   constexpr bool kStaged = Variant::kUseStagedColumns; // StagedColumns.h
   auto softmaxOf = [&](float(&sc)[1][kNTiles][4], int j, int stage) {
     if constexpr (kStaged)
       softmaxTile<Variant, kNTiles, true>(sc, p, rb, j, warpRow0, g, t, bh, rowMax, rowSum,
                                           correction,
-                                          sm.template columns<Variant::kStagedColumns>(stage));
+                                          sm.template columns<Variant::kStagedColumns>(stage),
+                                          scoreDescale);
     else
-      softmaxTile(sc, p, rb, j, warpRow0, g, t, bh, rowMax, rowSum, correction);
+      softmaxTile(sc, p, rb, j, warpRow0, g, t, bh, rowMax, rowSum, correction, nullptr,
+                  scoreDescale);
   };
   auto packAll = [&](const float(&sc)[1][kNTiles][4]) {
     if constexpr (Cfg::kFp8)
@@ -409,12 +416,13 @@ FG_DEVICE void wsConsumer(const FwdParams &p, const FwdRowBlock<Variant> &rb,
     wgmmaFenceOperands(o[0]);
   }
 
-  if constexpr (Cfg::kFp8) { // V's descale
+  if constexpr (Cfg::kFp8) { // V's descale, per tensor and per head
+    const float oScale = p.oScale * p.vHeadDescale.at(b, rb.hk);
 #pragma unroll
     for (int nn = 0; nn < kVTiles; ++nn)
 #pragma unroll
       for (int e = 0; e < 4; ++e)
-        o[0][nn][e] *= p.oScale;
+        o[0][nn][e] *= oScale;
   }
   storeOutput<typename Cfg::TOut, Variant>(o, rowMax, rowSum, p, b, h, rb.qRow0,
                                            FragmentCoords{warpRow0, 0, g, t}, seqQ, rb.split);

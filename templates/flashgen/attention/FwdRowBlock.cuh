@@ -125,15 +125,15 @@ template <class Variant> struct FwdRowBlock {
 /// from warpRow0): score modifier, mask, online softmax, dropout; the
 /// factors that rescale O are left in `correction`.
 /// kStaged: the mask reads the tile's staged columns (StagedColumns.h) at
-/// `stagedColumns`.
+/// `stagedColumns`. scoreDescale: fp8's per-head factor (scoreAndMask).
 template <class Variant, int NT, bool kStaged = false>
 FG_DEVICE void softmaxTile(float (&s)[1][NT][4], const FwdParams &p, const FwdRowBlock<Variant> &rb,
                            int j, int warpRow0, int g, int t, uint64_t bh, float (&rowMax)[2],
                            float (&rowSum)[2], float (&correction)[2],
-                           const uint32_t *stagedColumns = nullptr) {
+                           const uint32_t *stagedColumns = nullptr, float scoreDescale = 1.f) {
   const FragmentCoords at{warpRow0, j * rb.bn, g, t};
   const float sc = scoreAndMask<Variant, kStaged>(s, p, rb.classOf(j), rb.b, rb.h, at, rb.seqQ,
-                                                  rb.seqK, stagedColumns);
+                                                  rb.seqK, stagedColumns, scoreDescale);
   onlineSoftmax(s, rowMax, rowSum, sc, correction);
   applyDropout<Variant>(s, p, bh, at);
 }

@@ -98,10 +98,14 @@ template <int MR, int NT> struct ElementBits {
 /// are uniform across the CTA.
 /// kStaged: the mask's key-indexed lookups come from `stagedColumns`
 /// (StagedColumns.h; per lookup, NT * 8 values of the tile's keys).
+/// scoreDescale: fp8's per-head factor of the scores (HeadFactors), on top
+/// of p.scale; the 16-bit kernels pass the constant 1, which folds away.
 template <class Variant, bool kStaged = false, int MR, int NT>
 FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls, int b,
                              int h, const FragmentCoords &at, int seqQ, int seqK,
-                             const uint32_t *stagedColumns = nullptr) {
+                             const uint32_t *stagedColumns = nullptr,
+                             float scoreDescale = 1.f) {
+  const float scale = p.scale * scoreDescale, scaleLog2 = p.scaleLog2 * scoreDescale;
   auto maskAt = [&](int q, int k) {
     if constexpr (kStaged) {
       uint32_t col[Variant::kStagedColumns];
@@ -115,7 +119,7 @@ FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls,
   };
   const bool edge = at.k0 + NT * 8 > seqK;
   if (!Variant::kHasScoreMod && cls == kTileFull && !edge)
-    return p.scaleLog2;
+    return scaleLog2;
   const bool partial = Variant::kHasMask && cls == kTilePartial;
   // One copy of the mask and score code, which clamps q and k into the
   // sequence for the lookups proven there (kSequenceClamps; a clamp per row
@@ -134,7 +138,7 @@ FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls,
         if (at.col(n, e) >= seqK)
           s[mr][n][e] = negInf();
       }
-      return p.scaleLog2;
+      return scaleLog2;
     }
     // Unrolled anyway: each element's decision straight into its select,
     // without packing it into ElementBits and unpacking it again (~2
@@ -148,10 +152,10 @@ FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls,
           (k < seqK) & (!(partial || !Variant::kHasScoreMod) | maskAt(q, k));
       float x = s[mr][n][e];
       if (Variant::kHasScoreMod)
-        x = Variant::score(p, x * p.scale, b, h, q, k, seqQ, seqK) * 1.4426950408889634f;
+        x = Variant::score(p, x * scale, b, h, q, k, seqQ, seqK) * 1.4426950408889634f;
       s[mr][n][e] = kept ? x : negInf();
     }
-    return Variant::kHasScoreMod ? 1.f : p.scaleLog2;
+    return Variant::kHasScoreMod ? 1.f : scaleLog2;
   }
   // A rolled mask (kMaskUnrollsColumns false here): decided into bits.
   ElementBits<MR, NT> keep;
@@ -173,11 +177,11 @@ FG_DEVICE float scoreAndMask(float (&s)[MR][NT][4], const FwdParams &p, int cls,
     const int mr = i / (NT * 4), n = (i / 4) % NT, e = i % 4;
     float x = s[mr][n][e];
     if (Variant::kHasScoreMod)
-      x = Variant::score(p, x * p.scale, b, h, at.row(mr, e), at.col(n, e), seqQ, seqK) *
+      x = Variant::score(p, x * scale, b, h, at.row(mr, e), at.col(n, e), seqQ, seqK) *
           1.4426950408889634f;
     s[mr][n][e] = keep.test(mr, n, e) ? x : negInf();
   }
-  return Variant::kHasScoreMod ? 1.f : p.scaleLog2;
+  return Variant::kHasScoreMod ? 1.f : scaleLog2;
 }
 
 /// How far (log2 units) a row's maximum may rise before O and the sum are

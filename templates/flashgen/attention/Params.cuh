@@ -35,6 +35,20 @@ struct alignas(64) TmaDescriptor {
 /// (KernelSpec::lookupSites), the dimension, the index, then b, h, q, k.
 constexpr int kLookupReportInts = 8;
 
+/// fp8 descale factors per (batch entry, kv head) (FlashAttention-3's
+/// q/k/v_descale of shape [batch, kv_heads]: one per kv head, so that a
+/// GQA-packed tile, whose rows are one kv head's query heads, has one score
+/// scale): element (b, hk) at data[b * batchStride + hk * headStride]
+/// (stride 0 broadcasts); null: 1. They multiply the per-tensor factors
+/// folded into FwdParams::scale and oScale.
+struct HeadFactors {
+  const float *data;
+  int64_t batchStride, headStride;
+  FG_HOST_DEVICE float at(int b, int hk) const {
+    return data ? data[b * batchStride + hk * headStride] : 1.f;
+  }
+};
+
 struct FwdParams {
   const void *q, *k, *v;
   void *o;
@@ -110,6 +124,9 @@ struct FwdParams {
   uint8_t *vTransposed;
   int32_t vtKeys; // seqK rounded up to 16
   float oScale;
+  /// fp8 per-head descale factors (b: the query's batch entry, varlen its
+  /// sequence): Q's and K's scale the scores, V's the output.
+  HeadFactors qHeadDescale, kHeadDescale, vHeadDescale;
 };
 
 /// mergePair's parameters (Merge.cuh): two attention results over disjoint

@@ -122,7 +122,7 @@ int main(void) {
   // CHECK: fp8: 0 e4m3=1 transpose=1
   printf("fp8: %d e4m3=%d transpose=%d\n", (int)s, src && strstr(src, "<E4M3,") != NULL,
          src && strstr(src, "flashgen_fp8_transpose_v_f8") != NULL);
-  // CHECK: api version: 8
+  // CHECK: api version: 9
   printf("api version: %d\n", flashgenApiVersion());
   return 0;
 }

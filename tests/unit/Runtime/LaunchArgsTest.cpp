@@ -174,6 +174,45 @@ TEST(LaunchArgs, EveryForwardArgumentIsChecked) {
             std::string::npos);
 }
 
+TEST(LaunchArgs, Fp8DescaleFactors) {
+  // Per-tensor factors: positive and finite. Per-head ones (float32
+  // [batch][kvHeads] at any non-negative strides): aligned, passed through
+  // to the kernel; both for fp8 variants only.
+  codegen::KernelSpec fp8 = specOf("attention f { dtype = fp8_e4m3; head_dim = 128; }");
+  codegen::KernelSpec bf16 = specOf("attention b { head_dim = 128; }");
+  auto with = [&](const codegen::KernelSpec &s, auto change) {
+    ForwardArgs a = validArgs();
+    change(a);
+    return check(s, a);
+  };
+  const float *factors = static_cast<const float *>(fake(0x60000));
+  EXPECT_EQ(with(fp8, [](ForwardArgs &) {}), "ok");
+  EXPECT_NE(with(fp8, [](ForwardArgs &a) { a.kDescale = 0.f; })
+                .find("kDescale (0.000000) must be a positive finite number"),
+            std::string::npos);
+  EXPECT_EQ(with(fp8, [&](ForwardArgs &a) { a.vHeadDescale = {factors, 0, 1}; }), "ok");
+  EXPECT_EQ(with(fp8, [](ForwardArgs &a) {
+              a.qHeadDescale.data = static_cast<const float *>(fake(0x60002));
+            }),
+            "forward: qHeadDescale is not 4-byte aligned (float32 [batch][kvHeads])");
+  EXPECT_EQ(with(fp8, [&](ForwardArgs &a) { a.kHeadDescale = {factors, -4, 1}; }),
+            "forward: kHeadDescale's strides (-4, 1) must not be negative");
+  EXPECT_EQ(with(bf16, [&](ForwardArgs &a) { a.qHeadDescale = {factors, 4, 1}; }),
+            "forward: descale factors apply to fp8 inputs; variant 'b' is bf16");
+  EXPECT_EQ(with(bf16, [](ForwardArgs &a) { a.qDescale = 2.f; }),
+            "forward: descale factors apply to fp8 inputs; variant 'b' is bf16");
+  ForwardArgs a = validArgs();
+  a.qHeadDescale = {factors, 4, 1};
+  a.vHeadDescale = {factors, 0, 1};
+  FwdParams p{};
+  ASSERT_FALSE(bool(runtime::buildForwardParams(fp8, a, runtime::ParamsFor::Forward, p)));
+  EXPECT_EQ(p.qHeadDescale.data, factors);
+  EXPECT_EQ(p.qHeadDescale.batchStride, 4);
+  EXPECT_EQ(p.kHeadDescale.data, nullptr);
+  EXPECT_EQ(p.vHeadDescale.batchStride, 0);
+  EXPECT_FLOAT_EQ(p.kHeadDescale.at(1, 3), 1.f); // null: 1
+}
+
 // Outputs must not share bytes with inputs or with each other: in-place
 // attention (o = q) or one buffer for two gradients is refused by name;
 // rows interleaved in one packed buffer (q, k, v and o side by side per

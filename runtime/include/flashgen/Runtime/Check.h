@@ -50,6 +50,10 @@ struct CheckOptions {
   /// K and V of batch + 2 entries, the batch's read through a random
   /// index (ForwardArgs::kvBatchIndex), the others NaN.
   bool kvBatchIndex = false;
+  /// fp8: per-head descale factors too (ForwardArgs::qHeadDescale...),
+  /// random in [1/4, 4] per (batch entry, kv head); Q's per entry and head,
+  /// K's per head only (batch stride 0), V's per entry only (head stride 0).
+  bool headDescale = false;
 };
 
 struct CheckReport {

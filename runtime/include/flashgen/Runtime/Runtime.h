@@ -98,6 +98,17 @@ struct ForwardArgs {
   /// byte per element (strides multiples of 16 elements), o is bf16. 1 for
   /// other dtypes.
   float qDescale = 1.f, kDescale = 1.f, vDescale = 1.f;
+  /// fp8 inputs: per-head descale factors on top of the per-tensor ones,
+  /// float32 [batch][kvHeads] on the device (FlashAttention-3's shape: one
+  /// factor per kv head, which its query heads share; b is the query's
+  /// batch entry, varlen its sequence). Element (b, hk) at data[b *
+  /// batchStride + hk * headStride]; a stride of 0 broadcasts. Null: 1.
+  /// Values are not checked (device memory): positive finite factors.
+  struct HeadDescale {
+    const float *data = nullptr;
+    int64_t batchStride = 0, headStride = 1;
+  };
+  HeadDescale qHeadDescale, kHeadDescale, vHeadDescale;
   std::map<std::string, NamedTensor> tensors;
   CUstream stream = nullptr;
   /// Where this launch sits in a larger problem (Positions.h); default: it
