@@ -6,7 +6,9 @@ sees all keys up to its own position from the end); SDPA runs without a
 mask (its is_causal aligns top-left), which differs by at most Nq - 1 keys.
 flashgen's main column has q, k, v and o in SDPA's layout (bhsd), where a kv
 head's query rows can be packed into one tile for any Nq; the bshd column
-(flash-attn's layout) packs them for Nq = 1 only. Both are timed as triton's
+(flash-attn's layout) packs them for Nq = 1 only. The paged columns keep q
+and o in bhsd too (K/V in a pool of pages), as flash_attn_with_kvcache lays
+them out for several query rows. Both are timed as triton's
 do_bench times SDPA: the L2 evicted before each launch by a write queued
 ahead of the start event (`flashgen run --cold-l2`), so neither side is
 timed from a warm L2 or with the host's launch time (--warm-l2: flashgen
@@ -51,7 +53,7 @@ def flashgen_ms(binary, text, b, h, nq, nk, splits="auto", page_size=0, layout="
         flags.append("--pack-gqa-rows=false")
     if COLD_L2:
         flags.append("--cold-l2")
-    out = subprocess.run([binary, "run", f.name, "--no-check", "--reps", "50",
+    out = subprocess.run([binary, "run", f.name, "--no-check", "--reps", "30",
                           "--shape", f"{b},{h},{nq},{nk}"] + flags, capture_output=True,
                          text=True, timeout=300, env=env).stdout
     t = re.search(r"time=([0-9.]+) ms", out)
@@ -170,7 +172,7 @@ def main():
                         fg1, fg1n = flashgen_ms(args.flashgen, text, b, h, nq, nk, splits=1)
                         bshd = f" {cell(fgs, fgsn)} | {cell(fg1, fg1n)} |"
                     paged = "".join(
-                        f" {cell(*flashgen_ms(args.flashgen, text, b, h, nq, nk, page_size=p))} |"
+                        f" {cell(*flashgen_ms(args.flashgen, text, b, h, nq, nk, page_size=p, layout='bhsd'))} |"
                         for p in pages)
                     rows = ""
                     if args.pack_rows:
@@ -186,7 +188,8 @@ def main():
                         rows += (f" {cell(f8, f8s, 1)} | {f8s if f8 else '-'} | "
                                  f"{f'{best / f8:.2f}' if f8 and best else '-'} |")
                         for p in pages:
-                            f8p = flashgen_ms(args.flashgen, text8, b, h, nq, nk, page_size=p)
+                            f8p = flashgen_ms(args.flashgen, text8, b, h, nq, nk, page_size=p,
+                                              layout="bhsd")
                             rows += f" {cell(*f8p, 1)} |"
                     flex = ""
                     if args.flex:

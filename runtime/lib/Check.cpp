@@ -427,10 +427,13 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
       return buf.takeError();
     args.seqUsedK = reinterpret_cast<const int32_t *>((*buf)->ptr());
   }
+  // (A paged pool's rows are [kvHeads][d] in any layout: K/V stay BSHD.)
   if (bhsd && opt.reference) {
     relayout(qb, p.heads, p.seqQ, p.dqk, Layout::BSHD, Layout::BHSD);
-    relayout(kb, p.kvHeads, p.seqK, p.dqk, Layout::BSHD, Layout::BHSD);
-    relayout(vb, p.kvHeads, p.seqK, p.dv, Layout::BSHD, Layout::BHSD);
+    if (opt.pageSize == 0) {
+      relayout(kb, p.kvHeads, p.seqK, p.dqk, Layout::BSHD, Layout::BHSD);
+      relayout(vb, p.kvHeads, p.seqK, p.dv, Layout::BSHD, Layout::BHSD);
+    }
   }
   args.layout = opt.layout;
   // A paged cache: K/V rows scattered over a pool of pages in a random
@@ -445,8 +448,8 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
     return order;
   };
   if (opt.pageSize > 0) {
-    if (bwd || varlen || bhsd)
-      return fail("paged K/V are checked for fixed-length BSHD forwards only");
+    if (bwd || varlen)
+      return fail("paged K/V are checked for fixed-length forwards only");
     const int ps = opt.pageSize, maxPages = (p.seqK + ps - 1) / ps;
     const int numPages = p.batch * maxPages + 3, stride = maxPages + 1;
     const std::vector<int32_t> perm = shuffled(numPages);

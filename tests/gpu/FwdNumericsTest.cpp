@@ -258,6 +258,38 @@ TEST_F(GpuForward, SplitsKeysAtDecodeShapes) {
     }
 }
 
+TEST_F(GpuForward, DecodesLongCachesAndWideGroups) {
+  // The decoding range issue 17 names at its ends: 128k keys, GQA ratios
+  // 1 and 16, one and 16 query rows; contiguous caches split over CTAs, and
+  // paged pools of 256 rows with per-entry lengths (NaN past them), bf16
+  // and fp8.
+  std::mt19937_64 rng(std::random_device{}());
+  const char *specs[][2] = {
+      {"lmqa", "attention lmqa { head_dim = 128; heads = 16; kv_heads = 1; "
+               "mask = causal(bottom_right); }"},
+      {"lmha", "attention lmha { head_dim = 64; heads = 4; kv_heads = 4; "
+               "mask = causal(bottom_right); }"},
+      {"lf8", "attention lf8 { dtype = fp8_e4m3; head_dim = 128; heads = 16; kv_heads = 1; "
+              "mask = causal(bottom_right); }"},
+  };
+  for (const auto &spec : specs)
+    for (int nq : {1, 16}) {
+      Case split = sizedCase(spec, nq, 131072, "_split");
+      split.batch = 2;
+      split.splitKv = split.expectKvSplits = true;
+      split.packGqa = true;
+      split.layout = Layout::BHSD; // (several rows of a head pack in BHSD)
+      split.expectPacked = nq == 1 && std::string(spec[0]) != "lmha"; // (16 x 16 rows > 128)
+      runCase(split, rng);
+      Case paged = sizedCase(spec, nq, 131072, "_page256");
+      paged.batch = 3;
+      paged.pageSize = 256;
+      paged.seqUsedK = true;
+      paged.splitKv = true;
+      runCase(paged, rng);
+    }
+}
+
 TEST_F(GpuForward, CombineLaunchedEarly) {
   // The split combine as the forward's programmatic dependent launch
   // (JitOptions::launchCombineEarly, GridDependency.cuh; the default): it
@@ -379,6 +411,19 @@ TEST_F(GpuForward, PagedKvCache) {
         c.splitKv = nq == 1;
         runCase(c, rng);
       }
+  // Several query rows of a GQA group packed into one tile (q and o in
+  // BHSD, as flash_attn_with_kvcache lays them out for Sq > 1) over a pool.
+  for (const auto *spec : {&specs[0], &specs[2]})
+    for (auto [nq, nk] : {std::pair{4, 4097}, std::pair{16, 1000}, std::pair{1, 333}}) {
+      Case c = sizedCase(*spec, nq, nk, "_page16_bhsd_packed");
+      c.batch = 3;
+      c.pageSize = 16;
+      c.seqUsedK = true;
+      c.layout = Layout::BHSD;
+      c.packGqa = true;
+      c.expectPacked = true;
+      runCase(c, rng);
+    }
 }
 
 TEST_F(GpuForward, OneKernelServesPrefillAndDecoding) {
