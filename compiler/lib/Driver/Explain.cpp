@@ -9,6 +9,9 @@
 #include "flashgen/Runtime/PackedLaunch.h"
 #include "flashgen/attention/Params.cuh"
 
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/OwningOpRef.h"
+
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/JSON.h"
 
@@ -223,6 +226,44 @@ ExplainedPacking explainPacking(VariantOp v, const AttnShape &shape, const TileC
   return p;
 }
 
+/// The forward launch `explain` models at a shape: packed (GQA packing
+/// taken), its census and traffic are those of the variant rewritten by
+/// attn-pack-query-heads for kv_heads heads of group x seq_q rows, as the
+/// runtime compiles it; split-KV's partials and, for fp8, the decoding
+/// kernel's in-kernel V transpose (a split launch is a decoding one).
+struct LaunchModel {
+  bool packed = false;
+  mlir::OwningOpRef<VariantOp> variant;
+  AttnShape shape;
+  TileCensus census;
+  FwdLaunchTraits traits;
+};
+LaunchModel modelLaunch(VariantOp v, const AttnShape &shape, const ExplainedPacking &packing,
+                        int unpackedKvSplits) {
+  LaunchModel m;
+  m.traits.kvSplits = packing.taken ? packing.splits : unpackedKvSplits;
+  m.traits.vTransposedInKernel = elementBytes(v) == 1 && m.traits.kvSplits > 1;
+  if (!packing.taken)
+    return m;
+  const TileConfig fwd = fromAttr(v.getFwdTilingAttr());
+  m.variant = mlir::cast<VariantOp>(v->clone());
+  // The runtime refuses to pack what the rewrite cannot express: silent
+  // here too (the unpacked model stands).
+  mlir::ScopedDiagnosticHandler quiet(v.getContext(),
+                                      [](mlir::Diagnostic &) { return mlir::success(); });
+  if (mlir::failed(packQueryHeads(*m.variant, packing.group, shape.heads, shape.seqQ == 1)) ||
+      mlir::failed(canonicalizeExpressions(*m.variant)))
+    return m;
+  m.variant->setMaskShapeAttr(recognizeMaskShape(*m.variant));
+  m.variant->setScoreShapeAttr(recognizeScoreShape(*m.variant));
+  m.shape = shape;
+  m.shape.heads = shape.kvHeads;
+  m.shape.seqQ = packing.group * shape.seqQ;
+  m.census = countTiles(*m.variant, m.shape, fwd.blockM, fwd.blockN);
+  m.packed = true;
+  return m;
+}
+
 } // namespace
 
 void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
@@ -249,7 +290,6 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   prob.vHeadDim = int64_t(v.getVHeadDim());
   const bool ws = fwd.warpSpecialized;
   TileCensus census = countTiles(v, shape, fwd.blockM, fwd.blockN);
-  IOEstimate fg = estimateFlashgen(v, shape, fwd, census, target);
   IOEstimate st = estimateStandard(v, shape, census, target);
   std::string passes = stringifyPasses(v.getPasses());
   // The census counts a tile these tensors decide as partial.
@@ -272,6 +312,13 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
                      runtime::forwardGridCtas(fwd.blockM, shape.heads, shape.batch,
                                               shape.seqQ, fwdKvSplits),
                      target.numSMs);
+  // The forward launch the runtime makes at this shape, whose tiles and
+  // traffic are modeled: packed, the variant rewritten for it.
+  const LaunchModel launch = modelLaunch(v, shape, packing, fwdKvSplits);
+  const TileCensus &launchCensus = launch.packed ? launch.census : census;
+  const AttnShape &launchShape = launch.packed ? launch.shape : shape;
+  IOEstimate fg = estimateFlashgen(launch.packed ? *launch.variant : v, launchShape, fwd,
+                                   launchCensus, target, launch.traits);
   runtime::BackwardKvGrid bwdGrid;
   if (TilingAttr b = v.getBwdTilingAttr()) {
     const attn::TileConfig t = fromAttr(b);
@@ -314,12 +361,13 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
         {"forward_tiling", tilingJson(v.getFwdTilingAttr())},
         {"forward_warp_specialized", ws},
         {"tiling_notes", std::move(notes)},
-        {"tiles", json::Object{{"row_blocks", census.rowBlocks},
-                               {"col_blocks", census.colBlocks},
-                               {"empty", census.empty},
-                               {"full", census.full},
-                               {"partial", census.partial},
-                               {"attended_fraction", census.attendedFraction}}},
+        {"tiles", json::Object{{"row_blocks", launchCensus.rowBlocks},
+                               {"col_blocks", launchCensus.colBlocks},
+                               {"empty", launchCensus.empty},
+                               {"full", launchCensus.full},
+                               {"partial", launchCensus.partial},
+                               {"attended_fraction", launchCensus.attendedFraction},
+                               {"packed_launch", launch.packed}}},
         {"flashgen", estimateJson(fg)},
         {"standard", estimateJson(st)},
         {"bytes_ratio", st.totalBytes() / fg.totalBytes()},
@@ -463,19 +511,28 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
   for (llvm::StringRef n : v.getTilingNotes()->getAsValueRange<mlir::StringAttr>())
     os << "    - " << n << "\n";
 
-  os << fmt::format("\ntiles for B={} H={} Nq={} Nk={} ({} x {} tiles per head)\n",
-                    shape.batch, shape.heads, shape.seqQ, shape.seqK, census.rowBlocks,
-                    census.colBlocks);
-  double total = double(census.total());
-  row("skipped (empty)", fmt::format("{:>8}  {:5.1f}%", census.empty, 100 * census.empty / total));
-  row("full (no mask math)", fmt::format("{:>8}  {:5.1f}%", census.full, 100 * census.full / total));
-  row("partial (masked)", fmt::format("{:>8}  {:5.1f}%", census.partial, 100 * census.partial / total));
-  row("attended elements", fmt::format("{:.1f}%", 100 * census.attendedFraction));
+  if (launch.packed)
+    os << fmt::format("\ntiles of the packed launch: B={} H={} (kv heads) Nq={} ({} query "
+                      "heads x {} rows) Nk={} ({} x {} tiles per head)\n",
+                      launchShape.batch, launchShape.heads, launchShape.seqQ, packing.group,
+                      shape.seqQ, launchShape.seqK, launchCensus.rowBlocks,
+                      launchCensus.colBlocks);
+  else
+    os << fmt::format("\ntiles for B={} H={} Nq={} Nk={} ({} x {} tiles per head)\n",
+                      shape.batch, shape.heads, shape.seqQ, shape.seqK, census.rowBlocks,
+                      census.colBlocks);
+  const TileCensus &c = launchCensus;
+  double total = double(c.total());
+  row("skipped (empty)", fmt::format("{:>8}  {:5.1f}%", c.empty, 100 * c.empty / total));
+  row("full (no mask math)", fmt::format("{:>8}  {:5.1f}%", c.full, 100 * c.full / total));
+  row("partial (masked)", fmt::format("{:>8}  {:5.1f}%", c.partial, 100 * c.partial / total));
+  row("attended elements", fmt::format("{:.1f}%", 100 * c.attendedFraction));
   if (!classTensors.empty())
     row("classes at run time",
         "built on the GPU per call from " + llvm::join(classTensors, ", ") +
             " (counted above as partial where they decide)");
-  row("kv loop", kvLoopText(v.getMaskShapeAttr(), fwd.blockM, fwd.blockN));
+  row("kv loop", kvLoopText((launch.packed ? *launch.variant : v).getMaskShapeAttr(),
+                            fwd.blockM, fwd.blockN));
 
   os << fmt::format("\nforward HBM traffic and time{:<18}{:>16}{:>16}\n", "", "flashgen",
                     "standard");

@@ -24,7 +24,8 @@ int64_t flashgen::attn::outputElementBytes(VariantOp v) {
 IOEstimate flashgen::attn::estimateFlashgen(VariantOp v, const AttnShape &s,
                                             const TileConfig &tiles,
                                             const TileCensus &census,
-                                            const GpuTarget &t) {
+                                            const GpuTarget &t,
+                                            const FwdLaunchTraits &launch) {
   double e = double(elementBytes(v));
   double dqk = double(v.getQkHeadDim()), dv = double(v.getVHeadDim());
   double BH = double(s.batch) * double(s.heads);
@@ -51,17 +52,28 @@ IOEstimate flashgen::attn::estimateFlashgen(VariantOp v, const AttnShape &s,
     est.add("K/V from HBM (once per kv head, L2 reuse)", std::min(kvOnce, tileLoads), false);
   else
     est.add("K/V from HBM (every tile load, L2 too small)", tileLoads, false);
-  // fp8: the 8-bit P V reads V transposed, made by a pre-pass (FwdFp8.cuh).
-  if (e == 1) {
+  // fp8: the 8-bit P V reads V transposed, made by a pre-pass (FwdFp8.cuh)
+  // unless the launch's kernel transposes each tile itself.
+  const bool prePass = e == 1 && !launch.vTransposedInKernel;
+  if (prePass) {
     est.add("V^T pre-pass (read V)", BHkv * double(s.seqK) * dv, false);
     est.add("V^T pre-pass (write V^T)", BHkv * double(s.seqK) * dv, true);
+  }
+  // Split-KV: each split's O rows and logsumexp in fp32 (Params.cuh's
+  // oPartial/lsePartial), read back by the combine.
+  const double partials =
+      launch.kvSplits > 1 ? double(launch.kvSplits) * BH * s.seqQ * (dv + 1) * 4.0 : 0.0;
+  if (partials > 0) {
+    est.add("split-KV partial O and logsumexp (fp32)", partials, true);
+    est.add("split-KV partials (the combine's read)", partials, false);
   }
   est.add("O (written once)", BH * s.seqQ * dv * double(outputElementBytes(v)), true);
   est.add("logsumexp (fp32)", BH * s.seqQ * 4.0, true);
   est.usefulFlops = 2.0 * BH * s.seqQ * s.seqK * (dqk + dv) * census.attendedFraction;
   est.executedFlops = 2.0 * BH * double(census.computed()) * tiles.blockM *
                       tiles.blockN * (dqk + dv);
-  est.extraMemoryBytes = BH * s.seqQ * 4.0 + (e == 1 ? BHkv * double(s.seqK) * dv : 0.0);
+  est.extraMemoryBytes = BH * s.seqQ * 4.0 + (prePass ? BHkv * double(s.seqK) * dv : 0.0) +
+                         partials;
   est.memSeconds = est.totalBytes() / t.hbmBytesPerSec;
   // 8-bit products run at twice the 16-bit rate.
   est.mathSeconds = est.executedFlops / (t.mmaFlopsPerSec * (e == 1 ? 2.0 : 1.0));

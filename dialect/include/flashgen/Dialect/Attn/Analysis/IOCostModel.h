@@ -67,9 +67,18 @@ struct IOEstimate {
   double intensity() const { return executedFlops / std::max(totalBytes(), 1.0); }
 };
 
+/// How a forward launch runs beyond its tiles (`explain` at decoding
+/// shapes): split-KV CTAs write fp32 partial results that the combine
+/// reads back; a decoding launch of fp8 inputs transposes V in the kernel
+/// (FwdFp8.cuh) instead of by a pre-pass through HBM.
+struct FwdLaunchTraits {
+  int kvSplits = 1;
+  bool vTransposedInKernel = false;
+};
+
 IOEstimate estimateFlashgen(VariantOp variant, const AttnShape &shape,
                             const TileConfig &tiles, const TileCensus &census,
-                            const GpuTarget &target);
+                            const GpuTarget &target, const FwdLaunchTraits &launch = {});
 IOEstimate estimateStandard(VariantOp variant, const AttnShape &shape,
                             const TileCensus &census, const GpuTarget &target);
 
