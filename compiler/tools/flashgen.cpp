@@ -151,9 +151,18 @@ cl::opt<bool> kvLengthsOpt(
     cl::sub(runCmd), cl::cat(category));
 cl::opt<std::string> layoutOpt(
     "layout",
-    cl::desc("run: how q, k, v and o lie on the device, bshd (flash-attn's) or bhsd "
-             "(SDPA's; forward of fixed-length variants)"),
-    cl::init("bshd"), cl::sub(runCmd), cl::cat(category));
+    cl::desc("run, explain: how q, k, v and o lie on the device, bshd (flash-attn's) or "
+             "bhsd (SDPA's; forward of fixed-length variants; explain: in bhsd several "
+             "query rows of a GQA group pack into one tile, as the runtime packs them)"),
+    cl::init("bshd"), cl::sub(runCmd), cl::sub(explainCmd), cl::cat(category));
+/// --layout is bshd or bhsd (run and explain); else an error saying so.
+bool layoutOptionValid() {
+  if (layoutOpt == "bshd" || layoutOpt == "bhsd")
+    return true;
+  WithColor::error(errs(), "flashgen")
+      << "--layout must be bshd or bhsd, got '" << layoutOpt << "'\n";
+  return false;
+}
 cl::opt<bool> packGqaRowsOpt(
     "pack-gqa-rows",
     cl::desc("run: GQA packing with several query rows per head too, where the packing "
@@ -235,11 +244,8 @@ int runKernel(StringRef path) {
         << "--page-size and --kv-lengths are forward options (decoding): drop --backward\n";
     return kUsageError;
   }
-  if (layoutOpt != "bshd" && layoutOpt != "bhsd") {
-    WithColor::error(errs(), "flashgen")
-        << "--layout must be bshd or bhsd, got '" << layoutOpt << "'\n";
+  if (!layoutOptionValid())
     return kUsageError;
-  }
   if (backwardOpt && (layoutOpt == "bhsd" || packGqaRowsOpt.getNumOccurrences())) {
     WithColor::error(errs(), "flashgen")
         << "--layout bhsd and --pack-gqa-rows are forward options: drop --backward\n";
@@ -466,6 +472,9 @@ int run(StringRef path, Action action) {
   }
 
   flashgen::ExplainOptions explainOpts;
+  if (!layoutOptionValid())
+    return kUsageError;
+  explainOpts.bhsd = layoutOpt == "bhsd";
   if (!shapeOpt.empty()) {
     std::string err = flashgen::parseShape(shapeOpt, explainOpts);
     if (!err.empty()) {

@@ -188,7 +188,7 @@ struct ExplainedPacking {
   std::string text;
 };
 ExplainedPacking explainPacking(VariantOp v, const AttnShape &shape, const TileConfig &fwd,
-                                int64_t unpackedCtas, int64_t numSMs) {
+                                int64_t unpackedCtas, int64_t numSMs, bool bhsd) {
   ExplainedPacking p;
   if (shape.kvHeads >= shape.heads || shape.heads % shape.kvHeads) {
     p.text = "no (no GQA group)";
@@ -214,10 +214,9 @@ ExplainedPacking explainPacking(VariantOp v, const AttnShape &shape, const TileC
   const std::string grid =
       fmt::format("{} x {} x {} CTAs{}", p.rowBlocks, shape.kvHeads, shape.batch,
                   p.splits > 1 ? fmt::format(" (kv tiles split {} ways)", p.splits) : "");
-  if (p.taken && shape.seqQ > 1) { // several rows per head: opt-in until GPU-run
+  if (p.taken && shape.seqQ > 1 && !bhsd) { // a head's rows together: BHSD only
     p.taken = false;
-    p.text = fmt::format("with JitOptions::packGqaRows and q, o in BHSD: {} query heads as "
-                         "rows: {}",
+    p.text = fmt::format("with q, o in BHSD (--layout bhsd): {} query heads as rows: {}",
                          p.group, grid);
     return p;
   }
@@ -311,7 +310,7 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
       explainPacking(v, shape, fwd,
                      runtime::forwardGridCtas(fwd.blockM, shape.heads, shape.batch,
                                               shape.seqQ, fwdKvSplits),
-                     target.numSMs);
+                     target.numSMs, opts.bhsd);
   // The forward launch the runtime makes at this shape, whose tiles and
   // traffic are modeled: packed, the variant rewritten for it.
   const LaunchModel launch = modelLaunch(v, shape, packing, fwdKvSplits);
@@ -357,7 +356,8 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
                                {"heads", shape.heads},
                                {"kv_heads", shape.kvHeads},
                                {"seq_q", shape.seqQ},
-                               {"seq_k", shape.seqK}}},
+                               {"seq_k", shape.seqK},
+                               {"layout", opts.bhsd ? "bhsd" : "bshd"}}},
         {"forward_tiling", tilingJson(v.getFwdTilingAttr())},
         {"forward_warp_specialized", ws},
         {"tiling_notes", std::move(notes)},

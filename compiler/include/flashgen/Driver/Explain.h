@@ -25,6 +25,10 @@ struct ExplainOptions {
   int64_t heads = 0;  // 0 = the variant's heads, else 16
   int64_t seqQ = 8192, seqK = 8192;
   bool json = false;
+  /// q and o in BHSD (`--layout bhsd`): several query rows of a GQA group
+  /// pack into one tile where the packing rule expects it faster
+  /// (JitOptions::packGqaRows, on by default); in BSHD only single rows do.
+  bool bhsd = false;
   /// The GPU present (its own numbers), when no --arch was given: the
   /// variant is re-planned for it and explain names it.
   std::optional<attn::GpuTarget> device;
