@@ -15,7 +15,8 @@ timed from a warm L2 or with the host's launch time (--warm-l2: flashgen
 back to back, as before session 21).
 --flex adds FlexAttention (torch.compile'd flex_attention, its decoding
 kernel at these query lengths; no mask, as SDPA; one compile for every
-shape, dynamic=True) and --lean leaves out the bshd and no-split columns.
+shape, dynamic=True, or one per shape with --flex-static) and --lean leaves
+out the bshd and no-split columns.
 Usage (repository root, after scripts/device-prep.sh, .carry carried):
     python3 bench/decode_bench.py [--flashgen .carry/flashgen] [--quick] [--paged 16,256]
 Prints a markdown table; a backend that refuses a shape says so."""
@@ -79,15 +80,20 @@ def sdpa_ms(backend, b, h, hkv, nq, nk, d):
 
 
 _flex = None
+FLEX_DYNAMIC = True
 
 
 def flex_ms(b, h, hkv, nq, nk, d):
     """FlexAttention's time on BHSD bf16 inputs (no mask: every key, as
-    SDPA's), compiled once with dynamic shapes (the first call compiles)."""
+    SDPA's), compiled once with dynamic shapes (the first call compiles), or
+    per shape (FLEX_DYNAMIC false: --flex-static)."""
     global _flex
     from torch.nn.attention.flex_attention import flex_attention
     if _flex is None:
-        _flex = torch.compile(flex_attention, dynamic=True)
+        if not FLEX_DYNAMIC:  # a compile per shape: past the default limit of 8
+            torch._dynamo.config.cache_size_limit = 1024
+            torch._dynamo.config.accumulated_cache_size_limit = 4096
+        _flex = torch.compile(flex_attention, dynamic=FLEX_DYNAMIC)
     q = torch.randn(b, h, nq, d, device="cuda", dtype=torch.bfloat16)
     k = torch.randn(b, hkv, nk, d, device="cuda", dtype=torch.bfloat16)
     v = torch.randn(b, hkv, nk, d, device="cuda", dtype=torch.bfloat16)
@@ -123,11 +129,15 @@ def main():
                     help="batch sizes, e.g. 1,8 (default: 1, 8, and 64 without --quick)")
     ap.add_argument("--flex", action="store_true",
                     help="a column of FlexAttention (torch.compile'd, dynamic shapes)")
+    ap.add_argument("--flex-static", action="store_true",
+                    help="the Flex column compiled per shape (dynamic=False) instead of once")
     ap.add_argument("--lean", action="store_true",
                     help="without the bshd and no-split columns of flashgen")
     args = ap.parse_args()
-    global COLD_L2
+    global COLD_L2, FLEX_DYNAMIC
     COLD_L2 = not args.warm_l2
+    FLEX_DYNAMIC = not args.flex_static
+    args.flex |= args.flex_static
     pages = [int(p) for p in args.paged.split(",") if p]
     groups = [(32, 8, 128)] if args.quick else [(32, 8, 128), (64, 8, 128)]
     if args.groups:

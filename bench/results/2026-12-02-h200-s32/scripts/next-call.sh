@@ -6,7 +6,8 @@
 #      (session 32 call 2's fp8_vs_cudnn.py hit an illegal address after
 #      that row's flashgen and cuDNN fp8 launches);
 #   2. GpuForward.DecodesLongCachesAndWideGroups (128k keys, GQA 1 and 16);
-#   3. the 32/8 decode row B = 64 x Nq = 16 x 128k;
+#   3. the 32/8 decode row B = 64 x Nq = 16 x 128k; Flex compiled per shape
+#      on four cells (session 32's Flex column compiled once, dynamic);
 #   4. the five cut tests, side by side, with what the call has left.
 # Built: FLASHGEN_CARRY_PACK=1 scripts/device-prep.sh; carry .carry-pack; run
 #   tar xJf .carry-pack/bins.tar.xz && bash bench/results/2026-12-02-h200-s32/scripts/next-call.sh
@@ -23,10 +24,14 @@ stamp "long decode tests rc=$?"
 PYTHONUNBUFFERED=1 timeout 60 python3 bench/decode_bench.py --lean --fp8 --flex --paged 16,256 \
   --groups 32/8 --batches 64 --nk 131072 --nq 16 > "$O/decode-32-8-last.txt" 2>&1
 stamp "decode rc=$?"
+# Flex compiled per shape on a few cells (session 32's column: dynamic shapes).
+PYTHONUNBUFFERED=1 timeout 120 python3 bench/decode_bench.py --lean --flex-static --groups 32/8 \
+  --batches 1,8 --nk 32768 --nq 1,16 > "$O/decode-flex-static.txt" 2>&1
+stamp "flex static rc=$?"
 left=$(( 570 - ($(date +%s) - t0) )); [[ $left -lt 60 ]] && left=60
 OUT=$O/t2 GPU_TEST_TIMEOUT=$left bash bench/device-run.sh tests-all \
   'GpuForward.EveryExampleAtOddSizes:GpuForward.WideHeadDimsOnWgmma:GpuForward.RuntimeBlockMasks:GpuBackward.EveryExampleAtOddSizes:GpuBackward.BothWgmmaKernelFamilies' \
   > "$O/tests-cut.txt" 2>&1
 stamp "cut tests rc=$?"
 cd "$O" && tar czf /tmp/all.tgz t1 t2 2>/dev/null; mv /tmp/all.tgz "$O/all.tgz"; rm -rf t1 t2
-cat "$O/times.txt"; tail -4 "$O/memcheck.txt"; head -4 "$O/tests-long.txt"; cat "$O/decode-32-8-last.txt"; head -10 "$O/tests-cut.txt"
+cat "$O/times.txt"; tail -4 "$O/memcheck.txt"; head -4 "$O/tests-long.txt"; cat "$O/decode-32-8-last.txt" "$O/decode-flex-static.txt"; head -10 "$O/tests-cut.txt"
