@@ -34,7 +34,7 @@ def descale_of(who: str, q: Tensor, factors, batch: int, kv_heads: int) -> Optio
     None for 16-bit inputs (which refuse any factor but None and 1)."""
     if q.dtype != torch.float8_e4m3fn:
         for name, f in zip(_NAMES, factors):
-            if f is not None and (isinstance(f, Tensor) or float(f) != 1.0):
+            if f is not None and (isinstance(f, Tensor) or _number(who, name, f) != 1.0):
                 raise ArgumentError(f"{who}: {name} applies to torch.float8_e4m3fn inputs; q is "
                                     f"{q.dtype}")
         return None
@@ -44,12 +44,21 @@ def descale_of(who: str, q: Tensor, factors, batch: int, kv_heads: int) -> Optio
             scalars.append(1.0)
             heads.append(_per_head(who, name, f, q.device, batch, kv_heads))
             continue
-        x = 1.0 if f is None else float(f)
+        x = 1.0 if f is None else _number(who, name, f)
         if not (x > 0 and math.isfinite(x)):
             raise ArgumentError(f"{who}: {name} ({x}) must be a positive finite number")
         scalars.append(x)
         heads.append(None)
     return Descale(tuple(scalars), tuple(heads))
+
+
+def _number(who: str, name: str, f) -> float:
+    """`f` as a float, or an error naming `name`."""
+    try:
+        return float(f)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"{who}: {name} must be a number or a tensor, not "
+                            f"{type(f).__name__}") from None
 
 
 def _per_head(who: str, name: str, f: Tensor, device, batch: int, kv_heads: int) -> Tensor:
