@@ -374,8 +374,8 @@ def test_fp8_cache_errors_name_the_problem():
                                 q_descale=torch.ones(1, 8, dtype=torch.int32, device="cuda"))
     with pytest.raises(ArgumentError, match=r"k_descale \(0.0\) must be a positive finite"):
         flash_attn_with_kvcache(q8, kc8, kc8, cache_seqlens=3, k_descale=0.0)
-    with pytest.raises(ArgumentError, match="v_descale must be a number or a tensor, not str"):
-        flash_attn_with_kvcache(q8, kc8, kc8, cache_seqlens=3, v_descale="2")
+    with pytest.raises(ArgumentError, match="v_descale must be a number or a tensor, not list"):
+        flash_attn_with_kvcache(q8, kc8, kc8, cache_seqlens=3, v_descale=[2.0])
     with pytest.raises(ArgumentError, match="q_descale applies to torch.float8_e4m3fn inputs"):
         flash_attn_with_kvcache(q8.bfloat16(), kc8.bfloat16(), kc8.bfloat16(), cache_seqlens=3,
                                 q_descale=2.0)
