@@ -19,7 +19,7 @@ set -u
 O=${OUT:-$PWD/out}; mkdir -p "$O"; t0=$(date +%s)
 stamp() { echo "$1 $(( $(date +%s) - t0 )) s" >> "$O/times.txt"; }
 echo "attention c8 { dtype = fp8_e4m3; head_dim = 128; heads = 16; mask = causal; }" > /tmp/c8.attn
-timeout 120 compute-sanitizer --tool memcheck .carry/flashgen run /tmp/c8.attn --shape 1,16,4096,4096 \
+timeout 120 compute-sanitizer --tool memcheck .carry/flashgen run /tmp/c8.attn --shape 1,16,4096,4096 --reps 1 \
   > "$O/memcheck.txt" 2>&1
 stamp "memcheck rc=$?"
 OUT=$O/t1 GPU_TEST_TIMEOUT=200 bash bench/device-run.sh tests-all 'GpuForward.DecodesLongCachesAndWideGroups' \
