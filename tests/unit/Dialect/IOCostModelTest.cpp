@@ -89,4 +89,30 @@ TEST(IOCostModel, KVRereadsWhenL2IsTooSmall) {
   EXPECT_DOUBLE_EQ(term(e, "K/V from HBM"), term(e, "K/V tile loads"));
 }
 
+TEST(IOCostModel, LaunchTraitsOfDecoding) {
+  // fp8: the prefill launch's V^T pre-pass (a read and a write of V); a
+  // decoding launch transposes V in the kernel (none). Split-KV: each
+  // split's fp32 O row and logsumexp, written and read back by the combine.
+  Fixture f("attention t { dtype = fp8_e4m3; head_dim = 128; heads = 8; kv_heads = 2; }");
+  AttnShape s{2, 8, 2, 1, 8192};
+  GpuTarget t = *lookupTarget("sm_90a");
+  TileConfig tiles{64, 128, 4, 2, true, MmaKind::Wgmma, 0, 0, 2};
+  TileCensus c = countTiles(f.variant, s, 64, 128);
+  const double BH = 16, BHkv = 4, dv = 128;
+  IOEstimate prefill = estimateFlashgen(f.variant, s, tiles, c, t);
+  EXPECT_DOUBLE_EQ(term(prefill, "V^T pre-pass (read"), BHkv * 8192 * dv);
+  EXPECT_DOUBLE_EQ(term(prefill, "V^T pre-pass (write"), BHkv * 8192 * dv);
+  FwdLaunchTraits decoding;
+  decoding.kvSplits = 8;
+  decoding.vTransposedInKernel = true;
+  IOEstimate d = estimateFlashgen(f.variant, s, tiles, c, t, decoding);
+  for (const IOTerm &x : d.terms)
+    EXPECT_FALSE(llvm::StringRef(x.name).starts_with("V^T")) << x.name;
+  const double partials = 8 * BH * 1 * (dv + 1) * 4;
+  EXPECT_DOUBLE_EQ(term(d, "split-KV partial O"), partials);
+  EXPECT_DOUBLE_EQ(term(d, "split-KV partials (the combine"), partials);
+  EXPECT_DOUBLE_EQ(d.totalBytes(),
+                   prefill.totalBytes() - 2 * BHkv * 8192 * dv + 2 * partials);
+}
+
 } // namespace
