@@ -237,22 +237,33 @@ struct LaunchModel {
   TileCensus census;
   FwdLaunchTraits traits;
 };
-LaunchModel modelLaunch(VariantOp v, const AttnShape &shape, const ExplainedPacking &packing,
+/// Where the rewrite refuses the variant, the runtime launches it unpacked
+/// (Kernel::packedKernel): `packing` then says so, with the rewrite's reason.
+LaunchModel modelLaunch(VariantOp v, const AttnShape &shape, ExplainedPacking &packing,
                         int unpackedKvSplits) {
   LaunchModel m;
-  m.traits.kvSplits = packing.taken ? packing.splits : unpackedKvSplits;
-  m.traits.vTransposedInKernel = elementBytes(v) == 1 && m.traits.kvSplits > 1;
+  auto traitsFor = [&](int splits) {
+    m.traits.kvSplits = splits;
+    m.traits.vTransposedInKernel = elementBytes(v) == 1 && splits > 1;
+  };
+  traitsFor(unpackedKvSplits);
   if (!packing.taken)
     return m;
   const TileConfig fwd = fromAttr(v.getFwdTilingAttr());
   m.variant = mlir::cast<VariantOp>(v->clone());
-  // The runtime refuses to pack what the rewrite cannot express: silent
-  // here too (the unpacked model stands).
-  mlir::ScopedDiagnosticHandler quiet(v.getContext(),
-                                      [](mlir::Diagnostic &) { return mlir::success(); });
+  std::string why;
+  mlir::ScopedDiagnosticHandler capture(v.getContext(), [&](mlir::Diagnostic &d) {
+    if (why.empty())
+      why = d.str();
+    return mlir::success();
+  });
   if (mlir::failed(packQueryHeads(*m.variant, packing.group, shape.heads, shape.seqQ == 1)) ||
-      mlir::failed(canonicalizeExpressions(*m.variant)))
+      mlir::failed(canonicalizeExpressions(*m.variant))) {
+    packing.taken = false;
+    packing.text = "no (" + why + ")";
     return m;
+  }
+  traitsFor(packing.splits);
   m.variant->setMaskShapeAttr(recognizeMaskShape(*m.variant));
   m.variant->setScoreShapeAttr(recognizeScoreShape(*m.variant));
   m.shape = shape;
@@ -306,7 +317,7 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
       int(shape.seqK), int(target.numSMs), kMaxKvSplits);
   // GQA packing of the forward (PackedLaunch.h; the packed variant is
   // planned on its own, taken here to tile alike).
-  const ExplainedPacking packing =
+  ExplainedPacking packing =
       explainPacking(v, shape, fwd,
                      runtime::forwardGridCtas(fwd.blockM, shape.heads, shape.batch,
                                               shape.seqQ, fwdKvSplits),
