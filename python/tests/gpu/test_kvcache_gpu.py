@@ -26,6 +26,22 @@ def _per_entry_reference(q, kc, vc, lens, *, causal, window, softcap, alibi, dty
     return torch.cat(outs), torch.cat(lses)
 
 
+def _shuffled_pool(kc, vc, page):
+    """kc, vc [B, cap, Hk, D] as pools of `page`-row pages in a random order,
+    and the block table [B, cap / page] (int32) that reads them back. Bytes
+    are moved (index_put has no float8 kernel), so any dtype goes."""
+    b, cap = kc.shape[:2]
+    pages = cap // page
+    perm = torch.randperm(b * pages, device=kc.device)
+    pools = []
+    for c in (kc, vc):
+        pool = torch.empty((b * pages, page) + tuple(c.shape[2:]), device=c.device,
+                           dtype=c.dtype)
+        pool.view(torch.uint8)[perm] = c.view(b * pages, page, *c.shape[2:]).view(torch.uint8)
+        pools.append(pool)
+    return pools[0], pools[1], perm.view(b, pages).to(torch.int32)
+
+
 def _check_decode(name, out, lse, q, kc, vc, lens, causal, window, report):
     """out and lse against the per-entry float64 reference (out by
     flash-attn's criterion, lse within 1e-3 where finite, infinite where
@@ -69,13 +85,7 @@ def test_several_query_rows_packed(sq, h, hk, paged, causal, window, report, mon
     lens = torch.tensor([sq, cap - 1, 2500], dtype=torch.int32, device="cuda")
     kw_pages = {}
     if paged:  # the same keys in a shuffled pool of pages
-        pages = cap // page
-        perm = torch.randperm(b * pages, device="cuda")
-        table = perm.view(b, pages).to(torch.int32)
-        kpool = torch.empty(b * pages, page, hk, d, device="cuda", dtype=torch.bfloat16)
-        vpool = torch.empty_like(kpool)
-        kpool[perm] = kc.view(b * pages, page, hk, d)
-        vpool[perm] = vc.view(b * pages, page, hk, d)
+        kpool, vpool, table = _shuffled_pool(kc, vc, page)
         kw_pages = dict(block_table=table)
     layouts = []
     real = ops.attention_seqused
@@ -334,13 +344,7 @@ def test_fp8_cache_against_float64(sq, paged, append, report):
             kc[e, at:at + new], vc[e, at:at + new] = kn[e], vn[e]
     kcache, vcache = kc8, vc8
     if paged:  # the same keys in a shuffled pool of pages
-        pages = cap // page
-        perm = torch.randperm(b * pages, device="cuda")
-        kw["block_table"] = perm.view(b, pages).to(torch.int32)
-        kcache = torch.empty(b * pages, page, hk, d, device="cuda", dtype=torch.float8_e4m3fn)
-        vcache = torch.empty_like(kcache)
-        kcache.view(torch.uint8)[perm] = kc8.view(torch.uint8).view(b * pages, page, hk, d)
-        vcache.view(torch.uint8)[perm] = vc8.view(torch.uint8).view(b * pages, page, hk, d)
+        kcache, vcache, kw["block_table"] = _shuffled_pool(kc8, vc8, page)
     out, lse = flash_attn_with_kvcache(q8, kcache, vcache, cache_seqlens=lens, causal=True,
                                        return_softmax_lse=True, **kw)
     assert out.dtype == torch.bfloat16 and out.shape == (b, sq, h, d)
@@ -399,13 +403,7 @@ def test_fp8_cache_per_head_descale(paged, report):
     kw = dict(q_descale=qd, k_descale=kd, v_descale=vd)
     kcache, vcache = kc8, vc8
     if paged:
-        pages = cap // page
-        perm = torch.randperm(b * pages, device="cuda")
-        kw["block_table"] = perm.view(b, pages).to(torch.int32)
-        kcache = torch.empty(b * pages, page, hk, d, device="cuda", dtype=torch.float8_e4m3fn)
-        vcache = torch.empty_like(kcache)
-        kcache.view(torch.uint8)[perm] = kc8.view(torch.uint8).view(b * pages, page, hk, d)
-        vcache.view(torch.uint8)[perm] = vc8.view(torch.uint8).view(b * pages, page, hk, d)
+        kcache, vcache, kw["block_table"] = _shuffled_pool(kc8, vc8, page)
     out = flash_attn_with_kvcache(q8, kcache, vcache, cache_seqlens=lens, causal=True, **kw)
     o64, _ = _per_entry_reference(q, kc, vc, lens, causal=True, window=(-1, -1), softcap=0.0,
                                   alibi=None, dtype=torch.float64)
