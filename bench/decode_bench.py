@@ -142,15 +142,12 @@ def main():
     groups = [(32, 8, 128)] if args.quick else [(32, 8, 128), (64, 8, 128)]
     if args.groups:
         groups = [(int(g.split("/")[0]), int(g.split("/")[1]), 128) for g in args.groups.split(",")]
-    nqs = (1,) if args.quick else (1, 4, 16)
-    if args.nq:
-        nqs = tuple(int(x) for x in args.nq.split(","))
-    nks = (4096, 32768) if args.quick else (4096, 32768, 131072)
-    if args.nk:
-        nks = tuple(int(x) for x in args.nk.split(","))
-    batches = (1, 8) if args.quick else (1, 8, 64)
-    if args.batches:
-        batches = tuple(int(x) for x in args.batches.split(","))
+    def ints(text, quick, full):
+        """A comma list's integers, else the grid's (--quick's or the full one)."""
+        return tuple(int(x) for x in text.split(",")) if text else quick if args.quick else full
+    nqs = ints(args.nq, (1,), (1, 4, 16))
+    nks = ints(args.nk, (4096, 32768), (4096, 32768, 131072))
+    batches = ints(args.batches, (1, 8), (1, 8, 64))
     warm_up()
     print(f"# torch {torch.__version__} on {torch.cuda.get_device_name()}; ms (KV TB/s)")
     paged_head = "".join(f" flashgen paged {p} |" for p in pages)
