@@ -239,8 +239,8 @@ struct LaunchModel {
 };
 /// Where the rewrite refuses the variant, the runtime launches it unpacked
 /// (Kernel::packedKernel): `packing` then says so, with the rewrite's reason.
-LaunchModel modelLaunch(VariantOp v, const AttnShape &shape, ExplainedPacking &packing,
-                        int unpackedKvSplits) {
+LaunchModel modelLaunch(VariantOp v, const AttnShape &shape, const TileConfig &fwd,
+                        ExplainedPacking &packing, int unpackedKvSplits) {
   LaunchModel m;
   auto traitsFor = [&](int splits) {
     m.traits.kvSplits = splits;
@@ -249,7 +249,6 @@ LaunchModel modelLaunch(VariantOp v, const AttnShape &shape, ExplainedPacking &p
   traitsFor(unpackedKvSplits);
   if (!packing.taken)
     return m;
-  const TileConfig fwd = fromAttr(v.getFwdTilingAttr());
   m.variant = mlir::cast<VariantOp>(v->clone());
   std::string why;
   mlir::ScopedDiagnosticHandler capture(v.getContext(), [&](mlir::Diagnostic &d) {
@@ -324,7 +323,7 @@ void flashgen::explainVariant(VariantOp v, const ExplainOptions &opts,
                      target.numSMs, opts.bhsd);
   // The forward launch the runtime makes at this shape, whose tiles and
   // traffic are modeled: packed, the variant rewritten for it.
-  const LaunchModel launch = modelLaunch(v, shape, packing, fwdKvSplits);
+  const LaunchModel launch = modelLaunch(v, shape, fwd, packing, fwdKvSplits);
   const TileCensus &launchCensus = launch.packed ? launch.census : census;
   const AttnShape &launchShape = launch.packed ? launch.shape : shape;
   IOEstimate fg = estimateFlashgen(launch.packed ? *launch.variant : v, launchShape, fwd,
