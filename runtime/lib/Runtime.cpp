@@ -17,6 +17,7 @@
 
 #include "flashgen/attention/Params.cuh"
 
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 
@@ -168,26 +169,46 @@ namespace {
 /// f.tileClasses, memory ordered on the launch's stream; directly when the
 /// variant has no run-time classes, or with FLASHGEN_TILE_CLASSES=off (no
 /// builder: the kernels then compute every tile of their band with the
-/// mask; A/B measurements, same results).
+/// mask; A/B measurements, same results). rowBounds: the builder also
+/// writes each row block's bounds of its non-empty tiles (the forward's
+/// walks read them; the backward's cells are not its walks' rows).
 llvm::Error withTileClasses(CudaDriver &driver, const codegen::KernelSpec &s, CUfunction builder,
                             const ForwardArgs &a, int64_t rowsPerCell, int64_t keysPerCell,
-                            FwdParams &f, llvm::function_ref<llvm::Error()> launch) {
+                            bool rowBounds, FwdParams &f,
+                            llvm::function_ref<llvm::Error()> launch) {
   const char *classesEnv = std::getenv("FLASHGEN_TILE_CLASSES");
   if (!s.runtimeTileClasses() || (classesEnv && llvm::StringRef(classesEnv) == "off"))
     return launch();
   f.tileClassRowBlocks = int32_t((a.seqQ + rowsPerCell - 1) / rowsPerCell);
   f.tileClassTiles = int32_t((a.seqK + keysPerCell - 1) / keysPerCell);
   f.tileClassHeads = s.maskUsesHead ? a.heads : 1;
-  const size_t bytes = size_t(a.batch) * size_t(f.tileClassHeads) *
-                       size_t(f.tileClassRowBlocks) * size_t(f.tileClassTiles);
-  llvm::Expected<CUdeviceptr> classes = driver.allocAsync(bytes, a.stream);
+  const size_t rows = size_t(a.batch) * size_t(f.tileClassHeads) * size_t(f.tileClassRowBlocks);
+  const size_t bytes = rows * size_t(f.tileClassTiles);
+  // Each row's bounds of its non-empty tiles, one pair per builder block
+  // (TileClasses.cuh), after the classes (4-byte aligned): for the
+  // forward's walks, and only for rows of more than kRowBoundsFromTiles
+  // tiles. Reading them is one more load before a CTA's first tile;
+  // scanning the empty classes before that tile costs one per
+  // kTileWalkBatch. H200, documents and block masks, forward (bench/
+  // results/2026-12-02-h200-s33.md): at 16k (128 or 256 tiles) 2-9%
+  // faster, at 2k (16 or 32 tiles) 0.4-7% slower. FLASHGEN_TILE_BOUNDS=
+  // off: never (A/B measurements, same results).
+  constexpr int64_t kRowBoundsFromTiles = 4 * kTileWalkBatch;
+  const char *boundsEnv = std::getenv("FLASHGEN_TILE_BOUNDS");
+  const bool bounds = rowBounds && f.tileClassTiles > kRowBoundsFromTiles &&
+                      !(boundsEnv && llvm::StringRef(boundsEnv) == "off");
+  const unsigned parts = unsigned((f.tileClassTiles + kTileClassThreads - 1) / kTileClassThreads);
+  const size_t boundsAt = llvm::alignTo(bytes, 4);
+  const size_t boundsBytes = bounds ? rows * parts * 2 * sizeof(int32_t) : 0;
+  llvm::Expected<CUdeviceptr> classes = driver.allocAsync(boundsAt + boundsBytes, a.stream);
   if (!classes)
     return classes.takeError();
   f.tileClasses = reinterpret_cast<uint8_t *>(*classes);
+  f.tileClassBounds = bounds ? reinterpret_cast<int32_t *>(*classes + boundsAt) : nullptr;
+  f.tileClassBoundParts = int32_t(parts);
   void *args[] = {&f};
   llvm::Error e = driver.launch(
-      builder, unsigned((f.tileClassTiles + kTileClassThreads - 1) / kTileClassThreads),
-      unsigned(f.tileClassRowBlocks), unsigned(a.batch * f.tileClassHeads),
+      builder, parts, unsigned(f.tileClassRowBlocks), unsigned(a.batch * f.tileClassHeads),
       unsigned(kTileClassThreads), 0, a.stream, args);
   if (!e)
     e = launch();
@@ -389,7 +410,8 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
   // The builder is the forward module's second entry, when it has one.
   CUfunction builder = s.runtimeTileClasses() ? m.loaded->functions[1] : nullptr;
   return freeTransposed(withLookupReport(*driver, s, p, "forward", [&] {
-    return withTileClasses(*driver, s, builder, a, s.tiles.blockM, s.tiles.blockN, p,
+    return withTileClasses(*driver, s, builder, a, s.tiles.blockM, s.tiles.blockN,
+                           /*rowBounds=*/true, p,
                            launchForward);
   }));
 }
@@ -626,7 +648,8 @@ llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
   // Cells that divide both walks' tiles (KernelSpec::bwdTileClassBlock).
   const int64_t g = bwd.spec.bwdTileClassBlock();
   return withLookupReport(*driver, bwd.spec, p.f, "backward", [&] {
-    return withTileClasses(*driver, bwd.spec, fn[codegen::kBwdTileClasses], a, g, g, p.f,
+    return withTileClasses(*driver, bwd.spec, fn[codegen::kBwdTileClasses], a, g, g,
+                           /*rowBounds=*/false, p.f,
                            [&] { return launchBackward(*driver, a, fn, fused, p); });
   });
 }

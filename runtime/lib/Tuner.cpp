@@ -206,6 +206,23 @@ std::optional<Entry> flashgen::tuning::findTuned(llvm::StringRef text, int ordin
   return entry;
 }
 
+std::optional<attn::TileConfig> flashgen::tuning::plannerForShape(llvm::StringRef text,
+                                                                  const attn::GpuTarget &target,
+                                                                  int64_t seqQ, int64_t seqK,
+                                                                  std::string *rule) {
+  // A spec that fixes its tiling keeps it at every shape.
+  if (llvm::Expected<std::string> free = withTiling(text, ""); !free) {
+    llvm::consumeError(free.takeError());
+    return std::nullopt;
+  }
+  llvm::Expected<PlannedVariant> planned = planVariant(text, "launch", target, false);
+  if (!planned) {
+    llvm::consumeError(planned.takeError());
+    return std::nullopt;
+  }
+  return attn::plannedForShape(planned->problem, target, planned->spec.tiles, seqQ, seqK, rule);
+}
+
 LaunchChoice flashgen::tuning::launchTiling(llvm::StringRef text, int ordinal, int64_t batch,
                                             int64_t heads, int64_t seqQ, int64_t seqK,
                                             bool backward) {
@@ -220,23 +237,13 @@ LaunchChoice flashgen::tuning::launchTiling(llvm::StringRef text, int ordinal, i
   // (forward, and a spec that leaves its tiling to the planner).
   if (backward)
     return c;
-  if (llvm::Expected<std::string> free = withTiling(text, ""); !free) {
-    llvm::consumeError(free.takeError());
-    return c;
-  }
   llvm::Expected<attn::GpuTarget> target = deviceTarget(ordinal);
   if (!target) {
     llvm::consumeError(target.takeError());
     return c;
   }
-  llvm::Expected<PlannedVariant> planned = planVariant(text, "launch", *target, false);
-  if (!planned) {
-    llvm::consumeError(planned.takeError());
-    return c;
-  }
   std::string rule;
-  if (std::optional<attn::TileConfig> alt = attn::plannedForShape(
-          planned->problem, *target, planned->spec.tiles, seqQ, seqK, &rule)) {
+  if (std::optional<attn::TileConfig> alt = plannerForShape(text, *target, seqQ, seqK, &rule)) {
     c.config = tilingProperties(*alt);
     c.why = "planner, by shape: " + rule + "; " + c.why;
   }
@@ -360,12 +367,22 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
     ShapeResult res;
     res.shape = s;
     res.bucket = shapeBucket(s[0], s[1], s[2], s[3]);
+    // The bar: what the JIT launches here without a tuned entry (the
+    // planner's rule for this shape where one applies and its kernel
+    // passed the check, else its shape-free choice).
+    size_t base = 0;
+    if (!backward)
+      if (std::optional<attn::TileConfig> alt = plannerForShape(text, *target, s[2], s[3]))
+        for (size_t i = 0; i < n; ++i)
+          if (good[i] && sameShape((*cands)[i].tiles, *alt))
+            base = i;
+    res.planner = (*cands)[base];
     std::vector<bool> finalist = good;
-    size_t bestScreened = 0; // the screening round's fastest, always timed
+    size_t bestScreened = base; // the screening round's fastest, always timed
     if (opt.finalists > 0 && llvm::count(good, true) > opt.finalists + 1) {
       std::vector<std::pair<double, size_t>> screened;
-      for (size_t i = 1; i < n; ++i) {
-        if (!good[i])
+      for (size_t i = 0; i < n; ++i) {
+        if (!good[i] || i == base)
           continue;
         if (!screened.empty() && since(start) > deadline) {
           res.cutByBudget = true;
@@ -382,7 +399,8 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
       std::sort(screened.begin(), screened.end());
       if (!screened.empty())
         bestScreened = screened.front().second;
-      std::fill(finalist.begin() + 1, finalist.end(), false);
+      std::fill(finalist.begin(), finalist.end(), false);
+      finalist[base] = true;
       for (size_t j = 0; j < screened.size() && j < size_t(opt.finalists); ++j)
         finalist[screened[j].second] = true;
       log << llvm::formatv("  {0},{1},{2},{3}: screened {4}, {5} finalists\n", s[0], s[1], s[2],
@@ -392,7 +410,7 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
     for (size_t i = 0; i < n; ++i) {
       if (!finalist[i])
         continue;
-      if (i > 0 && i != bestScreened && since(start) > deadline) {
+      if (i != base && i != bestScreened && since(start) > deadline) {
         res.cutByBudget = true;
         continue; // the planner and the screening's fastest are always timed
       }
@@ -404,7 +422,7 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
         continue;
       }
       ++timed;
-      if (i == 0) {
+      if (i == base) {
         res.plannerTflops = r->tflops;
         res.plannerMs = r->ms;
       }

@@ -136,10 +136,11 @@ llvm::json::Object toJson(const TuneReport &r, bool backward) {
         {"shape", llvm::json::Array{s.shape[0], s.shape[1], s.shape[2], s.shape[3]}},
         {"bucket", s.bucket},
         {"best", s.best.properties},
-        {"best_is_planner", s.best.planner},
+        {"best_is_planner", s.best.properties == s.planner.properties},
         {"best_ms", s.bestMs},
         {"best_tflops_dense", s.bestTflops},
-        {"planner", r.planner},
+        {"planner", s.planner.properties},
+        {"planner_by_shape", s.planner.properties != r.planner},
         {"planner_ms", s.plannerMs},
         {"planner_tflops_dense", s.plannerTflops},
         {"cut_by_budget", s.cutByBudget}});
@@ -231,13 +232,17 @@ int flashgen::runTune(const TuneCommand &c, llvm::raw_ostream &out, llvm::raw_os
       out << "  rejected: " << why << "\n";
     for (const ShapeResult &s : r->shapes)
       out << llvm::format("  %d,%d,%d,%d (%s): %.1f TFLOP/s vs the planner's %.1f (%.2fx): "
-                          "%s%s%s\n",
+                          "%s%s%s%s\n",
                           s.shape[0], s.shape[1], s.shape[2], s.shape[3], s.bucket.c_str(),
                           s.bestTflops, s.plannerTflops,
                           s.plannerTflops > 0 ? s.bestTflops / s.plannerTflops : 0.0,
                           s.best.properties.c_str(),
                           s.best.kernelNote.empty() ? ""
                                                     : (" (" + s.best.kernelNote + ")").c_str(),
+                          s.planner.properties != r->planner
+                              ? (" [the planner's tiling at this shape, by rule: " +
+                                 s.planner.properties + "]").c_str()
+                              : "",
                           s.cutByBudget ? " [budget share spent before every candidate ran]"
                                         : "");
   }

@@ -83,7 +83,18 @@ template <class Variant> struct FwdRowBlock {
     walkRange(p, tileKeys);
     if (Variant::kRuntimeTileClasses && p.tileClasses) {
       const int slot = b * p.tileClassHeads + (p.tileClassHeads > 1 ? h : 0);
-      classes = p.tileClasses + (int64_t(slot) * p.tileClassRowBlocks + mBlock) * p.tileClassTiles;
+      const int64_t row = int64_t(slot) * p.tileClassRowBlocks + mBlock;
+      classes = p.tileClasses + row * p.tileClassTiles;
+      if (p.tileClassBounds) { // only the tiles the builder found non-empty
+        const int32_t *parts = p.tileClassBounds + 2 * row * p.tileClassBoundParts;
+        int first = 0x7fffffff, end = 0;
+        for (int i = 0; i < p.tileClassBoundParts; ++i) {
+          first = min(first, parts[2 * i]);
+          end = max(end, parts[2 * i + 1]);
+        }
+        jBegin = max(jBegin, min(first, jEnd));
+        jEnd = max(jBegin, min(jEnd, end));
+      }
     }
     if (p.kvSplits > 1) {
       // Split-KV: this CTA's consecutive share of the range's tiles.

@@ -98,6 +98,16 @@ struct FwdParams {
   /// the forward reads them; null: the kernel classifies tiles itself.
   uint8_t *tileClasses;
   int32_t tileClassRowBlocks, tileClassTiles, tileClassHeads;
+  /// Where each row block's non-empty tiles lie, as the builder found them:
+  /// per (slot, row block), tileClassBoundParts pairs {first non-empty
+  /// tile, last + 1} of consecutive kTileClassThreads-tile parts ({INT_MAX,
+  /// 0} for a part with none). The forward walks only [min first, max
+  /// end): a row of documents from a tensor keeps a few tiles near its
+  /// diagonal, and scanning the band's empty classes before them put a
+  /// load's latency per kTileWalkBatch tiles on every CTA's start. Null:
+  /// the walk scans its whole band.
+  int32_t *tileClassBounds;
+  int32_t tileClassBoundParts;
   /// A checked build's report of a clamped lookup index (Lookup.cuh;
   /// kLookupReportInts), zeroed before the launch and read after it; null:
   /// indices are clamped silently.
@@ -175,6 +185,8 @@ FG_HOST_DEVICE int framedLength(int own, int frame) { return frame ? frame : own
 /// Threads per CTA of the run-time tile-class builder (TileClasses.cuh),
 /// one per kv tile.
 constexpr int kTileClassThreads = 128;
+/// Tile classes a forward walk reads at once (TileWalk.cuh nextNonEmpty).
+constexpr int kTileWalkBatch = 8;
 
 /// Launch facts of the backward that the runtime and the kernels share.
 /// The workspace rows are padded to kBwdSeqPadding, a multiple of every

@@ -75,18 +75,45 @@ FG_DEVICE iv::Iv lookupScan(const TensorRef &t, const iv::Iv (&ix)[N]) {
 template <class Variant>
 FG_DEVICE void buildTileClasses(const FwdParams &p, int blockM, int blockN) {
   const int j = blockIdx.x * blockDim.x + threadIdx.x;
-  if (j >= p.tileClassTiles)
-    return;
   const int rowBlock = blockIdx.y, slot = blockIdx.z;
+  const int64_t row = int64_t(slot) * p.tileClassRowBlocks + rowBlock;
   FwdRowBlock<Variant> rb;
   uint8_t cls = kTileEmpty;
-  if (rb.initAt(p, slot / p.tileClassHeads, slot % p.tileClassHeads, rowBlock, blockM)) {
+  if (j < p.tileClassTiles &&
+      rb.initAt(p, slot / p.tileClassHeads, slot % p.tileClassHeads, rowBlock, blockM)) {
     rb.walkRange(p, blockN);
     if (j >= rb.jBegin && j < rb.jEnd)
       cls = uint8_t(Variant::tileClassScan(p, rb.b, rb.h, rb.q0, rb.q1, rb.tileFirstKey(j),
                                            rb.tileLastKey(j), rb.seqQ, rb.seqK));
   }
-  p.tileClasses[(int64_t(slot) * p.tileClassRowBlocks + rowBlock) * p.tileClassTiles + j] = cls;
+  if (j < p.tileClassTiles)
+    p.tileClasses[row * p.tileClassTiles + j] = cls;
+  if (!p.tileClassBounds)
+    return;
+  // This block's part of the row: its first non-empty tile and last + 1,
+  // reduced over the warps (every thread takes part, past the tiles too).
+  static_assert(kTileClassThreads % 32 == 0 && kTileClassThreads <= 1024, "whole warps");
+  constexpr int kWarps = kTileClassThreads / 32;
+  __shared__ unsigned first[kWarps], end[kWarps];
+  const bool kept = cls != kTileEmpty;
+  const unsigned f = __reduce_min_sync(0xffffffffu, kept ? unsigned(j) : 0x7fffffffu);
+  const unsigned e = __reduce_max_sync(0xffffffffu, kept ? unsigned(j + 1) : 0u);
+  const int warp = threadIdx.x / 32;
+  if (threadIdx.x % 32 == 0) {
+    first[warp] = f;
+    end[warp] = e;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    unsigned bf = first[0], be = end[0];
+    for (int w = 1; w < kWarps; ++w) {
+      bf = first[w] < bf ? first[w] : bf;
+      be = end[w] > be ? end[w] : be;
+    }
+    int32_t *part = p.tileClassBounds + 2 * (row * p.tileClassBoundParts + blockIdx.x);
+    part[0] = int32_t(bf);
+    part[1] = int32_t(be);
+  }
 }
 
 /// The backward's class of rows [q0, q1] x keys [k0, k1] (sequence

@@ -25,7 +25,7 @@
 
 namespace flashgen {
 
-constexpr int kTileWalkBatch = 8;
+// kTileWalkBatch: Params.cuh (the runtime's row-bounds rule counts in it).
 
 /// The first item of [from, end) whose class (classOf(item)) is not Empty,
 /// with that class in `cls`; `end` if none. kBatched: classOf is a cheap

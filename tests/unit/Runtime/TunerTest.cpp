@@ -195,3 +195,31 @@ INSTANTIATE_TEST_SUITE_P(Sm90a, TunerCandidates, ::testing::ValuesIn(allCandidat
                          });
 
 } // namespace
+
+// The tuner's bar at a shape is what the JIT launches there without a tuned
+// entry: the planner's rule for that shape where one applies (found on the
+// H200, session 33: the tuner reported d128 causal at 512 as 1.08x "the
+// planner" against the shape-free 128x128 kernel the JIT never launches
+// there), the shape-free choice elsewhere, and nothing for a fixed tiling.
+TEST(Tuner, PlannerForShapeIsWhatTheJitLaunches) {
+  const char *causal = "attention c { dtype = bf16; head_dim = 128; mask = causal; }";
+  std::string rule;
+  std::optional<attn::TileConfig> shortRows = plannerForShape(causal, sm90a(), 512, 512, &rule);
+  ASSERT_TRUE(shortRows.has_value());
+  EXPECT_EQ(shortRows->blockM, 64);
+  EXPECT_EQ(shortRows->blockN, 64);
+  EXPECT_EQ(shortRows->ctasPerSM, 2);
+  EXPECT_NE(rule.find("head dim 128, band mask"), std::string::npos) << rule;
+  // The same tiling as the planner's launch-time rule, by construction.
+  auto candidates = tuningCandidates(causal, "c.attn", sm90a(), /*backward=*/false);
+  ASSERT_TRUE(bool(candidates)) << llvm::toString(candidates.takeError());
+  EXPECT_TRUE(llvm::any_of(*candidates, [&](const Candidate &c) {
+    return !c.planner && c.tiles.blockM == 64 && c.tiles.blockN == 64 &&
+           c.tiles.warpSpecialized && c.tiles.ctasPerSM == 2;
+  }));
+  EXPECT_FALSE(plannerForShape(causal, sm90a(), 8192, 8192).has_value());
+  const char *fixed =
+      "attention c { dtype = bf16; head_dim = 128; mask = causal; block_m = 128; }";
+  EXPECT_FALSE(plannerForShape(fixed, sm90a(), 512, 512).has_value());
+  EXPECT_FALSE(plannerForShape("attention broken {", sm90a(), 512, 512).has_value());
+}

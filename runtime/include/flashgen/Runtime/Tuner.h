@@ -81,6 +81,9 @@ struct ShapeResult {
   Candidate best;
   /// Dense count (4 B H Nq Nk d, x2.5 backward: masks not discounted) and
   /// median milliseconds, timed with a cold L2.
+  /// The planner's tiling at this shape (its by-shape rule where one
+  /// applies, else its shape-free choice): the bar the best is held to.
+  Candidate planner;
   double bestTflops = 0, plannerTflops = 0;
   double bestMs = 0, plannerMs = 0;
   /// The shape's share of --budget ran out before every candidate was
@@ -116,6 +119,15 @@ struct LaunchChoice {
 };
 LaunchChoice launchTiling(llvm::StringRef text, int ordinal, int64_t batch, int64_t heads,
                           int64_t seqQ, int64_t seqK, bool backward);
+
+/// The forward tiling the planner launches `text` with at seqQ x seqK on
+/// `target` when that is not its shape-free choice (attn::plannedForShape;
+/// `rule` names why), or nothing: a spec that fixes its tiling, or a shape
+/// no rule covers. What the JIT runs without a tuned entry, and so the
+/// tuner's bar at that shape.
+std::optional<attn::TileConfig> plannerForShape(llvm::StringRef text,
+                                                const attn::GpuTarget &target, int64_t seqQ,
+                                                int64_t seqK, std::string *rule = nullptr);
 
 /// Tunes the forward (or backward) kernels of `text` on the GPU present.
 llvm::Expected<TuneReport> tune(llvm::StringRef text, llvm::StringRef name, bool backward,
