@@ -436,6 +436,15 @@ std::optional<TileConfig> flashgen::attn::plannedForShape(const TilingProblem &p
   //    two CTAs per SM, instead of two warpgroups of 128x128 (+11% at 512,
   //    +2% at 1k): causal rows of a few tiles leave two warpgroups idle
   //    while two CTAs interleave.
+  // Tuned on the H200 since walks start at the tile-class builder's row
+  // bounds (bench/results/2026-12-02-h200-s33.md, section 6), a band
+  // conjoined with a mask sparse at run time (documents: causal && same
+  // document, from a tensor or arithmetic) keeps a few tiles per row at
+  // any length, so the short-row tilings win there at every length:
+  //  - head dim 128: 64x64 at two CTAs per SM, +15% at 2k, +18% at 8k,
+  //    +13% at 16k over 128x128;
+  //  - head dim 64: the planner's own 64x64 at three CTAs per SM, not the
+  //    long-band rule's Bc = 128 (64x64 +22% at 8k, +19% at 16k).
   // The rules in order; the first whose kernel the budget holds wins (a
   // rule the device or the variant cannot take falls through to the next).
   struct Rule {
@@ -448,7 +457,10 @@ std::optional<TileConfig> flashgen::attn::plannedForShape(const TilingProblem &p
        p.bandMask ? "head dim 64, band mask, sequences past 4k: three consumer "
                     "warpgroups, 192x128"
                   : "head dim 64, sequences past 2k: three consumer warpgroups, 192x128"},
-      {d == 64 && p.bandMask && rowKeys > 2048, 64, 128, 4, 2,
+      {d == 128 && p.bandMask && p.runtimeSparse, 64, 64, 4, 2,
+       "head dim 128, a band with a mask sparse at run time (documents): one consumer "
+       "warpgroup, 64x64 at two CTAs per SM"},
+      {d == 64 && p.bandMask && !p.runtimeSparse && rowKeys > 2048, 64, 128, 4, 2,
        "head dim 64, band mask, sequences past 2k: Bc = 128 at two CTAs per SM"},
       {d == 64 && !p.bandMask && n <= 512, 64, 64, 4, 3,
        "head dim 64, sequences of 512 or fewer: 64x64 at three CTAs per SM"},

@@ -446,9 +446,16 @@ TEST(Tiling, PlannedForShape) {
   EXPECT_FALSE(at(64, false, 16384, false, /*scoreMod=*/true));
   EXPECT_TRUE(is(at(64, true, 16384, true), 64, 128, 2));
   // Masks sparse at run time (documents from a tensor) keep few tiles per
-  // row at any length: not three warpgroups; a band's Bc = 128 still.
-  EXPECT_TRUE(is(at(64, true, 16384, false, false, /*runtimeSparse=*/true), 64, 128, 2));
+  // row at any length: not three warpgroups, nor a long band's Bc = 128
+  // (the planner's own 64x64 at three CTAs per SM); at head dim 128 a
+  // band of them takes 64x64 at two CTAs per SM at every length (H200,
+  // session 33). A block map without a band is not such a band.
+  EXPECT_FALSE(at(64, true, 16384, false, false, /*runtimeSparse=*/true));
+  EXPECT_FALSE(at(64, true, 8192, false, false, /*runtimeSparse=*/true));
   EXPECT_FALSE(at(64, false, 16384, false, false, /*runtimeSparse=*/true));
+  EXPECT_TRUE(is(at(128, true, 2048, false, false, /*runtimeSparse=*/true), 64, 64, 2));
+  EXPECT_TRUE(is(at(128, true, 16384, false, false, /*runtimeSparse=*/true), 64, 64, 2));
+  EXPECT_FALSE(at(128, false, 16384, false, false, /*runtimeSparse=*/true));
   // A sliding window keeps its width in keys at any length: the long-row
   // rules go by that (a window of 1024: the planner's own tiles at 16k; a
   // window of 8192 is a long row from 8k on).
