@@ -242,6 +242,8 @@ void emitStagedLookups(VariantOp v, const KernelSpec &s, const SequenceBounds &m
 /// backward pass), tile class and the band's tile ranges.
 void emitVariant(VariantOp v, const KernelSpec &s, bool backward, llvm::raw_ostream &os) {
   os << "struct Variant {\n"
+     << "  /// The spec's value head dim (every launch's FwdParams::headDimV).\n"
+     << "  static constexpr int kHeadDimV = " << s.headDimV << ";\n"
      << "  static constexpr bool kVarlen = " << (s.varlen ? "true" : "false") << ";\n"
      << "  static constexpr bool kHasMask = " << (s.hasMask ? "true" : "false") << ";\n"
      << "  static constexpr bool kHasScoreMod = " << (s.hasScoreMod ? "true" : "false") << ";\n"
