@@ -417,12 +417,13 @@ std::optional<TileConfig> flashgen::attn::plannedForShape(const TilingProblem &p
   const int64_t rowKeys = p.bandWidth > 0 ? std::min(n, p.bandWidth) : n;
   // Tuned on the H200 (bench/results/2026-11-29-h200-tune-s8.md), the same
   // direction as the H100's A/B runs of 2026-11-25:
-  //  - head dim 64, rows past 2k (4k with a band mask; the tuning
-  //    database's length buckets end at powers of two): 192x128 in
-  //    three consumer warpgroups at one CTA per SM (H200, 2026-11-30:
-  //    +3% at 4k, +7-8% at 8k and 16k; causal +4-5% at 8k and 16k, 3-5%
-  //    slower at 4k; 7-40% slower below 2k; bench/results/2026-11-30-h200-
-  //    s13.md); the kernel's consumers get 160 registers, which dropout or
+  //  - head dim 64, rows of 2k or more (past 4k with a band mask):
+  //    192x128 in three consumer warpgroups at one CTA per SM (H200,
+  //    2026-11-30: +1.5% at 2k, +3% at 4k, +7-8% at 8k and 16k; causal
+  //    +4-5% at 8k and 16k, 3-5% slower at 4k; 5-40% slower below 2k;
+  //    bench/results/2026-11-30-h200-s13.md; a mask whose every tile is
+  //    partial (dilated) +12-13% at 2k, tuned in 2026-12-02-h200-s33.md);
+  //    the kernel's consumers get 160 registers, which dropout or
   //    a score modifier exceed (the budget then keeps the planner's tiles);
   //    not for masks sparse at run time, whose rows keep few tiles at any
   //    length (documents of 1000 tokens from a tensor, 8k: 0.72x of the
@@ -453,10 +454,11 @@ std::optional<TileConfig> flashgen::attn::plannedForShape(const TilingProblem &p
     const char *text;
   };
   const Rule rules[] = {
-      {d == 64 && !p.runtimeSparse && rowKeys > (p.bandMask ? 4096 : 2048), 192, 128, 12, 1,
+      {d == 64 && !p.runtimeSparse && (p.bandMask ? rowKeys > 4096 : rowKeys >= 2048), 192,
+       128, 12, 1,
        p.bandMask ? "head dim 64, band mask, sequences past 4k: three consumer "
                     "warpgroups, 192x128"
-                  : "head dim 64, sequences past 2k: three consumer warpgroups, 192x128"},
+                  : "head dim 64, sequences of 2k or more: three consumer warpgroups, 192x128"},
       {d == 128 && p.bandMask && p.runtimeSparse, 64, 64, 4, 2,
        "head dim 128, a band with a mask sparse at run time (documents): one consumer "
        "warpgroup, 64x64 at two CTAs per SM"},

@@ -435,7 +435,8 @@ TEST(Tiling, PlannedForShape) {
   EXPECT_FALSE(at(64, true, 2048));
   EXPECT_TRUE(is(at(64, false, 512), 64, 64, 3));
   EXPECT_FALSE(at(64, false, 1024));
-  EXPECT_FALSE(at(64, false, 2048));
+  EXPECT_FALSE(at(64, false, 2047));
+  EXPECT_TRUE(is(at(64, false, 2048), 192, 128, 1));
   EXPECT_TRUE(is(at(64, false, 2049), 192, 128, 1));
   EXPECT_TRUE(is(at(64, false, 4096), 192, 128, 1));
   EXPECT_TRUE(at(64, false, 4096)->warps == 12);
