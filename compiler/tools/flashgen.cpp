@@ -504,15 +504,20 @@ int run(StringRef path, Action action) {
       llvm::consumeError(dev.takeError());
       explainOpts.tuning = "no GPU here: the JIT launches the tiling `flashgen tune` stored "
                            "for the device and this shape's bucket, else the planner's";
-      // Without a GPU the planner plans for sm_90a (PlanTiling.cpp); at a
-      // shape one of its rules may pick another tiling, as the JIT would.
+      // Without a GPU the planner plans for the spec's target (sm_90a if
+      // it names none: resolveTarget); at a shape one of its rules may
+      // pick another tiling, as the JIT would.
+      auto variants = result.module->getOps<flashgen::attn::VariantOp>();
       std::string rule;
-      if (std::optional<flashgen::attn::TileConfig> alt = flashgen::tuning::plannerForShape(
-              srcMgr.getMemoryBuffer(srcMgr.getMainFileID())->getBuffer(),
-              *flashgen::attn::lookupTarget(flashgen::attn::Target::sm_90a), explainOpts.seqQ,
-              explainOpts.seqK, &rule))
-        explainOpts.tuning += "; on sm_90a at this shape the planner's: " +
-                              flashgen::tuning::tilingProperties(*alt) + " (" + rule + ")";
+      if (!variants.empty())
+        if (mlir::FailureOr<flashgen::attn::GpuTarget> t =
+                flashgen::attn::resolveTarget(*variants.begin(), "");
+            mlir::succeeded(t))
+          if (std::optional<flashgen::attn::TileConfig> alt = flashgen::tuning::plannerForShape(
+                  srcMgr.getMemoryBuffer(srcMgr.getMainFileID())->getBuffer(), *t,
+                  explainOpts.seqQ, explainOpts.seqK, &rule))
+            explainOpts.tuning += "; on " + t->arch + " at this shape the planner's: " +
+                                  flashgen::tuning::tilingProperties(*alt) + " (" + rule + ")";
     }
   }
   if (action == Action::Explain || action == Action::Compile || pipelineOpt) {
