@@ -200,11 +200,19 @@ llvm::Error withTileClasses(CudaDriver &driver, const codegen::KernelSpec &s, CU
   const unsigned parts = unsigned((f.tileClassTiles + kTileClassThreads - 1) / kTileClassThreads);
   const size_t boundsAt = llvm::alignTo(bytes, 4);
   const size_t boundsBytes = bounds ? rows * parts * 2 * sizeof(int32_t) : 0;
-  llvm::Expected<CUdeviceptr> classes = driver.allocAsync(boundsAt + boundsBytes, a.stream);
+  // With the bounds, each tile's link to the next kept one of its part
+  // (16-bit tile indices; FLASHGEN_TILE_NEXT=off: none, A/B).
+  const char *nextEnv = std::getenv("FLASHGEN_TILE_NEXT");
+  const bool links = bounds && f.tileClassTiles < 0xffff &&
+                     !(nextEnv && llvm::StringRef(nextEnv) == "off");
+  const size_t nextAt = boundsAt + boundsBytes;
+  const size_t nextBytes = links ? rows * size_t(f.tileClassTiles) * sizeof(uint16_t) : 0;
+  llvm::Expected<CUdeviceptr> classes = driver.allocAsync(nextAt + nextBytes, a.stream);
   if (!classes)
     return classes.takeError();
   f.tileClasses = reinterpret_cast<uint8_t *>(*classes);
   f.tileClassBounds = bounds ? reinterpret_cast<int32_t *>(*classes + boundsAt) : nullptr;
+  f.tileClassNext = links ? reinterpret_cast<uint16_t *>(*classes + nextAt) : nullptr;
   f.tileClassBoundParts = int32_t(parts);
   void *args[] = {&f};
   llvm::Error e = driver.launch(

@@ -94,6 +94,10 @@ template <class Variant> struct FwdRowBlock {
         }
         jBegin = max(jBegin, min(first, jEnd));
         jEnd = max(jBegin, min(jEnd, end));
+        if (p.tileClassNext) {
+          next = p.tileClassNext + row * p.tileClassTiles;
+          parts = p.tileClassBounds + 2 * row * p.tileClassBoundParts;
+        }
       }
     }
     if (p.kvSplits > 1) {
@@ -112,7 +116,13 @@ template <class Variant> struct FwdRowBlock {
     jEnd = (seqK + bn - 1) / bn;
     Variant::kvTileRange(p, q0, q1, seqQ, seqK, bn, jBegin, jEnd);
     classes = nullptr;
+    next = nullptr;
+    parts = nullptr;
   }
+  /// The builder's next-kept links and part bounds of this row block, or
+  /// null (FwdParams::tileClassNext).
+  const uint16_t *next;
+  const int32_t *parts;
   /// Keys [k0, k1] of tile j.
   FG_DEVICE int tileFirstKey(int j) const { return j * bn; }
   FG_DEVICE int tileLastKey(int j) const { return min(j * bn + bn, seqK) - 1; }
@@ -123,6 +133,15 @@ template <class Variant> struct FwdRowBlock {
   }
   /// The first non-empty tile after j, or jEnd.
   FG_DEVICE int nextTile(int j) const {
+    if (Variant::kRuntimeTileClasses && next) {
+      const int n = next[j];
+      if (n != 0xffff)
+        return min(n, jEnd);
+      for (int part = j / kTileClassThreads + 1; part * kTileClassThreads < jEnd; ++part)
+        if (parts[2 * part] != 0x7fffffff)
+          return min(int(parts[2 * part]), jEnd);
+      return jEnd;
+    }
     int cls;
     return nextNonEmpty<Variant::kRuntimeTileClasses>(
         j + 1, jEnd, [&](int t) { return classOf(t); }, cls);

@@ -108,6 +108,12 @@ struct FwdParams {
   /// the walk scans its whole band.
   int32_t *tileClassBounds;
   int32_t tileClassBoundParts;
+  /// With the bounds: per tile, the next non-empty tile of its part
+  /// (0xffff: none; later parts' firsts are in tileClassBounds), so a walk
+  /// steps over a run of empty tiles with one load (a sparse block map's
+  /// kept tiles lie spread along the row, which bounds do not narrow).
+  /// Null: the walk scans the classes.
+  uint16_t *tileClassNext;
   /// A checked build's report of a clamped lookup index (Lookup.cuh;
   /// kLookupReportInts), zeroed before the launch and read after it; null:
   /// indices are clamped silently.
