@@ -189,12 +189,19 @@ int flashgen::runTune(const TuneCommand &c, llvm::raw_ostream &out, llvm::raw_os
     if (std::string bad = parseShapeList(c.shapes, shapes); !bad.empty())
       return usage(err, bad);
   if (c.dryRun) {
-    for (const Shape &s : shapes)
-      out << llvm::format("shape %d,%d,%d,%d: bucket %s\n", s[0], s[1], s[2], s[3],
-                          shapeBucket(s[0], s[1], s[2], s[3]).c_str());
     std::optional<attn::GpuTarget> t = attn::lookupTarget(c.arch.empty() ? "sm_90a" : c.arch);
     if (!t)
       return usage(err, "unknown architecture '" + c.arch + "'");
+    // Each shape's bucket, and the forward tiling the planner launches
+    // there where one of its by-shape rules applies (the tuner's bar).
+    for (const Shape &s : shapes) {
+      out << llvm::format("shape %d,%d,%d,%d: bucket %s", s[0], s[1], s[2], s[3],
+                          shapeBucket(s[0], s[1], s[2], s[3]).c_str());
+      std::string rule;
+      if (std::optional<attn::TileConfig> alt = plannerForShape(text, *t, s[2], s[3], &rule))
+        out << "; forward: the planner's " << tilingProperties(*alt) << " (" << rule << ")";
+      out << "\n";
+    }
     for (bool backward : passes) {
       llvm::Expected<std::vector<Candidate>> cands =
           tuningCandidates(text, c.file, *t, backward);

@@ -88,6 +88,11 @@ FG_DEVICE void buildTileClasses(const FwdParams &p, int blockM, int blockN) {
   }
   if (j < p.tileClassTiles)
     p.tileClasses[row * p.tileClassTiles + j] = cls;
+  if (p.tileClassColBounds && cls != kTileEmpty) {
+    int32_t *col = p.tileClassColBounds + 2 * (int64_t(slot) * p.tileClassTiles + j);
+    atomicMax(col, p.tileClassRowBlocks - rowBlock);
+    atomicMax(col + 1, rowBlock + 1);
+  }
   if (!p.tileClassBounds)
     return;
   // This block's part of the row: its first non-empty tile and last + 1,
