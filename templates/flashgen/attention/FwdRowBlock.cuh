@@ -86,7 +86,7 @@ template <class Variant> struct FwdRowBlock {
       const int64_t row = int64_t(slot) * p.tileClassRowBlocks + mBlock;
       classes = p.tileClasses + row * p.tileClassTiles;
       if (p.tileClassBounds) { // only the tiles the builder found non-empty
-        const int32_t *parts = p.tileClassBounds + 2 * row * p.tileClassBoundParts;
+        parts = p.tileClassBounds + 2 * row * p.tileClassBoundParts;
         int first = 0x7fffffff, end = 0;
         for (int i = 0; i < p.tileClassBoundParts; ++i) {
           first = min(first, parts[2 * i]);
@@ -94,10 +94,8 @@ template <class Variant> struct FwdRowBlock {
         }
         jBegin = max(jBegin, min(first, jEnd));
         jEnd = max(jBegin, min(jEnd, end));
-        if (p.tileClassNext) {
+        if (p.tileClassNext)
           next = p.tileClassNext + row * p.tileClassTiles;
-          parts = p.tileClassBounds + 2 * row * p.tileClassBoundParts;
-        }
       }
     }
     if (p.kvSplits > 1) {
@@ -134,6 +132,9 @@ template <class Variant> struct FwdRowBlock {
   /// The first non-empty tile after j, or jEnd.
   FG_DEVICE int nextTile(int j) const {
     if (Variant::kRuntimeTileClasses && next) {
+      // j may be jEnd (an empty range or split), one past the row's links.
+      if (j + 1 >= jEnd)
+        return jEnd;
       const int n = next[j];
       if (n != 0xffff)
         return min(n, jEnd);
