@@ -3,7 +3,7 @@
     python3 bench/mask_bench.py [--dims 128] [--seqlens 2048,8192,16384]
         [--masks causal,window,docs_arith,docs_tensor,dilated,prefix_lm,
                  dense,local_global,blocks50,blocks20,blocks05]
-        [--no-backward] [--ab-bounds] [--out DIR]
+        [--no-backward] [--ab-bounds] [--ab-links] [--out DIR]
 
 Grid: bf16, head dim d, 16 heads, B = 16384 // N (16k tokens), documents of
 1000 tokens, a window of 1024 keys, a prefix of N/4. The same mask runs in
@@ -16,7 +16,7 @@ time includes whatever it builds per call (the run-time tile classes);
 With --ab-bounds, `flashgen_no_bounds` is the same variant with
 FLASHGEN_TILE_BOUNDS=off (the builder's classes, but each row block's walk
 scans its whole band instead of starting at the builder's first non-empty
-tile).
+tile, and each key block's backward walk all its band's query tiles).
 FLOPs on computed blocks: 4*B*H*N*N*d times the block mask's density (both
 implementations get the same count, so the ratio is the time ratio);
 backward 2.5x. Timing: triton.testing.do_bench, median. Prints a markdown
@@ -100,6 +100,9 @@ def main():
     p.add_argument("--ab-bounds", action="store_true",
                    help="also time masks with run-time tile classes without the builder's row "
                         "bounds (FLASHGEN_TILE_BOUNDS=off; column 'fwd, no bounds')")
+    p.add_argument("--ab-links", action="store_true",
+                   help="also time them without the builder's next-kept links "
+                        "(FLASHGEN_TILE_NEXT=off; column 'fwd, no links')")
     p.add_argument("--out", default=os.environ.get("OUT", "."))
     args = p.parse_args()
     dev = "cuda"
@@ -143,17 +146,23 @@ def main():
                     "flex": lambda: flex(q, k, v, block_mask=bm),
                     "flashgen_no_builder": lambda: flashgen.attention(q, k, v, spec, tensors=tensors),
                     "flashgen_no_bounds": lambda: flashgen.attention(q, k, v, spec, tensors=tensors),
+                    "flashgen_no_links": lambda: flashgen.attention(q, k, v, spec, tensors=tensors),
                 }
                 if "block_mask" in tensors or name == "dense":
                     del impls["flashgen_no_builder"]  # no band to walk: nothing to compare
                 if not args.ab_bounds or name in ("dense", "causal", "window", "dilated"):
                     del impls["flashgen_no_bounds"]  # no run-time tile classes there
+                if not args.ab_links or name in ("dense", "causal", "window", "dilated"):
+                    del impls["flashgen_no_links"]
                 for impl, run in impls.items():
                     # The same variant without the run-time tile-class
                     # builder, or without the row bounds it finds (A/B,
                     # same run).
                     os.environ.pop("FLASHGEN_TILE_CLASSES", None)
                     os.environ.pop("FLASHGEN_TILE_BOUNDS", None)
+                    os.environ.pop("FLASHGEN_TILE_NEXT", None)
+                    if impl == "flashgen_no_links":
+                        os.environ["FLASHGEN_TILE_NEXT"] = "off"
                     if impl == "flashgen_no_builder":
                         os.environ["FLASHGEN_TILE_CLASSES"] = "off"
                     elif impl == "flashgen_no_bounds":
@@ -183,12 +192,13 @@ def main():
                    "rows": rows}, f, indent=1)
     os.environ.pop("FLASHGEN_TILE_CLASSES", None)
     os.environ.pop("FLASHGEN_TILE_BOUNDS", None)
+    os.environ.pop("FLASHGEN_TILE_NEXT", None)
     dense_ms = {(r["d"], r["n"], p): r.get(f"flashgen_{p}_ms") for r in rows
                 if r["mask"] == "dense" for p in ("fwd", "bwd")}
     print("\n| mask | d | N | density | flashgen fwd | Flex fwd | fwd ratio | fwd, no builder | "
-          "fwd, no bounds | flashgen bwd | Flex bwd | bwd ratio | Flex create_block_mask ms (first, again) | "
+          "fwd, no bounds | fwd, no links | flashgen bwd | bwd, no bounds | Flex bwd | bwd ratio | Flex create_block_mask ms (first, again) | "
           "speed-up over dense flashgen (fwd, bwd) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         def g(key):
             x = r.get(key)
@@ -204,7 +214,8 @@ def main():
         print(f"| {r['mask']} | {r['d']} | {r['n']} | {r.get('density', 0):.3f} | "
               f"{g('flashgen_fwd_tflops')} | {g('flex_fwd_tflops')} | "
               f"{ratio('flashgen_fwd_tflops', 'flex_fwd_tflops')} | {g('flashgen_no_builder_fwd_tflops')} | "
-              f"{g('flashgen_no_bounds_fwd_tflops')} | {g('flashgen_bwd_tflops')} | "
+              f"{g('flashgen_no_bounds_fwd_tflops')} | {g('flashgen_no_links_fwd_tflops')} | "
+              f"{g('flashgen_bwd_tflops')} | {g('flashgen_no_bounds_bwd_tflops')} | "
               f"{g('flex_bwd_tflops')} | {ratio('flashgen_bwd_tflops', 'flex_bwd_tflops')} | "
               f"{r.get('flex_block_mask_ms', 0):.1f}, {r.get('flex_block_mask_again_ms', 0):.1f} | "
               f"{speedup(r, 'fwd')}, {speedup(r, 'bwd')} |")

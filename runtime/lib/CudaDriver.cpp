@@ -247,6 +247,10 @@ llvm::Error CudaDriver::copyToDevice(CUdeviceptr dst, const void *src, size_t by
 llvm::Error CudaDriver::copyToHost(void *dst, CUdeviceptr src, size_t bytes) {
   return check(p_cuMemcpyDtoH(dst, src, bytes), "cuMemcpyDtoH");
 }
+llvm::Error CudaDriver::memset8Async(CUdeviceptr dst, unsigned char v, size_t bytes,
+                                     CUstream stream) {
+  return check(p_cuMemsetD8Async(dst, v, bytes, stream), "cuMemsetD8Async");
+}
 llvm::Error CudaDriver::memset8(CUdeviceptr dst, unsigned char v, size_t bytes) {
   return check(p_cuMemsetD8(dst, v, bytes), "cuMemsetD8");
 }

@@ -171,10 +171,11 @@ namespace {
 /// builder: the kernels then compute every tile of their band with the
 /// mask; A/B measurements, same results). rowBounds: the builder also
 /// writes each row block's bounds of its non-empty tiles (the forward's
-/// walks read them; the backward's cells are not its walks' rows).
+/// walks read them); colBounds: each key cell's bounds of the row cells
+/// that keep it (the backward's key-block walks read them).
 llvm::Error withTileClasses(CudaDriver &driver, const codegen::KernelSpec &s, CUfunction builder,
                             const ForwardArgs &a, int64_t rowsPerCell, int64_t keysPerCell,
-                            bool rowBounds, FwdParams &f,
+                            bool rowBounds, bool colBounds, FwdParams &f,
                             llvm::function_ref<llvm::Error()> launch) {
   const char *classesEnv = std::getenv("FLASHGEN_TILE_CLASSES");
   if (!s.runtimeTileClasses() || (classesEnv && llvm::StringRef(classesEnv) == "off"))
@@ -194,18 +195,41 @@ llvm::Error withTileClasses(CudaDriver &driver, const codegen::KernelSpec &s, CU
   // faster, at 2k (16 or 32 tiles) 0.4-7% slower. FLASHGEN_TILE_BOUNDS=
   // off: never (A/B measurements, same results).
   constexpr int64_t kRowBoundsFromTiles = 4 * kTileWalkBatch;
+  // The backward's walks read 32 cells' classes per warp load: bounds only
+  // past two such loads (not yet measured; branch bwd-col-bounds).
+  constexpr int64_t kColBoundsFromCells = 64;
   const char *boundsEnv = std::getenv("FLASHGEN_TILE_BOUNDS");
   const bool bounds = rowBounds && f.tileClassTiles > kRowBoundsFromTiles &&
                       !(boundsEnv && llvm::StringRef(boundsEnv) == "off");
   const unsigned parts = unsigned((f.tileClassTiles + kTileClassThreads - 1) / kTileClassThreads);
   const size_t boundsAt = llvm::alignTo(bytes, 4);
   const size_t boundsBytes = bounds ? rows * parts * 2 * sizeof(int32_t) : 0;
-  llvm::Expected<CUdeviceptr> classes = driver.allocAsync(boundsAt + boundsBytes, a.stream);
+  // With the bounds, each tile's link to the next kept one of its part
+  // (16-bit tile indices; FLASHGEN_TILE_NEXT=off: none, A/B).
+  const char *nextEnv = std::getenv("FLASHGEN_TILE_NEXT");
+  const bool links = bounds && f.tileClassTiles < 0xffff &&
+                     !(nextEnv && llvm::StringRef(nextEnv) == "off");
+  const size_t nextAt = boundsAt + boundsBytes;
+  const size_t nextBytes = links ? rows * size_t(f.tileClassTiles) * sizeof(uint16_t) : 0;
+  // The backward's (colBounds): each key cell's bounds of the row cells
+  // that keep it, by atomics over zeroed memory (FLASHGEN_TILE_BOUNDS=off:
+  // none).
+  const bool cols = colBounds && f.tileClassHeads == 1 && f.tileClassRowBlocks > kColBoundsFromCells &&
+                    !(boundsEnv && llvm::StringRef(boundsEnv) == "off");
+  const size_t colsAt = llvm::alignTo(nextAt + nextBytes, 4);
+  const size_t colsBytes =
+      cols ? size_t(a.batch) * size_t(f.tileClassTiles) * 2 * sizeof(int32_t) : 0;
+  llvm::Expected<CUdeviceptr> classes = driver.allocAsync(colsAt + colsBytes, a.stream);
   if (!classes)
     return classes.takeError();
   f.tileClasses = reinterpret_cast<uint8_t *>(*classes);
   f.tileClassBounds = bounds ? reinterpret_cast<int32_t *>(*classes + boundsAt) : nullptr;
+  f.tileClassNext = links ? reinterpret_cast<uint16_t *>(*classes + nextAt) : nullptr;
   f.tileClassBoundParts = int32_t(parts);
+  f.tileClassColBounds = cols ? reinterpret_cast<int32_t *>(*classes + colsAt) : nullptr;
+  if (cols)
+    if (llvm::Error e = driver.memset8Async(*classes + colsAt, 0, colsBytes, a.stream))
+      return llvm::joinErrors(std::move(e), driver.freeAsync(*classes, a.stream));
   void *args[] = {&f};
   llvm::Error e = driver.launch(
       builder, parts, unsigned(f.tileClassRowBlocks), unsigned(a.batch * f.tileClassHeads),
@@ -411,7 +435,7 @@ llvm::Error Kernel::forwardUntuned(const ForwardArgs &a) const {
   CUfunction builder = s.runtimeTileClasses() ? m.loaded->functions[1] : nullptr;
   return freeTransposed(withLookupReport(*driver, s, p, "forward", [&] {
     return withTileClasses(*driver, s, builder, a, s.tiles.blockM, s.tiles.blockN,
-                           /*rowBounds=*/true, p,
+                           /*rowBounds=*/true, /*colBounds=*/false, p,
                            launchForward);
   }));
 }
@@ -649,7 +673,7 @@ llvm::Error Kernel::backwardUntuned(const BackwardArgs &a) const {
   const int64_t g = bwd.spec.bwdTileClassBlock();
   return withLookupReport(*driver, bwd.spec, p.f, "backward", [&] {
     return withTileClasses(*driver, bwd.spec, fn[codegen::kBwdTileClasses], a, g, g,
-                           /*rowBounds=*/false, p.f,
+                           /*rowBounds=*/false, /*colBounds=*/true, p.f,
                            [&] { return launchBackward(*driver, a, fn, fused, p); });
   });
 }

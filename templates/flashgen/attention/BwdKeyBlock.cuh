@@ -97,6 +97,21 @@ template <class Variant> struct BwdKeyBlock {
     group = p.heads / p.kvHeads;
     headsHere = group / bp.kvSplit; // the runtime splits by a divisor
     queryTiles(p, k0, k1, iBegin, iEnd);
+    if constexpr (Variant::kRuntimeTileClasses)
+      if (p.tileClassColBounds && p.tileClassHeads == 1) {
+        // Only the query tiles whose rows keep some of these keys, from
+        // the builder's column bounds (one slot per batch entry here).
+        constexpr int g = Variant::kTileClassBlock;
+        const int32_t *col = p.tileClassColBounds + 2 * int64_t(b) * p.tileClassTiles;
+        int first = p.tileClassRowBlocks, end = 0;
+        for (int c = k0 / g; c <= k1 / g; ++c) {
+          first = min(first, p.tileClassRowBlocks - col[2 * c]);
+          end = max(end, int(col[2 * c + 1]));
+        }
+        const int tFirst = first * g / blockQ, tEnd = (end * g + blockQ - 1) / blockQ;
+        iBegin = max(iBegin, min(tFirst, iEnd));
+        iEnd = max(iBegin, min(iEnd, tEnd));
+      }
     items = headsHere * max(iEnd - iBegin, 0);
     tilesPerHead = FastDivisor(max(iEnd - iBegin, 1));
     return true;

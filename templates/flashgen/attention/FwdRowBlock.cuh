@@ -86,7 +86,7 @@ template <class Variant> struct FwdRowBlock {
       const int64_t row = int64_t(slot) * p.tileClassRowBlocks + mBlock;
       classes = p.tileClasses + row * p.tileClassTiles;
       if (p.tileClassBounds) { // only the tiles the builder found non-empty
-        const int32_t *parts = p.tileClassBounds + 2 * row * p.tileClassBoundParts;
+        parts = p.tileClassBounds + 2 * row * p.tileClassBoundParts;
         int first = 0x7fffffff, end = 0;
         for (int i = 0; i < p.tileClassBoundParts; ++i) {
           first = min(first, parts[2 * i]);
@@ -94,6 +94,8 @@ template <class Variant> struct FwdRowBlock {
         }
         jBegin = max(jBegin, min(first, jEnd));
         jEnd = max(jBegin, min(jEnd, end));
+        if (p.tileClassNext)
+          next = p.tileClassNext + row * p.tileClassTiles;
       }
     }
     if (p.kvSplits > 1) {
@@ -112,7 +114,13 @@ template <class Variant> struct FwdRowBlock {
     jEnd = (seqK + bn - 1) / bn;
     Variant::kvTileRange(p, q0, q1, seqQ, seqK, bn, jBegin, jEnd);
     classes = nullptr;
+    next = nullptr;
+    parts = nullptr;
   }
+  /// The builder's next-kept links and part bounds of this row block, or
+  /// null (FwdParams::tileClassNext).
+  const uint16_t *next;
+  const int32_t *parts;
   /// Keys [k0, k1] of tile j.
   FG_DEVICE int tileFirstKey(int j) const { return j * bn; }
   FG_DEVICE int tileLastKey(int j) const { return min(j * bn + bn, seqK) - 1; }
@@ -123,6 +131,18 @@ template <class Variant> struct FwdRowBlock {
   }
   /// The first non-empty tile after j, or jEnd.
   FG_DEVICE int nextTile(int j) const {
+    if (Variant::kRuntimeTileClasses && next) {
+      // j may be jEnd (an empty range or split), one past the row's links.
+      if (j + 1 >= jEnd)
+        return jEnd;
+      const int n = next[j];
+      if (n != 0xffff)
+        return min(n, jEnd);
+      for (int part = j / kTileClassThreads + 1; part * kTileClassThreads < jEnd; ++part)
+        if (parts[2 * part] != 0x7fffffff)
+          return min(int(parts[2 * part]), jEnd);
+      return jEnd;
+    }
     int cls;
     return nextNonEmpty<Variant::kRuntimeTileClasses>(
         j + 1, jEnd, [&](int t) { return classOf(t); }, cls);

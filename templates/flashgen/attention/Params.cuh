@@ -108,6 +108,19 @@ struct FwdParams {
   /// the walk scans its whole band.
   int32_t *tileClassBounds;
   int32_t tileClassBoundParts;
+  /// With the bounds: per tile, the next non-empty tile of its part
+  /// (0xffff: none; later parts' firsts are in tileClassBounds), so a walk
+  /// steps over a run of empty tiles with one load (a sparse block map's
+  /// kept tiles lie spread along the row, which bounds do not narrow).
+  /// Null: the walk scans the classes.
+  uint16_t *tileClassNext;
+  /// The backward's cells: per (slot, key cell) {rows - first non-empty
+  /// row cell, last + 1} (0, 0: none; both by atomicMax over zeroed
+  /// memory), so a key block's walk covers only the query tiles that keep
+  /// some of its keys (a document's keys are kept by the rows of their
+  /// document; the walk scanned the rest of the band's empty cells, 32 per
+  /// warp load, before its CTA could finish). Null: the whole band.
+  int32_t *tileClassColBounds;
   /// A checked build's report of a clamped lookup index (Lookup.cuh;
   /// kLookupReportInts), zeroed before the launch and read after it; null:
   /// indices are clamped silently.

@@ -88,6 +88,11 @@ FG_DEVICE void buildTileClasses(const FwdParams &p, int blockM, int blockN) {
   }
   if (j < p.tileClassTiles)
     p.tileClasses[row * p.tileClassTiles + j] = cls;
+  if (p.tileClassColBounds && cls != kTileEmpty) {
+    int32_t *col = p.tileClassColBounds + 2 * (int64_t(slot) * p.tileClassTiles + j);
+    atomicMax(col, p.tileClassRowBlocks - rowBlock);
+    atomicMax(col + 1, rowBlock + 1);
+  }
   if (!p.tileClassBounds)
     return;
   // This block's part of the row: its first non-empty tile and last + 1,
@@ -98,12 +103,26 @@ FG_DEVICE void buildTileClasses(const FwdParams &p, int blockM, int blockN) {
   const bool kept = cls != kTileEmpty;
   const unsigned f = __reduce_min_sync(0xffffffffu, kept ? unsigned(j) : 0x7fffffffu);
   const unsigned e = __reduce_max_sync(0xffffffffu, kept ? unsigned(j + 1) : 0u);
+  const unsigned ballot = __ballot_sync(0xffffffffu, kept);
   const int warp = threadIdx.x / 32;
   if (threadIdx.x % 32 == 0) {
     first[warp] = f;
     end[warp] = e;
   }
   __syncthreads();
+  if (p.tileClassNext && j < p.tileClassTiles) {
+    // The next kept tile after j in this block's part: in this warp from
+    // the ballot, else the first of a later warp's.
+    const int lane = threadIdx.x % 32;
+    const unsigned later = lane == 31 ? 0u : ballot & (0xffffffffu << (lane + 1));
+    unsigned next = later ? unsigned(j - lane + __ffs(later) - 1) : 0xffffu;
+    for (int w = warp + 1; !later && w < kWarps; ++w)
+      if (first[w] != 0x7fffffffu) {
+        next = first[w];
+        break;
+      }
+    p.tileClassNext[row * p.tileClassTiles + j] = uint16_t(next);
+  }
   if (threadIdx.x == 0) {
     unsigned bf = first[0], be = end[0];
     for (int w = 1; w < kWarps; ++w) {

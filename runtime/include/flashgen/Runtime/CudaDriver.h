@@ -83,6 +83,8 @@ public:
   /// the device has no memory pools of its own making.
   llvm::Expected<CUdeviceptr> allocAsync(size_t bytes, CUstream stream);
   llvm::Error freeAsync(CUdeviceptr p, CUstream stream);
+  /// Sets `bytes` bytes at dst to `value`, ordered on `stream`.
+  llvm::Error memset8Async(CUdeviceptr dst, unsigned char value, size_t bytes, CUstream stream);
 
   // Used by tests and the bench: plain device memory and synchronization.
   llvm::Expected<CUdeviceptr> alloc(size_t bytes);
