@@ -60,8 +60,8 @@ def kernels(fn, calls):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--cases", default="blocks05:128:2048,blocks05:64:2048,local_global:128:16384,"
-                   "docs_tensor:128:16384,blocks05:128:16384")
+    p.add_argument("--cases", default="blocks05:128:2048,blocks50:128:16384,dense:128:16384,local_global:128:16384,"
+                   "docs_tensor:128:16384")
     p.add_argument("--calls", type=int, default=50)
     p.add_argument("--out", default=os.environ.get("OUT", "."))
     args = p.parse_args()
