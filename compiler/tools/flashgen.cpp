@@ -129,6 +129,13 @@ cl::opt<bool> coldL2Opt(
              "queued ahead of the start event, as triton's do_bench does): times a small "
              "problem from memory, not from L2, and without the host's launch time"),
     cl::sub(runCmd), cl::cat(category));
+cl::opt<bool> checkTileClassesOpt(
+    "check-tile-classes",
+    cl::desc("run: hold the run-time tile classes the forward built (printed as "
+             "tiles(RxC) empty/full/partial) against the mask, element by element on the "
+             "CPU: fails if a tile built empty keeps an element or one built full masks one "
+             "(CPU time grows with B x H x Nq x Nk)"),
+    cl::sub(runCmd), cl::cat(category));
 cl::opt<double> blockDensityOpt(
     "block-density",
     cl::desc("For `sparsity = runtime` specs: the share of blocks the random block map "
@@ -308,6 +315,7 @@ int runKernel(StringRef path) {
   opt.reference = !noCheckOpt;
   opt.timingReps = int(repsOpt);
   opt.flushL2 = coldL2Opt;
+  opt.checkTileClasses = checkTileClassesOpt;
   opt.blockDensity = blockDensityOpt;
   opt.seed = seedOpt;
   opt.pageSize = int(pageSizeOpt);
@@ -361,6 +369,12 @@ int runKernel(StringRef path) {
     return kInputError;
   }
   outs() << report->summary() << "\n";
+  if (report->tileClassesWrong) {
+    WithColor::error(errs(), "flashgen")
+        << "the run-time tile classes contradict the mask on " << report->tileClassesWrong
+        << " tile(s): built empty with a kept element, or full with a masked one\n";
+    return kInputError;
+  }
   if (!report->passed()) {
     WithColor::error(errs(), "flashgen") << "the kernel's output does not match the "
                                             "float64 reference\n";

@@ -6,6 +6,7 @@
 #include "flashgen/Runtime/DeviceTiming.h"
 #include "flashgen/Runtime/LaunchArgs.h"
 #include "flashgen/Runtime/Reference.h"
+#include "flashgen/Runtime/TileClassCapture.h"
 #include "flashgen/Frontend/Sema.h" // kBlockMaskTensor
 
 #include "llvm/Support/Parallel.h"
@@ -108,7 +109,7 @@ Deviation deviation(const std::vector<uint16_t> &got, const std::vector<double> 
 } // namespace
 
 std::string CheckReport::summary() const {
-  char buf[320];
+  char buf[480];
   int n = std::snprintf(buf, sizeof(buf), "B=%d H=%d Hkv=%d Nq=%d Nk=%d dqk=%d dv=%d %s",
                         batch, heads, kvHeads, seqQ, seqK, dqk, dv,
                         fp8 ? "fp8_e4m3->bf16" : bf16 ? "bf16" : "f16");
@@ -119,6 +120,14 @@ std::string CheckReport::summary() const {
     n += std::snprintf(buf + n, sizeof(buf) - n, " packed_heads=%d", packedGroup);
   if (kvSplits > 1)
     n += std::snprintf(buf + n, sizeof(buf) - n, " kv_splits=%d", kvSplits);
+  if (tileClassesBuilt)
+    n += std::snprintf(buf + n, sizeof(buf) - n,
+                       " tiles(%dx%d) empty/full/partial=%lld/%lld/%lld", tileRows, tileKeys,
+                       (long long)tileClasses[0], (long long)tileClasses[1],
+                       (long long)tileClasses[2]);
+  if (tileClassesChecked || tileClassesWrong)
+    n += std::snprintf(buf + n, sizeof(buf) - n, " vs_mask: wrong=%lld loose=%lld",
+                       (long long)tileClassesWrong, (long long)tileClassesLoose);
   if (medianMs > 0)
     std::snprintf(buf + n, sizeof(buf) - n, " time=%.4f ms %.1f TFLOP/s (dense count)",
                   medianMs, tflops);
@@ -554,12 +563,41 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
     args.cuSeqlensQ = reinterpret_cast<const int32_t *>((*cuq)->ptr());
     args.cuSeqlensK = reinterpret_cast<const int32_t *>((*cuk)->ptr());
   }
+  TileClassCapture capture; // the builder's classes, when the variant has them
   if (llvm::Error e = kernel.forward(args))
     return std::move(e);
   if (llvm::Error e = drv.synchronize())
     return std::move(e);
 
   CheckReport rep;
+  if (capture.captured) {
+    rep.tileClassesBuilt = true;
+    rep.tileRows = capture.rows;
+    rep.tileKeys = capture.keys;
+    rep.tileClasses = capture.counts();
+    // The reference's classes in the builder's layout; a launch whose rows
+    // are not the problem's (GQA-packed query heads) is not compared.
+    const int slots = capture.headSlots;
+    if (opt.checkTileClasses && (slots == 1 || slots == p.heads) &&
+        capture.batch == p.batch &&
+        capture.rowBlocks == (std::max(p.seqQ, 1) + capture.rows - 1) / capture.rows &&
+        capture.tiles == (std::max(p.seqK, 1) + capture.keys - 1) / capture.keys) {
+      const std::vector<uint8_t> want =
+          referenceTileClasses(v, p, capture.rows, capture.keys, slots);
+      for (size_t i = 0; i < want.size() && i < capture.classes.size(); ++i) {
+        const uint8_t got = capture.classes[i];
+        if (got == want[i])
+          continue;
+        if (got == kReferenceTilePartial)
+          ++rep.tileClassesLoose;
+        else
+          ++rep.tileClassesWrong;
+      }
+      rep.tileClassesChecked = want.size() == capture.classes.size();
+      if (!rep.tileClassesChecked)
+        ++rep.tileClassesWrong; // a layout mismatch is a failure, not a pass
+    }
+  }
   rep.batch = p.batch; rep.heads = p.heads; rep.kvHeads = p.kvHeads;
   rep.seqQ = p.seqQ; rep.seqK = p.seqK; rep.dqk = p.dqk; rep.dv = p.dv;
   rep.bf16 = bf16;

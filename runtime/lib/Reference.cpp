@@ -69,6 +69,21 @@ struct Naive {
     return &p.v[size_t(((r.k0 + k) * p.kvHeads + hk) * p.dv)];
   }
 
+  /// Element (b, h, q, k) of entry b's rows `r` as the mask and score
+  /// modifier see it (the launch's positions, Positions.h).
+  IndexPoint pointAt(int b, int h, int q, int k, const Rows &r) const {
+    const Positions &pos = p.positions;
+    return {b, h + pos.headOffset, q + pos.qOffset, k + pos.kOffset,
+            pos.seqQ ? pos.seqQ : r.nq, pos.seqK ? pos.seqK : r.nk};
+  }
+
+  /// Whether the element at `at` is attended: the mask (undefined counts
+  /// as masked) and the sparsity pattern.
+  bool kept(const IndexPoint &at) const {
+    const bool m = evaluateMask(v, at, lookup).value_or(false);
+    return sparsity ? m && sparsity->elementComputed(at.q, at.k) : m;
+  }
+
   /// Row q of head h: P over the sequence's keys (after mask, score
   /// modifier and softmax, before dropout) into `prob`; with `fprime`, also
   /// d score_mod / d x per key, by central differences of the IR evaluator
@@ -84,10 +99,7 @@ struct Naive {
       double dot = 0;
       for (int d = 0; d < p.dqk; ++d)
         dot += double(qr[d]) * double(kr[d]);
-      const Positions &pos = p.positions;
-      const int qf = q + pos.qOffset, kf = k + pos.kOffset;
-      IndexPoint at{b, h + pos.headOffset, qf, kf, pos.seqQ ? pos.seqQ : r.nq,
-                    pos.seqK ? pos.seqK : r.nk};
+      const IndexPoint at = pointAt(b, h, q, k, r);
       double x = dot * scale;
       if (fprime)
         (*fprime)[size_t(k)] = 1.0;
@@ -106,10 +118,7 @@ struct Naive {
         }
         x = mod ? double(*mod) : std::nan("");
       }
-      bool m = evaluateMask(v, at, lookup).value_or(false);
-      if (sparsity)
-        m = m && sparsity->elementComputed(qf, kf);
-      prob[size_t(k)] = m ? x : -kInf;
+      prob[size_t(k)] = kept(at) ? x : -kInf;
       mx = std::max(mx, prob[size_t(k)]);
     }
     if (std::isinf(mx)) { // nothing attended (or an infinite score)
@@ -270,3 +279,32 @@ ReferenceGrads flashgen::runtime::referenceBackward(VariantOp v, const Problem &
   }
   return g;
 }
+
+std::vector<uint8_t> flashgen::runtime::referenceTileClasses(VariantOp v, const Problem &p,
+                                                             int rows, int keys,
+                                                             int headSlots, unsigned threads) {
+  const Naive n(v, p);
+  const int rowBlocks = (std::max(p.seqQ, 1) + rows - 1) / rows;
+  const int tiles = (std::max(p.seqK, 1) + keys - 1) / keys;
+  std::vector<uint8_t> out(size_t(p.batch) * headSlots * rowBlocks * tiles, 0);
+  // One work item per (slot, row block): every element of its tiles.
+  const int items = p.batch * headSlots * rowBlocks;
+  parallelFor(items, workerCount(items, threads), [&](int item, unsigned) {
+    const int slot = item / rowBlocks, rowBlock = item % rowBlocks;
+    const int b = slot / headSlots, h = slot % headSlots;
+    const Naive::Rows r = n.rows(b);
+    const int q0 = rowBlock * rows, q1 = std::min(q0 + rows, r.nq) - 1;
+    for (int t = 0; t < tiles; ++t) {
+      const int k0 = t * keys, k1 = std::min(k0 + keys, r.nk) - 1;
+      int64_t kept = 0, total = 0;
+      for (int q = q0; q <= q1; ++q)
+        for (int k = k0; k <= k1; ++k, ++total)
+          kept += n.kept(n.pointAt(b, h, q, k, r));
+      out[size_t(item) * tiles + t] =
+          uint8_t(kept == 0 ? kReferenceTileEmpty
+                            : kept == total ? kReferenceTileFull : kReferenceTilePartial);
+    }
+  });
+  return out;
+}
+

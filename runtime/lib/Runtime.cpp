@@ -12,6 +12,7 @@
 #include "flashgen/Runtime/ForwardGrid.h"
 #include "flashgen/Runtime/LaunchArgs.h"
 #include "flashgen/Runtime/LookupReport.h"
+#include "flashgen/Runtime/TileClassCapture.h"
 #include "flashgen/Runtime/Tuner.h"
 #include "flashgen/Runtime/TuningDb.h"
 
@@ -234,6 +235,22 @@ llvm::Error withTileClasses(CudaDriver &driver, const codegen::KernelSpec &s, CU
   llvm::Error e = driver.launch(
       builder, parts, unsigned(f.tileClassRowBlocks), unsigned(a.batch * f.tileClassHeads),
       unsigned(kTileClassThreads), 0, a.stream, args);
+  // A forward's classes for a check or report (TileClassCapture.h): the
+  // first launch only, so timed ones are not synchronized.
+  runtime::TileClassCapture *capture = runtime::TileClassCapture::active();
+  if (!e && rowBounds && capture && !capture->captured) {
+    capture->classes.resize(bytes);
+    e = driver.synchronize();
+    if (!e)
+      e = driver.copyToHost(capture->classes.data(), *classes, bytes);
+    capture->captured = !e;
+    capture->rows = int(rowsPerCell);
+    capture->keys = int(keysPerCell);
+    capture->batch = int(a.batch);
+    capture->headSlots = f.tileClassHeads;
+    capture->rowBlocks = f.tileClassRowBlocks;
+    capture->tiles = f.tileClassTiles;
+  }
   if (!e)
     e = launch();
   return llvm::joinErrors(std::move(e), driver.freeAsync(*classes, a.stream));

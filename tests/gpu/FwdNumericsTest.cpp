@@ -852,4 +852,61 @@ TEST_F(GpuForward, RuntimeBlockMasks) {
                 rng);
 }
 
+TEST_F(GpuForward, BuiltTileClassesMatchTheMask) {
+  // The run-time tile classes the forward's builder writes on the GPU
+  // (TileClasses.cuh), held against the mask element by element on the CPU
+  // (runtime::referenceTileClasses): a tile built Empty keeps no element, a
+  // tile built Full masks none; for a block map alone the builder is exact
+  // (each tile reads whole blocks), so no tile is left Partial that the map
+  // makes Empty or Full. 4097 rows: more than 32 tiles, so the row bounds
+  // and next-kept links are built too (Runtime.cpp).
+  std::mt19937_64 rng(std::random_device{}());
+  struct TileCase {
+    const char *spec;
+    bool exact; // the builder must equal the element-wise classes
+  };
+  const TileCase cases[] = {
+      {"head_dim = 128; heads = 2; tensor doc_id : i32[batch, seq_k]; "
+       "mask = causal && doc_id[b, q] == doc_id[b, k];", false},
+      {"head_dim = 64; heads = 4; kv_heads = 2; tensor prefix_len : i32[batch]; "
+       "mask = k < prefix_len[b] || k <= q;", false},
+      {"head_dim = 64; heads = 3; tensor reach : i32[heads]; mask = k <= q && q - k < reach[h];",
+       false},
+      {"head_dim = 64; heads = 2; mask = causal && q / 300 == k / 300;", false},
+      {"head_dim = 128; heads = 2; sparsity = runtime(block_size = 128);", true},
+      {"head_dim = 64; heads = 2; sparsity = runtime(block_size = 64); mask = causal;", false},
+  };
+  for (const TileCase &tc : cases) {
+    const std::string spec = std::string("attention tc { ") + tc.spec + " }";
+    llvm::Expected<std::unique_ptr<Kernel>> kernel = Kernel::fromSpec(spec, "tc.attn", {});
+    if (!kernel) {
+      ADD_FAILURE() << tc.spec << ": " << llvm::toString(kernel.takeError());
+      continue;
+    }
+    for (auto [nq, nk] : {std::pair{1000, 1000}, std::pair{17, 1000}, std::pair{4097, 4097}}) {
+      runtime::CheckOptions opt;
+      opt.seqQ = nq;
+      opt.seqK = nk;
+      opt.seed = rng();
+      opt.blockDensity = 0.3;
+      opt.checkTileClasses = true;
+      llvm::Expected<runtime::CheckReport> r = runtime::checkForward(**kernel, spec, opt);
+      if (!r) {
+        ADD_FAILURE() << tc.spec << ": " << llvm::toString(r.takeError());
+        continue;
+      }
+      const std::string what = std::string(tc.spec) + " " + r->summary();
+      std::printf("%s\n", what.c_str());
+      EXPECT_TRUE(r->passed()) << what;
+      ASSERT_TRUE(r->tileClassesBuilt) << what << ": no run-time tile classes were built";
+      EXPECT_TRUE(r->tileClassesChecked) << what << ": the classes' layout is not the mask's";
+      EXPECT_EQ(r->tileClassesWrong, 0) << what << ": tiles whose built class the mask contradicts";
+      if (tc.exact)
+        EXPECT_EQ(r->tileClassesLoose, 0) << what << ": tiles built partial the map decides";
+      // Something to skip and something to compute, or the case tests little.
+      EXPECT_GT(r->tileClasses[0] + r->tileClasses[1], 0) << what;
+    }
+  }
+}
+
 } // namespace

@@ -11,6 +11,7 @@
 
 #include "flashgen/Runtime/Runtime.h"
 
+#include <array>
 #include <string>
 
 namespace flashgen::runtime {
@@ -54,6 +55,10 @@ struct CheckOptions {
   /// random in [1/4, 4] per (batch entry, kv head); Q's per entry and head,
   /// K's per head only (batch stride 0), V's per entry only (head stride 0).
   bool headDescale = false;
+  /// Hold the run-time tile classes the forward's builder wrote against
+  /// the mask element by element (runtime::referenceTileClasses; CPU time
+  /// ~ B x heads' x Nq x Nk mask evaluations): CheckReport::tileClasses*.
+  bool checkTileClasses = false;
 };
 
 struct CheckReport {
@@ -66,8 +71,23 @@ struct CheckReport {
   double medianMs = 0, tflops = 0;   // when timed
   int kvSplits = 1;                  // FwdParams::kvSplits of the launch
   int packedGroup = 1;               // query heads per launch row group (GQA packing)
+  /// Run-time tile classes the forward built (TileClassCapture.h), when
+  /// the variant has them: tiles of tileRows x tileKeys per class [empty,
+  /// full, partial], over every batch entry and head slot.
+  bool tileClassesBuilt = false;
+  int tileRows = 0, tileKeys = 0;
+  std::array<int64_t, 3> tileClasses{0, 0, 0};
+  /// With CheckOptions::checkTileClasses: tiles whose built class the
+  /// mask contradicts (Empty with an element kept, Full with one masked:
+  /// must be 0), and tiles built Partial that the mask makes Empty or Full
+  /// (allowed: the builder's intervals are conservative).
+  bool tileClassesChecked = false;
+  int64_t tileClassesWrong = 0, tileClassesLoose = 0;
   bool checked = false;
-  bool passed() const { return !checked || (unwritten == 0 && lseBad == 0 && relErr <= bound); }
+  bool passed() const {
+    return (!checked || (unwritten == 0 && lseBad == 0 && relErr <= bound)) &&
+           tileClassesWrong == 0;
+  }
   std::string summary() const;
 };
 

@@ -13,6 +13,7 @@
 #include "flashgen/Dialect/Attn/IR/AttnOps.h"
 #include "flashgen/Runtime/Positions.h"
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -57,6 +58,23 @@ struct ReferenceGrads {
 /// over each group's query heads.
 ReferenceGrads referenceBackward(attn::VariantOp variant, const Problem &p,
                                  const std::vector<float> &dO, unsigned threads = 0);
+
+/// Tile classes, with the values of the kernels' TileClassCode
+/// (OnlineSoftmax.cuh).
+constexpr uint8_t kReferenceTileEmpty = 0, kReferenceTileFull = 1, kReferenceTilePartial = 2;
+
+/// Every tile's class from the mask as referenceForward applies it (the
+/// spec's mask and sparsity pattern), element by element: Empty if no
+/// element inside entry b's sequences is kept, Full if every one is, else
+/// Partial. Tiles of `rows` query rows x `keys` keys, laid out as the
+/// tile-class builder writes them (TileClasses.cuh):
+/// [((b * headSlots + h) * rowBlocks + rowBlock) * tiles + tile] with
+/// rowBlocks and tiles over p.seqQ and p.seqK; headSlots 1 (a mask that
+/// does not read the head: head 0 stands for all) or p.heads. The builder
+/// may say Partial where this says Empty or Full (intervals are
+/// conservative), never the reverse.
+std::vector<uint8_t> referenceTileClasses(attn::VariantOp variant, const Problem &p, int rows,
+                                          int keys, int headSlots, unsigned threads = 0);
 
 } // namespace flashgen::runtime
 
