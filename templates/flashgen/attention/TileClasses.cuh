@@ -27,47 +27,9 @@
 
 #include "flashgen/attention/FwdRowBlock.cuh"
 #include "flashgen/attention/Interval.cuh"
+#include "flashgen/attention/LookupScan.cuh"
 
 namespace flashgen {
-
-/// Longest index range lookupScan reads; past it the lookup is unbounded
-/// (a tile's rows or keys are at most 256).
-constexpr int64_t kMaxLookupScan = 4096;
-
-/// The values an int tensor takes at indices in `ix` (clamped to the
-/// extents, as the concrete lookup clamps them): exact bounds when every
-/// index but the last is one value, else unbounded. kOutsideIsTop (a
-/// checked build): unbounded when an index range leaves the extent, so the
-/// tile is partial and its elements' clamps are reported one by one.
-template <int N, bool kOutsideIsTop = false>
-FG_DEVICE iv::Iv lookupScan(const TensorRef &t, const iv::Iv (&ix)[N]) {
-  auto clampTo = [&](int d, int64_t i) {
-    return i < 0 ? int64_t(0) : (i >= t.dims[d] ? int64_t(t.dims[d]) - 1 : i);
-  };
-  if (kOutsideIsTop)
-    for (int d = 0; d < N; ++d)
-      if (ix[d].lo < 0 || ix[d].hi >= t.dims[d])
-        return iv::top();
-  int64_t offset = 0;
-#pragma unroll
-  for (int d = 0; d + 1 < N; ++d) {
-    if (ix[d].lo != ix[d].hi)
-      return iv::top();
-    offset += clampTo(d, ix[d].lo) * t.strides[d];
-  }
-  const int64_t lo = clampTo(N - 1, ix[N - 1].lo), hi = clampTo(N - 1, ix[N - 1].hi);
-  if (hi - lo >= kMaxLookupScan)
-    return iv::top();
-  const int *data = static_cast<const int *>(t.data) + offset;
-  const int64_t stride = t.strides[N - 1];
-  int mn = data[lo * stride], mx = mn;
-  for (int64_t i = lo + 1; i <= hi; ++i) {
-    const int v = data[i * stride];
-    mn = v < mn ? v : mn;
-    mx = v > mx ? v : mx;
-  }
-  return {mn, mx};
-}
 
 /// One thread per (kv tile, row block, batch x head slot): grid
 /// (ceil(tiles / kTileClassThreads), rowBlocks, batch * heads'). Row blocks and
