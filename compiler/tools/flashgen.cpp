@@ -369,6 +369,12 @@ int runKernel(StringRef path) {
     return kInputError;
   }
   outs() << report->summary() << "\n";
+  if (checkTileClassesOpt && !report->tileClassesBuilt)
+    outs() << "note: --check-tile-classes: this variant builds no tile classes at run time "
+              "(its tiles are classified when it is compiled: see `flashgen explain`)\n";
+  else if (checkTileClassesOpt && !report->tileClassesChecked && !report->tileClassesWrong)
+    outs() << "note: --check-tile-classes: this launch's classes are not laid out by the "
+              "problem's rows (GQA-packed query heads): not compared\n";
   if (report->tileClassesWrong) {
     WithColor::error(errs(), "flashgen")
         << "the run-time tile classes contradict the mask on " << report->tileClassesWrong
