@@ -374,7 +374,7 @@ int runKernel(StringRef path) {
               "(its tiles are classified when it is compiled: see `flashgen explain`)\n";
   else if (checkTileClassesOpt && !report->tileClassesChecked && !report->tileClassesWrong)
     outs() << "note: --check-tile-classes: this launch's classes are not laid out by the "
-              "problem's rows (GQA-packed query heads): not compared\n";
+              "problem's rows and keys (e.g. GQA-packed query heads): not compared\n";
   if (report->tileClassesWrong) {
     WithColor::error(errs(), "flashgen")
         << "the run-time tile classes contradict the mask on " << report->tileClassesWrong
