@@ -11,6 +11,7 @@
 
 #include "flashgen/attention/GridDependency.cuh"
 #include "flashgen/attention/OnlineSoftmax.cuh"
+#include "flashgen/attention/TileLinks.cuh"
 #include "flashgen/attention/TileWalk.cuh"
 
 namespace flashgen {
@@ -87,11 +88,8 @@ template <class Variant> struct FwdRowBlock {
       classes = p.tileClasses + row * p.tileClassTiles;
       if (p.tileClassBounds) { // only the tiles the builder found non-empty
         parts = p.tileClassBounds + 2 * row * p.tileClassBoundParts;
-        int first = 0x7fffffff, end = 0;
-        for (int i = 0; i < p.tileClassBoundParts; ++i) {
-          first = min(first, parts[2 * i]);
-          end = max(end, parts[2 * i + 1]);
-        }
+        int first, end;
+        keptRange(parts, p.tileClassBoundParts, first, end);
         jBegin = max(jBegin, min(first, jEnd));
         jEnd = max(jBegin, min(jEnd, end));
         if (p.tileClassNext)
@@ -131,18 +129,8 @@ template <class Variant> struct FwdRowBlock {
   }
   /// The first non-empty tile after j, or jEnd.
   FG_DEVICE int nextTile(int j) const {
-    if (Variant::kRuntimeTileClasses && next) {
-      // j may be jEnd (an empty range or split), one past the row's links.
-      if (j + 1 >= jEnd)
-        return jEnd;
-      const int n = next[j];
-      if (n != 0xffff)
-        return min(n, jEnd);
-      for (int part = j / kTileClassThreads + 1; part * kTileClassThreads < jEnd; ++part)
-        if (parts[2 * part] != 0x7fffffff)
-          return min(int(parts[2 * part]), jEnd);
-      return jEnd;
-    }
+    if (Variant::kRuntimeTileClasses && next)
+      return nextLinkedTile(next, parts, j, jEnd);
     int cls;
     return nextNonEmpty<Variant::kRuntimeTileClasses>(
         j + 1, jEnd, [&](int t) { return classOf(t); }, cls);

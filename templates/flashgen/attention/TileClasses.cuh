@@ -28,6 +28,7 @@
 #include "flashgen/attention/FwdRowBlock.cuh"
 #include "flashgen/attention/Interval.cuh"
 #include "flashgen/attention/LookupScan.cuh"
+#include "flashgen/attention/TileLinks.cuh" // kNoKeptTile, kNoNextTile
 
 namespace flashgen {
 
@@ -63,7 +64,7 @@ FG_DEVICE void buildTileClasses(const FwdParams &p, int blockM, int blockN) {
   constexpr int kWarps = kTileClassThreads / 32;
   __shared__ unsigned first[kWarps], end[kWarps];
   const bool kept = cls != kTileEmpty;
-  const unsigned f = __reduce_min_sync(0xffffffffu, kept ? unsigned(j) : 0x7fffffffu);
+  const unsigned f = __reduce_min_sync(0xffffffffu, kept ? unsigned(j) : unsigned(kNoKeptTile));
   const unsigned e = __reduce_max_sync(0xffffffffu, kept ? unsigned(j + 1) : 0u);
   const unsigned ballot = __ballot_sync(0xffffffffu, kept);
   const int warp = threadIdx.x / 32;
@@ -77,9 +78,9 @@ FG_DEVICE void buildTileClasses(const FwdParams &p, int blockM, int blockN) {
     // the ballot, else the first of a later warp's.
     const int lane = threadIdx.x % 32;
     const unsigned later = lane == 31 ? 0u : ballot & (0xffffffffu << (lane + 1));
-    unsigned next = later ? unsigned(j - lane + __ffs(later) - 1) : 0xffffu;
+    unsigned next = later ? unsigned(j - lane + __ffs(later) - 1) : unsigned(kNoNextTile);
     for (int w = warp + 1; !later && w < kWarps; ++w)
-      if (first[w] != 0x7fffffffu) {
+      if (first[w] != unsigned(kNoKeptTile)) {
         next = first[w];
         break;
       }
