@@ -899,7 +899,10 @@ TEST_F(GpuForward, BuiltTileClassesMatchTheMask) {
       std::printf("%s\n", what.c_str());
       EXPECT_TRUE(r->passed()) << what;
       ASSERT_TRUE(r->tileClassesBuilt) << what << ": no run-time tile classes were built";
-      EXPECT_TRUE(r->tileClassesChecked) << what << ": the classes' layout is not the mask's";
+      // GQA-packed launches lay their rows out by packed query heads: not
+      // compared (the check says so), every other launch is.
+      if (r->packedGroup == 1)
+        EXPECT_TRUE(r->tileClassesChecked) << what << ": the classes' layout is not the mask's";
       EXPECT_EQ(r->tileClassesWrong, 0) << what << ": tiles whose built class the mask contradicts";
       if (tc.exact)
         EXPECT_EQ(r->tileClassesLoose, 0) << what << ": tiles built partial the map decides";
