@@ -324,6 +324,7 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
     co.heads = first[1];
     co.seqQ = std::min(first[2], 257);
     co.seqK = std::min(first[3], 263);
+    co.blockDensity = opt.blockDensity;
     llvm::Expected<Measured> r = measure(*kernels[i], texts[i], co, backward);
     if (!r) {
       report.rejected.push_back((*cands)[i].properties + " failed to run: " +
@@ -346,8 +347,9 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
   // mma.sync kernels at a third of wgmma's speed need no 20 launches to
   // lose.
   // Timing at a shape: no reference, a cold L2 before each launch.
-  auto timingAt = [](const Shape &s, int reps) {
+  auto timingAt = [&opt](const Shape &s, int reps) {
     runtime::CheckOptions co;
+    co.blockDensity = opt.blockDensity;
     co.batch = s[0];
     co.heads = s[1];
     co.seqQ = s[2];
