@@ -47,6 +47,11 @@ flex = torch.compile(flex_attention, dynamic=False)
 DOC = 1000
 WINDOW = 1024
 BLOCK = 128
+# The runtime's A/B switches (each "off" for one column of the table).
+AB_SWITCHES = ("FLASHGEN_TILE_CLASSES", "FLASHGEN_TILE_BOUNDS", "FLASHGEN_TILE_NEXT")
+# Masks whose tiles the compiler classifies itself: no run-time tile
+# classes, so no bounds or links to switch off.
+STATIC_CLASSES = ("dense", "causal", "window", "dilated")
 
 
 def block_maps(n, b, device):
@@ -141,26 +146,25 @@ def main():
                     print(row, flush=True)
                     continue
                 flops = 4 * b * h * n * n * d * row["density"]
-                impls = {
-                    "flashgen": lambda: flashgen.attention(q, k, v, spec, tensors=tensors),
-                    "flex": lambda: flex(q, k, v, block_mask=bm),
-                    "flashgen_no_builder": lambda: flashgen.attention(q, k, v, spec, tensors=tensors),
-                    "flashgen_no_bounds": lambda: flashgen.attention(q, k, v, spec, tensors=tensors),
-                    "flashgen_no_links": lambda: flashgen.attention(q, k, v, spec, tensors=tensors),
-                }
+                # The flashgen_no_* columns run the same call with one of
+                # AB_SWITCHES off (set below).
+                def fg():
+                    return flashgen.attention(q, k, v, spec, tensors=tensors)
+                impls = {"flashgen": fg, "flex": lambda: flex(q, k, v, block_mask=bm),
+                         "flashgen_no_builder": fg, "flashgen_no_bounds": fg,
+                         "flashgen_no_links": fg}
                 if "block_mask" in tensors or name == "dense":
                     del impls["flashgen_no_builder"]  # no band to walk: nothing to compare
-                if not args.ab_bounds or name in ("dense", "causal", "window", "dilated"):
-                    del impls["flashgen_no_bounds"]  # no run-time tile classes there
-                if not args.ab_links or name in ("dense", "causal", "window", "dilated"):
+                if not args.ab_bounds or name in STATIC_CLASSES:
+                    del impls["flashgen_no_bounds"]
+                if not args.ab_links or name in STATIC_CLASSES:
                     del impls["flashgen_no_links"]
                 for impl, run in impls.items():
                     # The same variant without the run-time tile-class
                     # builder, or without the row bounds it finds (A/B,
                     # same run).
-                    os.environ.pop("FLASHGEN_TILE_CLASSES", None)
-                    os.environ.pop("FLASHGEN_TILE_BOUNDS", None)
-                    os.environ.pop("FLASHGEN_TILE_NEXT", None)
+                    for switch in AB_SWITCHES:
+                        os.environ.pop(switch, None)
                     if impl == "flashgen_no_links":
                         os.environ["FLASHGEN_TILE_NEXT"] = "off"
                     if impl == "flashgen_no_builder":
@@ -190,14 +194,13 @@ def main():
     with open(os.path.join(args.out, "mask-bench.json"), "w") as f:
         json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__,
                    "rows": rows}, f, indent=1)
-    os.environ.pop("FLASHGEN_TILE_CLASSES", None)
-    os.environ.pop("FLASHGEN_TILE_BOUNDS", None)
-    os.environ.pop("FLASHGEN_TILE_NEXT", None)
+    for switch in AB_SWITCHES:
+        os.environ.pop(switch, None)
     dense_ms = {(r["d"], r["n"], p): r.get(f"flashgen_{p}_ms") for r in rows
                 if r["mask"] == "dense" for p in ("fwd", "bwd")}
     print("\n| mask | d | N | density | flashgen fwd | Flex fwd | fwd ratio | fwd, no builder | "
-          "fwd, no bounds | fwd, no links | flashgen bwd | bwd, no bounds | Flex bwd | bwd ratio | Flex create_block_mask ms (first, again) | "
-          "speed-up over dense flashgen (fwd, bwd) |")
+          "fwd, no bounds | fwd, no links | flashgen bwd | bwd, no bounds | Flex bwd | bwd ratio | "
+          "Flex create_block_mask ms (first, again) | speed-up over dense flashgen (fwd, bwd) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         def g(key):

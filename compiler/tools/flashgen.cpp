@@ -139,8 +139,8 @@ cl::opt<bool> checkTileClassesOpt(
 cl::opt<double> blockDensityOpt(
     "block-density",
     cl::desc("For `sparsity = runtime` specs: the share of blocks the random block map "
-             "keeps, in (0, 1] (0.5)"),
-    cl::init(0.5), cl::sub(runCmd), cl::cat(category));
+             "keeps, in (0, 1] (0.5); tune: in its checks and timings"),
+    cl::init(0.5), cl::sub(runCmd), cl::sub(tuneCmd), cl::cat(category));
 cl::opt<uint64_t> seedOpt("seed",
                           cl::desc("Seed of the random inputs (0: a fresh one each run); "
                                    "the same seed gives the same inputs, lookup tensors "
@@ -619,6 +619,7 @@ int main(int argc, char **argv) {
     t.importFile = tuneImport;
     t.arch = tuneArch;
     t.budgetSeconds = tuneBudget;
+    t.blockDensity = blockDensityOpt;
     t.reps = int(tuneReps);
     t.threads = int(tuneThreads);
     t.list = tuneList;

@@ -165,6 +165,13 @@ llvm::Error Kernel::jitBackward() const {
 
 
 namespace {
+/// Whether environment variable `name` is "off" (the A/B switches below;
+/// read at every launch, so a process can time both sides).
+bool switchedOff(const char *name) {
+  const char *v = std::getenv(name);
+  return v && llvm::StringRef(v) == "off";
+}
+
 /// Runs `launch` after the variant's tile-class builder (TileClasses.cuh)
 /// has classified every cell of rowsPerCell x keysPerCell into
 /// f.tileClasses, memory ordered on the launch's stream; directly when the
@@ -178,8 +185,7 @@ llvm::Error withTileClasses(CudaDriver &driver, const codegen::KernelSpec &s, CU
                             const ForwardArgs &a, int64_t rowsPerCell, int64_t keysPerCell,
                             bool rowBounds, bool colBounds, FwdParams &f,
                             llvm::function_ref<llvm::Error()> launch) {
-  const char *classesEnv = std::getenv("FLASHGEN_TILE_CLASSES");
-  if (!s.runtimeTileClasses() || (classesEnv && llvm::StringRef(classesEnv) == "off"))
+  if (!s.runtimeTileClasses() || switchedOff("FLASHGEN_TILE_CLASSES"))
     return launch();
   f.tileClassRowBlocks = int32_t((a.seqQ + rowsPerCell - 1) / rowsPerCell);
   f.tileClassTiles = int32_t((a.seqK + keysPerCell - 1) / keysPerCell);
@@ -197,26 +203,25 @@ llvm::Error withTileClasses(CudaDriver &driver, const codegen::KernelSpec &s, CU
   // off: never (A/B measurements, same results).
   constexpr int64_t kRowBoundsFromTiles = 4 * kTileWalkBatch;
   // The backward's walks read 32 cells' classes per warp load: bounds only
-  // past two such loads (not yet measured; branch bwd-col-bounds).
+  // past two such loads (H200 at 16k, 256 cells: documents +5%, block maps
+  // and local+global within +-4%; bench/results/2026-12-02-h200-s34.md).
   constexpr int64_t kColBoundsFromCells = 64;
-  const char *boundsEnv = std::getenv("FLASHGEN_TILE_BOUNDS");
-  const bool bounds = rowBounds && f.tileClassTiles > kRowBoundsFromTiles &&
-                      !(boundsEnv && llvm::StringRef(boundsEnv) == "off");
+  const bool boundsOff = switchedOff("FLASHGEN_TILE_BOUNDS");
+  const bool bounds = rowBounds && f.tileClassTiles > kRowBoundsFromTiles && !boundsOff;
   const unsigned parts = unsigned((f.tileClassTiles + kTileClassThreads - 1) / kTileClassThreads);
   const size_t boundsAt = llvm::alignTo(bytes, 4);
   const size_t boundsBytes = bounds ? rows * parts * 2 * sizeof(int32_t) : 0;
   // With the bounds, each tile's link to the next kept one of its part
   // (16-bit tile indices; FLASHGEN_TILE_NEXT=off: none, A/B).
-  const char *nextEnv = std::getenv("FLASHGEN_TILE_NEXT");
-  const bool links = bounds && f.tileClassTiles < 0xffff &&
-                     !(nextEnv && llvm::StringRef(nextEnv) == "off");
+  const bool links =
+      bounds && f.tileClassTiles < 0xffff && !switchedOff("FLASHGEN_TILE_NEXT");
   const size_t nextAt = boundsAt + boundsBytes;
   const size_t nextBytes = links ? rows * size_t(f.tileClassTiles) * sizeof(uint16_t) : 0;
   // The backward's (colBounds): each key cell's bounds of the row cells
   // that keep it, by atomics over zeroed memory (FLASHGEN_TILE_BOUNDS=off:
   // none).
-  const bool cols = colBounds && f.tileClassHeads == 1 && f.tileClassRowBlocks > kColBoundsFromCells &&
-                    !(boundsEnv && llvm::StringRef(boundsEnv) == "off");
+  const bool cols = colBounds && f.tileClassHeads == 1 &&
+                    f.tileClassRowBlocks > kColBoundsFromCells && !boundsOff;
   const size_t colsAt = llvm::alignTo(nextAt + nextBytes, 4);
   const size_t colsBytes =
       cols ? size_t(a.batch) * size_t(f.tileClassTiles) * 2 * sizeof(int32_t) : 0;

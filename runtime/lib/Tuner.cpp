@@ -324,6 +324,7 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
     co.heads = first[1];
     co.seqQ = std::min(first[2], 257);
     co.seqK = std::min(first[3], 263);
+    co.blockDensity = opt.blockDensity;
     llvm::Expected<Measured> r = measure(*kernels[i], texts[i], co, backward);
     if (!r) {
       report.rejected.push_back((*cands)[i].properties + " failed to run: " +
@@ -346,8 +347,9 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
   // mma.sync kernels at a third of wgmma's speed need no 20 launches to
   // lose.
   // Timing at a shape: no reference, a cold L2 before each launch.
-  auto timingAt = [](const Shape &s, int reps) {
+  auto timingAt = [&opt](const Shape &s, int reps) {
     runtime::CheckOptions co;
+    co.blockDensity = opt.blockDensity;
     co.batch = s[0];
     co.heads = s[1];
     co.seqQ = s[2];
@@ -357,6 +359,15 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
     co.flushL2 = true;
     return co;
   };
+  // The forward's bar at a shape is the planner's by-shape tiling there
+  // (plannerForShape); its variant is planned once for every shape.
+  std::optional<PlannedVariant> forwardPlan;
+  if (!backward) {
+    llvm::Expected<PlannedVariant> planned = planVariant(text, name, *target, false);
+    if (!planned)
+      return planned.takeError();
+    forwardPlan = std::move(*planned);
+  }
   // Each shape gets an equal share of what is left of the budget, so the
   // last shapes are not left untuned when the first ones run long.
   for (size_t si = 0; si < opt.shapes.size(); ++si) {
@@ -371,8 +382,9 @@ llvm::Expected<TuneReport> flashgen::tuning::tune(llvm::StringRef text, llvm::St
     // planner's rule for this shape where one applies and its kernel
     // passed the check, else its shape-free choice).
     size_t base = 0;
-    if (!backward)
-      if (std::optional<attn::TileConfig> alt = plannerForShape(text, *target, s[2], s[3]))
+    if (forwardPlan)
+      if (std::optional<attn::TileConfig> alt = attn::plannedForShape(
+              forwardPlan->problem, *target, forwardPlan->spec.tiles, s[2], s[3]))
         for (size_t i = 0; i < n; ++i)
           if (good[i] && sameShape((*cands)[i].tiles, *alt))
             base = i;

@@ -173,6 +173,10 @@ int flashgen::runTune(const TuneCommand &c, llvm::raw_ostream &out, llvm::raw_os
   if (c.file.empty())
     return usage(err, "give a spec to tune (flashgen tune FILE --shapes B,H,Nq,Nk[;...]) or "
                       "one of --list, --export, --import, --clear");
+  if (!(c.blockDensity > 0 && c.blockDensity <= 1))
+    return usage(err, llvm::formatv("--block-density must be in (0, 1], got {0}",
+                                    llvm::format("%g", c.blockDensity))
+                          .str());
   if (c.pass != "fwd" && c.pass != "bwd" && c.pass != "both")
     return usage(err, "--pass must be fwd, bwd or both, not '" + c.pass + "'");
   std::vector<bool> passes;
@@ -223,6 +227,7 @@ int flashgen::runTune(const TuneCommand &c, llvm::raw_ostream &out, llvm::raw_os
   opt.shapes = shapes;
   opt.dbPath = dbPath(c);
   opt.budgetSeconds = c.budgetSeconds;
+  opt.blockDensity = c.blockDensity;
   opt.reps = c.reps;
   opt.threads = c.threads;
   opt.progress = &err;

@@ -25,6 +25,9 @@ struct TuneCommand {
   std::string arch;       // --dry-run: the architecture planned for
   std::string jsonFile;   // --json: every shape's result, machine-readable
   double budgetSeconds = 600;
+  /// `sparsity = runtime` specs: the share of blocks the random block map
+  /// of the checks and timings keeps (TuneOptions::blockDensity).
+  double blockDensity = 0.5;
   int reps = 20, threads = 0;
   bool list = false, clear = false, dryRun = false;
   bool calibrate = false; // measure bandwidth and tensor-core rate first

@@ -67,6 +67,9 @@ struct TuneOptions {
   std::vector<Shape> shapes;
   std::string dbPath;          // "" = TuningDb::defaultPath()
   double budgetSeconds = 600;  // timing time, shared equally by the shapes left
+  /// `sparsity = runtime`: the share of blocks the random block map keeps
+  /// in every check and timing (a tiling's best can depend on it).
+  double blockDensity = 0.5;
   int reps = 20;               // timed launches per candidate and shape
   int threads = 0;             // NVRTC compilations at once (0: cores, <= 8)
   int finalists = 6;           // timed in full after a screening round (0: all)
