@@ -3,7 +3,7 @@
     python3 bench/mask_bench.py [--dims 128] [--seqlens 2048,8192,16384]
         [--masks causal,window,docs_arith,docs_tensor,dilated,prefix_lm,
                  dense,local_global,blocks50,blocks20,blocks05]
-        [--no-backward] [--ab-bounds] [--ab-links] [--out DIR]
+        [--no-backward] [--no-ab-builder] [--ab-bounds] [--ab-links] [--out DIR]
 
 Grid: bf16, head dim d, 16 heads, B = 16384 // N (16k tokens), documents of
 1000 tokens, a window of 1024 keys, a prefix of N/4. The same mask runs in
@@ -12,7 +12,8 @@ flashgen (a spec; tensors passed by name) and in FlexAttention
 built once outside the timing; its build time is reported). flashgen's
 time includes whatever it builds per call (the run-time tile classes);
 `flashgen_no_builder` is the same variant with FLASHGEN_TILE_CLASSES=off
-(no builder: such a forward computes every tile of its band with the mask).
+(no builder: such a forward computes every tile of its band with the mask;
+--no-ab-builder leaves that column out).
 With --ab-bounds, `flashgen_no_bounds` is the same variant with
 FLASHGEN_TILE_BOUNDS=off (the builder's classes, but each row block's walk
 scans its whole band instead of starting at the builder's first non-empty
@@ -43,6 +44,10 @@ import flashgen
 
 torch._dynamo.config.cache_size_limit = 1024
 torch._dynamo.config.accumulated_cache_size_limit = 4096
+# The backward is timed by repeated out.backward(retain_graph=True) on one
+# graph, which a compiled backward with donated buffers refuses (session
+# 35: Flex's backward at documents 16k raised); donation only reuses memory.
+torch._functorch.config.donated_buffer = False
 flex = torch.compile(flex_attention, dynamic=False)
 DOC = 1000
 WINDOW = 1024
@@ -102,6 +107,8 @@ def main():
                    "dense,local_global,blocks50,blocks20,blocks05")
     p.add_argument("--heads", type=int, default=16)
     p.add_argument("--no-backward", action="store_true")
+    p.add_argument("--no-ab-builder", action="store_true",
+                   help="leave out the column without the run-time tile-class builder")
     p.add_argument("--ab-bounds", action="store_true",
                    help="also time masks with run-time tile classes without the builder's row "
                         "bounds (FLASHGEN_TILE_BOUNDS=off; column 'fwd, no bounds')")
@@ -153,7 +160,7 @@ def main():
                 impls = {"flashgen": fg, "flex": lambda: flex(q, k, v, block_mask=bm),
                          "flashgen_no_builder": fg, "flashgen_no_bounds": fg,
                          "flashgen_no_links": fg}
-                if "block_mask" in tensors or name == "dense":
+                if "block_mask" in tensors or name == "dense" or args.no_ab_builder:
                     del impls["flashgen_no_builder"]  # no band to walk: nothing to compare
                 if not args.ab_bounds or name in STATIC_CLASSES:
                     del impls["flashgen_no_bounds"]

@@ -109,7 +109,7 @@ Deviation deviation(const std::vector<uint16_t> &got, const std::vector<double> 
 } // namespace
 
 std::string CheckReport::summary() const {
-  char buf[480];
+  char buf[640];
   int n = std::snprintf(buf, sizeof(buf), "B=%d H=%d Hkv=%d Nq=%d Nk=%d dqk=%d dv=%d %s",
                         batch, heads, kvHeads, seqQ, seqK, dqk, dv,
                         fp8 ? "fp8_e4m3->bf16" : bf16 ? "bf16" : "f16");
@@ -128,9 +128,18 @@ std::string CheckReport::summary() const {
   if (tileClassesChecked || tileClassesWrong)
     n += std::snprintf(buf + n, sizeof(buf) - n, " vs_mask: wrong=%lld loose=%lld",
                        (long long)tileClassesWrong, (long long)tileClassesLoose);
-  if (medianMs > 0)
-    std::snprintf(buf + n, sizeof(buf) - n, " time=%.4f ms %.1f TFLOP/s (dense count)",
-                  medianMs, tflops);
+  if (medianMs > 0) {
+    n += std::snprintf(buf + n, sizeof(buf) - n, " time=%.4f ms %.1f TFLOP/s (dense count",
+                       medianMs, tflops);
+    // With built classes, also the benchmarks' count: the kept tiles' share
+    // of the dense work (a sparse mask's dense-count rate can pass the
+    // tensor cores' peak).
+    const long long all = tileClasses[0] + tileClasses[1] + tileClasses[2];
+    if (tileClassesBuilt && all > 0)
+      n += std::snprintf(buf + n, sizeof(buf) - n, "; %.1f on kept tiles",
+                         tflops * double(tileClasses[1] + tileClasses[2]) / double(all));
+    std::snprintf(buf + n, sizeof(buf) - n, ")");
+  }
   return buf;
 }
 

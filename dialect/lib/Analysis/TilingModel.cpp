@@ -446,6 +446,14 @@ std::optional<TileConfig> flashgen::attn::plannedForShape(const TilingProblem &p
   //    +13% at 16k over 128x128;
   //  - head dim 64: the planner's own 64x64 at three CTAs per SM, not the
   //    long-band rule's Bc = 128 (64x64 +22% at 8k, +19% at 16k).
+  // Tuned on the H200 (bench/results/2026-12-02-h200-s35.md, call 3), a
+  // mask sparse at run time whose rows still keep at least a causal row
+  // (prefix-LM: `k < prefix_len[b] || k <= q`) has long rows at long
+  // sequences, unlike documents or block maps; at head dim 64 the
+  // planner's 64x128 at two CTAs per SM lost to
+  //  - 192x128 in three consumer warpgroups at 16k (1.64x);
+  //  - 128x128 in two consumer warpgroups at 2k (1.09x).
+  // At head dim 128 the planner's 128x128 was the tuner's best at both.
   // The rules in order; the first whose kernel the budget holds wins (a
   // rule the device or the variant cannot take falls through to the next).
   struct Rule {
@@ -459,6 +467,12 @@ std::optional<TileConfig> flashgen::attn::plannedForShape(const TilingProblem &p
        p.bandMask ? "head dim 64, band mask, sequences past 4k: three consumer "
                     "warpgroups, 192x128"
                   : "head dim 64, sequences of 2k or more: three consumer warpgroups, 192x128"},
+      {d == 64 && p.runtimeSparse && p.keepsCausalBand && rowKeys >= 4096, 192, 128, 12, 1,
+       "head dim 64, a mask that keeps at least a causal band (prefix-LM), sequences of 4k "
+       "or more: three consumer warpgroups, 192x128"},
+      {d == 64 && p.runtimeSparse && p.keepsCausalBand && rowKeys >= 2048, 128, 128, 8, 1,
+       "head dim 64, a mask that keeps at least a causal band (prefix-LM), sequences of 2k: "
+       "two consumer warpgroups, 128x128"},
       {d == 128 && p.bandMask && p.runtimeSparse, 64, 64, 4, 2,
        "head dim 128, a band with a mask sparse at run time (documents): one consumer "
        "warpgroup, 64x64 at two CTAs per SM"},

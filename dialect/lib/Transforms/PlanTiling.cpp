@@ -76,6 +76,7 @@ TilingProblem flashgen::attn::tilingProblemOf(VariantOp v, bool backward) {
     // A generic mask without lookups (dilated) is dense in tiles: not sparse.
     problem.runtimeSparse = m.getKind() == MaskShapeKind::band_and || bool(v.getSparsityAttr()) ||
                             !tileDecidingTensors(v).empty();
+    problem.keepsCausalBand = keepsCausalBand(v);
   }
   return problem;
 }

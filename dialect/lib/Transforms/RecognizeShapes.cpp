@@ -82,6 +82,15 @@ std::optional<Affine> affine(Value v, Block &mask, int depth = 0) {
   return std::nullopt;
 }
 
+void disjuncts(Value v, SmallVectorImpl<Value> &out, int depth = 0) {
+  if (auto o = v.getDefiningOp<arith::OrIOp>(); o && depth < 64) {
+    disjuncts(o.getLhs(), out, depth + 1);
+    disjuncts(o.getRhs(), out, depth + 1);
+    return;
+  }
+  out.push_back(v);
+}
+
 void conjuncts(Value v, SmallVectorImpl<Value> &out, int depth = 0) {
   if (auto a = v.getDefiningOp<arith::AndIOp>(); a && depth < 64) {
     conjuncts(a.getLhs(), out, depth + 1);
@@ -290,6 +299,20 @@ MaskShapeAttr flashgen::attn::recognizeMaskShape(VariantOp v) {
                               std::nullopt, std::nullopt, false);
   return MaskShapeAttr::get(ctx, residual ? MaskShapeKind::band_and : MaskShapeKind::band,
                             lower, upper, *bottomRight);
+}
+
+bool flashgen::attn::keepsCausalBand(VariantOp v) {
+  Block &mask = v.getMask().front();
+  SmallVector<Value> terms;
+  disjuncts(v.getMaskValue(), terms);
+  if (terms.size() < 2)
+    return false; // the band alone is recognizeMaskShape's
+  for (Value t : terms) {
+    std::optional<BandBound> b = asBand(t, mask);
+    if (b && !b->lower && b->upper && *b->upper >= 0)
+      return true;
+  }
+  return false;
 }
 
 ScoreShapeAttr flashgen::attn::recognizeScoreShape(VariantOp v) {

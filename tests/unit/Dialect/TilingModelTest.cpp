@@ -401,8 +401,10 @@ TEST(Tiling, BackwardFastPathWhereTheWarpsSplitDQEvenly) {
 TEST(Tiling, PlannedForShape) {
   const GpuTarget h100 = *lookupTarget("sm_90a");
   auto at = [&](int64_t d, bool band, int64_t n, bool dropout = false, bool scoreMod = false,
-                bool runtimeSparse = false, int64_t bandWidth = 0) -> std::optional<TileConfig> {
+                bool runtimeSparse = false, int64_t bandWidth = 0,
+                bool keepsCausalBand = false) -> std::optional<TileConfig> {
     TilingProblem p{d, d, 2, false};
+    p.keepsCausalBand = keepsCausalBand;
     p.bandMask = band;
     p.bandWidth = bandWidth;
     p.dropout = dropout;
@@ -457,6 +459,17 @@ TEST(Tiling, PlannedForShape) {
   EXPECT_TRUE(is(at(128, true, 2048, false, false, /*runtimeSparse=*/true), 64, 64, 2));
   EXPECT_TRUE(is(at(128, true, 16384, false, false, /*runtimeSparse=*/true), 64, 64, 2));
   EXPECT_FALSE(at(128, false, 16384, false, false, /*runtimeSparse=*/true));
+  // ... unless every row keeps at least a causal row (prefix-LM): long
+  // rows at head dim 64 from 2k on (H200, session 35's tuning); head dim
+  // 128 keeps the planner's tiles.
+  auto prefixLm = [&](int64_t d, int64_t n) { return at(d, false, n, false, false, true, 0, true); };
+  EXPECT_FALSE(prefixLm(64, 1024));
+  EXPECT_TRUE(is(prefixLm(64, 2048), 128, 128, 1));
+  EXPECT_TRUE(prefixLm(64, 2048)->warps == 8);
+  EXPECT_TRUE(is(prefixLm(64, 4095), 128, 128, 1));
+  EXPECT_TRUE(is(prefixLm(64, 4096), 192, 128, 1));
+  EXPECT_TRUE(is(prefixLm(64, 16384), 192, 128, 1));
+  EXPECT_FALSE(prefixLm(128, 16384));
   // A sliding window keeps its width in keys at any length: the long-row
   // rules go by that (a window of 1024: the planner's own tiles at 16k; a
   // window of 8192 is a long row from 8k on).

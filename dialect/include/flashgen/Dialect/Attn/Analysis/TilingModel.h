@@ -70,6 +70,9 @@ struct TilingProblem {
   /// keep few tiles of many, as documents do, so long sequences do not
   /// mean long rows.
   bool runtimeSparse = false;
+  /// ... yet every row keeps at least a causal row's keys (a disjunction
+  /// with a causal band, as prefix-LM's): long sequences mean long rows.
+  bool keepsCausalBand = false;
   /// Mask lookups the warp-specialized kernel stages in shared memory
   /// (StagedColumns.h): the forward's of one value per key, per kv tile;
   /// the backward's of one value per query row, per streamed Q tile.

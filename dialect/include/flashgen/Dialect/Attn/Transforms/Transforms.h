@@ -36,6 +36,12 @@ mlir::LogicalResult packQueryHeads(VariantOp variant, int64_t group, int64_t hea
 MaskShapeAttr recognizeMaskShape(VariantOp variant);
 ScoreShapeAttr recognizeScoreShape(VariantOp variant);
 
+/// Whether the mask is a disjunction one of whose terms is a band open on
+/// the left that keeps the diagonal (`k <= q + c`, c >= 0), as prefix-LM's
+/// `k < prefix_len[b] || k <= q`: every row keeps at least a causal row's
+/// keys whatever the other terms (and the tensors they read) decide.
+bool keepsCausalBand(VariantOp variant);
+
 /// The target a variant is planned for: `arch` if given, else its target
 /// attribute; `native` plans for sm_90a (the lent H100) unless the runtime
 /// supplies the device's own numbers. Emits an error on an unknown arch.
