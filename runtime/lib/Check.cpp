@@ -7,7 +7,8 @@
 #include "flashgen/Runtime/LaunchArgs.h"
 #include "flashgen/Runtime/Reference.h"
 #include "flashgen/Runtime/TileClassCapture.h"
-#include "flashgen/Frontend/Sema.h" // kBlockMaskTensor
+#include "flashgen/Dialect/Attn/IR/AttnDialect.h" // splitExtent
+#include "flashgen/Frontend/Sema.h"             // kBlockMaskTensor
 
 #include "llvm/Support/Parallel.h"
 
@@ -305,6 +306,15 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
     }
     ht.values.resize(size_t(n));
     std::vector<uint32_t> raw(static_cast<size_t>(n));
+    // An integer with no sequence dimension (one per batch entry or head:
+    // prefix_len[b], seqlens_k[b], a reach per head) is a length: 1..seq_k,
+    // so masks that compare keys with it keep some and drop some.
+    const bool length = llvm::all_of(t.dims, [](const std::string &d) {
+      llvm::StringRef base = attn::splitExtent(d).first;
+      int64_t unused;
+      return !llvm::StringRef(d).getAsInteger(10, unused) || base == "batch" ||
+             base == "heads" || base == "kv_heads";
+    });
     // Ids: documents of 1..300 tokens along the last dimension, so tiles
     // inside one document (Full), across several (Partial) and between
     // two (Empty) all occur.
@@ -326,9 +336,7 @@ llvm::Expected<CheckReport> checkImpl(const Kernel &kernel, llvm::StringRef spec
           docLeft = 1 + int64_t(rng() % 300);
         }
         --docLeft;
-        val = t.name == "seqlens_k" || t.name == "prefix_len"
-                  ? double(1 + rng() % uint64_t(std::max(p.seqK, 1)))
-                  : double(docId);
+        val = length ? double(1 + rng() % uint64_t(std::max(p.seqK, 1))) : double(docId);
         raw[size_t(i)] = uint32_t(int32_t(val));
       }
       ht.values[size_t(i)] = val;

@@ -859,7 +859,9 @@ TEST_F(GpuForward, BuiltTileClassesMatchTheMask) {
   // tile built Full masks none; for a block map alone the builder is exact
   // (each tile reads whole blocks), so no tile is left Partial that the map
   // makes Empty or Full. 4097 rows: more than 32 tiles, so the row bounds
-  // and next-kept links are built too (Runtime.cpp).
+  // and next-kept links are built too (Runtime.cpp). `reach[h]` is a length
+  // in the check's inputs (1..seq_k); until session 35 it was an id, 0 for
+  // every head, and that case kept no key at all.
   std::mt19937_64 rng(std::random_device{}());
   struct TileCase {
     const char *spec;
