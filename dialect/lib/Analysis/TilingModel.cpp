@@ -471,7 +471,7 @@ std::optional<TileConfig> flashgen::attn::plannedForShape(const TilingProblem &p
        "head dim 64, a mask that keeps at least a causal band (prefix-LM), sequences of 4k "
        "or more: three consumer warpgroups, 192x128"},
       {d == 64 && p.runtimeSparse && p.keepsCausalBand && rowKeys >= 2048, 128, 128, 8, 1,
-       "head dim 64, a mask that keeps at least a causal band (prefix-LM), sequences of 2k: "
+       "head dim 64, a mask that keeps at least a causal band (prefix-LM), sequences of 2k to 4k: "
        "two consumer warpgroups, 128x128"},
       {d == 128 && p.bandMask && p.runtimeSparse, 64, 64, 4, 2,
        "head dim 128, a band with a mask sparse at run time (documents): one consumer "
