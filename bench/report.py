@@ -50,3 +50,10 @@ for pas in ("fwd", "bwd"):
             above = sum(1 for q, _ in pairs if q >= 1.0)
             print(f"\nflashgen >= {name} on {above} of {len(pairs)} cells; lowest "
                   f"{worst:.2f}x (d{d}{' causal' if c else ''} N={n})")
+    # Issue 16's target (forward >= 1.05x cuDNN, backward >= 1.0x): the
+    # cells below it, for the closing note's list.
+    target = 1.05 if pas == "fwd" else 1.0
+    below = [f"d{d}{' causal' if c else ''} N={n} {r['flashgen'] / r['cudnn']:.2f}x"
+             for (_, d, c, n), r in cells
+             if r.get("flashgen") and r.get("cudnn") and r["flashgen"] / r["cudnn"] < target]
+    print(f"\nbelow {target:.2f}x cuDNN ({len(below)}): " + ("; ".join(below) or "none"))
