@@ -82,19 +82,12 @@ std::optional<Affine> affine(Value v, Block &mask, int depth = 0) {
   return std::nullopt;
 }
 
-void disjuncts(Value v, SmallVectorImpl<Value> &out, int depth = 0) {
-  if (auto o = v.getDefiningOp<arith::OrIOp>(); o && depth < 64) {
-    disjuncts(o.getLhs(), out, depth + 1);
-    disjuncts(o.getRhs(), out, depth + 1);
-    return;
-  }
-  out.push_back(v);
-}
-
-void conjuncts(Value v, SmallVectorImpl<Value> &out, int depth = 0) {
-  if (auto a = v.getDefiningOp<arith::AndIOp>(); a && depth < 64) {
-    conjuncts(a.getLhs(), out, depth + 1);
-    conjuncts(a.getRhs(), out, depth + 1);
+/// The operands of a tree of `Op` (arith.andi: conjuncts, arith.ori:
+/// disjuncts) rooted at v, left to right.
+template <class Op> void flatten(Value v, SmallVectorImpl<Value> &out, int depth = 0) {
+  if (auto o = v.getDefiningOp<Op>(); o && depth < 64) {
+    flatten<Op>(o.getLhs(), out, depth + 1);
+    flatten<Op>(o.getRhs(), out, depth + 1);
     return;
   }
   out.push_back(v);
@@ -276,7 +269,7 @@ MaskShapeAttr flashgen::attn::recognizeMaskShape(VariantOp v) {
   if (matchPattern(result, m_One()))
     return MaskShapeAttr::get(ctx, MaskShapeKind::none, std::nullopt, std::nullopt, false);
   SmallVector<Value> terms;
-  conjuncts(result, terms);
+  flatten<arith::AndIOp>(result, terms);
   std::optional<int64_t> lower, upper;
   std::optional<bool> bottomRight;
   bool residual = false;
@@ -304,7 +297,7 @@ MaskShapeAttr flashgen::attn::recognizeMaskShape(VariantOp v) {
 bool flashgen::attn::keepsCausalBand(VariantOp v) {
   Block &mask = v.getMask().front();
   SmallVector<Value> terms;
-  disjuncts(v.getMaskValue(), terms);
+  flatten<arith::OrIOp>(v.getMaskValue(), terms);
   if (terms.size() < 2)
     return false; // the band alone is recognizeMaskShape's
   for (Value t : terms) {
