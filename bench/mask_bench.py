@@ -99,6 +99,15 @@ def masks(n, b, device):
     }
 
 
+def case(all_masks, name, d, b, h):
+    """(spec, tensors, Flex mask_mod) of mask `name` at head dim d from
+    masks()'s entries: the block map, shared by the heads, expanded to h."""
+    body, tensors, mod = all_masks[name]
+    if "block_mask" in tensors:
+        tensors = {"block_mask": tensors["block_mask"].expand(b, h, -1, -1)}
+    return f"attention m_{name} {{ dtype = bf16; head_dim = {d}; {body} }}", tensors, mod
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dims", default="128")
@@ -128,10 +137,7 @@ def main():
             do = torch.randn(b, h, n, d, device=dev, dtype=torch.bfloat16)
             all_masks = masks(n, b, dev)
             for name in args.masks.split(","):
-                body, tensors, mod = all_masks[name]
-                if "block_mask" in tensors:
-                    tensors = {"block_mask": tensors["block_mask"].expand(b, h, -1, -1)}
-                spec = f"attention m_{name} {{ dtype = bf16; head_dim = {d}; {body} }}"
+                spec, tensors, mod = case(all_masks, name, d, b, h)
                 row = {"d": d, "n": n, "b": b, "h": h, "mask": name}
                 try:
                     torch.cuda.synchronize()

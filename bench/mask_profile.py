@@ -88,10 +88,7 @@ def main():
         q, k, v = (torch.randn(b, h, n, d, device=dev, dtype=torch.bfloat16, requires_grad=True)
                    for _ in range(3))
         do = torch.randn(b, h, n, d, device=dev, dtype=torch.bfloat16)
-        body, tensors, mod = mask_bench.masks(n, b, dev)[name]
-        if "block_mask" in tensors:
-            tensors = {"block_mask": tensors["block_mask"].expand(b, h, -1, -1)}
-        spec = f"attention m_{name} {{ dtype = bf16; head_dim = {d}; {body} }}"
+        spec, tensors, mod = mask_bench.case(mask_bench.masks(n, b, dev), name, d, b, h)
         bm = mask_bench.create_block_mask(mod, b, None, n, n, device=dev)
         impls = {"flashgen": lambda: flashgen.attention(q, k, v, spec, tensors=tensors),
                  "flex": lambda: mask_bench.flex(q, k, v, block_mask=bm)}
